@@ -1,0 +1,71 @@
+//! Command-line front-end. Thin by design: each subcommand lives in its own file
+//! with its `Args` and a `run()` that calls the library; no simulation logic here.
+
+use clap::{Parser, Subcommand};
+
+pub mod mirror;
+pub mod reconcile;
+pub mod run;
+pub mod scenarios;
+pub mod validate;
+pub mod wire_size;
+
+/// Deterministic simulator of Kubernetes endpoint publication
+/// (EndpointSlices vs Endpoints).
+#[derive(Debug, Parser)]
+#[command(
+    name = "slicesim",
+    version,
+    about,
+    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write results.
+    Run(run::Args),
+    /// Check scenario files without running them.
+    Validate(validate::Args),
+    /// List the bundled scenarios with a one-line description.
+    Scenarios(scenarios::Args),
+    /// Conformance: replay a reconcile trace through the EndpointSlice and Endpoints controllers.
+    Reconcile(reconcile::Args),
+    /// Conformance: replay a trace through the EndpointSlice mirroring controller.
+    Mirror(mirror::Args),
+    /// Print exact JSON / protobuf / watch-event sizes of Kubernetes objects.
+    WireSize(wire_size::Args),
+}
+
+/// Parse the process arguments, run the subcommand and return the exit code:
+/// 0 success, 2 bad input (an [`crate::error::InputError`] anywhere in the chain), 1 otherwise.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Scenarios(a) => scenarios::run(a),
+        Command::Reconcile(a) => reconcile::run(a),
+        Command::Mirror(a) => mirror::run(a),
+        Command::WireSize(a) => wire_size::run(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => report_error(&err),
+    }
+}
+
+fn report_error(err: &anyhow::Error) -> i32 {
+    let is_input = err
+        .chain()
+        .any(|e| e.downcast_ref::<crate::error::InputError>().is_some());
+    eprintln!("error: {err:#}");
+    if is_input {
+        2
+    } else {
+        1
+    }
+}

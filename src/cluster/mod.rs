@@ -1,0 +1,1 @@
+//! The world: nodes, pods, ReplicaSets/Deployments, scheduler, failures; emits object changes.

@@ -1,0 +1,1 @@
+//! Endpoints controller (pkg/controller/endpoint): the monolithic baseline.

@@ -1,0 +1,1 @@
+//! EndpointSlice controller (k8s.io/endpointslice reconciler + pkg/controller/endpointslice).

@@ -1,0 +1,6 @@
+//! Models of the upstream controllers that turn pods into published endpoints:
+//! the EndpointSlice controller, the Endpoints controller (baseline) and the
+//! EndpointSlice mirroring controller.
+pub mod endpoints;
+pub mod endpointslice;
+pub mod mirroring;

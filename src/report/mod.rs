@@ -1,0 +1,1 @@
+//! Output writing: atomic files, CSV, summaries, run manifests.

@@ -1,0 +1,1 @@
+//! Scenario files: TOML parsing with spans, defaults, validation into the resolved model.

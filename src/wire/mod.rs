@@ -1,0 +1,1 @@
+//! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
