@@ -12,6 +12,7 @@
 //! wire : byte-exact JSON / protobuf encodings and watch framing
 //! cli  : thin clap front-end, one file per subcommand
 //! ```
+pub mod apiserver;
 pub mod cli;
 pub mod cluster;
 pub mod controllers;
