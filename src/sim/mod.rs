@@ -1,1 +1,18 @@
 //! The discrete-event core: integer simulated time, the (time, seq) event queue, seeded ChaCha streams.
+//!
+//! * [`time`]: simulated time is a `u64` count of nanoseconds since the start of the run
+//!   ([`Nanos`]). No floating-point time anywhere.
+//! * [`queue`]: [`EventQueue`] orders events by `(time, seq)` where `seq` is assigned when the
+//!   event is scheduled. This is the one total order of the simulation (see its doc comment).
+//! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
+//! * [`trace`]: the single place where every processed event is logged (`--trace-events`).
+
+pub mod queue;
+pub mod rng;
+pub mod time;
+pub mod trace;
+
+pub use queue::{EventQueue, Scheduled};
+pub use rng::{Stream, Streams};
+pub use time::{fmt_time, Nanos, NS_PER_MS, NS_PER_SEC};
+pub use trace::TraceLog;
