@@ -1,4 +1,19 @@
 //! The world: nodes, pods, ReplicaSets/Deployments, scheduler, failures; emits object changes.
+//!
+//! * [`world`]: [`World`], the event loop over the cluster (start state, lifecycle, timeline).
+//! * [`change`]: the change stream ([`Change`], [`ChangeSink`]).
+//! * [`model`]: the compact object representations ([`Pod`], [`Node`], [`ServiceObj`]).
+//! * [`deployment`], [`ranking`]: the deployment / ReplicaSet controllers' decisions.
+//! * [`ipam`], [`ids`]: pod IP allocation, UIDs and generated names.
 
+pub mod change;
 pub mod deployment;
+pub mod ids;
+pub mod ipam;
+pub mod model;
 pub mod ranking;
+pub mod world;
+
+pub use change::{Change, ChangeSink, CountingSink, NullSink, ObjChange, Tee};
+pub use model::{Node, NodeId, NodeReady, Pod, PodId, PodPhase, PodTemplate, ServiceObj};
+pub use world::{Deployment, ReplicaSet, WorkloadStats, World, WorldEvent, WorldOptions};
