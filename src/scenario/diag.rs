@@ -60,7 +60,8 @@ pub fn render(diags: &[Diag], file: &str, src: &str, overrides: &[String]) -> St
     let mut out = String::new();
     for (i, d) in diags.iter().enumerate() {
         if i > 0 {
-            out.push('\n');
+            // Callers print the first block after their own "error: ".
+            out.push_str("\nerror: ");
         }
         render_one(&mut out, d, file, src, overrides);
     }
@@ -108,7 +109,9 @@ fn render_one(out: &mut String, d: &Diag, file: &str, src: &str, overrides: &[St
 }
 
 /// The closest known name to `given`, if close enough to be a useful suggestion.
-/// Case and `_`/`-` differences (e.g. `ipFamilies` vs `ip_families`) always match.
+/// Case and `_`/`-` differences (e.g. `ipFamilies` vs `ip_families`) always match; otherwise
+/// the candidate with the smallest edit distance (transpositions count 1) within a third of
+/// its length wins, ties broken by the order of `known`.
 pub fn suggest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let norm = |s: &str| {
         s.chars()
@@ -117,29 +120,31 @@ pub fn suggest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Opt
             .collect::<String>()
     };
     let g = norm(given);
-    let mut best: Option<(f64, &str)> = None;
+    let mut best: Option<(usize, &str)> = None;
     for k in known {
-        let score = if norm(k) == g {
-            2.0
+        let nk = norm(k);
+        let dist = if nk == g {
+            0
         } else {
-            strsim::jaro_winkler(&g, &norm(k))
+            strsim::damerau_levenshtein(&g, &nk)
         };
-        if score >= 0.8 && best.is_none_or_lower(score) {
-            best = Some((score, k));
+        let limit = (nk.chars().count() / 3).max(1);
+        if dist <= limit && best.is_none_or_worse(dist) {
+            best = Some((dist, k));
         }
     }
     best.map(|(_, k)| k)
 }
 
 trait BestExt {
-    fn is_none_or_lower(&self, score: f64) -> bool;
+    fn is_none_or_worse(&self, dist: usize) -> bool;
 }
 
-impl BestExt for Option<(f64, &str)> {
-    fn is_none_or_lower(&self, score: f64) -> bool {
+impl BestExt for Option<(usize, &str)> {
+    fn is_none_or_worse(&self, dist: usize) -> bool {
         match self {
             None => true,
-            Some((s, _)) => *s < score,
+            Some((d, _)) => *d > dist,
         }
     }
 }
@@ -178,5 +183,7 @@ mod tests {
         assert_eq!(suggest("ipFamilies", known), Some("ip_families"));
         assert_eq!(suggest("prots", known), Some("ports"));
         assert_eq!(suggest("zzz", known), None);
+        assert_eq!(suggest("wbe", ["web", "api"]), Some("web"));
+        assert_eq!(suggest("replica", ["replicas", "ports"]), Some("replicas"));
     }
 }

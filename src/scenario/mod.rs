@@ -106,3 +106,47 @@ pub fn parse_with_schema(
     };
     (result, cx.schema)
 }
+
+/// The bundled `scenarios/` directory: `./scenarios` if it exists, else the one next to the
+/// crate this binary was built from.
+pub fn bundled_dir() -> Option<std::path::PathBuf> {
+    let here = std::path::PathBuf::from("scenarios");
+    if here.is_dir() {
+        return Some(here);
+    }
+    let krate = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    krate.is_dir().then_some(krate)
+}
+
+/// One entry of `slicesim scenarios`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// File name (e.g. `quickstart.toml`).
+    pub file: String,
+    /// The scenario's one-line description, or a note that it is invalid.
+    pub description: String,
+}
+
+/// List `*.toml` in `dir`, sorted by file name, with descriptions.
+pub fn list_dir(dir: &Path) -> anyhow::Result<Vec<Listed>> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| crate::error::input_error(format!("cannot list {}: {e}", dir.display())))?;
+    let mut files: Vec<std::path::PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for p in files {
+        let file = p
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let description = match load(&p, &[]) {
+            Ok(s) => s.description,
+            Err(_) => format!("(invalid — run `slicesim validate {}`)", p.display()),
+        };
+        out.push(Listed { file, description });
+    }
+    Ok(out)
+}
