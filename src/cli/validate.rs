@@ -1,12 +1,36 @@
-//! `slicesim validate` (not implemented yet).
+//! `slicesim validate FILE...`: check scenario files without running them.
+//! Prints `ok <file>` per valid file, the located errors of each invalid one, and exits 2 if
+//! any file is invalid.
+
+use std::path::PathBuf;
 
 /// Arguments of `slicesim validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input files.
-    pub files: Vec<std::path::PathBuf>,
+    /// Scenario files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Override a field before validating, e.g. `--set workloads[0].replicas=50` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("`validate` is not implemented yet")
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let mut bad = 0;
+    for f in &args.files {
+        match crate::scenario::load(f, &args.set) {
+            Ok(_) => println!("ok {}", f.display()),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(crate::error::input_error(format!(
+            "{bad} of {} scenario file(s) invalid",
+            args.files.len()
+        )));
+    }
+    Ok(())
 }

@@ -1,0 +1,470 @@
+//! Typed access to the spanned tree: every getter checks the type, reports problems with
+//! location + field path + bad value + what is allowed, and records which keys a table
+//! knows so that unknown keys can be reported (with a "did you mean") by [`Tbl::finish`].
+//!
+//! Every key ever asked for is also recorded as a generic schema path (`events[].at`) in
+//! [`Cx::schema`]; the README test uses that to check the scenario reference is complete.
+
+use super::diag::{suggest, Diags};
+use super::model::{DurationDist, IntOrPercent, Nanos, StringMap};
+use super::tree::{Node, Origin, V};
+use super::values;
+use std::collections::BTreeSet;
+
+/// Decoding context: collected problems and the schema paths seen.
+#[derive(Default)]
+pub struct Cx {
+    pub diags: Diags,
+    pub schema: BTreeSet<String>,
+}
+
+impl Cx {
+    pub fn err(&mut self, origin: &Origin, path: &str, msg: impl Into<String>) {
+        self.diags.push(origin, path, msg);
+    }
+}
+
+/// A value with where it came from.
+#[derive(Debug, Clone)]
+pub struct S<T> {
+    pub v: T,
+    pub origin: Origin,
+    pub path: String,
+}
+
+/// A table being decoded.
+pub struct Tbl<'a> {
+    pub node: &'a Node,
+    pub path: String,
+    /// Generic path for the schema (`events[]`).
+    pub gpath: String,
+    known: Vec<&'static str>,
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+pub fn type_error(cx: &mut Cx, n: &Node, path: &str, expected: &str) {
+    cx.err(
+        &n.origin,
+        path,
+        format!("expected {expected}, found {} {}", n.type_name(), n.show()),
+    );
+}
+
+impl<'a> Tbl<'a> {
+    /// View `node` as a table; reports a type error and returns `None` otherwise.
+    pub fn new(cx: &mut Cx, node: &'a Node, path: &str, gpath: &str) -> Option<Tbl<'a>> {
+        match node.v {
+            V::Table(_) => Some(Tbl {
+                node,
+                path: path.to_string(),
+                gpath: gpath.to_string(),
+                known: Vec::new(),
+            }),
+            _ => {
+                type_error(cx, node, path, "a table");
+                None
+            }
+        }
+    }
+
+    /// A table view of an (empty) node that is known to be a table.
+    pub fn empty(node: &'a Node, path: &str) -> Tbl<'a> {
+        Tbl {
+            node,
+            path: path.to_string(),
+            gpath: path.to_string(),
+            known: Vec::new(),
+        }
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.node.origin
+    }
+
+    pub fn path_of(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
+    /// Declare a key (so it is not reported unknown) and get its value if present.
+    pub fn get(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'a Node> {
+        if !self.known.contains(&key) {
+            self.known.push(key);
+        }
+        cx.schema.insert(join(&self.gpath, key));
+        self.node.get(key)
+    }
+
+    /// True if the key is present (does not declare it).
+    pub fn has(&self, key: &str) -> bool {
+        self.node.get(key).is_some()
+    }
+
+    /// Report a missing required key.
+    pub fn missing(&self, cx: &mut Cx, key: &str, what: &str) {
+        cx.err(
+            self.origin(),
+            &self.path_of(key),
+            format!("missing required field `{key}` ({what})"),
+        );
+    }
+
+    /// Report keys that no getter asked for. `elsewhere` lists keys valid in other variants
+    /// of this table (e.g. other event types) for a more helpful message.
+    pub fn finish_with(self, cx: &mut Cx, context: &str, elsewhere: &[&str]) {
+        let V::Table(entries) = &self.node.v else {
+            return;
+        };
+        for (k, ko, _) in entries {
+            if self.known.contains(&k.as_str()) {
+                continue;
+            }
+            let path = join(&self.path, k);
+            let msg = if elsewhere.contains(&k.as_str()) {
+                format!(
+                    "field `{k}` is not allowed {context}; allowed fields: {}",
+                    self.known.join(", ")
+                )
+            } else if let Some(s) = suggest(k, self.known.iter().copied()) {
+                format!("unknown field `{k}`; did you mean `{s}`?")
+            } else {
+                format!(
+                    "unknown field `{k}`; allowed fields{}: {}",
+                    if context.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {context}")
+                    },
+                    self.known.join(", ")
+                )
+            };
+            let o = if *ko == Origin::Unknown {
+                self.origin().clone()
+            } else {
+                ko.clone()
+            };
+            cx.err(&o, &path, msg);
+        }
+    }
+
+    pub fn finish(self, cx: &mut Cx) {
+        self.finish_with(cx, "", &[]);
+    }
+
+    // ----- typed getters -------------------------------------------------------------------
+
+    pub fn str(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<String>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        match &n.v {
+            V::Str(s) => Some(S {
+                v: s.clone(),
+                origin: n.origin.clone(),
+                path,
+            }),
+            _ => {
+                type_error(cx, n, &path, "a string");
+                None
+            }
+        }
+    }
+
+    /// A string that must be one of `allowed` (exact spelling).
+    pub fn one_of(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        allowed: &[&'static str],
+    ) -> Option<S<&'static str>> {
+        let s = self.str(cx, key)?;
+        match allowed.iter().find(|a| **a == s.v) {
+            Some(a) => Some(S {
+                v: a,
+                origin: s.origin,
+                path: s.path,
+            }),
+            None => {
+                let hint = suggest(&s.v, allowed.iter().copied())
+                    .map(|x| format!(" (did you mean {x:?}?)"))
+                    .unwrap_or_default();
+                cx.err(
+                    &s.origin,
+                    &s.path,
+                    format!(
+                        "{:?} is not allowed; allowed: {}{hint}",
+                        s.v,
+                        allowed
+                            .iter()
+                            .map(|a| format!("{a:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<bool>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        match &n.v {
+            V::Bool(b) => Some(S {
+                v: *b,
+                origin: n.origin.clone(),
+                path,
+            }),
+            _ => {
+                type_error(cx, n, &path, "true or false");
+                None
+            }
+        }
+    }
+
+    /// An integer within `min..=max`.
+    pub fn int(&mut self, cx: &mut Cx, key: &'static str, min: i64, max: i64) -> Option<S<i64>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        int_node(cx, n, &path, min, max)
+    }
+
+    pub fn uint(&mut self, cx: &mut Cx, key: &'static str, min: u64, max: u64) -> Option<S<u64>> {
+        let min_i = i64::try_from(min).unwrap_or(i64::MAX);
+        let max_i = i64::try_from(max).unwrap_or(i64::MAX);
+        self.int(cx, key, min_i, max_i).map(|s| S {
+            v: s.v.max(0) as u64,
+            origin: s.origin,
+            path: s.path,
+        })
+    }
+
+    pub fn u32(&mut self, cx: &mut Cx, key: &'static str, min: u32, max: u32) -> Option<S<u32>> {
+        self.int(cx, key, i64::from(min), i64::from(max))
+            .map(|s| S {
+                v: u32::try_from(s.v).unwrap_or(0),
+                origin: s.origin,
+                path: s.path,
+            })
+    }
+
+    pub fn duration(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<Nanos>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        duration_node(cx, n, &path)
+    }
+
+    pub fn dist(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<DurationDist>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        match &n.v {
+            V::Str(s) => match values::parse_duration_dist(s) {
+                Ok(d) => Some(S {
+                    v: d,
+                    origin: n.origin.clone(),
+                    path,
+                }),
+                Err(e) => {
+                    cx.err(&n.origin, &path, e);
+                    None
+                }
+            },
+            _ => {
+                type_error(cx, n, &path, values::RANGE_HELP);
+                None
+            }
+        }
+    }
+
+    /// Count (integer ≥ 0) or whole percent string ("25%").
+    pub fn int_or_percent(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<IntOrPercent>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let v = match &n.v {
+            V::Int(i) => match u32::try_from(*i) {
+                Ok(i) => Some(IntOrPercent::Int(i)),
+                Err(_) => {
+                    cx.err(
+                        &n.origin,
+                        &path,
+                        format!("{i} is out of range (allowed: a count 0..={} or a percentage like \"25%\")", u32::MAX),
+                    );
+                    None
+                }
+            },
+            V::Str(s) => match values::parse_percent(s) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    cx.err(&n.origin, &path, e);
+                    None
+                }
+            },
+            _ => {
+                type_error(cx, n, &path, "a count like 3 or a percentage like \"25%\"");
+                None
+            }
+        }?;
+        Some(S {
+            v,
+            origin: n.origin.clone(),
+            path,
+        })
+    }
+
+    /// Table of string → string, keys and values checked as Kubernetes label key/value
+    /// (`labels = true`) or only as annotation keys (`labels = false`).
+    pub fn string_map(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        labels: bool,
+    ) -> Option<S<StringMap>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let V::Table(entries) = &n.v else {
+            type_error(cx, n, &path, "a table of strings, e.g. { app = \"web\" }");
+            return None;
+        };
+        let mut out = StringMap::new();
+        let mut ok = true;
+        for (k, ko, v) in entries {
+            let p = format!("{path}.{k}");
+            if let Err(e) = values::check_label_key(k) {
+                cx.err(ko, &p, e);
+                ok = false;
+            }
+            match &v.v {
+                V::Str(s) => {
+                    if labels {
+                        if let Err(e) = values::check_label_value(s) {
+                            cx.err(&v.origin, &p, e);
+                            ok = false;
+                        }
+                    }
+                    out.insert(k.clone(), s.clone());
+                }
+                _ => {
+                    type_error(cx, v, &p, "a string");
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(S {
+            v: out,
+            origin: n.origin.clone(),
+            path,
+        })
+    }
+
+    /// Array of strings.
+    pub fn str_list(&mut self, cx: &mut Cx, key: &'static str) -> Option<Vec<S<String>>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let V::Array(items) = &n.v else {
+            type_error(cx, n, &path, "an array of strings");
+            return None;
+        };
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            match &it.v {
+                V::Str(s) => out.push(S {
+                    v: s.clone(),
+                    origin: it.origin.clone(),
+                    path: p,
+                }),
+                _ => type_error(cx, it, &p, "a string"),
+            }
+        }
+        Some(out)
+    }
+
+    /// Raw array items with their paths.
+    pub fn array(&mut self, cx: &mut Cx, key: &'static str) -> Option<Vec<(String, &'a Node)>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let V::Array(items) = &n.v else {
+            type_error(cx, n, &path, "an array");
+            return None;
+        };
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| (format!("{path}[{i}]"), it))
+                .collect(),
+        )
+    }
+
+    /// Sub-table (e.g. `[cluster]`); `None` if absent or not a table.
+    pub fn table(&mut self, cx: &mut Cx, key: &'static str) -> Option<Tbl<'a>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let gpath = join(&self.gpath, key);
+        Tbl::new(cx, n, &path, &gpath)
+    }
+
+    /// Array of tables (e.g. `[[services]]`).
+    pub fn tables(&mut self, cx: &mut Cx, key: &'static str) -> Vec<Tbl<'a>> {
+        let gpath = format!("{}[]", join(&self.gpath, key));
+        let Some(items) = self.array(cx, key) else {
+            return Vec::new();
+        };
+        items
+            .into_iter()
+            .filter_map(|(p, n)| Tbl::new(cx, n, &p, &gpath))
+            .collect()
+    }
+}
+
+pub fn int_node(cx: &mut Cx, n: &Node, path: &str, min: i64, max: i64) -> Option<S<i64>> {
+    match &n.v {
+        V::Int(i) if (min..=max).contains(i) => Some(S {
+            v: *i,
+            origin: n.origin.clone(),
+            path: path.to_string(),
+        }),
+        V::Int(i) => {
+            cx.err(
+                &n.origin,
+                path,
+                format!("{i} is out of range (allowed: {min}..={max})"),
+            );
+            None
+        }
+        _ => {
+            type_error(cx, n, path, &format!("an integer in {min}..={max}"));
+            None
+        }
+    }
+}
+
+pub fn duration_node(cx: &mut Cx, n: &Node, path: &str) -> Option<S<Nanos>> {
+    match &n.v {
+        V::Str(s) => match values::parse_duration(s) {
+            Ok(d) => Some(S {
+                v: d,
+                origin: n.origin.clone(),
+                path: path.to_string(),
+            }),
+            Err(e) => {
+                cx.err(&n.origin, path, e);
+                None
+            }
+        },
+        V::Int(0) => Some(S {
+            v: 0,
+            origin: n.origin.clone(),
+            path: path.to_string(),
+        }),
+        _ => {
+            type_error(cx, n, path, values::DURATION_HELP);
+            None
+        }
+    }
+}
