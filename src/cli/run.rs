@@ -1,12 +1,39 @@
-//! `slicesim run` (not implemented yet).
+//! `slicesim run SCENARIO.toml [--out DIR] [--seed N] [--set path=value ...] [--trace-events FILE]`
+
+use std::path::PathBuf;
 
 /// Arguments of `slicesim run`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input files.
-    pub files: Vec<std::path::PathBuf>,
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output directory [default: results/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed for every random stream (replaces the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a scenario value, e.g. `--set workloads[0].replicas=50` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Log every processed event to FILE (one line each; diff two runs line by line).
+    #[arg(long, value_name = "FILE")]
+    pub trace_events: Option<PathBuf>,
+    /// Do not show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("`run` is not implemented yet")
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let opts = crate::report::run::RunOptions {
+        scenario: args.scenario.clone(),
+        out_dir: args.out.clone(),
+        seed: args.seed,
+        overrides: args.set.clone(),
+        trace_events: args.trace_events.clone(),
+        progress: !args.no_progress,
+    };
+    let outcome = crate::report::run::run(&opts)?;
+    crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock())?;
+    Ok(())
 }

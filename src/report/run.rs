@@ -1,0 +1,241 @@
+//! `slicesim run`: load a scenario, drive the world, write the results.
+//!
+//! Output directory (default `results/<scenario name>`), every file written atomically:
+//! * `timeseries.csv` — per-second samples ([`super::timeseries`]);
+//! * `summary.csv` — `scope,metric,value` ([`super::summary`]);
+//! * `run.json` — the manifest ([`super::manifest`]), written last.
+//!
+//! With `--trace-events FILE`, every processed event is logged to FILE (see
+//! [`crate::sim::trace`]). The progress bar (stderr, only when it is a terminal) reads the
+//! wall clock for its rate display; nothing it sees or computes reaches an output.
+
+use super::atomic::{atomic_write, AtomicFile};
+use super::manifest::{describe_file, Manifest};
+use super::summary::Summary;
+use super::timeseries;
+use crate::cluster::{ChangeSink, CountingSink, Tee, World, WorldOptions};
+use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
+use crate::sim::TraceLog;
+use anyhow::Context;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Everything `slicesim run` takes.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub scenario: PathBuf,
+    pub out_dir: Option<PathBuf>,
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// `--set path=value`, in order.
+    pub overrides: Vec<String>,
+    pub trace_events: Option<PathBuf>,
+    /// Allow a progress bar (it is still hidden when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub out_dir: PathBuf,
+    pub manifest: Manifest,
+    /// The short summary printed to the terminal.
+    pub terminal_summary: String,
+}
+
+/// Drive `world` to the end of its scenario, calling `on_sample(s, world)` for every whole
+/// second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
+pub fn drive(
+    world: &mut World,
+    sink: &mut dyn ChangeSink,
+    mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    world.start(sink)?;
+    let end = world.scenario().duration_ns;
+    let mut next_s: u64 = 0;
+    loop {
+        match world.peek_time().filter(|&t| t <= end) {
+            Some(t) => {
+                while next_s.saturating_mul(NS_PER_SEC) < t {
+                    on_sample(next_s, world)?;
+                    next_s += 1;
+                }
+                world.step(sink)?;
+            }
+            None => {
+                while next_s.saturating_mul(NS_PER_SEC) <= end {
+                    on_sample(next_s, world)?;
+                    next_s += 1;
+                }
+                break;
+            }
+        }
+    }
+    sink.advance_to(end, world);
+    Ok(())
+}
+
+fn progress_bar(enabled: bool, duration_ns: Nanos) -> indicatif::ProgressBar {
+    let total = duration_ns / NS_PER_SEC;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} simulated {pos}/{len} s [{bar:30}] {msg} ({elapsed})",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb
+}
+
+/// Load the scenario named in `opts`, run it, write the results. Bad input is an
+/// [`crate::error::InputError`].
+pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let mut scenario = crate::scenario::load(&opts.scenario, &opts.overrides)?;
+    if let Some(seed) = opts.seed {
+        scenario.seed = seed;
+    }
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let mut counting = CountingSink::default();
+    run_scenario(
+        scenario,
+        &out_dir,
+        opts.trace_events.as_deref(),
+        opts.progress,
+        &mut counting,
+        None,
+    )
+}
+
+/// Run a resolved scenario and write its results into `out_dir`. `extra_sink` receives the
+/// change stream too (the endpoint controllers at integration time).
+pub fn run_scenario(
+    scenario: Scenario,
+    out_dir: &Path,
+    trace_events: Option<&Path>,
+    progress: bool,
+    counting: &mut CountingSink,
+    extra_sink: Option<&mut dyn ChangeSink>,
+) -> anyhow::Result<RunOutcome> {
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("creating output directory {}", out_dir.display()))?;
+    // trace: temp file next to the destination, renamed at the end
+    let trace_tmp = match trace_events {
+        Some(p) => {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "trace".into());
+            let tmp = p.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+            if let Some(parent) = tmp.parent().filter(|x| !x.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let f = std::fs::File::create(&tmp)
+                .with_context(|| format!("creating trace file {}", tmp.display()))?;
+            Some((tmp, p.to_path_buf(), f))
+        }
+        None => None,
+    };
+    let trace = trace_tmp
+        .as_ref()
+        .map(|(_, _, f)| -> anyhow::Result<TraceLog> {
+            Ok(TraceLog::to_writer(Box::new(std::io::BufWriter::new(
+                f.try_clone()?,
+            ))))
+        })
+        .transpose()?;
+    let source = scenario.source.clone();
+    let name = scenario.name.clone();
+    let seed = scenario.seed;
+    let duration_ns = scenario.duration_ns;
+    let mut world = World::new(scenario, WorldOptions { trace })?;
+
+    let ts_path = out_dir.join("timeseries.csv");
+    let mut ts_file = AtomicFile::create(&ts_path)?;
+    let mut summary = Summary::default();
+    let pb = progress_bar(progress, duration_ns);
+    {
+        let mut csv = csv::Writer::from_writer(&mut ts_file);
+        csv.write_record(timeseries::HEADER)?;
+        let mut null = crate::cluster::NullSink;
+        let extra: &mut dyn ChangeSink = match extra_sink {
+            Some(s) => s,
+            None => &mut null,
+        };
+        let mut tee = Tee(counting, extra);
+        let mut last_events = 0u64;
+        drive(&mut world, &mut tee, |s, w| {
+            for row in timeseries::sample_rows(s, w) {
+                csv.write_record(&row)?;
+            }
+            summary.observe(w);
+            pb.set_position(s);
+            let ev = w.events_processed();
+            if ev - last_events >= 10_000 || s % 60 == 0 {
+                pb.set_message(format!("{ev} events"));
+                last_events = ev;
+            }
+            Ok(())
+        })?;
+        csv.flush()?;
+    }
+    pb.finish_and_clear();
+    ts_file.commit()?;
+    world.trace_mut().flush()?;
+    *world.trace_mut() = TraceLog::disabled();
+    if let Some((tmp, dest, f)) = trace_tmp {
+        f.sync_all().ok();
+        drop(f);
+        std::fs::rename(&tmp, &dest)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), dest.display()))?;
+    }
+
+    let rows = summary.rows(&world, counting);
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        w.write_record(["scope", "metric", "value"])?;
+        for (a, b, c) in &rows {
+            w.write_record([a, b, c])?;
+        }
+        w.flush()?;
+    }
+    atomic_write(&out_dir.join("summary.csv"), &buf)?;
+
+    let mut files = vec![
+        describe_file(out_dir, "summary.csv")?,
+        describe_file(out_dir, "timeseries.csv")?,
+    ];
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest = Manifest {
+        scenario: name,
+        scenario_file: source.file,
+        scenario_sha256: source.sha256,
+        seed,
+        slicesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        overrides: source.overrides,
+        duration_s: duration_ns / NS_PER_SEC,
+        files,
+    };
+    atomic_write(&out_dir.join("run.json"), &manifest.to_json()?)?;
+    let terminal_summary = summary.terminal_table(&world, counting);
+    Ok(RunOutcome {
+        out_dir: out_dir.to_path_buf(),
+        manifest,
+        terminal_summary,
+    })
+}
+
+/// Print the outcome (used by the CLI).
+pub fn print_outcome(out: &RunOutcome, w: &mut dyn Write) -> std::io::Result<()> {
+    write!(w, "{}", out.terminal_summary)?;
+    writeln!(w, "results written to {}", out.out_dir.display())
+}
