@@ -53,6 +53,14 @@ pub const BURST_REPLICAS: usize = 500;
 /// cite: kubernetes/kubernetes :: pkg/controller/podgc/gc_controller.go :: quarantineTime (40 s; UNCONFIRMED for v1.32)
 pub const POD_GC_ORPHAN_DELAY_NS: Nanos = 40 * NS_PER_SEC;
 
+/// Reaction time of the deployment and ReplicaSet controllers: a sync runs this long after the
+/// first change that requires it, and every change arriving meanwhile is handled by that same
+/// sync (workqueue key coalescing). Real kube-controller-manager hops (status write, watch
+/// delivery, queue, sync) take milliseconds to tens of milliseconds; a zero delay would run one
+/// sync per pod event, which neither matches the real coalescing nor scales to 20,000-replica
+/// rollouts. Modelling choice, not an upstream constant.
+pub const WORKLOAD_CONTROLLER_DELAY_NS: Nanos = 20 * crate::scenario::NS_PER_MS;
+
 /// Retry interval for a sandbox that found its node's IP range full.
 const IP_RETRY_NS: Nanos = 10 * NS_PER_SEC;
 
@@ -586,7 +594,8 @@ impl World {
         if let Some(dep) = self.deployments.get_mut(d) {
             if !dep.sync_pending {
                 dep.sync_pending = true;
-                self.queue.schedule_in(0, WorldEvent::DeploymentSync(d));
+                self.queue
+                    .schedule_in(WORKLOAD_CONTROLLER_DELAY_NS, WorldEvent::DeploymentSync(d));
             }
         }
     }
@@ -595,7 +604,8 @@ impl World {
         if let Some(rs) = self.replica_sets.get_mut(r) {
             if !rs.sync_pending {
                 rs.sync_pending = true;
-                self.queue.schedule_in(0, WorldEvent::ReplicaSetSync(r));
+                self.queue
+                    .schedule_in(WORKLOAD_CONTROLLER_DELAY_NS, WorldEvent::ReplicaSetSync(r));
             }
         }
     }
