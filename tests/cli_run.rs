@@ -1,0 +1,222 @@
+//! `slicesim run` through the real binary: determinism, seeds, outputs, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_slicesim"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    let out = bin().args(args).output().expect("run slicesim");
+    assert!(
+        out.status.success(),
+        "slicesim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn same_scenario_and_seed_give_byte_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario("quickstart.toml");
+    let sc = sc.to_str().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
+    for (out, trace) in [(&a, &ta), (&b, &tb)] {
+        run(&[
+            "run",
+            sc,
+            "--out",
+            out.to_str().unwrap(),
+            "--trace-events",
+            trace.to_str().unwrap(),
+        ]);
+    }
+    for f in ["timeseries.csv", "summary.csv", "run.json"] {
+        assert_eq!(
+            read(&a.join(f)),
+            read(&b.join(f)),
+            "{f} differs between identical runs"
+        );
+    }
+    assert_eq!(read(&ta), read(&tb), "event traces differ");
+    assert!(read(&ta).len() > 1000, "trace suspiciously small");
+    // nothing but the three result files (no temporaries left behind)
+    let mut names: Vec<String> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["run.json", "summary.csv", "timeseries.csv"]);
+}
+
+#[test]
+fn different_seed_changes_pod_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario("quickstart.toml");
+    let sc = sc.to_str().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
+    run(&[
+        "run",
+        sc,
+        "--out",
+        a.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--trace-events",
+        ta.to_str().unwrap(),
+    ]);
+    run(&[
+        "run",
+        sc,
+        "--out",
+        b.to_str().unwrap(),
+        "--seed",
+        "2",
+        "--trace-events",
+        tb.to_str().unwrap(),
+    ]);
+    // pod-ready events happen at different times
+    let ready_times = |p: &Path| -> Vec<String> {
+        String::from_utf8(read(p))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(" pod-ready "))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect()
+    };
+    let (ra, rb) = (ready_times(&ta), ready_times(&tb));
+    assert!(!ra.is_empty());
+    assert_ne!(ra, rb, "pod readiness times did not depend on the seed");
+    assert_ne!(
+        read(&a.join("timeseries.csv")),
+        read(&b.join("timeseries.csv"))
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&read(&a.join("run.json"))).unwrap();
+    assert_eq!(manifest["seed"], 1);
+}
+
+#[test]
+fn manifest_lists_outputs_with_sizes_and_hashes() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario("quickstart.toml");
+    let out = dir.path().join("r");
+    run(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "workloads[0].replicas=12",
+    ]);
+    let m: serde_json::Value = serde_json::from_slice(&read(&out.join("run.json"))).unwrap();
+    assert_eq!(m["scenario"], "quickstart");
+    assert_eq!(m["slicesim_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["overrides"][0], "workloads[0].replicas=12");
+    let src = read(&sc);
+    let want: String = Sha256::digest(&src)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(m["scenario_sha256"], want.as_str());
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let bytes = read(&out.join(f["path"].as_str().unwrap()));
+        assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
+        let h: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(f["sha256"], h.as_str());
+    }
+    // the override took effect: 12 replicas at t = 0
+    let ts = String::from_utf8(read(&out.join("timeseries.csv"))).unwrap();
+    let mut lines = ts.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("time_s,workload,replicas,pods_total"));
+    assert!(
+        lines.next().unwrap().starts_with("0,web,12,12,12,12,12,"),
+        "{ts:.200}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let out = bin()
+        .args([
+            "run",
+            missing.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nduration = \"ten minutes\"\n").unwrap();
+    let out = bin()
+        .args([
+            "run",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let out = bin()
+        .args([
+            "run",
+            scenario("quickstart.toml").to_str().unwrap(),
+            "--set",
+            "workloads[0].replicas=-3",
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn default_output_directory_is_results_slash_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["run", scenario("quickstart.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("results/quickstart/run.json").is_file());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("web"), "{stdout}");
+}
