@@ -935,7 +935,9 @@ impl World {
                 .collect(),
             NodeSelection::Random { count, zone } => {
                 let mut pool: Vec<NodeId> = (0..self.nodes.len())
-                    .filter(|&n| eligible(self, n) && zone.is_none_or(|z| self.nodes[n].zone == z))
+                    .filter(|&n| {
+                        eligible(self, n) && zone.map_or(true, |z| self.nodes[n].zone == z)
+                    })
                     .collect();
                 let k = (*count as usize).min(pool.len());
                 // partial Fisher–Yates on the Nodes stream
@@ -1273,18 +1275,26 @@ impl World {
                 max_annotation: Some(replicas + surge),
             },
         );
+        // Each pod is built silently (create, bind, IP + Ready) and then announced once,
+        // as a consumer listing the cluster at t = 0 would see it.
+        let mut quiet = super::change::NullSink;
         for _ in 0..replicas {
-            let id = self.create_pod(r, sink);
-            let Some(node) = self.pick_node(d) else {
-                // no room: it stays Pending like any unschedulable pod
-                let seq = self.pod_create_seq.get(&id).copied().unwrap_or(0);
-                self.unscheduled.insert((seq, id));
-                continue;
-            };
-            self.bind_to(id, node, sink);
-            let ok = self.give_ip(id, sink, true);
-            if ok {
-                self.set_pod_internal(id, |p| p.available = true);
+            let id = self.create_pod(r, &mut quiet);
+            match self.pick_node(d) {
+                Some(node) => {
+                    self.bind_to(id, node, &mut quiet);
+                    if self.give_ip(id, &mut quiet, true) {
+                        self.set_pod_internal(id, |p| p.available = true);
+                    }
+                }
+                None => {
+                    // no room: it stays Pending like any unschedulable pod
+                    let seq = self.pod_create_seq.get(&id).copied().unwrap_or(0);
+                    self.unscheduled.insert((seq, id));
+                }
+            }
+            if let Some(p) = self.pod(id) {
+                sink.on_change(0, &Change::Pod(ObjChange::Added(p)), self);
             }
         }
         self.deployments[d].sync_pending = false;
@@ -1711,7 +1721,7 @@ impl World {
         for r in rss {
             for &id in &self.replica_sets[r].active {
                 let Some(p) = self.pod(id) else { continue };
-                if !p.is_ready() || p.node.is_none_or(|n| !self.nodes[n].kubelet_up) {
+                if !p.is_ready() || p.node.map_or(true, |n| !self.nodes[n].kubelet_up) {
                     continue;
                 }
                 if self.rng_flap.gen_range(0..1_000_000u32) < f.probability_ppm {

@@ -1,0 +1,263 @@
+//! Engine behaviour on hand-written scenarios: node failure timeline (§8.3), pod lifecycle
+//! (§8.2), identities, the change stream, and every bundled scenario.
+
+use slicesim::cluster::{
+    Change, ChangeSink, CountingSink, NodeReady, ObjChange, PodPhase, World, WorldOptions,
+};
+use slicesim::scenario::{self, Nanos, NS_PER_SEC};
+use std::path::Path;
+
+fn load(src: &str) -> scenario::Scenario {
+    scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// Run until (and including) every event at or before `t`.
+fn run_until(w: &mut World, sink: &mut dyn ChangeSink, t: Nanos) {
+    while w.peek_time().is_some_and(|x| x <= t) {
+        if w.step(sink).unwrap().is_none() {
+            break;
+        }
+    }
+}
+
+const FAILURE: &str = r#"
+name = "nf"
+description = "node failure"
+seed = 9
+duration = "20m"
+[cluster]
+nodes = 3
+zones = ["a"]
+[[workloads]]
+name = "api"
+replicas = 9
+ports = [{ name = "http", container_port = 8080 }]
+[[events]]
+at = "10s"
+type = "node_failure"
+nodes = [0]
+[[events]]
+at = "15m"
+type = "node_recovery"
+nodes = [0]
+"#;
+
+/// §8.3: pods stay Ready for node-monitor-grace-period (50 s), then Ready=False with the node
+/// Unknown+tainted; evicted 300 s later; Terminating until the kubelet returns.
+#[test]
+fn node_failure_follows_the_node_lifecycle_timeline() {
+    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    let mut sink = CountingSink::default();
+    w.start(&mut sink).unwrap();
+    let on_node0 = |w: &World| w.pods_on_node(0).count();
+    let ready_on_node0 = |w: &World| w.pods_on_node(0).filter(|p| p.is_ready()).count();
+    run_until(&mut w, &mut sink, 59 * NS_PER_SEC);
+    let k = on_node0(&w);
+    assert!(k > 0);
+    assert_eq!(
+        ready_on_node0(&w),
+        k,
+        "still Ready before the grace period ends"
+    );
+    assert_eq!(w.nodes()[0].ready, NodeReady::True);
+    run_until(&mut w, &mut sink, 61 * NS_PER_SEC);
+    assert_eq!(ready_on_node0(&w), 0, "MarkPodsNotReady at 10 s + 50 s");
+    assert_eq!(w.nodes()[0].ready, NodeReady::Unknown);
+    assert!(w.nodes()[0].taints.iter().any(|t| t.effect == "NoExecute"));
+    // not yet evicted at 10 + 50 + 299 s
+    run_until(&mut w, &mut sink, 359 * NS_PER_SEC);
+    assert!(w.pods_on_node(0).all(|p| !p.is_terminating()));
+    run_until(&mut w, &mut sink, 361 * NS_PER_SEC);
+    assert!(
+        w.pods_on_node(0).all(|p| p.is_terminating()),
+        "evicted after 300 s toleration"
+    );
+    // replacements run elsewhere; the evicted pods stay Terminating while the kubelet is gone
+    run_until(&mut w, &mut sink, 14 * 60 * NS_PER_SEC);
+    assert_eq!(on_node0(&w), k);
+    let st = w.deployments()[0].stats;
+    assert_eq!(st.pods_active, 9);
+    assert_eq!(st.pods_available, 9);
+    assert_eq!(st.pods_terminating as usize, k);
+    // recovery: the kubelet finishes the terminations
+    run_until(&mut w, &mut sink, 16 * 60 * NS_PER_SEC);
+    assert_eq!(on_node0(&w), 0);
+    assert_eq!(w.deployments()[0].stats.pods_terminating, 0);
+    assert_eq!(w.nodes()[0].ready, NodeReady::True);
+}
+
+#[derive(Default)]
+struct Recorder {
+    lines: Vec<String>,
+    pod_updates_with_old_state: u64,
+}
+
+impl ChangeSink for Recorder {
+    fn on_change(&mut self, now: Nanos, change: &Change<'_>, _w: &World) {
+        if let Change::Pod(ObjChange::Updated { old, new }) = change {
+            assert!(old.resource_version < new.resource_version);
+            assert_ne!(old, new);
+            self.pod_updates_with_old_state += 1;
+        }
+        let name = match change {
+            Change::Pod(c) => c.latest().name.clone(),
+            Change::Node(c) => c.latest().name.to_string(),
+            Change::Service(c) => c.latest().spec.name.clone(),
+        };
+        self.lines
+            .push(format!("{now} {} {} {name}", change.kind(), change.verb()));
+    }
+}
+
+/// §8.2: a replacement pod goes Added (Pending, no node) → bound → IP (not Ready) → Ready;
+/// a deleted pod goes deletionTimestamp → Ready=False → terminal phase → Deleted.
+#[test]
+fn pod_lifecycle_as_seen_in_the_change_stream() {
+    let src = r#"
+name = "lc"
+description = "lifecycle"
+seed = 3
+duration = "2m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 2
+ports = [{ name = "http", container_port = 8080 }]
+ready_delay = "3s"
+not_serving_after = "1s"
+exit_after = "5s"
+[[events]]
+at = "10s"
+type = "restart_pods"
+workload = "web"
+count = 1
+"#;
+    /// (time, verb, name, phase, bound, has IP, Ready, terminating)
+    type Entry = (Nanos, String, String, PodPhase, bool, bool, bool, bool);
+    #[derive(Default)]
+    struct PodLog(Vec<Entry>);
+    impl ChangeSink for PodLog {
+        fn on_change(&mut self, now: Nanos, c: &Change<'_>, _: &World) {
+            if let Change::Pod(pc) = c {
+                let p = pc.latest();
+                self.0.push((
+                    now,
+                    pc.verb().to_string(),
+                    p.name.clone(),
+                    p.phase,
+                    p.node.is_some(),
+                    !p.ips.is_empty(),
+                    p.is_ready(),
+                    p.is_terminating(),
+                ));
+            }
+        }
+    }
+    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let mut log = PodLog::default();
+    w.run(&mut log).unwrap();
+    let initial: Vec<_> = log.0.iter().filter(|e| e.0 == 0).collect();
+    assert_eq!(initial.len(), 2);
+    assert!(
+        initial.iter().all(|e| e.1 == "added" && e.4 && e.5 && e.6),
+        "steady state at t=0"
+    );
+    let victim = log
+        .0
+        .iter()
+        .find(|e| e.0 == 10 * NS_PER_SEC)
+        .expect("deletion at 10 s");
+    let v: Vec<_> = log
+        .0
+        .iter()
+        .filter(|e| e.2 == victim.2 && e.0 > 0)
+        .collect();
+    // deletionTimestamp (still Ready) → Ready=False after 1 s → terminal + Deleted at 5 s
+    assert_eq!((v[0].1.as_str(), v[0].6, v[0].7), ("updated", true, true));
+    assert_eq!((v[1].0, v[1].6), (11 * NS_PER_SEC, false));
+    assert_eq!((v[2].0, v[2].3), (15 * NS_PER_SEC, PodPhase::Succeeded));
+    assert_eq!((v[3].0, v[3].1.as_str()), (15 * NS_PER_SEC, "deleted"));
+    // the replacement: added without node/IP, then bound, then IP not ready, then Ready 3 s later
+    let r: Vec<_> = log
+        .0
+        .iter()
+        .filter(|e| e.0 >= 10 * NS_PER_SEC && e.2 != victim.2)
+        .collect();
+    assert_eq!((r[0].1.as_str(), r[0].4, r[0].5), ("added", false, false));
+    assert!(r[1].4 && !r[1].5);
+    assert!(r[2].5 && !r[2].6 && r[2].3 == PodPhase::Running);
+    assert!(r[3].6 && r[3].0 == r[2].0 + 3 * NS_PER_SEC);
+    // name shape: <deployment>-<pod-template-hash>-<5 chars>
+    let parts: Vec<&str> = r[0].2.split('-').collect();
+    assert_eq!(parts.len(), 3, "{}", r[0].2);
+    assert_eq!(parts[0], "web");
+    assert_eq!(parts[2].len(), 5);
+}
+
+#[test]
+fn pods_have_kubernetes_shaped_identities() {
+    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    w.start(&mut CountingSink::default()).unwrap();
+    let rs = &w.replica_sets()[0];
+    for p in w.pods() {
+        assert_eq!(p.uid.len(), 36);
+        assert_eq!(&p.uid[14..15], "4");
+        assert!(p.name.starts_with(&format!("{}-", rs.name)));
+        assert_eq!(p.labels().get("pod-template-hash"), Some(&rs.template.hash));
+        assert!(p.ips[0].to_string().starts_with("10."), "{:?}", p.ips);
+    }
+    // spread: 9 pods over 3 nodes
+    for n in 0..3 {
+        assert_eq!(w.pods_on_node(n).count(), 3);
+    }
+}
+
+#[test]
+fn change_stream_carries_old_and_new_state() {
+    let sc = load(FAILURE);
+    let mut w = World::new(sc, WorldOptions::default()).unwrap();
+    let mut rec = Recorder::default();
+    w.run(&mut rec).unwrap();
+    assert!(rec.pod_updates_with_old_state > 0);
+    // t = 0: nodes, then pods
+    assert!(rec.lines[0].starts_with("0 Node added"));
+    assert!(rec.lines[3].starts_with("0 Pod added"));
+    let mut again = Recorder::default();
+    World::new(load(FAILURE), WorldOptions::default())
+        .unwrap()
+        .run(&mut again)
+        .unwrap();
+    assert_eq!(
+        rec.lines, again.lines,
+        "change stream must be deterministic"
+    );
+}
+
+/// Every bundled scenario runs to completion through `slicesim run`'s library path, and its
+/// workloads end converged.
+#[test]
+fn every_bundled_scenario_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    for f in files {
+        let opts = slicesim::report::run::RunOptions {
+            scenario: f.clone(),
+            out_dir: Some(out.path().join(f.file_stem().unwrap())),
+            ..Default::default()
+        };
+        let outcome =
+            slicesim::report::run::run(&opts).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
+        assert_eq!(outcome.manifest.files.len(), 2);
+        let summary = std::fs::read_to_string(outcome.out_dir.join("summary.csv")).unwrap();
+        assert!(summary.starts_with("scope,metric,value\n"));
+    }
+}
