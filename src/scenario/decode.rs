@@ -108,8 +108,14 @@ impl<'a> Tbl<'a> {
 
     /// Report a missing required key.
     pub fn missing(&self, cx: &mut Cx, key: &str, what: &str) {
+        // The root table's span is the whole file: no useful location to show.
+        let o = if self.path.is_empty() {
+            Origin::Unknown
+        } else {
+            self.origin().clone()
+        };
         cx.err(
-            self.origin(),
+            &o,
             &self.path_of(key),
             format!("missing required field `{key}` ({what})"),
         );

@@ -506,6 +506,11 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         }
     };
     let pod_given = cidr_list(cx, &mut t, "pod_cidrs");
+    let pod_origins: Vec<(Cidr, Origin, String)> = pod_given
+        .iter()
+        .flatten()
+        .map(|c| (c.v, c.origin.clone(), c.path.clone()))
+        .collect();
     let pod_cidrs = cidrs_for_families(
         cx,
         pod_given,
@@ -515,6 +520,11 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         &origin,
     );
     let svc_given = cidr_list(cx, &mut t, "service_cidrs");
+    let svc_origins: Vec<(Cidr, Origin, String)> = svc_given
+        .iter()
+        .flatten()
+        .map(|c| (c.v, c.origin.clone(), c.path.clone()))
+        .collect();
     let service_cidrs = cidrs_for_families(
         cx,
         svc_given,
@@ -572,9 +582,18 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     for p in &pod_cidrs {
         for s in &service_cidrs {
             if p.overlaps(s) {
+                // Blame what the user wrote: the service CIDR if given, else the pod CIDR.
+                let find = |list: &[(Cidr, Origin, String)], c: &Cidr| {
+                    list.iter()
+                        .find(|(x, _, _)| x == c)
+                        .map(|(_, o, p)| (o.clone(), p.clone()))
+                };
+                let (o, path) = find(&svc_origins, s)
+                    .or_else(|| find(&pod_origins, p))
+                    .unwrap_or_else(|| (origin.clone(), "cluster.service_cidrs".to_string()));
                 cx.err(
-                    &origin,
-                    "cluster.service_cidrs",
+                    &o,
+                    &path,
                     format!("service CIDR {s} overlaps pod CIDR {p}; they must be disjoint"),
                 );
             }
@@ -1990,6 +2009,7 @@ fn node_selection(
             None
         }
         (Some(items), None) => {
+            let listed = items.len();
             let mut out = Vec::new();
             for (p, n) in items {
                 let idx = match &n.v {
@@ -2031,8 +2051,10 @@ fn node_selection(
                     }
                 }
             }
-            if out.is_empty() {
+            if listed == 0 {
                 cx.err(t.origin(), &t.path_of("nodes"), "list at least one node");
+            }
+            if out.is_empty() {
                 return None;
             }
             Some(NodeSelection::Nodes(out))

@@ -75,8 +75,16 @@ fn origin(span: Option<Range<usize>>) -> Origin {
 
 /// Parse a TOML document into a tree. Errors carry toml_edit's message and span.
 pub fn parse_document(src: &str) -> Result<Node, (String, Origin)> {
-    let doc = toml_edit::ImDocument::parse(src)
-        .map_err(|e| (e.message().trim().to_string(), origin(e.span())))?;
+    let doc = toml_edit::ImDocument::parse(src).map_err(|e| {
+        let msg = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        (msg, origin(e.span()))
+    })?;
     Ok(from_table(doc.as_table()))
 }
 
