@@ -101,6 +101,15 @@ impl<'a> Tbl<'a> {
         self.node.get(key)
     }
 
+    /// Accept these keys without reading them (so `finish` does not report them).
+    pub fn declare(&mut self, keys: &[&'static str]) {
+        for k in keys {
+            if !self.known.contains(k) {
+                self.known.push(k);
+            }
+        }
+    }
+
     /// True if the key is present (does not declare it).
     pub fn has(&self, key: &str) -> bool {
         self.node.get(key).is_some()

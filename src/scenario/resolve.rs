@@ -2147,7 +2147,11 @@ fn resolve_events(
         }
         match (at, ty) {
             (Some(at), Some(ty)) => pending.push((at.v, i, ty.v, t)),
-            (_, _) => t.finish_with(cx, "", ALL_EVENT_KEYS),
+            (_, _) => {
+                // Without a valid type, only report keys no event type accepts.
+                t.declare(ALL_EVENT_KEYS);
+                t.finish(cx);
+            }
         }
     }
     pending.sort_by_key(|(at, i, _, _)| (*at, *i));
@@ -2543,5 +2547,93 @@ fn check_capacity(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smooth_weighted_round_robin() {
+        let zones = vec![
+            Zone {
+                name: "a".into(),
+                weight: 1,
+            },
+            Zone {
+                name: "b".into(),
+                weight: 1,
+            },
+            Zone {
+                name: "c".into(),
+                weight: 1,
+            },
+        ];
+        let mut w = Wrr::new(&zones);
+        let seq: Vec<usize> = (0..6).map(|_| w.next()).collect();
+        assert_eq!(seq, vec![0, 1, 2, 0, 1, 2]);
+        let zones = vec![
+            Zone {
+                name: "a".into(),
+                weight: 3,
+            },
+            Zone {
+                name: "b".into(),
+                weight: 1,
+            },
+        ];
+        let mut w = Wrr::new(&zones);
+        let seq: Vec<usize> = (0..8).map(|_| w.next()).collect();
+        assert_eq!(seq.iter().filter(|z| **z == 0).count(), 6);
+        // Interleaved, not blocked: b appears in each half.
+        assert!(seq[..4].contains(&1) && seq[4..].contains(&1));
+    }
+
+    #[test]
+    fn node_name_patterns_are_deterministic_and_checked() {
+        let a = expand_pattern(DEFAULT_NODE_NAME_PATTERN, 7, "zone-a", 0).unwrap();
+        assert_eq!(
+            a,
+            expand_pattern(DEFAULT_NODE_NAME_PATTERN, 7, "zone-a", 0).unwrap()
+        );
+        assert!(a.starts_with("gke-slicesim-default-pool-"));
+        assert_eq!(a.len(), "gke-slicesim-default-pool-".len() + 8 + 1 + 4);
+        assert!(values::check_dns1123_subdomain(&a).is_ok());
+        assert_eq!(
+            expand_pattern("n-{zone}-{index}", 3, "z", 0).unwrap(),
+            "n-z-3"
+        );
+        assert!(expand_pattern("n-{bogus}", 0, "z", 0).is_err());
+        assert!(expand_pattern("n-{index", 0, "z", 0).is_err());
+    }
+
+    #[test]
+    fn require_dual_stack_on_single_stack_cluster_is_rejected() {
+        // alloc.go initIPFamilyFields: "this cluster is not configured for dual-stack services".
+        let src = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\nselector = { app = \"a\" }\nports = [{ port = 80 }]\nip_family_policy = \"RequireDualStack\"\n";
+        let e = crate::scenario::parse_str(src, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not configured for dual-stack"), "{e}");
+        // ... but headless + selectorless may ask for both families anyway.
+        let ok = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\ncluster_ip = \"None\"\nip_family_policy = \"RequireDualStack\"\n";
+        let s = crate::scenario::parse_str(ok, "x.toml", &[]).unwrap();
+        assert_eq!(
+            s.services[0].ip_families,
+            vec![IpFamily::IPv4, IpFamily::IPv6]
+        );
+    }
+
+    #[test]
+    fn event_without_type_reports_only_truly_unknown_keys() {
+        let src =
+            "name = \"x\"\nduration = \"1m\"\n[[events]]\nat = \"1s\"\nreplicas = 3\nbogus = 1\n";
+        let e = crate::scenario::parse_str(src, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing required field `type`"), "{e}");
+        assert!(e.contains("unknown field `bogus`"), "{e}");
+        assert!(!e.contains("`replicas`"), "{e}");
     }
 }
