@@ -258,3 +258,29 @@ nodes = [3]
     assert!(!s.cluster.nodes[3].initial);
     assert!(s.services[0].present_at_start);
 }
+
+#[test]
+fn node_cpu_per_cluster_zone_and_added_node() {
+    let src = r#"
+name = "c"
+duration = "10m"
+[cluster]
+nodes = 4
+node_cpu = "3500m"
+zones = [{ name = "a", node_cpu = 8 }, "b"]
+[[events]]
+at = "1m"
+type = "add_nodes"
+count = 2
+node_cpu = "16"
+"#;
+    let s = parse_str(src, "c.toml", &[]).expect("valid");
+    let cpu: Vec<u64> = s
+        .cluster
+        .nodes
+        .iter()
+        .map(|n| n.allocatable_cpu_milli)
+        .collect();
+    assert_eq!(cpu, vec![8000, 3500, 8000, 3500, 16000, 16000]);
+    assert_eq!(minimal().cluster.nodes[0].allocatable_cpu_milli, 4000);
+}

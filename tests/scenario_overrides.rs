@@ -29,8 +29,17 @@ fn overrides_change_fields() {
     assert_eq!(s.workloads[0].replicas, 50);
     assert_eq!(s.duration_ns, 20 * 60 * NS_PER_SEC);
     assert_eq!(s.seed, 7);
-    assert!(matches!(s.events[0].kind, EventKind::Scale { target: ScaleTarget::To(60), .. }));
-    assert_eq!(s.services[0].labels.get("team").map(String::as_str), Some("a"));
+    assert!(matches!(
+        s.events[0].kind,
+        EventKind::Scale {
+            target: ScaleTarget::To(60),
+            ..
+        }
+    ));
+    assert_eq!(
+        s.services[0].labels.get("team").map(String::as_str),
+        Some("a")
+    );
     assert_eq!(s.source.overrides.len(), 6);
     // The file hash is of the file, not of the overridden content.
     let plain = load(&[]).expect("valid");
@@ -61,13 +70,21 @@ fn override_errors_name_the_override() {
     let e = load(&["workloads[3].replicas=1"]).unwrap_err().to_string();
     assert!(e.contains("--set workloads[3].replicas=1: `workloads[3]` does not exist: `workloads` has 1 item(s)"), "{e}");
     let e = load(&["workloads[0].replicsa=1"]).unwrap_err().to_string();
-    assert!(e.contains("unknown field `replicsa`; did you mean `replicas`?"), "{e}");
+    assert!(
+        e.contains("unknown field `replicsa`; did you mean `replicas`?"),
+        "{e}"
+    );
     let e = load(&["no-equals-sign"]).unwrap_err().to_string();
     assert!(e.contains("expected `path=value`"), "{e}");
     let e = load(&["name.x=1"]).unwrap_err().to_string();
     assert!(e.contains("`name` is not a table"), "{e}");
-    let e = load(&["workloads[0].replicas=lots"]).unwrap_err().to_string();
-    assert!(e.contains("expected an integer in 0..=1000000, found string \"lots\""), "{e}");
+    let e = load(&["workloads[0].replicas=lots"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("expected an integer in 0..=1000000, found string \"lots\""),
+        "{e}"
+    );
     let e = load(&["a..b=1"]).unwrap_err().to_string();
     assert!(e.contains("empty key"), "{e}");
 }
@@ -81,5 +98,10 @@ fn validate_binary_accepts_set() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--set workloads[0].replicas=100000: workloads[0].replicas: 100000 replicas do not fit"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--set workloads[0].replicas=100000: workloads[0].replicas: 100000 replicas do not fit"
+        ),
+        "{stderr}"
+    );
 }

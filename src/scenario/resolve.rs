@@ -17,8 +17,8 @@ use std::net::IpAddr;
 
 /// kubelet `maxPods` default. kubernetes/kubernetes :: pkg/kubelet/apis/config/v1beta1/defaults.go :: SetDefaults_KubeletConfiguration (MaxPods 110).
 pub const DEFAULT_MAX_PODS: u32 = 110;
-/// KCM node IPAM `--node-cidr-mask-size-ipv4` / `-ipv6` defaults.
-/// kubernetes/kubernetes :: cmd/kube-controller-manager/app/options/nodeipamcontroller.go / pkg/controller/nodeipam (defaultNodeMaskCIDRIPv4 = 24, defaultNodeMaskCIDRIPv6 = 64).
+/// KCM node IPAM `--node-cidr-mask-size-ipv4` / `-ipv6` defaults when unset.
+/// kubernetes/kubernetes :: cmd/kube-controller-manager/app/core.go :: defaultNodeMaskCIDRIPv4 = 24, defaultNodeMaskCIDRIPv6 = 64 (also kubeadm getClusterNodeMask).
 pub const DEFAULT_NODE_MASK_V4: u8 = 24;
 pub const DEFAULT_NODE_MASK_V6: u8 = 64;
 /// Pod CIDR defaults used by kind / flannel-style setups (`--cluster-cidr`).
@@ -99,6 +99,7 @@ const ALL_EVENT_KEYS: &[&str] = &[
     "annotations",
     "traffic_distribution",
     "watcher",
+    "node_cpu",
 ];
 
 /// Result of resolution: the model (if there were no errors) plus the schema paths seen.
@@ -401,7 +402,7 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     if let Some(items) = t.array(cx, "zones") {
         for (p, n) in items {
             match &n.v {
-                V::Str(s) => zones.push((s.clone(), 1, n.origin.clone(), p)),
+                V::Str(s) => zones.push((s.clone(), 1, None, n.origin.clone(), p)),
                 V::Table(_) => {
                     if let Some(mut zt) = Tbl::new(cx, n, &p, "cluster.zones[]") {
                         let name = zt.str(cx, "name");
@@ -409,13 +410,19 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
                             zt.missing(cx, "name", "zone name");
                         }
                         let weight = zt.u32(cx, "weight", 1, 1_000_000).map_or(1, |w| w.v);
+                        let cpu = cpu_field(cx, &mut zt, "node_cpu");
                         zt.finish(cx);
                         if let Some(name) = name {
-                            zones.push((name.v, weight, name.origin, name.path));
+                            zones.push((name.v, weight, cpu, name.origin, name.path));
                         }
                     }
                 }
-                _ => type_error(cx, n, &p, "a zone name or a table { name, weight }"),
+                _ => type_error(
+                    cx,
+                    n,
+                    &p,
+                    "a zone name or a table { name, weight, node_cpu }",
+                ),
             }
         }
         if zones.is_empty() {
@@ -423,10 +430,16 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         }
     }
     if zones.is_empty() {
-        zones.push(("zone-a".to_string(), 1, Origin::Unknown, String::new()));
+        zones.push((
+            "zone-a".to_string(),
+            1,
+            None,
+            Origin::Unknown,
+            String::new(),
+        ));
     }
     let mut seen = BTreeSet::new();
-    for (name, _, o, p) in &zones {
+    for (name, _, _, o, p) in &zones {
         if let Err(e) = values::check_label_value(name) {
             cx.err(o, p, e);
         } else if name.is_empty() {
@@ -436,43 +449,16 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
             cx.err(o, p, format!("duplicate zone {name:?}"));
         }
     }
+    let zone_cpu: Vec<Option<u64>> = zones.iter().map(|z| z.2).collect();
     let zones: Vec<Zone> = zones
         .into_iter()
-        .map(|(name, weight, _, _)| Zone { name, weight })
+        .map(|(name, weight, _, _, _)| Zone { name, weight })
         .collect();
 
     let max_pods = t
         .u32(cx, "max_pods_per_node", 1, 10_000)
         .map_or(DEFAULT_MAX_PODS, |s| s.v);
-    let cpu_milli = match t.get(cx, "node_cpu") {
-        None => 4000,
-        Some(n) => {
-            let p = t.path_of("node_cpu");
-            match &n.v {
-                V::Int(i) if *i > 0 && *i <= 100_000 => (*i as u64) * 1000,
-                V::Str(s) => match values::parse_cpu(s) {
-                    Ok(0) => {
-                        cx.err(&n.origin, &p, "allocatable CPU must be greater than 0");
-                        4000
-                    }
-                    Ok(v) => v,
-                    Err(e) => {
-                        cx.err(&n.origin, &p, e);
-                        4000
-                    }
-                },
-                _ => {
-                    type_error(
-                        cx,
-                        n,
-                        &p,
-                        "a CPU quantity like 4, \"3.5\" or \"3500m\" (greater than 0)",
-                    );
-                    4000
-                }
-            }
-        }
-    };
+    let cpu_milli = cpu_field(cx, &mut t, "node_cpu").unwrap_or(4000);
 
     let families = match t.str_list(cx, "ip_families") {
         None => vec![IpFamily::IPv4],
@@ -650,7 +636,8 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     let mut names = BTreeSet::new();
     for _ in 0..node_count {
         let z = wrr.next();
-        add_node(&mut cluster, z, cpu_milli, true, &mut names);
+        let cpu = zone_cpu.get(z).copied().flatten().unwrap_or(cpu_milli);
+        add_node(&mut cluster, z, cpu, true, &mut names);
     }
     (
         cluster,
@@ -658,15 +645,52 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
             wrr,
             names,
             cpu_milli,
+            zone_cpu,
         },
     )
+}
+
+/// Allocatable CPU: an integer number of cores, or a quantity string ("3.5", "3500m").
+fn cpu_field(cx: &mut Cx, t: &mut Tbl, key: &'static str) -> Option<u64> {
+    let n = t.get(cx, key)?;
+    let p = t.path_of(key);
+    match &n.v {
+        V::Int(i) if *i > 0 && *i <= 100_000 => Some((*i as u64) * 1000),
+        V::Str(s) => match values::parse_cpu(s) {
+            Ok(v) if v > 0 && v <= 100_000_000 => Some(v),
+            Ok(_) => {
+                cx.err(
+                    &n.origin,
+                    &p,
+                    format!("{s:?} is out of range (allowed: 1m..=100000 cores)"),
+                );
+                None
+            }
+            Err(e) => {
+                cx.err(&n.origin, &p, e);
+                None
+            }
+        },
+        _ => {
+            type_error(
+                cx,
+                n,
+                &p,
+                "a CPU quantity like 4, \"3.5\" or \"3500m\" (greater than 0)",
+            );
+            None
+        }
+    }
 }
 
 /// Node-creation state carried from the cluster section to `add_nodes` events.
 struct NodeGen {
     wrr: Wrr,
     names: BTreeSet<String>,
+    /// `cluster.node_cpu`.
     cpu_milli: u64,
+    /// `cluster.zones[].node_cpu` per zone (overrides `cpu_milli`).
+    zone_cpu: Vec<Option<u64>>,
 }
 
 fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, origin: &Origin) {
@@ -1957,9 +1981,10 @@ fn default_watcher(kind: WatcherKind) -> Watcher {
             delivery_latency: DurationDist::uniform(NS_PER_MS, 10 * NS_PER_MS),
             min_sync_period_ns: NS_PER_SEC,
         },
-        // CoreDNS kubernetes plugin: all EndpointSlices (no label selector by default), 2 replicas
-        // (kubeadm). It requests protobuf (plugin/kubernetes/kubernetes.go: ContentType
-        // "application/vnd.kubernetes.protobuf") — UNCONFIRMED for every CoreDNS version.
+        // CoreDNS kubernetes plugin: all EndpointSlices (no label selector unless `labels` is
+        // configured), 2 replicas (kubeadm default). It asks for protobuf:
+        // coredns/coredns :: plugin/kubernetes/kubernetes.go :: getClientConfig sets
+        // ContentType "application/vnd.kubernetes.protobuf" (read at commit 01c32383).
         WatcherKind::CoreDns => Watcher {
             name: "coredns".into(),
             kind,
@@ -2327,6 +2352,7 @@ fn resolve_events(
                     t.missing(cx, "count", "how many nodes join");
                 }
                 let zone = t.str(cx, "zone").map(|z| zone_index(cx, cluster, &z));
+                let cpu = cpu_field(cx, &mut t, "node_cpu");
                 match (count, zone, Some(&mut *node_gen)) {
                     (Some(c), z, Some(g)) if !matches!(z, Some(None)) => {
                         let mut idx = Vec::new();
@@ -2338,7 +2364,10 @@ fn resolve_events(
                                     Some(Some(zi)) => zi,
                                     _ => g.wrr.next(),
                                 };
-                                idx.push(add_node(cluster, zi, g.cpu_milli, false, &mut g.names));
+                                let c = cpu
+                                    .or_else(|| g.zone_cpu.get(zi).copied().flatten())
+                                    .unwrap_or(g.cpu_milli);
+                                idx.push(add_node(cluster, zi, c, false, &mut g.names));
                             }
                         }
                         Some(EventKind::AddNodes { nodes: idx })
