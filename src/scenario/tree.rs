@@ -332,7 +332,7 @@ mod tests {
         assert!(parse_path("a.").is_err());
         assert!(parse_path("").is_err());
         assert!(parse_path("a[0]b").is_err());
-        assert!(parse_path(&"a.".repeat(100_000).trim_end_matches('.').to_string()).is_err());
+        assert!(parse_path("a.".repeat(100_000).trim_end_matches('.')).is_err());
     }
 
     #[test]
