@@ -1594,7 +1594,7 @@ fn workload_index(cx: &mut Cx, workloads: &[Workload], w: &S<String>) -> Option<
     let matches: Vec<usize> = workloads
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.name == name && ns.is_none_or_eq(&x.namespace))
+        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
         .map(|(i, _)| i)
         .collect();
     match matches.as_slice() {
@@ -1641,7 +1641,7 @@ fn service_index(cx: &mut Cx, services: &[Service], s: &S<String>) -> Option<usi
     let matches: Vec<usize> = services
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.name == name && ns.is_none_or_eq(&x.namespace))
+        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
         .map(|(i, _)| i)
         .collect();
     match matches.as_slice() {
@@ -1680,19 +1680,6 @@ fn service_index(cx: &mut Cx, services: &[Service], s: &S<String>) -> Option<usi
     }
 }
 
-trait NsExt {
-    fn is_none_or_eq(&self, ns: &str) -> bool;
-}
-
-impl NsExt for Option<&str> {
-    fn is_none_or_eq(&self, ns: &str) -> bool {
-        match self {
-            None => true,
-            Some(x) => *x == ns,
-        }
-    }
-}
-
 // ----- controllers, apiserver, watchers --------------------------------------------------------
 
 fn sub<'a>(cx: &mut Cx, t: &mut Option<Tbl<'a>>, key: &'static str) -> Option<Tbl<'a>> {
@@ -1708,7 +1695,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_endpoints_per_slice: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_endpoints_per_slice", 1, 1000))
@@ -1739,7 +1726,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_capacity: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_capacity", 0, 1_000_000))
@@ -1771,7 +1758,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_endpoints_per_subset: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_endpoints_per_subset", 1, 1000))
@@ -1803,29 +1790,6 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
         endpointslice,
         endpoints,
         mirroring,
-    }
-}
-
-trait BoolOptExt {
-    fn is_none_or_true(&self) -> bool;
-}
-
-impl BoolOptExt for Option<S<bool>> {
-    fn is_none_or_true(&self) -> bool {
-        self.as_ref().is_none_or_true_ref()
-    }
-}
-
-trait BoolRefExt {
-    fn is_none_or_true_ref(&self) -> bool;
-}
-
-impl BoolRefExt for Option<&S<bool>> {
-    fn is_none_or_true_ref(&self) -> bool {
-        match self {
-            None => true,
-            Some(b) => b.v,
-        }
     }
 }
 
@@ -2321,7 +2285,7 @@ fn resolve_events(
                 .map(|nodes| EventKind::NodeRecovery { nodes }),
             "remove_nodes" => {
                 let sel = node_selection(cx, &mut t, cluster, nodes_now, true);
-                let drain = t.bool(cx, "drain").is_none_or_true();
+                let drain = t.bool(cx, "drain").map_or(true, |b| b.v);
                 sel.map(|nodes| EventKind::RemoveNodes { nodes, drain })
             }
             "zone_failure" | "zone_recovery" => {
@@ -2353,8 +2317,8 @@ fn resolve_events(
                 }
                 let zone = t.str(cx, "zone").map(|z| zone_index(cx, cluster, &z));
                 let cpu = cpu_field(cx, &mut t, "node_cpu");
-                match (count, zone, Some(&mut *node_gen)) {
-                    (Some(c), z, Some(g)) if !matches!(z, Some(None)) => {
+                match (count, zone, &mut *node_gen) {
+                    (Some(c), z, g) if !matches!(z, Some(None)) => {
                         let mut idx = Vec::new();
                         if cluster.nodes.len() + c.v as usize > 50_000 {
                             cx.err(&c.origin, &c.path, "the cluster would exceed 50000 nodes");
