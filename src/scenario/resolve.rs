@@ -110,8 +110,22 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         top.missing(cx, "name", "a short scenario name");
     }
     if let Some(n) = &name {
-        if n.v.trim().is_empty() {
-            cx.err(&n.origin, &n.path, "the name must not be empty");
+        // The name becomes a directory name (results/<name>): keep it a plain file name.
+        let ok = !n.v.is_empty()
+            && n.v.len() <= 100
+            && !n.v.starts_with('.')
+            && n.v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            cx.err(
+                &n.origin,
+                &n.path,
+                format!(
+                    "{:?} is not a valid scenario name (1 to 100 of [A-Za-z0-9._-], not starting with '.'; it names the output directory)",
+                    n.v
+                ),
+            );
         }
     }
     let description = top.str(cx, "description");
@@ -2616,6 +2630,19 @@ mod tests {
             s.services[0].ip_families,
             vec![IpFamily::IPv4, IpFamily::IPv6]
         );
+    }
+
+    #[test]
+    fn scenario_names_are_safe_directory_names() {
+        for bad in ["", "../x", ".hidden", "a/b", "with space"] {
+            let src = format!("name = {bad:?}\nduration = \"1m\"\n");
+            let e = crate::scenario::parse_str(&src, "x.toml", &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("is not a valid scenario name"), "{bad}: {e}");
+        }
+        let ok = "name = \"kep752-20k_v1.2\"\nduration = \"1m\"\n";
+        assert!(crate::scenario::parse_str(ok, "x.toml", &[]).is_ok());
     }
 
     #[test]
