@@ -101,6 +101,15 @@ impl<'a> Tbl<'a> {
         self.node.get(key)
     }
 
+    /// Accept these keys without reading them (so `finish` does not report them).
+    pub fn declare(&mut self, keys: &[&'static str]) {
+        for k in keys {
+            if !self.known.contains(k) {
+                self.known.push(k);
+            }
+        }
+    }
+
     /// True if the key is present (does not declare it).
     pub fn has(&self, key: &str) -> bool {
         self.node.get(key).is_some()
@@ -108,8 +117,14 @@ impl<'a> Tbl<'a> {
 
     /// Report a missing required key.
     pub fn missing(&self, cx: &mut Cx, key: &str, what: &str) {
+        // The root table's span is the whole file: no useful location to show.
+        let o = if self.path.is_empty() {
+            Origin::Unknown
+        } else {
+            self.origin().clone()
+        };
         cx.err(
-            self.origin(),
+            &o,
             &self.path_of(key),
             format!("missing required field `{key}` ({what})"),
         );

@@ -81,12 +81,14 @@ fn render_one(out: &mut String, d: &Diag, file: &str, src: &str, overrides: &[St
         Origin::File(span) => {
             let (line, col) = line_col(src, span.start);
             out.push_str(&format!("{file}:{line}:{col}: {path}{}\n", d.msg));
-            let text = src.lines().nth(line - 1).unwrap_or("");
+            let full = src.lines().nth(line - 1).unwrap_or("");
             let gutter = line.to_string().len();
             let pad = " ".repeat(gutter);
+            // Very long lines are shown as a window around the column.
+            let (text, start_col) = window(full, col - 1);
+            let text = text.as_str();
             // Underline the span, limited to the first line of it.
             let line_chars = text.chars().count();
-            let start_col = col - 1;
             let span_chars = src
                 .get(span.start..span.end.min(src.len()))
                 .map(|s| s.lines().next().unwrap_or("").chars().count())
@@ -105,6 +107,25 @@ fn render_one(out: &mut String, d: &Diag, file: &str, src: &str, overrides: &[St
         Origin::Unknown => {
             out.push_str(&format!("{file}: {path}{}\n", d.msg));
         }
+    }
+}
+
+/// Show at most `MAX_SHOWN` characters of a source line around character `col0`;
+/// returns the shown text and the column within it.
+fn window(line: &str, col0: usize) -> (String, usize) {
+    const MAX_SHOWN: usize = 160;
+    let n = line.chars().count();
+    if n <= MAX_SHOWN {
+        return (line.to_string(), col0);
+    }
+    let start = col0
+        .saturating_sub(MAX_SHOWN / 2)
+        .min(n.saturating_sub(MAX_SHOWN));
+    let shown: String = line.chars().skip(start).take(MAX_SHOWN).collect();
+    if start == 0 {
+        (format!("{shown}…"), col0)
+    } else {
+        (format!("…{shown}…"), col0 - start + 1)
     }
 }
 
@@ -175,6 +196,25 @@ mod tests {
             s,
             "f.toml:2:12: x.replicas: 1001 is out of range (allowed: 1..=1000)\n  |\n2 | replicas = 1001\n  |            ^^^^\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_error() {
+        let src = format!("a = [{}\"x\"]\n", "1, ".repeat(500));
+        let start = src.find('"').unwrap();
+        let d = Diag {
+            origin: Origin::File(start..start + 3),
+            path: "a[500]".into(),
+            msg: "bad".into(),
+        };
+        let s = render(&[d], "f.toml", &src, &[]);
+        let snippet = s.lines().nth(2).unwrap();
+        let caret = s.lines().nth(3).unwrap();
+        assert!(snippet.chars().count() < 200, "{snippet}");
+        let caret_at = caret.find('^').unwrap();
+        // Columns count characters (the window starts with a multi-byte '…').
+        let under: String = snippet.chars().skip(caret_at).take(3).collect();
+        assert_eq!(under, "\"x\"");
     }
 
     #[test]

@@ -17,8 +17,8 @@ use std::net::IpAddr;
 
 /// kubelet `maxPods` default. kubernetes/kubernetes :: pkg/kubelet/apis/config/v1beta1/defaults.go :: SetDefaults_KubeletConfiguration (MaxPods 110).
 pub const DEFAULT_MAX_PODS: u32 = 110;
-/// KCM node IPAM `--node-cidr-mask-size-ipv4` / `-ipv6` defaults.
-/// kubernetes/kubernetes :: cmd/kube-controller-manager/app/options/nodeipamcontroller.go / pkg/controller/nodeipam (defaultNodeMaskCIDRIPv4 = 24, defaultNodeMaskCIDRIPv6 = 64).
+/// KCM node IPAM `--node-cidr-mask-size-ipv4` / `-ipv6` defaults when unset.
+/// kubernetes/kubernetes :: cmd/kube-controller-manager/app/core.go :: defaultNodeMaskCIDRIPv4 = 24, defaultNodeMaskCIDRIPv6 = 64 (also kubeadm getClusterNodeMask).
 pub const DEFAULT_NODE_MASK_V4: u8 = 24;
 pub const DEFAULT_NODE_MASK_V6: u8 = 64;
 /// Pod CIDR defaults used by kind / flannel-style setups (`--cluster-cidr`).
@@ -99,6 +99,7 @@ const ALL_EVENT_KEYS: &[&str] = &[
     "annotations",
     "traffic_distribution",
     "watcher",
+    "node_cpu",
 ];
 
 /// Result of resolution: the model (if there were no errors) plus the schema paths seen.
@@ -109,8 +110,22 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         top.missing(cx, "name", "a short scenario name");
     }
     if let Some(n) = &name {
-        if n.v.trim().is_empty() {
-            cx.err(&n.origin, &n.path, "the name must not be empty");
+        // The name becomes a directory name (results/<name>): keep it a plain file name.
+        let ok = !n.v.is_empty()
+            && n.v.len() <= 100
+            && !n.v.starts_with('.')
+            && n.v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok {
+            cx.err(
+                &n.origin,
+                &n.path,
+                format!(
+                    "{:?} is not a valid scenario name (1 to 100 of [A-Za-z0-9._-], not starting with '.'; it names the output directory)",
+                    n.v
+                ),
+            );
         }
     }
     let description = top.str(cx, "description");
@@ -401,7 +416,7 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     if let Some(items) = t.array(cx, "zones") {
         for (p, n) in items {
             match &n.v {
-                V::Str(s) => zones.push((s.clone(), 1, n.origin.clone(), p)),
+                V::Str(s) => zones.push((s.clone(), 1, None, n.origin.clone(), p)),
                 V::Table(_) => {
                     if let Some(mut zt) = Tbl::new(cx, n, &p, "cluster.zones[]") {
                         let name = zt.str(cx, "name");
@@ -409,13 +424,19 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
                             zt.missing(cx, "name", "zone name");
                         }
                         let weight = zt.u32(cx, "weight", 1, 1_000_000).map_or(1, |w| w.v);
+                        let cpu = cpu_field(cx, &mut zt, "node_cpu");
                         zt.finish(cx);
                         if let Some(name) = name {
-                            zones.push((name.v, weight, name.origin, name.path));
+                            zones.push((name.v, weight, cpu, name.origin, name.path));
                         }
                     }
                 }
-                _ => type_error(cx, n, &p, "a zone name or a table { name, weight }"),
+                _ => type_error(
+                    cx,
+                    n,
+                    &p,
+                    "a zone name or a table { name, weight, node_cpu }",
+                ),
             }
         }
         if zones.is_empty() {
@@ -423,10 +444,16 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         }
     }
     if zones.is_empty() {
-        zones.push(("zone-a".to_string(), 1, Origin::Unknown, String::new()));
+        zones.push((
+            "zone-a".to_string(),
+            1,
+            None,
+            Origin::Unknown,
+            String::new(),
+        ));
     }
     let mut seen = BTreeSet::new();
-    for (name, _, o, p) in &zones {
+    for (name, _, _, o, p) in &zones {
         if let Err(e) = values::check_label_value(name) {
             cx.err(o, p, e);
         } else if name.is_empty() {
@@ -436,43 +463,16 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
             cx.err(o, p, format!("duplicate zone {name:?}"));
         }
     }
+    let zone_cpu: Vec<Option<u64>> = zones.iter().map(|z| z.2).collect();
     let zones: Vec<Zone> = zones
         .into_iter()
-        .map(|(name, weight, _, _)| Zone { name, weight })
+        .map(|(name, weight, _, _, _)| Zone { name, weight })
         .collect();
 
     let max_pods = t
         .u32(cx, "max_pods_per_node", 1, 10_000)
         .map_or(DEFAULT_MAX_PODS, |s| s.v);
-    let cpu_milli = match t.get(cx, "node_cpu") {
-        None => 4000,
-        Some(n) => {
-            let p = t.path_of("node_cpu");
-            match &n.v {
-                V::Int(i) if *i > 0 && *i <= 100_000 => (*i as u64) * 1000,
-                V::Str(s) => match values::parse_cpu(s) {
-                    Ok(0) => {
-                        cx.err(&n.origin, &p, "allocatable CPU must be greater than 0");
-                        4000
-                    }
-                    Ok(v) => v,
-                    Err(e) => {
-                        cx.err(&n.origin, &p, e);
-                        4000
-                    }
-                },
-                _ => {
-                    type_error(
-                        cx,
-                        n,
-                        &p,
-                        "a CPU quantity like 4, \"3.5\" or \"3500m\" (greater than 0)",
-                    );
-                    4000
-                }
-            }
-        }
-    };
+    let cpu_milli = cpu_field(cx, &mut t, "node_cpu").unwrap_or(4000);
 
     let families = match t.str_list(cx, "ip_families") {
         None => vec![IpFamily::IPv4],
@@ -506,6 +506,11 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         }
     };
     let pod_given = cidr_list(cx, &mut t, "pod_cidrs");
+    let pod_origins: Vec<(Cidr, Origin, String)> = pod_given
+        .iter()
+        .flatten()
+        .map(|c| (c.v, c.origin.clone(), c.path.clone()))
+        .collect();
     let pod_cidrs = cidrs_for_families(
         cx,
         pod_given,
@@ -515,6 +520,11 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
         &origin,
     );
     let svc_given = cidr_list(cx, &mut t, "service_cidrs");
+    let svc_origins: Vec<(Cidr, Origin, String)> = svc_given
+        .iter()
+        .flatten()
+        .map(|c| (c.v, c.origin.clone(), c.path.clone()))
+        .collect();
     let service_cidrs = cidrs_for_families(
         cx,
         svc_given,
@@ -572,9 +582,18 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     for p in &pod_cidrs {
         for s in &service_cidrs {
             if p.overlaps(s) {
+                // Blame what the user wrote: the service CIDR if given, else the pod CIDR.
+                let find = |list: &[(Cidr, Origin, String)], c: &Cidr| {
+                    list.iter()
+                        .find(|(x, _, _)| x == c)
+                        .map(|(_, o, p)| (o.clone(), p.clone()))
+                };
+                let (o, path) = find(&svc_origins, s)
+                    .or_else(|| find(&pod_origins, p))
+                    .unwrap_or_else(|| (origin.clone(), "cluster.service_cidrs".to_string()));
                 cx.err(
-                    &origin,
-                    "cluster.service_cidrs",
+                    &o,
+                    &path,
                     format!("service CIDR {s} overlaps pod CIDR {p}; they must be disjoint"),
                 );
             }
@@ -631,7 +650,8 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
     let mut names = BTreeSet::new();
     for _ in 0..node_count {
         let z = wrr.next();
-        add_node(&mut cluster, z, cpu_milli, true, &mut names);
+        let cpu = zone_cpu.get(z).copied().flatten().unwrap_or(cpu_milli);
+        add_node(&mut cluster, z, cpu, true, &mut names);
     }
     (
         cluster,
@@ -639,15 +659,52 @@ fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
             wrr,
             names,
             cpu_milli,
+            zone_cpu,
         },
     )
+}
+
+/// Allocatable CPU: an integer number of cores, or a quantity string ("3.5", "3500m").
+fn cpu_field(cx: &mut Cx, t: &mut Tbl, key: &'static str) -> Option<u64> {
+    let n = t.get(cx, key)?;
+    let p = t.path_of(key);
+    match &n.v {
+        V::Int(i) if *i > 0 && *i <= 100_000 => Some((*i as u64) * 1000),
+        V::Str(s) => match values::parse_cpu(s) {
+            Ok(v) if v > 0 && v <= 100_000_000 => Some(v),
+            Ok(_) => {
+                cx.err(
+                    &n.origin,
+                    &p,
+                    format!("{s:?} is out of range (allowed: 1m..=100000 cores)"),
+                );
+                None
+            }
+            Err(e) => {
+                cx.err(&n.origin, &p, e);
+                None
+            }
+        },
+        _ => {
+            type_error(
+                cx,
+                n,
+                &p,
+                "a CPU quantity like 4, \"3.5\" or \"3500m\" (greater than 0)",
+            );
+            None
+        }
+    }
 }
 
 /// Node-creation state carried from the cluster section to `add_nodes` events.
 struct NodeGen {
     wrr: Wrr,
     names: BTreeSet<String>,
+    /// `cluster.node_cpu`.
     cpu_milli: u64,
+    /// `cluster.zones[].node_cpu` per zone (overrides `cpu_milli`).
+    zone_cpu: Vec<Option<u64>>,
 }
 
 fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, origin: &Origin) {
@@ -1551,7 +1608,7 @@ fn workload_index(cx: &mut Cx, workloads: &[Workload], w: &S<String>) -> Option<
     let matches: Vec<usize> = workloads
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.name == name && ns.is_none_or_eq(&x.namespace))
+        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
         .map(|(i, _)| i)
         .collect();
     match matches.as_slice() {
@@ -1598,7 +1655,7 @@ fn service_index(cx: &mut Cx, services: &[Service], s: &S<String>) -> Option<usi
     let matches: Vec<usize> = services
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.name == name && ns.is_none_or_eq(&x.namespace))
+        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
         .map(|(i, _)| i)
         .collect();
     match matches.as_slice() {
@@ -1637,19 +1694,6 @@ fn service_index(cx: &mut Cx, services: &[Service], s: &S<String>) -> Option<usi
     }
 }
 
-trait NsExt {
-    fn is_none_or_eq(&self, ns: &str) -> bool;
-}
-
-impl NsExt for Option<&str> {
-    fn is_none_or_eq(&self, ns: &str) -> bool {
-        match self {
-            None => true,
-            Some(x) => *x == ns,
-        }
-    }
-}
-
 // ----- controllers, apiserver, watchers --------------------------------------------------------
 
 fn sub<'a>(cx: &mut Cx, t: &mut Option<Tbl<'a>>, key: &'static str) -> Option<Tbl<'a>> {
@@ -1665,7 +1709,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_endpoints_per_slice: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_endpoints_per_slice", 1, 1000))
@@ -1696,7 +1740,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_capacity: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_capacity", 0, 1_000_000))
@@ -1728,7 +1772,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
             enabled: e
                 .as_mut()
                 .and_then(|t| t.bool(cx, "enabled"))
-                .is_none_or_true(),
+                .map_or(true, |b| b.v),
             max_endpoints_per_subset: e
                 .as_mut()
                 .and_then(|t| t.u32(cx, "max_endpoints_per_subset", 1, 1000))
@@ -1760,29 +1804,6 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
         endpointslice,
         endpoints,
         mirroring,
-    }
-}
-
-trait BoolOptExt {
-    fn is_none_or_true(&self) -> bool;
-}
-
-impl BoolOptExt for Option<S<bool>> {
-    fn is_none_or_true(&self) -> bool {
-        self.as_ref().is_none_or_true_ref()
-    }
-}
-
-trait BoolRefExt {
-    fn is_none_or_true_ref(&self) -> bool;
-}
-
-impl BoolRefExt for Option<&S<bool>> {
-    fn is_none_or_true_ref(&self) -> bool {
-        match self {
-            None => true,
-            Some(b) => b.v,
-        }
     }
 }
 
@@ -1938,9 +1959,10 @@ fn default_watcher(kind: WatcherKind) -> Watcher {
             delivery_latency: DurationDist::uniform(NS_PER_MS, 10 * NS_PER_MS),
             min_sync_period_ns: NS_PER_SEC,
         },
-        // CoreDNS kubernetes plugin: all EndpointSlices (no label selector by default), 2 replicas
-        // (kubeadm). It requests protobuf (plugin/kubernetes/kubernetes.go: ContentType
-        // "application/vnd.kubernetes.protobuf") — UNCONFIRMED for every CoreDNS version.
+        // CoreDNS kubernetes plugin: all EndpointSlices (no label selector unless `labels` is
+        // configured), 2 replicas (kubeadm default). It asks for protobuf:
+        // coredns/coredns :: plugin/kubernetes/kubernetes.go :: getClientConfig sets
+        // ContentType "application/vnd.kubernetes.protobuf" (read at commit 01c32383).
         WatcherKind::CoreDns => Watcher {
             name: "coredns".into(),
             kind,
@@ -1990,6 +2012,7 @@ fn node_selection(
             None
         }
         (Some(items), None) => {
+            let listed = items.len();
             let mut out = Vec::new();
             for (p, n) in items {
                 let idx = match &n.v {
@@ -2031,8 +2054,10 @@ fn node_selection(
                     }
                 }
             }
-            if out.is_empty() {
+            if listed == 0 {
                 cx.err(t.origin(), &t.path_of("nodes"), "list at least one node");
+            }
+            if out.is_empty() {
                 return None;
             }
             Some(NodeSelection::Nodes(out))
@@ -2125,7 +2150,11 @@ fn resolve_events(
         }
         match (at, ty) {
             (Some(at), Some(ty)) => pending.push((at.v, i, ty.v, t)),
-            (_, _) => t.finish_with(cx, "", ALL_EVENT_KEYS),
+            (_, _) => {
+                // Without a valid type, only report keys no event type accepts.
+                t.declare(ALL_EVENT_KEYS);
+                t.finish(cx);
+            }
         }
     }
     pending.sort_by_key(|(at, i, _, _)| (*at, *i));
@@ -2270,7 +2299,7 @@ fn resolve_events(
                 .map(|nodes| EventKind::NodeRecovery { nodes }),
             "remove_nodes" => {
                 let sel = node_selection(cx, &mut t, cluster, nodes_now, true);
-                let drain = t.bool(cx, "drain").is_none_or_true();
+                let drain = t.bool(cx, "drain").map_or(true, |b| b.v);
                 sel.map(|nodes| EventKind::RemoveNodes { nodes, drain })
             }
             "zone_failure" | "zone_recovery" => {
@@ -2301,8 +2330,9 @@ fn resolve_events(
                     t.missing(cx, "count", "how many nodes join");
                 }
                 let zone = t.str(cx, "zone").map(|z| zone_index(cx, cluster, &z));
-                match (count, zone, Some(&mut *node_gen)) {
-                    (Some(c), z, Some(g)) if !matches!(z, Some(None)) => {
+                let cpu = cpu_field(cx, &mut t, "node_cpu");
+                match (count, zone, &mut *node_gen) {
+                    (Some(c), z, g) if !matches!(z, Some(None)) => {
                         let mut idx = Vec::new();
                         if cluster.nodes.len() + c.v as usize > 50_000 {
                             cx.err(&c.origin, &c.path, "the cluster would exceed 50000 nodes");
@@ -2312,7 +2342,10 @@ fn resolve_events(
                                     Some(Some(zi)) => zi,
                                     _ => g.wrr.next(),
                                 };
-                                idx.push(add_node(cluster, zi, g.cpu_milli, false, &mut g.names));
+                                let c = cpu
+                                    .or_else(|| g.zone_cpu.get(zi).copied().flatten())
+                                    .unwrap_or(g.cpu_milli);
+                                idx.push(add_node(cluster, zi, c, false, &mut g.names));
                             }
                         }
                         Some(EventKind::AddNodes { nodes: idx })
@@ -2521,5 +2554,106 @@ fn check_capacity(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smooth_weighted_round_robin() {
+        let zones = vec![
+            Zone {
+                name: "a".into(),
+                weight: 1,
+            },
+            Zone {
+                name: "b".into(),
+                weight: 1,
+            },
+            Zone {
+                name: "c".into(),
+                weight: 1,
+            },
+        ];
+        let mut w = Wrr::new(&zones);
+        let seq: Vec<usize> = (0..6).map(|_| w.next()).collect();
+        assert_eq!(seq, vec![0, 1, 2, 0, 1, 2]);
+        let zones = vec![
+            Zone {
+                name: "a".into(),
+                weight: 3,
+            },
+            Zone {
+                name: "b".into(),
+                weight: 1,
+            },
+        ];
+        let mut w = Wrr::new(&zones);
+        let seq: Vec<usize> = (0..8).map(|_| w.next()).collect();
+        assert_eq!(seq.iter().filter(|z| **z == 0).count(), 6);
+        // Interleaved, not blocked: b appears in each half.
+        assert!(seq[..4].contains(&1) && seq[4..].contains(&1));
+    }
+
+    #[test]
+    fn node_name_patterns_are_deterministic_and_checked() {
+        let a = expand_pattern(DEFAULT_NODE_NAME_PATTERN, 7, "zone-a", 0).unwrap();
+        assert_eq!(
+            a,
+            expand_pattern(DEFAULT_NODE_NAME_PATTERN, 7, "zone-a", 0).unwrap()
+        );
+        assert!(a.starts_with("gke-slicesim-default-pool-"));
+        assert_eq!(a.len(), "gke-slicesim-default-pool-".len() + 8 + 1 + 4);
+        assert!(values::check_dns1123_subdomain(&a).is_ok());
+        assert_eq!(
+            expand_pattern("n-{zone}-{index}", 3, "z", 0).unwrap(),
+            "n-z-3"
+        );
+        assert!(expand_pattern("n-{bogus}", 0, "z", 0).is_err());
+        assert!(expand_pattern("n-{index", 0, "z", 0).is_err());
+    }
+
+    #[test]
+    fn require_dual_stack_on_single_stack_cluster_is_rejected() {
+        // alloc.go initIPFamilyFields: "this cluster is not configured for dual-stack services".
+        let src = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\nselector = { app = \"a\" }\nports = [{ port = 80 }]\nip_family_policy = \"RequireDualStack\"\n";
+        let e = crate::scenario::parse_str(src, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not configured for dual-stack"), "{e}");
+        // ... but headless + selectorless may ask for both families anyway.
+        let ok = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\ncluster_ip = \"None\"\nip_family_policy = \"RequireDualStack\"\n";
+        let s = crate::scenario::parse_str(ok, "x.toml", &[]).unwrap();
+        assert_eq!(
+            s.services[0].ip_families,
+            vec![IpFamily::IPv4, IpFamily::IPv6]
+        );
+    }
+
+    #[test]
+    fn scenario_names_are_safe_directory_names() {
+        for bad in ["", "../x", ".hidden", "a/b", "with space"] {
+            let src = format!("name = {bad:?}\nduration = \"1m\"\n");
+            let e = crate::scenario::parse_str(&src, "x.toml", &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("is not a valid scenario name"), "{bad}: {e}");
+        }
+        let ok = "name = \"kep752-20k_v1.2\"\nduration = \"1m\"\n";
+        assert!(crate::scenario::parse_str(ok, "x.toml", &[]).is_ok());
+    }
+
+    #[test]
+    fn event_without_type_reports_only_truly_unknown_keys() {
+        let src =
+            "name = \"x\"\nduration = \"1m\"\n[[events]]\nat = \"1s\"\nreplicas = 3\nbogus = 1\n";
+        let e = crate::scenario::parse_str(src, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing required field `type`"), "{e}");
+        assert!(e.contains("unknown field `bogus`"), "{e}");
+        assert!(!e.contains("`replicas`"), "{e}");
     }
 }

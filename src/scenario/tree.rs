@@ -75,8 +75,16 @@ fn origin(span: Option<Range<usize>>) -> Origin {
 
 /// Parse a TOML document into a tree. Errors carry toml_edit's message and span.
 pub fn parse_document(src: &str) -> Result<Node, (String, Origin)> {
-    let doc = toml_edit::ImDocument::parse(src)
-        .map_err(|e| (e.message().trim().to_string(), origin(e.span())))?;
+    let doc = toml_edit::ImDocument::parse(src).map_err(|e| {
+        let msg = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        (msg, origin(e.span()))
+    })?;
     Ok(from_table(doc.as_table()))
 }
 
@@ -152,6 +160,9 @@ pub enum Seg {
     Index(usize),
 }
 
+/// Longest override path accepted (the schema is at most 5 deep; this keeps trees shallow).
+pub const MAX_PATH_SEGMENTS: usize = 16;
+
 /// Parse `a.b[0].c` into segments.
 pub fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
     let mut segs = Vec::new();
@@ -200,6 +211,11 @@ pub fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
     }
     if expect_key {
         return Err(format!("path `{path}` ends with `.`"));
+    }
+    if segs.len() > MAX_PATH_SEGMENTS {
+        return Err(format!(
+            "path `{path}` is deeper than {MAX_PATH_SEGMENTS} steps; no scenario field is that deep"
+        ));
     }
     Ok(segs)
 }
@@ -316,6 +332,7 @@ mod tests {
         assert!(parse_path("a.").is_err());
         assert!(parse_path("").is_err());
         assert!(parse_path("a[0]b").is_err());
+        assert!(parse_path("a.".repeat(100_000).trim_end_matches('.')).is_err());
     }
 
     #[test]
