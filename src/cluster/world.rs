@@ -159,6 +159,51 @@ impl PodFlags {
     }
 }
 
+/// A ReplicaSet's active pods: ordered iteration (by id) plus O(1) uniform random picks.
+/// The random-access order depends only on the (deterministic) sequence of inserts/removes.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveSet {
+    ordered: BTreeSet<PodId>,
+    slots: Vec<PodId>,
+    pos: HashMap<PodId, usize>,
+}
+
+impl ActiveSet {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+    pub fn contains(&self, id: &PodId) -> bool {
+        self.pos.contains_key(id)
+    }
+    /// In pod-id order.
+    pub fn iter(&self) -> impl Iterator<Item = &PodId> {
+        self.ordered.iter()
+    }
+    /// The `i`-th element in random-access order (for uniform random picks).
+    pub fn get(&self, i: usize) -> Option<PodId> {
+        self.slots.get(i).copied()
+    }
+    fn insert(&mut self, id: PodId) {
+        if self.ordered.insert(id) {
+            self.pos.insert(id, self.slots.len());
+            self.slots.push(id);
+        }
+    }
+    fn remove(&mut self, id: &PodId) {
+        if self.ordered.remove(id) {
+            if let Some(i) = self.pos.remove(id) {
+                self.slots.swap_remove(i);
+                if let Some(moved) = self.slots.get(i) {
+                    self.pos.insert(*moved, i);
+                }
+            }
+        }
+    }
+}
+
 /// A ReplicaSet of a Deployment.
 #[derive(Debug, Clone)]
 pub struct ReplicaSet {
@@ -169,8 +214,8 @@ pub struct ReplicaSet {
     pub template: Arc<PodTemplate>,
     /// Spec replicas, status counts and replica annotations as the deployment controller sees them.
     pub info: RsInfo,
-    /// Active pods (`IsPodActive`), in id order.
-    pub active: BTreeSet<PodId>,
+    /// Active pods (`IsPodActive`).
+    pub active: ActiveSet,
     sync_pending: bool,
 }
 
@@ -1246,7 +1291,7 @@ impl World {
             uid,
             template,
             info,
-            active: BTreeSet::new(),
+            active: ActiveSet::default(),
             sync_pending: false,
         });
         let dep = &mut self.deployments[d];
@@ -1719,7 +1764,7 @@ impl World {
         let rss = self.deployments[w].replica_sets.clone();
         let mut down = Vec::new();
         for r in rss {
-            for &id in &self.replica_sets[r].active {
+            for &id in self.replica_sets[r].active.iter() {
                 let Some(p) = self.pod(id) else { continue };
                 if !p.is_ready() || p.node.map_or(true, |n| !self.nodes[n].kubelet_up) {
                     continue;
@@ -1752,29 +1797,43 @@ impl World {
 
     // ------------------------------------------------------------------ timeline
 
-    fn active_pods_of(&self, w: Option<usize>) -> Vec<PodId> {
-        let deps: Vec<usize> = match w {
-            Some(w) => vec![w],
-            None => (0..self.deployments.len()).collect(),
-        };
-        let mut out = Vec::new();
-        for d in deps {
-            for &r in &self.deployments[d].replica_sets {
-                out.extend(self.replica_sets[r].active.iter().copied());
-            }
+    /// ReplicaSets whose active pods a churn / restart event picks from.
+    fn rs_pool(&self, w: Option<usize>) -> Vec<usize> {
+        match w {
+            Some(w) => self
+                .deployments
+                .get(w)
+                .map(|d| d.replica_sets.clone())
+                .unwrap_or_default(),
+            None => (0..self.replica_sets.len()).collect(),
         }
-        out
     }
 
-    /// `k` distinct random picks (partial Fisher–Yates on the churn stream), in pick order.
-    fn pick_random(&mut self, mut pool: Vec<PodId>, k: usize) -> Vec<PodId> {
-        let k = k.min(pool.len());
-        for i in 0..k {
-            let j = self.rng_churn.gen_range(i..pool.len());
-            pool.swap(i, j);
+    /// `k` distinct active pods chosen uniformly at random (churn stream) from the ReplicaSets
+    /// `rss`, in pick order. O(k + |rss|), independent of the number of pods.
+    fn pick_random(&mut self, rss: &[usize], k: usize) -> Vec<PodId> {
+        let sizes: Vec<usize> = rss
+            .iter()
+            .map(|&r| self.replica_sets[r].active.len())
+            .collect();
+        let total: usize = sizes.iter().sum();
+        let k = k.min(total);
+        if k == 0 {
+            return Vec::new();
         }
-        pool.truncate(k);
-        pool
+        let picks = rand::seq::index::sample(&mut self.rng_churn, total, k);
+        picks
+            .iter()
+            .filter_map(|mut i| {
+                for (j, &n) in sizes.iter().enumerate() {
+                    if i < n {
+                        return self.replica_sets[rss[j]].active.get(i);
+                    }
+                    i -= n;
+                }
+                None
+            })
+            .collect()
     }
 
     fn apply_timeline(&mut self, i: usize, sink: &mut dyn ChangeSink) {
@@ -1828,8 +1887,8 @@ impl World {
                 self.queue.schedule_in(d, WorldEvent::ChurnTick(c));
             }
             EventKind::RestartPods { workload, count } => {
-                let pool = self.active_pods_of(Some(*workload));
-                for id in self.pick_random(pool, *count as usize) {
+                let rss = self.rs_pool(Some(*workload));
+                for id in self.pick_random(&rss, *count as usize) {
                     self.delete_pod(id, sink);
                 }
             }
@@ -1874,13 +1933,22 @@ impl World {
                 }
             }
             EventKind::PodIpChange { workload, count } => {
-                let pool: Vec<PodId> = self
-                    .active_pods_of(Some(*workload))
-                    .into_iter()
-                    .filter(|&id| self.kubelet_can_run(id).is_some_and(|p| !p.ips.is_empty()))
-                    .collect();
-                for id in self.pick_random(pool, *count as usize) {
-                    self.change_ip(id, sink);
+                // among running pods only: pick from all active ones, skip the rest
+                let rss = self.rs_pool(Some(*workload));
+                let n = self
+                    .deployments
+                    .get(*workload)
+                    .map_or(0, |d| d.stats.pods_active);
+                let ids = self.pick_random(&rss, n as usize);
+                let mut left = *count as usize;
+                for id in ids {
+                    if left == 0 {
+                        break;
+                    }
+                    if self.kubelet_can_run(id).is_some_and(|p| !p.ips.is_empty()) {
+                        self.change_ip(id, sink);
+                        left -= 1;
+                    }
                 }
             }
             EventKind::ServiceUpdate { service, change } => {
@@ -1936,8 +2004,8 @@ impl World {
             return;
         }
         let (w, mean) = (ch.workload, ch.mean_interval_ns);
-        let pool = self.active_pods_of(w);
-        if let Some(&id) = self.pick_random(pool, 1).first() {
+        let rss = self.rs_pool(w);
+        if let Some(&id) = self.pick_random(&rss, 1).first() {
             self.delete_pod(id, sink);
         }
         let d = self.exp_sample(mean);
