@@ -261,3 +261,82 @@ fn every_bundled_scenario_runs() {
         assert!(summary.starts_with("scope,metric,value\n"));
     }
 }
+
+/// ReplicaSet scale-down deletes not-Ready pods first (ActivePodsWithRanks rule 3): after the
+/// node lifecycle controller marks node 0's pods NotReady, scaling 9 → 6 removes exactly those.
+#[test]
+fn scale_down_deletes_not_ready_pods_first() {
+    let src = FAILURE.replace(
+        "[[events]]\nat = \"15m\"",
+        "[[events]]\nat = \"70s\"\ntype = \"scale\"\nworkload = \"api\"\nreplicas = 6\n[[events]]\nat = \"15m\"",
+    );
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
+    let mut sink = CountingSink::default();
+    w.start(&mut sink).unwrap();
+    run_until(&mut w, &mut sink, 69 * NS_PER_SEC);
+    let mut not_ready: Vec<String> = w.pods_on_node(0).map(|p| p.name.clone()).collect();
+    assert_eq!(not_ready.len(), 3);
+    run_until(&mut w, &mut sink, 71 * NS_PER_SEC);
+    let mut terminating: Vec<String> = w
+        .pods()
+        .filter(|p| p.is_terminating())
+        .map(|p| p.name.clone())
+        .collect();
+    not_ready.sort();
+    terminating.sort();
+    assert_eq!(terminating, not_ready);
+}
+
+/// Stream independence at world level: flapping on another workload draws from its own
+/// stream, so the churn process (its own stream) deletes at exactly the same times.
+#[test]
+fn flapping_elsewhere_does_not_shift_churn() {
+    let base = r#"
+name = "ind"
+description = "stream independence"
+seed = 21
+duration = "5m"
+[cluster]
+nodes = 4
+zones = ["a"]
+[[workloads]]
+name = "churned"
+replicas = 20
+ports = [{ name = "http", container_port = 8080 }]
+[[workloads]]
+name = "other"
+replicas = 20
+ports = [{ name = "http", container_port = 8080 }]
+FLAP
+[[events]]
+at = "10s"
+type = "churn"
+workload = "churned"
+rate = "30/m"
+duration = "4m"
+"#;
+    let churn_times = |src: &str| -> Vec<Nanos> {
+        let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+        #[derive(Default)]
+        struct Deletions(Vec<Nanos>);
+        impl ChangeSink for Deletions {
+            fn on_change(&mut self, now: Nanos, c: &Change<'_>, _: &World) {
+                if let Change::Pod(ObjChange::Updated { old, new }) = c {
+                    if new.workload == 0 && !old.is_terminating() && new.is_terminating() {
+                        self.0.push(now);
+                    }
+                }
+            }
+        }
+        let mut d = Deletions::default();
+        w.run(&mut d).unwrap();
+        d.0
+    };
+    let plain = churn_times(&base.replace("FLAP", ""));
+    let flapping = churn_times(&base.replace(
+        "FLAP",
+        "flapping = { probability = 0.2, period = \"5s\", down = \"1s..4s\" }",
+    ));
+    assert!(plain.len() > 50, "{}", plain.len());
+    assert_eq!(plain, flapping);
+}
