@@ -340,3 +340,46 @@ duration = "4m"
     assert!(plain.len() > 50, "{}", plain.len());
     assert_eq!(plain, flapping);
 }
+
+/// A sink's own timers (`next_wakeup`) are honoured between world events, in time order, and
+/// `advance_to` never goes backwards.
+#[test]
+fn sink_wakeups_interleave_with_world_events() {
+    struct Timer {
+        next: Option<Nanos>,
+        seen: Vec<Nanos>,
+        fired: Vec<Nanos>,
+    }
+    impl ChangeSink for Timer {
+        fn advance_to(&mut self, now: Nanos, _: &World) {
+            if let Some(&last) = self.seen.last() {
+                assert!(now > last, "advance_to went from {last} to {now}");
+            }
+            self.seen.push(now);
+            if self.next.is_some_and(|t| t <= now) {
+                self.fired.push(now);
+                // a 7.5 s periodic timer
+                self.next = Some(now + 7_500_000_000);
+            }
+        }
+        fn next_wakeup(&self) -> Option<Nanos> {
+            self.next
+        }
+        fn on_change(&mut self, now: Nanos, _: &Change<'_>, _: &World) {
+            assert!(
+                self.seen.last().is_some_and(|&t| t == now),
+                "change at {now} before advance_to"
+            );
+        }
+    }
+    let mut t = Timer {
+        next: Some(1),
+        seen: vec![],
+        fired: vec![],
+    };
+    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    w.run(&mut t).unwrap();
+    let want: Vec<Nanos> = (0..160).map(|i| 1 + i * 7_500_000_000).collect();
+    assert_eq!(t.fired, want);
+    assert_eq!(*t.seen.last().unwrap(), 20 * 60 * NS_PER_SEC);
+}

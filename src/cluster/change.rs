@@ -68,10 +68,22 @@ impl Change<'_> {
 }
 
 /// Consumer of the change stream.
+///
+/// Time contract: `advance_to` is called with non-decreasing times — before the world
+/// processes its events at a new time, at every time the sink asked for through
+/// [`next_wakeup`](ChangeSink::next_wakeup) (when that is earlier than the next world event),
+/// and once at the end of the run. A sink's own timers due at `t` therefore run before the
+/// world's events at `t`; changes the world makes at `t` arrive after `advance_to(t)`.
 pub trait ChangeSink {
-    /// Called before the world processes its events at `now_ns` (and once at the end of the
-    /// run with the final time). Default: nothing.
+    /// Move the sink's clock to `now_ns` (run its own timers due by then). Default: nothing.
     fn advance_to(&mut self, _now_ns: Nanos, _world: &World) {}
+
+    /// The next time the sink wants `advance_to` called even if the world has nothing to do
+    /// then (e.g. a controller's batch timer). Must move past a time once it was advanced to
+    /// (a wakeup at or before the last one delivered is ignored). Default: none.
+    fn next_wakeup(&self) -> Option<Nanos> {
+        None
+    }
 
     /// One change at `now_ns`; `world` is the state right after it.
     fn on_change(&mut self, now_ns: Nanos, change: &Change<'_>, world: &World);
@@ -132,6 +144,12 @@ impl<A: ChangeSink + ?Sized, B: ChangeSink + ?Sized> ChangeSink for Tee<'_, A, B
     fn advance_to(&mut self, now_ns: Nanos, world: &World) {
         self.0.advance_to(now_ns, world);
         self.1.advance_to(now_ns, world);
+    }
+    fn next_wakeup(&self) -> Option<Nanos> {
+        match (self.0.next_wakeup(), self.1.next_wakeup()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
     fn on_change(&mut self, now_ns: Nanos, change: &Change<'_>, world: &World) {
         self.0.on_change(now_ns, change, world);

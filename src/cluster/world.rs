@@ -292,6 +292,8 @@ pub struct World {
     churns: Vec<Churn>,
     events_processed: u64,
     started: bool,
+    /// Last time handed to the sink's `advance_to`.
+    sink_time: Option<Nanos>,
 }
 
 fn write_rv(rv: &mut u64) -> u64 {
@@ -382,6 +384,7 @@ impl World {
             churns: Vec::new(),
             events_processed: 0,
             started: false,
+            sink_time: None,
             scenario: Arc::new(scenario),
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
@@ -479,7 +482,7 @@ impl World {
             return Ok(());
         }
         self.started = true;
-        sink.advance_to(0, self);
+        self.advance_sink(0, sink);
         let sc = self.scenario.clone();
         for i in 0..sc.cluster.initial_node_count.min(self.nodes.len()) {
             self.add_node(i, sink);
@@ -520,13 +523,10 @@ impl World {
             Some(t) if t <= self.scenario.duration_ns => {}
             _ => return Ok(None),
         }
-        let before = self.queue.now();
         let Some(s) = self.queue.pop() else {
             return Ok(None);
         };
-        if s.time_ns > before || self.events_processed == 0 {
-            sink.advance_to(s.time_ns, self);
-        }
+        self.advance_sink(s.time_ns, sink);
         self.events_processed += 1;
         let ev = s.event;
         if self.trace.enabled() {
@@ -537,10 +537,63 @@ impl World {
         Ok(Some(s.time_ns))
     }
 
-    /// Run to the end of the scenario.
+    fn advance_sink(&mut self, t: Nanos, sink: &mut dyn ChangeSink) {
+        if self.sink_time.map_or(true, |s| s < t) {
+            self.sink_time = Some(t);
+            sink.advance_to(t, self);
+        }
+    }
+
+    /// The sink's next wakeup if it is still to come and within the run.
+    fn sink_wakeup(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
+        sink.next_wakeup().filter(|&t| {
+            t <= self.scenario.duration_ns
+                && self.sink_time.map_or(true, |s| s < t)
+                && t >= self.now()
+        })
+    }
+
+    /// Time of the next thing the combined loop ([`World::step_all`]) will do.
+    pub fn peek_time_with(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
+        let tw = self
+            .queue
+            .peek_time()
+            .filter(|&t| t <= self.scenario.duration_ns);
+        match (tw, self.sink_wakeup(sink)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// One step of the combined loop: the sink's own wakeup when it comes strictly before the
+    /// next world event (only `advance_to` is called), else the next world event ([`step`]).
+    ///
+    /// [`step`]: World::step
+    pub fn step_all(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<Option<Nanos>> {
+        let tw = self
+            .queue
+            .peek_time()
+            .filter(|&t| t <= self.scenario.duration_ns);
+        if let Some(ts) = self.sink_wakeup(sink) {
+            if tw.map_or(true, |w| ts < w) {
+                self.advance_sink(ts, sink);
+                return Ok(Some(ts));
+            }
+        }
+        self.step(sink)
+    }
+
+    /// Advance the sink to the scenario's end (after the last step).
+    pub fn finish(&mut self, sink: &mut dyn ChangeSink) {
+        self.advance_sink(self.scenario.duration_ns, sink);
+    }
+
+    /// Run to the end of the scenario (world events and the sink's wakeups), then advance the
+    /// sink to the scenario's end.
     pub fn run(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<()> {
         self.start(sink)?;
-        while self.step(sink)?.is_some() {}
+        while self.step_all(sink)?.is_some() {}
+        self.advance_sink(self.scenario.duration_ns, sink);
         Ok(())
     }
 

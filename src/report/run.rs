@@ -54,13 +54,13 @@ pub fn drive(
     let end = world.scenario().duration_ns;
     let mut next_s: u64 = 0;
     loop {
-        match world.peek_time().filter(|&t| t <= end) {
+        match world.peek_time_with(sink) {
             Some(t) => {
                 while next_s.saturating_mul(NS_PER_SEC) < t {
                     on_sample(next_s, world)?;
                     next_s += 1;
                 }
-                world.step(sink)?;
+                world.step_all(sink)?;
             }
             None => {
                 while next_s.saturating_mul(NS_PER_SEC) <= end {
@@ -71,7 +71,7 @@ pub fn drive(
             }
         }
     }
-    sink.advance_to(end, world);
+    world.finish(sink);
     Ok(())
 }
 

@@ -62,7 +62,11 @@ impl Summary {
             "duration_s",
             (sc.duration_ns / crate::sim::NS_PER_SEC).to_string(),
         );
-        push("run", "last_event_time_s", crate::sim::fmt_time(world.now()));
+        push(
+            "run",
+            "last_event_time_s",
+            crate::sim::fmt_time(world.now()),
+        );
         push(
             "run",
             "events_processed",
