@@ -34,6 +34,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         progress: !args.no_progress,
     };
     let outcome = crate::report::run::run(&opts)?;
-    crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock())?;
-    Ok(())
+    match crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock()) {
+        // results are already written; a closed stdout (`| head`) is not a failure
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
