@@ -383,3 +383,60 @@ fn sink_wakeups_interleave_with_world_events() {
     assert_eq!(t.fired, want);
     assert_eq!(*t.seen.last().unwrap(), 20 * 60 * NS_PER_SEC);
 }
+
+/// Node churn: `remove_nodes` with a random `count` removes exactly that many nodes (drained:
+/// pods evicted gracefully first, Node deleted once empty); `add_nodes` adds capacity; a zone
+/// failure takes every node of the zone; the workload ends fully available on the rest.
+#[test]
+fn node_add_remove_and_zone_failure() {
+    let src = r#"
+name = "nodes"
+description = "node churn"
+seed = 5
+duration = "20m"
+[cluster]
+nodes = 6
+zones = ["a", "b", "c"]
+[[workloads]]
+name = "api"
+replicas = 24
+ports = [{ name = "http", container_port = 8080 }]
+[[events]]
+at = "30s"
+type = "remove_nodes"
+count = 2
+[[events]]
+at = "2m"
+type = "add_nodes"
+count = 3
+[[events]]
+at = "4m"
+type = "zone_failure"
+zone = "a"
+"#;
+    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let mut sink = CountingSink::default();
+    w.start(&mut sink).unwrap();
+    run_until(&mut w, &mut sink, 90 * NS_PER_SEC);
+    assert_eq!(w.node_counts(), (4, 4), "two drained nodes deleted");
+    assert_eq!(sink.counts[1][2], 2, "two Node deletions");
+    run_until(&mut w, &mut sink, 3 * 60 * NS_PER_SEC);
+    assert_eq!(w.node_counts().0, 7);
+    w.run(&mut sink).unwrap();
+    let zone_a_nodes = w.nodes().iter().filter(|n| n.exists && n.zone == 0).count();
+    assert!(zone_a_nodes > 0);
+    let (total, ready) = w.node_counts();
+    assert_eq!(
+        total - ready,
+        zone_a_nodes as u64,
+        "every zone-a node is Unknown"
+    );
+    let st = w.deployments()[0].stats;
+    assert_eq!((st.pods_active, st.pods_available), (24, 24));
+    // pods evicted from zone a stay Terminating (kubelets gone)
+    assert!(st.pods_terminating > 0);
+    assert!(w
+        .pods()
+        .filter(|p| p.is_active())
+        .all(|p| p.node.is_some_and(|n| w.nodes()[n].zone != 0)));
+}

@@ -767,7 +767,7 @@ impl World {
         let (n_active, n_avail, n_nonterm, n_node) = new
             .map(|n| (n.active, n.available, n.nonterminal, n.node))
             .unwrap_or((false, false, false, None));
-        let f = old.or(new).expect("account needs a state");
+        let Some(f) = old.or(new) else { return };
         let rs = &mut self.replica_sets[f.rs];
         if o_active != n_active || (o_active && o_node != n_node) {
             if o_active {
@@ -1020,11 +1020,13 @@ impl World {
         }
     }
 
-    fn select_nodes(&mut self, sel: &NodeSelection, want_up: bool) -> Vec<NodeId> {
+    /// Resolve a node selection among existing nodes; `want_up` restricts it to nodes whose
+    /// kubelet is (`Some(true)`) or is not (`Some(false)`) running.
+    fn select_nodes(&mut self, sel: &NodeSelection, want_up: Option<bool>) -> Vec<NodeId> {
         let eligible = |w: &World, n: NodeId| {
             w.nodes
                 .get(n)
-                .is_some_and(|x| x.exists && x.kubelet_up == want_up)
+                .is_some_and(|x| x.exists && want_up.map_or(true, |u| x.kubelet_up == u))
         };
         match sel {
             NodeSelection::Nodes(v) => v.iter().copied().filter(|&n| eligible(self, n)).collect(),
@@ -1949,7 +1951,7 @@ impl World {
                 nodes,
                 toleration_ns,
             } => {
-                for n in self.select_nodes(nodes, true) {
+                for n in self.select_nodes(nodes, Some(true)) {
                     self.fail_node(n, *toleration_ns);
                 }
             }
@@ -1957,17 +1959,17 @@ impl World {
                 zone,
                 toleration_ns,
             } => {
-                for n in self.select_nodes(&NodeSelection::Zone(*zone), true) {
+                for n in self.select_nodes(&NodeSelection::Zone(*zone), Some(true)) {
                     self.fail_node(n, *toleration_ns);
                 }
             }
             EventKind::NodeRecovery { nodes } => {
-                for n in self.select_nodes(nodes, false) {
+                for n in self.select_nodes(nodes, Some(false)) {
                     self.recover_node(n, sink);
                 }
             }
             EventKind::ZoneRecovery { zone } => {
-                for n in self.select_nodes(&NodeSelection::Zone(*zone), false) {
+                for n in self.select_nodes(&NodeSelection::Zone(*zone), Some(false)) {
                     self.recover_node(n, sink);
                 }
             }
@@ -1977,11 +1979,7 @@ impl World {
                 }
             }
             EventKind::RemoveNodes { nodes, drain } => {
-                let mut sel = self.select_nodes(nodes, true);
-                sel.extend(self.select_nodes(nodes, false));
-                sel.sort_unstable();
-                sel.dedup();
-                for n in sel {
+                for n in self.select_nodes(nodes, None) {
                     self.remove_node(n, *drain, sink);
                 }
             }
