@@ -454,6 +454,11 @@ impl World {
     pub fn resource_version(&self) -> u64 {
         self.resource_version
     }
+    #[cfg(test)]
+    fn queue_snapshot(&self) -> Vec<WorldEvent> {
+        self.queue.events().cloned().collect()
+    }
+
     /// Time of the next queued event.
     pub fn peek_time(&self) -> Option<Nanos> {
         self.queue.peek_time()
@@ -2076,5 +2081,78 @@ impl World {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u32) -> PodId {
+        PodId {
+            index: i,
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn active_set_keeps_order_and_random_access_consistent() {
+        let mut s = ActiveSet::default();
+        for i in [5, 1, 9, 3, 7] {
+            s.insert(id(i));
+        }
+        s.insert(id(3)); // duplicate ignored
+        s.remove(&id(1));
+        s.remove(&id(42)); // absent ignored
+        let ordered: Vec<u32> = s.iter().map(|p| p.index).collect();
+        assert_eq!(ordered, vec![3, 5, 7, 9]);
+        let mut by_index: Vec<u32> = (0..s.len())
+            .filter_map(|i| s.get(i))
+            .map(|p| p.index)
+            .collect();
+        by_index.sort_unstable();
+        assert_eq!(by_index, ordered);
+        assert!(s.get(s.len()).is_none());
+        assert!(s.contains(&id(9)) && !s.contains(&id(1)));
+    }
+
+    /// The controller reaction delay coalesces: many pod changes inside one window → one sync.
+    #[test]
+    fn deployment_syncs_are_coalesced() {
+        let src = r#"
+name = "c"
+description = "coalescing"
+seed = 1
+duration = "1m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 10
+ports = [{ name = "http", container_port = 8080 }]
+[[events]]
+at = "5s"
+type = "restart_pods"
+workload = "web"
+count = 10
+"#;
+        let sc = crate::scenario::parse_str(src, "c.toml", &[]).unwrap();
+        let mut w = World::new(sc, WorldOptions::default()).unwrap();
+        let mut sink = super::super::change::NullSink;
+        w.start(&mut sink).unwrap();
+        // process the restart event itself
+        while w.peek_time().is_some_and(|t| t <= 5 * NS_PER_SEC) {
+            w.step(&mut sink).unwrap();
+        }
+        // 10 deletions → exactly one queued ReplicaSet sync and one Deployment sync
+        assert!(w.replica_sets[0].sync_pending);
+        assert!(w.deployments[0].sync_pending);
+        let rs_syncs = w
+            .queue_snapshot()
+            .iter()
+            .filter(|e| matches!(e, WorldEvent::ReplicaSetSync(_)))
+            .count();
+        assert_eq!(rs_syncs, 1);
     }
 }

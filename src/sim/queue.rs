@@ -114,6 +114,11 @@ impl<E> EventQueue<E> {
         self.heap.is_empty()
     }
 
+    /// The queued events, in no particular order (for inspection in tests and tools).
+    pub fn events(&self) -> impl Iterator<Item = &E> {
+        self.heap.iter().map(|e| &e.event)
+    }
+
     /// Total number of events ever scheduled.
     pub fn scheduled_count(&self) -> u64 {
         self.next_seq
