@@ -85,6 +85,10 @@ pub fn parse_with_schema(
     if !cx.diags.is_empty() {
         return (Err(fail(&cx.diags.list)), cx.schema);
     }
+    resolve::expand_copies(&mut root, &mut cx);
+    if !cx.diags.is_empty() {
+        return (Err(fail(&cx.diags.list)), cx.schema);
+    }
     let source = Source {
         file: file_name.to_string(),
         sha256: sha256_hex(src.as_bytes()),
