@@ -289,6 +289,9 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         &watchers,
     );
     check_capacity(cx, &cluster, cluster_o.as_ref(), &workloads, &events, root);
+    if cx.diags.is_empty() {
+        check_selection(cx, &workloads, &services, &events, root);
+    }
     top.finish(cx);
 
     if !cx.diags.is_empty() {
@@ -2559,6 +2562,165 @@ fn resolve_events(
     out
 }
 
+/// Origin of `coll[i].key`, else of `coll[i]`, else unknown.
+fn field_origin(root: &Node, coll: &str, i: usize, key: &str) -> Origin {
+    match root.get(coll) {
+        Some(Node {
+            v: V::Array(items), ..
+        }) => items
+            .get(i)
+            .and_then(|it| it.get(key).or(Some(it)))
+            .map_or(Origin::Unknown, |n| n.origin.clone()),
+        _ => Origin::Unknown,
+    }
+}
+
+/// (namespace, label key, label value).
+type LabelKey<'a> = (&'a str, &'a str, &'a str);
+
+/// Warnings (the scenario still runs): a Service whose selector matches no pod template of
+/// any workload version, and a named `target_port` that no selected pod template defines
+/// (the EndpointSlice controller then leaves those pods out of that port's slices —
+/// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
+fn check_selection(
+    cx: &mut Cx,
+    workloads: &[Workload],
+    services: &[Service],
+    events: &[Event],
+    root: &Node,
+) {
+    // Every (labels, ports) template version of each workload.
+    let mut versions: Vec<Vec<(StringMap, Vec<ContainerPort>)>> = workloads
+        .iter()
+        .map(|w| vec![(w.labels.clone(), w.ports.clone())])
+        .collect();
+    for e in events {
+        if let EventKind::RollingUpdate {
+            workload,
+            ports,
+            labels,
+            ..
+        } = &e.kind
+        {
+            if let Some(v) = versions.get_mut(*workload) {
+                if let Some((l, p)) = v.last().cloned() {
+                    v.push((labels.clone().unwrap_or(l), ports.clone().unwrap_or(p)));
+                }
+            }
+        }
+    }
+    // Index: (namespace, label key, label value) → template versions carrying that label, so
+    // that 10,000 Services × 10,000 workloads stay fast.
+    let mut by_label: BTreeMap<LabelKey, Vec<(usize, usize)>> = BTreeMap::new();
+    for (wi, w) in workloads.iter().enumerate() {
+        for (vi, (labels, _)) in versions[wi].iter().enumerate() {
+            for (k, v) in labels {
+                by_label
+                    .entry((w.namespace.as_str(), k.as_str(), v.as_str()))
+                    .or_default()
+                    .push((wi, vi));
+            }
+        }
+    }
+    let mut updates: BTreeMap<usize, Vec<&StringMap>> = BTreeMap::new();
+    for e in events {
+        if let EventKind::ServiceUpdate { service, change } = &e.kind {
+            if let Some(Some(sel)) = &change.selector {
+                updates.entry(*service).or_default().push(sel);
+            }
+        }
+    }
+    for (si, svc) in services.iter().enumerate() {
+        let mut selectors: Vec<&StringMap> = Vec::new();
+        if let Some(sel) = &svc.selector {
+            selectors.push(sel);
+        }
+        if let Some(u) = updates.get(&si) {
+            selectors.extend(u.iter().copied());
+        }
+        if selectors.is_empty() || svc.service_type == ServiceType::ExternalName {
+            continue;
+        }
+        let matches =
+            |sel: &StringMap, labels: &StringMap| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
+        let mut selected: Vec<&(StringMap, Vec<ContainerPort>)> = Vec::new();
+        for sel in &selectors {
+            // Non-empty selectors only (empty ones are selectorless); candidates share the
+            // selector's first label.
+            let Some((k, v)) = sel.iter().next() else {
+                continue;
+            };
+            let key = (svc.namespace.as_str(), k.as_str(), v.as_str());
+            for (wi, vi) in by_label.get(&key).into_iter().flatten() {
+                let ver = &versions[*wi][*vi];
+                if matches(sel, &ver.0) {
+                    selected.push(ver);
+                }
+            }
+        }
+        let key = if svc.workload.is_some() && !root_has(root, si, "selector") {
+            "workload"
+        } else {
+            "selector"
+        };
+        if selected.is_empty() {
+            cx.warn(
+                &field_origin(root, "services", si, key),
+                &format!("services[{si}].{key}"),
+                format!(
+                    "Service {:?} selects no pods: no workload in namespace {:?} has matching labels in any version",
+                    svc.name, svc.namespace
+                ),
+            );
+            continue;
+        }
+        for (pi, p) in svc.ports.iter().enumerate() {
+            if let TargetPort::Name(n) = &p.target_port {
+                let found = selected.iter().any(|(_, ports)| {
+                    ports.iter().any(|cp| {
+                        cp.name.as_deref() == Some(n.as_str()) && cp.protocol == p.protocol
+                    })
+                });
+                if !found {
+                    let o = root
+                        .get("services")
+                        .and_then(|a| match &a.v {
+                            V::Array(items) => items.get(si),
+                            _ => None,
+                        })
+                        .and_then(|svc| svc.get("ports"))
+                        .and_then(|a| match &a.v {
+                            V::Array(items) => items.get(pi),
+                            _ => None,
+                        })
+                        .and_then(|port| port.get("target_port"))
+                        .map_or_else(
+                            || field_origin(root, "services", si, "ports"),
+                            |n| n.origin.clone(),
+                        );
+                    cx.warn(
+                        &o,
+                        &format!("services[{si}].ports[{pi}].target_port"),
+                        format!(
+                            "target_port {n:?} ({}) is not a container port of any selected pod template; those pods get no endpoint for this port",
+                            p.protocol.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn root_has(root: &Node, si: usize, key: &str) -> bool {
+    match root.get("services") {
+        Some(Node {
+            v: V::Array(items), ..
+        }) => items.get(si).and_then(|it| it.get(key)).is_some(),
+        _ => false,
+    }
+}
+
 /// Pods can never exceed the cluster's pod capacity: Σ over workloads of (replicas + maxSurge)
 /// must fit `nodes × max_pods_per_node` at every point of the timeline (surge counted as if
 /// every workload rolled at once — a conservative bound).
@@ -2584,17 +2746,7 @@ fn check_capacity(
     };
     let mut cur: Vec<u32> = workloads.iter().map(|w| w.replicas).collect();
     let total = |cur: &[u32]| -> u64 { cur.iter().zip(workloads).map(|(r, w)| need(*r, w)).sum() };
-    let item_origin = |coll: &str, i: usize, key: &str| -> Origin {
-        match root.get(coll) {
-            Some(Node {
-                v: V::Array(items), ..
-            }) => items
-                .get(i)
-                .and_then(|it| it.get(key).or(Some(it)))
-                .map_or(Origin::Unknown, |n| n.origin.clone()),
-            _ => Origin::Unknown,
-        }
-    };
+    let item_origin = |coll: &str, i: usize, key: &str| field_origin(root, coll, i, key);
     let t0 = total(&cur);
     if t0 > capacity {
         // Blame the largest workload.
