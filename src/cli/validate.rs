@@ -1,6 +1,7 @@
 //! `slicesim validate FILE...`: check scenario files without running them.
 //! Prints `ok <file>` per valid file, the located errors of each invalid one, and exits 2 if
-//! any file is invalid.
+//! any file is invalid. Warnings (legal but suspicious input) go to stderr; `--dump` prints
+//! the resolved model as JSON.
 
 use std::path::PathBuf;
 
@@ -13,13 +14,25 @@ pub struct Args {
     /// Override a field before validating, e.g. `--set workloads[0].replicas=50` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Print each valid scenario's resolved model (all defaults filled in, node names,
+    /// events in time order) as JSON on stdout.
+    #[arg(long)]
+    pub dump: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut bad = 0;
     for f in &args.files {
-        match crate::scenario::load(f, &args.set) {
-            Ok(_) => println!("ok {}", f.display()),
+        match crate::scenario::load_with_warnings(f, &args.set) {
+            Ok((scenario, warnings)) => {
+                for w in &warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!("ok {}", f.display());
+                if args.dump {
+                    println!("{}", serde_json::to_string_pretty(&scenario)?);
+                }
+            }
             Err(e) => {
                 bad += 1;
                 eprintln!("error: {e:#}");

@@ -16,11 +16,17 @@ use std::collections::BTreeSet;
 pub struct Cx {
     pub diags: Diags,
     pub schema: BTreeSet<String>,
+    /// Problems that do not stop the run (e.g. a Service that selects no pods).
+    pub warnings: Diags,
 }
 
 impl Cx {
     pub fn err(&mut self, origin: &Origin, path: &str, msg: impl Into<String>) {
         self.diags.push(origin, path, msg);
+    }
+
+    pub fn warn(&mut self, origin: &Origin, path: &str, msg: impl Into<String>) {
+        self.warnings.push(origin, path, msg);
     }
 }
 

@@ -57,13 +57,21 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
 
 /// Render all problems of one file into one message.
 pub fn render(diags: &[Diag], file: &str, src: &str, overrides: &[String]) -> String {
+    /// A template error repeated over thousands of `copies` must not flood the terminal.
+    const MAX_SHOWN_ERRORS: usize = 50;
     let mut out = String::new();
-    for (i, d) in diags.iter().enumerate() {
+    for (i, d) in diags.iter().take(MAX_SHOWN_ERRORS).enumerate() {
         if i > 0 {
             // Callers print the first block after their own "error: ".
             out.push_str("\nerror: ");
         }
         render_one(&mut out, d, file, src, overrides);
+    }
+    if diags.len() > MAX_SHOWN_ERRORS {
+        out.push_str(&format!(
+            "\n… {} more not shown",
+            diags.len() - MAX_SHOWN_ERRORS
+        ));
     }
     if diags.len() > 1 {
         out.push_str(&format!("\n{} errors in {file}", diags.len()));

@@ -36,6 +36,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Every problem with the input is an [`crate::error::InputError`] whose message lists all
 /// errors found (file:line:col, field path, bad value, what is allowed, source line).
 pub fn load(path: &Path, overrides: &[String]) -> anyhow::Result<Scenario> {
+    load_with_warnings(path, overrides).map(|(s, _)| s)
+}
+
+/// Like [`load`], also returning warnings (rendered like errors, without the `warning: `
+/// prefix): things that are legal but probably not what the author meant, e.g. a Service
+/// that selects no pods.
+pub fn load_with_warnings(
+    path: &Path,
+    overrides: &[String],
+) -> anyhow::Result<(Scenario, Vec<String>)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         crate::error::input_error(format!("{shown}: cannot read scenario file: {e}"))
@@ -46,13 +56,13 @@ pub fn load(path: &Path, overrides: &[String]) -> anyhow::Result<Scenario> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    parse_str(&src, &shown, overrides)
+    let checked = check_str(&src, &shown, overrides);
+    checked.result.map(|s| (s, checked.warnings))
 }
 
 /// Parse and validate scenario text. `file_name` is used in messages and in [`Source::file`].
 pub fn parse_str(src: &str, file_name: &str, overrides: &[String]) -> anyhow::Result<Scenario> {
-    let (result, _) = parse_with_schema(src, file_name, overrides);
-    result
+    check_str(src, file_name, overrides).result
 }
 
 /// Like [`parse_str`], also returning the generic schema paths the decoder asked for
@@ -62,9 +72,30 @@ pub fn parse_with_schema(
     file_name: &str,
     overrides: &[String],
 ) -> (anyhow::Result<Scenario>, std::collections::BTreeSet<String>) {
+    let c = check_str(src, file_name, overrides);
+    (c.result, c.schema)
+}
+
+/// Everything one check of a scenario produces.
+pub struct Checked {
+    /// The resolved scenario, or an [`crate::error::InputError`] listing every error.
+    pub result: anyhow::Result<Scenario>,
+    /// Rendered warnings (only computed for otherwise valid scenarios).
+    pub warnings: Vec<String>,
+    /// Generic schema paths the decoder asked for.
+    pub schema: std::collections::BTreeSet<String>,
+}
+
+/// Parse, override, expand and resolve; collect errors, warnings and schema paths.
+pub fn check_str(src: &str, file_name: &str, overrides: &[String]) -> Checked {
     let mut cx = decode::Cx::default();
     let fail = |diags: &[diag::Diag]| {
         crate::error::input_error(diag::render(diags, file_name, src, overrides))
+    };
+    let done = |result: anyhow::Result<Scenario>, cx: decode::Cx, warnings: Vec<String>| Checked {
+        result,
+        warnings,
+        schema: cx.schema,
     };
     let mut root = match tree::parse_document(src) {
         Ok(r) => r,
@@ -74,7 +105,7 @@ pub fn parse_with_schema(
                 path: String::new(),
                 msg: format!("invalid TOML: {msg}"),
             };
-            return (Err(fail(&[d])), cx.schema);
+            return done(Err(fail(&[d])), cx, Vec::new());
         }
     };
     for (i, spec) in overrides.iter().enumerate() {
@@ -83,7 +114,13 @@ pub fn parse_with_schema(
         }
     }
     if !cx.diags.is_empty() {
-        return (Err(fail(&cx.diags.list)), cx.schema);
+        let e = fail(&cx.diags.list);
+        return done(Err(e), cx, Vec::new());
+    }
+    resolve::expand_copies(&mut root, &mut cx);
+    if !cx.diags.is_empty() {
+        let e = fail(&cx.diags.list);
+        return done(Err(e), cx, Vec::new());
     }
     let source = Source {
         file: file_name.to_string(),
@@ -91,20 +128,29 @@ pub fn parse_with_schema(
         overrides: overrides.to_vec(),
     };
     let scenario = resolve::resolve(&root, &mut cx, source);
-    let result = match scenario {
-        Some(s) if cx.diags.is_empty() => Ok(s),
+    let by_position = |d: &diag::Diag| match &d.origin {
+        tree::Origin::File(r) => (0, r.start),
+        tree::Origin::Override(i) => (1, *i),
+        tree::Origin::Unknown => (2, 0),
+    };
+    match scenario {
+        Some(s) if cx.diags.is_empty() => {
+            let mut ws = cx.warnings.list.clone();
+            ws.sort_by_key(by_position);
+            let warnings = ws
+                .iter()
+                .map(|w| diag::render(std::slice::from_ref(w), file_name, src, overrides))
+                .collect();
+            done(Ok(s), cx, warnings)
+        }
         _ => {
             let mut list = cx.diags.list.clone();
             // File order (then overrides) reads best; stable for equal positions.
-            list.sort_by_key(|d| match &d.origin {
-                tree::Origin::File(r) => (0, r.start),
-                tree::Origin::Override(i) => (1, *i),
-                tree::Origin::Unknown => (2, 0),
-            });
-            Err(fail(&list))
+            list.sort_by_key(by_position);
+            let e = fail(&list);
+            done(Err(e), cx, Vec::new())
         }
-    };
-    (result, cx.schema)
+    }
 }
 
 /// The bundled `scenarios/` directory: `./scenarios` if it exists, else the one next to the

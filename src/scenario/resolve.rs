@@ -102,6 +102,76 @@ const ALL_EVENT_KEYS: &[&str] = &[
     "node_cpu",
 ];
 
+/// Most entries one `copies` expansion (or all of them together) may produce per array.
+pub const MAX_COPIES: i64 = 100_000;
+
+/// Expand `copies = N` in `[[workloads]]` and `[[services]]`: the entry is replaced by N
+/// copies in which every `{i}` inside a string value becomes the copy number (0-based).
+/// Lets one entry describe e.g. 10,000 Services of the scalability envelope. Locations of
+/// the copies still point at the template, so errors stay located.
+pub fn expand_copies(root: &mut Node, cx: &mut Cx) {
+    for key in ["workloads", "services"] {
+        cx.schema.insert(format!("{key}[].copies"));
+        let V::Table(entries) = &mut root.v else {
+            return;
+        };
+        let Some((_, _, arr)) = entries.iter_mut().find(|(k, _, _)| k == key) else {
+            continue;
+        };
+        let V::Array(items) = &mut arr.v else {
+            continue;
+        };
+        if !items.iter().any(|it| it.get("copies").is_some()) {
+            continue;
+        }
+        let mut out = Vec::new();
+        for (i, mut item) in std::mem::take(items).into_iter().enumerate() {
+            let copies = match &mut item.v {
+                V::Table(fields) => match fields.iter().position(|(k, _, _)| k == "copies") {
+                    Some(pos) => {
+                        let (_, _, n) = fields.remove(pos);
+                        let path = format!("{key}[{i}].copies");
+                        int_node(cx, &n, &path, 1, MAX_COPIES).map(|c| (c.v, n.origin))
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            match copies {
+                None => out.push(item),
+                Some((n, origin)) => {
+                    if out.len() as i64 + n > MAX_COPIES {
+                        cx.err(
+                            &origin,
+                            &format!("{key}[{i}].copies"),
+                            format!("{key} would have more than {MAX_COPIES} entries"),
+                        );
+                        out.push(item);
+                        continue;
+                    }
+                    for c in 0..n {
+                        let mut copy = item.clone();
+                        substitute_index(&mut copy, &c.to_string());
+                        out.push(copy);
+                    }
+                }
+            }
+        }
+        *items = out;
+    }
+}
+
+fn substitute_index(n: &mut Node, i: &str) {
+    match &mut n.v {
+        V::Str(s) if s.contains("{i}") => *s = s.replace("{i}", i),
+        V::Array(items) => items.iter_mut().for_each(|c| substitute_index(c, i)),
+        V::Table(entries) => entries
+            .iter_mut()
+            .for_each(|(_, _, c)| substitute_index(c, i)),
+        _ => {}
+    }
+}
+
 /// Result of resolution: the model (if there were no errors) plus the schema paths seen.
 pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     let mut top = Tbl::new(cx, root, "", "")?;
@@ -168,11 +238,23 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         "workload",
     );
 
+    let wnames = Names::new(
+        "workload",
+        workloads
+            .iter()
+            .map(|w| (w.namespace.as_str(), w.name.as_str())),
+    );
     let service_ts = top.tables(cx, "services");
     let services: Vec<Service> = service_ts
         .into_iter()
-        .map(|t| resolve_service(cx, t, &cluster, &workloads))
+        .map(|t| resolve_service(cx, t, &cluster, &workloads, &wnames))
         .collect();
+    let snames = Names::new(
+        "service",
+        services
+            .iter()
+            .map(|s| (s.namespace.as_str(), s.name.as_str())),
+    );
     check_duplicates(
         cx,
         root.get("services"),
@@ -201,10 +283,15 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         &mut cluster,
         &mut node_gen,
         &workloads,
+        &wnames,
         &mut services,
+        &snames,
         &watchers,
     );
     check_capacity(cx, &cluster, cluster_o.as_ref(), &workloads, &events, root);
+    if cx.diags.is_empty() {
+        check_selection(cx, &workloads, &services, &events, root);
+    }
     top.finish(cx);
 
     if !cx.diags.is_empty() {
@@ -1005,9 +1092,13 @@ fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Workload {
         .map_or(DEFAULT_GRACE_NS, |d| d.v);
     let termination = Termination {
         grace_period_ns: grace,
+        // Default: Ready stays True until the containers exit (§8.2: the kubelet reports
+        // Ready=False when containers stop; a failing readiness probe would need
+        // failureThreshold 3 × periodSeconds 10 = 30 s to notice first). A value at or past
+        // `exit_after` means no separate not-serving status update.
         not_serving_after: t
             .dist(cx, "not_serving_after")
-            .map_or(DurationDist::uniform(0, NS_PER_SEC), |d| d.v),
+            .map_or(DurationDist::fixed(grace), |d| d.v),
         exit_after: t
             .dist(cx, "exit_after")
             .map_or(DurationDist::uniform(NS_PER_SEC, 3 * NS_PER_SEC), |d| d.v),
@@ -1210,7 +1301,13 @@ fn service_ports(cx: &mut Cx, t: &mut Tbl, gpath: &str) -> Option<Vec<ServicePor
     Some(out)
 }
 
-fn resolve_service(cx: &mut Cx, mut t: Tbl, cluster: &Cluster, workloads: &[Workload]) -> Service {
+fn resolve_service(
+    cx: &mut Cx,
+    mut t: Tbl,
+    cluster: &Cluster,
+    workloads: &[Workload],
+    wnames: &Names,
+) -> Service {
     let name = name_field(cx, &mut t, "Service name", values::check_dns1035_label);
     let namespace = namespace_field(cx, &mut t);
     let stype = match t
@@ -1228,7 +1325,7 @@ fn resolve_service(cx: &mut Cx, mut t: Tbl, cluster: &Cluster, workloads: &[Work
     };
     let workload_s = t.str(cx, "workload");
     let workload = workload_s.as_ref().and_then(|w| {
-        let i = workload_index(cx, workloads, w);
+        let i = wnames.lookup(cx, w);
         if let Some(i) = i {
             if workloads[i].namespace != namespace {
                 cx.err(
@@ -1600,96 +1697,89 @@ fn container_like_endpoint_ports(cx: &mut Cx, t: &mut Tbl) -> Option<Vec<Endpoin
     Some(out)
 }
 
-fn workload_index(cx: &mut Cx, workloads: &[Workload], w: &S<String>) -> Option<usize> {
-    let (ns, name) = match w.v.split_once('/') {
-        Some((ns, n)) => (Some(ns), n),
-        None => (None, w.v.as_str()),
-    };
-    let matches: Vec<usize> = workloads
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
-        .map(|(i, _)| i)
-        .collect();
-    match matches.as_slice() {
-        [i] => Some(*i),
-        [] => {
-            let names: Vec<&str> = workloads.iter().map(|x| x.name.as_str()).collect();
-            let hint = super::diag::suggest(name, names.iter().copied())
-                .map(|s| format!(" (did you mean {s:?}?)"))
-                .unwrap_or_default();
-            cx.err(
-                &w.origin,
-                &w.path,
-                format!(
-                    "unknown workload {:?}; defined workloads: {}{hint}",
-                    w.v,
-                    if names.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            );
-            None
-        }
-        _ => {
-            cx.err(
-                &w.origin,
-                &w.path,
-                format!(
-                    "workload {:?} exists in several namespaces; write \"namespace/name\"",
-                    w.v
-                ),
-            );
-            None
-        }
-    }
+/// Name → index lookup for workloads or Services, built once so that references resolve in
+/// O(log n) even with tens of thousands of entries (`copies`).
+pub struct Names {
+    what: &'static str,
+    /// name → (namespace, index), in definition order.
+    by_name: BTreeMap<String, Vec<(String, usize)>>,
+    in_order: Vec<String>,
 }
 
-fn service_index(cx: &mut Cx, services: &[Service], s: &S<String>) -> Option<usize> {
-    let (ns, name) = match s.v.split_once('/') {
-        Some((ns, n)) => (Some(ns), n),
-        None => (None, s.v.as_str()),
-    };
-    let matches: Vec<usize> = services
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.name == name && ns.map_or(true, |n| n == x.namespace))
-        .map(|(i, _)| i)
-        .collect();
-    match matches.as_slice() {
-        [i] => Some(*i),
-        [] => {
-            let names: Vec<&str> = services.iter().map(|x| x.name.as_str()).collect();
-            let hint = super::diag::suggest(name, names.iter().copied())
-                .map(|x| format!(" (did you mean {x:?}?)"))
-                .unwrap_or_default();
-            cx.err(
-                &s.origin,
-                &s.path,
-                format!(
-                    "unknown service {:?}; defined services: {}{hint}",
-                    s.v,
-                    if names.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            );
-            None
+impl Names {
+    fn new<'a>(what: &'static str, items: impl Iterator<Item = (&'a str, &'a str)>) -> Names {
+        let mut by_name: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+        let mut in_order = Vec::new();
+        for (i, (ns, name)) in items.enumerate() {
+            by_name
+                .entry(name.to_string())
+                .or_default()
+                .push((ns.to_string(), i));
+            in_order.push(name.to_string());
         }
-        _ => {
-            cx.err(
-                &s.origin,
-                &s.path,
-                format!(
-                    "service {:?} exists in several namespaces; write \"namespace/name\"",
-                    s.v
-                ),
-            );
-            None
+        Names {
+            what,
+            by_name,
+            in_order,
+        }
+    }
+
+    /// Resolve `name` or `namespace/name`; reports unknown or ambiguous names.
+    fn lookup(&self, cx: &mut Cx, r: &S<String>) -> Option<usize> {
+        let (ns, name) = match r.v.split_once('/') {
+            Some((ns, n)) => (Some(ns), n),
+            None => (None, r.v.as_str()),
+        };
+        let matches: Vec<usize> = self
+            .by_name
+            .get(name)
+            .map(|v| {
+                v.iter()
+                    .filter(|(n, _)| ns.map_or(true, |want| want == n))
+                    .map(|(_, i)| *i)
+                    .collect()
+            })
+            .unwrap_or_default();
+        match matches.as_slice() {
+            [i] => Some(*i),
+            [] => {
+                let hint = super::diag::suggest(name, self.in_order.iter().map(String::as_str))
+                    .map(|x| format!(" (did you mean {x:?}?)"))
+                    .unwrap_or_default();
+                const SHOWN: usize = 10;
+                let mut listed = self
+                    .in_order
+                    .iter()
+                    .take(SHOWN)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if self.in_order.is_empty() {
+                    listed = "(none)".to_string();
+                } else if self.in_order.len() > SHOWN {
+                    listed.push_str(&format!(", … ({} in all)", self.in_order.len()));
+                }
+                cx.err(
+                    &r.origin,
+                    &r.path,
+                    format!(
+                        "unknown {} {:?}; defined {}s: {listed}{hint}",
+                        self.what, r.v, self.what
+                    ),
+                );
+                None
+            }
+            _ => {
+                cx.err(
+                    &r.origin,
+                    &r.path,
+                    format!(
+                        "{} {:?} exists in several namespaces; write \"namespace/name\"",
+                        self.what, r.v
+                    ),
+                );
+                None
+            }
         }
     }
 }
@@ -2088,9 +2178,9 @@ fn node_selection(
     }
 }
 
-fn required_workload(cx: &mut Cx, t: &mut Tbl, workloads: &[Workload]) -> Option<usize> {
+fn required_workload(cx: &mut Cx, t: &mut Tbl, wnames: &Names) -> Option<usize> {
     match t.str(cx, "workload") {
-        Some(w) => workload_index(cx, workloads, &w),
+        Some(w) => wnames.lookup(cx, &w),
         None => {
             if !t.has("workload") {
                 t.missing(cx, "workload", "name of a workload");
@@ -2100,9 +2190,9 @@ fn required_workload(cx: &mut Cx, t: &mut Tbl, workloads: &[Workload]) -> Option
     }
 }
 
-fn required_service(cx: &mut Cx, t: &mut Tbl, services: &[Service]) -> Option<(usize, S<String>)> {
+fn required_service(cx: &mut Cx, t: &mut Tbl, snames: &Names) -> Option<(usize, S<String>)> {
     match t.str(cx, "service") {
-        Some(s) => service_index(cx, services, &s).map(|i| (i, s)),
+        Some(s) => snames.lookup(cx, &s).map(|i| (i, s)),
         None => {
             if !t.has("service") {
                 t.missing(cx, "service", "name of a service");
@@ -2120,7 +2210,9 @@ fn resolve_events(
     cluster: &mut Cluster,
     node_gen: &mut NodeGen,
     workloads: &[Workload],
+    wnames: &Names,
     services: &mut [Service],
+    snames: &Names,
     watchers: &[Watcher],
 ) -> Vec<Event> {
     // Decode each event first (`at`, `type`), then process in time order so that stateful
@@ -2171,7 +2263,7 @@ fn resolve_events(
         let ctx = format!("for an event of type {ty:?}");
         let kind = match ty {
             "scale" => {
-                let w = required_workload(cx, &mut t, workloads);
+                let w = required_workload(cx, &mut t, wnames);
                 let to = t.u32(cx, "replicas", 0, 1_000_000);
                 let by = t.int(cx, "by", -1_000_000, 1_000_000);
                 let target = match (to, by) {
@@ -2198,7 +2290,7 @@ fn resolve_events(
                 }
             }
             "rolling_update" => {
-                let w = required_workload(cx, &mut t, workloads);
+                let w = required_workload(cx, &mut t, wnames);
                 let ports = container_ports(cx, &mut t, "events[].ports[]");
                 let labels = t.string_map(cx, "labels", true);
                 if let (Some(w), Some(l)) = (w, &labels) {
@@ -2225,7 +2317,7 @@ fn resolve_events(
             "churn" => {
                 let w = t
                     .str(cx, "workload")
-                    .and_then(|w| workload_index(cx, workloads, &w).map(Some));
+                    .and_then(|w| wnames.lookup(cx, &w).map(Some));
                 let rate = t.str(cx, "rate");
                 let rate = match rate {
                     Some(r) => match values::parse_rate(&r.v) {
@@ -2275,7 +2367,7 @@ fn resolve_events(
                 }
             }
             "restart_pods" | "pod_ip_change" => {
-                let w = required_workload(cx, &mut t, workloads);
+                let w = required_workload(cx, &mut t, wnames);
                 let count = t.u32(cx, "count", 1, 1_000_000).map_or(1, |c| c.v);
                 w.map(|workload| {
                     if ty == "restart_pods" {
@@ -2354,7 +2446,7 @@ fn resolve_events(
                 }
             }
             "service_update" => {
-                let s = required_service(cx, &mut t, services);
+                let s = required_service(cx, &mut t, snames);
                 let ports = service_ports(cx, &mut t, "events[].ports[]");
                 let selector = t.string_map(cx, "selector", true).map(|s| {
                     if s.v.is_empty() {
@@ -2391,7 +2483,7 @@ fn resolve_events(
                 })
             }
             "service_delete" | "service_create" => {
-                required_service(cx, &mut t, services).map(|(service, name)| {
+                required_service(cx, &mut t, snames).map(|(service, name)| {
                     if first_change[service].is_none() {
                         first_change[service] = Some(ty);
                         if ty == "service_create" {
@@ -2474,6 +2566,165 @@ fn resolve_events(
     out
 }
 
+/// Origin of `coll[i].key`, else of `coll[i]`, else unknown.
+fn field_origin(root: &Node, coll: &str, i: usize, key: &str) -> Origin {
+    match root.get(coll) {
+        Some(Node {
+            v: V::Array(items), ..
+        }) => items
+            .get(i)
+            .and_then(|it| it.get(key).or(Some(it)))
+            .map_or(Origin::Unknown, |n| n.origin.clone()),
+        _ => Origin::Unknown,
+    }
+}
+
+/// (namespace, label key, label value).
+type LabelKey<'a> = (&'a str, &'a str, &'a str);
+
+/// Warnings (the scenario still runs): a Service whose selector matches no pod template of
+/// any workload version, and a named `target_port` that no selected pod template defines
+/// (the EndpointSlice controller then leaves those pods out of that port's slices —
+/// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
+fn check_selection(
+    cx: &mut Cx,
+    workloads: &[Workload],
+    services: &[Service],
+    events: &[Event],
+    root: &Node,
+) {
+    // Every (labels, ports) template version of each workload.
+    let mut versions: Vec<Vec<(StringMap, Vec<ContainerPort>)>> = workloads
+        .iter()
+        .map(|w| vec![(w.labels.clone(), w.ports.clone())])
+        .collect();
+    for e in events {
+        if let EventKind::RollingUpdate {
+            workload,
+            ports,
+            labels,
+            ..
+        } = &e.kind
+        {
+            if let Some(v) = versions.get_mut(*workload) {
+                if let Some((l, p)) = v.last().cloned() {
+                    v.push((labels.clone().unwrap_or(l), ports.clone().unwrap_or(p)));
+                }
+            }
+        }
+    }
+    // Index: (namespace, label key, label value) → template versions carrying that label, so
+    // that 10,000 Services × 10,000 workloads stay fast.
+    let mut by_label: BTreeMap<LabelKey, Vec<(usize, usize)>> = BTreeMap::new();
+    for (wi, w) in workloads.iter().enumerate() {
+        for (vi, (labels, _)) in versions[wi].iter().enumerate() {
+            for (k, v) in labels {
+                by_label
+                    .entry((w.namespace.as_str(), k.as_str(), v.as_str()))
+                    .or_default()
+                    .push((wi, vi));
+            }
+        }
+    }
+    let mut updates: BTreeMap<usize, Vec<&StringMap>> = BTreeMap::new();
+    for e in events {
+        if let EventKind::ServiceUpdate { service, change } = &e.kind {
+            if let Some(Some(sel)) = &change.selector {
+                updates.entry(*service).or_default().push(sel);
+            }
+        }
+    }
+    for (si, svc) in services.iter().enumerate() {
+        let mut selectors: Vec<&StringMap> = Vec::new();
+        if let Some(sel) = &svc.selector {
+            selectors.push(sel);
+        }
+        if let Some(u) = updates.get(&si) {
+            selectors.extend(u.iter().copied());
+        }
+        if selectors.is_empty() || svc.service_type == ServiceType::ExternalName {
+            continue;
+        }
+        let matches =
+            |sel: &StringMap, labels: &StringMap| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
+        let mut selected: Vec<&(StringMap, Vec<ContainerPort>)> = Vec::new();
+        for sel in &selectors {
+            // Non-empty selectors only (empty ones are selectorless); candidates share the
+            // selector's first label.
+            let Some((k, v)) = sel.iter().next() else {
+                continue;
+            };
+            let key = (svc.namespace.as_str(), k.as_str(), v.as_str());
+            for (wi, vi) in by_label.get(&key).into_iter().flatten() {
+                let ver = &versions[*wi][*vi];
+                if matches(sel, &ver.0) {
+                    selected.push(ver);
+                }
+            }
+        }
+        let key = if svc.workload.is_some() && !root_has(root, si, "selector") {
+            "workload"
+        } else {
+            "selector"
+        };
+        if selected.is_empty() {
+            cx.warn(
+                &field_origin(root, "services", si, key),
+                &format!("services[{si}].{key}"),
+                format!(
+                    "Service {:?} selects no pods: no workload in namespace {:?} has matching labels in any version",
+                    svc.name, svc.namespace
+                ),
+            );
+            continue;
+        }
+        for (pi, p) in svc.ports.iter().enumerate() {
+            if let TargetPort::Name(n) = &p.target_port {
+                let found = selected.iter().any(|(_, ports)| {
+                    ports.iter().any(|cp| {
+                        cp.name.as_deref() == Some(n.as_str()) && cp.protocol == p.protocol
+                    })
+                });
+                if !found {
+                    let o = root
+                        .get("services")
+                        .and_then(|a| match &a.v {
+                            V::Array(items) => items.get(si),
+                            _ => None,
+                        })
+                        .and_then(|svc| svc.get("ports"))
+                        .and_then(|a| match &a.v {
+                            V::Array(items) => items.get(pi),
+                            _ => None,
+                        })
+                        .and_then(|port| port.get("target_port"))
+                        .map_or_else(
+                            || field_origin(root, "services", si, "ports"),
+                            |n| n.origin.clone(),
+                        );
+                    cx.warn(
+                        &o,
+                        &format!("services[{si}].ports[{pi}].target_port"),
+                        format!(
+                            "target_port {n:?} ({}) is not a container port of any selected pod template; those pods get no endpoint for this port",
+                            p.protocol.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn root_has(root: &Node, si: usize, key: &str) -> bool {
+    match root.get("services") {
+        Some(Node {
+            v: V::Array(items), ..
+        }) => items.get(si).and_then(|it| it.get(key)).is_some(),
+        _ => false,
+    }
+}
+
 /// Pods can never exceed the cluster's pod capacity: Σ over workloads of (replicas + maxSurge)
 /// must fit `nodes × max_pods_per_node` at every point of the timeline (surge counted as if
 /// every workload rolled at once — a conservative bound).
@@ -2499,17 +2750,7 @@ fn check_capacity(
     };
     let mut cur: Vec<u32> = workloads.iter().map(|w| w.replicas).collect();
     let total = |cur: &[u32]| -> u64 { cur.iter().zip(workloads).map(|(r, w)| need(*r, w)).sum() };
-    let item_origin = |coll: &str, i: usize, key: &str| -> Origin {
-        match root.get(coll) {
-            Some(Node {
-                v: V::Array(items), ..
-            }) => items
-                .get(i)
-                .and_then(|it| it.get(key).or(Some(it)))
-                .map_or(Origin::Unknown, |n| n.origin.clone()),
-            _ => Origin::Unknown,
-        }
-    };
+    let item_origin = |coll: &str, i: usize, key: &str| field_origin(root, coll, i, key);
     let t0 = total(&cur);
     if t0 > capacity {
         // Blame the largest workload.
@@ -2629,6 +2870,32 @@ mod tests {
         assert_eq!(
             s.services[0].ip_families,
             vec![IpFamily::IPv4, IpFamily::IPv6]
+        );
+    }
+
+    #[test]
+    fn copies_expand_templates() {
+        let src = "name = \"x\"\nduration = \"1m\"\n[cluster]\nnodes = 10\n[[workloads]]\nname = \"app-{i}\"\ncopies = 3\nreplicas = 2\n[[services]]\nname = \"app-{i}\"\nworkload = \"app-{i}\"\ncopies = 3\nports = [{ port = 80 }]\n[[services]]\nname = \"other\"\nports = [{ port = 80 }]\n";
+        let s = crate::scenario::parse_str(src, "x.toml", &[]).unwrap();
+        let names: Vec<&str> = s.workloads.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(names, vec!["app-0", "app-1", "app-2"]);
+        assert_eq!(s.services.len(), 4);
+        assert_eq!(s.services[2].workload, Some(2));
+        assert_eq!(
+            s.services[1]
+                .selector
+                .as_ref()
+                .and_then(|m| m.get("app"))
+                .map(String::as_str),
+            Some("app-1")
+        );
+        let bad = src.replace("copies = 3\nreplicas", "copies = 0\nreplicas");
+        let e = crate::scenario::parse_str(&bad, "x.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("workloads[0].copies: 0 is out of range (allowed: 1..=100000)"),
+            "{e}"
         );
     }
 
