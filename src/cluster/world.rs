@@ -296,6 +296,24 @@ pub struct World {
     sink_time: Option<Nanos>,
 }
 
+/// Did a pod change in a way the API would store (everything but the internal fields)?
+/// The template is shared and immutable per pod, so pointer equality is enough for it.
+fn api_visible_change(old: &Pod, new: &Pod) -> bool {
+    !(Arc::ptr_eq(&old.template, &new.template)
+        && old.node == new.node
+        && old.phase == new.phase
+        && old.ips == new.ips
+        && old.scheduled == new.scheduled
+        && old.containers_ready == new.containers_ready
+        && old.ready == new.ready
+        && old.deletion_timestamp_ns == new.deletion_timestamp_ns
+        && old.deletion_grace_period_s == new.deletion_grace_period_s
+        && old.termination_grace_ns == new.termination_grace_ns
+        && old.node_name == new.node_name
+        && old.name == new.name
+        && old.uid == new.uid)
+}
+
 fn write_rv(rv: &mut u64) -> u64 {
     *rv += 1;
     *rv
@@ -860,12 +878,8 @@ impl World {
         };
         let old = p.clone();
         f(p);
-        // `available` is internal: it never makes a write by itself
-        let mut probe = p.clone();
-        probe.available = old.available;
-        probe.ready_epoch = old.ready_epoch;
-        probe.ip_offset = old.ip_offset;
-        if probe == old {
+        // `available`, epochs and the IPAM offset are internal: they never make a write
+        if !api_visible_change(&old, p) {
             let (of, nf) = (PodFlags::of(&old), PodFlags::of(p));
             let w = p.workload;
             if of != nf {

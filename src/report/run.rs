@@ -172,8 +172,9 @@ pub fn run_scenario(
         };
         let mut tee = Tee(counting, extra);
         let mut last_events = 0u64;
+        let listed = timeseries::listed_workloads(world.scenario());
         drive(&mut world, &mut tee, |s, w| {
-            for row in timeseries::sample_rows(s, w) {
+            for row in timeseries::sample_rows(s, w, &listed) {
                 csv.write_record(&row)?;
             }
             summary.observe(w);

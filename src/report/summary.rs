@@ -130,7 +130,8 @@ impl Summary {
             "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
             "workload", "replicas", "peak", "min avail", "created", "deleted", "ready"
         );
-        for (ws, d) in self.workloads.iter().zip(world.deployments()) {
+        const SHOWN: usize = 20;
+        for (ws, d) in self.workloads.iter().zip(world.deployments()).take(SHOWN) {
             let min = if ws.min_pods_available == u64::MAX {
                 0
             } else {
@@ -146,6 +147,13 @@ impl Summary {
                 d.stats.pods_created,
                 d.stats.pods_deleted,
                 d.stats.pods_ready
+            );
+        }
+        if self.workloads.len() > SHOWN {
+            let _ = writeln!(
+                s,
+                "… and {} more workloads (see summary.csv)",
+                self.workloads.len() - SHOWN
             );
         }
         s
