@@ -152,6 +152,10 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
         .unwrap()
         .starts_with("time_s,workload,replicas,pods_total"));
     assert!(
+        lines.next().unwrap().starts_with("0,*,12,12,12,12,12,"),
+        "{ts:.200}"
+    );
+    assert!(
         lines.next().unwrap().starts_with("0,web,12,12,12,12,12,"),
         "{ts:.200}"
     );
