@@ -440,3 +440,58 @@ zone = "a"
         .filter(|p| p.is_active())
         .all(|p| p.node.is_some_and(|n| w.nodes()[n].zone != 0)));
 }
+
+/// Recreate (recreate.go :: rolloutRecreate): no pod of the new template exists while any old
+/// pod is still running (terminating included); then all new pods come up together.
+#[test]
+fn recreate_strategy_never_overlaps_versions() {
+    let src = r#"
+name = "rc"
+description = "recreate"
+seed = 8
+duration = "3m"
+[cluster]
+nodes = 3
+zones = ["a"]
+[[workloads]]
+name = "db"
+replicas = 6
+strategy = "Recreate"
+exit_after = "2s..8s"
+ports = [{ name = "sql", container_port = 5432 }]
+[[events]]
+at = "20s"
+type = "rolling_update"
+workload = "db"
+"#;
+    struct Overlap {
+        saw_new: bool,
+    }
+    impl ChangeSink for Overlap {
+        fn on_change(&mut self, now: Nanos, c: &Change<'_>, w: &World) {
+            if let Change::Pod(pc) = c {
+                let p = pc.latest();
+                if p.template.version == 1 {
+                    self.saw_new = true;
+                    let old_left = w
+                        .pods()
+                        .filter(|q| q.template.version == 0 && !q.phase.is_terminal())
+                        .count();
+                    assert_eq!(
+                        old_left, 0,
+                        "new pod {} at {now} while {old_left} old pods run",
+                        p.name
+                    );
+                }
+            }
+        }
+    }
+    let mut o = Overlap { saw_new: false };
+    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    w.run(&mut o).unwrap();
+    assert!(o.saw_new);
+    let d = &w.deployments()[0];
+    assert_eq!(d.replica_sets.len(), 2);
+    assert_eq!((d.stats.pods_active, d.stats.pods_available), (6, 6));
+    assert!(w.pods().all(|p| p.template.version == 1));
+}

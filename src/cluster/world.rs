@@ -165,6 +165,7 @@ impl PodFlags {
 pub struct ActiveSet {
     ordered: BTreeSet<PodId>,
     slots: Vec<PodId>,
+    /// Lookups only, never iterated.
     pos: HashMap<PodId, usize>,
 }
 
