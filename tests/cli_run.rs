@@ -224,3 +224,55 @@ fn default_output_directory_is_results_slash_name() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("web"), "{stdout}");
 }
+
+#[test]
+fn tracing_does_not_change_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario("node-failure.toml");
+    let sc = sc.to_str().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let t = dir.path().join("t.trace");
+    run(&["run", sc, "--out", a.to_str().unwrap()]);
+    run(&[
+        "run",
+        sc,
+        "--out",
+        b.to_str().unwrap(),
+        "--trace-events",
+        t.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    for f in ["timeseries.csv", "summary.csv", "run.json"] {
+        assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} depends on tracing");
+    }
+    // the trace is one line per processed event, in (time, seq) order
+    let text = String::from_utf8(read(&t)).unwrap();
+    let events: u64 = String::from_utf8(read(&a.join("summary.csv")))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("run,events_processed,")
+                .map(|v| v.parse().unwrap())
+        })
+        .unwrap();
+    assert_eq!(text.lines().count() as u64, events);
+    let mut last = (0u64, 0u64);
+    for l in text.lines() {
+        let mut it = l.split(' ');
+        let (s, ns) = it.next().unwrap().split_once('.').unwrap();
+        let t: u64 = s.parse::<u64>().unwrap() * 1_000_000_000 + ns.parse::<u64>().unwrap();
+        let seq: u64 = it.next().unwrap().parse().unwrap();
+        assert!(t >= last.0, "trace out of time order at {l}");
+        if t == last.0 {
+            assert!(
+                seq > last.1,
+                "same-time events out of scheduling order at {l}"
+            );
+        }
+        last = (t, seq);
+    }
+    assert!(
+        text.contains(" node-detect "),
+        "node failure detection missing from trace"
+    );
+}

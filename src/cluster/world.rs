@@ -337,7 +337,7 @@ impl World {
                 .unwrap_or("")
                 .into();
             let ipam = NodeIpam::new(&n.pod_cidrs);
-            if ipam.capacity() < c.max_pods_per_node.min(1) {
+            if ipam.capacity() == 0 {
                 return Err(crate::error::input_error(format!(
                     "node {}: pod CIDR has no usable addresses",
                     n.name
