@@ -181,7 +181,9 @@ pub fn run_scenario(
             pb.set_position(s);
             let ev = w.events_processed();
             if ev - last_events >= 10_000 || s % 60 == 0 {
-                pb.set_message(format!("{ev} events"));
+                // wall-clock rate for the display only
+                let secs = pb.elapsed().as_secs_f64().max(1e-3);
+                pb.set_message(format!("{ev} events, {:.0} events/s", ev as f64 / secs));
                 last_events = ev;
             }
             Ok(())
