@@ -114,7 +114,9 @@ workload = "web"
                 "active {} > {} + {} at {}", st.pods_active, replicas, s, t);
             // With minReadySeconds > 0 upstream itself can delete an available pod while an
             // old ReplicaSet still has Ready-but-not-yet-available ones: the victim ranking
-            // compares Ready times in log2 buckets and ignores availability (the TODO citing
+            // puts co-located pods (rank) and log2 buckets of Ready time before anything else and
+            // ignores availability (seen in a shrunk case: an available pod on a busier node went
+            // before a Ready-for-1-s one), see the TODO citing
             // kubernetes/kubernetes#22065 in controller_utils.go :: ActivePodsWithRanks.Less).
             // The availability floor is therefore a guarantee only for minReadySeconds = 0.
             if min_ready == 0 {
