@@ -217,6 +217,8 @@ pub struct ReplicaSet {
     pub info: RsInfo,
     /// Active pods (`IsPodActive`).
     pub active: ActiveSet,
+    /// Every existing pod of this ReplicaSet (terminating and terminal ones included), by id.
+    pub pods: BTreeSet<PodId>,
     sync_pending: bool,
 }
 
@@ -459,6 +461,35 @@ impl World {
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
         self.pods.iter().filter_map(|s| s.pod.as_ref())
     }
+    /// Every existing pod of a ReplicaSet (terminating ones included), in id order.
+    pub fn pods_of_replica_set(&self, r: usize) -> impl Iterator<Item = &Pod> {
+        self.replica_sets
+            .get(r)
+            .into_iter()
+            .flat_map(|rs| rs.pods.iter())
+            .filter_map(|p| self.pod(*p))
+    }
+
+    /// Pods in `namespace` whose labels contain every `key=value` of `selector` (the
+    /// equality-based Service selector), terminating ones included, in (ReplicaSet, id) order.
+    /// Cost: one label test per ReplicaSet (pods share their ReplicaSet's labels), not per pod.
+    pub fn pods_matching<'a>(
+        &'a self,
+        namespace: &'a str,
+        selector: &'a StringMap,
+    ) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.replica_sets
+            .iter()
+            .filter(move |rs| {
+                &*self.deployments[rs.workload].namespace == namespace
+                    && selector
+                        .iter()
+                        .all(|(k, v)| rs.template.labels.get(k) == Some(v))
+            })
+            .flat_map(|rs| rs.pods.iter())
+            .filter_map(|p| self.pod(*p))
+    }
+
     /// Pods bound to a node (terminating ones included), in id order.
     pub fn pods_on_node(&self, id: NodeId) -> impl Iterator<Item = &Pod> {
         self.node_pods
@@ -793,6 +824,15 @@ impl World {
             .unwrap_or((false, false, false, None));
         let Some(f) = old.or(new) else { return };
         let rs = &mut self.replica_sets[f.rs];
+        match (old.is_some(), new.is_some()) {
+            (false, true) => {
+                rs.pods.insert(id);
+            }
+            (true, false) => {
+                rs.pods.remove(&id);
+            }
+            _ => {}
+        }
         if o_active != n_active || (o_active && o_node != n_node) {
             if o_active {
                 rs.active.remove(&id);
@@ -1367,6 +1407,7 @@ impl World {
             template,
             info,
             active: ActiveSet::default(),
+            pods: BTreeSet::new(),
             sync_pending: false,
         });
         let dep = &mut self.deployments[d];
