@@ -555,3 +555,41 @@ labels = { app = "web", track = "canary" }
     }
     assert!(checked > 100);
 }
+
+/// §3.2 relevance of pod updates: binding is not endpoint-relevant; IP, Ready, and every update
+/// of a terminating pod are. One restart = delete (relevant), terminal status (relevant),
+/// replacement bound (other), IP (relevant), Ready (relevant).
+#[test]
+fn endpoint_relevant_pod_updates_follow_upstream_filter() {
+    let src = r#"
+name = "rel"
+description = "relevance"
+seed = 4
+duration = "1m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 3
+ready_delay = "2s"
+ports = [{ name = "http", container_port = 8080 }]
+[[events]]
+at = "10s"
+type = "restart_pods"
+workload = "web"
+count = 1
+"#;
+    let mut stats = slicesim::report::summary::PodEventStats::default();
+    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    w.run(&mut stats).unwrap();
+    assert_eq!(
+        (stats.updates_endpoint_relevant, stats.updates_other),
+        (4, 1)
+    );
+    assert_eq!(
+        stats.startup_ns[0].len(),
+        1,
+        "only the replacement is a start-up"
+    );
+}

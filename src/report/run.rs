@@ -11,7 +11,7 @@
 
 use super::atomic::{atomic_write, AtomicFile};
 use super::manifest::{describe_file, Manifest};
-use super::summary::Summary;
+use super::summary::{PodEventStats, Summary};
 use super::timeseries;
 use crate::cluster::{ChangeSink, CountingSink, Tee, World, WorldOptions};
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
@@ -161,6 +161,7 @@ pub fn run_scenario(
     let ts_path = out_dir.join("timeseries.csv");
     let mut ts_file = AtomicFile::create(&ts_path)?;
     let mut summary = Summary::default();
+    let mut pod_stats = PodEventStats::default();
     let pb = progress_bar(progress, duration_ns);
     {
         let mut csv = csv::Writer::from_writer(&mut ts_file);
@@ -170,7 +171,8 @@ pub fn run_scenario(
             Some(s) => s,
             None => &mut null,
         };
-        let mut tee = Tee(counting, extra);
+        let mut inner = Tee(&mut pod_stats, extra);
+        let mut tee = Tee(counting, &mut inner);
         let mut last_events = 0u64;
         let listed = timeseries::listed_workloads(world.scenario());
         drive(&mut world, &mut tee, |s, w| {
@@ -201,7 +203,8 @@ pub fn run_scenario(
             .with_context(|| format!("renaming {} to {}", tmp.display(), dest.display()))?;
     }
 
-    let rows = summary.rows(&world, counting);
+    let mut rows = summary.rows(&world, counting);
+    rows.extend(pod_stats.rows(&world));
     let mut buf = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut buf);

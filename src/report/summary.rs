@@ -159,3 +159,129 @@ impl Summary {
         s
     }
 }
+
+/// Pod-level statistics gathered from the change stream: start-up latency (creation → first
+/// Ready=True) per workload, and how many pod updates would make the endpoint controllers
+/// enqueue Services.
+///
+/// "Endpoint-relevant" follows `podEndpointsChanged` / labels check of the EndpointSlice
+/// controller (semantics §3.2): Ready flipped, pod IPs changed, labels changed, or a
+/// deletionTimestamp on either side — upstream compares the deletionTimestamp *pointers*, so
+/// once a pod is terminating every further update of it counts.
+/// cite: kubernetes/endpointslice :: util/controller_utils.go :: GetServicesToUpdateOnPodChange, podEndpointsChanged (v0.34.0)
+#[derive(Debug, Default, Clone)]
+pub struct PodEventStats {
+    /// Per workload index: start-up latencies in ns, in event order.
+    pub startup_ns: Vec<Vec<u64>>,
+    pub updates_endpoint_relevant: u64,
+    pub updates_other: u64,
+    /// Pods that have been Ready at least once (membership only, never iterated).
+    ready_once: std::collections::HashSet<crate::cluster::PodId>,
+}
+
+impl PodEventStats {
+    /// Nearest-rank percentile (`p` in 0..=100) of a workload's start-up latencies.
+    pub fn percentile(&self, workload: usize, p: u64) -> Option<u64> {
+        let mut v = self.startup_ns.get(workload)?.clone();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_unstable();
+        let rank = (p * v.len() as u64).div_ceil(100).max(1) as usize;
+        v.get(rank - 1).copied()
+    }
+
+    /// Extra summary rows (`workload/<name>` startup percentiles in ms, `changes` relevance).
+    pub fn rows(&self, world: &World) -> Vec<(String, String, String)> {
+        let mut out = vec![
+            (
+                "changes".to_string(),
+                "Pod_updated_endpoint_relevant".to_string(),
+                self.updates_endpoint_relevant.to_string(),
+            ),
+            (
+                "changes".to_string(),
+                "Pod_updated_other".to_string(),
+                self.updates_other.to_string(),
+            ),
+        ];
+        for (i, d) in world.deployments().iter().enumerate() {
+            let scope = format!("workload/{}", workload_label(&d.namespace, &d.name));
+            let n = self.startup_ns.get(i).map_or(0, |v| v.len());
+            out.push((scope.clone(), "pod_startups".into(), n.to_string()));
+            for p in [50, 90, 99, 100] {
+                let v = self
+                    .percentile(i, p)
+                    .map(|ns| crate::sim::fmt_time(ns))
+                    .unwrap_or_default();
+                let name = if p == 100 {
+                    "pod_startup_max_s".to_string()
+                } else {
+                    format!("pod_startup_p{p}_s")
+                };
+                out.push((scope.clone(), name, v));
+            }
+        }
+        out
+    }
+}
+
+impl crate::cluster::ChangeSink for PodEventStats {
+    fn on_change(
+        &mut self,
+        now: crate::scenario::Nanos,
+        change: &crate::cluster::Change<'_>,
+        _world: &World,
+    ) {
+        use crate::cluster::{Change, ObjChange};
+        let Change::Pod(pc) = change else { return };
+        match pc {
+            ObjChange::Added(p) => {
+                if p.is_ready() {
+                    self.ready_once.insert(p.id);
+                }
+            }
+            ObjChange::Deleted(p) => {
+                self.ready_once.remove(&p.id);
+            }
+            ObjChange::Updated { old, new } => {
+                let relevant = old.is_ready() != new.is_ready()
+                    || old.ips != new.ips
+                    || old.deletion_timestamp_ns.is_some()
+                    || new.deletion_timestamp_ns.is_some()
+                    || old.labels() != new.labels();
+                if relevant {
+                    self.updates_endpoint_relevant += 1;
+                } else {
+                    self.updates_other += 1;
+                }
+                // a pod's first Ready=True (later ones are recoveries, not start-ups)
+                if new.is_ready() && !old.is_ready() && self.ready_once.insert(new.id) {
+                    if self.startup_ns.len() <= new.workload {
+                        self.startup_ns.resize(new.workload + 1, Vec::new());
+                    }
+                    self.startup_ns[new.workload].push(now.saturating_sub(new.creation_ns));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let s = PodEventStats {
+            startup_ns: vec![(1..=10).map(|x| x * 1000).collect()],
+            ..Default::default()
+        };
+        assert_eq!(s.percentile(0, 50), Some(5000));
+        assert_eq!(s.percentile(0, 90), Some(9000));
+        assert_eq!(s.percentile(0, 99), Some(10000));
+        assert_eq!(s.percentile(0, 100), Some(10000));
+        assert_eq!(s.percentile(0, 0), Some(1000));
+        assert_eq!(s.percentile(1, 50), None);
+    }
+}
