@@ -212,7 +212,7 @@ impl PodEventStats {
             for p in [50, 90, 99, 100] {
                 let v = self
                     .percentile(i, p)
-                    .map(|ns| crate::sim::fmt_time(ns))
+                    .map(crate::sim::fmt_time)
                     .unwrap_or_default();
                 let name = if p == 100 {
                     "pod_startup_max_s".to_string()
