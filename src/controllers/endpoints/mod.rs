@@ -1,1 +1,3 @@
 //! Endpoints controller (pkg/controller/endpoint): the monolithic baseline.
+
+pub mod truncate;
