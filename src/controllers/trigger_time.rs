@@ -18,6 +18,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::k8s;
+
 /// Annotation key `endpoints.kubernetes.io/last-change-trigger-time` (core/v1 EndpointsLastChangeTriggerTime).
 pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
 
@@ -216,11 +218,30 @@ impl TriggerTimeTracker {
         min_changed
     }
 
+    /// `ComputeEndpointLastChangeTriggerTime(namespace, service, pods)`: `pods` are the pods the
+    /// controller listed by selector (before any eligibility filter).
+    pub fn compute(&mut self, namespace: &str, service: &k8s::Service, pods: &[&k8s::Pod]) -> Option<Timestamp> {
+        let creation = parse_opt(service.metadata.creation_timestamp.as_deref());
+        let name = service.metadata.name.as_deref().unwrap_or("");
+        self.compute_raw(
+            namespace,
+            name,
+            creation,
+            pods.iter().map(|p| (p.metadata.name.as_deref().unwrap_or(""), pod_trigger_time(p))),
+        )
+    }
+
     /// `DeleteService`: forget the Service (called when the Service is gone).
     pub fn delete_service(&mut self, namespace: &str, name: &str) {
         self.states
             .remove(&(namespace.to_string(), name.to_string()));
     }
+}
+
+/// `getPodTriggerTime`: lastTransitionTime of the pod's first `Ready` condition (zero if none).
+pub fn pod_trigger_time(pod: &k8s::Pod) -> Option<Timestamp> {
+    let cond = pod.status.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready")?;
+    parse_opt(cond.last_transition_time.as_deref())
 }
 
 #[cfg(test)]
