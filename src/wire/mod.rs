@@ -1,1 +1,3 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
+
+pub mod json;
