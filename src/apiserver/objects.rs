@@ -1,0 +1,1 @@
+//! [`super::StoredObject`] for the `crate::k8s` kinds the controllers write.
