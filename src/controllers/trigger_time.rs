@@ -220,14 +220,24 @@ impl TriggerTimeTracker {
 
     /// `ComputeEndpointLastChangeTriggerTime(namespace, service, pods)`: `pods` are the pods the
     /// controller listed by selector (before any eligibility filter).
-    pub fn compute(&mut self, namespace: &str, service: &k8s::Service, pods: &[&k8s::Pod]) -> Option<Timestamp> {
+    pub fn compute(
+        &mut self,
+        namespace: &str,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+    ) -> Option<Timestamp> {
         let creation = parse_opt(service.metadata.creation_timestamp.as_deref());
         let name = service.metadata.name.as_deref().unwrap_or("");
         self.compute_raw(
             namespace,
             name,
             creation,
-            pods.iter().map(|p| (p.metadata.name.as_deref().unwrap_or(""), pod_trigger_time(p))),
+            pods.iter().map(|p| {
+                (
+                    p.metadata.name.as_deref().unwrap_or(""),
+                    pod_trigger_time(p),
+                )
+            }),
         )
     }
 
@@ -240,7 +250,12 @@ impl TriggerTimeTracker {
 
 /// `getPodTriggerTime`: lastTransitionTime of the pod's first `Ready` condition (zero if none).
 pub fn pod_trigger_time(pod: &k8s::Pod) -> Option<Timestamp> {
-    let cond = pod.status.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready")?;
+    let cond = pod
+        .status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")?;
     parse_opt(cond.last_transition_time.as_deref())
 }
 
