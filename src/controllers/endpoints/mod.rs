@@ -605,3 +605,6 @@ impl EndpointsController {
             .remove(&(namespace.to_string(), name.to_string()));
     }
 }
+
+#[cfg(test)]
+mod tests;
