@@ -64,6 +64,11 @@ pub trait StoredObject: Clone + PartialEq {
     /// True when `self` and `other` are equal outside metadata and have equal
     /// labels (no generation bump).
     fn same_generation_content(&self, other: &Self) -> bool;
+    /// The update would store exactly the stored object (etcd compares the
+    /// encoded bytes). Default: structural equality.
+    fn identical(&self, other: &Self) -> bool {
+        self == other
+    }
 }
 
 /// API errors the controllers can see.
@@ -257,7 +262,7 @@ impl<T: StoredObject> Store<T> {
             obj.set_generation(stored.generation());
         }
         obj.set_resource_version(stored.resource_version().to_string());
-        if obj == *stored {
+        if obj.identical(stored) {
             return Ok(UpdateOutcome {
                 object: obj,
                 written: false,
