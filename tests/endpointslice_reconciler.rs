@@ -155,7 +155,7 @@ fn resync_without_change_writes_nothing() {
 /// unless publishNotReadyAddresses, then it is included without zone.
 #[test]
 fn node_not_found_rule() {
-    let pods = vec![pod(1, "gone", true), pod(2, "n1", true)];
+    let pods = [pod(1, "gone", true), pod(2, "n1", true)];
     let mut r = Reconciler::new(EngineOptions::default(), 0);
     let svc = service(json!({}), json!({}));
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
