@@ -75,3 +75,122 @@ fn library_sizes_match_upstream() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_slicesim"))
+}
+
+#[test]
+fn binary_sizes_match_upstream() {
+    let out = bin()
+        .arg("wire-size")
+        .arg(shared("conformance/wire/objects.jsonl"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let exp = expected();
+    assert_eq!(got.len(), exp.len());
+    for (g, e) in got.iter().zip(&exp) {
+        for f in ["index", "kind", "name"].iter().chain(FIELDS.iter()) {
+            assert_eq!(g[*f], e[*f], "{f} of index {}", e["index"]);
+        }
+    }
+}
+
+#[test]
+fn binary_writes_encoded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let objs = objects();
+    let exp = expected();
+    // One object per file so that the output is exactly that object's encoding.
+    let input = dir.path().join("one.json");
+    std::fs::write(&input, &objs[14]).unwrap();
+    for (enc, event, field) in [
+        ("json", None, "json"),
+        ("protobuf", None, "protobuf"),
+        ("json", Some("MODIFIED"), "jsonWatchEvent"),
+        ("protobuf", Some("MODIFIED"), "protobufWatchEvent"),
+    ] {
+        let out_path = dir.path().join(format!("out-{enc}-{}", event.is_some()));
+        let mut cmd = bin();
+        cmd.arg("wire-size")
+            .arg(&input)
+            .args(["--encode", enc, "--out"])
+            .arg(&out_path);
+        if let Some(ev) = event {
+            cmd.args(["--event", ev]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&out_path).unwrap();
+        let extra = usize::from(enc == "json" && event.is_none()); // trailing newline
+        assert_eq!(
+            bytes.len(),
+            exp[14][field].as_u64().unwrap() as usize + extra,
+            "{field}"
+        );
+        if enc == "protobuf" {
+            let start = if event.is_some() { 4 } else { 0 };
+            if event.is_none() {
+                assert_eq!(&bytes[start..start + 4], b"k8s\0");
+            }
+        } else if event.is_none() {
+            assert_eq!(bytes, format!("{}\n", objs[14]).into_bytes());
+        }
+    }
+}
+
+#[test]
+fn binary_bad_input_is_exit_2_with_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &input,
+        "{\"kind\":\"Pod\",\"metadata\":{}}\n{\"kind\":\"Pod\",\"metadata\":{\"creationTimestamp\":\"yesterday\"}}\n",
+    )
+    .unwrap();
+    let out = bin().arg("wire-size").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.jsonl:2:") && err.contains("yesterday"),
+        "{err}"
+    );
+
+    std::fs::write(
+        &input,
+        "{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\",\"frobnicate\":true}]}}\n",
+    )
+    .unwrap();
+    let out = bin().arg("wire-size").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frobnicate"));
+
+    let out = bin()
+        .arg("wire-size")
+        .arg(dir.path().join("missing.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = bin()
+        .args(["wire-size", "--encode", "xml", "--out"])
+        .arg(dir.path().join("o"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

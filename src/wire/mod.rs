@@ -23,6 +23,7 @@
 //! Size computation ([`sizes`]) never materialises the encoded bytes: JSON is counted through a
 //! counting writer and protobuf through [`proto::Counter`].
 
+pub mod input;
 pub mod json;
 pub mod proto;
 
