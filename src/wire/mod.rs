@@ -283,3 +283,73 @@ pub fn watch_event_bytes(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::{EndpointSlice, Pod};
+
+    /// README formula: protobuf = 4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 4 with
+    /// T = 2 + len(apiVersion) + 2 + len(kind); matches the bytes we build.
+    #[test]
+    fn envelope_arithmetic() {
+        assert_eq!(envelope_len("v1", "Pod", 0), 4 + (1 + 1 + 9) + (1 + 1) + 4);
+        assert_eq!(
+            envelope_len("discovery.k8s.io/v1", "EndpointSlice", 200),
+            4 + 37 + 203 + 4
+        );
+        let obj = KubeObject::Pod(Pod::default());
+        let b = protobuf_bytes(&obj).unwrap();
+        assert_eq!(b.len(), protobuf_len(&obj).unwrap());
+        assert_eq!(&b[..4], b"k8s\0");
+        assert_eq!(&b[4..17], b"\x0a\x09\x0a\x02v1\x12\x03Pod\x12");
+        assert_eq!(&b[b.len() - 4..], [0x1a, 0, 0x22, 0]);
+    }
+
+    /// JSON watch line = json + len(type) + 22; protobuf frame = 4-byte BE length + WatchEvent.
+    #[test]
+    fn watch_event_framing() {
+        assert_eq!(json_watch_event_len(EventType::Modified, 100), 130);
+        assert_eq!(json_watch_event_len(EventType::Added, 100), 127);
+        assert_eq!(json_watch_event_len(EventType::Deleted, 100), 129);
+        // P = 100: E = 1 + 1 + 100 = 102; 4 + (2 + 8) + (1 + 1 + 102) = 118.
+        assert_eq!(protobuf_watch_event_len(EventType::Modified, 100), 118);
+        // P = 200 needs a 2-byte varint: E = 1 + 2 + 200 = 203; 4 + 10 + (1 + 2 + 203) = 220.
+        assert_eq!(protobuf_watch_event_len(EventType::Modified, 200), 220);
+        let obj = KubeObject::EndpointSlice(EndpointSlice {
+            kind: Some("EndpointSlice".into()),
+            api_version: Some("discovery.k8s.io/v1".into()),
+            address_type: "IPv4".into(),
+            ..Default::default()
+        });
+        for ev in [
+            EventType::Added,
+            EventType::Modified,
+            EventType::Deleted,
+            EventType::Bookmark,
+        ] {
+            let j = watch_event_bytes(Encoding::Json, ev, &obj).unwrap();
+            assert_eq!(j.len(), watch_event_size(Encoding::Json, ev, &obj).unwrap());
+            assert!(j.ends_with(b"}\n"));
+            let p = watch_event_bytes(Encoding::Protobuf, ev, &obj).unwrap();
+            assert_eq!(
+                p.len(),
+                watch_event_size(Encoding::Protobuf, ev, &obj).unwrap()
+            );
+            assert_eq!(
+                u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize,
+                p.len() - 4
+            );
+        }
+    }
+
+    /// Objects without kind/apiVersion are measured as the apiserver sends them (both set).
+    #[test]
+    fn missing_type_meta_is_filled_in() {
+        let bare = KubeObject::Pod(Pod::default());
+        let full = bare.clone().with_type_meta();
+        assert_eq!(json_len(&bare), json::to_vec_go(&full).len());
+        assert_eq!(json_bytes(&bare), json::to_vec_go(&full));
+        assert_eq!(sizes(&bare).unwrap(), sizes(&full).unwrap());
+    }
+}

@@ -1097,3 +1097,189 @@ impl Proto for AttachedVolume {
         string(s, 2, &self.device_path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::discovery::Endpoint;
+
+    fn bytes_of<M: Proto>(m: &M) -> Vec<u8> {
+        let b = m.proto_bytes().unwrap();
+        assert_eq!(b.len(), m.proto_len().unwrap(), "size and bytes disagree");
+        b
+    }
+
+    /// Base-128 varint lengths (encodeVarintGenerated / sovGenerated).
+    #[test]
+    fn varint_sizes() {
+        for (v, n) in [
+            (0u64, 1),
+            (1, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (2_097_151, 3),
+            (2_097_152, 4),
+            (u64::from(u32::MAX), 5),
+            (u64::MAX, 10),
+        ] {
+            assert_eq!(varint_len(v), n, "{v}");
+            let mut w = Writer::default();
+            varint(&mut w, v);
+            assert_eq!(w.buf.len(), n);
+        }
+        let mut w = Writer::default();
+        varint(&mut w, 300);
+        assert_eq!(w.buf, [0xac, 0x02]);
+    }
+
+    /// gogo: a negative int32 is written as uint64(int64(v)): 10 bytes.
+    #[test]
+    fn negative_int32_is_sign_extended() {
+        let p = SlicePort {
+            port: Some(-1),
+            ..Default::default()
+        };
+        assert_eq!(
+            bytes_of(&p),
+            [0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
+    }
+
+    /// gogo always-emit rules: non-pointer strings/ints/bools and embedded structs are written
+    /// even when zero; pointers only when non-nil (core/v1 EndpointPort, discovery/v1 Endpoint).
+    #[test]
+    fn always_emit_value_fields() {
+        // core/v1.EndpointPort{}: name "" (1), port 0 (2), protocol "" (3); appProtocol nil.
+        assert_eq!(
+            bytes_of(&EndpointPort::default()),
+            [0x0a, 0x00, 0x10, 0x00, 0x1a, 0x00]
+        );
+        // discovery/v1.EndpointPort{}: all pointers -> empty message.
+        assert!(bytes_of(&SlicePort::default()).is_empty());
+        // Pointer set to the zero value is written.
+        let p = SlicePort {
+            name: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(bytes_of(&p), [0x0a, 0x00]);
+        // discovery/v1.Endpoint{}: conditions (2) always written with length 0.
+        assert_eq!(bytes_of(&Endpoint::default()), [0x12, 0x00]);
+        // EndpointConditions bools are pointers: false is written, nil is not.
+        let c = EndpointConditions {
+            ready: Some(false),
+            serving: None,
+            terminating: Some(true),
+        };
+        assert_eq!(bytes_of(&c), [0x08, 0x00, 0x18, 0x01]);
+    }
+
+    /// ObjectMeta{}: strings 1-6 empty, generation 0, creationTimestamp zero -> length 0.
+    #[test]
+    fn empty_object_meta() {
+        let b = bytes_of(&ObjectMeta::default());
+        assert_eq!(
+            b,
+            [0x0a, 0, 0x12, 0, 0x1a, 0, 0x22, 0, 0x2a, 0, 0x32, 0, 0x38, 0, 0x42, 0]
+        );
+    }
+
+    /// Maps: entries {1: key, 2: value} in sorted key order; field 17 uses a 2-byte tag.
+    #[test]
+    fn maps_sorted_and_two_byte_tags() {
+        let mut m = ObjectMeta::default();
+        let labels: BTreeMap<String, String> = [("b", "2"), ("a", "1")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.labels = Some(labels);
+        let b = bytes_of(&m);
+        let tail = &b[16..];
+        assert_eq!(
+            tail,
+            [0x5a, 6, 0x0a, 1, b'a', 0x12, 1, b'1', 0x5a, 6, 0x0a, 1, b'b', 0x12, 1, b'2']
+        );
+        m.labels = None;
+        m.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
+        let b = bytes_of(&m);
+        // ManagedFieldsEntry{}: manager, operation, apiVersion, fieldsType, subresource (2 each).
+        assert_eq!(
+            &b[16..],
+            [0x8a, 0x01, 10, 0x0a, 0, 0x12, 0, 0x1a, 0, 0x32, 0, 0x42, 0]
+        );
+    }
+
+    /// metav1.Time: Timestamp{seconds, nanos=0} both written; Go's zero time -> 0 bytes.
+    #[test]
+    fn time_encoding() {
+        let t = Time(Some("2026-01-05T09:00:00Z"));
+        let secs = 1_767_603_600u64;
+        let mut expect = vec![0x08];
+        let mut w = Writer::default();
+        varint(&mut w, secs);
+        expect.extend_from_slice(&w.buf);
+        expect.extend_from_slice(&[0x10, 0x00]);
+        assert_eq!(bytes_of(&t), expect);
+        assert!(bytes_of(&Time(None)).is_empty());
+        assert!(bytes_of(&Time(Some("0001-01-01T00:00:00Z"))).is_empty());
+        assert!(Time(Some("not a time")).proto_len().is_err());
+    }
+
+    #[test]
+    fn rfc3339_parsing() {
+        assert_eq!(parse_rfc3339_unix("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_unix("2026-01-05T09:00:00Z"),
+            Some(1_767_603_600)
+        );
+        // Fractions are dropped (ProtoTime keeps whole seconds), offsets applied.
+        assert_eq!(
+            parse_rfc3339_unix("2026-01-05T08:59:58.123456789Z"),
+            Some(1_767_603_598)
+        );
+        assert_eq!(
+            parse_rfc3339_unix("2026-01-05T10:00:00+01:00"),
+            Some(1_767_603_600)
+        );
+        assert_eq!(
+            parse_rfc3339_unix("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800)
+        );
+        assert_eq!(
+            parse_rfc3339_unix("0001-01-01T00:00:00Z"),
+            Some(GO_ZERO_TIME_UNIX)
+        );
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2026-01-05 09:00:00Z",
+            "2026-01-05T09:00:00",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339_unix(bad), None, "{bad}");
+        }
+    }
+
+    /// intstr.IntOrString: {type, intVal, strVal} always written.
+    #[test]
+    fn int_or_string() {
+        assert_eq!(
+            bytes_of(&IntOrString::Int(80)),
+            [0x08, 0, 0x10, 80, 0x1a, 0]
+        );
+        assert_eq!(
+            bytes_of(&IntOrString::String("http".into())),
+            [0x08, 1, 0x10, 0, 0x1a, 4, b'h', b't', b't', b'p']
+        );
+    }
+
+    /// Node: daemonEndpoints and nodeInfo are embedded values, always written.
+    #[test]
+    fn node_always_writes_embedded_status_structs() {
+        let b = bytes_of(&NodeStatus::default());
+        // phase "" (3), daemonEndpoints (6) {kubeletEndpoint (1) {Port 0}}, nodeInfo (7) 10 x "".
+        assert_eq!(&b[..8], [0x1a, 0, 0x32, 4, 0x0a, 2, 0x08, 0]);
+        assert_eq!(&b[8..10], [0x3a, 20]);
+        assert_eq!(b.len(), 30);
+    }
+}
