@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(envelope_len("v1", "Pod", 0), 4 + (1 + 1 + 9) + (1 + 1) + 4);
         assert_eq!(
             envelope_len("discovery.k8s.io/v1", "EndpointSlice", 200),
-            4 + 37 + 203 + 4
+            4 + 38 + 203 + 4
         );
         let obj = KubeObject::Pod(Pod::default());
         let b = protobuf_bytes(&obj).unwrap();
