@@ -302,7 +302,7 @@ mod tests {
         let b = protobuf_bytes(&obj).unwrap();
         assert_eq!(b.len(), protobuf_len(&obj).unwrap());
         assert_eq!(&b[..4], b"k8s\0");
-        assert_eq!(&b[4..17], b"\x0a\x09\x0a\x02v1\x12\x03Pod\x12");
+        assert_eq!(&b[4..16], b"\x0a\x09\x0a\x02v1\x12\x03Pod\x12");
         assert_eq!(&b[b.len() - 4..], [0x1a, 0, 0x22, 0]);
     }
 
