@@ -60,16 +60,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let (line, obj) = item;
             let sizes =
                 wire::sizes(&obj).map_err(|e| input_error(format!("{shown}:{line}: {e}")))?;
-            let row = serde_json::json!({
-                "index": index,
-                "kind": obj.kind(),
-                "name": obj.name(),
-                "json": sizes.json,
-                "protobuf": sizes.protobuf,
-                "jsonWatchEvent": sizes.json_watch_event,
-                "protobufWatchEvent": sizes.protobuf_watch_event,
-            });
-            writeln!(out, "{row}")?;
+            let row = Row {
+                index,
+                kind: obj.kind(),
+                name: obj.name(),
+                sizes,
+            };
+            writeln!(out, "{}", serde_json::to_string(&row)?)?;
             if let Some(enc) = encoding {
                 let bytes = match event {
                     Some(ev) => wire::watch_event_bytes(enc, ev, &obj),
@@ -89,6 +86,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         std::fs::write(path, &encoded).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// One output line; field order as in `sizes.jsonl`.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    index: usize,
+    kind: &'a str,
+    name: &'a str,
+    #[serde(flatten)]
+    sizes: wire::WireSizes,
 }
 
 fn parse_event(s: &str) -> anyhow::Result<EventType> {

@@ -30,6 +30,7 @@ use crate::k8s::discovery::{
     ForZone,
 };
 use crate::k8s::meta::{Condition, ManagedFieldsEntry, ObjectMeta, OwnerReference};
+use crate::k8s::pod::*;
 use crate::k8s::{IntOrString, Quantity};
 
 /// Where encoded bytes go: a byte buffer or a length counter.
@@ -673,6 +674,7 @@ impl Proto for Pod {
 
 impl Proto for PodSpec {
     fn encode<S: Sink>(&self, s: &mut S) {
+        messages_opt(s, 1, &self.volumes);
         messages(s, 2, &self.containers);
         string_val(s, 3, &self.restart_policy);
         int64_ptr(s, 4, self.termination_grace_period_seconds);
@@ -689,6 +691,7 @@ impl Proto for PodSpec {
         messages_opt(s, 15, &self.image_pull_secrets);
         string_val(s, 16, &self.hostname);
         string_val(s, 17, &self.subdomain);
+        message_ptr(s, 18, &self.affinity);
         string_val(s, 19, &self.scheduler_name);
         messages_opt(s, 20, &self.init_containers);
         bool_ptr(s, 21, self.automount_service_account_token);
@@ -696,12 +699,14 @@ impl Proto for PodSpec {
         messages_opt(s, 23, &self.host_aliases);
         string_val(s, 24, &self.priority_class_name);
         int32_ptr(s, 25, self.priority);
+        message_ptr(s, 26, &self.dns_config);
         bool_ptr(s, 27, self.share_process_namespace);
         messages_opt(s, 28, &self.readiness_gates);
         string_ptr(s, 29, &self.runtime_class_name);
         bool_ptr(s, 30, self.enable_service_links);
         string_ptr(s, 31, &self.preemption_policy);
         resource_list(s, 32, &self.overhead);
+        messages_opt(s, 33, &self.topology_spread_constraints);
         bool_ptr(s, 35, self.set_hostname_as_fqdn);
         message_ptr(s, 36, &self.os);
         bool_ptr(s, 37, self.host_users);
@@ -720,12 +725,19 @@ impl Proto for Container {
         messages_opt(s, 7, &self.env);
         message(s, 8, &self.resources);
         messages_opt(s, 9, &self.volume_mounts);
+        message_ptr(s, 10, &self.liveness_probe);
+        message_ptr(s, 11, &self.readiness_probe);
+        message_ptr(s, 12, &self.lifecycle);
         string_val(s, 13, &self.termination_message_path);
         string_val(s, 14, &self.image_pull_policy);
+        message_ptr(s, 15, &self.security_context);
         bool_val(s, 16, self.stdin);
         bool_val(s, 17, self.stdin_once);
         bool_val(s, 18, self.tty);
+        messages_opt(s, 19, &self.env_from);
         string_val(s, 20, &self.termination_message_policy);
+        message_ptr(s, 22, &self.startup_probe);
+        messages_opt(s, 23, &self.resize_policy);
         string_ptr(s, 24, &self.restart_policy);
     }
 }
@@ -744,6 +756,7 @@ impl Proto for EnvVar {
     fn encode<S: Sink>(&self, s: &mut S) {
         string(s, 1, &self.name);
         string_val(s, 2, &self.value);
+        message_ptr(s, 3, &self.value_from);
     }
 }
 
@@ -785,6 +798,7 @@ impl Proto for PodSecurityContext {
         int64_ptr(s, 5, self.fs_group);
         int64_ptr(s, 6, self.run_as_group);
         messages_opt(s, 7, &self.sysctls);
+        message_ptr(s, 8, &self.windows_options);
         string_ptr(s, 9, &self.fs_group_change_policy);
         message_ptr(s, 10, &self.seccomp_profile);
         message_ptr(s, 11, &self.app_armor_profile);
@@ -972,6 +986,436 @@ impl Proto for LinuxContainerUser {
         for g in self.supplemental_groups.iter().flatten() {
             int(s, 3, *g);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// core/v1: Pod sub-types (crate::k8s::pod)
+// ---------------------------------------------------------------------------------------------
+
+/// `LocalObjectReference{1: name}` embedded inline in JSON but nested in protobuf.
+struct LocalRef<'a>(&'a Option<String>);
+
+impl Proto for LocalRef<'_> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, self.0);
+    }
+}
+
+/// The inline `VolumeSource` of a [`Volume`] (field 2 of `Volume`).
+struct VolumeSourceOf<'a>(&'a Volume);
+
+impl Proto for VolumeSourceOf<'_> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        let v = self.0;
+        message_ptr(s, 1, &v.host_path);
+        message_ptr(s, 2, &v.empty_dir);
+        message_ptr(s, 6, &v.secret);
+        message_ptr(s, 10, &v.persistent_volume_claim);
+        message_ptr(s, 16, &v.downward_api);
+        message_ptr(s, 19, &v.config_map);
+        message_ptr(s, 26, &v.projected);
+    }
+}
+
+impl Proto for Volume {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        message(s, 2, &VolumeSourceOf(self));
+    }
+}
+
+impl Proto for HostPathVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.path);
+        string_ptr(s, 2, &self.type_);
+    }
+}
+
+impl Proto for EmptyDirVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.medium);
+        message_ptr(s, 2, &self.size_limit);
+    }
+}
+
+impl Proto for SecretVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.secret_name);
+        messages_opt(s, 2, &self.items);
+        int32_ptr(s, 3, self.default_mode);
+        bool_ptr(s, 4, self.optional);
+    }
+}
+
+impl Proto for PersistentVolumeClaimVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.claim_name);
+        bool_val(s, 2, self.read_only);
+    }
+}
+
+impl Proto for DownwardAPIVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages_opt(s, 1, &self.items);
+        int32_ptr(s, 2, self.default_mode);
+    }
+}
+
+impl Proto for ConfigMapVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &LocalRef(&self.name));
+        messages_opt(s, 2, &self.items);
+        int32_ptr(s, 3, self.default_mode);
+        bool_ptr(s, 4, self.optional);
+    }
+}
+
+impl Proto for ProjectedVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages(s, 1, &self.sources);
+        int32_ptr(s, 2, self.default_mode);
+    }
+}
+
+impl Proto for VolumeProjection {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.secret);
+        message_ptr(s, 2, &self.downward_api);
+        message_ptr(s, 3, &self.config_map);
+        message_ptr(s, 4, &self.service_account_token);
+    }
+}
+
+impl Proto for SecretProjection {
+    /// Also `ConfigMapProjection` (same fields and numbers; field 3 is unused in both).
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &LocalRef(&self.name));
+        messages_opt(s, 2, &self.items);
+        bool_ptr(s, 4, self.optional);
+    }
+}
+
+impl Proto for DownwardAPIProjection {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages_opt(s, 1, &self.items);
+    }
+}
+
+impl Proto for ServiceAccountTokenProjection {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.audience);
+        int64_ptr(s, 2, self.expiration_seconds);
+        string(s, 3, &self.path);
+    }
+}
+
+impl Proto for KeyToPath {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.key);
+        string(s, 2, &self.path);
+        int32_ptr(s, 3, self.mode);
+    }
+}
+
+impl Proto for DownwardAPIVolumeFile {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.path);
+        message_ptr(s, 2, &self.field_ref);
+        message_ptr(s, 3, &self.resource_field_ref);
+        int32_ptr(s, 4, self.mode);
+    }
+}
+
+impl Proto for ObjectFieldSelector {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.api_version);
+        string(s, 2, &self.field_path);
+    }
+}
+
+impl Proto for ResourceFieldSelector {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.container_name);
+        string(s, 2, &self.resource);
+        // Non-pointer Quantity: always written; the zero Quantity's String() is "0".
+        let zero = Quantity("0".into());
+        message(s, 3, self.divisor.as_ref().unwrap_or(&zero));
+    }
+}
+
+impl Proto for EnvVarSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.field_ref);
+        message_ptr(s, 2, &self.resource_field_ref);
+        message_ptr(s, 3, &self.config_map_key_ref);
+        message_ptr(s, 4, &self.secret_key_ref);
+    }
+}
+
+impl Proto for KeySelector {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &LocalRef(&self.name));
+        string(s, 2, &self.key);
+        bool_ptr(s, 3, self.optional);
+    }
+}
+
+impl Proto for EnvFromSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.prefix);
+        message_ptr(s, 2, &self.config_map_ref);
+        message_ptr(s, 3, &self.secret_ref);
+    }
+}
+
+impl Proto for EnvSourceRef {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &LocalRef(&self.name));
+        bool_ptr(s, 2, self.optional);
+    }
+}
+
+/// The inline `ProbeHandler` of a [`Probe`] (field 1 of `Probe`).
+struct ProbeHandlerOf<'a>(&'a Probe);
+
+impl Proto for ProbeHandlerOf<'_> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        let p = self.0;
+        message_ptr(s, 1, &p.exec);
+        message_ptr(s, 2, &p.http_get);
+        message_ptr(s, 3, &p.tcp_socket);
+        message_ptr(s, 4, &p.grpc);
+    }
+}
+
+impl Proto for Probe {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &ProbeHandlerOf(self));
+        int32_val(s, 2, self.initial_delay_seconds);
+        int32_val(s, 3, self.timeout_seconds);
+        int32_val(s, 4, self.period_seconds);
+        int32_val(s, 5, self.success_threshold);
+        int32_val(s, 6, self.failure_threshold);
+        int64_ptr(s, 7, self.termination_grace_period_seconds);
+    }
+}
+
+impl Proto for ExecAction {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        strings_opt(s, 1, &self.command);
+    }
+}
+
+impl Proto for HTTPGetAction {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.path);
+        message(s, 2, &self.port);
+        string_val(s, 3, &self.host);
+        string_val(s, 4, &self.scheme);
+        messages_opt(s, 5, &self.http_headers);
+    }
+}
+
+impl Proto for HTTPHeader {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        string(s, 2, &self.value);
+    }
+}
+
+impl Proto for TCPSocketAction {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &self.port);
+        string_val(s, 2, &self.host);
+    }
+}
+
+impl Proto for GRPCAction {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        int(s, 1, i64::from(self.port));
+        string_ptr(s, 2, &self.service);
+    }
+}
+
+impl Proto for Lifecycle {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.post_start);
+        message_ptr(s, 2, &self.pre_stop);
+    }
+}
+
+impl Proto for LifecycleHandler {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.exec);
+        message_ptr(s, 2, &self.http_get);
+        message_ptr(s, 3, &self.tcp_socket);
+        message_ptr(s, 4, &self.sleep);
+    }
+}
+
+impl Proto for SleepAction {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        int(s, 1, self.seconds);
+    }
+}
+
+impl Proto for SecurityContext {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.capabilities);
+        bool_ptr(s, 2, self.privileged);
+        message_ptr(s, 3, &self.se_linux_options);
+        int64_ptr(s, 4, self.run_as_user);
+        bool_ptr(s, 5, self.run_as_non_root);
+        bool_ptr(s, 6, self.read_only_root_filesystem);
+        bool_ptr(s, 7, self.allow_privilege_escalation);
+        int64_ptr(s, 8, self.run_as_group);
+        string_ptr(s, 9, &self.proc_mount);
+        message_ptr(s, 10, &self.windows_options);
+        message_ptr(s, 11, &self.seccomp_profile);
+        message_ptr(s, 12, &self.app_armor_profile);
+    }
+}
+
+impl Proto for Capabilities {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        strings_opt(s, 1, &self.add);
+        strings_opt(s, 2, &self.drop);
+    }
+}
+
+impl Proto for WindowsSecurityContextOptions {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_ptr(s, 1, &self.gmsa_credential_spec_name);
+        string_ptr(s, 2, &self.gmsa_credential_spec);
+        string_ptr(s, 3, &self.run_as_user_name);
+        bool_ptr(s, 4, self.host_process);
+    }
+}
+
+impl Proto for ContainerResizePolicy {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.resource_name);
+        string(s, 2, &self.restart_policy);
+    }
+}
+
+impl Proto for Affinity {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.node_affinity);
+        message_ptr(s, 2, &self.pod_affinity);
+        message_ptr(s, 3, &self.pod_anti_affinity);
+    }
+}
+
+impl Proto for NodeAffinity {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(
+            s,
+            1,
+            &self.required_during_scheduling_ignored_during_execution,
+        );
+        messages_opt(
+            s,
+            2,
+            &self.preferred_during_scheduling_ignored_during_execution,
+        );
+    }
+}
+
+impl Proto for NodeSelector {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages(s, 1, &self.node_selector_terms);
+    }
+}
+
+impl Proto for NodeSelectorTerm {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages_opt(s, 1, &self.match_expressions);
+        messages_opt(s, 2, &self.match_fields);
+    }
+}
+
+impl Proto for SelectorRequirement {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.key);
+        string(s, 2, &self.operator);
+        strings_opt(s, 3, &self.values);
+    }
+}
+
+impl Proto for PreferredSchedulingTerm {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        int(s, 1, i64::from(self.weight));
+        message(s, 2, &self.preference);
+    }
+}
+
+impl Proto for PodAffinity {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        messages_opt(
+            s,
+            1,
+            &self.required_during_scheduling_ignored_during_execution,
+        );
+        messages_opt(
+            s,
+            2,
+            &self.preferred_during_scheduling_ignored_during_execution,
+        );
+    }
+}
+
+impl Proto for PodAffinityTerm {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.label_selector);
+        strings_opt(s, 2, &self.namespaces);
+        string(s, 3, &self.topology_key);
+        message_ptr(s, 4, &self.namespace_selector);
+        strings_opt(s, 5, &self.match_label_keys);
+        strings_opt(s, 6, &self.mismatch_label_keys);
+    }
+}
+
+impl Proto for WeightedPodAffinityTerm {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        int(s, 1, i64::from(self.weight));
+        message(s, 2, &self.pod_affinity_term);
+    }
+}
+
+impl Proto for LabelSelector {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_map(s, 1, &self.match_labels);
+        messages_opt(s, 2, &self.match_expressions);
+    }
+}
+
+impl Proto for TopologySpreadConstraint {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        int(s, 1, i64::from(self.max_skew));
+        string(s, 2, &self.topology_key);
+        string(s, 3, &self.when_unsatisfiable);
+        message_ptr(s, 4, &self.label_selector);
+        int32_ptr(s, 5, self.min_domains);
+        string_ptr(s, 6, &self.node_affinity_policy);
+        string_ptr(s, 7, &self.node_taints_policy);
+        strings_opt(s, 8, &self.match_label_keys);
+    }
+}
+
+impl Proto for PodDNSConfig {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        strings_opt(s, 1, &self.nameservers);
+        strings_opt(s, 2, &self.searches);
+        messages_opt(s, 3, &self.options);
+    }
+}
+
+impl Proto for PodDNSConfigOption {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.name);
+        string_ptr(s, 2, &self.value);
     }
 }
 
