@@ -25,6 +25,7 @@
 
 pub mod input;
 pub mod json;
+pub mod list;
 pub mod proto;
 
 use std::fmt;
