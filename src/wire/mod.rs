@@ -112,17 +112,67 @@ impl Proto for KubeObject {
     }
 }
 
+/// A top-level object the serializers can encode: Go-JSON via serde, protobuf via [`Proto`], and
+/// the type meta (`kind`/`apiVersion`) the serializers put on it. Implemented by [`KubeObject`] and
+/// by each kind's struct, so hot paths can measure a borrowed `EndpointSlice` without wrapping it.
+pub trait WireObject: serde::Serialize + Proto {
+    /// The Go kind (`"EndpointSlice"`, …) used when the object's `kind` is empty.
+    fn default_kind(&self) -> &'static str;
+    /// The API version (`"discovery.k8s.io/v1"`, `"v1"`) used when `apiVersion` is empty.
+    fn default_api_version(&self) -> &'static str;
+    /// The object's own `kind` and `apiVersion` fields.
+    fn type_meta_fields(&self) -> (&Option<String>, &Option<String>);
+}
+
+impl WireObject for KubeObject {
+    fn default_kind(&self) -> &'static str {
+        self.kind()
+    }
+    fn default_api_version(&self) -> &'static str {
+        self.api_version()
+    }
+    fn type_meta_fields(&self) -> (&Option<String>, &Option<String>) {
+        match self {
+            KubeObject::Service(o) => o.type_meta_fields(),
+            KubeObject::Pod(o) => o.type_meta_fields(),
+            KubeObject::Node(o) => o.type_meta_fields(),
+            KubeObject::EndpointSlice(o) => o.type_meta_fields(),
+            KubeObject::Endpoints(o) => o.type_meta_fields(),
+        }
+    }
+}
+
+macro_rules! wire_object {
+    ($t:ty, $kind:literal, $api:literal) => {
+        impl WireObject for $t {
+            fn default_kind(&self) -> &'static str {
+                $kind
+            }
+            fn default_api_version(&self) -> &'static str {
+                $api
+            }
+            fn type_meta_fields(&self) -> (&Option<String>, &Option<String>) {
+                (&self.kind, &self.api_version)
+            }
+        }
+    };
+}
+
+wire_object!(crate::k8s::Service, "Service", "v1");
+wire_object!(crate::k8s::Pod, "Pod", "v1");
+wire_object!(crate::k8s::Node, "Node", "v1");
+wire_object!(crate::k8s::Endpoints, "Endpoints", "v1");
+wire_object!(
+    crate::k8s::EndpointSlice,
+    "EndpointSlice",
+    "discovery.k8s.io/v1"
+);
+
 /// `(kind, apiVersion)` as the serializers see them: the object's own values, or the kind's
 /// defaults when empty (the apiserver always sets both before encoding); plus whether each was set.
-fn type_meta(obj: &KubeObject) -> (&str, &str, bool, bool) {
-    let (k, v) = match obj {
-        KubeObject::Service(o) => (&o.kind, &o.api_version),
-        KubeObject::Pod(o) => (&o.kind, &o.api_version),
-        KubeObject::Node(o) => (&o.kind, &o.api_version),
-        KubeObject::EndpointSlice(o) => (&o.kind, &o.api_version),
-        KubeObject::Endpoints(o) => (&o.kind, &o.api_version),
-    };
-    resolve_type_meta(k, v, obj.kind(), obj.api_version())
+fn type_meta<T: WireObject + ?Sized>(obj: &T) -> (&str, &str, bool, bool) {
+    let (k, v) = obj.type_meta_fields();
+    resolve_type_meta(k, v, obj.default_kind(), obj.default_api_version())
 }
 
 fn resolve_type_meta<'a>(
@@ -157,19 +207,38 @@ fn missing_type_meta_json_len(kind: &str, api: &str, k_set: bool, v_set: bool) -
 /// Length of `json.Marshal(obj)` with `kind`/`apiVersion` set. When the object lacks them they
 /// are accounted for as Go would write them (`"kind":"..","apiVersion":"..",` before
 /// `"metadata"`, which is always present).
-pub fn json_len(obj: &KubeObject) -> usize {
+pub fn json_len<T: WireObject + ?Sized>(obj: &T) -> usize {
     let (kind, api, k_set, v_set) = type_meta(obj);
     json::len_go(obj) + missing_type_meta_json_len(kind, api, k_set, v_set)
 }
 
-/// JSON bytes of `obj` (with `kind`/`apiVersion` filled in when missing).
-pub fn json_bytes(obj: &KubeObject) -> Vec<u8> {
-    let (_, _, k_set, v_set) = type_meta(obj);
+/// JSON bytes of `obj` (with `kind`/`apiVersion` filled in when missing: both come first in the
+/// Go field order, so they are spliced in after `{` or after the `"kind"` member).
+pub fn json_bytes<T: WireObject + ?Sized>(obj: &T) -> Vec<u8> {
+    let (kind, api, k_set, v_set) = type_meta(obj);
+    let body = json::to_vec_go(obj);
     if k_set && v_set {
-        json::to_vec_go(obj)
-    } else {
-        json::to_vec_go(&obj.clone().with_type_meta())
+        return body;
     }
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let rest = if k_set {
+        // `{"kind":<kind>,` stays in front.
+        let head = br#"{"kind":"#.len() + json::len_go(kind) + 1;
+        out.extend_from_slice(&body[..head]);
+        &body[head..]
+    } else {
+        out.extend_from_slice(br#"{"kind":"#);
+        json::write_go(&mut out, kind);
+        out.push(b',');
+        &body[1..]
+    };
+    if !v_set {
+        out.extend_from_slice(br#""apiVersion":"#);
+        json::write_go(&mut out, api);
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Total length of the protobuf envelope (magic + `runtime.Unknown`) around a raw object of
@@ -185,7 +254,7 @@ pub fn envelope_len(api_version: &str, kind: &str, raw_len: usize) -> usize {
 }
 
 /// Length of the complete protobuf encoding (magic + envelope + object).
-pub fn protobuf_len(obj: &KubeObject) -> Result<usize, WireError> {
+pub fn protobuf_len<T: WireObject + ?Sized>(obj: &T) -> Result<usize, WireError> {
     let (kind, api, _, _) = type_meta(obj);
     let raw = obj.proto_len().map_err(WireError)?;
     Ok(envelope_len(api, kind, raw))
@@ -201,7 +270,7 @@ impl Proto for TypeMetaMsg<'_> {
 }
 
 /// Complete protobuf encoding: magic + `runtime.Unknown{typeMeta, raw, "", ""}`.
-pub fn protobuf_bytes(obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+pub fn protobuf_bytes<T: WireObject + ?Sized>(obj: &T) -> Result<Vec<u8>, WireError> {
     let (kind, api, _, _) = type_meta(obj);
     let raw = obj.proto_bytes().map_err(WireError)?;
     let mut w = proto::Writer {
@@ -229,7 +298,7 @@ pub fn protobuf_watch_event_len(event: EventType, protobuf: usize) -> usize {
 }
 
 /// The four numbers for `obj` (watch events of type `MODIFIED`).
-pub fn sizes(obj: &KubeObject) -> Result<WireSizes, WireError> {
+pub fn sizes<T: WireObject + ?Sized>(obj: &T) -> Result<WireSizes, WireError> {
     let json = json_len(obj);
     let protobuf = protobuf_len(obj)?;
     Ok(WireSizes {
@@ -241,7 +310,10 @@ pub fn sizes(obj: &KubeObject) -> Result<WireSizes, WireError> {
 }
 
 /// Bytes of the object in the given encoding (JSON without a trailing newline).
-pub fn object_bytes(encoding: Encoding, obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+pub fn object_bytes<T: WireObject + ?Sized>(
+    encoding: Encoding,
+    obj: &T,
+) -> Result<Vec<u8>, WireError> {
     match encoding {
         Encoding::Json => Ok(json_bytes(obj)),
         Encoding::Protobuf => protobuf_bytes(obj),
@@ -249,10 +321,10 @@ pub fn object_bytes(encoding: Encoding, obj: &KubeObject) -> Result<Vec<u8>, Wir
 }
 
 /// Size of one watch event of `event` type for `obj` on a stream of the given encoding.
-pub fn watch_event_size(
+pub fn watch_event_size<T: WireObject + ?Sized>(
     encoding: Encoding,
     event: EventType,
-    obj: &KubeObject,
+    obj: &T,
 ) -> Result<usize, WireError> {
     match encoding {
         Encoding::Json => Ok(json_watch_event_len(event, json_len(obj))),
@@ -292,12 +364,7 @@ pub fn endpoint_slice_sizes_from_parts(
             "endpoint_slice_sizes_from_parts: base must have `endpoints: Some(vec![])`".into(),
         ));
     }
-    let (kind, api, k_set, v_set) = resolve_type_meta(
-        &base.kind,
-        &base.api_version,
-        "EndpointSlice",
-        "discovery.k8s.io/v1",
-    );
+    let (kind, api, k_set, v_set) = type_meta(base);
     let mut json = json::len_go(base) + missing_type_meta_json_len(kind, api, k_set, v_set);
     let mut raw = base.proto_len().map_err(WireError)?;
     for it in items {
@@ -323,10 +390,10 @@ impl Proto for RawExtension<'_> {
 }
 
 /// The exact bytes one watch event occupies on the stream.
-pub fn watch_event_bytes(
+pub fn watch_event_bytes<T: WireObject + ?Sized>(
     encoding: Encoding,
     event: EventType,
-    obj: &KubeObject,
+    obj: &T,
 ) -> Result<Vec<u8>, WireError> {
     match encoding {
         Encoding::Json => {
@@ -421,5 +488,16 @@ mod tests {
         assert_eq!(json_len(&bare), json::to_vec_go(&full).len());
         assert_eq!(json_bytes(&bare), json::to_vec_go(&full));
         assert_eq!(sizes(&bare).unwrap(), sizes(&full).unwrap());
+        // Only one of the two missing, and the typed struct without the enum wrapper.
+        for (k, v) in [(Some("Pod"), None), (None, Some("v1"))] {
+            let p = Pod {
+                kind: k.map(String::from),
+                api_version: v.map(String::from),
+                ..Default::default()
+            };
+            assert_eq!(json_bytes(&p), json::to_vec_go(&full));
+            assert_eq!(json_len(&p), json::to_vec_go(&full).len());
+            assert_eq!(sizes(&p).unwrap(), sizes(&full).unwrap());
+        }
     }
 }
