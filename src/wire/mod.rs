@@ -1,27 +1,36 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
 //!
 //! The four numbers of `../shared/conformance/README.md` ("Definitions of the four numbers"),
-//! reproduced from k8s.io/apimachinery v0.32.13 and the kube-apiserver 1.32 watch handler
-//! (`k8s.io/apiserver/pkg/endpoints/handlers/watch.go`):
+//! checked against all 30 objects of `conformance/wire/sizes.jsonl` (`tests/wire_conformance.rs`)
+//! and against the upstream sources read for this module:
+//! kubernetes/apiserver :: pkg/endpoints/handlers/watch.go :: serveWatchHandler / WatchServer
+//! (v0.32.13: stream serializer + framer from the negotiated media type, an embedded encoder for
+//! the object), kubernetes/apiserver :: pkg/endpoints/handlers/response.go :: watchEncoder.doEncode
+//! (v0.32.13: object encoded by the embedded encoder, placed as `RawExtension.Raw` in a
+//! `metav1.WatchEvent`, which the stream encoder writes through the framer), and
+//! kubernetes/apimachinery :: pkg/runtime/generated.pb.go :: Unknown.MarshalToSizedBuffer,
+//! pkg/apis/meta/v1/generated.pb.go :: WatchEvent.MarshalToSizedBuffer (v0.32.13).
 //!
 //! 1. **json**: Go `json.Marshal(obj)` with `kind`/`apiVersion` set ([`json::to_vec_go`]).
 //!    The apiserver's JSON response body is this plus `\n` (not counted).
-//! 2. **protobuf**: `runtime/serializer/protobuf` output: magic `6b 38 73 00` (`"k8s\0"`) followed by
-//!    a `runtime.Unknown` message: field 1 `typeMeta` {1: apiVersion, 2: kind}, field 2 `raw` = the
-//!    object's own protobuf encoding ([`proto`]), field 3 `contentEncoding` and field 4
-//!    `contentType`, both empty and always written (non-pointer strings: 2 bytes each). So
-//!    `4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 2 + 2` with `T = 2 + len(apiVersion) +
-//!    varint... + len(kind)` (see [`envelope_len`]).
-//! 3. **jsonWatchEvent**: the watch handler encodes the object, wraps it as the raw object of a
-//!    `metav1.WatchEvent` and encodes that with the JSON serializer (re-compacting the embedded
-//!    object, which drops its trailing newline); the JSON framer adds nothing, the encoder's
-//!    trailing newline stays: `{"type":"MODIFIED","object":<json>}\n` = `json + len(type) + 22`.
-//! 4. **protobufWatchEvent**: 4-byte big-endian length prefix (the protobuf stream framer) followed
-//!    by `metav1.WatchEvent` {1: type, 2: `runtime.RawExtension` {1: raw = the complete protobuf
-//!    encoding of 2., magic and envelope included}}.
+//! 2. **protobuf**: magic `6b 38 73 00` (`"k8s\0"`) followed by a `runtime.Unknown` message:
+//!    field 1 `typeMeta` {1: apiVersion, 2: kind}, field 2 `raw` = the object's own protobuf
+//!    encoding ([`proto`]), fields 3 `contentEncoding` and 4 `contentType`, empty but always
+//!    written (non-pointer strings, 2 bytes each):
+//!    `4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 4` with
+//!    `T = 2 + len(apiVersion) + 2 + len(kind)` ([`envelope_len`]).
+//! 3. **jsonWatchEvent**: `{"type":"<TYPE>","object":<json>}` + `\n` (the JSON stream serializer
+//!    re-compacts the embedded object and ends with a newline; the JSON framer adds nothing):
+//!    `json + len(type) + 22` ([`json_watch_event_len`]).
+//! 4. **protobufWatchEvent**: 4-byte big-endian length prefix (length-delimited framer) followed by
+//!    the raw (un-enveloped) `metav1.WatchEvent` {1: type, 2: `RawExtension` {1: raw}}, where raw is
+//!    the complete protobuf encoding of 2. ([`protobuf_watch_event_len`]).
 //!
-//! Size computation ([`sizes`]) never materialises the encoded bytes: JSON is counted through a
-//! counting writer and protobuf through [`proto::Counter`].
+//! Everything works on any [`WireObject`]: [`KubeObject`] or a borrowed `Service`, `Pod`, `Node`,
+//! `EndpointSlice`, `Endpoints`. Size computation ([`sizes`]) never materialises the encoded
+//! bytes: JSON is counted through a counting writer and protobuf through [`proto::Counter`]; for
+//! slices whose endpoints' sizes are cached, [`endpoint_slice_sizes_from_parts`] adds them up.
+//! [`list`] covers `<Kind>List` responses.
 
 pub mod input;
 pub mod json;
