@@ -18,6 +18,7 @@
 pub mod core;
 pub mod discovery;
 pub mod meta;
+pub mod pod;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -27,6 +28,7 @@ pub use self::discovery::{
     ForNode, ForZone,
 };
 pub use self::meta::{Condition, List, ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference};
+pub use self::pod::*;
 
 /// `skip_serializing_if` predicates implementing Go's `omitempty` for `Option`-wrapped value fields.
 pub(crate) mod omit {
@@ -216,6 +218,17 @@ impl KubeObject {
         self
     }
 }
+
+macro_rules! kube_object_from {
+    ($($v:ident),*) => {$(
+        impl From<$v> for KubeObject {
+            fn from(o: $v) -> Self {
+                KubeObject::$v(o)
+            }
+        }
+    )*};
+}
+kube_object_from!(Service, Pod, Node, EndpointSlice, Endpoints);
 
 impl Serialize for KubeObject {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
