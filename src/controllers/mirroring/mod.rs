@@ -587,3 +587,6 @@ fn delete_all(store: &mut Store<EndpointSlice>, namespace: &str, name: &str) -> 
 }
 
 pub mod replay;
+
+#[cfg(test)]
+mod tests;
