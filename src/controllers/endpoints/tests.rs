@@ -470,3 +470,28 @@ proptest! {
         }
     }
 }
+
+/// Scale envelope: a Service with 20,000 endpoints and two ports syncs (and re-syncs as an
+/// over-capacity rewrite) in reasonable time even in a debug build.
+#[test]
+fn twenty_thousand_endpoints() {
+    let svc2 = svc(json!({"ports": [
+        {"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080},
+        {"name": "m", "protocol": "TCP", "port": 90, "targetPort": 9090}]}));
+    let pods: Vec<k8s::Pod> = (0..20_000)
+        .map(|i| {
+            pod(
+                &format!("p{i}"),
+                &format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+                i % 7 != 0,
+            )
+        })
+        .collect();
+    let mut c = EndpointsController::new(EndpointsOptions::default());
+    let e = stored(write_obj(c.sync(&svc2, &pods, None)), "1");
+    assert_eq!(counts(&e).0 + counts(&e).1, 1000);
+    assert!(matches!(
+        c.sync(&svc2, &pods, Some(&e)),
+        EndpointsWrite::Update(_)
+    ));
+}
