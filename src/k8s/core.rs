@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::meta::{Condition, ObjectMeta};
+use super::pod::*;
 use super::{omit, IntOrString, Quantity};
 
 /// `core/v1.ResourceList` (`map[ResourceName]resource.Quantity`), sorted by key like Go's encoders.
@@ -257,15 +258,17 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
-/// `core/v1.PodSpec` (subset: volumes, affinity, probes, ephemeral containers, DNS config,
-/// topology spread constraints, resource claims and pod-level resources are not modelled and are
-/// rejected on input).
+/// `core/v1.PodSpec` (subset: ephemeral containers, resource claims and pod-level
+/// resources are not modelled and are rejected on input; see
+/// [`crate::k8s::pod`] for the volume sources and other sub-types covered).
 ///
 /// `containers` has no `omitempty`; validation requires at least one container, so nil is
 /// normalised to `[]`.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSpec {
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub volumes: Option<Vec<Volume>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub init_containers: Option<Vec<Container>>,
     #[serde(default, deserialize_with = "omit::null_as_default")]
@@ -305,6 +308,8 @@ pub struct PodSpec {
     pub hostname: Option<String>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub subdomain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub scheduler_name: Option<String>,
     #[serde(default, skip_serializing_if = "omit::vec")]
@@ -315,6 +320,8 @@ pub struct PodSpec {
     pub priority_class_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_config: Option<PodDNSConfig>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub readiness_gates: Option<Vec<PodReadinessGate>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,6 +332,8 @@ pub struct PodSpec {
     pub preemption_policy: Option<String>,
     #[serde(default, skip_serializing_if = "omit::map")]
     pub overhead: Option<ResourceList>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(
         default,
         rename = "setHostnameAsFQDN",
@@ -339,8 +348,7 @@ pub struct PodSpec {
     pub scheduling_gates: Option<Vec<PodSchedulingGate>>,
 }
 
-/// `core/v1.Container` (subset: envFrom, env valueFrom, resizePolicy, volumeDevices, probes,
-/// lifecycle and securityContext are not modelled and are rejected on input).
+/// `core/v1.Container` (subset: `volumeDevices` is not modelled and is rejected on input).
 /// `resources` is a non-pointer struct: always written (`"resources":{}`).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -358,19 +366,33 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub ports: Option<Vec<ContainerPort>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
+    pub env_from: Option<Vec<EnvFromSource>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
     pub env: Option<Vec<EnvVar>>,
     #[serde(default)]
     pub resources: ResourceRequirements,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub resize_policy: Option<Vec<ContainerResizePolicy>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub volume_mounts: Option<Vec<VolumeMount>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub termination_message_path: Option<String>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub termination_message_policy: Option<String>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub image_pull_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<SecurityContext>,
     #[serde(default, skip_serializing_if = "omit::bool")]
     pub stdin: Option<bool>,
     #[serde(default, skip_serializing_if = "omit::bool")]
@@ -403,6 +425,8 @@ pub struct EnvVar {
     pub name: String,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
 }
 
 /// `core/v1.ResourceRequirements`.
@@ -447,12 +471,14 @@ pub struct VolumeMount {
     pub sub_path_expr: Option<String>,
 }
 
-/// `core/v1.PodSecurityContext` (without `windowsOptions`).
+/// `core/v1.PodSecurityContext`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSecurityContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub se_linux_options: Option<SELinuxOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows_options: Option<WindowsSecurityContextOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_as_user: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -18,6 +18,7 @@
 pub mod core;
 pub mod discovery;
 pub mod meta;
+pub mod pod;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -27,6 +28,7 @@ pub use self::discovery::{
     ForNode, ForZone,
 };
 pub use self::meta::{Condition, List, ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference};
+pub use self::pod::*;
 
 /// `skip_serializing_if` predicates implementing Go's `omitempty` for `Option`-wrapped value fields.
 pub(crate) mod omit {

@@ -1,3 +1,355 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
+//!
+//! The four numbers of `../shared/conformance/README.md` ("Definitions of the four numbers"),
+//! reproduced from k8s.io/apimachinery v0.32.13 and the kube-apiserver 1.32 watch handler
+//! (`k8s.io/apiserver/pkg/endpoints/handlers/watch.go`):
+//!
+//! 1. **json**: Go `json.Marshal(obj)` with `kind`/`apiVersion` set ([`json::to_vec_go`]).
+//!    The apiserver's JSON response body is this plus `\n` (not counted).
+//! 2. **protobuf**: `runtime/serializer/protobuf` output: magic `6b 38 73 00` (`"k8s\0"`) followed by
+//!    a `runtime.Unknown` message: field 1 `typeMeta` {1: apiVersion, 2: kind}, field 2 `raw` = the
+//!    object's own protobuf encoding ([`proto`]), field 3 `contentEncoding` and field 4
+//!    `contentType`, both empty and always written (non-pointer strings: 2 bytes each). So
+//!    `4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 2 + 2` with `T = 2 + len(apiVersion) +
+//!    varint... + len(kind)` (see [`envelope_len`]).
+//! 3. **jsonWatchEvent**: the watch handler encodes the object, wraps it as the raw object of a
+//!    `metav1.WatchEvent` and encodes that with the JSON serializer (re-compacting the embedded
+//!    object, which drops its trailing newline); the JSON framer adds nothing, the encoder's
+//!    trailing newline stays: `{"type":"MODIFIED","object":<json>}\n` = `json + len(type) + 22`.
+//! 4. **protobufWatchEvent**: 4-byte big-endian length prefix (the protobuf stream framer) followed
+//!    by `metav1.WatchEvent` {1: type, 2: `runtime.RawExtension` {1: raw = the complete protobuf
+//!    encoding of 2., magic and envelope included}}.
+//!
+//! Size computation ([`sizes`]) never materialises the encoded bytes: JSON is counted through a
+//! counting writer and protobuf through [`proto::Counter`].
 
+pub mod input;
 pub mod json;
+pub mod proto;
+
+use std::fmt;
+
+use crate::k8s::KubeObject;
+use proto::{varint_len, Proto, Sink};
+
+/// The four sizes (bytes) of one object, as in `sizes.jsonl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireSizes {
+    pub json: usize,
+    pub protobuf: usize,
+    pub json_watch_event: usize,
+    pub protobuf_watch_event: usize,
+}
+
+/// Wire encoding (apiserver content type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/json`
+    Json,
+    /// `application/vnd.kubernetes.protobuf`
+    Protobuf,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "json" => Ok(Encoding::Json),
+            "protobuf" => Ok(Encoding::Protobuf),
+            o => Err(format!(
+                "unknown encoding {o:?} (expected json or protobuf)"
+            )),
+        }
+    }
+}
+
+/// Watch event type (`watch.EventType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+            EventType::Bookmark => "BOOKMARK",
+        }
+    }
+}
+
+/// An object that cannot be encoded (e.g. an unparsable timestamp).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError(pub String);
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Magic prefix of the Kubernetes protobuf encoding.
+pub const PROTOBUF_MAGIC: [u8; 4] = *b"k8s\0";
+
+impl Proto for KubeObject {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        match self {
+            KubeObject::Service(o) => o.encode(s),
+            KubeObject::Pod(o) => o.encode(s),
+            KubeObject::Node(o) => o.encode(s),
+            KubeObject::EndpointSlice(o) => o.encode(s),
+            KubeObject::Endpoints(o) => o.encode(s),
+        }
+    }
+}
+
+/// `(kind, apiVersion)` as the serializers see them: the object's own values, or the kind's
+/// defaults when empty (the apiserver always sets both before encoding).
+fn type_meta(obj: &KubeObject) -> (&str, &str, bool, bool) {
+    let (k, v) = match obj {
+        KubeObject::Service(o) => (&o.kind, &o.api_version),
+        KubeObject::Pod(o) => (&o.kind, &o.api_version),
+        KubeObject::Node(o) => (&o.kind, &o.api_version),
+        KubeObject::EndpointSlice(o) => (&o.kind, &o.api_version),
+        KubeObject::Endpoints(o) => (&o.kind, &o.api_version),
+    };
+    let k_set = k.as_deref().is_some_and(|s| !s.is_empty());
+    let v_set = v.as_deref().is_some_and(|s| !s.is_empty());
+    (
+        k.as_deref().filter(|_| k_set).unwrap_or(obj.kind()),
+        v.as_deref().filter(|_| v_set).unwrap_or(obj.api_version()),
+        k_set,
+        v_set,
+    )
+}
+
+/// Length of `json.Marshal(obj)` with `kind`/`apiVersion` set. When the object lacks them they
+/// are accounted for as Go would write them (`"kind":"..","apiVersion":"..",` before
+/// `"metadata"`, which is always present).
+pub fn json_len(obj: &KubeObject) -> usize {
+    let (kind, api, k_set, v_set) = type_meta(obj);
+    let mut n = json::len_go(obj);
+    if !k_set {
+        n += r#""kind":"","#.len() + kind.len();
+    }
+    if !v_set {
+        n += r#""apiVersion":"","#.len() + api.len();
+    }
+    n
+}
+
+/// JSON bytes of `obj` (with `kind`/`apiVersion` filled in when missing).
+pub fn json_bytes(obj: &KubeObject) -> Vec<u8> {
+    let (_, _, k_set, v_set) = type_meta(obj);
+    if k_set && v_set {
+        json::to_vec_go(obj)
+    } else {
+        json::to_vec_go(&obj.clone().with_type_meta())
+    }
+}
+
+/// Total length of the protobuf envelope (magic + `runtime.Unknown`) around a raw object of
+/// `raw_len` bytes with the given type meta.
+pub fn envelope_len(api_version: &str, kind: &str, raw_len: usize) -> usize {
+    let t = 1
+        + varint_len(api_version.len() as u64)
+        + api_version.len()
+        + 1
+        + varint_len(kind.len() as u64)
+        + kind.len();
+    4 + (1 + varint_len(t as u64) + t) + (1 + varint_len(raw_len as u64) + raw_len) + 2 + 2
+}
+
+/// Length of the complete protobuf encoding (magic + envelope + object).
+pub fn protobuf_len(obj: &KubeObject) -> Result<usize, WireError> {
+    let (kind, api, _, _) = type_meta(obj);
+    let raw = obj.proto_len().map_err(WireError)?;
+    Ok(envelope_len(api, kind, raw))
+}
+
+struct TypeMetaMsg<'a>(&'a str, &'a str);
+
+impl Proto for TypeMetaMsg<'_> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        proto::bytes(s, 1, self.0.as_bytes());
+        proto::bytes(s, 2, self.1.as_bytes());
+    }
+}
+
+/// Complete protobuf encoding: magic + `runtime.Unknown{typeMeta, raw, "", ""}`.
+pub fn protobuf_bytes(obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+    let (kind, api, _, _) = type_meta(obj);
+    let raw = obj.proto_bytes().map_err(WireError)?;
+    let mut w = proto::Writer {
+        buf: Vec::with_capacity(raw.len() + 64),
+        err: None,
+    };
+    w.put(&PROTOBUF_MAGIC);
+    proto::message(&mut w, 1, &TypeMetaMsg(api, kind));
+    proto::bytes(&mut w, 2, &raw);
+    proto::bytes(&mut w, 3, b"");
+    proto::bytes(&mut w, 4, b"");
+    Ok(w.buf)
+}
+
+/// Length of one JSON watch event line for an object whose JSON is `json` bytes long.
+pub fn json_watch_event_len(event: EventType, json: usize) -> usize {
+    r#"{"type":"","object":}"#.len() + event.as_str().len() + json + 1
+}
+
+/// Length of one protobuf watch frame for an object whose protobuf encoding is `protobuf` bytes.
+pub fn protobuf_watch_event_len(event: EventType, protobuf: usize) -> usize {
+    let e = 1 + varint_len(protobuf as u64) + protobuf; // RawExtension{1: raw}
+    let t = event.as_str().len();
+    4 + (1 + varint_len(t as u64) + t) + (1 + varint_len(e as u64) + e)
+}
+
+/// The four numbers for `obj` (watch events of type `MODIFIED`).
+pub fn sizes(obj: &KubeObject) -> Result<WireSizes, WireError> {
+    let json = json_len(obj);
+    let protobuf = protobuf_len(obj)?;
+    Ok(WireSizes {
+        json,
+        protobuf,
+        json_watch_event: json_watch_event_len(EventType::Modified, json),
+        protobuf_watch_event: protobuf_watch_event_len(EventType::Modified, protobuf),
+    })
+}
+
+/// Bytes of the object in the given encoding (JSON without a trailing newline).
+pub fn object_bytes(encoding: Encoding, obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+    match encoding {
+        Encoding::Json => Ok(json_bytes(obj)),
+        Encoding::Protobuf => protobuf_bytes(obj),
+    }
+}
+
+/// Size of one watch event of `event` type for `obj` on a stream of the given encoding.
+pub fn watch_event_size(
+    encoding: Encoding,
+    event: EventType,
+    obj: &KubeObject,
+) -> Result<usize, WireError> {
+    match encoding {
+        Encoding::Json => Ok(json_watch_event_len(event, json_len(obj))),
+        Encoding::Protobuf => Ok(protobuf_watch_event_len(event, protobuf_len(obj)?)),
+    }
+}
+
+struct RawExtension<'a>(&'a [u8]);
+
+impl Proto for RawExtension<'_> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        proto::bytes(s, 1, self.0);
+    }
+}
+
+/// The exact bytes one watch event occupies on the stream.
+pub fn watch_event_bytes(
+    encoding: Encoding,
+    event: EventType,
+    obj: &KubeObject,
+) -> Result<Vec<u8>, WireError> {
+    match encoding {
+        Encoding::Json => {
+            let body = json_bytes(obj);
+            let mut out = Vec::with_capacity(body.len() + 32);
+            out.extend_from_slice(br#"{"type":""#);
+            out.extend_from_slice(event.as_str().as_bytes());
+            out.extend_from_slice(br#"","object":"#);
+            out.extend_from_slice(&body);
+            out.extend_from_slice(b"}\n");
+            Ok(out)
+        }
+        Encoding::Protobuf => {
+            let raw = protobuf_bytes(obj)?;
+            let mut w = proto::Writer::default();
+            proto::bytes(&mut w, 1, event.as_str().as_bytes());
+            proto::message(&mut w, 2, &RawExtension(&raw));
+            let len = u32::try_from(w.buf.len())
+                .map_err(|_| WireError("watch event larger than 4 GiB".into()))?;
+            let mut out = Vec::with_capacity(w.buf.len() + 4);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&w.buf);
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::{EndpointSlice, Pod};
+
+    /// README formula: protobuf = 4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 4 with
+    /// T = 2 + len(apiVersion) + 2 + len(kind); matches the bytes we build.
+    #[test]
+    fn envelope_arithmetic() {
+        assert_eq!(envelope_len("v1", "Pod", 0), 4 + (1 + 1 + 9) + (1 + 1) + 4);
+        assert_eq!(
+            envelope_len("discovery.k8s.io/v1", "EndpointSlice", 200),
+            4 + 38 + 203 + 4
+        );
+        let obj = KubeObject::Pod(Pod::default());
+        let b = protobuf_bytes(&obj).unwrap();
+        assert_eq!(b.len(), protobuf_len(&obj).unwrap());
+        assert_eq!(&b[..4], b"k8s\0");
+        assert_eq!(&b[4..16], b"\x0a\x09\x0a\x02v1\x12\x03Pod\x12");
+        assert_eq!(&b[b.len() - 4..], [0x1a, 0, 0x22, 0]);
+    }
+
+    /// JSON watch line = json + len(type) + 22; protobuf frame = 4-byte BE length + WatchEvent.
+    #[test]
+    fn watch_event_framing() {
+        assert_eq!(json_watch_event_len(EventType::Modified, 100), 130);
+        assert_eq!(json_watch_event_len(EventType::Added, 100), 127);
+        assert_eq!(json_watch_event_len(EventType::Deleted, 100), 129);
+        // P = 100: E = 1 + 1 + 100 = 102; 4 + (2 + 8) + (1 + 1 + 102) = 118.
+        assert_eq!(protobuf_watch_event_len(EventType::Modified, 100), 118);
+        // P = 200 needs a 2-byte varint: E = 1 + 2 + 200 = 203; 4 + 10 + (1 + 2 + 203) = 220.
+        assert_eq!(protobuf_watch_event_len(EventType::Modified, 200), 220);
+        let obj = KubeObject::EndpointSlice(EndpointSlice {
+            kind: Some("EndpointSlice".into()),
+            api_version: Some("discovery.k8s.io/v1".into()),
+            address_type: "IPv4".into(),
+            ..Default::default()
+        });
+        for ev in [
+            EventType::Added,
+            EventType::Modified,
+            EventType::Deleted,
+            EventType::Bookmark,
+        ] {
+            let j = watch_event_bytes(Encoding::Json, ev, &obj).unwrap();
+            assert_eq!(j.len(), watch_event_size(Encoding::Json, ev, &obj).unwrap());
+            assert!(j.ends_with(b"}\n"));
+            let p = watch_event_bytes(Encoding::Protobuf, ev, &obj).unwrap();
+            assert_eq!(
+                p.len(),
+                watch_event_size(Encoding::Protobuf, ev, &obj).unwrap()
+            );
+            assert_eq!(
+                u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as usize,
+                p.len() - 4
+            );
+        }
+    }
+
+    /// Objects without kind/apiVersion are measured as the apiserver sends them (both set).
+    #[test]
+    fn missing_type_meta_is_filled_in() {
+        let bare = KubeObject::Pod(Pod::default());
+        let full = bare.clone().with_type_meta();
+        assert_eq!(json_len(&bare), json::to_vec_go(&full).len());
+        assert_eq!(json_bytes(&bare), json::to_vec_go(&full));
+        assert_eq!(sizes(&bare).unwrap(), sizes(&full).unwrap());
+    }
+}
