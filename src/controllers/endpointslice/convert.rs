@@ -54,7 +54,7 @@ pub fn should_pod_be_in_endpoints(pod: &k8s::Pod, include_terminating: bool) -> 
         return false;
     }
     let no_ip = pod.status.pod_ip.as_deref().unwrap_or("").is_empty()
-        && pod.status.pod_ips.as_ref().is_none_or(|v| v.is_empty());
+        && pod.status.pod_ips.as_ref().map_or(true, |v| v.is_empty());
     if no_ip {
         return false;
     }

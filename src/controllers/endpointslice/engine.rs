@@ -6,12 +6,18 @@
 //! reconcileByAddressType, reconcileByPortMapping, finalize; utils.go ::
 //! getSliceToFill, unchangedSlices, newEndpointSlice (v0.32.13).
 //!
-//! Where upstream picks from an unordered collection, slicesim picks
-//! deterministically (documented at each place). None of these choices
-//! changes the per-sync counts upstream's code computes; they only decide
-//! which endpoint lands in which slice and the order of calls.
+//! Where upstream picks from an unordered collection (Go map/set order), slicesim
+//! picks deterministically: with a seeded ChaCha stream where upstream's choice
+//! is effectively random and shapes later syncs (PopAny, ties between equally
+//! full slices), in key/name order where only the order of calls is affected
+//! (port groups, address types, update/delete lists). None of these choices
+//! changes the per-sync counts computed from a given state; they decide which
+//! endpoint lands in which slice and the order of calls.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
 use super::model::{
     hints_enabled, slice_labels, Endpoint, ServiceInfo, Slice, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
@@ -191,6 +197,7 @@ fn reconcile_by_port_mapping(
     mut desired: EndpointSet<Endpoint>,
     ports: &[SlicePort],
     max: usize,
+    rng: &mut ChaCha8Rng,
 ) -> PortMappingPlan {
     // Slices by name; BTreeSets replace upstream's sets.Set[string] (random
     // UnsortedList order) with name order.
@@ -246,15 +253,17 @@ fn reconcile_by_port_mapping(
     let added = desired.len();
 
     // 2. If we still have desired endpoints and slices marked for update, fill
-    //    those first, fullest first. Upstream sorts with the unstable sort.Sort;
-    //    here a stable sort over name order breaks ties by name.
+    //    those first, fullest first. Upstream lists a Go set (random order) and
+    //    sorts with the unstable sort.Sort: ties come out in random order. Here:
+    //    a seeded shuffle, then a stable sort.
     if !desired.is_empty() && !to_update.is_empty() {
         let mut names: Vec<String> = to_update.iter().cloned().collect();
+        names.shuffle(rng);
         names.sort_by_key(|n| std::cmp::Reverse(by_name[n].endpoints.len()));
         for n in names {
             if let Some(s) = by_name.get_mut(&n) {
                 while s.endpoints.len() < max {
-                    match desired.pop_any() {
+                    match desired.pop_any(rng) {
                         Some(e) => s.endpoints.push(e),
                         None => break,
                     }
@@ -269,14 +278,17 @@ fn reconcile_by_port_mapping(
     while !desired.is_empty() {
         let mut fill_name: Option<String> = None;
         if desired.len() < max && !unchanged.is_empty() {
-            let cands: Vec<&Slice> = unchanged.iter().map(|n| &by_name[n]).collect();
+            // Upstream: sliceNamesUnchanged.UnsortedList() (random order); the
+            // first of equally good candidates wins. Seeded shuffle here.
+            let mut cands: Vec<&Slice> = unchanged.iter().map(|n| &by_name[n]).collect();
+            cands.shuffle(rng);
             fill_name = slice_to_fill(&cands, desired.len(), max).map(|s| s.name.clone());
         }
         match fill_name {
             Some(n) => {
                 if let Some(s) = by_name.get_mut(&n) {
                     while s.endpoints.len() < max {
-                        match desired.pop_any() {
+                        match desired.pop_any(rng) {
                             Some(e) => s.endpoints.push(e),
                             None => break,
                         }
@@ -288,7 +300,7 @@ fn reconcile_by_port_mapping(
             None => {
                 let mut s = new_slice(svc, address_type, ports.to_vec());
                 while s.endpoints.len() < max {
-                    match desired.pop_any() {
+                    match desired.pop_any(rng) {
                         Some(e) => s.endpoints.push(e),
                         None => break,
                     }
@@ -347,6 +359,7 @@ pub fn reconcile_by_address_type(
     desired: DesiredByPortMap,
     opts: &EngineOptions,
     topology: Option<&mut TopologyCache>,
+    rng: &mut ChaCha8Rng,
     plan: &mut EnginePlan,
 ) {
     let max = opts.max_endpoints_per_slice.max(1);
@@ -382,6 +395,7 @@ pub fn reconcile_by_address_type(
             group.endpoints.clone(),
             &group.ports,
             max,
+            rng,
         );
         plan.metrics.endpoints_added += p.added;
         plan.metrics.endpoints_removed += p.removed;
@@ -431,7 +445,7 @@ pub fn reconcile_by_address_type(
     };
     match topology {
         Some(tc) if enabled => {
-            tc.add_hints(&mut si);
+            tc.add_hints(&mut si, rng);
         }
         other => {
             if let Some(tc) = other {
@@ -505,6 +519,7 @@ pub fn reconcile(
     mut desired_by_type: BTreeMap<String, DesiredByPortMap>,
     opts: &EngineOptions,
     mut topology: Option<&mut TopologyCache>,
+    rng: &mut ChaCha8Rng,
 ) -> EnginePlan {
     let mut plan = EnginePlan::default();
     let mut unsupported: Vec<&Slice> = Vec::new();
@@ -529,6 +544,7 @@ pub fn reconcile(
             desired,
             opts,
             topology.as_deref_mut(),
+            rng,
             &mut plan,
         );
     }

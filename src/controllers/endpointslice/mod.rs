@@ -13,6 +13,7 @@ pub mod engine;
 pub mod model;
 pub mod reconciler;
 pub mod topology;
+pub mod trace;
 pub mod trafficdist;
 
 pub use engine::{EngineOptions, SyncMetrics};

@@ -12,6 +12,9 @@
 
 use std::collections::BTreeMap;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use super::convert::{
     endpoint_ports, pod_ready_transition_time, pod_selected, pod_to_endpoint, service_info,
     should_pod_be_in_endpoints, slice_from_k8s, slice_to_k8s,
@@ -106,17 +109,28 @@ impl ReconcileResult {
 }
 
 /// k8s.io/endpointslice `Reconciler` with its topology cache.
-#[derive(Debug, Clone, Default)]
+///
+/// `rng` is the seeded stream that stands in for upstream's Go-map
+/// randomness (PopAny, tie breaks, receiving-zone picks).
+#[derive(Debug, Clone)]
 pub struct Reconciler {
     pub options: EngineOptions,
     pub topology: TopologyCache,
+    pub rng: ChaCha8Rng,
+}
+
+impl Default for Reconciler {
+    fn default() -> Self {
+        Reconciler::new(EngineOptions::default(), 0)
+    }
 }
 
 impl Reconciler {
-    pub fn new(options: EngineOptions) -> Self {
+    pub fn new(options: EngineOptions, seed: u64) -> Self {
         Reconciler {
             options,
             topology: TopologyCache::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }
 
@@ -197,6 +211,7 @@ impl Reconciler {
             desired,
             &self.options,
             topology,
+            &mut self.rng,
         );
 
         let writes = plan
@@ -249,9 +264,9 @@ pub fn is_managed_slice_of(es: &k8s::EndpointSlice, namespace: &str, service_nam
 }
 
 impl EndpointSliceController {
-    pub fn new(options: EngineOptions) -> Self {
+    pub fn new(options: EngineOptions, seed: u64) -> Self {
         EndpointSliceController {
-            reconciler: Reconciler::new(options),
+            reconciler: Reconciler::new(options, seed),
             trigger_times: TriggerTimeTracker::new(),
         }
     }

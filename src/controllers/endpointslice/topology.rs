@@ -11,10 +11,16 @@
 //! order): `ceil(ratio*n * (1/(1+0.2)))` decides feasibility, e.g. with ratio
 //! 0.2 and 6 endpoints the minimum is 2, not 1 (see the unit tests).
 //!
-//! Determinism: upstream iterates Go maps (zones) when pairing giving and
-//! receiving zones and in `getMost`; slicesim iterates zones in name order.
+//! Determinism: upstream iterates Go maps (zones) when choosing a receiving
+//! zone in `redistributeHints` and when breaking ties in `getMost` (both
+//! effectively random); slicesim makes those choices with the reconciler's
+//! seeded ChaCha stream. All other zone loops are order-independent and run in
+//! name order.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use super::model::{Endpoint, Slice};
 
@@ -155,23 +161,36 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
     si.unchanged = keep;
 }
 
-/// `getMost`: the zone with the largest value (> 0); ties → first in name order.
-fn get_most(zones: &BTreeMap<String, f64>) -> (Option<String>, f64) {
-    let mut zone = None;
+/// `getMost`: the zone with the largest value (> 0); ties → a random one of
+/// them (Go map order decides upstream).
+fn get_most(zones: &BTreeMap<String, f64>, rng: &mut ChaCha8Rng) -> (Option<String>, f64) {
+    let mut best: Vec<&String> = Vec::new();
     let mut num = 0.0;
     for (z, &n) in zones {
         if n > num {
-            zone = Some(z.clone());
+            best.clear();
+            best.push(z);
             num = n;
+        } else if n == num && n > 0.0 {
+            best.push(z);
         }
     }
-    (zone, num)
+    if best.is_empty() {
+        return (None, 0.0);
+    }
+    let pick = if best.len() == 1 {
+        0
+    } else {
+        rng.gen_range(0..best.len())
+    };
+    (Some(best[pick].clone()), num)
 }
 
 /// `getGivingAndReceivingZones`.
 fn giving_and_receiving_zones(
     allocations: &BTreeMap<String, Allocation>,
     allocated: &BTreeMap<String, i64>,
+    rng: &mut ChaCha8Rng,
 ) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
     let mut giving_desired: BTreeMap<String, f64> = BTreeMap::new();
     let mut receiving_desired: BTreeMap<String, f64> = BTreeMap::new();
@@ -187,8 +206,8 @@ fn giving_and_receiving_zones(
     let mut giving: BTreeMap<String, i64> = BTreeMap::new();
     let mut receiving: BTreeMap<String, i64> = BTreeMap::new();
     loop {
-        let (gz, ng) = get_most(&giving_desired);
-        let (rz, nr) = get_most(&receiving_desired);
+        let (gz, ng) = get_most(&giving_desired, rng);
+        let (rz, nr) = get_most(&receiving_desired, rng);
         let (Some(gz), Some(rz)) = (gz, rz) else {
             break;
         };
@@ -208,12 +227,13 @@ fn giving_and_receiving_zones(
 }
 
 /// `redistributeHints`: re-hint endpoints of giving zones (slice order) to a
-/// receiving zone (the first in name order with capacity left; a random map
-/// pick upstream).
+/// receiving zone: upstream takes the first zone of a Go map range (all
+/// entries have capacity left), i.e. a random one; so does slicesim (seeded).
 fn redistribute_hints(
     slices: &mut [&mut Slice],
     giving: &mut BTreeMap<String, i64>,
     receiving: &mut BTreeMap<String, i64>,
+    rng: &mut ChaCha8Rng,
 ) -> BTreeMap<String, i64> {
     let mut redistributions: BTreeMap<String, i64> = BTreeMap::new();
     for s in slices.iter_mut() {
@@ -230,9 +250,9 @@ fn redistribute_hints(
             };
             let to_give = giving.get(&zone).copied().unwrap_or(0);
             if to_give > 0 {
-                let pick = receiving
-                    .iter()
-                    .find(|(_, &n)| n > 0)
+                let open: Vec<(&String, &i64)> = receiving.iter().filter(|(_, &n)| n > 0).collect();
+                let pick = (!open.is_empty())
+                    .then(|| open[rng.gen_range(0..open.len())])
                     .map(|(z, &n)| (z.clone(), n));
                 if let Some((rz, n)) = pick {
                     e.hints = Some(vec![rz.clone()]);
@@ -359,7 +379,7 @@ impl TopologyCache {
     /// its zone, pull unchanged slices whose hints no longer fit into
     /// `to_update`, then redistribute from over- to under-allocated zones.
     /// On failure all hints are removed (`RemoveHintsFromSlices`).
-    pub fn add_hints(&mut self, si: &mut SliceInfo<'_>) {
+    pub fn add_hints(&mut self, si: &mut SliceInfo<'_>, rng: &mut ChaCha8Rng) {
         let total = si.total_ready_endpoints();
         let allocations = match self.get_allocations(total) {
             Ok(a) => a,
@@ -391,14 +411,14 @@ impl TopologyCache {
             remove_hints_from_slices(si);
             return;
         }
-        let (mut giving, mut receiving) = giving_and_receiving_zones(&allocations, &allocated);
+        let (mut giving, mut receiving) = giving_and_receiving_zones(&allocations, &allocated, rng);
         let redistributions = {
             let mut slices: Vec<&mut Slice> = si
                 .to_create
                 .iter_mut()
                 .chain(si.to_update.iter_mut())
                 .collect();
-            redistribute_hints(&mut slices, &mut giving, &mut receiving)
+            redistribute_hints(&mut slices, &mut giving, &mut receiving, rng)
         };
         for (z, d) in redistributions {
             *allocated.entry(z).or_insert(0) += d;
@@ -559,7 +579,8 @@ mod tests {
             to_update: vec![],
             unchanged: vec![],
         };
-        tc.add_hints(&mut si);
+        use rand::SeedableRng;
+        tc.add_hints(&mut si, &mut ChaCha8Rng::seed_from_u64(0));
         let b = si.to_create[0]
             .endpoints
             .iter()

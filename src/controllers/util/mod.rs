@@ -72,21 +72,29 @@ impl PortMapKey {
 }
 
 /// A set of endpoints keyed by identity (upstream `EndpointSet`, a map from hash
-/// to endpoint). Backed by a `BTreeMap`, so iteration and [`EndpointSet::pop_any`]
-/// are deterministic: upstream's `PopAny` returns a random element (Go map
-/// order); slicesim returns the element with the smallest key. This changes
-/// which endpoint lands in which slice, never how many endpoints a slice gets.
+/// to endpoint).
+///
+/// Upstream's `PopAny` returns whatever element Go's randomised map iteration
+/// yields first, i.e. an (approximately) uniformly random element. slicesim
+/// reproduces that with a caller-supplied *seeded* generator
+/// ([`EndpointSet::pop_any`]): picking in a fixed order (e.g. sorted by IP)
+/// would correlate slice membership with IP allocation order, which makes
+/// later syncs touch fewer slices than upstream does (pod IP changes all land
+/// in one slice). Elements live in a `Vec` with a key → position index, so
+/// lookups are O(log n) and popping is O(1); iteration is insertion order.
 ///
 /// cite: kubernetes/endpointslice :: util/endpointset.go :: EndpointSet.PopAny (v0.32.13)
 #[derive(Debug, Clone)]
 pub struct EndpointSet<E> {
-    items: BTreeMap<EndpointKey, E>,
+    items: Vec<(EndpointKey, E)>,
+    index: BTreeMap<EndpointKey, usize>,
 }
 
 impl<E> Default for EndpointSet<E> {
     fn default() -> Self {
         EndpointSet {
-            items: BTreeMap::new(),
+            items: Vec::new(),
+            index: BTreeMap::new(),
         }
     }
 }
@@ -97,16 +105,37 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     }
     /// Insert (or replace: a second endpoint with the same identity overwrites the first, as upstream).
     pub fn insert(&mut self, e: E) {
-        self.items.insert(e.endpoint_key(), e);
+        let key = e.endpoint_key();
+        match self.index.get(&key) {
+            Some(&i) => self.items[i].1 = e,
+            None => {
+                self.index.insert(key.clone(), self.items.len());
+                self.items.push((key, e));
+            }
+        }
     }
     pub fn get(&self, key: &EndpointKey) -> Option<&E> {
-        self.items.get(key)
+        self.index.get(key).map(|&i| &self.items[i].1)
     }
     pub fn remove(&mut self, key: &EndpointKey) -> Option<E> {
-        self.items.remove(key)
+        let i = self.index.remove(key)?;
+        Some(self.take_at(i))
+    }
+    fn take_at(&mut self, i: usize) -> E {
+        let (key, e) = self.items.swap_remove(i);
+        if i < self.items.len() {
+            let moved = &self.items[i].0;
+            if let Some(slot) = self.index.get_mut(moved) {
+                *slot = i;
+            }
+        }
+        if self.index.get(&key) == Some(&i) {
+            self.index.remove(&key);
+        }
+        e
     }
     pub fn contains(&self, key: &EndpointKey) -> bool {
-        self.items.contains_key(key)
+        self.index.contains_key(key)
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -114,12 +143,19 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-    /// Remove and return one element (deterministically the smallest key; see type docs).
-    pub fn pop_any(&mut self) -> Option<E> {
-        self.items.pop_first().map(|(_, v)| v)
+    /// Remove and return a uniformly random element (upstream `PopAny`), drawn from `rng`.
+    pub fn pop_any<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) -> Option<E> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let i = rng.gen_range(0..self.items.len());
+        let key = self.items[i].0.clone();
+        self.index.remove(&key);
+        Some(self.take_at(i))
     }
+    /// Insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
-        self.items.values()
+        self.items.iter().map(|(_, e)| e)
     }
 }
 
@@ -186,8 +222,32 @@ mod tests {
         s.insert(E(vec!["10.0.0.1"], "p"));
         s.insert(E(vec!["10.0.0.1"], "p"));
         assert_eq!(s.len(), 1);
-        assert!(s.pop_any().is_some());
-        assert!(s.pop_any().is_none());
+        let mut rng = rand::rngs::mock::StepRng::new(0, 1);
+        assert!(s.pop_any(&mut rng).is_some());
+        assert!(s.pop_any(&mut rng).is_none());
+    }
+
+    /// EndpointSet keeps its key index consistent through removals and pops.
+    #[test]
+    fn endpoint_set_remove_and_pop_keep_index() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let mut s = EndpointSet::new();
+        for n in names {
+            s.insert(E(vec!["10.0.0.1"], n));
+        }
+        assert!(s.remove(&E(vec!["10.0.0.1"], "b").endpoint_key()).is_some());
+        let mut seen = vec![];
+        while let Some(e) = s.pop_any(&mut rng) {
+            assert!(!s.contains(&e.endpoint_key()));
+            seen.push(e.1);
+            for rest in s.iter() {
+                assert!(s.get(&rest.endpoint_key()).is_some());
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, vec!["a", "c", "d", "e", "f"]);
     }
 
     /// NewPortMapKey: the key does not depend on the order of the port list, and nil == empty.

@@ -5,6 +5,11 @@
 use super::*;
 use crate::controllers::endpointslice::model::TargetRef;
 
+fn rng() -> ChaCha8Rng {
+    use rand::SeedableRng;
+    ChaCha8Rng::seed_from_u64(1)
+}
+
 fn svc() -> ServiceInfo {
     ServiceInfo {
         namespace: "ns".into(),
@@ -75,7 +80,15 @@ fn run(existing: &[Slice], d: BTreeMap<String, DesiredByPortMap>, max: usize) ->
         ..Default::default()
     };
     let mut tc = TopologyCache::new();
-    reconcile(&svc(), &["IPv4"], existing, d, &opts, Some(&mut tc))
+    reconcile(
+        &svc(),
+        &["IPv4"],
+        existing,
+        d,
+        &opts,
+        Some(&mut tc),
+        &mut rng(),
+    )
 }
 
 fn counts(p: &EnginePlan) -> (usize, usize, usize) {
@@ -177,13 +190,29 @@ fn service_label_change_updates_all() {
     let mut s = svc();
     s.labels.insert("new".into(), "x".into());
     let opts = EngineOptions::default();
-    let p = reconcile(&s, &["IPv4"], &ex, desired(0..250, 80), &opts, None);
+    let p = reconcile(
+        &s,
+        &["IPv4"],
+        &ex,
+        desired(0..250, 80),
+        &opts,
+        None,
+        &mut rng(),
+    );
     assert_eq!(counts(&p), (0, 3, 0));
     // Reserved labels only → nothing.
     let mut s = svc();
     s.labels
         .insert(LABEL_SERVICE_NAME_FOR_TEST.into(), "x".into());
-    let p = reconcile(&s, &["IPv4"], &ex, desired(0..250, 80), &opts, None);
+    let p = reconcile(
+        &s,
+        &["IPv4"],
+        &ex,
+        desired(0..250, 80),
+        &opts,
+        None,
+        &mut rng(),
+    );
     assert_eq!(counts(&p), (0, 0, 0));
 }
 const LABEL_SERVICE_NAME_FOR_TEST: &str =
