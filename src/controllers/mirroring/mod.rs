@@ -44,8 +44,10 @@
 //!   in sorted order too. With one key per family this always takes the successful branch of
 //!   the recycling bug (observed in 16 of 20 upstream runs of `mirror-dualstack-skip-selector`
 //!   step 12); with several port keys per family the bug still fires, as upstream can;
-//! - `EndpointSet.PopAny` takes the smallest identity first, so which endpoints fill a slice
-//!   that cannot hold the whole desired set is deterministic (upstream: random);
+//! - `EndpointSet.PopAny` is replaced by the desired set's insertion order (repacked subsets in
+//!   order, ready addresses before not-ready ones, each in IP-string order), so which endpoints
+//!   fill a slice that cannot hold the whole desired set is deterministic (upstream: random;
+//!   only the membership of such an over-full slice depends on it, never the counts);
 //! - slices of undesired keys are deleted in key order.
 //!
 //! Not modelled: the mirroring EndpointSliceTracker's stale-cache refusal (with a synchronous
@@ -438,7 +440,7 @@ impl MirroringController {
 
         let desired_keys: std::collections::BTreeSet<(String, PortMapKey)> =
             desired.keys().cloned().collect();
-        for (key, mut dd) in desired {
+        for (key, dd) in desired {
             let ex = existing.get(&key).map(Vec::as_slice).unwrap_or(&[]);
             if dd.set.is_empty() {
                 to_delete.extend(ex.iter().cloned());
@@ -477,13 +479,8 @@ impl MirroringController {
                 slice_name = s(&first.metadata.name).to_string();
             }
             let mut slice = new_endpoint_slice(ep, &dd.ports, &key.0, &slice_name);
-            let mut eps = Vec::new();
-            while eps.len() < max {
-                match dd.set.pop_any() {
-                    Some(e) => eps.push(e.0),
-                    None => break,
-                }
-            }
+            // PopAny emulation: desired-set insertion order (see module docs).
+            let eps: Vec<k8s::Endpoint> = dd.set.iter().take(max).map(|e| e.0.clone()).collect();
             slice.endpoints = Some(eps);
             arena.push(slice);
             if slice_name.is_empty() {
