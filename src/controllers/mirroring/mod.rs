@@ -462,7 +462,7 @@ impl MirroringController {
                         }
                     }
                 }
-                let added = dd.set.len() - matches;
+                let added = dd.set.len().saturating_sub(matches);
                 let slice_labels = clone_and_remove(
                     first.metadata.labels.as_ref(),
                     &[LABEL_MANAGED_BY, LABEL_SERVICE_NAME],
