@@ -208,9 +208,10 @@ pub fn should_pod_be_in_endpoints(pod: &k8s::Pod, include_terminating: bool) -> 
 /// Endpoints controller uses: an int targetPort is returned as is (no check against the pod); a
 /// named one is looked up among `spec.containers` (container order, then port order) by name AND
 /// the service port's protocol, then among restartable init containers (`restartPolicy: Always`,
-/// "sidecars"). The sidecar search is in this function since native sidecars were added (1.28);
-/// the EndpointSlice controller's own copy only gained it in 1.33 (k8s.io/endpointslice commit
-/// 10a8309), so in 1.32 the two controllers can disagree for such pods.
+/// "sidecars"). The sidecar search was added by kubernetes PR #127976 (merged 2024-10, in
+/// v1.32.0-alpha.3; fixes #127958). The EndpointSlice controller's own copy in
+/// k8s.io/endpointslice missed it until PR #128850 (1.33, endpointslice commit 10a8309), so in
+/// 1.32 Endpoints get a sidecar's named port while EndpointSlices do not.
 pub fn find_port(pod: &k8s::Pod, svc_port: &k8s::ServicePort) -> Option<i32> {
     match &svc_port.target_port {
         IntOrString::Int(i) => Some(*i),
