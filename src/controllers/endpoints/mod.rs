@@ -5,8 +5,12 @@
 //! (1.32; read at a 1.32-era revision with the `endpointsliceutil` helpers and the
 //! RV-change-aware stale tracker). Steps:
 //! 1. ExternalName Service or nil selector → no write (user-managed Endpoints are left alone).
-//!    A selector `{}` is treated as nil: the apiserver hands informers protobuf-decoded Services,
-//!    where an empty map decodes as nil (semantics §1.1, UNCONFIRMED upstream).
+//!    Nil-ness is taken from the object as given, like the Go code on a decoded object: a
+//!    selector `{}` (`Some(empty)`) is NOT nil and selects every pod of the namespace — this is
+//!    what the conformance harness (JSON-decoded inputs) and the EndpointSlice controller model
+//!    do. In a real cluster an empty selector never reaches the controllers as `{}`: storage and
+//!    informers use protobuf, where an empty map decodes as nil (semantics §1.1), so whoever
+//!    builds Service objects from a scenario should store `selector: {}` as `None`.
 //! 2. pods = pods of the Service's namespace matching the selector (equality on every key);
 //!    the trigger time is computed over them (before any filter).
 //! 3. per pod passing `ShouldPodBeInEndpoints(pod, publishNotReadyAddresses)` with an IP of the
@@ -166,9 +170,9 @@ pub fn is_ipv6_string(ip: &str) -> bool {
     ip_family(ip) == Some(IpFamily::V6)
 }
 
-/// The Service's selector, with `{}` treated as nil (see module docs).
+/// The Service's selector (`None` = Go nil; `Some(empty)` selects everything, see module docs).
 pub fn service_selector(svc: &k8s::Service) -> Option<&BTreeMap<String, String>> {
-    svc.spec.selector.as_ref().filter(|m| !m.is_empty())
+    svc.spec.selector.as_ref()
 }
 
 /// `labels.Set(selector).AsSelectorPreValidated().Matches(pod labels)`.

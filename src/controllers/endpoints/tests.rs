@@ -64,7 +64,7 @@ fn counts(e: &Endpoints) -> (usize, usize) {
     )
 }
 
-/// syncService: ExternalName and selector-less Services get nothing from this controller.
+/// syncService: ExternalName and selector-less (nil) Services get nothing from this controller.
 #[test]
 fn external_name_and_nil_selector_no_write() {
     let mut c = EndpointsController::new(EndpointsOptions::default());
@@ -77,10 +77,15 @@ fn external_name_and_nil_selector_no_write() {
         c.sync(&svc(json!({"selector": null})), &pods, None),
         EndpointsWrite::None
     );
-    assert_eq!(
-        c.sync(&svc(json!({"selector": {}})), &pods, None),
-        EndpointsWrite::None
-    );
+    // a non-nil empty selector selects every pod of the namespace (Go map semantics)
+    let mut other = pod("o", "10.0.0.2", true);
+    other.metadata.labels = None;
+    let e = write_obj(c.sync(
+        &svc(json!({"selector": {}})),
+        &[pods[0].clone(), other],
+        None,
+    ));
+    assert_eq!(counts(&e), (2, 0));
 }
 
 /// ShouldPodBeInEndpoints(pod, publishNotReadyAddresses): terminal and IP-less pods are out;
