@@ -11,7 +11,8 @@
 //! One [`MirroringController::sync`] is one `syncEndpoints(key)`:
 //! 1. no Endpoints, label `endpointslice.kubernetes.io/skip-mirror: "true"` (exact value),
 //!    annotation `control-plane.alpha.kubernetes.io/leader`, no Service, or a Service with a
-//!    selector → delete every mirrored slice of the key (each delete attempted);
+//!    non-nil selector (`{}` included, as in Go on a decoded object) → delete every mirrored
+//!    slice of the key (each delete attempted);
 //! 2. otherwise reconcile against the key's mirrored slices in creation order (lister order
 //!    upstream is map order; creation order is the documented deterministic choice):
 //!    - subsets are canonicalised with `RepackSubsets` (appProtocol ports keep per-entry pointer
