@@ -505,9 +505,11 @@ impl EndpointsController {
             }
         }
 
+        // Upstream copies whatever the lister returned (even one without a resourceVersion,
+        // which is then created), else starts from `{name, labels: service.labels}`.
         let mut new_ep = match current {
-            Some(c) if !create => c.clone(),
-            _ => Endpoints {
+            Some(c) => c.clone(),
+            None => Endpoints {
                 kind: None,
                 api_version: None,
                 metadata: ObjectMeta {
