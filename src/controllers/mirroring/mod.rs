@@ -361,19 +361,19 @@ impl MirroringController {
         let mirror =
             should_mirror(endpoints) && service.is_some_and(|svc| service_selector(svc).is_none());
         match endpoints {
-            Some(ep) if mirror => self.reconcile(ep, store, shared),
+            Some(ep) if mirror => self.reconcile(namespace, name, ep, store, shared),
             _ => delete_all(store, namespace, name),
         }
     }
 
     fn reconcile(
         &self,
+        namespace: &str,
+        name: &str,
         ep: &Endpoints,
         store: &mut Store<EndpointSlice>,
         shared: &mut Shared,
     ) -> MirrorSyncOutcome {
-        let namespace = s(&ep.metadata.namespace).to_string();
-        let name = s(&ep.metadata.name).to_string();
         let max = self.opts.max_endpoints_per_subset;
 
         // Desired state.
@@ -421,7 +421,7 @@ impl MirroringController {
 
         // Existing state, grouped by key in listing (creation) order.
         let mut existing: BTreeMap<(String, PortMapKey), Vec<EndpointSlice>> = BTreeMap::new();
-        for es in mirrored_slices(store, &namespace, &name) {
+        for es in mirrored_slices(store, namespace, name) {
             existing
                 .entry(slice_key(&es.address_type, es.port_list()))
                 .or_default()
