@@ -326,3 +326,58 @@ fn recycle_name_clash() {
     );
     assert!(out.created <= 1);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_endpoints() -> impl Strategy<Value = serde_json::Value> {
+        // subsets: (ready ips, not-ready ips, port set index); ips from a small pool so that
+        // addresses repeat across subsets (repacking) and both families occur.
+        let ip = prop_oneof![
+            (0u8..12).prop_map(|i| format!("10.0.0.{i}")),
+            (0u8..6).prop_map(|i| format!("fd00::{i:x}"))
+        ];
+        let subset = (
+            proptest::collection::vec(ip.clone(), 0..8),
+            proptest::collection::vec(ip, 0..4),
+            0usize..3,
+        );
+        proptest::collection::vec(subset, 0..4).prop_map(|subs| {
+            let port_sets = [
+                json!([port("a", 1, None)]),
+                json!([port("a", 1, None), port("b", 2, None)]),
+                json!([]),
+            ];
+            json!(subs
+                .into_iter()
+                .map(|(r, n, p)| json!({"addresses": addrs(&r.iter().map(String::as_str).collect::<Vec<_>>()),
+                                        "notReadyAddresses": addrs(&n.iter().map(String::as_str).collect::<Vec<_>>()),
+                                        "ports": port_sets[p].clone()}))
+                .collect::<Vec<_>>())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Without appProtocol every port lands in exactly one repacked subset, so every key's
+        /// desired set fits the per-subset limit: a second sync of the same Endpoints writes
+        /// nothing, every slice holds at most `max` endpoints and never an empty one
+        /// (no placeholder in the mirroring controller).
+        #[test]
+        fn second_sync_is_a_no_op(subsets in arb_endpoints(), max in 1usize..6) {
+            let mut w = World::new(max);
+            let s = svc(None);
+            let ep = endpoints(subsets, json!({}));
+            let first = w.sync(Some(&s), Some(&ep));
+            prop_assert!(first.error.is_none());
+            for sl in w.slices() {
+                prop_assert!(!sl.endpoint_list().is_empty());
+                prop_assert!(sl.endpoint_list().len() <= max);
+            }
+            let again = w.sync(Some(&s), Some(&ep));
+            prop_assert_eq!(counts(&again), (0, 0, 0, false));
+        }
+    }
+}
