@@ -258,8 +258,8 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
-/// `core/v1.PodSpec` (subset: ephemeral containers, resource claims and pod-level
-/// resources are not modelled and are rejected on input; see
+/// `core/v1.PodSpec` (all fields except `ephemeralContainers`, which is not modelled
+/// and is rejected on input and are rejected on input; see
 /// [`crate::k8s::pod`] for the volume sources and other sub-types covered).
 ///
 /// `containers` has no `omitempty`; validation requires at least one container, so nil is
@@ -346,9 +346,13 @@ pub struct PodSpec {
     pub host_users: Option<bool>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub scheduling_gates: Option<Vec<PodSchedulingGate>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub resource_claims: Option<Vec<PodResourceClaim>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
 }
 
-/// `core/v1.Container` (subset: `volumeDevices` is not modelled and is rejected on input).
+/// `core/v1.Container` (all fields of k8s.io/api v0.32.13).
 /// `resources` is a non-pointer struct: always written (`"resources":{}`).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -377,6 +381,8 @@ pub struct Container {
     pub restart_policy: Option<String>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub volume_mounts: Option<Vec<VolumeMount>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub volume_devices: Option<Vec<VolumeDevice>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -595,7 +601,7 @@ pub struct PodSchedulingGate {
     pub name: String,
 }
 
-/// `core/v1.PodStatus` (without ephemeralContainerStatuses and resourceClaimStatuses).
+/// `core/v1.PodStatus` (without `ephemeralContainerStatuses`).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
@@ -627,6 +633,8 @@ pub struct PodStatus {
     pub qos_class: Option<String>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub resize: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub resource_claim_statuses: Option<Vec<PodResourceClaimStatus>>,
 }
 
 /// `core/v1.PodCondition`. Both times are non-pointer `metav1.Time`: always written (`null` when zero).
@@ -663,7 +671,7 @@ pub struct HostIP {
     pub ip: String,
 }
 
-/// `core/v1.ContainerStatus` (without `allocatedResourcesStatus`). `state`/`lastState` are
+/// `core/v1.ContainerStatus`. `state`/`lastState` are
 /// non-pointer structs: always written.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -694,6 +702,8 @@ pub struct ContainerStatus {
     pub volume_mounts: Option<Vec<VolumeMountStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<ContainerUser>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub allocated_resources_status: Option<Vec<ResourceStatus>>,
 }
 
 /// `core/v1.ContainerState`.
@@ -860,7 +870,7 @@ pub struct ConfigMapNodeConfigSource {
     pub kubelet_config_key: String,
 }
 
-/// `core/v1.NodeStatus` (without `config`, `runtimeHandlers`, `features`).
+/// `core/v1.NodeStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeStatus {
@@ -884,6 +894,12 @@ pub struct NodeStatus {
     pub volumes_in_use: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub volumes_attached: Option<Vec<AttachedVolume>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<NodeConfigStatus>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub runtime_handlers: Option<Vec<NodeRuntimeHandler>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<NodeFeatures>,
 }
 
 /// `core/v1.NodeCondition`.
@@ -974,4 +990,98 @@ pub struct AttachedVolume {
     pub name: String,
     #[serde(default)]
     pub device_path: String,
+}
+
+/// `core/v1.VolumeDevice`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeDevice {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub device_path: String,
+}
+
+/// `core/v1.PodResourceClaim`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodResourceClaim {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_claim_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_claim_template_name: Option<String>,
+}
+
+/// `core/v1.PodResourceClaimStatus`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodResourceClaimStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_claim_name: Option<String>,
+}
+
+/// `core/v1.ResourceStatus`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub resources: Option<Vec<ResourceHealth>>,
+}
+
+/// `core/v1.ResourceHealth`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceHealth {
+    #[serde(default, rename = "resourceID")]
+    pub resource_id: String,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub health: Option<String>,
+}
+
+/// `core/v1.NodeConfigStatus`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeConfigStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<NodeConfigSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<NodeConfigSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_known_good: Option<NodeConfigSource>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub error: Option<String>,
+}
+
+/// `core/v1.NodeRuntimeHandler`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeRuntimeHandler {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<NodeRuntimeHandlerFeatures>,
+}
+
+/// `core/v1.NodeRuntimeHandlerFeatures`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeRuntimeHandlerFeatures {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive_read_only_mounts: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_namespaces: Option<bool>,
+}
+
+/// `core/v1.NodeFeatures`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeFeatures {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplemental_groups_policy: Option<bool>,
 }

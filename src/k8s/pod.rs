@@ -120,7 +120,7 @@ pub struct ProjectedVolumeSource {
     pub default_mode: Option<i32>,
 }
 
-/// `core/v1.VolumeProjection` (without `clusterTrustBundle`).
+/// `core/v1.VolumeProjection`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VolumeProjection {
@@ -136,6 +136,8 @@ pub struct VolumeProjection {
     pub config_map: Option<ConfigMapProjection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_token: Option<ServiceAccountTokenProjection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_trust_bundle: Option<ClusterTrustBundleProjection>,
 }
 
 /// `core/v1.SecretProjection` (inline `LocalObjectReference` = `name`).
@@ -610,4 +612,20 @@ pub struct PodDNSConfigOption {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+/// `core/v1.ClusterTrustBundleProjection`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterTrustBundleProjection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<LabelSelector>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    #[serde(default)]
+    pub path: String,
 }

@@ -711,6 +711,8 @@ impl Proto for PodSpec {
         message_ptr(s, 36, &self.os);
         bool_ptr(s, 37, self.host_users);
         messages_opt(s, 38, &self.scheduling_gates);
+        messages_opt(s, 39, &self.resource_claims);
+        message_ptr(s, 40, &self.resources);
     }
 }
 
@@ -736,6 +738,7 @@ impl Proto for Container {
         bool_val(s, 18, self.tty);
         messages_opt(s, 19, &self.env_from);
         string_val(s, 20, &self.termination_message_policy);
+        messages_opt(s, 21, &self.volume_devices);
         message_ptr(s, 22, &self.startup_probe);
         messages_opt(s, 23, &self.resize_policy);
         string_ptr(s, 24, &self.restart_policy);
@@ -886,6 +889,7 @@ impl Proto for PodStatus {
         string_val(s, 11, &self.nominated_node_name);
         messages_opt(s, 12, &self.pod_ips);
         string_val(s, 14, &self.resize);
+        messages_opt(s, 15, &self.resource_claim_statuses);
         messages_opt(s, 16, &self.host_ips);
     }
 }
@@ -928,6 +932,7 @@ impl Proto for ContainerStatus {
         message_ptr(s, 11, &self.resources);
         messages_opt(s, 12, &self.volume_mounts);
         message_ptr(s, 13, &self.user);
+        messages_opt(s, 14, &self.allocated_resources_status);
     }
 }
 
@@ -1084,6 +1089,7 @@ impl Proto for VolumeProjection {
         message_ptr(s, 2, &self.downward_api);
         message_ptr(s, 3, &self.config_map);
         message_ptr(s, 4, &self.service_account_token);
+        message_ptr(s, 5, &self.cluster_trust_bundle);
     }
 }
 
@@ -1419,6 +1425,52 @@ impl Proto for PodDNSConfigOption {
     }
 }
 
+impl Proto for ClusterTrustBundleProjection {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_ptr(s, 1, &self.name);
+        string_ptr(s, 2, &self.signer_name);
+        message_ptr(s, 3, &self.label_selector);
+        string(s, 4, &self.path);
+        bool_ptr(s, 5, self.optional);
+    }
+}
+
+impl Proto for VolumeDevice {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        string(s, 2, &self.device_path);
+    }
+}
+
+impl Proto for PodResourceClaim {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        string_ptr(s, 3, &self.resource_claim_name);
+        string_ptr(s, 4, &self.resource_claim_template_name);
+    }
+}
+
+impl Proto for PodResourceClaimStatus {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        string_ptr(s, 2, &self.resource_claim_name);
+    }
+}
+
+impl Proto for ResourceStatus {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        messages_opt(s, 2, &self.resources);
+    }
+}
+
+impl Proto for ResourceHealth {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.resource_id);
+        string_val(s, 2, &self.health);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // core/v1: Node
 // ---------------------------------------------------------------------------------------------
@@ -1480,6 +1532,38 @@ impl Proto for NodeStatus {
         messages_opt(s, 8, &self.images);
         strings_opt(s, 9, &self.volumes_in_use);
         messages_opt(s, 10, &self.volumes_attached);
+        message_ptr(s, 11, &self.config);
+        messages_opt(s, 12, &self.runtime_handlers);
+        message_ptr(s, 13, &self.features);
+    }
+}
+
+impl Proto for NodeConfigStatus {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.assigned);
+        message_ptr(s, 2, &self.active);
+        message_ptr(s, 3, &self.last_known_good);
+        string_val(s, 4, &self.error);
+    }
+}
+
+impl Proto for NodeRuntimeHandler {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.name);
+        message_ptr(s, 2, &self.features);
+    }
+}
+
+impl Proto for NodeRuntimeHandlerFeatures {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        bool_ptr(s, 1, self.recursive_read_only_mounts);
+        bool_ptr(s, 2, self.user_namespaces);
+    }
+}
+
+impl Proto for NodeFeatures {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        bool_ptr(s, 1, self.supplemental_groups_policy);
     }
 }
 
