@@ -23,8 +23,12 @@
 //!   (EndpointSlice allows unconditional update).
 //! - **delete** by name.
 //!
-//! Not modelled yet: managedFields (manager `kube-controller-manager`,
-//! operation `Update`), etcd size limits, watch fan-out. Objects are kept in a
+//! - **managedFields** (see [`objects`]): one entry for manager
+//!   `kube-controller-manager`, operation `Update`, listing the fields the
+//!   object carries; its time moves to the clock on every (non-no-op) write.
+//!
+//! Not modelled yet: etcd size limits, watch fan-out, deletes consuming a
+//! resourceVersion. Objects are kept in a
 //! `BTreeMap`; listing returns creation order.
 
 use std::collections::BTreeMap;
@@ -69,6 +73,13 @@ pub trait StoredObject: Clone + PartialEq {
     fn identical(&self, other: &Self) -> bool {
         self == other
     }
+    /// Copy `metadata.managedFields` from `from` (the apiserver keeps the live
+    /// object's managedFields when a request carries none). Default: nothing.
+    fn inherit_managed_fields(&mut self, _from: &Self) {}
+    /// Recompute `metadata.managedFields` after a write by the controller
+    /// manager at time `now`; `previous` is the stored object before an update.
+    /// Default: nothing.
+    fn track_managed_fields(&mut self, _previous: Option<&Self>, _now: &str) {}
 }
 
 /// API errors the controllers can see.
@@ -124,8 +135,9 @@ impl Shared {
     fn random_uid(&mut self) -> String {
         let mut b = [0u8; 16];
         self.rng.fill(&mut b);
+        // Version nibble 4; the variant bits stay random, like the UIDs in the
+        // conformance data (e.g. `4068cc1a-2780-4ede-c237-...`).
         b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
         let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
         format!(
             "{}-{}-{}-{}-{}",
@@ -224,6 +236,7 @@ impl<T: StoredObject> Store<T> {
         obj.set_uid(uid);
         obj.set_creation_timestamp(Some(shared.now.clone()));
         obj.set_generation(if T::uses_generation() { Some(1) } else { None });
+        obj.track_managed_fields(None, &shared.now);
         obj.set_resource_version(shared.bump_rv());
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -262,12 +275,14 @@ impl<T: StoredObject> Store<T> {
             obj.set_generation(stored.generation());
         }
         obj.set_resource_version(stored.resource_version().to_string());
+        obj.inherit_managed_fields(stored);
         if obj.identical(stored) {
             return Ok(UpdateOutcome {
                 object: obj,
                 written: false,
             });
         }
+        obj.track_managed_fields(Some(stored), &shared.now);
         obj.set_resource_version(shared.bump_rv());
         entry.obj = obj.clone();
         Ok(UpdateOutcome {

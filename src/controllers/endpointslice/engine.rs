@@ -14,6 +14,7 @@
 //! changes the per-sync counts computed from a given state; they decide which
 //! endpoint lands in which slice and the order of calls.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::seq::SliceRandom;
@@ -201,7 +202,8 @@ fn reconcile_by_port_mapping(
 ) -> PortMappingPlan {
     // Slices by name; BTreeSets replace upstream's sets.Set[string] (random
     // UnsortedList order) with name order.
-    let mut by_name: BTreeMap<String, Slice> = BTreeMap::new();
+    // Cow: unchanged slices stay borrowed; only slices that are written are copied.
+    let mut by_name: BTreeMap<String, Cow<'_, Slice>> = BTreeMap::new();
     let mut unchanged: BTreeSet<String> = BTreeSet::new();
     let mut to_update: BTreeSet<String> = BTreeSet::new();
     let mut to_delete: BTreeSet<String> = BTreeSet::new();
@@ -228,7 +230,7 @@ fn reconcile_by_port_mapping(
             }
             if new_endpoints.is_empty() {
                 to_delete.insert(s.name.clone());
-                by_name.insert(s.name.clone(), (*s).clone());
+                by_name.insert(s.name.clone(), Cow::Borrowed(*s));
             } else {
                 let mut c = Slice {
                     endpoints: new_endpoints,
@@ -237,16 +239,16 @@ fn reconcile_by_port_mapping(
                 };
                 c.origin = s.origin;
                 to_update.insert(c.name.clone());
-                by_name.insert(c.name.clone(), c);
+                by_name.insert(c.name.clone(), Cow::Owned(c));
             }
         } else if labels_changed {
             let mut c = (*s).clone();
             c.labels = labels;
             to_update.insert(c.name.clone());
-            by_name.insert(c.name.clone(), c);
+            by_name.insert(c.name.clone(), Cow::Owned(c));
         } else {
             unchanged.insert(s.name.clone());
-            by_name.insert(s.name.clone(), (*s).clone());
+            by_name.insert(s.name.clone(), Cow::Borrowed(*s));
         }
     }
 
@@ -261,7 +263,7 @@ fn reconcile_by_port_mapping(
         names.shuffle(rng);
         names.sort_by_key(|n| std::cmp::Reverse(by_name[n].endpoints.len()));
         for n in names {
-            if let Some(s) = by_name.get_mut(&n) {
+            if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
                 while s.endpoints.len() < max {
                     match desired.pop_any(rng) {
                         Some(e) => s.endpoints.push(e),
@@ -280,13 +282,13 @@ fn reconcile_by_port_mapping(
         if desired.len() < max && !unchanged.is_empty() {
             // Upstream: sliceNamesUnchanged.UnsortedList() (random order); the
             // first of equally good candidates wins. Seeded shuffle here.
-            let mut cands: Vec<&Slice> = unchanged.iter().map(|n| &by_name[n]).collect();
+            let mut cands: Vec<&Slice> = unchanged.iter().map(|n| &*by_name[n]).collect();
             cands.shuffle(rng);
             fill_name = slice_to_fill(&cands, desired.len(), max).map(|s| s.name.clone());
         }
         match fill_name {
             Some(n) => {
-                if let Some(s) = by_name.get_mut(&n) {
+                if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
                     while s.endpoints.len() < max {
                         match desired.pop_any(rng) {
                             Some(e) => s.endpoints.push(e),
@@ -310,8 +312,14 @@ fn reconcile_by_port_mapping(
         }
     }
 
-    let updates = to_update.iter().filter_map(|n| by_name.remove(n)).collect();
-    let deletes = to_delete.iter().filter_map(|n| by_name.remove(n)).collect();
+    let updates = to_update
+        .iter()
+        .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
+        .collect();
+    let deletes = to_delete
+        .iter()
+        .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
+        .collect();
     PortMappingPlan {
         creates,
         updates,
@@ -383,16 +391,17 @@ pub fn reconcile_by_address_type(
 
     // 3. Reconcile every desired port mapping (key order; a Go map upstream).
     let empty: Vec<&Slice> = Vec::new();
-    for (key, group) in &desired {
+    let desired_keys: BTreeSet<PortMapKey> = desired.keys().cloned().collect();
+    for (key, group) in desired {
         let n = group.endpoints.len();
         plan.metrics.endpoints_desired += n;
         plan.metrics.desired_slices += num_desired_slices(n, max);
-        let ex = existing_by_port_map.get(key).unwrap_or(&empty);
+        let ex = existing_by_port_map.get(&key).unwrap_or(&empty);
         let p = reconcile_by_port_mapping(
             svc,
             address_type,
             ex,
-            group.endpoints.clone(),
+            group.endpoints,
             &group.ports,
             max,
             rng,
@@ -406,7 +415,7 @@ pub fn reconcile_by_address_type(
 
     // 4. Existing port mappings that are no longer desired: delete their slices.
     for (key, slices) in &existing_by_port_map {
-        if !desired.contains_key(key) {
+        if !desired_keys.contains(key) {
             deletes.extend(slices.iter().map(|s| (*s).clone()));
         }
     }

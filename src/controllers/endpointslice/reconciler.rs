@@ -158,13 +158,26 @@ impl Reconciler {
         // Desired endpoints per address type and port mapping
         // (reconcileByAddressType, step 2).
         let mut desired: BTreeMap<String, DesiredByPortMap> = BTreeMap::new();
+        // Ports depend on the pod only through named targetPorts; without any,
+        // compute them once (the md5 port ordering is not free).
+        let shared_ports = service
+            .spec
+            .ports
+            .iter()
+            .flatten()
+            .all(|p| matches!(p.target_port, k8s::IntOrString::Int(_)))
+            .then(|| pods.first().map(|p| endpoint_ports(service, p)))
+            .flatten();
         for at in &address_types {
             let groups = desired.entry(at.to_string()).or_default();
             for pod in pods {
                 if !should_pod_be_in_endpoints(pod, true) {
                     continue;
                 }
-                let ports = endpoint_ports(service, pod);
+                let ports = match &shared_ports {
+                    Some(p) => p.clone(),
+                    None => endpoint_ports(service, pod),
+                };
                 let group = groups
                     .entry(PortMapKey::new(&ports))
                     .or_insert_with(|| DesiredGroup {
