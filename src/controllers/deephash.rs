@@ -26,8 +26,12 @@
 //! How the format was checked: the expected strings in the unit tests below were written by hand
 //! from those rules, and their md5 digests were computed independently with Python's `hashlib`
 //! (`python3 -c 'import hashlib;print(hashlib.md5(b"...").hexdigest())'`), not with this code.
-//! The same rules reproduce the Endpoints subset / port order of every conformance trace (see
-//! `tests/endpoints_conformance.rs`, which counts addresses after the hash-ordered truncation).
+//! Checked against real upstream output in `tests/endpoints_deephash_wire.rs`: the ports of the
+//! EndpointSlices the real 1.32 controller stored during the conformance traces (3 ports each,
+//! `wire/objects.jsonl`) come out in exactly their recorded order when any permutation of them is
+//! sorted with these hashes; and `tests/endpoints_conformance.rs` reproduces the real stored
+//! Endpoints objects (subset/port/address order included) byte for byte. Multi-subset Endpoints
+//! ordering (which decides truncation order) has no recorded sample; it follows the same rules.
 //!
 //! The writer streams into any [`md5::Digest`] or `String` through [`SpewSink`], so hashing a
 //! 20,000-address subset does not build the whole dump in memory.
