@@ -219,6 +219,17 @@ impl KubeObject {
     }
 }
 
+macro_rules! kube_object_from {
+    ($($v:ident),*) => {$(
+        impl From<$v> for KubeObject {
+            fn from(o: $v) -> Self {
+                KubeObject::$v(o)
+            }
+        }
+    )*};
+}
+kube_object_from!(Service, Pod, Node, EndpointSlice, Endpoints);
+
 impl Serialize for KubeObject {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -1,27 +1,36 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
 //!
 //! The four numbers of `../shared/conformance/README.md` ("Definitions of the four numbers"),
-//! reproduced from k8s.io/apimachinery v0.32.13 and the kube-apiserver 1.32 watch handler
-//! (`k8s.io/apiserver/pkg/endpoints/handlers/watch.go`):
+//! checked against all 30 objects of `conformance/wire/sizes.jsonl` (`tests/wire_conformance.rs`)
+//! and against the upstream sources read for this module:
+//! kubernetes/apiserver :: pkg/endpoints/handlers/watch.go :: serveWatchHandler / WatchServer
+//! (v0.32.13: stream serializer + framer from the negotiated media type, an embedded encoder for
+//! the object), kubernetes/apiserver :: pkg/endpoints/handlers/response.go :: watchEncoder.doEncode
+//! (v0.32.13: object encoded by the embedded encoder, placed as `RawExtension.Raw` in a
+//! `metav1.WatchEvent`, which the stream encoder writes through the framer), and
+//! kubernetes/apimachinery :: pkg/runtime/generated.pb.go :: Unknown.MarshalToSizedBuffer,
+//! pkg/apis/meta/v1/generated.pb.go :: WatchEvent.MarshalToSizedBuffer (v0.32.13).
 //!
 //! 1. **json**: Go `json.Marshal(obj)` with `kind`/`apiVersion` set ([`json::to_vec_go`]).
 //!    The apiserver's JSON response body is this plus `\n` (not counted).
-//! 2. **protobuf**: `runtime/serializer/protobuf` output: magic `6b 38 73 00` (`"k8s\0"`) followed by
-//!    a `runtime.Unknown` message: field 1 `typeMeta` {1: apiVersion, 2: kind}, field 2 `raw` = the
-//!    object's own protobuf encoding ([`proto`]), field 3 `contentEncoding` and field 4
-//!    `contentType`, both empty and always written (non-pointer strings: 2 bytes each). So
-//!    `4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 2 + 2` with `T = 2 + len(apiVersion) +
-//!    varint... + len(kind)` (see [`envelope_len`]).
-//! 3. **jsonWatchEvent**: the watch handler encodes the object, wraps it as the raw object of a
-//!    `metav1.WatchEvent` and encodes that with the JSON serializer (re-compacting the embedded
-//!    object, which drops its trailing newline); the JSON framer adds nothing, the encoder's
-//!    trailing newline stays: `{"type":"MODIFIED","object":<json>}\n` = `json + len(type) + 22`.
-//! 4. **protobufWatchEvent**: 4-byte big-endian length prefix (the protobuf stream framer) followed
-//!    by `metav1.WatchEvent` {1: type, 2: `runtime.RawExtension` {1: raw = the complete protobuf
-//!    encoding of 2., magic and envelope included}}.
+//! 2. **protobuf**: magic `6b 38 73 00` (`"k8s\0"`) followed by a `runtime.Unknown` message:
+//!    field 1 `typeMeta` {1: apiVersion, 2: kind}, field 2 `raw` = the object's own protobuf
+//!    encoding ([`proto`]), fields 3 `contentEncoding` and 4 `contentType`, empty but always
+//!    written (non-pointer strings, 2 bytes each):
+//!    `4 + (1 + varint(T) + T) + (1 + varint(R) + R) + 4` with
+//!    `T = 2 + len(apiVersion) + 2 + len(kind)` ([`envelope_len`]).
+//! 3. **jsonWatchEvent**: `{"type":"<TYPE>","object":<json>}` + `\n` (the JSON stream serializer
+//!    re-compacts the embedded object and ends with a newline; the JSON framer adds nothing):
+//!    `json + len(type) + 22` ([`json_watch_event_len`]).
+//! 4. **protobufWatchEvent**: 4-byte big-endian length prefix (length-delimited framer) followed by
+//!    the raw (un-enveloped) `metav1.WatchEvent` {1: type, 2: `RawExtension` {1: raw}}, where raw is
+//!    the complete protobuf encoding of 2. ([`protobuf_watch_event_len`]).
 //!
-//! Size computation ([`sizes`]) never materialises the encoded bytes: JSON is counted through a
-//! counting writer and protobuf through [`proto::Counter`].
+//! Everything works on any [`WireObject`]: [`KubeObject`] or a borrowed `Service`, `Pod`, `Node`,
+//! `EndpointSlice`, `Endpoints`. Size computation ([`sizes`]) never materialises the encoded
+//! bytes: JSON is counted through a counting writer and protobuf through [`proto::Counter`]; for
+//! slices whose endpoints' sizes are cached, [`endpoint_slice_sizes_from_parts`] adds them up.
+//! [`list`] covers `<Kind>List` responses.
 
 pub mod input;
 pub mod json;
@@ -112,17 +121,67 @@ impl Proto for KubeObject {
     }
 }
 
+/// A top-level object the serializers can encode: Go-JSON via serde, protobuf via [`Proto`], and
+/// the type meta (`kind`/`apiVersion`) the serializers put on it. Implemented by [`KubeObject`] and
+/// by each kind's struct, so hot paths can measure a borrowed `EndpointSlice` without wrapping it.
+pub trait WireObject: serde::Serialize + Proto {
+    /// The Go kind (`"EndpointSlice"`, …) used when the object's `kind` is empty.
+    fn default_kind(&self) -> &'static str;
+    /// The API version (`"discovery.k8s.io/v1"`, `"v1"`) used when `apiVersion` is empty.
+    fn default_api_version(&self) -> &'static str;
+    /// The object's own `kind` and `apiVersion` fields.
+    fn type_meta_fields(&self) -> (&Option<String>, &Option<String>);
+}
+
+impl WireObject for KubeObject {
+    fn default_kind(&self) -> &'static str {
+        self.kind()
+    }
+    fn default_api_version(&self) -> &'static str {
+        self.api_version()
+    }
+    fn type_meta_fields(&self) -> (&Option<String>, &Option<String>) {
+        match self {
+            KubeObject::Service(o) => o.type_meta_fields(),
+            KubeObject::Pod(o) => o.type_meta_fields(),
+            KubeObject::Node(o) => o.type_meta_fields(),
+            KubeObject::EndpointSlice(o) => o.type_meta_fields(),
+            KubeObject::Endpoints(o) => o.type_meta_fields(),
+        }
+    }
+}
+
+macro_rules! wire_object {
+    ($t:ty, $kind:literal, $api:literal) => {
+        impl WireObject for $t {
+            fn default_kind(&self) -> &'static str {
+                $kind
+            }
+            fn default_api_version(&self) -> &'static str {
+                $api
+            }
+            fn type_meta_fields(&self) -> (&Option<String>, &Option<String>) {
+                (&self.kind, &self.api_version)
+            }
+        }
+    };
+}
+
+wire_object!(crate::k8s::Service, "Service", "v1");
+wire_object!(crate::k8s::Pod, "Pod", "v1");
+wire_object!(crate::k8s::Node, "Node", "v1");
+wire_object!(crate::k8s::Endpoints, "Endpoints", "v1");
+wire_object!(
+    crate::k8s::EndpointSlice,
+    "EndpointSlice",
+    "discovery.k8s.io/v1"
+);
+
 /// `(kind, apiVersion)` as the serializers see them: the object's own values, or the kind's
 /// defaults when empty (the apiserver always sets both before encoding); plus whether each was set.
-fn type_meta(obj: &KubeObject) -> (&str, &str, bool, bool) {
-    let (k, v) = match obj {
-        KubeObject::Service(o) => (&o.kind, &o.api_version),
-        KubeObject::Pod(o) => (&o.kind, &o.api_version),
-        KubeObject::Node(o) => (&o.kind, &o.api_version),
-        KubeObject::EndpointSlice(o) => (&o.kind, &o.api_version),
-        KubeObject::Endpoints(o) => (&o.kind, &o.api_version),
-    };
-    resolve_type_meta(k, v, obj.kind(), obj.api_version())
+fn type_meta<T: WireObject + ?Sized>(obj: &T) -> (&str, &str, bool, bool) {
+    let (k, v) = obj.type_meta_fields();
+    resolve_type_meta(k, v, obj.default_kind(), obj.default_api_version())
 }
 
 fn resolve_type_meta<'a>(
@@ -157,19 +216,38 @@ fn missing_type_meta_json_len(kind: &str, api: &str, k_set: bool, v_set: bool) -
 /// Length of `json.Marshal(obj)` with `kind`/`apiVersion` set. When the object lacks them they
 /// are accounted for as Go would write them (`"kind":"..","apiVersion":"..",` before
 /// `"metadata"`, which is always present).
-pub fn json_len(obj: &KubeObject) -> usize {
+pub fn json_len<T: WireObject + ?Sized>(obj: &T) -> usize {
     let (kind, api, k_set, v_set) = type_meta(obj);
     json::len_go(obj) + missing_type_meta_json_len(kind, api, k_set, v_set)
 }
 
-/// JSON bytes of `obj` (with `kind`/`apiVersion` filled in when missing).
-pub fn json_bytes(obj: &KubeObject) -> Vec<u8> {
-    let (_, _, k_set, v_set) = type_meta(obj);
+/// JSON bytes of `obj` (with `kind`/`apiVersion` filled in when missing: both come first in the
+/// Go field order, so they are spliced in after `{` or after the `"kind"` member).
+pub fn json_bytes<T: WireObject + ?Sized>(obj: &T) -> Vec<u8> {
+    let (kind, api, k_set, v_set) = type_meta(obj);
+    let body = json::to_vec_go(obj);
     if k_set && v_set {
-        json::to_vec_go(obj)
-    } else {
-        json::to_vec_go(&obj.clone().with_type_meta())
+        return body;
     }
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let rest = if k_set {
+        // `{"kind":<kind>,` stays in front.
+        let head = br#"{"kind":"#.len() + json::len_go(kind) + 1;
+        out.extend_from_slice(&body[..head]);
+        &body[head..]
+    } else {
+        out.extend_from_slice(br#"{"kind":"#);
+        json::write_go(&mut out, kind);
+        out.push(b',');
+        &body[1..]
+    };
+    if !v_set {
+        out.extend_from_slice(br#""apiVersion":"#);
+        json::write_go(&mut out, api);
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Total length of the protobuf envelope (magic + `runtime.Unknown`) around a raw object of
@@ -185,7 +263,7 @@ pub fn envelope_len(api_version: &str, kind: &str, raw_len: usize) -> usize {
 }
 
 /// Length of the complete protobuf encoding (magic + envelope + object).
-pub fn protobuf_len(obj: &KubeObject) -> Result<usize, WireError> {
+pub fn protobuf_len<T: WireObject + ?Sized>(obj: &T) -> Result<usize, WireError> {
     let (kind, api, _, _) = type_meta(obj);
     let raw = obj.proto_len().map_err(WireError)?;
     Ok(envelope_len(api, kind, raw))
@@ -201,7 +279,7 @@ impl Proto for TypeMetaMsg<'_> {
 }
 
 /// Complete protobuf encoding: magic + `runtime.Unknown{typeMeta, raw, "", ""}`.
-pub fn protobuf_bytes(obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+pub fn protobuf_bytes<T: WireObject + ?Sized>(obj: &T) -> Result<Vec<u8>, WireError> {
     let (kind, api, _, _) = type_meta(obj);
     let raw = obj.proto_bytes().map_err(WireError)?;
     let mut w = proto::Writer {
@@ -229,7 +307,7 @@ pub fn protobuf_watch_event_len(event: EventType, protobuf: usize) -> usize {
 }
 
 /// The four numbers for `obj` (watch events of type `MODIFIED`).
-pub fn sizes(obj: &KubeObject) -> Result<WireSizes, WireError> {
+pub fn sizes<T: WireObject + ?Sized>(obj: &T) -> Result<WireSizes, WireError> {
     let json = json_len(obj);
     let protobuf = protobuf_len(obj)?;
     Ok(WireSizes {
@@ -241,7 +319,10 @@ pub fn sizes(obj: &KubeObject) -> Result<WireSizes, WireError> {
 }
 
 /// Bytes of the object in the given encoding (JSON without a trailing newline).
-pub fn object_bytes(encoding: Encoding, obj: &KubeObject) -> Result<Vec<u8>, WireError> {
+pub fn object_bytes<T: WireObject + ?Sized>(
+    encoding: Encoding,
+    obj: &T,
+) -> Result<Vec<u8>, WireError> {
     match encoding {
         Encoding::Json => Ok(json_bytes(obj)),
         Encoding::Protobuf => protobuf_bytes(obj),
@@ -249,10 +330,10 @@ pub fn object_bytes(encoding: Encoding, obj: &KubeObject) -> Result<Vec<u8>, Wir
 }
 
 /// Size of one watch event of `event` type for `obj` on a stream of the given encoding.
-pub fn watch_event_size(
+pub fn watch_event_size<T: WireObject + ?Sized>(
     encoding: Encoding,
     event: EventType,
-    obj: &KubeObject,
+    obj: &T,
 ) -> Result<usize, WireError> {
     match encoding {
         Encoding::Json => Ok(json_watch_event_len(event, json_len(obj))),
@@ -292,12 +373,7 @@ pub fn endpoint_slice_sizes_from_parts(
             "endpoint_slice_sizes_from_parts: base must have `endpoints: Some(vec![])`".into(),
         ));
     }
-    let (kind, api, k_set, v_set) = resolve_type_meta(
-        &base.kind,
-        &base.api_version,
-        "EndpointSlice",
-        "discovery.k8s.io/v1",
-    );
+    let (kind, api, k_set, v_set) = type_meta(base);
     let mut json = json::len_go(base) + missing_type_meta_json_len(kind, api, k_set, v_set);
     let mut raw = base.proto_len().map_err(WireError)?;
     for it in items {
@@ -323,10 +399,10 @@ impl Proto for RawExtension<'_> {
 }
 
 /// The exact bytes one watch event occupies on the stream.
-pub fn watch_event_bytes(
+pub fn watch_event_bytes<T: WireObject + ?Sized>(
     encoding: Encoding,
     event: EventType,
-    obj: &KubeObject,
+    obj: &T,
 ) -> Result<Vec<u8>, WireError> {
     match encoding {
         Encoding::Json => {
@@ -421,5 +497,16 @@ mod tests {
         assert_eq!(json_len(&bare), json::to_vec_go(&full).len());
         assert_eq!(json_bytes(&bare), json::to_vec_go(&full));
         assert_eq!(sizes(&bare).unwrap(), sizes(&full).unwrap());
+        // Only one of the two missing, and the typed struct without the enum wrapper.
+        for (k, v) in [(Some("Pod"), None), (None, Some("v1"))] {
+            let p = Pod {
+                kind: k.map(String::from),
+                api_version: v.map(String::from),
+                ..Default::default()
+            };
+            assert_eq!(json_bytes(&p), json::to_vec_go(&full));
+            assert_eq!(json_len(&p), json::to_vec_go(&full).len());
+            assert_eq!(sizes(&p).unwrap(), sizes(&full).unwrap());
+        }
     }
 }
