@@ -555,6 +555,82 @@ mod tests {
         assert_eq!(a["a"].maximum, 12);
     }
 
+    fn hinted(i: u8, zone: &str, hint: &str) -> Endpoint {
+        Endpoint {
+            addresses: vec![format!("10.0.0.{i}")],
+            ready: Some(true),
+            zone: Some(zone.into()),
+            hints: Some(vec![hint.into()]),
+            ..Default::default()
+        }
+    }
+
+    /// getHintsByZone rejects an unchanged slice whose hint names a zone without
+    /// allocation (e.g. the zone of a NotReady node): it is rewritten on every sync.
+    #[test]
+    fn slice_hinted_for_zone_missing_from_cache_is_rewritten_every_sync() {
+        let mut tc = TopologyCache::new();
+        tc.set_nodes(&[node("a", "a", 1000), node("b", "b", 1000)]);
+        let s = Slice {
+            name: "s".into(),
+            endpoints: (0..6)
+                .map(|i| hinted(i, "a", "a"))
+                .chain((6..12).map(|i| hinted(i, "b", "b")))
+                .chain([hinted(12, "c", "c")])
+                .collect(),
+            ..Default::default()
+        };
+        for _ in 0..2 {
+            let mut si = SliceInfo {
+                service_key: "ns/s".into(),
+                address_type: "IPv4".into(),
+                to_create: vec![],
+                to_update: vec![],
+                unchanged: vec![&s],
+            };
+            use rand::SeedableRng;
+            tc.add_hints(&mut si, &mut ChaCha8Rng::seed_from_u64(0));
+            assert_eq!(si.to_update.len(), 1);
+            // First pass of AddHints gives the endpoint a same-zone hint for "c" again.
+            assert!(si.to_update[0]
+                .endpoints
+                .iter()
+                .any(|e| e.hints.as_deref() == Some(&["c".to_string()][..])));
+        }
+    }
+
+    /// Hints are not rebalanced while every zone stays within its maximum, even
+    /// when they are uneven and CPU shifts (12 endpoints, 7 hinted a / 5 hinted b:
+    /// maximum 7 with 50/50 and with 55/45 CPU → 0 updates).
+    #[test]
+    fn hints_within_bounds_are_not_rebalanced() {
+        use rand::SeedableRng;
+        let s1 = Slice {
+            name: "s1".into(),
+            endpoints: (0..7).map(|i| hinted(i, "a", "a")).collect(),
+            ..Default::default()
+        };
+        let s2 = Slice {
+            name: "s2".into(),
+            endpoints: (7..12).map(|i| hinted(i, "b", "b")).collect(),
+            ..Default::default()
+        };
+        let mut tc = TopologyCache::new();
+        for (a, b) in [(1000, 1000), (1100, 900)] {
+            tc.set_nodes(&[node("a", "a", a), node("b", "b", b)]);
+            let mut si = SliceInfo {
+                service_key: "ns/s".into(),
+                address_type: "IPv4".into(),
+                to_create: vec![],
+                to_update: vec![],
+                unchanged: vec![&s1, &s2],
+            };
+            tc.add_hints(&mut si, &mut ChaCha8Rng::seed_from_u64(0));
+            assert!(si.to_update.is_empty());
+            assert_eq!(si.unchanged.len(), 2);
+        }
+    }
+
     /// A zone with CPU but no endpoints still receives hints through redistribution.
     #[test]
     fn add_hints_redistributes_to_zone_without_endpoints() {

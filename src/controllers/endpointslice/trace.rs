@@ -367,6 +367,11 @@ impl TraceRunner {
         Ok(out)
     }
 
+    /// The EndpointSlice reconciler's topology cache.
+    pub fn topology_cache(&self) -> &super::topology::TopologyCache {
+        &self.esc.reconciler.topology
+    }
+
     /// All stored objects (slices, then Endpoints), creation order, with kind/apiVersion set.
     pub fn stored_objects(&self) -> Vec<k8s::KubeObject> {
         self.slices
@@ -438,4 +443,55 @@ pub fn run_trace(
         out.push(o);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(cpu_a: &str, ready_b: bool) -> TraceLine {
+        let v = serde_json::json!({
+            "service": {"metadata": {"name": "s", "namespace": "d", "uid": "u"},
+                        "spec": {"selector": {"app": "s"}, "clusterIP": "10.0.0.1", "ipFamilies": ["IPv4"]}},
+            "pods": [],
+            "nodes": [
+                {"metadata": {"name": "a", "labels": {"topology.kubernetes.io/zone": "za"}},
+                 "status": {"allocatable": {"cpu": cpu_a}, "conditions": [{"type": "Ready", "status": "True"}]}},
+                {"metadata": {"name": "b", "labels": {"topology.kubernetes.io/zone": "zb"}},
+                 "status": {"allocatable": {"cpu": "1"},
+                            "conditions": [{"type": "Ready", "status": if ready_b {"True"} else {"False"}}]}}
+            ]
+        });
+        parse_line(1, &v.to_string()).expect("line")
+    }
+
+    /// Topology cache feed "nodeEvents": SetNodes on the first line and when a node's Ready
+    /// status or zone changes; an allocatable-CPU-only change is invisible until then.
+    #[test]
+    fn topology_cache_fed_only_on_node_events() {
+        let mut r = TraceRunner::new(TraceOptions::default()).expect("runner");
+        r.step(1, &line("1", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.5));
+        r.step(2, &line("3", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.5));
+        r.step(3, &line("3", false)).expect("step");
+        assert!(r.topology_cache().cpu_ratios().is_none(), "one zone left");
+        r.step(4, &line("3", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.75));
+    }
+
+    /// Steps are numbered from 0 and the step clock advances 10 s per line.
+    #[test]
+    fn steps_from_zero_and_clock() {
+        let mut r = TraceRunner::new(TraceOptions::default()).expect("runner");
+        let o = r.step(1, &line("1", true)).expect("step");
+        assert_eq!(o.step, 0);
+        assert_eq!(
+            r.slices.list()[0].metadata.creation_timestamp.as_deref(),
+            Some("2026-01-05T09:00:00Z")
+        );
+        let o = r.step(2, &line("1", true)).expect("step");
+        assert_eq!(o.step, 1);
+        assert_eq!(r.now(), "2026-01-05T09:00:20Z");
+    }
 }
