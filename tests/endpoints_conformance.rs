@@ -64,6 +64,47 @@ fn same_ignoring_rv(a: &Endpoints, b: &Endpoints) -> bool {
     a == b
 }
 
+/// Replays one trace input; returns, per line, the action and the stored object after it.
+fn replay(name: &str, input: &str) -> Vec<(&'static str, Option<Endpoints>)> {
+    let mut ctrl = EndpointsController::new(EndpointsOptions::default());
+    let mut stored: Option<Endpoints> = None;
+    let mut rv = 100_000_000u64;
+    let mut out = Vec::new();
+    for (step, line) in input.lines().enumerate() {
+        let line: Line =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}:{step}: {e}"));
+        let action = match ctrl.sync(&line.service, &line.pods, stored.as_ref()) {
+            EndpointsWrite::None => "none",
+            EndpointsWrite::Create(mut ep) => {
+                assert!(
+                    stored.is_none(),
+                    "{name}:{step}: create over an existing object"
+                );
+                rv += 1;
+                ep.metadata.resource_version = Some(rv.to_string());
+                stored = Some(ep);
+                "create"
+            }
+            EndpointsWrite::Update(mut ep) => {
+                let prev = stored.clone().expect("update without object");
+                assert_eq!(
+                    ep.metadata.resource_version, prev.metadata.resource_version,
+                    "{name}:{step}"
+                );
+                if !same_ignoring_rv(&ep, &prev) {
+                    rv += 1;
+                    ep.metadata.resource_version = Some(rv.to_string());
+                    ctrl.record_update(&prev, &ep);
+                    stored = Some(ep);
+                }
+                "update"
+            }
+        };
+        out.push((action, stored.clone()));
+    }
+    out
+}
+
 #[test]
 fn endpoints_half_of_every_trace_matches_upstream() {
     let manifest: Value = serde_json::from_str(
@@ -82,40 +123,15 @@ fn endpoints_half_of_every_trace_matches_upstream() {
             std::fs::read_to_string(shared().join(entry["expected"].as_str().expect("expected")))
                 .expect("expected");
         let nd = sidecar(entry);
-        let mut ctrl = EndpointsController::new(EndpointsOptions::default());
-        let mut stored: Option<Endpoints> = None;
-        let mut rv = 100_000_000u64;
-        for (step, (line, exp)) in input.lines().zip(expected.lines()).enumerate() {
-            let line: Line =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}:{step}: {e}"));
+        let results = replay(name, &input);
+        assert_eq!(
+            results.len(),
+            expected.lines().count(),
+            "{name}: line count"
+        );
+        for (step, ((action, stored), exp)) in results.into_iter().zip(expected.lines()).enumerate()
+        {
             let exp: Value = serde_json::from_str(exp).expect("expected line");
-            let action = match ctrl.sync(&line.service, &line.pods, stored.as_ref()) {
-                EndpointsWrite::None => "none",
-                EndpointsWrite::Create(mut ep) => {
-                    assert!(
-                        stored.is_none(),
-                        "{name}:{step}: create over an existing object"
-                    );
-                    rv += 1;
-                    ep.metadata.resource_version = Some(rv.to_string());
-                    stored = Some(ep);
-                    "create"
-                }
-                EndpointsWrite::Update(mut ep) => {
-                    let prev = stored.clone().expect("update without object");
-                    assert_eq!(
-                        ep.metadata.resource_version, prev.metadata.resource_version,
-                        "{name}:{step}"
-                    );
-                    if !same_ignoring_rv(&ep, &prev) {
-                        rv += 1;
-                        ep.metadata.resource_version = Some(rv.to_string());
-                        ctrl.record_update(&prev, &ep);
-                        stored = Some(ep);
-                    }
-                    "update"
-                }
-            };
             checked_lines += 1;
             let got = summarize(action, stored.as_ref());
             for field in ["action", "addresses", "notReadyAddresses", "overCapacity"] {
@@ -140,4 +156,44 @@ fn endpoints_half_of_every_trace_matches_upstream() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The Endpoints objects the real controller stored during the traces (recorded in
+/// `../shared/conformance/wire/objects.jsonl`, `source` = `trace:<name>:endpoints*`) must be
+/// reproduced exactly — subsets (order included), labels and annotations (trigger time,
+/// over-capacity) — by the object stored after some step of the same trace.
+#[test]
+fn stored_endpoints_objects_match_upstream_bytes() {
+    let wire = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/wire");
+    let objects: Vec<Value> = std::fs::read_to_string(wire.join("objects.jsonl"))
+        .expect("objects")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let mut checked = 0;
+    for l in std::fs::read_to_string(wire.join("sizes.jsonl"))
+        .expect("sizes")
+        .lines()
+    {
+        let meta: Value = serde_json::from_str(l).expect("json");
+        let source = meta["source"].as_str().unwrap_or("");
+        let parts: Vec<&str> = source.split(':').collect();
+        if parts.len() < 3 || parts[0] != "trace" || meta["kind"] != "Endpoints" {
+            continue;
+        }
+        let want = &objects[meta["index"].as_u64().expect("index") as usize];
+        let input = std::fs::read_to_string(shared().join(format!("{}.input.jsonl", parts[1])))
+            .expect("trace input");
+        let found = replay(parts[1], &input).into_iter().any(|(_, stored)| {
+            stored.is_some_and(|ep| {
+                let got = serde_json::to_value(&ep).expect("json");
+                got["subsets"] == want["subsets"]
+                    && got["metadata"]["labels"] == want["metadata"]["labels"]
+                    && got["metadata"]["annotations"] == want["metadata"]["annotations"]
+            })
+        });
+        assert!(found, "{source}: no step reproduces the stored object");
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} objects checked");
 }

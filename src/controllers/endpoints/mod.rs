@@ -5,8 +5,12 @@
 //! (1.32; read at a 1.32-era revision with the `endpointsliceutil` helpers and the
 //! RV-change-aware stale tracker). Steps:
 //! 1. ExternalName Service or nil selector → no write (user-managed Endpoints are left alone).
-//!    A selector `{}` is treated as nil: the apiserver hands informers protobuf-decoded Services,
-//!    where an empty map decodes as nil (semantics §1.1, UNCONFIRMED upstream).
+//!    Nil-ness is taken from the object as given, like the Go code on a decoded object: a
+//!    selector `{}` (`Some(empty)`) is NOT nil and selects every pod of the namespace — this is
+//!    what the conformance harness (JSON-decoded inputs) and the EndpointSlice controller model
+//!    do. In a real cluster an empty selector never reaches the controllers as `{}`: storage and
+//!    informers use protobuf, where an empty map decodes as nil (semantics §1.1), so whoever
+//!    builds Service objects from a scenario should store `selector: {}` as `None`.
 //! 2. pods = pods of the Service's namespace matching the selector (equality on every key);
 //!    the trigger time is computed over them (before any filter).
 //! 3. per pod passing `ShouldPodBeInEndpoints(pod, publishNotReadyAddresses)` with an IP of the
@@ -166,9 +170,9 @@ pub fn is_ipv6_string(ip: &str) -> bool {
     ip_family(ip) == Some(IpFamily::V6)
 }
 
-/// The Service's selector, with `{}` treated as nil (see module docs).
+/// The Service's selector (`None` = Go nil; `Some(empty)` selects everything, see module docs).
 pub fn service_selector(svc: &k8s::Service) -> Option<&BTreeMap<String, String>> {
-    svc.spec.selector.as_ref().filter(|m| !m.is_empty())
+    svc.spec.selector.as_ref()
 }
 
 /// `labels.Set(selector).AsSelectorPreValidated().Matches(pod labels)`.
@@ -208,9 +212,10 @@ pub fn should_pod_be_in_endpoints(pod: &k8s::Pod, include_terminating: bool) -> 
 /// Endpoints controller uses: an int targetPort is returned as is (no check against the pod); a
 /// named one is looked up among `spec.containers` (container order, then port order) by name AND
 /// the service port's protocol, then among restartable init containers (`restartPolicy: Always`,
-/// "sidecars"). The sidecar search is in this function since native sidecars were added (1.28);
-/// the EndpointSlice controller's own copy only gained it in 1.33 (k8s.io/endpointslice commit
-/// 10a8309), so in 1.32 the two controllers can disagree for such pods.
+/// "sidecars"). The sidecar search was added by kubernetes PR #127976 (merged 2024-10, in
+/// v1.32.0-alpha.3; fixes #127958). The EndpointSlice controller's own copy in
+/// k8s.io/endpointslice missed it until PR #128850 (1.33, endpointslice commit 10a8309), so in
+/// 1.32 Endpoints get a sidecar's named port while EndpointSlices do not.
 pub fn find_port(pod: &k8s::Pod, svc_port: &k8s::ServicePort) -> Option<i32> {
     match &svc_port.target_port {
         IntOrString::Int(i) => Some(*i),
@@ -500,9 +505,11 @@ impl EndpointsController {
             }
         }
 
+        // Upstream copies whatever the lister returned (even one without a resourceVersion,
+        // which is then created), else starts from `{name, labels: service.labels}`.
         let mut new_ep = match current {
-            Some(c) if !create => c.clone(),
-            _ => Endpoints {
+            Some(c) => c.clone(),
+            None => Endpoints {
                 kind: None,
                 api_version: None,
                 metadata: ObjectMeta {

@@ -251,3 +251,113 @@ pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec
     sort_subsets(&mut out);
     out
 }
+
+/// What the kube-apiserver does to every Endpoints it stores: the endpoints REST strategy's
+/// `Canonicalize` replaces the subsets with `RepackSubsets(subsets)`
+/// (kubernetes/kubernetes :: pkg/registry/core/endpoint/strategy.go :: endpointsStrategy.Canonicalize,
+/// 1.32). Ports decoded from a request each have their own appProtocol pointer, hence
+/// [`PortIdentity::PerOccurrence`]. Meant for the apiserver emulation: for objects the Endpoints
+/// controller writes it is the identity, except after truncation, where subsets that lost all
+/// addresses disappear, equal address sets merge, and subsets are re-sorted by their new hashes.
+pub fn canonicalize_endpoints(ep: &mut crate::k8s::Endpoints) {
+    let repacked = repack_subsets(
+        ep.subsets.as_deref().unwrap_or(&[]),
+        PortIdentity::PerOccurrence,
+    );
+    ep.subsets = if repacked.is_empty() {
+        None
+    } else {
+        Some(repacked)
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
+    use serde_json::json;
+
+    fn addr(ip: &str) -> EndpointAddress {
+        EndpointAddress {
+            ip: ip.into(),
+            ..Default::default()
+        }
+    }
+
+    /// RepackSubsets is idempotent on its own output (SortSubsets order included).
+    #[test]
+    fn repack_is_idempotent() {
+        let p = |n: &str, port: i32| EndpointPort {
+            name: Some(n.into()),
+            port,
+            protocol: Some("TCP".into()),
+            app_protocol: None,
+        };
+        let subs = vec![
+            EndpointSubset {
+                addresses: Some(vec![addr("10.0.0.2"), addr("10.0.0.1")]),
+                not_ready_addresses: None,
+                ports: Some(vec![p("a", 1)]),
+            },
+            EndpointSubset {
+                addresses: Some(vec![addr("10.0.0.1")]),
+                not_ready_addresses: Some(vec![addr("10.0.0.3")]),
+                ports: Some(vec![p("b", 2), p("c", 3)]),
+            },
+        ];
+        let once = repack_subsets(&subs, PortIdentity::PerOccurrence);
+        assert_eq!(repack_subsets(&once, PortIdentity::PerOccurrence), once);
+        assert_eq!(once.len(), 2);
+    }
+
+    /// Canonicalize after truncation: a subset left with no addresses is dropped by the apiserver.
+    #[test]
+    fn canonicalize_drops_emptied_subsets() {
+        let mut ep = crate::k8s::Endpoints {
+            kind: None,
+            api_version: None,
+            metadata: Default::default(),
+            subsets: Some(vec![
+                EndpointSubset {
+                    addresses: Some(vec![addr("10.0.0.1")]),
+                    not_ready_addresses: None,
+                    ports: Some(vec![EndpointPort {
+                        port: 80,
+                        ..Default::default()
+                    }]),
+                },
+                EndpointSubset {
+                    addresses: Some(vec![]),
+                    not_ready_addresses: None,
+                    ports: Some(vec![EndpointPort {
+                        port: 81,
+                        ..Default::default()
+                    }]),
+                },
+            ]),
+        };
+        canonicalize_endpoints(&mut ep);
+        assert_eq!(ep.subsets.as_ref().map(Vec::len), Some(1));
+        // and it is the identity on an untruncated Endpoints controller write
+        let svc: crate::k8s::Service = serde_json::from_value(json!({
+            "metadata": {"name": "s", "namespace": "ns"},
+            "spec": {"selector": {"a": "b"}, "ports": [{"name": "x", "protocol": "TCP", "port": 1, "targetPort": 1, "appProtocol": "h"},
+                                                       {"name": "y", "protocol": "TCP", "port": 2, "targetPort": 2}], "clusterIP": "10.0.0.9"},
+            "status": {"loadBalancer": {}}})).expect("svc");
+        let pods: Vec<crate::k8s::Pod> = (1..4)
+            .map(|i| serde_json::from_value(json!({
+                "metadata": {"name": format!("p{i}"), "namespace": "ns", "uid": format!("u{i}"), "labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c"}]},
+                "status": {"podIP": format!("10.1.0.{i}"), "podIPs": [{"ip": format!("10.1.0.{i}")}],
+                           "conditions": [{"type": "Ready", "status": if i == 2 {"False"} else {"True"}}]}})).expect("pod"))
+            .collect();
+        let EndpointsWrite::Create(written) =
+            EndpointsController::new(EndpointsOptions::default()).sync(&svc, &pods, None)
+        else {
+            panic!("expected create")
+        };
+        let mut stored = written.clone();
+        canonicalize_endpoints(&mut stored);
+        assert_eq!(stored, written);
+    }
+}

@@ -64,7 +64,7 @@ fn counts(e: &Endpoints) -> (usize, usize) {
     )
 }
 
-/// syncService: ExternalName and selector-less Services get nothing from this controller.
+/// syncService: ExternalName and selector-less (nil) Services get nothing from this controller.
 #[test]
 fn external_name_and_nil_selector_no_write() {
     let mut c = EndpointsController::new(EndpointsOptions::default());
@@ -77,10 +77,15 @@ fn external_name_and_nil_selector_no_write() {
         c.sync(&svc(json!({"selector": null})), &pods, None),
         EndpointsWrite::None
     );
-    assert_eq!(
-        c.sync(&svc(json!({"selector": {}})), &pods, None),
-        EndpointsWrite::None
-    );
+    // a non-nil empty selector selects every pod of the namespace (Go map semantics)
+    let mut other = pod("o", "10.0.0.2", true);
+    other.metadata.labels = None;
+    let e = write_obj(c.sync(
+        &svc(json!({"selector": {}})),
+        &[pods[0].clone(), other],
+        None,
+    ));
+    assert_eq!(counts(&e), (2, 0));
 }
 
 /// ShouldPodBeInEndpoints(pod, publishNotReadyAddresses): terminal and IP-less pods are out;
@@ -469,4 +474,29 @@ proptest! {
             prop_assert_eq!(again, EndpointsWrite::None);
         }
     }
+}
+
+/// Scale envelope: a Service with 20,000 endpoints and two ports syncs (and re-syncs as an
+/// over-capacity rewrite) in reasonable time even in a debug build.
+#[test]
+fn twenty_thousand_endpoints() {
+    let svc2 = svc(json!({"ports": [
+        {"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080},
+        {"name": "m", "protocol": "TCP", "port": 90, "targetPort": 9090}]}));
+    let pods: Vec<k8s::Pod> = (0..20_000)
+        .map(|i| {
+            pod(
+                &format!("p{i}"),
+                &format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+                i % 7 != 0,
+            )
+        })
+        .collect();
+    let mut c = EndpointsController::new(EndpointsOptions::default());
+    let e = stored(write_obj(c.sync(&svc2, &pods, None)), "1");
+    assert_eq!(counts(&e).0 + counts(&e).1, 1000);
+    assert!(matches!(
+        c.sync(&svc2, &pods, Some(&e)),
+        EndpointsWrite::Update(_)
+    ));
 }
