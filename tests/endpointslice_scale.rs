@@ -67,11 +67,14 @@ fn twenty_thousand_endpoints_one_change_one_update() {
     };
     let r = ctl.sync(&svc, &pods, &[], &idx).expect("sync");
     assert_eq!(apply(&mut store, &mut sh, r.writes), (200, 0, 0));
-    pods[12_345] = pod(12_345, false);
-    let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
-    let start = std::time::Instant::now();
-    let r = ctl.sync(&svc, &pods, &existing, &idx).expect("sync");
-    let took = start.elapsed();
-    assert_eq!(apply(&mut store, &mut sh, r.writes), (0, 1, 0));
-    eprintln!("one-change sync over 20k endpoints: {took:?}");
+    let mut best = std::time::Duration::MAX;
+    for i in [12_345usize, 17, 19_999] {
+        pods[i] = pod(i, false);
+        let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
+        let start = std::time::Instant::now();
+        let r = ctl.sync(&svc, &pods, &existing, &idx).expect("sync");
+        best = best.min(start.elapsed());
+        assert_eq!(apply(&mut store, &mut sh, r.writes), (0, 1, 0));
+    }
+    eprintln!("one-change sync over 20k endpoints (best of 3): {best:?}");
 }

@@ -173,8 +173,12 @@ pub fn pod_to_endpoint(
     let subdomain = pod.spec.subdomain.as_deref().unwrap_or("");
     let hostname = should_set_hostname(hostname, subdomain, &pod_ns, &svc.name, &svc.namespace)
         .then(|| hostname.to_string());
+    // EndpointSet.Insert hashes the endpoint, and hashEndpoint sorts
+    // `Addresses` in place: desired endpoints carry sorted addresses.
+    let mut addresses = endpoint_addresses(pod, address_type);
+    addresses.sort();
     Endpoint {
-        addresses: endpoint_addresses(pod, address_type),
+        addresses,
         ready: Some(ready),
         serving: Some(serving),
         terminating: Some(terminating),

@@ -524,7 +524,7 @@ fn finalize(
 pub fn reconcile(
     svc: &ServiceInfo,
     address_types: &[&str],
-    existing: &[Slice],
+    existing: &[&Slice],
     mut desired_by_type: BTreeMap<String, DesiredByPortMap>,
     opts: &EngineOptions,
     mut topology: Option<&mut TopologyCache>,
@@ -533,7 +533,7 @@ pub fn reconcile(
     let mut plan = EnginePlan::default();
     let mut unsupported: Vec<&Slice> = Vec::new();
     let mut by_type: BTreeMap<&str, Vec<&Slice>> = BTreeMap::new();
-    for s in existing {
+    for &s in existing {
         if address_types.contains(&s.address_type.as_str()) {
             by_type.entry(s.address_type.as_str()).or_default().push(s);
         } else {

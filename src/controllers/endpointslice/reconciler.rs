@@ -117,6 +117,15 @@ pub struct Reconciler {
     pub options: EngineOptions,
     pub topology: TopologyCache,
     pub rng: ChaCha8Rng,
+    /// Per Service key: slice name → compact model of the slice at a resourceVersion.
+    slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedSlice {
+    resource_version: String,
+    service_uid: String,
+    slice: Slice,
 }
 
 impl Default for Reconciler {
@@ -131,7 +140,13 @@ impl Reconciler {
             options,
             topology: TopologyCache::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
+            slice_cache: BTreeMap::new(),
         }
+    }
+
+    /// Forget a deleted Service (`Reconciler.DeleteService` + cached slice models).
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        self.slice_cache.remove(&format!("{namespace}/{name}"));
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -208,11 +223,53 @@ impl Reconciler {
             }
         }
 
-        let model: Vec<Slice> = existing
-            .iter()
-            .enumerate()
-            .map(|(i, es)| slice_from_k8s(es, &svc, i))
-            .collect();
+        // Compact models of the existing slices: reuse the cached model of a
+        // slice whose resourceVersion (and owner Service UID) is unchanged, so a
+        // sync converts only slices written since the last one.
+        let svc_key = svc.key();
+        let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
+        let cacheable = {
+            let mut names = std::collections::BTreeSet::new();
+            existing.iter().all(|es| {
+                let n = es.metadata.name.as_deref().unwrap_or("");
+                let rv = es.metadata.resource_version.as_deref().unwrap_or("");
+                !n.is_empty() && !rv.is_empty() && names.insert(n)
+            })
+        };
+        let mut cached: BTreeMap<String, CachedSlice> = BTreeMap::new();
+        let mut fresh: Vec<Slice> = Vec::new();
+        for (i, es) in existing.iter().enumerate() {
+            if !cacheable {
+                fresh.push(slice_from_k8s(es, &svc, i));
+                continue;
+            }
+            let name = es.metadata.name.clone().unwrap_or_default();
+            let rv = es.metadata.resource_version.clone().unwrap_or_default();
+            let entry = match old.remove(&name) {
+                Some(mut c) if c.resource_version == rv && c.service_uid == svc.uid => {
+                    c.slice.origin = Some(i);
+                    c
+                }
+                _ => CachedSlice {
+                    resource_version: rv,
+                    service_uid: svc.uid.clone(),
+                    slice: slice_from_k8s(es, &svc, i),
+                },
+            };
+            cached.insert(name, entry);
+        }
+        let model: Vec<&Slice> = if cacheable {
+            existing
+                .iter()
+                .filter_map(|es| {
+                    cached
+                        .get(es.metadata.name.as_deref().unwrap_or(""))
+                        .map(|c| &c.slice)
+                })
+                .collect()
+        } else {
+            fresh.iter().collect()
+        };
         let topology = self
             .options
             .topology_cache_enabled
@@ -227,6 +284,10 @@ impl Reconciler {
             &mut self.rng,
         );
 
+        drop(model);
+        if cacheable {
+            self.slice_cache.insert(svc_key, cached);
+        }
         let writes = plan
             .writes
             .into_iter()

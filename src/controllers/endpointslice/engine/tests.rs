@@ -80,10 +80,11 @@ fn run(existing: &[Slice], d: BTreeMap<String, DesiredByPortMap>, max: usize) ->
         ..Default::default()
     };
     let mut tc = TopologyCache::new();
+    let refs: Vec<&Slice> = existing.iter().collect();
     reconcile(
         &svc(),
         &["IPv4"],
-        existing,
+        &refs,
         d,
         &opts,
         Some(&mut tc),
@@ -193,7 +194,7 @@ fn service_label_change_updates_all() {
     let p = reconcile(
         &s,
         &["IPv4"],
-        &ex,
+        &ex.iter().collect::<Vec<_>>(),
         desired(0..250, 80),
         &opts,
         None,
@@ -207,7 +208,7 @@ fn service_label_change_updates_all() {
     let p = reconcile(
         &s,
         &["IPv4"],
-        &ex,
+        &ex.iter().collect::<Vec<_>>(),
         desired(0..250, 80),
         &opts,
         None,
