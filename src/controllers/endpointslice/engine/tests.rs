@@ -183,7 +183,7 @@ fn recycling_on_target_port_change() {
 /// TestReconcileEndpointSlicesServicesLabelsUpdating: label change → every slice updated.
 #[test]
 fn service_label_change_updates_all() {
-    let ex = vec![
+    let ex = [
         existing_slice("a", 0..100, 80, 0),
         existing_slice("b", 100..200, 80, 1),
         existing_slice("c", 200..250, 80, 2),
