@@ -364,3 +364,37 @@ fn new_slice_metadata() {
         "2026-01-05T08:55:00Z"
     );
 }
+
+/// EndpointSliceTracker.StaleSlices via the controller: after our own write, a listing
+/// that does not show it yet (missing create, older generation) is stale; the fresh one is not.
+#[test]
+fn stale_listing_detected_after_own_writes() {
+    let svc = service(json!({}), json!({}));
+    let mut ctl = EndpointSliceController::new(EngineOptions::default(), 0);
+    let mut store = Store::new();
+    let mut sh = Shared::new(1, "t0".into());
+    let r = ctl
+        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes())
+        .expect("sync");
+    for w in r.writes {
+        if let SliceWrite::Create(s) = w {
+            let stored = store.create(&mut sh, s).expect("create");
+            ctl.observe_write(&stored);
+        }
+    }
+    assert!(ctl.is_stale(&svc, &[]), "our create is not listed yet");
+    let fresh = stored(&store);
+    assert!(!ctl.is_stale(&svc, &fresh));
+    let before = fresh.clone();
+    let r = ctl
+        .sync(&svc, &[pod(1, "n1", false)], &fresh, &nodes())
+        .expect("sync");
+    for w in r.writes {
+        if let SliceWrite::Update(s) = w {
+            let out = store.update(&mut sh, s).expect("update");
+            ctl.observe_write(&out.object);
+        }
+    }
+    assert!(ctl.is_stale(&svc, &before), "older generation listed");
+    assert!(!ctl.is_stale(&svc, &stored(&store)));
+}

@@ -26,7 +26,8 @@ use super::engine::{
 use super::model::{Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use super::topology::TopologyCache;
 use crate::controllers::trigger_time::{parse_opt, TriggerTimeTracker};
-use crate::controllers::util::{EndpointSet, PortMapKey};
+use crate::controllers::util::tracker::TrackedSlice;
+use crate::controllers::util::{EndpointSet, EndpointSliceTracker, PortMapKey};
 use crate::k8s;
 
 /// Name → zone label of the nodes the node lister holds.
@@ -322,10 +323,40 @@ impl Reconciler {
 
 /// The EndpointSlice controller's per-Service sync state: reconciler, topology
 /// cache and the last-change trigger-time tracker (persisting across syncs).
+///
+/// The [`EndpointSliceTracker`] is fed by the caller, who performs the writes:
+/// [`EndpointSliceController::observe_write`] after each successful create or
+/// update (with the object the API server returned) and
+/// [`EndpointSliceController::observe_delete`] after each delete;
+/// [`EndpointSliceController::is_stale`] is upstream's `StaleSlices` check that
+/// `syncService` runs before reconciling (a stale sync writes nothing and is retried).
 #[derive(Debug, Clone, Default)]
 pub struct EndpointSliceController {
     pub reconciler: Reconciler,
     pub trigger_times: TriggerTimeTracker,
+    pub tracker: EndpointSliceTracker,
+}
+
+/// `namespace/<kubernetes.io/service-name label>` of a slice (upstream `ServiceControllerKey`).
+pub fn slice_service_key(es: &k8s::EndpointSlice) -> String {
+    format!(
+        "{}/{}",
+        es.metadata.namespace.as_deref().unwrap_or(""),
+        es.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_SERVICE_NAME))
+            .map(String::as_str)
+            .unwrap_or("")
+    )
+}
+
+fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
+    TrackedSlice {
+        service_key: key,
+        uid: es.metadata.uid.as_deref().unwrap_or(""),
+        generation: es.metadata.generation.unwrap_or(0),
+    }
 }
 
 /// Labels of the slices the controller lists for a Service.
@@ -342,7 +373,32 @@ impl EndpointSliceController {
         EndpointSliceController {
             reconciler: Reconciler::new(options, seed),
             trigger_times: TriggerTimeTracker::new(),
+            tracker: EndpointSliceTracker::new(),
         }
+    }
+
+    /// Upstream `StaleSlices`: the listed slices of the Service are behind this
+    /// controller's own writes (the informer has not caught up).
+    pub fn is_stale(&self, service: &k8s::Service, existing: &[k8s::EndpointSlice]) -> bool {
+        let key = format!(
+            "{}/{}",
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or("")
+        );
+        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, &key)).collect();
+        self.tracker.stale_slices(&key, &listed)
+    }
+
+    /// Record a successful create/update (`tracker.Update(returned)`).
+    pub fn observe_write(&mut self, stored: &k8s::EndpointSlice) {
+        let key = slice_service_key(stored);
+        self.tracker.update(&tracked(stored, &key));
+    }
+
+    /// Record a successful delete (`tracker.ExpectDeletion`).
+    pub fn observe_delete(&mut self, deleted: &k8s::EndpointSlice) {
+        let key = slice_service_key(deleted);
+        self.tracker.expect_deletion(&tracked(deleted, &key));
     }
 
     /// One `syncService` after the Service was found: returns None (nothing to

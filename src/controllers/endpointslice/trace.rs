@@ -277,19 +277,25 @@ impl TraceRunner {
             .cloned()
             .collect();
         let mut counts = SliceCounts::default();
+        // The store is read synchronously, so the listing is never behind our writes.
+        debug_assert!(!self.esc.is_stale(svc, &existing));
         if let Some(result) = self.esc.sync(svc, &line.pods, &existing, &nodes) {
             for w in result.writes {
                 match w {
                     SliceWrite::Create(s) => {
-                        self.slices
+                        let stored = self
+                            .slices
                             .create(&mut self.shared, s)
                             .context("storing a created EndpointSlice")?;
+                        self.esc.observe_write(&stored);
                         counts.created += 1;
                     }
                     SliceWrite::Update(s) => {
-                        self.slices
+                        let out = self
+                            .slices
                             .update(&mut self.shared, s)
                             .context("storing an updated EndpointSlice")?;
+                        self.esc.observe_write(&out.object);
                         counts.updated += 1;
                     }
                     SliceWrite::Delete(s) => {
@@ -299,6 +305,7 @@ impl TraceRunner {
                                 s.metadata.name.as_deref().unwrap_or(""),
                             )
                             .context("deleting an EndpointSlice")?;
+                        self.esc.observe_delete(&s);
                         counts.deleted += 1;
                     }
                 }
