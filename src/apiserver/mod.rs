@@ -73,6 +73,9 @@ pub trait StoredObject: Clone + PartialEq {
     fn identical(&self, other: &Self) -> bool {
         self == other
     }
+    /// The registry strategy's `Canonicalize` (applied to every create and
+    /// update body before storage). Default: nothing.
+    fn canonicalize(&mut self) {}
     /// Copy `metadata.managedFields` from `from` (the apiserver keeps the live
     /// object's managedFields when a request carries none). Default: nothing.
     fn inherit_managed_fields(&mut self, _from: &Self) {}
@@ -232,6 +235,7 @@ impl<T: StoredObject> Store<T> {
         if self.objects.contains_key(&key) {
             return Err(ApiError::AlreadyExists(key.1));
         }
+        obj.canonicalize();
         let uid = shared.random_uid();
         obj.set_uid(uid);
         obj.set_creation_timestamp(Some(shared.now.clone()));
@@ -265,6 +269,7 @@ impl<T: StoredObject> Store<T> {
         {
             return Err(ApiError::Conflict(key.1));
         }
+        obj.canonicalize();
         obj.set_uid(stored.uid().to_string());
         obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
         if T::uses_generation() {

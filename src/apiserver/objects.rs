@@ -218,6 +218,11 @@ impl StoredObject for k8s::EndpointSlice {
 
 impl StoredObject for k8s::Endpoints {
     meta_accessors!();
+    /// kubernetes :: pkg/registry/core/endpoint/strategy.go :: endpointsStrategy.Canonicalize
+    /// (subsets = RepackSubsets(subsets)).
+    fn canonicalize(&mut self) {
+        crate::controllers::endpoints::repack::canonicalize_endpoints(self);
+    }
     fn uses_generation() -> bool {
         false
     }
