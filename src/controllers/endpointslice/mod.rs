@@ -8,6 +8,16 @@
 //! - [`topology`]: TopologyCache (topology-mode Auto hints);
 //! - [`trafficdist`]: `spec.trafficDistribution` hints (1.32: PreferClose);
 //! - [`trace`]: the `slicesim reconcile` conformance replay.
+//!
+//! Typical use (the simulator): one [`EndpointSliceController`] per controller
+//! manager. For a Service sync: `is_stale(svc, listed)` (retry later if true),
+//! then `sync(svc, namespace_pods, listed_slices, &node_index)` → a
+//! [`ReconcileResult`] whose `writes` are the API calls in upstream order; the
+//! caller applies them (e.g. `crate::apiserver::Store`) and reports each
+//! success back with `observe_write` / `observe_delete`. Node changes:
+//! `controller.reconciler.topology.set_nodes(..)` then resync
+//! `topology.overloaded_services()`. Randomness (upstream's Go map order) comes
+//! from the seed given to `EndpointSliceController::new`.
 pub mod convert;
 pub mod engine;
 pub mod model;

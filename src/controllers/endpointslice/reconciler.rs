@@ -389,6 +389,22 @@ impl EndpointSliceController {
         self.tracker.stale_slices(&key, &listed)
     }
 
+    /// The Service is gone (syncService NotFound path): forget its trigger-time
+    /// state, tracker entries, topology hints and cached slice models. Its
+    /// slices are removed by the garbage collector, not by this controller.
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        let key = format!("{namespace}/{name}");
+        self.trigger_times.delete_service(namespace, name);
+        self.tracker.delete_service(&key);
+        self.reconciler
+            .topology
+            .remove_hints(&key, super::model::ADDRESS_TYPE_IPV4);
+        self.reconciler
+            .topology
+            .remove_hints(&key, super::model::ADDRESS_TYPE_IPV6);
+        self.reconciler.delete_service(namespace, name);
+    }
+
     /// Record a successful create/update (`tracker.Update(returned)`).
     pub fn observe_write(&mut self, stored: &k8s::EndpointSlice) {
         let key = slice_service_key(stored);
