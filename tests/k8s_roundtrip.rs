@@ -199,3 +199,17 @@ fn full_pod_roundtrip_byte_exact() {
     let pb = slicesim::wire::object_bytes(slicesim::wire::Encoding::Protobuf, &obj).unwrap();
     assert_eq!(pb.len(), s.protobuf);
 }
+
+/// Unknown fields are rejected everywhere, including inside the hand-flattened EphemeralContainer.
+#[test]
+fn unknown_fields_are_errors() {
+    for bad in [
+        r#"{"kind":"Pod","metadata":{},"spec":{"containers":[],"ephemeralContainers":[{"name":"d","bogus":1}]}}"#,
+        r#"{"kind":"Pod","metadata":{"bogus":1}}"#,
+        r#"{"kind":"EndpointSlice","metadata":{},"addressType":"IPv4","endpoints":[{"addresses":[],"bogus":{}}]}"#,
+        r#"{"kind":"Service","metadata":{},"spec":{"bogus":""}}"#,
+    ] {
+        let e = KubeObject::from_json_str(bad).unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+    }
+}

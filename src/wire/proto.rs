@@ -707,6 +707,7 @@ impl Proto for PodSpec {
         string_ptr(s, 31, &self.preemption_policy);
         resource_list(s, 32, &self.overhead);
         messages_opt(s, 33, &self.topology_spread_constraints);
+        messages_opt(s, 34, &self.ephemeral_containers);
         bool_ptr(s, 35, self.set_hostname_as_fqdn);
         message_ptr(s, 36, &self.os);
         bool_ptr(s, 37, self.host_users);
@@ -742,6 +743,13 @@ impl Proto for Container {
         message_ptr(s, 22, &self.startup_probe);
         messages_opt(s, 23, &self.resize_policy);
         string_ptr(s, 24, &self.restart_policy);
+    }
+}
+
+impl Proto for EphemeralContainer {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &self.container);
+        string_val(s, 2, &self.target_container_name);
     }
 }
 
@@ -888,6 +896,7 @@ impl Proto for PodStatus {
         messages_opt(s, 10, &self.init_container_statuses);
         string_val(s, 11, &self.nominated_node_name);
         messages_opt(s, 12, &self.pod_ips);
+        messages_opt(s, 13, &self.ephemeral_container_statuses);
         string_val(s, 14, &self.resize);
         messages_opt(s, 15, &self.resource_claim_statuses);
         messages_opt(s, 16, &self.host_ips);
