@@ -1025,10 +1025,14 @@ impl Proto for VolumeSourceOf<'_> {
         message_ptr(s, 1, &v.host_path);
         message_ptr(s, 2, &v.empty_dir);
         message_ptr(s, 6, &v.secret);
+        message_ptr(s, 7, &v.nfs);
         message_ptr(s, 10, &v.persistent_volume_claim);
         message_ptr(s, 16, &v.downward_api);
         message_ptr(s, 19, &v.config_map);
         message_ptr(s, 26, &v.projected);
+        message_ptr(s, 28, &v.csi);
+        message_ptr(s, 29, &v.ephemeral);
+        message_ptr(s, 30, &v.image);
     }
 }
 
@@ -1036,6 +1040,74 @@ impl Proto for Volume {
     fn encode<S: Sink>(&self, s: &mut S) {
         string(s, 1, &self.name);
         message(s, 2, &VolumeSourceOf(self));
+    }
+}
+
+impl Proto for NFSVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.server);
+        string(s, 2, &self.path);
+        bool_val(s, 3, self.read_only);
+    }
+}
+
+impl Proto for CSIVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.driver);
+        bool_ptr(s, 2, self.read_only);
+        string_ptr(s, 3, &self.fs_type);
+        string_map(s, 4, &self.volume_attributes);
+        message_ptr(s, 5, &self.node_publish_secret_ref);
+    }
+}
+
+impl Proto for ImageVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.reference);
+        string_val(s, 2, &self.pull_policy);
+    }
+}
+
+impl Proto for EphemeralVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.volume_claim_template);
+    }
+}
+
+impl Proto for PersistentVolumeClaimTemplate {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &self.metadata);
+        message(s, 2, &self.spec);
+    }
+}
+
+impl Proto for PersistentVolumeClaimSpec {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        strings_opt(s, 1, &self.access_modes);
+        message(s, 2, &self.resources);
+        string_val(s, 3, &self.volume_name);
+        message_ptr(s, 4, &self.selector);
+        string_ptr(s, 5, &self.storage_class_name);
+        string_ptr(s, 6, &self.volume_mode);
+        message_ptr(s, 7, &self.data_source);
+        message_ptr(s, 8, &self.data_source_ref);
+        string_ptr(s, 9, &self.volume_attributes_class_name);
+    }
+}
+
+impl Proto for VolumeResourceRequirements {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        resource_list(s, 1, &self.limits);
+        resource_list(s, 2, &self.requests);
+    }
+}
+
+impl Proto for TypedObjectReference {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_ptr(s, 1, &self.api_group);
+        string(s, 2, &self.kind);
+        string(s, 3, &self.name);
+        string_ptr(s, 4, &self.namespace);
     }
 }
 
