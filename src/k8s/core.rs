@@ -258,9 +258,8 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
-/// `core/v1.PodSpec` (all fields except `ephemeralContainers`, which is not modelled
-/// and is rejected on input and are rejected on input; see
-/// [`crate::k8s::pod`] for the volume sources and other sub-types covered).
+/// `core/v1.PodSpec` (all fields of k8s.io/api v0.32.13; see [`crate::k8s::pod`] for the
+/// volume sources and other sub-types covered).
 ///
 /// `containers` has no `omitempty`; validation requires at least one container, so nil is
 /// normalised to `[]`.
@@ -273,6 +272,8 @@ pub struct PodSpec {
     pub init_containers: Option<Vec<Container>>,
     #[serde(default, deserialize_with = "omit::null_as_default")]
     pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub ephemeral_containers: Option<Vec<EphemeralContainer>>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub restart_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -601,7 +602,7 @@ pub struct PodSchedulingGate {
     pub name: String,
 }
 
-/// `core/v1.PodStatus` (without `ephemeralContainerStatuses`).
+/// `core/v1.PodStatus`.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
@@ -631,6 +632,8 @@ pub struct PodStatus {
     pub container_statuses: Option<Vec<ContainerStatus>>,
     #[serde(default, rename = "qosClass", skip_serializing_if = "omit::str")]
     pub qos_class: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub ephemeral_container_statuses: Option<Vec<ContainerStatus>>,
     #[serde(default, skip_serializing_if = "omit::str")]
     pub resize: Option<String>,
     #[serde(default, skip_serializing_if = "omit::vec")]
@@ -1084,4 +1087,54 @@ pub struct NodeRuntimeHandlerFeatures {
 pub struct NodeFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplemental_groups_policy: Option<bool>,
+}
+
+/// `core/v1.EphemeralContainer`: the inline `EphemeralContainerCommon` (the same fields, JSON names
+/// and protobuf numbers as [`Container`]) followed by `targetContainerName`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct EphemeralContainer {
+    pub container: Container,
+    pub target_container_name: Option<String>,
+}
+
+impl Serialize for EphemeralContainer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Flat<'a> {
+            #[serde(flatten)]
+            container: &'a Container,
+            #[serde(skip_serializing_if = "omit::str")]
+            target_container_name: &'a Option<String>,
+        }
+        Flat {
+            container: &self.container,
+            target_container_name: &self.target_container_name,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EphemeralContainer {
+    /// Splits off `targetContainerName` and reads the rest as a [`Container`], which keeps
+    /// rejecting unknown fields (serde's `flatten` would drop them silently).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::deserialize(d)?;
+        let target = match map.remove("targetContainerName") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(t)) => Some(t),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "targetContainerName: expected a string, got {other}"
+                )))
+            }
+        };
+        let container =
+            Container::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(EphemeralContainer {
+            container,
+            target_container_name: target,
+        })
+    }
 }

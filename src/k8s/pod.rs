@@ -12,12 +12,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::core::{SELinuxOptions, SeccompProfile};
+use super::core::{LocalObjectReference, ResourceList, SELinuxOptions, SeccompProfile};
+use super::meta::ObjectMeta;
 use super::{omit, IntOrString, Quantity};
 
-/// `core/v1.Volume` with the inline `VolumeSource` (subset: hostPath, emptyDir, secret,
-/// persistentVolumeClaim, downwardAPI, configMap, projected; other sources are rejected on input).
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// `core/v1.Volume` with the inline `VolumeSource` (subset: hostPath, emptyDir, secret, nfs,
+/// persistentVolumeClaim, downwardAPI, configMap, projected, csi, ephemeral, image; the legacy
+/// in-tree cloud/storage sources are rejected on input).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Volume {
     #[serde(default)]
@@ -28,6 +30,8 @@ pub struct Volume {
     pub empty_dir: Option<EmptyDirVolumeSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretVolumeSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nfs: Option<NFSVolumeSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent_volume_claim: Option<PersistentVolumeClaimVolumeSource>,
     #[serde(
@@ -40,6 +44,12 @@ pub struct Volume {
     pub config_map: Option<ConfigMapVolumeSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projected: Option<ProjectedVolumeSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csi: Option<CSIVolumeSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<EphemeralVolumeSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageVolumeSource>,
 }
 
 /// `core/v1.HostPathVolumeSource`.
@@ -628,4 +638,110 @@ pub struct ClusterTrustBundleProjection {
     pub optional: Option<bool>,
     #[serde(default)]
     pub path: String,
+}
+
+/// `core/v1.NFSVolumeSource`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NFSVolumeSource {
+    #[serde(default)]
+    pub server: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "omit::bool")]
+    pub read_only: Option<bool>,
+}
+
+/// `core/v1.CSIVolumeSource`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CSIVolumeSource {
+    #[serde(default)]
+    pub driver: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_type: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::map")]
+    pub volume_attributes: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_publish_secret_ref: Option<LocalObjectReference>,
+}
+
+/// `core/v1.ImageVolumeSource`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageVolumeSource {
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub pull_policy: Option<String>,
+}
+
+/// `core/v1.EphemeralVolumeSource`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EphemeralVolumeSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_claim_template: Option<PersistentVolumeClaimTemplate>,
+}
+
+/// `core/v1.PersistentVolumeClaimTemplate` (`metadata` and `spec` are non-pointer: always written).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PersistentVolumeClaimTemplate {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+/// `core/v1.PersistentVolumeClaimSpec`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PersistentVolumeClaimSpec {
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub access_modes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+    /// Non-pointer struct: always written (`"resources":{}`).
+    #[serde(default)]
+    pub resources: VolumeResourceRequirements,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub volume_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source: Option<TypedObjectReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source_ref: Option<TypedObjectReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_attributes_class_name: Option<String>,
+}
+
+/// `core/v1.VolumeResourceRequirements`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeResourceRequirements {
+    #[serde(default, skip_serializing_if = "omit::map")]
+    pub limits: Option<ResourceList>,
+    #[serde(default, skip_serializing_if = "omit::map")]
+    pub requests: Option<ResourceList>,
+}
+
+/// `core/v1.TypedObjectReference`; also `TypedLocalObjectReference` (no `namespace`).
+/// `apiGroup` is a `*string` WITHOUT omitempty: nil is written as `null`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypedObjectReference {
+    #[serde(default)]
+    pub api_group: Option<String>,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }

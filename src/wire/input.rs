@@ -29,7 +29,8 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
         items: Option<Vec<&'a RawValue>>,
     }
     // A single JSON document (object or List), possibly spread over many lines.
-    if let Ok(doc) = serde_json::from_str::<&RawValue>(text) {
+    let whole = serde_json::from_str::<&RawValue>(text);
+    if let Ok(doc) = whole {
         let start = line_of(text, offset_in(text, doc.get()).max(first_non_ws(text)));
         let probe: Probe = serde_json::from_str(doc.get())
             .map_err(|e| format!("{start}: not a Kubernetes object: {e}"))?;
@@ -61,7 +62,17 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
         if l.trim().is_empty() {
             continue;
         }
-        let obj = KubeObject::from_json_str(l).map_err(|e| format!("{}: {e}", i + 1))?;
+        let obj = match KubeObject::from_json_str(l) {
+            Ok(o) => o,
+            // A first line that is not a complete JSON value means the file is one (broken)
+            // multi-line document: report the document's own syntax error and position.
+            Err(_) if out.is_empty() && serde_json::from_str::<&RawValue>(l).is_err() => {
+                let e = whole.err().map(|e| (e.line(), e.column(), e.to_string()));
+                let (line, col, msg) = e.unwrap_or((i + 1, 0, "invalid JSON".into()));
+                return Err(format!("{line}:{col}: invalid JSON: {msg}"));
+            }
+            Err(e) => return Err(format!("{}: {e}", i + 1)),
+        };
         out.push((i + 1, obj));
     }
     if out.is_empty() {
@@ -118,7 +129,10 @@ mod tests {
         assert!(parse_objects("").is_err());
         assert!(parse_objects("{\"kind\":\"Pod\"")
             .unwrap_err()
-            .starts_with("1: "));
+            .starts_with("1:"));
+        // A broken pretty-printed document reports the document's error position.
+        let e = parse_objects("{\n  \"kind\": \"Pod\",\n  \"metadata\": {,\n}\n").unwrap_err();
+        assert!(e.starts_with("3:"), "{e}");
         let e = parse_objects("{\"kind\":\"List\",\"items\":[{\"metadata\":{}}]}").unwrap_err();
         assert!(e.contains("items[0]") && e.contains("no \"kind\""), "{e}");
     }

@@ -707,6 +707,7 @@ impl Proto for PodSpec {
         string_ptr(s, 31, &self.preemption_policy);
         resource_list(s, 32, &self.overhead);
         messages_opt(s, 33, &self.topology_spread_constraints);
+        messages_opt(s, 34, &self.ephemeral_containers);
         bool_ptr(s, 35, self.set_hostname_as_fqdn);
         message_ptr(s, 36, &self.os);
         bool_ptr(s, 37, self.host_users);
@@ -742,6 +743,13 @@ impl Proto for Container {
         message_ptr(s, 22, &self.startup_probe);
         messages_opt(s, 23, &self.resize_policy);
         string_ptr(s, 24, &self.restart_policy);
+    }
+}
+
+impl Proto for EphemeralContainer {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &self.container);
+        string_val(s, 2, &self.target_container_name);
     }
 }
 
@@ -888,6 +896,7 @@ impl Proto for PodStatus {
         messages_opt(s, 10, &self.init_container_statuses);
         string_val(s, 11, &self.nominated_node_name);
         messages_opt(s, 12, &self.pod_ips);
+        messages_opt(s, 13, &self.ephemeral_container_statuses);
         string_val(s, 14, &self.resize);
         messages_opt(s, 15, &self.resource_claim_statuses);
         messages_opt(s, 16, &self.host_ips);
@@ -1016,10 +1025,14 @@ impl Proto for VolumeSourceOf<'_> {
         message_ptr(s, 1, &v.host_path);
         message_ptr(s, 2, &v.empty_dir);
         message_ptr(s, 6, &v.secret);
+        message_ptr(s, 7, &v.nfs);
         message_ptr(s, 10, &v.persistent_volume_claim);
         message_ptr(s, 16, &v.downward_api);
         message_ptr(s, 19, &v.config_map);
         message_ptr(s, 26, &v.projected);
+        message_ptr(s, 28, &v.csi);
+        message_ptr(s, 29, &v.ephemeral);
+        message_ptr(s, 30, &v.image);
     }
 }
 
@@ -1027,6 +1040,74 @@ impl Proto for Volume {
     fn encode<S: Sink>(&self, s: &mut S) {
         string(s, 1, &self.name);
         message(s, 2, &VolumeSourceOf(self));
+    }
+}
+
+impl Proto for NFSVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.server);
+        string(s, 2, &self.path);
+        bool_val(s, 3, self.read_only);
+    }
+}
+
+impl Proto for CSIVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string(s, 1, &self.driver);
+        bool_ptr(s, 2, self.read_only);
+        string_ptr(s, 3, &self.fs_type);
+        string_map(s, 4, &self.volume_attributes);
+        message_ptr(s, 5, &self.node_publish_secret_ref);
+    }
+}
+
+impl Proto for ImageVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_val(s, 1, &self.reference);
+        string_val(s, 2, &self.pull_policy);
+    }
+}
+
+impl Proto for EphemeralVolumeSource {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message_ptr(s, 1, &self.volume_claim_template);
+    }
+}
+
+impl Proto for PersistentVolumeClaimTemplate {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        message(s, 1, &self.metadata);
+        message(s, 2, &self.spec);
+    }
+}
+
+impl Proto for PersistentVolumeClaimSpec {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        strings_opt(s, 1, &self.access_modes);
+        message(s, 2, &self.resources);
+        string_val(s, 3, &self.volume_name);
+        message_ptr(s, 4, &self.selector);
+        string_ptr(s, 5, &self.storage_class_name);
+        string_ptr(s, 6, &self.volume_mode);
+        message_ptr(s, 7, &self.data_source);
+        message_ptr(s, 8, &self.data_source_ref);
+        string_ptr(s, 9, &self.volume_attributes_class_name);
+    }
+}
+
+impl Proto for VolumeResourceRequirements {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        resource_list(s, 1, &self.limits);
+        resource_list(s, 2, &self.requests);
+    }
+}
+
+impl Proto for TypedObjectReference {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        string_ptr(s, 1, &self.api_group);
+        string(s, 2, &self.kind);
+        string(s, 3, &self.name);
+        string_ptr(s, 4, &self.namespace);
     }
 }
 
