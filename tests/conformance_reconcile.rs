@@ -154,10 +154,18 @@ fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
     fails
 }
 
+/// The manifest's traces, each with `maxEndpointsPerSlice` filled in from
+/// `defaultMaxEndpointsPerSlice` when absent.
 fn manifest() -> Vec<Value> {
     let m = read_json(&traces_dir().join("manifest.json"));
-    let traces = m["traces"].as_array().cloned().unwrap_or_default();
+    let default_max = m["defaultMaxEndpointsPerSlice"].as_u64().unwrap_or(100);
+    let mut traces = m["traces"].as_array().cloned().unwrap_or_default();
     assert!(!traces.is_empty(), "manifest lists no traces");
+    for t in &mut traces {
+        if t.get("maxEndpointsPerSlice").is_none() {
+            t["maxEndpointsPerSlice"] = Value::from(default_max);
+        }
+    }
     traces
 }
 
