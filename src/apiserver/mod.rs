@@ -1,1 +1,309 @@
 //! API server and etcd model: object store with resourceVersions, generation, generateName, no-op update detection (later: etcd limits, watch fan-out).
+//!
+//! The store behaves like the kube-apiserver for the resources the endpoint
+//! controllers write, as described in the conformance README ("Storage
+//! emulation"):
+//!
+//! - **create**: `generateName` + 5 characters from
+//!   `bcdfghjklmnpqrstvwxz2456789` (base truncated to 58 characters), a v4-style
+//!   UID, `creationTimestamp` = the step clock, `generation = 1` for kinds that
+//!   use generation (EndpointSlice), `resourceVersion` from one global counter
+//!   starting at 100000001. Randomness comes from a seeded ChaCha stream, never
+//!   the OS.
+//!   cite: kubernetes/apiserver :: pkg/storage/names/generate.go ::
+//!   simpleNameGenerator.GenerateName; apimachinery :: pkg/util/rand/rand.go.
+//! - **update**: UID and creationTimestamp are kept from the stored object;
+//!   generation +1 when anything outside metadata, or the labels, changed
+//!   (kubernetes :: pkg/registry/discovery/endpointslice/strategy.go ::
+//!   PrepareForUpdate); an update whose result equals the stored object is a
+//!   no-op: nothing is written and the resourceVersion is not bumped
+//!   (apiserver :: pkg/storage/etcd3/store.go :: GuaranteedUpdate). An update
+//!   carrying a non-empty resourceVersion different from the stored one is a
+//!   Conflict (optimistic concurrency); an empty one is unconditional
+//!   (EndpointSlice allows unconditional update).
+//! - **delete** by name.
+//!
+//! - **managedFields** (see [`objects`]): one entry for manager
+//!   `kube-controller-manager`, operation `Update`, listing the fields the
+//!   object carries; its time moves to the clock on every (non-no-op) write.
+//!
+//! Not modelled yet: etcd size limits, watch fan-out, deletes consuming a
+//! resourceVersion. Objects are kept in a
+//! `BTreeMap`; listing returns creation order.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub mod objects;
+
+/// Characters the apiserver's name generator draws from (apimachinery `rand.String`).
+pub const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// Length of the random suffix.
+pub const RANDOM_SUFFIX_LEN: usize = 5;
+/// `maxGeneratedNameLength` = 63 − 5.
+pub const MAX_GENERATED_BASE_LEN: usize = 58;
+/// First resourceVersion handed out.
+pub const FIRST_RESOURCE_VERSION: u64 = 100_000_001;
+
+/// What the store needs to read and write on an object. Implemented for the
+/// `crate::k8s` kinds in [`objects`].
+pub trait StoredObject: Clone + PartialEq {
+    fn namespace(&self) -> &str;
+    fn name(&self) -> &str;
+    fn set_name(&mut self, name: String);
+    fn generate_name(&self) -> &str;
+    fn uid(&self) -> &str;
+    fn set_uid(&mut self, uid: String);
+    fn creation_timestamp(&self) -> Option<&str>;
+    fn set_creation_timestamp(&mut self, ts: Option<String>);
+    fn resource_version(&self) -> &str;
+    fn set_resource_version(&mut self, rv: String);
+    /// `metadata.generation`, if the kind uses it.
+    fn generation(&self) -> Option<i64>;
+    fn set_generation(&mut self, g: Option<i64>);
+    /// Whether the kind's strategy maintains `metadata.generation`.
+    fn uses_generation() -> bool;
+    /// True when `self` and `other` are equal outside metadata and have equal
+    /// labels (no generation bump).
+    fn same_generation_content(&self, other: &Self) -> bool;
+    /// The update would store exactly the stored object (etcd compares the
+    /// encoded bytes). Default: structural equality.
+    fn identical(&self, other: &Self) -> bool {
+        self == other
+    }
+    /// The registry strategy's `Canonicalize` (applied to every create and
+    /// update body before storage). Default: nothing.
+    fn canonicalize(&mut self) {}
+    /// Copy `metadata.managedFields` from `from` (the apiserver keeps the live
+    /// object's managedFields when a request carries none). Default: nothing.
+    fn inherit_managed_fields(&mut self, _from: &Self) {}
+    /// Recompute `metadata.managedFields` after a write by the controller
+    /// manager at time `now`; `previous` is the stored object before an update.
+    /// Default: nothing.
+    fn track_managed_fields(&mut self, _previous: Option<&Self>, _now: &str) {}
+}
+
+/// API errors the controllers can see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("conflict on {0}: the object has been modified")]
+    Conflict(String),
+    #[error("invalid object: {0}")]
+    Invalid(String),
+}
+
+/// State shared by all kinds: the resourceVersion counter, the seeded random
+/// stream for names and UIDs, and the clock.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    next_rv: u64,
+    rng: ChaCha8Rng,
+    /// `creationTimestamp` given to objects created now (RFC 3339).
+    pub now: String,
+}
+
+impl Shared {
+    pub fn new(seed: u64, now: String) -> Self {
+        Shared {
+            next_rv: FIRST_RESOURCE_VERSION,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now,
+        }
+    }
+
+    fn bump_rv(&mut self) -> String {
+        let rv = self.next_rv;
+        self.next_rv += 1;
+        rv.to_string()
+    }
+
+    /// The resourceVersion the next write will get.
+    pub fn peek_resource_version(&self) -> u64 {
+        self.next_rv
+    }
+
+    fn random_suffix(&mut self) -> String {
+        (0..RANDOM_SUFFIX_LEN)
+            .map(|_| NAME_ALPHABET[self.rng.gen_range(0..NAME_ALPHABET.len())] as char)
+            .collect()
+    }
+
+    /// A random v4-style UID (8-4-4-4-12 lowercase hex, version and variant bits set).
+    fn random_uid(&mut self) -> String {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b);
+        // Version nibble 4; the variant bits stay random, like the UIDs in the
+        // conformance data (e.g. `4068cc1a-2780-4ede-c237-...`).
+        b[6] = (b[6] & 0x0f) | 0x40;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry<T> {
+    seq: u64,
+    obj: T,
+}
+
+/// Objects of one kind, keyed by (namespace, name).
+#[derive(Debug, Clone)]
+pub struct Store<T> {
+    objects: BTreeMap<(String, String), Entry<T>>,
+    next_seq: u64,
+}
+
+impl<T> Default for Store<T> {
+    fn default() -> Self {
+        Store {
+            objects: BTreeMap::new(),
+            next_seq: 0,
+        }
+    }
+}
+
+/// Outcome of an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateOutcome<T> {
+    /// The stored object after the call.
+    pub object: T,
+    /// False for a no-op update (identical object; no write, no RV bump, no watch event).
+    pub written: bool,
+}
+
+impl<T: StoredObject> Store<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&T> {
+        self.objects
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|e| &e.obj)
+    }
+
+    /// All objects in creation order.
+    pub fn list(&self) -> Vec<&T> {
+        let mut v: Vec<&Entry<T>> = self.objects.values().collect();
+        v.sort_by_key(|e| e.seq);
+        v.into_iter().map(|e| &e.obj).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Create. A name already in use is AlreadyExists; with only generateName a
+    /// suffix is drawn (drawn again on the rare collision — the real apiserver
+    /// would return AlreadyExists, practically never seen).
+    pub fn create(&mut self, shared: &mut Shared, mut obj: T) -> Result<T, ApiError> {
+        if obj.name().is_empty() {
+            let base = obj.generate_name();
+            if base.is_empty() {
+                return Err(ApiError::Invalid("name or generateName is required".into()));
+            }
+            let base: String = base.chars().take(MAX_GENERATED_BASE_LEN).collect();
+            loop {
+                let candidate = format!("{base}{}", shared.random_suffix());
+                if !self
+                    .objects
+                    .contains_key(&(obj.namespace().to_string(), candidate.clone()))
+                {
+                    obj.set_name(candidate);
+                    break;
+                }
+            }
+        }
+        let key = (obj.namespace().to_string(), obj.name().to_string());
+        if self.objects.contains_key(&key) {
+            return Err(ApiError::AlreadyExists(key.1));
+        }
+        obj.canonicalize();
+        let uid = shared.random_uid();
+        obj.set_uid(uid);
+        obj.set_creation_timestamp(Some(shared.now.clone()));
+        obj.set_generation(if T::uses_generation() { Some(1) } else { None });
+        obj.track_managed_fields(None, &shared.now);
+        obj.set_resource_version(shared.bump_rv());
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.objects.insert(
+            key,
+            Entry {
+                seq,
+                obj: obj.clone(),
+            },
+        );
+        Ok(obj)
+    }
+
+    /// Update by name (see module docs for generation and no-op rules).
+    pub fn update(
+        &mut self,
+        shared: &mut Shared,
+        mut obj: T,
+    ) -> Result<UpdateOutcome<T>, ApiError> {
+        let key = (obj.namespace().to_string(), obj.name().to_string());
+        let Some(entry) = self.objects.get_mut(&key) else {
+            return Err(ApiError::NotFound(key.1));
+        };
+        let stored = &entry.obj;
+        if !obj.resource_version().is_empty() && obj.resource_version() != stored.resource_version()
+        {
+            return Err(ApiError::Conflict(key.1));
+        }
+        obj.canonicalize();
+        obj.set_uid(stored.uid().to_string());
+        obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
+        if T::uses_generation() {
+            let g = stored.generation().unwrap_or(0);
+            let same = obj.same_generation_content(stored);
+            obj.set_generation(Some(if same { g } else { g + 1 }));
+        } else {
+            obj.set_generation(stored.generation());
+        }
+        obj.set_resource_version(stored.resource_version().to_string());
+        obj.inherit_managed_fields(stored);
+        if obj.identical(stored) {
+            return Ok(UpdateOutcome {
+                object: obj,
+                written: false,
+            });
+        }
+        obj.track_managed_fields(Some(stored), &shared.now);
+        obj.set_resource_version(shared.bump_rv());
+        entry.obj = obj.clone();
+        Ok(UpdateOutcome {
+            object: obj,
+            written: true,
+        })
+    }
+
+    /// Delete by name; returns the deleted object.
+    pub fn delete(&mut self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        self.objects
+            .remove(&(namespace.to_string(), name.to_string()))
+            .map(|e| e.obj)
+            .ok_or_else(|| ApiError::NotFound(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

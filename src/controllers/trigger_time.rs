@@ -1,1 +1,329 @@
 //! Last-change trigger time tracker shared by the EndpointSlice and Endpoints controllers (k8s.io/endpointslice util/trigger_time_tracker.go).
+//!
+//! Upstream: `k8s.io/endpointslice :: util/trigger_time_tracker.go ::
+//! TriggerTimeTracker.ComputeEndpointLastChangeTriggerTime (v0.32)`, used by
+//! `pkg/controller/endpoint/endpoints_controller.go :: syncService` and by the EndpointSlice
+//! controller. Rules reproduced here:
+//! - state per Service key (namespace, name): the service trigger time (= its creationTimestamp)
+//!   and a map pod *name* -> pod trigger time (= lastTransitionTime of the pod's `Ready`
+//!   condition; pods without that condition, or with a zero time, are not recorded);
+//! - the returned time is the minimum over pods whose trigger time is strictly after the
+//!   remembered one (a pod never seen counts as "after" the zero time) and the service time if
+//!   it is after the remembered one; zero (`None`) if nothing changed;
+//! - the state is replaced by what this call saw (pods absent now are forgotten), even when the
+//!   caller ends up writing nothing;
+//! - the very first call for a key returns the Service's creationTimestamp (which may be zero).
+//!
+//! The annotation value is `time.UTC().Format(time.RFC3339Nano)`: see [`Timestamp::to_rfc3339_nano`].
+
+use std::collections::BTreeMap;
+
+use crate::k8s;
+
+/// Annotation key `endpoints.kubernetes.io/last-change-trigger-time` (core/v1 EndpointsLastChangeTriggerTime).
+pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+
+/// An instant with nanosecond precision (seconds since the Unix epoch, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn digits(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0i64, |acc, c| {
+        acc.checked_mul(10)?.checked_add(i64::from(c - b'0'))
+    })
+}
+
+impl Timestamp {
+    /// Parses RFC 3339 (`2026-01-05T09:00:00Z`, optional fraction, `Z` or `±hh:mm`), as
+    /// `metav1.Time.UnmarshalJSON` (Go `time.Parse(time.RFC3339, ..)`) accepts it.
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+        let (h, mi, se) = (
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 59 {
+            return None;
+        }
+        let mut i = 19;
+        let mut nanos: u32 = 0;
+        if b[i] == b'.' {
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j == start || j - start > 9 {
+                return None;
+            }
+            let frac = digits(&b[start..j])?;
+            nanos = u32::try_from(frac * 10i64.pow(9 - (j - start) as u32)).ok()?;
+            i = j;
+        }
+        let offset = match b.get(i..)? {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), oh1, oh2, b':', om1, om2] => {
+                let oh = digits(&[*oh1, *oh2])?;
+                let om = digits(&[*om1, *om2])?;
+                let off = oh * 3600 + om * 60;
+                if *sign == b'+' {
+                    off
+                } else {
+                    -off
+                }
+            }
+            _ => return None,
+        };
+        let secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+        Some(Timestamp { secs, nanos })
+    }
+
+    /// Go `t.UTC().Format(time.RFC3339Nano)`: fraction without trailing zeros, omitted when 0.
+    pub fn to_rfc3339_nano(&self) -> String {
+        let days = self.secs.div_euclid(86400);
+        let rem = self.secs.rem_euclid(86400);
+        let (y, m, d) = civil_from_days(days);
+        let mut s = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            y,
+            m,
+            d,
+            rem / 3600,
+            (rem / 60) % 60,
+            rem % 60
+        );
+        if self.nanos > 0 {
+            let frac = format!("{:09}", self.nanos);
+            s.push('.');
+            s.push_str(frac.trim_end_matches('0'));
+        }
+        s.push('Z');
+        s
+    }
+}
+
+/// Parses an optional API timestamp; absent, empty or unparsable values are Go's zero time
+/// (`None`). (Unparsable values cannot reach upstream: decoding would fail first.)
+pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
+    s.and_then(Timestamp::parse)
+}
+
+#[derive(Debug, Clone, Default)]
+struct ServiceState {
+    last_service_trigger_time: Option<Timestamp>,
+    last_pod_trigger_times: BTreeMap<String, Timestamp>,
+}
+
+/// `TriggerTimeTracker`: one per controller, persists across syncs.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerTimeTracker {
+    states: BTreeMap<(String, String), ServiceState>,
+}
+
+/// `a.After(b)` where `None` is Go's zero time (earlier than any real instant we parse).
+fn after(a: Option<Timestamp>, b: Option<Timestamp>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a > b,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+fn min_time(cur: Option<Timestamp>, new: Timestamp) -> Option<Timestamp> {
+    match cur {
+        Some(c) if c <= new => Some(c),
+        _ => Some(new),
+    }
+}
+
+impl TriggerTimeTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Core of `ComputeEndpointLastChangeTriggerTime` on plain values: `pods` yields
+    /// (pod name, Ready condition lastTransitionTime) for every pod the controller listed
+    /// (selector match only; no eligibility filter, as upstream).
+    pub fn compute_raw<'a>(
+        &mut self,
+        namespace: &str,
+        service_name: &str,
+        service_creation: Option<Timestamp>,
+        pods: impl IntoIterator<Item = (&'a str, Option<Timestamp>)>,
+    ) -> Option<Timestamp> {
+        let key = (namespace.to_string(), service_name.to_string());
+        let was_known = self.states.contains_key(&key);
+        let state = self.states.entry(key).or_default();
+        let mut min_changed: Option<Timestamp> = None;
+        let mut pod_times = BTreeMap::new();
+        for (name, t) in pods {
+            if let Some(t) = t {
+                let prev = state.last_pod_trigger_times.get(name).copied();
+                if after(Some(t), prev) {
+                    min_changed = min_time(min_changed, t);
+                }
+                pod_times.insert(name.to_string(), t);
+            }
+        }
+        if after(service_creation, state.last_service_trigger_time) {
+            if let Some(t) = service_creation {
+                min_changed = min_time(min_changed, t);
+            }
+        }
+        state.last_pod_trigger_times = pod_times;
+        state.last_service_trigger_time = service_creation;
+        if !was_known {
+            return service_creation;
+        }
+        min_changed
+    }
+
+    /// `ComputeEndpointLastChangeTriggerTime(namespace, service, pods)`: `pods` are the pods the
+    /// controller listed by selector (before any eligibility filter).
+    pub fn compute(
+        &mut self,
+        namespace: &str,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+    ) -> Option<Timestamp> {
+        let creation = parse_opt(service.metadata.creation_timestamp.as_deref());
+        let name = service.metadata.name.as_deref().unwrap_or("");
+        self.compute_raw(
+            namespace,
+            name,
+            creation,
+            pods.iter().map(|p| {
+                (
+                    p.metadata.name.as_deref().unwrap_or(""),
+                    pod_trigger_time(p),
+                )
+            }),
+        )
+    }
+
+    /// `DeleteService`: forget the Service (called when the Service is gone).
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        self.states
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+}
+
+/// `getPodTriggerTime`: lastTransitionTime of the pod's first `Ready` condition (zero if none).
+pub fn pod_trigger_time(pod: &k8s::Pod) -> Option<Timestamp> {
+    let cond = pod
+        .status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")?;
+    parse_opt(cond.last_transition_time.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).expect("valid")
+    }
+
+    /// metav1.Time JSON and RFC3339Nano formatting round-trip (Go time.Format(RFC3339Nano) trims zeros).
+    #[test]
+    fn parse_and_format() {
+        assert_eq!(ts("1970-01-01T00:00:00Z"), Timestamp { secs: 0, nanos: 0 });
+        assert_eq!(
+            ts("2026-01-05T09:00:00Z").to_rfc3339_nano(),
+            "2026-01-05T09:00:00Z"
+        );
+        assert_eq!(
+            ts("2026-01-05T09:00:00.500Z").to_rfc3339_nano(),
+            "2026-01-05T09:00:00.5Z"
+        );
+        assert_eq!(
+            ts("2026-01-05T10:00:00+01:00").to_rfc3339_nano(),
+            "2026-01-05T09:00:00Z"
+        );
+        assert_eq!(
+            ts("2024-02-29T23:59:59-00:30").to_rfc3339_nano(),
+            "2024-03-01T00:29:59Z"
+        );
+        assert_eq!(ts("2026-01-05T09:00:00Z").secs, 1767603600);
+        assert!(Timestamp::parse("2026-01-05 09:00:00Z").is_none());
+        assert!(Timestamp::parse("").is_none());
+        assert!(Timestamp::parse("2026-13-05T09:00:00Z").is_none());
+    }
+
+    /// ComputeEndpointLastChangeTriggerTime: first sync returns the service creationTimestamp;
+    /// later syncs return min over changed pods; unchanged -> zero.
+    #[test]
+    fn tracker_rules() {
+        let mut t = TriggerTimeTracker::new();
+        let svc = Some(ts("2026-01-05T08:55:00Z"));
+        let a1 = Some(ts("2026-01-05T09:00:10Z"));
+        let b1 = Some(ts("2026-01-05T09:00:20Z"));
+        // first time: service creation, even though pods are new
+        assert_eq!(t.compute_raw("ns", "s", svc, [("a", a1)]), svc);
+        // nothing changed -> zero
+        assert_eq!(t.compute_raw("ns", "s", svc, [("a", a1)]), None);
+        // new pod b -> its time; pods without Ready condition are ignored
+        assert_eq!(
+            t.compute_raw("ns", "s", svc, [("a", a1), ("b", b1), ("c", None)]),
+            b1
+        );
+        // a transitions later, b earlier than a's new time -> min over changed = a's new time only
+        let a2 = Some(ts("2026-01-05T09:01:00Z"));
+        assert_eq!(t.compute_raw("ns", "s", svc, [("a", a2), ("b", b1)]), a2);
+        // a transition back in time is not "after" -> unchanged
+        assert_eq!(t.compute_raw("ns", "s", svc, [("a", a1), ("b", b1)]), None);
+        // a pod forgotten and seen again counts as changed
+        assert_eq!(t.compute_raw("ns", "s", svc, [("b", b1)]), None);
+        assert_eq!(t.compute_raw("ns", "s", svc, [("a", a1), ("b", b1)]), a1);
+        // service recreated later -> its new creation time competes
+        let svc2 = Some(ts("2026-01-05T09:00:05Z"));
+        assert_eq!(t.compute_raw("ns", "s", svc2, [("a", a1), ("b", b1)]), svc2);
+        // DeleteService -> first-time rule again
+        t.delete_service("ns", "s");
+        assert_eq!(t.compute_raw("ns", "s", None, [("a", a1)]), None);
+        assert_eq!(t.compute_raw("ns", "s", None, [("a", a1), ("b", b1)]), b1);
+    }
+}

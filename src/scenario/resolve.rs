@@ -794,8 +794,20 @@ struct NodeGen {
     zone_cpu: Vec<Option<u64>>,
 }
 
-fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, origin: &Origin) {
+/// Every node ever present (initial and added) needs its own pod CIDR range. Blamed on the
+/// pod CIDR the user wrote, else on `cluster.nodes`.
+fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, cluster_origin: &Origin, root: &Node) {
     let total = cluster.nodes.len() as u128;
+    let cl = root.get("cluster");
+    let (origin, path) = match (
+        cl.and_then(|c| c.get("pod_cidrs")),
+        cl.and_then(|c| c.get("nodes")),
+    ) {
+        (Some(p), _) => (p.origin.clone(), "cluster.pod_cidrs"),
+        (None, Some(n)) => (n.origin.clone(), "cluster.nodes"),
+        (None, None) => (cluster_origin.clone(), "cluster.pod_cidrs"),
+    };
+    let origin = &origin;
     for (c, m) in cluster.pod_cidrs.iter().zip(&cluster.node_cidr_mask_sizes) {
         if *m < c.prefix_len {
             continue;
@@ -809,9 +821,9 @@ fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, origin: &Origin) {
         if avail < total {
             cx.err(
                 origin,
-                "cluster.pod_cidrs",
+                path,
                 format!(
-                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes (use a larger pod CIDR or a longer node mask)"
+                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes (use a larger pod CIDR, e.g. pod_cidrs = [\"10.128.0.0/9\"], or a longer node mask)"
                 ),
             );
         }
@@ -2738,7 +2750,7 @@ fn check_capacity(
 ) {
     let co = cluster_origin.cloned().unwrap_or(Origin::Unknown);
     // Initial nodes and nodes added by events all need a pod CIDR range.
-    check_node_cidr_capacity(cx, cluster, &co);
+    check_node_cidr_capacity(cx, cluster, &co, root);
     let peak_nodes = cluster.nodes.len() as u64;
     let capacity = peak_nodes * u64::from(cluster.max_pods_per_node);
     let need = |r: u32, w: &Workload| -> u64 {

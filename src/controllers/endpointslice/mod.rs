@@ -1,1 +1,30 @@
 //! EndpointSlice controller (k8s.io/endpointslice reconciler + pkg/controller/endpointslice).
+//!
+//! Layout:
+//! - [`reconciler`]: the public API on `crate::k8s` objects ([`Reconciler`], [`EndpointSliceController`]);
+//! - [`convert`]: pods → endpoints (semantics §1) and model ↔ k8s objects;
+//! - [`model`]: the compact slice/endpoint representation the algorithm uses;
+//! - [`engine`]: Reconcile / reconcileByAddressType / reconcileByPortMapping / finalize;
+//! - [`topology`]: TopologyCache (topology-mode Auto hints);
+//! - [`trafficdist`]: `spec.trafficDistribution` hints (1.32: PreferClose);
+//! - [`trace`]: the `slicesim reconcile` conformance replay.
+//!
+//! Typical use (the simulator): one [`EndpointSliceController`] per controller
+//! manager. For a Service sync: `is_stale(svc, listed)` (retry later if true),
+//! then `sync(svc, namespace_pods, listed_slices, &node_index)` → a
+//! [`ReconcileResult`] whose `writes` are the API calls in upstream order; the
+//! caller applies them (e.g. `crate::apiserver::Store`) and reports each
+//! success back with `observe_write` / `observe_delete`. Node changes:
+//! `controller.reconciler.topology.set_nodes(..)` then resync
+//! `topology.overloaded_services()`. Randomness (upstream's Go map order) comes
+//! from the seed given to `EndpointSliceController::new`.
+pub mod convert;
+pub mod engine;
+pub mod model;
+pub mod reconciler;
+pub mod topology;
+pub mod trace;
+pub mod trafficdist;
+
+pub use engine::{EngineOptions, SyncMetrics};
+pub use reconciler::{EndpointSliceController, NodeIndex, ReconcileResult, Reconciler, SliceWrite};

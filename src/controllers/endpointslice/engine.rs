@@ -1,0 +1,571 @@
+//! The reconcile algorithm on the compact model (`model`): per address type,
+//! per port mapping, the three-step packing, the placeholder slice, hints and
+//! `finalize`.
+//!
+//! cite: kubernetes/endpointslice :: reconciler.go :: Reconcile,
+//! reconcileByAddressType, reconcileByPortMapping, finalize; utils.go ::
+//! getSliceToFill, unchangedSlices, newEndpointSlice (v0.32.13).
+//!
+//! Where upstream picks from an unordered collection (Go map/set order), slicesim
+//! picks deterministically: with a seeded ChaCha stream where upstream's choice
+//! is effectively random and shapes later syncs (PopAny, ties between equally
+//! full slices), in key/name order where only the order of calls is affected
+//! (port groups, address types, update/delete lists). None of these choices
+//! changes the per-sync counts computed from a given state; they decide which
+//! endpoint lands in which slice and the order of calls.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::model::{
+    hints_enabled, slice_labels, Endpoint, ServiceInfo, Slice, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
+};
+use super::topology::{remove_hints_from_slices, SliceInfo, TopologyCache};
+use super::trafficdist;
+use crate::controllers::util::{
+    EndpointIdentity, EndpointSet, EqualBeyondHash, PortMapKey, SlicePort,
+};
+
+/// Desired endpoints of one port mapping.
+#[derive(Debug, Clone, Default)]
+pub struct DesiredGroup {
+    /// The group's ports in the order they are written to new slices.
+    pub ports: Vec<SlicePort>,
+    pub endpoints: EndpointSet<Endpoint>,
+}
+
+/// Desired state of one address type: port mapping → endpoints.
+/// A `BTreeMap`: upstream ranges over a Go map (random group order);
+/// slicesim visits groups in key order.
+pub type DesiredByPortMap = BTreeMap<PortMapKey, DesiredGroup>;
+
+/// One API call of a sync, in the order upstream issues them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedWrite {
+    /// A new slice (name "", generateName from the Service).
+    Create(Slice),
+    /// An update. `origin` is `Some(i)` when the body is the existing input
+    /// slice `i` with changes (a DeepCopy upstream), `None` when it is a fresh
+    /// body recycled from a create (carries only the old name).
+    Update(Slice),
+    /// Delete of existing input slice (by index into the input slices).
+    Delete { name: String, origin: usize },
+}
+
+/// Per-sync metric values upstream records (metrics/metrics.go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncMetrics {
+    /// `endpoints_added_per_sync` summed over address types.
+    pub endpoints_added: usize,
+    /// `endpoints_removed_per_sync` summed over address types.
+    pub endpoints_removed: usize,
+    /// `changes{operation=create}` increments.
+    pub creates: usize,
+    /// `changes{operation=update}` increments.
+    pub updates: usize,
+    /// `changes{operation=delete}` increments.
+    pub deletes: usize,
+    /// `desired_endpoint_slices` contribution of this Service:
+    /// Σ over port mappings of numDesiredSlices(endpoints, max).
+    pub desired_slices: usize,
+    /// `endpoints_desired` contribution of this Service.
+    pub endpoints_desired: usize,
+}
+
+/// Options of the reconciler (a default 1.32 kube-controller-manager).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// `--max-endpoints-per-slice`, 1..=1000.
+    pub max_endpoints_per_slice: usize,
+    /// Feature gate `ServiceTrafficDistribution` (on by default in 1.32).
+    pub traffic_distribution_enabled: bool,
+    /// Whether the reconciler has a topology cache (gate `TopologyAwareHints`, on by default).
+    pub topology_cache_enabled: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            max_endpoints_per_slice: 100,
+            traffic_distribution_enabled: true,
+            topology_cache_enabled: true,
+        }
+    }
+}
+
+/// Outcome of one Reconcile.
+#[derive(Debug, Clone, Default)]
+pub struct EnginePlan {
+    pub writes: Vec<PlannedWrite>,
+    pub metrics: SyncMetrics,
+}
+
+/// Upstream `getAddressTypesForService`, in a fixed order (IPv4 before IPv6;
+/// upstream iterates a Go set, so the order of the two types' writes is random).
+///
+/// `ip_families` = `spec.ipFamilies`; `cluster_ip` = `spec.clusterIP`.
+pub fn address_types_for_service(ip_families: &[String], cluster_ip: &str) -> Vec<&'static str> {
+    let mut v4 = false;
+    let mut v6 = false;
+    for f in ip_families {
+        match f.as_str() {
+            "IPv4" => v4 = true,
+            "IPv6" => v6 = true,
+            _ => {}
+        }
+    }
+    if !v4 && !v6 {
+        if !cluster_ip.is_empty() && cluster_ip != "None" {
+            if cluster_ip.contains(':') {
+                v6 = true;
+            } else {
+                v4 = true;
+            }
+        } else {
+            v4 = true;
+            v6 = true;
+        }
+    }
+    let mut out = Vec::new();
+    if v4 {
+        out.push(ADDRESS_TYPE_IPV4);
+    }
+    if v6 {
+        out.push(ADDRESS_TYPE_IPV6);
+    }
+    out
+}
+
+/// Upstream `numDesiredSlices` (metrics/cache.go).
+fn num_desired_slices(endpoints: usize, max: usize) -> usize {
+    if endpoints == 0 {
+        0
+    } else {
+        endpoints.div_ceil(max)
+    }
+}
+
+/// A new slice as `newEndpointSlice` builds it (name "", labels from the Service).
+fn new_slice(svc: &ServiceInfo, address_type: &str, ports: Vec<SlicePort>) -> Slice {
+    let (labels, _) = slice_labels(&BTreeMap::new(), svc);
+    Slice {
+        name: String::new(),
+        address_type: address_type.to_string(),
+        ports,
+        endpoints: Vec::new(),
+        labels,
+        owned: true,
+        origin: None,
+        meta_like_new: true,
+    }
+}
+
+/// Upstream `getSliceToFill`: among `candidates`, the slice that can take all
+/// `num` endpoints and ends up closest to full (strict `<`, first wins ties;
+/// candidates come in name order here, a random set order upstream).
+fn slice_to_fill<'a>(candidates: &[&'a Slice], num: usize, max: usize) -> Option<&'a Slice> {
+    let mut closest_diff = max as i64;
+    let mut closest = None;
+    for s in candidates {
+        let diff = max as i64 - (num as i64 + s.endpoints.len() as i64);
+        if diff >= 0 && diff < closest_diff {
+            closest_diff = diff;
+            closest = Some(*s);
+            if diff == 0 {
+                return closest;
+            }
+        }
+    }
+    closest
+}
+
+struct PortMappingPlan {
+    creates: Vec<Slice>,
+    updates: Vec<Slice>,
+    deletes: Vec<Slice>,
+    added: usize,
+    removed: usize,
+}
+
+/// Upstream `reconcileByPortMapping`, steps numbered as upstream's comments.
+fn reconcile_by_port_mapping(
+    svc: &ServiceInfo,
+    address_type: &str,
+    existing: &[&Slice],
+    mut desired: EndpointSet<Endpoint>,
+    ports: &[SlicePort],
+    max: usize,
+    rng: &mut ChaCha8Rng,
+) -> PortMappingPlan {
+    // Slices by name; BTreeSets replace upstream's sets.Set[string] (random
+    // UnsortedList order) with name order.
+    // Cow: unchanged slices stay borrowed; only slices that are written are copied.
+    let mut by_name: BTreeMap<String, Cow<'_, Slice>> = BTreeMap::new();
+    let mut unchanged: BTreeSet<String> = BTreeSet::new();
+    let mut to_update: BTreeSet<String> = BTreeSet::new();
+    let mut to_delete: BTreeSet<String> = BTreeSet::new();
+    let mut removed = 0;
+
+    // 1. Iterate through existing slices: drop endpoints that are no longer
+    //    desired, take over the desired version of the rest.
+    for s in existing {
+        let mut new_endpoints = Vec::with_capacity(s.endpoints.len());
+        let mut endpoint_updated = false;
+        for e in &s.endpoints {
+            let key = e.endpoint_key();
+            if let Some(got) = desired.remove(&key) {
+                if !got.equal_beyond_hash(e) {
+                    endpoint_updated = true;
+                }
+                new_endpoints.push(got);
+            }
+        }
+        let (labels, labels_changed) = slice_labels(&s.labels, svc);
+        if endpoint_updated || s.endpoints.len() != new_endpoints.len() {
+            if s.endpoints.len() > new_endpoints.len() {
+                removed += s.endpoints.len() - new_endpoints.len();
+            }
+            if new_endpoints.is_empty() {
+                to_delete.insert(s.name.clone());
+                by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+            } else {
+                let mut c = Slice {
+                    endpoints: new_endpoints,
+                    labels,
+                    ..(*s).clone_without_endpoints()
+                };
+                c.origin = s.origin;
+                to_update.insert(c.name.clone());
+                by_name.insert(c.name.clone(), Cow::Owned(c));
+            }
+        } else if labels_changed {
+            let mut c = (*s).clone();
+            c.labels = labels;
+            to_update.insert(c.name.clone());
+            by_name.insert(c.name.clone(), Cow::Owned(c));
+        } else {
+            unchanged.insert(s.name.clone());
+            by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+        }
+    }
+
+    let added = desired.len();
+
+    // 2. If we still have desired endpoints and slices marked for update, fill
+    //    those first, fullest first. Upstream lists a Go set (random order) and
+    //    sorts with the unstable sort.Sort: ties come out in random order. Here:
+    //    a seeded shuffle, then a stable sort.
+    if !desired.is_empty() && !to_update.is_empty() {
+        let mut names: Vec<String> = to_update.iter().cloned().collect();
+        names.shuffle(rng);
+        names.sort_by_key(|n| std::cmp::Reverse(by_name[n].endpoints.len()));
+        for n in names {
+            if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
+                while s.endpoints.len() < max {
+                    match desired.pop_any(rng) {
+                        Some(e) => s.endpoints.push(e),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+
+    // 3. Remaining endpoints go into (a) one unchanged slice that can take all
+    //    of them (only when fewer than max are left), or (b) new slices.
+    let mut creates = Vec::new();
+    while !desired.is_empty() {
+        let mut fill_name: Option<String> = None;
+        if desired.len() < max && !unchanged.is_empty() {
+            // Upstream: sliceNamesUnchanged.UnsortedList() (random order); the
+            // first of equally good candidates wins. Seeded shuffle here.
+            let mut cands: Vec<&Slice> = unchanged.iter().map(|n| &*by_name[n]).collect();
+            cands.shuffle(rng);
+            fill_name = slice_to_fill(&cands, desired.len(), max).map(|s| s.name.clone());
+        }
+        match fill_name {
+            Some(n) => {
+                if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
+                    while s.endpoints.len() < max {
+                        match desired.pop_any(rng) {
+                            Some(e) => s.endpoints.push(e),
+                            None => break,
+                        }
+                    }
+                }
+                unchanged.remove(&n);
+                to_update.insert(n);
+            }
+            None => {
+                let mut s = new_slice(svc, address_type, ports.to_vec());
+                while s.endpoints.len() < max {
+                    match desired.pop_any(rng) {
+                        Some(e) => s.endpoints.push(e),
+                        None => break,
+                    }
+                }
+                creates.push(s);
+            }
+        }
+    }
+
+    let updates = to_update
+        .iter()
+        .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
+        .collect();
+    let deletes = to_delete
+        .iter()
+        .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
+        .collect();
+    PortMappingPlan {
+        creates,
+        updates,
+        deletes,
+        added,
+        removed,
+    }
+}
+
+impl Slice {
+    fn clone_without_endpoints(&self) -> Slice {
+        Slice {
+            name: self.name.clone(),
+            address_type: self.address_type.clone(),
+            ports: self.ports.clone(),
+            endpoints: Vec::new(),
+            labels: self.labels.clone(),
+            owned: self.owned,
+            origin: self.origin,
+            meta_like_new: self.meta_like_new,
+        }
+    }
+}
+
+/// `placeholderSliceCompare.DeepEqual(existing, placeholder)`: namespace,
+/// labels, ownerReferences (by their String()), addressType, and empty (or
+/// nil) ports and endpoints. Annotations, name, uid etc. are not compared.
+///
+/// cite: kubernetes/endpointslice :: reconciler.go :: placeholderSliceCompare (v0.32.13)
+fn placeholder_equal(existing: &Slice, placeholder: &Slice) -> bool {
+    existing.meta_like_new
+        && existing.labels == placeholder.labels
+        && existing.address_type == placeholder.address_type
+        && existing.ports.is_empty()
+        && existing.endpoints.is_empty()
+}
+
+/// Upstream `reconcileByAddressType` + `finalize` for one address type.
+/// `existing` are this type's existing slices in lister order.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile_by_address_type(
+    svc: &ServiceInfo,
+    address_type: &str,
+    existing: &[&Slice],
+    desired: DesiredByPortMap,
+    opts: &EngineOptions,
+    topology: Option<&mut TopologyCache>,
+    rng: &mut ChaCha8Rng,
+    plan: &mut EnginePlan,
+) {
+    let max = opts.max_endpoints_per_slice.max(1);
+    let mut creates: Vec<Slice> = Vec::new();
+    let mut updates: Vec<Slice> = Vec::new();
+    let mut deletes: Vec<Slice> = Vec::new();
+
+    // 1. Owned slices grouped by port mapping; slices not owned by the Service
+    //    are deleted.
+    let mut existing_by_port_map: BTreeMap<PortMapKey, Vec<&Slice>> = BTreeMap::new();
+    for s in existing {
+        if s.owned {
+            existing_by_port_map
+                .entry(PortMapKey::new(&s.ports))
+                .or_default()
+                .push(s);
+        } else {
+            deletes.push((*s).clone());
+        }
+    }
+
+    // 3. Reconcile every desired port mapping (key order; a Go map upstream).
+    let empty: Vec<&Slice> = Vec::new();
+    let desired_keys: BTreeSet<PortMapKey> = desired.keys().cloned().collect();
+    for (key, group) in desired {
+        let n = group.endpoints.len();
+        plan.metrics.endpoints_desired += n;
+        plan.metrics.desired_slices += num_desired_slices(n, max);
+        let ex = existing_by_port_map.get(&key).unwrap_or(&empty);
+        let p = reconcile_by_port_mapping(
+            svc,
+            address_type,
+            ex,
+            group.endpoints,
+            &group.ports,
+            max,
+            rng,
+        );
+        plan.metrics.endpoints_added += p.added;
+        plan.metrics.endpoints_removed += p.removed;
+        creates.extend(p.creates);
+        updates.extend(p.updates);
+        deletes.extend(p.deletes);
+    }
+
+    // 4. Existing port mappings that are no longer desired: delete their slices.
+    for (key, slices) in &existing_by_port_map {
+        if !desired_keys.contains(key) {
+            deletes.extend(slices.iter().map(|s| (*s).clone()));
+        }
+    }
+
+    // 5. Placeholder: when every existing slice of this type goes away and
+    //    nothing is created, keep (or create) one empty slice.
+    if existing.len() == deletes.len() && creates.is_empty() {
+        let placeholder = new_slice(svc, address_type, Vec::new());
+        if deletes.len() == 1 && placeholder_equal(&deletes[0], &placeholder) {
+            deletes.clear();
+        } else {
+            creates.push(placeholder);
+        }
+    }
+
+    // 6. Hints.
+    let changed: BTreeSet<&str> = updates
+        .iter()
+        .chain(deletes.iter())
+        .map(|s| s.name.as_str())
+        .collect();
+    let unchanged: Vec<&Slice> = existing
+        .iter()
+        .copied()
+        .filter(|s| !changed.contains(s.name.as_str()))
+        .collect();
+    let service_key = svc.key();
+    let enabled = hints_enabled(&svc.annotations);
+    let can_use_traffic_distribution = opts.traffic_distribution_enabled && !enabled;
+    let mut si = SliceInfo {
+        service_key: service_key.clone(),
+        address_type: address_type.to_string(),
+        to_create: creates,
+        to_update: updates,
+        unchanged,
+    };
+    match topology {
+        Some(tc) if enabled => {
+            tc.add_hints(&mut si, rng);
+        }
+        other => {
+            if let Some(tc) = other {
+                tc.remove_hints(&service_key, address_type);
+            }
+            if !can_use_traffic_distribution {
+                remove_hints_from_slices(&mut si);
+            }
+        }
+    }
+    if can_use_traffic_distribution {
+        trafficdist::reconcile_hints(svc.traffic_distribution.as_deref(), &mut si);
+    }
+    let SliceInfo {
+        to_create: creates,
+        to_update: updates,
+        ..
+    } = si;
+
+    finalize(svc, creates, updates, deletes, plan);
+}
+
+/// Upstream `finalize`: pair deletes with the LAST pending create of the same
+/// address type (if the delete is owned) and turn the pair into an update of
+/// the old name; then creates → updates → deletes.
+fn finalize(
+    svc: &ServiceInfo,
+    mut creates: Vec<Slice>,
+    mut updates: Vec<Slice>,
+    mut deletes: Vec<Slice>,
+    plan: &mut EnginePlan,
+) {
+    let mut i = 0;
+    while i < deletes.len() {
+        let Some(last) = creates.last() else { break };
+        if deletes[i].address_type == last.address_type && deletes[i].owned {
+            if let Some(mut s) = creates.pop() {
+                s.name = deletes[i].name.clone();
+                updates.push(s);
+            }
+            deletes.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    if !svc.deleting {
+        for s in creates {
+            plan.metrics.creates += 1;
+            plan.writes.push(PlannedWrite::Create(s));
+        }
+    }
+    for s in updates {
+        plan.metrics.updates += 1;
+        plan.writes.push(PlannedWrite::Update(s));
+    }
+    for s in deletes {
+        plan.metrics.deletes += 1;
+        plan.writes.push(PlannedWrite::Delete {
+            name: s.name.clone(),
+            origin: s.origin.unwrap_or(usize::MAX),
+        });
+    }
+}
+
+/// Upstream `Reconcile`: per supported address type, then delete slices of
+/// unsupported address types (after all per-type writes).
+pub fn reconcile(
+    svc: &ServiceInfo,
+    address_types: &[&str],
+    existing: &[&Slice],
+    mut desired_by_type: BTreeMap<String, DesiredByPortMap>,
+    opts: &EngineOptions,
+    mut topology: Option<&mut TopologyCache>,
+    rng: &mut ChaCha8Rng,
+) -> EnginePlan {
+    let mut plan = EnginePlan::default();
+    let mut unsupported: Vec<&Slice> = Vec::new();
+    let mut by_type: BTreeMap<&str, Vec<&Slice>> = BTreeMap::new();
+    for &s in existing {
+        if address_types.contains(&s.address_type.as_str()) {
+            by_type.entry(s.address_type.as_str()).or_default().push(s);
+        } else {
+            if let Some(tc) = topology.as_deref_mut() {
+                tc.remove_hints(&svc.key(), &s.address_type);
+            }
+            unsupported.push(s);
+        }
+    }
+    for at in address_types {
+        let ex = by_type.get(at).cloned().unwrap_or_default();
+        let desired = desired_by_type.remove(*at).unwrap_or_default();
+        reconcile_by_address_type(
+            svc,
+            at,
+            &ex,
+            desired,
+            opts,
+            topology.as_deref_mut(),
+            rng,
+            &mut plan,
+        );
+    }
+    for s in unsupported {
+        plan.metrics.deletes += 1;
+        plan.writes.push(PlannedWrite::Delete {
+            name: s.name.clone(),
+            origin: s.origin.unwrap_or(usize::MAX),
+        });
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,239 @@
+//! Compact internal representation the reconciler computes with.
+//!
+//! These are *not* a copy of the Kubernetes types (those live in `crate::k8s`):
+//! they hold only what the reconcile algorithm reads or writes, with plain
+//! owned values, so one sync allocates little beyond the endpoints it touches.
+//! `convert` maps them to and from `crate::k8s` objects at the boundary.
+
+use std::collections::BTreeMap;
+
+use crate::controllers::util::{EndpointIdentity, EndpointKey, EqualBeyondHash, SlicePort};
+
+/// `discovery.k8s.io/v1` address types the controller manages.
+pub const ADDRESS_TYPE_IPV4: &str = "IPv4";
+pub const ADDRESS_TYPE_IPV6: &str = "IPv6";
+
+/// Label keys and values (k8s.io/api discovery/v1 and core/v1 well-known labels).
+pub const LABEL_SERVICE_NAME: &str = "kubernetes.io/service-name";
+pub const LABEL_MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
+pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
+pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
+pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+pub const ANNOTATION_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+pub const ANNOTATION_TOPOLOGY_MODE: &str = "service.kubernetes.io/topology-mode";
+pub const ANNOTATION_TOPOLOGY_AWARE_HINTS: &str = "service.kubernetes.io/topology-aware-hints";
+
+/// `targetRef` of an endpoint (kind, namespace, name, uid; upstream never sets
+/// resourceVersion/apiVersion/fieldPath for pods).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TargetRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+/// One endpoint of a slice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Endpoint {
+    pub addresses: Vec<String>,
+    pub ready: Option<bool>,
+    pub serving: Option<bool>,
+    pub terminating: Option<bool>,
+    pub hostname: Option<String>,
+    pub target_ref: Option<TargetRef>,
+    pub node_name: Option<String>,
+    pub zone: Option<String>,
+    /// `hints.forZones[*].name`; `None` = no `hints` object at all.
+    pub hints: Option<Vec<String>>,
+}
+
+impl Endpoint {
+    /// `conditions.ready` is set and true (topologycache/utils.go :: EndpointReady).
+    pub fn is_ready(&self) -> bool {
+        self.ready == Some(true)
+    }
+}
+
+impl EndpointIdentity for Endpoint {
+    fn endpoint_key(&self) -> EndpointKey {
+        let mut addresses = self.addresses.clone();
+        addresses.sort();
+        let (ns, name) = match &self.target_ref {
+            Some(t) => (t.namespace.clone(), t.name.clone()),
+            None => (String::new(), String::new()),
+        };
+        EndpointKey {
+            addresses,
+            hostname: self.hostname.clone().unwrap_or_default(),
+            target_namespace: ns,
+            target_name: name,
+        }
+    }
+}
+
+impl EqualBeyondHash for Endpoint {
+    /// cite: kubernetes/endpointslice :: util/controller_utils.go :: EndpointsEqualBeyondHash (v0.32.13):
+    /// ready/serving/terminating, nodeName, zone, targetRef (sans resourceVersion). Hints ignored.
+    fn equal_beyond_hash(&self, other: &Self) -> bool {
+        self.ready == other.ready
+            && self.serving == other.serving
+            && self.terminating == other.terminating
+            && self.node_name == other.node_name
+            && self.zone == other.zone
+            && self.target_ref == other.target_ref
+    }
+}
+
+/// One EndpointSlice as the reconciler sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Slice {
+    /// `metadata.name`; "" for a slice still to be created (it has only generateName).
+    pub name: String,
+    pub address_type: String,
+    /// Ports in the order they are written to the slice.
+    pub ports: Vec<SlicePort>,
+    pub endpoints: Vec<Endpoint>,
+    pub labels: BTreeMap<String, String>,
+    /// Has an ownerReference to the Service (uid, kind Service, apiVersion v1).
+    pub owned: bool,
+    /// Index of the existing input slice this one derives from (None for new slices).
+    pub origin: Option<usize>,
+    /// For existing slices: namespace and ownerReferences are exactly what
+    /// `newEndpointSlice` would write (one controller ref to the Service) —
+    /// the parts of `placeholderSliceCompare` that are not labels/body.
+    pub meta_like_new: bool,
+}
+
+/// What the reconciler needs to know about the Service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceInfo {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// `spec.clusterIP` is "None" or "" (adds the headless label).
+    pub headless_label: bool,
+    pub publish_not_ready_addresses: bool,
+    pub traffic_distribution: Option<String>,
+    /// `metadata.deletionTimestamp` set: creates are skipped in finalize.
+    pub deleting: bool,
+}
+
+impl ServiceInfo {
+    /// `namespace/name`, the key of the topology cache and the tracker.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Upstream `isReservedLabelKey`.
+pub fn is_reserved_label_key(k: &str) -> bool {
+    k == LABEL_SERVICE_NAME || k == LABEL_MANAGED_BY || k == LABEL_HEADLESS
+}
+
+/// Upstream `setEndpointSliceLabels`: the labels a slice of `svc` must carry,
+/// and whether the slice's non-reserved labels differ from the Service's
+/// non-reserved labels. Changes of reserved labels alone never count.
+///
+/// cite: kubernetes/endpointslice :: utils.go :: setEndpointSliceLabels (v0.32.13)
+pub fn slice_labels(
+    current: &BTreeMap<String, String>,
+    svc: &ServiceInfo,
+) -> (BTreeMap<String, String>, bool) {
+    let cur = current.iter().filter(|(k, _)| !is_reserved_label_key(k));
+    let want = svc.labels.iter().filter(|(k, _)| !is_reserved_label_key(k));
+    let changed = !cur.eq(want);
+    let mut labels: BTreeMap<String, String> = svc
+        .labels
+        .iter()
+        .filter(|(k, _)| !is_reserved_label_key(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if svc.headless_label {
+        labels.insert(LABEL_HEADLESS.to_string(), String::new());
+    }
+    labels.insert(LABEL_SERVICE_NAME.to_string(), svc.name.clone());
+    labels.insert(LABEL_MANAGED_BY.to_string(), CONTROLLER_NAME.to_string());
+    (labels, changed)
+}
+
+/// Upstream `hintsEnabled`: the deprecated `topology-aware-hints` annotation
+/// wins when present; otherwise `topology-mode`; enabled iff "Auto" or "auto".
+///
+/// cite: kubernetes/endpointslice :: utils.go :: hintsEnabled (v0.32.13)
+pub fn hints_enabled(annotations: &BTreeMap<String, String>) -> bool {
+    let v = annotations
+        .get(ANNOTATION_TOPOLOGY_AWARE_HINTS)
+        .or_else(|| annotations.get(ANNOTATION_TOPOLOGY_MODE));
+    matches!(v.map(String::as_str), Some("Auto") | Some("auto"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc(labels: &[(&str, &str)]) -> ServiceInfo {
+        ServiceInfo {
+            name: "web".into(),
+            namespace: "ns".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// TestReconcileEndpointSlicesServicesReservedLabels: reserved label changes are not "changed".
+    #[test]
+    fn set_endpoint_slice_labels_ignores_reserved_keys() {
+        let s = svc(&[("app", "web"), (LABEL_SERVICE_NAME, "bogus")]);
+        let (labels, _) = slice_labels(&BTreeMap::new(), &s);
+        assert_eq!(labels[LABEL_SERVICE_NAME], "web");
+        assert_eq!(labels[LABEL_MANAGED_BY], CONTROLLER_NAME);
+        let mut cur = labels.clone();
+        cur.insert(LABEL_HEADLESS.into(), String::new());
+        assert!(!slice_labels(&cur, &s).1);
+        cur.insert("app".into(), "other".into());
+        assert!(slice_labels(&cur, &s).1);
+    }
+
+    /// hintsEnabled: deprecated annotation takes precedence; Auto and auto both enable.
+    #[test]
+    fn hints_enabled_precedence() {
+        let mut a = BTreeMap::new();
+        assert!(!hints_enabled(&a));
+        a.insert(ANNOTATION_TOPOLOGY_MODE.to_string(), "Auto".to_string());
+        assert!(hints_enabled(&a));
+        a.insert(ANNOTATION_TOPOLOGY_MODE.to_string(), "auto".to_string());
+        assert!(hints_enabled(&a));
+        a.insert(
+            ANNOTATION_TOPOLOGY_AWARE_HINTS.to_string(),
+            "disabled".to_string(),
+        );
+        assert!(!hints_enabled(&a));
+        a.insert(
+            ANNOTATION_TOPOLOGY_AWARE_HINTS.to_string(),
+            "auto".to_string(),
+        );
+        a.insert(ANNOTATION_TOPOLOGY_MODE.to_string(), "Disabled".to_string());
+        assert!(hints_enabled(&a));
+    }
+
+    /// EndpointsEqualBeyondHash ignores hints but not conditions.
+    #[test]
+    fn equal_beyond_hash_ignores_hints() {
+        let a = Endpoint {
+            addresses: vec!["10.0.0.1".into()],
+            ready: Some(true),
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        b.hints = Some(vec!["z".into()]);
+        assert!(a.equal_beyond_hash(&b));
+        b.ready = Some(false);
+        assert!(!a.equal_beyond_hash(&b));
+    }
+}

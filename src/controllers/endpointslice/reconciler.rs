@@ -1,0 +1,471 @@
+//! Public API of the EndpointSlice controller on `crate::k8s` objects:
+//! [`Reconciler`] (k8s.io/endpointslice `Reconciler.Reconcile`) and
+//! [`EndpointSliceController`] (the parts of
+//! pkg/controller/endpointslice `syncService` that decide what one sync does).
+//!
+//! Neither mutates its inputs: existing slices are read, and every write is a
+//! new object in the result (the caller stores it, e.g. with `crate::apiserver`).
+//!
+//! Cost: one sync converts the Service's existing slices to the compact model
+//! (O(endpoints of the Service), no k8s object allocations) and builds k8s
+//! objects only for the slices it writes; unchanged slices are borrowed.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::convert::{
+    endpoint_ports, pod_ready_transition_time, pod_selected, pod_to_endpoint, service_info,
+    should_pod_be_in_endpoints, slice_from_k8s, slice_to_k8s,
+};
+use super::engine::{
+    address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, EngineOptions,
+    PlannedWrite, SyncMetrics,
+};
+use super::model::{Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
+use super::topology::TopologyCache;
+use crate::controllers::trigger_time::{parse_opt, TriggerTimeTracker};
+use crate::controllers::util::tracker::TrackedSlice;
+use crate::controllers::util::{EndpointSet, EndpointSliceTracker, PortMapKey};
+use crate::k8s;
+
+/// Name → zone label of the nodes the node lister holds.
+#[derive(Debug, Clone, Default)]
+pub struct NodeIndex {
+    zones: BTreeMap<String, Option<String>>,
+}
+
+impl NodeIndex {
+    pub fn from_nodes(nodes: &[k8s::Node]) -> Self {
+        NodeIndex {
+            zones: nodes
+                .iter()
+                .map(|n| {
+                    (
+                        n.metadata.name.clone().unwrap_or_default(),
+                        n.metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(super::model::LABEL_ZONE).cloned()),
+                    )
+                })
+                .collect(),
+        }
+    }
+    /// `nodeLister.Get(name)`: None = NotFound, Some(zone label).
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.zones.get(name).map(|z| z.as_deref())
+    }
+    pub fn insert(&mut self, name: String, zone: Option<String>) {
+        self.zones.insert(name, zone);
+    }
+    pub fn remove(&mut self, name: &str) {
+        self.zones.remove(name);
+    }
+}
+
+/// One API call of a sync, in upstream's order (creates, updates, deletes per
+/// address type; deletes of unsupported address types last).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SliceWrite {
+    /// Create (name empty, `generateName` set).
+    Create(k8s::EndpointSlice),
+    /// Update by name. A body derived from an existing slice keeps its
+    /// resourceVersion (optimistic concurrency); a recycled create carries none.
+    Update(k8s::EndpointSlice),
+    /// Delete of this existing slice.
+    Delete(k8s::EndpointSlice),
+}
+
+/// Outcome of one Reconcile.
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileResult {
+    pub writes: Vec<SliceWrite>,
+    pub metrics: SyncMetrics,
+    /// Aggregated non-fatal errors (e.g. "Node not found" for a pod); upstream
+    /// still issues the writes and then requeues the Service with backoff.
+    pub errors: Vec<String>,
+}
+
+impl ReconcileResult {
+    pub fn creates(&self) -> impl Iterator<Item = &k8s::EndpointSlice> {
+        self.writes.iter().filter_map(|w| match w {
+            SliceWrite::Create(s) => Some(s),
+            _ => None,
+        })
+    }
+    pub fn updates(&self) -> impl Iterator<Item = &k8s::EndpointSlice> {
+        self.writes.iter().filter_map(|w| match w {
+            SliceWrite::Update(s) => Some(s),
+            _ => None,
+        })
+    }
+    pub fn deletes(&self) -> impl Iterator<Item = &k8s::EndpointSlice> {
+        self.writes.iter().filter_map(|w| match w {
+            SliceWrite::Delete(s) => Some(s),
+            _ => None,
+        })
+    }
+}
+
+/// k8s.io/endpointslice `Reconciler` with its topology cache.
+///
+/// `rng` is the seeded stream that stands in for upstream's Go-map
+/// randomness (PopAny, tie breaks, receiving-zone picks).
+#[derive(Debug, Clone)]
+pub struct Reconciler {
+    pub options: EngineOptions,
+    pub topology: TopologyCache,
+    pub rng: ChaCha8Rng,
+    /// Per Service key: slice name → compact model of the slice at a resourceVersion.
+    slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedSlice {
+    resource_version: String,
+    service_uid: String,
+    slice: Slice,
+}
+
+impl Default for Reconciler {
+    fn default() -> Self {
+        Reconciler::new(EngineOptions::default(), 0)
+    }
+}
+
+impl Reconciler {
+    pub fn new(options: EngineOptions, seed: u64) -> Self {
+        Reconciler {
+            options,
+            topology: TopologyCache::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            slice_cache: BTreeMap::new(),
+        }
+    }
+
+    /// Forget a deleted Service (`Reconciler.DeleteService` + cached slice models).
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        self.slice_cache.remove(&format!("{namespace}/{name}"));
+    }
+
+    /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
+    /// pods the Service selects (see [`pod_selected`]); `existing` the slices
+    /// the lister holds for it (service-name + managed-by labels, without those
+    /// being deleted), in lister order; `trigger_time` the RFC3339Nano value of
+    /// the trigger-time annotation (None = remove it).
+    pub fn reconcile(
+        &mut self,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+        existing: &[k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        trigger_time: Option<&str>,
+    ) -> ReconcileResult {
+        let svc = service_info(service);
+        let ip_families = service.spec.ip_families.clone().unwrap_or_default();
+        let address_types = address_types_for_service(
+            &ip_families,
+            service.spec.cluster_ip.as_deref().unwrap_or(""),
+        );
+        let mut errors = Vec::new();
+
+        // Desired endpoints per address type and port mapping
+        // (reconcileByAddressType, step 2).
+        let mut desired: BTreeMap<String, DesiredByPortMap> = BTreeMap::new();
+        // Ports depend on the pod only through named targetPorts; without any,
+        // compute them once (the md5 port ordering is not free).
+        let shared_ports = service
+            .spec
+            .ports
+            .iter()
+            .flatten()
+            .all(|p| matches!(p.target_port, k8s::IntOrString::Int(_)))
+            .then(|| pods.first().map(|p| endpoint_ports(service, p)))
+            .flatten();
+        for at in &address_types {
+            let groups = desired.entry(at.to_string()).or_default();
+            for pod in pods {
+                if !should_pod_be_in_endpoints(pod, true) {
+                    continue;
+                }
+                let ports = match &shared_ports {
+                    Some(p) => p.clone(),
+                    None => endpoint_ports(service, pod),
+                };
+                let group = groups
+                    .entry(PortMapKey::new(&ports))
+                    .or_insert_with(|| DesiredGroup {
+                        ports,
+                        endpoints: EndpointSet::new(),
+                    });
+                let node_name = pod.spec.node_name.as_deref().unwrap_or("");
+                let zone = match nodes.get(node_name) {
+                    Some(z) => z,
+                    None => {
+                        if !svc.publish_not_ready_addresses {
+                            errors.push(format!(
+                                "skipping Pod {} for Service {}/{}: Node {} Not Found",
+                                pod.metadata.name.as_deref().unwrap_or(""),
+                                svc.namespace,
+                                svc.name,
+                                node_name
+                            ));
+                            continue;
+                        }
+                        None
+                    }
+                };
+                let ep = pod_to_endpoint(pod, zone, &svc, at);
+                if !ep.addresses.is_empty() {
+                    group.endpoints.insert(ep);
+                }
+            }
+        }
+
+        // Compact models of the existing slices: reuse the cached model of a
+        // slice whose resourceVersion (and owner Service UID) is unchanged, so a
+        // sync converts only slices written since the last one.
+        let svc_key = svc.key();
+        let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
+        let cacheable = {
+            let mut names = std::collections::BTreeSet::new();
+            existing.iter().all(|es| {
+                let n = es.metadata.name.as_deref().unwrap_or("");
+                let rv = es.metadata.resource_version.as_deref().unwrap_or("");
+                !n.is_empty() && !rv.is_empty() && names.insert(n)
+            })
+        };
+        let mut cached: BTreeMap<String, CachedSlice> = BTreeMap::new();
+        let mut fresh: Vec<Slice> = Vec::new();
+        for (i, es) in existing.iter().enumerate() {
+            if !cacheable {
+                fresh.push(slice_from_k8s(es, &svc, i));
+                continue;
+            }
+            let name = es.metadata.name.clone().unwrap_or_default();
+            let rv = es.metadata.resource_version.clone().unwrap_or_default();
+            let entry = match old.remove(&name) {
+                Some(mut c) if c.resource_version == rv && c.service_uid == svc.uid => {
+                    c.slice.origin = Some(i);
+                    c
+                }
+                _ => CachedSlice {
+                    resource_version: rv,
+                    service_uid: svc.uid.clone(),
+                    slice: slice_from_k8s(es, &svc, i),
+                },
+            };
+            cached.insert(name, entry);
+        }
+        let model: Vec<&Slice> = if cacheable {
+            existing
+                .iter()
+                .filter_map(|es| {
+                    cached
+                        .get(es.metadata.name.as_deref().unwrap_or(""))
+                        .map(|c| &c.slice)
+                })
+                .collect()
+        } else {
+            fresh.iter().collect()
+        };
+        let topology = self
+            .options
+            .topology_cache_enabled
+            .then_some(&mut self.topology);
+        let plan = reconcile(
+            &svc,
+            &address_types,
+            &model,
+            desired,
+            &self.options,
+            topology,
+            &mut self.rng,
+        );
+
+        drop(model);
+        if cacheable {
+            self.slice_cache.insert(svc_key, cached);
+        }
+        let writes = plan
+            .writes
+            .into_iter()
+            .filter_map(|w| match w {
+                PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
+                    &s,
+                    &svc,
+                    None,
+                    trigger_time,
+                ))),
+                PlannedWrite::Update(s) => {
+                    let base = s.origin.and_then(|i| existing.get(i));
+                    Some(SliceWrite::Update(slice_to_k8s(
+                        &s,
+                        &svc,
+                        base,
+                        trigger_time,
+                    )))
+                }
+                PlannedWrite::Delete { origin, .. } => {
+                    existing.get(origin).cloned().map(SliceWrite::Delete)
+                }
+            })
+            .collect();
+        ReconcileResult {
+            writes,
+            metrics: plan.metrics,
+            errors,
+        }
+    }
+}
+
+/// The EndpointSlice controller's per-Service sync state: reconciler, topology
+/// cache and the last-change trigger-time tracker (persisting across syncs).
+///
+/// The [`EndpointSliceTracker`] is fed by the caller, who performs the writes:
+/// [`EndpointSliceController::observe_write`] after each successful create or
+/// update (with the object the API server returned) and
+/// [`EndpointSliceController::observe_delete`] after each delete;
+/// [`EndpointSliceController::is_stale`] is upstream's `StaleSlices` check that
+/// `syncService` runs before reconciling (a stale sync writes nothing and is retried).
+#[derive(Debug, Clone, Default)]
+pub struct EndpointSliceController {
+    pub reconciler: Reconciler,
+    pub trigger_times: TriggerTimeTracker,
+    pub tracker: EndpointSliceTracker,
+}
+
+/// `namespace/<kubernetes.io/service-name label>` of a slice (upstream `ServiceControllerKey`).
+pub fn slice_service_key(es: &k8s::EndpointSlice) -> String {
+    format!(
+        "{}/{}",
+        es.metadata.namespace.as_deref().unwrap_or(""),
+        es.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_SERVICE_NAME))
+            .map(String::as_str)
+            .unwrap_or("")
+    )
+}
+
+fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
+    TrackedSlice {
+        service_key: key,
+        uid: es.metadata.uid.as_deref().unwrap_or(""),
+        generation: es.metadata.generation.unwrap_or(0),
+    }
+}
+
+/// Labels of the slices the controller lists for a Service.
+pub fn is_managed_slice_of(es: &k8s::EndpointSlice, namespace: &str, service_name: &str) -> bool {
+    es.metadata.namespace.as_deref().unwrap_or("") == namespace
+        && es.metadata.labels.as_ref().is_some_and(|l| {
+            l.get(LABEL_SERVICE_NAME).map(String::as_str) == Some(service_name)
+                && l.get(LABEL_MANAGED_BY).map(String::as_str) == Some(CONTROLLER_NAME)
+        })
+}
+
+impl EndpointSliceController {
+    pub fn new(options: EngineOptions, seed: u64) -> Self {
+        EndpointSliceController {
+            reconciler: Reconciler::new(options, seed),
+            trigger_times: TriggerTimeTracker::new(),
+            tracker: EndpointSliceTracker::new(),
+        }
+    }
+
+    /// Upstream `StaleSlices`: the listed slices of the Service are behind this
+    /// controller's own writes (the informer has not caught up).
+    pub fn is_stale(&self, service: &k8s::Service, existing: &[k8s::EndpointSlice]) -> bool {
+        let key = format!(
+            "{}/{}",
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or("")
+        );
+        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, &key)).collect();
+        self.tracker.stale_slices(&key, &listed)
+    }
+
+    /// The Service is gone (syncService NotFound path): forget its trigger-time
+    /// state, tracker entries, topology hints and cached slice models. Its
+    /// slices are removed by the garbage collector, not by this controller.
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        let key = format!("{namespace}/{name}");
+        self.trigger_times.delete_service(namespace, name);
+        self.tracker.delete_service(&key);
+        self.reconciler
+            .topology
+            .remove_hints(&key, super::model::ADDRESS_TYPE_IPV4);
+        self.reconciler
+            .topology
+            .remove_hints(&key, super::model::ADDRESS_TYPE_IPV6);
+        self.reconciler.delete_service(namespace, name);
+    }
+
+    /// Record a successful create/update (`tracker.Update(returned)`).
+    pub fn observe_write(&mut self, stored: &k8s::EndpointSlice) {
+        let key = slice_service_key(stored);
+        self.tracker.update(&tracked(stored, &key));
+    }
+
+    /// Record a successful delete (`tracker.ExpectDeletion`).
+    pub fn observe_delete(&mut self, deleted: &k8s::EndpointSlice) {
+        let key = slice_service_key(deleted);
+        self.tracker.expect_deletion(&tracked(deleted, &key));
+    }
+
+    /// One `syncService` after the Service was found: returns None (nothing to
+    /// do, nothing written) for ExternalName Services and Services without a
+    /// selector; otherwise selects the pods from `all_pods` (the namespace
+    /// lister's content), drops listed slices being deleted, computes the
+    /// trigger time and reconciles. `existing` = the Service's managed slices.
+    pub fn sync(
+        &mut self,
+        service: &k8s::Service,
+        all_pods: &[k8s::Pod],
+        existing: &[k8s::EndpointSlice],
+        nodes: &NodeIndex,
+    ) -> Option<ReconcileResult> {
+        if service.spec.type_.as_deref() == Some("ExternalName") || service.spec.selector.is_none()
+        {
+            return None;
+        }
+        let pods: Vec<&k8s::Pod> = all_pods
+            .iter()
+            .filter(|p| pod_selected(service, p))
+            .collect();
+        let live: Vec<k8s::EndpointSlice>;
+        let existing = if existing
+            .iter()
+            .any(|s| s.metadata.deletion_timestamp.is_some())
+        {
+            live = existing
+                .iter()
+                .filter(|s| s.metadata.deletion_timestamp.is_none())
+                .cloned()
+                .collect();
+            &live[..]
+        } else {
+            existing
+        };
+        let trigger = self.trigger_times.compute_raw(
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or(""),
+            parse_opt(service.metadata.creation_timestamp.as_deref()),
+            pods.iter().map(|p| {
+                (
+                    p.metadata.name.as_deref().unwrap_or(""),
+                    parse_opt(pod_ready_transition_time(p)),
+                )
+            }),
+        );
+        let trigger = trigger.map(|t| t.to_rfc3339_nano());
+        Some(
+            self.reconciler
+                .reconcile(service, &pods, existing, nodes, trigger.as_deref()),
+        )
+    }
+}

