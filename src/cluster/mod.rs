@@ -5,11 +5,13 @@
 //! * [`model`]: the compact object representations ([`Pod`], [`Node`], [`ServiceObj`]).
 //! * [`deployment`], [`ranking`]: the deployment / ReplicaSet controllers' decisions.
 //! * [`ipam`], [`ids`]: pod IP allocation, UIDs and generated names.
+//! * [`k8s_view`]: the objects as `crate::k8s` API objects (for controllers and wire sizes).
 
 pub mod change;
 pub mod deployment;
 pub mod ids;
 pub mod ipam;
+pub mod k8s_view;
 pub mod model;
 pub mod ranking;
 pub mod world;
