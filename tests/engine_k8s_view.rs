@@ -40,7 +40,7 @@ fn converted_objects_match_the_compact_model() {
     w.start(&mut sink).unwrap();
     let mut checked = 0;
     while let Some(t) = w.step(&mut sink).unwrap() {
-        if t < 20 * NS_PER_SEC || t > 40 * NS_PER_SEC {
+        if !(20 * NS_PER_SEC..=40 * NS_PER_SEC).contains(&t) {
             continue;
         }
         for p in w.pods() {
