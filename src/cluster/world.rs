@@ -22,8 +22,9 @@
 //! UNCONFIRMED: the terminal phase a SIGTERM-ed container reports (Succeeded vs Failed) — both
 //! are terminal for the endpoint controllers.
 //!
-//! Node failure (§8.3): the kubelet stops (its pods' timers stall); after the node-monitor grace
-//! period the node becomes Ready=Unknown with `node.kubernetes.io/unreachable` NoSchedule and
+//! Node failure (§8.3): the kubelet stops (its pods' timers stall); exactly the node-monitor
+//! grace period later (the controller's 5 s node-monitor-period phase is not modelled) the node
+//! becomes Ready=Unknown with `node.kubernetes.io/unreachable` NoSchedule and
 //! NoExecute taints (one Node update) and every Ready pod on it gets Ready=False (one update per
 //! pod, MarkPodsNotReady); after the toleration the pods are evicted (graceful delete) and stay
 //! Terminating until the kubelet returns or the Node object is deleted (pod GC then
