@@ -2099,15 +2099,10 @@ impl World {
         });
     }
 
-    /// Exponential inter-arrival time with the given mean, from the churn stream.
+    /// Exponential inter-arrival time with the given mean, from the churn stream (platform-
+    /// independent logarithm, see [`crate::sim::rng::det_ln`]).
     fn exp_sample(&mut self, mean_ns: Nanos) -> Nanos {
-        let u: f64 = self.rng_churn.gen_range(f64::MIN_POSITIVE..1.0);
-        let x = -u.ln() * mean_ns as f64;
-        if x.is_finite() && x >= 0.0 {
-            (x as u64).max(1)
-        } else {
-            mean_ns.max(1)
-        }
+        crate::sim::rng::exp_ns(&mut self.rng_churn, mean_ns.max(1))
     }
 
     fn churn_tick(&mut self, c: usize, sink: &mut dyn ChangeSink) {
