@@ -1511,7 +1511,10 @@ impl World {
         }
     }
 
-    /// ReplicaSet `manageReplicas`: create or delete up to BurstReplicas pods.
+    /// ReplicaSet `manageReplicas`: create or delete up to BurstReplicas pods per sync (another
+    /// sync follows for the rest). Upstream creates in slow-start batches (1, 2, 4, …) that only
+    /// differ from "all at once" when a creation fails, which is not modelled.
+    /// cite: kubernetes/kubernetes :: pkg/controller/replicaset/replica_set.go :: manageReplicas, slowStartBatch
     fn sync_replica_set(&mut self, r: usize, sink: &mut dyn ChangeSink) {
         self.replica_sets[r].sync_pending = false;
         let rs = &self.replica_sets[r];
