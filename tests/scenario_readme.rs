@@ -57,3 +57,23 @@ fn documented_fields_exist() {
         );
     }
 }
+
+#[test]
+fn toml_examples_in_the_reference_are_valid() {
+    let doc = reference();
+    let mut found = 0;
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```toml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("```").expect("closing fence");
+        if let Err(e) = slicesim::scenario::parse_str(&body[..end], "README example", &[]) {
+            panic!("README scenario example is invalid: {e}");
+        }
+        found += 1;
+        rest = &body[end..];
+    }
+    assert!(
+        found >= 1,
+        "the reference shows at least one example scenario"
+    );
+}

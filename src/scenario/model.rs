@@ -460,6 +460,7 @@ pub struct Termination {
     /// `terminationGracePeriodSeconds` (default 30 s).
     pub grace_period_ns: Nanos,
     /// deletionTimestamp set → Ready=False (serving=false). Capped at the grace period at run time.
+    /// Default: the grace period, i.e. no separate not-serving update before `exit_after`.
     pub not_serving_after: DurationDist,
     /// deletionTimestamp set → containers exited and pod object removed. Capped at the grace period.
     pub exit_after: DurationDist,
