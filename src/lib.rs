@@ -14,6 +14,7 @@
 //! ```
 pub mod apiserver;
 pub mod cli;
+pub mod clients;
 pub mod cluster;
 pub mod controllers;
 pub mod error;
