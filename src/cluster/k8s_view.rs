@@ -16,28 +16,9 @@ use std::collections::BTreeMap;
 /// Unix time of simulated t = 0.
 pub const SIM_EPOCH_UNIX_S: u64 = 1_767_225_600;
 
-/// `metav1.Time` text (`2026-01-01T00:00:05Z`) of a simulated time.
+/// `metav1.Time` text (`2026-01-01T00:00:05Z`) of a simulated time (seconds precision).
 pub fn format_time(t: Nanos) -> String {
-    let secs = SIM_EPOCH_UNIX_S + t / NS_PER_SEC;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // civil-from-days (proleptic Gregorian), days since 1970-01-01
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    k8s::time::Timestamp::seconds_text((SIM_EPOCH_UNIX_S + t / NS_PER_SEC) as i64)
 }
 
 fn cond(type_: &str, status: bool, t: Nanos) -> k8s::PodCondition {

@@ -19,6 +19,7 @@ pub mod core;
 pub mod discovery;
 pub mod meta;
 pub mod pod;
+pub mod time;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
