@@ -251,7 +251,10 @@ fn main() {
             all_pass.push(seed);
         }
     }
-    println!("seeds {from}..{to}: all traces pass for {}/{n} seeds", all_pass.len());
+    println!(
+        "seeds {from}..{to}: all traces pass for {}/{n} seeds",
+        all_pass.len()
+    );
     println!("passing seeds: {all_pass:?}");
     println!("\n{:<28} {:>6} {:>8}", "trace", "fails", "pass%");
     for (t, f) in traces.iter().zip(&trace_fail) {
@@ -262,35 +265,59 @@ fn main() {
             100.0 * (n - f) as f64 / n as f64
         );
     }
+    // Log-likelihood of upstream's recorded values under our empirical
+    // distribution (add-0.5 smoothing): higher = our randomness follows
+    // upstream's more closely. Comparable between policies for the same seeds.
+    let mut ll_total = 0.0;
+    let mut ll_by_trace: BTreeMap<String, f64> = BTreeMap::new();
+    for ((name, step, field), d) in &ours {
+        let t = traces.iter().find(|t| &t.name == name).expect("trace");
+        let up = &t.counts[&(*step, field.clone())];
+        let keys: BTreeSet<&String> = d.keys().chain(up.keys()).collect();
+        let denom = n as f64 + 0.5 * keys.len() as f64;
+        for (v, c) in up {
+            let p = (d.get(v).copied().unwrap_or(0) as f64 + 0.5) / denom;
+            let l = *c as f64 * p.ln();
+            ll_total += l;
+            *ll_by_trace.entry(name.clone()).or_default() += l;
+        }
+    }
+    println!("\nlog-likelihood of upstream's recorded runs under our distribution: {ll_total:.1}");
+    for (name, l) in &ll_by_trace {
+        println!("  {name:<28} {l:>8.1}");
+    }
     if std::env::var_os("SEEDSCAN_DIST").is_some() {
-        println!("\ndistributions at non-deterministic (trace, step, field): ours (n={n}) vs upstream");
+        println!(
+            "\ndistributions at non-deterministic (trace, step, field): ours (n={n}) vs upstream"
+        );
         for ((name, step, field), d) in &ours {
             let t = traces.iter().find(|t| &t.name == name).expect("trace");
             let up = &t.counts[&(*step, field.clone())];
             println!("{name} step {step} {field}: ours {d:?}  upstream {up:?}");
         }
     }
-    println!("\nfailing (trace, step, field): seeds failing  [got value: seeds]  (observed upstream)");
+    println!(
+        "\nfailing (trace, step, field): seeds failing  [got value: seeds]  (observed upstream)"
+    );
     for ((name, step, field), vals) in &field_fail {
         let total: usize = vals.values().sum();
         let t = traces.iter().find(|t| &t.name == name).expect("trace");
-        let obs = t
-            .nd
-            .get(&(*step as u64, field.clone()))
-            .map(|o| format!("{o:?}"))
-            .unwrap_or_else(|| {
-                format!(
-                    "expected {}",
-                    t.expected
-                        .get(*step)
-                        .map(|e| {
-                            let mut m = BTreeMap::new();
-                            flatten("", e, &mut m);
-                            m.get(field).cloned().unwrap_or(Value::Null).to_string()
-                        })
-                        .unwrap_or_default()
-                )
-            });
+        let obs =
+            t.nd.get(&(*step as u64, field.clone()))
+                .map(|o| format!("{o:?}"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "expected {}",
+                        t.expected
+                            .get(*step)
+                            .map(|e| {
+                                let mut m = BTreeMap::new();
+                                flatten("", e, &mut m);
+                                m.get(field).cloned().unwrap_or(Value::Null).to_string()
+                            })
+                            .unwrap_or_default()
+                    )
+                });
         println!("{name} step {step} {field}: {total}  {vals:?}  ({obs})");
     }
 }
