@@ -274,6 +274,27 @@ mod tests {
         assert_eq!(seen, vec!["a", "c", "d", "e", "f"]);
     }
 
+    /// PopAny from a small set (one Go map bucket) returns the first inserted
+    /// element with probability (9-k)/8, not 1/k.
+    #[test]
+    fn pop_any_small_set_favours_first_inserted() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let n = 4000;
+        let mut first = 0;
+        for i in 0..n {
+            let mut s = EndpointSet::with_hash_seed(i);
+            for name in ["a", "b", "c", "d"] {
+                s.insert(E(vec!["10.0.0.1"], name));
+            }
+            if s.pop_any(&mut rng).is_some_and(|e| e.1 == "a") {
+                first += 1;
+            }
+        }
+        let p = f64::from(first) / f64::from(n as u32);
+        assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+
     /// NewPortMapKey: the key does not depend on the order of the port list, and nil == empty.
     #[test]
     fn port_map_key_is_order_independent() {
