@@ -7,6 +7,10 @@
 //! target/release/examples/seedscan [TO] [FROM]      # default 0..100
 //! ```
 //!
+//! `SEEDSCAN_DIST=1` adds our value distributions next to upstream's counts;
+//! `SEEDSCAN_SELF=G` instead estimates the ceiling a perfect model would reach
+//! against a 10-run sample (see `self_ceiling`).
+//!
 //! The check is the one of `tests/conformance_reconcile.rs`: a field must equal
 //! the expected file unless its (step, field) is listed in the trace's
 //! non-determinism sidecar, in which case any observed value is accepted.
@@ -169,6 +173,114 @@ fn check(t: &Trace, got: &[Value]) -> Vec<(usize, String, Value)> {
     fails
 }
 
+/// Replay one trace with `seed`; output lines as JSON.
+fn replay(t: &Trace, seed: u64) -> Vec<Value> {
+    let file = fs::File::open(&t.input).expect("input");
+    let opts = TraceOptions {
+        max_endpoints_per_slice: t.max,
+        hints: t.hints.is_some(),
+        seed,
+        ..TraceOptions::default()
+    };
+    let out = run_trace(std::io::BufReader::new(file), opts, |_| Ok(())).expect("replay");
+    out.iter()
+        .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// Self-consistency ceiling (`SEEDSCAN_SELF=G`): pretend slicesim *is*
+/// upstream. For each of G groups, 10 runs (seeds 10000+10g..) play the
+/// recorded upstream runs: run 0 becomes the expected file, every (step,
+/// field) on which the 10 runs disagree becomes a sidecar entry with the
+/// values seen. Then seeds FROM..TO are checked against that pseudo-sample.
+/// The pass rate is what a *perfect* model of upstream's randomness would
+/// score against a 10-run sample; it bounds what any faithful policy can get.
+fn self_ceiling(traces: &[Trace], groups: u64, from: u64, to: u64) {
+    let n = (to - from) as usize;
+    let mut all_pass_total = 0usize;
+    let mut per_trace = vec![0usize; traces.len()];
+    for g in 0..groups {
+        let pseudo: Vec<Trace> = traces
+            .iter()
+            .map(|t| {
+                let runs: Vec<Vec<Value>> =
+                    (0..10).map(|r| replay(t, 10_000 + 10 * g + r)).collect();
+                let mut nd: Sidecar = BTreeMap::new();
+                for (i, line) in runs[0].iter().enumerate() {
+                    let mut m0 = BTreeMap::new();
+                    let mut l = line.clone();
+                    if let Value::Object(o) = &mut l {
+                        o.remove("hints");
+                    }
+                    flatten("", &l, &mut m0);
+                    for k in m0.keys() {
+                        let mut vals: Vec<Value> = Vec::new();
+                        for r in &runs {
+                            let mut m = BTreeMap::new();
+                            flatten("", &r[i], &mut m);
+                            let v = m.get(k).cloned().unwrap_or(Value::Null);
+                            if !vals.contains(&v) {
+                                vals.push(v);
+                            }
+                        }
+                        if vals.len() > 1 {
+                            nd.insert((i as u64, k.clone()), vals);
+                        }
+                    }
+                }
+                let expected = runs[0]
+                    .iter()
+                    .map(|l| {
+                        let mut l = l.clone();
+                        if let Value::Object(o) = &mut l {
+                            o.remove("hints");
+                        }
+                        l
+                    })
+                    .collect();
+                Trace {
+                    name: t.name.clone(),
+                    input: t.input.clone(),
+                    max: t.max,
+                    hints: None,
+                    expected,
+                    nd,
+                    hints_nd: BTreeMap::new(),
+                    counts: BTreeMap::new(),
+                }
+            })
+            .collect();
+        let mut pass = 0;
+        for seed in from..to {
+            let mut ok = true;
+            for (ti, (t, pt)) in traces.iter().zip(&pseudo).enumerate() {
+                let got = replay(t, seed);
+                if !check(pt, &got).is_empty() {
+                    ok = false;
+                    per_trace[ti] += 1;
+                }
+            }
+            if ok {
+                pass += 1;
+            }
+        }
+        println!("pseudo-upstream group {g}: {pass}/{n} seeds pass every trace");
+        all_pass_total += pass;
+    }
+    let total = n * groups as usize;
+    println!(
+        "ceiling (slicesim vs its own 10-run samples): {all_pass_total}/{total} = {:.1} %",
+        100.0 * all_pass_total as f64 / total as f64
+    );
+    for (t, f) in traces.iter().zip(&per_trace) {
+        println!(
+            "  {:<28} {:>6.1}%",
+            t.name,
+            100.0 * (total - f) as f64 / total as f64
+        );
+    }
+}
+
 fn main() {
     let args: Vec<u64> = std::env::args()
         .skip(1)
@@ -200,6 +312,13 @@ fn main() {
         })
         .collect();
 
+    if let Some(g) = std::env::var("SEEDSCAN_SELF")
+        .ok()
+        .and_then(|g| g.parse().ok())
+    {
+        self_ceiling(&traces, g, from, to);
+        return;
+    }
     let n = (to - from) as usize;
     let mut trace_fail = vec![0usize; traces.len()];
     let mut field_fail: BTreeMap<(String, usize, String), BTreeMap<String, usize>> =
