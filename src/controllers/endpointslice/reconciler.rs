@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{
@@ -198,7 +198,7 @@ impl Reconciler {
                     .entry(PortMapKey::new(&ports))
                     .or_insert_with(|| DesiredGroup {
                         ports,
-                        endpoints: EndpointSet::new(),
+                        endpoints: EndpointSet::with_hash_seed(self.rng.gen()),
                     });
                 let node_name = pod.spec.node_name.as_deref().unwrap_or("");
                 let zone = match nodes.get(node_name) {

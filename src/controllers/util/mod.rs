@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 
+pub mod gomap;
 pub mod tracker;
+use gomap::GoMapLayout;
 pub use tracker::EndpointSliceTracker;
 
 /// Identity of an endpoint: exactly the fields upstream feeds into
@@ -74,20 +76,26 @@ impl PortMapKey {
 /// A set of endpoints keyed by identity (upstream `EndpointSet`, a map from hash
 /// to endpoint).
 ///
-/// Upstream's `PopAny` returns whatever element Go's randomised map iteration
-/// yields first, i.e. an (approximately) uniformly random element. slicesim
-/// reproduces that with a caller-supplied *seeded* generator
-/// ([`EndpointSet::pop_any`]): picking in a fixed order (e.g. sorted by IP)
+/// Upstream's `PopAny` returns the first element a Go map iteration meets;
+/// Go randomises the start of every iteration and the hash seed of every map,
+/// but the layout (which bucket, which slot) is fixed per map, so the choice is
+/// *not* uniform: early-inserted keys (lower slots) and keys after holes left
+/// by deletes come first more often. slicesim keeps an emulated Go map layout
+/// ([`gomap::GoMapLayout`], hash seed from [`EndpointSet::with_hash_seed`]) and
+/// draws the iteration start from a caller-supplied *seeded* generator
+/// ([`EndpointSet::pop_any`]). Picking in a fixed order (e.g. sorted by IP)
 /// would correlate slice membership with IP allocation order, which makes
-/// later syncs touch fewer slices than upstream does (pod IP changes all land
-/// in one slice). Elements live in a `Vec` with a key → position index, so
-/// lookups are O(log n) and popping is O(1); iteration is insertion order.
+/// later syncs touch fewer slices than upstream does. Elements live in a `Vec`
+/// with a key → position index, so lookups are O(log n); `iter` is insertion
+/// order (until a removal).
 ///
 /// cite: kubernetes/endpointslice :: util/endpointset.go :: EndpointSet.PopAny (v0.32.13)
 #[derive(Debug, Clone)]
 pub struct EndpointSet<E> {
     items: Vec<(EndpointKey, E)>,
     index: BTreeMap<EndpointKey, usize>,
+    /// Where each key would sit in upstream's Go map (decides `pop_any`).
+    layout: GoMapLayout<EndpointKey>,
 }
 
 impl<E> Default for EndpointSet<E> {
@@ -95,13 +103,30 @@ impl<E> Default for EndpointSet<E> {
         EndpointSet {
             items: Vec::new(),
             index: BTreeMap::new(),
+            layout: GoMapLayout::new(0),
         }
     }
+}
+
+/// Stable per-key hash, mixed with a map's seed by [`GoMapLayout`].
+fn key_hash<K: std::hash::Hash>(k: &K) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    k.hash(&mut h);
+    h.finish()
 }
 
 impl<E: EndpointIdentity> EndpointSet<E> {
     pub fn new() -> Self {
         Self::default()
+    }
+    /// An empty set whose Go-map hash seed is `seed` (upstream: a fresh
+    /// random `hash0` per map); draw it from the caller's seeded stream.
+    pub fn with_hash_seed(seed: u64) -> Self {
+        EndpointSet {
+            layout: GoMapLayout::new(seed),
+            ..Self::default()
+        }
     }
     /// Insert (or replace: a second endpoint with the same identity overwrites the first, as upstream).
     pub fn insert(&mut self, e: E) {
@@ -109,6 +134,7 @@ impl<E: EndpointIdentity> EndpointSet<E> {
         match self.index.get(&key) {
             Some(&i) => self.items[i].1 = e,
             None => {
+                self.layout.insert(key.clone(), key_hash(&key));
                 self.index.insert(key.clone(), self.items.len());
                 self.items.push((key, e));
             }
@@ -119,6 +145,7 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     }
     pub fn remove(&mut self, key: &EndpointKey) -> Option<E> {
         let i = self.index.remove(key)?;
+        self.layout.remove(key, key_hash(key));
         Some(self.take_at(i))
     }
     fn take_at(&mut self, i: usize) -> E {
@@ -143,15 +170,12 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-    /// Remove and return a uniformly random element (upstream `PopAny`), drawn from `rng`.
+    /// Remove and return the element upstream's `PopAny` would return: the
+    /// first one a Go map iteration with a random start (drawn from `rng`)
+    /// meets in the emulated bucket layout (see [`gomap`]).
     pub fn pop_any<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) -> Option<E> {
-        if self.items.is_empty() {
-            return None;
-        }
-        let i = rng.gen_range(0..self.items.len());
-        let key = self.items[i].0.clone();
-        self.index.remove(&key);
-        Some(self.take_at(i))
+        let key = self.layout.first(rng)?;
+        self.remove(&key)
     }
     /// Insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
@@ -248,6 +272,27 @@ mod tests {
         }
         seen.sort();
         assert_eq!(seen, vec!["a", "c", "d", "e", "f"]);
+    }
+
+    /// PopAny from a small set (one Go map bucket) returns the first inserted
+    /// element with probability (9-k)/8, not 1/k.
+    #[test]
+    fn pop_any_small_set_favours_first_inserted() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let n = 4000;
+        let mut first = 0;
+        for i in 0..n {
+            let mut s = EndpointSet::with_hash_seed(i);
+            for name in ["a", "b", "c", "d"] {
+                s.insert(E(vec!["10.0.0.1"], name));
+            }
+            if s.pop_any(&mut rng).is_some_and(|e| e.1 == "a") {
+                first += 1;
+            }
+        }
+        let p = f64::from(first) / f64::from(n as u32);
+        assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
     }
 
     /// NewPortMapKey: the key does not depend on the order of the port list, and nil == empty.

@@ -1,0 +1,369 @@
+//! Emulation of the *layout* of a Go 1.23 map (runtime/map.go, the classic
+//! bucketed hash map) so that iteration order — and hence `EndpointSet.PopAny`
+//! and `sets.Set.UnsortedList` — follows the same distribution as upstream's.
+//!
+//! What is modelled (cite: golang/go :: src/runtime/map.go (go1.23)):
+//! - a per-map random hash seed (`hash0`); here a caller-supplied `seed`
+//!   mixed with a stable per-key hash, so bucket placement is effectively
+//!   random but fixed for one map;
+//! - `2^B` buckets of 8 slots plus overflow chains; `B` grows when
+//!   `count > 8 && count > 6.5·2^B` (`overLoadFactor`), or a same-size grow
+//!   when `noverflow >= 2^min(B,15)` (`tooManyOverflowBuckets`);
+//! - insertion into the first free slot of the bucket chain (holes left by
+//!   deletes are reused), a new overflow bucket when the chain is full;
+//! - incremental growth: every assign/delete evacuates the old bucket of the
+//!   key and one more (`growWork`), evacuation copies live entries in slot
+//!   order into the x/y halves (compacting holes);
+//! - deletion leaves a hole (`emptyOne`); an emptied map draws a new seed;
+//! - iteration (`mapiterinit`/`mapiternext`): a random start bucket and an
+//!   independent random start offset in 0..8; buckets visited in order from the
+//!   start (wrapping), and inside each bucket of the chain slots
+//!   `(i + offset) & 7` for i in 0..8; while growing, a bucket whose old bucket
+//!   is not evacuated yet is read from the old bucket, keeping only the entries
+//!   that will move to it.
+//!
+//! Consequence (the reason this exists): in a small map the element in the
+//! lowest slot after a run of empty slots is returned first far more often
+//! than 1/n — e.g. in a one-bucket map of k ≤ 8 elements the first inserted is
+//! returned first with probability (9−k)/8 — so `PopAny` is biased towards
+//! insertion order and towards elements that follow holes, and `UnsortedList`
+//! of a small set is a rotation of insertion order.
+
+use rand::Rng;
+
+const BUCKET_CNT: usize = 8;
+
+#[derive(Debug, Clone)]
+struct Entry<K> {
+    hash: u64,
+    key: K,
+}
+
+/// One bucket with its overflow chain: `chain[j][i]` is slot i of the j-th
+/// bucket of the chain.
+#[derive(Debug, Clone)]
+struct Bucket<K> {
+    chain: Vec<[Option<Entry<K>>; BUCKET_CNT]>,
+}
+
+impl<K> Default for Bucket<K> {
+    fn default() -> Self {
+        Bucket {
+            chain: vec![std::array::from_fn(|_| None)],
+        }
+    }
+}
+
+/// A Go map's key layout (values live elsewhere).
+#[derive(Debug, Clone)]
+pub struct GoMapLayout<K> {
+    seed: u64,
+    b: u32,
+    buckets: Vec<Bucket<K>>,
+    old: Option<Vec<Bucket<K>>>,
+    evacuated: Vec<bool>,
+    nevacuate: usize,
+    same_size: bool,
+    count: usize,
+    noverflow: usize,
+}
+
+/// splitmix64 finaliser.
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl<K: Clone + PartialEq> GoMapLayout<K> {
+    /// An empty map whose hash seed is `seed` (Go: `hash0 = rand()`).
+    pub fn new(seed: u64) -> Self {
+        GoMapLayout {
+            seed,
+            b: 0,
+            buckets: vec![Bucket::default()],
+            old: None,
+            evacuated: Vec::new(),
+            nevacuate: 0,
+            same_size: false,
+            count: 0,
+            noverflow: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn hash(&self, key_hash: u64) -> u64 {
+        mix64(key_hash ^ mix64(self.seed))
+    }
+
+    fn mask(&self) -> usize {
+        (1usize << self.b) - 1
+    }
+
+    fn growing(&self) -> bool {
+        self.old.is_some()
+    }
+
+    fn old_mask(&self) -> usize {
+        let n = self.old.as_ref().map_or(1, Vec::len);
+        n - 1
+    }
+
+    fn evacuate(&mut self, oldbucket: usize) {
+        let Some(old) = self.old.as_mut() else { return };
+        if oldbucket >= old.len() || self.evacuated[oldbucket] {
+            return;
+        }
+        let newbit = old.len();
+        let src = std::mem::take(&mut old[oldbucket]);
+        let same = self.same_size;
+        for page in src.chain {
+            for e in page.into_iter().flatten() {
+                let use_y = !same && (e.hash as usize & newbit) != 0;
+                let dst = if use_y { oldbucket + newbit } else { oldbucket };
+                Self::push_compact(&mut self.buckets[dst], e);
+            }
+        }
+        self.evacuated[oldbucket] = true;
+        if oldbucket == self.nevacuate {
+            while self.nevacuate < newbit && self.evacuated[self.nevacuate] {
+                self.nevacuate += 1;
+            }
+            if self.nevacuate == newbit {
+                self.old = None;
+                self.evacuated.clear();
+                self.same_size = false;
+            }
+        }
+    }
+
+    /// Evacuation destination: next sequential slot (`dst.i++`).
+    fn push_compact(b: &mut Bucket<K>, e: Entry<K>) {
+        let last = b.chain.len() - 1;
+        // Destination buckets are filled strictly sequentially: the first
+        // free slot after the last occupied one of the last page.
+        let page = &mut b.chain[last];
+        let used = page.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        if used < BUCKET_CNT {
+            page[used] = Some(e);
+        } else {
+            let mut p: [Option<Entry<K>>; BUCKET_CNT] = std::array::from_fn(|_| None);
+            p[0] = Some(e);
+            b.chain.push(p);
+        }
+    }
+
+    fn grow_work(&mut self, bucket: usize) {
+        let om = self.old_mask();
+        self.evacuate(bucket & om);
+        if self.growing() {
+            self.evacuate(self.nevacuate);
+        }
+    }
+
+    fn over_load_factor(count: usize, b: u32) -> bool {
+        count > BUCKET_CNT && count > 13 * ((1usize << b) / 2)
+    }
+
+    fn too_many_overflow(noverflow: usize, b: u32) -> bool {
+        noverflow >= 1usize << b.min(15)
+    }
+
+    fn hash_grow(&mut self) {
+        let bigger = Self::over_load_factor(self.count + 1, self.b);
+        let oldb = std::mem::take(&mut self.buckets);
+        if bigger {
+            self.b += 1;
+        }
+        self.same_size = !bigger;
+        self.buckets = (0..(1usize << self.b)).map(|_| Bucket::default()).collect();
+        self.evacuated = vec![false; oldb.len()];
+        self.old = Some(oldb);
+        self.nevacuate = 0;
+        self.noverflow = 0;
+    }
+
+    /// `mapassign` of a key not in the map (the caller checks membership).
+    pub fn insert(&mut self, key: K, key_hash: u64) {
+        let hash = self.hash(key_hash);
+        loop {
+            let bucket = hash as usize & self.mask();
+            if self.growing() {
+                self.grow_work(bucket);
+            }
+            if !self.growing()
+                && (Self::over_load_factor(self.count + 1, self.b)
+                    || Self::too_many_overflow(self.noverflow, self.b))
+            {
+                self.hash_grow();
+                continue;
+            }
+            let b = &mut self.buckets[bucket];
+            let free = b
+                .chain
+                .iter()
+                .enumerate()
+                .find_map(|(j, page)| page.iter().position(Option::is_none).map(|i| (j, i)));
+            let e = Entry { hash, key };
+            match free {
+                Some((j, i)) => b.chain[j][i] = Some(e),
+                None => {
+                    let mut p: [Option<Entry<K>>; BUCKET_CNT] = std::array::from_fn(|_| None);
+                    p[0] = Some(e);
+                    b.chain.push(p);
+                    self.noverflow += 1;
+                }
+            }
+            self.count += 1;
+            return;
+        }
+    }
+
+    /// Whether `key` is in the map.
+    pub fn contains(&self, key: &K, key_hash: u64) -> bool {
+        let hash = self.hash(key_hash);
+        let bucket = hash as usize & self.mask();
+        let in_bucket = |b: &Bucket<K>| {
+            b.chain
+                .iter()
+                .flat_map(|p| p.iter())
+                .any(|s| s.as_ref().is_some_and(|e| e.key == *key))
+        };
+        if let Some(old) = &self.old {
+            let ob = bucket & (old.len() - 1);
+            if !self.evacuated[ob] {
+                return in_bucket(&old[ob]);
+            }
+        }
+        in_bucket(&self.buckets[bucket])
+    }
+
+    /// `mapdelete`.
+    pub fn remove(&mut self, key: &K, key_hash: u64) -> bool {
+        let hash = self.hash(key_hash);
+        let bucket = hash as usize & self.mask();
+        if self.growing() {
+            self.grow_work(bucket);
+        }
+        let found = self.buckets[bucket]
+            .chain
+            .iter_mut()
+            .flat_map(|p| p.iter_mut())
+            .find(|s| s.as_ref().is_some_and(|e| e.key == *key));
+        match found {
+            Some(slot) => {
+                *slot = None;
+                self.count -= 1;
+                if self.count == 0 {
+                    // Go draws a fresh hash0 when a map becomes empty.
+                    self.seed = mix64(self.seed ^ 0x5EED);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Keys in the order one `for k := range m` visits them, starting from
+    /// the random (bucket, offset) drawn from `rng`; stops after `limit` keys.
+    pub fn iter_order<R: Rng + ?Sized>(&self, rng: &mut R, limit: usize) -> Vec<K> {
+        let mut out = Vec::new();
+        if self.count == 0 || limit == 0 {
+            return out;
+        }
+        let r: u64 = rng.gen();
+        let nb = 1usize << self.b;
+        let start = r as usize & self.mask();
+        let offset = ((r >> self.b) & 7) as usize;
+        for k in 0..nb {
+            let bucket = (start + k) & self.mask();
+            // While growing, an unevacuated old bucket is read instead, keeping
+            // only the entries bound for `bucket`.
+            let (src, check) = match &self.old {
+                Some(old) => {
+                    let ob = bucket & (old.len() - 1);
+                    if self.evacuated[ob] {
+                        (&self.buckets[bucket], false)
+                    } else {
+                        (&old[ob], !self.same_size)
+                    }
+                }
+                None => (&self.buckets[bucket], false),
+            };
+            for page in &src.chain {
+                for i in 0..BUCKET_CNT {
+                    let Some(e) = &page[(i + offset) & 7] else {
+                        continue;
+                    };
+                    if check && (e.hash as usize & self.mask()) != bucket {
+                        continue;
+                    }
+                    out.push(e.key.clone());
+                    if out.len() >= limit {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The key a `for k := range m { return k }` loop yields (PopAny).
+    pub fn first<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<K> {
+        self.iter_order(rng, 1).pop()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn keyhash(k: u32) -> u64 {
+        mix64(u64::from(k) * 7919)
+    }
+
+    #[test]
+    fn every_key_visited_once_through_growth_and_deletes() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        for seed in 0..20u64 {
+            let mut m = GoMapLayout::new(seed);
+            let mut live = Vec::new();
+            for k in 0..300u32 {
+                m.insert(k, keyhash(k));
+                live.push(k);
+                if k % 3 == 0 {
+                    let d = live.remove(live.len() / 2);
+                    assert!(m.remove(&d, keyhash(d)));
+                }
+                let mut it = m.iter_order(&mut rng, usize::MAX);
+                it.sort();
+                let mut want = live.clone();
+                want.sort();
+                assert_eq!(it, want);
+            }
+        }
+    }
+
+    /// One bucket, k keys: the first inserted comes first with probability (9-k)/8.
+    #[test]
+    fn small_map_biased_to_first_slot() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut m = GoMapLayout::new(3);
+        for k in 0..4u32 {
+            m.insert(k, keyhash(k));
+        }
+        let n = 8000;
+        let first0 = (0..n).filter(|_| m.first(&mut rng) == Some(0)).count();
+        let p = first0 as f64 / n as f64;
+        assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+}
