@@ -513,6 +513,12 @@ impl WatchHub {
         }
     }
 
+    /// Totals of one mode so far (writes, events, bytes; per-node ingress and latency
+    /// percentiles are only filled in by [`WatchHub::finish`]).
+    pub fn live(&self, r: Resource) -> &ModeReport {
+        &self.modes[mode_index(r)]
+    }
+
     /// The groups (for display).
     pub fn groups(&self) -> impl Iterator<Item = &WatchGroup> {
         self.groups.iter().map(|g| &g.g)
