@@ -154,8 +154,11 @@ pub struct WatchGroup {
 pub fn derive_groups(s: &Scenario, nodes: u64) -> Vec<WatchGroup> {
     let mut out: Vec<WatchGroup> = Vec::new();
     let mut push = |g: WatchGroup| {
+        // Two identical per-node entries are two DaemonSets (two members per node): kept apart.
         if let Some(e) = out.iter_mut().find(|e| {
-            e.role == g.role
+            !e.per_node
+                && !g.per_node
+                && e.role == g.role
                 && e.resource == g.resource
                 && e.selector == g.selector
                 && e.encoding == g.encoding
@@ -163,9 +166,7 @@ pub fn derive_groups(s: &Scenario, nodes: u64) -> Vec<WatchGroup> {
                 && e.delivery_latency == g.delivery_latency
                 && e.min_sync_period_ns == g.min_sync_period_ns
         }) {
-            if !e.per_node {
-                e.count += g.count;
-            }
+            e.count += g.count;
             e.watchers.extend(g.watchers);
             if !e.name.split('+').any(|n| n == g.name) {
                 e.name = format!("{}+{}", e.name, g.name);
@@ -785,6 +786,8 @@ impl WatchHub {
         let trigger = rec.new.and_then(trigger_time_ns);
         let mut last_apply: Option<u64> = None;
         let change_new = rec.new.map(owned_change);
+        // The removed object, cloned at most once per write (only if some client needs it).
+        let mut change_old: Option<Change> = None;
         for gi in 0..self.groups.len() {
             if self.groups[gi].g.resource != resource {
                 continue;
@@ -841,7 +844,10 @@ impl WatchHub {
             if let Some(c) = &mut gs.client {
                 let delay = max_of_uniform(&mut gs.rng, &latency, n);
                 let change = if ti == 2 {
-                    rec.old.map(owned_change).map(|c| c.removed())
+                    if change_old.is_none() {
+                        change_old = rec.old.map(|o| owned_change(o).removed());
+                    }
+                    change_old.clone()
                 } else {
                     change_new.clone()
                 };
