@@ -120,6 +120,13 @@ fn report_writers() {
     // Per-node ingress: all 10 nodes from t = 0 receive the same bytes.
     assert_eq!(es.node_ingress.nodes, 10);
     assert_eq!(es.node_ingress.max as f64, es.node_ingress.mean);
+    // The per-second per-node series adds up to a node's ingress.
+    let per_node: u64 = ts
+        .iter()
+        .filter(|x| x.mode == "endpointslices")
+        .map(|x| x.bytes_per_node)
+        .sum();
+    assert_eq!(per_node, es.node_ingress.max);
 }
 
 #[test]

@@ -236,3 +236,31 @@ type = "watch_restart"
     assert_eq!(m.node_ingress.nodes, 6);
     assert!(m.node_ingress.mean < m.node_ingress.max as f64);
 }
+
+/// Nodes leaving keep what they received; the survivors keep receiving.
+#[test]
+fn node_leaves() {
+    let s = scenario(3, "");
+    let mut hub = WatchHub::new(&s, 3);
+    let a = slice("web-a", 3, false, 100000001);
+    let b = slice("web-a", 4, false, 100000002);
+    hub.on_write(&write(0, Verb::Create, None, Some(&a), 100000001));
+    hub.set_node_count(NS_PER_SEC / 2, 1);
+    hub.on_write(&write(
+        NS_PER_SEC / 2 + 1,
+        Verb::Update,
+        Some(&a),
+        Some(&b),
+        100000002,
+    ));
+    let r = hub.finish(NS_PER_SEC / 2 + 2);
+    let m = r.mode(Resource::EndpointSlices);
+    let pb =
+        |et, o: &EndpointSlice| wire::watch_event_size(Encoding::Protobuf, et, o).unwrap() as u64;
+    let first = pb(EventType::Added, &a);
+    let both = first + pb(EventType::Modified, &b);
+    assert_eq!(m.node_ingress.nodes, 3);
+    assert_eq!(m.node_ingress.max, both);
+    assert_eq!(m.by_role["kube-proxy"].events, 3 + 1);
+    assert!((m.node_ingress.mean - (2 * first + both) as f64 / 3.0).abs() < 1e-6);
+}
