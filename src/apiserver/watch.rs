@@ -57,7 +57,7 @@
 //! mode; CoreDNS replicas are not attributed to nodes.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -427,8 +427,8 @@ pub struct WatchHub {
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
     latency: Vec<Samples>,
-    slices: BTreeMap<(String, String), Rc<EndpointSlice>>,
-    endpoints: BTreeMap<(String, String), Rc<Endpoints>>,
+    slices: BTreeMap<(String, String), Arc<EndpointSlice>>,
+    endpoints: BTreeMap<(String, String), Arc<Endpoints>>,
     restarts: Vec<(u64, Option<usize>)>,
     next_restart: usize,
     now: u64,
@@ -1015,8 +1015,8 @@ fn key(o: ObjectRef<'_>) -> (String, String) {
 
 fn owned_change(o: ObjectRef<'_>) -> Change {
     match o {
-        ObjectRef::EndpointSlice(s) => Change::Slice(Rc::new(s.clone()), false),
-        ObjectRef::Endpoints(e) => Change::Endpoints(Rc::new(e.clone()), false),
+        ObjectRef::EndpointSlice(s) => Change::Slice(Arc::new(s.clone()), false),
+        ObjectRef::Endpoints(e) => Change::Endpoints(Arc::new(e.clone()), false),
     }
 }
 

@@ -11,7 +11,7 @@
 //! the LAST client can have the change, which is what propagation latency measures.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use rand::Rng;
 
@@ -246,8 +246,8 @@ impl ClientCache {
 /// An owned object a client will apply later.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Slice(Rc<EndpointSlice>, bool),
-    Endpoints(Rc<Endpoints>, bool),
+    Slice(Arc<EndpointSlice>, bool),
+    Endpoints(Arc<Endpoints>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -508,7 +508,7 @@ mod tests {
     fn min_sync_period_batches() {
         let s = NS(1);
         let mut g = GroupClient::new(ViewKind::KubeProxy, s);
-        let ch = || Change::Slice(Rc::new(slice("a", &[])), false);
+        let ch = || Change::Slice(Arc::new(slice("a", &[])), false);
         assert_eq!(g.schedule(0, 5, ch()), 5);
         assert_eq!(g.schedule(10, 5, ch()), s + 5);
         assert_eq!(g.schedule(20, 5, ch()), s + 5);
