@@ -416,8 +416,8 @@ struct GroupState {
 struct NodeTracker {
     /// Bytes received by a kube-proxy present since t = 0.
     cum: u64,
-    /// Per live node: `cum` at join minus its initial LIST bytes.
-    offsets: Vec<u64>,
+    /// Per live node: (`cum` at join, its initial LIST bytes).
+    offsets: Vec<(u64, u64)>,
     departed: Vec<u64>,
 }
 
@@ -491,7 +491,7 @@ impl WatchHub {
                 .iter()
                 .map(|_| NodeTracker {
                     cum: 0,
-                    offsets: vec![0; usize::try_from(nodes).unwrap_or(0)],
+                    offsets: vec![(0, 0); usize::try_from(nodes).unwrap_or(0)],
                     departed: Vec::new(),
                 })
                 .collect(),
@@ -683,6 +683,8 @@ impl WatchHub {
         self.advance_to(t.max(self.now));
         let old = self.node_count;
         self.node_count = nodes;
+        // Initial LIST bytes of one joining node, per mode (all its per-node watchers).
+        let mut join_list = [0u64; 2];
         for gi in 0..self.groups.len() {
             if !self.groups[gi].g.per_node {
                 continue;
@@ -696,17 +698,20 @@ impl WatchHub {
                 self.groups[gi].relists.add(n, size);
                 self.modes[m].relists.add(n, size);
                 self.modes[m].series.at(t).bytes_out += n * size;
-                let cum = self.nodes[m].cum;
-                for _ in 0..n {
-                    self.nodes[m].offsets.push(cum.saturating_sub(size));
-                }
+                join_list[m] += size;
+            }
+        }
+        if nodes > old {
+            for (m, tr) in self.nodes.iter_mut().enumerate() {
+                let at = (tr.cum, join_list[m]);
+                tr.offsets.extend((old..nodes).map(|_| at));
             }
         }
         if nodes < old {
             for tr in &mut self.nodes {
                 for _ in nodes..old {
-                    if let Some(o) = tr.offsets.pop() {
-                        tr.departed.push(tr.cum - o);
+                    if let Some((at, list)) = tr.offsets.pop() {
+                        tr.departed.push(tr.cum - at + list);
                     }
                 }
             }
@@ -939,7 +944,7 @@ impl WatchHub {
             let mut per: Vec<u64> = tr
                 .offsets
                 .iter()
-                .map(|o| tr.cum - o)
+                .map(|&(at, list)| tr.cum - at + list)
                 .chain(tr.departed.iter().copied())
                 .collect();
             per.sort_unstable();
