@@ -19,6 +19,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod error;
 pub mod k8s;
+pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -37,6 +37,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub mod objects;
+pub mod watch;
 pub mod write_log;
 
 /// Characters the apiserver's name generator draws from (apimachinery `rand.String`).
