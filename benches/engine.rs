@@ -2,11 +2,38 @@
 //! 5,000 nodes, 150,000 pods (one 20,000-replica Deployment + 1,300 × 100), a rolling update
 //! of the 20,000-replica Deployment and 20 pod deletions/s of churn for 20 minutes.
 //!
-//! `cargo bench --bench engine` (release profile). Prints wall time and events/s; performance
-//! is measured here, never asserted in tests.
+//! `cargo bench --bench engine` (release profile). Prints wall time and events/s, and — because
+//! seconds depend on the machine — the run time as a ratio to a baseline measured in the same
+//! process: the bare event queue (`sim::EventQueue`) scheduling and popping the same number of
+//! events with the same time spread and no work attached. The ratio is "cost of one simulated
+//! event relative to one queue operation"; compare ratios across commits, not seconds.
+//! Performance is measured here, never asserted in tests.
 
+use rand::{Rng, SeedableRng};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
+use slicesim::sim::queue::EventQueue;
 use std::time::Instant;
+
+/// Baseline: the bare queue handling `events` events spread over `horizon_ns`, keeping about
+/// `pending` of them in flight (the steady state of a 150k-pod world), with no work per event.
+fn queue_baseline(events: u64, horizon_ns: u64, pending: u64) -> std::time::Duration {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut q: EventQueue<u64> = EventQueue::new();
+    let step = (horizon_ns / events.max(1)).max(1);
+    for i in 0..pending {
+        q.schedule_in(rng.gen_range(0..horizon_ns), i);
+    }
+    let t = Instant::now();
+    let mut done = 0u64;
+    while let Some(ev) = q.pop() {
+        done += 1;
+        if done + pending <= events {
+            q.schedule_in(rng.gen_range(1..=2 * step * pending.max(1)), ev.event);
+        }
+    }
+    std::hint::black_box(done);
+    t.elapsed()
+}
 
 fn scenario_text() -> String {
     let mut s = String::from(
@@ -63,5 +90,11 @@ fn main() {
     println!(
         "{events} events, {changes} object changes, {:.0} events/s",
         events as f64 / run.as_secs_f64().max(1e-9)
+    );
+    let base = queue_baseline(events, 30 * 60 * 1_000_000_000, 150_000);
+    println!(
+        "baseline: bare queue, same event count {:.3}s; run/baseline ratio {:.1}",
+        base.as_secs_f64(),
+        run.as_secs_f64() / base.as_secs_f64().max(1e-9)
     );
 }
