@@ -246,7 +246,7 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
                     ),
                 )
             })?;
-            collect_axes(t, "", &mut axes, &err)?;
+            collect_axes(src, t, "", &mut axes, &err)?;
         }
     }
     if axes.is_empty() && seeds.is_none() {
@@ -272,6 +272,7 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
 type ErrFn<'a> = dyn Fn(Option<Range<usize>>, &str, &str) -> anyhow::Error + 'a;
 
 fn collect_axes(
+    src: &str,
     t: &dyn toml_edit::TableLike,
     prefix: &str,
     axes: &mut Vec<Axis>,
@@ -287,7 +288,7 @@ fn collect_axes(
         let key_span = t.key(k).and_then(|key| key.span()).or_else(|| item.span());
         if let Some(sub) = item.as_table_like() {
             // an unquoted dotted key (`a.b = [...]`) arrives as nested tables
-            collect_axes(sub, &path, axes, err)?;
+            collect_axes(src, sub, &path, axes, err)?;
             continue;
         }
         if let Err(e) = crate::scenario::tree::parse_path(&path) {
@@ -323,8 +324,12 @@ fn collect_axes(
         let mut values: Vec<AxisValue> = Vec::new();
         for (i, v) in arr.iter().enumerate() {
             let vpath = format!("{shown_path}[{i}]");
+            // the exact source text of a number (`0.10` stays `0.10`)
             let raw = |f: Option<&toml_edit::Repr>| {
-                f.and_then(|r| r.as_raw().as_str().map(str::to_string))
+                v.span()
+                    .and_then(|sp| src.get(sp))
+                    .map(|t| t.trim().to_string())
+                    .or_else(|| f.and_then(|r| r.as_raw().as_str().map(str::to_string)))
                     .unwrap_or_else(|| v.to_string().trim().to_string())
             };
             let (shown, repr) = match v {
@@ -344,14 +349,16 @@ fn collect_axes(
                     let r = b.value().to_string();
                     (r.clone(), r)
                 }
-                other => return Err(err(
-                    other.span(),
-                    &vpath,
-                    &format!(
+                other => {
+                    return Err(err(
+                        other.span(),
+                        &vpath,
+                        &format!(
                         "`{}` is not allowed here; allowed: strings, integers, floats, booleans",
                         other.to_string().trim()
                     ),
-                )),
+                    ))
+                }
             };
             if values.iter().any(|x| x.repr == repr) {
                 return Err(err(
@@ -522,9 +529,9 @@ mod tests {
 
     #[test]
     fn values_are_kept_as_written_and_strings_quoted() {
-        let s = p("base = \"quickstart.toml\"\n[grid]\nduration = [\"90s\", \"10m\"]\n").unwrap();
-        assert_eq!(s.axes[0].values[0].shown, "90s");
-        assert_eq!(s.axes[0].values[0].repr, "\"90s\"");
+        let s = p("base = \"quickstart.toml\"\n[grid]\nduration = [\"6m\", \"10m\"]\n").unwrap();
+        assert_eq!(s.axes[0].values[0].shown, "6m");
+        assert_eq!(s.axes[0].values[0].repr, "\"6m\"");
         let pts = s.points().unwrap();
         assert_eq!(pts.len(), 2);
         assert_eq!(pts[0].seed, 42, "base seed when no seeds are listed");
