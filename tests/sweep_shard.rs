@@ -158,7 +158,7 @@ fn bad_sweep_files_exit_2_with_located_errors_before_running_anything() {
 
 #[test]
 fn bundled_sweep_is_valid() {
-    let sw = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/slice-size-sweep.toml");
+    let sw = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/slice-size-sweep.toml");
     let dir = tempfile::tempdir().unwrap();
     let out = ok(&[
         "sweep",
@@ -171,5 +171,49 @@ fn bundled_sweep_is_valid() {
     assert!(
         out.contains("24 points, 24 in this run, 0 already complete (skipped), 24 run"),
         "{out}"
+    );
+}
+
+#[test]
+fn kubernetes_job_passes_its_completion_index_as_the_shard() {
+    let y = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sweep-job.yaml"),
+    )
+    .unwrap();
+    assert!(y.contains("completionMode: Indexed"));
+    assert!(y.contains("--shard \"$JOB_COMPLETION_INDEX/$SHARDS\""));
+    assert!(y.contains("slicesim merge /results/shard-* --out /results/merged"));
+    let field = |key: &str| -> String {
+        let l = y.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
+        let v = l.split_once(':').unwrap().1;
+        v.split('#')
+            .next()
+            .unwrap()
+            .trim()
+            .trim_matches('"')
+            .to_string()
+    };
+    assert_eq!(field("completions:"), "8");
+    let shards = y
+        .lines()
+        .skip_while(|l| !l.contains("name: SHARDS"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        shards.contains("value: \"8\""),
+        "SHARDS must equal completions: {shards}"
+    );
+    // the sweep file it names is the bundled one, and it is valid
+    assert!(y.contains("value: /scenarios/sweeps/slice-size-sweep.toml"));
+    assert!(
+        y.contains("path: sweeps/slice-size-sweep.toml") && y.contains("path: quickstart.toml")
+    );
+    let sweep = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/slice-size-sweep.toml"),
+    )
+    .unwrap();
+    assert!(
+        sweep.contains("base = \"../quickstart.toml\""),
+        "the Job's mount layout assumes this"
     );
 }
