@@ -153,18 +153,15 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
     };
     let name = match string_field("name")? {
         Some((n, span)) => {
-            if crate::scenario::values::check_dns1123_subdomain(&n).is_err() && !n.is_empty() {
-                // the name only labels output; keep it usable as a directory name
-                if n.contains(['/', '\\']) || n == "." || n == ".." {
-                    return Err(err(
-                        span,
-                        "name",
-                        &format!("`{n}` cannot be a directory name"),
-                    ));
-                }
-            }
-            if n.is_empty() {
-                return Err(err(span, "name", "must not be empty"));
+            // the name is the default output directory `results/<name>`
+            if n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\']) {
+                return Err(err(
+                    span,
+                    "name",
+                    &format!(
+                        "`{n}` cannot be a directory name; allowed: a non-empty name without `/`"
+                    ),
+                ));
             }
             n
         }
@@ -583,6 +580,13 @@ mod tests {
             .to_string();
         assert!(
             e.starts_with("s.toml:1:8: base: cannot read base scenario"),
+            "{e}"
+        );
+        let e = p("name = \"a/b\"\nbase = \"quickstart.toml\"\nseeds = [1]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.toml:1:8: name: `a/b` cannot be a directory name"),
             "{e}"
         );
         let e = p("base = \"quickstart.toml\"\n").unwrap_err().to_string();
