@@ -217,11 +217,18 @@ fn entries(points: &[Point]) -> Vec<PointEntry> {
 /// Validate the sweep file and every point, then run the points of the shard that are not
 /// already complete, and write `sweep.csv`.
 pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
-    let spec = spec::load(&opts.sweep)?;
-    let points = spec.points()?;
     if opts.jobs == Some(0) {
         return Err(input_error("-j 0: the number of jobs must be at least 1"));
     }
+    let jobs = opts
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting worker threads")?;
+    let spec = spec::load(&opts.sweep)?;
+    let points = pool.install(|| spec.points())?;
     let out = opts
         .out
         .clone()
@@ -265,13 +272,6 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
         .filter(|&i| !point_done(&point_dir(&out, &points[i].id), &points[i].hash))
         .collect();
 
-    let jobs = opts
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("starting worker threads")?;
     let show = opts.progress && std::io::stderr().is_terminal();
     let mp = if show {
         indicatif::MultiProgress::new()

@@ -48,6 +48,8 @@ pub struct SweepSpec {
     /// The base scenario, resolved relative to the sweep file.
     pub base: PathBuf,
     pub base_sha256: String,
+    /// The base scenario's text (read once; every point is checked against it).
+    pub base_src: String,
     pub axes: Vec<Axis>,
     /// `None`: one repetition with the base scenario's seed.
     pub seeds: Option<Vec<u64>>,
@@ -186,6 +188,17 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
         )
     })?;
     let base_sha256 = sha256_hex(&base_bytes);
+    let base_src = String::from_utf8(base_bytes).map_err(|e| {
+        err(
+            base_span.clone(),
+            "base",
+            &format!(
+                "base scenario `{}` is not valid UTF-8 (byte {})",
+                base.display(),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
 
     let seeds = match top.get("seeds") {
         None => None,
@@ -261,6 +274,7 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
         description,
         base,
         base_sha256,
+        base_src,
         axes,
         seeds,
     })
@@ -435,53 +449,66 @@ impl SweepSpec {
                 &format!("{total} points is more than the {MAX_POINTS} allowed"),
             ));
         }
-        let mut out = Vec::with_capacity(total);
-        for index in 0..total {
-            let (c, seed_i) = self.coords(index);
-            let mut overrides = Vec::with_capacity(c.len());
-            let mut values = Vec::with_capacity(c.len());
+        // checked in parallel (loading a big base scenario can take a noticeable fraction of a
+        // second); gathered in point order, so the first bad point reported is the lowest index
+        use rayon::prelude::*;
+        let checked: Vec<anyhow::Result<Point>> = (0..total)
+            .into_par_iter()
+            .map(|i| self.point(i, total))
+            .collect();
+        checked.into_iter().collect()
+    }
+
+    /// Build and check point `index` of `total`.
+    fn point(&self, index: usize, total: usize) -> anyhow::Result<Point> {
+        let (c, seed_i) = self.coords(index);
+        let mut overrides = Vec::with_capacity(c.len());
+        let mut values = Vec::with_capacity(c.len());
+        for (a, &vi) in self.axes.iter().zip(&c) {
+            let v = &a.values[vi];
+            overrides.push(format!("{}={}", a.path, v.repr));
+            values.push(v.shown.clone());
+        }
+        let id = point_id(index, total);
+        let scenario = crate::scenario::parse_str(
+            &self.base_src,
+            &self.base.display().to_string(),
+            &overrides,
+        )
+        .map_err(|e| {
+            let mut where_ = Vec::new();
             for (a, &vi) in self.axes.iter().zip(&c) {
                 let v = &a.values[vi];
-                overrides.push(format!("{}={}", a.path, v.repr));
-                values.push(v.shown.clone());
+                let loc = v
+                    .span
+                    .as_ref()
+                    .map(|s| {
+                        let (l, col) = line_col(&self.src, s.start);
+                        format!("{}:{l}:{col}", self.file)
+                    })
+                    .unwrap_or_else(|| self.file.clone());
+                where_.push(format!("  {} = {} ({loc})", a.path, v.repr));
             }
-            let id = point_id(index, total);
-            let scenario = crate::scenario::load(&self.base, &overrides).map_err(|e| {
-                let mut where_ = Vec::new();
-                for (a, &vi) in self.axes.iter().zip(&c) {
-                    let v = &a.values[vi];
-                    let loc = v
-                        .span
-                        .as_ref()
-                        .map(|s| {
-                            let (l, col) = line_col(&self.src, s.start);
-                            format!("{}:{l}:{col}", self.file)
-                        })
-                        .unwrap_or_else(|| self.file.clone());
-                    where_.push(format!("  {} = {} ({loc})", a.path, v.repr));
-                }
-                input_error(format!(
-                    "{}: point {id} is not a valid override of base scenario {}:\n{}\n{e:#}",
-                    self.file,
-                    self.base.display(),
-                    where_.join("\n")
-                ))
-            })?;
-            let seed = match &self.seeds {
-                Some(s) => s[seed_i],
-                None => scenario.seed,
-            };
-            let hash = point_hash(&self.sha256, &self.base_sha256, &overrides, seed);
-            out.push(Point {
-                index,
-                id,
-                values,
-                overrides,
-                seed,
-                hash,
-            });
-        }
-        Ok(out)
+            input_error(format!(
+                "{}: point {id} is not a valid override of base scenario {}:\n{}\n{e:#}",
+                self.file,
+                self.base.display(),
+                where_.join("\n")
+            ))
+        })?;
+        let seed = match &self.seeds {
+            Some(s) => s[seed_i],
+            None => scenario.seed,
+        };
+        let hash = point_hash(&self.sha256, &self.base_sha256, &overrides, seed);
+        Ok(Point {
+            index,
+            id,
+            values,
+            overrides,
+            seed,
+            hash,
+        })
     }
 }
 
@@ -592,7 +619,7 @@ mod tests {
         let e = p("base = \"quickstart.toml\"\n").unwrap_err().to_string();
         assert!(e.contains("nothing to sweep"), "{e}");
         let e =
-            p("base = \"quickstart.toml\"\n[grid]\n\"workloads[0].replicas\" = [10, \"many\"]\n")
+            p("base = \"quickstart.toml\"\n[grid]\n\"workloads[0].replicas\" = [10, \"many\", \"lots\", -1]\n")
                 .unwrap()
                 .points()
                 .unwrap_err()
