@@ -23,4 +23,5 @@ pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod wire;

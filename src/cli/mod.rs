@@ -3,10 +3,12 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod merge;
 pub mod mirror;
 pub mod reconcile;
 pub mod run;
 pub mod scenarios;
+pub mod sweep;
 pub mod validate;
 pub mod wire_size;
 
@@ -38,6 +40,10 @@ pub enum Command {
     Mirror(mirror::Args),
     /// Print exact JSON / protobuf / watch-event sizes of Kubernetes objects.
     WireSize(wire_size::Args),
+    /// Run a parameter sweep (grid of overrides × seeds), resumable and shardable.
+    Sweep(sweep::Args),
+    /// Combine `sweep --shard` outputs into one sweep.csv.
+    Merge(merge::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -51,6 +57,8 @@ pub fn main() -> i32 {
         Command::Reconcile(a) => reconcile::run(a),
         Command::Mirror(a) => mirror::run(a),
         Command::WireSize(a) => wire_size::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Merge(a) => merge::run(a),
     };
     match result {
         Ok(()) => 0,
