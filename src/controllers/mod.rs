@@ -7,3 +7,4 @@ pub mod endpointslice;
 pub mod mirroring;
 pub mod trigger_time;
 pub mod util;
+pub mod workqueue;
