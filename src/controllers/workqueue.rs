@@ -346,7 +346,11 @@ mod tests {
         let mut w = q(1);
         assert_eq!(w.add_rate_limited("a", 0), 1_000_000_000);
         assert_eq!(w.add_rate_limited("a", 0), 2_000_000_000);
-        assert_eq!(w.is_waiting(&"a"), Some(1_000_000_000), "waiting keeps earlier");
+        assert_eq!(
+            w.is_waiting(&"a"),
+            Some(1_000_000_000),
+            "waiting keeps earlier"
+        );
         assert_eq!(w.num_requeues(&"a"), 2);
         assert_eq!(w.add_rate_limited("a", 0), 4_000_000_000);
         w.forget(&"a");
