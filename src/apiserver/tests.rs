@@ -192,7 +192,10 @@ fn etcd_request_limit_and_versioned_delete() {
     };
     assert!(matches!(
         st.update(&mut sh, upd),
-        Err(ApiError::RequestTooLarge { size: 11, limit: 10 })
+        Err(ApiError::RequestTooLarge {
+            size: 11,
+            limit: 10
+        })
     ));
     assert_eq!(st.get("n", "a").unwrap().body, 10);
     let (_, rv) = st.delete_versioned(&mut sh, "n", "a").unwrap();
