@@ -147,6 +147,17 @@ impl Shared {
         rv.to_string()
     }
 
+    /// Exchange the name/UID stream with `other` (e.g. a per-Service stream; see
+    /// `controllers::manager`).
+    pub fn swap_rng(&mut self, other: &mut ChaCha8Rng) {
+        std::mem::swap(&mut self.rng, other);
+    }
+
+    /// Draw a UID as a create does (advances the stream by the same amount).
+    pub fn draw_uid(&mut self) -> String {
+        self.random_uid()
+    }
+
     /// The resourceVersion the next write will get.
     pub fn peek_resource_version(&self) -> u64 {
         self.next_rv

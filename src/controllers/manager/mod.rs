@@ -33,6 +33,13 @@
 //!
 //! Determinism: BTreeMaps everywhere, sync durations from the `Controllers` seeded stream,
 //! the ESC's choice stream per Service ([`service_choice_seed`]).
+//!
+//! Names: the reconciler orders slices by name where upstream iterates Go sets at random, so
+//! the generated slice names feed its choices. The apiserver's name/UID stream is therefore
+//! modelled per Service for the ESC's creates, seeded like the replay's
+//! (`Shared::new(seed)`) and consumed in the replay's order — the Service's slice creates,
+//! plus one UID after its first sync (the replay's Endpoints create in step 0) — so a recorded
+//! trace replays to the same names and the same choices.
 
 pub mod record;
 pub mod stats;
@@ -240,6 +247,8 @@ pub struct ControllerManager<'o> {
     topology_dirty: Option<Nanos>,
     esc: EndpointSliceController,
     esc_rngs: BTreeMap<String, ChaCha8Rng>,
+    /// Per-Service name/UID stream of the apiserver for the ESC's slice creates.
+    name_rngs: BTreeMap<String, ChaCha8Rng>,
     epc: EndpointsController,
     esmc: MirroringController,
     /// Selectorless Services' hand-made Endpoints (from the scenario), by Service key.
@@ -320,6 +329,7 @@ impl<'o> ControllerManager<'o> {
                 scenario.seed,
             ),
             esc_rngs: BTreeMap::new(),
+            name_rngs: BTreeMap::new(),
             epc: EndpointsController::new(EndpointsOptions {
                 max_capacity: c.endpoints.max_capacity as usize,
             }),
@@ -736,6 +746,7 @@ impl<'o> ControllerManager<'o> {
         let Some(service) = self.services.get(key).cloned() else {
             self.esc.delete_service(&ns, &name);
             self.esc_rngs.remove(key);
+            self.name_rngs.remove(key);
             self.finish_sync(ESC, key, row, now);
             return;
         };
@@ -811,6 +822,12 @@ impl<'o> ControllerManager<'o> {
         let mut calls = SliceCounts::default();
         let mut failed = false;
         self.shared.now = format_time(now);
+        let first_sync = !self.name_rngs.contains_key(key);
+        let mut names = self
+            .name_rngs
+            .remove(key)
+            .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
+        self.shared.swap_rng(&mut names);
         for w in result.writes {
             match w {
                 SliceWrite::Create(body) => {
@@ -929,6 +946,12 @@ impl<'o> ControllerManager<'o> {
                 break;
             }
         }
+        if first_sync {
+            // The replay's Endpoints create after the first line draws a UID here.
+            self.shared.draw_uid();
+        }
+        self.shared.swap_rng(&mut names);
+        self.name_rngs.insert(key.to_string(), names);
         let alive: Vec<&k8s::EndpointSlice> = self
             .slice_index
             .get(key)
