@@ -195,6 +195,50 @@ pub fn services_to_update_on_pod_change<'a>(
     }
 }
 
+/// The pods of one namespace in the informer cache: contiguous (the Endpoints controller
+/// takes the lister's content as a slice), with a name index. Removal swaps the last pod into
+/// the hole, so the order is deterministic but not by name.
+#[derive(Debug, Clone, Default)]
+pub struct PodList {
+    items: Vec<k8s::Pod>,
+    index: BTreeMap<String, usize>,
+}
+
+impl PodList {
+    pub fn insert(&mut self, name: String, pod: k8s::Pod) -> Option<k8s::Pod> {
+        match self.index.get(&name) {
+            Some(&i) => Some(std::mem::replace(&mut self.items[i], pod)),
+            None => {
+                self.index.insert(name, self.items.len());
+                self.items.push(pod);
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<k8s::Pod> {
+        let i = self.index.remove(name)?;
+        let pod = self.items.swap_remove(i);
+        if let Some(moved) = self.items.get(i) {
+            let n = s(&moved.metadata.name).to_string();
+            self.index.insert(n, i);
+        }
+        Some(pod)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
+        self.index.get(name).map(|&i| &self.items[i])
+    }
+
+    pub fn values(&self) -> std::slice::Iter<'_, k8s::Pod> {
+        self.items.iter()
+    }
+
+    pub fn as_slice(&self) -> &[k8s::Pod] {
+        &self.items
+    }
+}
+
 /// One controller's queue, worker settings and rate limit.
 #[derive(Debug)]
 struct Ctl {
@@ -241,7 +285,7 @@ pub struct ControllerManager<'o> {
     /// ESC-managed slice names per Service key, creation order.
     slice_index: BTreeMap<String, Vec<String>>,
     services: BTreeMap<String, k8s::Service>,
-    pods: BTreeMap<String, BTreeMap<String, k8s::Pod>>,
+    pods: BTreeMap<String, PodList>,
     nodes: BTreeMap<String, k8s::Node>,
     node_index: NodeIndex,
     topology_dirty: Option<Nanos>,
@@ -771,7 +815,7 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         }
-        let empty = BTreeMap::new();
+        let empty = PodList::default();
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
         let pods: Vec<&k8s::Pod> = ns_pods
             .values()
@@ -807,8 +851,9 @@ impl<'o> ControllerManager<'o> {
         );
         std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
         self.esc_rngs.insert(key.to_string(), rng);
-        row.endpoints_added = result.metrics.endpoints_added as u64;
-        row.endpoints_removed = result.metrics.endpoints_removed as u64;
+        // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
+        // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
+        let before_addrs = slice_addresses(existing.iter());
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -959,6 +1004,9 @@ impl<'o> ControllerManager<'o> {
             .flatten()
             .filter_map(|n| self.slices.get(&ns, n))
             .collect();
+        let after_addrs = slice_addresses(alive.iter().copied());
+        row.endpoints_added = after_addrs.difference(&before_addrs).count() as u64;
+        row.endpoints_removed = before_addrs.difference(&after_addrs).count() as u64;
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
         let st = self.stats.svc(key);
@@ -1017,17 +1065,11 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(EPC, key, row, now);
             return;
         };
-        let empty = BTreeMap::new();
-        let pods: Vec<k8s::Pod> = self
-            .pods
-            .get(&ns)
-            .unwrap_or(&empty)
-            .values()
-            .filter(|p| pod_selected(&service, p))
-            .cloned()
-            .collect();
+        let empty = PodList::default();
+        // The namespace lister's pods as they are (the controller applies the selector).
+        let pods = self.pods.get(&ns).unwrap_or(&empty).as_slice();
         let current = self.endpoints.get(&ns, &name).cloned();
-        match self.epc.try_sync(&service, &pods, current.as_ref()) {
+        match self.epc.try_sync(&service, pods, current.as_ref()) {
             Err(_) => row.result = SyncResult::Stale,
             Ok(EndpointsWrite::None) => {}
             Ok(EndpointsWrite::Create(e)) => {
@@ -1284,6 +1326,17 @@ fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
         uid: es.metadata.uid.as_deref().unwrap_or(""),
         generation: es.metadata.generation.unwrap_or(0),
     }
+}
+
+/// Endpoint addresses (ready or not) over slices.
+fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> BTreeSet<String> {
+    slices
+        .flat_map(|s| {
+            s.endpoint_list()
+                .iter()
+                .flat_map(|e| e.addresses.iter().cloned())
+        })
+        .collect()
 }
 
 /// Ready and not-ready IPs of an Endpoints object.

@@ -96,3 +96,29 @@ fn choice_seed_is_stable_and_per_service() {
         service_choice_seed(43, "default/web")
     );
 }
+
+#[test]
+fn pod_list_insert_replace_remove() {
+    let mut l = PodList::default();
+    for n in ["a", "b", "c"] {
+        let mut p = pod("1", &[], true, &[], false);
+        p.metadata.name = Some(n.to_string());
+        assert!(l.insert(n.to_string(), p).is_none());
+    }
+    let mut p = pod("2", &[], true, &[], false);
+    p.metadata.name = Some("b".into());
+    assert!(l.insert("b".into(), p).is_some());
+    assert_eq!(
+        l.get("b").unwrap().metadata.resource_version.as_deref(),
+        Some("2")
+    );
+    assert!(l.remove("a").is_some());
+    assert!(l.remove("a").is_none());
+    let names: Vec<_> = l
+        .values()
+        .map(|p| p.metadata.name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["c", "b"]);
+    assert_eq!(l.get("c").unwrap().metadata.name.as_deref(), Some("c"));
+    assert_eq!(l.as_slice().len(), 2);
+}
