@@ -146,13 +146,13 @@ pub fn pod_change_kind(old: &k8s::Pod, new: &k8s::Pod) -> Option<(bool, bool)> {
         || old.spec.hostname != new.spec.hostname
         || old.spec.subdomain != new.spec.subdomain;
     // The deletionTimestamp test compares pointers: set/set always counts as changed (§3.2).
-    let dt_changed = match (
-        &old.metadata.deletion_timestamp,
-        &new.metadata.deletion_timestamp,
-    ) {
-        (None, None) => false,
-        _ => true,
-    };
+    let dt_changed = !matches!(
+        (
+            &old.metadata.deletion_timestamp,
+            &new.metadata.deletion_timestamp,
+        ),
+        (None, None)
+    );
     let ips = |p: &k8s::Pod| -> Vec<String> {
         p.status
             .pod_ips
