@@ -1329,12 +1329,12 @@ fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
 }
 
 /// Endpoint addresses (ready or not) over slices.
-fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> BTreeSet<String> {
+fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> BTreeSet<&'a str> {
     slices
         .flat_map(|s| {
             s.endpoint_list()
                 .iter()
-                .flat_map(|e| e.addresses.iter().cloned())
+                .flat_map(|e| e.addresses.iter().map(String::as_str))
         })
         .collect()
 }
