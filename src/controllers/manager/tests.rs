@@ -122,3 +122,76 @@ fn pod_list_insert_replace_remove() {
     assert_eq!(l.get("c").unwrap().metadata.name.as_deref(), Some("c"));
     assert_eq!(l.as_slice().len(), 2);
 }
+
+fn run_src(src: &str) -> (ControllerManager<'static>, World) {
+    let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+    let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
+    world.run(&mut mgr).unwrap();
+    (mgr, world)
+}
+
+/// etcd `--max-request-bytes`: the untruncated Endpoints object (max_capacity 0) is too large
+/// and refused every time; the EPC retries with 5 ms·2^n backoff 15 times, then drops the key:
+/// exactly 1 + 15 failing syncs, no Endpoints stored. The small slices are stored.
+#[test]
+fn etcd_limit_rejects_and_retries_are_bounded() {
+    let src = r#"name = "etcd"
+seed = 1
+duration = "10m"
+[cluster]
+nodes = 3
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 60
+ports = [{ name = "http", container_port = 8080 }]
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+[controllers.endpointslice]
+max_endpoints_per_slice = 5
+[controllers.endpoints]
+max_capacity = 0
+[apiserver]
+etcd_max_request_bytes = 4000
+"#;
+    let (mgr, _) = run_src(src);
+    let st = mgr.final_stats();
+    let s = &st.services["default/web"];
+    assert_eq!(s.ep_creates, 0);
+    assert!(mgr.endpoints.get("default", "web").is_none());
+    assert_eq!(
+        s.syncs[ControllerKind::Endpoints as usize][SyncResult::Error as usize],
+        16
+    );
+    assert_eq!(s.rejected_writes, 16);
+    assert_eq!(s.es_creates, 12, "60 endpoints / 5 per slice");
+    assert_eq!(s.slices_alive, 12);
+    assert!(mgr.is_idle());
+}
+
+/// A selectorless Service with manual Endpoints is mirrored; the ESC and EPC leave it alone.
+#[test]
+fn selectorless_service_is_mirrored() {
+    let src = r#"name = "mirror"
+seed = 1
+duration = "2m"
+[cluster]
+nodes = 1
+zones = ["a"]
+[[services]]
+name = "ext"
+ports = [{ name = "db", port = 5432 }]
+endpoints = { count = 3, not_ready = 1, cidr = "10.1.0.0/24" }
+"#;
+    let (mgr, _) = run_src(src);
+    let st = mgr.final_stats();
+    let s = &st.services["default/ext"];
+    assert_eq!(s.mirroring_writes, 1);
+    assert_eq!(s.es_creates + s.ep_creates, 0);
+    let slices = mirrored_slices(&mgr.slices, "default", "ext");
+    assert_eq!(slices.len(), 1);
+    assert_eq!(slices[0].endpoint_list().len(), 4, "3 ready + 1 not-ready address");
+}
