@@ -193,5 +193,9 @@ endpoints = { count = 3, not_ready = 1, cidr = "10.1.0.0/24" }
     assert_eq!(s.es_creates + s.ep_creates, 0);
     let slices = mirrored_slices(&mgr.slices, "default", "ext");
     assert_eq!(slices.len(), 1);
-    assert_eq!(slices[0].endpoint_list().len(), 4, "3 ready + 1 not-ready address");
+    assert_eq!(
+        slices[0].endpoint_list().len(),
+        4,
+        "3 ready + 1 not-ready address"
+    );
 }
