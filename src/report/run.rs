@@ -168,7 +168,11 @@ pub fn run_with_controllers(
     let mopts = ManagerOptions {
         record: opts.record_traces.clone(),
     };
-    let mut mgr = ControllerManager::with_observer(&scenario, &mopts, Box::new(Fwd(observer)));
+    let mut mgr = ControllerManager::with_observer(
+        &scenario,
+        &mopts,
+        Box::new(crate::controllers::manager::BorrowedObserver(observer)),
+    );
     let mut outcome = run_scenario(
         scenario,
         out_dir,
@@ -218,15 +222,6 @@ pub fn run_with_controllers(
     outcome.manifest.files = files;
     atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
     Ok(outcome)
-}
-
-/// Forwards to a borrowed observer (the manager owns a boxed one).
-struct Fwd<'a>(&'a mut dyn crate::apiserver::write_log::WriteObserver);
-
-impl crate::apiserver::write_log::WriteObserver for Fwd<'_> {
-    fn on_write(&mut self, record: &crate::apiserver::write_log::WriteRecord<'_>) {
-        self.0.on_write(record)
-    }
 }
 
 /// Terminal rows of the controllers: totals, then every Service (at most 10; beyond that the

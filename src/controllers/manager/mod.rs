@@ -97,6 +97,16 @@ pub fn service_choice_seed(scenario_seed: u64, key: &str) -> u64 {
     (h ^ scenario_seed.rotate_left(17)) >> 1
 }
 
+/// Lends a borrowed observer to the manager (which owns a boxed one):
+/// `ControllerManager::with_observer(&sc, &opts, Box::new(BorrowedObserver(&mut mine)))`.
+pub struct BorrowedObserver<'a>(pub &'a mut dyn WriteObserver);
+
+impl WriteObserver for BorrowedObserver<'_> {
+    fn on_write(&mut self, record: &WriteRecord<'_>) {
+        self.0.on_write(record)
+    }
+}
+
 /// Options of the manager beyond the scenario.
 #[derive(Debug, Clone, Default)]
 pub struct ManagerOptions {

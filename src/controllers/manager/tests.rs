@@ -199,3 +199,69 @@ endpoints = { count = 3, not_ready = 1, cidr = "10.1.0.0/24" }
         "3 ready + 1 not-ready address"
     );
 }
+
+/// Every stored write reaches the observer once, with strictly increasing resourceVersions,
+/// matching the manager's own counts.
+#[test]
+fn observer_sees_every_write_in_order() {
+    use crate::apiserver::write_log::{WriteOutcome, WriteRecord};
+    #[derive(Default)]
+    struct Rec {
+        rows: Vec<(Writer, Verb, u64)>,
+        rejected: usize,
+    }
+    impl WriteObserver for Rec {
+        fn on_write(&mut self, r: &WriteRecord<'_>) {
+            match &r.outcome {
+                WriteOutcome::Stored { resource_version } => {
+                    assert_eq!(r.new.is_none(), r.verb == Verb::Delete);
+                    assert_eq!(r.old.is_none(), r.verb == Verb::Create);
+                    self.rows.push((r.writer, r.verb, *resource_version))
+                }
+                WriteOutcome::Rejected { .. } => self.rejected += 1,
+            }
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let sc = crate::scenario::load(
+        &path,
+        &["controllers.endpointslice.max_endpoints_per_slice=7".into()],
+    )
+    .unwrap();
+    let mut rec = Rec::default();
+    let st = {
+        let mut mgr = ControllerManager::with_observer(
+            &sc,
+            &ManagerOptions::default(),
+            Box::new(BorrowedObserver(&mut rec)),
+        );
+        let mut world = World::new(sc.clone(), crate::cluster::WorldOptions::default()).unwrap();
+        world.run(&mut mgr).unwrap();
+        mgr.final_stats().total()
+    };
+    assert!(rec.rows.windows(2).all(|w| w[0].2 < w[1].2), "RVs increase");
+    let count =
+        |w: Writer, v: Verb| rec.rows.iter().filter(|r| r.0 == w && r.1 == v).count() as u64;
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Create),
+        st.es_creates
+    );
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Update),
+        st.es_updates
+    );
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Delete),
+        st.es_deletes
+    );
+    assert_eq!(
+        count(Writer::EndpointsController, Verb::Create),
+        st.ep_creates
+    );
+    assert_eq!(
+        count(Writer::EndpointsController, Verb::Update),
+        st.ep_updates
+    );
+    assert_eq!(rec.rejected as u64, st.rejected_writes);
+    assert!(st.es_creates >= 6 && st.es_updates > 0 && st.ep_updates > 0);
+}
