@@ -53,13 +53,16 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     }
     assert_eq!(read(&ta), read(&tb), "event traces differ");
     assert!(read(&ta).len() > 1000, "trace suspiciously small");
-    // nothing but the three result files (no temporaries left behind)
+    // nothing but the result files (no temporaries left behind)
     let mut names: Vec<String> = std::fs::read_dir(&a)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["run.json", "summary.csv", "timeseries.csv"]);
+    assert_eq!(
+        names,
+        ["run.json", "summary.csv", "syncs.csv", "timeseries.csv"]
+    );
 }
 
 #[test]
@@ -134,7 +137,7 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
         .collect();
     assert_eq!(m["scenario_sha256"], want.as_str());
     let files = m["files"].as_array().unwrap();
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 3); // summary.csv, syncs.csv, timeseries.csv
     for f in files {
         let bytes = read(&out.join(f["path"].as_str().unwrap()));
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);

@@ -27,8 +27,17 @@
 //!   `kube-controller-manager`, operation `Update`, listing the fields the
 //!   object carries; its time moves to the clock on every (non-no-op) write.
 //!
-//! Not modelled yet: etcd size limits, watch fan-out, deletes consuming a
-//! resourceVersion. Objects are kept in a
+//! - **etcd request limit** (optional, [`Store::with_size_limit`]): a create or
+//!   update whose stored encoding (protobuf, [`crate::wire::protobuf_len`]) is
+//!   above etcd `--max-request-bytes` is refused with `etcdserver: request is
+//!   too large` before anything is stored and without consuming a
+//!   resourceVersion (etcd rejects the request before the transaction;
+//!   etcd :: server/v3rpc/grpc.go MaxRequestBytes → ErrRequestTooLarge).
+//! - [`Store::delete_versioned`] consumes a resourceVersion like a real etcd
+//!   delete (the DELETED event carries the delete revision); plain
+//!   [`Store::delete`] does not (the conformance storage emulation).
+//!
+//! Not modelled here: watch fan-out. Objects are kept in a
 //! `BTreeMap`; listing returns creation order.
 
 use std::collections::BTreeMap;
@@ -98,6 +107,20 @@ pub enum ApiError {
     Conflict(String),
     #[error("invalid object: {0}")]
     Invalid(String),
+    /// etcd refused the request (object encoding above `--max-request-bytes`).
+    #[error("etcdserver: request is too large")]
+    RequestTooLarge { size: usize, limit: u64 },
+}
+
+/// The error text etcd returns for an oversized request.
+pub const ETCD_TOO_LARGE: &str = "etcdserver: request is too large";
+
+/// etcd `--max-request-bytes` as applied to one kind: `size` gives the stored
+/// encoding length of an object.
+#[derive(Debug, Clone, Copy)]
+pub struct SizeLimit<T> {
+    pub max_bytes: u64,
+    pub size: fn(&T) -> usize,
 }
 
 /// State shared by all kinds: the resourceVersion counter, the seeded random
@@ -123,6 +146,17 @@ impl Shared {
         let rv = self.next_rv;
         self.next_rv += 1;
         rv.to_string()
+    }
+
+    /// Exchange the name/UID stream with `other` (e.g. a per-Service stream; see
+    /// `controllers::manager`).
+    pub fn swap_rng(&mut self, other: &mut ChaCha8Rng) {
+        std::mem::swap(&mut self.rng, other);
+    }
+
+    /// Draw a UID as a create does (advances the stream by the same amount).
+    pub fn draw_uid(&mut self) -> String {
+        self.random_uid()
     }
 
     /// The resourceVersion the next write will get.
@@ -166,6 +200,7 @@ struct Entry<T> {
 pub struct Store<T> {
     objects: BTreeMap<(String, String), Entry<T>>,
     next_seq: u64,
+    limit: Option<SizeLimit<T>>,
 }
 
 impl<T> Default for Store<T> {
@@ -173,7 +208,31 @@ impl<T> Default for Store<T> {
         Store {
             objects: BTreeMap::new(),
             next_seq: 0,
+            limit: None,
         }
+    }
+}
+
+impl<T> Store<T> {
+    /// A store that refuses objects above `limit` (see module docs).
+    pub fn with_size_limit(limit: SizeLimit<T>) -> Self {
+        Store {
+            limit: Some(limit),
+            ..Store::default()
+        }
+    }
+
+    fn check_size(&self, obj: &T) -> Result<(), ApiError> {
+        if let Some(l) = &self.limit {
+            let size = (l.size)(obj);
+            if size as u64 > l.max_bytes {
+                return Err(ApiError::RequestTooLarge {
+                    size,
+                    limit: l.max_bytes,
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -243,6 +302,8 @@ impl<T: StoredObject> Store<T> {
         obj.set_creation_timestamp(Some(shared.now.clone()));
         obj.set_generation(if T::uses_generation() { Some(1) } else { None });
         obj.track_managed_fields(None, &shared.now);
+        obj.set_resource_version(shared.next_rv.to_string());
+        self.check_size(&obj)?;
         obj.set_resource_version(shared.bump_rv());
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -290,12 +351,38 @@ impl<T: StoredObject> Store<T> {
             });
         }
         obj.track_managed_fields(Some(stored), &shared.now);
+        obj.set_resource_version(shared.next_rv.to_string());
+        if let Some(l) = &self.limit {
+            let size = (l.size)(&obj);
+            if size as u64 > l.max_bytes {
+                return Err(ApiError::RequestTooLarge {
+                    size,
+                    limit: l.max_bytes,
+                });
+            }
+        }
         obj.set_resource_version(shared.bump_rv());
+        let Some(entry) = self.objects.get_mut(&key) else {
+            return Err(ApiError::NotFound(key.1));
+        };
         entry.obj = obj.clone();
         Ok(UpdateOutcome {
             object: obj,
             written: true,
         })
+    }
+
+    /// Delete by name, consuming a resourceVersion (returned with the object).
+    pub fn delete_versioned(
+        &mut self,
+        shared: &mut Shared,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(T, u64), ApiError> {
+        let obj = self.delete(namespace, name)?;
+        let rv = shared.next_rv;
+        shared.bump_rv();
+        Ok((obj, rv))
     }
 
     /// Delete by name; returns the deleted object.

@@ -152,3 +152,53 @@ fn delete_and_errors() {
     ));
     assert!(matches!(st.update(&mut sh, o), Err(ApiError::NotFound(_))));
 }
+
+fn body_size(o: &Obj) -> usize {
+    o.body as usize
+}
+
+/// etcd `--max-request-bytes`: an oversized create/update is refused, stores nothing and
+/// consumes no resourceVersion; a versioned delete consumes one.
+#[test]
+fn etcd_request_limit_and_versioned_delete() {
+    let mut sh = Shared::new(1, "t".into());
+    let mut st: Store<Obj> = Store::with_size_limit(SizeLimit {
+        max_bytes: 10,
+        size: body_size,
+    });
+    let big = Obj {
+        ns: "n".into(),
+        name: "a".into(),
+        body: 11,
+        ..Default::default()
+    };
+    let err = st.create(&mut sh, big.clone()).unwrap_err();
+    assert_eq!(err.to_string(), ETCD_TOO_LARGE);
+    assert!(st.is_empty());
+    assert_eq!(sh.peek_resource_version(), FIRST_RESOURCE_VERSION);
+    let ok = st
+        .create(
+            &mut sh,
+            Obj {
+                body: 10,
+                ..big.clone()
+            },
+        )
+        .unwrap();
+    assert_eq!(ok.rv, FIRST_RESOURCE_VERSION.to_string());
+    let upd = Obj {
+        rv: String::new(),
+        ..big
+    };
+    assert!(matches!(
+        st.update(&mut sh, upd),
+        Err(ApiError::RequestTooLarge {
+            size: 11,
+            limit: 10
+        })
+    ));
+    assert_eq!(st.get("n", "a").unwrap().body, 10);
+    let (_, rv) = st.delete_versioned(&mut sh, "n", "a").unwrap();
+    assert_eq!(rv, FIRST_RESOURCE_VERSION + 1);
+    assert_eq!(sh.peek_resource_version(), FIRST_RESOURCE_VERSION + 2);
+}

@@ -22,6 +22,11 @@ pub struct Args {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Record the EndpointSlice syncs of one Service as a conformance trace in DIR
+    /// (`input.jsonl`, `output.jsonl`, `seed`; replay with
+    /// `slicesim reconcile DIR/input.jsonl --seed $(cat DIR/seed)`). Repeatable.
+    #[arg(long, value_name = "NAMESPACE/SERVICE=DIR")]
+    pub record_trace: Vec<String>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -32,6 +37,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         overrides: args.set.clone(),
         trace_events: args.trace_events.clone(),
         progress: !args.no_progress,
+        controllers: true,
+        record_traces: args
+            .record_trace
+            .iter()
+            .map(|a| crate::report::run::parse_record_trace(a))
+            .collect::<anyhow::Result<_>>()?,
     };
     let outcome = crate::report::run::run(&opts)?;
     match crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock()) {

@@ -4,6 +4,8 @@
 pub mod deephash;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod manager;
 pub mod mirroring;
 pub mod trigger_time;
 pub mod util;
+pub mod workqueue;

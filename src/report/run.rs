@@ -2,8 +2,14 @@
 //!
 //! Output directory (default `results/<scenario name>`), every file written atomically:
 //! * `timeseries.csv` — per-second samples ([`super::timeseries`]);
-//! * `summary.csv` — `scope,metric,value` ([`super::summary`]);
+//! * `summary.csv` — `scope,metric,value` ([`super::summary`]); with the controllers, scope
+//!   `controllers` holds the totals and `service:NAMESPACE/NAME` each Service's rows
+//!   ([`crate::controllers::manager::ServiceStats::rows`]);
+//! * `syncs.csv` — one row per controller sync (with the controllers);
 //! * `run.json` — the manifest ([`super::manifest`]), written last.
+//!
+//! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
+//! `seed` (see [`crate::controllers::manager::record`]).
 //!
 //! With `--trace-events FILE`, every processed event is logged to FILE (see
 //! [`crate::sim::trace`]). The progress bar (stderr, only when it is a terminal) reads the
@@ -32,6 +38,25 @@ pub struct RunOptions {
     pub trace_events: Option<PathBuf>,
     /// Allow a progress bar (it is still hidden when stderr is not a terminal).
     pub progress: bool,
+    /// Run the endpoint controllers (the CLI always does; false = the world alone).
+    pub controllers: bool,
+    /// `--record-trace NAMESPACE/SERVICE=DIR`, parsed.
+    pub record_traces: Vec<(String, PathBuf)>,
+}
+
+/// Parse `NAMESPACE/SERVICE=DIR`.
+pub fn parse_record_trace(arg: &str) -> anyhow::Result<(String, PathBuf)> {
+    let bad = || {
+        crate::error::input_error(format!(
+            "--record-trace {arg:?}: expected NAMESPACE/SERVICE=DIR"
+        ))
+    };
+    let (svc, dir) = arg.split_once('=').ok_or_else(bad)?;
+    let (ns, name) = svc.split_once('/').ok_or_else(bad)?;
+    if ns.is_empty() || name.is_empty() || name.contains('/') || dir.is_empty() {
+        return Err(bad());
+    }
+    Ok((svc.to_string(), PathBuf::from(dir)))
 }
 
 /// What a run produced.
@@ -104,14 +129,152 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
     let mut counting = CountingSink::default();
-    run_scenario(
+    if !opts.controllers {
+        return run_scenario(
+            scenario,
+            &out_dir,
+            opts.trace_events.as_deref(),
+            opts.progress,
+            &mut counting,
+            None,
+        );
+    }
+    let mut observer = crate::apiserver::write_log::NullObserver;
+    run_with_controllers(opts, scenario, &out_dir, &mut counting, &mut observer)
+}
+
+/// Run with the controller manager; every API write is reported to `observer` (the watch
+/// layer plugs in here).
+pub fn run_with_controllers(
+    opts: &RunOptions,
+    scenario: Scenario,
+    out_dir: &Path,
+    counting: &mut CountingSink,
+    observer: &mut dyn crate::apiserver::write_log::WriteObserver,
+) -> anyhow::Result<RunOutcome> {
+    use crate::controllers::manager::{ControllerManager, ManagerOptions};
+    for (svc, _) in &opts.record_traces {
+        let known = scenario
+            .services
+            .iter()
+            .any(|s| format!("{}/{}", s.namespace, s.name) == *svc);
+        if !known {
+            return Err(crate::error::input_error(format!(
+                "--record-trace: no Service {svc} in scenario {}",
+                scenario.name
+            )));
+        }
+    }
+    let mopts = ManagerOptions {
+        record: opts.record_traces.clone(),
+    };
+    let mut mgr = ControllerManager::with_observer(
+        &scenario,
+        &mopts,
+        Box::new(crate::controllers::manager::BorrowedObserver(observer)),
+    );
+    let mut outcome = run_scenario(
         scenario,
-        &out_dir,
+        out_dir,
         opts.trace_events.as_deref(),
         opts.progress,
-        &mut counting,
-        None,
-    )
+        counting,
+        Some(&mut mgr),
+    )?;
+    mgr.write_traces()?;
+    let stats = mgr.final_stats();
+    // syncs.csv
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        w.write_record(crate::controllers::manager::stats::SYNCS_HEADER)?;
+        for r in &mgr.syncs {
+            w.write_record(r.record())?;
+        }
+        w.flush()?;
+    }
+    atomic_write(&out_dir.join("syncs.csv"), &buf)?;
+    // summary.csv: append the controller rows
+    let summary_path = out_dir.join("summary.csv");
+    let mut summary = std::fs::read(&summary_path)
+        .with_context(|| format!("reading {}", summary_path.display()))?;
+    {
+        let mut w = csv::Writer::from_writer(&mut summary);
+        for (m, v) in stats.total().rows() {
+            w.write_record(["controllers".to_string(), m, v.to_string()])?;
+        }
+        for (svc, st) in &stats.services {
+            for (m, v) in st.rows() {
+                w.write_record([format!("service:{svc}"), m, v.to_string()])?;
+            }
+        }
+        w.flush()?;
+    }
+    atomic_write(&summary_path, &summary)?;
+    outcome.terminal_summary.push_str(&controller_table(&stats));
+    // manifest again, with the new files
+    let mut files = vec![
+        describe_file(out_dir, "summary.csv")?,
+        describe_file(out_dir, "syncs.csv")?,
+        describe_file(out_dir, "timeseries.csv")?,
+    ];
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.manifest.files = files;
+    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
+    Ok(outcome)
+}
+
+/// Terminal rows of the controllers: totals, then every Service (at most 10; beyond that the
+/// top 5 by writes).
+pub fn controller_table(stats: &crate::controllers::manager::ManagerStats) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<32} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>8}",
+        "controllers: service",
+        "ES crt",
+        "ES upd",
+        "ES del",
+        "EP crt",
+        "EP upd",
+        "mirror",
+        "slices",
+        "max",
+        "syncs",
+        "rejected"
+    );
+    let line = |s: &mut String, name: &str, st: &crate::controllers::manager::ServiceStats| {
+        let syncs: u64 = st.syncs.iter().flatten().sum();
+        let _ = writeln!(
+            s,
+            "{:<32} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9} {:>8}",
+            name,
+            st.es_creates,
+            st.es_updates,
+            st.es_deletes + st.es_gc_deletes,
+            st.ep_creates,
+            st.ep_updates,
+            st.mirroring_writes,
+            st.slices_alive,
+            st.slices_max,
+            syncs,
+            st.rejected_writes
+        );
+    };
+    line(&mut s, "TOTAL", &stats.total());
+    let n = stats.services.len();
+    if n <= 10 {
+        for (k, st) in &stats.services {
+            line(&mut s, k, st);
+        }
+    } else {
+        let _ = writeln!(s, "({n} Services; top 5 by writes)");
+        for (k, st) in stats.top_by_writes(5) {
+            line(&mut s, k, st);
+        }
+    }
+    s
 }
 
 /// Run a resolved scenario and write its results into `out_dir`. `extra_sink` receives the

@@ -1,0 +1,242 @@
+//! What the controller manager counts: per-Service write and sync totals, and one row per sync.
+
+use std::collections::BTreeMap;
+
+use crate::scenario::{Nanos, NS_PER_SEC};
+
+/// Which controller ran a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ControllerKind {
+    EndpointSlice,
+    Endpoints,
+    Mirroring,
+}
+
+impl ControllerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControllerKind::EndpointSlice => "endpointslice",
+            ControllerKind::Endpoints => "endpoints",
+            ControllerKind::Mirroring => "mirroring",
+        }
+    }
+}
+
+/// How a sync ended (the `syncs` metric label of upstream's `endpointslices_sync_total`
+/// style: success / stale / error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SyncResult {
+    Success,
+    /// Refused because the informer cache is behind the controller's own writes.
+    Stale,
+    /// An API error or a non-fatal reconcile error (e.g. node not found): retried.
+    Error,
+}
+
+impl SyncResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncResult::Success => "success",
+            SyncResult::Stale => "stale",
+            SyncResult::Error => "error",
+        }
+    }
+}
+
+/// One controller sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRow {
+    pub time_ns: Nanos,
+    pub controller: ControllerKind,
+    pub service: String,
+    pub creates: u64,
+    pub updates: u64,
+    pub deletes: u64,
+    pub endpoints_added: u64,
+    pub endpoints_removed: u64,
+    pub result: SyncResult,
+}
+
+/// `syncs.csv` header.
+pub const SYNCS_HEADER: [&str; 9] = [
+    "time_s",
+    "controller",
+    "service",
+    "creates",
+    "updates",
+    "deletes",
+    "endpoints_added",
+    "endpoints_removed",
+    "result",
+];
+
+/// Seconds with nanosecond precision, exact (no floating point).
+pub fn format_seconds(t: Nanos) -> String {
+    format!("{}.{:09}", t / NS_PER_SEC, t % NS_PER_SEC)
+}
+
+impl SyncRow {
+    pub fn record(&self) -> [String; 9] {
+        [
+            format_seconds(self.time_ns),
+            self.controller.as_str().to_string(),
+            self.service.clone(),
+            self.creates.to_string(),
+            self.updates.to_string(),
+            self.deletes.to_string(),
+            self.endpoints_added.to_string(),
+            self.endpoints_removed.to_string(),
+            self.result.as_str().to_string(),
+        ]
+    }
+}
+
+/// Totals of one Service (or of all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceStats {
+    /// EndpointSlice controller writes stored.
+    pub es_creates: u64,
+    pub es_updates: u64,
+    /// No-op updates (the apiserver stored nothing): counted apart from `es_updates`.
+    pub es_noop_updates: u64,
+    pub es_deletes: u64,
+    /// Slices deleted by the garbage collector after the Service was deleted.
+    pub es_gc_deletes: u64,
+    pub ep_creates: u64,
+    pub ep_updates: u64,
+    pub ep_deletes: u64,
+    /// Mirroring controller writes (create + update + delete).
+    pub mirroring_writes: u64,
+    /// Writes refused by the apiserver (etcd request too large, conflict, ...).
+    pub rejected_writes: u64,
+    pub slices_alive: u64,
+    pub slices_max: u64,
+    /// Indexed by controller kind, then result.
+    pub syncs: [[u64; 3]; 3],
+}
+
+impl ServiceStats {
+    pub fn add_sync(&mut self, c: ControllerKind, r: SyncResult) {
+        self.syncs[c as usize][r as usize] += 1;
+    }
+
+    /// API writes stored (all controllers).
+    pub fn writes(&self) -> u64 {
+        self.es_creates
+            + self.es_updates
+            + self.es_deletes
+            + self.ep_creates
+            + self.ep_updates
+            + self.ep_deletes
+            + self.mirroring_writes
+    }
+
+    pub fn merge(&mut self, o: &ServiceStats) {
+        self.es_creates += o.es_creates;
+        self.es_updates += o.es_updates;
+        self.es_noop_updates += o.es_noop_updates;
+        self.es_deletes += o.es_deletes;
+        self.es_gc_deletes += o.es_gc_deletes;
+        self.ep_creates += o.ep_creates;
+        self.ep_updates += o.ep_updates;
+        self.ep_deletes += o.ep_deletes;
+        self.mirroring_writes += o.mirroring_writes;
+        self.rejected_writes += o.rejected_writes;
+        self.slices_alive += o.slices_alive;
+        self.slices_max += o.slices_max;
+        for c in 0..3 {
+            for r in 0..3 {
+                self.syncs[c][r] += o.syncs[c][r];
+            }
+        }
+    }
+
+    /// `(metric, value)` rows in a fixed order.
+    pub fn rows(&self) -> Vec<(String, u64)> {
+        let mut v = vec![
+            ("es_creates".to_string(), self.es_creates),
+            ("es_updates".to_string(), self.es_updates),
+            ("es_noop_updates".to_string(), self.es_noop_updates),
+            ("es_deletes".to_string(), self.es_deletes),
+            ("es_gc_deletes".to_string(), self.es_gc_deletes),
+            ("ep_creates".to_string(), self.ep_creates),
+            ("ep_updates".to_string(), self.ep_updates),
+            ("ep_deletes".to_string(), self.ep_deletes),
+            ("mirroring_writes".to_string(), self.mirroring_writes),
+            ("rejected_writes".to_string(), self.rejected_writes),
+            ("slices_alive".to_string(), self.slices_alive),
+            ("slices_max".to_string(), self.slices_max),
+        ];
+        for c in [
+            ControllerKind::EndpointSlice,
+            ControllerKind::Endpoints,
+            ControllerKind::Mirroring,
+        ] {
+            for r in [SyncResult::Success, SyncResult::Stale, SyncResult::Error] {
+                v.push((
+                    format!("syncs_{}_{}", c.as_str(), r.as_str()),
+                    self.syncs[c as usize][r as usize],
+                ));
+            }
+        }
+        v
+    }
+}
+
+/// Per-Service stats keyed `namespace/name`, and their total.
+#[derive(Debug, Clone, Default)]
+pub struct ManagerStats {
+    pub services: BTreeMap<String, ServiceStats>,
+}
+
+impl ManagerStats {
+    pub fn svc(&mut self, key: &str) -> &mut ServiceStats {
+        if !self.services.contains_key(key) {
+            self.services
+                .insert(key.to_string(), ServiceStats::default());
+        }
+        self.services.get_mut(key).expect("inserted")
+    }
+
+    pub fn total(&self) -> ServiceStats {
+        let mut t = ServiceStats::default();
+        for s in self.services.values() {
+            t.merge(s);
+        }
+        t
+    }
+
+    /// The `n` Services with the most writes (ties by key).
+    pub fn top_by_writes(&self, n: usize) -> Vec<(&String, &ServiceStats)> {
+        let mut v: Vec<_> = self.services.iter().collect();
+        v.sort_by(|a, b| b.1.writes().cmp(&a.1.writes()).then(a.0.cmp(b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_exact() {
+        assert_eq!(format_seconds(1_500_000_001), "1.500000001");
+        assert_eq!(format_seconds(0), "0.000000000");
+    }
+
+    #[test]
+    fn totals_and_top() {
+        let mut m = ManagerStats::default();
+        m.svc("a/x").es_creates = 2;
+        m.svc("a/y").ep_updates = 5;
+        m.svc("a/y")
+            .add_sync(ControllerKind::Endpoints, SyncResult::Error);
+        let t = m.total();
+        assert_eq!(t.writes(), 7);
+        assert_eq!(t.syncs[1][2], 1);
+        assert_eq!(m.top_by_writes(1)[0].0, "a/y");
+        let rows = t.rows();
+        assert!(rows.contains(&("syncs_endpoints_error".to_string(), 1)));
+    }
+}

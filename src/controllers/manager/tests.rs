@@ -1,0 +1,267 @@
+//! Unit tests of the controller manager.
+
+use super::*;
+
+fn pod(rv: &str, labels: &[(&str, &str)], ready: bool, ips: &[&str], deleting: bool) -> k8s::Pod {
+    let v = serde_json::json!({
+        "metadata": {
+            "name": "p", "namespace": "ns", "resourceVersion": rv,
+            "labels": labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            "deletionTimestamp": if deleting { Some("2026-01-01T00:00:00Z") } else { None },
+        },
+        "status": {
+            "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
+            "podIPs": ips.iter().map(|i| serde_json::json!({"ip": i})).collect::<Vec<_>>(),
+        }
+    });
+    serde_json::from_value(v).expect("pod")
+}
+
+fn svc(name: &str, sel: &[(&str, &str)]) -> (String, k8s::Service) {
+    let v = serde_json::json!({
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {"selector": sel.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()}
+    });
+    (
+        format!("ns/{name}"),
+        serde_json::from_value(v).expect("svc"),
+    )
+}
+
+/// GetServicesToUpdateOnPodChange: resync ignored, readiness/IP/deletion changes enqueue the
+/// Services of the new labels, label changes the symmetric difference (or union).
+#[test]
+fn pod_update_filter() {
+    let services: BTreeMap<String, k8s::Service> = [
+        svc("a", &[("app", "a")]),
+        svc("b", &[("app", "b")]),
+        svc("all", &[("tier", "x")]),
+    ]
+    .into_iter()
+    .collect();
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let a = &[("app", "a"), ("tier", "x")][..];
+    let b = &[("app", "b"), ("tier", "x")][..];
+    // resync: same RV
+    let o = pod("1", a, true, &["10.0.0.1"], false);
+    assert!(services_to_update_on_pod_change(services.iter(), &o, &o.clone()).is_empty());
+    // unrelated change (new RV, nothing relevant)
+    let n = pod("2", a, true, &["10.0.0.1"], false);
+    assert!(services_to_update_on_pod_change(services.iter(), &o, &n).is_empty());
+    // readiness change
+    let n = pod("2", a, false, &["10.0.0.1"], false);
+    assert_eq!(
+        services_to_update_on_pod_change(services.iter(), &o, &n),
+        set(&["ns/a", "ns/all"])
+    );
+    // IP change
+    let n = pod("2", a, true, &["10.0.0.2"], false);
+    assert_eq!(
+        services_to_update_on_pod_change(services.iter(), &o, &n),
+        set(&["ns/a", "ns/all"])
+    );
+    // labels only: symmetric difference
+    let n = pod("2", b, true, &["10.0.0.1"], false);
+    assert_eq!(
+        services_to_update_on_pod_change(services.iter(), &o, &n),
+        set(&["ns/a", "ns/b"])
+    );
+    // labels and readiness: union
+    let n = pod("2", b, false, &["10.0.0.1"], false);
+    assert_eq!(
+        services_to_update_on_pod_change(services.iter(), &o, &n),
+        set(&["ns/a", "ns/all", "ns/b"])
+    );
+    // terminating pods: every further update counts (pointer comparison upstream)
+    let o = pod("3", a, false, &["10.0.0.1"], true);
+    let n = pod("4", a, false, &["10.0.0.1"], true);
+    assert_eq!(
+        services_to_update_on_pod_change(services.iter(), &o, &n),
+        set(&["ns/a", "ns/all"])
+    );
+}
+
+#[test]
+fn choice_seed_is_stable_and_per_service() {
+    assert_eq!(
+        service_choice_seed(42, "default/web"),
+        service_choice_seed(42, "default/web")
+    );
+    assert_ne!(
+        service_choice_seed(42, "default/web"),
+        service_choice_seed(42, "default/api")
+    );
+    assert_ne!(
+        service_choice_seed(42, "default/web"),
+        service_choice_seed(43, "default/web")
+    );
+}
+
+#[test]
+fn pod_list_insert_replace_remove() {
+    let mut l = PodList::default();
+    for n in ["a", "b", "c"] {
+        let mut p = pod("1", &[], true, &[], false);
+        p.metadata.name = Some(n.to_string());
+        assert!(l.insert(n.to_string(), p).is_none());
+    }
+    let mut p = pod("2", &[], true, &[], false);
+    p.metadata.name = Some("b".into());
+    assert!(l.insert("b".into(), p).is_some());
+    assert_eq!(
+        l.get("b").unwrap().metadata.resource_version.as_deref(),
+        Some("2")
+    );
+    assert!(l.remove("a").is_some());
+    assert!(l.remove("a").is_none());
+    let names: Vec<_> = l
+        .values()
+        .map(|p| p.metadata.name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["c", "b"]);
+    assert_eq!(l.get("c").unwrap().metadata.name.as_deref(), Some("c"));
+    assert_eq!(l.as_slice().len(), 2);
+}
+
+fn run_src(src: &str) -> (ControllerManager<'static>, World) {
+    let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+    let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
+    world.run(&mut mgr).unwrap();
+    (mgr, world)
+}
+
+/// etcd `--max-request-bytes`: the untruncated Endpoints object (max_capacity 0) is too large
+/// and refused every time; the EPC retries with 5 ms·2^n backoff 15 times, then drops the key:
+/// exactly 1 + 15 failing syncs, no Endpoints stored. The small slices are stored.
+#[test]
+fn etcd_limit_rejects_and_retries_are_bounded() {
+    let src = r#"name = "etcd"
+seed = 1
+duration = "10m"
+[cluster]
+nodes = 3
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 60
+ports = [{ name = "http", container_port = 8080 }]
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+[controllers.endpointslice]
+max_endpoints_per_slice = 5
+[controllers.endpoints]
+max_capacity = 0
+[apiserver]
+etcd_max_request_bytes = 4000
+"#;
+    let (mgr, _) = run_src(src);
+    let st = mgr.final_stats();
+    let s = &st.services["default/web"];
+    assert_eq!(s.ep_creates, 0);
+    assert!(mgr.endpoints.get("default", "web").is_none());
+    assert_eq!(
+        s.syncs[ControllerKind::Endpoints as usize][SyncResult::Error as usize],
+        16
+    );
+    assert_eq!(s.rejected_writes, 16);
+    assert_eq!(s.es_creates, 12, "60 endpoints / 5 per slice");
+    assert_eq!(s.slices_alive, 12);
+    assert!(mgr.is_idle());
+}
+
+/// A selectorless Service with manual Endpoints is mirrored; the ESC and EPC leave it alone.
+#[test]
+fn selectorless_service_is_mirrored() {
+    let src = r#"name = "mirror"
+seed = 1
+duration = "2m"
+[cluster]
+nodes = 1
+zones = ["a"]
+[[services]]
+name = "ext"
+ports = [{ name = "db", port = 5432 }]
+endpoints = { count = 3, not_ready = 1, cidr = "10.1.0.0/24" }
+"#;
+    let (mgr, _) = run_src(src);
+    let st = mgr.final_stats();
+    let s = &st.services["default/ext"];
+    assert_eq!(s.mirroring_writes, 1);
+    assert_eq!(s.es_creates + s.ep_creates, 0);
+    let slices = mirrored_slices(&mgr.slices, "default", "ext");
+    assert_eq!(slices.len(), 1);
+    assert_eq!(
+        slices[0].endpoint_list().len(),
+        4,
+        "3 ready + 1 not-ready address"
+    );
+}
+
+/// Every stored write reaches the observer once, with strictly increasing resourceVersions,
+/// matching the manager's own counts.
+#[test]
+fn observer_sees_every_write_in_order() {
+    use crate::apiserver::write_log::{WriteOutcome, WriteRecord};
+    #[derive(Default)]
+    struct Rec {
+        rows: Vec<(Writer, Verb, u64)>,
+        rejected: usize,
+    }
+    impl WriteObserver for Rec {
+        fn on_write(&mut self, r: &WriteRecord<'_>) {
+            match &r.outcome {
+                WriteOutcome::Stored { resource_version } => {
+                    assert_eq!(r.new.is_none(), r.verb == Verb::Delete);
+                    assert_eq!(r.old.is_none(), r.verb == Verb::Create);
+                    self.rows.push((r.writer, r.verb, *resource_version))
+                }
+                WriteOutcome::Rejected { .. } => self.rejected += 1,
+            }
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let sc = crate::scenario::load(
+        &path,
+        &["controllers.endpointslice.max_endpoints_per_slice=7".into()],
+    )
+    .unwrap();
+    let mut rec = Rec::default();
+    let st = {
+        let mut mgr = ControllerManager::with_observer(
+            &sc,
+            &ManagerOptions::default(),
+            Box::new(BorrowedObserver(&mut rec)),
+        );
+        let mut world = World::new(sc.clone(), crate::cluster::WorldOptions::default()).unwrap();
+        world.run(&mut mgr).unwrap();
+        mgr.final_stats().total()
+    };
+    assert!(rec.rows.windows(2).all(|w| w[0].2 < w[1].2), "RVs increase");
+    let count =
+        |w: Writer, v: Verb| rec.rows.iter().filter(|r| r.0 == w && r.1 == v).count() as u64;
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Create),
+        st.es_creates
+    );
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Update),
+        st.es_updates
+    );
+    assert_eq!(
+        count(Writer::EndpointSliceController, Verb::Delete),
+        st.es_deletes
+    );
+    assert_eq!(
+        count(Writer::EndpointsController, Verb::Create),
+        st.ep_creates
+    );
+    assert_eq!(
+        count(Writer::EndpointsController, Verb::Update),
+        st.ep_updates
+    );
+    assert_eq!(rec.rejected as u64, st.rejected_writes);
+    assert!(st.es_creates >= 6 && st.es_updates > 0 && st.ep_updates > 0);
+}
