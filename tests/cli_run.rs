@@ -44,7 +44,15 @@ fn same_scenario_and_seed_give_byte_identical_results() {
             trace.to_str().unwrap(),
         ]);
     }
-    for f in ["timeseries.csv", "summary.csv", "run.json"] {
+    for f in [
+        "timeseries.csv",
+        "summary.csv",
+        "syncs.csv",
+        "metrics.prom",
+        "traffic_summary.csv",
+        "traffic_timeseries.csv",
+        "run.json",
+    ] {
         assert_eq!(
             read(&a.join(f)),
             read(&b.join(f)),
@@ -61,7 +69,15 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     names.sort();
     assert_eq!(
         names,
-        ["run.json", "summary.csv", "syncs.csv", "timeseries.csv"]
+        [
+            "metrics.prom",
+            "run.json",
+            "summary.csv",
+            "syncs.csv",
+            "timeseries.csv",
+            "traffic_summary.csv",
+            "traffic_timeseries.csv"
+        ]
     );
 }
 
@@ -137,7 +153,9 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
         .collect();
     assert_eq!(m["scenario_sha256"], want.as_str());
     let files = m["files"].as_array().unwrap();
-    assert_eq!(files.len(), 3); // summary.csv, syncs.csv, timeseries.csv
+    // metrics.prom, summary.csv, syncs.csv, timeseries.csv, traffic_summary.csv,
+    // traffic_timeseries.csv
+    assert_eq!(files.len(), 6);
     for f in files {
         let bytes = read(&out.join(f["path"].as_str().unwrap()));
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
@@ -245,7 +263,15 @@ fn tracing_does_not_change_results() {
         t.to_str().unwrap(),
         "--no-progress",
     ]);
-    for f in ["timeseries.csv", "summary.csv", "run.json"] {
+    for f in [
+        "timeseries.csv",
+        "summary.csv",
+        "syncs.csv",
+        "metrics.prom",
+        "traffic_summary.csv",
+        "traffic_timeseries.csv",
+        "run.json",
+    ] {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} depends on tracing");
     }
     // the trace is one line per processed event, in (time, seq) order

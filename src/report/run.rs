@@ -23,8 +23,12 @@ use crate::cluster::{ChangeSink, CountingSink, Tee, World, WorldOptions};
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
 use crate::sim::TraceLog;
 use anyhow::Context;
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::apiserver::watch::WatchHub;
 
 /// Everything `slicesim run` takes.
 #[derive(Debug, Clone, Default)]
@@ -139,8 +143,120 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
             None,
         );
     }
-    let mut observer = crate::apiserver::write_log::NullObserver;
-    run_with_controllers(opts, scenario, &out_dir, &mut counting, &mut observer)
+    // The watch layer sees every write (WriteObserver) and every node change (ChangeSink), so
+    // it is shared between the two roles; the run is single-threaded, so Rc<RefCell> is enough.
+    let nodes = initial_node_count(&scenario);
+    let end_ns = scenario.duration_ns;
+    let hub = Rc::new(RefCell::new(WatchHub::new(&scenario, nodes)));
+    let mut link = HubLink {
+        hub: Rc::clone(&hub),
+        nodes,
+    };
+    let mut link_nodes = HubLink {
+        hub: Rc::clone(&hub),
+        nodes,
+    };
+    let mut outcome = run_with_controllers_and_sink(
+        opts,
+        scenario,
+        &out_dir,
+        &mut counting,
+        &mut link,
+        Some(&mut link_nodes),
+    )?;
+    drop((link, link_nodes));
+    let hub = Rc::try_unwrap(hub)
+        .map_err(|_| anyhow::anyhow!("watch hub still shared at the end of the run"))?
+        .into_inner();
+    let traffic = hub.finish(end_ns);
+    write_traffic(&out_dir, &traffic, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// The controller manager, followed by an optional second consumer of the change stream.
+struct MaybeTee<'a, 'b>(&'a mut dyn ChangeSink, Option<&'b mut dyn ChangeSink>);
+
+impl ChangeSink for MaybeTee<'_, '_> {
+    fn advance_to(&mut self, now_ns: Nanos, world: &World) {
+        self.0.advance_to(now_ns, world);
+        if let Some(b) = &mut self.1 {
+            b.advance_to(now_ns, world);
+        }
+    }
+    fn next_wakeup(&self) -> Option<Nanos> {
+        let a = self.0.next_wakeup();
+        match (a, self.1.as_ref().and_then(|b| b.next_wakeup())) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+    fn on_change(&mut self, now_ns: Nanos, change: &crate::cluster::Change<'_>, world: &World) {
+        self.0.on_change(now_ns, change, world);
+        if let Some(b) = &mut self.1 {
+            b.on_change(now_ns, change, world);
+        }
+    }
+}
+
+/// Nodes that exist when the run starts (kube-proxy runs one watcher per node).
+fn initial_node_count(scenario: &Scenario) -> u64 {
+    scenario.cluster.initial_node_count as u64
+}
+
+/// Connects the watch hub to the run: writes from the controller manager, node joins and
+/// departures from the world's change stream.
+struct HubLink {
+    hub: Rc<RefCell<WatchHub>>,
+    nodes: u64,
+}
+
+impl crate::apiserver::write_log::WriteObserver for HubLink {
+    fn on_write(&mut self, record: &crate::apiserver::write_log::WriteRecord<'_>) {
+        self.hub.borrow_mut().on_write(record);
+    }
+}
+
+impl crate::cluster::ChangeSink for HubLink {
+    fn on_change(&mut self, now_ns: Nanos, change: &crate::cluster::Change<'_>, world: &World) {
+        if let crate::cluster::Change::Node(_) = change {
+            let (exist, _) = world.node_counts();
+            if exist != self.nodes {
+                self.nodes = exist;
+                self.hub.borrow_mut().set_node_count(now_ns, exist);
+            }
+        }
+    }
+}
+
+/// Traffic outputs of both modes: `metrics.prom`, `traffic_summary.csv` (mode, metric, value),
+/// `traffic_timeseries.csv` (per second and mode), the side-by-side terminal table; the
+/// manifest is rewritten to list them.
+fn write_traffic(
+    out_dir: &Path,
+    traffic: &crate::apiserver::watch::TrafficReport,
+    outcome: &mut RunOutcome,
+) -> anyhow::Result<()> {
+    atomic_write(
+        &out_dir.join("metrics.prom"),
+        traffic.prometheus_text().as_bytes(),
+    )?;
+    let summary = crate::metrics::to_csv(&traffic.summary_rows()).map_err(anyhow::Error::msg)?;
+    atomic_write(&out_dir.join("traffic_summary.csv"), &summary)?;
+    let series = crate::metrics::to_csv(&traffic.timeseries_rows()).map_err(anyhow::Error::msg)?;
+    atomic_write(&out_dir.join("traffic_timeseries.csv"), &series)?;
+    outcome
+        .terminal_summary
+        .push_str(&traffic.side_by_side_table());
+    for f in [
+        "metrics.prom",
+        "traffic_summary.csv",
+        "traffic_timeseries.csv",
+    ] {
+        outcome.manifest.files.push(describe_file(out_dir, f)?);
+    }
+    outcome.manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
+    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
+    Ok(())
 }
 
 /// Run with the controller manager; every API write is reported to `observer` (the watch
@@ -151,6 +267,19 @@ pub fn run_with_controllers(
     out_dir: &Path,
     counting: &mut CountingSink,
     observer: &mut dyn crate::apiserver::write_log::WriteObserver,
+) -> anyhow::Result<RunOutcome> {
+    run_with_controllers_and_sink(opts, scenario, out_dir, counting, observer, None)
+}
+
+/// [`run_with_controllers`] with one more consumer of the change stream beside the controllers
+/// (the watch layer follows node joins and departures through it).
+pub fn run_with_controllers_and_sink(
+    opts: &RunOptions,
+    scenario: Scenario,
+    out_dir: &Path,
+    counting: &mut CountingSink,
+    observer: &mut dyn crate::apiserver::write_log::WriteObserver,
+    extra: Option<&mut dyn ChangeSink>,
 ) -> anyhow::Result<RunOutcome> {
     use crate::controllers::manager::{ControllerManager, ManagerOptions};
     for (svc, _) in &opts.record_traces {
@@ -179,7 +308,7 @@ pub fn run_with_controllers(
         opts.trace_events.as_deref(),
         opts.progress,
         counting,
-        Some(&mut mgr),
+        Some(&mut MaybeTee(&mut mgr, extra)),
     )?;
     mgr.write_traces()?;
     let stats = mgr.final_stats();
