@@ -231,7 +231,7 @@ pub fn derive_groups(s: &Scenario, nodes: u64) -> Vec<WatchGroup> {
 pub fn etcd_check(max_request_bytes: u64, obj: ObjectRef<'_>) -> Result<usize, String> {
     let n = protobuf_size(obj).map_err(|e| e.0)?;
     if n as u64 > max_request_bytes {
-        Err("etcdserver: request is too large".into())
+        Err(super::ETCD_TOO_LARGE.into())
     } else {
         Ok(n)
     }
