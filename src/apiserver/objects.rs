@@ -20,33 +20,63 @@ use crate::wire::json::to_vec_go;
 /// The manager name the apiserver derives from kube-controller-manager's user agent.
 pub const MANAGER: &str = "kube-controller-manager";
 
+/// An object's top-level JSON fields, each kept as its raw encoding.
+///
+/// Parsing the whole object into a `Value` on every write (and again for the
+/// previous object, just to compare) dominated `slicesim run` profiles: an
+/// Endpoints/EndpointSlice's `subsets`/`endpoints` array is by far its largest
+/// part but only its presence matters for managedFields. Keeping top-level
+/// values raw lets us parse only `metadata` and compare the rest byte-wise,
+/// falling back to a `Value` comparison only where bytes differ (so the
+/// result is exactly the old whole-object `Value` equality).
+type TopLevel = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+
+fn top_level(bytes: &[u8]) -> TopLevel {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+/// `Value` equality of two top-level field maps (same keys, equal values),
+/// without parsing values whose encodings are byte-identical.
+fn same_top_level(a: &TopLevel, b: &TopLevel) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b.iter()).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && (va.get() == vb.get()
+                    || serde_json::from_str::<Value>(va.get()).ok()
+                        == serde_json::from_str::<Value>(vb.get()).ok())
+        })
+}
+
 /// Managed field paths of an object's JSON: top-level fields except
 /// kind/apiVersion/metadata/status (atomic: the whole value), and from
 /// metadata `generateName`, each annotation and label key, each
-/// ownerReference (keyed by uid). Leaf → value, for change detection.
-fn managed_leaves(obj: &Value) -> Vec<(Vec<String>, Value)> {
+/// ownerReference (keyed by uid). Only the paths are needed (no values are
+/// cloned: that deep-copied every endpoint on every write).
+fn managed_leaves(top: &TopLevel) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let Some(m) = obj.as_object() else { return out };
-    for (k, v) in m {
-        if matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "status") || v.is_null() {
+    for (k, v) in top {
+        if matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "status")
+            || v.get().trim() == "null"
+        {
             continue;
         }
-        out.push((vec![format!("f:{k}")], v.clone()));
+        out.push(vec![format!("f:{k}")]);
     }
-    let meta = &m.get("metadata").cloned().unwrap_or(Value::Null);
-    if let Some(g) = meta.get("generateName").filter(|g| !g.is_null()) {
-        out.push((
-            vec!["f:metadata".into(), "f:generateName".into()],
-            g.clone(),
-        ));
+    let meta: Value = top
+        .get("metadata")
+        .and_then(|m| serde_json::from_str(m.get()).ok())
+        .unwrap_or(Value::Null);
+    if meta.get("generateName").is_some_and(|g| !g.is_null()) {
+        out.push(vec!["f:metadata".into(), "f:generateName".into()]);
     }
     for field in ["annotations", "labels"] {
         if let Some(map) = meta.get(field).and_then(Value::as_object) {
-            for (k, v) in map {
-                out.push((
-                    vec!["f:metadata".into(), format!("f:{field}"), format!("f:{k}")],
-                    v.clone(),
-                ));
+            for k in map.keys() {
+                out.push(vec![
+                    "f:metadata".into(),
+                    format!("f:{field}"),
+                    format!("f:{k}"),
+                ]);
             }
         }
     }
@@ -54,10 +84,7 @@ fn managed_leaves(obj: &Value) -> Vec<(Vec<String>, Value)> {
         for r in refs {
             let uid = r.get("uid").and_then(Value::as_str).unwrap_or("");
             let key = format!("k:{}", serde_json::json!({ "uid": uid }));
-            out.push((
-                vec!["f:metadata".into(), "f:ownerReferences".into(), key],
-                r.clone(),
-            ));
+            out.push(vec!["f:metadata".into(), "f:ownerReferences".into(), key]);
         }
     }
     out
@@ -65,9 +92,9 @@ fn managed_leaves(obj: &Value) -> Vec<(Vec<String>, Value)> {
 
 /// `fieldsV1` of the leaves: nested maps, `"."` marking a map/list that is
 /// itself owned (annotations, labels, ownerReferences).
-fn fields_v1(leaves: &[(Vec<String>, Value)]) -> Value {
+fn fields_v1(leaves: &[Vec<String>]) -> Value {
     let mut root = Map::new();
-    for (path, _) in leaves {
+    for path in leaves {
         let mut cur = &mut root;
         for (i, seg) in path.iter().enumerate() {
             let entry = cur
@@ -84,26 +111,22 @@ fn fields_v1(leaves: &[(Vec<String>, Value)]) -> Value {
     Value::Object(root)
 }
 
-fn to_value<T: serde::Serialize>(o: &T) -> Value {
-    serde_json::from_slice(&to_vec_go(o)).unwrap_or(Value::Null)
-}
-
 /// Recompute the controller manager's managedFields entry of `meta`.
 fn track(
-    meta_of: impl Fn() -> Value,
-    prev: Option<Value>,
+    new_bytes: &[u8],
+    prev_bytes: Option<&[u8]>,
     api_version: &str,
     now: &str,
     previous_entry: Option<&k8s::ManagedFieldsEntry>,
 ) -> Option<Vec<k8s::ManagedFieldsEntry>> {
-    let new = meta_of();
+    let new = top_level(new_bytes);
     let leaves = managed_leaves(&new);
     // Any write (no-op updates never get here) restamps the entry: the
     // conformance data shows a removal-only update (trigger-time annotation
     // dropped from an over-capacity Endpoints) moving the time.
-    let changed = match &prev {
+    let changed = match prev_bytes {
         None => true,
-        Some(p) => *p != new,
+        Some(p) => p != new_bytes && !same_top_level(&top_level(p), &new),
     };
     let time = if changed || previous_entry.is_none() {
         Some(now.to_string())
@@ -180,9 +203,10 @@ macro_rules! meta_accessors {
                 .as_ref()
                 .and_then(|m| m.iter().find(|e| e.manager.as_deref() == Some(MANAGER)))
                 .cloned();
+            let prev_bytes = previous.map(to_vec_go);
             let mf = track(
-                || to_value(self),
-                previous.map(to_value),
+                &to_vec_go(self),
+                prev_bytes.as_deref(),
                 Self::API_VERSION,
                 now,
                 prev_entry.as_ref(),
