@@ -20,7 +20,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use slicesim::controllers::endpointslice::trace::{run_trace, TraceOptions};
+use slicesim::controllers::endpointslice::trace::{
+    field_pairs, flatten_fields, run_trace, TraceOptions,
+};
 
 fn traces_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/traces")
@@ -80,24 +82,6 @@ fn sidecar(dir: &Path, entry: &Value, key: &str) -> Sidecar {
     out
 }
 
-fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&p, x, out);
-            }
-        }
-        _ => {
-            out.insert(prefix.to_string(), v.clone());
-        }
-    }
-}
-
 struct Trace {
     name: String,
     input: PathBuf,
@@ -114,57 +98,18 @@ fn check(t: &Trace, got: &[Value]) -> Vec<(usize, String, Value)> {
     let mut fails = Vec::new();
     for (i, (g, e)) in got.iter().zip(&t.expected).enumerate() {
         let step = i as u64;
-        let mut ge = BTreeMap::new();
-        let mut ee = BTreeMap::new();
-        let mut g_main = g.clone();
-        if let Value::Object(m) = &mut g_main {
-            m.remove("hints");
-        }
-        flatten("", &g_main, &mut ge);
-        flatten("", e, &mut ee);
-        let keys: BTreeSet<&String> = ge.keys().chain(ee.keys()).collect();
-        for k in keys {
-            let gv = ge.get(k).cloned().unwrap_or(Value::Null);
-            let ev = ee.get(k).cloned().unwrap_or(Value::Null);
-            if gv == ev
-                || t.nd
-                    .get(&(step, k.clone()))
-                    .is_some_and(|o| o.contains(&gv))
+        let h = t.hints.as_ref().and_then(|h| h.get(i));
+        for pair in field_pairs(g, e, h) {
+            let sidecar = if pair.hint { &t.hints_nd } else { &t.nd };
+            if pair.got == pair.expected
+                || sidecar
+                    .get(&(step, pair.field.clone()))
+                    .is_some_and(|o| o.contains(&pair.got))
             {
                 continue;
             }
-            fails.push((i, k.clone(), gv));
-        }
-        if let Some(hints) = &t.hints {
-            let h = &hints[i];
-            let gh = &g["hints"];
-            let mut pairs = vec![(
-                "endpointsWithHints".to_string(),
-                h["endpointsWithHints"].clone(),
-                gh["endpointsWithHints"].clone(),
-            )];
-            let zones: BTreeSet<String> = h["hintsByZone"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .chain(gh["hintsByZone"].as_object().into_iter().flatten())
-                .map(|(z, _)| z.clone())
-                .collect();
-            for z in zones {
-                let ev = h["hintsByZone"].get(&z).cloned().unwrap_or(Value::from(0));
-                let gv = gh["hintsByZone"].get(&z).cloned().unwrap_or(Value::from(0));
-                pairs.push((format!("hintsByZone.{z}"), ev, gv));
-            }
-            for (field, ev, gv) in pairs {
-                if ev == gv
-                    || t.hints_nd
-                        .get(&(step, field.clone()))
-                        .is_some_and(|o| o.contains(&gv))
-                {
-                    continue;
-                }
-                fails.push((i, format!("hints.{field}"), gv));
-            }
+            let prefix = if pair.hint { "hints." } else { "" };
+            fails.push((i, format!("{prefix}{}", pair.field), pair.got));
         }
     }
     if got.len() != t.expected.len() {
@@ -212,12 +157,12 @@ fn self_ceiling(traces: &[Trace], groups: u64, from: u64, to: u64) {
                     if let Value::Object(o) = &mut l {
                         o.remove("hints");
                     }
-                    flatten("", &l, &mut m0);
+                    flatten_fields("", &l, &mut m0);
                     for k in m0.keys() {
                         let mut vals: Vec<Value> = Vec::new();
                         for r in &runs {
                             let mut m = BTreeMap::new();
-                            flatten("", &r[i], &mut m);
+                            flatten_fields("", &r[i], &mut m);
                             let v = m.get(k).cloned().unwrap_or(Value::Null);
                             if !vals.contains(&v) {
                                 vals.push(v);
@@ -344,7 +289,7 @@ fn main() {
             for (step, field) in t.counts.keys() {
                 let mut m = BTreeMap::new();
                 if let Some(g) = got.get(*step as usize) {
-                    flatten("", g, &mut m);
+                    flatten_fields("", g, &mut m);
                 }
                 let v = m.get(field).cloned().unwrap_or(Value::Null).to_string();
                 *ours
@@ -431,7 +376,7 @@ fn main() {
                             .get(*step)
                             .map(|e| {
                                 let mut m = BTreeMap::new();
-                                flatten("", e, &mut m);
+                                flatten_fields("", e, &mut m);
                                 m.get(field).cloned().unwrap_or(Value::Null).to_string()
                             })
                             .unwrap_or_default()

@@ -5,12 +5,12 @@
 //! sidecar, where any observed value is accepted. Hint traces also check the
 //! hint sidecar (`endpointsWithHints`, `hintsByZone.<zone>`, absent zone = 0).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use slicesim::controllers::endpointslice::trace::{run_trace, TraceOptions};
+use slicesim::controllers::endpointslice::trace::{field_pairs, run_trace, TraceOptions};
 
 fn traces_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/traces")
@@ -45,25 +45,6 @@ fn sidecar(dir: &Path, entry: &Value, key: &str) -> BTreeMap<(u64, String), Vec<
     out
 }
 
-/// Flatten a JSON object into dotted leaf paths.
-fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&p, x, out);
-            }
-        }
-        _ => {
-            out.insert(prefix.to_string(), v.clone());
-        }
-    }
-}
-
 /// Compare one trace's output lines with the expected files; returns failure messages.
 fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
     let name = entry["name"].as_str().unwrap_or("?");
@@ -84,71 +65,32 @@ fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
     }
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
         let step = i as u64;
-        // Main line: every field except the hint summary.
-        let mut ge = BTreeMap::new();
-        let mut ee = BTreeMap::new();
-        let mut g_main = g.clone();
-        if let Value::Object(m) = &mut g_main {
-            m.remove("hints");
-        }
-        flatten("", &g_main, &mut ge);
-        flatten("", e, &mut ee);
-        let keys: BTreeSet<&String> = ge.keys().chain(ee.keys()).collect();
-        for k in keys {
-            let gv = ge.get(k).cloned().unwrap_or(Value::Null);
-            let ev = ee.get(k).cloned().unwrap_or(Value::Null);
-            if gv == ev {
+        let h = match &hints {
+            Some(hints) => match hints.get(i) {
+                Some(h) => Some(h),
+                None => {
+                    fails.push(format!("{name}: step {i}: hint sidecar has no line"));
+                    None
+                }
+            },
+            None => None,
+        };
+        for pair in field_pairs(g, e, h) {
+            let sidecar = if pair.hint { &hints_nd } else { &nd };
+            let observed = sidecar.get(&(step, pair.field.clone()));
+            if pair.got == pair.expected || observed.is_some_and(|obs| obs.contains(&pair.got)) {
                 continue;
             }
-            if nd
-                .get(&(step, k.clone()))
-                .is_some_and(|obs| obs.contains(&gv))
-            {
-                continue;
-            }
+            let prefix = if pair.hint { "hints." } else { "" };
             fails.push(format!(
-                "{name}: step {i}: field {k}: expected {ev}, got {gv}{}",
-                nd.get(&(step, k.clone()))
+                "{name}: step {i}: field {prefix}{}: expected {}, got {}{}",
+                pair.field,
+                pair.expected,
+                pair.got,
+                observed
                     .map(|o| format!(" (observed upstream: {o:?})"))
                     .unwrap_or_default()
             ));
-        }
-        // Hint summary.
-        if let Some(hints) = &hints {
-            let Some(h) = hints.get(i) else {
-                fails.push(format!("{name}: step {i}: hint sidecar has no line"));
-                continue;
-            };
-            let gh = &g["hints"];
-            let mut pairs: Vec<(String, Value, Value)> = vec![(
-                "endpointsWithHints".into(),
-                h["endpointsWithHints"].clone(),
-                gh["endpointsWithHints"].clone(),
-            )];
-            let zones: BTreeSet<String> = h["hintsByZone"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .chain(gh["hintsByZone"].as_object().into_iter().flatten())
-                .map(|(z, _)| z.clone())
-                .collect();
-            for z in zones {
-                let ev = h["hintsByZone"].get(&z).cloned().unwrap_or(Value::from(0));
-                let gv = gh["hintsByZone"].get(&z).cloned().unwrap_or(Value::from(0));
-                pairs.push((format!("hintsByZone.{z}"), ev, gv));
-            }
-            for (field, ev, gv) in pairs {
-                if ev == gv
-                    || hints_nd
-                        .get(&(step, field.clone()))
-                        .is_some_and(|obs| obs.contains(&gv))
-                {
-                    continue;
-                }
-                fails.push(format!(
-                    "{name}: step {i}: field hints.{field}: expected {ev}, got {gv}"
-                ));
-            }
         }
     }
     fails

@@ -511,3 +511,118 @@ mod tests {
         assert_eq!(r.now(), "2026-01-05T09:00:20Z");
     }
 }
+
+/// One field of a `reconcile` output line next to its expected value, as the conformance
+/// check compares them: main-line fields flattened to dotted paths (`endpointSlices.updated`),
+/// hint-summary fields as the hint sidecar names them (`endpointsWithHints`,
+/// `hintsByZone.<zone>`, an absent zone counting as 0). Shared by the conformance test and the
+/// seed-scan example so both judge a line the same way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPair {
+    pub field: String,
+    /// True for a hint-summary field (judged against the hints sidecar).
+    pub hint: bool,
+    pub expected: serde_json::Value,
+    pub got: serde_json::Value,
+}
+
+/// Flatten nested JSON objects into dotted paths (`endpointSlices.updated` → value).
+pub fn flatten_fields(
+    prefix: &str,
+    v: &serde_json::Value,
+    out: &mut BTreeMap<String, serde_json::Value>,
+) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_fields(&p, x, out);
+            }
+        }
+        _ => {
+            out.insert(prefix.to_string(), v.clone());
+        }
+    }
+}
+
+/// Every field of `got` and `expected` (union of keys, missing = null), plus the hint fields
+/// when `expected_hints` (a hint sidecar line) is given.
+pub fn field_pairs(
+    got: &serde_json::Value,
+    expected: &serde_json::Value,
+    expected_hints: Option<&serde_json::Value>,
+) -> Vec<FieldPair> {
+    use serde_json::Value;
+    let mut g_main = got.clone();
+    if let Value::Object(m) = &mut g_main {
+        m.remove("hints");
+    }
+    let (mut ge, mut ee) = (BTreeMap::new(), BTreeMap::new());
+    flatten_fields("", &g_main, &mut ge);
+    flatten_fields("", expected, &mut ee);
+    let keys: std::collections::BTreeSet<&String> = ge.keys().chain(ee.keys()).collect();
+    let mut out: Vec<FieldPair> = keys
+        .into_iter()
+        .map(|k| FieldPair {
+            field: k.clone(),
+            hint: false,
+            expected: ee.get(k).cloned().unwrap_or(Value::Null),
+            got: ge.get(k).cloned().unwrap_or(Value::Null),
+        })
+        .collect();
+    if let Some(h) = expected_hints {
+        let gh = &got["hints"];
+        out.push(FieldPair {
+            field: "endpointsWithHints".into(),
+            hint: true,
+            expected: h["endpointsWithHints"].clone(),
+            got: gh["endpointsWithHints"].clone(),
+        });
+        let zones: std::collections::BTreeSet<&String> = h["hintsByZone"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .chain(gh["hintsByZone"].as_object().into_iter().flatten())
+            .map(|(z, _)| z)
+            .collect();
+        for z in zones {
+            out.push(FieldPair {
+                field: format!("hintsByZone.{z}"),
+                hint: true,
+                expected: h["hintsByZone"].get(z).cloned().unwrap_or(Value::from(0)),
+                got: gh["hintsByZone"].get(z).cloned().unwrap_or(Value::from(0)),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod field_pair_tests {
+    use super::field_pairs;
+    use serde_json::json;
+
+    #[test]
+    fn differences_and_absent_zones_are_reported() {
+        let got = json!({"step":0,"endpointSlices":{"updated":2},"hints":{"endpointsWithHints":3,"hintsByZone":{"a":3}}});
+        let exp = json!({"step":0,"endpointSlices":{"updated":1}});
+        let hints = json!({"endpointsWithHints":3,"hintsByZone":{"b":3}});
+        let diffs: Vec<_> = field_pairs(&got, &exp, Some(&hints))
+            .into_iter()
+            .filter(|p| p.got != p.expected)
+            .map(|p| (p.field, p.hint))
+            .collect();
+        assert_eq!(
+            diffs,
+            [
+                ("endpointSlices.updated".to_string(), false),
+                ("hintsByZone.a".to_string(), true),
+                ("hintsByZone.b".to_string(), true)
+            ]
+        );
+    }
+}
