@@ -1899,6 +1899,12 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
         }
         c
     };
+    let informer_lag = t
+        .as_mut()
+        .and_then(|t| t.dist(cx, "informer_lag"))
+        .map_or(DurationDist::uniform(3 * NS_PER_MS, 18 * NS_PER_MS), |s| {
+            s.v
+        });
     if let Some(t) = t {
         t.finish(cx);
     }
@@ -1906,6 +1912,7 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
         endpointslice,
         endpoints,
         mirroring,
+        informer_lag,
     }
 }
 
