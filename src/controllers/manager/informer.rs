@@ -14,8 +14,9 @@
 //!   :: syncService, PR #125675 / #127417; semantics §3.5). An older version it did not record
 //!   leads to an update with a stale resourceVersion → 409 Conflict → retry; a create it cannot
 //!   see yet leads to a second create → 409 AlreadyExists → retry.
-//! Label-only slice updates do not bump the generation, so the tracker cannot see them; the next
-//! update then carries the cached resourceVersion and conflicts, as upstream.
+//!
+//! Annotation-only slice updates do not bump the generation, so the tracker cannot see them;
+//! the next update then carries the cached resourceVersion and conflicts, as upstream.
 //!
 //! Model: every stored write (any writer) becomes visible at `stored + lag`, lag drawn from
 //! `controllers.informer_lag`; one watch stream delivers in order, so visibility times never
