@@ -174,9 +174,21 @@ fn jobs_do_not_change_any_output() {
     ));
     assert!(lines[0].contains(",run.events_processed,"), "{}", lines[0]);
     assert!(
-        !lines[0].contains("workload/"),
-        "per-object scopes are not headline metrics"
+        !lines[0].contains("workload"),
+        "per-workload rows are not headline metrics"
     );
+    for m in ["endpointslices", "endpoints"] {
+        assert!(
+            lines[0].contains(&format!(",{m}.watch_events,")),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            !lines[0].contains(&format!(",{m}.watch_events_kube_proxy")),
+            "breakdown rows stay out of sweep.csv: {}",
+            lines[0]
+        );
+    }
     // cartesian product, last axis fastest, seeds innermost
     assert!(lines[1].starts_with("p0000,1,5,1,"), "{}", lines[1]);
     assert!(lines[2].starts_with("p0001,1,5,2,"), "{}", lines[2]);
@@ -193,7 +205,7 @@ fn jobs_do_not_change_any_output() {
     // replicas really reach the run: more replicas, more pod changes
     let col = lines[0]
         .split(',')
-        .position(|c| c == "changes.Pod_added")
+        .position(|c| c == "run.changes.Pod_added")
         .unwrap();
     let pods = |l: &str| l.split(',').nth(col).unwrap().parse::<u64>().unwrap();
     assert!(pods(lines[1]) < pods(lines[5]));

@@ -36,6 +36,37 @@ pub const FILES: [&str; 9] = [
     "metrics.prom",
 ];
 
+/// The headline per-mode metrics (contract `summary.csv`), in both modes; `sweep.csv` takes
+/// these.
+pub const HEADLINE: [&str; 26] = [
+    "writes_create",
+    "writes_update",
+    "writes_delete",
+    "writes_stored",
+    "writes_rejected",
+    "writes_rejected_oversize",
+    "api_request_bytes",
+    "etcd_write_bytes",
+    "largest_object_bytes",
+    "objects_alive_mean",
+    "objects_alive_max",
+    "watch_events",
+    "watch_event_bytes",
+    "bytes_out_total",
+    "node_ingress_bytes_mean",
+    "node_ingress_bytes_p99",
+    "node_ingress_bytes_max",
+    "propagation_samples",
+    "propagation_p50_seconds",
+    "propagation_p90_seconds",
+    "propagation_p99_seconds",
+    "propagation_max_seconds",
+    "client_stale_seconds",
+    "client_duplicate_seconds",
+    "syncs",
+    "endpoints_ready_final",
+];
+
 /// A number as the contract prints it: integral values without a fraction, others with the
 /// shortest `{}` representation that reads back to the same f64.
 pub fn fmt_f64(v: f64) -> String {
