@@ -198,9 +198,9 @@ pub fn series_rows(inp: &Inputs<'_>) -> Vec<SeriesRow> {
         }
     }
     for t in 0..=duration {
-        for m in 0..2 {
+        for (m, fold) in folded.iter().enumerate() {
             let b = if t == duration {
-                folded[m]
+                *fold
             } else {
                 inp.traffic.modes[m]
                     .series

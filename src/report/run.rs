@@ -268,7 +268,7 @@ impl crate::cluster::ChangeSink for HubLink {
 /// What the controller part of a run leaves for the output writers.
 struct ControllerRun {
     outcome: RunOutcome,
-    world_rows: Vec<(String, String, String)>,
+    world_rows: Vec<WorldRow>,
     stats: crate::controllers::manager::ManagerStats,
     syncs: Vec<crate::controllers::manager::SyncRow>,
 }
@@ -282,7 +282,7 @@ fn run_with_controllers(
     counting: &mut CountingSink,
     observer: &mut dyn crate::apiserver::write_log::WriteObserver,
     extra: &mut dyn ChangeSink,
-    sampler: &mut dyn FnMut(u64, &World),
+    sampler: &mut Sampler<'_>,
 ) -> anyhow::Result<ControllerRun> {
     use crate::controllers::manager::{ControllerManager, ManagerOptions};
     for (svc, _) in &opts.record_traces {
@@ -401,6 +401,11 @@ pub fn run_scenario(
     .map(|(o, _)| o)
 }
 
+/// Called with every per-second sample `(s, world)`.
+type Sampler<'a> = dyn FnMut(u64, &World) + 'a;
+/// A world summary row: (scope, metric, value).
+type WorldRow = (String, String, String);
+
 /// [`run_scenario`], also calling `sampler(s, world)` at every per-second sample, and
 /// returning the world's summary rows (`scope, metric, value`).
 fn run_scenario_sampled(
@@ -410,8 +415,8 @@ fn run_scenario_sampled(
     progress: bool,
     counting: &mut CountingSink,
     extra_sink: Option<&mut dyn ChangeSink>,
-    mut sampler: Option<&mut dyn FnMut(u64, &World)>,
-) -> anyhow::Result<(RunOutcome, Vec<(String, String, String)>)> {
+    mut sampler: Option<&mut Sampler<'_>>,
+) -> anyhow::Result<(RunOutcome, Vec<WorldRow>)> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("creating output directory {}", out_dir.display()))?;
     // trace: temp file next to the destination, renamed at the end
