@@ -845,6 +845,9 @@ impl<'o> ControllerManager<'o> {
             result: SyncResult::Success,
         };
         let Some(service) = self.services.get(key).cloned() else {
+            let st = self.stats.svc(key);
+            st.desired_slices = 0;
+            st.endpoints_desired = 0;
             self.esc.delete_service(&ns, &name);
             self.esc_rngs.remove(key);
             self.name_rngs.remove(key);
@@ -916,6 +919,11 @@ impl<'o> ControllerManager<'o> {
         );
         std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
         self.esc_rngs.insert(key.to_string(), rng);
+        {
+            let st = self.stats.svc(key);
+            st.desired_slices = result.metrics.desired_slices as u64;
+            st.endpoints_desired = result.metrics.endpoints_desired as u64;
+        }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
         let before_addrs = slice_addresses(existing.iter());
