@@ -149,6 +149,15 @@ impl Axis {
     /// A linear axis covering `min..=max` (extended outwards to whole tick steps), with
     /// about six ticks labelled in one unit chosen from the largest magnitude.
     pub fn linear(min: f64, max: f64, q: Quantity) -> Axis {
+        Axis::linear_stepped(min, max, q, 0.0)
+    }
+
+    /// [`Axis::linear`] for whole numbers (slices, writes): no tick step below 1.
+    pub fn linear_int(min: f64, max: f64, q: Quantity) -> Axis {
+        Axis::linear_stepped(min, max, q, 1.0)
+    }
+
+    fn linear_stepped(min: f64, max: f64, q: Quantity, min_step: f64) -> Axis {
         let (mut min, mut max) = (finite_or(min, 0.0), finite_or(max, 1.0));
         if max < min {
             std::mem::swap(&mut min, &mut max);
@@ -164,7 +173,7 @@ impl Axis {
             }
         }
         let (scale, unit) = unit_for(q, min.abs().max(max.abs()));
-        let step_u = nice_step((max - min) / scale, 5);
+        let step_u = nice_step((max - min) / scale, 5).max(min_step / scale);
         let lo_k = (min / scale / step_u).floor();
         let hi_k = (max / scale / step_u).ceil();
         let decimals = (-step_u.log10().floor()).max(0.0) as usize;
@@ -173,6 +182,7 @@ impl Axis {
         while k <= hi_k + 0.5 {
             let vu = k * step_u;
             let label = match q {
+                _ if vu == 0.0 => "0".to_string(),
                 Quantity::Count => human_count(vu),
                 Quantity::Fraction => {
                     format!("{}%", trim_decimals(format!("{:.*}", decimals, vu)))
@@ -282,6 +292,18 @@ impl Axis {
         } else {
             Axis::linear(lo.min(0.0), hi, q)
         }
+    }
+
+    /// Cut the axis to exactly `min..=max` (a time axis ends where the run ends), keeping the
+    /// ticks inside.
+    pub fn exact(mut self, min: f64, max: f64) -> Axis {
+        if !self.log && min.is_finite() && max.is_finite() && max > min {
+            let tol = (max - min) * 1e-9;
+            self.lo = min;
+            self.hi = max;
+            self.ticks.retain(|t| t.0 >= min - tol && t.0 <= max + tol);
+        }
+        self
     }
 
     /// Extend the top by `frac` of the span (room for annotations), without new ticks.
@@ -415,7 +437,7 @@ mod tests {
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(
             labels,
-            ["0 MiB", "0.5 MiB", "1 MiB", "1.5 MiB", "2 MiB", "2.5 MiB", "3 MiB", "3.5 MiB"]
+            ["0", "0.5 MiB", "1 MiB", "1.5 MiB", "2 MiB", "2.5 MiB", "3 MiB", "3.5 MiB"]
         );
         assert_eq!(a.lo, 0.0);
         assert_eq!(a.hi, 3.5 * mib);
@@ -466,6 +488,16 @@ mod tests {
         assert!(Axis::auto([1.0, 10.0, 5000.0], Quantity::Count, 100.0).log);
         assert!(!Axis::auto([10.0, 50.0], Quantity::Count, 100.0).log);
         assert!(!Axis::auto([], Quantity::Count, 100.0).log);
+    }
+
+    #[test]
+    fn integer_and_exact_axes() {
+        let a = Axis::linear_int(0.0, 3.0, Quantity::Count);
+        let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["0", "1", "2", "3"]);
+        let t = Axis::linear(0.0, 121.0, Quantity::Count).exact(0.0, 121.0);
+        assert_eq!((t.lo, t.hi), (0.0, 121.0));
+        assert_eq!(t.ticks.last().unwrap().1, "120");
     }
 
     #[test]

@@ -210,18 +210,18 @@ pub struct Line {
 impl Line {
     /// A line through `points` (data space), split where `y` cannot be shown on `ya`.
     pub fn new(color: RGBColor, points: &[(f64, f64)], xa: &Axis, ya: &Axis) -> Line {
-        let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut current = Vec::new();
         for &(x, y) in points {
             if xa.shows(x) && ya.shows(y) {
-                segments
-                    .last_mut()
-                    .expect("never empty")
-                    .push((xa.pos(x), ya.pos(y)));
-            } else if !segments.last().expect("never empty").is_empty() {
-                segments.push(Vec::new());
+                current.push((xa.pos(x), ya.pos(y)));
+            } else if !current.is_empty() {
+                segments.push(std::mem::take(&mut current));
             }
         }
-        segments.retain(|s| !s.is_empty());
+        if !current.is_empty() {
+            segments.push(current);
+        }
         Line {
             color,
             segments,

@@ -63,7 +63,7 @@ impl SliceFillChart {
             1.0
         };
         let end = rows.last().map(|r| r.0 + step).unwrap_or(1.0);
-        let x = Axis::linear(0.0, end, Quantity::Count);
+        let x = Axis::linear(0.0, end, Quantity::Count).exact(0.0, end);
         let mut cells = Vec::new();
         let mut totals = Vec::new();
         for (i, (t, buckets)) in rows.iter().enumerate() {
@@ -78,7 +78,7 @@ impl SliceFillChart {
                 }
             }
         }
-        let y = Axis::linear(
+        let y = Axis::linear_int(
             0.0,
             totals.iter().map(|p| p.1).fold(0.0, f64::max),
             Quantity::Count,
@@ -130,8 +130,7 @@ impl Chart for SliceFillChart {
         let yf = |v: &f64| y.label(*v);
         chart
             .configure_mesh()
-            .x_desc("simulated time (s)")
-            .y_desc("slice fill")
+            .y_desc("slice fill (share of capacity used)")
             .x_label_formatter(&xf)
             .y_label_formatter(&yf)
             .label_style(draw::text(13.0))
@@ -180,7 +179,7 @@ impl Chart for SliceFillChart {
             .de()?;
         }
 
-        draw::draw_panel(&bottom.margin(0, 0, 0, 110), &self.totals)
+        draw::draw_panel(&bottom.margin(8, 0, 0, 110), &self.totals)
     }
 }
 

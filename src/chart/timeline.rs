@@ -26,7 +26,8 @@ fn time_axis(ts: &[ModeSeries; 2]) -> Axis {
         .iter()
         .flat_map(|s| s.time_s.iter().copied())
         .fold(0.0, f64::max);
-    Axis::linear(0.0, end.max(1.0), Quantity::Count)
+    let end = end.max(1.0);
+    Axis::linear(0.0, end, Quantity::Count).exact(0.0, end)
 }
 
 fn markers(events: &[Event], x: &Axis, labels: bool) -> Vec<Marker> {
@@ -172,7 +173,7 @@ impl WritesEventsChart {
                 .iter()
                 .flat_map(|s| s.1.iter().map(|p| p.1))
                 .fold(0.0, f64::max);
-            let mut y = Axis::linear(0.0, max, Quantity::Count);
+            let mut y = Axis::linear_int(0.0, max, Quantity::Count);
             if !events.is_empty() && labels {
                 y = y.with_headroom(MARKER_HEADROOM);
             }
@@ -186,7 +187,12 @@ impl WritesEventsChart {
                 markers: markers(events, &x, labels),
                 x: x.clone(),
                 y,
-                x_desc: "simulated time (s)".into(),
+                // the panels share the time axis; describe it once, under the bottom one
+                x_desc: if labels {
+                    String::new()
+                } else {
+                    "simulated time (s)".into()
+                },
                 y_desc: format!("{what} per second{}", mean_note(k)),
             }
         };
@@ -237,7 +243,7 @@ impl Chart for WritesEventsChart {
             &self.legend,
         )?;
         let (_, h) = area.dim_in_pixel();
-        let (top, bottom) = area.split_vertically(h / 2);
+        let (top, bottom) = area.split_vertically(h * 47 / 100);
         draw::draw_panel(&top, &self.panels[0])?;
         draw::draw_panel(&bottom, &self.panels[1])?;
         Ok(())
