@@ -335,3 +335,82 @@ fn cli_chart_on_run_and_sweep_dirs() {
         "{stderr}"
     );
 }
+
+/// `slicesim sweep` draws the sweep charts at the end (the same files `slicesim chart` writes
+/// for that directory); `--no-charts` skips them.
+#[test]
+fn sweep_command_draws_charts_unless_told_not_to() {
+    let bin = env!("CARGO_BIN_EXE_slicesim");
+    let tmp = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let sweep = tmp.path().join("tiny.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "name = \"tiny\"\nbase = {:?}\nseeds = [1]\n\n[grid]\n\"controllers.endpointslice.max_endpoints_per_slice\" = [10, 100]\n",
+            base.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let listing = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = match std::fs::read_dir(d) {
+            Ok(rd) => rd
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort();
+        v
+    };
+    let with = tmp.path().join("with");
+    let out = Command::new(bin)
+        .args([
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--no-progress",
+            "-j",
+            "1",
+            "--out",
+        ])
+        .arg(&with)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = listing(&with.join("charts"));
+    let again = tmp.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    std::fs::copy(with.join("sweep.csv"), again.join("sweep.csv")).unwrap();
+    let expected = names(&render_sweep(&again, ChartFormat::Svg).unwrap());
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(drawn, expected_sorted);
+    for f in &drawn {
+        assert!(
+            std::fs::read(with.join("charts").join(f)).unwrap()
+                == std::fs::read(again.join("charts").join(f)).unwrap()
+        );
+    }
+    let without = tmp.path().join("without");
+    let out = Command::new(bin)
+        .args([
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--no-progress",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(&without)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(without.join("sweep.csv").is_file());
+    assert!(!without.join("charts").exists());
+}
