@@ -219,8 +219,11 @@ pub fn read_node_ingress(dir: &Path) -> anyhow::Result<Option<[Vec<f64>; 2]>> {
     Ok(Some(out))
 }
 
-/// `latency_cdf.csv`: `(quantile, seconds)` per mode, ascending quantile.
-pub fn read_latency_cdf(dir: &Path) -> anyhow::Result<Option<[Vec<(f64, f64)>; 2]>> {
+/// `(quantile, seconds)` rows of one mode, ascending quantile.
+pub type Quantiles = Vec<(f64, f64)>;
+
+/// `latency_cdf.csv`, indexed by [`Mode::index`].
+pub fn read_latency_cdf(dir: &Path) -> anyhow::Result<Option<[Quantiles; 2]>> {
     let Some(t) = Table::read(&dir.join("latency_cdf.csv"))? else {
         return Ok(None);
     };
@@ -229,7 +232,7 @@ pub fn read_latency_cdf(dir: &Path) -> anyhow::Result<Option<[Vec<(f64, f64)>; 2
         t.column("quantile")?,
         t.column("seconds")?,
     );
-    let mut out: [Vec<(f64, f64)>; 2] = Default::default();
+    let mut out: [Quantiles; 2] = Default::default();
     for row in &t.rows {
         let q = t.number(row, cq)?;
         if !(0.0..=1.0).contains(&q) {

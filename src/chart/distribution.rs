@@ -104,7 +104,7 @@ pub struct LatencyChart;
 impl LatencyChart {
     /// `None` when neither mode has latency samples (the file is header-only then).
     #[allow(clippy::new_ret_no_self)]
-    pub fn new(cdf: &[Vec<(f64, f64)>; 2], ctx: &RunContext) -> Option<CdfChart> {
+    pub fn new(cdf: &[super::data::Quantiles; 2], ctx: &RunContext) -> Option<CdfChart> {
         let mut curves = Vec::new();
         let mut legend = Vec::new();
         for m in Mode::ALL {

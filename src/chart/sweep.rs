@@ -85,6 +85,9 @@ impl Chart for SweepChart {
     }
 }
 
+/// One mode's points of a panel: `(x, min, mean, max)` per x value.
+type ModePoints = (Mode, Vec<(f64, f64, f64, f64)>);
+
 /// The x values of one parameter: numeric (sorted) or categorical (first-appearance order).
 enum XValues {
     Numeric(Vec<f64>),
@@ -206,7 +209,7 @@ fn one_chart(
     }
 
     // (facet, mode) → per x: (x, min, mean, max)
-    let mut stats: Vec<Vec<(Mode, Vec<(f64, f64, f64, f64)>)>> = Vec::new();
+    let mut stats: Vec<Vec<ModePoints>> = Vec::new();
     let mut all_values = Vec::new();
     for (_, rows) in &facets {
         let mut per_mode = Vec::new();

@@ -17,6 +17,9 @@ const MAX_POINTS: usize = 1500;
 /// Headroom above the data for marker labels.
 const MARKER_HEADROOM: f64 = 0.22;
 
+/// One mode's line after binning, and the bin width in seconds.
+type Binned = (Mode, Vec<(f64, f64)>, usize);
+
 fn binned(s: &ModeSeries, values: &[f64]) -> (Vec<(f64, f64)>, usize) {
     bin_mean(&s.points(values), MAX_POINTS)
 }
@@ -64,7 +67,7 @@ pub struct BytesChart {
 impl BytesChart {
     pub fn new(ts: &[ModeSeries; 2], events: &[Event], ctx: &RunContext, log: bool) -> Self {
         let x = time_axis(ts);
-        let series: Vec<(Mode, Vec<(f64, f64)>, usize)> = Mode::ALL
+        let series: Vec<Binned> = Mode::ALL
             .iter()
             .filter(|m| !ts[m.index()].time_s.is_empty())
             .map(|m| {
@@ -161,7 +164,7 @@ impl WritesEventsChart {
             .filter(|m| !ts[m.index()].time_s.is_empty())
             .collect();
         let make = |pick: fn(&ModeSeries) -> &[f64], what: &str, labels: bool| {
-            let series: Vec<(Mode, Vec<(f64, f64)>, usize)> = modes
+            let series: Vec<Binned> = modes
                 .iter()
                 .map(|m| {
                     let s = &ts[m.index()];
