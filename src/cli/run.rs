@@ -27,6 +27,12 @@ pub struct Args {
     /// `slicesim reconcile DIR/input.jsonl --seed $(cat DIR/seed)`). Repeatable.
     #[arg(long, value_name = "NAMESPACE/SERVICE=DIR")]
     pub record_trace: Vec<String>,
+    /// Do not draw the charts (by default they go to OUT/charts/, as `slicesim chart` draws them).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Image format of the charts.
+    #[arg(long, value_enum, default_value_t = super::chart::Format::Svg)]
+    pub chart_format: super::chart::Format,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -45,7 +51,25 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
     };
     let outcome = crate::report::run::run(&opts)?;
-    match crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock()) {
+    let charts = if args.no_charts {
+        Vec::new()
+    } else {
+        crate::chart::render_run(&outcome.out_dir, args.chart_format.into())?
+    };
+    let mut out = std::io::stdout().lock();
+    let printed = crate::report::run::print_outcome(&outcome, &mut out).and_then(|()| {
+        use std::io::Write;
+        if !charts.is_empty() {
+            writeln!(
+                out,
+                "{} charts written to {}",
+                charts.len(),
+                outcome.out_dir.join("charts").display()
+            )?;
+        }
+        Ok(())
+    });
+    match printed {
         // results are already written; a closed stdout (`| head`) is not a failure
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
