@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod merge;
 pub mod mirror;
+pub mod plan;
 pub mod reconcile;
 pub mod run;
 pub mod scenarios;
@@ -19,7 +20,7 @@ pub mod wire_size;
     name = "slicesim",
     version,
     about,
-    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl"
+    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim plan scenarios/plan-example.toml --out results/plan\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,9 @@ pub enum Command {
     Sweep(sweep::Args),
     /// Combine `sweep --shard` outputs into one sweep.csv.
     Merge(merge::Args),
+    /// Capacity-planning report (report.md): egress, limits, slice size, batch period,
+    /// largest rolling update within the `[plan]` budgets.
+    Plan(plan::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -59,6 +63,7 @@ pub fn main() -> i32 {
         Command::WireSize(a) => wire_size::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Plan(a) => plan::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -572,7 +572,17 @@ mod tests {
         assert_eq!(parse_bytes("2Gi"), Ok(2 << 30));
         assert_eq!(parse_bytes("4096"), Ok(4096));
         assert_eq!(parse_bytes("10 KB"), Ok(10_000));
-        for bad in ["", "0", "0B", "1XB", "MiB", "1..5MiB", "-1MiB", "1.2.3B", "99999999999TiB"] {
+        for bad in [
+            "",
+            "0",
+            "0B",
+            "1XB",
+            "MiB",
+            "1..5MiB",
+            "-1MiB",
+            "1.2.3B",
+            "99999999999TiB",
+        ] {
             assert!(parse_bytes(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_byte_rate("100MiB/s"), Ok(100 << 20));
