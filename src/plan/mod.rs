@@ -801,7 +801,14 @@ mod tests {
         assert_eq!(z.file_index, Some(0));
         // the same limit the scheduler applies: web's pods fit by CPU and pod count
         assert!(z.cap > 30 && z.cap < 440, "{}", z.cap);
-        assert!(z.window_s(1000) > z.window_s(10));
+        // percentages: the same number of waves at any size; one pod at a time: grows with R
+        assert!(z.window_s(10) >= 300);
+        let mut one = z.clone();
+        one.strategy = Strategy::RollingUpdate {
+            max_surge: crate::scenario::IntOrPercent::Int(1),
+            max_unavailable: crate::scenario::IntOrPercent::Int(0),
+        };
+        assert!(one.window_s(1000) > one.window_s(10) && one.window_s(1000) > 1000);
         let copies = "[[workloads]]\nname = \"x\"\ncopies = 2\n[[workloads]]\nname = \"web\"\n";
         assert_eq!(sized_workload(&s, copies).unwrap().file_index, None);
         let s = scenario("[plan]\nworkload = \"db\"\n");
