@@ -137,3 +137,42 @@ fn plan_rejects_bad_input_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!d.path().join("o").join("report.md").exists());
 }
+
+/// The scripts parse, and the sweep script runs the bundled sweep end to end (it is small).
+#[test]
+fn scripts_parse_and_the_sweep_script_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for s in [
+        "scripts/_common.sh",
+        "scripts/reproduce-kep752.sh",
+        "scripts/reproduce-blog-2020.sh",
+        "scripts/sweep-slice-sizes.sh",
+    ] {
+        let out = Command::new("bash")
+            .arg("-n")
+            .arg(root.join(s))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{s}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let d = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(root.join("scripts/sweep-slice-sizes.sh"))
+        .args(["-j", "2"])
+        .env("SLICESIM", env!("CARGO_BIN_EXE_slicesim"))
+        .env("OUT", d.path().join("sw"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(d.path().join("sw/sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 25, "header + 24 points");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(24 points)"));
+}
