@@ -309,8 +309,7 @@ fn sized_workload(s: &Scenario, src: &str) -> Option<Sized> {
     // this one uses `copies`.
     let file_index = toml::from_str::<toml::Table>(src).ok().and_then(|t| {
         let arr = t.get("workloads")?.as_array()?;
-        let mut i = 0;
-        for e in arr {
+        for (i, e) in arr.iter().enumerate() {
             let e = e.as_table()?;
             if e.contains_key("copies") {
                 return None;
@@ -322,7 +321,6 @@ fn sized_workload(s: &Scenario, src: &str) -> Option<Sized> {
             if e.get("name").and_then(|v| v.as_str()) == Some(&w.name) && ns == w.namespace {
                 return Some(i);
             }
-            i += 1;
         }
         None
     });
@@ -511,7 +509,7 @@ impl Plan<'_> {
             let d = d.with_context(|| format!("plan run {}", s.name))?;
             self.order.push(s.name.clone());
             if s.name.starts_with("rolling-") {
-                if let Some(r) = s.name["rolling-".len()..].parse::<u32>().ok() {
+                if let Ok(r) = s.name["rolling-".len()..].parse::<u32>() {
                     self.rolling.insert(r, s.name.clone());
                 }
             }
@@ -622,7 +620,6 @@ impl Plan<'_> {
                 (ok, fail) = bracket(self, &tried);
                 steps += 1;
             }
-            let _ = (ok, fail);
         }
         // Answers from every run made (the other mode's search may have refined the bracket).
         let tried: Vec<u32> = self.rolling.keys().copied().collect();

@@ -3,7 +3,7 @@
 //! are byte-identical.
 
 use super::results::MODES;
-use super::{format_secs, Answer, Plan};
+use super::{Answer, Plan};
 use crate::scenario::values::format_duration;
 use std::fmt::Write as _;
 
@@ -273,9 +273,7 @@ fn limits(s: &mut String, p: &Plan) {
             .num("run", &format!("workload.{label}.peak_pods_active"));
         any = true;
         let verdict = if cap == 0 {
-            format!(
-                "truncation disabled (pre-1.22 behaviour): the object holds every address; see the etcd limit above for its size"
-            )
+            "truncation disabled (pre-1.22 behaviour): the object holds every address; see the etcd limit above for its size".to_string()
         } else if peak > f64::from(cap) {
             format!(
                 "**crossed**: up to {} pods (peak active pods of workload `{label}`, an upper bound on its addresses) > {cap}; Endpoints clients see only {cap} of them, EndpointSlice clients see all",
@@ -408,7 +406,7 @@ fn slice_sizes(s: &mut String, p: &Plan) {
                  slices), the smallest write count decides"
             );
         }
-        s.push_str(".");
+        s.push('.');
         if let Some((_, base)) = p.slice_runs.iter().find(|(v, _)| *v == current) {
             let bd = p.run(base);
             let (bb, bw) = (
@@ -522,7 +520,6 @@ fn batch_periods(s: &mut String, p: &Plan) {
     if let Some(c) = p.study_charts.get("batch-period") {
         charts(s, c);
     }
-    let _ = format_secs(0);
 }
 
 fn rolling(s: &mut String, p: &Plan) {
