@@ -21,6 +21,7 @@ pub mod controllers;
 pub mod error;
 pub mod k8s;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -5,7 +5,8 @@ use slicesim::scenario::{self, EventKind, ScaleTarget, WatcherCount};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn bundled() -> Vec<PathBuf> {
+/// Every `scenarios/*.toml`: scenarios and sweep files.
+fn all_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("scenarios/")
@@ -14,6 +15,74 @@ fn bundled() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// The scenarios of `scenarios/` (sweep files left out).
+fn bundled() -> Vec<PathBuf> {
+    all_files()
+        .into_iter()
+        .filter(|p| !scenario::is_sweep_file(p))
+        .collect()
+}
+
+fn sweeps() -> Vec<PathBuf> {
+    all_files()
+        .into_iter()
+        .filter(|p| scenario::is_sweep_file(p))
+        .collect()
+}
+
+#[test]
+fn sweep_files_beside_the_scenarios_are_recognised_validated_and_listed_as_sweeps() {
+    let sw = sweeps();
+    assert!(
+        sw.iter().any(|p| p.ends_with("slice-size-sweep.toml")),
+        "the bundled sweep is scenarios/slice-size-sweep.toml: {sw:?}"
+    );
+    for p in &sw {
+        let spec =
+            slicesim::sweep::spec::load(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        spec.points()
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        // a sweep is not loadable as a scenario, and the error says what to do instead
+        let e = scenario::load(p, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("is a sweep file") && e.contains("slicesim sweep"),
+            "{e}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_slicesim"))
+        .arg("scenarios")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("slice-size-sweep.toml"))
+        .unwrap_or_else(|| panic!("sweep not listed:\n{stdout}"));
+    assert!(line.contains("[sweep, 24 points]"), "{line}");
+    assert!(!stdout.contains("invalid"), "{stdout}");
+    // an invalid point makes `validate` fail on the sweep file
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml"),
+        dir.path().join("quickstart.toml"),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad-sweep.toml");
+    std::fs::write(
+        &bad,
+        "base = \"quickstart.toml\"\n[grid]\n\"controllers.endpointslice.max_endpoints_per_slice\" = [100, 5000]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_slicesim"))
+        .arg("validate")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5000"));
 }
 
 #[test]
@@ -121,7 +190,7 @@ fn scenarios_subcommand_lists_bundled_files_with_descriptions() {
 fn validate_binary_accepts_all_bundled() {
     let out = Command::new(env!("CARGO_BIN_EXE_slicesim"))
         .arg("validate")
-        .args(bundled())
+        .args(all_files())
         .output()
         .expect("run");
     assert_eq!(
@@ -133,6 +202,10 @@ fn validate_binary_accepts_all_bundled() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok ")).count(),
-        bundled().len()
+        all_files().len()
+    );
+    assert!(
+        stdout.contains("slice-size-sweep.toml (sweep, 24 points)"),
+        "{stdout}"
     );
 }

@@ -150,6 +150,7 @@ fn bundled_scenarios_report_controller_writes() {
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .filter(|p| !p.ends_with("scalability-envelope.toml"))
+            .filter(|p| !slicesim::scenario::is_sweep_file(p))
             .collect();
     files.sort();
     assert!(files.len() >= 10);

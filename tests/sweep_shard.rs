@@ -158,7 +158,7 @@ fn bad_sweep_files_exit_2_with_located_errors_before_running_anything() {
 
 #[test]
 fn bundled_sweep_is_valid() {
-    let sw = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/slice-size-sweep.toml");
+    let sw = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/slice-size-sweep.toml");
     let dir = tempfile::tempdir().unwrap();
     let out = ok(&[
         "sweep",
@@ -204,16 +204,14 @@ fn kubernetes_job_passes_its_completion_index_as_the_shard() {
         "SHARDS must equal completions: {shards}"
     );
     // the sweep file it names is the bundled one, and it is valid
-    assert!(y.contains("value: /scenarios/sweeps/slice-size-sweep.toml"));
-    assert!(
-        y.contains("path: sweeps/slice-size-sweep.toml") && y.contains("path: quickstart.toml")
-    );
+    assert!(y.contains("value: /scenarios/slice-size-sweep.toml"));
+    assert!(y.contains("path: slice-size-sweep.toml") && y.contains("path: quickstart.toml"));
     let sweep = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/slice-size-sweep.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/slice-size-sweep.toml"),
     )
     .unwrap();
     assert!(
-        sweep.contains("base = \"../quickstart.toml\""),
+        sweep.contains("base = \"quickstart.toml\""),
         "the Job's mount layout assumes this"
     );
 }

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 pub mod chart;
 pub mod merge;
 pub mod mirror;
+pub mod plan;
 pub mod reconcile;
 pub mod run;
 pub mod scenarios;
@@ -20,7 +21,7 @@ pub mod wire_size;
     name = "slicesim",
     version,
     about,
-    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl\n  slicesim chart results/quickstart --format png"
+    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim plan scenarios/plan-example.toml --out results/plan\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl\n  slicesim chart results/quickstart --format png"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +48,9 @@ pub enum Command {
     Merge(merge::Args),
     /// Draw the charts of a run or sweep output directory (SVG or PNG) into DIR/charts/.
     Chart(chart::Args),
+    /// Capacity-planning report (report.md): egress, limits, slice size, batch period,
+    /// largest rolling update within the `[plan]` budgets.
+    Plan(plan::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -63,6 +67,7 @@ pub fn main() -> i32 {
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Chart(a) => chart::run(a),
+        Command::Plan(a) => plan::run(a),
     };
     match result {
         Ok(()) => 0,

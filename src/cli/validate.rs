@@ -1,4 +1,5 @@
-//! `slicesim validate FILE...`: check scenario files without running them.
+//! `slicesim validate FILE...`: check scenario files without running them. A sweep file
+//! (top-level `base` / `[grid]`) is checked as a sweep: the file and every point's scenario.
 //! Prints `ok <file>` per valid file, the located errors of each invalid one, and exits 2 if
 //! any file is invalid. Warnings (legal but suspicious input) go to stderr; `--dump` prints
 //! the resolved model as JSON.
@@ -23,6 +24,24 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut bad = 0;
     for f in &args.files {
+        if crate::scenario::is_sweep_file(f) {
+            if !args.set.is_empty() {
+                eprintln!(
+                    "warning: {}: --set does not apply to a sweep file (checked without it)",
+                    f.display()
+                );
+            }
+            // a sweep is valid when the file is and every point's scenario is
+            let checked = crate::sweep::spec::load(f).and_then(|s| s.points().map(|p| p.len()));
+            match checked {
+                Ok(n) => println!("ok {} (sweep, {n} points)", f.display()),
+                Err(e) => {
+                    bad += 1;
+                    eprintln!("error: {e:#}");
+                }
+            }
+            continue;
+        }
         match crate::scenario::load_with_warnings(f, &args.set) {
             Ok((scenario, warnings)) => {
                 for w in &warnings {

@@ -56,8 +56,28 @@ pub fn load_with_warnings(
             e.utf8_error().valid_up_to()
         ))
     })?;
+    if is_sweep_text(&src) {
+        return Err(crate::error::input_error(format!(
+            "{shown}: this is a sweep file (it has `base` / `[grid]`), not a scenario; run it with `slicesim sweep {shown}`"
+        )));
+    }
     let checked = check_str(&src, &shown, overrides);
     checked.result.map(|s| (s, checked.warnings))
+}
+
+/// True if `src` is a sweep file rather than a scenario: a top-level `base` key or `grid`
+/// table (no scenario field has either name). Sweep files live beside the scenarios in
+/// `scenarios/`, so everything that walks that directory asks this first.
+pub fn is_sweep_text(src: &str) -> bool {
+    match src.parse::<toml::Table>() {
+        Ok(t) => t.contains_key("base") || t.contains_key("grid"),
+        Err(_) => false,
+    }
+}
+
+/// [`is_sweep_text`] of a file's contents (false if it cannot be read).
+pub fn is_sweep_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| is_sweep_text(&s))
 }
 
 /// Parse and validate scenario text. `file_name` is used in messages and in [`Source::file`].
@@ -173,7 +193,8 @@ pub struct Listed {
     pub description: String,
 }
 
-/// List `*.toml` in `dir`, sorted by file name, with descriptions.
+/// List `*.toml` in `dir`, sorted by file name, with descriptions; sweep files are marked
+/// `[sweep, N points]`.
 pub fn list_dir(dir: &Path) -> anyhow::Result<Vec<Listed>> {
     let rd = std::fs::read_dir(dir)
         .map_err(|e| crate::error::input_error(format!("cannot list {}: {e}", dir.display())))?;
@@ -188,9 +209,19 @@ pub fn list_dir(dir: &Path) -> anyhow::Result<Vec<Listed>> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let description = match load(&p, &[]) {
-            Ok(s) => s.description,
-            Err(_) => format!("(invalid — run `slicesim validate {}`)", p.display()),
+        let description = if is_sweep_file(&p) {
+            match crate::sweep::spec::load(&p) {
+                Ok(s) => format!("[sweep, {} points] {}", s.point_count(), s.description),
+                Err(_) => format!(
+                    "[sweep] (invalid — run `slicesim validate {}`)",
+                    p.display()
+                ),
+            }
+        } else {
+            match load(&p, &[]) {
+                Ok(s) => s.description,
+                Err(_) => format!("(invalid — run `slicesim validate {}`)", p.display()),
+            }
         };
         out.push(Listed { file, description });
     }

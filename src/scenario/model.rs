@@ -51,6 +51,8 @@ pub struct Scenario {
     pub controllers: Controllers,
     pub apiserver: ApiServer,
     pub watchers: Vec<Watcher>,
+    /// `[plan]`: budgets and grids of `slicesim plan` (a plain run ignores it).
+    pub plan: Plan,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -785,4 +787,27 @@ pub struct Watcher {
     pub delivery_latency: DurationDist,
     /// Client-side minimum time between two syncs (kube-proxy minSyncPeriod, default 1 s).
     pub min_sync_period_ns: Nanos,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacity planning
+// ---------------------------------------------------------------------------------------------
+
+/// `[plan]`: what `slicesim plan` checks the scenario against. Budgets are optional (no budget,
+/// no verdict); empty grids mean the planner's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Plan {
+    /// Peak API server watch egress of one mode in any simulated second (bytes/s).
+    pub egress_budget_bytes_per_second: Option<u64>,
+    /// Peak bytes one node's kube-proxy may receive in any simulated second.
+    pub node_ingress_budget_bytes_per_second: Option<u64>,
+    /// Total watch egress one rolling update of the sized workload may cost (bytes).
+    pub rolling_update_egress_budget_bytes: Option<u64>,
+    /// Workload whose rolling update is sized (index into [`Scenario::workloads`]);
+    /// `None`: the one with the most replicas.
+    pub workload: Option<usize>,
+    /// max-endpoints-per-slice values to compare; empty = the planner's default grid.
+    pub max_endpoints_per_slice: Vec<u32>,
+    /// Batch periods (both controllers) to compare; empty = the planner's default grid.
+    pub batch_periods_ns: Vec<Nanos>,
 }

@@ -5,7 +5,7 @@
 //! cross-references are resolved to indices and checked (unknown names, duplicates, events
 //! after `duration`, capacity, CIDR overlaps, IP families). All problems are collected.
 
-use super::decode::{int_node, type_error, Cx, Tbl, S};
+use super::decode::{duration_node, int_node, type_error, Cx, Tbl, S};
 use super::model::*;
 use super::tree::{Node, Origin, V};
 use super::values;
@@ -273,6 +273,10 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         resolve_apiserver(cx, t)
     };
     let watchers = resolve_watchers(cx, &mut top);
+    let plan = {
+        let t = top.table(cx, "plan");
+        resolve_plan(cx, t, &wnames)
+    };
 
     let mut services = services;
     let event_ts = top.tables(cx, "events");
@@ -310,6 +314,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
         controllers,
         apiserver,
         watchers,
+        plan,
     })
 }
 
@@ -1973,6 +1978,71 @@ fn resolve_apiserver(cx: &mut Cx, t: Option<Tbl>) -> ApiServer {
         t.finish(cx);
     }
     a
+}
+
+/// `[plan]`: budgets in human byte units, the workload to size, optional grids.
+fn resolve_plan(cx: &mut Cx, t: Option<Tbl>, wnames: &Names) -> Plan {
+    let Some(mut t) = t else {
+        return Plan::default();
+    };
+    let bytes = |cx: &mut Cx, t: &mut Tbl, key: &'static str, rate: bool| -> Option<u64> {
+        let n = t.get(cx, key)?;
+        let path = t.path_of(key);
+        let parsed = match (&n.v, rate) {
+            (V::Str(s), false) => values::parse_bytes(s),
+            (V::Str(s), true) => values::parse_byte_rate(s),
+            (V::Int(i), false) if *i > 0 => Ok(*i as u64),
+            (V::Int(i), false) => Err(format!("{i} is out of range (allowed: 1 or more bytes)")),
+            _ => {
+                let help = if rate {
+                    values::BYTE_RATE_HELP
+                } else {
+                    values::BYTES_HELP
+                };
+                type_error(cx, n, &path, help);
+                return None;
+            }
+        };
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                cx.err(&n.origin, &path, e);
+                None
+            }
+        }
+    };
+    let egress = bytes(cx, &mut t, "egress_budget", true);
+    let node = bytes(cx, &mut t, "node_ingress_budget", true);
+    let rolling = bytes(cx, &mut t, "rolling_update_egress_budget", false);
+    let workload = t.str(cx, "workload").and_then(|w| wnames.lookup(cx, &w));
+    let mut sizes = Vec::new();
+    for (p, n) in t.array(cx, "max_endpoints_per_slice").unwrap_or_default() {
+        if let Some(v) = int_node(cx, n, &p, 1, 1000) {
+            let v = v.v as u32;
+            if sizes.contains(&v) {
+                cx.err(&n.origin, &p, format!("{v} is listed twice"));
+            }
+            sizes.push(v);
+        }
+    }
+    let mut periods = Vec::new();
+    for (p, n) in t.array(cx, "batch_periods").unwrap_or_default() {
+        if let Some(v) = duration_node(cx, n, &p) {
+            if periods.contains(&v.v) {
+                cx.err(&n.origin, &p, format!("{} is listed twice", n.show()));
+            }
+            periods.push(v.v);
+        }
+    }
+    t.finish(cx);
+    Plan {
+        egress_budget_bytes_per_second: egress,
+        node_ingress_budget_bytes_per_second: node,
+        rolling_update_egress_budget_bytes: rolling,
+        workload,
+        max_endpoints_per_slice: sizes,
+        batch_periods_ns: periods,
+    }
 }
 
 fn resolve_watchers(cx: &mut Cx, top: &mut Tbl) -> Vec<Watcher> {

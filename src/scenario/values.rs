@@ -171,6 +171,76 @@ pub fn parse_rate(text: &str) -> Result<Nanos, String> {
     u64::try_from(interval).map_err(|_| bad())
 }
 
+pub const BYTES_HELP: &str =
+    "a byte size such as \"1GiB\", \"500MB\", \"1.5MiB\" or an integer number of bytes (units B, KB, MB, GB, TB = powers of 1000; KiB, MiB, GiB, TiB or Ki, Mi, Gi, Ti = powers of 1024)";
+
+pub const BYTE_RATE_HELP: &str =
+    "a byte rate such as \"100MiB/s\", \"1GB/s\" or \"512KiB/s\" (a byte size per second)";
+
+/// Byte size units: SI (what network links are sold in) and binary (what the etcd limit and
+/// the README's human bytes use), with Kubernetes-quantity spellings (`Mi`) accepted too.
+const BYTE_UNITS: &[(&str, u128)] = &[
+    ("B", 1),
+    ("KB", 1_000),
+    ("MB", 1_000_000),
+    ("GB", 1_000_000_000),
+    ("TB", 1_000_000_000_000),
+    ("KiB", 1 << 10),
+    ("MiB", 1 << 20),
+    ("GiB", 1 << 30),
+    ("TiB", 1 << 40),
+    ("Ki", 1 << 10),
+    ("Mi", 1 << 20),
+    ("Gi", 1 << 30),
+    ("Ti", 1 << 40),
+];
+
+/// `"1GiB"`, `"1.5MiB"`, `"100MB"`, `"4096"` → bytes (exact decimal arithmetic, rounded down
+/// to whole bytes). Must be greater than 0: a zero budget is never what the author meant.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let s = text.trim();
+    let bad = || format!("{s:?} is not {BYTES_HELP}, greater than 0");
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = (&s[..split], s[split..].trim());
+    let mult = if unit.is_empty() {
+        1
+    } else {
+        BYTE_UNITS
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map(|(_, m)| *m)
+            .ok_or_else(bad)?
+    };
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if (int.is_empty() && frac.is_empty())
+        || frac.contains('.')
+        || int.len() + frac.len() > 24
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let digits: u128 = format!("{int}{frac}").parse().map_err(|_| bad())?;
+    let v = digits
+        .checked_mul(mult)
+        .map(|x| x / 10u128.pow(frac.len() as u32))
+        .ok_or_else(bad)?;
+    if v == 0 {
+        return Err(bad());
+    }
+    u64::try_from(v).map_err(|_| format!("{s:?} is too large (at most {} bytes)", u64::MAX))
+}
+
+/// `"100MiB/s"` → bytes per second.
+pub fn parse_byte_rate(text: &str) -> Result<u64, String> {
+    let s = text.trim();
+    let bad = || format!("{s:?} is not {BYTE_RATE_HELP}, greater than 0");
+    let size = s.strip_suffix("/s").ok_or_else(bad)?;
+    parse_bytes(size).map_err(|_| bad())
+}
+
 /// CPU quantity: `"4"`, `"3.5"`, `"3500m"` → millicores.
 pub fn parse_cpu(text: &str) -> Result<u64, String> {
     let s = text.trim();
@@ -492,6 +562,32 @@ mod tests {
         assert_eq!(parse_cpu("3500m"), Ok(3500));
         assert_eq!(parse_cpu("3.5"), Ok(3500));
         assert_eq!(parse_cpu("4"), Ok(4000));
+    }
+
+    #[test]
+    fn byte_sizes_and_rates() {
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_bytes("1.5MiB"), Ok(1_572_864));
+        assert_eq!(parse_bytes("100MB"), Ok(100_000_000));
+        assert_eq!(parse_bytes("2Gi"), Ok(2 << 30));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("10 KB"), Ok(10_000));
+        for bad in [
+            "",
+            "0",
+            "0B",
+            "1XB",
+            "MiB",
+            "1..5MiB",
+            "-1MiB",
+            "1.2.3B",
+            "99999999999TiB",
+        ] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_byte_rate("100MiB/s"), Ok(100 << 20));
+        assert!(parse_byte_rate("100MiB").is_err());
+        assert!(parse_byte_rate("100MiB/m").is_err());
     }
 
     #[test]

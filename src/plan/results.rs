@@ -1,0 +1,298 @@
+//! Reading one run directory back: the summary rows and the per-second traffic series.
+//!
+//! The planner only reads `slicesim run`'s files (it never looks inside the simulator), so
+//! every number in a report can be checked against the run directory it names. All lookups
+//! of summary values go through [`Summary::get`]; the file layout lives in
+//! [`SUMMARY_FILES`] and [`SERIES_FILES`] only.
+
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Files holding `(mode-or-scope, metric, value)` rows, read in order; missing files are
+/// skipped. Today the run-level rows are in `summary.csv` (scope,metric,value) and the
+/// per-mode traffic rows in `traffic_summary.csv` (mode,metric,value); under the output
+/// contract both are in `summary.csv` (mode,metric,value) and the second file is gone.
+pub const SUMMARY_FILES: &[&str] = &["summary.csv", "traffic_summary.csv"];
+
+/// Per-second traffic series, first existing file wins: today `traffic_timeseries.csv`
+/// (`second,mode,…,bytes_per_node`), under the contract `timeseries.csv`
+/// (`time_s,mode,…,bytes_per_node_max`). Columns are found by header name.
+pub const SERIES_FILES: &[&str] = &["traffic_timeseries.csv", "timeseries.csv"];
+
+/// The two modes, in report order.
+pub const MODES: [&str; 2] = ["endpointslices", "endpoints"];
+
+/// Summary rows of one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    rows: BTreeMap<(String, String), String>,
+}
+
+impl Summary {
+    /// Read every file of [`SUMMARY_FILES`] present in `dir`.
+    pub fn read(dir: &Path) -> anyhow::Result<Summary> {
+        let mut rows = BTreeMap::new();
+        let mut found = false;
+        for f in SUMMARY_FILES {
+            let path = dir.join(f);
+            if !path.is_file() {
+                continue;
+            }
+            found = true;
+            let mut rdr = csv::Reader::from_path(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            for rec in rdr.records() {
+                let rec = rec.with_context(|| format!("reading {}", path.display()))?;
+                if let (Some(a), Some(b), Some(c)) = (rec.get(0), rec.get(1), rec.get(2)) {
+                    rows.insert((a.to_string(), b.to_string()), c.to_string());
+                }
+            }
+        }
+        if !found {
+            anyhow::bail!(
+                "{}: no summary.csv (not a slicesim run directory)",
+                dir.display()
+            );
+        }
+        Ok(Summary { rows })
+    }
+
+    /// Build from rows (tests).
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
+        Summary {
+            rows: rows
+                .into_iter()
+                .map(|(a, b, c)| ((a.to_string(), b.to_string()), c.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The accessor: value of `metric` in `mode` (`endpointslices`, `endpoints`, `run`), with
+    /// the pre-contract spellings as fallbacks (`workload.<w>.<fact>` in mode `run` was
+    /// scope `workload/<w>`; EndpointSlice `objects_alive_max` was `controllers,slices_max`).
+    pub fn get(&self, mode: &str, metric: &str) -> Option<f64> {
+        let raw = |a: &str, b: &str| {
+            self.rows
+                .get(&(a.to_string(), b.to_string()))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        raw(mode, metric).or_else(|| match (mode, metric) {
+            ("run", m) if m.starts_with("workload.") => {
+                let rest = &m["workload.".len()..];
+                let (w, fact) = rest.rsplit_once('.')?;
+                raw(&format!("workload/{w}"), fact)
+            }
+            ("endpointslices", "objects_alive_max") => raw("controllers", "slices_max"),
+            _ => None,
+        })
+    }
+
+    /// [`Summary::get`] or 0 (a metric a run does not report counts as nothing happened).
+    pub fn num(&self, mode: &str, metric: &str) -> f64 {
+        self.get(mode, metric).unwrap_or(0.0)
+    }
+}
+
+/// One second of one mode's traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Second {
+    pub t: u64,
+    pub writes: f64,
+    pub bytes_out: f64,
+    /// Bytes the most loaded node's kube-proxy received in this second.
+    pub node_bytes: f64,
+}
+
+/// Per-mode traffic series (seconds ascending; sparse or dense).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    pub modes: BTreeMap<String, Vec<Second>>,
+}
+
+/// Peak of a series over a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Peak {
+    pub value: f64,
+    /// First second at which the peak occurs.
+    pub at: u64,
+}
+
+impl Series {
+    /// Read the first existing file of [`SERIES_FILES`] in `dir`.
+    pub fn read(dir: &Path) -> anyhow::Result<Series> {
+        for f in SERIES_FILES {
+            let path = dir.join(f);
+            if !path.is_file() {
+                continue;
+            }
+            let mut rdr = csv::Reader::from_path(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let header = rdr.headers()?.clone();
+            let col = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| header.iter().position(|h| h == *n))
+            };
+            let (Some(t), Some(mode)) = (col(&["time_s", "second"]), col(&["mode"])) else {
+                continue; // today's timeseries.csv is the workload series (no mode column)
+            };
+            let writes = col(&["writes"]);
+            let bytes = col(&["bytes_out"]);
+            let node = col(&["bytes_per_node_max", "bytes_per_node"]);
+            let mut out = Series::default();
+            for rec in rdr.records() {
+                let rec = rec.with_context(|| format!("reading {}", path.display()))?;
+                let num = |c: Option<usize>| {
+                    c.and_then(|c| rec.get(c))
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .unwrap_or(0.0)
+                };
+                let secs = num(Some(t));
+                let m = rec.get(mode).unwrap_or_default().to_string();
+                out.modes.entry(m).or_default().push(Second {
+                    t: secs.max(0.0) as u64,
+                    writes: num(writes),
+                    bytes_out: num(bytes),
+                    node_bytes: num(node),
+                });
+            }
+            for v in out.modes.values_mut() {
+                v.sort_by_key(|s| s.t);
+            }
+            return Ok(out);
+        }
+        anyhow::bail!(
+            "{}: no per-mode traffic time series ({})",
+            dir.display(),
+            SERIES_FILES.join(" or ")
+        )
+    }
+
+    fn window(&self, mode: &str, from: u64) -> impl Iterator<Item = &Second> {
+        self.modes
+            .get(mode)
+            .map(|v| v.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(move |s| s.t >= from)
+    }
+
+    fn peak_of(&self, mode: &str, from: u64, f: impl Fn(&Second) -> f64) -> Peak {
+        let mut best = Peak::default();
+        for s in self.window(mode, from) {
+            if f(s) > best.value {
+                best = Peak {
+                    value: f(s),
+                    at: s.t,
+                };
+            }
+        }
+        best
+    }
+
+    /// Highest API server egress in one second at or after `from`.
+    pub fn peak_bytes(&self, mode: &str, from: u64) -> Peak {
+        self.peak_of(mode, from, |s| s.bytes_out)
+    }
+
+    /// Highest one-node ingress in one second at or after `from`.
+    pub fn peak_node_bytes(&self, mode: &str, from: u64) -> Peak {
+        self.peak_of(mode, from, |s| s.node_bytes)
+    }
+
+    /// Sum of egress bytes over the seconds at or after `from`.
+    pub fn total_bytes(&self, mode: &str, from: u64) -> f64 {
+        self.window(mode, from).map(|s| s.bytes_out).sum()
+    }
+
+    /// Sum of API writes over the seconds at or after `from`.
+    pub fn total_writes(&self, mode: &str, from: u64) -> f64 {
+        self.window(mode, from).map(|s| s.writes).sum()
+    }
+
+    /// Seconds at or after `from` whose value exceeds `limit`: (count, first second).
+    pub fn seconds_over(
+        &self,
+        mode: &str,
+        from: u64,
+        limit: f64,
+        node: bool,
+    ) -> (usize, Option<u64>) {
+        let over: Vec<u64> = self
+            .window(mode, from)
+            .filter(|s| if node { s.node_bytes } else { s.bytes_out } > limit)
+            .map(|s| s.t)
+            .collect();
+        (over.len(), over.first().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accessor_reads_both_layouts() {
+        let old = Summary::from_rows([
+            ("workload/web", "pods_deleted", "40"),
+            ("controllers", "slices_max", "3"),
+            ("endpoints", "writes_stored", "128.0"),
+        ]);
+        assert_eq!(old.get("run", "workload.web.pods_deleted"), Some(40.0));
+        assert_eq!(old.get("endpointslices", "objects_alive_max"), Some(3.0));
+        assert_eq!(old.get("endpoints", "writes_stored"), Some(128.0));
+        let new = Summary::from_rows([
+            ("run", "workload.shop/web.pods_deleted", "7"),
+            ("endpointslices", "objects_alive_max", "2"),
+        ]);
+        assert_eq!(new.get("run", "workload.shop/web.pods_deleted"), Some(7.0));
+        assert_eq!(new.get("endpointslices", "objects_alive_max"), Some(2.0));
+        assert_eq!(new.get("endpoints", "missing"), None);
+        assert_eq!(new.num("endpoints", "missing"), 0.0);
+    }
+
+    #[test]
+    fn series_from_either_file_layout() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("timeseries.csv"),
+            "time_s,mode,writes,watch_events,bytes_out,bytes_per_node_mean,bytes_per_node_max,objects_alive,endpoints_ready\n\
+             0,endpointslices,1,4,100,10,20,1,3\n0,endpoints,1,4,90,9,18,1,3\n\
+             1,endpointslices,2,8,300,30,60,1,3\n1,endpoints,0,0,0,0,0,1,3\n\
+             2,endpointslices,1,4,300,30,61,1,3\n2,endpoints,1,4,50,5,7,1,3\n",
+        )
+        .unwrap();
+        let s = Series::read(d.path()).unwrap();
+        assert_eq!(
+            s.peak_bytes("endpointslices", 0),
+            Peak {
+                value: 300.0,
+                at: 1
+            }
+        );
+        assert_eq!(s.peak_node_bytes("endpointslices", 0).value, 61.0);
+        assert_eq!(s.total_bytes("endpointslices", 1), 600.0);
+        assert_eq!(s.total_writes("endpoints", 0), 2.0);
+        assert_eq!(
+            s.seconds_over("endpointslices", 0, 150.0, false),
+            (2, Some(1))
+        );
+        assert_eq!(s.seconds_over("endpoints", 0, 10.0, true), (1, Some(0)));
+        // today's layout: sparse, `second`, `bytes_per_node`; the workload timeseries.csv is skipped
+        std::fs::write(
+            d.path().join("traffic_timeseries.csv"),
+            "second,mode,writes,watch_events,bytes_out,bytes_per_node\n5,endpoints,1,7,32103,4569\n",
+        )
+        .unwrap();
+        let s = Series::read(d.path()).unwrap();
+        assert_eq!(
+            s.peak_bytes("endpoints", 0),
+            Peak {
+                value: 32103.0,
+                at: 5
+            }
+        );
+        assert_eq!(s.peak_node_bytes("endpoints", 6), Peak::default());
+    }
+}
