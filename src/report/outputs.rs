@@ -873,7 +873,7 @@ pub fn side_by_side(rows: &[SummaryRow]) -> String {
     let _ = writeln!(
         out,
         "{:<38} {:>16} {:>16} {:>9}  {:>21}",
-        "metric", "EndpointSlices", "Endpoints", "ratio", "(EndpointSlices | Endpoints)"
+        "metric", "EndpointSlices", "Endpoints", "EP/ES", "(EndpointSlices | Endpoints)"
     );
     for k in order {
         let [a, b] = by[k];
