@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod chart;
 pub mod merge;
 pub mod mirror;
 pub mod reconcile;
@@ -19,7 +20,7 @@ pub mod wire_size;
     name = "slicesim",
     version,
     about,
-    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl"
+    after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50\n  slicesim validate scenarios/*.toml\n  slicesim scenarios\n  slicesim reconcile trace.jsonl --max-endpoints-per-slice 100\n  slicesim mirror mirror-trace.jsonl\n  slicesim wire-size objects.jsonl\n  slicesim chart results/quickstart --format png"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,8 @@ pub enum Command {
     Sweep(sweep::Args),
     /// Combine `sweep --shard` outputs into one sweep.csv.
     Merge(merge::Args),
+    /// Draw the charts of a run or sweep output directory (SVG or PNG) into DIR/charts/.
+    Chart(chart::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -59,6 +62,7 @@ pub fn main() -> i32 {
         Command::WireSize(a) => wire_size::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Chart(a) => chart::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -20,6 +20,9 @@ pub struct Args {
     /// Do not show progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not draw the sweep charts (OUT/charts/sweep_<metric>_vs_<parameter>.svg).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -37,5 +40,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let outcome = crate::sweep::run(&opts)?;
     println!("{}", outcome.line());
+    if !args.no_charts {
+        let charts = crate::chart::render_sweep(&outcome.out, crate::chart::ChartFormat::Svg)
+            .map_err(|e| e.context("the sweep finished, but drawing its charts failed"))?;
+        if !charts.is_empty() {
+            println!(
+                "{} charts in {}",
+                charts.len(),
+                outcome.out.join("charts").display()
+            );
+        }
+    }
     Ok(())
 }
