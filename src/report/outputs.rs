@@ -458,9 +458,6 @@ pub fn endpoints_per_sync_histogram() -> Histogram {
     Histogram::new((0..15).map(|i| 2.0 * f64::from(1u32 << i)).collect())
 }
 
-const ANNOTATION_TOPOLOGY_MODE: &str = "service.kubernetes.io/topology-mode";
-const ANNOTATION_TOPOLOGY_HINTS: &str = "service.kubernetes.io/topology-aware-hints";
-
 /// `metrics.prom`. Upstream names where kube-controller-manager / kube-apiserver have one:
 /// - `endpoint_slice_controller_{changes, endpoints_added_per_sync, endpoints_removed_per_sync,
 ///   num_endpoint_slices, desired_endpoint_slices, endpoints_desired,
@@ -539,11 +536,8 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
         .services
         .iter()
         .map(|s| {
-            let auto = s
-                .annotations
-                .get(ANNOTATION_TOPOLOGY_MODE)
-                .or_else(|| s.annotations.get(ANNOTATION_TOPOLOGY_HINTS))
-                .is_some_and(|v| v == "Auto" || v == "auto");
+            // upstream labels a sync "Auto" when the topology cache is on and hintsEnabled
+            let auto = crate::controllers::endpointslice::model::hints_enabled(&s.annotations);
             (
                 format!("{}/{}", s.namespace, s.name),
                 (
@@ -873,7 +867,7 @@ pub fn side_by_side(rows: &[SummaryRow]) -> String {
     let _ = writeln!(
         out,
         "{:<38} {:>16} {:>16} {:>9}  {:>21}",
-        "metric", "EndpointSlices", "Endpoints", "ratio", "(EndpointSlices | Endpoints)"
+        "metric", "EndpointSlices", "Endpoints", "EP/ES", "(EndpointSlices | Endpoints)"
     );
     for k in order {
         let [a, b] = by[k];

@@ -627,6 +627,119 @@ mod tests {
         assert_eq!(fill_bucket(1, 3), 3);
     }
 
+    fn slice(name: &str, svc: &str, ready: &[bool], managed: bool) -> crate::k8s::EndpointSlice {
+        use crate::k8s::{Endpoint, EndpointConditions, EndpointSlice, ObjectMeta};
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert(
+            crate::clients::LABEL_SERVICE_NAME.to_string(),
+            svc.to_string(),
+        );
+        if managed {
+            labels.insert(LABEL_MANAGED_BY.to_string(), CONTROLLER_NAME.to_string());
+        }
+        EndpointSlice {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                labels: Some(labels),
+                ..Default::default()
+            },
+            endpoints: Some(
+                ready
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &r)| Endpoint {
+                        addresses: vec![format!("10.0.0.{i}")],
+                        conditions: EndpointConditions {
+                            ready: Some(r),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    fn rec<'a>(
+        t: Nanos,
+        verb: Verb,
+        writer: Writer,
+        old: Option<&'a crate::k8s::EndpointSlice>,
+        new: Option<&'a crate::k8s::EndpointSlice>,
+        stored: bool,
+    ) -> WriteRecord<'a> {
+        WriteRecord {
+            time_ns: t,
+            verb,
+            writer,
+            old: old.map(ObjectRef::EndpointSlice),
+            new: new.map(ObjectRef::EndpointSlice),
+            outcome: if stored {
+                WriteOutcome::Stored {
+                    resource_version: t,
+                }
+            } else {
+                WriteOutcome::Rejected {
+                    reason: "etcdserver: request is too large".into(),
+                }
+            },
+        }
+    }
+
+    /// Live counters follow creates, updates, deletes; rejected writes change nothing stored
+    /// but are counted and their request bytes attributed to the sync.
+    #[test]
+    fn writes_move_the_live_counters() {
+        let sc = crate::scenario::parse_str(
+            "name = \"t\"\nduration = \"1m\"\n[controllers.endpointslice]\nmax_endpoints_per_slice = 4\n",
+            "t.toml",
+            &[],
+        )
+        .unwrap();
+        let mut t = Tracker::new(&sc);
+        let esc = Writer::EndpointSliceController;
+        let a1 = slice("a-1", "a", &[true, true, false], true);
+        let a1b = slice("a-1", "a", &[true, true, true, true], true);
+        let m1 = slice("m-1", "m", &[true], false);
+        t.on_write(&rec(5, Verb::Create, esc, None, Some(&a1), true), 100);
+        t.on_write(
+            &rec(
+                5,
+                Verb::Create,
+                Writer::MirroringController,
+                None,
+                Some(&m1),
+                true,
+            ),
+            7,
+        );
+        let es = &t.modes[0];
+        assert_eq!((es.objects, es.ready), (2, 3));
+        assert_eq!(t.fill, [0, 0, 0, 0, 0, 0, 0, 1, 0, 0]); // 3/4 = 0.75
+        assert_eq!(t.managed_slices(), 1);
+        t.on_write(&rec(9, Verb::Update, esc, Some(&a1), Some(&a1b), true), 120);
+        t.on_write(&rec(9, Verb::Update, esc, Some(&a1b), Some(&a1), false), 50);
+        let es = &t.modes[0];
+        assert_eq!((es.objects, es.ready, es.objects_max), (2, 5, 2));
+        assert_eq!(t.fill[9], 1, "4/4 is the last bucket");
+        let key = ("ns".to_string(), "a".to_string());
+        let a = es.services[&key];
+        assert_eq!((a.creates, a.updates, a.deletes, a.rejected), (1, 1, 0, 1));
+        t.on_write(&rec(12, Verb::Delete, esc, Some(&a1b), None, true), 0);
+        let es = &t.modes[0];
+        assert_eq!((es.objects, es.ready), (1, 1));
+        assert_eq!(t.managed_slices(), 0);
+        assert_eq!(es.services[&key].alive, 0);
+        assert_eq!(es.services[&key].max, 1);
+        assert_eq!(t.take_sync_bytes(5, esc, "ns/a"), 100);
+        assert_eq!(t.take_sync_bytes(5, esc, "ns/a"), 0, "taken once");
+        assert_eq!(t.take_sync_bytes(9, esc, "ns/a"), 170);
+        assert_eq!(t.take_sync_bytes(5, Writer::MirroringController, "ns/m"), 7);
+        assert_eq!(t.modes[1], ModeLive::default(), "no Endpoints writes");
+    }
+
     #[test]
     fn fill_step_keeps_about_200_samples() {
         assert_eq!(fill_step(0), 1);
