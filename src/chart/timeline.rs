@@ -112,17 +112,19 @@ impl BytesChart {
                 swatch: Swatch::Dashed,
             });
         }
+        // a log chart of all-zero traffic falls back to linear: say which one it is
+        let y_desc = format!(
+            "watch bytes sent per second{}{}",
+            mean_note(k),
+            if y.log { ", log scale" } else { "" }
+        );
         let panel = Panel {
             title: None,
             markers: markers(events, &x, true),
             x,
             y,
             x_desc: "simulated time (s)".into(),
-            y_desc: format!(
-                "watch bytes sent per second{}{}",
-                mean_note(k),
-                if log { ", log scale" } else { "" }
-            ),
+            y_desc,
             lines,
         };
         BytesChart {
