@@ -44,15 +44,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
             trace.to_str().unwrap(),
         ]);
     }
-    for f in [
-        "timeseries.csv",
-        "summary.csv",
-        "syncs.csv",
-        "metrics.prom",
-        "traffic_summary.csv",
-        "traffic_timeseries.csv",
-        "run.json",
-    ] {
+    for f in ALL_FILES {
         assert_eq!(
             read(&a.join(f)),
             read(&b.join(f)),
@@ -67,19 +59,25 @@ fn same_scenario_and_seed_give_byte_identical_results() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "metrics.prom",
-            "run.json",
-            "summary.csv",
-            "syncs.csv",
-            "timeseries.csv",
-            "traffic_summary.csv",
-            "traffic_timeseries.csv"
-        ]
-    );
+    let mut want: Vec<&str> = ALL_FILES.to_vec();
+    want.sort();
+    assert_eq!(names, want);
 }
+
+/// Every file `slicesim run` writes (contract `results/NAME/`).
+const ALL_FILES: [&str; 11] = [
+    "summary.csv",
+    "services.csv",
+    "timeseries.csv",
+    "workloads.csv",
+    "syncs.csv",
+    "node_ingress.csv",
+    "latency_cdf.csv",
+    "slice_fill.csv",
+    "events.csv",
+    "metrics.prom",
+    "run.json",
+];
 
 #[test]
 fn different_seed_changes_pod_timings() {
@@ -121,8 +119,8 @@ fn different_seed_changes_pod_timings() {
     assert!(!ra.is_empty());
     assert_ne!(ra, rb, "pod readiness times did not depend on the seed");
     assert_ne!(
-        read(&a.join("timeseries.csv")),
-        read(&b.join("timeseries.csv"))
+        read(&a.join("workloads.csv")),
+        read(&b.join("workloads.csv"))
     );
     let manifest: serde_json::Value = serde_json::from_slice(&read(&a.join("run.json"))).unwrap();
     assert_eq!(manifest["seed"], 1);
@@ -153,9 +151,15 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
         .collect();
     assert_eq!(m["scenario_sha256"], want.as_str());
     let files = m["files"].as_array().unwrap();
-    // metrics.prom, summary.csv, syncs.csv, timeseries.csv, traffic_summary.csv,
-    // traffic_timeseries.csv
-    assert_eq!(files.len(), 6);
+    // every file but run.json itself
+    let listed: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let mut want: Vec<&str> = ALL_FILES
+        .iter()
+        .copied()
+        .filter(|f| *f != "run.json")
+        .collect();
+    want.sort();
+    assert_eq!(listed, want);
     for f in files {
         let bytes = read(&out.join(f["path"].as_str().unwrap()));
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
@@ -166,7 +170,7 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
         assert_eq!(f["sha256"], h.as_str());
     }
     // the override took effect: 12 replicas at t = 0
-    let ts = String::from_utf8(read(&out.join("timeseries.csv"))).unwrap();
+    let ts = String::from_utf8(read(&out.join("workloads.csv"))).unwrap();
     let mut lines = ts.lines();
     assert!(lines
         .next()
@@ -263,15 +267,7 @@ fn tracing_does_not_change_results() {
         t.to_str().unwrap(),
         "--no-progress",
     ]);
-    for f in [
-        "timeseries.csv",
-        "summary.csv",
-        "syncs.csv",
-        "metrics.prom",
-        "traffic_summary.csv",
-        "traffic_timeseries.csv",
-        "run.json",
-    ] {
+    for f in ALL_FILES {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} depends on tracing");
     }
     // the trace is one line per processed event, in (time, seq) order

@@ -258,7 +258,7 @@ fn every_bundled_scenario_runs() {
             slicesim::report::run::run(&opts).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
         assert_eq!(outcome.manifest.files.len(), 2);
         let summary = std::fs::read_to_string(outcome.out_dir.join("summary.csv")).unwrap();
-        assert!(summary.starts_with("scope,metric,value\n"));
+        assert!(summary.starts_with("mode,metric,value\nrun,scenario,"));
     }
 }
 

@@ -29,7 +29,7 @@ fn run(path: &Path, out: &Path, extra: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// `scope,metric` → value of summary.csv.
+/// `mode,metric` → value of summary.csv.
 fn summary(out: &Path) -> BTreeMap<(String, String), String> {
     let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     text.lines()
@@ -44,11 +44,43 @@ fn summary(out: &Path) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
-fn metric(s: &BTreeMap<(String, String), String>, scope: &str, m: &str) -> u64 {
-    s.get(&(scope.to_string(), m.to_string()))
-        .unwrap_or_else(|| panic!("no {scope},{m}"))
+fn metric(s: &BTreeMap<(String, String), String>, mode: &str, m: &str) -> u64 {
+    s.get(&(mode.to_string(), m.to_string()))
+        .unwrap_or_else(|| panic!("no {mode},{m}"))
         .parse()
         .unwrap()
+}
+
+/// `(service, mode)` → the other columns of services.csv, by header name.
+fn services(out: &Path) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
+    let text = std::fs::read_to_string(out.join("services.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "service",
+            "mode",
+            "creates",
+            "updates",
+            "deletes",
+            "rejected",
+            "syncs",
+            "objects_alive",
+            "objects_max"
+        ]
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let vals = header[2..]
+                .iter()
+                .zip(&f[2..])
+                .map(|(h, v)| (h.to_string(), v.parse().unwrap()))
+                .collect();
+            ((f[0].to_string(), f[1].to_string()), vals)
+        })
+        .collect()
 }
 
 /// Two runs give byte-identical files (summary, syncs, timeseries, manifest, recorded trace).
@@ -73,8 +105,15 @@ fn reruns_are_byte_identical() {
     }
     for f in [
         "summary.csv",
+        "services.csv",
         "syncs.csv",
         "timeseries.csv",
+        "workloads.csv",
+        "node_ingress.csv",
+        "latency_cdf.csv",
+        "slice_fill.csv",
+        "events.csv",
+        "metrics.prom",
         "trace/input.jsonl",
         "trace/output.jsonl",
         "trace/seed",
@@ -139,14 +178,12 @@ fn bundled_scenarios_report_controller_writes() {
         let stdout = run(&f, &out, shrink);
         assert!(stdout.contains("controllers: service"), "{stem}: {stdout}");
         let s = summary(&out);
-        let writes = metric(&s, "controllers", "es_creates")
-            + metric(&s, "controllers", "es_updates")
-            + metric(&s, "controllers", "ep_creates")
-            + metric(&s, "controllers", "mirroring_writes");
+        let writes = metric(&s, "endpointslices", "writes_stored")
+            + metric(&s, "endpoints", "writes_stored");
         assert!(writes > 0, "{stem}: no controller writes");
         let syncs = std::fs::read_to_string(out.join("syncs.csv")).unwrap();
         assert!(syncs.starts_with(
-            "time_s,controller,service,creates,updates,deletes,endpoints_added,endpoints_removed,result\n"
+            "time_s,controller,service,creates,updates,deletes,endpoints_added,endpoints_removed,bytes_written,result\n"
         ));
         assert!(syncs.lines().count() > 1, "{stem}: no syncs");
     }
@@ -171,15 +208,16 @@ fn scale_0_250_0_hand_derived_counts() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     run(&scenario("scale-0-250-0"), &out, &[]);
-    let s = summary(&out);
-    let svc = "service:default/batch";
-    assert_eq!(metric(&s, svc, "es_creates"), 3);
-    assert_eq!(metric(&s, svc, "es_deletes"), 2);
-    assert_eq!(metric(&s, svc, "slices_max"), 3);
-    assert_eq!(metric(&s, svc, "slices_alive"), 1);
-    assert_eq!(metric(&s, svc, "ep_creates"), 1);
-    assert_eq!(metric(&s, svc, "ep_deletes"), 0);
-    assert_eq!(metric(&s, svc, "rejected_writes"), 0);
+    let sv = services(&out);
+    let es = &sv[&("default/batch".to_string(), "endpointslices".to_string())];
+    let ep = &sv[&("default/batch".to_string(), "endpoints".to_string())];
+    assert_eq!(es["creates"], 3);
+    assert_eq!(es["deletes"], 2);
+    assert_eq!(es["objects_max"], 3);
+    assert_eq!(es["objects_alive"], 1);
+    assert_eq!(ep["creates"], 1);
+    assert_eq!(ep["deletes"], 0);
+    assert_eq!(es["rejected"] + ep["rejected"], 0);
     let syncs = std::fs::read_to_string(out.join("syncs.csv")).unwrap();
     let (mut esc_syncs, mut esc_changed, mut added, mut removed) = (0u64, 0u64, 0u64, 0u64);
     let (mut ep_added, mut ep_removed, mut esc_updates) = (0u64, 0u64, 0u64);
@@ -207,6 +245,8 @@ fn scale_0_250_0_hand_derived_counts() {
     }
     assert_eq!((added, removed), (250, 250));
     assert_eq!((ep_added, ep_removed), (250, 250));
-    assert_eq!(metric(&s, svc, "es_updates"), esc_updates);
+    assert_eq!(es["updates"], esc_updates);
+    let s = summary(&out);
+    assert_eq!(metric(&s, "endpointslices", "writes_update"), esc_updates);
     assert!(esc_changed >= 2 && esc_syncs >= esc_changed);
 }

@@ -52,10 +52,11 @@ fn done_points(out: &Path) -> Vec<String> {
 #[test]
 fn killed_sweep_resumes_to_the_same_sweep_csv_without_redoing_finished_points() {
     let dir = tempfile::tempdir().unwrap();
-    // 10 replica counts × 2 seeds = 20 points, each a few hundred ms in a debug build
+    // 10 replica counts × 2 seeds = 20 points, each about a second (controllers and watch
+    // traffic included)
     let sw = write_sweep(
         dir.path(),
-        "\"cluster.nodes\" = [40]\n\"workloads[0].replicas\" = [3000, 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009]\n",
+        "\"cluster.nodes\" = [40]\n\"workloads[0].replicas\" = [500, 501, 502, 503, 504, 505, 506, 507, 508, 509]\n",
     );
     let sw = sw.to_str().unwrap();
     let killed = dir.path().join("killed");
@@ -174,9 +175,21 @@ fn jobs_do_not_change_any_output() {
     ));
     assert!(lines[0].contains(",run.events_processed,"), "{}", lines[0]);
     assert!(
-        !lines[0].contains("workload/"),
-        "per-object scopes are not headline metrics"
+        !lines[0].contains("run.workload."),
+        "per-workload rows are not headline metrics"
     );
+    for m in ["endpointslices", "endpoints"] {
+        assert!(
+            lines[0].contains(&format!(",{m}.watch_events,")),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            !lines[0].contains(&format!(",{m}.watch_events_kube_proxy")),
+            "breakdown rows stay out of sweep.csv: {}",
+            lines[0]
+        );
+    }
     // cartesian product, last axis fastest, seeds innermost
     assert!(lines[1].starts_with("p0000,1,5,1,"), "{}", lines[1]);
     assert!(lines[2].starts_with("p0001,1,5,2,"), "{}", lines[2]);
@@ -193,7 +206,7 @@ fn jobs_do_not_change_any_output() {
     // replicas really reach the run: more replicas, more pod changes
     let col = lines[0]
         .split(',')
-        .position(|c| c == "changes.Pod_added")
+        .position(|c| c == "run.changes.Pod_added")
         .unwrap();
     let pods = |l: &str| l.split(',').nth(col).unwrap().parse::<u64>().unwrap();
     assert!(pods(lines[1]) < pods(lines[5]));

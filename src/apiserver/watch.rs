@@ -339,6 +339,9 @@ pub struct ModeReport {
     pub duplicate_seconds: f64,
     pub event_sizes: Histogram,
     pub series: TimeSeries,
+    /// Every propagation latency sample (ns), ascending (filled by [`WatchHub::finish`]; the
+    /// run writes its CDF).
+    pub latency_ns: Vec<u64>,
 }
 
 impl ModeReport {
@@ -365,6 +368,7 @@ impl ModeReport {
             duplicate_seconds: 0.0,
             event_sizes: Histogram::watch_event_sizes(),
             series: TimeSeries::default(),
+            latency_ns: Vec::new(),
         }
     }
 
@@ -416,6 +420,8 @@ struct GroupState {
 struct NodeTracker {
     /// Bytes received by a kube-proxy present since t = 0.
     cum: u64,
+    /// Watch events (not bookmarks or LISTs) received by a kube-proxy present since t = 0.
+    cum_events: u64,
     /// Per live node: (`cum` at join, its initial LIST bytes).
     offsets: Vec<(u64, u64)>,
     departed: Vec<u64>,
@@ -443,6 +449,8 @@ pub struct WatchHub {
     node_count: u64,
     node_bm_acc: u128,
     node_rw_acc: u128,
+    /// Request bytes of the last write seen (the run attributes them to the writing sync).
+    last_request_bytes: u64,
 }
 
 impl WatchHub {
@@ -491,6 +499,7 @@ impl WatchHub {
                 .iter()
                 .map(|_| NodeTracker {
                     cum: 0,
+                    cum_events: 0,
                     offsets: vec![(0, 0); usize::try_from(nodes).unwrap_or(0)],
                     departed: Vec::new(),
                 })
@@ -511,6 +520,7 @@ impl WatchHub {
             node_count: nodes,
             node_bm_acc: 0,
             node_rw_acc: 0,
+            last_request_bytes: 0,
         }
     }
 
@@ -518,6 +528,20 @@ impl WatchHub {
     /// percentiles are only filled in by [`WatchHub::finish`]).
     pub fn live(&self, r: Resource) -> &ModeReport {
         &self.modes[mode_index(r)]
+    }
+
+    /// What one kube-proxy present since t = 0 has received so far in mode `r`: (watch
+    /// events, bytes incl. bookmarks and relists). A node's own total is the difference
+    /// between two readings plus its initial LIST.
+    pub fn node_stream(&self, r: Resource) -> (u64, u64) {
+        let t = &self.nodes[mode_index(r)];
+        (t.cum_events, t.cum)
+    }
+
+    /// API request bytes of the most recent write passed to [`WriteObserver::on_write`]
+    /// (0 for a delete).
+    pub fn last_request_bytes(&self) -> u64 {
+        self.last_request_bytes
     }
 
     /// The groups (for display).
@@ -734,6 +758,7 @@ impl WatchHub {
             }
         };
         let request = req();
+        self.last_request_bytes = request;
         let rv = match &rec.outcome {
             WriteOutcome::Rejected { reason } => {
                 let mode = &mut self.modes[m];
@@ -881,6 +906,7 @@ impl WatchHub {
             if per_node && n > 0 {
                 b.bytes_per_node += size;
                 self.nodes[m].cum += size;
+                self.nodes[m].cum_events += 1;
             }
         }
         if let (Some(tr), Some(a)) = (trigger, last_apply) {
@@ -965,6 +991,7 @@ impl WatchHub {
                 p99: l.percentile(99.0).unwrap_or(0),
                 max: l.max().unwrap_or(0),
             };
+            mode.latency_ns = l.sorted_values().to_vec();
             mode.stale_seconds = stale[m] as f64 / NS_PER_SEC as f64;
             mode.duplicate_seconds = dup[m] as f64 / NS_PER_SEC as f64;
         }

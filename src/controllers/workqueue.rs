@@ -11,8 +11,13 @@
 //!   the dirty/processing sets: the key may be queued or processed meanwhile and is `Add`ed
 //!   again when its time comes.
 //! - `AddRateLimited`: `AddAfter(base·2^n)` capped at `max`, `n` = failures so far of the key
-//!   (`ItemExponentialFailureRateLimiter`); `Forget` resets `n`; `NumRequeues` reads it. The
-//!   overall token bucket (10 qps, burst 100) of `DefaultControllerRateLimiter` is not modelled.
+//!   (`ItemExponentialFailureRateLimiter`); `Forget` resets `n`; `NumRequeues` reads it. All
+//!   three controllers combine it (`MaxOfRateLimiter`) with one token bucket over all keys,
+//!   10 qps, burst 100 (`BucketRateLimiter{rate.NewLimiter(10, 100)}`; the ESC and ESMC build
+//!   it themselves, the EPC through `DefaultTypedControllerRateLimiter`): every
+//!   `AddRateLimited` takes a token, and the delay is the larger of the two. The bucket only
+//!   shows when more than 100 retries pile up within seconds (e.g. stale informer caches
+//!   across many Services).
 //! - Workers: `N` goroutines each `Get` → sync → `Done`. A sync here takes a simulated duration
 //!   drawn from the scenario's distribution; the key stays in *processing* until it ends.
 //!
@@ -22,6 +27,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::scenario::{DurationDist, Nanos};
+
+/// The shared token bucket: one token per 100 ms (10 qps) ...
+pub const BUCKET_INTERVAL_NS: Nanos = 100_000_000;
+/// ... holding at most 100 (burst); it starts full (x/time/rate fills an unused limiter).
+pub const BUCKET_BURST: u64 = 100;
 
 /// Exponential per-item backoff and the retry budget of one controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +94,9 @@ pub struct WorkQueue<K: Ord + Clone> {
     pickup_delay_ns: Nanos,
     /// Earliest time queued keys may be started.
     ready_at: Nanos,
+    /// Token bucket as a theoretical arrival time (GCRA form of a token bucket: a reservation
+    /// at `now` waits `max(0, max(tat, now) + interval − now − burst·interval)`).
+    bucket_tat: Nanos,
 }
 
 impl<K: Ord + Clone> WorkQueue<K> {
@@ -103,6 +116,7 @@ impl<K: Ord + Clone> WorkQueue<K> {
             rate,
             pickup_delay_ns,
             ready_at: 0,
+            bucket_tat: 0,
         }
     }
 
@@ -144,8 +158,12 @@ impl<K: Ord + Clone> WorkQueue<K> {
     /// `AddRateLimited`: returns the delay used.
     pub fn add_rate_limited(&mut self, key: K, now: Nanos) -> Nanos {
         let n = self.failures.entry(key.clone()).or_insert(0);
-        let d = self.rate.delay(*n);
+        let item = self.rate.delay(*n);
         *n += 1;
+        let tat = self.bucket_tat.max(now) + BUCKET_INTERVAL_NS;
+        self.bucket_tat = tat;
+        let bucket = (tat - now).saturating_sub(BUCKET_BURST * BUCKET_INTERVAL_NS);
+        let d = item.max(bucket);
         self.add_after(key, d, now);
         d
     }
@@ -339,6 +357,28 @@ mod tests {
         w.add_after("a", 0, 7);
         assert_eq!(w.len(), 1);
         assert_eq!(w.is_waiting(&"a"), None);
+    }
+
+    /// The shared bucket (10 qps, burst 100, starts full): 100 retries of distinct keys at one
+    /// instant pass with the item delay (5 ms for the EPC); the 101st waits one token interval
+    /// (100 ms), the 102nd two; after 10 s of quiet the bucket is full again.
+    #[test]
+    fn bucket_limits_bursts_of_retries() {
+        let mut w: WorkQueue<u32> = WorkQueue::new(1, RateLimit::ENDPOINTS, 0);
+        for k in 0..100 {
+            assert_eq!(w.add_rate_limited(k, 1_000), 5_000_000, "key {k}");
+        }
+        assert_eq!(w.add_rate_limited(100, 1_000), 100_000_000);
+        assert_eq!(w.add_rate_limited(101, 1_000), 200_000_000);
+        let later = 1_000 + 10_300_000_000;
+        for k in 200..300 {
+            assert_eq!(
+                w.add_rate_limited(k, later),
+                5_000_000,
+                "key {k} after refill"
+            );
+        }
+        assert_eq!(w.add_rate_limited(300, later), 100_000_000);
     }
 
     #[test]

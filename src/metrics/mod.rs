@@ -36,6 +36,11 @@ impl Samples {
         self.sort();
         percentile_sorted(&self.values, p)
     }
+    /// All samples, ascending.
+    pub fn sorted_values(&mut self) -> &[u64] {
+        self.sort();
+        &self.values
+    }
     pub fn max(&self) -> Option<u64> {
         self.values.iter().copied().max()
     }

@@ -6,8 +6,10 @@
 
 pub mod atomic;
 pub mod manifest;
+pub mod outputs;
 pub mod run;
 pub mod summary;
 pub mod timeseries;
+pub mod track;
 
 pub use atomic::{atomic_write, atomic_write_with, AtomicFile};

@@ -1,12 +1,9 @@
 //! `slicesim run`: load a scenario, drive the world, write the results.
 //!
-//! Output directory (default `results/<scenario name>`), every file written atomically:
-//! * `timeseries.csv` — per-second samples ([`super::timeseries`]);
-//! * `summary.csv` — `scope,metric,value` ([`super::summary`]); with the controllers, scope
-//!   `controllers` holds the totals and `service:NAMESPACE/NAME` each Service's rows
-//!   ([`crate::controllers::manager::ServiceStats::rows`]);
-//! * `syncs.csv` — one row per controller sync (with the controllers);
-//! * `run.json` — the manifest ([`super::manifest`]), written last.
+//! Output directory (default `results/<scenario name>`), every file written atomically; the
+//! files and their columns are listed in README "Output files" and built by
+//! [`super::outputs`] (comparison files) and [`super::timeseries`] (`workloads.csv`, written
+//! while the run goes). `run.json` ([`super::manifest`]) is written last and lists them all.
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
 //! `seed` (see [`crate::controllers::manager::record`]).
@@ -28,7 +25,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::outputs;
+use super::track::Tracker;
 use crate::apiserver::watch::WatchHub;
+use crate::apiserver::write_log::Resource;
 
 /// Everything `slicesim run` takes.
 #[derive(Debug, Clone, Default)]
@@ -147,29 +147,62 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     // it is shared between the two roles; the run is single-threaded, so Rc<RefCell> is enough.
     let nodes = initial_node_count(&scenario);
     let end_ns = scenario.duration_ns;
+    let sc = scenario.clone();
     let hub = Rc::new(RefCell::new(WatchHub::new(&scenario, nodes)));
-    let mut link = HubLink {
+    let tracker = Rc::new(RefCell::new(Tracker::new(&scenario)));
+    let link = || HubLink {
         hub: Rc::clone(&hub),
-        nodes,
+        tracker: Rc::clone(&tracker),
     };
-    let mut link_nodes = HubLink {
-        hub: Rc::clone(&hub),
-        nodes,
-    };
-    let mut outcome = run_with_controllers_and_sink(
+    let (mut link_w, mut link_n) = (link(), link());
+    let sampler_tracker = Rc::clone(&tracker);
+    let mut sampler = move |s: u64, w: &World| sampler_tracker.borrow_mut().sample(s, w);
+    let ctl = run_with_controllers(
         opts,
         scenario,
         &out_dir,
         &mut counting,
-        &mut link,
-        Some(&mut link_nodes),
+        &mut link_w,
+        &mut link_n,
+        &mut sampler,
     )?;
-    drop((link, link_nodes));
-    let hub = Rc::try_unwrap(hub)
+    drop((link_w, link_n, sampler));
+    let mut hub = Rc::try_unwrap(hub)
         .map_err(|_| anyhow::anyhow!("watch hub still shared at the end of the run"))?
         .into_inner();
+    let mut tracker = Rc::try_unwrap(tracker)
+        .map_err(|_| anyhow::anyhow!("output tracker still shared at the end of the run"))?
+        .into_inner();
+    hub.advance_to(end_ns);
+    let node_streams = [
+        hub.node_stream(Resource::EndpointSlices),
+        hub.node_stream(Resource::Endpoints),
+    ];
+    let per_node = [Resource::EndpointSlices, Resource::Endpoints]
+        .map(|r| hub.groups().any(|g| g.per_node && g.resource == r));
     let traffic = hub.finish(end_ns);
-    write_traffic(&out_dir, &traffic, &mut outcome)?;
+    let mut outcome = ctl.outcome;
+    let table = outputs::write_all(
+        &out_dir,
+        &mut outputs::Inputs {
+            scenario: &sc,
+            world_rows: &ctl.world_rows,
+            traffic: &traffic,
+            stats: &ctl.stats,
+            syncs: &ctl.syncs,
+            tracker: &mut tracker,
+            node_streams,
+            per_node,
+        },
+    )?;
+    outcome.terminal_summary.push_str(&table);
+    let mut files = vec![describe_file(&out_dir, timeseries::FILE)?];
+    for f in outputs::FILES {
+        files.push(describe_file(&out_dir, f)?);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.manifest.files = files;
+    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
     Ok(outcome)
 }
 
@@ -203,84 +236,54 @@ fn initial_node_count(scenario: &Scenario) -> u64 {
     scenario.cluster.initial_node_count as u64
 }
 
-/// Connects the watch hub to the run: writes from the controller manager, node joins and
-/// departures from the world's change stream.
+/// Connects the watch hub and the output tracker to the run: writes from the controller
+/// manager, node joins and departures from the world's change stream.
 struct HubLink {
     hub: Rc<RefCell<WatchHub>>,
-    nodes: u64,
+    tracker: Rc<RefCell<Tracker>>,
 }
 
 impl crate::apiserver::write_log::WriteObserver for HubLink {
     fn on_write(&mut self, record: &crate::apiserver::write_log::WriteRecord<'_>) {
-        self.hub.borrow_mut().on_write(record);
+        let mut hub = self.hub.borrow_mut();
+        hub.on_write(record);
+        let req = hub.last_request_bytes();
+        self.tracker.borrow_mut().on_write(record, req);
     }
 }
 
 impl crate::cluster::ChangeSink for HubLink {
-    fn on_change(&mut self, now_ns: Nanos, change: &crate::cluster::Change<'_>, world: &World) {
-        if let crate::cluster::Change::Node(_) = change {
-            let (exist, _) = world.node_counts();
-            if exist != self.nodes {
-                self.nodes = exist;
-                self.hub.borrow_mut().set_node_count(now_ns, exist);
-            }
+    fn on_change(&mut self, now_ns: Nanos, change: &crate::cluster::Change<'_>, _world: &World) {
+        use crate::cluster::{Change, ObjChange};
+        let mut hub = self.hub.borrow_mut();
+        let mut tr = self.tracker.borrow_mut();
+        match change {
+            Change::Node(ObjChange::Added(n)) => tr.node_added(now_ns, &n.name, &mut hub),
+            Change::Node(ObjChange::Deleted(n)) => tr.node_deleted(now_ns, &n.name, &mut hub),
+            _ => {}
         }
     }
 }
 
-/// Traffic outputs of both modes: `metrics.prom`, `traffic_summary.csv` (mode, metric, value),
-/// `traffic_timeseries.csv` (per second and mode), the side-by-side terminal table; the
-/// manifest is rewritten to list them.
-fn write_traffic(
-    out_dir: &Path,
-    traffic: &crate::apiserver::watch::TrafficReport,
-    outcome: &mut RunOutcome,
-) -> anyhow::Result<()> {
-    atomic_write(
-        &out_dir.join("metrics.prom"),
-        traffic.prometheus_text().as_bytes(),
-    )?;
-    let summary = crate::metrics::to_csv(&traffic.summary_rows()).map_err(anyhow::Error::msg)?;
-    atomic_write(&out_dir.join("traffic_summary.csv"), &summary)?;
-    let series = crate::metrics::to_csv(&traffic.timeseries_rows()).map_err(anyhow::Error::msg)?;
-    atomic_write(&out_dir.join("traffic_timeseries.csv"), &series)?;
-    outcome
-        .terminal_summary
-        .push_str(&traffic.side_by_side_table());
-    for f in [
-        "metrics.prom",
-        "traffic_summary.csv",
-        "traffic_timeseries.csv",
-    ] {
-        outcome.manifest.files.push(describe_file(out_dir, f)?);
-    }
-    outcome.manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
-    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
-    Ok(())
+/// What the controller part of a run leaves for the output writers.
+struct ControllerRun {
+    outcome: RunOutcome,
+    world_rows: Vec<WorldRow>,
+    stats: crate::controllers::manager::ManagerStats,
+    syncs: Vec<crate::controllers::manager::SyncRow>,
 }
 
-/// Run with the controller manager; every API write is reported to `observer` (the watch
-/// layer plugs in here).
-pub fn run_with_controllers(
+/// Run with the controller manager; every API write is reported to `observer`, every world
+/// change also to `extra`, every per-second sample to `sampler`.
+fn run_with_controllers(
     opts: &RunOptions,
     scenario: Scenario,
     out_dir: &Path,
     counting: &mut CountingSink,
     observer: &mut dyn crate::apiserver::write_log::WriteObserver,
-) -> anyhow::Result<RunOutcome> {
-    run_with_controllers_and_sink(opts, scenario, out_dir, counting, observer, None)
-}
-
-/// [`run_with_controllers`] with one more consumer of the change stream beside the controllers
-/// (the watch layer follows node joins and departures through it).
-pub fn run_with_controllers_and_sink(
-    opts: &RunOptions,
-    scenario: Scenario,
-    out_dir: &Path,
-    counting: &mut CountingSink,
-    observer: &mut dyn crate::apiserver::write_log::WriteObserver,
-    extra: Option<&mut dyn ChangeSink>,
-) -> anyhow::Result<RunOutcome> {
+    extra: &mut dyn ChangeSink,
+    sampler: &mut Sampler<'_>,
+) -> anyhow::Result<ControllerRun> {
     use crate::controllers::manager::{ControllerManager, ManagerOptions};
     for (svc, _) in &opts.record_traces {
         let known = scenario
@@ -302,55 +305,25 @@ pub fn run_with_controllers_and_sink(
         &mopts,
         Box::new(crate::controllers::manager::BorrowedObserver(observer)),
     );
-    let mut outcome = run_scenario(
+    let (mut outcome, world_rows) = run_scenario_sampled(
         scenario,
         out_dir,
         opts.trace_events.as_deref(),
         opts.progress,
         counting,
-        Some(&mut MaybeTee(&mut mgr, extra)),
+        Some(&mut MaybeTee(&mut mgr, Some(extra))),
+        Some(sampler),
     )?;
     mgr.write_traces()?;
     let stats = mgr.final_stats();
-    // syncs.csv
-    let mut buf = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        w.write_record(crate::controllers::manager::stats::SYNCS_HEADER)?;
-        for r in &mgr.syncs {
-            w.write_record(r.record())?;
-        }
-        w.flush()?;
-    }
-    atomic_write(&out_dir.join("syncs.csv"), &buf)?;
-    // summary.csv: append the controller rows
-    let summary_path = out_dir.join("summary.csv");
-    let mut summary = std::fs::read(&summary_path)
-        .with_context(|| format!("reading {}", summary_path.display()))?;
-    {
-        let mut w = csv::Writer::from_writer(&mut summary);
-        for (m, v) in stats.total().rows() {
-            w.write_record(["controllers".to_string(), m, v.to_string()])?;
-        }
-        for (svc, st) in &stats.services {
-            for (m, v) in st.rows() {
-                w.write_record([format!("service:{svc}"), m, v.to_string()])?;
-            }
-        }
-        w.flush()?;
-    }
-    atomic_write(&summary_path, &summary)?;
     outcome.terminal_summary.push_str(&controller_table(&stats));
-    // manifest again, with the new files
-    let mut files = vec![
-        describe_file(out_dir, "summary.csv")?,
-        describe_file(out_dir, "syncs.csv")?,
-        describe_file(out_dir, "timeseries.csv")?,
-    ];
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    outcome.manifest.files = files;
-    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
-    Ok(outcome)
+    let syncs = std::mem::take(&mut mgr.syncs);
+    Ok(ControllerRun {
+        outcome,
+        world_rows,
+        stats,
+        syncs,
+    })
 }
 
 /// Terminal rows of the controllers: totals, then every Service (at most 10; beyond that the
@@ -416,6 +389,34 @@ pub fn run_scenario(
     counting: &mut CountingSink,
     extra_sink: Option<&mut dyn ChangeSink>,
 ) -> anyhow::Result<RunOutcome> {
+    run_scenario_sampled(
+        scenario,
+        out_dir,
+        trace_events,
+        progress,
+        counting,
+        extra_sink,
+        None,
+    )
+    .map(|(o, _)| o)
+}
+
+/// Called with every per-second sample `(s, world)`.
+type Sampler<'a> = dyn FnMut(u64, &World) + 'a;
+/// A world summary row: (scope, metric, value).
+type WorldRow = (String, String, String);
+
+/// [`run_scenario`], also calling `sampler(s, world)` at every per-second sample, and
+/// returning the world's summary rows (`scope, metric, value`).
+fn run_scenario_sampled(
+    scenario: Scenario,
+    out_dir: &Path,
+    trace_events: Option<&Path>,
+    progress: bool,
+    counting: &mut CountingSink,
+    extra_sink: Option<&mut dyn ChangeSink>,
+    mut sampler: Option<&mut Sampler<'_>>,
+) -> anyhow::Result<(RunOutcome, Vec<WorldRow>)> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("creating output directory {}", out_dir.display()))?;
     // trace: temp file next to the destination, renamed at the end
@@ -450,7 +451,7 @@ pub fn run_scenario(
     let duration_ns = scenario.duration_ns;
     let mut world = World::new(scenario, WorldOptions { trace })?;
 
-    let ts_path = out_dir.join("timeseries.csv");
+    let ts_path = out_dir.join(timeseries::FILE);
     let mut ts_file = AtomicFile::create(&ts_path)?;
     let mut summary = Summary::default();
     let mut pod_stats = PodEventStats::default();
@@ -472,6 +473,9 @@ pub fn run_scenario(
                 csv.write_record(&row)?;
             }
             summary.observe(w);
+            if let Some(f) = sampler.as_mut() {
+                f(s, w);
+            }
             pb.set_position(s);
             let ev = w.events_processed();
             if ev - last_events >= 10_000 || s % 60 == 0 {
@@ -497,20 +501,12 @@ pub fn run_scenario(
 
     let mut rows = summary.rows(&world, counting);
     rows.extend(pod_stats.rows(&world));
-    let mut buf = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        w.write_record(["scope", "metric", "value"])?;
-        for (a, b, c) in &rows {
-            w.write_record([a, b, c])?;
-        }
-        w.flush()?;
-    }
+    let buf = super::outputs::summary_csv(&super::outputs::run_rows(&rows))?;
     atomic_write(&out_dir.join("summary.csv"), &buf)?;
 
     let mut files = vec![
         describe_file(out_dir, "summary.csv")?,
-        describe_file(out_dir, "timeseries.csv")?,
+        describe_file(out_dir, timeseries::FILE)?,
     ];
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = Manifest {
@@ -525,11 +521,14 @@ pub fn run_scenario(
     };
     atomic_write(&out_dir.join("run.json"), &manifest.to_json()?)?;
     let terminal_summary = summary.terminal_table(&world, counting);
-    Ok(RunOutcome {
-        out_dir: out_dir.to_path_buf(),
-        manifest,
-        terminal_summary,
-    })
+    Ok((
+        RunOutcome {
+            out_dir: out_dir.to_path_buf(),
+            manifest,
+            terminal_summary,
+        },
+        rows,
+    ))
 }
 
 /// Print the outcome (used by the CLI).

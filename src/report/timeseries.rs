@@ -1,4 +1,4 @@
-//! Per-second time series of the world (`timeseries.csv`).
+//! Per-second time series of the world's workloads (`workloads.csv`).
 //!
 //! Per simulated second: one row for all workloads together (`workload` = `*`), then one row
 //! per listed workload. Listed are all workloads when there are at most
@@ -25,6 +25,9 @@
 
 use crate::cluster::{WorkloadStats, World};
 use crate::scenario::{EventKind, Scenario};
+
+/// The file name.
+pub const FILE: &str = "workloads.csv";
 
 /// Above this many workloads only event targets get their own rows.
 pub const MAX_LISTED_WORKLOADS: usize = 200;

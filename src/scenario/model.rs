@@ -626,6 +626,11 @@ pub struct Controllers {
     pub endpointslice: EndpointSliceController,
     pub endpoints: EndpointsController,
     pub mirroring: MirroringController,
+    /// Time from a write being stored until kube-controller-manager's EndpointSlice and
+    /// Endpoints informers hold it (apiserver watch dispatch + delivery to the KCM). A sync that
+    /// runs inside that window sees its own earlier write missing and takes the upstream
+    /// stale-cache path (semantics §3.3 / §3.5). Default 3ms..18ms.
+    pub informer_lag: DurationDist,
 }
 
 /// Workqueue retry: delay = base × 2^failures, capped at max; dropped after `max_retries`.

@@ -1807,98 +1807,72 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
     let mut es = sub(cx, &mut t, "endpointslice");
     let endpointslice = {
         let e = &mut es;
-        let c = EndpointSliceController {
-            enabled: e
-                .as_mut()
-                .and_then(|t| t.bool(cx, "enabled"))
-                .map_or(true, |b| b.v),
-            max_endpoints_per_slice: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "max_endpoints_per_slice", 1, 1000))
-                .map_or(DEFAULT_MAX_ENDPOINTS_PER_SLICE, |s| s.v),
-            batch_period_ns: e
-                .as_mut()
-                .and_then(|t| t.duration(cx, "batch_period"))
-                .map_or(0, |s| s.v),
-            workers: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "workers", 1, 50))
-                .map_or(DEFAULT_WORKERS, |s| s.v),
-            sync_duration: e
-                .as_mut()
-                .and_then(|t| t.dist(cx, "sync_duration"))
-                .map_or(default_sync, |s| s.v),
-            retry: retry(cx, e, NS_PER_SEC, 1000 * NS_PER_SEC),
-        };
+        let max_endpoints_per_slice = e
+            .as_mut()
+            .and_then(|t| t.u32(cx, "max_endpoints_per_slice", 1, 1000))
+            .map_or(DEFAULT_MAX_ENDPOINTS_PER_SLICE, |s| s.v);
+        // ESC: 1 s·2^n capped at 1000 s (defaultSyncBackOff / maxSyncBackOff).
+        let q = queue_settings(cx, e, default_sync, NS_PER_SEC, 1000 * NS_PER_SEC);
         if let Some(t) = es {
             t.finish(cx);
         }
-        c
+        EndpointSliceController {
+            enabled: q.enabled,
+            max_endpoints_per_slice,
+            batch_period_ns: q.batch_period_ns,
+            workers: q.workers,
+            sync_duration: q.sync_duration,
+            retry: q.retry,
+        }
     };
     let mut ep = sub(cx, &mut t, "endpoints");
     let endpoints = {
         let e = &mut ep;
-        let c = EndpointsController {
-            enabled: e
-                .as_mut()
-                .and_then(|t| t.bool(cx, "enabled"))
-                .map_or(true, |b| b.v),
-            max_capacity: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "max_capacity", 0, 1_000_000))
-                .map_or(DEFAULT_ENDPOINTS_MAX_CAPACITY, |s| s.v),
-            batch_period_ns: e
-                .as_mut()
-                .and_then(|t| t.duration(cx, "batch_period"))
-                .map_or(0, |s| s.v),
-            workers: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "workers", 1, 50))
-                .map_or(DEFAULT_WORKERS, |s| s.v),
-            sync_duration: e
-                .as_mut()
-                .and_then(|t| t.dist(cx, "sync_duration"))
-                .map_or(default_sync, |s| s.v),
-            // EPC: DefaultTypedControllerRateLimiter, 5 ms·2^n capped at 1000 s.
-            retry: retry(cx, e, 5 * NS_PER_MS, 1000 * NS_PER_SEC),
-        };
+        let max_capacity = e
+            .as_mut()
+            .and_then(|t| t.u32(cx, "max_capacity", 0, 1_000_000))
+            .map_or(DEFAULT_ENDPOINTS_MAX_CAPACITY, |s| s.v);
+        // EPC: DefaultTypedControllerRateLimiter, 5 ms·2^n capped at 1000 s.
+        let q = queue_settings(cx, e, default_sync, 5 * NS_PER_MS, 1000 * NS_PER_SEC);
         if let Some(t) = ep {
             t.finish(cx);
         }
-        c
+        EndpointsController {
+            enabled: q.enabled,
+            max_capacity,
+            batch_period_ns: q.batch_period_ns,
+            workers: q.workers,
+            sync_duration: q.sync_duration,
+            retry: q.retry,
+        }
     };
     let mut mi = sub(cx, &mut t, "mirroring");
     let mirroring = {
         let e = &mut mi;
-        let c = MirroringController {
-            enabled: e
-                .as_mut()
-                .and_then(|t| t.bool(cx, "enabled"))
-                .map_or(true, |b| b.v),
-            max_endpoints_per_subset: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "max_endpoints_per_subset", 1, 1000))
-                .map_or(DEFAULT_MIRRORING_MAX_PER_SUBSET, |s| s.v),
-            workers: e
-                .as_mut()
-                .and_then(|t| t.u32(cx, "workers", 1, 50))
-                .map_or(DEFAULT_WORKERS, |s| s.v),
-            batch_period_ns: e
-                .as_mut()
-                .and_then(|t| t.duration(cx, "batch_period"))
-                .map_or(0, |s| s.v),
-            sync_duration: e
-                .as_mut()
-                .and_then(|t| t.dist(cx, "sync_duration"))
-                .map_or(default_sync, |s| s.v),
-            // ESMC: 1 s·2^n capped at 100 s.
-            retry: retry(cx, e, NS_PER_SEC, 100 * NS_PER_SEC),
-        };
+        let max_endpoints_per_subset = e
+            .as_mut()
+            .and_then(|t| t.u32(cx, "max_endpoints_per_subset", 1, 1000))
+            .map_or(DEFAULT_MIRRORING_MAX_PER_SUBSET, |s| s.v);
+        // ESMC: 1 s·2^n capped at 100 s.
+        let q = queue_settings(cx, e, default_sync, NS_PER_SEC, 100 * NS_PER_SEC);
         if let Some(t) = mi {
             t.finish(cx);
         }
-        c
+        MirroringController {
+            enabled: q.enabled,
+            max_endpoints_per_subset,
+            workers: q.workers,
+            batch_period_ns: q.batch_period_ns,
+            sync_duration: q.sync_duration,
+            retry: q.retry,
+        }
     };
+    let informer_lag = t
+        .as_mut()
+        .and_then(|t| t.dist(cx, "informer_lag"))
+        .map_or(DurationDist::uniform(3 * NS_PER_MS, 18 * NS_PER_MS), |s| {
+            s.v
+        });
     if let Some(t) = t {
         t.finish(cx);
     }
@@ -1906,6 +1880,45 @@ fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
         endpointslice,
         endpoints,
         mirroring,
+        informer_lag,
+    }
+}
+
+/// The workqueue settings every controller table has (enabled, batch period, workers, sync
+/// duration, retry backoff).
+struct QueueSettings {
+    enabled: bool,
+    batch_period_ns: Nanos,
+    workers: u32,
+    sync_duration: DurationDist,
+    retry: Retry,
+}
+
+fn queue_settings(
+    cx: &mut Cx,
+    e: &mut Option<Tbl>,
+    default_sync: DurationDist,
+    retry_base: Nanos,
+    retry_max: Nanos,
+) -> QueueSettings {
+    QueueSettings {
+        enabled: e
+            .as_mut()
+            .and_then(|t| t.bool(cx, "enabled"))
+            .map_or(true, |b| b.v),
+        batch_period_ns: e
+            .as_mut()
+            .and_then(|t| t.duration(cx, "batch_period"))
+            .map_or(0, |s| s.v),
+        workers: e
+            .as_mut()
+            .and_then(|t| t.u32(cx, "workers", 1, 50))
+            .map_or(DEFAULT_WORKERS, |s| s.v),
+        sync_duration: e
+            .as_mut()
+            .and_then(|t| t.dist(cx, "sync_duration"))
+            .map_or(default_sync, |s| s.v),
+        retry: retry(cx, e, retry_base, retry_max),
     }
 }
 

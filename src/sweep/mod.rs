@@ -9,16 +9,17 @@
 //! ```text
 //! OUT/sweep.json            manifest: sweep file hash, parameters, every point (id, hash, values)
 //! OUT/sweep.csv             one row per point of this shard, in point order
-//! OUT/points/p0007/         `slicesim run` outputs (summary.csv, timeseries.csv, run.json)
+//! OUT/points/p0007/         `slicesim run` outputs (summary.csv, timeseries.csv, …, run.json)
 //! OUT/points/p0007/point.json  written last, atomically: the point is done iff it exists
 //!                              and its `hash` equals the point's parameter hash
 //! ```
 //!
 //! `sweep.csv` columns: `point`, one per grid path (file order), `seed`, then one column per
-//! run-level summary row of the points' `summary.csv` — every row whose scope has no `/`
-//! (per-object scopes such as `workload/web` are left out) — named `<scope>.<metric>`, the
-//! union over all points sorted by name, empty where a point lacks it. New summary rows added
-//! by `slicesim run` appear here without changes to the sweep code.
+//! headline row of the points' `summary.csv` (`mode,metric,value`), named `<mode>.<metric>`:
+//! the `run` rows except per-workload ones (`workload.*`), and for `endpointslices` and
+//! `endpoints` the headline metrics of [`crate::report::outputs::HEADLINE`] (the per-watcher
+//! breakdowns stay in the points' own files). Columns are the union over all points sorted by
+//! name, empty where a point lacks one.
 
 pub mod merge;
 pub mod spec;
@@ -337,6 +338,7 @@ fn run_point(spec: &SweepSpec, out: &Path, p: &PointEntry, index: usize) -> anyh
         seed: Some(p.seed),
         overrides: p.overrides.clone(),
         progress: false,
+        controllers: true,
         ..Default::default()
     };
     crate::report::run::run(&opts)?;
@@ -346,7 +348,7 @@ fn run_point(spec: &SweepSpec, out: &Path, p: &PointEntry, index: usize) -> anyh
     )
 }
 
-/// Run-level rows (`scope` without `/`) of a point's `summary.csv`, keyed `<scope>.<metric>`.
+/// Headline rows of a point's `summary.csv` (see the module docs), keyed `<mode>.<metric>`.
 pub fn headline_metrics(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let path = dir.join("summary.csv");
     let mut rdr =
@@ -354,13 +356,16 @@ pub fn headline_metrics(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> 
     let mut out = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.with_context(|| format!("reading {}", path.display()))?;
-        let (Some(scope), Some(metric), Some(value)) = (rec.get(0), rec.get(1), rec.get(2)) else {
+        let (Some(mode), Some(metric), Some(value)) = (rec.get(0), rec.get(1), rec.get(2)) else {
             continue;
         };
-        if scope.contains('/') {
-            continue;
+        let keep = match mode {
+            "run" => !metric.starts_with("workload."),
+            _ => crate::report::outputs::HEADLINE.contains(&metric),
+        };
+        if keep {
+            out.insert(format!("{mode}.{metric}"), value.to_string());
         }
-        out.insert(format!("{scope}.{metric}"), value.to_string());
     }
     Ok(out)
 }
@@ -417,18 +422,18 @@ mod tests {
     }
 
     #[test]
-    fn csv_takes_run_level_rows_union_sorted_empty_where_absent() {
+    fn csv_takes_headline_rows_union_sorted_empty_where_absent() {
         let d = tempfile::tempdir().unwrap();
         let a = d.path().join("a");
         let b = d.path().join("b");
         atomic_write(
             &a.join("summary.csv"),
-            b"scope,metric,value\nrun,seed,1\nworkload/web,pods_created,5\nchanges,Pod_added,3\n",
+            b"mode,metric,value\nrun,seed,1\nrun,workload.web.pods_created,5\nrun,changes.Pod_added,3\n",
         )
         .unwrap();
         atomic_write(
             &b.join("summary.csv"),
-            b"scope,metric,value\nrun,seed,2\nendpoints,writes,9\n",
+            b"mode,metric,value\nrun,seed,2\nendpoints,writes_update,9\nendpoints,watch_events_kube_proxy,4\n",
         )
         .unwrap();
         let e = |id: &str, v: &str, seed| PointEntry {
@@ -445,8 +450,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             String::from_utf8(csv).unwrap(),
-            "point,workloads[0].replicas,seed,changes.Pod_added,endpoints.writes,run.seed\n\
-             p0000,10,1,3,,1\np0001,20,2,,9,2\n"
+            "point,workloads[0].replicas,seed,endpoints.writes_update,run.changes.Pod_added,run.seed\n\
+             p0000,10,1,,3,1\np0001,20,2,9,,2\n"
         );
     }
 

@@ -4,11 +4,15 @@
 //!
 //! [`ControllerManager`] is a [`ChangeSink`]:
 //! - **Informer caches.** Services, pods (per namespace) and nodes as `crate::k8s` objects built
-//!   with `cluster::k8s_view`; the EndpointSlice and Endpoints "informers" are the stores
-//!   themselves. *Choice:* a controller's informer sees every write (its own and others') at
-//!   the instant it is stored. The scenario has no informer-lag setting, so the
-//!   StaleInformerCache path (§3.3) and the Endpoints stale tracker (§3.5) are wired but never
-//!   trigger in these runs; a lagging informer would make them fire.
+//!   with `cluster::k8s_view` (a pod's informer event and its cached state arrive together, so
+//!   they need no lag). The EndpointSlice and Endpoints informers that the ESC and EPC list
+//!   from get every stored write `controllers.informer_lag` later ([`informer`]), so a sync
+//!   soon after the Service's previous one can list stale objects and take the upstream
+//!   StaleInformerCache path (§3.3), the Endpoints stale tracker (§3.5) or a 409 Conflict /
+//!   AlreadyExists — each a rate-limited retry, which coalesces more pod changes into the next
+//!   write exactly as in a real cluster. *Choice:* the mirroring controller reads storage
+//!   directly (no lag); its Endpoints and slices change only with the scenario's manual
+//!   Endpoints, far apart in time.
 //! - **Enqueue rules** (semantics §3.2, §3.5, §5.5): Service add/update/delete → `Add` on the
 //!   ESC and EPC queues; pod add/delete → `AddAfter(batch period)` for the Services whose
 //!   selector matches its labels; pod update → the same through upstream's
@@ -41,6 +45,7 @@
 //! plus one UID after its first sync (the replay's Endpoints create in step 0) — so a recorded
 //! trace replays to the same names and the same choices.
 
+pub mod informer;
 pub mod record;
 pub mod stats;
 
@@ -75,6 +80,7 @@ use crate::controllers::workqueue::{RateLimit, WorkQueue};
 use crate::k8s;
 use crate::scenario::{Controllers, DurationDist, Nanos, Scenario, NS_PER_SEC};
 use crate::sim::rng::{Stream, Streams};
+use informer::LaggedInformer;
 
 pub use record::Recorder;
 pub use stats::{ControllerKind, ManagerStats, ServiceStats, SyncResult, SyncRow};
@@ -292,6 +298,13 @@ pub struct ControllerManager<'o> {
     shared: Shared,
     pub slices: Store<k8s::EndpointSlice>,
     pub endpoints: Store<k8s::Endpoints>,
+    /// What the ESC lists: the KCM's EndpointSlice informer, grouped by Service key
+    /// ([`informer`]).
+    slice_informer: LaggedInformer<k8s::EndpointSlice>,
+    /// What the EPC lists: the KCM's Endpoints informer, grouped by `namespace/name`.
+    ep_informer: LaggedInformer<k8s::Endpoints>,
+    /// Informer delivery delays (`controllers.informer_lag`).
+    lag_rng: ChaCha8Rng,
     /// ESC-managed slice names per Service key, creation order.
     slice_index: BTreeMap<String, Vec<String>>,
     services: BTreeMap<String, k8s::Service>,
@@ -369,6 +382,9 @@ impl<'o> ControllerManager<'o> {
                 max_bytes: limit,
                 size: endpoints_size,
             }),
+            slice_informer: LaggedInformer::new(c.informer_lag),
+            ep_informer: LaggedInformer::new(c.informer_lag),
+            lag_rng: streams.stream_with_index(Stream::Controllers, 2),
             slice_index: BTreeMap::new(),
             services: BTreeMap::new(),
             pods: BTreeMap::new(),
@@ -689,7 +705,6 @@ impl<'o> ControllerManager<'o> {
                         None,
                         rv,
                     );
-                    self.on_slice_deleted(now, &old);
                 }
                 Err(_) => continue,
             }
@@ -705,6 +720,35 @@ impl<'o> ControllerManager<'o> {
         new: Option<ObjectRef<'_>>,
         rv: u64,
     ) {
+        // Every stored write reaches the KCM informers after their lag.
+        match (new, old) {
+            (Some(ObjectRef::EndpointSlice(o)), _) => {
+                let g = slice_service_key(o);
+                self.slice_informer.record(
+                    now,
+                    &mut self.lag_rng,
+                    &g,
+                    s(&o.metadata.name),
+                    Some(o.clone()),
+                );
+            }
+            (None, Some(ObjectRef::EndpointSlice(o))) => {
+                let g = slice_service_key(o);
+                self.slice_informer
+                    .record(now, &mut self.lag_rng, &g, s(&o.metadata.name), None);
+            }
+            (Some(ObjectRef::Endpoints(o)), _) => {
+                let g = key_of(&o.metadata);
+                self.ep_informer
+                    .record(now, &mut self.lag_rng, &g, "", Some(o.clone()));
+            }
+            (None, Some(ObjectRef::Endpoints(o))) => {
+                let g = key_of(&o.metadata);
+                self.ep_informer
+                    .record(now, &mut self.lag_rng, &g, "", None);
+            }
+            (None, None) => {}
+        }
         self.observer.on_write(&WriteRecord {
             time_ns: now,
             verb,
@@ -738,30 +782,33 @@ impl<'o> ControllerManager<'o> {
         });
     }
 
-    /// ESC slice-informer handlers (§3.2): add/update with `ShouldSync`, delete with
-    /// `HandleDeletion`.
-    fn on_slice_written(&mut self, now: Nanos, es: &k8s::EndpointSlice) {
-        if !is_esc_managed(es) {
-            return;
+    /// Deliver the informer events due by `t` and run the ESC's slice-informer handlers at
+    /// their delivery time (§3.2): add/update → requeue if `ShouldSync` (someone else changed a
+    /// slice we track), delete → `HandleDeletion` (requeue if someone else deleted our slice).
+    fn deliver_informers(&mut self, t: Nanos) {
+        while let Some(d) = self.slice_informer.pop_due(t) {
+            let requeue = if d.deleted {
+                match &d.old {
+                    Some(old) if is_esc_managed(old) => {
+                        let tr = tracked(old, &d.group);
+                        self.esc.tracker.has(&tr) && !self.esc.tracker.handle_deletion(&tr)
+                    }
+                    _ => false,
+                }
+            } else {
+                match self.slice_informer.get(&d.group, &d.name) {
+                    Some(es) if is_esc_managed(es) => {
+                        self.esc.tracker.should_sync(&tracked(es, &d.group))
+                    }
+                    _ => false,
+                }
+            };
+            if requeue {
+                let delay = ES_CHANGE_MIN_SYNC_DELAY_NS.max(self.ctl[ESC].batch_ns);
+                self.ctl[ESC].add_after(&d.group, delay, d.at);
+            }
         }
-        let key = slice_service_key(es);
-        let t = tracked(es, &key);
-        if self.esc.tracker.should_sync(&t) {
-            let d = ES_CHANGE_MIN_SYNC_DELAY_NS.max(self.ctl[ESC].batch_ns);
-            self.ctl[ESC].add_after(&key, d, now);
-        }
-    }
-
-    fn on_slice_deleted(&mut self, now: Nanos, es: &k8s::EndpointSlice) {
-        if !is_esc_managed(es) {
-            return;
-        }
-        let key = slice_service_key(es);
-        let t = tracked(es, &key);
-        if self.esc.tracker.has(&t) && !self.esc.tracker.handle_deletion(&t) {
-            let d = ES_CHANGE_MIN_SYNC_DELAY_NS.max(self.ctl[ESC].batch_ns);
-            self.ctl[ESC].add_after(&key, d, now);
-        }
+        self.ep_informer.catch_up(t);
     }
 
     fn finish_sync(&mut self, c: usize, key: &str, row: SyncRow, now: Nanos) {
@@ -798,6 +845,9 @@ impl<'o> ControllerManager<'o> {
             result: SyncResult::Success,
         };
         let Some(service) = self.services.get(key).cloned() else {
+            let st = self.stats.svc(key);
+            st.desired_slices = 0;
+            st.endpoints_desired = 0;
             self.esc.delete_service(&ns, &name);
             self.esc_rngs.remove(key);
             self.name_rngs.remove(key);
@@ -809,12 +859,20 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         }
-        let existing: Vec<k8s::EndpointSlice> = self
-            .slice_index
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter_map(|n| self.slices.get(&ns, n))
+        // The informer's listing: the Service's slices in creation order (the store's index),
+        // then any the informer still holds that storage no longer has (deleted by us, not yet
+        // seen deleted). With a lagging informer some may be older versions or missing.
+        self.deliver_informers(now);
+        let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
+        let existing: Vec<k8s::EndpointSlice> = index
+            .iter()
+            .filter_map(|n| self.slice_informer.get(key, n))
+            .chain(
+                self.slice_informer
+                    .group(key)
+                    .filter(|(n, _)| !index.contains(n))
+                    .map(|(_, o)| o),
+            )
             .filter(|s| {
                 is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
             })
@@ -861,6 +919,11 @@ impl<'o> ControllerManager<'o> {
         );
         std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
         self.esc_rngs.insert(key.to_string(), rng);
+        {
+            let st = self.stats.svc(key);
+            st.desired_slices = result.metrics.desired_slices as u64;
+            st.endpoints_desired = result.metrics.endpoints_desired as u64;
+        }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
         let before_addrs = slice_addresses(existing.iter());
@@ -905,7 +968,6 @@ impl<'o> ControllerManager<'o> {
                                 Some(ObjectRef::EndpointSlice(&stored)),
                                 rv,
                             );
-                            self.on_slice_written(now, &stored);
                         }
                         Err(e) => {
                             self.stats.svc(key).rejected_writes += 1;
@@ -939,7 +1001,6 @@ impl<'o> ControllerManager<'o> {
                                     Some(ObjectRef::EndpointSlice(&out.object)),
                                     rv,
                                 );
-                                self.on_slice_written(now, &out.object);
                             } else {
                                 self.stats.svc(key).es_noop_updates += 1;
                             }
@@ -980,7 +1041,6 @@ impl<'o> ControllerManager<'o> {
                                 None,
                                 rv,
                             );
-                            self.on_slice_deleted(now, &old);
                         }
                         Err(e) => {
                             self.stats.svc(key).rejected_writes += 1;
@@ -1077,8 +1137,10 @@ impl<'o> ControllerManager<'o> {
         };
         let empty = PodList::default();
         // The namespace lister's pods as they are (the controller applies the selector).
+        // The Endpoints informer's copy (may lag behind storage, see [`informer`]).
+        self.deliver_informers(now);
         let pods = self.pods.get(&ns).unwrap_or(&empty).as_slice();
-        let current = self.endpoints.get(&ns, &name).cloned();
+        let current = self.ep_informer.get(key, "").cloned();
         match self.epc.try_sync(&service, pods, current.as_ref()) {
             Err(_) => row.result = SyncResult::Stale,
             Ok(EndpointsWrite::None) => {}
@@ -1265,7 +1327,10 @@ impl<'o> ControllerManager<'o> {
     /// Run all controller work due up to and including `now`.
     fn run_until(&mut self, now: Nanos) {
         loop {
-            let mut t = self.topology_dirty;
+            let mut t = self.next_informer_event();
+            if let Some(x) = self.topology_dirty {
+                t = Some(t.map_or(x, |y| y.min(x)));
+            }
             for c in &self.ctl {
                 if let Some(x) = c.queue.next_event() {
                     t = Some(t.map_or(x, |y| y.min(x)));
@@ -1276,6 +1341,7 @@ impl<'o> ControllerManager<'o> {
             };
             let t = t.max(self.now);
             self.now = t;
+            self.deliver_informers(t);
             if self.topology_dirty.is_some_and(|d| d <= t) {
                 self.run_topology(t);
             }
@@ -1294,6 +1360,14 @@ impl<'o> ControllerManager<'o> {
             }
         }
         self.now = self.now.max(now);
+    }
+
+    /// The next informer delivery (slice or Endpoints).
+    fn next_informer_event(&self) -> Option<Nanos> {
+        match (self.slice_informer.next_due(), self.ep_informer.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// True when no controller has anything queued, waiting or running.
@@ -1412,7 +1486,10 @@ impl ChangeSink for ControllerManager<'_> {
     }
 
     fn next_wakeup(&self) -> Option<Nanos> {
-        let mut t = self.topology_dirty;
+        let mut t = self.next_informer_event();
+        if let Some(x) = self.topology_dirty {
+            t = Some(t.map_or(x, |y| y.min(x)));
+        }
         for c in &self.ctl {
             if let Some(x) = c.queue.next_event() {
                 t = Some(t.map_or(x, |y| y.min(x)));

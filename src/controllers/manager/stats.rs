@@ -113,6 +113,12 @@ pub struct ServiceStats {
     pub slices_max: u64,
     /// Indexed by controller kind, then result.
     pub syncs: [[u64; 3]; 3],
+    /// The EndpointSlice controller's last computed `desired_endpoint_slices` contribution:
+    /// Σ over port mappings of ⌈endpoints / maxEndpointsPerSlice⌉ (0 once the Service is gone).
+    /// cite: kubernetes/endpointslice :: metrics/cache.go :: numDesiredSlices (v0.32)
+    pub desired_slices: u64,
+    /// Its last `endpoints_desired` contribution.
+    pub endpoints_desired: u64,
 }
 
 impl ServiceStats {
@@ -144,6 +150,8 @@ impl ServiceStats {
         self.rejected_writes += o.rejected_writes;
         self.slices_alive += o.slices_alive;
         self.slices_max += o.slices_max;
+        self.desired_slices += o.desired_slices;
+        self.endpoints_desired += o.endpoints_desired;
         for c in 0..3 {
             for r in 0..3 {
                 self.syncs[c][r] += o.syncs[c][r];

@@ -265,3 +265,88 @@ fn observer_sees_every_write_in_order() {
     assert_eq!(rec.rejected as u64, st.rejected_writes);
     assert!(st.es_creates >= 6 && st.es_updates > 0 && st.ep_updates > 0);
 }
+
+fn informer_lag_src(lag: &str) -> String {
+    format!(
+        r#"name = "lag"
+seed = 3
+duration = "10m"
+[cluster]
+nodes = 4
+zones = ["a", "b"]
+[[workloads]]
+name = "web"
+replicas = 60
+ports = [{{ name = "http", container_port = 8080 }}]
+ready_delay = "1s..3s"
+[[services]]
+name = "web"
+workload = "web"
+ports = [{{ name = "http", port = 80, target_port = "http" }}]
+[controllers]
+informer_lag = "{lag}"
+[controllers.endpointslice]
+max_endpoints_per_slice = 10
+[[events]]
+at = "1m"
+type = "rolling_update"
+workload = "web"
+"#
+    )
+}
+
+fn addresses_of_slices(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
+    mgr.slices_of("default/web")
+        .iter()
+        .flat_map(|s| s.endpoint_list().iter().flat_map(|e| e.addresses.clone()))
+        .collect()
+}
+
+fn addresses_of_endpoints(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
+    address_set(mgr.endpoints.get("default", "web"))
+}
+
+/// Stale informer caches (semantics §3.3, §3.5): with a lag longer than the gaps between a
+/// Service's syncs, syncs list their own earlier writes missing. The ESC must take the
+/// StaleInformerCache path (no writes, rate-limited retry) and the EPC its stale-RV / conflict
+/// path — and both must still converge to the pods' endpoints, with no write lost.
+#[test]
+fn lagging_informers_cause_stale_syncs_and_still_converge() {
+    let (mgr, _) = run_src(&informer_lag_src("300ms..600ms"));
+    let st = mgr.final_stats();
+    let s = &st.services["default/web"];
+    let esc = &s.syncs[ControllerKind::EndpointSlice as usize];
+    let epc = &s.syncs[ControllerKind::Endpoints as usize];
+    assert!(
+        esc[SyncResult::Stale as usize] > 0,
+        "ESC stale syncs: {esc:?}"
+    );
+    assert!(
+        epc[SyncResult::Stale as usize] + epc[SyncResult::Error as usize] > 0,
+        "EPC stale/conflict syncs: {epc:?}"
+    );
+    assert!(mgr.is_idle());
+    let slices = addresses_of_slices(&mgr);
+    assert_eq!(
+        slices.len(),
+        60,
+        "every pod of the finished rollout is published"
+    );
+    assert_eq!(slices, addresses_of_endpoints(&mgr));
+    for sl in mgr.slices_of("default/web") {
+        assert!(sl.endpoint_list().len() <= 10);
+    }
+}
+
+/// With `informer_lag = "0s"` the informers see every write at once: no stale sync can happen.
+#[test]
+fn zero_informer_lag_never_stale() {
+    let (mgr, _) = run_src(&informer_lag_src("0s"));
+    let st = mgr.final_stats();
+    let s = &st.services["default/web"];
+    for c in [ControllerKind::EndpointSlice, ControllerKind::Endpoints] {
+        assert_eq!(s.syncs[c as usize][SyncResult::Stale as usize], 0);
+        assert_eq!(s.syncs[c as usize][SyncResult::Error as usize], 0);
+    }
+    assert_eq!(addresses_of_slices(&mgr), addresses_of_endpoints(&mgr));
+}
