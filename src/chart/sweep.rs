@@ -185,7 +185,7 @@ fn one_chart(
         XValues::Categorical(c) => (0..c.len()).map(|i| i as f64).collect(),
     };
     let x = match &xs {
-        XValues::Numeric(v) => Axis::auto(v.iter().copied(), Quantity::Count, 50.0),
+        XValues::Numeric(v) => Axis::auto(v.iter().copied(), Quantity::Plain, 50.0),
         XValues::Categorical(c) => Axis::categorical(c),
     };
 

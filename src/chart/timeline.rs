@@ -30,7 +30,7 @@ fn time_axis(ts: &[ModeSeries; 2]) -> Axis {
         .flat_map(|s| s.time_s.iter().copied())
         .fold(0.0, f64::max);
     let end = end.max(1.0);
-    Axis::linear(0.0, end, Quantity::Count).exact(0.0, end)
+    Axis::linear(0.0, end, Quantity::Plain).exact(0.0, end)
 }
 
 fn markers(events: &[Event], x: &Axis, labels: bool) -> Vec<Marker> {
