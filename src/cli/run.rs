@@ -27,6 +27,9 @@ pub struct Args {
     /// `slicesim reconcile DIR/input.jsonl --seed $(cat DIR/seed)`). Repeatable.
     #[arg(long, value_name = "NAMESPACE/SERVICE=DIR")]
     pub record_trace: Vec<String>,
+    /// Do not draw the charts (OUT/charts/*.svg; `slicesim chart OUT` draws them later).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -45,6 +48,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
     };
     let outcome = crate::report::run::run(&opts)?;
+    if !args.no_charts {
+        crate::chart::render_run(&outcome.out_dir, crate::chart::ChartFormat::Svg)
+            .map_err(|e| e.context("the run finished, but drawing its charts failed"))?;
+    }
     match crate::report::run::print_outcome(&outcome, &mut std::io::stdout().lock()) {
         // results are already written; a closed stdout (`| head`) is not a failure
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
