@@ -60,8 +60,25 @@ fn same_scenario_and_seed_give_byte_identical_results() {
         .collect();
     names.sort();
     let mut want: Vec<&str> = ALL_FILES.to_vec();
+    want.push("charts");
     want.sort();
     assert_eq!(names, want);
+    // the charts drawn at the end of the run are deterministic too
+    for c in [
+        "bytes",
+        "bytes_log",
+        "writes_events",
+        "node_ingress",
+        "latency_cdf",
+        "slice_fill",
+    ] {
+        let f = format!("charts/{c}.svg");
+        assert_eq!(
+            read(&a.join(&f)),
+            read(&b.join(&f)),
+            "{f} differs between identical runs"
+        );
+    }
 }
 
 /// Every file `slicesim run` writes (contract `results/NAME/`).

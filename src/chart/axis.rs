@@ -10,8 +10,10 @@ use std::ops::Range;
 /// What the numbers on an axis measure; decides the tick labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {
-    /// Plain numbers (events, writes, seconds of simulated time): SI suffixes above 1000.
+    /// Counts (events, writes, objects): SI suffixes above 1000 (`1.5k`, `20k`).
     Count,
+    /// Plain numbers without suffixes (simulated time in seconds: `1200`, not `1.2k`).
+    Plain,
     /// Bytes: IEC binary units (KiB, MiB, GiB), as Kubernetes quantities and etcd limits are.
     Bytes,
     /// Durations: `ms` below one second, `s` above.
@@ -109,6 +111,7 @@ pub fn human_seconds(v: f64) -> String {
 pub fn human(q: Quantity, v: f64) -> String {
     match q {
         Quantity::Count => human_count(v),
+        Quantity::Plain => trim_decimals(format!("{v:.3}")),
         Quantity::Bytes => human_bytes(v),
         Quantity::Seconds => human_seconds(v),
         Quantity::Fraction => format!("{}%", three_digits(v * 100.0)),
@@ -184,6 +187,7 @@ impl Axis {
             let label = match q {
                 _ if vu == 0.0 => "0".to_string(),
                 Quantity::Count => human_count(vu),
+                Quantity::Plain => trim_decimals(format!("{:.*}", decimals, vu)),
                 Quantity::Fraction => {
                     format!("{}%", trim_decimals(format!("{:.*}", decimals, vu)))
                 }
@@ -360,7 +364,7 @@ fn finite_or(v: f64, d: f64) -> f64 {
 /// The unit of a linear axis whose largest magnitude is `mag`: (value of one unit, name).
 fn unit_for(q: Quantity, mag: f64) -> (f64, &'static str) {
     match q {
-        Quantity::Count => (1.0, ""),
+        Quantity::Count | Quantity::Plain => (1.0, ""),
         Quantity::Fraction => (0.01, "%"),
         Quantity::Seconds => {
             if mag < 1.0 {
@@ -498,6 +502,17 @@ mod tests {
         let t = Axis::linear(0.0, 121.0, Quantity::Count).exact(0.0, 121.0);
         assert_eq!((t.lo, t.hi), (0.0, 121.0));
         assert_eq!(t.ticks.last().unwrap().1, "120");
+        // simulated time: plain seconds, never `1.2k`
+        let t = Axis::linear(0.0, 1200.0, Quantity::Plain);
+        assert_eq!(t.ticks.last().unwrap().1, "1200");
+        assert_eq!(
+            Axis::linear(0.0, 1200.0, Quantity::Count)
+                .ticks
+                .last()
+                .unwrap()
+                .1,
+            "1.2k"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl SliceFillChart {
             1.0
         };
         let end = rows.last().map(|r| r.0 + step).unwrap_or(1.0);
-        let x = Axis::linear(0.0, end, Quantity::Count).exact(0.0, end);
+        let x = Axis::linear(0.0, end, Quantity::Plain).exact(0.0, end);
         let mut cells = Vec::new();
         let mut totals = Vec::new();
         for (i, (t, buckets)) in rows.iter().enumerate() {

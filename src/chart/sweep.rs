@@ -185,7 +185,7 @@ fn one_chart(
         XValues::Categorical(c) => (0..c.len()).map(|i| i as f64).collect(),
     };
     let x = match &xs {
-        XValues::Numeric(v) => Axis::auto(v.iter().copied(), Quantity::Count, 50.0),
+        XValues::Numeric(v) => Axis::auto(v.iter().copied(), Quantity::Plain, 50.0),
         XValues::Categorical(c) => Axis::categorical(c),
     };
 
@@ -260,6 +260,8 @@ fn one_chart(
                         .map(|p| (x.pos(p.0), y.pos(p.1), y.pos(p.3)))
                         .collect();
                     line.dots = true;
+                    // dashed, so an EndpointSlices line with the same values shows through
+                    line.dashed = *m == Mode::Endpoints;
                     line
                 })
                 .collect(),
@@ -277,7 +279,11 @@ fn one_chart(
         .map(|(m, _)| LegendItem {
             label: format!("{} (mean)", m.title()),
             color: draw::mode_color(*m),
-            swatch: Swatch::Line,
+            swatch: if *m == Mode::Endpoints {
+                Swatch::Dashed
+            } else {
+                Swatch::Line
+            },
         })
         .collect();
     legend.push(LegendItem {

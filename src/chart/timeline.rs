@@ -30,7 +30,7 @@ fn time_axis(ts: &[ModeSeries; 2]) -> Axis {
         .flat_map(|s| s.time_s.iter().copied())
         .fold(0.0, f64::max);
     let end = end.max(1.0);
-    Axis::linear(0.0, end, Quantity::Count).exact(0.0, end)
+    Axis::linear(0.0, end, Quantity::Plain).exact(0.0, end)
 }
 
 fn markers(events: &[Event], x: &Axis, labels: bool) -> Vec<Marker> {
@@ -112,17 +112,19 @@ impl BytesChart {
                 swatch: Swatch::Dashed,
             });
         }
+        // a log chart of all-zero traffic falls back to linear: say which one it is
+        let y_desc = format!(
+            "watch bytes sent per second{}{}",
+            mean_note(k),
+            if y.log { ", log scale" } else { "" }
+        );
         let panel = Panel {
             title: None,
             markers: markers(events, &x, true),
             x,
             y,
             x_desc: "simulated time (s)".into(),
-            y_desc: format!(
-                "watch bytes sent per second{}{}",
-                mean_note(k),
-                if log { ", log scale" } else { "" }
-            ),
+            y_desc,
             lines,
         };
         BytesChart {

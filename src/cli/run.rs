@@ -54,7 +54,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let charts = if args.no_charts {
         Vec::new()
     } else {
-        crate::chart::render_run(&outcome.out_dir, args.chart_format.into())?
+        crate::chart::render_run(&outcome.out_dir, args.chart_format.into())
+            .map_err(|e| e.context("the run finished, but drawing its charts failed"))?
     };
     let mut out = std::io::stdout().lock();
     let printed = crate::report::run::print_outcome(&outcome, &mut out).and_then(|()| {
