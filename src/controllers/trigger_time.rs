@@ -78,15 +78,26 @@ impl TriggerTimeTracker {
         let was_known = self.states.contains_key(&key);
         let state = self.states.entry(key).or_default();
         let mut min_changed: Option<Timestamp> = None;
-        let mut pod_times = BTreeMap::new();
+        let mut seen: Vec<(&str, Timestamp)> = Vec::new();
         for (name, t) in pods {
             if let Some(t) = t {
                 let prev = state.last_pod_trigger_times.get(name).copied();
                 if after(Some(t), prev) {
                     min_changed = min_time(min_changed, t);
                 }
-                pod_times.insert(name.to_string(), t);
+                seen.push((name, t));
             }
+        }
+        // The new state reuses the remembered pods' name strings (a sync of a big Service
+        // otherwise allocated one string per pod); later duplicates win, as with inserts.
+        let mut old = std::mem::take(&mut state.last_pod_trigger_times);
+        let mut pod_times = BTreeMap::new();
+        for (name, t) in seen {
+            let key = match old.remove_entry(name) {
+                Some((k, _)) => k,
+                None => name.to_string(),
+            };
+            pod_times.insert(key, t);
         }
         if after(service_creation, state.last_service_trigger_time) {
             if let Some(t) = service_creation {
