@@ -14,12 +14,12 @@ mkdir -p "$out"
 for s in "$@"; do
   name=$(basename "$s" .toml)
   dir="$out/$name"; rm -rf "$dir"; mkdir -p "$dir"
-  start=$(date +%s.%N)
-  if ! timeout "${PERF_TIMEOUT:-180}" "$bin" run "$s" --out "$dir/results" --no-progress > "$dir/stdout.txt" 2> "$dir/stderr.txt"; then
+  # wall seconds and CPU (user+sys) seconds: on a shared machine CPU time is the steadier figure
+  if ! /usr/bin/time -f "%e %U %S" -o "$dir/time.txt" timeout "${PERF_TIMEOUT:-180}" "$bin" run "$s" --out "$dir/results" --no-progress > "$dir/stdout.txt" 2> "$dir/stderr.txt"; then
     echo "$name FAILED-OR-TIMEOUT" >> "$out/times.txt"; continue
   fi
-  end=$(date +%s.%N)
-  printf '%s %.2f\n' "$name" "$(echo "$end - $start" | bc)" >> "$out/times.txt"
+  read -r wall usr sys < "$dir/time.txt"
+  printf '%s %s wall, %.2f cpu\n' "$name" "$wall" "$(echo "$usr + $sys" | bc)" >> "$out/times.txt"
   sed -i "s#$dir/results#OUT#g" "$dir/stdout.txt"
   (cd "$dir" && sha256sum stdout.txt results/*) | sed "s#  #  $name/#" >> "$out/sha256.txt"
 done
