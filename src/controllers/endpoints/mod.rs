@@ -555,7 +555,13 @@ impl EndpointsController {
         // Upstream copies whatever the lister returned (even one without a resourceVersion,
         // which is then created), else starts from `{name, labels: service.labels}`.
         let mut new_ep = match current {
-            Some(c) => c.clone(),
+            // The stored subsets are replaced below: copy everything else.
+            Some(c) => Endpoints {
+                kind: c.kind.clone(),
+                api_version: c.api_version.clone(),
+                metadata: c.metadata.clone(),
+                subsets: None,
+            },
             None => Endpoints {
                 kind: None,
                 api_version: None,

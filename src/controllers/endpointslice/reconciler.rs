@@ -10,6 +10,7 @@
 //! (O(endpoints of the Service), no k8s object allocations) and builds k8s
 //! objects only for the slices it writes; unchanged slices are borrowed.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
@@ -155,14 +156,16 @@ impl Reconciler {
     /// the lister holds for it (service-name + managed-by labels, without those
     /// being deleted), in lister order; `trigger_time` the RFC3339Nano value of
     /// the trigger-time annotation (None = remove it).
-    pub fn reconcile(
+    pub fn reconcile<S: Borrow<k8s::EndpointSlice>>(
         &mut self,
         service: &k8s::Service,
         pods: &[&k8s::Pod],
-        existing: &[k8s::EndpointSlice],
+        existing: &[S],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
     ) -> ReconcileResult {
+        // Borrowed or owned slices alike (the controller manager lends the store's).
+        let existing: Vec<&k8s::EndpointSlice> = existing.iter().map(Borrow::borrow).collect();
         let svc = service_info(service);
         let ip_families = service.spec.ip_families.clone().unwrap_or_default();
         let address_types = address_types_for_service(
@@ -300,7 +303,7 @@ impl Reconciler {
                     trigger_time,
                 ))),
                 PlannedWrite::Update(s) => {
-                    let base = s.origin.and_then(|i| existing.get(i));
+                    let base = s.origin.and_then(|i| existing.get(i).copied());
                     Some(SliceWrite::Update(slice_to_k8s(
                         &s,
                         &svc,
@@ -308,9 +311,9 @@ impl Reconciler {
                         trigger_time,
                     )))
                 }
-                PlannedWrite::Delete { origin, .. } => {
-                    existing.get(origin).cloned().map(SliceWrite::Delete)
-                }
+                PlannedWrite::Delete { origin, .. } => existing
+                    .get(origin)
+                    .map(|e| SliceWrite::Delete((*e).clone())),
             })
             .collect();
         ReconcileResult {
@@ -379,13 +382,18 @@ impl EndpointSliceController {
 
     /// Upstream `StaleSlices`: the listed slices of the Service are behind this
     /// controller's own writes (the informer has not caught up).
-    pub fn is_stale(&self, service: &k8s::Service, existing: &[k8s::EndpointSlice]) -> bool {
+    pub fn is_stale<S: Borrow<k8s::EndpointSlice>>(
+        &self,
+        service: &k8s::Service,
+        existing: &[S],
+    ) -> bool {
         let key = format!(
             "{}/{}",
             service.metadata.namespace.as_deref().unwrap_or(""),
             service.metadata.name.as_deref().unwrap_or("")
         );
-        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, &key)).collect();
+        let listed: Vec<TrackedSlice<'_>> =
+            existing.iter().map(|s| tracked(s.borrow(), &key)).collect();
         self.tracker.stale_slices(&key, &listed)
     }
 

@@ -792,7 +792,8 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         }
-        let existing: Vec<k8s::EndpointSlice> = self
+        // Borrowed from the store (a sync of a big Service used to deep-copy every slice).
+        let existing: Vec<&k8s::EndpointSlice> = self
             .slice_index
             .get(key)
             .into_iter()
@@ -801,7 +802,6 @@ impl<'o> ControllerManager<'o> {
             .filter(|s| {
                 is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
             })
-            .cloned()
             .collect();
         if self.esc.is_stale(&service, &existing) {
             row.result = SyncResult::Stale;
@@ -842,7 +842,11 @@ impl<'o> ControllerManager<'o> {
         self.esc_rngs.insert(key.to_string(), rng);
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
-        let before_addrs = slice_addresses(existing.iter());
+        let before_addrs: BTreeSet<String> = slice_addresses(existing.iter().copied())
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        drop(existing);
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -995,8 +999,14 @@ impl<'o> ControllerManager<'o> {
             .filter_map(|n| self.slices.get(&ns, n))
             .collect();
         let after_addrs = slice_addresses(alive.iter().copied());
-        row.endpoints_added = after_addrs.difference(&before_addrs).count() as u64;
-        row.endpoints_removed = before_addrs.difference(&after_addrs).count() as u64;
+        row.endpoints_added = after_addrs
+            .iter()
+            .filter(|a| !before_addrs.contains(**a))
+            .count() as u64;
+        row.endpoints_removed = before_addrs
+            .iter()
+            .filter(|a| !after_addrs.contains(a.as_str()))
+            .count() as u64;
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
         let st = self.stats.svc(key);
