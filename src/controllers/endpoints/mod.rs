@@ -126,9 +126,8 @@ pub enum IpFamily {
 }
 
 fn parse_ipv4_sloppy(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
+    s.split('.').count() == 4
+        && s.split('.').all(|p| {
             !p.is_empty()
                 && p.len() <= 3
                 && p.bytes().all(|c| c.is_ascii_digit())
