@@ -24,4 +24,3 @@ pub fn queue_baseline(events: u64, horizon_ns: u64, pending: u64) -> std::time::
     std::hint::black_box(done);
     t.elapsed()
 }
-

@@ -10,7 +10,6 @@
 //! (O(endpoints of the Service), no k8s object allocations) and builds k8s
 //! objects only for the slices it writes; unchanged slices are borrowed.
 
-use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
@@ -156,16 +155,28 @@ impl Reconciler {
     /// the lister holds for it (service-name + managed-by labels, without those
     /// being deleted), in lister order; `trigger_time` the RFC3339Nano value of
     /// the trigger-time annotation (None = remove it).
-    pub fn reconcile<S: Borrow<k8s::EndpointSlice>>(
+    pub fn reconcile(
         &mut self,
         service: &k8s::Service,
         pods: &[&k8s::Pod],
-        existing: &[S],
+        existing: &[k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
     ) -> ReconcileResult {
-        // Borrowed or owned slices alike (the controller manager lends the store's).
-        let existing: Vec<&k8s::EndpointSlice> = existing.iter().map(Borrow::borrow).collect();
+        let existing: Vec<&k8s::EndpointSlice> = existing.iter().collect();
+        self.reconcile_borrowed(service, pods, &existing, nodes, trigger_time)
+    }
+
+    /// [`Reconciler::reconcile`] over borrowed slices (the controller manager lends the
+    /// store's instead of copying every slice of the Service on every sync).
+    pub fn reconcile_borrowed(
+        &mut self,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+        existing: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        trigger_time: Option<&str>,
+    ) -> ReconcileResult {
         let svc = service_info(service);
         let ip_families = service.spec.ip_families.clone().unwrap_or_default();
         let address_types = address_types_for_service(
@@ -382,18 +393,23 @@ impl EndpointSliceController {
 
     /// Upstream `StaleSlices`: the listed slices of the Service are behind this
     /// controller's own writes (the informer has not caught up).
-    pub fn is_stale<S: Borrow<k8s::EndpointSlice>>(
+    pub fn is_stale(&self, service: &k8s::Service, existing: &[k8s::EndpointSlice]) -> bool {
+        let existing: Vec<&k8s::EndpointSlice> = existing.iter().collect();
+        self.is_stale_borrowed(service, &existing)
+    }
+
+    /// [`EndpointSliceController::is_stale`] over borrowed slices.
+    pub fn is_stale_borrowed(
         &self,
         service: &k8s::Service,
-        existing: &[S],
+        existing: &[&k8s::EndpointSlice],
     ) -> bool {
         let key = format!(
             "{}/{}",
             service.metadata.namespace.as_deref().unwrap_or(""),
             service.metadata.name.as_deref().unwrap_or("")
         );
-        let listed: Vec<TrackedSlice<'_>> =
-            existing.iter().map(|s| tracked(s.borrow(), &key)).collect();
+        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, &key)).collect();
         self.tracker.stale_slices(&key, &listed)
     }
 

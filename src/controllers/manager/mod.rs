@@ -803,7 +803,7 @@ impl<'o> ControllerManager<'o> {
                 is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
             })
             .collect();
-        if self.esc.is_stale(&service, &existing) {
+        if self.esc.is_stale_borrowed(&service, &existing) {
             row.result = SyncResult::Stale;
             self.finish_sync(ESC, key, row, now);
             return;
@@ -831,7 +831,7 @@ impl<'o> ControllerManager<'o> {
             .remove(key)
             .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
         std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        let result = self.esc.reconciler.reconcile(
+        let result = self.esc.reconciler.reconcile_borrowed(
             &service,
             &pods,
             &existing,
