@@ -232,3 +232,93 @@ impl PodList {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, app: &str, tier: &str) -> k8s::Pod {
+        let mut p = k8s::Pod::default();
+        p.metadata.name = Some(name.to_string());
+        p.metadata.labels = Some(
+            [("app", app), ("tier", tier)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        p
+    }
+
+    fn sel(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// What the index replaces: a scan of the list with the selector, in list order.
+    fn scanned<'a>(l: &'a PodList, selector: &Labels) -> Vec<&'a str> {
+        l.values()
+            .filter(|p| matches(selector, p.metadata.labels.as_ref()))
+            .map(|p| p.metadata.name.as_deref().unwrap_or(""))
+            .collect()
+    }
+
+    fn indexed<'a>(l: &'a PodList, service: &str) -> Vec<&'a str> {
+        l.selected(service)
+            .into_iter()
+            .map(|(p, _)| p.metadata.name.as_deref().unwrap_or(""))
+            .collect()
+    }
+
+    /// After inserts, swap-removals, label changes and selector changes, every Service's
+    /// indexed pods are exactly the scan's, in the scan's order; `selecting` agrees too.
+    #[test]
+    fn index_matches_a_scan_through_every_change() {
+        let mut l = PodList::default();
+        let web = sel(&[("app", "web")]);
+        let web_fe = sel(&[("app", "web"), ("tier", "fe")]);
+        let all = Labels::new();
+        l.set_service("web", Some(&web));
+        for (i, (app, tier)) in [("web", "fe"), ("db", "be"), ("web", "be"), ("web", "fe")]
+            .into_iter()
+            .enumerate()
+        {
+            l.insert(format!("p{i}"), pod(&format!("p{i}"), app, tier));
+        }
+        l.set_service("webfe", Some(&web_fe));
+        l.set_service("all", Some(&all));
+        l.set_service("none", None);
+        let check = |l: &PodList| {
+            assert_eq!(indexed(l, "web"), scanned(l, &web));
+            assert_eq!(indexed(l, "webfe"), scanned(l, &web_fe));
+            assert_eq!(indexed(l, "all"), scanned(l, &all));
+            assert!(indexed(l, "none").is_empty());
+        };
+        check(&l);
+        assert_eq!(indexed(&l, "webfe"), ["p0", "p3"]);
+        l.remove("p0"); // p3 moves into the hole
+        check(&l);
+        assert_eq!(indexed(&l, "web"), ["p3", "p2"]);
+        l.insert("p1".into(), pod("p1", "web", "fe")); // label change in place
+        check(&l);
+        assert_eq!(indexed(&l, "webfe"), ["p3", "p1"]);
+        l.set_service("web", Some(&sel(&[("tier", "be")]))); // selector change
+        assert_eq!(indexed(&l, "web"), ["p2"]);
+        let labels = l.get("p1").and_then(|p| p.metadata.labels.clone());
+        assert_eq!(
+            l.selecting(labels.as_ref()).into_iter().collect::<Vec<_>>(),
+            ["all", "webfe"]
+        );
+        l.remove_service("webfe");
+        assert!(indexed(&l, "webfe").is_empty());
+        assert_eq!(
+            l.selecting(labels.as_ref()).into_iter().collect::<Vec<_>>(),
+            ["all"]
+        );
+        l.remove("p3");
+        l.remove("p2");
+        assert_eq!(indexed(&l, "all"), ["p1"]);
+        assert!(indexed(&l, "web").is_empty());
+    }
+}
