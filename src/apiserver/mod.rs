@@ -94,6 +94,23 @@ pub trait StoredObject: Clone + PartialEq {
     /// manager at time `now`; `previous` is the stored object before an update.
     /// Default: nothing.
     fn track_managed_fields(&mut self, _previous: Option<&Self>, _now: &str) {}
+    /// The canonical encoding [`StoredObject::identical`] compares (etcd compares stored
+    /// bytes), when the kind has one. The store encodes each side of an update once and hands
+    /// the bytes to both the no-op test and managedFields tracking (encoding dominated
+    /// profiles when each step re-encoded both objects). Default: none.
+    fn canonical_bytes(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// [`StoredObject::track_managed_fields`] with the canonical bytes of `self` and of
+    /// `previous` already computed. Default: ignores the bytes.
+    fn track_managed_fields_encoded(
+        &mut self,
+        previous: Option<(&Self, &[u8])>,
+        _self_bytes: &[u8],
+        now: &str,
+    ) {
+        self.track_managed_fields(previous.map(|p| p.0), now)
+    }
 }
 
 /// API errors the controllers can see.
@@ -344,13 +361,30 @@ impl<T: StoredObject> Store<T> {
         }
         obj.set_resource_version(stored.resource_version().to_string());
         obj.inherit_managed_fields(stored);
-        if obj.identical(stored) {
-            return Ok(UpdateOutcome {
-                object: obj,
-                written: false,
-            });
+        match (obj.canonical_bytes(), stored.canonical_bytes()) {
+            (Some(new_bytes), Some(stored_bytes)) => {
+                if new_bytes == stored_bytes {
+                    return Ok(UpdateOutcome {
+                        object: obj,
+                        written: false,
+                    });
+                }
+                obj.track_managed_fields_encoded(
+                    Some((stored, &stored_bytes)),
+                    &new_bytes,
+                    &shared.now,
+                );
+            }
+            _ => {
+                if obj.identical(stored) {
+                    return Ok(UpdateOutcome {
+                        object: obj,
+                        written: false,
+                    });
+                }
+                obj.track_managed_fields(Some(stored), &shared.now);
+            }
         }
-        obj.track_managed_fields(Some(stored), &shared.now);
         obj.set_resource_version(shared.next_rv.to_string());
         if let Some(l) = &self.limit {
             let size = (l.size)(&obj);

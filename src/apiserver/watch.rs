@@ -748,16 +748,19 @@ impl WatchHub {
         };
         let resource = obj.resource();
         let m = mode_index(resource);
-        let req = || -> u64 {
-            match (rec.verb, rec.new) {
-                (Verb::Delete, _) | (_, None) => 0,
-                (_, Some(o)) => match self.kcm_encoding {
-                    Encoding::Protobuf => protobuf_size(o).unwrap_or(0) as u64,
-                    Encoding::Json => json_size(o) as u64,
-                },
-            }
+        // Protobuf size of the new object, computed once for the request, etcd and every
+        // protobuf watcher.
+        let new_pb = match rec.new {
+            Some(o) if rec.verb != Verb::Delete => Some(protobuf_size(o).unwrap_or(0) as u64),
+            _ => None,
         };
-        let request = req();
+        let request = match (rec.verb, rec.new) {
+            (Verb::Delete, _) | (_, None) => 0,
+            (_, Some(o)) => match self.kcm_encoding {
+                Encoding::Protobuf => new_pb.unwrap_or(0),
+                Encoding::Json => json_size(o) as u64,
+            },
+        };
         self.last_request_bytes = request;
         let rv = match &rec.outcome {
             WriteOutcome::Rejected { reason } => {
@@ -773,11 +776,6 @@ impl WatchHub {
         };
         self.last_rv = self.last_rv.max(rv);
         let t = rec.time_ns;
-        // Sizes of the new object, computed once.
-        let new_pb = match rec.new {
-            Some(o) if rec.verb != Verb::Delete => Some(protobuf_size(o).unwrap_or(0) as u64),
-            _ => None,
-        };
         {
             let mode = &mut self.modes[m];
             mode.writes_stored += 1;

@@ -16,7 +16,7 @@
 //!
 //! The annotation value is `time.UTC().Format(time.RFC3339Nano)`: see [`Timestamp::to_rfc3339_nano`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::k8s;
 
@@ -34,7 +34,10 @@ pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
 #[derive(Debug, Clone, Default)]
 struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
-    last_pod_trigger_times: BTreeMap<String, Timestamp>,
+    /// Pod name → (trigger time, epoch of the call that last saw it). Only looked up,
+    /// never iterated into a result, so a hash map keeps this deterministic.
+    last_pod_trigger_times: HashMap<String, (Timestamp, u64)>,
+    epoch: u64,
 }
 
 /// `TriggerTimeTracker`: one per controller, persists across syncs.
@@ -78,22 +81,37 @@ impl TriggerTimeTracker {
         let was_known = self.states.contains_key(&key);
         let state = self.states.entry(key).or_default();
         let mut min_changed: Option<Timestamp> = None;
-        let mut pod_times = BTreeMap::new();
+        let mut seen: Vec<(&str, Timestamp)> = Vec::new();
         for (name, t) in pods {
             if let Some(t) = t {
-                let prev = state.last_pod_trigger_times.get(name).copied();
+                let prev = state.last_pod_trigger_times.get(name).map(|e| e.0);
                 if after(Some(t), prev) {
                     min_changed = min_time(min_changed, t);
                 }
-                pod_times.insert(name.to_string(), t);
+                seen.push((name, t));
             }
         }
+        // The new state is updated in place (a sync of a big Service otherwise rebuilt a map
+        // of every pod name): entries seen now are stamped with this call's epoch, the rest
+        // are forgotten. Later duplicates win, as with inserts into a fresh map.
+        state.epoch += 1;
+        let epoch = state.epoch;
+        for (name, t) in seen {
+            match state.last_pod_trigger_times.get_mut(name) {
+                Some(e) => *e = (t, epoch),
+                None => {
+                    state
+                        .last_pod_trigger_times
+                        .insert(name.to_string(), (t, epoch));
+                }
+            }
+        }
+        state.last_pod_trigger_times.retain(|_, e| e.1 == epoch);
         if after(service_creation, state.last_service_trigger_time) {
             if let Some(t) = service_creation {
                 min_changed = min_time(min_changed, t);
             }
         }
-        state.last_pod_trigger_times = pod_times;
         state.last_service_trigger_time = service_creation;
         if !was_known {
             return service_creation;

@@ -47,7 +47,9 @@ pub mod truncate;
 
 use std::collections::BTreeMap;
 
-use crate::controllers::trigger_time::{TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME};
+use crate::controllers::trigger_time::{
+    parse_opt, Timestamp, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME,
+};
 use crate::k8s::{
     self, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, IntOrString, ObjectMeta,
     ObjectReference,
@@ -124,9 +126,8 @@ pub enum IpFamily {
 }
 
 fn parse_ipv4_sloppy(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
+    s.split('.').count() == 4
+        && s.split('.').all(|p| {
             !p.is_empty()
                 && p.len() <= 3
                 && p.bytes().all(|c| c.is_ascii_digit())
@@ -315,10 +316,18 @@ pub fn desired_subsets<'p>(
             s(&p.metadata.namespace) == ns && selector_matches(selector, p.metadata.labels.as_ref())
         })
         .collect();
+    (subsets_of_selected(svc, selected.iter().copied()), selected)
+}
+
+/// Steps 3–4 of the module docs over pods already selected (step 2), in lister order.
+pub fn subsets_of_selected<'p>(
+    svc: &k8s::Service,
+    selected: impl Iterator<Item = &'p k8s::Pod>,
+) -> Vec<EndpointSubset> {
     let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
     let mut subsets: Vec<EndpointSubset> = Vec::new();
-    for pod in &selected {
+    for pod in selected {
         if !should_pod_be_in_endpoints(pod, publish) {
             continue;
         }
@@ -362,7 +371,7 @@ pub fn desired_subsets<'p>(
             }
         }
     }
-    (repack_subsets(&subsets, PortIdentity::ByValue), selected)
+    repack_subsets(&subsets, PortIdentity::ByValue)
 }
 
 fn addr_eq_ignore_rv(a: &EndpointAddress, b: &EndpointAddress) -> bool {
@@ -460,10 +469,47 @@ impl EndpointsController {
             return Ok(EndpointsWrite::None);
         }
         let ns = s(&service.metadata.namespace).to_string();
-        let name = s(&service.metadata.name).to_string();
         let (subsets, selected) = desired_subsets(service, pods);
         // Computed before the write decision so the tracker state advances even on no-op syncs.
         let trigger = self.trigger.compute(&ns, service, &selected);
+        self.decide(service, subsets, trigger, current)
+    }
+
+    /// [`EndpointsController::try_sync`] over the pods the Service's selector matches (in
+    /// lister order, each with its Ready condition's parsed lastTransitionTime), for a caller
+    /// that keeps a selector index (the controller manager). Same steps, same result.
+    pub fn try_sync_selected(
+        &mut self,
+        service: &k8s::Service,
+        selected: &[(&k8s::Pod, Option<Timestamp>)],
+        current: Option<&Endpoints>,
+    ) -> Result<EndpointsWrite, StaleEndpoints> {
+        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
+            return Ok(EndpointsWrite::None);
+        }
+        let ns = s(&service.metadata.namespace).to_string();
+        let subsets = subsets_of_selected(service, selected.iter().map(|(p, _)| *p));
+        let trigger = self.trigger.compute_raw(
+            &ns,
+            s(&service.metadata.name),
+            parse_opt(service.metadata.creation_timestamp.as_deref()),
+            selected
+                .iter()
+                .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
+        );
+        self.decide(service, subsets, trigger, current)
+    }
+
+    /// Steps 5–6 of the module docs.
+    fn decide(
+        &mut self,
+        service: &k8s::Service,
+        subsets: Vec<EndpointSubset>,
+        trigger: Option<Timestamp>,
+        current: Option<&Endpoints>,
+    ) -> Result<EndpointsWrite, StaleEndpoints> {
+        let ns = s(&service.metadata.namespace).to_string();
+        let name = s(&service.metadata.name).to_string();
 
         if let Some(cur) = current {
             let rv = s(&cur.metadata.resource_version);
@@ -508,7 +554,13 @@ impl EndpointsController {
         // Upstream copies whatever the lister returned (even one without a resourceVersion,
         // which is then created), else starts from `{name, labels: service.labels}`.
         let mut new_ep = match current {
-            Some(c) => c.clone(),
+            // The stored subsets are replaced below: copy everything else.
+            Some(c) => Endpoints {
+                kind: c.kind.clone(),
+                api_version: c.api_version.clone(),
+                metadata: c.metadata.clone(),
+                subsets: None,
+            },
             None => Endpoints {
                 kind: None,
                 api_version: None,

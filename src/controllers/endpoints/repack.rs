@@ -176,11 +176,17 @@ pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec
                 })
                 .collect(),
         };
+        let lists = [
+            (sub.addresses.as_deref(), true),
+            (sub.not_ready_addresses.as_deref(), false),
+        ];
+        if lists.iter().all(|(l, _)| l.map_or(true, <[_]>::is_empty)) {
+            // No address: the ports get no entry (none is registered).
+            continue;
+        }
         for key in keys {
-            let lists = [
-                (sub.addresses.as_deref(), true),
-                (sub.not_ready_addresses.as_deref(), false),
-            ];
+            // One lookup per (subset, port), not per address.
+            let set = port_to_addrs.entry(key).or_default();
             for (list, ready) in lists {
                 for a in list.unwrap_or(&[]) {
                     let uid = a.target_ref.as_ref().map_or("", |r| s(&r.uid));
@@ -188,7 +194,6 @@ pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec
                         addrs.push(a);
                         addrs.len() - 1
                     });
-                    let set = port_to_addrs.entry(key.clone()).or_default();
                     match set.get(&idx) {
                         Some(false) => {} // not ready trumps ready
                         _ => {

@@ -82,6 +82,10 @@ pub fn pod_ready_transition_time(pod: &k8s::Pod) -> Option<&str> {
 /// `utilnet.IsIPv6String`: parses as an IP whose `To4()` is nil. Unparsable
 /// strings are "not IPv6", so they land in IPv4 slices (1.32 copies pod IPs verbatim).
 pub fn is_ipv6_string(ip: &str) -> bool {
+    // Every IPv6 text form has a ':'; skipping the parse for the rest is the same answer.
+    if !ip.contains(':') {
+        return false;
+    }
     match ip.parse::<std::net::Ipv6Addr>() {
         Ok(a) => a.to_ipv4_mapped().is_none(),
         Err(_) => false,

@@ -163,6 +163,20 @@ impl Reconciler {
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
     ) -> ReconcileResult {
+        let existing: Vec<&k8s::EndpointSlice> = existing.iter().collect();
+        self.reconcile_borrowed(service, pods, &existing, nodes, trigger_time)
+    }
+
+    /// [`Reconciler::reconcile`] over borrowed slices (the controller manager lends the
+    /// store's instead of copying every slice of the Service on every sync).
+    pub fn reconcile_borrowed(
+        &mut self,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+        existing: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        trigger_time: Option<&str>,
+    ) -> ReconcileResult {
         let svc = service_info(service);
         let ip_families = service.spec.ip_families.clone().unwrap_or_default();
         let address_types = address_types_for_service(
@@ -300,7 +314,7 @@ impl Reconciler {
                     trigger_time,
                 ))),
                 PlannedWrite::Update(s) => {
-                    let base = s.origin.and_then(|i| existing.get(i));
+                    let base = s.origin.and_then(|i| existing.get(i).copied());
                     Some(SliceWrite::Update(slice_to_k8s(
                         &s,
                         &svc,
@@ -308,9 +322,9 @@ impl Reconciler {
                         trigger_time,
                     )))
                 }
-                PlannedWrite::Delete { origin, .. } => {
-                    existing.get(origin).cloned().map(SliceWrite::Delete)
-                }
+                PlannedWrite::Delete { origin, .. } => existing
+                    .get(origin)
+                    .map(|e| SliceWrite::Delete((*e).clone())),
             })
             .collect();
         ReconcileResult {
@@ -380,6 +394,16 @@ impl EndpointSliceController {
     /// Upstream `StaleSlices`: the listed slices of the Service are behind this
     /// controller's own writes (the informer has not caught up).
     pub fn is_stale(&self, service: &k8s::Service, existing: &[k8s::EndpointSlice]) -> bool {
+        let existing: Vec<&k8s::EndpointSlice> = existing.iter().collect();
+        self.is_stale_borrowed(service, &existing)
+    }
+
+    /// [`EndpointSliceController::is_stale`] over borrowed slices.
+    pub fn is_stale_borrowed(
+        &self,
+        service: &k8s::Service,
+        existing: &[&k8s::EndpointSlice],
+    ) -> bool {
         let key = format!(
             "{}/{}",
             service.metadata.namespace.as_deref().unwrap_or(""),

@@ -46,6 +46,7 @@
 //! trace replays to the same names and the same choices.
 
 pub mod informer;
+pub mod pods;
 pub mod record;
 pub mod stats;
 
@@ -62,9 +63,7 @@ use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_to_k8s, service_to_k8s};
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
-use crate::controllers::endpointslice::convert::{
-    is_pod_ready, node_info, pod_ready_transition_time, pod_selected,
-};
+use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
     CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE,
 };
@@ -82,6 +81,7 @@ use crate::scenario::{Controllers, DurationDist, Nanos, Scenario, NS_PER_SEC};
 use crate::sim::rng::{Stream, Streams};
 use informer::LaggedInformer;
 
+pub use pods::PodList;
 pub use record::Recorder;
 pub use stats::{ControllerKind, ManagerStats, ServiceStats, SyncResult, SyncRow};
 
@@ -208,50 +208,6 @@ pub fn services_to_update_on_pod_change<'a>(
             .symmetric_difference(&members(new))
             .cloned()
             .collect(),
-    }
-}
-
-/// The pods of one namespace in the informer cache: contiguous (the Endpoints controller
-/// takes the lister's content as a slice), with a name index. Removal swaps the last pod into
-/// the hole, so the order is deterministic but not by name.
-#[derive(Debug, Clone, Default)]
-pub struct PodList {
-    items: Vec<k8s::Pod>,
-    index: BTreeMap<String, usize>,
-}
-
-impl PodList {
-    pub fn insert(&mut self, name: String, pod: k8s::Pod) -> Option<k8s::Pod> {
-        match self.index.get(&name) {
-            Some(&i) => Some(std::mem::replace(&mut self.items[i], pod)),
-            None => {
-                self.index.insert(name, self.items.len());
-                self.items.push(pod);
-                None
-            }
-        }
-    }
-
-    pub fn remove(&mut self, name: &str) -> Option<k8s::Pod> {
-        let i = self.index.remove(name)?;
-        let pod = self.items.swap_remove(i);
-        if let Some(moved) = self.items.get(i) {
-            let n = s(&moved.metadata.name).to_string();
-            self.index.insert(n, i);
-        }
-        Some(pod)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
-        self.index.get(name).map(|&i| &self.items[i])
-    }
-
-    pub fn values(&self) -> std::slice::Iter<'_, k8s::Pod> {
-        self.items.iter()
-    }
-
-    pub fn as_slice(&self) -> &[k8s::Pod] {
-        &self.items
     }
 }
 
@@ -471,18 +427,24 @@ impl<'o> ControllerManager<'o> {
         st
     }
 
-    /// All keys of Services that select pods with `labels` in `ns`.
+    /// All keys of Services that select pods with `labels` in `ns` (key order), found
+    /// through the namespace's selector index (see [`pods`]).
     fn services_for_labels(
         &self,
         ns: &str,
         labels: Option<&BTreeMap<String, String>>,
     ) -> Vec<String> {
-        let prefix = format!("{ns}/");
-        self.services
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(_, svc)| selector_matches(svc.spec.selector.as_ref(), labels))
-            .map(|(k, _)| k.clone())
+        let Some(list) = self.pods.get(ns) else {
+            return Vec::new();
+        };
+        list.selecting(labels)
+            .into_iter()
+            .map(|name| format!("{ns}/{name}"))
+            .filter(|k| {
+                self.services
+                    .get(k)
+                    .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+            })
             .collect()
     }
 
@@ -516,12 +478,18 @@ impl<'o> ControllerManager<'o> {
                 let old = self.pods.entry(ns.clone()).or_default().remove(&new.name);
                 let keys = match &old {
                     Some(o) => {
-                        let prefix = format!("{ns}/");
-                        let svcs = self
-                            .services
-                            .range(prefix.clone()..)
-                            .take_while(|(k, _)| k.starts_with(&prefix));
-                        services_to_update_on_pod_change(svcs, o, &k)
+                        // Only Services selecting the old or the new labels can be in the
+                        // answer; the filter is applied to them in key order.
+                        let mut cands: BTreeSet<String> = self
+                            .services_for_labels(&ns, o.metadata.labels.as_ref())
+                            .into_iter()
+                            .collect();
+                        cands.extend(self.services_for_labels(&ns, k.metadata.labels.as_ref()));
+                        let svcs: Vec<(&String, &k8s::Service)> = cands
+                            .iter()
+                            .filter_map(|c| self.services.get_key_value(c))
+                            .collect();
+                        services_to_update_on_pod_change(svcs.iter().copied(), o, &k)
                     }
                     None => self
                         .services_for_labels(&ns, k.metadata.labels.as_ref())
@@ -627,6 +595,7 @@ impl<'o> ControllerManager<'o> {
                         self.user_create_endpoints(now, ep);
                     }
                 }
+                self.index_service(&key, &svc);
                 self.services.insert(key, svc);
             }
             ObjChange::Updated { .. } => {
@@ -637,6 +606,7 @@ impl<'o> ControllerManager<'o> {
                 if flipped {
                     self.ctl[ESMC].add(&key, now);
                 }
+                self.index_service(&key, &svc);
                 self.services.insert(key, svc);
             }
             ObjChange::Deleted(_) => {
@@ -644,9 +614,22 @@ impl<'o> ControllerManager<'o> {
                     self.ctl[ESMC].add(&key, now);
                 }
                 self.services.remove(&key);
+                let (ns, name) = split_key(&key);
+                if let Some(list) = self.pods.get_mut(ns) {
+                    list.remove_service(name);
+                }
                 self.garbage_collect(now, &key);
             }
         }
+    }
+
+    /// Keep the namespace's selector index in step with the Service cache.
+    fn index_service(&mut self, key: &str, svc: &k8s::Service) {
+        let (ns, name) = split_key(key);
+        self.pods
+            .entry(ns.to_string())
+            .or_default()
+            .set_service(name, svc.spec.selector.as_ref());
     }
 
     fn user_create_endpoints(&mut self, now: Nanos, ep: k8s::Endpoints) {
@@ -859,12 +842,13 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         }
-        // The informer's listing: the Service's slices in creation order (the store's index),
-        // then any the informer still holds that storage no longer has (deleted by us, not yet
-        // seen deleted). With a lagging informer some may be older versions or missing.
+        // The informer's listing, borrowed (a sync of a big Service must not deep-copy every
+        // slice): the Service's slices in creation order (the store's index), then any the
+        // informer still holds that storage no longer has (deleted by us, not yet seen
+        // deleted). With a lagging informer some may be older versions or missing.
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
-        let existing: Vec<k8s::EndpointSlice> = index
+        let existing: Vec<&k8s::EndpointSlice> = index
             .iter()
             .filter_map(|n| self.slice_informer.get(key, n))
             .chain(
@@ -876,19 +860,17 @@ impl<'o> ControllerManager<'o> {
             .filter(|s| {
                 is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
             })
-            .cloned()
             .collect();
-        if self.esc.is_stale(&service, &existing) {
+        if self.esc.is_stale_borrowed(&service, &existing) {
             row.result = SyncResult::Stale;
             self.finish_sync(ESC, key, row, now);
             return;
         }
         let empty = PodList::default();
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
-        let pods: Vec<&k8s::Pod> = ns_pods
-            .values()
-            .filter(|p| pod_selected(&service, p))
-            .collect();
+        // The selector index gives exactly the pods a filtered list would (same order).
+        let selected = ns_pods.selected(&name);
+        let pods: Vec<&k8s::Pod> = selected.iter().map(|(p, _)| *p).collect();
         let trigger = self
             .esc
             .trigger_times
@@ -896,12 +878,9 @@ impl<'o> ControllerManager<'o> {
                 &ns,
                 &name,
                 parse_opt(service.metadata.creation_timestamp.as_deref()),
-                pods.iter().map(|p| {
-                    (
-                        p.metadata.name.as_deref().unwrap_or(""),
-                        parse_opt(pod_ready_transition_time(p)),
-                    )
-                }),
+                selected
+                    .iter()
+                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
             )
             .map(|t| t.to_rfc3339_nano());
         let seed = service_choice_seed(self.scenario_seed, key);
@@ -910,7 +889,7 @@ impl<'o> ControllerManager<'o> {
             .remove(key)
             .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
         std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        let result = self.esc.reconciler.reconcile(
+        let result = self.esc.reconciler.reconcile_borrowed(
             &service,
             &pods,
             &existing,
@@ -926,7 +905,11 @@ impl<'o> ControllerManager<'o> {
         }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
-        let before_addrs = slice_addresses(existing.iter());
+        let before_addrs: BTreeSet<String> = slice_addresses(existing.iter().copied())
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        drop(existing);
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -936,6 +919,7 @@ impl<'o> ControllerManager<'o> {
             None
         };
         drop(pods);
+        drop(selected);
 
         let mut calls = SliceCounts::default();
         let mut failed = false;
@@ -1075,8 +1059,14 @@ impl<'o> ControllerManager<'o> {
             .filter_map(|n| self.slices.get(&ns, n))
             .collect();
         let after_addrs = slice_addresses(alive.iter().copied());
-        row.endpoints_added = after_addrs.difference(&before_addrs).count() as u64;
-        row.endpoints_removed = before_addrs.difference(&after_addrs).count() as u64;
+        row.endpoints_added = after_addrs
+            .iter()
+            .filter(|a| !before_addrs.contains(**a))
+            .count() as u64;
+        row.endpoints_removed = before_addrs
+            .iter()
+            .filter(|a| !after_addrs.contains(a.as_str()))
+            .count() as u64;
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
         let st = self.stats.svc(key);
@@ -1136,12 +1126,17 @@ impl<'o> ControllerManager<'o> {
             return;
         };
         let empty = PodList::default();
-        // The namespace lister's pods as they are (the controller applies the selector).
         // The Endpoints informer's copy (may lag behind storage, see [`informer`]).
         self.deliver_informers(now);
-        let pods = self.pods.get(&ns).unwrap_or(&empty).as_slice();
+        // The pods the selector matches, from the namespace's index (as the controller's own
+        // filter of the lister's content would give them).
+        let selected = self.pods.get(&ns).unwrap_or(&empty).selected(&name);
         let current = self.ep_informer.get(key, "").cloned();
-        match self.epc.try_sync(&service, pods, current.as_ref()) {
+        let decision = self
+            .epc
+            .try_sync_selected(&service, &selected, current.as_ref());
+        drop(selected);
+        match decision {
             Err(_) => row.result = SyncResult::Stale,
             Ok(EndpointsWrite::None) => {}
             Ok(EndpointsWrite::Create(e)) => {

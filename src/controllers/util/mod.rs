@@ -10,7 +10,8 @@
 //! themselves are never observable (they are only map keys), so slicesim uses
 //! injective structural keys instead: equal keys ⇔ equal hash inputs.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 pub mod gomap;
 pub mod tracker;
@@ -92,17 +93,52 @@ impl PortMapKey {
 /// cite: kubernetes/endpointslice :: util/endpointset.go :: EndpointSet.PopAny (v0.32.13)
 #[derive(Debug, Clone)]
 pub struct EndpointSet<E> {
-    items: Vec<(EndpointKey, E)>,
-    index: BTreeMap<EndpointKey, usize>,
-    /// Where each key would sit in upstream's Go map (decides `pop_any`).
-    layout: GoMapLayout<EndpointKey>,
+    /// Live elements with their slot id; insertion order until a removal (swap-remove).
+    items: Vec<(u32, E)>,
+    /// Per slot id (never reused within a set): the key, its hash, where the element sits
+    /// in `items`, and the next slot with the same hash. The key is dropped on removal.
+    slots: Vec<Slot>,
+    /// Key hash → first slot with that hash (a chain through `Slot::next`, so distinct keys
+    /// with equal hashes stay distinct). The key is hashed once per operation and that
+    /// hash serves both this index and the Go layout; keys are stored once (a sync of a
+    /// 20,000-endpoint Service used to clone every key twice and search ordered maps).
+    index: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
+    /// Where each key would sit in upstream's Go map (decides `pop_any`), by slot id.
+    layout: GoMapLayout<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    key: Option<EndpointKey>,
+    hash: u64,
+    pos: usize,
+    next: Option<u32>,
+}
+
+/// Hasher for keys that are already well-mixed 64-bit hashes.
+#[derive(Debug, Clone, Copy, Default)]
+struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 impl<E> Default for EndpointSet<E> {
     fn default() -> Self {
         EndpointSet {
             items: Vec::new(),
-            index: BTreeMap::new(),
+            slots: Vec::new(),
+            index: HashMap::default(),
             layout: GoMapLayout::new(0),
         }
     }
@@ -128,41 +164,85 @@ impl<E: EndpointIdentity> EndpointSet<E> {
             ..Self::default()
         }
     }
+    /// Slot id of `key` (with hash `h`), if present.
+    fn find(&self, key: &EndpointKey, h: u64) -> Option<u32> {
+        let mut cur = self.index.get(&h).copied();
+        while let Some(id) = cur {
+            let slot = &self.slots[id as usize];
+            if slot.key.as_ref() == Some(key) {
+                return Some(id);
+            }
+            cur = slot.next;
+        }
+        None
+    }
     /// Insert (or replace: a second endpoint with the same identity overwrites the first, as upstream).
     pub fn insert(&mut self, e: E) {
         let key = e.endpoint_key();
-        match self.index.get(&key) {
-            Some(&i) => self.items[i].1 = e,
+        let h = key_hash(&key);
+        match self.find(&key, h) {
+            Some(id) => {
+                let pos = self.slots[id as usize].pos;
+                self.items[pos].1 = e;
+            }
             None => {
-                self.layout.insert(key.clone(), key_hash(&key));
-                self.index.insert(key.clone(), self.items.len());
-                self.items.push((key, e));
+                let id = u32::try_from(self.slots.len()).expect("fewer than 2^32 inserts");
+                self.layout.insert(id, h);
+                let next = self.index.insert(h, id);
+                self.slots.push(Slot {
+                    key: Some(key),
+                    hash: h,
+                    pos: self.items.len(),
+                    next,
+                });
+                self.items.push((id, e));
             }
         }
     }
     pub fn get(&self, key: &EndpointKey) -> Option<&E> {
-        self.index.get(key).map(|&i| &self.items[i].1)
+        let id = self.find(key, key_hash(key))?;
+        Some(&self.items[self.slots[id as usize].pos].1)
     }
     pub fn remove(&mut self, key: &EndpointKey) -> Option<E> {
-        let i = self.index.remove(key)?;
-        self.layout.remove(key, key_hash(key));
-        Some(self.take_at(i))
+        let h = key_hash(key);
+        let id = self.find(key, h)?;
+        Some(self.remove_id(id, h))
     }
-    fn take_at(&mut self, i: usize) -> E {
-        let (key, e) = self.items.swap_remove(i);
-        if i < self.items.len() {
-            let moved = &self.items[i].0;
-            if let Some(slot) = self.index.get_mut(moved) {
-                *slot = i;
+    fn remove_id(&mut self, id: u32, h: u64) -> E {
+        // Unlink from the hash chain.
+        let next = self.slots[id as usize].next;
+        if self.index.get(&h) == Some(&id) {
+            match next {
+                Some(n) => {
+                    self.index.insert(h, n);
+                }
+                None => {
+                    self.index.remove(&h);
+                }
+            }
+        } else {
+            let mut cur = self.index.get(&h).copied();
+            while let Some(c) = cur {
+                if self.slots[c as usize].next == Some(id) {
+                    self.slots[c as usize].next = next;
+                    break;
+                }
+                cur = self.slots[c as usize].next;
             }
         }
-        if self.index.get(&key) == Some(&i) {
-            self.index.remove(&key);
+        self.layout.remove(&id, h);
+        let slot = &mut self.slots[id as usize];
+        slot.key = None;
+        slot.next = None;
+        let i = slot.pos;
+        let (_, e) = self.items.swap_remove(i);
+        if let Some(&(moved, _)) = self.items.get(i) {
+            self.slots[moved as usize].pos = i;
         }
         e
     }
     pub fn contains(&self, key: &EndpointKey) -> bool {
-        self.index.contains_key(key)
+        self.find(key, key_hash(key)).is_some()
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -174,8 +254,9 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     /// first one a Go map iteration with a random start (drawn from `rng`)
     /// meets in the emulated bucket layout (see [`gomap`]).
     pub fn pop_any<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) -> Option<E> {
-        let key = self.layout.first(rng)?;
-        self.remove(&key)
+        let id = self.layout.first(rng)?;
+        let h = self.slots[id as usize].hash;
+        Some(self.remove_id(id, h))
     }
     /// Insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
