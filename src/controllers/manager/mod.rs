@@ -816,17 +816,7 @@ impl<'o> ControllerManager<'o> {
     fn sync_esc(&mut self, key: &str, now: Nanos) {
         let (ns, name) = split_key(key);
         let (ns, name) = (ns.to_string(), name.to_string());
-        let mut row = SyncRow {
-            time_ns: now,
-            controller: ControllerKind::EndpointSlice,
-            service: key.to_string(),
-            creates: 0,
-            updates: 0,
-            deletes: 0,
-            endpoints_added: 0,
-            endpoints_removed: 0,
-            result: SyncResult::Success,
-        };
+        let mut row = SyncRow::start(now, ControllerKind::EndpointSlice, key);
         let Some(service) = self.services.get(key).cloned() else {
             let st = self.stats.svc(key);
             st.desired_slices = 0;
@@ -1089,17 +1079,7 @@ impl<'o> ControllerManager<'o> {
     fn sync_epc(&mut self, key: &str, now: Nanos) {
         let (ns, name) = split_key(key);
         let (ns, name) = (ns.to_string(), name.to_string());
-        let mut row = SyncRow {
-            time_ns: now,
-            controller: ControllerKind::Endpoints,
-            service: key.to_string(),
-            creates: 0,
-            updates: 0,
-            deletes: 0,
-            endpoints_added: 0,
-            endpoints_removed: 0,
-            result: SyncResult::Success,
-        };
+        let mut row = SyncRow::start(now, ControllerKind::Endpoints, key);
         self.shared.now = format_time(now);
         let Some(service) = self.services.get(key).cloned() else {
             // Service gone: delete its Endpoints (NotFound ignored), forget trackers.

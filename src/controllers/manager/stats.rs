@@ -76,6 +76,21 @@ pub fn format_seconds(t: Nanos) -> String {
 }
 
 impl SyncRow {
+    /// A sync of `service` by `controller` at `now` that has written nothing yet.
+    pub fn start(now: Nanos, controller: ControllerKind, service: &str) -> Self {
+        SyncRow {
+            time_ns: now,
+            controller,
+            service: service.to_string(),
+            creates: 0,
+            updates: 0,
+            deletes: 0,
+            endpoints_added: 0,
+            endpoints_removed: 0,
+            result: SyncResult::Success,
+        }
+    }
+
     pub fn record(&self) -> [String; 9] {
         [
             format_seconds(self.time_ns),
