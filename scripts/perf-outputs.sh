@@ -21,6 +21,6 @@ for s in "$@"; do
   read -r wall usr sys < "$dir/time.txt"
   printf '%s %s wall, %.2f cpu\n' "$name" "$wall" "$(echo "$usr + $sys" | bc)" >> "$out/times.txt"
   sed -i "s#$dir/results#OUT#g" "$dir/stdout.txt"
-  (cd "$dir" && sha256sum stdout.txt results/*) | sed "s#  #  $name/#" >> "$out/sha256.txt"
+  (cd "$dir" && find stdout.txt results -type f | LC_ALL=C sort | xargs sha256sum) | sed "s#  #  $name/#" >> "$out/sha256.txt"
 done
 cat "$out/times.txt"
