@@ -42,6 +42,7 @@
 //! as a no-op: same resourceVersion, no watch event. That is also why the stale tracker records
 //! the old RV only when the Update changed it (kubernetes PR #127417, 1.32).
 
+pub mod desired;
 pub mod repack;
 pub mod truncate;
 
@@ -55,6 +56,7 @@ use crate::k8s::{
     ObjectReference,
 };
 
+use self::desired::{DesiredCache, FastSubsets, PodChanges};
 use self::repack::{repack_subsets, PortIdentity};
 use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED};
 
@@ -103,6 +105,52 @@ pub struct EndpointsController {
     trigger: TriggerTimeTracker,
     /// `staleEndpointsTracker`: (namespace, name) → resourceVersion known to be outdated.
     stale: BTreeMap<(String, String), String>,
+    /// Incrementally maintained desired subsets per (namespace, name), for callers that report
+    /// pod changes ([`EndpointsController::try_sync_incremental`]); see [`desired`].
+    desired: BTreeMap<(String, String), DesiredCache>,
+}
+
+/// The desired subsets of one sync: built in full, or read from the [`DesiredCache`].
+enum Desired<'a> {
+    Built(Vec<EndpointSubset>),
+    Cached(FastSubsets<'a>),
+}
+
+impl Desired<'_> {
+    /// `(ready, not ready)` address counts per subset, for the truncation plan.
+    fn counts(&self) -> Vec<(usize, usize)> {
+        match self {
+            Desired::Built(subsets) => subsets
+                .iter()
+                .map(|s| (list(&s.addresses).len(), list(&s.not_ready_addresses).len()))
+                .collect(),
+            Desired::Cached(fast) => fast.counts(),
+        }
+    }
+
+    /// The subsets, truncated per `plan` (`truncateEndpoints`: when ready addresses are
+    /// truncated every not-ready list is emptied).
+    fn build(self, plan: Option<&[(usize, usize)]>, ready_truncated: bool) -> Vec<EndpointSubset> {
+        match self {
+            Desired::Cached(fast) => fast.build(plan, ready_truncated),
+            Desired::Built(mut subsets) => {
+                if let Some(plan) = plan {
+                    for (sub, &(keep_ready, keep_nr)) in subsets.iter_mut().zip(plan) {
+                        if let Some(a) = sub.addresses.as_mut() {
+                            a.truncate(keep_ready);
+                        }
+                        if ready_truncated {
+                            // upstream assigns an empty (non-nil) slice; same JSON as nil
+                            sub.not_ready_addresses = None;
+                        } else if let Some(a) = sub.not_ready_addresses.as_mut() {
+                            a.truncate(keep_nr);
+                        }
+                    }
+                }
+                subsets
+            }
+        }
+    }
 }
 
 fn s(o: &Option<String>) -> &str {
@@ -472,7 +520,14 @@ impl EndpointsController {
         let (subsets, selected) = desired_subsets(service, pods);
         // Computed before the write decision so the tracker state advances even on no-op syncs.
         let trigger = self.trigger.compute(&ns, service, &selected);
-        self.decide(service, subsets, trigger, current)
+        decide(
+            self.opts,
+            &mut self.stale,
+            service,
+            Desired::Built(subsets),
+            trigger,
+            current,
+        )
     }
 
     /// [`EndpointsController::try_sync`] over the pods the Service's selector matches (in
@@ -497,146 +552,65 @@ impl EndpointsController {
                 .iter()
                 .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
         );
-        self.decide(service, subsets, trigger, current)
+        decide(
+            self.opts,
+            &mut self.stale,
+            service,
+            Desired::Built(subsets),
+            trigger,
+            current,
+        )
     }
 
-    /// Steps 5–6 of the module docs.
-    fn decide(
+    /// [`EndpointsController::try_sync_selected`] for a caller that also reports which
+    /// selected pods changed since this Service's previous sync (`changes`; `lookup` gives a
+    /// pod by name if it exists and the selector matches it). The desired subsets then come
+    /// from the per-Service [`DesiredCache`] instead of being rebuilt from every pod; the
+    /// result is the same (see [`desired`]).
+    pub fn try_sync_incremental<'p>(
         &mut self,
         service: &k8s::Service,
-        subsets: Vec<EndpointSubset>,
-        trigger: Option<Timestamp>,
+        selected: &[(&'p k8s::Pod, Option<Timestamp>)],
+        changes: &PodChanges,
+        lookup: &dyn Fn(&str) -> Option<&'p k8s::Pod>,
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
+        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
+            return Ok(EndpointsWrite::None);
+        }
         let ns = s(&service.metadata.namespace).to_string();
         let name = s(&service.metadata.name).to_string();
-
-        if let Some(cur) = current {
-            let rv = s(&cur.metadata.resource_version);
-            if !rv.is_empty()
-                && self
-                    .stale
-                    .get(&(ns.clone(), name.clone()))
-                    .is_some_and(|t| t == rv)
-            {
-                return Err(StaleEndpoints {
-                    namespace: ns,
-                    name,
-                    resource_version: rv.to_string(),
-                });
-            }
-        }
-        let create = current.map_or(true, |c| s(&c.metadata.resource_version).is_empty());
-        let svc_labels = service.metadata.labels.as_ref();
-
-        if !create {
-            if let Some(cur) = current {
-                let mut cmp_labels = cur.metadata.labels.clone();
-                if let Some(l) = cmp_labels.as_mut() {
-                    l.remove(HEADLESS_LABEL);
-                }
-                let capacity_ok = self.opts.max_capacity == 0
-                    || (total_addresses(cur) <= self.opts.max_capacity
-                        && !cur
-                            .metadata
-                            .annotations
-                            .as_ref()
-                            .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION)));
-                if subsets_equal_ignore_rv(list(&cur.subsets), &subsets)
-                    && labels_equal(cmp_labels.as_ref(), svc_labels)
-                    && capacity_ok
-                {
-                    return Ok(EndpointsWrite::None);
-                }
-            }
-        }
-
-        // Upstream copies whatever the lister returned (even one without a resourceVersion,
-        // which is then created), else starts from `{name, labels: service.labels}`.
-        let mut new_ep = match current {
-            // The stored subsets are replaced below: copy everything else.
-            Some(c) => Endpoints {
-                kind: c.kind.clone(),
-                api_version: c.api_version.clone(),
-                metadata: c.metadata.clone(),
-                subsets: None,
-            },
-            None => Endpoints {
-                kind: None,
-                api_version: None,
-                metadata: ObjectMeta {
-                    name: opt(&name),
-                    namespace: opt(&ns),
-                    labels: service.metadata.labels.clone(),
-                    ..Default::default()
-                },
-                subsets: None,
-            },
-        };
-        let mut subsets = subsets;
-        let mut annotations = new_ep.metadata.annotations.take().unwrap_or_default();
-        match trigger {
-            Some(t) => {
-                annotations.insert(LAST_CHANGE_TRIGGER_TIME.to_string(), t.to_rfc3339_nano());
-            }
-            None => {
-                annotations.remove(LAST_CHANGE_TRIGGER_TIME);
-            }
-        }
-        if self.opts.max_capacity > 0 {
-            let counts: Vec<(usize, usize)> = subsets
+        let trigger = self.trigger.compute_raw(
+            &ns,
+            &name,
+            parse_opt(service.metadata.creation_timestamp.as_deref()),
+            selected
                 .iter()
-                .map(|s| (list(&s.addresses).len(), list(&s.not_ready_addresses).len()))
-                .collect();
-            match truncation_plan(&counts, self.opts.max_capacity) {
-                Some(plan) => {
-                    let ready_truncated =
-                        counts.iter().map(|c| c.0).sum::<usize>() > self.opts.max_capacity;
-                    for (sub, (keep_ready, keep_nr)) in subsets.iter_mut().zip(plan) {
-                        if let Some(a) = sub.addresses.as_mut() {
-                            a.truncate(keep_ready);
-                        }
-                        if ready_truncated {
-                            // upstream assigns an empty (non-nil) slice; same JSON as nil
-                            sub.not_ready_addresses = None;
-                        } else if let Some(a) = sub.not_ready_addresses.as_mut() {
-                            a.truncate(keep_nr);
-                        }
-                    }
-                    annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), TRUNCATED.to_string());
-                }
-                None => {
-                    annotations.remove(OVER_CAPACITY_ANNOTATION);
-                }
-            }
-        }
-        new_ep.subsets = if subsets.is_empty() {
-            None
-        } else {
-            Some(subsets)
+                .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
+        );
+        let cache = self.desired.entry((ns, name)).or_default();
+        cache.update(
+            service,
+            changes,
+            lookup,
+            &mut selected.iter().map(|(p, _)| *p),
+        );
+        let mut ports = None;
+        let desired = match cache.fast(service, &mut ports) {
+            Some(fast) => Desired::Cached(fast),
+            None => Desired::Built(subsets_of_selected(
+                service,
+                selected.iter().map(|(p, _)| *p),
+            )),
         };
-        new_ep.metadata.annotations = if annotations.is_empty() {
-            None
-        } else {
-            Some(annotations)
-        };
-        let mut labels = service.metadata.labels.clone().unwrap_or_default();
-        if !is_service_ip_set(service) {
-            labels.insert(HEADLESS_LABEL.to_string(), String::new());
-        } else {
-            labels.remove(HEADLESS_LABEL);
-        }
-        new_ep.metadata.labels = if labels.is_empty() {
-            None
-        } else {
-            Some(labels)
-        };
-
-        Ok(if create {
-            EndpointsWrite::Create(new_ep)
-        } else {
-            EndpointsWrite::Update(new_ep)
-        })
+        decide(
+            self.opts,
+            &mut self.stale,
+            service,
+            desired,
+            trigger,
+            current,
+        )
     }
 
     /// Tell the stale tracker how an Update this controller issued ended: when the stored
@@ -663,6 +637,136 @@ impl EndpointsController {
         self.stale
             .remove(&(namespace.to_string(), name.to_string()));
     }
+}
+
+/// Steps 5–6 of the module docs.
+fn decide(
+    opts: EndpointsOptions,
+    stale: &mut BTreeMap<(String, String), String>,
+    service: &k8s::Service,
+    desired: Desired<'_>,
+    trigger: Option<Timestamp>,
+    current: Option<&Endpoints>,
+) -> Result<EndpointsWrite, StaleEndpoints> {
+    let ns = s(&service.metadata.namespace).to_string();
+    let name = s(&service.metadata.name).to_string();
+
+    if let Some(cur) = current {
+        let rv = s(&cur.metadata.resource_version);
+        if !rv.is_empty()
+            && stale
+                .get(&(ns.clone(), name.clone()))
+                .is_some_and(|t| t == rv)
+        {
+            return Err(StaleEndpoints {
+                namespace: ns,
+                name,
+                resource_version: rv.to_string(),
+            });
+        }
+    }
+    let create = current.map_or(true, |c| s(&c.metadata.resource_version).is_empty());
+    // Truncation is planned on the full desired counts. When it applies, the stored object
+    // can never compare equal: equality needs the stored total (≤ maxCapacity for
+    // `capacityAnnotationSetCorrectly`) to equal the desired total (> maxCapacity). So the
+    // full desired subsets are only materialised when they fit.
+    let plan = if opts.max_capacity > 0 {
+        truncation_plan(&desired.counts(), opts.max_capacity)
+    } else {
+        None
+    };
+    let ready_truncated = plan
+        .as_ref()
+        .is_some_and(|_| desired.counts().iter().map(|c| c.0).sum::<usize>() > opts.max_capacity);
+    let subsets = desired.build(plan.as_deref(), ready_truncated);
+    let svc_labels = service.metadata.labels.as_ref();
+
+    if !create {
+        if let Some(cur) = current {
+            let mut cmp_labels = cur.metadata.labels.clone();
+            if let Some(l) = cmp_labels.as_mut() {
+                l.remove(HEADLESS_LABEL);
+            }
+            let capacity_ok = opts.max_capacity == 0
+                || (total_addresses(cur) <= opts.max_capacity
+                    && !cur
+                        .metadata
+                        .annotations
+                        .as_ref()
+                        .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION)));
+            if plan.is_none()
+                && subsets_equal_ignore_rv(list(&cur.subsets), &subsets)
+                && labels_equal(cmp_labels.as_ref(), svc_labels)
+                && capacity_ok
+            {
+                return Ok(EndpointsWrite::None);
+            }
+        }
+    }
+
+    // Upstream copies whatever the lister returned (even one without a resourceVersion,
+    // which is then created), else starts from `{name, labels: service.labels}`.
+    let mut new_ep = match current {
+        // The stored subsets are replaced below: copy everything else.
+        Some(c) => Endpoints {
+            kind: c.kind.clone(),
+            api_version: c.api_version.clone(),
+            metadata: c.metadata.clone(),
+            subsets: None,
+        },
+        None => Endpoints {
+            kind: None,
+            api_version: None,
+            metadata: ObjectMeta {
+                name: opt(&name),
+                namespace: opt(&ns),
+                labels: service.metadata.labels.clone(),
+                ..Default::default()
+            },
+            subsets: None,
+        },
+    };
+    let mut annotations = new_ep.metadata.annotations.take().unwrap_or_default();
+    match trigger {
+        Some(t) => {
+            annotations.insert(LAST_CHANGE_TRIGGER_TIME.to_string(), t.to_rfc3339_nano());
+        }
+        None => {
+            annotations.remove(LAST_CHANGE_TRIGGER_TIME);
+        }
+    }
+    if plan.is_some() {
+        annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), TRUNCATED.to_string());
+    } else if opts.max_capacity > 0 {
+        annotations.remove(OVER_CAPACITY_ANNOTATION);
+    }
+    new_ep.subsets = if subsets.is_empty() {
+        None
+    } else {
+        Some(subsets)
+    };
+    new_ep.metadata.annotations = if annotations.is_empty() {
+        None
+    } else {
+        Some(annotations)
+    };
+    let mut labels = service.metadata.labels.clone().unwrap_or_default();
+    if !is_service_ip_set(service) {
+        labels.insert(HEADLESS_LABEL.to_string(), String::new());
+    } else {
+        labels.remove(HEADLESS_LABEL);
+    }
+    new_ep.metadata.labels = if labels.is_empty() {
+        None
+    } else {
+        Some(labels)
+    };
+
+    Ok(if create {
+        EndpointsWrite::Create(new_ep)
+    } else {
+        EndpointsWrite::Update(new_ep)
+    })
 }
 
 #[cfg(test)]

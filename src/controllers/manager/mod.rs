@@ -62,6 +62,7 @@ use crate::apiserver::write_log::{
 use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_to_k8s, service_to_k8s};
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
+use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
@@ -466,16 +467,13 @@ impl<'o> ControllerManager<'o> {
             ObjChange::Added(p) => {
                 let k = pod_to_k8s(p, world);
                 let keys = self.services_for_labels(&p.namespace, k.metadata.labels.as_ref());
-                self.pods
-                    .entry(p.namespace.to_string())
-                    .or_default()
-                    .insert(p.name.clone(), k);
+                self.ns_pods(&p.namespace).insert(p.name.clone(), k);
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
                 let k = pod_to_k8s(new, world);
                 let ns = new.namespace.to_string();
-                let old = self.pods.entry(ns.clone()).or_default().remove(&new.name);
+                let old = self.ns_pods(&ns).remove(&new.name);
                 let keys = match &old {
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the
@@ -496,7 +494,7 @@ impl<'o> ControllerManager<'o> {
                         .into_iter()
                         .collect(),
                 };
-                self.pods.entry(ns).or_default().insert(new.name.clone(), k);
+                self.ns_pods(&ns).insert(new.name.clone(), k);
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {
@@ -626,10 +624,21 @@ impl<'o> ControllerManager<'o> {
     /// Keep the namespace's selector index in step with the Service cache.
     fn index_service(&mut self, key: &str, svc: &k8s::Service) {
         let (ns, name) = split_key(key);
-        self.pods
-            .entry(ns.to_string())
-            .or_default()
+        self.ns_pods(ns)
             .set_service(name, svc.spec.selector.as_ref());
+    }
+
+    /// The namespace's pod cache, created on first use; it collects changed pods per Service
+    /// only when the Endpoints controller runs to take them.
+    fn ns_pods(&mut self, ns: &str) -> &mut PodList {
+        let untracked = !self.ctl[EPC].enabled;
+        self.pods.entry(ns.to_string()).or_insert_with(|| {
+            if untracked {
+                PodList::untracked()
+            } else {
+                PodList::default()
+            }
+        })
     }
 
     fn user_create_endpoints(&mut self, now: Nanos, ep: k8s::Endpoints) {
@@ -1109,12 +1118,19 @@ impl<'o> ControllerManager<'o> {
         // The Endpoints informer's copy (may lag behind storage, see [`informer`]).
         self.deliver_informers(now);
         // The pods the selector matches, from the namespace's index (as the controller's own
-        // filter of the lister's content would give them).
-        let selected = self.pods.get(&ns).unwrap_or(&empty).selected(&name);
+        // filter of the lister's content would give them), and which of them changed since
+        // this Service's previous sync (for the controller's incremental desired state).
+        let changes = match self.pods.get_mut(&ns) {
+            Some(list) => list.take_changes(&name),
+            None => PodChanges::All,
+        };
+        let list = self.pods.get(&ns).unwrap_or(&empty);
+        let selected = list.selected(&name);
+        let lookup = |pod: &str| list.selected_pod(&name, pod);
         let current = self.ep_informer.get(key, "").cloned();
-        let decision = self
-            .epc
-            .try_sync_selected(&service, &selected, current.as_ref());
+        let decision =
+            self.epc
+                .try_sync_incremental(&service, &selected, &changes, &lookup, current.as_ref());
         drop(selected);
         match decision {
             Err(_) => row.result = SyncResult::Stale,

@@ -11,12 +11,17 @@
 //! - per selector label pair, the Services whose selector contains it (a pod can only match
 //!   a Service whose selector's first pair is among its labels).
 //!
+//! For the Endpoints controller's incremental desired state ([`PodChanges`]), each Service also
+//! collects the names of its pods that changed (added, updated, deleted, or moved in or out of
+//! the selection) until the controller's next sync takes them.
+//!
 //! The pods themselves stay contiguous (the Endpoints controller's public API takes the
 //! lister's content as a slice), with a name index; removal swaps the last pod into the hole,
 //! so the order is deterministic but not by name.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
 use crate::controllers::trigger_time::{parse_opt, Timestamp};
 use crate::k8s;
@@ -28,6 +33,10 @@ type Labels = BTreeMap<String, String>;
 struct Selection {
     selector: Labels,
     members: BTreeSet<usize>,
+    /// Pods changed since the last [`PodList::take_changes`].
+    changed: BTreeSet<String>,
+    /// The selection itself changed (new Service or selector) since then.
+    rebuild: bool,
 }
 
 /// Pods of one namespace (see module docs).
@@ -45,6 +54,8 @@ pub struct PodList {
     by_first_pair: BTreeMap<(String, String), BTreeSet<String>>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
+    /// Don't collect per-Service changed pod names (nobody takes them).
+    untracked: bool,
 }
 
 fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
@@ -54,6 +65,51 @@ fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
 }
 
 impl PodList {
+    /// A list that does not collect changed pod names (when no Endpoints controller runs).
+    pub fn untracked() -> Self {
+        PodList {
+            untracked: true,
+            ..Default::default()
+        }
+    }
+
+    fn note_change(&mut self, i: usize, name: &str) {
+        if self.untracked {
+            return;
+        }
+        for svc in &self.member_of[i] {
+            if let Some(sel) = self.selections.get_mut(svc) {
+                if !sel.rebuild && !sel.changed.contains(name) {
+                    sel.changed.insert(name.to_string());
+                }
+            }
+        }
+    }
+
+    /// The pods of `service` that changed since the previous call (all of them after the
+    /// Service's selection was (re)built), and forget them.
+    pub fn take_changes(&mut self, service: &str) -> PodChanges {
+        match self.selections.get_mut(service) {
+            Some(sel) if !sel.rebuild => PodChanges::Names(std::mem::take(&mut sel.changed)),
+            Some(sel) => {
+                sel.rebuild = false;
+                sel.changed.clear();
+                PodChanges::All
+            }
+            None => PodChanges::All,
+        }
+    }
+
+    /// The pod `name` if it exists and `service` selects it.
+    pub fn selected_pod(&self, service: &str, name: &str) -> Option<&k8s::Pod> {
+        let &i = self.index.get(name)?;
+        self.selections
+            .get(service)?
+            .members
+            .contains(&i)
+            .then(|| &self.items[i])
+    }
+
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
     pub fn selecting(&self, labels: Option<&Labels>) -> BTreeSet<&str> {
         let mut out: BTreeSet<&str> = self.match_all.iter().map(String::as_str).collect();
@@ -81,6 +137,7 @@ impl PodList {
         let ready = parse_opt(pod_ready_transition_time(&pod));
         match self.index.get(&name) {
             Some(&i) => {
+                self.note_change(i, &name);
                 if self.items[i].metadata.labels != pod.metadata.labels {
                     let new = self.memberships(pod.metadata.labels.as_ref());
                     let old = std::mem::take(&mut self.member_of[i]);
@@ -95,6 +152,7 @@ impl PodList {
                         }
                     }
                     self.member_of[i] = new;
+                    self.note_change(i, &name);
                 }
                 self.ready_times[i] = ready;
                 Some(std::mem::replace(&mut self.items[i], pod))
@@ -107,17 +165,20 @@ impl PodList {
                         sel.members.insert(i);
                     }
                 }
-                self.index.insert(name, i);
+                self.index.insert(name.clone(), i);
                 self.items.push(pod);
                 self.ready_times.push(ready);
                 self.member_of.push(new);
+                self.note_change(i, &name);
                 None
             }
         }
     }
 
     pub fn remove(&mut self, name: &str) -> Option<k8s::Pod> {
-        let i = self.index.remove(name)?;
+        let i = *self.index.get(name)?;
+        self.note_change(i, name);
+        self.index.remove(name);
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
             if let Some(sel) = self.selections.get_mut(s) {
@@ -193,6 +254,8 @@ impl PodList {
             Selection {
                 selector: selector.clone(),
                 members,
+                changed: BTreeSet::new(),
+                rebuild: true,
             },
         );
     }

@@ -1,0 +1,474 @@
+//! The Endpoints controller's desired subsets, maintained incrementally per Service.
+//!
+//! Upstream's `syncService` rebuilds the desired subsets from every selected pod on every sync
+//! and canonicalises them with `RepackSubsets` (see [`super::repack`]). For a Service with
+//! 20,000 pods that is 20,000 address conversions, a sort and a regrouping per sync, and a
+//! rolling update syncs it tens of thousands of times. The result, however, depends only on the
+//! *set* of per-pod contributions, not on the order pods are listed in:
+//! - each pod contributes at most one address (the first IP of the Service's primary family)
+//!   with a ready flag and, per Service port, the port it resolves to (or none);
+//! - `RepackSubsets` keys addresses by (IP, targetRef UID), groups ports whose address→ready maps
+//!   are identical, and sorts addresses by IP bytes then UID (`LessEndpointAddress`).
+//!
+//! So this cache keeps each selected pod's contribution (recomputed only for pods that changed
+//! since the last sync, keyed by pod UID and resourceVersion) and the ready / not-ready addresses
+//! in `LessEndpointAddress` order. When every contributing pod resolves the Service ports to the
+//! same port values (the normal case: numeric target ports, or one container spec for the whole
+//! Deployment) the repacked result is exactly one subset holding all those ports, and is read
+//! straight from the cache ([`FastSubsets`]). Anything else (pods resolving a named port
+//! differently, two pods claiming the same (IP, UID), two Service ports resolving to the same
+//! port value) is left to the full computation, which the caller then runs as before.
+//!
+//! The tests below check, over random sequences of pod and Service changes, that the cached
+//! path yields exactly what the full computation yields.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::controllers::deephash::hash_core_endpoint_port;
+use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset};
+
+use super::repack::port_view;
+use super::{
+    find_port, is_pod_ready, opt, pod_to_endpoint_address, s, should_pod_be_in_endpoints,
+    should_set_hostname,
+};
+
+/// `(IP, targetRef UID)`: RepackSubsets' address identity, and in this order also
+/// `LessEndpointAddress` (every address built from a pod has a targetRef).
+type AddrKey = (String, String);
+
+/// The Service fields the desired subsets depend on; any change rebuilds the cache.
+#[derive(Debug, Clone, PartialEq)]
+struct ServiceSig {
+    namespace: Option<String>,
+    name: Option<String>,
+    selector: Option<BTreeMap<String, String>>,
+    ports: Option<Vec<k8s::ServicePort>>,
+    publish_not_ready: Option<bool>,
+    ip_families: Option<Vec<String>>,
+    cluster_ip: Option<String>,
+}
+
+impl ServiceSig {
+    fn of(svc: &k8s::Service) -> Self {
+        ServiceSig {
+            namespace: svc.metadata.namespace.clone(),
+            name: svc.metadata.name.clone(),
+            selector: svc.spec.selector.clone(),
+            ports: svc.spec.ports.clone(),
+            publish_not_ready: svc.spec.publish_not_ready_addresses,
+            ip_families: svc.spec.ip_families.clone(),
+            cluster_ip: svc.spec.cluster_ip.clone(),
+        }
+    }
+}
+
+/// What one pod puts into the Endpoints object.
+#[derive(Debug, Clone)]
+struct Contribution {
+    key: AddrKey,
+    ready: bool,
+    /// Per Service port (in spec order), the port the pod resolves it to.
+    ports: Vec<Option<i32>>,
+}
+
+#[derive(Debug, Clone)]
+struct PodEntry {
+    uid: String,
+    resource_version: String,
+    contribution: Option<Contribution>,
+}
+
+/// Which selected pods changed since the cache was last brought up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodChanges {
+    /// Unknown (first sync, selector changed): rebuild from the full selection.
+    All,
+    /// These pod names (a pod that left the selection or was deleted is listed too).
+    Names(BTreeSet<String>),
+}
+
+/// Per-Service incremental desired state (see module docs).
+#[derive(Debug, Clone, Default)]
+pub struct DesiredCache {
+    sig: Option<ServiceSig>,
+    pods: BTreeMap<String, PodEntry>,
+    ready: BTreeMap<AddrKey, EndpointAddress>,
+    not_ready: BTreeMap<AddrKey, EndpointAddress>,
+    /// How many contributing pods resolve the Service ports to each port vector.
+    vectors: BTreeMap<Vec<Option<i32>>, usize>,
+    /// Set when two pods claimed the same (IP, UID): the full computation decides from then on.
+    collided: bool,
+}
+
+/// The single repacked subset, read from the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct FastSubsets<'a> {
+    ports: &'a Option<Vec<EndpointPort>>,
+    ready: &'a BTreeMap<AddrKey, EndpointAddress>,
+    not_ready: &'a BTreeMap<AddrKey, EndpointAddress>,
+}
+
+impl FastSubsets<'_> {
+    /// `(ready, not ready)` per subset (none when no pod contributes).
+    pub fn counts(&self) -> Vec<(usize, usize)> {
+        if self.ready.is_empty() && self.not_ready.is_empty() {
+            Vec::new()
+        } else {
+            vec![(self.ready.len(), self.not_ready.len())]
+        }
+    }
+
+    /// The subsets, each keeping only the first `keep` (ready, not ready) addresses when a
+    /// truncation plan is given (`drop_not_ready`: truncation of ready addresses clears the
+    /// not-ready list, as upstream's `truncateEndpoints` does).
+    pub fn build(
+        &self,
+        keep: Option<&[(usize, usize)]>,
+        drop_not_ready: bool,
+    ) -> Vec<EndpointSubset> {
+        if self.ready.is_empty() && self.not_ready.is_empty() {
+            return Vec::new();
+        }
+        let (kr, knr) = keep
+            .and_then(|k| k.first().copied())
+            .unwrap_or((self.ready.len(), self.not_ready.len()));
+        let take = |m: &BTreeMap<AddrKey, EndpointAddress>, n: usize| {
+            let v: Vec<EndpointAddress> = m.values().take(n).cloned().collect();
+            if v.is_empty() {
+                None
+            } else {
+                Some(v)
+            }
+        };
+        vec![EndpointSubset {
+            addresses: take(self.ready, kr),
+            not_ready_addresses: if drop_not_ready {
+                None
+            } else {
+                take(self.not_ready, knr)
+            },
+            ports: self.ports.clone(),
+        }]
+    }
+}
+
+impl DesiredCache {
+    /// Bring the cache up to date with the Service and the pods that changed. `lookup` gives a
+    /// pod by name if it exists and the Service selects it; `selected` is the full selection,
+    /// used when the cache is rebuilt.
+    pub fn update<'p>(
+        &mut self,
+        svc: &k8s::Service,
+        changes: &PodChanges,
+        lookup: &dyn Fn(&str) -> Option<&'p k8s::Pod>,
+        selected: &mut dyn Iterator<Item = &'p k8s::Pod>,
+    ) {
+        let sig = ServiceSig::of(svc);
+        if self.sig.as_ref() != Some(&sig) || *changes == PodChanges::All {
+            *self = DesiredCache {
+                sig: Some(sig),
+                ..Default::default()
+            };
+            for pod in selected {
+                let name = s(&pod.metadata.name).to_string();
+                self.set_pod(svc, &name, Some(pod));
+            }
+            return;
+        }
+        if let PodChanges::Names(names) = changes {
+            for name in names {
+                self.set_pod(svc, name, lookup(name));
+            }
+        }
+    }
+
+    fn set_pod(&mut self, svc: &k8s::Service, name: &str, pod: Option<&k8s::Pod>) {
+        if let (Some(p), Some(e)) = (pod, self.pods.get(name)) {
+            let rv = s(&p.metadata.resource_version);
+            if !rv.is_empty() && rv == e.resource_version && s(&p.metadata.uid) == e.uid {
+                return;
+            }
+        }
+        if let Some(old) = self.pods.remove(name) {
+            if let Some(c) = old.contribution {
+                self.withdraw(&c);
+            }
+        }
+        let Some(pod) = pod else {
+            return;
+        };
+        let contribution = self.contribute(svc, pod);
+        self.pods.insert(
+            name.to_string(),
+            PodEntry {
+                uid: s(&pod.metadata.uid).to_string(),
+                resource_version: s(&pod.metadata.resource_version).to_string(),
+                contribution,
+            },
+        );
+    }
+
+    fn withdraw(&mut self, c: &Contribution) {
+        let map = if c.ready {
+            &mut self.ready
+        } else {
+            &mut self.not_ready
+        };
+        map.remove(&c.key);
+        if let Some(n) = self.vectors.get_mut(&c.ports) {
+            *n -= 1;
+            if *n == 0 {
+                self.vectors.remove(&c.ports);
+            }
+        }
+    }
+
+    /// The pod's contribution (the per-pod part of `subsets_of_selected`), registered.
+    fn contribute(&mut self, svc: &k8s::Service, pod: &k8s::Pod) -> Option<Contribution> {
+        let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+        if !should_pod_be_in_endpoints(pod, publish) {
+            return None;
+        }
+        let mut addr = pod_to_endpoint_address(svc, pod)?;
+        if should_set_hostname(pod, svc) {
+            addr.hostname = opt(s(&pod.spec.hostname));
+        }
+        let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
+        let ports: Vec<Option<i32>> = svc_ports.iter().map(|sp| find_port(pod, sp)).collect();
+        let registers = if svc_ports.is_empty() {
+            s(&svc.spec.cluster_ip) == "None"
+        } else {
+            ports.iter().any(Option::is_some)
+        };
+        if !registers {
+            return None;
+        }
+        let uid = addr
+            .target_ref
+            .as_ref()
+            .map_or(String::new(), |r| s(&r.uid).to_string());
+        let key = (addr.ip.clone(), uid);
+        if self.ready.contains_key(&key) || self.not_ready.contains_key(&key) {
+            self.collided = true;
+        }
+        let ready = publish || is_pod_ready(pod);
+        if ready {
+            self.ready.insert(key.clone(), addr);
+        } else {
+            self.not_ready.insert(key.clone(), addr);
+        }
+        *self.vectors.entry(ports.clone()).or_default() += 1;
+        Some(Contribution { key, ready, ports })
+    }
+
+    /// The repacked subsets straight from the cache, or `None` when the full computation is
+    /// needed (see module docs). `ports_out` receives the subset's ports (sorted as
+    /// `SortSubsets` sorts them) and must outlive the view.
+    pub fn fast<'a>(
+        &'a self,
+        svc: &k8s::Service,
+        ports_out: &'a mut Option<Vec<EndpointPort>>,
+    ) -> Option<FastSubsets<'a>> {
+        if self.collided || self.vectors.len() > 1 {
+            return None;
+        }
+        *ports_out = None;
+        if let Some(vector) = self.vectors.keys().next() {
+            let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
+            let mut ports: Vec<EndpointPort> = svc_ports
+                .iter()
+                .zip(vector)
+                .filter_map(|(sp, p)| {
+                    Some(EndpointPort {
+                        name: opt(s(&sp.name)),
+                        port: (*p)?,
+                        protocol: opt(s(&sp.protocol)),
+                        app_protocol: sp.app_protocol.clone(),
+                    })
+                })
+                .collect();
+            // Equal port values are one map key upstream (the Endpoints controller's ports share
+            // the Service's pointers); rare enough to leave to the full computation.
+            let distinct: BTreeSet<(&Option<String>, i32, &Option<String>, &Option<String>)> =
+                ports
+                    .iter()
+                    .map(|p| (&p.name, p.port, &p.protocol, &p.app_protocol))
+                    .collect();
+            if distinct.len() != ports.len() {
+                return None;
+            }
+            // Only positive ports are listed (the headless sentinel and port 0 are not).
+            ports.retain(|p| p.port > 0);
+            ports.sort_by_cached_key(|p| hash_core_endpoint_port(&port_view(p)));
+            if !ports.is_empty() {
+                *ports_out = Some(ports);
+            }
+        }
+        Some(FastSubsets {
+            ports: ports_out,
+            ready: &self.ready,
+            not_ready: &self.not_ready,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::endpoints::subsets_of_selected;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn service(ports: serde_json::Value, publish: bool, cluster_ip: &str) -> k8s::Service {
+        serde_json::from_value(json!({
+            "metadata": {"name": "svc", "namespace": "ns", "resourceVersion": "1"},
+            "spec": {"selector": {"app": "a"}, "ports": ports, "clusterIP": cluster_ip,
+                     "publishNotReadyAddresses": publish},
+        }))
+        .expect("service")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pod(
+        i: usize,
+        rv: u64,
+        ip: u8,
+        ready: bool,
+        terminating: bool,
+        port_name: &str,
+        port: i32,
+        hostname: bool,
+    ) -> k8s::Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": format!("p{i}"), "namespace": "ns", "uid": format!("uid-{i}"),
+                         "resourceVersion": rv.to_string(), "labels": {"app": "a"},
+                         "deletionTimestamp": if terminating { Some("2024-01-01T00:00:00Z") } else { None }},
+            "spec": {"nodeName": format!("n{}", i % 3), "hostname": if hostname { "h" } else { "" },
+                     "subdomain": "svc",
+                     "containers": [{"name": "c", "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}]}]},
+            "status": {"phase": "Running", "podIP": format!("10.0.0.{ip}"), "podIPs": [{"ip": format!("10.0.0.{ip}")}],
+                       "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]},
+        }))
+        .expect("pod")
+    }
+
+    /// One random step: set pod i (or delete it), or switch the Service variant.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Pod {
+            i: usize,
+            ip: u8,
+            ready: bool,
+            terminating: bool,
+            alt_port: bool,
+            hostname: bool,
+        },
+        Delete(usize),
+        Service(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0usize..12, 1u8..10, any::<bool>(), any::<bool>(), prop::bool::weighted(0.1), any::<bool>())
+                .prop_map(|(i, ip, ready, terminating, alt_port, hostname)| Step::Pod { i, ip, ready, terminating, alt_port, hostname }),
+            2 => (0usize..12).prop_map(Step::Delete),
+            1 => (0usize..5).prop_map(Step::Service),
+        ]
+    }
+
+    fn variant(v: usize) -> k8s::Service {
+        match v {
+            0 => service(
+                json!([{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]),
+                false,
+                "10.96.0.1",
+            ),
+            1 => service(
+                json!([{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+                                 {"name": "named", "port": 81, "targetPort": "web", "protocol": "TCP", "appProtocol": "h2"}]),
+                false,
+                "10.96.0.1",
+            ),
+            2 => service(
+                json!([{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]),
+                true,
+                "None",
+            ),
+            3 => service(json!([]), false, "None"),
+            _ => service(
+                json!([{"port": 80, "targetPort": 0, "protocol": "TCP"}]),
+                false,
+                "10.96.0.1",
+            ),
+        }
+    }
+
+    proptest! {
+        /// The cached subsets equal `subsets_of_selected` (RepackSubsets over every pod) after
+        /// every step of a random sequence of pod changes, deletions and Service changes.
+        #[test]
+        fn cached_equals_full_computation(steps in prop::collection::vec(step(), 1..60)) {
+            let mut pods: BTreeMap<usize, k8s::Pod> = BTreeMap::new();
+            let mut svc = variant(0);
+            let mut cache = DesiredCache::default();
+            let mut rv = 10u64;
+            let mut fast_seen = 0;
+            for st in steps {
+                let mut changed = BTreeSet::new();
+                match st {
+                    Step::Pod { i, ip, ready, terminating, alt_port, hostname } => {
+                        rv += 1;
+                        let (name, port) = if alt_port { ("web", 9090) } else { ("web", 8080) };
+                        pods.insert(i, pod(i, rv, ip, ready, terminating, name, port, hostname));
+                        changed.insert(format!("p{i}"));
+                    }
+                    Step::Delete(i) => {
+                        pods.remove(&i);
+                        changed.insert(format!("p{i}"));
+                    }
+                    Step::Service(v) => svc = variant(v),
+                }
+                let by_name: BTreeMap<String, &k8s::Pod> =
+                    pods.values().map(|p| (p.metadata.name.clone().unwrap_or_default(), p)).collect();
+                let lookup = |n: &str| by_name.get(n).copied();
+                cache.update(&svc, &PodChanges::Names(changed), &lookup, &mut pods.values());
+                let full = subsets_of_selected(&svc, pods.values());
+                let mut ports = None;
+                if let Some(fast) = cache.fast(&svc, &mut ports) {
+                    fast_seen += 1;
+                    prop_assert_eq!(fast.build(None, false), full.clone());
+                    let counts: Vec<(usize, usize)> = full.iter().map(|s| {
+                        (s.addresses.as_ref().map_or(0, Vec::len), s.not_ready_addresses.as_ref().map_or(0, Vec::len))
+                    }).collect();
+                    prop_assert_eq!(fast.counts(), counts);
+                }
+            }
+            // The fast path is the normal case, not a rarity.
+            prop_assert!(fast_seen > 0);
+        }
+    }
+
+    /// A pod whose resourceVersion did not change is not recomputed (the cache trusts it),
+    /// and a full rebuild (`PodChanges::All`) forgets everything else.
+    #[test]
+    fn unchanged_resource_version_is_not_recomputed() {
+        let svc = variant(0);
+        let p1 = pod(1, 5, 1, true, false, "web", 8080, false);
+        let mut cache = DesiredCache::default();
+        let lookup = |_: &str| Some(&p1);
+        cache.update(&svc, &PodChanges::All, &lookup, &mut std::iter::once(&p1));
+        assert_eq!(cache.ready.len(), 1);
+        // Same name and RV but different content: trusted as unchanged.
+        let p1b = pod(1, 5, 1, false, false, "web", 8080, false);
+        let lookup = |_: &str| Some(&p1b);
+        let names = PodChanges::Names(["p1".to_string()].into());
+        cache.update(&svc, &names, &lookup, &mut std::iter::empty());
+        assert_eq!((cache.ready.len(), cache.not_ready.len()), (1, 0));
+        // New RV: recomputed.
+        let p1c = pod(1, 6, 1, false, false, "web", 8080, false);
+        let lookup = |_: &str| Some(&p1c);
+        cache.update(&svc, &names, &lookup, &mut std::iter::empty());
+        assert_eq!((cache.ready.len(), cache.not_ready.len()), (0, 1));
+    }
+}
