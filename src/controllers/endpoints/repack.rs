@@ -257,6 +257,66 @@ pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec
     out
 }
 
+/// True when `RepackSubsets` would return `subsets` unchanged, for the shape the Endpoints
+/// controller writes: at most one subset, every address with a targetRef, each address list
+/// non-empty and strictly sorted by `LessEndpointAddress` (so no duplicate), no address both
+/// ready and not ready, and ports (if any) positive with strictly increasing hashes. Checked in
+/// one pass, so storing a 1,000-address object does not re-sort it. Anything else: `false`
+/// (the caller repacks).
+pub fn is_canonical_single_subset(subsets: &[EndpointSubset]) -> bool {
+    let [sub] = subsets else {
+        return subsets.is_empty();
+    };
+    let sorted = |l: &Option<Vec<EndpointAddress>>| match l {
+        None => true,
+        Some(v) => {
+            !v.is_empty()
+                && v.iter().all(|a| a.target_ref.is_some())
+                && v.windows(2)
+                    .all(|w| cmp_endpoint_address(&w[0], &w[1]) == Ordering::Less)
+        }
+    };
+    if sub.addresses.is_none() && sub.not_ready_addresses.is_none() {
+        return false;
+    }
+    if !sorted(&sub.addresses) || !sorted(&sub.not_ready_addresses) {
+        return false;
+    }
+    // No (IP, UID) in both lists: a merge walk over the two sorted lists.
+    let (mut a, mut b) = (
+        sub.addresses.as_deref().unwrap_or(&[]).iter().peekable(),
+        sub.not_ready_addresses
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .peekable(),
+    );
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        match cmp_endpoint_address(x, y) {
+            Ordering::Less => {
+                a.next();
+            }
+            Ordering::Greater => {
+                b.next();
+            }
+            Ordering::Equal => return false,
+        }
+    }
+    match &sub.ports {
+        None => true,
+        Some(ports) => {
+            !ports.is_empty()
+                && ports.iter().all(|p| p.port > 0)
+                && ports
+                    .iter()
+                    .map(|p| hash_core_endpoint_port(&port_view(p)))
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .all(|w| w[0] < w[1])
+        }
+    }
+}
+
 /// What the kube-apiserver does to every Endpoints it stores: the endpoints REST strategy's
 /// `Canonicalize` replaces the subsets with `RepackSubsets(subsets)`
 /// (kubernetes/kubernetes :: pkg/registry/core/endpoint/strategy.go :: endpointsStrategy.Canonicalize,
@@ -265,6 +325,9 @@ pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec
 /// controller writes it is the identity, except after truncation, where subsets that lost all
 /// addresses disappear, equal address sets merge, and subsets are re-sorted by their new hashes.
 pub fn canonicalize_endpoints(ep: &mut crate::k8s::Endpoints) {
+    if is_canonical_single_subset(ep.subsets.as_deref().unwrap_or(&[])) {
+        return;
+    }
     let repacked = repack_subsets(
         ep.subsets.as_deref().unwrap_or(&[]),
         PortIdentity::PerOccurrence,
@@ -313,6 +376,68 @@ mod tests {
         let once = repack_subsets(&subs, PortIdentity::PerOccurrence);
         assert_eq!(repack_subsets(&once, PortIdentity::PerOccurrence), once);
         assert_eq!(once.len(), 2);
+    }
+
+    /// The one-pass canonical check never claims an object canonical that `RepackSubsets`
+    /// would change (random single subsets: duplicates, overlaps, unsorted lists, odd ports).
+    #[test]
+    fn canonical_check_agrees_with_repack() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut claimed = 0;
+        for _ in 0..3000 {
+            let list = |rng: &mut rand_chacha::ChaCha8Rng| -> Option<Vec<EndpointAddress>> {
+                let n = rng.gen_range(0..4);
+                if n == 0 && rng.gen_bool(0.7) {
+                    return None;
+                }
+                let mut v: Vec<EndpointAddress> = (0..n)
+                    .map(|_| {
+                        let i = rng.gen_range(0..5);
+                        EndpointAddress {
+                            ip: format!("10.0.0.{i}"),
+                            target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
+                                uid: Some(format!("u{}", rng.gen_range(0..2))),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }
+                    })
+                    .collect();
+                if rng.gen_bool(0.6) {
+                    v.sort_by(cmp_endpoint_address);
+                }
+                Some(v)
+            };
+            let ports = match rng.gen_range(0..4) {
+                0 => None,
+                1 => Some(vec![]),
+                _ => Some(
+                    (0..rng.gen_range(1..3))
+                        .map(|_| EndpointPort {
+                            name: Some(format!("p{}", rng.gen_range(0..2))),
+                            port: rng.gen_range(-1..3),
+                            protocol: Some("TCP".into()),
+                            app_protocol: None,
+                        })
+                        .collect(),
+                ),
+            };
+            let sub = EndpointSubset {
+                addresses: list(&mut rng),
+                not_ready_addresses: list(&mut rng),
+                ports,
+            };
+            let subs = vec![sub];
+            if is_canonical_single_subset(&subs) {
+                claimed += 1;
+                assert_eq!(repack_subsets(&subs, PortIdentity::PerOccurrence), subs);
+            }
+        }
+        assert!(
+            claimed > 100,
+            "the check accepts ordinary canonical objects ({claimed})"
+        );
     }
 
     /// Canonicalize after truncation: a subset left with no addresses is dropped by the apiserver.

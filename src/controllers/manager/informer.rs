@@ -21,8 +21,12 @@
 //! Model: every stored write (any writer) becomes visible at `stored + lag`, lag drawn from
 //! `controllers.informer_lag`; one watch stream delivers in order, so visibility times never
 //! decrease. With a zero lag every write is visible at once (the behaviour before this model).
+//!
+//! Objects are held behind `Rc`: a written object is shared by the writer and the cache rather
+//! than copied (an Endpoints object of 1,000+ addresses is rewritten on every sync).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use rand::Rng;
 
@@ -38,7 +42,7 @@ pub struct Delivered<T> {
     pub name: String,
     pub deleted: bool,
     /// The cached state it replaced or removed.
-    pub old: Option<T>,
+    pub old: Option<Rc<T>>,
 }
 
 /// One informer cache: objects grouped by a key (the Service they belong to) and name.
@@ -46,9 +50,9 @@ pub struct Delivered<T> {
 pub struct LaggedInformer<T> {
     lag: DurationDist,
     /// group → name → object as the informer holds it.
-    objects: BTreeMap<String, BTreeMap<String, T>>,
+    objects: BTreeMap<String, BTreeMap<String, Rc<T>>>,
     /// Writes not yet delivered, in delivery order: (visible at, group, name, new state).
-    pending: VecDeque<(Nanos, String, String, Option<T>)>,
+    pending: VecDeque<(Nanos, String, String, Option<Rc<T>>)>,
     last_visible: Nanos,
 }
 
@@ -70,6 +74,18 @@ impl<T: Clone> LaggedInformer<T> {
         group: &str,
         name: &str,
         obj: Option<T>,
+    ) {
+        self.record_shared(now, rng, group, name, obj.map(Rc::new));
+    }
+
+    /// [`LaggedInformer::record`] of an object the writer keeps sharing.
+    pub fn record_shared<R: Rng + ?Sized>(
+        &mut self,
+        now: Nanos,
+        rng: &mut R,
+        group: &str,
+        name: &str,
+        obj: Option<Rc<T>>,
     ) {
         let lag = if self.lag == DurationDist::ZERO {
             0
@@ -126,12 +142,21 @@ impl<T: Clone> LaggedInformer<T> {
     }
 
     pub fn get(&self, group: &str, name: &str) -> Option<&T> {
-        self.objects.get(group)?.get(name)
+        self.objects.get(group)?.get(name).map(|o| &**o)
+    }
+
+    /// [`LaggedInformer::get`], shared (no copy of the object).
+    pub fn get_shared(&self, group: &str, name: &str) -> Option<Rc<T>> {
+        self.objects.get(group)?.get(name).cloned()
     }
 
     /// The group's objects, by name.
     pub fn group(&self, group: &str) -> impl Iterator<Item = (&String, &T)> {
-        self.objects.get(group).into_iter().flatten()
+        self.objects
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(|(n, o)| (n, &**o))
     }
 
     /// Writes not yet visible.
@@ -159,8 +184,8 @@ mod tests {
         let d = i.pop_due(11).expect("due");
         assert!(d.deleted);
         assert_eq!(
-            d.old,
-            Some(1),
+            d.old.as_deref(),
+            Some(&1),
             "a delete hands its last state to the handlers"
         );
         assert_eq!(i.get("ns/a", "x"), None);

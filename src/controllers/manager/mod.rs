@@ -52,6 +52,7 @@ pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -741,6 +742,19 @@ impl<'o> ControllerManager<'o> {
             }
             (None, None) => {}
         }
+        self.observe(now, verb, writer, old, new, rv);
+    }
+
+    /// The observer's part of [`ControllerManager::report`].
+    fn observe(
+        &mut self,
+        now: Nanos,
+        verb: Verb,
+        writer: Writer,
+        old: Option<ObjectRef<'_>>,
+        new: Option<ObjectRef<'_>>,
+        rv: u64,
+    ) {
         self.observer.on_write(&WriteRecord {
             time_ns: now,
             verb,
@@ -751,6 +765,29 @@ impl<'o> ControllerManager<'o> {
                 resource_version: rv,
             },
         });
+    }
+
+    /// [`ControllerManager::report`] of an Endpoints create/update the informer shares rather
+    /// than copies.
+    fn report_endpoints(
+        &mut self,
+        now: Nanos,
+        verb: Verb,
+        old: Option<&k8s::Endpoints>,
+        new: Rc<k8s::Endpoints>,
+        rv: u64,
+    ) {
+        let g = key_of(&new.metadata);
+        self.ep_informer
+            .record_shared(now, &mut self.lag_rng, &g, "", Some(Rc::clone(&new)));
+        self.observe(
+            now,
+            verb,
+            Writer::EndpointsController,
+            old.map(ObjectRef::Endpoints),
+            Some(ObjectRef::Endpoints(&new)),
+            rv,
+        );
     }
 
     fn report_rejected(
@@ -1127,10 +1164,14 @@ impl<'o> ControllerManager<'o> {
         let list = self.pods.get(&ns).unwrap_or(&empty);
         let selected = list.selected(&name);
         let lookup = |pod: &str| list.selected_pod(&name, pod);
-        let current = self.ep_informer.get(key, "").cloned();
-        let decision =
-            self.epc
-                .try_sync_incremental(&service, &selected, &changes, &lookup, current.as_ref());
+        let current = self.ep_informer.get_shared(key, "");
+        let decision = self.epc.try_sync_incremental(
+            &service,
+            &selected,
+            &changes,
+            &lookup,
+            current.as_deref(),
+        );
         drop(selected);
         match decision {
             Err(_) => row.result = SyncResult::Stale,
@@ -1142,14 +1183,7 @@ impl<'o> ControllerManager<'o> {
                         row.endpoints_added = address_set(Some(&stored)).len() as u64;
                         self.stats.svc(key).ep_creates += 1;
                         let rv = stored_rv(&stored.metadata);
-                        self.report(
-                            now,
-                            Verb::Create,
-                            Writer::EndpointsController,
-                            None,
-                            Some(ObjectRef::Endpoints(&stored)),
-                            rv,
-                        );
+                        self.report_endpoints(now, Verb::Create, None, Rc::new(stored), rv);
                     }
                     Err(err) => {
                         row.result = SyncResult::Error;
@@ -1172,19 +1206,19 @@ impl<'o> ControllerManager<'o> {
                             self.epc.record_update(prev, &out.object);
                         }
                         if out.written {
-                            let before = address_set(current.as_ref());
+                            let before = address_set(current.as_deref());
                             let after = address_set(Some(&out.object));
                             row.updates = 1;
                             row.endpoints_added = after.difference(&before).count() as u64;
                             row.endpoints_removed = before.difference(&after).count() as u64;
+                            drop((before, after));
                             self.stats.svc(key).ep_updates += 1;
                             let rv = stored_rv(&out.object.metadata);
-                            self.report(
+                            self.report_endpoints(
                                 now,
                                 Verb::Update,
-                                Writer::EndpointsController,
-                                current.as_ref().map(ObjectRef::Endpoints),
-                                Some(ObjectRef::Endpoints(&out.object)),
+                                current.as_deref(),
+                                Rc::new(out.object),
                                 rv,
                             );
                         }
@@ -1196,7 +1230,7 @@ impl<'o> ControllerManager<'o> {
                             now,
                             Verb::Update,
                             Writer::EndpointsController,
-                            current.as_ref().map(ObjectRef::Endpoints),
+                            current.as_deref().map(ObjectRef::Endpoints),
                             Some(ObjectRef::Endpoints(&e)),
                             &err,
                         );
@@ -1415,7 +1449,7 @@ fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> 
 }
 
 /// Ready and not-ready IPs of an Endpoints object.
-fn address_set(ep: Option<&k8s::Endpoints>) -> BTreeSet<String> {
+fn address_set(ep: Option<&k8s::Endpoints>) -> BTreeSet<&str> {
     ep.into_iter()
         .flat_map(|e| e.subsets.iter().flatten())
         .flat_map(|s| {
@@ -1423,7 +1457,7 @@ fn address_set(ep: Option<&k8s::Endpoints>) -> BTreeSet<String> {
                 .iter()
                 .flatten()
                 .chain(s.not_ready_addresses.iter().flatten())
-                .map(|a| a.ip.clone())
+                .map(|a| a.ip.as_str())
         })
         .collect()
 }

@@ -304,6 +304,9 @@ fn addresses_of_slices(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
 
 fn addresses_of_endpoints(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
     address_set(mgr.endpoints.get("default", "web"))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Stale informer caches (semantics §3.3, §3.5): with a lag longer than the gaps between a
