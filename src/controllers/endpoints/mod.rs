@@ -530,41 +530,11 @@ impl EndpointsController {
         )
     }
 
-    /// [`EndpointsController::try_sync`] over the pods the Service's selector matches (in
-    /// lister order, each with its Ready condition's parsed lastTransitionTime), for a caller
-    /// that keeps a selector index (the controller manager). Same steps, same result.
-    pub fn try_sync_selected(
-        &mut self,
-        service: &k8s::Service,
-        selected: &[(&k8s::Pod, Option<Timestamp>)],
-        current: Option<&Endpoints>,
-    ) -> Result<EndpointsWrite, StaleEndpoints> {
-        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
-            return Ok(EndpointsWrite::None);
-        }
-        let ns = s(&service.metadata.namespace).to_string();
-        let subsets = subsets_of_selected(service, selected.iter().map(|(p, _)| *p));
-        let trigger = self.trigger.compute_raw(
-            &ns,
-            s(&service.metadata.name),
-            parse_opt(service.metadata.creation_timestamp.as_deref()),
-            selected
-                .iter()
-                .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
-        );
-        decide(
-            self.opts,
-            &mut self.stale,
-            service,
-            Desired::Built(subsets),
-            trigger,
-            current,
-        )
-    }
-
-    /// [`EndpointsController::try_sync_selected`] for a caller that also reports which
-    /// selected pods changed since this Service's previous sync (`changes`; `lookup` gives a
-    /// pod by name if it exists and the selector matches it). The desired subsets then come
+    /// [`EndpointsController::try_sync`] for a caller that keeps a selector index (the
+    /// controller manager): `selected` are the pods the Service's selector matches, in lister
+    /// order, each with its Ready condition's parsed lastTransitionTime; `changes` says which
+    /// of them changed since this Service's previous sync (`lookup` gives a pod by name if it
+    /// exists and the selector matches it). The desired subsets then come
     /// from the per-Service [`DesiredCache`] instead of being rebuilt from every pod; the
     /// result is the same (see [`desired`]).
     pub fn try_sync_incremental<'p>(
