@@ -119,6 +119,51 @@ impl TriggerTimeTracker {
         min_changed
     }
 
+    /// [`TriggerTimeTracker::compute_raw`] when the caller knows which pods changed since its
+    /// previous call for this Service (`changed`: pod name → its Ready transition time now,
+    /// `None` if the pod is gone, unselected or has none). Pods not listed kept their time, so
+    /// they can neither be "changed" nor drop out of the state: the answer and the new state are
+    /// those of the full computation, at a cost proportional to the changes. Falls back to the
+    /// full computation over `all` when the Service is not known yet.
+    pub fn compute_changed<'a>(
+        &mut self,
+        namespace: &str,
+        service_name: &str,
+        service_creation: Option<Timestamp>,
+        changed: Option<&mut dyn Iterator<Item = (&'a str, Option<Timestamp>)>>,
+        all: impl IntoIterator<Item = (&'a str, Option<Timestamp>)>,
+    ) -> Option<Timestamp> {
+        let key = (namespace.to_string(), service_name.to_string());
+        let (Some(changed), Some(state)) = (changed, self.states.get_mut(&key)) else {
+            return self.compute_raw(namespace, service_name, service_creation, all);
+        };
+        let mut min_changed: Option<Timestamp> = None;
+        let epoch = state.epoch;
+        for (name, t) in changed {
+            match t {
+                Some(t) => {
+                    let prev = state.last_pod_trigger_times.get(name).map(|e| e.0);
+                    if after(Some(t), prev) {
+                        min_changed = min_time(min_changed, t);
+                    }
+                    state
+                        .last_pod_trigger_times
+                        .insert(name.to_string(), (t, epoch));
+                }
+                None => {
+                    state.last_pod_trigger_times.remove(name);
+                }
+            }
+        }
+        if after(service_creation, state.last_service_trigger_time) {
+            if let Some(t) = service_creation {
+                min_changed = min_time(min_changed, t);
+            }
+        }
+        state.last_service_trigger_time = service_creation;
+        min_changed
+    }
+
     /// `ComputeEndpointLastChangeTriggerTime(namespace, service, pods)`: `pods` are the pods the
     /// controller listed by selector (before any eligibility filter).
     pub fn compute(
@@ -163,9 +208,54 @@ pub fn pod_trigger_time(pod: &k8s::Pod) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn ts(s: &str) -> Timestamp {
         Timestamp::parse(s).expect("valid")
+    }
+
+    /// `compute_changed` with the names of the pods that changed gives, call after call, the
+    /// answer `compute_raw` gives over every pod (random pods appearing, changing their Ready
+    /// time, losing it and disappearing).
+    #[test]
+    fn changed_pods_only_equals_full_computation() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..200 {
+            let (mut full, mut inc) = (TriggerTimeTracker::new(), TriggerTimeTracker::new());
+            let mut pods: BTreeMap<String, Option<Timestamp>> = BTreeMap::new();
+            let created = Some(Timestamp { secs: 5, nanos: 0 });
+            for step in 0..30 {
+                let mut changed = BTreeSet::new();
+                for _ in 0..rng.gen_range(0..4) {
+                    let name = format!("p{}", rng.gen_range(0..8));
+                    match rng.gen_range(0..4) {
+                        0 => {
+                            pods.remove(&name);
+                        }
+                        1 => {
+                            pods.insert(name.clone(), None);
+                        }
+                        _ => {
+                            let t = Timestamp {
+                                secs: rng.gen_range(0..20),
+                                nanos: 0,
+                            };
+                            pods.insert(name.clone(), Some(t));
+                        }
+                    }
+                    changed.insert(name);
+                }
+                let all = || pods.iter().map(|(n, t)| (n.as_str(), *t));
+                let want = full.compute_raw("ns", "svc", created, all());
+                let mut it = changed
+                    .iter()
+                    .map(|n| (n.as_str(), pods.get(n).copied().flatten()));
+                let arg = (step > 0).then_some(&mut it as &mut dyn Iterator<Item = _>);
+                let got = inc.compute_changed("ns", "svc", created, arg, all());
+                assert_eq!(got, want, "step {step}");
+            }
+        }
     }
 
     /// metav1.Time JSON and RFC3339Nano formatting round-trip (Go time.Format(RFC3339Nano) trims zeros).

@@ -542,18 +542,33 @@ impl EndpointsController {
         service: &k8s::Service,
         selected: &[(&'p k8s::Pod, Option<Timestamp>)],
         changes: &PodChanges,
-        lookup: &dyn Fn(&str) -> Option<&'p k8s::Pod>,
+        lookup: &dyn Fn(&str) -> Option<(&'p k8s::Pod, Option<Timestamp>)>,
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
-        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
-            return Ok(EndpointsWrite::None);
-        }
         let ns = s(&service.metadata.namespace).to_string();
         let name = s(&service.metadata.name).to_string();
-        let trigger = self.trigger.compute_raw(
+        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
+            // The changes reported now are consumed without being applied: start over next time.
+            self.desired.remove(&(ns, name));
+            return Ok(EndpointsWrite::None);
+        }
+        let fresh = !self.desired.contains_key(&(ns.clone(), name.clone()));
+        let mut changed_times = match changes {
+            _ if fresh => None,
+            PodChanges::All => None,
+            PodChanges::Names(names) => Some(
+                names
+                    .iter()
+                    .map(|n| (n.as_str(), lookup(n).and_then(|(_, t)| t))),
+            ),
+        };
+        let trigger = self.trigger.compute_changed(
             &ns,
             &name,
             parse_opt(service.metadata.creation_timestamp.as_deref()),
+            changed_times
+                .as_mut()
+                .map(|i| i as &mut dyn Iterator<Item = (&str, Option<Timestamp>)>),
             selected
                 .iter()
                 .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
@@ -562,7 +577,7 @@ impl EndpointsController {
         cache.update(
             service,
             changes,
-            lookup,
+            &|n| lookup(n).map(|(p, _)| p),
             &mut selected.iter().map(|(p, _)| *p),
         );
         let mut ports = None;
@@ -604,6 +619,8 @@ impl EndpointsController {
     /// trigger-time and stale trackers forget the key.
     pub fn service_deleted(&mut self, namespace: &str, name: &str) {
         self.trigger.delete_service(namespace, name);
+        self.desired
+            .remove(&(namespace.to_string(), name.to_string()));
         self.stale
             .remove(&(namespace.to_string(), name.to_string()));
     }

@@ -100,14 +100,19 @@ impl PodList {
         }
     }
 
-    /// The pod `name` if it exists and `service` selects it.
-    pub fn selected_pod(&self, service: &str, name: &str) -> Option<&k8s::Pod> {
+    /// The pod `name`, with its parsed Ready transition time, if it exists and `service`
+    /// selects it.
+    pub fn selected_pod(
+        &self,
+        service: &str,
+        name: &str,
+    ) -> Option<(&k8s::Pod, Option<Timestamp>)> {
         let &i = self.index.get(name)?;
         self.selections
             .get(service)?
             .members
             .contains(&i)
-            .then(|| &self.items[i])
+            .then(|| (&self.items[i], self.ready_times[i]))
     }
 
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
