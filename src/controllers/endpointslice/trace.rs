@@ -109,6 +109,59 @@ pub struct EndpointsSummary {
     pub over_capacity: bool,
 }
 
+/// One Endpoints controller sync of a step against the stored object, stored, and summarised
+/// as an output line reports it (the replay's step 3; the manager's trace recorder computes its
+/// Endpoints half the same way).
+pub fn endpoints_step(
+    epc: &mut EndpointsController,
+    store: &mut Store<k8s::Endpoints>,
+    shared: &mut Shared,
+    svc: &k8s::Service,
+    pods: &[k8s::Pod],
+) -> anyhow::Result<EndpointsSummary> {
+    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+    let name = svc.metadata.name.clone().unwrap_or_default();
+    let current = store.get(&ns, &name).cloned();
+    let action = match epc.sync(svc, pods, current.as_ref()) {
+        EndpointsWrite::None => "none",
+        EndpointsWrite::Create(e) => {
+            store
+                .create(shared, e)
+                .context("storing created Endpoints")?;
+            "create"
+        }
+        EndpointsWrite::Update(e) => {
+            store
+                .update(shared, e)
+                .context("storing updated Endpoints")?;
+            "update"
+        }
+    };
+    let stored = store.get(&ns, &name);
+    let (addresses, not_ready_addresses) = stored
+        .map(|e| {
+            e.subsets.iter().flatten().fold((0, 0), |(a, n), s| {
+                (
+                    a + s.addresses.as_ref().map_or(0, Vec::len),
+                    n + s.not_ready_addresses.as_ref().map_or(0, Vec::len),
+                )
+            })
+        })
+        .unwrap_or((0, 0));
+    let over_capacity = stored.is_some_and(|e| {
+        e.metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key(ANNOTATION_OVER_CAPACITY))
+    });
+    Ok(EndpointsSummary {
+        action,
+        addresses,
+        not_ready_addresses,
+        over_capacity,
+    })
+}
+
 /// `hints` part of an output line (with `--hints`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -331,39 +384,13 @@ impl TraceRunner {
         let hints = self.opts.hints.then(|| hint_summary(&managed));
 
         // 3. Endpoints sync.
-        let current = self.endpoints.get(&ns, &name).cloned();
-        let action = match self.epc.sync(svc, &line.pods, current.as_ref()) {
-            EndpointsWrite::None => "none",
-            EndpointsWrite::Create(e) => {
-                self.endpoints
-                    .create(&mut self.shared, e)
-                    .context("storing created Endpoints")?;
-                "create"
-            }
-            EndpointsWrite::Update(e) => {
-                self.endpoints
-                    .update(&mut self.shared, e)
-                    .context("storing updated Endpoints")?;
-                "update"
-            }
-        };
-        let stored = self.endpoints.get(&ns, &name);
-        let (addresses, not_ready) = stored
-            .map(|e| {
-                e.subsets.iter().flatten().fold((0, 0), |(a, n), s| {
-                    (
-                        a + s.addresses.as_ref().map_or(0, Vec::len),
-                        n + s.not_ready_addresses.as_ref().map_or(0, Vec::len),
-                    )
-                })
-            })
-            .unwrap_or((0, 0));
-        let over_capacity = stored.is_some_and(|e| {
-            e.metadata
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.contains_key(ANNOTATION_OVER_CAPACITY))
-        });
+        let endpoints = endpoints_step(
+            &mut self.epc,
+            &mut self.endpoints,
+            &mut self.shared,
+            svc,
+            &line.pods,
+        )?;
 
         if let Some(dir) = &self.opts.dump_dir {
             self.dump(dir)?;
@@ -371,12 +398,7 @@ impl TraceRunner {
         let out = StepOutput {
             step: self.step,
             endpoint_slices: counts,
-            endpoints: EndpointsSummary {
-                action,
-                addresses,
-                not_ready_addresses: not_ready,
-                over_capacity,
-            },
+            endpoints,
             hints,
         };
         self.step += 1;

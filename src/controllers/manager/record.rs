@@ -18,10 +18,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::apiserver::{Shared, Store};
-use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
+use crate::controllers::endpoints::{EndpointsController, EndpointsOptions};
 use crate::controllers::endpointslice::trace::{
-    EndpointsSummary, SliceCounts, StepOutput, ANNOTATION_OVER_CAPACITY, CLOCK_START,
-    CLOCK_STEP_SECS,
+    endpoints_step, SliceCounts, StepOutput, CLOCK_START, CLOCK_STEP_SECS,
 };
 use crate::controllers::trigger_time::Timestamp;
 use crate::k8s;
@@ -82,47 +81,18 @@ impl Recorder {
             }
             .to_rfc3339_nano();
         }
-        let ns = service.metadata.namespace.clone().unwrap_or_default();
-        let name = service.metadata.name.clone().unwrap_or_default();
         let owned: Vec<k8s::Pod> = pods.iter().map(|p| (*p).clone()).collect();
-        let current = self.endpoints.get(&ns, &name).cloned();
-        let action = match self.epc.sync(service, &owned, current.as_ref()) {
-            EndpointsWrite::None => "none",
-            EndpointsWrite::Create(e) => {
-                self.endpoints.create(&mut self.shared, e)?;
-                "create"
-            }
-            EndpointsWrite::Update(e) => {
-                self.endpoints.update(&mut self.shared, e)?;
-                "update"
-            }
-        };
-        let stored = self.endpoints.get(&ns, &name);
-        let (addresses, not_ready) = stored
-            .map(|e| {
-                e.subsets.iter().flatten().fold((0, 0), |(a, n), s| {
-                    (
-                        a + s.addresses.as_ref().map_or(0, Vec::len),
-                        n + s.not_ready_addresses.as_ref().map_or(0, Vec::len),
-                    )
-                })
-            })
-            .unwrap_or((0, 0));
-        let over_capacity = stored.is_some_and(|e| {
-            e.metadata
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.contains_key(ANNOTATION_OVER_CAPACITY))
-        });
+        let endpoints = endpoints_step(
+            &mut self.epc,
+            &mut self.endpoints,
+            &mut self.shared,
+            service,
+            &owned,
+        )?;
         let out = StepOutput {
             step: self.step,
             endpoint_slices: slices,
-            endpoints: EndpointsSummary {
-                action,
-                addresses,
-                not_ready_addresses: not_ready,
-                over_capacity,
-            },
+            endpoints,
             hints: None,
         };
         serde_json::to_writer(&mut self.output, &out)?;
