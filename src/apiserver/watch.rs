@@ -63,11 +63,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::write_log::{ObjectRef, Resource, Verb, WriteObserver, WriteOutcome, WriteRecord};
-use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind};
-use crate::controllers::trigger_time::{Timestamp, LAST_CHANGE_TRIGGER_TIME};
+use crate::clients::propagation::{PodState, Propagation, ViewProbe};
+use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
 use crate::metrics::{
-    prometheus_text, Histogram, PromFamily, Samples, SummaryRow, TimeSeries, TimeseriesRow,
+    prometheus_text, Histogram, PromFamily, SummaryRow, TimeSeries, TimeseriesRow,
 };
 use crate::scenario::model::{
     self as model, DurationDist, Event, EventKind, LabelSelector, Scenario, WatchResource,
@@ -76,8 +77,6 @@ use crate::scenario::model::{
 use crate::wire::{self, Encoding, EventType};
 
 const NS_PER_SEC: u64 = 1_000_000_000;
-/// Unix time of simulated t = 0 (`cluster::k8s_view::SIM_EPOCH_UNIX_S`).
-const SIM_EPOCH_UNIX_S: i64 = crate::cluster::k8s_view::SIM_EPOCH_UNIX_S as i64;
 
 /// What a group of watchers is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -265,16 +264,16 @@ fn matches(sel: &LabelSelector, obj: ObjectRef<'_>) -> bool {
     }
 }
 
-/// The trigger time annotation as simulated nanoseconds (None when absent, unparsable or
-/// before t = 0).
-pub fn trigger_time_ns(obj: ObjectRef<'_>) -> Option<u64> {
-    let a = meta(obj)
-        .annotations
-        .as_ref()?
-        .get(LAST_CHANGE_TRIGGER_TIME)?;
-    let t = Timestamp::parse(a)?;
-    let secs = u64::try_from(t.secs - SIM_EPOCH_UNIX_S).ok()?;
-    Some(secs * NS_PER_SEC + u64::from(t.nanos))
+/// `"namespace/service"` of an object as clients key it: a slice's service-name label (None
+/// without it: clients ignore such slices), an Endpoints object's own name.
+fn client_service_key(obj: ObjectRef<'_>) -> Option<String> {
+    let m = meta(obj);
+    let ns = m.namespace.as_deref().unwrap_or("");
+    let name = match obj {
+        ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
+        ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
+    };
+    Some(format!("{ns}/{name}"))
 }
 
 /// Event counters of one slice of traffic.
@@ -300,7 +299,8 @@ pub struct NodeIngress {
     pub max: u64,
 }
 
-/// Propagation latency percentiles (ns), one sample per write carrying a trigger time.
+/// Propagation latency percentiles (ns), one sample per pod change that resolved
+/// ([`crate::clients::propagation`]), and the changes that took no sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LatencySummary {
     pub samples: u64,
@@ -308,6 +308,10 @@ pub struct LatencySummary {
     pub p90: u64,
     pub p99: u64,
     pub max: u64,
+    /// Replaced by a later change of the same pod before resolving.
+    pub superseded: u64,
+    /// Still pending at the end of the run.
+    pub unresolved: u64,
 }
 
 /// Everything counted for one mode.
@@ -432,7 +436,7 @@ pub struct WatchHub {
     groups: Vec<GroupState>,
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
-    latency: Vec<Samples>,
+    propagation: Propagation,
     slices: BTreeMap<(String, String), Arc<EndpointSlice>>,
     endpoints: BTreeMap<(String, String), Arc<Endpoints>>,
     restarts: Vec<(u64, Option<usize>)>,
@@ -504,7 +508,7 @@ impl WatchHub {
                     departed: Vec::new(),
                 })
                 .collect(),
-            latency: vec![Samples::default(), Samples::default()],
+            propagation: Propagation::default(),
             slices: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             restarts,
@@ -563,12 +567,102 @@ impl WatchHub {
             self.relist(at, w);
         }
         self.advance_bookmarks(t);
+        self.advance_clients(t);
+        self.now = t;
+    }
+
+    /// Apply client changes due by `t` one apply time at a time, across groups, so each
+    /// readiness flip is judged against every group's view as of that moment; then move every
+    /// client's clock to `t`.
+    fn advance_clients(&mut self, t: u64) {
+        self.step_clients(t);
         for g in &mut self.groups {
             if let Some(c) = &mut g.client {
                 c.advance(t);
             }
         }
-        self.now = t;
+        self.drain_flips();
+    }
+
+    /// The stepping part of [`Self::advance_clients`]: only groups with a change due at a
+    /// step are advanced (to that step), so no client's clock passes its own last apply.
+    fn step_clients(&mut self, t: u64) {
+        loop {
+            let next = self
+                .groups
+                .iter()
+                .filter_map(|g| g.client.as_ref()?.next_apply())
+                .filter(|&a| a <= t)
+                .min();
+            let Some(a) = next else {
+                break;
+            };
+            for g in &mut self.groups {
+                if let Some(c) = g.client.as_mut().filter(|c| c.next_apply() == Some(a)) {
+                    c.advance(a);
+                }
+            }
+            self.drain_flips();
+        }
+    }
+
+    /// Hand the clients' readiness flips to the propagation tracker.
+    fn drain_flips(&mut self) {
+        for gi in 0..self.groups.len() {
+            let m = mode_index(self.groups[gi].g.resource);
+            let Some(c) = &mut self.groups[gi].client else {
+                continue;
+            };
+            let flips = c.take_flips();
+            for (at, f) in flips {
+                let probe = Probe(&self.groups);
+                self.propagation
+                    .view_flipped(m, at, &f.service, &f.pod, &probe);
+            }
+        }
+    }
+
+    /// A pod changed at `now` (the world's change stream): a propagation sample may start.
+    pub fn pod_changed(&mut self, now: u64, change: &crate::cluster::ObjChange<'_, Pod>) {
+        use crate::cluster::ObjChange;
+        self.advance_to(now.max(self.now));
+        let (old, new) = match change {
+            ObjChange::Added(p) => (None, Some(*p)),
+            ObjChange::Updated { old, new } => (Some(*old), Some(*new)),
+            ObjChange::Deleted(p) => (Some(*p), None),
+        };
+        let p = change.latest();
+        let probe = Probe(&self.groups);
+        self.propagation.pod_changed(
+            now,
+            &p.namespace,
+            &p.name,
+            p.labels(),
+            old.map(PodState::of),
+            new.map(PodState::of),
+            &probe,
+        );
+    }
+
+    /// A Service changed: the propagation tracker follows which pods it selects.
+    pub fn service_changed(&mut self, change: &crate::cluster::ObjChange<'_, ServiceObj>) {
+        use crate::cluster::ObjChange;
+        let s = &change.latest().spec;
+        match change {
+            ObjChange::Deleted(_) => self.propagation.services.remove(&s.namespace, &s.name),
+            _ => {
+                let selector = s
+                    .selector
+                    .as_ref()
+                    .filter(|_| s.service_type != model::ServiceType::ExternalName);
+                self.propagation.services.upsert(
+                    &s.namespace,
+                    &s.name,
+                    selector,
+                    s.publish_not_ready_addresses,
+                );
+            }
+        }
     }
 
     /// Bookmarks (and watch-timeout re-watches) of every whole second before `t`, spread
@@ -811,8 +905,8 @@ impl WatchHub {
         // size cache [encoding][event type]
         let mut cache: [[Option<u64>; 3]; 2] = [[None; 3]; 2];
         let mut base: [[Option<usize>; 2]; 2] = [[None; 2]; 2]; // [new/old][json/pb]
-        let trigger = rec.new.and_then(trigger_time_ns);
-        let mut last_apply: Option<u64> = None;
+                                                                // Client groups the new object reaches (propagation: who must apply it).
+        let mut seen_by: Vec<usize> = Vec::new();
         let change_new = rec.new.map(owned_change);
         // The removed object, cloned at most once per write (only if some client needs it).
         let mut change_old: Option<Change> = None;
@@ -823,6 +917,10 @@ impl WatchHub {
             let g = &self.groups[gi].g;
             let old_m = rec.old.is_some_and(|o| matches(&g.selector, o));
             let new_m = rec.new.is_some_and(|o| matches(&g.selector, o));
+            if new_m && rec.verb != Verb::Delete && self.groups[gi].client.is_some() {
+                seen_by.push(gi);
+            }
+            let g = &self.groups[gi].g;
             let (et, ti) = match (old_m, new_m) {
                 (false, true) => (EventType::Added, 0),
                 (true, true) => (EventType::Modified, 1),
@@ -880,10 +978,7 @@ impl WatchHub {
                     change_new.clone()
                 };
                 if let Some(ch) = change {
-                    let at = c.schedule(t, delay, ch);
-                    if n > 0 {
-                        last_apply = Some(last_apply.map_or(at, |l: u64| l.max(at)));
-                    }
+                    c.schedule(t, delay, ch);
                 }
             }
             let mode = &mut self.modes[m];
@@ -907,8 +1002,10 @@ impl WatchHub {
                 self.nodes[m].cum_events += 1;
             }
         }
-        if let (Some(tr), Some(a)) = (trigger, last_apply) {
-            self.latency[m].push(a.saturating_sub(tr));
+        if let (Verb::Create | Verb::Update, Some(svc)) =
+            (rec.verb, rec.new.and_then(client_service_key))
+        {
+            self.propagation.object_written(m, &svc, seen_by);
         }
         // Keep the stored state for relists.
         match (rec.verb, rec.new, rec.old) {
@@ -939,6 +1036,9 @@ impl WatchHub {
     /// Close the run at `end_ns` and produce the report.
     pub fn finish(mut self, end_ns: u64) -> TrafficReport {
         self.advance_to(end_ns);
+        // Changes written before the end are applied (and may resolve) after it, as before.
+        self.step_clients(u64::MAX);
+        self.propagation.finish();
         let mut groups = Vec::new();
         let mut stale = [0u64; 2];
         let mut dup = [0u64; 2];
@@ -981,13 +1081,16 @@ impl WatchHub {
                     max: per.last().copied().unwrap_or(0),
                 };
             }
-            let l = &mut self.latency[m];
+            let pm = &mut self.propagation.modes[m];
+            let l = &mut pm.samples;
             mode.propagation = LatencySummary {
                 samples: l.len() as u64,
                 p50: l.percentile(50.0).unwrap_or(0),
                 p90: l.percentile(90.0).unwrap_or(0),
                 p99: l.percentile(99.0).unwrap_or(0),
                 max: l.max().unwrap_or(0),
+                superseded: pm.superseded,
+                unresolved: pm.unresolved,
             };
             mode.latency_ns = l.sorted_values().to_vec();
             mode.stale_seconds = stale[m] as f64 / NS_PER_SEC as f64;
@@ -1012,11 +1115,19 @@ impl WatchHub {
 
     /// Apply every scheduled client change (quiescence) without closing the run.
     pub fn settle(&mut self) {
-        for g in &mut self.groups {
-            if let Some(c) = &mut g.client {
-                c.advance(u64::MAX);
-            }
-        }
+        self.advance_clients(u64::MAX);
+    }
+}
+
+/// The clients' views, for the propagation tracker.
+struct Probe<'a>(&'a [GroupState]);
+
+impl ViewProbe for Probe<'_> {
+    fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool {
+        self.0
+            .get(group)
+            .and_then(|g| g.client.as_ref())
+            .is_some_and(|c| c.cache.pod_ready(service, pod))
     }
 }
 
