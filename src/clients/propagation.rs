@@ -412,4 +412,103 @@ mod tests {
         p.services.remove("ns", "web");
         assert!(p.services.selecting("ns", &labels()).is_empty());
     }
+
+    /// The hand-made timeline with real client caches: pod ready at t, its slice written at
+    /// t+a, kube-proxy (minSyncPeriod 1 s, synced at t−0.5 s) receives it after d and syncs at
+    /// t+b = t−0.5 s+1 s; CoreDNS applies on receipt at t+a+d. One sample: b.
+    #[test]
+    fn timeline_with_group_clients() {
+        use crate::clients::{Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+        use crate::k8s::discovery::EndpointPort;
+        use crate::k8s::{
+            Endpoint, EndpointConditions, EndpointSlice, ObjectMeta, ObjectReference,
+        };
+        use std::sync::Arc;
+
+        struct Groups(Vec<GroupClient>);
+        impl ViewProbe for Groups {
+            fn pod_ready(&self, g: usize, svc: &str, pod: &str) -> bool {
+                self.0[g].cache.pod_ready(svc, pod)
+            }
+        }
+        let slice = |ready: bool| EndpointSlice {
+            metadata: ObjectMeta {
+                name: Some("web-abc".into()),
+                namespace: Some("ns".into()),
+                labels: Some([(LABEL_SERVICE_NAME.to_string(), "web".to_string())].into()),
+                ..Default::default()
+            },
+            address_type: "IPv4".into(),
+            endpoints: Some(vec![Endpoint {
+                addresses: vec!["10.0.0.1".into()],
+                conditions: EndpointConditions {
+                    ready: Some(ready),
+                    serving: Some(ready),
+                    terminating: Some(false),
+                },
+                target_ref: Some(ObjectReference {
+                    kind: Some("Pod".into()),
+                    name: Some("p1".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ports: Some(vec![EndpointPort {
+                name: Some("http".into()),
+                port: Some(80),
+                protocol: Some("TCP".into()),
+                app_protocol: None,
+            }]),
+            ..Default::default()
+        };
+        const MS: u64 = 1_000_000;
+        let t = 10_000 * MS;
+        let mut gs = Groups(vec![
+            GroupClient::new(ViewKind::KubeProxy, 1000 * MS),
+            GroupClient::new(ViewKind::CoreDns, 0),
+        ]);
+        let mut p = tracker();
+        // Before: the pod listed not ready, kube-proxy's last sync at t − 0.5 s.
+        let w0 = t - 600 * MS;
+        for g in &mut gs.0 {
+            g.schedule(w0, 100 * MS, Change::Slice(Arc::new(slice(false)), false));
+            g.advance(t);
+            g.take_flips();
+        }
+        p.object_written(0, "ns/web", vec![0, 1]);
+        p.pod_changed(t, "ns", "p1", &labels(), UNREADY, READY, &gs);
+        let (a, d) = (200 * MS, 50 * MS);
+        let applied: Vec<u64> =
+            gs.0.iter_mut()
+                .map(|g| g.schedule(t + a, d, Change::Slice(Arc::new(slice(true)), false)))
+                .collect();
+        let b = 500 * MS;
+        assert_eq!(
+            applied,
+            [t + b, t + a + d],
+            "kube-proxy waits for its next sync"
+        );
+        // As the watch hub does: step through the apply times, judge each flip then.
+        let mut flips = 0;
+        for step in [t + a + d, t + b] {
+            for g in &mut gs.0 {
+                g.advance(step);
+            }
+            let now: Vec<(u64, super::super::Flip)> =
+                gs.0.iter_mut().flat_map(GroupClient::take_flips).collect();
+            for (at, f) in now {
+                assert_eq!(at, step);
+                p.view_flipped(0, at, &f.service, &f.pod, &gs);
+                flips += 1;
+            }
+            if step == t + a + d {
+                assert!(
+                    p.modes[0].samples.is_empty(),
+                    "kube-proxy has not synced yet"
+                );
+            }
+        }
+        assert_eq!(flips, 2);
+        assert_eq!(p.modes[0].samples.clone().sorted_values(), &[b]);
+    }
 }
