@@ -523,13 +523,13 @@ impl GroupClient {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::k8s::discovery::EndpointPort;
     use crate::k8s::{Endpoint, EndpointConditions, ObjectMeta};
     use rand::SeedableRng;
 
-    fn slice(name: &str, eps: &[(&str, Option<bool>, Option<bool>)]) -> EndpointSlice {
+    pub(crate) fn slice(name: &str, eps: &[(&str, Option<bool>, Option<bool>)]) -> EndpointSlice {
         EndpointSlice {
             metadata: ObjectMeta {
                 name: Some(name.into()),

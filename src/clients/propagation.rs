@@ -418,11 +418,8 @@ mod tests {
     /// t+b = t−0.5 s+1 s; CoreDNS applies on receipt at t+a+d. One sample: b.
     #[test]
     fn timeline_with_group_clients() {
-        use crate::clients::{Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
-        use crate::k8s::discovery::EndpointPort;
-        use crate::k8s::{
-            Endpoint, EndpointConditions, EndpointSlice, ObjectMeta, ObjectReference,
-        };
+        use crate::clients::{Change, GroupClient, ViewKind};
+        use crate::k8s::ObjectReference;
         use std::sync::Arc;
 
         struct Groups(Vec<GroupClient>);
@@ -431,35 +428,17 @@ mod tests {
                 self.0[g].cache.pod_ready(svc, pod)
             }
         }
-        let slice = |ready: bool| EndpointSlice {
-            metadata: ObjectMeta {
-                name: Some("web-abc".into()),
-                namespace: Some("ns".into()),
-                labels: Some([(LABEL_SERVICE_NAME.to_string(), "web".to_string())].into()),
-                ..Default::default()
-            },
-            address_type: "IPv4".into(),
-            endpoints: Some(vec![Endpoint {
-                addresses: vec!["10.0.0.1".into()],
-                conditions: EndpointConditions {
-                    ready: Some(ready),
-                    serving: Some(ready),
-                    terminating: Some(false),
-                },
-                target_ref: Some(ObjectReference {
+        // The client tests' slice, its endpoint naming pod p1.
+        let slice = |ready: bool| {
+            let mut s = crate::clients::tests::slice("web-abc", &[("10.0.0.1", Some(ready), None)]);
+            for e in s.endpoints.iter_mut().flatten() {
+                e.target_ref = Some(ObjectReference {
                     kind: Some("Pod".into()),
                     name: Some("p1".into()),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }]),
-            ports: Some(vec![EndpointPort {
-                name: Some("http".into()),
-                port: Some(80),
-                protocol: Some("TCP".into()),
-                app_protocol: None,
-            }]),
-            ..Default::default()
+                });
+            }
+            s
         };
         const MS: u64 = 1_000_000;
         let t = 10_000 * MS;
@@ -467,7 +446,8 @@ mod tests {
             GroupClient::new(ViewKind::KubeProxy, 1000 * MS),
             GroupClient::new(ViewKind::CoreDns, 0),
         ]);
-        let mut p = tracker();
+        let mut p = Propagation::default();
+        p.services.upsert("default", "web", Some(&labels()), false);
         // Before: the pod listed not ready, kube-proxy's last sync at t − 0.5 s.
         let w0 = t - 600 * MS;
         for g in &mut gs.0 {
@@ -475,8 +455,8 @@ mod tests {
             g.advance(t);
             g.take_flips();
         }
-        p.object_written(0, "ns/web", vec![0, 1]);
-        p.pod_changed(t, "ns", "p1", &labels(), UNREADY, READY, &gs);
+        p.object_written(0, "default/web", vec![0, 1]);
+        p.pod_changed(t, "default", "p1", &labels(), UNREADY, READY, &gs);
         let (a, d) = (200 * MS, 50 * MS);
         let applied: Vec<u64> =
             gs.0.iter_mut()
