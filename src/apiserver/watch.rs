@@ -63,7 +63,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::write_log::{ObjectRef, Resource, Verb, WriteObserver, WriteOutcome, WriteRecord};
-use crate::clients::propagation::{PodState, Propagation, ViewProbe};
+use crate::clients::propagation::{PodChange, PodState, Propagation, ViewProbe};
 use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
 use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
@@ -631,15 +631,14 @@ impl WatchHub {
         };
         let p = change.latest();
         let probe = Probe(&self.groups);
-        self.propagation.pod_changed(
-            now,
-            &p.namespace,
-            &p.name,
-            p.labels(),
-            old.map(PodState::of),
-            new.map(PodState::of),
-            &probe,
-        );
+        let c = PodChange {
+            namespace: &p.namespace,
+            name: &p.name,
+            labels: p.labels(),
+            old: old.map(PodState::of),
+            new: new.map(PodState::of),
+        };
+        self.propagation.pod_changed(now, &c, &probe);
     }
 
     /// A Service changed: the propagation tracker follows which pods it selects.

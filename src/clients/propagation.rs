@@ -168,6 +168,17 @@ impl ServiceIndex {
     }
 }
 
+/// One pod change: pod `namespace/name` with `labels` went from `old` to `new` (None = no pod:
+/// before creation / after deletion).
+#[derive(Debug, Clone, Copy)]
+pub struct PodChange<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: &'a StringMap,
+    pub old: Option<PodState>,
+    pub new: Option<PodState>,
+}
+
 /// Answers "is pod X ready in group G's applied view of Service S" (the watch hub's clients).
 pub trait ViewProbe {
     fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool;
@@ -211,22 +222,14 @@ impl Propagation {
         }
     }
 
-    /// Pod `namespace/name` (labels `labels`) changed from `old` to `new` at `now` (None = no
-    /// pod: before creation / after deletion).
-    pub fn pod_changed(
-        &mut self,
-        now: u64,
-        namespace: &str,
-        name: &str,
-        labels: &StringMap,
-        old: Option<PodState>,
-        new: Option<PodState>,
-        probe: &dyn ViewProbe,
-    ) {
+    /// A pod changed at `now`.
+    pub fn pod_changed(&mut self, now: u64, c: &PodChange<'_>, probe: &dyn ViewProbe) {
+        let (namespace, name) = (c.namespace, c.name);
+        let (old, new) = (c.old, c.new);
         let mut flipped = false;
         let targets: Vec<(String, bool)> = self
             .services
-            .selecting(namespace, labels)
+            .selecting(namespace, c.labels)
             .into_iter()
             .map(|(svc, publish)| {
                 let want = PodState::listed_ready(new, publish);
@@ -341,6 +344,22 @@ mod tests {
         terminal: false,
     });
 
+    fn change<'a>(
+        ns: &'a str,
+        name: &'a str,
+        labels: &'a StringMap,
+        old: Option<PodState>,
+        new: Option<PodState>,
+    ) -> PodChange<'a> {
+        PodChange {
+            namespace: ns,
+            name,
+            labels,
+            old,
+            new,
+        }
+    }
+
     fn tracker() -> Propagation {
         let mut p = Propagation::default();
         p.services.upsert("ns", "web", Some(&labels()), false);
@@ -354,7 +373,7 @@ mod tests {
         let v = Views::default();
         let mut p = tracker();
         let t = 10;
-        p.pod_changed(t, "ns", "p1", &labels(), UNREADY, READY, &v);
+        p.pod_changed(t, &change("ns", "p1", &labels(), UNREADY, READY), &v);
         p.object_written(0, "ns/web", vec![0, 1]);
         v.set(0, "ns/web", "p1", true);
         p.view_flipped(0, t + 7, "ns/web", "p1", &v);
@@ -374,12 +393,12 @@ mod tests {
         let v = Views::default();
         let mut p = tracker();
         p.object_written(0, "ns/web", vec![0]);
-        p.pod_changed(1, "ns", "p1", &labels(), None, READY, &v);
-        p.pod_changed(2, "ns", "p1", &labels(), READY, UNREADY, &v);
+        p.pod_changed(1, &change("ns", "p1", &labels(), None, READY), &v);
+        p.pod_changed(2, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         assert_eq!(p.modes[0].superseded, 1);
         // Group 0 never listed it: the unready change has nothing to propagate.
         assert_eq!(p.pending[0].len(), 0);
-        p.pod_changed(3, "ns", "p1", &labels(), UNREADY, None, &v);
+        p.pod_changed(3, &change("ns", "p1", &labels(), UNREADY, None), &v);
         p.finish();
         assert_eq!(p.modes[0].samples.len(), 0);
         assert_eq!(p.modes[0].unresolved, 0);
@@ -396,11 +415,11 @@ mod tests {
         p.services.upsert("ns", "manual", None, false);
         p.object_written(1, "ns/web", vec![2]);
         v.set(2, "ns/web", "p1", true);
-        p.pod_changed(5, "ns", "p1", &labels(), READY, UNREADY, &v);
+        p.pod_changed(5, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         let other: StringMap = [("app".to_string(), "db".to_string())].into();
-        p.pod_changed(5, "ns", "p2", &other, READY, None, &v);
+        p.pod_changed(5, &change("ns", "p2", &other, READY, None), &v);
         assert_eq!(p.pending[1].len(), 0);
-        p.pod_changed(6, "ns", "p1", &labels(), UNREADY, None, &v);
+        p.pod_changed(6, &change("ns", "p1", &labels(), UNREADY, None), &v);
         assert_eq!(p.pending[1].len(), 1);
         v.set(2, "ns/web", "p1", false);
         p.view_flipped(1, 9, "ns/web", "p1", &v);
@@ -456,7 +475,7 @@ mod tests {
             g.take_flips();
         }
         p.object_written(0, "default/web", vec![0, 1]);
-        p.pod_changed(t, "default", "p1", &labels(), UNREADY, READY, &gs);
+        p.pod_changed(t, &change("default", "p1", &labels(), UNREADY, READY), &gs);
         let (a, d) = (200 * MS, 50 * MS);
         let applied: Vec<u64> =
             gs.0.iter_mut()
