@@ -270,6 +270,68 @@ fn latency_cdf_is_monotone_and_matches_the_percentiles() {
     }
 }
 
+/// One sample per pod change, not per write: quickstart's 30 initial pods, 10 from the scale-up
+/// and the rolling update's 40 new ready pods and 40 old terminating ones are 120 changes in
+/// each mode, each sampled, superseded or unresolved; their latencies spread (p50 < p90).
+#[test]
+fn propagation_samples_pod_changes_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q");
+    let outcome = run(&RunOptions {
+        scenario: scenario("quickstart.toml"),
+        out_dir: Some(out.clone()),
+        controllers: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let s = summary(&out);
+    for m in MODES {
+        let n = |k: &str| num(&s, m, k);
+        assert_eq!(
+            n("propagation_samples") + n("propagation_superseded") + n("propagation_unresolved"),
+            120.0,
+            "{m}"
+        );
+        assert!(n("propagation_samples") >= 100.0, "{m}");
+        assert!(
+            n("propagation_p50_seconds") < n("propagation_p90_seconds"),
+            "{m}: p50 {} p90 {}",
+            n("propagation_p50_seconds"),
+            n("propagation_p90_seconds")
+        );
+    }
+    // The terminal table carries the same rows, both modes side by side with their ratio.
+    let t = &outcome.terminal_summary;
+    assert!(t.contains("EP/ES"), "{t}");
+    for k in [
+        "propagation_superseded",
+        "propagation_unresolved",
+        "watch_event_bytes",
+    ] {
+        assert!(t.lines().any(|l| l.starts_with(k)), "{k} not in\n{t}");
+    }
+    // metrics.prom counts the same changes.
+    let text = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
+    let samples = parse_prometheus_text(&text).unwrap();
+    for m in MODES {
+        for (outcome, metric) in [
+            ("sampled", "propagation_samples"),
+            ("superseded", "propagation_superseded"),
+            ("unresolved", "propagation_unresolved"),
+        ] {
+            let v = samples
+                .iter()
+                .find(|x| {
+                    x.name == "slicesim_propagation_changes_total"
+                        && label(x, "mode") == Some(m)
+                        && label(x, "outcome") == Some(outcome)
+                })
+                .map(|x| x.value);
+            assert_eq!(v, Some(num(&s, m, metric)), "{m} {outcome}");
+        }
+    }
+}
+
 #[test]
 fn slice_fill_counts_sum_to_the_slices_alive() {
     let dir = tempfile::tempdir().unwrap();

@@ -63,12 +63,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::write_log::{ObjectRef, Resource, Verb, WriteObserver, WriteOutcome, WriteRecord};
-use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind};
-use crate::controllers::trigger_time::{Timestamp, LAST_CHANGE_TRIGGER_TIME};
+use crate::clients::propagation::{PodChange, PodState, Propagation, ViewProbe};
+use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
-use crate::metrics::{
-    prometheus_text, Histogram, PromFamily, Samples, SummaryRow, TimeSeries, TimeseriesRow,
-};
+use crate::metrics::{Histogram, TimeSeries};
 use crate::scenario::model::{
     self as model, DurationDist, Event, EventKind, LabelSelector, Scenario, WatchResource,
     WatcherCount, WatcherKind,
@@ -76,8 +75,6 @@ use crate::scenario::model::{
 use crate::wire::{self, Encoding, EventType};
 
 const NS_PER_SEC: u64 = 1_000_000_000;
-/// Unix time of simulated t = 0 (`cluster::k8s_view::SIM_EPOCH_UNIX_S`).
-const SIM_EPOCH_UNIX_S: i64 = crate::cluster::k8s_view::SIM_EPOCH_UNIX_S as i64;
 
 /// What a group of watchers is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -265,16 +262,16 @@ fn matches(sel: &LabelSelector, obj: ObjectRef<'_>) -> bool {
     }
 }
 
-/// The trigger time annotation as simulated nanoseconds (None when absent, unparsable or
-/// before t = 0).
-pub fn trigger_time_ns(obj: ObjectRef<'_>) -> Option<u64> {
-    let a = meta(obj)
-        .annotations
-        .as_ref()?
-        .get(LAST_CHANGE_TRIGGER_TIME)?;
-    let t = Timestamp::parse(a)?;
-    let secs = u64::try_from(t.secs - SIM_EPOCH_UNIX_S).ok()?;
-    Some(secs * NS_PER_SEC + u64::from(t.nanos))
+/// `"namespace/service"` of an object as clients key it: a slice's service-name label (None
+/// without it: clients ignore such slices), an Endpoints object's own name.
+fn client_service_key(obj: ObjectRef<'_>) -> Option<String> {
+    let m = meta(obj);
+    let ns = m.namespace.as_deref().unwrap_or("");
+    let name = match obj {
+        ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
+        ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
+    };
+    Some(format!("{ns}/{name}"))
 }
 
 /// Event counters of one slice of traffic.
@@ -300,7 +297,8 @@ pub struct NodeIngress {
     pub max: u64,
 }
 
-/// Propagation latency percentiles (ns), one sample per write carrying a trigger time.
+/// Propagation latency percentiles (ns), one sample per pod change that resolved
+/// ([`crate::clients::propagation`]), and the changes that took no sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LatencySummary {
     pub samples: u64,
@@ -308,6 +306,10 @@ pub struct LatencySummary {
     pub p90: u64,
     pub p99: u64,
     pub max: u64,
+    /// Replaced by a later change of the same pod before resolving.
+    pub superseded: u64,
+    /// Still pending at the end of the run.
+    pub unresolved: u64,
 }
 
 /// Everything counted for one mode.
@@ -432,7 +434,7 @@ pub struct WatchHub {
     groups: Vec<GroupState>,
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
-    latency: Vec<Samples>,
+    propagation: Propagation,
     slices: BTreeMap<(String, String), Arc<EndpointSlice>>,
     endpoints: BTreeMap<(String, String), Arc<Endpoints>>,
     restarts: Vec<(u64, Option<usize>)>,
@@ -504,7 +506,7 @@ impl WatchHub {
                     departed: Vec::new(),
                 })
                 .collect(),
-            latency: vec![Samples::default(), Samples::default()],
+            propagation: Propagation::default(),
             slices: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             restarts,
@@ -563,12 +565,101 @@ impl WatchHub {
             self.relist(at, w);
         }
         self.advance_bookmarks(t);
+        self.advance_clients(t);
+        self.now = t;
+    }
+
+    /// Apply client changes due by `t` one apply time at a time, across groups, so each
+    /// readiness flip is judged against every group's view as of that moment; then move every
+    /// client's clock to `t`.
+    fn advance_clients(&mut self, t: u64) {
+        self.step_clients(t);
         for g in &mut self.groups {
             if let Some(c) = &mut g.client {
                 c.advance(t);
             }
         }
-        self.now = t;
+        self.drain_flips();
+    }
+
+    /// The stepping part of [`Self::advance_clients`]: only groups with a change due at a
+    /// step are advanced (to that step), so no client's clock passes its own last apply.
+    fn step_clients(&mut self, t: u64) {
+        loop {
+            let next = self
+                .groups
+                .iter()
+                .filter_map(|g| g.client.as_ref()?.next_apply())
+                .filter(|&a| a <= t)
+                .min();
+            let Some(a) = next else {
+                break;
+            };
+            for g in &mut self.groups {
+                if let Some(c) = g.client.as_mut().filter(|c| c.next_apply() == Some(a)) {
+                    c.advance(a);
+                }
+            }
+            self.drain_flips();
+        }
+    }
+
+    /// Hand the clients' readiness flips to the propagation tracker.
+    fn drain_flips(&mut self) {
+        for gi in 0..self.groups.len() {
+            let m = mode_index(self.groups[gi].g.resource);
+            let Some(c) = &mut self.groups[gi].client else {
+                continue;
+            };
+            let flips = c.take_flips();
+            for (at, f) in flips {
+                let probe = Probe(&self.groups);
+                self.propagation
+                    .view_flipped(m, at, &f.service, &f.pod, &probe);
+            }
+        }
+    }
+
+    /// A pod changed at `now` (the world's change stream): a propagation sample may start.
+    pub fn pod_changed(&mut self, now: u64, change: &crate::cluster::ObjChange<'_, Pod>) {
+        use crate::cluster::ObjChange;
+        self.advance_to(now.max(self.now));
+        let (old, new) = match change {
+            ObjChange::Added(p) => (None, Some(*p)),
+            ObjChange::Updated { old, new } => (Some(*old), Some(*new)),
+            ObjChange::Deleted(p) => (Some(*p), None),
+        };
+        let p = change.latest();
+        let probe = Probe(&self.groups);
+        let c = PodChange {
+            namespace: &p.namespace,
+            name: &p.name,
+            labels: p.labels(),
+            old: old.map(PodState::of),
+            new: new.map(PodState::of),
+        };
+        self.propagation.pod_changed(now, &c, &probe);
+    }
+
+    /// A Service changed: the propagation tracker follows which pods it selects.
+    pub fn service_changed(&mut self, change: &crate::cluster::ObjChange<'_, ServiceObj>) {
+        use crate::cluster::ObjChange;
+        let s = &change.latest().spec;
+        match change {
+            ObjChange::Deleted(_) => self.propagation.services.remove(&s.namespace, &s.name),
+            _ => {
+                let selector = s
+                    .selector
+                    .as_ref()
+                    .filter(|_| s.service_type != model::ServiceType::ExternalName);
+                self.propagation.services.upsert(
+                    &s.namespace,
+                    &s.name,
+                    selector,
+                    s.publish_not_ready_addresses,
+                );
+            }
+        }
     }
 
     /// Bookmarks (and watch-timeout re-watches) of every whole second before `t`, spread
@@ -811,8 +902,8 @@ impl WatchHub {
         // size cache [encoding][event type]
         let mut cache: [[Option<u64>; 3]; 2] = [[None; 3]; 2];
         let mut base: [[Option<usize>; 2]; 2] = [[None; 2]; 2]; // [new/old][json/pb]
-        let trigger = rec.new.and_then(trigger_time_ns);
-        let mut last_apply: Option<u64> = None;
+                                                                // Client groups the new object reaches (propagation: who must apply it).
+        let mut seen_by: Vec<usize> = Vec::new();
         let change_new = rec.new.map(owned_change);
         // The removed object, cloned at most once per write (only if some client needs it).
         let mut change_old: Option<Change> = None;
@@ -823,6 +914,10 @@ impl WatchHub {
             let g = &self.groups[gi].g;
             let old_m = rec.old.is_some_and(|o| matches(&g.selector, o));
             let new_m = rec.new.is_some_and(|o| matches(&g.selector, o));
+            if new_m && rec.verb != Verb::Delete && self.groups[gi].client.is_some() {
+                seen_by.push(gi);
+            }
+            let g = &self.groups[gi].g;
             let (et, ti) = match (old_m, new_m) {
                 (false, true) => (EventType::Added, 0),
                 (true, true) => (EventType::Modified, 1),
@@ -880,10 +975,7 @@ impl WatchHub {
                     change_new.clone()
                 };
                 if let Some(ch) = change {
-                    let at = c.schedule(t, delay, ch);
-                    if n > 0 {
-                        last_apply = Some(last_apply.map_or(at, |l: u64| l.max(at)));
-                    }
+                    c.schedule(t, delay, ch);
                 }
             }
             let mode = &mut self.modes[m];
@@ -907,8 +999,10 @@ impl WatchHub {
                 self.nodes[m].cum_events += 1;
             }
         }
-        if let (Some(tr), Some(a)) = (trigger, last_apply) {
-            self.latency[m].push(a.saturating_sub(tr));
+        if let (Verb::Create | Verb::Update, Some(svc)) =
+            (rec.verb, rec.new.and_then(client_service_key))
+        {
+            self.propagation.object_written(m, &svc, seen_by);
         }
         // Keep the stored state for relists.
         match (rec.verb, rec.new, rec.old) {
@@ -939,6 +1033,9 @@ impl WatchHub {
     /// Close the run at `end_ns` and produce the report.
     pub fn finish(mut self, end_ns: u64) -> TrafficReport {
         self.advance_to(end_ns);
+        // Changes written before the end are applied (and may resolve) after it, as before.
+        self.step_clients(u64::MAX);
+        self.propagation.finish();
         let mut groups = Vec::new();
         let mut stale = [0u64; 2];
         let mut dup = [0u64; 2];
@@ -981,13 +1078,16 @@ impl WatchHub {
                     max: per.last().copied().unwrap_or(0),
                 };
             }
-            let l = &mut self.latency[m];
+            let pm = &mut self.propagation.modes[m];
+            let l = &mut pm.samples;
             mode.propagation = LatencySummary {
                 samples: l.len() as u64,
                 p50: l.percentile(50.0).unwrap_or(0),
                 p90: l.percentile(90.0).unwrap_or(0),
                 p99: l.percentile(99.0).unwrap_or(0),
                 max: l.max().unwrap_or(0),
+                superseded: pm.superseded,
+                unresolved: pm.unresolved,
             };
             mode.latency_ns = l.sorted_values().to_vec();
             mode.stale_seconds = stale[m] as f64 / NS_PER_SEC as f64;
@@ -1012,11 +1112,19 @@ impl WatchHub {
 
     /// Apply every scheduled client change (quiescence) without closing the run.
     pub fn settle(&mut self) {
-        for g in &mut self.groups {
-            if let Some(c) = &mut g.client {
-                c.advance(u64::MAX);
-            }
-        }
+        self.advance_clients(u64::MAX);
+    }
+}
+
+/// The clients' views, for the propagation tracker.
+struct Probe<'a>(&'a [GroupState]);
+
+impl ViewProbe for Probe<'_> {
+    fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool {
+        self.0
+            .get(group)
+            .and_then(|g| g.client.as_ref())
+            .is_some_and(|c| c.cache.pod_ready(service, pod))
     }
 }
 
@@ -1107,245 +1215,10 @@ impl WriteObserver for WatchHub {
     }
 }
 
-// ------------------------------------------------------------------------------------------
-// Report writers
-// ------------------------------------------------------------------------------------------
-
+/// The report files are written from a [`TrafficReport`] by [`crate::report::outputs`].
 impl TrafficReport {
     pub fn mode(&self, r: Resource) -> &ModeReport {
         &self.modes[mode_index(r)]
-    }
-
-    /// `summary` rows per (mode, metric).
-    pub fn summary_rows(&self) -> Vec<SummaryRow> {
-        let mut out = Vec::new();
-        for m in &self.modes {
-            let mut row = |k: &str, v: f64| {
-                out.push(SummaryRow {
-                    mode: m.name().into(),
-                    metric: k.into(),
-                    value: v,
-                })
-            };
-            row("writes_stored", m.writes_stored as f64);
-            for (verb, n) in &m.writes_by_verb {
-                row(&format!("writes_{verb}"), *n as f64);
-            }
-            row("writes_rejected", m.writes_rejected as f64);
-            row("writes_rejected_oversize", m.rejected_oversize as f64);
-            row("api_request_bytes", m.request_bytes as f64);
-            row("etcd_write_bytes", m.etcd_bytes as f64);
-            row("largest_object_bytes", m.largest_object.0 as f64);
-            row("watch_events", m.watch.events as f64);
-            row("watch_event_bytes", m.watch.bytes as f64);
-            for (k, f) in &m.by_encoding {
-                row(&format!("watch_events_{k}"), f.events as f64);
-                row(&format!("watch_event_bytes_{k}"), f.bytes as f64);
-            }
-            for (k, f) in &m.by_role {
-                let k = k.replace('-', "_");
-                row(&format!("watch_events_{k}"), f.events as f64);
-                row(&format!("watch_event_bytes_{k}"), f.bytes as f64);
-            }
-            row("bookmarks", m.bookmarks.events as f64);
-            row("bookmark_bytes", m.bookmarks.bytes as f64);
-            row("relists", m.relists.events as f64);
-            row("relist_bytes", m.relists.bytes as f64);
-            row("rewatches", m.rewatches as f64);
-            row("bytes_out_total", m.bytes_out() as f64);
-            row("node_ingress_bytes_mean", m.node_ingress.mean);
-            row("node_ingress_bytes_p99", m.node_ingress.p99 as f64);
-            row("node_ingress_bytes_max", m.node_ingress.max as f64);
-            let s = |ns: u64| ns as f64 / NS_PER_SEC as f64;
-            row("propagation_samples", m.propagation.samples as f64);
-            row("propagation_p50_seconds", s(m.propagation.p50));
-            row("propagation_p90_seconds", s(m.propagation.p90));
-            row("propagation_p99_seconds", s(m.propagation.p99));
-            row("propagation_max_seconds", s(m.propagation.max));
-            row("client_stale_seconds", m.stale_seconds);
-            row("client_duplicate_seconds", m.duplicate_seconds);
-        }
-        out
-    }
-
-    /// Per-second rows, both modes, ordered by (second, mode).
-    pub fn timeseries_rows(&self) -> Vec<TimeseriesRow> {
-        let mut out = Vec::new();
-        for m in &self.modes {
-            for (sec, b) in &m.series.buckets {
-                out.push(TimeseriesRow {
-                    second: *sec,
-                    mode: m.name().into(),
-                    writes: b.writes,
-                    watch_events: b.watch_events,
-                    bytes_out: b.bytes_out,
-                    bytes_per_node: b.bytes_per_node,
-                });
-            }
-        }
-        out.sort_by(|a, b| (a.second, &a.mode).cmp(&(b.second, &b.mode)));
-        out
-    }
-
-    /// `metrics.prom`: upstream names where they exist (apiserver_watch_events_total,
-    /// apiserver_watch_events_sizes, endpoint_slice_controller_changes), `slicesim_` otherwise.
-    /// Every sample carries a `mode` label.
-    pub fn prometheus_text(&self) -> String {
-        let mut ev = PromFamily::new(
-            "apiserver_watch_events_total",
-            "counter",
-            "Number of events sent in watch clients",
-        );
-        let mut sz = PromFamily::new(
-            "apiserver_watch_events_sizes",
-            "histogram",
-            "Watch event size distribution in bytes",
-        );
-        let mut ch = PromFamily::new(
-            "endpoint_slice_controller_changes",
-            "counter",
-            "Number of EndpointSlice changes",
-        );
-        let mut wr = PromFamily::new(
-            "slicesim_api_writes_total",
-            "counter",
-            "API writes by verb and outcome",
-        );
-        let mut by = PromFamily::new(
-            "slicesim_bytes_total",
-            "counter",
-            "Bytes by path: api_request, etcd_write, watch_event, bookmark, relist",
-        );
-        let mut ro = PromFamily::new(
-            "slicesim_watch_event_bytes_total",
-            "counter",
-            "Watch event bytes by watcher kind and encoding",
-        );
-        let mut ni = PromFamily::new(
-            "slicesim_node_ingress_bytes",
-            "gauge",
-            "Per-node (kube-proxy) ingress over the run",
-        );
-        let mut pl = PromFamily::new(
-            "slicesim_propagation_latency_seconds",
-            "gauge",
-            "Trigger time to last client applied",
-        );
-        let mut lo = PromFamily::new(
-            "slicesim_largest_object_bytes",
-            "gauge",
-            "Largest stored object (protobuf)",
-        );
-        for m in &self.modes {
-            let mode = m.name();
-            let kind = match m.resource {
-                Resource::EndpointSlices => "EndpointSlice",
-                Resource::Endpoints => "Endpoints",
-            };
-            let group = match m.resource {
-                Resource::EndpointSlices => "discovery.k8s.io",
-                Resource::Endpoints => "",
-            };
-            ev.push(
-                &[
-                    ("group", group),
-                    ("kind", kind),
-                    ("mode", mode),
-                    ("version", "v1"),
-                ],
-                m.watch.events as f64,
-            );
-            sz.push_histogram(
-                &[
-                    ("group", group),
-                    ("kind", kind),
-                    ("mode", mode),
-                    ("version", "v1"),
-                ],
-                &m.event_sizes,
-            );
-            if m.resource == Resource::EndpointSlices {
-                for (verb, n) in &m.writes_by_verb {
-                    ch.push(&[("mode", mode), ("operation", verb)], *n as f64);
-                }
-            }
-            for (verb, n) in &m.writes_by_verb {
-                wr.push(
-                    &[("mode", mode), ("outcome", "stored"), ("verb", verb)],
-                    *n as f64,
-                );
-            }
-            wr.push(
-                &[("mode", mode), ("outcome", "rejected"), ("verb", "any")],
-                m.writes_rejected as f64,
-            );
-            for (path, v) in [
-                ("api_request", m.request_bytes),
-                ("etcd_write", m.etcd_bytes),
-                ("watch_event", m.watch.bytes),
-                ("bookmark", m.bookmarks.bytes),
-                ("relist", m.relists.bytes),
-            ] {
-                by.push(&[("mode", mode), ("path", path)], v as f64);
-            }
-            for (role, f) in &m.by_role {
-                ro.push(&[("mode", mode), ("watcher", role)], f.bytes as f64);
-            }
-            for (enc, f) in &m.by_encoding {
-                ro.push(&[("encoding", enc), ("mode", mode)], f.bytes as f64);
-            }
-            for (stat, v) in [
-                ("mean", m.node_ingress.mean),
-                ("p99", m.node_ingress.p99 as f64),
-                ("max", m.node_ingress.max as f64),
-            ] {
-                ni.push(&[("mode", mode), ("stat", stat)], v);
-            }
-            for (q, v) in [
-                ("0.5", m.propagation.p50),
-                ("0.9", m.propagation.p90),
-                ("0.99", m.propagation.p99),
-                ("1", m.propagation.max),
-            ] {
-                pl.push(&[("mode", mode), ("quantile", q)], v as f64 / 1e9);
-            }
-            lo.push(&[("mode", mode)], m.largest_object.0 as f64);
-        }
-        prometheus_text(&[ev, sz, ch, wr, by, ro, ni, pl, lo])
-    }
-
-    /// A plain-text table, one row per metric, the two modes side by side with their ratio.
-    pub fn side_by_side_table(&self) -> String {
-        let es = self.summary_rows();
-        let mut by: BTreeMap<String, [Option<f64>; 2]> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
-        for r in &es {
-            let i = if r.mode == "endpointslices" { 0 } else { 1 };
-            if !by.contains_key(&r.metric) {
-                order.push(r.metric.clone());
-            }
-            by.entry(r.metric.clone()).or_insert([None, None])[i] = Some(r.value);
-        }
-        let mut out = format!(
-            "{:<34} {:>20} {:>20} {:>12}\n",
-            "metric", "endpointslices", "endpoints", "endpoints/es"
-        );
-        let f = |v: Option<f64>| v.map_or_else(|| "-".into(), crate::metrics::format_value);
-        for k in order {
-            let [a, b] = by[&k];
-            let ratio = match (a, b) {
-                (Some(a), Some(b)) if a != 0.0 => format!("{:.2}", b / a),
-                _ => "-".into(),
-            };
-            out.push_str(&format!(
-                "{:<34} {:>20} {:>20} {:>12}\n",
-                k,
-                f(a),
-                f(b),
-                ratio
-            ));
-        }
-        out
     }
 }
 

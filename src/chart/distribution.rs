@@ -143,7 +143,7 @@ impl LatencyChart {
             panel: cdf_panel(
                 &curves,
                 Quantity::Seconds,
-                "latency: pod ready / deleted → last kube-proxy applied",
+                "latency: pod ready / unready / deleted → last client group applied",
                 "share of endpoint changes",
             ),
         })

@@ -10,6 +10,8 @@
 //! member receives event *i* at `max(recv[i-1], write_time[i] + delay[i])`. That is the moment
 //! the LAST client can have the change, which is what propagation latency measures.
 
+pub mod propagation;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -49,8 +51,9 @@ pub type ServiceView = BTreeMap<String, BTreeMap<String, EpState>>;
 /// `"namespace/service"` → its ports.
 pub type View = BTreeMap<String, ServiceView>;
 
-/// One source object's contribution: (port name, `ip:port`, state), in object order.
-type Entries = Vec<(String, String, EpState)>;
+/// One source object's contribution: (port name, `ip:port`, state, the pod its `targetRef`
+/// names), in object order.
+type Entries = Vec<(String, String, EpState, Option<Arc<str>>)>;
 
 #[derive(Debug, Clone, Default)]
 struct ServiceEntry {
@@ -60,6 +63,19 @@ struct ServiceEntry {
     refs: BTreeMap<(String, String), u32>,
     /// Keys with refs > 1.
     dups: usize,
+    /// Pod name (`targetRef`) → ready entries naming it, over every source and port. Kept per
+    /// apply so "is pod X ready in this view" is one lookup (propagation latency,
+    /// [`propagation`]), never a scan of the Service's endpoints.
+    pod_ready: BTreeMap<Arc<str>, u32>,
+}
+
+/// A pod whose readiness in a client's view changed on one apply: `"namespace/service"`, pod
+/// name, ready now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flip {
+    pub service: String,
+    pub pod: Arc<str>,
+    pub ready: bool,
 }
 
 /// A client's cache of the endpoints of every Service it watches.
@@ -68,6 +84,8 @@ pub struct ClientCache {
     pub kind: ViewKind,
     services: BTreeMap<String, ServiceEntry>,
     dups: usize,
+    /// Readiness flips of the applies since the last [`ClientCache::take_flips`].
+    flips: Vec<Flip>,
 }
 
 fn slice_service_key(s: &EndpointSlice) -> Option<String> {
@@ -76,13 +94,38 @@ fn slice_service_key(s: &EndpointSlice) -> Option<String> {
     Some(format!("{ns}/{svc}"))
 }
 
+/// The pod an endpoint's `targetRef` names (None for other kinds, e.g. mirrored endpoints of
+/// selectorless Services without a pod behind them).
+fn target_pod(r: Option<&crate::k8s::ObjectReference>) -> Option<Arc<str>> {
+    let r = r?;
+    if r.kind.as_deref().is_some_and(|k| k != "Pod") {
+        return None;
+    }
+    r.name.as_deref().map(Arc::from)
+}
+
 impl ClientCache {
     pub fn new(kind: ViewKind) -> Self {
         ClientCache {
             kind,
             services: BTreeMap::new(),
             dups: 0,
+            flips: Vec::new(),
         }
+    }
+
+    /// Whether pod `pod` has a ready endpoint in Service `service` (`"namespace/name"`) of
+    /// this view: any port, any address family, any source object. O(log n).
+    pub fn pod_ready(&self, service: &str, pod: &str) -> bool {
+        self.services
+            .get(service)
+            .and_then(|se| se.pod_ready.get(pod))
+            .is_some_and(|&n| n > 0)
+    }
+
+    /// The readiness flips since the last call, in apply order.
+    pub fn take_flips(&mut self) -> Vec<Flip> {
+        std::mem::take(&mut self.flips)
     }
 
     /// Entries of a slice as `kind` reads them. kube-proxy: each port with a name and a
@@ -102,6 +145,7 @@ impl ClientCache {
                     continue;
                 };
                 let ready = e.conditions.ready.unwrap_or(true);
+                let pod = target_pod(e.target_ref.as_ref());
                 let st = EpState {
                     ready,
                     serving: e.conditions.serving.unwrap_or(ready),
@@ -114,11 +158,11 @@ impl ClientCache {
                         }
                         // CoreDNS keeps every address of a ready endpoint.
                         for a in &e.addresses {
-                            out.push((name.clone(), format!("{a}:{port}"), st));
+                            out.push((name.clone(), format!("{a}:{port}"), st, pod.clone()));
                         }
                     }
                     ViewKind::KubeProxy | ViewKind::Raw => {
-                        out.push((name.clone(), format!("{addr}:{port}"), st))
+                        out.push((name.clone(), format!("{addr}:{port}"), st, pod))
                     }
                 }
             }
@@ -139,7 +183,8 @@ impl ClientCache {
                     terminating: false,
                 };
                 for a in ss.addresses.iter().flatten() {
-                    out.push((name.clone(), format!("{}:{}", a.ip, p.port), ready));
+                    let pod = target_pod(a.target_ref.as_ref());
+                    out.push((name.clone(), format!("{}:{}", a.ip, p.port), ready, pod));
                 }
                 if kind == ViewKind::Raw {
                     let nr = EpState {
@@ -148,7 +193,8 @@ impl ClientCache {
                         terminating: false,
                     };
                     for a in ss.not_ready_addresses.iter().flatten() {
-                        out.push((name.clone(), format!("{}:{}", a.ip, p.port), nr));
+                        let pod = target_pod(a.target_ref.as_ref());
+                        out.push((name.clone(), format!("{}:{}", a.ip, p.port), nr, pod));
                     }
                 }
             }
@@ -159,8 +205,44 @@ impl ClientCache {
     fn replace(&mut self, svc: String, source: String, entries: Option<Entries>) {
         let se = self.services.entry(svc.clone()).or_default();
         let before = se.dups;
-        if let Some(old) = se.sources.remove(&source) {
-            for (p, k, _) in old {
+        // Net change of ready entries per pod: most pods of a rewritten object are unchanged
+        // (delta 0) and cost no lookup in `pod_ready`.
+        let mut delta: BTreeMap<Arc<str>, i64> = BTreeMap::new();
+        let ready_pods = |es: &Entries, sign: i64, delta: &mut BTreeMap<Arc<str>, i64>| {
+            for (_, _, st, pod) in es {
+                if let (true, Some(pod)) = (st.ready, pod) {
+                    *delta.entry(Arc::clone(pod)).or_default() += sign;
+                }
+            }
+        };
+        let old = se.sources.remove(&source);
+        if let Some(old) = &old {
+            ready_pods(old, -1, &mut delta);
+        }
+        if let Some(new) = &entries {
+            ready_pods(new, 1, &mut delta);
+        }
+        for (pod, d) in delta {
+            if d == 0 {
+                continue;
+            }
+            let cur = se.pod_ready.get(&pod).copied().unwrap_or(0);
+            let next = u32::try_from((i64::from(cur) + d).max(0)).unwrap_or(u32::MAX);
+            if next == 0 {
+                se.pod_ready.remove(&pod);
+            } else {
+                se.pod_ready.insert(Arc::clone(&pod), next);
+            }
+            if (cur > 0) != (next > 0) {
+                self.flips.push(Flip {
+                    service: svc.clone(),
+                    pod,
+                    ready: next > 0,
+                });
+            }
+        }
+        if let Some(old) = old {
+            for (p, k, _, _) in old {
                 let key = (p, k);
                 if let Some(c) = se.refs.get_mut(&key) {
                     *c -= 1;
@@ -174,7 +256,7 @@ impl ClientCache {
             }
         }
         if let Some(new) = entries {
-            for (p, k, _) in &new {
+            for (p, k, _, _) in &new {
                 let c = se.refs.entry((p.clone(), k.clone())).or_insert(0);
                 *c += 1;
                 if *c == 2 {
@@ -225,7 +307,7 @@ impl ClientCache {
         for (svc, se) in &self.services {
             let mut sv = ServiceView::new();
             for entries in se.sources.values() {
-                for (p, k, st) in entries {
+                for (p, k, st, _) in entries {
                     let m = sv.entry(p.clone()).or_default();
                     match m.get(k) {
                         Some(_) if st.terminating => {}
@@ -323,6 +405,9 @@ pub struct GroupClient {
     clock: u64,
     pub syncs: u64,
     pub applied_changes: u64,
+    /// Pod readiness flips of the slowest member's view with their apply time, oldest first,
+    /// until [`GroupClient::take_flips`].
+    flips: Vec<(u64, Flip)>,
 }
 
 impl GroupClient {
@@ -340,6 +425,7 @@ impl GroupClient {
             clock: 0,
             syncs: 0,
             applied_changes: 0,
+            flips: Vec::new(),
         }
     }
 
@@ -393,6 +479,9 @@ impl GroupClient {
                 Change::Slice(s, removed) => self.cache.apply_slice(s, *removed),
                 Change::Endpoints(e, removed) => self.cache.apply_endpoints(e, *removed),
             }
+            let at = p.apply_at;
+            self.flips
+                .extend(self.cache.take_flips().into_iter().map(|f| (at, f)));
             self.applied_changes += 1;
         }
         self.tick(now);
@@ -418,19 +507,29 @@ impl GroupClient {
         self.stale_start = self.stale_until;
     }
 
+    /// When the next stored change is applied (None when nothing is pending).
+    pub fn next_apply(&self) -> Option<u64> {
+        self.pending.front().map(|p| p.apply_at)
+    }
+
+    /// The readiness flips applied since the last call: `(apply time, flip)`, in apply order.
+    pub fn take_flips(&mut self) -> Vec<(u64, Flip)> {
+        std::mem::take(&mut self.flips)
+    }
+
     pub fn is_quiescent(&self) -> bool {
         self.pending.is_empty()
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::k8s::discovery::EndpointPort;
     use crate::k8s::{Endpoint, EndpointConditions, ObjectMeta};
     use rand::SeedableRng;
 
-    fn slice(name: &str, eps: &[(&str, Option<bool>, Option<bool>)]) -> EndpointSlice {
+    pub(crate) fn slice(name: &str, eps: &[(&str, Option<bool>, Option<bool>)]) -> EndpointSlice {
         EndpointSlice {
             metadata: ObjectMeta {
                 name: Some(name.into()),

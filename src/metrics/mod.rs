@@ -1,7 +1,7 @@
-//! Counters, histograms and per-second time series for the traffic model, and the writers that
-//! turn them into report bytes: Prometheus text exposition (`metrics.prom`), `summary` rows and
-//! `timeseries` rows. Everything here is pure and deterministic: maps are `BTreeMap`s, floats are
-//! only formatted, never iterated in hash order.
+//! Counters, histograms and per-second time series for the traffic model, and the Prometheus
+//! text exposition writer (`metrics.prom`; the CSV files are built by `report::outputs`).
+//! Everything here is pure and deterministic: maps are `BTreeMap`s, floats are only formatted,
+//! never iterated in hash order.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -309,34 +309,6 @@ pub fn parse_prometheus_text(text: &str) -> Result<Vec<PromSample>, String> {
         });
     }
     Ok(out)
-}
-
-/// One `summary` row: (mode, metric, value).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SummaryRow {
-    pub mode: String,
-    pub metric: String,
-    pub value: f64,
-}
-
-/// One `timeseries` row: traffic of one mode in one simulated second.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TimeseriesRow {
-    pub second: u64,
-    pub mode: String,
-    pub writes: u64,
-    pub watch_events: u64,
-    pub bytes_out: u64,
-    pub bytes_per_node: u64,
-}
-
-/// CSV bytes of rows (header first) with the `csv` crate.
-pub fn to_csv<T: serde::Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(|e| e.to_string())?;
-    }
-    w.into_inner().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -379,6 +379,8 @@ pub fn mode_rows(
         row("propagation_p90_seconds", secs(p.p90));
         row("propagation_p99_seconds", secs(p.p99));
         row("propagation_max_seconds", secs(p.max));
+        row("propagation_superseded", Val::Int(p.superseded));
+        row("propagation_unresolved", Val::Int(p.unresolved));
         row("client_stale_seconds", Val::Num(mr.stale_seconds));
         row("client_duplicate_seconds", Val::Num(mr.duplicate_seconds));
         let sy = mode_syncs(&total, m);
@@ -741,7 +743,12 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
     let mut pl = PromFamily::new(
         "slicesim_propagation_latency_seconds",
         "gauge",
-        "Trigger time to last client applied, by quantile",
+        "Pod readiness or deletion change to last client group applied, by quantile",
+    );
+    let mut pc = PromFamily::new(
+        "slicesim_propagation_changes_total",
+        "counter",
+        "Pod changes that mattered to endpoints, by outcome",
     );
     let mut lo = PromFamily::new(
         "slicesim_largest_object_bytes",
@@ -806,6 +813,13 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
                 v as f64 / NS_PER_SEC as f64,
             );
         }
+        for (outcome, n) in [
+            ("sampled", p.samples),
+            ("superseded", p.superseded),
+            ("unresolved", p.unresolved),
+        ] {
+            pc.push(&[("mode", mode), ("outcome", outcome)], n as f64);
+        }
         lo.push(&[("mode", mode)], mr.largest_object.0 as f64);
         oa.push(
             &[("mode", mode), ("stat", "final")],
@@ -821,7 +835,7 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
             mr.duplicate_seconds,
         );
     }
-    fams.extend([wr, by, ro, ni, pl, lo, oa, cs]);
+    fams.extend([wr, by, ro, ni, pl, pc, lo, oa, cs]);
     prometheus_text(&fams)
 }
 

@@ -237,7 +237,8 @@ fn initial_node_count(scenario: &Scenario) -> u64 {
 }
 
 /// Connects the watch hub and the output tracker to the run: writes from the controller
-/// manager, node joins and departures from the world's change stream.
+/// manager; node joins and departures, pod and Service changes (propagation latency) from the
+/// world's change stream.
 struct HubLink {
     hub: Rc<RefCell<WatchHub>>,
     tracker: Rc<RefCell<Tracker>>,
@@ -260,6 +261,8 @@ impl crate::cluster::ChangeSink for HubLink {
         match change {
             Change::Node(ObjChange::Added(n)) => tr.node_added(now_ns, &n.name, &mut hub),
             Change::Node(ObjChange::Deleted(n)) => tr.node_deleted(now_ns, &n.name, &mut hub),
+            Change::Pod(c) => hub.pod_changed(now_ns, c),
+            Change::Service(c) => hub.service_changed(c),
             _ => {}
         }
     }

@@ -1,0 +1,513 @@
+//! Endpoint propagation latency, one sample per pod change that matters to endpoints (issue 5):
+//! from the pod's readiness change (or the start of its termination, or its deletion) to the
+//! moment the last client group watching that mode has APPLIED a view reflecting it.
+//!
+//! What a pod "should be" in a Service's endpoints follows the controllers
+//! (kubernetes/endpointslice :: utils.go :: podToEndpoint, endpoints_controller.go ::
+//! addEndpointSubset): listed ready iff it has an IP, is not Succeeded/Failed and is Ready and
+//! not terminating — or the Service sets `publishNotReadyAddresses`. A pod change matters when
+//! that answer flips for some Service selecting the pod; the change's targets are the answers
+//! for every Service selecting it. Both modes get the same change at the same time, so their
+//! samples compare exactly.
+//!
+//! A pending change resolves when, for every target Service and every client group that saw
+//! that Service's latest stored object in the mode (selector match at write time), the group's
+//! applied view lists the pod as ready (target ready) or no longer does (target not ready: gone,
+//! or a terminating endpoint with `ready=false`, or moved out of Endpoints `addresses`).
+//! Resolution is checked when a group's view of that pod flips ([`super::Flip`]), so the cost
+//! per change is O(Services × groups × log n), never a scan of a Service's endpoints.
+//!
+//! - Superseded: a later change of the same pod while one is pending replaces it and the
+//!   earlier one takes no sample (`propagation_superseded`). Resolving it when the later state
+//!   is applied would time a state the clients never got to see, and a pod flapping faster
+//!   than the sync period would report the flap's length, not the propagation delay.
+//! - Unresolved: still pending at the end of the run (`propagation_unresolved`): pods beyond
+//!   the 1,000 addresses of a truncated Endpoints object, Services whose objects no client
+//!   group watches (e.g. only kube-proxy and a headless Service), changes too late to arrive.
+//! - Nothing to propagate: a change whose targets every seeing group's view already shows (a
+//!   pod ready and unready again before any write) takes no sample and counts nowhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::metrics::Samples;
+use crate::scenario::model::StringMap;
+
+/// What of a pod decides its endpoint (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PodState {
+    /// `Ready` condition True.
+    pub ready: bool,
+    /// `deletionTimestamp` set.
+    pub terminating: bool,
+    /// Has at least one pod IP.
+    pub has_ip: bool,
+    /// Phase Succeeded or Failed.
+    pub terminal: bool,
+}
+
+impl PodState {
+    /// Listed as a ready endpoint of a Service with `publish_not_ready` (None = no pod).
+    pub fn listed_ready(this: Option<PodState>, publish_not_ready: bool) -> bool {
+        this.is_some_and(|p| {
+            p.has_ip && !p.terminal && (publish_not_ready || (p.ready && !p.terminating))
+        })
+    }
+
+    pub fn of(p: &crate::cluster::model::Pod) -> PodState {
+        PodState {
+            ready: p.is_ready(),
+            terminating: p.is_terminating(),
+            has_ip: !p.ips.is_empty(),
+            terminal: p.phase.is_terminal(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Selecting {
+    selector: StringMap,
+    publish_not_ready: bool,
+}
+
+/// Services with a selector, per namespace, indexed by their selector's first pair (a pod can
+/// only match a Service whose first pair is among its labels) so a pod change looks at a few
+/// candidates, not every Service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceIndex {
+    services: BTreeMap<(String, String), Selecting>,
+    by_first_pair: BTreeMap<(String, String, String), BTreeSet<String>>,
+    match_all: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl ServiceIndex {
+    /// Add or replace a Service; `selector` None (selectorless) removes it.
+    pub fn upsert(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        selector: Option<&StringMap>,
+        publish_not_ready: bool,
+    ) {
+        self.remove(namespace, name);
+        let Some(sel) = selector else {
+            return;
+        };
+        let (ns, n) = (namespace.to_string(), name.to_string());
+        match sel.iter().next() {
+            Some((k, v)) => {
+                self.by_first_pair
+                    .entry((ns.clone(), k.clone(), v.clone()))
+                    .or_default()
+                    .insert(n.clone());
+            }
+            None => {
+                self.match_all
+                    .entry(ns.clone())
+                    .or_default()
+                    .insert(n.clone());
+            }
+        }
+        self.services.insert(
+            (ns, n),
+            Selecting {
+                selector: sel.clone(),
+                publish_not_ready,
+            },
+        );
+    }
+
+    pub fn remove(&mut self, namespace: &str, name: &str) {
+        let key = (namespace.to_string(), name.to_string());
+        let Some(old) = self.services.remove(&key) else {
+            return;
+        };
+        match old.selector.into_iter().next() {
+            Some((k, v)) => {
+                let bk = (key.0, k, v);
+                if let Some(set) = self.by_first_pair.get_mut(&bk) {
+                    set.remove(name);
+                    if set.is_empty() {
+                        self.by_first_pair.remove(&bk);
+                    }
+                }
+            }
+            None => {
+                if let Some(set) = self.match_all.get_mut(namespace) {
+                    set.remove(name);
+                }
+            }
+        }
+    }
+
+    /// `("namespace/name", publishNotReadyAddresses)` of the Services selecting a pod, by name.
+    pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(String, bool)> {
+        let mut names: BTreeSet<&str> = self
+            .match_all
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for (k, v) in labels {
+            let key = (namespace.to_string(), k.clone(), v.clone());
+            for n in self.by_first_pair.get(&key).into_iter().flatten() {
+                let s = &self.services[&(namespace.to_string(), n.clone())];
+                if s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                    names.insert(n);
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|n| {
+                let publish =
+                    self.services[&(namespace.to_string(), n.to_string())].publish_not_ready;
+                (format!("{namespace}/{n}"), publish)
+            })
+            .collect()
+    }
+}
+
+/// One pod change: pod `namespace/name` with `labels` went from `old` to `new` (None = no pod:
+/// before creation / after deletion).
+#[derive(Debug, Clone, Copy)]
+pub struct PodChange<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: &'a StringMap,
+    pub old: Option<PodState>,
+    pub new: Option<PodState>,
+}
+
+/// Answers "is pod X ready in group G's applied view of Service S" (the watch hub's clients).
+pub trait ViewProbe {
+    fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool;
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    start_ns: u64,
+    /// (Service "namespace/name", should be listed ready).
+    targets: Vec<(String, bool)>,
+}
+
+/// Per-mode totals.
+#[derive(Debug, Clone, Default)]
+pub struct ModeLatency {
+    pub samples: Samples,
+    pub superseded: u64,
+    pub unresolved: u64,
+}
+
+/// The tracker (see the module docs). Modes are indices 0 and 1.
+#[derive(Debug, Clone, Default)]
+pub struct Propagation {
+    pub services: ServiceIndex,
+    /// Per mode: Service → client groups that saw its latest stored object.
+    visible: [BTreeMap<String, Vec<usize>>; 2],
+    /// Per mode: (namespace, pod name) → its pending change.
+    pending: [BTreeMap<(String, String), Pending>; 2],
+    pub modes: [ModeLatency; 2],
+}
+
+impl Propagation {
+    /// A stored write of Service `service`'s object in mode `m`, seen by client `groups`.
+    pub fn object_written(&mut self, m: usize, service: &str, groups: Vec<usize>) {
+        match self.visible[m].get_mut(service) {
+            Some(v) if *v == groups => {}
+            Some(v) => *v = groups,
+            None => {
+                self.visible[m].insert(service.to_string(), groups);
+            }
+        }
+    }
+
+    /// A pod changed at `now`.
+    pub fn pod_changed(&mut self, now: u64, c: &PodChange<'_>, probe: &dyn ViewProbe) {
+        let (namespace, name) = (c.namespace, c.name);
+        let (old, new) = (c.old, c.new);
+        let mut flipped = false;
+        let targets: Vec<(String, bool)> = self
+            .services
+            .selecting(namespace, c.labels)
+            .into_iter()
+            .map(|(svc, publish)| {
+                let want = PodState::listed_ready(new, publish);
+                flipped |= PodState::listed_ready(old, publish) != want;
+                (svc, want)
+            })
+            .collect();
+        if !flipped {
+            return;
+        }
+        let key = (namespace.to_string(), name.to_string());
+        for m in 0..2 {
+            if self.pending[m].remove(&key).is_some() {
+                self.modes[m].superseded += 1;
+            }
+            let p = Pending {
+                start_ns: now,
+                targets: targets.clone(),
+            };
+            if !self.resolved(m, &p, name, probe) {
+                self.pending[m].insert(key.clone(), p);
+            }
+        }
+    }
+
+    /// Group `group` of mode `m` changed its applied view of `pod` in `service` at `at`.
+    pub fn view_flipped(
+        &mut self,
+        m: usize,
+        at: u64,
+        service: &str,
+        pod: &str,
+        probe: &dyn ViewProbe,
+    ) {
+        let ns = service.split_once('/').map_or("", |(ns, _)| ns);
+        let key = (ns.to_string(), pod.to_string());
+        let Some(p) = self.pending[m].get(&key) else {
+            return;
+        };
+        if self.resolved(m, p, pod, probe) {
+            let start = p.start_ns;
+            self.pending[m].remove(&key);
+            self.modes[m].samples.push(at.saturating_sub(start));
+        }
+    }
+
+    /// Every (target Service, group that sees it) shows the target, and there is at least one.
+    fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
+        let mut pairs = 0usize;
+        for (svc, want) in &p.targets {
+            for &g in self.visible[m].get(svc).into_iter().flatten() {
+                if probe.pod_ready(g, svc, pod) != *want {
+                    return false;
+                }
+                pairs += 1;
+            }
+        }
+        pairs > 0
+    }
+
+    /// Close the run: what is still pending is unresolved.
+    pub fn finish(&mut self) {
+        for m in 0..2 {
+            self.modes[m].unresolved += self.pending[m].len() as u64;
+            self.pending[m].clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Views by hand: (group, service, pod) listed ready.
+    #[derive(Default)]
+    struct Views(RefCell<BTreeSet<(usize, String, String)>>);
+
+    impl Views {
+        fn set(&self, g: usize, svc: &str, pod: &str, ready: bool) {
+            let k = (g, svc.to_string(), pod.to_string());
+            if ready {
+                self.0.borrow_mut().insert(k);
+            } else {
+                self.0.borrow_mut().remove(&k);
+            }
+        }
+    }
+
+    impl ViewProbe for Views {
+        fn pod_ready(&self, g: usize, svc: &str, pod: &str) -> bool {
+            self.0
+                .borrow()
+                .contains(&(g, svc.to_string(), pod.to_string()))
+        }
+    }
+
+    fn labels() -> StringMap {
+        [("app".to_string(), "web".to_string())].into()
+    }
+
+    const READY: Option<PodState> = Some(PodState {
+        ready: true,
+        terminating: false,
+        has_ip: true,
+        terminal: false,
+    });
+    const UNREADY: Option<PodState> = Some(PodState {
+        ready: false,
+        terminating: false,
+        has_ip: true,
+        terminal: false,
+    });
+
+    fn change<'a>(
+        ns: &'a str,
+        name: &'a str,
+        labels: &'a StringMap,
+        old: Option<PodState>,
+        new: Option<PodState>,
+    ) -> PodChange<'a> {
+        PodChange {
+            namespace: ns,
+            name,
+            labels,
+            old,
+            new,
+        }
+    }
+
+    fn tracker() -> Propagation {
+        let mut p = Propagation::default();
+        p.services.upsert("ns", "web", Some(&labels()), false);
+        p
+    }
+
+    /// Pod ready at t, object written at t+a (seen by groups 0 and 1), group 0 applies at
+    /// t+b0, group 1 at t+b → one sample of b (the slowest group), not a or b0.
+    #[test]
+    fn sample_is_pod_change_to_slowest_group_applied() {
+        let v = Views::default();
+        let mut p = tracker();
+        let t = 10;
+        p.pod_changed(t, &change("ns", "p1", &labels(), UNREADY, READY), &v);
+        p.object_written(0, "ns/web", vec![0, 1]);
+        v.set(0, "ns/web", "p1", true);
+        p.view_flipped(0, t + 7, "ns/web", "p1", &v);
+        assert!(p.modes[0].samples.is_empty(), "group 1 has not applied yet");
+        v.set(1, "ns/web", "p1", true);
+        p.view_flipped(0, t + 30, "ns/web", "p1", &v);
+        assert_eq!(p.modes[0].samples.clone().sorted_values(), &[30]);
+        // The other mode never saw an object: unresolved at the end.
+        p.finish();
+        assert_eq!((p.modes[1].unresolved, p.modes[0].unresolved), (1, 0));
+    }
+
+    /// A second change before the first resolved supersedes it; deleting a pod already out of
+    /// every view after it became unready is not a change (nothing flips).
+    #[test]
+    fn superseded_and_non_changes() {
+        let v = Views::default();
+        let mut p = tracker();
+        p.object_written(0, "ns/web", vec![0]);
+        p.pod_changed(1, &change("ns", "p1", &labels(), None, READY), &v);
+        p.pod_changed(2, &change("ns", "p1", &labels(), READY, UNREADY), &v);
+        assert_eq!(p.modes[0].superseded, 1);
+        // Group 0 never listed it: the unready change has nothing to propagate.
+        assert_eq!(p.pending[0].len(), 0);
+        p.pod_changed(3, &change("ns", "p1", &labels(), UNREADY, None), &v);
+        p.finish();
+        assert_eq!(p.modes[0].samples.len(), 0);
+        assert_eq!(p.modes[0].unresolved, 0);
+        assert_eq!(p.modes[1].superseded, 1);
+    }
+
+    /// publishNotReadyAddresses: readiness does not matter, deletion does; unselected pods
+    /// and selectorless Services take no sample.
+    #[test]
+    fn publish_not_ready_and_selection() {
+        let v = Views::default();
+        let mut p = Propagation::default();
+        p.services.upsert("ns", "web", Some(&labels()), true);
+        p.services.upsert("ns", "manual", None, false);
+        p.object_written(1, "ns/web", vec![2]);
+        v.set(2, "ns/web", "p1", true);
+        p.pod_changed(5, &change("ns", "p1", &labels(), READY, UNREADY), &v);
+        let other: StringMap = [("app".to_string(), "db".to_string())].into();
+        p.pod_changed(5, &change("ns", "p2", &other, READY, None), &v);
+        assert_eq!(p.pending[1].len(), 0);
+        p.pod_changed(6, &change("ns", "p1", &labels(), UNREADY, None), &v);
+        assert_eq!(p.pending[1].len(), 1);
+        v.set(2, "ns/web", "p1", false);
+        p.view_flipped(1, 9, "ns/web", "p1", &v);
+        assert_eq!(p.modes[1].samples.clone().sorted_values(), &[3]);
+        assert_eq!(
+            p.services.selecting("ns", &labels()),
+            vec![("ns/web".to_string(), true)]
+        );
+        p.services.remove("ns", "web");
+        assert!(p.services.selecting("ns", &labels()).is_empty());
+    }
+
+    /// The hand-made timeline with real client caches: pod ready at t, its slice written at
+    /// t+a, kube-proxy (minSyncPeriod 1 s, synced at t−0.5 s) receives it after d and syncs at
+    /// t+b = t−0.5 s+1 s; CoreDNS applies on receipt at t+a+d. One sample: b.
+    #[test]
+    fn timeline_with_group_clients() {
+        use crate::clients::{Change, GroupClient, ViewKind};
+        use crate::k8s::ObjectReference;
+        use std::sync::Arc;
+
+        struct Groups(Vec<GroupClient>);
+        impl ViewProbe for Groups {
+            fn pod_ready(&self, g: usize, svc: &str, pod: &str) -> bool {
+                self.0[g].cache.pod_ready(svc, pod)
+            }
+        }
+        // The client tests' slice, its endpoint naming pod p1.
+        let slice = |ready: bool| {
+            let mut s = crate::clients::tests::slice("web-abc", &[("10.0.0.1", Some(ready), None)]);
+            for e in s.endpoints.iter_mut().flatten() {
+                e.target_ref = Some(ObjectReference {
+                    kind: Some("Pod".into()),
+                    name: Some("p1".into()),
+                    ..Default::default()
+                });
+            }
+            s
+        };
+        const MS: u64 = 1_000_000;
+        let t = 10_000 * MS;
+        let mut gs = Groups(vec![
+            GroupClient::new(ViewKind::KubeProxy, 1000 * MS),
+            GroupClient::new(ViewKind::CoreDns, 0),
+        ]);
+        let mut p = Propagation::default();
+        p.services.upsert("default", "web", Some(&labels()), false);
+        // Before: the pod listed not ready, kube-proxy's last sync at t − 0.5 s.
+        let w0 = t - 600 * MS;
+        for g in &mut gs.0 {
+            g.schedule(w0, 100 * MS, Change::Slice(Arc::new(slice(false)), false));
+            g.advance(t);
+            g.take_flips();
+        }
+        p.object_written(0, "default/web", vec![0, 1]);
+        p.pod_changed(t, &change("default", "p1", &labels(), UNREADY, READY), &gs);
+        let (a, d) = (200 * MS, 50 * MS);
+        let applied: Vec<u64> =
+            gs.0.iter_mut()
+                .map(|g| g.schedule(t + a, d, Change::Slice(Arc::new(slice(true)), false)))
+                .collect();
+        let b = 500 * MS;
+        assert_eq!(
+            applied,
+            [t + b, t + a + d],
+            "kube-proxy waits for its next sync"
+        );
+        // As the watch hub does: step through the apply times, judge each flip then.
+        let mut flips = 0;
+        for step in [t + a + d, t + b] {
+            for g in &mut gs.0 {
+                g.advance(step);
+            }
+            let now: Vec<(u64, super::super::Flip)> =
+                gs.0.iter_mut().flat_map(GroupClient::take_flips).collect();
+            for (at, f) in now {
+                assert_eq!(at, step);
+                p.view_flipped(0, at, &f.service, &f.pod, &gs);
+                flips += 1;
+            }
+            if step == t + a + d {
+                assert!(
+                    p.modes[0].samples.is_empty(),
+                    "kube-proxy has not synced yet"
+                );
+            }
+        }
+        assert_eq!(flips, 2);
+        assert_eq!(p.modes[0].samples.clone().sorted_values(), &[b]);
+    }
+}
