@@ -263,6 +263,21 @@ fn limits(s: &mut String, p: &Plan) {
          Endpoints controller keeps at most this many addresses and sets the \
          `endpoints.kubernetes.io/over-capacity: truncated` annotation):"
     );
+    let truncated = d.summary.num("endpoints", "writes_truncated");
+    let ep_writes = d.summary.num("endpoints", "writes_stored");
+    if cap > 0 {
+        let _ = writeln!(
+            s,
+            "- measured in the baseline run: {} of {} stored Endpoints writes were truncated{}.",
+            count(truncated),
+            count(ep_writes),
+            if truncated > 0.0 {
+                " (**crossed**)"
+            } else {
+                ""
+            }
+        );
+    }
     let mut any = false;
     for svc in &sc.services {
         let Some(w) = svc.workload else { continue };

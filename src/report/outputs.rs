@@ -339,6 +339,10 @@ pub fn mode_rows(
             "endpoints_ready_final",
             Val::Int(inp.tracker.modes[m].ready),
         );
+        row(
+            "writes_truncated",
+            Val::Int(inp.tracker.modes[m].truncated_writes),
+        );
         let (ev, by): (u64, u64) = series
             .iter()
             .filter(|r| r.mode == m)

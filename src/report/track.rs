@@ -7,6 +7,7 @@
 //! it by construction) and read back by [`super::outputs`]. Maps are `BTreeMap`s: nothing
 //! here depends on hash order or the wall clock.
 
+use crate::controllers::endpoints::truncate::OVER_CAPACITY_ANNOTATION;
 use std::collections::BTreeMap;
 
 use crate::apiserver::watch::WatchHub;
@@ -51,6 +52,9 @@ pub struct ModeLive {
     /// Ready endpoints over the stored objects (slice endpoints with `ready` not false /
     /// Endpoints `addresses`).
     pub ready: u64,
+    /// Stored Endpoints creates/updates carrying `endpoints.kubernetes.io/over-capacity`
+    /// (the controller truncated the object to `max_capacity` addresses, since 1.22).
+    pub truncated_writes: u64,
     pub services: BTreeMap<ServiceKey, ServiceLive>,
 }
 
@@ -227,6 +231,14 @@ impl Tracker {
             _ => rec.new.map(|o| self.contribution(o)),
         };
         let mode = &mut self.modes[m];
+        if let (Verb::Create | Verb::Update, Some(ObjectRef::Endpoints(e))) = (rec.verb, rec.new) {
+            let annotated = e
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION));
+            mode.truncated_writes += u64::from(annotated);
+        }
         let st = mode.services.entry(svc).or_default();
         match rec.verb {
             Verb::Create => st.creates += 1,
@@ -738,6 +750,55 @@ mod tests {
         assert_eq!(t.take_sync_bytes(9, esc, "ns/a"), 170);
         assert_eq!(t.take_sync_bytes(5, Writer::MirroringController, "ns/m"), 7);
         assert_eq!(t.modes[1], ModeLive::default(), "no Endpoints writes");
+    }
+
+    /// Endpoints writes that carry the over-capacity annotation are counted as truncated; an
+    /// update that drops it again is not.
+    #[test]
+    fn truncated_endpoints_writes_are_counted() {
+        let sc =
+            crate::scenario::parse_str("name = \"t\"\nduration = \"1m\"\n", "t.toml", &[]).unwrap();
+        let mut t = Tracker::new(&sc);
+        let ep = |truncated: bool| crate::k8s::Endpoints {
+            kind: None,
+            api_version: None,
+            metadata: crate::k8s::ObjectMeta {
+                name: Some("a".into()),
+                namespace: Some("ns".into()),
+                annotations: truncated.then(|| {
+                    [(
+                        OVER_CAPACITY_ANNOTATION.to_string(),
+                        "truncated".to_string(),
+                    )]
+                    .into()
+                }),
+                ..Default::default()
+            },
+            subsets: None,
+        };
+        let (a, b) = (ep(true), ep(false));
+        fn w<'a>(
+            verb: Verb,
+            old: Option<&'a crate::k8s::Endpoints>,
+            new: Option<&'a crate::k8s::Endpoints>,
+        ) -> WriteRecord<'a> {
+            WriteRecord {
+                time_ns: 1,
+                verb,
+                writer: Writer::EndpointsController,
+                old: old.map(ObjectRef::Endpoints),
+                new: new.map(ObjectRef::Endpoints),
+                outcome: WriteOutcome::Stored {
+                    resource_version: 1,
+                },
+            }
+        }
+        t.on_write(&w(Verb::Create, None, Some(&a)), 10);
+        t.on_write(&w(Verb::Update, Some(&a), Some(&a)), 10);
+        t.on_write(&w(Verb::Update, Some(&a), Some(&b)), 10);
+        t.on_write(&w(Verb::Delete, Some(&b), None), 0);
+        assert_eq!(t.modes[1].truncated_writes, 2);
+        assert_eq!(t.modes[0].truncated_writes, 0);
     }
 
     #[test]
