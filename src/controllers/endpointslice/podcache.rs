@@ -314,3 +314,178 @@ impl PodEndpointCache {
         idx.into_iter().map(|i| &cache.entries[i]).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use serde_json::json;
+
+    use super::super::engine::EngineOptions;
+    use super::super::reconciler::{NodeIndex, Reconciler, SliceWrite};
+    use crate::apiserver::{Shared, Store};
+    use crate::k8s;
+
+    fn service(named: bool, port: i32, publish: bool, families: &[&str]) -> k8s::Service {
+        let target = if named { json!("web") } else { json!(port) };
+        serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "ns", "uid": "svc-uid",
+                         "creationTimestamp": "2026-01-05T08:55:00Z"},
+            "spec": {"selector": {"app": "web"}, "clusterIP": "10.96.0.10",
+                     "ipFamilies": families, "publishNotReadyAddresses": publish,
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 80,
+                                "targetPort": target}]}
+        }))
+        .expect("service")
+    }
+
+    #[derive(Clone)]
+    struct P {
+        id: usize,
+        node: usize,
+        ip: usize,
+        ready: bool,
+        deleting: bool,
+        failed: bool,
+        port: i32,
+        hostname: bool,
+    }
+
+    fn pod(p: &P) -> k8s::Pod {
+        let mut meta = json!({"name": format!("web-{}", p.id), "namespace": "ns",
+                              "uid": format!("uid-{}", p.id), "labels": {"app": "web"}});
+        if p.deleting {
+            meta["deletionTimestamp"] = json!("2026-01-05T09:00:00Z");
+        }
+        let ips = if p.ip % 7 == 0 {
+            json!([{"ip": format!("10.0.{}.{}", p.ip / 200, p.ip % 200)},
+                   {"ip": format!("fd00::{:x}", p.ip)}])
+        } else {
+            json!([{"ip": format!("10.0.{}.{}", p.ip / 200, p.ip % 200)}])
+        };
+        let mut spec = json!({"nodeName": format!("n{}", p.node),
+            "containers": [{"name": "c", "ports": [
+                {"name": "web", "containerPort": p.port, "protocol": "TCP"}]}]});
+        if p.hostname {
+            spec["hostname"] = json!(format!("h{}", p.id));
+            spec["subdomain"] = json!("web");
+        }
+        serde_json::from_value(json!({
+            "metadata": meta,
+            "spec": spec,
+            "status": {"phase": if p.failed {"Failed"} else {"Running"},
+                       "podIP": format!("10.0.{}.{}", p.ip / 200, p.ip % 200),
+                       "podIPs": ips,
+                       "conditions": [{"type": "Ready",
+                                       "status": if p.ready {"True"} else {"False"}}]}
+        }))
+        .expect("pod")
+    }
+
+    /// The memoised conversion gives exactly what converting every pod afresh gives
+    /// (same writes, same errors, same random stream use) after random sequences of pod,
+    /// node and Service changes.
+    #[test]
+    fn cached_reconcile_equals_uncached() {
+        for seed in 0..12u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let opts = EngineOptions {
+                max_endpoints_per_slice: 7,
+                ..Default::default()
+            };
+            let mut cached = Reconciler::new(opts, seed);
+            let mut plain = Reconciler::new(opts, seed);
+            plain.use_pod_cache = false;
+            let mut nodes = NodeIndex::default();
+            for n in 0..5 {
+                nodes.insert(format!("n{n}"), Some(format!("zone-{}", n % 3)));
+            }
+            let mut pods: Vec<P> = Vec::new();
+            let mut next_id = 0;
+            let (mut named, mut port, mut publish, mut dual) = (true, 8080, false, false);
+            let mut store: Store<k8s::EndpointSlice> = Store::new();
+            let mut sh = Shared::new(seed, "t0".into());
+            for step in 0..60 {
+                let changes = rng.gen_range(1..6);
+                for _ in 0..changes {
+                    match rng.gen_range(0..14) {
+                        0..=2 => {
+                            next_id += 1;
+                            pods.push(P {
+                                id: next_id,
+                                node: rng.gen_range(0..6),
+                                ip: next_id,
+                                ready: rng.gen_bool(0.7),
+                                deleting: false,
+                                failed: false,
+                                port: 8080,
+                                hostname: rng.gen_bool(0.2),
+                            });
+                        }
+                        3 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods.remove(i);
+                        }
+                        4..=5 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].ready = !pods[i].ready;
+                        }
+                        6 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].deleting = true;
+                        }
+                        7 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].ip += 1000;
+                            pods[i].failed = rng.gen_bool(0.2);
+                        }
+                        8 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].port = [8080, 9090][rng.gen_range(0..2)];
+                            pods[i].node = rng.gen_range(0..6);
+                        }
+                        9 => {
+                            let n = rng.gen_range(0..6);
+                            let z = ["zone-0", "zone-1", "", "zone-9"][rng.gen_range(0..4)];
+                            nodes.insert(format!("n{n}"), (!z.is_empty()).then(|| z.into()));
+                        }
+                        10 => nodes.remove(&format!("n{}", rng.gen_range(0..6))),
+                        11 => named = !named,
+                        12 => {
+                            port = [8080, 9090][rng.gen_range(0..2)];
+                            publish = rng.gen_bool(0.3);
+                        }
+                        _ => dual = !dual,
+                    }
+                }
+                let families: &[&str] = if dual { &["IPv4", "IPv6"] } else { &["IPv4"] };
+                let svc = service(named, port, publish, families);
+                let k8s_pods: Vec<k8s::Pod> = pods.iter().map(pod).collect();
+                let refs: Vec<&k8s::Pod> = k8s_pods.iter().collect();
+                let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
+                let a = cached.reconcile(&svc, &refs, &existing, &nodes, None);
+                let b = plain.reconcile(&svc, &refs, &existing, &nodes, None);
+                assert_eq!(a.writes, b.writes, "seed {seed} step {step}");
+                assert_eq!(a.errors, b.errors, "seed {seed} step {step}");
+                assert_eq!(a.metrics, b.metrics, "seed {seed} step {step}");
+                assert_eq!(cached.rng.gen::<u64>(), plain.rng.gen::<u64>());
+                for w in a.writes {
+                    match w {
+                        SliceWrite::Create(s) => {
+                            store.create(&mut sh, s).expect("create");
+                        }
+                        SliceWrite::Update(s) => {
+                            store.update(&mut sh, s).expect("update");
+                        }
+                        SliceWrite::Delete(s) => {
+                            store
+                                .delete("ns", s.metadata.name.as_deref().unwrap_or(""))
+                                .expect("delete");
+                        }
+                    }
+                }
+            }
+            assert!(next_id > 20, "the sequence exercised pods");
+        }
+    }
+}
