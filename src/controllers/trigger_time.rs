@@ -34,10 +34,21 @@ pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
 #[derive(Debug, Clone, Default)]
 struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
-    /// Pod name → (trigger time, epoch of the call that last saw it). Only looked up,
-    /// never iterated into a result, so a hash map keeps this deterministic.
-    last_pod_trigger_times: HashMap<String, (Timestamp, u64)>,
+    /// Pod name → its last trigger time. Only looked up, never iterated into a result,
+    /// so a hash map keeps this deterministic.
+    last_pod_trigger_times: HashMap<String, PodTime>,
     epoch: u64,
+}
+
+/// One pod's entry: updated in place during a call (one hash lookup per pod, no per-call
+/// map or list proportional to the Service), keeping the value the call started from.
+#[derive(Debug, Clone, Copy)]
+struct PodTime {
+    time: Timestamp,
+    /// The call that last saw the pod.
+    epoch: u64,
+    /// `time` as it was before that call (what the call compares against).
+    before: Option<Timestamp>,
 }
 
 /// `TriggerTimeTracker`: one per controller, persists across syncs.
@@ -81,32 +92,44 @@ impl TriggerTimeTracker {
         let was_known = self.states.contains_key(&key);
         let state = self.states.entry(key).or_default();
         let mut min_changed: Option<Timestamp> = None;
-        let mut seen: Vec<(&str, Timestamp)> = Vec::new();
-        for (name, t) in pods {
-            if let Some(t) = t {
-                let prev = state.last_pod_trigger_times.get(name).map(|e| e.0);
-                if after(Some(t), prev) {
-                    min_changed = min_time(min_changed, t);
-                }
-                seen.push((name, t));
-            }
-        }
-        // The new state is updated in place (a sync of a big Service otherwise rebuilt a map
-        // of every pod name): entries seen now are stamped with this call's epoch, the rest
-        // are forgotten. Later duplicates win, as with inserts into a fresh map.
+        // The state is updated in place: entries seen now are stamped with this call's
+        // epoch (comparisons use the value from before the call, so a repeated name compares
+        // like the first), later duplicates win, and entries not seen are forgotten.
         state.epoch += 1;
         let epoch = state.epoch;
-        for (name, t) in seen {
-            match state.last_pod_trigger_times.get_mut(name) {
-                Some(e) => *e = (t, epoch),
-                None => {
-                    state
-                        .last_pod_trigger_times
-                        .insert(name.to_string(), (t, epoch));
+        let mut seen = 0usize;
+        for (name, t) in pods {
+            let Some(t) = t else { continue };
+            let prev = match state.last_pod_trigger_times.get_mut(name) {
+                Some(e) => {
+                    if e.epoch != epoch {
+                        e.before = Some(e.time);
+                        e.epoch = epoch;
+                        seen += 1;
+                    }
+                    e.time = t;
+                    e.before
                 }
+                None => {
+                    state.last_pod_trigger_times.insert(
+                        name.to_string(),
+                        PodTime {
+                            time: t,
+                            epoch,
+                            before: None,
+                        },
+                    );
+                    seen += 1;
+                    None
+                }
+            };
+            if after(Some(t), prev) {
+                min_changed = min_time(min_changed, t);
             }
         }
-        state.last_pod_trigger_times.retain(|_, e| e.1 == epoch);
+        if seen != state.last_pod_trigger_times.len() {
+            state.last_pod_trigger_times.retain(|_, e| e.epoch == epoch);
+        }
         if after(service_creation, state.last_service_trigger_time) {
             if let Some(t) = service_creation {
                 min_changed = min_time(min_changed, t);

@@ -196,6 +196,7 @@ pub fn pod_to_endpoint(
         node_name,
         zone: zone.filter(|z| !z.is_empty()).map(str::to_string),
         hints: None,
+        id_hash: Default::default(),
     }
 }
 
@@ -253,6 +254,7 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
                 .map(|z| z.name.clone())
                 .collect()
         }),
+        id_hash: Default::default(),
     }
 }
 

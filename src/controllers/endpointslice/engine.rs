@@ -97,18 +97,54 @@ use crate::controllers::util::{
     EndpointIdentity, EndpointSet, EqualBeyondHash, PortMapKey, SlicePort,
 };
 
+/// A desired endpoint as the engine receives it: an owned [`Endpoint`], or one borrowed
+/// from the reconciler's per-pod cache. Borrowed ones are copied only when they land in a
+/// slice that is written, so the endpoints of unchanged slices (most of a big Service)
+/// cost no allocation per sync.
+pub trait DesiredEndpoint: EndpointIdentity {
+    fn endpoint(&self) -> &Endpoint;
+    fn into_endpoint(self) -> Endpoint;
+}
+
+impl DesiredEndpoint for Endpoint {
+    fn endpoint(&self) -> &Endpoint {
+        self
+    }
+    fn into_endpoint(self) -> Endpoint {
+        self
+    }
+}
+
+impl DesiredEndpoint for &Endpoint {
+    fn endpoint(&self) -> &Endpoint {
+        self
+    }
+    fn into_endpoint(self) -> Endpoint {
+        self.clone()
+    }
+}
+
 /// Desired endpoints of one port mapping.
-#[derive(Debug, Clone, Default)]
-pub struct DesiredGroup {
+#[derive(Debug, Clone)]
+pub struct DesiredGroup<E = Endpoint> {
     /// The group's ports in the order they are written to new slices.
     pub ports: Vec<SlicePort>,
-    pub endpoints: EndpointSet<Endpoint>,
+    pub endpoints: EndpointSet<E>,
+}
+
+impl<E> Default for DesiredGroup<E> {
+    fn default() -> Self {
+        DesiredGroup {
+            ports: Vec::new(),
+            endpoints: EndpointSet::default(),
+        }
+    }
 }
 
 /// Desired state of one address type: port mapping → endpoints.
 /// A `BTreeMap`: upstream ranges over a Go map (random group order);
 /// slicesim visits groups in key order.
-pub type DesiredByPortMap = BTreeMap<PortMapKey, DesiredGroup>;
+pub type DesiredByPortMap<E = Endpoint> = BTreeMap<PortMapKey, DesiredGroup<E>>;
 
 /// One API call of a sync, in the order upstream issues them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,11 +332,11 @@ struct PortMappingPlan {
 }
 
 /// Upstream `reconcileByPortMapping`, steps numbered as upstream's comments.
-fn reconcile_by_port_mapping(
+fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_type: &str,
     existing: &[&Slice],
-    mut desired: EndpointSet<Endpoint>,
+    mut desired: EndpointSet<E>,
     ports: &[SlicePort],
     max: usize,
     rng: &mut ChaCha8Rng,
@@ -318,12 +354,13 @@ fn reconcile_by_port_mapping(
     // 1. Iterate through existing slices: drop endpoints that are no longer
     //    desired, take over the desired version of the rest.
     for s in existing {
-        let mut new_endpoints = Vec::with_capacity(s.endpoints.len());
+        let mut new_endpoints: Vec<E> = Vec::with_capacity(s.endpoints.len());
         let mut endpoint_updated = false;
         for e in &s.endpoints {
-            let key = e.endpoint_key();
-            if let Some(got) = desired.remove(&key) {
-                if !got.equal_beyond_hash(e) {
+            if let Some(got) =
+                desired.remove_matching(e.identity_hash(), |d| d.endpoint().same_identity(e))
+            {
+                if !got.endpoint().equal_beyond_hash(e) {
                     endpoint_updated = true;
                 }
                 new_endpoints.push(got);
@@ -339,7 +376,10 @@ fn reconcile_by_port_mapping(
                 by_name.insert(s.name.clone(), Cow::Borrowed(*s));
             } else {
                 let mut c = Slice {
-                    endpoints: new_endpoints,
+                    endpoints: new_endpoints
+                        .into_iter()
+                        .map(DesiredEndpoint::into_endpoint)
+                        .collect(),
                     labels,
                     ..(*s).clone_without_endpoints()
                 };
@@ -372,7 +412,7 @@ fn reconcile_by_port_mapping(
             if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
                 while s.endpoints.len() < max {
                     match desired.pop_any(rng) {
-                        Some(e) => s.endpoints.push(e),
+                        Some(e) => s.endpoints.push(e.into_endpoint()),
                         None => break,
                     }
                 }
@@ -401,7 +441,7 @@ fn reconcile_by_port_mapping(
                 if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
                     while s.endpoints.len() < max {
                         match desired.pop_any(rng) {
-                            Some(e) => s.endpoints.push(e),
+                            Some(e) => s.endpoints.push(e.into_endpoint()),
                             None => break,
                         }
                     }
@@ -413,7 +453,7 @@ fn reconcile_by_port_mapping(
                 let mut s = new_slice(svc, address_type, ports.to_vec());
                 while s.endpoints.len() < max {
                     match desired.pop_any(rng) {
-                        Some(e) => s.endpoints.push(e),
+                        Some(e) => s.endpoints.push(e.into_endpoint()),
                         None => break,
                     }
                 }
@@ -474,11 +514,11 @@ fn placeholder_equal(existing: &Slice, placeholder: &Slice) -> bool {
 /// Upstream `reconcileByAddressType` + `finalize` for one address type.
 /// `existing` are this type's existing slices in lister order.
 #[allow(clippy::too_many_arguments)]
-pub fn reconcile_by_address_type(
+pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_type: &str,
     existing: &[&Slice],
-    desired: DesiredByPortMap,
+    desired: DesiredByPortMap<E>,
     opts: &EngineOptions,
     topology: Option<&mut TopologyCache>,
     rng: &mut ChaCha8Rng,
@@ -635,11 +675,11 @@ fn finalize(
 
 /// Upstream `Reconcile`: per supported address type, then delete slices of
 /// unsupported address types (after all per-type writes).
-pub fn reconcile(
+pub fn reconcile<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_types: &[&str],
     existing: &[&Slice],
-    mut desired_by_type: BTreeMap<String, DesiredByPortMap>,
+    mut desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
     opts: &EngineOptions,
     mut topology: Option<&mut TopologyCache>,
     rng: &mut ChaCha8Rng,

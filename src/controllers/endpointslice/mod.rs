@@ -21,6 +21,7 @@
 pub mod convert;
 pub mod engine;
 pub mod model;
+pub mod podcache;
 pub mod reconciler;
 pub mod topology;
 pub mod trace;

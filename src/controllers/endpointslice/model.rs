@@ -7,7 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::controllers::util::{EndpointIdentity, EndpointKey, EqualBeyondHash, SlicePort};
+use std::sync::OnceLock;
+
+use crate::controllers::util::{
+    identity_hash, identity_hash_of_ref, EndpointIdentity, EndpointKey, EndpointKeyRef,
+    EqualBeyondHash, SlicePort,
+};
 
 /// `discovery.k8s.io/v1` address types the controller manages.
 pub const ADDRESS_TYPE_IPV4: &str = "IPv4";
@@ -46,12 +51,53 @@ pub struct Endpoint {
     pub zone: Option<String>,
     /// `hints.forZones[*].name`; `None` = no `hints` object at all.
     pub hints: Option<Vec<String>>,
+    /// Memo of [`EndpointIdentity::identity_hash`]: a big Service's endpoints are hashed
+    /// on every sync otherwise. Filled on first use; the identity fields (addresses,
+    /// hostname, targetRef namespace/name) must not change afterwards (nothing mutates
+    /// them: only hints are rewritten after an endpoint is built).
+    pub id_hash: IdHashMemo,
+}
+
+/// A lazily computed identity hash that takes no part in equality or debug output.
+#[derive(Clone, Default)]
+pub struct IdHashMemo(OnceLock<u64>);
+
+impl PartialEq for IdHashMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for IdHashMemo {}
+impl std::fmt::Debug for IdHashMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
 }
 
 impl Endpoint {
     /// `conditions.ready` is set and true (topologycache/utils.go :: EndpointReady).
     pub fn is_ready(&self) -> bool {
         self.ready == Some(true)
+    }
+}
+
+impl Endpoint {
+    /// The identity key borrowed, when the addresses are already sorted (always for
+    /// endpoints built from pods; existing slices may hold unsorted ones).
+    fn key_ref(&self) -> Option<EndpointKeyRef<'_>> {
+        if !self.addresses.windows(2).all(|w| w[0] <= w[1]) {
+            return None;
+        }
+        let (ns, name) = match &self.target_ref {
+            Some(t) => (t.namespace.as_str(), t.name.as_str()),
+            None => ("", ""),
+        };
+        Some(EndpointKeyRef {
+            addresses: &self.addresses,
+            hostname: self.hostname.as_deref().unwrap_or(""),
+            target_namespace: ns,
+            target_name: name,
+        })
     }
 }
 
@@ -68,6 +114,31 @@ impl EndpointIdentity for Endpoint {
             hostname: self.hostname.clone().unwrap_or_default(),
             target_namespace: ns,
             target_name: name,
+        }
+    }
+    fn identity_hash(&self) -> u64 {
+        *self.id_hash.0.get_or_init(|| match self.key_ref() {
+            Some(k) => identity_hash_of_ref(&k),
+            None => identity_hash(&self.endpoint_key()),
+        })
+    }
+    fn same_identity(&self, other: &Self) -> bool {
+        match (self.key_ref(), other.key_ref()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.endpoint_key() == other.endpoint_key(),
+        }
+    }
+    fn has_key(&self, key: &EndpointKey) -> bool {
+        match self.key_ref() {
+            Some(a) => {
+                a == EndpointKeyRef {
+                    addresses: &key.addresses,
+                    hostname: &key.hostname,
+                    target_namespace: &key.target_namespace,
+                    target_name: &key.target_name,
+                }
+            }
+            None => self.endpoint_key() == *key,
         }
     }
 }

@@ -16,24 +16,36 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{
-    endpoint_ports, pod_ready_transition_time, pod_selected, pod_to_endpoint, service_info,
-    should_pod_be_in_endpoints, slice_from_k8s, slice_to_k8s,
+    pod_ready_transition_time, pod_selected, service_info, should_pod_be_in_endpoints,
+    slice_from_k8s, slice_to_k8s,
 };
 use super::engine::{
     address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, EngineOptions,
     PlannedWrite, SyncMetrics,
 };
-use super::model::{Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
+use super::model::{Endpoint, Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
+use super::podcache::PodEndpointCache;
 use super::topology::TopologyCache;
 use crate::controllers::trigger_time::{parse_opt, TriggerTimeTracker};
 use crate::controllers::util::tracker::TrackedSlice;
-use crate::controllers::util::{EndpointSet, EndpointSliceTracker, PortMapKey};
+use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
 use crate::k8s;
 
 /// Name → zone label of the nodes the node lister holds.
 #[derive(Debug, Clone, Default)]
 pub struct NodeIndex {
     zones: BTreeMap<String, Option<String>>,
+    /// Changes whenever the content does (drawn from a process-wide counter, so two
+    /// indexes with the same version hold the same zones); lets the per-pod cache skip
+    /// re-reading the zone of every pod's node while no node changed. Never output.
+    version: u64,
+}
+
+/// Source of [`NodeIndex`] versions (0 = the empty default index).
+static NODE_INDEX_VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_node_index_version() -> u64 {
+    NODE_INDEX_VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl NodeIndex {
@@ -51,6 +63,7 @@ impl NodeIndex {
                     )
                 })
                 .collect(),
+            version: next_node_index_version(),
         }
     }
     /// `nodeLister.Get(name)`: None = NotFound, Some(zone label).
@@ -58,10 +71,19 @@ impl NodeIndex {
         self.zones.get(name).map(|z| z.as_deref())
     }
     pub fn insert(&mut self, name: String, zone: Option<String>) {
-        self.zones.insert(name, zone);
+        if self.zones.get(&name) != Some(&zone) {
+            self.zones.insert(name, zone);
+            self.version = next_node_index_version();
+        }
     }
     pub fn remove(&mut self, name: &str) {
-        self.zones.remove(name);
+        if self.zones.remove(name).is_some() {
+            self.version = next_node_index_version();
+        }
+    }
+    /// Content version (see the field).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 }
 
@@ -120,6 +142,11 @@ pub struct Reconciler {
     pub rng: ChaCha8Rng,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
     slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
+    /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
+    pod_cache: PodEndpointCache,
+    /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
+    /// the tests compare both).
+    pub use_pod_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -142,12 +169,16 @@ impl Reconciler {
             topology: TopologyCache::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             slice_cache: BTreeMap::new(),
+            pod_cache: PodEndpointCache::new(),
+            use_pod_cache: true,
         }
     }
 
     /// Forget a deleted Service (`Reconciler.DeleteService` + cached slice models).
     pub fn delete_service(&mut self, namespace: &str, name: &str) {
-        self.slice_cache.remove(&format!("{namespace}/{name}"));
+        let key = format!("{namespace}/{name}");
+        self.pod_cache.remove_service(&key);
+        self.slice_cache.remove(&key);
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -186,52 +217,44 @@ impl Reconciler {
         let mut errors = Vec::new();
 
         // Desired endpoints per address type and port mapping
-        // (reconcileByAddressType, step 2).
-        let mut desired: BTreeMap<String, DesiredByPortMap> = BTreeMap::new();
-        // Ports depend on the pod only through named targetPorts; without any,
-        // compute them once (the md5 port ordering is not free).
-        let shared_ports = service
-            .spec
-            .ports
-            .iter()
-            .flatten()
-            .all(|p| matches!(p.target_port, k8s::IntOrString::Int(_)))
-            .then(|| pods.first().map(|p| endpoint_ports(service, p)))
-            .flatten();
-        for at in &address_types {
+        // (reconcileByAddressType, step 2), borrowed from the per-pod conversion memo.
+        let mut scratch = PodEndpointCache::new();
+        let cache = if self.use_pod_cache {
+            &mut self.pod_cache
+        } else {
+            &mut scratch
+        };
+        let converted = cache.convert_all(service, &svc, &address_types, pods, nodes);
+        let mut desired: BTreeMap<String, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
+        for (ai, at) in address_types.iter().enumerate() {
             let groups = desired.entry(at.to_string()).or_default();
-            for pod in pods {
+            for (pod, c) in pods.iter().zip(&converted) {
                 if !should_pod_be_in_endpoints(pod, true) {
                     continue;
                 }
-                let ports = match &shared_ports {
-                    Some(p) => p.clone(),
-                    None => endpoint_ports(service, pod),
+                if !groups.contains_key(&c.port_key) {
+                    groups.insert(
+                        c.port_key.clone(),
+                        DesiredGroup {
+                            ports: c.ports.clone(),
+                            endpoints: EndpointSet::with_hash_seed(self.rng.gen()),
+                        },
+                    );
+                }
+                let Some(group) = groups.get_mut(&c.port_key) else {
+                    continue;
                 };
-                let group = groups
-                    .entry(PortMapKey::new(&ports))
-                    .or_insert_with(|| DesiredGroup {
-                        ports,
-                        endpoints: EndpointSet::with_hash_seed(self.rng.gen()),
-                    });
-                let node_name = pod.spec.node_name.as_deref().unwrap_or("");
-                let zone = match nodes.get(node_name) {
-                    Some(z) => z,
-                    None => {
-                        if !svc.publish_not_ready_addresses {
-                            errors.push(format!(
-                                "skipping Pod {} for Service {}/{}: Node {} Not Found",
-                                pod.metadata.name.as_deref().unwrap_or(""),
-                                svc.namespace,
-                                svc.name,
-                                node_name
-                            ));
-                            continue;
-                        }
-                        None
-                    }
-                };
-                let ep = pod_to_endpoint(pod, zone, &svc, at);
+                if c.node.is_none() && !svc.publish_not_ready_addresses {
+                    errors.push(format!(
+                        "skipping Pod {} for Service {}/{}: Node {} Not Found",
+                        pod.metadata.name.as_deref().unwrap_or(""),
+                        svc.namespace,
+                        svc.name,
+                        pod.spec.node_name.as_deref().unwrap_or("")
+                    ));
+                    continue;
+                }
+                let ep = &c.endpoints[ai];
                 if !ep.addresses.is_empty() {
                     group.endpoints.insert(ep);
                 }

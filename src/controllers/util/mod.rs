@@ -36,10 +36,50 @@ pub struct EndpointKey {
     pub target_name: String,
 }
 
+/// Borrowed view of an [`EndpointKey`] (addresses already sorted). Its derived `Hash` feeds
+/// the hasher exactly what `EndpointKey`'s does (a slice hashes like a `Vec`, a `&str` like a
+/// `String`), so [`identity_hash_of_ref`] equals [`identity_hash`] of the owned key: a sync
+/// can hash 20,000 endpoints without cloning their strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EndpointKeyRef<'a> {
+    pub addresses: &'a [String],
+    pub hostname: &'a str,
+    pub target_namespace: &'a str,
+    pub target_name: &'a str,
+}
+
 /// Anything that can be stored in an [`EndpointSet`].
 pub trait EndpointIdentity {
     /// The identity key (see [`EndpointKey`]).
     fn endpoint_key(&self) -> EndpointKey;
+    /// `identity_hash(&self.endpoint_key())`; implementations may borrow or cache it
+    /// (it places the endpoint in the emulated Go map, so it must be exactly that value).
+    fn identity_hash(&self) -> u64 {
+        identity_hash(&self.endpoint_key())
+    }
+    /// `self.endpoint_key() == other.endpoint_key()`, possibly without building the keys.
+    fn same_identity(&self, other: &Self) -> bool {
+        self.endpoint_key() == other.endpoint_key()
+    }
+    /// `self.endpoint_key() == *key`, possibly without building the key.
+    fn has_key(&self, key: &EndpointKey) -> bool {
+        self.endpoint_key() == *key
+    }
+}
+
+impl<E: EndpointIdentity> EndpointIdentity for &E {
+    fn endpoint_key(&self) -> EndpointKey {
+        (**self).endpoint_key()
+    }
+    fn identity_hash(&self) -> u64 {
+        (**self).identity_hash()
+    }
+    fn same_identity(&self, other: &Self) -> bool {
+        (**self).same_identity(*other)
+    }
+    fn has_key(&self, key: &EndpointKey) -> bool {
+        (**self).has_key(key)
+    }
 }
 
 /// One port of an EndpointSlice (`discovery/v1.EndpointPort`), in the compact
@@ -95,8 +135,9 @@ impl PortMapKey {
 pub struct EndpointSet<E> {
     /// Live elements with their slot id; insertion order until a removal (swap-remove).
     items: Vec<(u32, E)>,
-    /// Per slot id (never reused within a set): the key, its hash, where the element sits
-    /// in `items`, and the next slot with the same hash. The key is dropped on removal.
+    /// Per slot id (never reused within a set): the key's hash, where the element sits in
+    /// `items`, and the next slot with the same hash. Identity is compared on the element
+    /// itself ([`EndpointIdentity::same_identity`]), so no key is stored.
     slots: Vec<Slot>,
     /// Key hash → first slot with that hash (a chain through `Slot::next`, so distinct keys
     /// with equal hashes stay distinct). The key is hashed once per operation and that
@@ -109,7 +150,6 @@ pub struct EndpointSet<E> {
 
 #[derive(Debug, Clone)]
 struct Slot {
-    key: Option<EndpointKey>,
     hash: u64,
     pos: usize,
     next: Option<u32>,
@@ -145,11 +185,21 @@ impl<E> Default for EndpointSet<E> {
 }
 
 /// Stable per-key hash, mixed with a map's seed by [`GoMapLayout`].
-fn key_hash<K: std::hash::Hash>(k: &K) -> u64 {
+fn key_hash<K: std::hash::Hash + ?Sized>(k: &K) -> u64 {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     k.hash(&mut h);
     h.finish()
+}
+
+/// The stable hash of an endpoint identity (what decides its place in the emulated Go map).
+pub fn identity_hash(key: &EndpointKey) -> u64 {
+    key_hash(key)
+}
+
+/// [`identity_hash`] of a borrowed key (the same value for the same fields).
+pub fn identity_hash_of_ref(key: &EndpointKeyRef<'_>) -> u64 {
+    key_hash(key)
 }
 
 impl<E: EndpointIdentity> EndpointSet<E> {
@@ -164,12 +214,12 @@ impl<E: EndpointIdentity> EndpointSet<E> {
             ..Self::default()
         }
     }
-    /// Slot id of `key` (with hash `h`), if present.
-    fn find(&self, key: &EndpointKey, h: u64) -> Option<u32> {
+    /// Slot id of the element with hash `h` that `same` accepts, if present.
+    fn find_by(&self, h: u64, mut same: impl FnMut(&E) -> bool) -> Option<u32> {
         let mut cur = self.index.get(&h).copied();
         while let Some(id) = cur {
             let slot = &self.slots[id as usize];
-            if slot.key.as_ref() == Some(key) {
+            if same(&self.items[slot.pos].1) {
                 return Some(id);
             }
             cur = slot.next;
@@ -178,9 +228,8 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     }
     /// Insert (or replace: a second endpoint with the same identity overwrites the first, as upstream).
     pub fn insert(&mut self, e: E) {
-        let key = e.endpoint_key();
-        let h = key_hash(&key);
-        match self.find(&key, h) {
+        let h = e.identity_hash();
+        match self.find_by(h, |x| x.same_identity(&e)) {
             Some(id) => {
                 let pos = self.slots[id as usize].pos;
                 self.items[pos].1 = e;
@@ -190,7 +239,6 @@ impl<E: EndpointIdentity> EndpointSet<E> {
                 self.layout.insert(id, h);
                 let next = self.index.insert(h, id);
                 self.slots.push(Slot {
-                    key: Some(key),
                     hash: h,
                     pos: self.items.len(),
                     next,
@@ -200,12 +248,19 @@ impl<E: EndpointIdentity> EndpointSet<E> {
         }
     }
     pub fn get(&self, key: &EndpointKey) -> Option<&E> {
-        let id = self.find(key, key_hash(key))?;
+        let id = self.find_by(identity_hash(key), |x| x.has_key(key))?;
         Some(&self.items[self.slots[id as usize].pos].1)
     }
     pub fn remove(&mut self, key: &EndpointKey) -> Option<E> {
-        let h = key_hash(key);
-        let id = self.find(key, h)?;
+        let h = identity_hash(key);
+        let id = self.find_by(h, |x| x.has_key(key))?;
+        Some(self.remove_id(id, h))
+    }
+    /// Remove the element whose identity hash is `h` and that `same` accepts (the caller
+    /// compares identities; lets a probe of another type, e.g. an existing slice's
+    /// endpoint, find its desired counterpart without building a key).
+    pub fn remove_matching(&mut self, h: u64, same: impl FnMut(&E) -> bool) -> Option<E> {
+        let id = self.find_by(h, same)?;
         Some(self.remove_id(id, h))
     }
     fn remove_id(&mut self, id: u32, h: u64) -> E {
@@ -232,7 +287,6 @@ impl<E: EndpointIdentity> EndpointSet<E> {
         }
         self.layout.remove(&id, h);
         let slot = &mut self.slots[id as usize];
-        slot.key = None;
         slot.next = None;
         let i = slot.pos;
         let (_, e) = self.items.swap_remove(i);
@@ -242,7 +296,8 @@ impl<E: EndpointIdentity> EndpointSet<E> {
         e
     }
     pub fn contains(&self, key: &EndpointKey) -> bool {
-        self.find(key, key_hash(key)).is_some()
+        self.find_by(identity_hash(key), |x| x.has_key(key))
+            .is_some()
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -374,6 +429,41 @@ mod tests {
         }
         let p = f64::from(first) / f64::from(n as u32);
         assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+
+    /// The borrowed key hashes exactly like the owned one (the Go-map layout depends on it).
+    #[test]
+    fn key_ref_hash_equals_owned_hash() {
+        let cases = [
+            (vec![], "", "", ""),
+            (vec!["10.0.0.1"], "", "ns", "p"),
+            (vec!["10.0.0.1", "fd00::1"], "h", "ns", "pod-1"),
+            (vec!["a", "b", "c"], "x", "", "y"),
+        ];
+        for (a, h, ns, n) in cases {
+            let addresses: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            let owned = EndpointKey {
+                addresses: addresses.clone(),
+                hostname: h.into(),
+                target_namespace: ns.into(),
+                target_name: n.into(),
+            };
+            let borrowed = EndpointKeyRef {
+                addresses: &addresses,
+                hostname: h,
+                target_namespace: ns,
+                target_name: n,
+            };
+            assert_eq!(identity_hash(&owned), identity_hash_of_ref(&borrowed));
+        }
+        // and the fields are not interchangeable
+        let k = |h: &str, n: &str| EndpointKey {
+            addresses: vec![],
+            hostname: h.into(),
+            target_namespace: String::new(),
+            target_name: n.into(),
+        };
+        assert_ne!(identity_hash(&k("a", "")), identity_hash(&k("", "a")));
     }
 
     /// NewPortMapKey: the key does not depend on the order of the port list, and nil == empty.

@@ -1,0 +1,491 @@
+//! Per-Service memo of what each selected pod converts to (`getEndpointPorts` and
+//! `podToEndpoint` per address type), so that a sync of a big Service costs one lookup and a
+//! few comparisons per unchanged pod instead of a conversion with about ten allocations and
+//! an md5 per port (a rolling update of a 20,000-endpoint Service syncs it thousands of
+//! times while each sync changes a handful of pods).
+//!
+//! Upstream converts every pod on every sync (kubernetes/endpointslice :: reconciler.go ::
+//! reconcileByAddressType, v0.32.13); the memo only skips recomputing equal results. An
+//! entry is reused only when every pod field the conversion reads equals what it was built
+//! from ([`PodInputs`]), the node lookup gives the same zone answer, and the Service fields
+//! it reads are unchanged (otherwise the whole Service's entries are dropped). Entries are
+//! looked up by pod name and never iterated into a result: the caller walks its own pod list,
+//! so the hash map's order cannot reach an output.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::convert::{endpoint_ports, is_pod_ready, pod_to_endpoint};
+use super::model::{Endpoint, ServiceInfo};
+use super::reconciler::NodeIndex;
+use crate::controllers::util::{PortMapKey, SlicePort};
+use crate::k8s;
+
+/// The Service fields the conversion reads.
+#[derive(Debug, Clone, PartialEq)]
+struct ServiceInputs {
+    namespace: String,
+    name: String,
+    publish_not_ready_addresses: bool,
+    ports: Option<Vec<k8s::ServicePort>>,
+    cluster_ip: Option<String>,
+    address_types: Vec<&'static str>,
+}
+
+impl ServiceInputs {
+    fn of(service: &k8s::Service, svc: &ServiceInfo, address_types: &[&'static str]) -> Self {
+        ServiceInputs {
+            namespace: svc.namespace.clone(),
+            name: svc.name.clone(),
+            publish_not_ready_addresses: svc.publish_not_ready_addresses,
+            ports: service.spec.ports.clone(),
+            cluster_ip: service.spec.cluster_ip.clone(),
+            address_types: address_types.to_vec(),
+        }
+    }
+    fn matches(&self, service: &k8s::Service, svc: &ServiceInfo, at: &[&'static str]) -> bool {
+        self.namespace == svc.namespace
+            && self.name == svc.name
+            && self.publish_not_ready_addresses == svc.publish_not_ready_addresses
+            && self.ports == service.spec.ports
+            && self.cluster_ip == service.spec.cluster_ip
+            && self.address_types == at
+    }
+}
+
+/// Copies of the pod fields `podToEndpoint`, `ShouldPodBeInEndpoints` and `findPort` read.
+#[derive(Debug, Clone, PartialEq)]
+struct PodInputs {
+    uid: Option<String>,
+    namespace: Option<String>,
+    phase: Option<String>,
+    pod_ip: Option<String>,
+    pod_ips: Vec<String>,
+    deleting: bool,
+    ready: bool,
+    node_name: Option<String>,
+    hostname: Option<String>,
+    subdomain: Option<String>,
+    /// (name, protocol, containerPort) of every container port, in spec order.
+    container_ports: Vec<(Option<String>, Option<String>, i32)>,
+}
+
+fn container_ports(pod: &k8s::Pod) -> impl Iterator<Item = &k8s::ContainerPort> {
+    pod.spec
+        .containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten())
+}
+
+impl PodInputs {
+    fn of(pod: &k8s::Pod) -> Self {
+        PodInputs {
+            uid: pod.metadata.uid.clone(),
+            namespace: pod.metadata.namespace.clone(),
+            phase: pod.status.phase.clone(),
+            pod_ip: pod.status.pod_ip.clone(),
+            pod_ips: pod
+                .status
+                .pod_ips
+                .iter()
+                .flatten()
+                .map(|p| p.ip.clone())
+                .collect(),
+            deleting: pod.metadata.deletion_timestamp.is_some(),
+            ready: is_pod_ready(pod),
+            node_name: pod.spec.node_name.clone(),
+            hostname: pod.spec.hostname.clone(),
+            subdomain: pod.spec.subdomain.clone(),
+            container_ports: container_ports(pod)
+                .map(|p| (p.name.clone(), p.protocol.clone(), p.container_port))
+                .collect(),
+        }
+    }
+    /// Equal to `PodInputs::of(pod)`, without allocating.
+    fn matches(&self, pod: &k8s::Pod) -> bool {
+        self.uid == pod.metadata.uid
+            && self.namespace == pod.metadata.namespace
+            && self.phase == pod.status.phase
+            && self.pod_ip == pod.status.pod_ip
+            && self.deleting == pod.metadata.deletion_timestamp.is_some()
+            && self.node_name == pod.spec.node_name
+            && self.hostname == pod.spec.hostname
+            && self.subdomain == pod.spec.subdomain
+            && self.ready == is_pod_ready(pod)
+            && self.pod_ips.iter().map(String::as_str).eq(pod
+                .status
+                .pod_ips
+                .iter()
+                .flatten()
+                .map(|p| p.ip.as_str()))
+            && self
+                .container_ports
+                .iter()
+                .map(|(n, p, c)| (n, p, *c))
+                .eq(container_ports(pod).map(|p| (&p.name, &p.protocol, p.container_port)))
+    }
+}
+
+/// What one pod converts to.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    inputs: PodInputs,
+    /// `nodeLister.Get(nodeName)` when converted: None = not found, Some(zone label).
+    pub node: Option<Option<String>>,
+    /// [`NodeIndex::version`] the node answer was read at.
+    node_version: u64,
+    /// The last `convert_all` call that used this entry.
+    epoch: u64,
+    /// `getEndpointPorts`, in the order written to slices.
+    pub ports: Vec<SlicePort>,
+    pub port_key: PortMapKey,
+    /// `podToEndpoint` per address type (the Service's address types, in order).
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceCache {
+    inputs: ServiceInputs,
+    by_name: HashMap<String, usize>,
+    entries: Vec<Converted>,
+    epoch: u64,
+}
+
+/// The memo of every Service the controller syncs (see module docs).
+#[derive(Debug, Clone, Default)]
+pub struct PodEndpointCache {
+    services: BTreeMap<String, ServiceCache>,
+}
+
+fn convert(
+    service: &k8s::Service,
+    svc: &ServiceInfo,
+    address_types: &[&'static str],
+    pod: &k8s::Pod,
+    nodes: &NodeIndex,
+    shared_ports: Option<&(Vec<SlicePort>, PortMapKey)>,
+) -> Converted {
+    let node = nodes
+        .get(pod.spec.node_name.as_deref().unwrap_or(""))
+        .map(|z| z.map(str::to_string));
+    let (ports, port_key) = match shared_ports {
+        Some((p, k)) => (p.clone(), k.clone()),
+        None => {
+            let p = endpoint_ports(service, pod);
+            let k = PortMapKey::new(&p);
+            (p, k)
+        }
+    };
+    let zone = node.as_ref().and_then(|z| z.as_deref());
+    Converted {
+        inputs: PodInputs::of(pod),
+        node_version: nodes.version(),
+        epoch: 0,
+        endpoints: address_types
+            .iter()
+            .map(|at| pod_to_endpoint(pod, zone, svc, at))
+            .collect(),
+        node,
+        ports,
+        port_key,
+    }
+}
+
+impl PodEndpointCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forget a Service.
+    pub fn remove_service(&mut self, key: &str) {
+        self.services.remove(key);
+    }
+
+    /// The conversion of every pod in `pods` (same order), reusing unchanged entries.
+    /// `address_types` must be the Service's (`getAddressTypesForService`).
+    pub fn convert_all<'a>(
+        &'a mut self,
+        service: &k8s::Service,
+        svc: &ServiceInfo,
+        address_types: &[&'static str],
+        pods: &[&k8s::Pod],
+        nodes: &NodeIndex,
+    ) -> Vec<&'a Converted> {
+        let key = svc.key();
+        let fresh = || ServiceCache {
+            inputs: ServiceInputs::of(service, svc, address_types),
+            by_name: HashMap::new(),
+            entries: Vec::new(),
+            epoch: 0,
+        };
+        let cache = self.services.entry(key).or_insert_with(fresh);
+        if !cache.inputs.matches(service, svc, address_types) {
+            *cache = fresh();
+        }
+        // Without named targetPorts the ports do not depend on the pod: compute them once
+        // per sync that converts anything (the md5 ordering is not free).
+        let numeric = service
+            .spec
+            .ports
+            .iter()
+            .flatten()
+            .all(|p| matches!(p.target_port, k8s::IntOrString::Int(_)));
+        let mut shared_ports: Option<(Vec<SlicePort>, PortMapKey)> = None;
+        let version = nodes.version();
+        cache.epoch += 1;
+        let epoch = cache.epoch;
+        let mut idx = Vec::with_capacity(pods.len());
+        for pod in pods {
+            let name = pod.metadata.name.as_deref().unwrap_or("");
+            let found = cache.by_name.get(name).copied();
+            let valid = found.is_some_and(|i| {
+                let c = &mut cache.entries[i];
+                if !c.inputs.matches(pod) {
+                    return false;
+                }
+                if c.node_version != version {
+                    let now = nodes
+                        .get(pod.spec.node_name.as_deref().unwrap_or(""))
+                        .map(|z| z.map(str::to_string));
+                    if now != c.node {
+                        return false;
+                    }
+                    c.node_version = version;
+                }
+                true
+            });
+            if let (true, Some(i)) = (valid, found) {
+                cache.entries[i].epoch = epoch;
+                idx.push(i);
+                continue;
+            }
+            if numeric && shared_ports.is_none() {
+                let p = endpoint_ports(service, pod);
+                let k = PortMapKey::new(&p);
+                shared_ports = Some((p, k));
+            }
+            let mut c = convert(
+                service,
+                svc,
+                address_types,
+                pod,
+                nodes,
+                shared_ports.as_ref(),
+            );
+            c.epoch = epoch;
+            match found {
+                // A second pod of the same name in one call (not possible in a real
+                // namespace) gets an unindexed entry, so the first keeps its own.
+                Some(i) if cache.entries[i].epoch == epoch => {
+                    idx.push(cache.entries.len());
+                    cache.entries.push(c);
+                }
+                Some(i) => {
+                    cache.entries[i] = c;
+                    idx.push(i);
+                }
+                None => {
+                    let i = cache.entries.len();
+                    cache.entries.push(c);
+                    cache.by_name.insert(name.to_string(), i);
+                    idx.push(i);
+                }
+            }
+        }
+        // Drop entries of pods no longer selected once they outnumber the live ones.
+        if cache.entries.len() > 2 * pods.len() + 64 {
+            let mut remap: HashMap<usize, usize> = HashMap::with_capacity(pods.len());
+            let mut entries = Vec::with_capacity(pods.len());
+            for i in idx.iter_mut() {
+                *i = *remap.entry(*i).or_insert_with(|| {
+                    entries.push(cache.entries[*i].clone());
+                    entries.len() - 1
+                });
+            }
+            cache.by_name.retain(|_, i| match remap.get(i) {
+                Some(&j) => {
+                    *i = j;
+                    true
+                }
+                None => false,
+            });
+            cache.entries = entries;
+        }
+        let cache = &*cache;
+        idx.into_iter().map(|i| &cache.entries[i]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use serde_json::json;
+
+    use super::super::engine::EngineOptions;
+    use super::super::reconciler::{NodeIndex, Reconciler, SliceWrite};
+    use crate::apiserver::{Shared, Store};
+    use crate::k8s;
+
+    fn service(named: bool, port: i32, publish: bool, families: &[&str]) -> k8s::Service {
+        let target = if named { json!("web") } else { json!(port) };
+        serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "ns", "uid": "svc-uid",
+                         "creationTimestamp": "2026-01-05T08:55:00Z"},
+            "spec": {"selector": {"app": "web"}, "clusterIP": "10.96.0.10",
+                     "ipFamilies": families, "publishNotReadyAddresses": publish,
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 80,
+                                "targetPort": target}]}
+        }))
+        .expect("service")
+    }
+
+    #[derive(Clone)]
+    struct P {
+        id: usize,
+        node: usize,
+        ip: usize,
+        ready: bool,
+        deleting: bool,
+        failed: bool,
+        port: i32,
+        hostname: bool,
+    }
+
+    fn pod(p: &P) -> k8s::Pod {
+        let mut meta = json!({"name": format!("web-{}", p.id), "namespace": "ns",
+                              "uid": format!("uid-{}", p.id), "labels": {"app": "web"}});
+        if p.deleting {
+            meta["deletionTimestamp"] = json!("2026-01-05T09:00:00Z");
+        }
+        let ips = if p.ip % 7 == 0 {
+            json!([{"ip": format!("10.0.{}.{}", p.ip / 200, p.ip % 200)},
+                   {"ip": format!("fd00::{:x}", p.ip)}])
+        } else {
+            json!([{"ip": format!("10.0.{}.{}", p.ip / 200, p.ip % 200)}])
+        };
+        let mut spec = json!({"nodeName": format!("n{}", p.node),
+            "containers": [{"name": "c", "ports": [
+                {"name": "web", "containerPort": p.port, "protocol": "TCP"}]}]});
+        if p.hostname {
+            spec["hostname"] = json!(format!("h{}", p.id));
+            spec["subdomain"] = json!("web");
+        }
+        serde_json::from_value(json!({
+            "metadata": meta,
+            "spec": spec,
+            "status": {"phase": if p.failed {"Failed"} else {"Running"},
+                       "podIP": format!("10.0.{}.{}", p.ip / 200, p.ip % 200),
+                       "podIPs": ips,
+                       "conditions": [{"type": "Ready",
+                                       "status": if p.ready {"True"} else {"False"}}]}
+        }))
+        .expect("pod")
+    }
+
+    /// The memoised conversion gives exactly what converting every pod afresh gives
+    /// (same writes, same errors, same random stream use) after random sequences of pod,
+    /// node and Service changes.
+    #[test]
+    fn cached_reconcile_equals_uncached() {
+        for seed in 0..12u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let opts = EngineOptions {
+                max_endpoints_per_slice: 7,
+                ..Default::default()
+            };
+            let mut cached = Reconciler::new(opts, seed);
+            let mut plain = Reconciler::new(opts, seed);
+            plain.use_pod_cache = false;
+            let mut nodes = NodeIndex::default();
+            for n in 0..5 {
+                nodes.insert(format!("n{n}"), Some(format!("zone-{}", n % 3)));
+            }
+            let mut pods: Vec<P> = Vec::new();
+            let mut next_id = 0;
+            let (mut named, mut port, mut publish, mut dual) = (true, 8080, false, false);
+            let mut store: Store<k8s::EndpointSlice> = Store::new();
+            let mut sh = Shared::new(seed, "t0".into());
+            for step in 0..60 {
+                let changes = rng.gen_range(1..6);
+                for _ in 0..changes {
+                    match rng.gen_range(0..14) {
+                        0..=2 => {
+                            next_id += 1;
+                            pods.push(P {
+                                id: next_id,
+                                node: rng.gen_range(0..6),
+                                ip: next_id,
+                                ready: rng.gen_bool(0.7),
+                                deleting: false,
+                                failed: false,
+                                port: 8080,
+                                hostname: rng.gen_bool(0.2),
+                            });
+                        }
+                        3 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods.remove(i);
+                        }
+                        4..=5 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].ready = !pods[i].ready;
+                        }
+                        6 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].deleting = true;
+                        }
+                        7 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].ip += 1000;
+                            pods[i].failed = rng.gen_bool(0.2);
+                        }
+                        8 if !pods.is_empty() => {
+                            let i = rng.gen_range(0..pods.len());
+                            pods[i].port = [8080, 9090][rng.gen_range(0..2)];
+                            pods[i].node = rng.gen_range(0..6);
+                        }
+                        9 => {
+                            let n = rng.gen_range(0..6);
+                            let z = ["zone-0", "zone-1", "", "zone-9"][rng.gen_range(0..4)];
+                            nodes.insert(format!("n{n}"), (!z.is_empty()).then(|| z.into()));
+                        }
+                        10 => nodes.remove(&format!("n{}", rng.gen_range(0..6))),
+                        11 => named = !named,
+                        12 => {
+                            port = [8080, 9090][rng.gen_range(0..2)];
+                            publish = rng.gen_bool(0.3);
+                        }
+                        _ => dual = !dual,
+                    }
+                }
+                let families: &[&str] = if dual { &["IPv4", "IPv6"] } else { &["IPv4"] };
+                let svc = service(named, port, publish, families);
+                let k8s_pods: Vec<k8s::Pod> = pods.iter().map(pod).collect();
+                let refs: Vec<&k8s::Pod> = k8s_pods.iter().collect();
+                let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
+                let a = cached.reconcile(&svc, &refs, &existing, &nodes, None);
+                let b = plain.reconcile(&svc, &refs, &existing, &nodes, None);
+                assert_eq!(a.writes, b.writes, "seed {seed} step {step}");
+                assert_eq!(a.errors, b.errors, "seed {seed} step {step}");
+                assert_eq!(a.metrics, b.metrics, "seed {seed} step {step}");
+                assert_eq!(cached.rng.gen::<u64>(), plain.rng.gen::<u64>());
+                for w in a.writes {
+                    match w {
+                        SliceWrite::Create(s) => {
+                            store.create(&mut sh, s).expect("create");
+                        }
+                        SliceWrite::Update(s) => {
+                            store.update(&mut sh, s).expect("update");
+                        }
+                        SliceWrite::Delete(s) => {
+                            store
+                                .delete("ns", s.metadata.name.as_deref().unwrap_or(""))
+                                .expect("delete");
+                        }
+                    }
+                }
+            }
+            assert!(next_id > 20, "the sequence exercised pods");
+        }
+    }
+}
