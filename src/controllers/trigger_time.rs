@@ -165,13 +165,18 @@ impl TriggerTimeTracker {
         for (name, t) in changed {
             match t {
                 Some(t) => {
-                    let prev = state.last_pod_trigger_times.get(name).map(|e| e.0);
+                    let prev = state.last_pod_trigger_times.get(name).map(|e| e.time);
                     if after(Some(t), prev) {
                         min_changed = min_time(min_changed, t);
                     }
-                    state
-                        .last_pod_trigger_times
-                        .insert(name.to_string(), (t, epoch));
+                    state.last_pod_trigger_times.insert(
+                        name.to_string(),
+                        PodTime {
+                            time: t,
+                            epoch,
+                            before: prev,
+                        },
+                    );
                 }
                 None => {
                     state.last_pod_trigger_times.remove(name);
