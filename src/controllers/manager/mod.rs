@@ -261,8 +261,10 @@ pub struct ControllerManager<'o> {
     slice_informer: LaggedInformer<k8s::EndpointSlice>,
     /// What the EPC lists: the KCM's Endpoints informer, grouped by `namespace/name`.
     ep_informer: LaggedInformer<k8s::Endpoints>,
-    /// Informer delivery delays (`controllers.informer_lag`).
+    /// Informer delivery delays (`controllers.informer_lag`), one stream per informer so that
+    /// the EndpointSlice world does not depend on the Endpoints baseline's settings (and back).
     lag_rng: ChaCha8Rng,
+    ep_lag_rng: ChaCha8Rng,
     /// ESC-managed slice names per Service key, creation order.
     slice_index: BTreeMap<String, Vec<String>>,
     services: BTreeMap<String, k8s::Service>,
@@ -279,7 +281,8 @@ pub struct ControllerManager<'o> {
     /// Selectorless Services' hand-made Endpoints (from the scenario), by Service key.
     manual: BTreeMap<String, k8s::Endpoints>,
     ctl: [Ctl; 3],
-    dur_rng: ChaCha8Rng,
+    /// Sync durations, one stream per controller (independent modes, as the lag streams).
+    dur_rngs: [ChaCha8Rng; 3],
     now: Nanos,
     pub stats: ManagerStats,
     pub syncs: Vec<SyncRow>,
@@ -343,6 +346,7 @@ impl<'o> ControllerManager<'o> {
             slice_informer: LaggedInformer::new(c.informer_lag),
             ep_informer: LaggedInformer::new(c.informer_lag),
             lag_rng: streams.stream_with_index(Stream::Controllers, 2),
+            ep_lag_rng: streams.stream_with_index(Stream::Controllers, 3),
             slice_index: BTreeMap::new(),
             services: BTreeMap::new(),
             pods: BTreeMap::new(),
@@ -388,7 +392,7 @@ impl<'o> ControllerManager<'o> {
                     c.mirroring.sync_duration,
                 ),
             ],
-            dur_rng: streams.stream_with_index(Stream::Controllers, 1),
+            dur_rngs: [1, 4, 5].map(|i| streams.stream_with_index(Stream::Controllers, i)),
             now: 0,
             stats: ManagerStats::default(),
             syncs: Vec::new(),
@@ -733,12 +737,12 @@ impl<'o> ControllerManager<'o> {
             (Some(ObjectRef::Endpoints(o)), _) => {
                 let g = key_of(&o.metadata);
                 self.ep_informer
-                    .record(now, &mut self.lag_rng, &g, "", Some(o.clone()));
+                    .record(now, &mut self.ep_lag_rng, &g, "", Some(o.clone()));
             }
             (None, Some(ObjectRef::Endpoints(o))) => {
                 let g = key_of(&o.metadata);
                 self.ep_informer
-                    .record(now, &mut self.lag_rng, &g, "", None);
+                    .record(now, &mut self.ep_lag_rng, &g, "", None);
             }
             (None, None) => {}
         }
@@ -779,7 +783,7 @@ impl<'o> ControllerManager<'o> {
     ) {
         let g = key_of(&new.metadata);
         self.ep_informer
-            .record_shared(now, &mut self.lag_rng, &g, "", Some(Rc::clone(&new)));
+            .record_shared(now, &mut self.ep_lag_rng, &g, "", Some(Rc::clone(&new)));
         self.observe(
             now,
             verb,
@@ -1381,7 +1385,9 @@ impl<'o> ControllerManager<'o> {
                     self.ctl[c].queue.done(&key, end);
                 }
                 let dist = self.ctl[c].duration;
-                self.ctl[c].queue.start_workers(t, &dist, &mut self.dur_rng);
+                self.ctl[c]
+                    .queue
+                    .start_workers(t, &dist, &mut self.dur_rngs[c]);
             }
         }
         self.now = self.now.max(now);
