@@ -86,52 +86,51 @@ fn kep752_rolling_update_v132() {
 }
 
 fn check_v132(s: &BTreeMap<(String, String), f64>) {
-    let s = s.clone();
     for mode in ["endpointslices", "endpoints"] {
-        let writes = get(&s, mode, "writes_stored");
+        let writes = get(s, mode, "writes_stored");
         assert!(writes > 0.0, "{mode}: no writes");
         assert_eq!(
-            get(&s, mode, "watch_events_kube_proxy"),
+            get(s, mode, "watch_events_kube_proxy"),
             writes * NODES as f64,
             "{mode}: one event per kube-proxy per write"
         );
     }
-    let ep_writes = get(&s, "endpoints", "writes_stored");
-    let truncated = get(&s, "endpoints", "writes_truncated");
+    let ep_writes = get(s, "endpoints", "writes_stored");
+    let truncated = get(s, "endpoints", "writes_truncated");
     assert!(
         truncated >= 0.9 * ep_writes,
         "Endpoints writes truncated: {truncated} of {ep_writes}"
     );
-    assert_eq!(get(&s, "endpointslices", "writes_truncated"), 0.0);
-    assert_eq!(get(&s, "endpoints", "endpoints_ready_final"), 1000.0);
+    assert_eq!(get(s, "endpointslices", "writes_truncated"), 0.0);
+    assert_eq!(get(s, "endpoints", "endpoints_ready_final"), 1000.0);
     assert_eq!(
-        get(&s, "endpointslices", "endpoints_ready_final"),
+        get(s, "endpointslices", "endpoints_ready_final"),
         REPLICAS as f64
     );
-    assert!(get(&s, "endpoints", "propagation_unresolved") > 0.0);
-    assert_eq!(get(&s, "endpointslices", "propagation_unresolved"), 0.0);
+    assert!(get(s, "endpoints", "propagation_unresolved") > 0.0);
+    assert_eq!(get(s, "endpointslices", "propagation_unresolved"), 0.0);
     let per_write =
-        |m: &str| get(&s, m, "watch_event_bytes_kube_proxy") / get(&s, m, "writes_stored");
+        |m: &str| get(s, m, "watch_event_bytes_kube_proxy") / get(s, m, "writes_stored");
     let ratio = per_write("endpoints") / per_write("endpointslices");
     assert!(
         ratio > 4.0,
         "Endpoints/EndpointSlices bytes per write: {ratio}"
     );
-    assert_eq!(get(&s, "endpoints", "writes_rejected_oversize"), 0.0);
+    assert_eq!(get(s, "endpoints", "writes_rejected_oversize"), 0.0);
 }
 
 /// (c) Endpoints before 1.22 (`max_capacity = 0`): the untruncated object exceeds the (scaled)
 /// etcd request limit, so every Endpoints write is rejected as too large and nothing is
 /// published to its watchers, while the slices of the same Service fit and publish every change.
 fn check_pre_122(s: &BTreeMap<(String, String), f64>) {
-    assert!(get(&s, "endpoints", "writes_rejected_oversize") > 0.0);
-    assert_eq!(get(&s, "endpoints", "writes_stored"), 0.0);
-    assert_eq!(get(&s, "endpoints", "watch_events_kube_proxy"), 0.0);
-    assert_eq!(get(&s, "endpoints", "writes_truncated"), 0.0);
-    assert_eq!(get(&s, "endpointslices", "writes_rejected_oversize"), 0.0);
+    assert!(get(s, "endpoints", "writes_rejected_oversize") > 0.0);
+    assert_eq!(get(s, "endpoints", "writes_stored"), 0.0);
+    assert_eq!(get(s, "endpoints", "watch_events_kube_proxy"), 0.0);
+    assert_eq!(get(s, "endpoints", "writes_truncated"), 0.0);
+    assert_eq!(get(s, "endpointslices", "writes_rejected_oversize"), 0.0);
     assert_eq!(
-        get(&s, "endpointslices", "endpoints_ready_final"),
+        get(s, "endpointslices", "endpoints_ready_final"),
         REPLICAS as f64
     );
-    assert!(get(&s, "endpointslices", "largest_object_bytes") < 100_000.0);
+    assert!(get(s, "endpointslices", "largest_object_bytes") < 100_000.0);
 }

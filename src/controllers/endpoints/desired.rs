@@ -290,12 +290,11 @@ impl DesiredCache {
                 .collect();
             // Equal port values are one map key upstream (the Endpoints controller's ports share
             // the Service's pointers); rare enough to leave to the full computation.
-            let distinct: BTreeSet<(&Option<String>, i32, &Option<String>, &Option<String>)> =
-                ports
-                    .iter()
-                    .map(|p| (&p.name, p.port, &p.protocol, &p.app_protocol))
-                    .collect();
-            if distinct.len() != ports.len() {
+            if ports
+                .iter()
+                .enumerate()
+                .any(|(i, p)| ports[..i].contains(p))
+            {
                 return None;
             }
             // Only positive ports are listed (the headless sentinel and port 0 are not).

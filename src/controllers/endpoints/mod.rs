@@ -63,6 +63,9 @@ use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TR
 /// Label `service.kubernetes.io/headless` (core/v1 IsHeadlessService).
 pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 
+/// A selected pod with its Ready condition's parsed lastTransitionTime.
+pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);
+
 /// Options of the Endpoints controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointsOptions {
@@ -542,7 +545,7 @@ impl EndpointsController {
         service: &k8s::Service,
         selected: &[(&'p k8s::Pod, Option<Timestamp>)],
         changes: &PodChanges,
-        lookup: &dyn Fn(&str) -> Option<(&'p k8s::Pod, Option<Timestamp>)>,
+        lookup: &dyn Fn(&str) -> Option<SelectedPod<'p>>,
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
         let ns = s(&service.metadata.namespace).to_string();
