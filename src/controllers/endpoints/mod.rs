@@ -660,14 +660,14 @@ fn decide(
     // can never compare equal: equality needs the stored total (≤ maxCapacity for
     // `capacityAnnotationSetCorrectly`) to equal the desired total (> maxCapacity). So the
     // full desired subsets are only materialised when they fit.
+    let counts = desired.counts();
     let plan = if opts.max_capacity > 0 {
-        truncation_plan(&desired.counts(), opts.max_capacity)
+        truncation_plan(&counts, opts.max_capacity)
     } else {
         None
     };
-    let ready_truncated = plan
-        .as_ref()
-        .is_some_and(|_| desired.counts().iter().map(|c| c.0).sum::<usize>() > opts.max_capacity);
+    let ready_truncated =
+        plan.is_some() && counts.iter().map(|c| c.0).sum::<usize>() > opts.max_capacity;
     let subsets = desired.build(plan.as_deref(), ready_truncated);
     let svc_labels = service.metadata.labels.as_ref();
 
