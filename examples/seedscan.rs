@@ -25,7 +25,7 @@ use slicesim::controllers::endpointslice::trace::{
 };
 
 fn traces_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/traces")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/traces")
 }
 
 fn read_json(p: &Path) -> Value {

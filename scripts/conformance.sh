@@ -4,10 +4,10 @@
 # (The test suite is stricter about what counts: it also accepts values listed
 # in the nondeterminism sidecars. This script is for eyeballing diffs.)
 #
-# usage: scripts/conformance.sh [SHARED_DIR]   (default: ../shared beside the crate)
+# usage: scripts/conformance.sh [DATA_DIR]   (default: tests/data, the copy in the repository; ../shared works too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${1:-../shared}
+shared=${1:-tests/data}
 cargo build --release --quiet
 bin=target/release/slicesim
 python3 - "$shared" "$bin" <<'PY'

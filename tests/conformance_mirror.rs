@@ -1,4 +1,4 @@
-//! Conformance: every trace in `../shared/conformance/mirroring/manifest.json` (recorded from the
+//! Conformance: every trace in `tests/data/conformance/mirroring/manifest.json` (recorded from the
 //! real 1.32 mirroring controller code), every field of every line, through the library and once
 //! through the real `slicesim mirror` binary. For a (step, field) listed in a trace's
 //! nondeterminism sidecar, any observed value is accepted.
@@ -12,7 +12,7 @@ use slicesim::controllers::mirroring::replay::replay_str;
 use slicesim::controllers::mirroring::MirroringOptions;
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/mirroring")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/mirroring")
 }
 
 struct Trace {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use slicesim::controllers::endpointslice::trace::{field_pairs, run_trace, TraceOptions};
 
 fn traces_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/traces")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/traces")
 }
 
 fn read_json(p: &Path) -> Value {

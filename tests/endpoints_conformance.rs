@@ -1,5 +1,5 @@
 //! Conformance: the `endpoints` half of every line of every reconcile trace in
-//! `../shared/conformance/traces/manifest.json` (recorded from the real 1.32 Endpoints controller
+//! `tests/data/conformance/traces/manifest.json` (recorded from the real 1.32 Endpoints controller
 //! code) must be reproduced by replaying the trace's input lines through
 //! `EndpointsController::sync` against a simple store: create/update replace the stored object,
 //! an update identical to the stored object is a no-op (the apiserver keeps the resourceVersion).
@@ -12,7 +12,7 @@ use slicesim::controllers::endpoints::{EndpointsController, EndpointsOptions, En
 use slicesim::k8s::{Endpoints, Pod, Service};
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/traces")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/traces")
 }
 
 #[derive(serde::Deserialize)]
@@ -159,12 +159,12 @@ fn endpoints_half_of_every_trace_matches_upstream() {
 }
 
 /// The Endpoints objects the real controller stored during the traces (recorded in
-/// `../shared/conformance/wire/objects.jsonl`, `source` = `trace:<name>:endpoints*`) must be
+/// `tests/data/conformance/wire/objects.jsonl`, `source` = `trace:<name>:endpoints*`) must be
 /// reproduced exactly — subsets (order included), labels and annotations (trigger time,
 /// over-capacity) — by the object stored after some step of the same trace.
 #[test]
 fn stored_endpoints_objects_match_upstream_bytes() {
-    let wire = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/wire");
+    let wire = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/wire");
     let objects: Vec<Value> = std::fs::read_to_string(wire.join("objects.jsonl"))
         .expect("objects")
         .lines()

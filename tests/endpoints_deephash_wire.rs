@@ -1,5 +1,5 @@
 //! Cross-check of the deep-hash format against real upstream output: EndpointSlices written by
-//! the real 1.32 EndpointSlice controller (`../shared/conformance/wire/objects.jsonl`) hold their
+//! the real 1.32 EndpointSlice controller (`tests/data/conformance/wire/objects.jsonl`) hold their
 //! ports in `NewPortMapKey` order, i.e. sorted by the md5 of each discovery/v1 EndpointPort's
 //! spew dump. Re-sorting any permutation of those ports with `deephash` must give back the
 //! recorded order (3 ports per slice: a wrong dump format would match by chance with p = 1/6
@@ -18,7 +18,7 @@ use slicesim::k8s::{EndpointSlice, Endpoints};
 /// Objects stored by the conformance traces (i.e. written by the real controllers); the
 /// hand-built variants in the same file were not produced by upstream sorting.
 fn objects() -> Vec<serde_json::Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/wire");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/wire");
     let sizes: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("sizes.jsonl"))
         .expect("sizes.jsonl")
         .lines()

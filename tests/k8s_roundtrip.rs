@@ -9,7 +9,7 @@ use slicesim::wire::json::to_vec_go;
 
 fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
+        .join("tests/data")
         .join(rel)
 }
 

@@ -1,4 +1,4 @@
-//! `../shared/conformance/wire/sizes.jsonl`: all four numbers of every object in `objects.jsonl`
+//! `tests/data/conformance/wire/sizes.jsonl`: all four numbers of every object in `objects.jsonl`
 //! match to the byte, through the library and through the `slicesim wire-size` binary.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use slicesim::wire::{self, Encoding, EventType};
 
 fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
+        .join("tests/data")
         .join(rel)
 }
 

@@ -1,6 +1,6 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
 //!
-//! The four numbers of `../shared/conformance/README.md` ("Definitions of the four numbers"),
+//! The four numbers of `tests/data/conformance/README.md` ("Definitions of the four numbers"),
 //! checked against all 30 objects of `conformance/wire/sizes.jsonl` (`tests/wire_conformance.rs`)
 //! and against the upstream sources read for this module:
 //! kubernetes/apiserver :: pkg/endpoints/handlers/watch.go :: serveWatchHandler / WatchServer

@@ -6,7 +6,7 @@
 //! reconciler_helpers.go :: desiredCalc.initPorts/addAddress, recycleSlices, removeSlice;
 //! utils.go :: newEndpointSlice, addressToEndpoint, getAddressType, epPortsToEpsPorts,
 //! cloneAndRemoveKeys, skipMirror, hasLeaderElection), as read in the source and pinned by the
-//! conformance traces in `../shared/conformance/mirroring`.
+//! conformance traces in `tests/data/conformance/mirroring`.
 //!
 //! One [`MirroringController::sync`] is one `syncEndpoints(key)`:
 //! 1. no Endpoints, label `endpointslice.kubernetes.io/skip-mirror: "true"` (exact value),
