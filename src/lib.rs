@@ -17,6 +17,7 @@ pub mod chart;
 pub mod cli;
 pub mod clients;
 pub mod cluster;
+pub mod conformance;
 pub mod controllers;
 pub mod error;
 pub mod k8s;

@@ -483,6 +483,47 @@ pub fn run_trace(
     Ok(out)
 }
 
+/// Parse a whole trace once (1-based line numbers kept for messages; blank lines skipped).
+pub fn parse_trace(input: impl BufRead) -> anyhow::Result<Vec<(usize, TraceLine)>> {
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push((i + 1, parse_line(i + 1, &line)?));
+    }
+    Ok(out)
+}
+
+/// Replay parsed `lines` once per seed (`opts.seed` is replaced; `opts.dump_dir` must be
+/// unset), in parallel; the result is in `seeds` order and independent of the thread count
+/// (every run owns its state and streams).
+pub fn run_trace_seeds(
+    lines: &[(usize, TraceLine)],
+    opts: &TraceOptions,
+    seeds: &[u64],
+) -> anyhow::Result<Vec<Vec<StepOutput>>> {
+    use rayon::prelude::*;
+    if opts.dump_dir.is_some() {
+        return Err(input_error("--dump cannot be combined with several seeds"));
+    }
+    seeds
+        .par_iter()
+        .map(|&seed| {
+            let mut runner = TraceRunner::new(TraceOptions {
+                seed,
+                ..opts.clone()
+            })?;
+            lines
+                .iter()
+                .map(|(no, l)| runner.step(*no, l))
+                .collect::<anyhow::Result<Vec<_>>>()
+                .with_context(|| format!("seed {seed}"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
