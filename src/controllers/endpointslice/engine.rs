@@ -316,11 +316,9 @@ impl NameSet {
     }
 }
 
+/// The specified stable hash of a slice name (see `util::hash`).
 fn name_hash(name: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    name.hash(&mut h);
-    h.finish()
+    crate::controllers::util::hash::str_hash(name)
 }
 
 struct PortMappingPlan {

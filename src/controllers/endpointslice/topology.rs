@@ -11,18 +11,35 @@
 //! order): `ceil(ratio*n * (1/(1+0.2)))` decides feasibility, e.g. with ratio
 //! 0.2 and 6 endpoints the minimum is 2, not 1 (see the unit tests).
 //!
-//! Determinism: upstream iterates Go maps (zones) when choosing a receiving
-//! zone in `redistributeHints` and when breaking ties in `getMost` (both
-//! effectively random); slicesim makes those choices with the reconciler's
-//! seeded ChaCha stream. All other zone loops are order-independent and run in
-//! name order.
+//! Randomness: two choices depend on Go map order upstream, and both take the
+//! *first* match of a `range`: `getMost` keeps the first zone with the largest
+//! value (strict `>`), so ties go to whichever tied zone the iteration meets
+//! first; `redistributeHints` gives each donated endpoint to the first zone of
+//! `range receivingZones` that still needs one. Go 1.23 iterates a small map
+//! (≤ 8 keys, one bucket, keys in insertion order, holes left by deletes) as a
+//! *rotation* of its slots from a random offset in 0..8 (runtime/map.go
+//! `mapiterinit`), so with k zones the first-inserted zone comes first with
+//! probability (9−k)/8 — not 1/k. The insertion orders chain back to the node
+//! list: `SetNodes` fills `cpuByZone` in node order and copies it into
+//! `cpuRatiosByZone` by ranging over it; `getAllocations` fills `allocations` by
+//! ranging over `cpuRatiosByZone`; `getGivingAndReceivingZones` fills the
+//! desired maps by ranging over `allocations`, and the giving/receiving maps in
+//! the order its loop picks zones. Each of those maps is emulated here with
+//! [`GoMap`] (fresh hash seed and iteration starts from the reconciler's seeded
+//! stream), so ties and receiving zones favour zones that come early in the
+//! node list, as upstream's do (e.g. hints-balanced-60: three equal zones, 53
+//! endpoints, zone-b keeps 18 hints in ~70 % of runs, zone-c in ~30 %; a uniform
+//! pick splits them evenly). `cpuRatiosByZone` lives across syncs; its layout is
+//! drawn at the first `AddHints` after `SetNodes` (nothing reads its order in
+//! between, so the distribution is the same). All other zone loops are
+//! order-independent and run in name order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::model::{Endpoint, Slice};
+use crate::controllers::util::gomap::GoMap;
 
 /// `1 / (1 + overloadThreshold)` with overloadThreshold = 0.2. Go evaluates
 /// this constant expression exactly and rounds once: 5/6 as float64.
@@ -161,50 +178,40 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
     si.unchanged = keep;
 }
 
-/// `getMost`: the zone with the largest value (> 0); ties → a random one of
-/// them (Go map order decides upstream).
-fn get_most(zones: &BTreeMap<String, f64>, rng: &mut ChaCha8Rng) -> (Option<String>, f64) {
-    let mut best: Vec<&String> = Vec::new();
+/// `getMost`: the first zone (in one `range` of the map) whose value exceeds every
+/// earlier one and 0, i.e. among tied maxima the one the iteration meets first.
+fn get_most(zones: &GoMap<f64>, rng: &mut ChaCha8Rng) -> (Option<String>, f64) {
+    let mut zone = None;
     let mut num = 0.0;
-    for (z, &n) in zones {
+    for (z, n) in zones.range(rng) {
         if n > num {
-            best.clear();
-            best.push(z);
+            zone = Some(z);
             num = n;
-        } else if n == num && n > 0.0 {
-            best.push(z);
         }
     }
-    if best.is_empty() {
-        return (None, 0.0);
-    }
-    let pick = if best.len() == 1 {
-        0
-    } else {
-        rng.gen_range(0..best.len())
-    };
-    (Some(best[pick].clone()), num)
+    (zone, num)
 }
 
-/// `getGivingAndReceivingZones`.
+/// `getGivingAndReceivingZones`: the desired maps are filled in one `range` of
+/// `allocations`; the giving/receiving maps in the order the loop picks zones.
 fn giving_and_receiving_zones(
-    allocations: &BTreeMap<String, Allocation>,
+    allocations: &GoMap<Allocation>,
     allocated: &BTreeMap<String, i64>,
     rng: &mut ChaCha8Rng,
-) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
-    let mut giving_desired: BTreeMap<String, f64> = BTreeMap::new();
-    let mut receiving_desired: BTreeMap<String, f64> = BTreeMap::new();
-    for (z, a) in allocations {
-        let hints = allocated.get(z).copied().unwrap_or(0) as f64;
+) -> (GoMap<i64>, GoMap<i64>) {
+    let mut giving_desired: GoMap<f64> = GoMap::new(rng);
+    let mut receiving_desired: GoMap<f64> = GoMap::new(rng);
+    for (z, a) in allocations.range(rng) {
+        let hints = allocated.get(&z).copied().unwrap_or(0) as f64;
         let target = a.desired;
         if hints > target {
-            giving_desired.insert(z.clone(), hints - target);
+            giving_desired.insert(&z, hints - target);
         } else if hints < target {
-            receiving_desired.insert(z.clone(), target - hints);
+            receiving_desired.insert(&z, target - hints);
         }
     }
-    let mut giving: BTreeMap<String, i64> = BTreeMap::new();
-    let mut receiving: BTreeMap<String, i64> = BTreeMap::new();
+    let mut giving: GoMap<i64> = GoMap::new(rng);
+    let mut receiving: GoMap<i64> = GoMap::new(rng);
     loop {
         let (gz, ng) = get_most(&giving_desired, rng);
         let (rz, nr) = get_most(&receiving_desired, rng);
@@ -214,11 +221,13 @@ fn giving_and_receiving_zones(
         if (ng < 1.0 && nr < 1.0) || ng < 0.5 || nr < 0.5 {
             break;
         }
-        *giving.entry(gz.clone()).or_insert(0) += 1;
+        let g = giving.get(&gz).copied().unwrap_or(0);
+        giving.insert(&gz, g + 1);
         if let Some(v) = giving_desired.get_mut(&gz) {
             *v -= 1.0;
         }
-        *receiving.entry(rz.clone()).or_insert(0) += 1;
+        let r = receiving.get(&rz).copied().unwrap_or(0);
+        receiving.insert(&rz, r + 1);
         if let Some(v) = receiving_desired.get_mut(&rz) {
             *v -= 1.0;
         }
@@ -226,13 +235,13 @@ fn giving_and_receiving_zones(
     (giving, receiving)
 }
 
-/// `redistributeHints`: re-hint endpoints of giving zones (slice order) to a
-/// receiving zone: upstream takes the first zone of a Go map range (all
-/// entries have capacity left), i.e. a random one; so does slicesim (seeded).
+/// `redistributeHints`: re-hint endpoints of giving zones (slice order) to the
+/// first zone of a `range receivingZones` that still needs endpoints (a fresh
+/// iteration per endpoint; zones leave the map when satisfied).
 fn redistribute_hints(
     slices: &mut [&mut Slice],
-    giving: &mut BTreeMap<String, i64>,
-    receiving: &mut BTreeMap<String, i64>,
+    giving: &mut GoMap<i64>,
+    receiving: &mut GoMap<i64>,
     rng: &mut ChaCha8Rng,
 ) -> BTreeMap<String, i64> {
     let mut redistributions: BTreeMap<String, i64> = BTreeMap::new();
@@ -250,10 +259,7 @@ fn redistribute_hints(
             };
             let to_give = giving.get(&zone).copied().unwrap_or(0);
             if to_give > 0 {
-                let open: Vec<(&String, &i64)> = receiving.iter().filter(|(_, &n)| n > 0).collect();
-                let pick = (!open.is_empty())
-                    .then(|| open[rng.gen_range(0..open.len())])
-                    .map(|(z, &n)| (z.clone(), n));
+                let pick = receiving.range(rng).into_iter().find(|(_, n)| *n > 0);
                 if let Some((rz, n)) = pick {
                     e.hints = Some(vec![rz.clone()]);
                     if to_give == 1 {
@@ -289,6 +295,11 @@ pub enum AllocationFailure {
 pub struct TopologyCache {
     /// `None` = insufficient node info (upstream sets cpuRatiosByZone = nil).
     cpu_ratios_by_zone: Option<BTreeMap<String, f64>>,
+    /// Zones in the order `SetNodes` first met them (`cpuByZone`'s insertion order).
+    zones_in_node_order: Vec<String>,
+    /// `cpuRatiosByZone` as a Go map (its iteration order matters); built at the first
+    /// `AddHints` after `SetNodes`.
+    ratio_map: Option<GoMap<f64>>,
     endpoints_by_service: BTreeMap<String, BTreeMap<String, BTreeMap<String, i64>>>,
     hints_populated_by_service: BTreeSet<String>,
 }
@@ -308,6 +319,7 @@ impl TopologyCache {
     /// "insufficient"; fewer than 2 zones or zero total CPU likewise.
     pub fn set_nodes(&mut self, nodes: &[NodeInfo]) {
         let mut cpu_by_zone: BTreeMap<String, i64> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
         let mut sufficient = true;
         let mut total: i64 = 0;
         for n in nodes {
@@ -321,8 +333,13 @@ impl TopologyCache {
                 break;
             }
             total += n.cpu_millis;
+            if !cpu_by_zone.contains_key(zone) {
+                order.push(zone.to_string());
+            }
             *cpu_by_zone.entry(zone.to_string()).or_insert(0) += n.cpu_millis;
         }
+        self.ratio_map = None;
+        self.zones_in_node_order = order;
         if total == 0 || !sufficient || cpu_by_zone.len() < 2 {
             self.cpu_ratios_by_zone = None;
         } else {
@@ -335,44 +352,48 @@ impl TopologyCache {
         }
     }
 
-    /// `getAllocations(numEndpoints)`.
+    /// `getAllocations(numEndpoints)` (values only, in zone-name order).
     pub fn get_allocations(
         &self,
         num_endpoints: i64,
     ) -> Result<BTreeMap<String, Allocation>, AllocationFailure> {
-        let Some(ratios) = &self.cpu_ratios_by_zone else {
-            return Err(AllocationFailure::InsufficientNodeInfo);
-        };
-        if ratios.len() < 2 {
-            return Err(AllocationFailure::NodesReadyInOneZoneOnly);
-        }
-        if ratios.len() as i64 > num_endpoints {
-            return Err(AllocationFailure::InsufficientNumberOfEndpoints);
-        }
-        let mut remaining = num_endpoints;
-        let mut min_total = 0;
-        let mut allocations = BTreeMap::new();
-        for (z, &ratio) in ratios {
-            let desired = ratio * num_endpoints as f64;
-            let minimum = (desired * INVERSE_OVERLOAD).ceil() as i64;
-            allocations.insert(
-                z.clone(),
-                Allocation {
-                    minimum,
-                    maximum: 0,
-                    desired: desired.max(minimum as f64),
-                },
-            );
-            min_total += minimum;
-            remaining -= minimum;
-            if remaining < 0 {
-                return Err(AllocationFailure::MinAllocationExceedsOverloadThreshold);
+        let ratios = self.cpu_ratios_by_zone.as_ref();
+        let in_order = ratios.map(|r| r.iter().map(|(z, &x)| (z.clone(), x)).collect());
+        Ok(allocate(in_order, num_endpoints)?.into_iter().collect())
+    }
+
+    /// `cpuRatiosByZone` as upstream's Go map: `SetNodes` fills `cpuByZone` in node
+    /// order and copies it into a new map by ranging over it.
+    fn ratio_map(&mut self, rng: &mut ChaCha8Rng) -> Option<&GoMap<f64>> {
+        if self.ratio_map.is_none() {
+            let ratios = self.cpu_ratios_by_zone.as_ref()?;
+            let mut cpu_by_zone: GoMap<()> = GoMap::new(rng);
+            for z in &self.zones_in_node_order {
+                cpu_by_zone.insert(z, ());
             }
+            let mut m: GoMap<f64> = GoMap::new(rng);
+            for (z, ()) in cpu_by_zone.range(rng) {
+                m.insert(&z, ratios.get(&z).copied().unwrap_or(0.0));
+            }
+            self.ratio_map = Some(m);
         }
-        for a in allocations.values_mut() {
-            a.maximum = a.minimum + num_endpoints - min_total;
+        self.ratio_map.as_ref()
+    }
+
+    /// `getAllocations` with upstream's map order: `allocations` is filled in one
+    /// `range` of `cpuRatiosByZone`.
+    fn allocations_go(
+        &mut self,
+        num_endpoints: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<GoMap<Allocation>, AllocationFailure> {
+        let in_order = self.ratio_map(rng).map(|m| m.range(rng));
+        let list = allocate(in_order, num_endpoints)?;
+        let mut m = GoMap::new(rng);
+        for (z, a) in list {
+            m.insert(&z, a);
         }
-        Ok(allocations)
+        Ok(m)
     }
 
     /// `AddHints`: hint every ready endpoint of slices to create/update with
@@ -381,7 +402,7 @@ impl TopologyCache {
     /// On failure all hints are removed (`RemoveHintsFromSlices`).
     pub fn add_hints(&mut self, si: &mut SliceInfo<'_>, rng: &mut ChaCha8Rng) {
         let total = si.total_ready_endpoints();
-        let allocations = match self.get_allocations(total) {
+        let allocations = match self.allocations_go(total, rng) {
             Ok(a) => a,
             Err(_) => {
                 self.remove_hints(&si.service_key, &si.address_type);
@@ -389,7 +410,7 @@ impl TopologyCache {
                 return;
             }
         };
-        let mut allocated = si.allocated_hints_by_zone(&allocations);
+        let mut allocated = si.allocated_hints_by_zone(allocations.as_btree());
         let mut no_zone = false;
         'outer: for s in si.to_create.iter_mut().chain(si.to_update.iter_mut()) {
             for e in s.endpoints.iter_mut() {
@@ -461,6 +482,47 @@ impl TopologyCache {
             .map(|(k, _)| k.clone())
             .collect()
     }
+}
+
+/// The body of `getAllocations` over the zone ratios in iteration order (`None` =
+/// insufficient node info); the result keeps that order.
+fn allocate(
+    ratios_in_order: Option<Vec<(String, f64)>>,
+    num_endpoints: i64,
+) -> Result<Vec<(String, Allocation)>, AllocationFailure> {
+    let Some(ratios) = ratios_in_order else {
+        return Err(AllocationFailure::InsufficientNodeInfo);
+    };
+    if ratios.len() < 2 {
+        return Err(AllocationFailure::NodesReadyInOneZoneOnly);
+    }
+    if ratios.len() as i64 > num_endpoints {
+        return Err(AllocationFailure::InsufficientNumberOfEndpoints);
+    }
+    let mut remaining = num_endpoints;
+    let mut min_total = 0;
+    let mut allocations = Vec::with_capacity(ratios.len());
+    for (z, ratio) in ratios {
+        let desired = ratio * num_endpoints as f64;
+        let minimum = (desired * INVERSE_OVERLOAD).ceil() as i64;
+        allocations.push((
+            z,
+            Allocation {
+                minimum,
+                maximum: 0,
+                desired: desired.max(minimum as f64),
+            },
+        ));
+        min_total += minimum;
+        remaining -= minimum;
+        if remaining < 0 {
+            return Err(AllocationFailure::MinAllocationExceedsOverloadThreshold);
+        }
+    }
+    for (_, a) in &mut allocations {
+        a.maximum = a.minimum + num_endpoints - min_total;
+    }
+    Ok(allocations)
 }
 
 /// `serviceOverloaded`.
@@ -664,5 +726,61 @@ mod tests {
             .count();
         assert_eq!(b, 2);
         assert!(tc.has_populated_hints("ns/s"));
+    }
+
+    /// Ties follow Go map order, not a uniform pick. Three equal zones a, b, c (node order),
+    /// 5 endpoints all in c: desired 5/3 each, so a and b tie twice in getMost; the zone that
+    /// wins the second tie ends with 2 hints. Each map on the way is a rotation of the
+    /// previous one's order ([`GoMap`]: identity with probability 6/8, shift 1 or 2 with 1/8
+    /// each): cpuByZone → cpuRatiosByZone → allocations → receivingZonesDesired is three
+    /// rotations of (a, b, c), which leave a before b with probability 0.7480; the tie then
+    /// goes to the first slot with probability 7/8, so P(a gets 2) = 0.7480·7/8 + 0.2520/8
+    /// = 0.6860 (uniform picks: 0.5).
+    #[test]
+    fn tied_zones_favour_node_order_like_go_maps() {
+        use rand::SeedableRng;
+        let mut a_two = 0;
+        let n = 2000;
+        for seed in 0..n {
+            let mut tc = TopologyCache::new();
+            tc.set_nodes(&[
+                node("a", "a", 1000),
+                node("b", "b", 1000),
+                node("c", "c", 1000),
+            ]);
+            let eps: Vec<Endpoint> = (0..5)
+                .map(|i| Endpoint {
+                    addresses: vec![format!("10.0.0.{i}")],
+                    ready: Some(true),
+                    zone: Some("c".into()),
+                    ..Default::default()
+                })
+                .collect();
+            let mut si = SliceInfo {
+                service_key: "ns/s".into(),
+                address_type: "IPv4".into(),
+                to_create: vec![Slice {
+                    endpoints: eps,
+                    ..Default::default()
+                }],
+                to_update: vec![],
+                unchanged: vec![],
+            };
+            tc.add_hints(&mut si, &mut ChaCha8Rng::seed_from_u64(seed));
+            let count = |z: &str| {
+                si.to_create[0]
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.hints.as_deref() == Some(&[z.to_string()][..]))
+                    .count()
+            };
+            assert_eq!(count("a") + count("b"), 3);
+            assert_eq!(count("c"), 2);
+            if count("a") == 2 {
+                a_two += 1;
+            }
+        }
+        let p = f64::from(a_two) / f64::from(n as u32);
+        assert!((p - 0.6860).abs() < 0.04, "P(a gets 2) = {p}");
     }
 }

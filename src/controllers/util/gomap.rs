@@ -322,6 +322,63 @@ impl<K: Clone + PartialEq> GoMapLayout<K> {
     }
 }
 
+/// A small Go `map[string]V`: values by key plus the emulated layout that decides
+/// `for k, v := range m` order. Used where upstream ranges over a map and the first
+/// match wins (topology hints: `getMost`, `redistributeHints`).
+#[derive(Debug, Clone)]
+pub struct GoMap<V> {
+    layout: GoMapLayout<String>,
+    values: std::collections::BTreeMap<String, V>,
+}
+
+impl<V: Clone> GoMap<V> {
+    /// An empty map with a fresh random hash seed (Go: `hash0` drawn by `makemap`).
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        GoMap {
+            layout: GoMapLayout::new(rng.gen()),
+            values: std::collections::BTreeMap::new(),
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+    pub fn get(&self, k: &str) -> Option<&V> {
+        self.values.get(k)
+    }
+    pub fn get_mut(&mut self, k: &str) -> Option<&mut V> {
+        self.values.get_mut(k)
+    }
+    /// `m[k] = v`: a new key takes the first free slot of its bucket chain.
+    pub fn insert(&mut self, k: &str, v: V) {
+        if !self.values.contains_key(k) {
+            self.layout.insert(k.to_string(), super::hash::str_hash(k));
+        }
+        self.values.insert(k.to_string(), v);
+    }
+    /// `delete(m, k)`: leaves a hole in the layout.
+    pub fn remove(&mut self, k: &str) {
+        if self.values.remove(k).is_some() {
+            self.layout.remove(&k.to_string(), super::hash::str_hash(k));
+        }
+    }
+    /// The entries in the order one `range` visits them (one random start from `rng`,
+    /// none drawn for an empty map, as Go).
+    pub fn range<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<(String, V)> {
+        self.layout
+            .iter_order(rng, usize::MAX)
+            .into_iter()
+            .filter_map(|k| self.values.get(&k).map(|v| (k, v.clone())))
+            .collect()
+    }
+    /// The values by key, without order.
+    pub fn as_btree(&self) -> &std::collections::BTreeMap<String, V> {
+        &self.values
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +422,38 @@ mod tests {
         let first0 = (0..n).filter(|_| m.first(&mut rng) == Some(0)).count();
         let p = first0 as f64 / n as f64;
         assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+
+    /// A one-bucket map iterates as a rotation of its slot order: for 3 keys inserted a, b, c
+    /// the start offset r ∈ 0..8 gives a,b,c for r ∈ {0,3,..,7} (6/8), b,c,a for r = 1 and
+    /// c,a,b for r = 2; a hole left by a delete is refilled by the next insert.
+    #[test]
+    fn small_go_map_iterates_as_rotation() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut m: GoMap<i32> = GoMap::new(&mut rng);
+        for (i, k) in ["a", "b", "c"].iter().enumerate() {
+            m.insert(k, i as i32);
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        let n = 8000;
+        for _ in 0..n {
+            let order: String = m.range(&mut rng).into_iter().map(|(k, _)| k).collect();
+            *seen.entry(order).or_insert(0) += 1;
+        }
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        let p = f64::from(seen["abc"]) / f64::from(n);
+        assert!((p - 0.75).abs() < 0.03, "{seen:?}");
+        assert!(seen.contains_key("bca") && seen.contains_key("cab"));
+        m.remove("a");
+        m.insert("d", 3);
+        assert_eq!(m.range(&mut rng).len(), 3);
+        let mut dfirst = 0;
+        for _ in 0..n {
+            if m.range(&mut rng)[0].0 == "d" {
+                dfirst += 1;
+            }
+        }
+        // d took slot 0: first unless the offset is 1 or 2.
+        assert!((f64::from(dfirst) / f64::from(n) - 0.75).abs() < 0.03);
     }
 }

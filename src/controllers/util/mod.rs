@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 pub mod gomap;
+pub mod hash;
 pub mod tracker;
 use gomap::GoMapLayout;
 pub use tracker::EndpointSliceTracker;
@@ -36,10 +37,9 @@ pub struct EndpointKey {
     pub target_name: String,
 }
 
-/// Borrowed view of an [`EndpointKey`] (addresses already sorted). Its derived `Hash` feeds
-/// the hasher exactly what `EndpointKey`'s does (a slice hashes like a `Vec`, a `&str` like a
-/// `String`), so [`identity_hash_of_ref`] equals [`identity_hash`] of the owned key: a sync
-/// can hash 20,000 endpoints without cloning their strings.
+/// Borrowed view of an [`EndpointKey`] (addresses already sorted). [`identity_hash_of_ref`]
+/// hashes the same fields as [`identity_hash`] of the owned key, so a sync can hash 20,000
+/// endpoints without cloning their strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EndpointKeyRef<'a> {
     pub addresses: &'a [String],
@@ -184,22 +184,36 @@ impl<E> Default for EndpointSet<E> {
     }
 }
 
-/// Stable per-key hash, mixed with a map's seed by [`GoMapLayout`].
-fn key_hash<K: std::hash::Hash + ?Sized>(k: &K) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    k.hash(&mut h);
-    h.finish()
+/// The stable hash of an endpoint identity (what decides its place in the emulated Go map):
+/// [`hash::StableHasher`] over the address count, each address, hostname, targetRef
+/// namespace and name (strings length-prefixed).
+fn endpoint_fields_hash(addresses: &[String], hostname: &str, ns: &str, name: &str) -> u64 {
+    let mut h = hash::StableHasher::new();
+    h.u64(addresses.len() as u64);
+    for a in addresses {
+        h.str(a);
+    }
+    h.str(hostname).str(ns).str(name).finish()
 }
 
 /// The stable hash of an endpoint identity (what decides its place in the emulated Go map).
 pub fn identity_hash(key: &EndpointKey) -> u64 {
-    key_hash(key)
+    endpoint_fields_hash(
+        &key.addresses,
+        &key.hostname,
+        &key.target_namespace,
+        &key.target_name,
+    )
 }
 
 /// [`identity_hash`] of a borrowed key (the same value for the same fields).
 pub fn identity_hash_of_ref(key: &EndpointKeyRef<'_>) -> u64 {
-    key_hash(key)
+    endpoint_fields_hash(
+        key.addresses,
+        key.hostname,
+        key.target_namespace,
+        key.target_name,
+    )
 }
 
 impl<E: EndpointIdentity> EndpointSet<E> {
@@ -429,6 +443,20 @@ mod tests {
         }
         let p = f64::from(first) / f64::from(n as u32);
         assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+
+    /// Golden value of the specified identity hash (computed independently in Python from
+    /// the serialisation in `endpoint_fields_hash`): it places endpoints in the emulated Go
+    /// map, so a change would silently shift every seed's outputs.
+    #[test]
+    fn identity_hash_golden() {
+        let key = EndpointKey {
+            addresses: vec!["10.0.0.1".into()],
+            hostname: String::new(),
+            target_namespace: "ns".into(),
+            target_name: "p".into(),
+        };
+        assert_eq!(identity_hash(&key), 0x92ca_d18a_323f_da6a);
     }
 
     /// The borrowed key hashes exactly like the owned one (the Go-map layout depends on it).
