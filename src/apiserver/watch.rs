@@ -59,7 +59,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::write_log::{ObjectRef, Resource, Verb, WriteObserver, WriteOutcome, WriteRecord};
@@ -470,12 +469,9 @@ impl WatchHub {
                 };
                 GroupState {
                     client: view.map(|v| GroupClient::new(v, g.min_sync_period_ns)),
-                    // Own stream per group: the seed, a constant for "watch", the group index.
-                    rng: ChaCha8Rng::seed_from_u64(
-                        scenario.seed
-                            ^ 0x7761_7463_6800_0000
-                            ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                    ),
+                    // Own stream per group, derived from the seed and the group index.
+                    rng: crate::sim::Streams::new(scenario.seed)
+                        .derived_stream("watch-group", &i.to_string()),
                     g,
                     events: Flow::default(),
                     bookmarks: Flow::default(),

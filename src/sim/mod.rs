@@ -5,8 +5,10 @@
 //! * [`queue`]: [`EventQueue`] orders events by `(time, seq)` where `seq` is assigned when the
 //!   event is scheduled. This is the one total order of the simulation (see its doc comment).
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
+//! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
 //! * [`trace`]: the single place where every processed event is logged (`--trace-events`).
 
+pub mod hash;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -49,6 +49,25 @@ impl Streams {
         self.stream_with_index(stream, 0)
     }
 
+    /// The seed of a per-key stream of a subsystem (e.g. one Service's choice stream, one
+    /// watch group): [`crate::sim::hash::StableHasher`] over (scenario seed as u64, subsystem,
+    /// key), shifted to 63 bits so it fits a TOML/JSON integer (a replay takes it as `--seed`).
+    /// The one place per-key seeds come from; specified, so they never change with the Rust
+    /// release.
+    pub fn derive(&self, subsystem: &str, key: &str) -> u64 {
+        crate::sim::hash::StableHasher::new()
+            .u64(self.seed)
+            .str(subsystem)
+            .str(key)
+            .finish()
+            >> 1
+    }
+
+    /// A generator seeded with [`Streams::derive`]`(subsystem, key)`.
+    pub fn derived_stream(&self, subsystem: &str, key: &str) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(self.derive(subsystem, key))
+    }
+
     /// Sub-stream `index` of a subsystem (e.g. one per controller), independent of all others.
     pub fn stream_with_index(&self, stream: Stream, index: u32) -> ChaCha8Rng {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -165,5 +184,23 @@ mod tests {
         let mut other_seed = Streams::new(43).stream(Stream::Churn);
         let w: Vec<u32> = (0..5).map(|_| other_seed.gen()).collect();
         assert_ne!(x, w);
+    }
+
+    /// Golden values (computed independently in Python from the algorithm in `sim::hash`):
+    /// derived seeds feed recorded traces and the watch groups' streams, so a change must be
+    /// deliberate.
+    #[test]
+    fn derive_golden_values() {
+        assert_eq!(
+            Streams::new(42).derive("endpointslice-choices", "default/web"),
+            4612117391023234986
+        );
+        assert_eq!(Streams::new(0).derive("watch-group", "0"), 3208342555764796621);
+        assert_eq!(Streams::new(7).derive("a", ""), 5942096395386325908);
+        // different subsystem, key or seed: different seed; always 63 bits
+        let s = Streams::new(42);
+        assert_ne!(s.derive("a", "bc"), s.derive("ab", "c"));
+        assert_ne!(s.derive("x", "k"), Streams::new(43).derive("x", "k"));
+        assert!(s.derive("x", "k") < 1 << 63);
     }
 }

@@ -316,9 +316,9 @@ impl NameSet {
     }
 }
 
-/// The specified stable hash of a slice name (see `util::hash`).
+/// The specified stable hash of a slice name (see `sim::hash`).
 fn name_hash(name: &str) -> u64 {
-    crate::controllers::util::hash::str_hash(name)
+    crate::sim::hash::str_hash(name)
 }
 
 struct PortMappingPlan {

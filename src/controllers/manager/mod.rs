@@ -92,17 +92,11 @@ pub const ES_CHANGE_MIN_SYNC_DELAY_NS: Nanos = NS_PER_SEC;
 /// Delay between an `Add` and the pick-up by a free worker (see module docs).
 pub const PICKUP_DELAY_NS: Nanos = 1;
 
-/// Seed of the ESC's choice stream for one Service: FNV-1a of `namespace/name` mixed with the
-/// scenario seed. The replay (`slicesim reconcile --seed S`) seeds its stream the same way
-/// (`ChaCha8Rng::seed_from_u64(S)`), so a recorded trace replays the same choices.
+/// Seed of the ESC's choice stream for one Service: `Streams::derive("endpointslice-choices",
+/// "namespace/name")` of the scenario seed. The replay (`slicesim reconcile --seed S`) seeds
+/// its stream with `ChaCha8Rng::seed_from_u64(S)`, so a recorded trace replays the same choices.
 pub fn service_choice_seed(scenario_seed: u64, key: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    // keep the seed in the range `--seed` accepts and print-friendly
-    (h ^ scenario_seed.rotate_left(17)) >> 1
+    crate::sim::Streams::new(scenario_seed).derive("endpointslice-choices", key)
 }
 
 /// Lends a borrowed observer to the manager (which owns a boxed one):

@@ -68,13 +68,7 @@ pub struct GoMapLayout<K> {
     noverflow: usize,
 }
 
-/// splitmix64 finaliser.
-pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use crate::sim::hash::mix64;
 
 impl<K: Clone + PartialEq> GoMapLayout<K> {
     /// An empty map whose hash seed is `seed` (Go: `hash0 = rand()`).
@@ -354,14 +348,14 @@ impl<V: Clone> GoMap<V> {
     /// `m[k] = v`: a new key takes the first free slot of its bucket chain.
     pub fn insert(&mut self, k: &str, v: V) {
         if !self.values.contains_key(k) {
-            self.layout.insert(k.to_string(), super::hash::str_hash(k));
+            self.layout.insert(k.to_string(), crate::sim::hash::str_hash(k));
         }
         self.values.insert(k.to_string(), v);
     }
     /// `delete(m, k)`: leaves a hole in the layout.
     pub fn remove(&mut self, k: &str) {
         if self.values.remove(k).is_some() {
-            self.layout.remove(&k.to_string(), super::hash::str_hash(k));
+            self.layout.remove(&k.to_string(), crate::sim::hash::str_hash(k));
         }
     }
     /// The entries in the order one `range` visits them (one random start from `rng`,

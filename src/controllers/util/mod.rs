@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 pub mod gomap;
-pub mod hash;
 pub mod tracker;
 use gomap::GoMapLayout;
 pub use tracker::EndpointSliceTracker;
@@ -185,10 +184,10 @@ impl<E> Default for EndpointSet<E> {
 }
 
 /// The stable hash of an endpoint identity (what decides its place in the emulated Go map):
-/// [`hash::StableHasher`] over the address count, each address, hostname, targetRef
+/// [`crate::sim::hash::StableHasher`] over the address count, each address, hostname, targetRef
 /// namespace and name (strings length-prefixed).
 fn endpoint_fields_hash(addresses: &[String], hostname: &str, ns: &str, name: &str) -> u64 {
-    let mut h = hash::StableHasher::new();
+    let mut h = crate::sim::hash::StableHasher::new();
     h.u64(addresses.len() as u64);
     for a in addresses {
         h.str(a);

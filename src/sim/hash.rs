@@ -1,16 +1,23 @@
-//! A specified, release-independent 64-bit hash for the keys of emulated Go
+//! A specified, release-independent 64-bit hash: for the keys of emulated Go
 //! maps (their hash decides bucket placement and hence iteration order, which
-//! reaches outputs). Rust's std hasher is explicitly unspecified across
-//! releases, so it must not be used for this.
+//! reaches outputs) and for deriving per-key seeds ([`super::Streams::derive`]).
+//! Rust's std hasher is explicitly unspecified across releases, so it must not
+//! be used for either.
 //!
 //! Algorithm: FNV-1a 64 (offset basis 0xcbf29ce484222325, prime
 //! 0x100000001b3) over an explicit byte serialisation — strings as their
 //! length (u64 little-endian) followed by their UTF-8 bytes, integers as u64
-//! little-endian — then the splitmix64 finaliser ([`super::gomap::mix64`]) so
+//! little-endian — then the splitmix64 finaliser ([`mix64`]) so
 //! every output bit depends on every input bit. The golden values in the tests
 //! pin it: changing them changes simulator outputs.
 
-use super::gomap::mix64;
+/// splitmix64 finaliser (Steele, Lea, Flood 2014), a bijection on u64.
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
