@@ -1,9 +1,16 @@
 //! Conformance: replay every reconcile trace of `shared/conformance/traces/manifest.json`
 //! (recorded from upstream k8s.io/endpointslice v0.32.13 and the 1.32 Endpoints
-//! controller) and require every field of every output line to equal the
-//! expected line, except (step, field) pairs listed in a non-determinism
-//! sidecar, where any observed value is accepted. Hint traces also check the
-//! hint sidecar (`endpointsWithHints`, `hintsByZone.<zone>`, absent zone = 0).
+//! controller) with the default seed and compare each output line with the expected line.
+//!
+//! - Deterministic traces (`"deterministic": true`): every field must equal the expected
+//!   value, except (step, field) pairs listed in a non-determinism sidecar, where any
+//!   observed value is accepted; hint traces also check the hint sidecar
+//!   (`endpointsWithHints`, `hintsByZone.<zone>`, absent zone = 0).
+//! - Nondeterministic traces: only `step` and the Endpoints fields (`endpoints.*`, which do
+//!   not depend on upstream's randomness) must be exact. Their EndpointSlice and hint fields
+//!   are judged as distributions over seeds 0..299 against upstream's 300 runs by
+//!   `tests/conformance_distributions.rs`: one seed's value is one draw, and a correct
+//!   model legitimately produces values upstream's 10 recorded runs did not show.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -55,6 +62,7 @@ fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
         .get("hints")
         .and_then(Value::as_str)
         .map(|f| read_jsonl(&dir.join(f)));
+    let deterministic = entry["deterministic"].as_bool().unwrap_or(true);
     let mut fails = Vec::new();
     if got.len() != expected.len() {
         fails.push(format!(
@@ -76,6 +84,9 @@ fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
             None => None,
         };
         for pair in field_pairs(g, e, h) {
+            if !deterministic && (pair.hint || pair.field.starts_with("endpointSlices.")) {
+                continue; // judged by tests/conformance_distributions.rs
+            }
             let sidecar = if pair.hint { &hints_nd } else { &nd };
             let observed = sidecar.get(&(step, pair.field.clone()));
             if pair.got == pair.expected || observed.is_some_and(|obs| obs.contains(&pair.got)) {
