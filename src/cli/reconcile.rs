@@ -94,9 +94,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let seeds = args
-        .seeds
-        .or(upstream.as_ref().map(|d| (0, d.runs - 1)));
+    let seeds = args.seeds.or(upstream.as_ref().map(|d| (0, d.runs - 1)));
     let Some((first, last)) = seeds else {
         run_trace(std::io::BufReader::new(file), opts, |line| {
             serde_json::to_writer(&mut out, line).context("writing output")?;

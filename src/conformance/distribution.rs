@@ -339,8 +339,8 @@ pub fn compare(upstream: &Distribution, slicesim: &Distribution, t: &Thresholds)
         .iter()
         .map(|&f| {
             let (u, s) = (upstream.totals.get(f), slicesim.totals.get(f));
-            let bound = t.totals_se
-                * (u.sd * u.sd / nu as f64 + s.sd * s.sd / ns.max(1) as f64).sqrt();
+            let bound =
+                t.totals_se * (u.sd * u.sd / nu as f64 + s.sd * s.sd / ns.max(1) as f64).sqrt();
             TotalVerdict {
                 field: f,
                 upstream: u,
@@ -525,16 +525,18 @@ mod tests {
         let back = Distribution::from_json(&json, "x").expect("round trip");
         assert_eq!(back, d);
         // fields sorted by step, then field
-        let keys: Vec<(usize, &str)> = d.fields.iter().map(|f| (f.step, f.field.as_str())).collect();
+        let keys: Vec<(usize, &str)> = d
+            .fields
+            .iter()
+            .map(|f| (f.step, f.field.as_str()))
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
     }
 
     fn dist(counts: &[(usize, &str, &[(i64, u64)])], updated: Total) -> Distribution {
-        let runs = counts
-            .first()
-            .map_or(0, |c| c.2.iter().map(|x| x.1).sum());
+        let runs = counts.first().map_or(0, |c| c.2.iter().map(|x| x.1).sum());
         Distribution {
             name: "t".into(),
             input: "t".into(),
@@ -560,7 +562,10 @@ mod tests {
     #[test]
     fn each_check_can_fail() {
         let t = Thresholds::default();
-        let tot = Total { mean: 10.0, sd: 1.0 };
+        let tot = Total {
+            mean: 10.0,
+            sd: 1.0,
+        };
         let up = dist(&[(0, "f", &[(17, 89), (18, 211)])], tot);
         // identical: pass, TVD 0
         let c = compare(&up, &up, &t);
@@ -582,16 +587,30 @@ mod tests {
         assert!(fc[0].contains("upstream {17: 89, 18: 211}, slicesim {17: 150, 18: 150}"));
         assert!((r.mean_tvd() - 61.0 / 300.0).abs() < 1e-12);
         // (d): totals 10 ± 1 vs 11 ± 1 with 300 runs: 1 > 4·√(2/300) ≈ 0.33
-        let d = dist(&[(0, "f", &[(17, 89), (18, 211)])], Total { mean: 11.0, sd: 1.0 });
+        let d = dist(
+            &[(0, "f", &[(17, 89), (18, 211)])],
+            Total {
+                mean: 11.0,
+                sd: 1.0,
+            },
+        );
         let fd = compare(&up, &d, &t).failures();
-        assert!(fd.iter().any(|f| f.contains("(d) total endpointSlices.updated")), "{fd:?}");
+        assert!(
+            fd.iter()
+                .any(|f| f.contains("(d) total endpointSlices.updated")),
+            "{fd:?}"
+        );
         // a missing non-zone field is a problem; a missing zone field means all zeros
         let missing = dist(&[(0, "g", &[(17, 89), (18, 211)])], tot);
         assert!(!compare(&up, &missing, &t).passed());
         let zu = dist(&[(0, "hints.hintsByZone.z", &[(0, 300)])], tot);
         let zs = dist(&[(0, "other", &[(0, 300)])], tot);
         let zc = compare(&zu, &zs, &t);
-        assert!(zc.problems.iter().all(|p| !p.contains("hintsByZone")), "{:?}", zc.problems);
+        assert!(
+            zc.problems.iter().all(|p| !p.contains("hintsByZone")),
+            "{:?}",
+            zc.problems
+        );
     }
 
     #[test]

@@ -71,7 +71,10 @@ mod tests {
     fn fnv1a_reference_vectors() {
         assert_eq!(StableHasher::new().0, 0xcbf2_9ce4_8422_2325);
         assert_eq!(StableHasher::new().bytes(b"a").0, 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(StableHasher::new().bytes(b"foobar").0, 0x8594_4171_f739_67e8);
+        assert_eq!(
+            StableHasher::new().bytes(b"foobar").0,
+            0x8594_4171_f739_67e8
+        );
     }
 
     /// Golden values: these decide emulated Go-map layouts, so they must never change

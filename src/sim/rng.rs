@@ -195,7 +195,10 @@ mod tests {
             Streams::new(42).derive("endpointslice-choices", "default/web"),
             4612117391023234986
         );
-        assert_eq!(Streams::new(0).derive("watch-group", "0"), 3208342555764796621);
+        assert_eq!(
+            Streams::new(0).derive("watch-group", "0"),
+            3208342555764796621
+        );
         assert_eq!(Streams::new(7).derive("a", ""), 5942096395386325908);
         // different subsystem, key or seed: different seed; always 63 bits
         let s = Streams::new(42);

@@ -348,14 +348,16 @@ impl<V: Clone> GoMap<V> {
     /// `m[k] = v`: a new key takes the first free slot of its bucket chain.
     pub fn insert(&mut self, k: &str, v: V) {
         if !self.values.contains_key(k) {
-            self.layout.insert(k.to_string(), crate::sim::hash::str_hash(k));
+            self.layout
+                .insert(k.to_string(), crate::sim::hash::str_hash(k));
         }
         self.values.insert(k.to_string(), v);
     }
     /// `delete(m, k)`: leaves a hole in the layout.
     pub fn remove(&mut self, k: &str) {
         if self.values.remove(k).is_some() {
-            self.layout.remove(&k.to_string(), crate::sim::hash::str_hash(k));
+            self.layout
+                .remove(&k.to_string(), crate::sim::hash::str_hash(k));
         }
     }
     /// The entries in the order one `range` visits them (one random start from `rng`,
