@@ -64,18 +64,20 @@ use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_to_k8s, service_to_k8s};
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::controllers::endpoints::desired::PodChanges;
-use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
+use crate::controllers::endpoints::{
+    EndpointsController, EndpointsOptions, EndpointsWrite, PodChangeHint,
+};
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
     CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE,
 };
 use crate::controllers::endpointslice::reconciler::{
-    is_managed_slice_of, slice_service_key, EndpointSliceController, NodeIndex, SliceWrite,
+    drop_pending_deletion, is_managed_slice_of, manages_slices, slice_service_key,
+    EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
 };
 use crate::controllers::endpointslice::trace::SliceCounts;
 use crate::controllers::endpointslice::EngineOptions;
 use crate::controllers::mirroring::{mirrored_slices, MirroringController, MirroringOptions};
-use crate::controllers::trigger_time::parse_opt;
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::workqueue::{RateLimit, WorkQueue};
 use crate::k8s;
@@ -353,13 +355,10 @@ impl<'o> ControllerManager<'o> {
             nodes: BTreeMap::new(),
             node_index: NodeIndex::default(),
             topology_dirty: None,
-            esc: EndpointSliceController::new(
-                EngineOptions {
-                    max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
-                    ..EngineOptions::default()
-                },
-                scenario.seed,
-            ),
+            esc: EndpointSliceController::new(EngineOptions {
+                max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
+                ..EngineOptions::default()
+            }),
             esc_rngs: BTreeMap::new(),
             name_rngs: BTreeMap::new(),
             epc: EndpointsController::new(EndpointsOptions {
@@ -877,8 +876,9 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         };
-        if service.spec.type_.as_deref() == Some("ExternalName") || service.spec.selector.is_none()
-        {
+        // The predicate `sync_service` starts with, asked first so that a Service it skips
+        // lists nothing (and delivers no informer event) here.
+        if !manages_slices(&service) {
             self.finish_sync(ESC, key, row, now);
             return;
         }
@@ -888,7 +888,7 @@ impl<'o> ControllerManager<'o> {
         // deleted). With a lagging informer some may be older versions or missing.
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
-        let existing: Vec<&k8s::EndpointSlice> = index
+        let listed: Vec<&k8s::EndpointSlice> = index
             .iter()
             .filter_map(|n| self.slice_informer.get(key, n))
             .chain(
@@ -897,47 +897,35 @@ impl<'o> ControllerManager<'o> {
                     .filter(|(n, _)| !index.contains(n))
                     .map(|(_, o)| o),
             )
-            .filter(|s| {
-                is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
-            })
+            .filter(|s| is_managed_slice_of(s, &ns, &name))
             .collect();
-        if self.esc.is_stale_borrowed(&service, &existing) {
-            row.result = SyncResult::Stale;
-            self.finish_sync(ESC, key, row, now);
-            return;
-        }
         let empty = PodList::default();
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
-        // The selector index gives exactly the pods a filtered list would (same order).
+        // The selector index gives exactly the pods a filtered list would (same order), with
+        // their parsed Ready transition times.
         let selected = ns_pods.selected(&name);
-        let pods: Vec<&k8s::Pod> = selected.iter().map(|(p, _)| *p).collect();
-        let trigger = self
-            .esc
-            .trigger_times
-            .compute_raw(
-                &ns,
-                &name,
-                parse_opt(service.metadata.creation_timestamp.as_deref()),
-                selected
-                    .iter()
-                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
-            )
-            .map(|t| t.to_rfc3339_nano());
         let seed = service_choice_seed(self.scenario_seed, key);
-        let mut rng = self
+        let rng = self
             .esc_rngs
-            .remove(key)
-            .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
-        std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        let result = self.esc.reconciler.reconcile_borrowed(
-            &service,
-            &pods,
-            &existing,
-            &self.node_index,
-            trigger.as_deref(),
-        );
-        std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        self.esc_rngs.insert(key.to_string(), rng);
+            .entry(key.to_string())
+            .or_insert_with(|| ChaCha8Rng::seed_from_u64(seed));
+        // The one EndpointSlice sync, shared with the conformance replay.
+        let result =
+            match self
+                .esc
+                .sync_service(&service, &selected, &listed, &self.node_index, rng)
+            {
+                SyncOutcome::Reconciled(r) => r,
+                SyncOutcome::Skipped => {
+                    self.finish_sync(ESC, key, row, now);
+                    return;
+                }
+                SyncOutcome::Stale => {
+                    row.result = SyncResult::Stale;
+                    self.finish_sync(ESC, key, row, now);
+                    return;
+                }
+            };
         {
             let st = self.stats.svc(key);
             st.desired_slices = result.metrics.desired_slices as u64;
@@ -945,11 +933,12 @@ impl<'o> ControllerManager<'o> {
         }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
-        let before_addrs: BTreeSet<String> = slice_addresses(existing.iter().copied())
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        drop(existing);
+        let before_addrs: BTreeSet<String> =
+            slice_addresses(drop_pending_deletion(&listed).into_iter())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        drop(listed);
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -958,7 +947,6 @@ impl<'o> ControllerManager<'o> {
         } else {
             None
         };
-        drop(pods);
         drop(selected);
 
         let mut calls = SliceCounts::default();
@@ -1169,11 +1157,14 @@ impl<'o> ControllerManager<'o> {
         let selected = list.selected(&name);
         let lookup = |pod: &str| list.selected_pod(&name, pod);
         let current = self.ep_informer.get_shared(key, "");
-        let decision = self.epc.try_sync_incremental(
+        // The one Endpoints sync, shared with the conformance replay (which passes no hint).
+        let decision = self.epc.sync_service(
             &service,
             &selected,
-            &changes,
-            &lookup,
+            Some(PodChangeHint {
+                changes: &changes,
+                lookup: &lookup,
+            }),
             current.as_deref(),
         );
         drop(selected);
