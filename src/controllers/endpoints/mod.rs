@@ -1,6 +1,7 @@
 //! Endpoints controller (pkg/controller/endpoint): the monolithic baseline.
 //!
-//! One [`EndpointsController::sync`] is one `syncService` of
+//! One [`EndpointsController::sync_service`] (the function both the simulator's controller
+//! manager and the conformance replay call) is one `syncService` of
 //! kubernetes/kubernetes :: pkg/controller/endpoint/endpoints_controller.go :: Controller.syncService
 //! (1.32; read at a 1.32-era revision with the `endpointsliceutil` helpers and the
 //! RV-change-aware stale tracker). Steps:

@@ -101,7 +101,7 @@ pub enum SliceWrite {
 }
 
 /// Outcome of one Reconcile.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReconcileResult {
     pub writes: Vec<SliceWrite>,
     pub metrics: SyncMetrics,
@@ -544,7 +544,7 @@ impl EndpointSliceController {
 pub use crate::controllers::endpoints::SelectedPod;
 
 /// What one [`EndpointSliceController::sync_service`] did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SyncOutcome {
     /// ExternalName Service or nil selector: upstream returns without a write.
     Skipped,

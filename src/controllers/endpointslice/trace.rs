@@ -10,8 +10,11 @@
 //!    cache keeps what it had. The node lister always holds the line's nodes.
 //! 2. One EndpointSlice sync for the Service, with the stored slices labelled
 //!    `kubernetes.io/service-name=<svc>` and managed by
-//!    `endpointslice-controller.k8s.io`, in creation order.
-//! 3. One Endpoints sync against the stored Endpoints object.
+//!    `endpointslice-controller.k8s.io`, in creation order:
+//!    `EndpointSliceController::sync_service`, the function the simulator's
+//!    controller manager calls.
+//! 3. One Endpoints sync against the stored Endpoints object
+//!    (`EndpointsController::sync_service` without a pod-change hint).
 //!
 //! State (store, trackers, topology cache) carries over between lines of one
 //! file only. Steps are numbered from 0. The storage is `crate::apiserver`

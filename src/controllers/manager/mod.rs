@@ -291,6 +291,32 @@ pub struct ControllerManager<'o> {
     recorders: BTreeMap<String, Recorder>,
     /// Errors while recording (reported at the end).
     record_error: Option<String>,
+    /// Test hook (see [`CrossCheck`]).
+    #[cfg(test)]
+    pub(crate) cross_check: Option<CrossCheck>,
+}
+
+/// Test hook: checks that the manager's syncs are the conformance replay's syncs.
+/// - Every EndpointSlice sync is also run the way `slicesim reconcile` runs it — pods selected
+///   from the namespace's whole pod list with `select_pods`, the listed slices copied, through
+///   `EndpointSliceController::sync` — on a copy of the controller and of the Service's choice
+///   stream; outcome, trigger-time and tracker state and the stream position must be identical.
+/// - A shadow Endpoints controller gets every sync the replay's way (no pod-change hint) and
+///   must decide exactly as the manager's hinted one, sync after sync.
+/// - Mirroring syncs are recorded (inputs as a `slicesim mirror` line, counts) for a replay.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct CrossCheck {
+    pub esc_syncs: usize,
+    pub epc_syncs: usize,
+    pub epc_shadow: Option<EndpointsController>,
+    pub mirror: BTreeMap<
+        String,
+        Vec<(
+            crate::controllers::mirroring::replay::MirrorInputLine,
+            crate::controllers::mirroring::replay::MirrorCounts,
+        )>,
+    >,
 }
 
 const ESC: usize = 0;
@@ -397,6 +423,8 @@ impl<'o> ControllerManager<'o> {
             syncs: Vec::new(),
             recorders,
             record_error: None,
+            #[cfg(test)]
+            cross_check: None,
         }
     }
 
@@ -909,23 +937,46 @@ impl<'o> ControllerManager<'o> {
             .esc_rngs
             .entry(key.to_string())
             .or_insert_with(|| ChaCha8Rng::seed_from_u64(seed));
+        #[cfg(test)]
+        let replayed = self.cross_check.as_ref().map(|_| {
+            let all: Vec<k8s::Pod> = ns_pods.values().cloned().collect();
+            let owned: Vec<k8s::EndpointSlice> = listed.iter().map(|s| (*s).clone()).collect();
+            let (mut esc, mut rng) = (self.esc.clone(), rng.clone());
+            let out = esc.sync(&service, &all, &owned, &self.node_index, &mut rng);
+            (out, esc, rng)
+        });
         // The one EndpointSlice sync, shared with the conformance replay.
-        let result =
-            match self
-                .esc
-                .sync_service(&service, &selected, &listed, &self.node_index, rng)
-            {
-                SyncOutcome::Reconciled(r) => r,
-                SyncOutcome::Skipped => {
-                    self.finish_sync(ESC, key, row, now);
-                    return;
-                }
-                SyncOutcome::Stale => {
-                    row.result = SyncResult::Stale;
-                    self.finish_sync(ESC, key, row, now);
-                    return;
-                }
-            };
+        let outcome = self
+            .esc
+            .sync_service(&service, &selected, &listed, &self.node_index, rng);
+        #[cfg(test)]
+        if let (Some((out, esc, replay_rng)), Some(cc)) = (replayed, self.cross_check.as_mut()) {
+            assert_eq!(outcome, out, "{key}: EndpointSlice sync outcome");
+            assert!(*rng == replay_rng, "{key}: choice stream position");
+            assert!(
+                self.esc.trigger_times == esc.trigger_times,
+                "{key}: trigger-time state"
+            );
+            // The tracker is BTreeMaps only: its Debug text is canonical.
+            assert_eq!(
+                format!("{:?}", self.esc.tracker),
+                format!("{:?}", esc.tracker),
+                "{key}: tracker state"
+            );
+            cc.esc_syncs += 1;
+        }
+        let result = match outcome {
+            SyncOutcome::Reconciled(r) => r,
+            SyncOutcome::Skipped => {
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+            SyncOutcome::Stale => {
+                row.result = SyncResult::Stale;
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+        };
         {
             let st = self.stats.svc(key);
             st.desired_slices = result.metrics.desired_slices as u64;
@@ -1122,6 +1173,10 @@ impl<'o> ControllerManager<'o> {
         let Some(service) = self.services.get(key).cloned() else {
             // Service gone: delete its Endpoints (NotFound ignored), forget trackers.
             self.epc.service_deleted(&ns, &name);
+            #[cfg(test)]
+            if let Some(shadow) = self.cross_check.as_mut().and_then(|c| c.epc_shadow.as_mut()) {
+                shadow.service_deleted(&ns, &name);
+            }
             if !self.manual.contains_key(key) {
                 if let Ok((old, rv)) = self
                     .endpoints
@@ -1167,6 +1222,16 @@ impl<'o> ControllerManager<'o> {
             }),
             current.as_deref(),
         );
+        #[cfg(test)]
+        if let Some(cc) = self.cross_check.as_mut() {
+            let all: Vec<k8s::Pod> = list.values().cloned().collect();
+            let shadow = cc
+                .epc_shadow
+                .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
+            let replayed = shadow.try_sync(&service, &all, current.as_deref());
+            assert_eq!(decision, replayed, "{key}: Endpoints sync");
+            cc.epc_syncs += 1;
+        }
         drop(selected);
         match decision {
             Err(_) => row.result = SyncResult::Stale,
@@ -1199,6 +1264,12 @@ impl<'o> ControllerManager<'o> {
                     Ok(out) => {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
+                            #[cfg(test)]
+                            if let Some(shadow) =
+                                self.cross_check.as_mut().and_then(|c| c.epc_shadow.as_mut())
+                            {
+                                shadow.record_update(prev, &out.object);
+                            }
                         }
                         if out.written {
                             let before = address_set(current.as_deref());
@@ -1258,6 +1329,23 @@ impl<'o> ControllerManager<'o> {
             .into_iter()
             .cloned()
             .collect();
+        #[cfg(test)]
+        if let Some(cc) = self.cross_check.as_mut() {
+            use crate::controllers::mirroring::replay::{MirrorCounts, MirrorInputLine};
+            cc.mirror.entry(key.to_string()).or_default().push((
+                MirrorInputLine {
+                    service: service.clone(),
+                    endpoints: ep.clone(),
+                },
+                MirrorCounts {
+                    created: out.created,
+                    updated: out.updated,
+                    deleted: out.deleted,
+                    slices: after.len(),
+                    endpoints: after.iter().map(|s| s.endpoint_list().len()).sum(),
+                },
+            ));
+        }
         // Report what changed in storage (the mirroring controller writes the store directly).
         let by_name = |v: &[k8s::EndpointSlice]| -> BTreeMap<String, k8s::EndpointSlice> {
             v.iter()
