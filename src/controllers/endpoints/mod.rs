@@ -573,12 +573,12 @@ impl EndpointsController {
             self.desired.remove(&(ns, name));
             return Ok(EndpointsWrite::None);
         }
-        let no_lookup = |_: &str| -> Option<SelectedPod<'p>> { None };
-        let (changes, lookup): (&PodChanges, &dyn Fn(&str) -> Option<SelectedPod<'p>>) = match &hint
-        {
-            Some(h) => (h.changes, h.lookup),
-            None => (&PodChanges::All, &no_lookup),
-        };
+        // No hint = every pod changed: the full computation.
+        let (all, no_lookup) = (PodChanges::All, |_: &str| None);
+        let PodChangeHint { changes, lookup } = hint.unwrap_or(PodChangeHint {
+            changes: &all,
+            lookup: &no_lookup,
+        });
         let fresh = !self.desired.contains_key(&(ns.clone(), name.clone()));
         let mut changed_times = match changes {
             _ if fresh => None,

@@ -512,7 +512,11 @@ fn change_hint_gives_the_same_writes() {
     use rand::{Rng, SeedableRng};
     use std::collections::BTreeSet;
     let mk = |i: u32, rv: u64, ip: u32, ready: bool, t: u32, app: &str| -> k8s::Pod {
-        let mut p = pod(&format!("p{i}"), &format!("10.0.{}.{}", ip / 200, ip % 200), ready);
+        let mut p = pod(
+            &format!("p{i}"),
+            &format!("10.0.{}.{}", ip / 200, ip % 200),
+            ready,
+        );
         p.metadata.resource_version = Some(rv.to_string());
         p.metadata.labels = Some([("app".to_string(), app.to_string())].into());
         if let Some(c) = p.status.conditions.as_mut() {
@@ -524,7 +528,10 @@ fn change_hint_gives_the_same_writes() {
     for seed in 0..30u64 {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let opts = EndpointsOptions { max_capacity: 6 };
-        let (mut hinted, mut full) = (EndpointsController::new(opts), EndpointsController::new(opts));
+        let (mut hinted, mut full) = (
+            EndpointsController::new(opts),
+            EndpointsController::new(opts),
+        );
         // name → (rv, ip, ready, transition second, app label)
         let mut state: BTreeMap<u32, (u64, u32, bool, u32, &str)> = BTreeMap::new();
         let (mut rv, mut next, mut t) = (1u64, 0u32, 0u32);
@@ -535,8 +542,12 @@ fn change_hint_gives_the_same_writes() {
             for _ in 0..rng.gen_range(0..4) {
                 rv += 1;
                 t += 1;
-                let pick = (!state.is_empty())
-                    .then(|| *state.keys().nth(rng.gen_range(0..state.len())).unwrap_or(&0));
+                let pick = (!state.is_empty()).then(|| {
+                    *state
+                        .keys()
+                        .nth(rng.gen_range(0..state.len()))
+                        .unwrap_or(&0)
+                });
                 match (rng.gen_range(0..8), pick) {
                     (0 | 1, _) | (_, None) => {
                         next += 1;
@@ -578,7 +589,12 @@ fn change_hint_gives_the_same_writes() {
                 .map(|(&i, &(rv, ip, ready, t, app))| mk(i, rv, ip, ready, t, app))
                 .collect();
             let selected = select_pods(&service, &pods);
-            let lookup = |n: &str| selected.iter().find(|(p, _)| s(&p.metadata.name) == n).copied();
+            let lookup = |n: &str| {
+                selected
+                    .iter()
+                    .find(|(p, _)| s(&p.metadata.name) == n)
+                    .copied()
+            };
             let changes = PodChanges::Names(changed.iter().map(|i| format!("p{i}")).collect());
             let a = hinted.sync_service(
                 &service,
@@ -604,5 +620,8 @@ fn change_hint_gives_the_same_writes() {
             }
         }
     }
-    assert!(syncs == 1200 && writes > 300 && truncated > 20, "{writes} {truncated}");
+    assert!(
+        syncs == 1200 && writes > 300 && truncated > 20,
+        "{writes} {truncated}"
+    );
 }

@@ -1174,7 +1174,11 @@ impl<'o> ControllerManager<'o> {
             // Service gone: delete its Endpoints (NotFound ignored), forget trackers.
             self.epc.service_deleted(&ns, &name);
             #[cfg(test)]
-            if let Some(shadow) = self.cross_check.as_mut().and_then(|c| c.epc_shadow.as_mut()) {
+            if let Some(shadow) = self
+                .cross_check
+                .as_mut()
+                .and_then(|c| c.epc_shadow.as_mut())
+            {
                 shadow.service_deleted(&ns, &name);
             }
             if !self.manual.contains_key(key) {
@@ -1265,8 +1269,10 @@ impl<'o> ControllerManager<'o> {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
                             #[cfg(test)]
-                            if let Some(shadow) =
-                                self.cross_check.as_mut().and_then(|c| c.epc_shadow.as_mut())
+                            if let Some(shadow) = self
+                                .cross_check
+                                .as_mut()
+                                .and_then(|c| c.epc_shadow.as_mut())
                             {
                                 shadow.record_update(prev, &out.object);
                             }
