@@ -18,6 +18,8 @@
 mod common;
 
 use common::queue_baseline;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler, SliceWrite};
@@ -79,7 +81,8 @@ fn big_service_pods(n: usize, nodes: usize) -> (k8s::Service, Vec<k8s::Pod>, Nod
 /// Seconds per sync over `syncs` syncs, each after flipping one pod's readiness.
 fn esc_sync_seconds(cached: bool, syncs: usize) -> f64 {
     let (svc, mut pods, nodes) = big_service_pods(20_000, 5_000);
-    let mut r = Reconciler::new(EngineOptions::default(), 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut r = Reconciler::new(EngineOptions::default());
     r.use_pod_cache = cached;
     let mut store: Store<k8s::EndpointSlice> = Store::new();
     let mut sh = Shared::new(1, "t0".into());
@@ -94,7 +97,7 @@ fn esc_sync_seconds(cached: bool, syncs: usize) -> f64 {
         let existing: Vec<&k8s::EndpointSlice> = store.list();
         let refs: Vec<&k8s::Pod> = pods.iter().collect();
         let t = Instant::now();
-        let res = r.reconcile_borrowed(&svc, &refs, &existing, &nodes, None);
+        let res = r.reconcile_borrowed(&svc, &refs, &existing, &nodes, None, &mut rng);
         if step > 0 {
             elapsed += t.elapsed().as_secs_f64();
         }

@@ -2,6 +2,8 @@
 //! objects. Each test names the upstream behaviour it pins
 //! (kubernetes/endpointslice v0.32.13; semantics doc §1–§2).
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::controllers::endpointslice::{
@@ -97,16 +99,17 @@ fn stored(store: &Store<k8s::EndpointSlice>) -> Vec<k8s::EndpointSlice> {
 fn reconcile_does_not_mutate_inputs() {
     let svc = service(json!({}), json!({}));
     let pods: Vec<k8s::Pod> = (1..30).map(|i| pod(i, "n1", i % 3 != 0)).collect();
-    let mut ctl = EndpointSliceController::new(
-        EngineOptions {
-            max_endpoints_per_slice: 10,
-            ..Default::default()
-        },
-        1,
-    );
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut ctl = EndpointSliceController::new(EngineOptions {
+        max_endpoints_per_slice: 10,
+        ..Default::default()
+    });
     let mut store = Store::new();
     let mut sh = Shared::new(1, "t0".into());
-    let r = ctl.sync(&svc, &pods, &[], &nodes()).expect("sync");
+    let r = ctl
+        .sync(&svc, &pods, &[], &nodes(), &mut rng)
+        .reconciled()
+        .expect("sync");
     apply(&mut store, &mut sh, r.writes);
     let existing = stored(&store);
     let before = (
@@ -115,8 +118,8 @@ fn reconcile_does_not_mutate_inputs() {
         format!("{existing:?}"),
     );
     let fewer: Vec<k8s::Pod> = pods[5..].to_vec();
-    let _ = ctl.sync(&svc, &fewer, &existing, &nodes());
-    let _ = ctl.sync(&svc, &pods, &existing, &nodes());
+    let _ = ctl.sync(&svc, &fewer, &existing, &nodes(), &mut rng);
+    let _ = ctl.sync(&svc, &pods, &existing, &nodes(), &mut rng);
     assert_eq!(
         before,
         (
@@ -133,19 +136,21 @@ fn resync_without_change_writes_nothing() {
     for n in [0usize, 1, 25] {
         let svc = service(json!({}), json!({}));
         let pods: Vec<k8s::Pod> = (1..=n).map(|i| pod(i, "n1", true)).collect();
-        let mut ctl = EndpointSliceController::new(
-            EngineOptions {
-                max_endpoints_per_slice: 10,
-                ..Default::default()
-            },
-            1,
-        );
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut ctl = EndpointSliceController::new(EngineOptions {
+            max_endpoints_per_slice: 10,
+            ..Default::default()
+        });
         let mut store = Store::new();
         let mut sh = Shared::new(1, "t0".into());
-        let r = ctl.sync(&svc, &pods, &[], &nodes()).expect("sync");
+        let r = ctl
+            .sync(&svc, &pods, &[], &nodes(), &mut rng)
+            .reconciled()
+            .expect("sync");
         apply(&mut store, &mut sh, r.writes);
         let r = ctl
-            .sync(&svc, &pods, &stored(&store), &nodes())
+            .sync(&svc, &pods, &stored(&store), &nodes(), &mut rng)
+            .reconciled()
             .expect("sync");
         assert!(r.writes.is_empty(), "n={n}: {:?}", r.writes.len());
     }
@@ -156,15 +161,16 @@ fn resync_without_change_writes_nothing() {
 #[test]
 fn node_not_found_rule() {
     let pods = [pod(1, "gone", true), pod(2, "n1", true)];
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
     let svc = service(json!({}), json!({}));
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     assert_eq!(res.errors.len(), 1);
     let created: Vec<&k8s::EndpointSlice> = res.creates().collect();
     assert_eq!(created[0].endpoint_list().len(), 1);
     let svc = service(json!({"publishNotReadyAddresses": true}), json!({}));
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     assert!(res.errors.is_empty());
     let created: Vec<&k8s::EndpointSlice> = res.creates().collect();
     assert_eq!(created[0].endpoint_list().len(), 2);
@@ -183,8 +189,16 @@ fn pod_to_endpoint_conditions() {
     p.metadata.deletion_timestamp = Some("2026-01-05T09:00:00Z".into());
     let pods = [p, pod(2, "n1", false)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&service(json!({}), json!({})), &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(
+        &service(json!({}), json!({})),
+        &refs,
+        &[],
+        &nodes(),
+        None,
+        &mut rng,
+    );
     let s = res.creates().next().expect("create");
     let c: Vec<_> = s
         .endpoint_list()
@@ -207,6 +221,7 @@ fn pod_to_endpoint_conditions() {
         &[],
         &nodes(),
         None,
+        &mut rng,
     );
     let s = res.creates().next().expect("create");
     assert!(s
@@ -221,8 +236,9 @@ fn traffic_distribution_prefer_close_hints_empty_zone_in_1_32() {
     let svc = service(json!({"trafficDistribution": "PreferClose"}), json!({}));
     let pods = [pod(1, "n1", true), pod(2, "n2", true), pod(3, "n1", false)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let s = res.creates().next().expect("create");
     let mut hints: Vec<Option<String>> = s
         .endpoint_list()
@@ -251,8 +267,9 @@ fn hints_annotation_overrides_traffic_distribution() {
     );
     let pods = [pod(1, "n1", true)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let s = res.creates().next().expect("create");
     assert!(s.endpoint_list().iter().all(|e| e.hints.is_none()));
 }
@@ -271,8 +288,9 @@ fn named_target_port_groups() {
     p2.spec.containers[0].ports = None;
     let pods = [pod(1, "n1", true), p2];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let mut ports: Vec<usize> = res.creates().map(|s| s.port_list().len()).collect();
     ports.sort();
     assert_eq!(ports, vec![0, 1]);
@@ -287,8 +305,9 @@ fn legacy_headless_gets_both_families_and_pod_ip_alone_is_not_an_address() {
     p.status.pod_ips = None;
     let pods = [p];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let mut types: Vec<String> = res.creates().map(|s| s.address_type.clone()).collect();
     types.sort();
     assert_eq!(types, vec!["IPv4", "IPv6"]);
@@ -308,25 +327,29 @@ fn deleting_service_skips_creates() {
     svc.metadata.deletion_timestamp = Some("2026-01-05T09:00:00Z".into());
     let pods = [pod(1, "n1", true)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
-    let mut r = Reconciler::new(EngineOptions::default(), 0);
-    let res = r.reconcile(&svc, &refs, &[], &nodes(), None);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut r = Reconciler::new(EngineOptions::default());
+    let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     assert!(res.writes.is_empty());
 }
 
 /// syncService: ExternalName Services and Services without selector are skipped (no writes at all).
 #[test]
 fn external_name_and_selectorless_services_are_skipped() {
-    let mut ctl = EndpointSliceController::new(EngineOptions::default(), 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ctl = EndpointSliceController::new(EngineOptions::default());
     let svc = service(
         json!({"type": "ExternalName", "externalName": "x.example"}),
         json!({}),
     );
     assert!(ctl
-        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes())
+        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes(), &mut rng)
+        .reconciled()
         .is_none());
     let svc = service(json!({"selector": null}), json!({}));
     assert!(ctl
-        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes())
+        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes(), &mut rng)
+        .reconciled()
         .is_none());
 }
 
@@ -334,9 +357,11 @@ fn external_name_and_selectorless_services_are_skipped() {
 #[test]
 fn new_slice_metadata() {
     let svc = service(json!({}), json!({}));
-    let mut ctl = EndpointSliceController::new(EngineOptions::default(), 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ctl = EndpointSliceController::new(EngineOptions::default());
     let r = ctl
-        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes())
+        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes(), &mut rng)
+        .reconciled()
         .expect("sync");
     let s = r.creates().next().expect("create");
     assert_eq!(s.metadata.generate_name.as_deref(), Some("web-"));
@@ -370,11 +395,13 @@ fn new_slice_metadata() {
 #[test]
 fn stale_listing_detected_after_own_writes() {
     let svc = service(json!({}), json!({}));
-    let mut ctl = EndpointSliceController::new(EngineOptions::default(), 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ctl = EndpointSliceController::new(EngineOptions::default());
     let mut store = Store::new();
     let mut sh = Shared::new(1, "t0".into());
     let r = ctl
-        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes())
+        .sync(&svc, &[pod(1, "n1", true)], &[], &nodes(), &mut rng)
+        .reconciled()
         .expect("sync");
     for w in r.writes {
         if let SliceWrite::Create(s) = w {
@@ -387,7 +414,8 @@ fn stale_listing_detected_after_own_writes() {
     assert!(!ctl.is_stale(&svc, &fresh));
     let before = fresh.clone();
     let r = ctl
-        .sync(&svc, &[pod(1, "n1", false)], &fresh, &nodes())
+        .sync(&svc, &[pod(1, "n1", false)], &fresh, &nodes(), &mut rng)
+        .reconciled()
         .expect("sync");
     for w in r.writes {
         if let SliceWrite::Update(s) = w {

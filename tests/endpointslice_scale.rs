@@ -2,6 +2,8 @@
 //! change must cost exactly one slice update (reconcileByPortMapping touches only
 //! the slice holding the changed endpoint).
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::controllers::endpointslice::{
@@ -40,7 +42,8 @@ fn twenty_thousand_endpoints_one_change_one_update() {
         .collect();
     let idx = NodeIndex::from_nodes(&nodes);
     let mut pods: Vec<k8s::Pod> = (0..20_000).map(|i| pod(i, true)).collect();
-    let mut ctl = EndpointSliceController::new(EngineOptions::default(), 7);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut ctl = EndpointSliceController::new(EngineOptions::default());
     let mut store: Store<k8s::EndpointSlice> = Store::new();
     let mut sh = Shared::new(7, "t0".into());
     let apply = |store: &mut Store<k8s::EndpointSlice>, sh: &mut Shared, w: Vec<SliceWrite>| {
@@ -65,14 +68,20 @@ fn twenty_thousand_endpoints_one_change_one_update() {
         }
         n
     };
-    let r = ctl.sync(&svc, &pods, &[], &idx).expect("sync");
+    let r = ctl
+        .sync(&svc, &pods, &[], &idx, &mut rng)
+        .reconciled()
+        .expect("sync");
     assert_eq!(apply(&mut store, &mut sh, r.writes), (200, 0, 0));
     let mut best = std::time::Duration::MAX;
     for i in [12_345usize, 17, 19_999] {
         pods[i] = pod(i, false);
         let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
         let start = std::time::Instant::now();
-        let r = ctl.sync(&svc, &pods, &existing, &idx).expect("sync");
+        let r = ctl
+            .sync(&svc, &pods, &existing, &idx, &mut rng)
+            .reconciled()
+            .expect("sync");
         best = best.min(start.elapsed());
         assert_eq!(apply(&mut store, &mut sh, r.writes), (0, 1, 0));
     }

@@ -44,7 +44,11 @@ fn run(watchers: &str) -> Figures {
         "5,000 addresses fit in etcd"
     );
     let mut esc = slice_controller();
-    let r = esc.sync(&svc, &pods, &[], &nodes).expect("sync");
+    let mut rng = choice_rng();
+    let r = esc
+        .sync(&svc, &pods, &[], &nodes, &mut rng)
+        .reconciled()
+        .expect("sync");
     api.apply_slices(&mut esc, r.writes);
     assert_eq!(api.slices.len(), 50);
 
@@ -56,7 +60,8 @@ fn run(watchers: &str) -> Figures {
     let w = epc.sync(&svc, &pods, cur.as_ref());
     assert!(api.apply_endpoints(&mut epc, w));
     let r = esc
-        .sync(&svc, &pods, &api.existing_slices(), &nodes)
+        .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
+        .reconciled()
         .expect("sync");
     assert_eq!(r.writes.len(), 1);
     api.apply_slices(&mut esc, r.writes);

@@ -60,14 +60,19 @@ fn kep752_single_change() {
     let mut pods: Vec<k8s::Pod> = (0..20_000).map(|i| pod(i, 0, NODES, true, 60)).collect();
     let mut api = Api::new(&sc, NODES as u64);
     let mut esc = slice_controller();
-    let r = esc.sync(&svc, &pods, &[], &nodes).expect("sync");
+    let mut rng = choice_rng();
+    let r = esc
+        .sync(&svc, &pods, &[], &nodes, &mut rng)
+        .reconciled()
+        .expect("sync");
     api.apply_slices(&mut esc, r.writes);
     assert_eq!(api.slices.len(), 200);
     let before = kube_proxy(&api, Resource::EndpointSlices);
     api.t = 120_000_000_000;
     pods[12_345] = pod(12_345, 0, NODES, false, 120);
     let r = esc
-        .sync(&svc, &pods, &api.existing_slices(), &nodes)
+        .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
+        .reconciled()
         .expect("sync");
     assert_eq!(r.writes.len(), 1, "one endpoint change = one slice update");
     api.apply_slices(&mut esc, r.writes);
@@ -207,7 +212,11 @@ fn kep752_rolling_update() {
     let mut pods: Vec<k8s::Pod> = (0..20_000).map(|i| pod(i, 0, NODES, true, 60)).collect();
     let mut api = Api::new(&sc, NODES as u64);
     let mut esc = slice_controller();
-    let r = esc.sync(&svc, &pods, &[], &nodes).expect("sync");
+    let mut rng = choice_rng();
+    let r = esc
+        .sync(&svc, &pods, &[], &nodes, &mut rng)
+        .reconciled()
+        .expect("sync");
     api.apply_slices(&mut esc, r.writes);
     let base = kube_proxy(&api, Resource::EndpointSlices);
     let base_writes = api.hub.live(Resource::EndpointSlices).writes_stored;
@@ -215,7 +224,8 @@ fn kep752_rolling_update() {
         api.t = (300 + k as u64) * 1_000_000_000;
         pods[i] = pod(i, 1, NODES, true, 300 + k as u64);
         let r = esc
-            .sync(&svc, &pods, &api.existing_slices(), &nodes)
+            .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
+            .reconciled()
             .expect("sync");
         assert_eq!(r.writes.len(), 1, "replacement {k}: one slice update");
         api.apply_slices(&mut esc, r.writes);

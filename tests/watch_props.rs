@@ -9,6 +9,8 @@
 
 mod published_support;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
@@ -161,8 +163,8 @@ proptest! {
         let mut api = Api::new(&sc, 4);
         // 7 per slice: the 30 endpoints spread over several slices, so replacements move
         // endpoints between slices and the merge across slices matters.
-        let mut esc = slicesim::controllers::endpointslice::EndpointSliceController::new(
-            slicesim::controllers::endpointslice::EngineOptions { max_endpoints_per_slice: 7, ..Default::default() }, 1);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut esc = slicesim::controllers::endpointslice::EndpointSliceController::new(slicesim::controllers::endpointslice::EngineOptions { max_endpoints_per_slice: 7, ..Default::default() });
         let mut epc = endpoints_controller(1000);
         for (k, (i, r, replace)) in flips.into_iter().enumerate() {
             let t = 20 + k as u64;
@@ -170,7 +172,7 @@ proptest! {
             if replace { gens[i] += 1; }
             ready[i] = r;
             pods[i] = mk(i, gens[i], r, t);
-            let res = esc.sync(&svc, &pods, &api.existing_slices(), &nodes).expect("sync");
+            let res = esc.sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng).reconciled().expect("sync");
             api.apply_slices(&mut esc, res.writes);
             let cur = api.endpoints.get("default", "web").cloned();
             let w = epc.sync(&svc, &pods, cur.as_ref());

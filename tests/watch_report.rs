@@ -19,6 +19,7 @@ fn run() -> slicesim::apiserver::watch::TrafficReport {
     let mut pods: Vec<k8s::Pod> = (0..40).map(|i| pod(i, 0, 10, true, 1)).collect();
     let mut api = Api::new(&sc, 10);
     let mut esc = slice_controller();
+    let mut rng = choice_rng();
     let mut epc = endpoints_controller(1000);
     for (k, t) in [2u64, 2, 3, 30, 30, 31].into_iter().enumerate() {
         api.t = t * S + 500_000_000;
@@ -26,7 +27,8 @@ fn run() -> slicesim::apiserver::watch::TrafficReport {
             pods[k] = pod(k, 0, 10, k % 2 == 0, t);
         }
         let r = esc
-            .sync(&svc, &pods, &api.existing_slices(), &nodes)
+            .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
+            .reconciled()
             .expect("sync");
         api.apply_slices(&mut esc, r.writes);
         let cur = api.endpoints.get("default", "web").cloned();

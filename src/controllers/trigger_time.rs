@@ -31,7 +31,7 @@ pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
     s.and_then(Timestamp::parse)
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
     /// Pod name → its last trigger time. Only looked up, never iterated into a result,
@@ -42,7 +42,7 @@ struct ServiceState {
 
 /// One pod's entry: updated in place during a call (one hash lookup per pod, no per-call
 /// map or list proportional to the Service), keeping the value the call started from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct PodTime {
     time: Timestamp,
     /// The call that last saw the pod.
@@ -52,7 +52,9 @@ struct PodTime {
 }
 
 /// `TriggerTimeTracker`: one per controller, persists across syncs.
-#[derive(Debug, Clone, Default)]
+/// `PartialEq` compares the state as a whole (map order aside); the manager's cross-check
+/// test uses it.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TriggerTimeTracker {
     states: BTreeMap<(String, String), ServiceState>,
 }

@@ -249,7 +249,12 @@ impl Api {
 }
 
 pub fn slice_controller() -> EndpointSliceController {
-    EndpointSliceController::new(EngineOptions::default(), 1)
+    EndpointSliceController::new(EngineOptions::default())
+}
+
+/// The EndpointSlice controller's choice stream for these tests.
+pub fn choice_rng() -> rand_chacha::ChaCha8Rng {
+    rand::SeedableRng::seed_from_u64(1)
 }
 
 pub fn endpoints_controller(max_capacity: usize) -> EndpointsController {

@@ -1,6 +1,7 @@
 //! Endpoints controller (pkg/controller/endpoint): the monolithic baseline.
 //!
-//! One [`EndpointsController::sync`] is one `syncService` of
+//! One [`EndpointsController::sync_service`] (the function both the simulator's controller
+//! manager and the conformance replay call) is one `syncService` of
 //! kubernetes/kubernetes :: pkg/controller/endpoint/endpoints_controller.go :: Controller.syncService
 //! (1.32; read at a 1.32-era revision with the `endpointsliceutil` helpers and the
 //! RV-change-aware stale tracker). Steps:
@@ -49,7 +50,7 @@ pub mod truncate;
 use std::collections::BTreeMap;
 
 use crate::controllers::trigger_time::{
-    parse_opt, Timestamp, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME,
+    parse_opt, pod_trigger_time, Timestamp, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME,
 };
 use crate::k8s::{
     self, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, IntOrString, ObjectMeta,
@@ -65,6 +66,31 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 
 /// A selected pod with its Ready condition's parsed lastTransitionTime.
 pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);
+
+/// Which selected pods changed since a Service's previous sync, from a caller that keeps a
+/// selector index (the controller manager's [`PodChanges`]); `lookup` gives a pod by name if
+/// it exists and the selector matches it.
+#[derive(Clone, Copy)]
+pub struct PodChangeHint<'a, 'p> {
+    pub changes: &'a PodChanges,
+    pub lookup: &'a dyn Fn(&str) -> Option<SelectedPod<'p>>,
+}
+
+/// `podLister.Pods(ns).List(selector)`: the pods of the Service's namespace its selector
+/// matches (none for a nil selector), in their order, each with its parsed Ready
+/// transition time (`getPodTriggerTime`).
+pub fn select_pods<'p>(svc: &k8s::Service, pods: &'p [k8s::Pod]) -> Vec<SelectedPod<'p>> {
+    let Some(selector) = service_selector(svc) else {
+        return Vec::new();
+    };
+    let ns = s(&svc.metadata.namespace);
+    pods.iter()
+        .filter(|p| {
+            s(&p.metadata.namespace) == ns && selector_matches(selector, p.metadata.labels.as_ref())
+        })
+        .map(|p| (p, pod_trigger_time(p)))
+        .collect()
+}
 
 /// Options of the Endpoints controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +135,7 @@ pub struct EndpointsController {
     /// `staleEndpointsTracker`: (namespace, name) → resourceVersion known to be outdated.
     stale: BTreeMap<(String, String), String>,
     /// Incrementally maintained desired subsets per (namespace, name), for callers that report
-    /// pod changes ([`EndpointsController::try_sync_incremental`]); see [`desired`].
+    /// pod changes ([`EndpointsController::sync_service`]); see [`desired`].
     desired: BTreeMap<(String, String), DesiredCache>,
 }
 
@@ -495,10 +521,10 @@ impl EndpointsController {
         self.opts
     }
 
-    /// One syncService. `pods` = every pod the namespace lister holds (selector and inclusion
-    /// rules are applied here); `current` = stored Endpoints if any. Returns the write to issue;
-    /// the caller stores it. A sync refused by the stale tracker returns [`EndpointsWrite::None`]
-    /// (use [`EndpointsController::try_sync`] to see it and retry).
+    /// One syncService over owned data: `pods` = every pod the namespace lister holds
+    /// (selected here with [`select_pods`]); `current` = stored Endpoints if any. Returns the
+    /// write to issue; the caller stores it. A sync refused by the stale tracker returns
+    /// [`EndpointsWrite::None`] (use [`EndpointsController::try_sync`] to see it and retry).
     pub fn sync(
         &mut self,
         service: &k8s::Service,
@@ -509,43 +535,35 @@ impl EndpointsController {
             .unwrap_or(EndpointsWrite::None)
     }
 
-    /// [`EndpointsController::sync`], reporting the stale-cache refusal as an error.
+    /// [`EndpointsController::sync`], reporting the stale-cache refusal as an error: the
+    /// selection of [`select_pods`] through [`EndpointsController::sync_service`] without a
+    /// change hint.
     pub fn try_sync(
         &mut self,
         service: &k8s::Service,
         pods: &[k8s::Pod],
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
-        if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
-            return Ok(EndpointsWrite::None);
-        }
-        let ns = s(&service.metadata.namespace).to_string();
-        let (subsets, selected) = desired_subsets(service, pods);
-        // Computed before the write decision so the tracker state advances even on no-op syncs.
-        let trigger = self.trigger.compute(&ns, service, &selected);
-        decide(
-            self.opts,
-            &mut self.stale,
-            service,
-            Desired::Built(subsets),
-            trigger,
-            current,
-        )
+        let selected = select_pods(service, pods);
+        self.sync_service(service, &selected, None, current)
     }
 
-    /// [`EndpointsController::try_sync`] for a caller that keeps a selector index (the
-    /// controller manager): `selected` are the pods the Service's selector matches, in lister
-    /// order, each with its Ready condition's parsed lastTransitionTime; `changes` says which
-    /// of them changed since this Service's previous sync (`lookup` gives a pod by name if it
-    /// exists and the selector matches it). The desired subsets then come
-    /// from the per-Service [`DesiredCache`] instead of being rebuilt from every pod; the
-    /// result is the same (see [`desired`]).
-    pub fn try_sync_incremental<'p>(
+    /// THE Endpoints sync: one endpoints_controller.go `Controller.syncService` after the
+    /// Service was found (steps 1–6 of the module docs). Both the simulator's controller
+    /// manager and the conformance replay (`slicesim reconcile`, through
+    /// [`EndpointsController::sync`]) call this.
+    ///
+    /// `selected` are the pods the Service's selector matches, in lister order, each with its
+    /// Ready condition's parsed lastTransitionTime; `current` the Endpoints the lister holds.
+    /// `hint` (optional) says which of the selected pods changed since this Service's
+    /// previous sync: the desired subsets and the trigger time are then updated from those
+    /// pods only (see [`desired`]) instead of from every pod. Without a hint every pod counts
+    /// as changed (the full computation); the answer is the same either way (tested).
+    pub fn sync_service<'p>(
         &mut self,
         service: &k8s::Service,
-        selected: &[(&'p k8s::Pod, Option<Timestamp>)],
-        changes: &PodChanges,
-        lookup: &dyn Fn(&str) -> Option<SelectedPod<'p>>,
+        selected: &[SelectedPod<'p>],
+        hint: Option<PodChangeHint<'_, 'p>>,
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
         let ns = s(&service.metadata.namespace).to_string();
@@ -555,6 +573,12 @@ impl EndpointsController {
             self.desired.remove(&(ns, name));
             return Ok(EndpointsWrite::None);
         }
+        // No hint = every pod changed: the full computation.
+        let (all, no_lookup) = (PodChanges::All, |_: &str| None);
+        let PodChangeHint { changes, lookup } = hint.unwrap_or(PodChangeHint {
+            changes: &all,
+            lookup: &no_lookup,
+        });
         let fresh = !self.desired.contains_key(&(ns.clone(), name.clone()));
         let mut changed_times = match changes {
             _ if fresh => None,
@@ -565,6 +589,7 @@ impl EndpointsController {
                     .map(|n| (n.as_str(), lookup(n).and_then(|(_, t)| t))),
             ),
         };
+        // Computed before the write decision so the tracker state advances even on no-op syncs.
         let trigger = self.trigger.compute_changed(
             &ns,
             &name,

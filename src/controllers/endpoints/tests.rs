@@ -500,3 +500,128 @@ fn twenty_thousand_endpoints() {
         EndpointsWrite::Update(_)
     ));
 }
+
+/// The one sync function with and without the changed-pods hint: a controller given the hint
+/// (the manager's path, desired subsets and trigger time updated from the changed pods only)
+/// and one given none (the replay's full computation) issue the same writes, sync after sync,
+/// over random pod additions, deletions, readiness flips, IP changes, label changes that move
+/// pods out of and into the selection, Service changes, and truncation (capacity 6).
+#[test]
+fn change_hint_gives_the_same_writes() {
+    use super::desired::PodChanges;
+    use rand::{Rng, SeedableRng};
+    use std::collections::BTreeSet;
+    let mk = |i: u32, rv: u64, ip: u32, ready: bool, t: u32, app: &str| -> k8s::Pod {
+        let mut p = pod(
+            &format!("p{i}"),
+            &format!("10.0.{}.{}", ip / 200, ip % 200),
+            ready,
+        );
+        p.metadata.resource_version = Some(rv.to_string());
+        p.metadata.labels = Some([("app".to_string(), app.to_string())].into());
+        if let Some(c) = p.status.conditions.as_mut() {
+            c[0].last_transition_time = Some(format!("2026-01-05T09:{:02}:{:02}Z", t / 60, t % 60));
+        }
+        p
+    };
+    let (mut syncs, mut writes, mut truncated) = (0, 0, 0);
+    for seed in 0..30u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let opts = EndpointsOptions { max_capacity: 6 };
+        let (mut hinted, mut full) = (
+            EndpointsController::new(opts),
+            EndpointsController::new(opts),
+        );
+        // name → (rv, ip, ready, transition second, app label)
+        let mut state: BTreeMap<u32, (u64, u32, bool, u32, &str)> = BTreeMap::new();
+        let (mut rv, mut next, mut t) = (1u64, 0u32, 0u32);
+        let mut service = svc(json!({}));
+        let mut current: Option<Endpoints> = None;
+        for step in 0..40 {
+            let mut changed = BTreeSet::new();
+            for _ in 0..rng.gen_range(0..4) {
+                rv += 1;
+                t += 1;
+                let pick = (!state.is_empty()).then(|| {
+                    *state
+                        .keys()
+                        .nth(rng.gen_range(0..state.len()))
+                        .unwrap_or(&0)
+                });
+                match (rng.gen_range(0..8), pick) {
+                    (0 | 1, _) | (_, None) => {
+                        next += 1;
+                        state.insert(next, (rv, next, rng.gen_bool(0.7), t, "a"));
+                        changed.insert(next);
+                    }
+                    (2, Some(i)) => {
+                        state.remove(&i);
+                        changed.insert(i);
+                    }
+                    (3 | 4, Some(i)) => {
+                        let e = state.get_mut(&i).expect("picked");
+                        (e.0, e.2, e.3) = (rv, !e.2, t);
+                        changed.insert(i);
+                    }
+                    (5, Some(i)) => {
+                        let e = state.get_mut(&i).expect("picked");
+                        (e.0, e.1) = (rv, e.1 + 500);
+                        changed.insert(i);
+                    }
+                    (6, Some(i)) => {
+                        let e = state.get_mut(&i).expect("picked");
+                        (e.0, e.4) = (rv, if e.4 == "a" { "b" } else { "a" });
+                        changed.insert(i);
+                    }
+                    (_, Some(_)) => {
+                        service = match rng.gen_range(0..3) {
+                            0 => svc(json!({})),
+                            1 => svc(json!({"publishNotReadyAddresses": true})),
+                            _ => svc(json!({"ports": [
+                                {"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"},
+                                {"name": "alt", "protocol": "TCP", "port": 81, "targetPort": 8081}]})),
+                        }
+                    }
+                }
+            }
+            let pods: Vec<k8s::Pod> = state
+                .iter()
+                .map(|(&i, &(rv, ip, ready, t, app))| mk(i, rv, ip, ready, t, app))
+                .collect();
+            let selected = select_pods(&service, &pods);
+            let lookup = |n: &str| {
+                selected
+                    .iter()
+                    .find(|(p, _)| s(&p.metadata.name) == n)
+                    .copied()
+            };
+            let changes = PodChanges::Names(changed.iter().map(|i| format!("p{i}")).collect());
+            let a = hinted.sync_service(
+                &service,
+                &selected,
+                Some(PodChangeHint {
+                    changes: &changes,
+                    lookup: &lookup,
+                }),
+                current.as_ref(),
+            );
+            let b = full.try_sync(&service, &pods, current.as_ref());
+            assert_eq!(a, b, "seed {seed} step {step}");
+            syncs += 1;
+            if let Ok(EndpointsWrite::Create(e) | EndpointsWrite::Update(e)) = a {
+                writes += 1;
+                truncated += usize::from(total_addresses(&e) == 6);
+                let new = stored(e, &format!("e{seed}-{step}"));
+                if let Some(prev) = &current {
+                    hinted.record_update(prev, &new);
+                    full.record_update(prev, &new);
+                }
+                current = Some(new);
+            }
+        }
+    }
+    assert!(
+        syncs == 1200 && writes > 300 && truncated > 20,
+        "{writes} {truncated}"
+    );
+}

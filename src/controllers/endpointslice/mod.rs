@@ -10,14 +10,16 @@
 //! - [`trace`]: the `slicesim reconcile` conformance replay.
 //!
 //! Typical use (the simulator): one [`EndpointSliceController`] per controller
-//! manager. For a Service sync: `is_stale(svc, listed)` (retry later if true),
-//! then `sync(svc, namespace_pods, listed_slices, &node_index)` → a
-//! [`ReconcileResult`] whose `writes` are the API calls in upstream order; the
-//! caller applies them (e.g. `crate::apiserver::Store`) and reports each
-//! success back with `observe_write` / `observe_delete`. Node changes:
-//! `controller.reconciler.topology.set_nodes(..)` then resync
+//! manager. A Service sync is one call of
+//! [`EndpointSliceController::sync_service`]`(svc, selected_pods, listed_slices,
+//! &node_index, &mut rng)` — the function the conformance replay ([`trace`]) calls
+//! too — whose [`reconciler::SyncOutcome`] is Skipped (ExternalName / no selector),
+//! Stale (retry later) or a [`ReconcileResult`] whose `writes` are the API calls in
+//! upstream order; the caller applies them (e.g. `crate::apiserver::Store`) and
+//! reports each success back with `observe_write` / `observe_delete`. Node
+//! changes: `controller.reconciler.topology.set_nodes(..)` then resync
 //! `topology.overloaded_services()`. Randomness (upstream's Go map order) comes
-//! from the seed given to `EndpointSliceController::new`.
+//! from the `&mut ChaCha8Rng` the caller passes: the controller holds no stream.
 pub mod convert;
 pub mod engine;
 pub mod model;
@@ -28,4 +30,6 @@ pub mod trace;
 pub mod trafficdist;
 
 pub use engine::{EngineOptions, SyncMetrics};
-pub use reconciler::{EndpointSliceController, NodeIndex, ReconcileResult, Reconciler, SliceWrite};
+pub use reconciler::{
+    EndpointSliceController, NodeIndex, ReconcileResult, Reconciler, SliceWrite, SyncOutcome,
+};

@@ -393,8 +393,12 @@ mod tests {
                 max_endpoints_per_slice: 7,
                 ..Default::default()
             };
-            let mut cached = Reconciler::new(opts, seed);
-            let mut plain = Reconciler::new(opts, seed);
+            let mut cached = Reconciler::new(opts);
+            let mut plain = Reconciler::new(opts);
+            let (mut cached_rng, mut plain_rng) = (
+                ChaCha8Rng::seed_from_u64(seed),
+                ChaCha8Rng::seed_from_u64(seed),
+            );
             plain.use_pod_cache = false;
             let mut nodes = NodeIndex::default();
             for n in 0..5 {
@@ -463,12 +467,12 @@ mod tests {
                 let k8s_pods: Vec<k8s::Pod> = pods.iter().map(pod).collect();
                 let refs: Vec<&k8s::Pod> = k8s_pods.iter().collect();
                 let existing: Vec<k8s::EndpointSlice> = store.list().into_iter().cloned().collect();
-                let a = cached.reconcile(&svc, &refs, &existing, &nodes, None);
-                let b = plain.reconcile(&svc, &refs, &existing, &nodes, None);
+                let a = cached.reconcile(&svc, &refs, &existing, &nodes, None, &mut cached_rng);
+                let b = plain.reconcile(&svc, &refs, &existing, &nodes, None, &mut plain_rng);
                 assert_eq!(a.writes, b.writes, "seed {seed} step {step}");
                 assert_eq!(a.errors, b.errors, "seed {seed} step {step}");
                 assert_eq!(a.metrics, b.metrics, "seed {seed} step {step}");
-                assert_eq!(cached.rng.gen::<u64>(), plain.rng.gen::<u64>());
+                assert_eq!(cached_rng.gen::<u64>(), plain_rng.gen::<u64>());
                 for w in a.writes {
                     match w {
                         SliceWrite::Create(s) => {

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{
@@ -101,7 +101,7 @@ pub enum SliceWrite {
 }
 
 /// Outcome of one Reconcile.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReconcileResult {
     pub writes: Vec<SliceWrite>,
     pub metrics: SyncMetrics,
@@ -133,13 +133,14 @@ impl ReconcileResult {
 
 /// k8s.io/endpointslice `Reconciler` with its topology cache.
 ///
-/// `rng` is the seeded stream that stands in for upstream's Go-map
-/// randomness (PopAny, tie breaks, receiving-zone picks).
+/// It holds no random stream: every call takes the seeded stream that stands in
+/// for upstream's Go-map randomness (PopAny, tie breaks, receiving-zone picks) as
+/// a parameter, so the simulator (one stream per Service) and the conformance
+/// replay (one stream per trace) drive the same code with their own streams.
 #[derive(Debug, Clone)]
 pub struct Reconciler {
     pub options: EngineOptions,
     pub topology: TopologyCache,
-    pub rng: ChaCha8Rng,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
     slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
@@ -158,16 +159,15 @@ struct CachedSlice {
 
 impl Default for Reconciler {
     fn default() -> Self {
-        Reconciler::new(EngineOptions::default(), 0)
+        Reconciler::new(EngineOptions::default())
     }
 }
 
 impl Reconciler {
-    pub fn new(options: EngineOptions, seed: u64) -> Self {
+    pub fn new(options: EngineOptions) -> Self {
         Reconciler {
             options,
             topology: TopologyCache::new(),
-            rng: ChaCha8Rng::seed_from_u64(seed),
             slice_cache: BTreeMap::new(),
             pod_cache: PodEndpointCache::new(),
             use_pod_cache: true,
@@ -185,7 +185,7 @@ impl Reconciler {
     /// pods the Service selects (see [`pod_selected`]); `existing` the slices
     /// the lister holds for it (service-name + managed-by labels, without those
     /// being deleted), in lister order; `trigger_time` the RFC3339Nano value of
-    /// the trigger-time annotation (None = remove it).
+    /// the trigger-time annotation (None = remove it); `rng` the choice stream.
     pub fn reconcile(
         &mut self,
         service: &k8s::Service,
@@ -193,9 +193,10 @@ impl Reconciler {
         existing: &[k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
+        rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
         let existing: Vec<&k8s::EndpointSlice> = existing.iter().collect();
-        self.reconcile_borrowed(service, pods, &existing, nodes, trigger_time)
+        self.reconcile_borrowed(service, pods, &existing, nodes, trigger_time, rng)
     }
 
     /// [`Reconciler::reconcile`] over borrowed slices (the controller manager lends the
@@ -207,6 +208,7 @@ impl Reconciler {
         existing: &[&k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
+        rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
         let svc = service_info(service);
         let ip_families = service.spec.ip_families.clone().unwrap_or_default();
@@ -237,7 +239,7 @@ impl Reconciler {
                         c.port_key.clone(),
                         DesiredGroup {
                             ports: c.ports.clone(),
-                            endpoints: EndpointSet::with_hash_seed(self.rng.gen()),
+                            endpoints: EndpointSet::with_hash_seed(rng.gen()),
                         },
                     );
                 }
@@ -319,7 +321,7 @@ impl Reconciler {
             desired,
             &self.options,
             topology,
-            &mut self.rng,
+            rng,
         );
 
         drop(model);
@@ -406,9 +408,9 @@ pub fn is_managed_slice_of(es: &k8s::EndpointSlice, namespace: &str, service_nam
 }
 
 impl EndpointSliceController {
-    pub fn new(options: EngineOptions, seed: u64) -> Self {
+    pub fn new(options: EngineOptions) -> Self {
         EndpointSliceController {
-            reconciler: Reconciler::new(options, seed),
+            reconciler: Reconciler::new(options),
             trigger_times: TriggerTimeTracker::new(),
             tracker: EndpointSliceTracker::new(),
         }
@@ -464,55 +466,129 @@ impl EndpointSliceController {
         self.tracker.expect_deletion(&tracked(deleted, &key));
     }
 
-    /// One `syncService` after the Service was found: returns None (nothing to
-    /// do, nothing written) for ExternalName Services and Services without a
-    /// selector; otherwise selects the pods from `all_pods` (the namespace
-    /// lister's content), drops listed slices being deleted, computes the
-    /// trigger time and reconciles. `existing` = the Service's managed slices.
+    /// THE EndpointSlice sync: one pkg/controller/endpointslice
+    /// endpointslice_controller.go `Controller.syncService` after the Service was
+    /// found. Both the simulator's controller manager and the conformance replay
+    /// (`slicesim reconcile`) call this, so what the conformance data checks is
+    /// what the simulator runs. In upstream's order:
+    /// 1. ExternalName Service or nil selector → [`SyncOutcome::Skipped`]
+    ///    ([`manages_slices`]);
+    /// 2. listed slices being deleted are dropped (`dropEndpointSlicesPendingDeletion`);
+    /// 3. `StaleSlices` → [`SyncOutcome::Stale`] (nothing written, retry later);
+    /// 4. the trigger time over every selected pod (`ComputeEndpointLastChangeTriggerTime`,
+    ///    before the reconcile so the tracker advances on no-op syncs too);
+    /// 5. `Reconciler.Reconcile` with `rng` as the choice stream.
+    ///
+    /// Inputs are what the listers hold, borrowed (a big Service's sync copies no
+    /// slice or pod): `pods` = the pods the selector matches in lister order, each
+    /// with its Ready condition's parsed lastTransitionTime ([`select_pods`] builds
+    /// them from a namespace's pods; the manager's selector index gives the same);
+    /// `listed` = the slices listed with the Service's service-name + managed-by
+    /// labels ([`is_managed_slice_of`]), in lister order.
+    pub fn sync_service(
+        &mut self,
+        service: &k8s::Service,
+        pods: &[SelectedPod<'_>],
+        listed: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        rng: &mut ChaCha8Rng,
+    ) -> SyncOutcome {
+        if !manages_slices(service) {
+            return SyncOutcome::Skipped;
+        }
+        let existing = drop_pending_deletion(listed);
+        if self.is_stale_borrowed(service, &existing) {
+            return SyncOutcome::Stale;
+        }
+        let trigger = self
+            .trigger_times
+            .compute_raw(
+                service.metadata.namespace.as_deref().unwrap_or(""),
+                service.metadata.name.as_deref().unwrap_or(""),
+                parse_opt(service.metadata.creation_timestamp.as_deref()),
+                pods.iter()
+                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
+            )
+            .map(|t| t.to_rfc3339_nano());
+        let pods: Vec<&k8s::Pod> = pods.iter().map(|(p, _)| *p).collect();
+        SyncOutcome::Reconciled(self.reconciler.reconcile_borrowed(
+            service,
+            &pods,
+            &existing,
+            nodes,
+            trigger.as_deref(),
+            rng,
+        ))
+    }
+
+    /// [`EndpointSliceController::sync_service`] over owned data (tests and
+    /// one-off callers): `all_pods` = the namespace's pods (selected here with
+    /// [`select_pods`]), `listed` = the Service's managed slices.
     pub fn sync(
         &mut self,
         service: &k8s::Service,
         all_pods: &[k8s::Pod],
-        existing: &[k8s::EndpointSlice],
+        listed: &[k8s::EndpointSlice],
         nodes: &NodeIndex,
-    ) -> Option<ReconcileResult> {
-        if service.spec.type_.as_deref() == Some("ExternalName") || service.spec.selector.is_none()
-        {
-            return None;
-        }
-        let pods: Vec<&k8s::Pod> = all_pods
-            .iter()
-            .filter(|p| pod_selected(service, p))
-            .collect();
-        let live: Vec<k8s::EndpointSlice>;
-        let existing = if existing
-            .iter()
-            .any(|s| s.metadata.deletion_timestamp.is_some())
-        {
-            live = existing
-                .iter()
-                .filter(|s| s.metadata.deletion_timestamp.is_none())
-                .cloned()
-                .collect();
-            &live[..]
-        } else {
-            existing
-        };
-        let trigger = self.trigger_times.compute_raw(
-            service.metadata.namespace.as_deref().unwrap_or(""),
-            service.metadata.name.as_deref().unwrap_or(""),
-            parse_opt(service.metadata.creation_timestamp.as_deref()),
-            pods.iter().map(|p| {
-                (
-                    p.metadata.name.as_deref().unwrap_or(""),
-                    parse_opt(pod_ready_transition_time(p)),
-                )
-            }),
-        );
-        let trigger = trigger.map(|t| t.to_rfc3339_nano());
-        Some(
-            self.reconciler
-                .reconcile(service, &pods, existing, nodes, trigger.as_deref()),
-        )
+        rng: &mut ChaCha8Rng,
+    ) -> SyncOutcome {
+        let pods = select_pods(service, all_pods);
+        let listed: Vec<&k8s::EndpointSlice> = listed.iter().collect();
+        self.sync_service(service, &pods, &listed, nodes, rng)
     }
+}
+
+/// A pod the Service's selector matches, with its Ready condition's parsed
+/// lastTransitionTime (the trigger-time input; the manager's pod index keeps it
+/// parsed once per pod version). Shared with the Endpoints controller.
+pub use crate::controllers::endpoints::SelectedPod;
+
+/// What one [`EndpointSliceController::sync_service`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncOutcome {
+    /// ExternalName Service or nil selector: upstream returns without a write.
+    Skipped,
+    /// The listed slices are behind this controller's own writes
+    /// (`NewStaleInformerCache`): nothing written; upstream retries with backoff.
+    Stale,
+    /// `Reconcile` ran: the writes to issue, in upstream's order.
+    Reconciled(ReconcileResult),
+}
+
+impl SyncOutcome {
+    /// The reconcile result, if the sync reconciled.
+    pub fn reconciled(self) -> Option<ReconcileResult> {
+        match self {
+            SyncOutcome::Reconciled(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the EndpointSlice controller manages slices for this Service at all:
+/// not ExternalName (kubernetes issue 105986) and a non-nil selector
+/// (endpointslice_controller.go `syncService`; selectorless Services get their
+/// slices out of band or from the mirroring controller).
+pub fn manages_slices(service: &k8s::Service) -> bool {
+    service.spec.type_.as_deref() != Some("ExternalName") && service.spec.selector.is_some()
+}
+
+/// endpointslice_controller.go `dropEndpointSlicesPendingDeletion`: the listed
+/// slices without a deletionTimestamp, order kept.
+pub fn drop_pending_deletion<'a>(listed: &[&'a k8s::EndpointSlice]) -> Vec<&'a k8s::EndpointSlice> {
+    listed
+        .iter()
+        .copied()
+        .filter(|s| s.metadata.deletion_timestamp.is_none())
+        .collect()
+}
+
+/// `podLister.Pods(namespace).List(selector)` over a namespace's pods, in
+/// their order, each with its parsed Ready transition time.
+pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<SelectedPod<'p>> {
+    all_pods
+        .iter()
+        .filter(|p| pod_selected(service, p))
+        .map(|p| (p, parse_opt(pod_ready_transition_time(p))))
+        .collect()
 }

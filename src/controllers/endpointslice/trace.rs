@@ -10,8 +10,11 @@
 //!    cache keeps what it had. The node lister always holds the line's nodes.
 //! 2. One EndpointSlice sync for the Service, with the stored slices labelled
 //!    `kubernetes.io/service-name=<svc>` and managed by
-//!    `endpointslice-controller.k8s.io`, in creation order.
-//! 3. One Endpoints sync against the stored Endpoints object.
+//!    `endpointslice-controller.k8s.io`, in creation order:
+//!    `EndpointSliceController::sync_service`, the function the simulator's
+//!    controller manager calls.
+//! 3. One Endpoints sync against the stored Endpoints object
+//!    (`EndpointsController::sync_service` without a pod-change hint).
 //!
 //! State (store, trackers, topology cache) carries over between lines of one
 //! file only. Steps are numbered from 0. The storage is `crate::apiserver`
@@ -22,11 +25,15 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::convert::node_info;
 use super::engine::EngineOptions;
-use super::reconciler::{is_managed_slice_of, EndpointSliceController, NodeIndex, SliceWrite};
+use super::reconciler::{
+    is_managed_slice_of, select_pods, EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
+};
 use crate::apiserver::{Shared, Store};
 use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
 use crate::controllers::trigger_time::Timestamp;
@@ -236,6 +243,9 @@ pub fn parse_line(line: usize, text: &str) -> anyhow::Result<TraceLine> {
 pub struct TraceRunner {
     opts: TraceOptions,
     esc: EndpointSliceController,
+    /// The EndpointSlice controller's choice stream (seeded with `opts.seed`, as the
+    /// simulator seeds a recorded Service's stream).
+    rng: ChaCha8Rng,
     epc: EndpointsController,
     shared: Shared,
     clock_start: Timestamp,
@@ -276,13 +286,11 @@ impl TraceRunner {
         }
         let clock_start = Timestamp::parse(CLOCK_START).context("clock origin")?;
         Ok(TraceRunner {
-            esc: EndpointSliceController::new(
-                EngineOptions {
-                    max_endpoints_per_slice: opts.max_endpoints_per_slice,
-                    ..EngineOptions::default()
-                },
-                opts.seed,
-            ),
+            esc: EndpointSliceController::new(EngineOptions {
+                max_endpoints_per_slice: opts.max_endpoints_per_slice,
+                ..EngineOptions::default()
+            }),
+            rng: ChaCha8Rng::seed_from_u64(opts.seed),
             epc: EndpointsController::new(EndpointsOptions { max_capacity: 1000 }),
             shared: Shared::new(opts.seed, CLOCK_START.to_string()),
             clock_start,
@@ -326,18 +334,28 @@ impl TraceRunner {
         self.prev_nodes = Some(sig);
         let nodes = NodeIndex::from_nodes(&line.nodes);
 
-        // 2. EndpointSlice sync.
-        let existing: Vec<k8s::EndpointSlice> = self
+        // 2. EndpointSlice sync: the same `sync_service` the simulator's manager calls.
+        let listed: Vec<&k8s::EndpointSlice> = self
             .slices
             .list()
             .into_iter()
             .filter(|s| is_managed_slice_of(s, &ns, &name))
-            .cloned()
             .collect();
+        let pods = select_pods(svc, &line.pods);
+        let outcome = self
+            .esc
+            .sync_service(svc, &pods, &listed, &nodes, &mut self.rng);
+        drop((listed, pods));
         let mut counts = SliceCounts::default();
-        // The store is read synchronously, so the listing is never behind our writes.
-        debug_assert!(!self.esc.is_stale(svc, &existing));
-        if let Some(result) = self.esc.sync(svc, &line.pods, &existing, &nodes) {
+        let result = match outcome {
+            SyncOutcome::Skipped => None,
+            SyncOutcome::Reconciled(r) => Some(r),
+            // The store is read synchronously, so the listing is never behind our writes.
+            SyncOutcome::Stale => {
+                anyhow::bail!("line {line_no}: internal error: the replay listed stale slices")
+            }
+        };
+        if let Some(result) = result {
             for w in result.writes {
                 match w {
                     SliceWrite::Create(s) => {

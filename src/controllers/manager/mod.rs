@@ -64,18 +64,20 @@ use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_to_k8s, service_to_k8s};
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::controllers::endpoints::desired::PodChanges;
-use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
+use crate::controllers::endpoints::{
+    EndpointsController, EndpointsOptions, EndpointsWrite, PodChangeHint,
+};
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
     CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE,
 };
 use crate::controllers::endpointslice::reconciler::{
-    is_managed_slice_of, slice_service_key, EndpointSliceController, NodeIndex, SliceWrite,
+    drop_pending_deletion, is_managed_slice_of, manages_slices, slice_service_key,
+    EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
 };
 use crate::controllers::endpointslice::trace::SliceCounts;
 use crate::controllers::endpointslice::EngineOptions;
 use crate::controllers::mirroring::{mirrored_slices, MirroringController, MirroringOptions};
-use crate::controllers::trigger_time::parse_opt;
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::workqueue::{RateLimit, WorkQueue};
 use crate::k8s;
@@ -283,6 +285,32 @@ pub struct ControllerManager<'o> {
     recorders: BTreeMap<String, Recorder>,
     /// Errors while recording (reported at the end).
     record_error: Option<String>,
+    /// Test hook (see [`CrossCheck`]).
+    #[cfg(test)]
+    pub(crate) cross_check: Option<CrossCheck>,
+}
+
+/// Test hook: checks that the manager's syncs are the conformance replay's syncs.
+/// - Every EndpointSlice sync is also run the way `slicesim reconcile` runs it — pods selected
+///   from the namespace's whole pod list with `select_pods`, the listed slices copied, through
+///   `EndpointSliceController::sync` — on a copy of the controller and of the Service's choice
+///   stream; outcome, trigger-time and tracker state and the stream position must be identical.
+/// - A shadow Endpoints controller gets every sync the replay's way (no pod-change hint) and
+///   must decide exactly as the manager's hinted one, sync after sync.
+/// - Mirroring syncs are recorded (inputs as a `slicesim mirror` line, counts) for a replay.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct CrossCheck {
+    pub esc_syncs: usize,
+    pub epc_syncs: usize,
+    pub epc_shadow: Option<EndpointsController>,
+    pub mirror: BTreeMap<
+        String,
+        Vec<(
+            crate::controllers::mirroring::replay::MirrorInputLine,
+            crate::controllers::mirroring::replay::MirrorCounts,
+        )>,
+    >,
 }
 
 const ESC: usize = 0;
@@ -347,13 +375,10 @@ impl<'o> ControllerManager<'o> {
             nodes: BTreeMap::new(),
             node_index: NodeIndex::default(),
             topology_dirty: None,
-            esc: EndpointSliceController::new(
-                EngineOptions {
-                    max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
-                    ..EngineOptions::default()
-                },
-                scenario.seed,
-            ),
+            esc: EndpointSliceController::new(EngineOptions {
+                max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
+                ..EngineOptions::default()
+            }),
             esc_rngs: BTreeMap::new(),
             name_rngs: BTreeMap::new(),
             epc: EndpointsController::new(EndpointsOptions {
@@ -392,6 +417,8 @@ impl<'o> ControllerManager<'o> {
             syncs: Vec::new(),
             recorders,
             record_error: None,
+            #[cfg(test)]
+            cross_check: None,
         }
     }
 
@@ -871,8 +898,9 @@ impl<'o> ControllerManager<'o> {
             self.finish_sync(ESC, key, row, now);
             return;
         };
-        if service.spec.type_.as_deref() == Some("ExternalName") || service.spec.selector.is_none()
-        {
+        // The predicate `sync_service` starts with, asked first so that a Service it skips
+        // lists nothing (and delivers no informer event) here.
+        if !manages_slices(&service) {
             self.finish_sync(ESC, key, row, now);
             return;
         }
@@ -882,7 +910,7 @@ impl<'o> ControllerManager<'o> {
         // deleted). With a lagging informer some may be older versions or missing.
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
-        let existing: Vec<&k8s::EndpointSlice> = index
+        let listed: Vec<&k8s::EndpointSlice> = index
             .iter()
             .filter_map(|n| self.slice_informer.get(key, n))
             .chain(
@@ -891,47 +919,58 @@ impl<'o> ControllerManager<'o> {
                     .filter(|(n, _)| !index.contains(n))
                     .map(|(_, o)| o),
             )
-            .filter(|s| {
-                is_managed_slice_of(s, &ns, &name) && s.metadata.deletion_timestamp.is_none()
-            })
+            .filter(|s| is_managed_slice_of(s, &ns, &name))
             .collect();
-        if self.esc.is_stale_borrowed(&service, &existing) {
-            row.result = SyncResult::Stale;
-            self.finish_sync(ESC, key, row, now);
-            return;
-        }
         let empty = PodList::default();
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
-        // The selector index gives exactly the pods a filtered list would (same order).
+        // The selector index gives exactly the pods a filtered list would (same order), with
+        // their parsed Ready transition times.
         let selected = ns_pods.selected(&name);
-        let pods: Vec<&k8s::Pod> = selected.iter().map(|(p, _)| *p).collect();
-        let trigger = self
-            .esc
-            .trigger_times
-            .compute_raw(
-                &ns,
-                &name,
-                parse_opt(service.metadata.creation_timestamp.as_deref()),
-                selected
-                    .iter()
-                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
-            )
-            .map(|t| t.to_rfc3339_nano());
         let seed = service_choice_seed(self.scenario_seed, key);
-        let mut rng = self
+        let rng = self
             .esc_rngs
-            .remove(key)
-            .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
-        std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        let result = self.esc.reconciler.reconcile_borrowed(
-            &service,
-            &pods,
-            &existing,
-            &self.node_index,
-            trigger.as_deref(),
-        );
-        std::mem::swap(&mut rng, &mut self.esc.reconciler.rng);
-        self.esc_rngs.insert(key.to_string(), rng);
+            .entry(key.to_string())
+            .or_insert_with(|| ChaCha8Rng::seed_from_u64(seed));
+        #[cfg(test)]
+        let replayed = self.cross_check.as_ref().map(|_| {
+            let all: Vec<k8s::Pod> = ns_pods.values().cloned().collect();
+            let owned: Vec<k8s::EndpointSlice> = listed.iter().map(|s| (*s).clone()).collect();
+            let (mut esc, mut rng) = (self.esc.clone(), rng.clone());
+            let out = esc.sync(&service, &all, &owned, &self.node_index, &mut rng);
+            (out, esc, rng)
+        });
+        // The one EndpointSlice sync, shared with the conformance replay.
+        let outcome = self
+            .esc
+            .sync_service(&service, &selected, &listed, &self.node_index, rng);
+        #[cfg(test)]
+        if let (Some((out, esc, replay_rng)), Some(cc)) = (replayed, self.cross_check.as_mut()) {
+            assert_eq!(outcome, out, "{key}: EndpointSlice sync outcome");
+            assert!(*rng == replay_rng, "{key}: choice stream position");
+            assert!(
+                self.esc.trigger_times == esc.trigger_times,
+                "{key}: trigger-time state"
+            );
+            // The tracker is BTreeMaps only: its Debug text is canonical.
+            assert_eq!(
+                format!("{:?}", self.esc.tracker),
+                format!("{:?}", esc.tracker),
+                "{key}: tracker state"
+            );
+            cc.esc_syncs += 1;
+        }
+        let result = match outcome {
+            SyncOutcome::Reconciled(r) => r,
+            SyncOutcome::Skipped => {
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+            SyncOutcome::Stale => {
+                row.result = SyncResult::Stale;
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+        };
         {
             let st = self.stats.svc(key);
             st.desired_slices = result.metrics.desired_slices as u64;
@@ -939,11 +978,12 @@ impl<'o> ControllerManager<'o> {
         }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
-        let before_addrs: BTreeSet<String> = slice_addresses(existing.iter().copied())
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        drop(existing);
+        let before_addrs: BTreeSet<String> =
+            slice_addresses(drop_pending_deletion(&listed).into_iter())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        drop(listed);
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -952,7 +992,6 @@ impl<'o> ControllerManager<'o> {
         } else {
             None
         };
-        drop(pods);
         drop(selected);
 
         let mut calls = SliceCounts::default();
@@ -1128,6 +1167,14 @@ impl<'o> ControllerManager<'o> {
         let Some(service) = self.services.get(key).cloned() else {
             // Service gone: delete its Endpoints (NotFound ignored), forget trackers.
             self.epc.service_deleted(&ns, &name);
+            #[cfg(test)]
+            if let Some(shadow) = self
+                .cross_check
+                .as_mut()
+                .and_then(|c| c.epc_shadow.as_mut())
+            {
+                shadow.service_deleted(&ns, &name);
+            }
             if !self.manual.contains_key(key) {
                 if let Ok((old, rv)) = self
                     .endpoints
@@ -1163,13 +1210,26 @@ impl<'o> ControllerManager<'o> {
         let selected = list.selected(&name);
         let lookup = |pod: &str| list.selected_pod(&name, pod);
         let current = self.ep_informer.get_shared(key, "");
-        let decision = self.epc.try_sync_incremental(
+        // The one Endpoints sync, shared with the conformance replay (which passes no hint).
+        let decision = self.epc.sync_service(
             &service,
             &selected,
-            &changes,
-            &lookup,
+            Some(PodChangeHint {
+                changes: &changes,
+                lookup: &lookup,
+            }),
             current.as_deref(),
         );
+        #[cfg(test)]
+        if let Some(cc) = self.cross_check.as_mut() {
+            let all: Vec<k8s::Pod> = list.values().cloned().collect();
+            let shadow = cc
+                .epc_shadow
+                .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
+            let replayed = shadow.try_sync(&service, &all, current.as_deref());
+            assert_eq!(decision, replayed, "{key}: Endpoints sync");
+            cc.epc_syncs += 1;
+        }
         drop(selected);
         match decision {
             Err(_) => row.result = SyncResult::Stale,
@@ -1202,6 +1262,14 @@ impl<'o> ControllerManager<'o> {
                     Ok(out) => {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
+                            #[cfg(test)]
+                            if let Some(shadow) = self
+                                .cross_check
+                                .as_mut()
+                                .and_then(|c| c.epc_shadow.as_mut())
+                            {
+                                shadow.record_update(prev, &out.object);
+                            }
                         }
                         if out.written {
                             let before = address_set(current.as_deref());
@@ -1261,6 +1329,23 @@ impl<'o> ControllerManager<'o> {
             .into_iter()
             .cloned()
             .collect();
+        #[cfg(test)]
+        if let Some(cc) = self.cross_check.as_mut() {
+            use crate::controllers::mirroring::replay::{MirrorCounts, MirrorInputLine};
+            cc.mirror.entry(key.to_string()).or_default().push((
+                MirrorInputLine {
+                    service: service.clone(),
+                    endpoints: ep.clone(),
+                },
+                MirrorCounts {
+                    created: out.created,
+                    updated: out.updated,
+                    deleted: out.deleted,
+                    slices: after.len(),
+                    endpoints: after.iter().map(|s| s.endpoint_list().len()).sum(),
+                },
+            ));
+        }
         // Report what changed in storage (the mirroring controller writes the store directly).
         let by_name = |v: &[k8s::EndpointSlice]| -> BTreeMap<String, k8s::EndpointSlice> {
             v.iter()

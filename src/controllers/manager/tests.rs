@@ -353,3 +353,176 @@ fn zero_informer_lag_never_stale() {
     }
     assert_eq!(addresses_of_slices(&mgr), addresses_of_endpoints(&mgr));
 }
+
+/// A small world exercising every sync path: informer lag (stale listings), topology hints and
+/// trafficDistribution, a headless publish-not-ready Service with hostnames, named target ports
+/// changed by rolling updates, selector changes (to selectorless and back), an ExternalName
+/// Service, a hand-managed selectorless Service (mirroring), Service delete/create, node
+/// failure, churn and pod IP changes.
+const MIXED_SRC: &str = r#"name = "mixed"
+seed = 11
+duration = "6m"
+[cluster]
+nodes = 6
+zones = ["a", "b", "c"]
+[[workloads]]
+name = "web"
+replicas = 40
+ports = [{ name = "http", container_port = 8080 }]
+ready_delay = "1s..4s"
+[[workloads]]
+name = "db"
+replicas = 12
+hostname = "db"
+subdomain = "db"
+ports = [{ name = "pg", container_port = 5432 }]
+ready_delay = "2s..9s"
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+annotations = { "service.kubernetes.io/topology-mode" = "Auto" }
+[[services]]
+name = "web-close"
+workload = "web"
+ports = [{ name = "http", port = 81, target_port = 8080 }]
+traffic_distribution = "PreferClose"
+[[services]]
+name = "db"
+workload = "db"
+cluster_ip = "None"
+publish_not_ready_addresses = true
+ports = [{ name = "pg", port = 5432, target_port = "pg" }]
+[[services]]
+name = "alias"
+type = "ExternalName"
+external_name = "db.example.com"
+[[services]]
+name = "legacy"
+ports = [{ name = "http", port = 80, target_port = 8080 }]
+endpoints = { count = 30, not_ready = 3, cidr = "192.168.10.0/24" }
+[controllers]
+informer_lag = "200ms..700ms"
+[controllers.endpointslice]
+max_endpoints_per_slice = 7
+[controllers.endpoints]
+max_capacity = 30
+[[events]]
+at = "30s"
+type = "churn"
+workload = "web"
+rate = "1/s"
+duration = "60s"
+[[events]]
+at = "1m"
+type = "rolling_update"
+workload = "web"
+ports = [{ name = "http", container_port = 9090 }]
+[[events]]
+at = "100s"
+type = "pod_ip_change"
+workload = "db"
+count = 3
+[[events]]
+at = "2m"
+type = "service_update"
+service = "web-close"
+selector = {}
+[[events]]
+at = "150s"
+type = "service_update"
+service = "db"
+publish_not_ready_addresses = false
+[[events]]
+at = "3m"
+type = "node_failure"
+count = 2
+toleration = "30s"
+[[events]]
+at = "200s"
+type = "service_delete"
+service = "web"
+[[events]]
+at = "230s"
+type = "service_create"
+service = "web"
+[[events]]
+at = "4m"
+type = "scale"
+workload = "web"
+by = -25
+[[events]]
+at = "250s"
+type = "service_update"
+service = "legacy"
+labels = { team = "x" }
+"#;
+
+fn stats_name(src: &str) -> &str {
+    src.lines().find(|l| l.starts_with("name")).unwrap_or("?")
+}
+
+/// The manager's syncs are the conformance replay's syncs: with the [`CrossCheck`] hook every
+/// EndpointSlice sync is repeated with the replay's inputs (whole namespace pod list through
+/// `select_pods`, copied slices) on a copy of the controller and of the Service's choice stream,
+/// and must give the same outcome, state and stream position; a shadow Endpoints controller
+/// run the replay's way (no pod-change hint) must decide as the manager's on every sync; the
+/// recorded mirroring inputs replayed by `slicesim mirror`'s code must give the manager's counts.
+/// Fails if the manager ever gathers its inputs or drives the stream differently.
+#[test]
+fn manager_syncs_match_replay_syncs() {
+    use crate::controllers::mirroring::replay::replay;
+    let bundled = [
+        MIXED_SRC.to_string(),
+        informer_lag_src("300ms..600ms"),
+        include_str!("../../../scenarios/dual-stack.toml").to_string(),
+        include_str!("../../../scenarios/headless-publish-not-ready.toml").to_string(),
+        include_str!("../../../scenarios/mirroring-selectorless.toml").to_string(),
+        include_str!("../../../scenarios/node-failure.toml").to_string(),
+    ];
+    let (mut esc_total, mut epc_total, mut mirror_total) = (0, 0, 0);
+    for src in &bundled {
+        let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
+        let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+        mgr.cross_check = Some(CrossCheck::default());
+        let mirroring = mgr.esmc.options();
+        let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
+        world.run(&mut mgr).unwrap();
+        let cc = mgr.cross_check.take().expect("hook");
+        let stats = mgr.final_stats();
+        let syncs = |k: ControllerKind| -> usize {
+            stats
+                .services
+                .values()
+                .map(|s| s.syncs[k as usize].iter().sum::<u64>() as usize)
+                .sum()
+        };
+        // Every sync of a live Service went through the check (deleted-Service syncs do not
+        // reach a sync function).
+        assert!(cc.esc_syncs <= syncs(ControllerKind::EndpointSlice));
+        assert!(cc.epc_syncs <= syncs(ControllerKind::Endpoints));
+        eprintln!(
+            "{}: {} EndpointSlice, {} Endpoints, {} mirroring syncs checked",
+            stats_name(src),
+            cc.esc_syncs,
+            cc.epc_syncs,
+            cc.mirror.values().map(Vec::len).sum::<usize>()
+        );
+        for (key, steps) in &cc.mirror {
+            let lines: Vec<_> = steps.iter().map(|(l, _)| l.clone()).collect();
+            let want: Vec<_> = steps.iter().map(|(_, c)| *c).collect();
+            let got: Vec<_> = replay(&lines, mirroring)
+                .into_iter()
+                .map(|s| s.mirroring)
+                .collect();
+            assert_eq!(got, want, "{key}: mirroring replay");
+            mirror_total += steps.len();
+        }
+        esc_total += cc.esc_syncs;
+        epc_total += cc.epc_syncs;
+    }
+    assert!(
+        esc_total > 200 && epc_total > 200 && mirror_total >= 3,
+        "{esc_total} {epc_total} {mirror_total}"
+    );
+}

@@ -349,6 +349,9 @@ impl MirroringController {
     }
 
     /// One `syncEndpoints(namespace/name)` against the slices in `store` (see module docs).
+    /// THE mirroring sync: the simulator's controller manager and the conformance replay
+    /// ([`replay::replay`], `slicesim mirror`) both call it. It draws no choice stream (the
+    /// PopAny emulation is insertion order); names and UIDs come from `shared`.
     pub fn sync(
         &mut self,
         namespace: &str,
