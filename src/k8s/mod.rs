@@ -35,8 +35,6 @@ pub use self::pod::*;
 pub(crate) mod omit {
     use std::collections::BTreeMap;
 
-    use serde::{Deserialize, Deserializer};
-
     pub fn str(v: &Option<String>) -> bool {
         v.as_deref().map_or(true, str::is_empty)
     }
@@ -54,14 +52,6 @@ pub(crate) mod omit {
     }
     pub fn map<K, V>(v: &Option<BTreeMap<K, V>>) -> bool {
         v.as_ref().map_or(true, BTreeMap::is_empty)
-    }
-    /// Reads JSON `null` as the default value (Go leaves the zero value in place).
-    pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de> + Default,
-    {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
     }
 }
 
