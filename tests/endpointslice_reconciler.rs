@@ -283,9 +283,9 @@ fn named_target_port_groups() {
         json!({}),
     );
     let mut p2 = pod(2, "n1", true);
-    let c = p2.spec.containers[0].clone();
+    let c = p2.spec.container_list()[0].clone();
     p2.spec.init_containers = Some(vec![c]);
-    p2.spec.containers[0].ports = None;
+    p2.spec.containers.as_mut().expect("containers")[0].ports = None;
     let pods = [pod(1, "n1", true), p2];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);

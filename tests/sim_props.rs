@@ -105,7 +105,7 @@ proptest! {
             prop_assert!(eps.len() <= max as usize, "slice with {} > {max} endpoints", eps.len());
             for e in eps {
                 count += 1;
-                for a in &e.addresses {
+                for a in e.address_list() {
                     stored.insert(a.clone());
                 }
             }

@@ -56,7 +56,7 @@ fn slice(name: &str, labels: &[(&str, &str)], n: usize, rv: u64) -> EndpointSlic
         endpoints: Some(
             (0..n)
                 .map(|i| Endpoint {
-                    addresses: vec![format!("10.1.0.{i}")],
+                    addresses: Some(vec![format!("10.1.0.{i}")]),
                     ..Default::default()
                 })
                 .collect(),

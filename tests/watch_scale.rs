@@ -32,7 +32,7 @@ fn slice(k: usize, version: usize) -> EndpointSlice {
         endpoints: Some(
             (0..100)
                 .map(|i| Endpoint {
-                    addresses: vec![format!("10.{}.{}.{}", 64 + k / 256, k % 256, i)],
+                    addresses: Some(vec![format!("10.{}.{}.{}", 64 + k / 256, k % 256, i)]),
                     conditions: EndpointConditions {
                         ready: Some((i + version) % 7 != 0),
                         serving: Some(true),

@@ -8,7 +8,12 @@ use slicesim::wire::{self, Encoding, EventType};
 fn slice(n: usize) -> EndpointSlice {
     let endpoints = (0..n)
         .map(|i| Endpoint {
-            addresses: vec![format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)],
+            addresses: Some(vec![format!(
+                "10.{}.{}.{}",
+                i / 65536,
+                (i / 256) % 256,
+                i % 256
+            )]),
             conditions: EndpointConditions {
                 ready: Some(true),
                 serving: Some(true),

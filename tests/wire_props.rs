@@ -29,7 +29,7 @@ fn object_ref() -> impl Strategy<Value = ObjectReference> {
 
 fn endpoint() -> impl Strategy<Value = Endpoint> {
     (
-        prop::collection::vec(text(), 0..3),
+        prop::option::of(prop::collection::vec(text(), 0..3)),
         (
             prop::option::of(any::<bool>()),
             prop::option::of(any::<bool>()),
@@ -85,7 +85,7 @@ fn slice() -> impl Strategy<Value = EndpointSlice> {
         meta(),
         text(),
         prop::option::of(prop::collection::vec(endpoint(), 0..40)),
-        prop::collection::vec(
+        prop::option::of(prop::collection::vec(
             (opt_text(), prop::option::of(any::<i32>())).prop_map(|(name, port)| {
                 SliceEndpointPort {
                     name,
@@ -95,7 +95,7 @@ fn slice() -> impl Strategy<Value = EndpointSlice> {
                 }
             }),
             0..3,
-        ),
+        )),
         any::<bool>(),
     )
         .prop_map(
@@ -105,7 +105,7 @@ fn slice() -> impl Strategy<Value = EndpointSlice> {
                 metadata,
                 address_type,
                 endpoints,
-                ports: Some(ports),
+                ports,
             },
         )
 }

@@ -141,7 +141,7 @@ impl ClientCache {
                 continue;
             }
             for e in s.endpoints.iter().flatten() {
-                let Some(addr) = e.addresses.first() else {
+                let Some(addr) = e.address_list().first() else {
                     continue;
                 };
                 let ready = e.conditions.ready.unwrap_or(true);
@@ -157,7 +157,7 @@ impl ClientCache {
                             continue;
                         }
                         // CoreDNS keeps every address of a ready endpoint.
-                        for a in &e.addresses {
+                        for a in e.address_list() {
                             out.push((name.clone(), format!("{a}:{port}"), st, pod.clone()));
                         }
                     }
@@ -545,7 +545,7 @@ pub(crate) mod tests {
             endpoints: Some(
                 eps.iter()
                     .map(|(ip, ready, term)| Endpoint {
-                        addresses: vec![ip.to_string()],
+                        addresses: Some(vec![ip.to_string()]),
                         conditions: EndpointConditions {
                             ready: *ready,
                             serving: *ready,

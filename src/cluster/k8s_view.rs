@@ -67,11 +67,11 @@ pub fn pod_to_k8s(p: &Pod, world: &World) -> k8s::Pod {
         })
         .collect();
     let spec = k8s::PodSpec {
-        containers: vec![k8s::Container {
+        containers: Some(vec![k8s::Container {
             name: "app".into(),
             ports: (!ports.is_empty()).then_some(ports),
             ..Default::default()
-        }],
+        }]),
         restart_policy: Some("Always".into()),
         termination_grace_period_seconds: Some((p.termination_grace_ns / NS_PER_SEC) as i64),
         node_name: p.node_name.as_ref().map(|n| n.to_string()),

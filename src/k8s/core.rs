@@ -261,8 +261,8 @@ pub struct Pod {
 /// `core/v1.PodSpec` (all fields of k8s.io/api v0.32.13; see [`crate::k8s::pod`] for the
 /// volume sources and other sub-types covered).
 ///
-/// `containers` has no `omitempty`; validation requires at least one container, so nil is
-/// normalised to `[]`.
+/// `containers` has no `omitempty` (`json:"containers"`): `None` is Go's nil slice (`null`),
+/// `Some(vec![])` an empty one (`[]`); read it through [`PodSpec::container_list`].
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSpec {
@@ -270,8 +270,8 @@ pub struct PodSpec {
     pub volumes: Option<Vec<Volume>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub init_containers: Option<Vec<Container>>,
-    #[serde(default, deserialize_with = "omit::null_as_default")]
-    pub containers: Vec<Container>,
+    #[serde(default)]
+    pub containers: Option<Vec<Container>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub ephemeral_containers: Option<Vec<EphemeralContainer>>,
     #[serde(default, skip_serializing_if = "omit::str")]
@@ -351,6 +351,13 @@ pub struct PodSpec {
     pub resource_claims: Option<Vec<PodResourceClaim>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
+}
+
+impl PodSpec {
+    /// The containers as a slice (nil reads as empty).
+    pub fn container_list(&self) -> &[Container] {
+        self.containers.as_deref().unwrap_or(&[])
+    }
 }
 
 /// `core/v1.Container` (all fields of k8s.io/api v0.32.13).
@@ -975,14 +982,21 @@ pub struct NodeSystemInfo {
     pub architecture: String,
 }
 
-/// `core/v1.ContainerImage`.
+/// `core/v1.ContainerImage`. `names` has no `omitempty` (`json:"names"`): `None` = nil = `null`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerImage {
-    #[serde(default, deserialize_with = "omit::null_as_default")]
-    pub names: Vec<String>,
+    #[serde(default)]
+    pub names: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "omit::i64")]
     pub size_bytes: Option<i64>,
+}
+
+impl ContainerImage {
+    /// The image names as a slice (nil reads as empty).
+    pub fn name_list(&self) -> &[String] {
+        self.names.as_deref().unwrap_or(&[])
+    }
 }
 
 /// `core/v1.AttachedVolume`.

@@ -47,13 +47,14 @@ impl EndpointSlice {
 
 /// `discovery/v1.Endpoint`.
 ///
-/// `addresses` has no `omitempty`; validation requires 1 address (100 at most), so a nil list never
-/// occurs in practice and is normalised to `[]` here.
+/// `addresses` has no `omitempty` (`json:"addresses"`): `None` = nil = `null`, `Some(vec![])` =
+/// `[]`. Validation requires 1 to 100 addresses and the controllers always build a non-nil list,
+/// but a decoded `null` must still re-encode as `null`; read it through [`Endpoint::address_list`].
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Endpoint {
-    #[serde(default, deserialize_with = "omit::null_as_default")]
-    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub addresses: Option<Vec<String>>,
     /// Non-pointer struct: always written (`"conditions":{}` when all three are nil).
     #[serde(default)]
     pub conditions: EndpointConditions,
@@ -69,6 +70,13 @@ pub struct Endpoint {
     pub zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hints: Option<EndpointHints>,
+}
+
+impl Endpoint {
+    /// The addresses as a slice (nil reads as empty).
+    pub fn address_list(&self) -> &[String] {
+        self.addresses.as_deref().unwrap_or(&[])
+    }
 }
 
 /// `discovery/v1.EndpointConditions` (all three are `*bool`).

@@ -144,6 +144,9 @@ pub struct Condition {
 }
 
 /// A generic `List` (`kind: List` or `<Kind>List`): `{"kind","apiVersion","metadata","items"}`.
+/// `items` has no `omitempty` in any of them (e.g. `discovery/v1.EndpointSliceList`,
+/// `json:"items"`): `None` = nil = `null`, `Some(vec![])` = `[]` (what the apiserver returns for an
+/// empty LIST, see `crate::wire::list`).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct List<T> {
@@ -153,6 +156,13 @@ pub struct List<T> {
     pub api_version: Option<String>,
     #[serde(default)]
     pub metadata: ListMeta,
-    #[serde(default = "Vec::new")]
-    pub items: Vec<T>,
+    #[serde(default)]
+    pub items: Option<Vec<T>>,
+}
+
+impl<T> List<T> {
+    /// The items as a slice (nil reads as empty).
+    pub fn item_list(&self) -> &[T] {
+        self.items.as_deref().unwrap_or(&[])
+    }
 }

@@ -7,13 +7,87 @@
 //! - Go pointers and Go value fields tagged `omitempty` are `Option<T>`. For a value field with
 //!   `omitempty`, `Some(zero)` (`""`, `0`, `false`, empty list/map) is omitted exactly like `None`,
 //!   because Go cannot tell them apart. For a pointer, `Some(zero)` is written.
-//! - Go value fields without `omitempty` are plain `T` and always written. Non-pointer structs are
+//! - Go value fields without `omitempty` are plain `T` and always written (slices and maps without
+//!   `omitempty` are the exception: see "Slices and maps" below). Non-pointer structs are
 //!   plain structs (Go writes them even with `omitempty`, e.g. `"metadata":{}`, `"status":{}`).
 //! - Non-pointer `metav1.Time` is `Option<String>` written as `null` when `None` (Go's zero time).
 //! - Maps are `BTreeMap` (Go's encoding/json and gogo-protobuf both sort map keys).
 //! - Timestamps are RFC 3339 strings exactly as given; `Quantity` is a string newtype.
 //! - Every struct rejects unknown JSON fields: a field we do not model is an error, never a silent
 //!   size change.
+//!
+//! ## Slices and maps: Go's nil is not empty
+//!
+//! Go's encoding/json writes a nil slice or map as `null` and an empty one as `[]`/`{}`, unless the
+//! field is tagged `omitempty`, which omits both; a decoded `null` stays nil. gogo-protobuf writes
+//! nothing for either, so only JSON can tell them apart. Every slice- and map-typed field modelled
+//! here was checked against its Go struct tag (k8s.io/api v0.32.13 `core/v1/types.go`,
+//! `discovery/v1/types.go`; k8s.io/apimachinery v0.32.13 `pkg/apis/meta/v1/types.go`):
+//!
+//! **No `omitempty`: `Option<Vec<T>>`, `None` = nil = `null`, `Some(vec![])` = `[]`.** JSON
+//! `null` and an absent field decode to `None`, `[]` to `Some(vec![])`. Read them through the
+//! accessor, which treats nil as empty.
+//!
+//! | Go type and field | Go field type and tag | Rust field | accessor |
+//! |---|---|---|---|
+//! | `core/v1.PodSpec.Containers` | `[]Container` `json:"containers"` | `PodSpec::containers` | `container_list()` |
+//! | `core/v1.ProjectedVolumeSource.Sources` | `[]VolumeProjection` `json:"sources"` | `ProjectedVolumeSource::sources` | `source_list()` |
+//! | `core/v1.NodeSelector.NodeSelectorTerms` | `[]NodeSelectorTerm` `json:"nodeSelectorTerms"` | `NodeSelector::node_selector_terms` | `term_list()` |
+//! | `core/v1.ContainerImage.Names` | `[]string` `json:"names"` | `ContainerImage::names` | `name_list()` |
+//! | `discovery/v1.EndpointSlice.Endpoints` | `[]Endpoint` `json:"endpoints"` | `EndpointSlice::endpoints` | `endpoint_list()` |
+//! | `discovery/v1.EndpointSlice.Ports` | `[]EndpointPort` `json:"ports"` | `EndpointSlice::ports` | `port_list()` |
+//! | `discovery/v1.Endpoint.Addresses` | `[]string` `json:"addresses"` | `Endpoint::addresses` | `address_list()` |
+//! | `<Kind>List.Items` (e.g. `discovery/v1.EndpointSliceList`) | `[]T` `json:"items"` | `List::items` | `item_list()` |
+//!
+//! What upstream builds: the EndpointSlice controller's slices (placeholder included) carry
+//! non-nil `endpoints`/`ports` (`"endpoints":[]` in `conformance/wire/objects.jsonl`), its and the
+//! mirroring controller's endpoints a non-nil `addresses`, and Pods from a workload template a
+//! non-nil `containers`; the builders here do the same (`Some(..)`).
+//!
+//! **`omitempty`: `Option<Vec<T>>` / `Option<BTreeMap<..>>` skipped by `omit::vec` /
+//! `omit::map`, so `None` and `Some(empty)` are both left out.** Every other slice or map field:
+//!
+//! | Go type | fields (all tagged `json:"<name>,omitempty"`) |
+//! |---|---|
+//! | `metav1.ObjectMeta` | `labels`, `annotations`, `ownerReferences`, `finalizers`, `managedFields` |
+//! | `metav1.LabelSelector` | `matchLabels`, `matchExpressions` |
+//! | `metav1.LabelSelectorRequirement`, `core/v1.NodeSelectorRequirement` | `values` |
+//! | `core/v1.Endpoints` | `subsets` |
+//! | `core/v1.EndpointSubset` | `addresses`, `notReadyAddresses`, `ports` |
+//! | `core/v1.ServiceSpec` | `ports`, `selector`, `clusterIPs`, `externalIPs`, `loadBalancerSourceRanges`, `ipFamilies` |
+//! | `core/v1.ServiceStatus` | `conditions` |
+//! | `core/v1.LoadBalancerStatus` | `ingress` |
+//! | `core/v1.LoadBalancerIngress` | `ports` |
+//! | `core/v1.PodSpec` | `volumes`, `initContainers`, `ephemeralContainers`, `nodeSelector`, `imagePullSecrets`, `tolerations`, `hostAliases`, `readinessGates`, `overhead`, `topologySpreadConstraints`, `schedulingGates`, `resourceClaims` |
+//! | `core/v1.Container`, `core/v1.EphemeralContainerCommon` | `command`, `args`, `ports`, `envFrom`, `env`, `resizePolicy`, `volumeMounts`, `volumeDevices` |
+//! | `core/v1.ResourceRequirements` | `limits`, `requests`, `claims` |
+//! | `core/v1.VolumeResourceRequirements` | `limits`, `requests` |
+//! | `core/v1.PodSecurityContext` | `supplementalGroups`, `sysctls` |
+//! | `core/v1.HostAlias` | `hostnames` |
+//! | `core/v1.PodStatus` | `conditions`, `hostIPs`, `podIPs`, `initContainerStatuses`, `containerStatuses`, `ephemeralContainerStatuses`, `resourceClaimStatuses` |
+//! | `core/v1.ContainerStatus` | `allocatedResources`, `volumeMounts`, `allocatedResourcesStatus` |
+//! | `core/v1.ResourceStatus` | `resources` |
+//! | `core/v1.LinuxContainerUser` | `supplementalGroups` |
+//! | `core/v1.NodeSpec` | `podCIDRs`, `taints` |
+//! | `core/v1.NodeStatus` | `capacity`, `allocatable`, `conditions`, `addresses`, `images`, `volumesInUse`, `volumesAttached`, `runtimeHandlers` |
+//! | `core/v1.SecretVolumeSource`, `ConfigMapVolumeSource`, `DownwardAPIVolumeSource` | `items` |
+//! | `core/v1.SecretProjection`, `ConfigMapProjection`, `DownwardAPIProjection` | `items` |
+//! | `core/v1.ExecAction` | `command` |
+//! | `core/v1.HTTPGetAction` | `httpHeaders` |
+//! | `core/v1.Capabilities` | `add`, `drop` |
+//! | `core/v1.NodeAffinity` | `preferredDuringSchedulingIgnoredDuringExecution` |
+//! | `core/v1.NodeSelectorTerm` | `matchExpressions`, `matchFields` |
+//! | `core/v1.PodAffinity`, `core/v1.PodAntiAffinity` | `requiredDuringSchedulingIgnoredDuringExecution`, `preferredDuringSchedulingIgnoredDuringExecution` |
+//! | `core/v1.PodAffinityTerm` | `namespaces`, `matchLabelKeys`, `mismatchLabelKeys` |
+//! | `core/v1.TopologySpreadConstraint` | `matchLabelKeys` |
+//! | `core/v1.PodDNSConfig` | `nameservers`, `searches`, `options` |
+//! | `core/v1.CSIVolumeSource` | `volumeAttributes` |
+//! | `core/v1.PersistentVolumeClaimSpec` | `accessModes` |
+//! | `discovery/v1.Endpoint` | `deprecatedTopology` |
+//! | `discovery/v1.EndpointHints` | `forZones` (and `forNodes`, k8s.io/api v0.33+) |
+//!
+//! `tests/k8s_roundtrip.rs` and `tests/wire_nil.rs` check both states of every field of the first
+//! table and the omission of both states for a sample of the second.
 
 pub mod core;
 pub mod discovery;
@@ -35,8 +109,6 @@ pub use self::pod::*;
 pub(crate) mod omit {
     use std::collections::BTreeMap;
 
-    use serde::{Deserialize, Deserializer};
-
     pub fn str(v: &Option<String>) -> bool {
         v.as_deref().map_or(true, str::is_empty)
     }
@@ -54,14 +126,6 @@ pub(crate) mod omit {
     }
     pub fn map<K, V>(v: &Option<BTreeMap<K, V>>) -> bool {
         v.as_ref().map_or(true, BTreeMap::is_empty)
-    }
-    /// Reads JSON `null` as the default value (Go leaves the zero value in place).
-    pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de> + Default,
-    {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
     }
 }
 

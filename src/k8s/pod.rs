@@ -120,14 +120,22 @@ pub struct ConfigMapVolumeSource {
     pub optional: Option<bool>,
 }
 
-/// `core/v1.ProjectedVolumeSource`. `sources` has no omitempty (nil normalised to `[]`).
+/// `core/v1.ProjectedVolumeSource`. `sources` has no `omitempty` (`json:"sources"`):
+/// `None` = nil = `null`, `Some(vec![])` = `[]`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectedVolumeSource {
-    #[serde(default, deserialize_with = "omit::null_as_default")]
-    pub sources: Vec<VolumeProjection>,
+    #[serde(default)]
+    pub sources: Option<Vec<VolumeProjection>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_mode: Option<i32>,
+}
+
+impl ProjectedVolumeSource {
+    /// The projections as a slice (nil reads as empty).
+    pub fn source_list(&self) -> &[VolumeProjection] {
+        self.sources.as_deref().unwrap_or(&[])
+    }
 }
 
 /// `core/v1.VolumeProjection`.
@@ -492,12 +500,20 @@ pub struct NodeAffinity {
     pub preferred_during_scheduling_ignored_during_execution: Option<Vec<PreferredSchedulingTerm>>,
 }
 
-/// `core/v1.NodeSelector`. `nodeSelectorTerms` has no omitempty (nil normalised to `[]`).
+/// `core/v1.NodeSelector`. `nodeSelectorTerms` has no `omitempty` (`json:"nodeSelectorTerms"`):
+/// `None` = nil = `null`, `Some(vec![])` = `[]`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSelector {
-    #[serde(default, deserialize_with = "omit::null_as_default")]
-    pub node_selector_terms: Vec<NodeSelectorTerm>,
+    #[serde(default)]
+    pub node_selector_terms: Option<Vec<NodeSelectorTerm>>,
+}
+
+impl NodeSelector {
+    /// The terms as a slice (nil reads as empty).
+    pub fn term_list(&self) -> &[NodeSelectorTerm] {
+        self.node_selector_terms.as_deref().unwrap_or(&[])
+    }
 }
 
 /// `core/v1.NodeSelectorTerm`.

@@ -661,7 +661,7 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(|(i, &r)| Endpoint {
-                        addresses: vec![format!("10.0.0.{i}")],
+                        addresses: Some(vec![format!("10.0.0.{i}")]),
                         conditions: EndpointConditions {
                             ready: Some(r),
                             ..Default::default()

@@ -25,8 +25,10 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
     #[derive(Deserialize)]
     struct Probe<'a> {
         kind: Option<String>,
-        #[serde(borrow)]
-        items: Option<Vec<&'a RawValue>>,
+        /// Raw so that `"items":null` (Go's nil list, `json:"items"` has no omitempty) is told
+        /// apart from an absent `items` (a single object).
+        #[serde(default, borrow, deserialize_with = "present")]
+        items: Option<&'a RawValue>,
     }
     // A single JSON document (object or List), possibly spread over many lines.
     let whole = serde_json::from_str::<&RawValue>(text);
@@ -37,6 +39,12 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
         let Some(items) = probe.items else {
             let obj = KubeObject::from_json_str(doc.get()).map_err(|e| format!("{start}: {e}"))?;
             return Ok(vec![(start, obj)]);
+        };
+        let items: Vec<&RawValue> = if items.get() == "null" {
+            Vec::new()
+        } else {
+            serde_json::from_str(items.get())
+                .map_err(|e| format!("{start}: \"items\" is not a list of objects: {e}"))?
         };
         let default_kind = probe
             .kind
@@ -81,6 +89,13 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
     Ok(out)
 }
 
+/// `Some` whenever the field is present, `null` included (a plain `Option` reads `null` as `None`).
+fn present<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'a RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
 fn first_non_ws(text: &str) -> usize {
     text.len() - text.trim_start().len()
 }
@@ -113,6 +128,12 @@ mod tests {
         assert_eq!((v[0].0, v[0].1.kind()), (2, "Pod"));
         assert_eq!((v[1].0, v[1].1.kind()), (3, "Service"));
 
+        // A nil list (`"items":null`) holds no objects, like an empty one.
+        for items in ["null", "[]"] {
+            let l = format!("{{\"kind\":\"PodList\",\"metadata\":{{}},\"items\":{items}}}");
+            assert!(parse_objects(&l).unwrap().is_empty());
+        }
+
         let lines = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}\n\n{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"}}\n";
         let v = parse_objects(lines).unwrap();
         assert_eq!((v[1].0, v[1].1.kind()), (3, "Node"));
@@ -133,6 +154,8 @@ mod tests {
         // A broken pretty-printed document reports the document's error position.
         let e = parse_objects("{\n  \"kind\": \"Pod\",\n  \"metadata\": {,\n}\n").unwrap_err();
         assert!(e.starts_with("3:"), "{e}");
+        let e = parse_objects("{\"kind\":\"PodList\",\"items\":{}}").unwrap_err();
+        assert!(e.starts_with("1: \"items\" is not a list"), "{e}");
         let e = parse_objects("{\"kind\":\"List\",\"items\":[{\"metadata\":{}}]}").unwrap_err();
         assert!(e.contains("items[0]") && e.contains("no \"kind\""), "{e}");
     }

@@ -406,7 +406,7 @@ impl Proto for EndpointSlice {
 
 impl Proto for Endpoint {
     fn encode<S: Sink>(&self, s: &mut S) {
-        strings(s, 1, &self.addresses);
+        strings_opt(s, 1, &self.addresses);
         message(s, 2, &self.conditions);
         string_ptr(s, 3, &self.hostname);
         message_ptr(s, 4, &self.target_ref);
@@ -608,7 +608,7 @@ impl Proto for Pod {
 impl Proto for PodSpec {
     fn encode<S: Sink>(&self, s: &mut S) {
         messages_opt(s, 1, &self.volumes);
-        messages(s, 2, &self.containers);
+        messages_opt(s, 2, &self.containers);
         string_val(s, 3, &self.restart_policy);
         int64_ptr(s, 4, self.termination_grace_period_seconds);
         int64_ptr(s, 5, self.active_deadline_seconds);
@@ -1092,7 +1092,7 @@ impl Proto for ConfigMapVolumeSource {
 
 impl Proto for ProjectedVolumeSource {
     fn encode<S: Sink>(&self, s: &mut S) {
-        messages(s, 1, &self.sources);
+        messages_opt(s, 1, &self.sources);
         int32_ptr(s, 2, self.default_mode);
     }
 }
@@ -1345,7 +1345,7 @@ impl Proto for NodeAffinity {
 
 impl Proto for NodeSelector {
     fn encode<S: Sink>(&self, s: &mut S) {
-        messages(s, 1, &self.node_selector_terms);
+        messages_opt(s, 1, &self.node_selector_terms);
     }
 }
 
@@ -1628,7 +1628,7 @@ impl Proto for NodeSystemInfo {
 
 impl Proto for ContainerImage {
     fn encode<S: Sink>(&self, s: &mut S) {
-        strings(s, 1, &self.names);
+        strings_opt(s, 1, &self.names);
         int64_val(s, 2, self.size_bytes);
     }
 }

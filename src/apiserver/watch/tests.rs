@@ -51,7 +51,7 @@ fn slice(name: &str, n: usize, headless: bool, rv: u64) -> EndpointSlice {
         endpoints: Some(
             (0..n)
                 .map(|i| Endpoint {
-                    addresses: vec![format!("10.0.{}.{}", i / 250, i % 250)],
+                    addresses: Some(vec![format!("10.0.{}.{}", i / 250, i % 250)]),
                     conditions: EndpointConditions {
                         ready: Some(true),
                         serving: Some(true),

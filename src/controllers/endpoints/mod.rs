@@ -308,14 +308,18 @@ pub fn find_port(pod: &k8s::Pod, svc_port: &k8s::ServicePort) -> Option<i32> {
                     })
                     .map(|p| p.container_port)
             };
-            pod.spec.containers.iter().find_map(matches).or_else(|| {
-                pod.spec
-                    .init_containers
-                    .as_ref()?
-                    .iter()
-                    .filter(|c| c.restart_policy.as_deref() == Some("Always"))
-                    .find_map(matches)
-            })
+            pod.spec
+                .container_list()
+                .iter()
+                .find_map(matches)
+                .or_else(|| {
+                    pod.spec
+                        .init_containers
+                        .as_ref()?
+                        .iter()
+                        .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+                        .find_map(matches)
+                })
         }
     }
 }

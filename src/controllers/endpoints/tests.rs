@@ -216,7 +216,11 @@ fn repack_groups_and_sorts() {
         {"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"},
         {"name": "m", "protocol": "TCP", "port": 90, "targetPort": 9090}]}));
     let mut odd = pod("odd", "10.0.0.10", true);
-    odd.spec.containers[0].ports.as_mut().expect("ports")[0].container_port = 8081;
+    odd.spec.containers.as_mut().expect("containers")[0]
+        .ports
+        .as_mut()
+        .expect("ports")[0]
+        .container_port = 8081;
     let pods = vec![
         pod("p9", "10.0.0.9", true),
         pod("p1", "10.0.0.1", true),

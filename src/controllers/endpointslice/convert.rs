@@ -102,7 +102,7 @@ pub fn find_port(pod: &k8s::Pod, sp: &k8s::ServicePort) -> Option<i32> {
         k8s::IntOrString::String(name) => {
             let proto = sp.protocol.as_deref().unwrap_or("");
             pod.spec
-                .containers
+                .container_list()
                 .iter()
                 .flat_map(|c| c.ports.iter().flatten())
                 .find(|p| {
@@ -234,7 +234,7 @@ pub fn slice_prefix(service_name: &str) -> String {
 /// Model endpoint from a stored slice's endpoint.
 pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
     Endpoint {
-        addresses: e.addresses.clone(),
+        addresses: e.address_list().to_vec(),
         ready: e.conditions.ready,
         serving: e.conditions.serving,
         terminating: e.conditions.terminating,
@@ -265,7 +265,7 @@ fn nonempty(s: &str) -> Option<String> {
 /// k8s endpoint from a model endpoint.
 pub fn endpoint_to_k8s(e: &Endpoint) -> k8s::Endpoint {
     k8s::Endpoint {
-        addresses: e.addresses.clone(),
+        addresses: Some(e.addresses.clone()),
         conditions: k8s::EndpointConditions {
             ready: e.ready,
             serving: e.serving,

@@ -71,7 +71,7 @@ struct PodInputs {
 
 fn container_ports(pod: &k8s::Pod) -> impl Iterator<Item = &k8s::ContainerPort> {
     pod.spec
-        .containers
+        .container_list()
         .iter()
         .flat_map(|c| c.ports.iter().flatten())
 }

@@ -1399,7 +1399,11 @@ impl<'o> ControllerManager<'o> {
         }
         let eps = |v: &[k8s::EndpointSlice]| -> BTreeSet<String> {
             v.iter()
-                .flat_map(|e| e.endpoint_list().iter().flat_map(|x| x.addresses.clone()))
+                .flat_map(|e| {
+                    e.endpoint_list()
+                        .iter()
+                        .flat_map(|x| x.address_list().to_vec())
+                })
                 .collect()
         };
         let (eb, ea) = (eps(&before), eps(&after));
@@ -1528,7 +1532,7 @@ fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> 
         .flat_map(|s| {
             s.endpoint_list()
                 .iter()
-                .flat_map(|e| e.addresses.iter().map(String::as_str))
+                .flat_map(|e| e.address_list().iter().map(String::as_str))
         })
         .collect()
 }

@@ -298,7 +298,11 @@ workload = "web"
 fn addresses_of_slices(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
     mgr.slices_of("default/web")
         .iter()
-        .flat_map(|s| s.endpoint_list().iter().flat_map(|e| e.addresses.clone()))
+        .flat_map(|s| {
+            s.endpoint_list()
+                .iter()
+                .flat_map(|e| e.address_list().to_vec())
+        })
         .collect()
 }
 

@@ -167,7 +167,7 @@ impl EndpointIdentity for MEndpoint {
 }
 
 fn endpoint_key(e: &k8s::Endpoint) -> EndpointKey {
-    let mut addresses = e.addresses.clone();
+    let mut addresses = e.address_list().to_vec();
     addresses.sort();
     EndpointKey {
         addresses,
@@ -249,7 +249,7 @@ fn eps_ports(ports: Option<&[k8s::EndpointPort]>) -> Vec<SliceEndpointPort> {
 /// `addressToEndpoint` (1.32: the IP string is copied as is).
 fn address_to_endpoint(a: &k8s::EndpointAddress, ready: bool) -> k8s::Endpoint {
     k8s::Endpoint {
-        addresses: vec![a.ip.clone()],
+        addresses: Some(vec![a.ip.clone()]),
         conditions: EndpointConditions {
             ready: Some(ready),
             serving: None,

@@ -162,7 +162,7 @@ fn endpoint_fields() {
     assert_eq!(eps.len(), 2);
     let e1 = eps
         .iter()
-        .find(|e| e.addresses == ["10.0.0.1"])
+        .find(|e| e.address_list() == ["10.0.0.1"])
         .expect("e1");
     assert_eq!(e1.conditions.ready, Some(true));
     assert_eq!(
@@ -175,7 +175,7 @@ fn endpoint_fields() {
     );
     let e2 = eps
         .iter()
-        .find(|e| e.addresses == ["10.0.0.2"])
+        .find(|e| e.address_list() == ["10.0.0.2"])
         .expect("e2");
     assert_eq!(e2.conditions.ready, Some(false));
     let labels = sl[0].metadata.labels.as_ref().expect("labels");
