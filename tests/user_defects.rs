@@ -1,0 +1,273 @@
+//! Defects a new user hit (house review), each checked through the real binary.
+//! One test per defect, named after it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The release binary under test.
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_slicesim"))
+}
+
+/// A path in the repository.
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Run the binary; return its output (no status check).
+fn slicesim(args: &[&str]) -> Output {
+    bin().args(args).output().expect("start slicesim")
+}
+
+/// Run the binary and require exit 0.
+fn ok(args: &[&str]) -> Output {
+    let out = slicesim(args);
+    assert!(
+        out.status.success(),
+        "slicesim {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every file below `dir` (relative paths, sorted).
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. PNG charts drew a spike far past its value (through the titles, below the x axis).
+
+/// Okabe-Ito blue (EndpointSlices), vermillion (Endpoints) and the axis grey.
+const ES: [u8; 3] = [0x00, 0x72, 0xB2];
+const EP: [u8; 3] = [0xD5, 0x5E, 0x00];
+const AXIS: [u8; 3] = [0x55, 0x55, 0x55];
+
+/// A run folder whose time series is flat with one-second spikes of each mode.
+fn spiky_run(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut ts = String::from(
+        "time_s,mode,writes,watch_events,bytes_out,bytes_per_node_mean,bytes_per_node_max,objects_alive,endpoints_ready\n",
+    );
+    for t in 0..=1200u32 {
+        let (es, ep) = match t {
+            0 | 170 => (700_000, 650_000),
+            471 => (0, 3_600_000),
+            472 => (300_000, 7_600_000),
+            473 => (0, 100_000),
+            720 => (650_000, 0),
+            _ => (0, 0),
+        };
+        ts.push_str(&format!(
+            "{t},endpointslices,{w},{e},{es},0,0,2,200\n",
+            w = es / 300_000,
+            e = es / 15_000
+        ));
+        ts.push_str(&format!(
+            "{t},endpoints,{w},{e},{ep},0,0,1,200\n",
+            w = ep / 600_000,
+            e = ep / 27_000
+        ));
+    }
+    std::fs::write(dir.join("timeseries.csv"), ts).unwrap();
+    std::fs::write(
+        dir.join("events.csv"),
+        "time_s,kind,label\n120,node_failure,node-1\n720,node_recovery,node-1\n",
+    )
+    .unwrap();
+}
+
+/// Decode an 8-bit RGB PNG: (width, height, pixels).
+fn decode_png(path: &Path) -> (usize, usize, Vec<[u8; 3]>) {
+    let dec = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let px = buf[..info.buffer_size()]
+        .chunks(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    (info.width as usize, info.height as usize, px)
+}
+
+/// The plot rectangles (x0, y0, x1, y1) of a PNG chart. Series may cover parts of the axes,
+/// so: a y axis is a column of axis-grey pixels spanning ≥ 100 rows with gaps ≤ 15 px (a dot or a thick line may cover it; its
+/// span is the panel's height); the panel's right edge is where its horizontal grid lines end.
+fn png_panels(w: usize, h: usize, px: &[[u8; 3]]) -> Vec<(usize, usize, usize, usize)> {
+    const GRID: [u8; 3] = [0xE2, 0xE2, 0xE2];
+    let at = |x: usize, y: usize| px[y * w + x];
+    let mut panels: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for x in 0..w {
+        let ys: Vec<usize> = (0..h).filter(|&y| at(x, y) == AXIS).collect();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for y in ys {
+            match spans.last_mut() {
+                Some(s) if y <= s.1 + 16 => s.1 = y,
+                _ => spans.push((y, y)),
+            }
+        }
+        for (top, bottom) in spans.into_iter().filter(|s| s.1 - s.0 >= 100) {
+            // skip the neighbouring column of an axis already found
+            if panels.iter().any(|p| p.0 + 3 >= x && p.1 == top) {
+                continue;
+            }
+            let right = (top..=bottom)
+                .filter(|&y| (x..w).filter(|&c| at(c, y) == GRID).count() >= 100)
+                .filter_map(|y| (x..w).rev().find(|&c| at(c, y) == GRID))
+                .max()
+                .expect("horizontal grid lines");
+            panels.push((x, top, right, bottom));
+        }
+    }
+    panels
+}
+
+/// Check that every pixel of the series colours lies in a panel (with `slack` px for the
+/// half-width of the 2-px stroke or the 3-px radius of a lone point's dot), except a legend swatch above the panels.
+fn assert_png_series_inside(path: &Path, slack: usize) {
+    let (w, h, px) = decode_png(path);
+    let panels = png_panels(w, h, &px);
+    assert!(!panels.is_empty(), "{}: no panel found", path.display());
+    let first_top = panels.iter().map(|p| p.1).min().unwrap();
+    for colour in [ES, EP] {
+        let mut inside = 0;
+        let mut outside: Vec<(usize, usize)> = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                if px[y * w + x] != colour {
+                    continue;
+                }
+                let hit = panels.iter().any(|&(x0, y0, x1, y1)| {
+                    x + slack >= x0 && x <= x1 + slack && y + slack >= y0 && y <= y1 + slack
+                });
+                if hit {
+                    inside += 1;
+                } else {
+                    outside.push((x, y));
+                }
+            }
+        }
+        assert!(
+            inside > 0,
+            "{}: series {colour:?} not drawn",
+            path.display()
+        );
+        // the only series-coloured pixels outside are the legend swatch: a 22×3 bar above
+        let (xs, ys): (Vec<usize>, Vec<usize>) = outside.iter().copied().unzip();
+        if let (Some(x0), Some(x1), Some(y0), Some(y1)) = (
+            xs.iter().min(),
+            xs.iter().max(),
+            ys.iter().min(),
+            ys.iter().max(),
+        ) {
+            assert!(
+                x1 - x0 <= 26 && y1 - y0 <= 5 && *y1 < first_top,
+                "{}: {} pixels of series colour {colour:?} outside the plot area, spanning \
+                 x {x0}..={x1}, y {y0}..={y1} (panels {panels:?})",
+                path.display(),
+                outside.len()
+            );
+        }
+    }
+}
+
+/// The plot rectangles of an SVG chart from its 1-px axis lines; every point of every 2-px
+/// series polyline must lie inside one of them.
+fn assert_svg_series_inside(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let points = |n: &roxmltree::Node| -> Vec<(i64, i64)> {
+        n.attribute("points")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect()
+    };
+    let lines: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .collect();
+    let axes: Vec<Vec<(i64, i64)>> = lines
+        .iter()
+        .filter(|n| {
+            n.attribute("stroke") == Some("#555555") && n.attribute("stroke-width") == Some("1")
+        })
+        .map(points)
+        .filter(|p| p.len() == 2)
+        .collect();
+    let mut panels = Vec::new();
+    for v in axes
+        .iter()
+        .filter(|p| p[0].0 == p[1].0 && (p[0].1 - p[1].1).abs() >= 100)
+    {
+        let (x0, y0, y1) = (v[0].0, v[0].1.min(v[1].1), v[0].1.max(v[1].1));
+        let right = axes
+            .iter()
+            .filter(|p| p[0].1 == p[1].1 && (p[0].1 - y1).abs() <= 1)
+            .filter(|p| (p[0].0.min(p[1].0) - x0).abs() <= 1)
+            .map(|p| p[0].0.max(p[1].0))
+            .max()
+            .expect("x axis");
+        panels.push((x0, y0, right, y1 + 1));
+    }
+    assert!(!panels.is_empty(), "{}: no axes", path.display());
+    let mut n = 0;
+    for l in lines.iter().filter(|n| {
+        matches!(n.attribute("stroke"), Some("#0072B2") | Some("#D55E00"))
+            && n.attribute("stroke-width") == Some("2")
+    }) {
+        for (x, y) in points(l) {
+            n += 1;
+            assert!(
+                panels
+                    .iter()
+                    .any(|&(x0, y0, x1, y1)| x >= x0 && x <= x1 && y >= y0 && y <= y1),
+                "{}: series point ({x},{y}) outside the panels {panels:?}",
+                path.display()
+            );
+        }
+    }
+    assert!(n > 0, "{}: no series drawn", path.display());
+}
+
+#[test]
+fn png_chart_spike_stays_in_panel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("spiky");
+    spiky_run(&run);
+    ok(&["chart", run.to_str().unwrap(), "--format", "png"]);
+    for chart in ["bytes", "bytes_log", "writes_events"] {
+        assert_png_series_inside(&run.join(format!("charts/{chart}.png")), 3);
+    }
+    ok(&["chart", run.to_str().unwrap(), "--format", "svg"]);
+    for chart in ["bytes", "bytes_log", "writes_events"] {
+        assert_svg_series_inside(&run.join(format!("charts/{chart}.svg")));
+    }
+}
