@@ -271,3 +271,143 @@ fn png_chart_spike_stays_in_panel() {
         assert_svg_series_inside(&run.join(format!("charts/{chart}.svg")));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Section 4. `scripts/sweep-job.yaml` named a placeholder image nobody could build.
+
+/// The image the README tells users to build and push (the `docker build` line after the
+/// `<!-- sweep-image -->` marker).
+fn readme_image() -> String {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let after = &readme[readme
+        .find("<!-- sweep-image -->")
+        .expect("README sweep-image marker")..];
+    let line = after
+        .lines()
+        .find(|l| l.trim_start().starts_with("docker build"))
+        .expect("docker build line");
+    let tag = line
+        .split_whitespace()
+        .skip_while(|w| *w != "-t")
+        .nth(1)
+        .expect("-t IMAGE");
+    // the Containerfile the command builds exists and is multi-stage, slicesim on PATH
+    let cf = std::fs::read_to_string(repo("Containerfile")).unwrap();
+    assert!(line.contains("-f Containerfile"), "{line}");
+    let froms: Vec<&str> = cf.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms.len(), 2, "two stages: {froms:?}");
+    assert!(froms[0].contains("library/rust:") && froms[1].contains("debian:bookworm-slim"));
+    assert!(cf.contains("/usr/local/bin/slicesim"));
+    tag.to_string()
+}
+
+#[test]
+fn sweep_job_manifest_uses_the_readme_image_and_resumes_on_the_shared_volume() {
+    use serde_yaml::Value;
+    let text = std::fs::read_to_string(repo("scripts/sweep-job.yaml")).unwrap();
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .collect();
+    let kind = |d: &Value| d["kind"].as_str().unwrap_or("").to_string();
+    let image = readme_image();
+    assert!(
+        image.contains("YOUR-ORG"),
+        "README names a placeholder to replace: {image}"
+    );
+
+    let pvc = docs
+        .iter()
+        .find(|d| kind(d) == "PersistentVolumeClaim")
+        .expect("PVC");
+    let pvc_name = pvc["metadata"]["name"].as_str().unwrap();
+    assert_eq!(
+        pvc["spec"]["accessModes"][0].as_str(),
+        Some("ReadWriteMany")
+    );
+
+    let jobs: Vec<&Value> = docs.iter().filter(|d| kind(d) == "Job").collect();
+    assert_eq!(jobs.len(), 2, "sweep Job and merge Job");
+    let sweep = jobs
+        .iter()
+        .find(|j| j["spec"]["completionMode"].as_str() == Some("Indexed"))
+        .expect("an Indexed Job");
+    let spec = &sweep["spec"];
+    let completions = spec["completions"].as_u64().expect("completions");
+    let parallelism = spec["parallelism"].as_u64().expect("parallelism");
+    assert!(parallelism >= 1 && parallelism <= completions);
+    let c = &spec["template"]["spec"]["containers"][0];
+    let env = |name: &str| {
+        c["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str() == Some(name))
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_string)
+    };
+    let shards: u64 = env("SHARDS").expect("SHARDS").parse().unwrap();
+    assert_eq!(shards, completions, "SHARDS must equal completions");
+    let args = c["args"][0].as_str().unwrap();
+    assert!(
+        args.contains("--shard \"$JOB_COMPLETION_INDEX/$SHARDS\""),
+        "{args}"
+    );
+    // every retry of pod i writes (and so resumes) the same folder on the shared volume
+    let out = args
+        .split("--out")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_matches('"');
+    assert_eq!(out, "/results/shard-$JOB_COMPLETION_INDEX");
+    let mount = |c: &Value, path: &str| -> String {
+        let name = c["volumeMounts"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"].as_str() == Some(path))
+            .unwrap_or_else(|| panic!("no mount at {path}"))["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        name
+    };
+    let claim = |job: &Value, vol: &str| -> Option<String> {
+        job["spec"]["template"]["spec"]["volumes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"].as_str() == Some(vol))?["persistentVolumeClaim"]["claimName"]
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(
+        claim(sweep, &mount(c, "/results")).as_deref(),
+        Some(pvc_name)
+    );
+    // the sweep file the Job runs is mounted, and is a sweep file of the repository
+    let sweep_file = env("SWEEP").unwrap();
+    assert!(sweep_file.starts_with("/scenarios/"));
+    mount(c, "/scenarios");
+    assert!(repo(&format!("scenarios/{}", &sweep_file["/scenarios/".len()..])).is_file());
+
+    let merge = jobs.iter().find(|j| !std::ptr::eq(**j, *sweep)).unwrap();
+    let mc = &merge["spec"]["template"]["spec"]["containers"][0];
+    assert!(mc["args"][0]
+        .as_str()
+        .unwrap()
+        .contains("merge /results/shard-* --out /results/merged"));
+    assert_eq!(
+        claim(merge, &mount(mc, "/results")).as_deref(),
+        Some(pvc_name)
+    );
+    for (what, cont) in [("sweep", c), ("merge", mc)] {
+        assert_eq!(
+            cont["image"].as_str(),
+            Some(image.as_str()),
+            "{what} Job image"
+        );
+    }
+}
