@@ -411,3 +411,212 @@ fn sweep_job_manifest_uses_the_readme_image_and_resumes_on_the_shared_volume() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3., 4. and 7.: a run owns its output folder; run.json comes last; no temporaries survive.
+
+/// A scenario that runs for a long time (a million pod deletions a second for 8 minutes).
+fn long_scenario(dir: &Path) -> PathBuf {
+    let p = dir.join("long.toml");
+    std::fs::write(
+        &p,
+        r#"name = "long"
+duration = "9m"
+[cluster]
+nodes = 3
+[[workloads]]
+name = "web"
+replicas = 50
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ port = 80 }]
+[[events]]
+at = "1s"
+type = "churn"
+workload = "web"
+rate = "1000000/s"
+duration = "8m"
+"#,
+    )
+    .unwrap();
+    p
+}
+
+/// Wait (at most 60 s) until `cond` holds.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let t0 = std::time::Instant::now();
+    while !cond() {
+        assert!(t0.elapsed().as_secs() < 60, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn temps(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f.contains(".tmp-"))
+        .collect()
+}
+
+fn sigterm(child: &mut std::process::Child) {
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    child.wait().unwrap();
+}
+
+/// The files `run.json` lists, plus itself.
+fn manifest_files(dir: &Path) -> Vec<String> {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let mut v: Vec<String> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    v.push("run.json".into());
+    v.sort();
+    v
+}
+
+#[test]
+fn rerun_into_a_used_folder_leaves_no_file_of_the_earlier_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let nf = repo("scenarios/node-failure.toml");
+    let sc = repo("scenarios/scale-0-250-0.toml");
+    ok(&[
+        "run",
+        nf.to_str().unwrap(),
+        "--out",
+        o,
+        "--no-progress",
+        "--chart-format",
+        "png",
+    ]);
+    assert!(out.join("charts/bytes.png").is_file());
+    ok(&["run", sc.to_str().unwrap(), "--out", o, "--no-progress"]);
+    // every file is this run's: listed in its manifest, or one of its SVG charts
+    for f in files_under(&out) {
+        let listed = manifest_files(&out).contains(&f);
+        let chart = f.starts_with("charts/") && f.ends_with(".svg");
+        assert!(listed || chart, "{f} left from the earlier run");
+    }
+    for f in files_under(&out.join("charts")) {
+        let svg = std::fs::read_to_string(out.join("charts").join(&f)).unwrap();
+        assert!(
+            svg.contains("scenario scale-0-250-0"),
+            "{f}: not titled with the new run"
+        );
+        assert!(
+            !svg.contains("node-failure"),
+            "{f}: still names the old run"
+        );
+    }
+}
+
+#[test]
+fn killed_rerun_leaves_no_manifest_that_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let nf = repo("scenarios/node-failure.toml");
+    ok(&[
+        "run",
+        nf.to_str().unwrap(),
+        "--out",
+        o,
+        "--no-progress",
+        "--no-charts",
+    ]);
+    assert!(out.join("run.json").is_file());
+    let long = long_scenario(tmp.path());
+    let mut child = bin()
+        .args(["run", long.to_str().unwrap(), "--out", o, "--no-progress"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // the rerun is under way once its time series is being written
+    wait_for("the rerun to start writing", || !temps(&out).is_empty());
+    assert!(
+        !out.join("run.json").exists(),
+        "the earlier manifest must go before the rerun writes anything"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.join("run.json").exists());
+    // nothing of the earlier run is left looking complete
+    assert!(!out.join("summary.csv").exists());
+}
+
+#[test]
+fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let long = long_scenario(tmp.path());
+    let dir = tmp.path().join("traces");
+    std::fs::create_dir(&dir).unwrap();
+    // a directory as --trace-events: exit 2 at once (the long run would take minutes)
+    let t0 = std::time::Instant::now();
+    let r = slicesim(&[
+        "run",
+        long.to_str().unwrap(),
+        "--out",
+        o,
+        "--no-progress",
+        "--trace-events",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(
+        t0.elapsed().as_secs() < 20,
+        "failed only after {:?}",
+        t0.elapsed()
+    );
+    assert!(stderr(&r).contains("--trace-events"), "{}", stderr(&r));
+    assert!(files_under(&out).is_empty() && files_under(&dir).is_empty());
+    // an output directory that is a file: the same
+    let file = tmp.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let r = slicesim(&[
+        "run",
+        long.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+
+    // SIGTERM mid-run: the temporaries it leaves are removed by the next run into the folder
+    let trace = dir.join("events.trace");
+    let mut child = bin()
+        .args(["run", long.to_str().unwrap(), "--out", o, "--no-progress"])
+        .args(["--trace-events", trace.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("temporaries", || {
+        !temps(&out).is_empty() && !temps(&dir).is_empty()
+    });
+    sigterm(&mut child);
+    let nf = repo("scenarios/node-failure.toml");
+    ok(&[
+        "run",
+        nf.to_str().unwrap(),
+        "--out",
+        o,
+        "--no-progress",
+        "--trace-events",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(temps(&out), Vec::<String>::new());
+    assert_eq!(temps(&dir), Vec::<String>::new());
+    assert!(trace.is_file());
+}
