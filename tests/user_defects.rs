@@ -620,3 +620,51 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
     assert_eq!(temps(&dir), Vec::<String>::new());
     assert!(trace.is_file());
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. Output into a closed pipe panicked with a backtrace.
+
+#[test]
+fn closed_stdout_pipe_exits_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = tmp.path().join("objects.json");
+    std::fs::write(
+        &objects,
+        r#"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"a","namespace":"default"}}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let commands: Vec<Vec<String>> = vec![
+        vec!["scenarios".into()],
+        vec![
+            "validate".into(),
+            repo("scenarios/quickstart.toml").display().to_string(),
+        ],
+        vec!["wire-size".into(), objects.display().to_string()],
+        vec![
+            "run".into(),
+            repo("scenarios/node-failure.toml").display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--no-progress".into(),
+        ],
+        vec!["--help".into()],
+    ];
+    for args in commands {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // close the reading end before the command writes anything
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "slicesim {args:?}: {err}"
+        );
+        assert_eq!(o.status.code(), Some(0), "slicesim {args:?}: {err}");
+    }
+}
