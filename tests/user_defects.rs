@@ -668,3 +668,95 @@ fn closed_stdout_pipe_exits_quietly() {
         assert_eq!(o.status.code(), Some(0), "slicesim {args:?}: {err}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. Latency with zero samples was written as 0.
+
+/// A scenario with a Service over a 0-replica workload: no pod ever changes, so no latency
+/// sample is taken.
+fn idle_scenario(dir: &Path) -> PathBuf {
+    let p = dir.join("idle.toml");
+    std::fs::write(
+        &p,
+        "name = \"idle\"\nduration = \"30s\"\n[cluster]\nnodes = 2\n[[workloads]]\nname = \"web\"\n\
+         replicas = 0\n[[services]]\nname = \"web\"\nworkload = \"web\"\nports = [{ port = 80 }]\n",
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn latency_without_samples_is_empty_not_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = idle_scenario(tmp.path());
+    let out = tmp.path().join("run");
+    let o = ok(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    for mode in ["endpointslices", "endpoints"] {
+        assert!(summary.contains(&format!("{mode},propagation_samples,0\n")));
+        for q in ["p50", "p90", "p99", "max"] {
+            let line = format!("{mode},propagation_{q}_seconds,\n");
+            assert!(summary.contains(&line), "no empty {line:?} in\n{summary}");
+        }
+    }
+    let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
+    assert!(
+        !prom.contains("slicesim_propagation_latency_seconds{"),
+        "{prom}"
+    );
+    let table = stdout(&o);
+    let p50 = table
+        .lines()
+        .find(|l| l.starts_with("propagation_p50_seconds"))
+        .unwrap();
+    assert!(p50.contains('–') && !p50.contains("0.000"), "{p50}");
+
+    // a sweep keeps the cells empty
+    let sweep = tmp.path().join("idle-sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"idle.toml\"\nseeds = [1, 2]\n[grid]\n\"cluster.nodes\" = [2, 3]\n",
+    )
+    .unwrap();
+    let sw = tmp.path().join("sweep");
+    ok(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        sw.to_str().unwrap(),
+        "--no-progress",
+        "-j",
+        "1",
+    ]);
+    let csv = std::fs::read_to_string(sw.join("sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "endpoints.propagation_p99_seconds")
+        .unwrap();
+    for l in lines {
+        assert_eq!(l.split(',').nth(col), Some(""), "{l}");
+    }
+
+    // plan tables say "–"
+    let plan = tmp.path().join("plan");
+    ok(&[
+        "plan",
+        sc.to_str().unwrap(),
+        "--out",
+        plan.to_str().unwrap(),
+    ]);
+    let report = std::fs::read_to_string(plan.join("report.md")).unwrap();
+    let row = report
+        .lines()
+        .find(|l| l.contains("endpoint propagation p50 / p99"))
+        .unwrap();
+    assert!(row.contains("– / –") && !row.contains("0.000 s"), "{row}");
+}
