@@ -760,3 +760,66 @@ fn latency_without_samples_is_empty_not_zero() {
         .unwrap();
     assert!(row.contains("– / –") && !row.contains("0.000 s"), "{row}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 1. The flagship sweep did not vary what it claimed: a scale event reset the swept replicas.
+
+#[test]
+fn sweep_warns_when_an_event_overrides_a_swept_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo("scenarios/quickstart.toml"),
+        tmp.path().join("quickstart.toml"),
+    )
+    .unwrap();
+    let sweep = tmp.path().join("size.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"quickstart.toml\"\n[grid]\n\"workloads[0].replicas\" = [30, 50]\n",
+    )
+    .unwrap();
+    let v = ok(&["validate", sweep.to_str().unwrap()]);
+    let w = stderr(&v);
+    assert!(
+        w.contains("warning:")
+            && w.contains("workloads[0].replicas")
+            && w.contains("events[0]")
+            && w.contains("40 replicas"),
+        "{w}"
+    );
+    // `slicesim sweep` warns before it runs anything, and says how many points it will run
+    let out = tmp.path().join("out");
+    let mut child = bin()
+        .args([
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--no-progress", "--no-charts", "-j", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    {
+        use std::io::BufRead;
+        let mut r = std::io::BufReader::new(child.stderr.take().unwrap());
+        r.read_line(&mut first).unwrap();
+        let mut second = String::new();
+        r.read_line(&mut second).unwrap();
+        assert!(first.contains("overridden"), "{first}");
+        assert!(second.contains("2 points"), "{second}");
+        std::io::copy(&mut r, &mut std::io::sink()).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+
+    // the bundled sweep varies the Service size through the scale event: no warning
+    let v = ok(&[
+        "validate",
+        repo("scenarios/slice-size-sweep.toml").to_str().unwrap(),
+    ]);
+    assert!(!stderr(&v).contains("warning"), "{}", stderr(&v));
+    let text = std::fs::read_to_string(repo("scenarios/slice-size-sweep.toml")).unwrap();
+    assert!(text.contains("\"events[0].replicas\""), "{text}");
+}
