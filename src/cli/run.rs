@@ -10,7 +10,8 @@ pub struct Args {
     /// Output directory [default: results/<scenario name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Seed for every random stream (replaces the scenario's `seed`).
+    /// Seed for every random stream (replaces the scenario's `seed`): 0..=18446744073709551615,
+    /// the range the scenario's `seed` takes (above 2^63−1 as a string, `seed = "…"`).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Override a scenario value, e.g. `--set workloads[0].replicas=50` (repeatable).

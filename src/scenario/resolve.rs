@@ -208,7 +208,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
             );
         }
     }
-    let seed = top.uint(cx, "seed", 0, i64::MAX as u64).map_or(1, |s| s.v);
+    let seed = top.seed(cx, "seed").map_or(1, |s| s.v);
     let duration = top.duration(cx, "duration");
     if duration.is_none() && !top.has("duration") {
         top.missing(cx, "duration", "simulated time, e.g. \"10m\"");

@@ -223,16 +223,21 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
             let mut out: Vec<u64> = Vec::new();
             for (i, v) in arr.iter().enumerate() {
                 let path = format!("seeds[{i}]");
-                let s = v.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
-                    err(
-                        v.span(),
-                        &path,
-                        &format!(
-                            "`{}` is not a seed; allowed: integers ≥ 0",
-                            v.to_string().trim()
-                        ),
-                    )
-                })? as u64;
+                let s = v
+                    .as_integer()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .or_else(|| v.as_str().and_then(crate::scenario::decode::parse_seed))
+                    .ok_or_else(|| {
+                        err(
+                            v.span(),
+                            &path,
+                            &format!(
+                                "`{}` is not a seed; allowed: {}",
+                                v.to_string().trim(),
+                                crate::scenario::decode::SEED_ALLOWED
+                            ),
+                        )
+                    })?;
                 if out.contains(&s) {
                     return Err(err(v.span(), &path, &format!("seed {s} is listed twice")));
                 }
