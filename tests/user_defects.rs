@@ -905,3 +905,61 @@ fn seed_takes_the_full_u64_range_everywhere() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 9. The node-CIDR error suggested the very value that had just failed.
+
+#[test]
+fn node_cidr_error_gives_advice_that_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("big.toml");
+    let base = "name = \"big\"\nduration = \"1m\"\n[cluster]\nnodes = 50000\n";
+    std::fs::write(&f, format!("{base}pod_cidrs = [\"10.128.0.0/9\"]\n")).unwrap();
+    let r = slicesim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(!e.contains("10.128.0.0/9\"]") || !e.contains("e.g."), "{e}");
+    // the advice names a node mask; following it validates
+    let mask: u32 = e
+        .split("node_cidr_mask_size_ipv4 = ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no node mask advice in: {e}"));
+    std::fs::write(
+        &f,
+        format!("{base}pod_cidrs = [\"10.128.0.0/9\"]\nnode_cidr_mask_size_ipv4 = {mask}\n"),
+    )
+    .unwrap();
+    let r = slicesim(&["validate", f.to_str().unwrap()]);
+    assert!(
+        r.status.success(),
+        "advice /{mask} does not work: {}",
+        stderr(&r)
+    );
+    // and so does the pod CIDR prefix it names
+    let prefix: u32 = e
+        .split("prefix length /")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    let net = if prefix <= 8 {
+        "10.0.0.0"
+    } else {
+        "10.128.0.0"
+    };
+    // (a pod CIDR that large needs the service CIDR moved out of it)
+    let svc = "service_cidrs = [\"172.16.0.0/16\"]";
+    std::fs::write(
+        &f,
+        format!("{base}pod_cidrs = [\"{net}/{prefix}\"]\n{svc}\n"),
+    )
+    .unwrap();
+    let r = slicesim(&["validate", f.to_str().unwrap()]);
+    assert!(
+        r.status.success(),
+        "advice /{prefix} does not work: {}",
+        stderr(&r)
+    );
+}

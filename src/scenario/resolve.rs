@@ -824,11 +824,45 @@ fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, cluster_origin: &Ori
             1u128 << bits
         };
         if avail < total {
+            // advice computed from the numbers, so it always works: the bits `total` ranges
+            // need, taken from the node mask (if each node keeps room for its pods) or
+            // added to the pod CIDR
+            let need = 128 - (total - 1).leading_zeros();
+            let (max_bits, key) = match c.addr {
+                std::net::IpAddr::V4(_) => (32u32, "node_cidr_mask_size_ipv4"),
+                std::net::IpAddr::V6(_) => (128u32, "node_cidr_mask_size_ipv6"),
+            };
+            let mut ways = Vec::new();
+            let new_mask = u32::from(c.prefix_len) + need;
+            let host_bits = max_bits.saturating_sub(new_mask);
+            let per_node = if host_bits >= 127 {
+                u128::MAX
+            } else {
+                1u128 << host_bits
+            };
+            if new_mask <= max_bits && per_node >= u128::from(cluster.max_pods_per_node) + 2 {
+                ways.push(format!(
+                    "cluster.{key} = {new_mask} ({per_node} addresses per node for at most {} pods)",
+                    cluster.max_pods_per_node
+                ));
+            }
+            if u32::from(*m) >= need && u32::from(*m) - need >= 1 {
+                ways.push(format!(
+                    "a pod CIDR of prefix length /{} or shorter (keeping /{m} per node)",
+                    u32::from(*m) - need
+                ));
+            }
+            let advice = if ways.is_empty() {
+                "no node mask or pod CIDR of this family holds that many nodes; use fewer nodes"
+                    .to_string()
+            } else {
+                format!("use {}", ways.join(", or "))
+            };
             cx.err(
                 origin,
                 path,
                 format!(
-                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes (use a larger pod CIDR, e.g. pod_cidrs = [\"10.128.0.0/9\"], or a longer node mask)"
+                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes ({need} bits of node ranges needed); {advice}"
                 ),
             );
         }
