@@ -963,3 +963,39 @@ fn node_cidr_error_gives_advice_that_works() {
         stderr(&r)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. Absurd-but-valid inputs validated silently and ran for ages without a word.
+
+#[test]
+fn absurd_event_volume_warns_at_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = long_scenario(tmp.path());
+    let v = ok(&["validate", long.to_str().unwrap()]);
+    let w = stderr(&v);
+    assert!(
+        w.contains("warning") && w.contains("events[0].rate") && w.contains("480000000"),
+        "{w}"
+    );
+    assert!(w.contains("progress"), "says how progress is shown: {w}");
+    // flapping every nanosecond
+    let f = tmp.path().join("flap.toml");
+    std::fs::write(
+        &f,
+        "name = \"flap\"\nduration = \"9m\"\n[[workloads]]\nname = \"web\"\nreplicas = 1\n\
+         flapping = { probability = 1.0, period = \"1ns\" }\n",
+    )
+    .unwrap();
+    let v = ok(&["validate", f.to_str().unwrap()]);
+    assert!(
+        stderr(&v).contains("workloads[0].flapping"),
+        "{}",
+        stderr(&v)
+    );
+    // a normal scenario stays quiet
+    let v = ok(&[
+        "validate",
+        repo("scenarios/quickstart.toml").to_str().unwrap(),
+    ]);
+    assert!(!stderr(&v).contains("warning"), "{}", stderr(&v));
+}

@@ -569,6 +569,11 @@ fn run_scenario_sampled(
     let mut summary = Summary::default();
     let mut pod_stats = PodEventStats::default();
     let pb = progress_bar(progress, duration_ns);
+    // without a terminal (CI logs, `2> file`) a plain line every 10 s of wall clock instead
+    // of the bar; stderr only, never an output
+    let plain = progress && !std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut last_line = started;
     {
         let mut csv = csv::Writer::from_writer(&mut ts_file);
         csv.write_record(timeseries::HEADER)?;
@@ -591,6 +596,14 @@ fn run_scenario_sampled(
             }
             pb.set_position(s);
             let ev = w.events_processed();
+            if plain && last_line.elapsed().as_secs() >= 10 {
+                last_line = std::time::Instant::now();
+                eprintln!(
+                    "progress: simulated {s}/{} s, {ev} events, {:.0} s elapsed",
+                    duration_ns / NS_PER_SEC,
+                    started.elapsed().as_secs_f64()
+                );
+            }
             if ev - last_events >= 10_000 || s % 60 == 0 {
                 // wall-clock rate for the display only
                 let secs = pb.elapsed().as_secs_f64().max(1e-3);

@@ -295,6 +295,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     check_capacity(cx, &cluster, cluster_o.as_ref(), &workloads, &events, root);
     if cx.diags.is_empty() {
         check_selection(cx, &workloads, &services, &events, root);
+        warn_event_volume(cx, &workloads, &events, duration_ns, root);
     }
     top.finish(cx);
 
@@ -2715,6 +2716,58 @@ type LabelKey<'a> = (&'a str, &'a str, &'a str);
 /// any workload version, and a named `target_port` that no selected pod template defines
 /// (the EndpointSlice controller then leaves those pods out of that port's slices —
 /// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
+/// Above this many expected pod changes from churn or flapping a scenario is legal but will
+/// run for a long time: say so at validation, with the count.
+const MANY_EVENTS: f64 = 10_000_000.0;
+
+/// Warn about absurd-but-valid volumes: churn deleting more pods than [`MANY_EVENTS`]
+/// (rate × duration) and readiness flapping with more expected flaps (replicas × duration /
+/// period × probability). Each pod change costs several simulated events and controller work.
+fn warn_event_volume(
+    cx: &mut Cx,
+    workloads: &[Workload],
+    events: &[Event],
+    duration_ns: Nanos,
+    root: &Node,
+) {
+    let hint = "expect a long run; `slicesim run` shows progress on stderr (a bar on a \
+                terminal, a line every 10 s otherwise; --no-progress hides it)";
+    for e in events {
+        if let EventKind::Churn {
+            mean_interval_ns,
+            duration_ns: d,
+            ..
+        } = &e.kind
+        {
+            let n = *d as f64 / (*mean_interval_ns).max(1) as f64;
+            if n > MANY_EVENTS {
+                cx.warn(
+                    &field_origin(root, "events", e.file_index, "rate"),
+                    &format!("events[{}].rate", e.file_index),
+                    format!("this churn deletes about {n:.3e} pods ({n:.0}); {hint}"),
+                );
+            }
+        }
+    }
+    for (i, w) in workloads.iter().enumerate() {
+        if let Some(f) = &w.flapping {
+            let flaps = f64::from(w.replicas) * duration_ns as f64 / f.period_ns.max(1) as f64
+                * f64::from(f.probability_ppm)
+                / 1e6;
+            if flaps > MANY_EVENTS {
+                cx.warn(
+                    &field_origin(root, "workloads", i, "flapping"),
+                    &format!("workloads[{i}].flapping"),
+                    format!(
+                        "about {flaps:.3e} readiness flaps expected ({} replicas × duration / period × probability); {hint}",
+                        w.replicas
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_selection(
     cx: &mut Cx,
     workloads: &[Workload],
