@@ -999,3 +999,44 @@ fn absurd_event_volume_warns_at_validation() {
     ]);
     assert!(!stderr(&v).contains("warning"), "{}", stderr(&v));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. `scripts/conformance.sh` rebuilt even when given a binary.
+
+#[test]
+fn conformance_script_uses_the_given_binary_without_building() {
+    let tmp = tempfile::tempdir().unwrap();
+    // a `cargo` that records being called and fails
+    let marker = tmp.path().join("cargo-was-called");
+    let fake = tmp.path().join("cargo");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\ntouch {}\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        tmp.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("bash")
+        .arg(repo("scripts/conformance.sh"))
+        .env("PATH", path)
+        .env("SLICESIM", env!("CARGO_BIN_EXE_slicesim"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !marker.exists(),
+        "the script ran cargo although SLICESIM was given"
+    );
+    assert!(
+        stdout(&o).contains("lines identical to run 0"),
+        "{}",
+        stdout(&o)
+    );
+}
