@@ -759,6 +759,11 @@ fn latency_without_samples_is_empty_not_zero() {
         .find(|l| l.contains("endpoint propagation p50 / p99"))
         .unwrap();
     assert!(row.contains("– / –") && !row.contains("0.000 s"), "{row}");
+    // (11.) the 0-replica workload is described as such, not as "1 replicas at most"
+    assert!(
+        report.contains("(0 replicas at most in the scenario"),
+        "{report}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
