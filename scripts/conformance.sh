@@ -5,11 +5,17 @@
 # in the nondeterminism sidecars. This script is for eyeballing diffs.)
 #
 # usage: scripts/conformance.sh [DATA_DIR]   (default: tests/data, the copy in the repository; ../shared works too)
+#        SLICESIM=/path/to/slicesim scripts/conformance.sh   (that binary as it is: no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-tests/data}
-cargo build --release --quiet
-bin=target/release/slicesim
+if [ -n "${SLICESIM:-}" ]; then
+  bin=$SLICESIM
+  [ -x "$bin" ] || { echo "SLICESIM=$bin: not an executable" >&2; exit 2; }
+else
+  cargo build --release --quiet
+  bin=target/release/slicesim
+fi
 python3 - "$shared" "$bin" <<'PY'
 import json, subprocess, sys, os
 shared, binary = sys.argv[1], sys.argv[2]

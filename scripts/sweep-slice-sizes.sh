@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The bundled sweep over max-endpoints-per-slice × replicas (scenarios/slice-size-sweep.toml,
-# 24 points of the quickstart; well under a minute) into results/slice-size-sweep/, then its
+# The bundled sweep over max-endpoints-per-slice × Service size (scenarios/slice-size-sweep.toml:
+# the replicas quickstart's 2-minute scale event sets; 24 points, about 20 s on 2 busy cores) into results/slice-size-sweep/, then its
 # charts (metric vs parameter, one line per mode) into results/slice-size-sweep/charts/.
 # Rerunning resumes (finished points are skipped).
 #

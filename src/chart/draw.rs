@@ -335,10 +335,21 @@ pub fn draw_panel<DB: DrawingBackend>(
             .de()?;
     }
 
+    // Series are clipped to the panel: bands are clamped into the axis rectangle, lines are
+    // cut at its edges (Liang–Barsky) and drawn in pixel space, split where they turn so
+    // sharply that a mitred join would stick out (plotters' bitmap polygoniser has no miter
+    // limit, so a one-second spike used to shoot through the titles in PNGs).
+    let rect = ClipRect {
+        x0: p.x.lo.min(p.x.hi),
+        x1: p.x.hi.max(p.x.lo),
+        y0: p.y.lo.min(p.y.hi),
+        y1: p.y.hi.max(p.y.lo),
+    };
     for line in &p.lines {
         if line.band.len() > 1 {
-            let mut pts: Vec<(f64, f64)> = line.band.iter().map(|b| (b.0, b.2)).collect();
-            pts.extend(line.band.iter().rev().map(|b| (b.0, b.1)));
+            let clamp = |x: f64, y: f64| (x.clamp(rect.x0, rect.x1), y.clamp(rect.y0, rect.y1));
+            let mut pts: Vec<(f64, f64)> = line.band.iter().map(|b| clamp(b.0, b.2)).collect();
+            pts.extend(line.band.iter().rev().map(|b| clamp(b.0, b.1)));
             chart
                 .draw_series(std::iter::once(Polygon::new(
                     pts,
@@ -347,29 +358,158 @@ pub fn draw_panel<DB: DrawingBackend>(
                 .de()?;
         }
     }
+    let plot = chart.plotting_area();
+    let base = plot.get_base_pixel();
+    let canvas = plot.strip_coord_spec();
+    let to_px = |pt: (f64, f64)| {
+        let c = chart.backend_coord(&pt);
+        (c.0 - base.0, c.1 - base.1)
+    };
     for line in &p.lines {
         let style = line.color.stroke_width(2);
         for seg in &line.segments {
-            if line.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(seg.iter().copied(), 7, 5, style))
-                    .de()?;
-            } else {
-                chart
-                    .draw_series(LineSeries::new(seg.iter().copied(), style))
-                    .de()?;
+            for piece in clip_polyline(seg, rect) {
+                let mut px: Vec<(i32, i32)> = Vec::with_capacity(piece.len());
+                for pt in &piece {
+                    let c = to_px(*pt);
+                    // equal consecutive points make plotters' polygoniser divide by zero
+                    if px.last() != Some(&c) {
+                        px.push(c);
+                    }
+                }
+                for run in split_sharp_turns(&px) {
+                    if run.len() < 2 {
+                        continue;
+                    }
+                    if line.dashed {
+                        for dash in DashedLineSeries::new(run, 7, 5, style) {
+                            canvas.draw(&dash).de()?;
+                        }
+                    } else {
+                        canvas.draw(&PathElement::new(run, style)).de()?;
+                    }
+                }
             }
             if line.dots || seg.len() == 1 {
-                chart
-                    .draw_series(
-                        seg.iter()
-                            .map(|pt| Circle::new(*pt, 3, line.color.filled())),
-                    )
-                    .de()?;
+                for pt in seg.iter().filter(|pt| rect.contains(**pt)) {
+                    canvas
+                        .draw(&Circle::new(to_px(*pt), 3, line.color.filled()))
+                        .de()?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// The axis rectangle in plot space; series are clipped to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClipRect {
+    pub x0: f64,
+    pub x1: f64,
+    pub y0: f64,
+    pub y1: f64,
+}
+
+impl ClipRect {
+    fn contains(&self, p: (f64, f64)) -> bool {
+        p.0 >= self.x0 && p.0 <= self.x1 && p.1 >= self.y0 && p.1 <= self.y1
+    }
+}
+
+/// Liang–Barsky: the part of segment `a`→`b` inside `r`, if any.
+fn clip_segment(a: (f64, f64), b: (f64, f64), r: ClipRect) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a.0 - r.x0),
+        (dx, r.x1 - a.0),
+        (-dy, a.1 - r.y0),
+        (dy, r.y1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
+        return None;
+    }
+    let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
+    Some((at(t0), at(t1)))
+}
+
+/// The connected pieces of a polyline inside `r`.
+pub(crate) fn clip_polyline(points: &[(f64, f64)], r: ClipRect) -> Vec<Vec<(f64, f64)>> {
+    let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+    if points.len() == 1 {
+        if r.contains(points[0]) {
+            pieces.push(vec![points[0]]);
+        }
+        return pieces;
+    }
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for w in points.windows(2) {
+        match clip_segment(w[0], w[1], r) {
+            Some((s, e)) => {
+                if current.last() != Some(&s) {
+                    if current.len() > 1 {
+                        pieces.push(std::mem::take(&mut current));
+                    }
+                    current = vec![s];
+                }
+                current.push(e);
+                if e != w[1] {
+                    pieces.push(std::mem::take(&mut current));
+                }
+            }
+            None => {
+                if current.len() > 1 {
+                    pieces.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() > 1 {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// Split a pixel polyline at vertices where it turns by more than about 96° (interior angle
+/// under 84°), so no mitred join of a 2-px stroke reaches more than 1.5 px past its vertex
+/// (miter length = half width / sin(angle / 2), the limit SVG calls `stroke-miterlimit`).
+pub(crate) fn split_sharp_turns(px: &[(i32, i32)]) -> Vec<Vec<(i32, i32)>> {
+    let mut runs = Vec::new();
+    let mut current: Vec<(i32, i32)> = Vec::new();
+    for (i, &p) in px.iter().enumerate() {
+        current.push(p);
+        if i > 0 && i + 1 < px.len() {
+            let a = (f64::from(px[i - 1].0 - p.0), f64::from(px[i - 1].1 - p.1));
+            let b = (f64::from(px[i + 1].0 - p.0), f64::from(px[i + 1].1 - p.1));
+            let (la, lb) = (a.0.hypot(a.1), b.0.hypot(b.1));
+            // interior angle between the two segments at p
+            let cos = ((a.0 * b.0 + a.1 * b.1) / (la * lb)).clamp(-1.0, 1.0);
+            let half = cos.acos() / 2.0;
+            if half.sin() < 1.0 / 1.5 {
+                runs.push(std::mem::take(&mut current));
+                current.push(p);
+            }
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
 }
 
 /// Marker labels for `events.csv` rows: `rolling update start: web 100→100 v2`.
@@ -401,6 +541,42 @@ mod tests {
         );
         assert_eq!(event_label("node_failure", ""), "node failure");
         assert_eq!(event_label("scale", &"x".repeat(80)).chars().count(), 48);
+    }
+
+    #[test]
+    fn polylines_are_clipped_to_the_axis_rectangle() {
+        let r = ClipRect {
+            x0: 0.0,
+            x1: 10.0,
+            y0: 0.0,
+            y1: 10.0,
+        };
+        // a spike above the top is cut at the edge; the line continues afterwards
+        let pieces = clip_polyline(&[(0.0, 0.0), (1.0, 20.0), (2.0, 0.0), (3.0, 5.0)], r);
+        assert_eq!(
+            pieces,
+            vec![
+                vec![(0.0, 0.0), (0.5, 10.0)],
+                vec![(1.5, 10.0), (2.0, 0.0), (3.0, 5.0)]
+            ]
+        );
+        assert!(clip_polyline(&[(11.0, 1.0), (12.0, 1.0)], r).is_empty());
+        assert_eq!(clip_polyline(&[(5.0, 5.0)], r), vec![vec![(5.0, 5.0)]]);
+    }
+
+    #[test]
+    fn sharp_turns_split_the_stroke() {
+        // up 400 px and straight back down: the join would mitre far above the peak
+        let runs = split_sharp_turns(&[(0, 500), (1, 100), (2, 500), (50, 500)]);
+        assert_eq!(
+            runs,
+            vec![
+                vec![(0, 500), (1, 100)],
+                vec![(1, 100), (2, 500), (50, 500)]
+            ]
+        );
+        // a right angle keeps one run
+        assert_eq!(split_sharp_turns(&[(0, 0), (0, 10), (10, 10)]).len(), 1);
     }
 
     #[test]

@@ -27,6 +27,17 @@ use std::path::{Path, PathBuf};
 
 pub use axis::{human_bytes, human_count, human_seconds, Axis, Quantity};
 
+/// The stems of the run charts, in drawing order (`slicesim run` removes these, in both
+/// formats, before it writes anything, so an earlier run's charts never stay behind).
+pub const RUN_CHART_STEMS: [&str; 6] = [
+    "bytes",
+    "bytes_log",
+    "writes_events",
+    "node_ingress",
+    "latency_cdf",
+    "slice_fill",
+];
+
 /// Image format of the chart files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartFormat {

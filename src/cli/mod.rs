@@ -56,6 +56,7 @@ pub enum Command {
 /// Parse the process arguments, run the subcommand and return the exit code:
 /// 0 success, 2 bad input (an [`crate::error::InputError`] anywhere in the chain), 1 otherwise.
 pub fn main() -> i32 {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(a) => run::run(a),
@@ -75,7 +76,42 @@ pub fn main() -> i32 {
     }
 }
 
+/// Output into a closed pipe (`slicesim scenarios | head -1`) ends the process quietly with
+/// exit 0, like a filter killed by SIGPIPE but without a signal: Rust ignores SIGPIPE, so the
+/// write fails with `BrokenPipe`, which `println!` turns into a panic (caught here by the
+/// hook) and `write!` into an error (caught in [`report_error`]). Whatever the command had to
+/// write to files is already written, atomically, by then.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") || msg.contains("os error 32") {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
+}
+
+/// Is `err` (anywhere in its chain) a write into a closed pipe?
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<csv::Error>().is_some_and(|c| {
+                matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}
+
 fn report_error(err: &anyhow::Error) -> i32 {
+    if is_broken_pipe(err) {
+        return 0;
+    }
     let is_input = err
         .chain()
         .any(|e| e.downcast_ref::<crate::error::InputError>().is_some());

@@ -10,7 +10,8 @@ pub struct Args {
     /// Output directory [default: results/<scenario name>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Seed for every random stream (replaces the scenario's `seed`).
+    /// Seed for every random stream (replaces the scenario's `seed`): 0..=18446744073709551615,
+    /// the range the scenario's `seed` takes (above 2^63−1 as a string, `seed = "…"`).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Override a scenario value, e.g. `--set workloads[0].replicas=50` (repeatable).
@@ -50,13 +51,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .map(|a| crate::report::run::parse_record_trace(a))
             .collect::<anyhow::Result<_>>()?,
     };
-    let outcome = crate::report::run::run(&opts)?;
+    let outcome = crate::report::run::run_outputs(&opts)?;
     let charts = if args.no_charts {
-        Vec::new()
+        Ok(Vec::new())
     } else {
         crate::chart::render_run(&outcome.out_dir, args.chart_format.into())
-            .map_err(|e| e.context("the run finished, but drawing its charts failed"))?
     };
+    // run.json last, once: after the charts, and also when they failed (the outputs it lists
+    // are complete; the charts are not listed)
+    crate::report::run::write_manifest(&outcome)?;
+    let charts =
+        charts.map_err(|e| e.context("the run finished, but drawing its charts failed"))?;
     let mut out = std::io::stdout().lock();
     let printed = crate::report::run::print_outcome(&outcome, &mut out).and_then(|()| {
         use std::io::Write;

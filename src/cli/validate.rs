@@ -32,7 +32,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 );
             }
             // a sweep is valid when the file is and every point's scenario is
-            let checked = crate::sweep::spec::load(f).and_then(|s| s.points().map(|p| p.len()));
+            let checked = crate::sweep::spec::load(f).and_then(|s| {
+                for w in s.override_warnings() {
+                    eprintln!("{w}");
+                }
+                s.points().map(|p| p.len())
+            });
             match checked {
                 Ok(n) => println!("ok {} (sweep, {n} points)", f.display()),
                 Err(e) => {

@@ -175,6 +175,9 @@ pub struct Sized {
     /// `workload_label` spelling used in summary rows.
     pub label: String,
     pub base_replicas: u32,
+    /// The most replicas the workload has in the scenario (may be 0; the ladder then
+    /// starts from [`Sized::base_replicas`] = 1).
+    pub peak_replicas: u32,
     /// Largest replica count that fits the initial nodes with its rolling-update surge.
     pub cap: u32,
     /// File index of `[[workloads]]` usable in `workloads[i].replicas=` (no `copies` before it).
@@ -387,6 +390,7 @@ fn sized_workload(s: &Scenario, src: &str) -> Option<Sized> {
         reference: format!("{}/{}", w.namespace, w.name),
         label: crate::report::timeseries::workload_label(&w.namespace, &w.name),
         base_replicas: peaks[index].max(1),
+        peak_replicas: peaks[index],
         cap,
         file_index,
         ready_s,

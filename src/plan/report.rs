@@ -560,7 +560,8 @@ fn rolling(s: &mut String, p: &Plan) {
          peak second depends on how many pods turn Ready together), so the answer is the largest \
          R within budget below the smallest R over it among all the runs made, per mode.\n",
         sz.label,
-        grouped(f64::from(sz.base_replicas)),
+        // the scenario's own figure, even 0 (the ladder below starts from at least 1)
+        grouped(f64::from(sz.peak_replicas)),
         if p.scenario.plan.workload.is_some() {
             ", chosen by `plan.workload`"
         } else {

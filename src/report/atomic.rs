@@ -9,13 +9,45 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// `.tmp-PID`: the suffix of this process's temporaries (`.NAME.tmp-PID` beside `NAME`).
+/// The pid keeps two concurrent writers of the same file apart; it never reaches any output.
+pub fn temp_suffix() -> String {
+    format!(".tmp-{}", std::process::id())
+}
+
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".to_string());
-    // The pid keeps two concurrent writers of the same file apart; it never reaches any output.
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    path.with_file_name(format!(".{name}{}", temp_suffix()))
+}
+
+/// Remove the temporaries (`.NAME.tmp-PID`) in `dir` that a killed writer left behind
+/// (SIGKILL/SIGTERM skip every cleanup): every run calls this on the folders it writes, so
+/// a kill costs at most one leftover until the next run. On Linux a temporary whose process is
+/// still alive (`/proc/PID`) is kept, so two runs into one folder do not break each other.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    let me = std::process::id().to_string();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .map(|(_, pid)| pid)
+        else {
+            continue;
+        };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let alive =
+            pid == me || (cfg!(target_os = "linux") && Path::new("/proc").join(pid).exists());
+        if !alive && e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Write `bytes` to `path` atomically (temp file in the same directory + rename).

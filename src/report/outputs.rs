@@ -379,10 +379,18 @@ pub fn mode_rows(
         row("node_ingress_bytes_max", Val::Int(max));
         let p = mr.propagation;
         row("propagation_samples", Val::Int(p.samples));
-        row("propagation_p50_seconds", secs(p.p50));
-        row("propagation_p90_seconds", secs(p.p90));
-        row("propagation_p99_seconds", secs(p.p99));
-        row("propagation_max_seconds", secs(p.max));
+        // no sample, no latency: an empty cell, never a 0 that averages in as "instant"
+        let lat = |ns: u64| {
+            if p.samples == 0 {
+                Val::Text(String::new())
+            } else {
+                secs(ns)
+            }
+        };
+        row("propagation_p50_seconds", lat(p.p50));
+        row("propagation_p90_seconds", lat(p.p90));
+        row("propagation_p99_seconds", lat(p.p99));
+        row("propagation_max_seconds", lat(p.max));
         row("propagation_superseded", Val::Int(p.superseded));
         row("propagation_unresolved", Val::Int(p.unresolved));
         row("client_stale_seconds", Val::Num(mr.stale_seconds));
@@ -806,12 +814,15 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
             ni.push(&[("mode", mode), ("stat", stat)], v);
         }
         let p = mr.propagation;
-        for (q, v) in [
+        // a mode without samples has no quantile series (as a Prometheus summary without
+        // observations), rather than a latency of 0
+        let quantiles = [
             ("0.5", p.p50),
             ("0.9", p.p90),
             ("0.99", p.p99),
             ("1", p.max),
-        ] {
+        ];
+        for (q, v) in quantiles.into_iter().filter(|_| p.samples > 0) {
             pl.push(
                 &[("mode", mode), ("quantile", q)],
                 v as f64 / NS_PER_SEC as f64,
@@ -878,6 +889,7 @@ pub fn side_by_side(rows: &[SummaryRow]) -> String {
     }
     let cell = |v: Option<&Val>| match v {
         None => "-".to_string(),
+        Some(Val::Text(t)) if t.is_empty() => "–".to_string(),
         Some(Val::Num(f)) if f.fract() != 0.0 => format!("{f:.3}"),
         Some(v) => v.render(),
     };

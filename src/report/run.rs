@@ -3,7 +3,9 @@
 //! Output directory (default `results/<scenario name>`), every file written atomically; the
 //! files and their columns are listed in README "Output files" and built by
 //! [`super::outputs`] (comparison files) and [`super::timeseries`] (`workloads.csv`, written
-//! while the run goes). `run.json` ([`super::manifest`]) is written last and lists them all.
+//! while the run goes). `run.json` ([`super::manifest`]) is written last, once, and lists them
+//! all; a run first removes the previous one's manifest, outputs and charts
+//! ([`prepare_out_dir`]), so a folder is either one finished run or visibly unfinished.
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
 //! `seed` (see [`crate::controllers::manager::record`]).
@@ -121,9 +123,106 @@ fn progress_bar(enabled: bool, duration_ns: Nanos) -> indicatif::ProgressBar {
     pb
 }
 
-/// Load the scenario named in `opts`, run it, write the results. Bad input is an
-/// [`crate::error::InputError`].
+/// Load the scenario named in `opts`, run it, write the results and last `run.json`. Bad
+/// input is an [`crate::error::InputError`].
 pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let outcome = run_outputs(opts)?;
+    write_manifest(&outcome)?;
+    Ok(outcome)
+}
+
+/// Write `run.json`, the manifest of a finished run: call it once, after every other file
+/// (the CLI draws the charts first). A folder without it is an unfinished run.
+pub fn write_manifest(outcome: &RunOutcome) -> anyhow::Result<()> {
+    atomic_write(
+        &outcome.out_dir.join(MANIFEST),
+        &outcome.manifest.to_json()?,
+    )
+}
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "run.json";
+
+/// Every file of a run folder that a run writes (besides `run.json` and the charts).
+fn owned_files() -> Vec<&'static str> {
+    let mut v = vec![timeseries::FILE];
+    v.extend(outputs::FILES);
+    v
+}
+
+/// Check every output path before anything runs, so a bad one fails in a second rather than
+/// after the whole run: the output directory and the `--record-trace` directories must be
+/// directories (or not exist yet), the `--trace-events` file must not be a directory.
+pub fn check_output_paths(out_dir: &Path, opts: &RunOptions) -> anyhow::Result<()> {
+    let not_dir = |what: &str, p: &Path| -> anyhow::Result<()> {
+        if p.exists() && !p.is_dir() {
+            return Err(crate::error::input_error(format!(
+                "{what} {}: exists and is not a directory",
+                p.display()
+            )));
+        }
+        Ok(())
+    };
+    not_dir("output directory", out_dir)?;
+    for f in owned_files().into_iter().chain([MANIFEST]) {
+        let p = out_dir.join(f);
+        if p.is_dir() {
+            return Err(crate::error::input_error(format!(
+                "{}: is a directory; a run writes a file there (remove it or pick another --out)",
+                p.display()
+            )));
+        }
+    }
+    for (svc, dir) in &opts.record_traces {
+        not_dir(&format!("--record-trace {svc}="), dir)?;
+    }
+    if let Some(t) = &opts.trace_events {
+        if t.is_dir() || t.as_os_str().to_string_lossy().ends_with('/') {
+            return Err(crate::error::input_error(format!(
+                "--trace-events {}: is a directory; give a file path (e.g. {})",
+                t.display(),
+                t.join("events.trace").display()
+            )));
+        }
+        if let Some(parent) = t.parent().filter(|x| !x.as_os_str().is_empty()) {
+            not_dir("--trace-events: parent", parent)?;
+        }
+    }
+    Ok(())
+}
+
+/// Make `out_dir` ready for a new run: `run.json` goes first (so a run killed from here on
+/// leaves a folder without a manifest, never one that verifies), then every file this run
+/// will write (outputs and charts of either format, so nothing from an earlier run stays
+/// looking current), then temporaries of killed writers ([`super::atomic::remove_stale_temps`]).
+/// Files the run does not own are left alone.
+pub fn prepare_out_dir(out_dir: &Path) -> anyhow::Result<()> {
+    let remove = |p: &Path| -> anyhow::Result<()> {
+        match std::fs::remove_file(p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing the earlier run's {}", p.display()))
+            }
+            _ => Ok(()),
+        }
+    };
+    remove(&out_dir.join(MANIFEST))?;
+    for f in owned_files() {
+        remove(&out_dir.join(f))?;
+    }
+    let charts = out_dir.join("charts");
+    for stem in crate::chart::RUN_CHART_STEMS {
+        for ext in ["svg", "png"] {
+            remove(&charts.join(format!("{stem}.{ext}")))?;
+        }
+    }
+    super::atomic::remove_stale_temps(out_dir);
+    super::atomic::remove_stale_temps(&charts);
+    Ok(())
+}
+
+/// [`run`] without `run.json`: the caller writes it with [`write_manifest`] when everything
+/// else (e.g. the charts) is written.
+pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     let mut scenario = crate::scenario::load(&opts.scenario, &opts.overrides)?;
     if let Some(seed) = opts.seed {
         scenario.seed = seed;
@@ -132,6 +231,18 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         .out_dir
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    check_output_paths(&out_dir, opts)?;
+    prepare_out_dir(&out_dir)?;
+    if let Some(t) = &opts.trace_events {
+        if let Some(parent) = t.parent() {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            super::atomic::remove_stale_temps(parent);
+        }
+    }
     let mut counting = CountingSink::default();
     if !opts.controllers {
         return run_scenario(
@@ -202,7 +313,6 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.manifest.files = files;
-    atomic_write(&out_dir.join("run.json"), &outcome.manifest.to_json()?)?;
     Ok(outcome)
 }
 
@@ -429,14 +539,14 @@ fn run_scenario_sampled(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "trace".into());
-            let tmp = p.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+            let tmp = p.with_file_name(format!(".{name}{}", super::atomic::temp_suffix()));
             if let Some(parent) = tmp.parent().filter(|x| !x.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
             let f = std::fs::File::create(&tmp)
                 .with_context(|| format!("creating trace file {}", tmp.display()))?;
-            Some((tmp, p.to_path_buf(), f))
+            Some((TempGuard(Some(tmp)), p.to_path_buf(), f))
         }
         None => None,
     };
@@ -459,6 +569,11 @@ fn run_scenario_sampled(
     let mut summary = Summary::default();
     let mut pod_stats = PodEventStats::default();
     let pb = progress_bar(progress, duration_ns);
+    // without a terminal (CI logs, `2> file`) a plain line every 10 s of wall clock instead
+    // of the bar; stderr only, never an output
+    let plain = progress && !std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut last_line = started;
     {
         let mut csv = csv::Writer::from_writer(&mut ts_file);
         csv.write_record(timeseries::HEADER)?;
@@ -481,6 +596,14 @@ fn run_scenario_sampled(
             }
             pb.set_position(s);
             let ev = w.events_processed();
+            if plain && last_line.elapsed().as_secs() >= 10 {
+                last_line = std::time::Instant::now();
+                eprintln!(
+                    "progress: simulated {s}/{} s, {ev} events, {:.0} s elapsed",
+                    duration_ns / NS_PER_SEC,
+                    started.elapsed().as_secs_f64()
+                );
+            }
             if ev - last_events >= 10_000 || s % 60 == 0 {
                 // wall-clock rate for the display only
                 let secs = pb.elapsed().as_secs_f64().max(1e-3);
@@ -495,11 +618,14 @@ fn run_scenario_sampled(
     ts_file.commit()?;
     world.trace_mut().flush()?;
     *world.trace_mut() = TraceLog::disabled();
-    if let Some((tmp, dest, f)) = trace_tmp {
+    if let Some((mut guard, dest, f)) = trace_tmp {
         f.sync_all().ok();
         drop(f);
-        std::fs::rename(&tmp, &dest)
-            .with_context(|| format!("renaming {} to {}", tmp.display(), dest.display()))?;
+        if let Some(tmp) = guard.0.as_ref() {
+            std::fs::rename(tmp, &dest)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), dest.display()))?;
+        }
+        guard.0 = None;
     }
 
     let mut rows = summary.rows(&world, counting);
@@ -522,7 +648,6 @@ fn run_scenario_sampled(
         duration_s: duration_ns / NS_PER_SEC,
         files,
     };
-    atomic_write(&out_dir.join("run.json"), &manifest.to_json()?)?;
     let terminal_summary = summary.terminal_table(&world, counting);
     Ok((
         RunOutcome {
@@ -532,6 +657,18 @@ fn run_scenario_sampled(
         },
         rows,
     ))
+}
+
+/// Removes its temporary file when dropped before it was renamed (an error anywhere in the
+/// run), so a failed run leaves no `.tmp-PID` file.
+struct TempGuard(Option<PathBuf>);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Print the outcome (used by the CLI).

@@ -265,6 +265,39 @@ impl<'a> Tbl<'a> {
         })
     }
 
+    /// A seed: any u64. TOML integers stop at 2^63−1, so the full range is also accepted as
+    /// a string of decimal digits (`seed = "18446744073709551615"`), the form a recorded
+    /// seed above 2^63−1 is written back in ([`SEED_ALLOWED`]).
+    pub fn seed(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<u64>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let v = match &n.v {
+            V::Int(i) => u64::try_from(*i).ok(),
+            V::Str(t) => parse_seed(t),
+            _ => None,
+        };
+        match v {
+            Some(v) => Some(S {
+                v,
+                origin: n.origin.clone(),
+                path,
+            }),
+            None => {
+                let shown = match &n.v {
+                    V::Str(t) => format!("{t:?}"),
+                    V::Int(i) => i.to_string(),
+                    _ => "this value".to_string(),
+                };
+                cx.err(
+                    &n.origin,
+                    &path,
+                    format!("{shown} is not a seed; allowed: {SEED_ALLOWED}"),
+                );
+                None
+            }
+        }
+    }
+
     pub fn u32(&mut self, cx: &mut Cx, key: &'static str, min: u32, max: u32) -> Option<S<u32>> {
         self.int(cx, key, i64::from(min), i64::from(max))
             .map(|s| S {
@@ -441,6 +474,19 @@ impl<'a> Tbl<'a> {
             .filter_map(|(p, n)| Tbl::new(cx, n, &p, &gpath))
             .collect()
     }
+}
+
+/// What a seed may be, everywhere (scenario `seed`, `--set seed=`, `--seed`, sweep `seeds`).
+pub const SEED_ALLOWED: &str = "0..=18446744073709551615 (2^64−1), as an integer up to \
+     9223372036854775807 (the largest TOML integer) or as a string of digits for the full \
+     range, e.g. seed = \"18446744073709551615\"";
+
+/// A seed written as a string of decimal digits (no sign, no spaces).
+pub fn parse_seed(t: &str) -> Option<u64> {
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
 }
 
 pub fn int_node(cx: &mut Cx, n: &Node, path: &str, min: i64, max: i64) -> Option<S<i64>> {

@@ -208,7 +208,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
             );
         }
     }
-    let seed = top.uint(cx, "seed", 0, i64::MAX as u64).map_or(1, |s| s.v);
+    let seed = top.seed(cx, "seed").map_or(1, |s| s.v);
     let duration = top.duration(cx, "duration");
     if duration.is_none() && !top.has("duration") {
         top.missing(cx, "duration", "simulated time, e.g. \"10m\"");
@@ -295,6 +295,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     check_capacity(cx, &cluster, cluster_o.as_ref(), &workloads, &events, root);
     if cx.diags.is_empty() {
         check_selection(cx, &workloads, &services, &events, root);
+        warn_event_volume(cx, &workloads, &events, duration_ns, root);
     }
     top.finish(cx);
 
@@ -824,11 +825,45 @@ fn check_node_cidr_capacity(cx: &mut Cx, cluster: &Cluster, cluster_origin: &Ori
             1u128 << bits
         };
         if avail < total {
+            // advice computed from the numbers, so it always works: the bits `total` ranges
+            // need, taken from the node mask (if each node keeps room for its pods) or
+            // added to the pod CIDR
+            let need = 128 - (total - 1).leading_zeros();
+            let (max_bits, key) = match c.addr {
+                std::net::IpAddr::V4(_) => (32u32, "node_cidr_mask_size_ipv4"),
+                std::net::IpAddr::V6(_) => (128u32, "node_cidr_mask_size_ipv6"),
+            };
+            let mut ways = Vec::new();
+            let new_mask = u32::from(c.prefix_len) + need;
+            let host_bits = max_bits.saturating_sub(new_mask);
+            let per_node = if host_bits >= 127 {
+                u128::MAX
+            } else {
+                1u128 << host_bits
+            };
+            if new_mask <= max_bits && per_node >= u128::from(cluster.max_pods_per_node) + 2 {
+                ways.push(format!(
+                    "cluster.{key} = {new_mask} ({per_node} addresses per node for at most {} pods)",
+                    cluster.max_pods_per_node
+                ));
+            }
+            if u32::from(*m) >= need && u32::from(*m) - need >= 1 {
+                ways.push(format!(
+                    "a pod CIDR of prefix length /{} or shorter (keeping /{m} per node)",
+                    u32::from(*m) - need
+                ));
+            }
+            let advice = if ways.is_empty() {
+                "no node mask or pod CIDR of this family holds that many nodes; use fewer nodes"
+                    .to_string()
+            } else {
+                format!("use {}", ways.join(", or "))
+            };
             cx.err(
                 origin,
                 path,
                 format!(
-                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes (use a larger pod CIDR, e.g. pod_cidrs = [\"10.128.0.0/9\"], or a longer node mask)"
+                    "pod CIDR {c} split into /{m} per node gives {avail} node ranges, but the scenario has {total} nodes ({need} bits of node ranges needed); {advice}"
                 ),
             );
         }
@@ -2681,6 +2716,58 @@ type LabelKey<'a> = (&'a str, &'a str, &'a str);
 /// any workload version, and a named `target_port` that no selected pod template defines
 /// (the EndpointSlice controller then leaves those pods out of that port's slices —
 /// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
+/// Above this many expected pod changes from churn or flapping a scenario is legal but will
+/// run for a long time: say so at validation, with the count.
+const MANY_EVENTS: f64 = 10_000_000.0;
+
+/// Warn about absurd-but-valid volumes: churn deleting more pods than [`MANY_EVENTS`]
+/// (rate × duration) and readiness flapping with more expected flaps (replicas × duration /
+/// period × probability). Each pod change costs several simulated events and controller work.
+fn warn_event_volume(
+    cx: &mut Cx,
+    workloads: &[Workload],
+    events: &[Event],
+    duration_ns: Nanos,
+    root: &Node,
+) {
+    let hint = "expect a long run; `slicesim run` shows progress on stderr (a bar on a \
+                terminal, a line every 10 s otherwise; --no-progress hides it)";
+    for e in events {
+        if let EventKind::Churn {
+            mean_interval_ns,
+            duration_ns: d,
+            ..
+        } = &e.kind
+        {
+            let n = *d as f64 / (*mean_interval_ns).max(1) as f64;
+            if n > MANY_EVENTS {
+                cx.warn(
+                    &field_origin(root, "events", e.file_index, "rate"),
+                    &format!("events[{}].rate", e.file_index),
+                    format!("this churn deletes about {n:.3e} pods ({n:.0}); {hint}"),
+                );
+            }
+        }
+    }
+    for (i, w) in workloads.iter().enumerate() {
+        if let Some(f) = &w.flapping {
+            let flaps = f64::from(w.replicas) * duration_ns as f64 / f.period_ns.max(1) as f64
+                * f64::from(f.probability_ppm)
+                / 1e6;
+            if flaps > MANY_EVENTS {
+                cx.warn(
+                    &field_origin(root, "workloads", i, "flapping"),
+                    &format!("workloads[{i}].flapping"),
+                    format!(
+                        "about {flaps:.3e} readiness flaps expected ({} replicas × duration / period × probability); {hint}",
+                        w.replicas
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_selection(
     cx: &mut Cx,
     workloads: &[Workload],

@@ -229,6 +229,9 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
         .build()
         .context("starting worker threads")?;
     let spec = spec::load(&opts.sweep)?;
+    for w in spec.override_warnings() {
+        eprintln!("{w}");
+    }
     let points = pool.install(|| spec.points())?;
     let out = opts
         .out
@@ -273,6 +276,18 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
         .filter(|&i| !point_done(&point_dir(&out, &points[i].id), &points[i].hash))
         .collect();
 
+    // the size of the job, up front (also without a terminal, where no bar is drawn)
+    eprintln!(
+        "sweep {}: {} points{}, {} already complete, {} to run with -j {jobs}",
+        spec.name,
+        points.len(),
+        match opts.shard {
+            Some(s) => format!(" ({} in shard {s})", selected.len()),
+            None => String::new(),
+        },
+        selected.len() - todo.len(),
+        todo.len()
+    );
     let show = opts.progress && std::io::stderr().is_terminal();
     let mp = if show {
         indicatif::MultiProgress::new()

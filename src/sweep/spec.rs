@@ -223,16 +223,21 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
             let mut out: Vec<u64> = Vec::new();
             for (i, v) in arr.iter().enumerate() {
                 let path = format!("seeds[{i}]");
-                let s = v.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
-                    err(
-                        v.span(),
-                        &path,
-                        &format!(
-                            "`{}` is not a seed; allowed: integers ≥ 0",
-                            v.to_string().trim()
-                        ),
-                    )
-                })? as u64;
+                let s = v
+                    .as_integer()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .or_else(|| v.as_str().and_then(crate::scenario::decode::parse_seed))
+                    .ok_or_else(|| {
+                        err(
+                            v.span(),
+                            &path,
+                            &format!(
+                                "`{}` is not a seed; allowed: {}",
+                                v.to_string().trim(),
+                                crate::scenario::decode::SEED_ALLOWED
+                            ),
+                        )
+                    })?;
                 if out.contains(&s) {
                     return Err(err(v.span(), &path, &format!("seed {s} is listed twice")));
                 }
@@ -409,6 +414,62 @@ pub fn point_hash(sweep_sha: &str, base_sha: &str, overrides: &[String], seed: u
 }
 
 impl SweepSpec {
+    /// Warnings for swept values that a later event of the base scenario overrides in every
+    /// point, so the sweep would not vary what it claims: a swept `workloads[i].replicas`
+    /// with an absolute `scale` event (`replicas = N`) of the same workload. One line each,
+    /// naming the sweep file, the path, the event and what to sweep instead.
+    pub fn override_warnings(&self) -> Vec<String> {
+        let Ok(base) = self.base_src.parse::<toml::Table>() else {
+            return Vec::new();
+        };
+        let empty = Vec::new();
+        let arr = |k: &str| base.get(k).and_then(|v| v.as_array()).unwrap_or(&empty);
+        let (workloads, events) = (arr("workloads"), arr("events"));
+        let mut out = Vec::new();
+        for axis in &self.axes {
+            let Some(i) = axis
+                .path
+                .strip_prefix("workloads[")
+                .and_then(|r| r.strip_suffix("].replicas"))
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let Some(w) = workloads.get(i) else { continue };
+            let name = w.get("name").and_then(|v| v.as_str()).unwrap_or("");
+            let ns = w
+                .get("namespace")
+                .and_then(|v| v.as_str())
+                .unwrap_or("default");
+            for (j, e) in events.iter().enumerate() {
+                let field = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                let target = field("workload");
+                let same = target == name || target == format!("{ns}/{name}");
+                let swept_too = self
+                    .axes
+                    .iter()
+                    .any(|a| a.path == format!("events[{j}].replicas"));
+                if field("type") != "scale" || !same || swept_too {
+                    continue;
+                }
+                let Some(n) = e.get("replicas").and_then(|v| v.as_integer()) else {
+                    continue;
+                };
+                out.push(format!(
+                    "warning: {}: grid `{}` is overridden by the base scenario's events[{j}] \
+                     (scale at {}: workload `{name}` to {n} replicas) in every point, so the \
+                     points do not differ in it after that; sweep `events[{j}].replicas` \
+                     instead, or remove the event ({})",
+                    self.file,
+                    axis.path,
+                    field("at"),
+                    self.base.display()
+                ));
+            }
+        }
+        out
+    }
+
     /// Number of points (product of axis lengths × seeds).
     pub fn point_count(&self) -> usize {
         let seeds = self.seeds.as_ref().map_or(1, Vec::len);
