@@ -1045,3 +1045,104 @@ fn conformance_script_uses_the_given_binary_without_building() {
         stdout(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. Smaller defects: exit codes and messages that did not say what was wrong.
+
+#[test]
+fn reconcile_non_utf8_and_empty_traces_are_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, b"\xff\xfe{}\n").unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, b"\n\n").unwrap();
+    for (file, want) in [(&bad, "not valid UTF-8"), (&empty, "holds no lines")] {
+        for extra in [&[][..], &["--seeds", "0..3"][..]] {
+            let mut args = vec!["reconcile", file.to_str().unwrap()];
+            args.extend_from_slice(extra);
+            let out = slicesim(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn wire_size_list_of_non_objects_says_what_is_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("list.json");
+    std::fs::write(&f, r#"{"kind":"List","items":[5]}"#).unwrap();
+    let out = slicesim(&["wire-size", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("items[0]")
+            && err.contains("expected a Kubernetes object")
+            && !err.contains("Probe"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plan_empty_grid_lists_are_refused_not_defaulted() {
+    for key in ["plan.batch_periods=[]", "plan.max_endpoints_per_slice=[]"] {
+        let out = slicesim(&[
+            "validate",
+            repo("scenarios/quickstart.toml").to_str().unwrap(),
+            "--set",
+            key,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("an empty list is not allowed"),
+            "{key}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn chart_of_an_empty_sweep_fails_like_an_empty_run_folder() {
+    let empty_run = tempfile::tempdir().unwrap();
+    let run = slicesim(&["chart", empty_run.path().to_str().unwrap()]);
+    let header_only = tempfile::tempdir().unwrap();
+    std::fs::write(header_only.path().join("sweep.csv"), "point,seed\n").unwrap();
+    let blank = tempfile::tempdir().unwrap();
+    std::fs::write(blank.path().join("sweep.csv"), "").unwrap();
+    for (what, out) in [
+        ("empty run folder", run),
+        (
+            "header-only sweep.csv",
+            slicesim(&["chart", header_only.path().to_str().unwrap()]),
+        ),
+        (
+            "empty sweep.csv",
+            slicesim(&["chart", blank.path().to_str().unwrap()]),
+        ),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn every_subcommand_help_carries_examples() {
+    for cmd in [
+        "run",
+        "validate",
+        "scenarios",
+        "reconcile",
+        "mirror",
+        "wire-size",
+        "sweep",
+        "merge",
+        "chart",
+        "plan",
+    ] {
+        let out = ok(&[cmd, "--help"]);
+        let text = stdout(&out);
+        assert!(
+            text.contains("Example") && text.contains(&format!("slicesim {cmd}")),
+            "`slicesim {cmd} --help` has no examples:\n{text}"
+        );
+    }
+}

@@ -293,6 +293,15 @@ pub fn read_sweep(dir: &Path) -> anyhow::Result<SweepTable> {
     let path = dir.join("sweep.csv");
     let table =
         Table::read(&path)?.ok_or_else(|| input_error(format!("{}: not found", path.display())))?;
+    // Like a run folder without chart inputs, a sweep without points is an input error
+    // (exit 2), never a silent "no charts".
+    if table.rows.is_empty() {
+        return Err(input_error(format!(
+            "{}: no sweep points (the file is empty or holds only a header): nothing to chart; \
+             run or resume `slicesim sweep` first",
+            path.display()
+        )));
+    }
     let point = table.column("point")?;
     let seed = table.column("seed")?;
     if point >= seed {

@@ -31,25 +31,52 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and write results.
+    #[command(
+        after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50 --out results/qs-50\n  slicesim run scenarios/node-failure.toml --chart-format png\n  slicesim run scenarios/dual-stack.toml --trace-events results/dual-stack-events.txt"
+    )]
     Run(run::Args),
     /// Check scenario files without running them.
+    #[command(
+        after_help = "Examples:\n  slicesim validate scenarios/*.toml\n  slicesim validate scenarios/quickstart.toml --set controllers.endpointslice.max_endpoints_per_slice=50\n  slicesim validate scenarios/quickstart.toml --dump"
+    )]
     Validate(validate::Args),
     /// List the bundled scenarios with a one-line description.
+    #[command(
+        after_help = "Examples:\n  slicesim scenarios\n  slicesim scenarios --dir my-scenarios/"
+    )]
     Scenarios(scenarios::Args),
     /// Conformance: replay a reconcile trace through the EndpointSlice and Endpoints controllers.
+    #[command(
+        after_help = "Examples:\n  slicesim reconcile tests/data/conformance/traces/churn-30x40.input.jsonl --max-endpoints-per-slice 8\n  slicesim reconcile tests/data/conformance/traces/hints-balanced-60.input.jsonl --max-endpoints-per-slice 20 --hints --seeds 0..299\n  slicesim reconcile tests/data/conformance/traces/churn-30x40.input.jsonl --compare tests/data/conformance/distributions/churn-30x40.json"
+    )]
     Reconcile(reconcile::Args),
     /// Conformance: replay a trace through the EndpointSlice mirroring controller.
+    #[command(
+        after_help = "Examples:\n  slicesim mirror tests/data/conformance/mirroring/mirror-basic-subsets.input.jsonl\n  slicesim mirror tests/data/conformance/mirroring/mirror-capacity-1500.input.jsonl --max-endpoints-per-subset 1000"
+    )]
     Mirror(mirror::Args),
     /// Print exact JSON / protobuf / watch-event sizes of Kubernetes objects.
     WireSize(wire_size::Args),
     /// Run a parameter sweep (grid of overrides × seeds), resumable and shardable.
+    #[command(
+        after_help = "Examples:\n  slicesim sweep scenarios/slice-size-sweep.toml -j 2\n  slicesim sweep scenarios/slice-size-sweep.toml --shard 0/4 --out results/sweep-shard-0"
+    )]
     Sweep(sweep::Args),
     /// Combine `sweep --shard` outputs into one sweep.csv.
+    #[command(
+        after_help = "Examples:\n  slicesim merge results/sweep-shard-* --out results/sweep"
+    )]
     Merge(merge::Args),
     /// Draw the charts of a run or sweep output directory (SVG or PNG) into DIR/charts/.
+    #[command(
+        after_help = "Examples:\n  slicesim chart results/quickstart\n  slicesim chart results/quickstart --format png"
+    )]
     Chart(chart::Args),
     /// Capacity-planning report (report.md): egress, limits, slice size, batch period,
     /// largest rolling update within the `[plan]` budgets.
+    #[command(
+        after_help = "Examples:\n  slicesim plan scenarios/plan-example.toml --out results/plan\n  slicesim plan scenarios/plan-example.toml --set 'plan.batch_periods=[\"0s\",\"1s\"]' -j 2"
+    )]
     Plan(plan::Args),
 }
 

@@ -18,7 +18,9 @@ Output: one JSON line per object: {\"index\",\"kind\",\"name\",\"json\",\"protob
 (index counts objects over all files; watch-event sizes are for MODIFIED events).\n\
 With --encode/--out the encoded bytes are written too: JSON objects one per line (as the apiserver\n\
 sends a GET response body), protobuf objects concatenated; with --event, the exact watch-stream\n\
-bytes of one event per object instead."
+bytes of one event per object instead.\n\n\
+Examples:\n  slicesim wire-size tests/data/conformance/wire/objects.jsonl\n  \
+slicesim wire-size slice.json --encode protobuf --out slice.pb"
 )]
 pub struct Args {
     /// Input files (Kubernetes JSON).

@@ -455,6 +455,30 @@ impl<'a> Tbl<'a> {
         )
     }
 
+    /// Like [`Tbl::array`], for lists whose absence means "the defaults": an empty list is
+    /// refused (it would otherwise silently fall back to the defaults), naming `defaults`.
+    pub fn nonempty_array(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        defaults: &str,
+    ) -> Option<Vec<(String, &'a Node)>> {
+        let origin = self.get(cx, key)?.origin.clone();
+        let items = self.array(cx, key)?;
+        if items.is_empty() {
+            cx.err(
+                &origin,
+                &self.path_of(key),
+                format!(
+                    "an empty list is not allowed: list at least one value, or leave the key out \
+                     for the defaults ({defaults})"
+                ),
+            );
+            return None;
+        }
+        Some(items)
+    }
+
     /// Sub-table (e.g. `[cluster]`); `None` if absent or not a table.
     pub fn table(&mut self, cx: &mut Cx, key: &'static str) -> Option<Tbl<'a>> {
         let n = self.get(cx, key)?;

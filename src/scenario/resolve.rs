@@ -2016,6 +2016,11 @@ fn resolve_apiserver(cx: &mut Cx, t: Option<Tbl>) -> ApiServer {
 }
 
 /// `[plan]`: budgets in human byte units, the workload to size, optional grids.
+/// What `slicesim plan` uses when `[plan]` leaves a grid out (`plan::grids`), for messages.
+const PLAN_DEFAULT_SIZES: &str =
+    "10, 25, 50, 100, 200, 500, 1000; 50, 100, 500, 1000 for large scenarios";
+const PLAN_DEFAULT_PERIODS: &str = "0, 500ms, 1s, 5s, 10s; 0, 1s, 10s for large scenarios";
+
 fn resolve_plan(cx: &mut Cx, t: Option<Tbl>, wnames: &Names) -> Plan {
     let Some(mut t) = t else {
         return Plan::default();
@@ -2051,7 +2056,10 @@ fn resolve_plan(cx: &mut Cx, t: Option<Tbl>, wnames: &Names) -> Plan {
     let rolling = bytes(cx, &mut t, "rolling_update_egress_budget", false);
     let workload = t.str(cx, "workload").and_then(|w| wnames.lookup(cx, &w));
     let mut sizes = Vec::new();
-    for (p, n) in t.array(cx, "max_endpoints_per_slice").unwrap_or_default() {
+    for (p, n) in t
+        .nonempty_array(cx, "max_endpoints_per_slice", PLAN_DEFAULT_SIZES)
+        .unwrap_or_default()
+    {
         if let Some(v) = int_node(cx, n, &p, 1, 1000) {
             let v = v.v as u32;
             if sizes.contains(&v) {
@@ -2061,7 +2069,10 @@ fn resolve_plan(cx: &mut Cx, t: Option<Tbl>, wnames: &Names) -> Plan {
         }
     }
     let mut periods = Vec::new();
-    for (p, n) in t.array(cx, "batch_periods").unwrap_or_default() {
+    for (p, n) in t
+        .nonempty_array(cx, "batch_periods", PLAN_DEFAULT_PERIODS)
+        .unwrap_or_default()
+    {
         if let Some(v) = duration_node(cx, n, &p) {
             if periods.contains(&v.v) {
                 cx.err(&n.origin, &p, format!("{} is listed twice", n.show()));

@@ -55,6 +55,12 @@ pub fn parse_objects(text: &str) -> Result<Vec<(usize, KubeObject)>, String> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let line = line_of(text, offset_in(text, item.get()));
+            if !item.get().starts_with('{') {
+                return Err(format!(
+                    "{line}: items[{i}]: expected a Kubernetes object ({{\"kind\": ..., \"metadata\": ...}}), got {}",
+                    item.get()
+                ));
+            }
             let obj = match &default_kind {
                 Some(k) if !has_kind(item.get()) => KubeObject::from_json_str_as(k, item.get()),
                 _ => KubeObject::from_json_str(item.get()),

@@ -485,27 +485,54 @@ pub fn run_trace(
     let mut runner = TraceRunner::new(opts)?;
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
-        let line = line.with_context(|| format!("reading line {}", i + 1))?;
-        if line.trim().is_empty() {
+        let Some(line) = read_trace_line(i + 1, line)? else {
             continue;
-        }
+        };
         let parsed = parse_line(i + 1, &line)?;
         let o = runner.step(i + 1, &parsed)?;
         emit(&o)?;
         out.push(o);
     }
+    if out.is_empty() {
+        return Err(empty_trace());
+    }
     Ok(out)
+}
+
+/// One line as read: `None` for a blank line; a line that is not UTF-8 is bad input
+/// (exit 2, like any other malformed line), not an I/O failure.
+fn read_trace_line(
+    line_no: usize,
+    read: std::io::Result<String>,
+) -> anyhow::Result<Option<String>> {
+    match read {
+        Ok(l) if l.trim().is_empty() => Ok(None),
+        Ok(l) => Ok(Some(l)),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(input_error(format!(
+            "line {line_no}: not valid UTF-8 (a trace is JSON lines)"
+        ))),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("reading line {line_no}"))),
+    }
+}
+
+/// A trace without a single state: nothing to replay, which is never what was meant.
+fn empty_trace() -> anyhow::Error {
+    input_error(
+        "the trace holds no lines: expected one {\"service\",\"pods\",\"nodes\"} JSON object per line",
+    )
 }
 
 /// Parse a whole trace once (1-based line numbers kept for messages; blank lines skipped).
 pub fn parse_trace(input: impl BufRead) -> anyhow::Result<Vec<(usize, TraceLine)>> {
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
-        let line = line.with_context(|| format!("reading line {}", i + 1))?;
-        if line.trim().is_empty() {
+        let Some(line) = read_trace_line(i + 1, line)? else {
             continue;
-        }
+        };
         out.push((i + 1, parse_line(i + 1, &line)?));
+    }
+    if out.is_empty() {
+        return Err(empty_trace());
     }
     Ok(out)
 }
