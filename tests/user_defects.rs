@@ -993,10 +993,22 @@ fn absurd_event_volume_warns_at_validation() {
     .unwrap();
     let v = ok(&["validate", f.to_str().unwrap()]);
     assert!(
-        stderr(&v).contains("workloads[0].flapping"),
+        stderr(&v).contains("workloads[0].flapping") && stderr(&v).contains("\"web\""),
         "{}",
         stderr(&v)
     );
+    // with `copies` the warning names the expanded workload, so the copy is identifiable
+    std::fs::write(
+        &f,
+        "name = \"flap\"\nduration = \"9m\"\n[[workloads]]\nname = \"quiet\"\nreplicas = 1\n\
+         [[workloads]]\nname = \"web-{i}\"\ncopies = 2\nreplicas = 1\n\
+         flapping = { probability = 1.0, period = \"1ns\" }\n",
+    )
+    .unwrap();
+    let v = ok(&["validate", f.to_str().unwrap()]);
+    let w = stderr(&v);
+    assert!(w.contains("\"web-0\"") && w.contains("\"web-1\""), "{w}");
+    assert!(!w.contains("\"quiet\""), "{w}");
     // a normal scenario stays quiet
     let v = ok(&[
         "validate",

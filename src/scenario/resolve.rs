@@ -2723,10 +2723,6 @@ fn field_origin(root: &Node, coll: &str, i: usize, key: &str) -> Origin {
 /// (namespace, label key, label value).
 type LabelKey<'a> = (&'a str, &'a str, &'a str);
 
-/// Warnings (the scenario still runs): a Service whose selector matches no pod template of
-/// any workload version, and a named `target_port` that no selected pod template defines
-/// (the EndpointSlice controller then leaves those pods out of that port's slices —
-/// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
 /// Above this many expected pod changes from churn or flapping a scenario is legal but will
 /// run for a long time: say so at validation, with the count.
 const MANY_EVENTS: f64 = 10_000_000.0;
@@ -2770,8 +2766,8 @@ fn warn_event_volume(
                     &field_origin(root, "workloads", i, "flapping"),
                     &format!("workloads[{i}].flapping"),
                     format!(
-                        "about {flaps:.3e} readiness flaps expected ({} replicas × duration / period × probability); {hint}",
-                        w.replicas
+                        "workload {:?}: about {flaps:.3e} readiness flaps expected ({} replicas × duration / period × probability); {hint}",
+                        w.name, w.replicas
                     ),
                 );
             }
@@ -2779,6 +2775,10 @@ fn warn_event_volume(
     }
 }
 
+/// Warnings (the scenario still runs): a Service whose selector matches no pod template of
+/// any workload version, and a named `target_port` that no selected pod template defines
+/// (the EndpointSlice controller then leaves those pods out of that port's slices —
+/// kubernetes/endpointslice :: utils.go :: getEndpointPorts / podutil.FindPort).
 fn check_selection(
     cx: &mut Cx,
     workloads: &[Workload],
