@@ -31,6 +31,19 @@ fn ok(args: &[&str]) -> Output {
     out
 }
 
+/// Run the binary on input it must refuse: exit 2 and a message containing `needle`.
+/// Returns the message.
+fn bad_input(args: &[&str], needle: &str) -> String {
+    let out = slicesim(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "slicesim {args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "slicesim {args:?}: expected {needle:?} in: {err}"
+    );
+    err
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -901,13 +914,7 @@ fn seed_takes_the_full_u64_range_everywhere() {
     ] {
         let f = tmp.path().join("bad.toml");
         std::fs::write(&f, format!("{bad}\n{text}")).unwrap();
-        let r = slicesim(&["validate", f.to_str().unwrap()]);
-        assert_eq!(r.status.code(), Some(2));
-        assert!(
-            stderr(&r).contains("18446744073709551615"),
-            "{bad}: {}",
-            stderr(&r)
-        );
+        bad_input(&["validate", f.to_str().unwrap()], "18446744073709551615");
     }
 }
 
@@ -920,9 +927,10 @@ fn node_cidr_error_gives_advice_that_works() {
     let f = tmp.path().join("big.toml");
     let base = "name = \"big\"\nduration = \"1m\"\n[cluster]\nnodes = 50000\n";
     std::fs::write(&f, format!("{base}pod_cidrs = [\"10.128.0.0/9\"]\n")).unwrap();
-    let r = slicesim(&["validate", f.to_str().unwrap()]);
-    assert_eq!(r.status.code(), Some(2));
-    let e = stderr(&r);
+    let e = bad_input(
+        &["validate", f.to_str().unwrap()],
+        "node_cidr_mask_size_ipv4",
+    );
     assert!(!e.contains("10.128.0.0/9\"]") || !e.contains("e.g."), "{e}");
     // the advice names a node mask; following it validates
     let mask: u32 = e
@@ -1072,9 +1080,7 @@ fn reconcile_non_utf8_and_empty_traces_are_bad_input() {
         for extra in [&[][..], &["--seeds", "0..3"][..]] {
             let mut args = vec!["reconcile", file.to_str().unwrap()];
             args.extend_from_slice(extra);
-            let out = slicesim(&args);
-            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-            assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+            bad_input(&args, want);
         }
     }
 }
@@ -1084,9 +1090,7 @@ fn wire_size_list_of_non_objects_says_what_is_expected() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("list.json");
     std::fs::write(&f, r#"{"kind":"List","items":[5]}"#).unwrap();
-    let out = slicesim(&["wire-size", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = bad_input(&["wire-size", f.to_str().unwrap()], "items[0]");
     assert!(
         err.contains("items[0]")
             && err.contains("expected a Kubernetes object")
