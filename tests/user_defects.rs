@@ -496,24 +496,32 @@ fn manifest_files(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `slicesim run SCENARIO --out OUT --no-progress EXTRA...` (scenario relative to the
+/// repository), requiring exit 0.
+fn run_into(scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    let sc = repo(scenario);
+    let mut args = vec![
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
 #[test]
 fn rerun_into_a_used_folder_leaves_no_file_of_the_earlier_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = out.to_str().unwrap();
-    let nf = repo("scenarios/node-failure.toml");
-    let sc = repo("scenarios/scale-0-250-0.toml");
-    ok(&[
-        "run",
-        nf.to_str().unwrap(),
-        "--out",
-        o,
-        "--no-progress",
-        "--chart-format",
-        "png",
-    ]);
+    run_into(
+        "scenarios/node-failure.toml",
+        &out,
+        &["--chart-format", "png"],
+    );
     assert!(out.join("charts/bytes.png").is_file());
-    ok(&["run", sc.to_str().unwrap(), "--out", o, "--no-progress"]);
+    run_into("scenarios/scale-0-250-0.toml", &out, &[]);
     // every file is this run's: listed in its manifest, or one of its SVG charts
     for f in files_under(&out) {
         let listed = manifest_files(&out).contains(&f);
@@ -537,17 +545,9 @@ fn rerun_into_a_used_folder_leaves_no_file_of_the_earlier_run() {
 fn killed_rerun_leaves_no_manifest_that_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = out.to_str().unwrap();
-    let nf = repo("scenarios/node-failure.toml");
-    ok(&[
-        "run",
-        nf.to_str().unwrap(),
-        "--out",
-        o,
-        "--no-progress",
-        "--no-charts",
-    ]);
+    run_into("scenarios/node-failure.toml", &out, &["--no-charts"]);
     assert!(out.join("run.json").is_file());
+    let o = out.to_str().unwrap();
     let long = long_scenario(tmp.path());
     let mut child = bin()
         .args(["run", long.to_str().unwrap(), "--out", o, "--no-progress"])
