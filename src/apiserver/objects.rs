@@ -119,7 +119,8 @@ fn fields_v1(leaves: &[Vec<String>]) -> Value {
     Value::Object(root)
 }
 
-/// Recompute the controller manager's managedFields entry of `meta`.
+/// Recompute the controller manager's managedFields entry from full encodings (the reference
+/// the store's [`super::EncodedDiff`] path must match; see `tests/store_diff.rs`).
 fn track(
     new_bytes: &[u8],
     prev_bytes: Option<&[u8]>,
@@ -128,7 +129,6 @@ fn track(
     previous_entry: Option<&k8s::ManagedFieldsEntry>,
 ) -> Option<Vec<k8s::ManagedFieldsEntry>> {
     let new = top_level(new_bytes);
-    let leaves = managed_leaves(&new);
     // Any write (no-op updates never get here) restamps the entry: the
     // conformance data shows a removal-only update (trigger-time annotation
     // dropped from an over-capacity Endpoints) moving the time.
@@ -136,6 +136,20 @@ fn track(
         None => true,
         Some(p) => p != new_bytes && !same_top_level(&top_level(p), &new),
     };
+    entry(&new, changed, api_version, now, previous_entry)
+}
+
+/// The managedFields entry for an object with top-level fields `top` (only which fields are
+/// present and non-null, and `metadata`, matter: a shell with its large arrays cut to one element
+/// gives the same entry), restamped to `now` when `changed`.
+fn entry(
+    top: &TopLevel,
+    changed: bool,
+    api_version: &str,
+    now: &str,
+    previous_entry: Option<&k8s::ManagedFieldsEntry>,
+) -> Option<Vec<k8s::ManagedFieldsEntry>> {
+    let leaves = managed_leaves(top);
     let time = if changed || previous_entry.is_none() {
         Some(now.to_string())
     } else {
@@ -151,6 +165,122 @@ fn track(
         fields_v1: Some(raw),
         subresource: None,
     }])
+}
+
+/// Go-JSON equality of two lists element by element: equal lengths, and each pair structurally
+/// equal (same value, same encoding) or encoding to the same bytes. A JSON array is its elements
+/// joined by commas, so this is exactly "the arrays encode to the same bytes".
+fn same_list<T: serde::Serialize + PartialEq>(a: Option<&Vec<T>>, b: Option<&Vec<T>>) -> bool {
+    let (a, b) = (
+        a.map_or(&[][..], Vec::as_slice),
+        b.map_or(&[][..], Vec::as_slice),
+    );
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x == y || to_vec_go(x) == to_vec_go(y))
+}
+
+/// A list cut to its first element: encodes `null`/absent, `[]` or a non-empty array exactly
+/// when the full list does, so shells compare presence and the small fields around the list.
+fn first<T: Clone>(v: &Option<Vec<T>>) -> Option<Vec<T>> {
+    v.as_ref().map(|v| v.iter().take(1).cloned().collect())
+}
+
+/// The parts of a kind [`super::EncodedDiff`] is computed from.
+trait Shells: Sized + serde::Serialize {
+    /// The object with metadata emptied (if `keep_metadata` is false) and large lists cut to
+    /// their first element (see [`first`]).
+    fn shell(&self, keep_metadata: bool) -> Self;
+    /// The large lists encode identically (given equal shells).
+    fn same_lists(&self, other: &Self) -> bool;
+    fn meta(&self) -> &k8s::ObjectMeta;
+}
+
+impl Shells for k8s::EndpointSlice {
+    fn shell(&self, keep_metadata: bool) -> Self {
+        k8s::EndpointSlice {
+            kind: self.kind.clone(),
+            api_version: self.api_version.clone(),
+            metadata: if keep_metadata {
+                self.metadata.clone()
+            } else {
+                k8s::ObjectMeta::default()
+            },
+            address_type: self.address_type.clone(),
+            endpoints: first(&self.endpoints),
+            ports: self.ports.clone(),
+        }
+    }
+    fn same_lists(&self, other: &Self) -> bool {
+        same_list(self.endpoints.as_ref(), other.endpoints.as_ref())
+    }
+    fn meta(&self) -> &k8s::ObjectMeta {
+        &self.metadata
+    }
+}
+
+fn subset_shell(s: &k8s::EndpointSubset) -> k8s::EndpointSubset {
+    k8s::EndpointSubset {
+        addresses: first(&s.addresses),
+        not_ready_addresses: first(&s.not_ready_addresses),
+        ports: s.ports.clone(),
+    }
+}
+
+impl Shells for k8s::Endpoints {
+    fn shell(&self, keep_metadata: bool) -> Self {
+        k8s::Endpoints {
+            kind: self.kind.clone(),
+            api_version: self.api_version.clone(),
+            metadata: if keep_metadata {
+                self.metadata.clone()
+            } else {
+                k8s::ObjectMeta::default()
+            },
+            subsets: self
+                .subsets
+                .as_ref()
+                .map(|v| v.iter().take(1).map(subset_shell).collect()),
+        }
+    }
+    fn same_lists(&self, other: &Self) -> bool {
+        let (a, b) = (
+            self.subsets.as_deref().unwrap_or(&[]),
+            other.subsets.as_deref().unwrap_or(&[]),
+        );
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x == y
+                    || (to_vec_go(&subset_shell(x)) == to_vec_go(&subset_shell(y))
+                        && same_list(x.addresses.as_ref(), y.addresses.as_ref())
+                        && same_list(
+                            x.not_ready_addresses.as_ref(),
+                            y.not_ready_addresses.as_ref(),
+                        ))
+            })
+    }
+    fn meta(&self) -> &k8s::ObjectMeta {
+        &self.metadata
+    }
+}
+
+/// [`super::EncodedDiff`] of `a` against `b` from shells and list elements.
+fn encoded_diff<T: Shells>(a: &T, b: &T) -> super::EncodedDiff {
+    let (ma, mb) = (to_vec_go(a.meta()), to_vec_go(b.meta()));
+    let metadata_same = ma == mb;
+    let rest_same = to_vec_go(&a.shell(false)) == to_vec_go(&b.shell(false)) && a.same_lists(b);
+    // Only raw JSON (`managedFields[].fieldsV1`) lets different metadata bytes be equal values;
+    // the value comparison only matters when nothing else changed.
+    let metadata_equal_value = metadata_same
+        || (rest_same
+            && serde_json::from_slice::<Value>(&ma).ok()
+                == serde_json::from_slice::<Value>(&mb).ok());
+    super::EncodedDiff {
+        metadata_same,
+        metadata_equal_value,
+        rest_same,
+    }
 }
 
 macro_rules! meta_accessors {
@@ -204,40 +334,54 @@ macro_rules! meta_accessors {
                 self.metadata.managed_fields = from.metadata.managed_fields.clone();
             }
         }
-        fn canonical_bytes(&self) -> Option<Vec<u8>> {
-            Some(to_vec_go(self))
+        fn encoded_diff(&self, stored: &Self) -> Option<super::EncodedDiff> {
+            Some(encoded_diff(self, stored))
         }
-        fn track_managed_fields_encoded(
+        fn track_managed_fields_diff(
             &mut self,
-            previous: Option<(&Self, &[u8])>,
-            self_bytes: &[u8],
+            previous: Option<(&Self, super::EncodedDiff)>,
             now: &str,
         ) {
-            let prev_entry = self
-                .metadata
-                .managed_fields
-                .as_ref()
-                .and_then(|m| m.iter().find(|e| e.manager.as_deref() == Some(MANAGER)))
-                .cloned();
-            let mf = track(
-                self_bytes,
-                previous.map(|p| p.1),
+            let changed = previous.map_or(true, |(_, d)| d.changed());
+            let top = top_level(&to_vec_go(&self.shell(true)));
+            let mf = entry(
+                &top,
+                changed,
                 Self::API_VERSION,
                 now,
-                prev_entry.as_ref(),
+                self.own_entry().as_ref(),
             );
             self.metadata.managed_fields = mf;
         }
+        /// The reference: managedFields from the two full encodings.
         fn track_managed_fields(&mut self, previous: Option<&Self>, now: &str) {
             let prev_bytes = previous.map(to_vec_go);
             let self_bytes = to_vec_go(self);
-            self.track_managed_fields_encoded(
-                previous.zip(prev_bytes.as_deref()),
+            let mf = track(
                 &self_bytes,
+                prev_bytes.as_deref(),
+                Self::API_VERSION,
                 now,
+                self.own_entry().as_ref(),
             );
+            self.metadata.managed_fields = mf;
         }
     };
+}
+
+/// The controller manager's current managedFields entry of an object.
+trait OwnEntry {
+    fn own_entry(&self) -> Option<k8s::ManagedFieldsEntry>;
+}
+
+impl<T: Shells> OwnEntry for T {
+    fn own_entry(&self) -> Option<k8s::ManagedFieldsEntry> {
+        self.meta()
+            .managed_fields
+            .as_ref()
+            .and_then(|m| m.iter().find(|e| e.manager.as_deref() == Some(MANAGER)))
+            .cloned()
+    }
 }
 
 trait ApiVersion {

@@ -96,12 +96,86 @@ fn slice_service_key(s: &EndpointSlice) -> Option<String> {
 
 /// The pod an endpoint's `targetRef` names (None for other kinds, e.g. mirrored endpoints of
 /// selectorless Services without a pod behind them).
-fn target_pod(r: Option<&crate::k8s::ObjectReference>) -> Option<Arc<str>> {
+fn target_name(r: Option<&crate::k8s::ObjectReference>) -> Option<&str> {
     let r = r?;
     if r.kind.as_deref().is_some_and(|k| k != "Pod") {
         return None;
     }
-    r.name.as_deref().map(Arc::from)
+    r.name.as_deref()
+}
+
+/// Whether `key` is `"{addr}:{port}"`, without formatting it.
+fn key_is(key: &str, addr: &str, port: i32) -> bool {
+    let Some(rest) = key.strip_prefix(addr).and_then(|r| r.strip_prefix(':')) else {
+        return false;
+    };
+    let mut buf = [0u8; 12];
+    rest == fmt_i32(&mut buf, port)
+}
+
+/// `port` in decimal, written into `buf`.
+fn fmt_i32(buf: &mut [u8; 12], port: i32) -> &str {
+    use std::io::Write;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cur, "{port}");
+    let n = usize::try_from(cur.position()).unwrap_or(0);
+    std::str::from_utf8(&buf[..n]).unwrap_or("")
+}
+
+/// Builds a source's new entry list, moving over entries the old list already has.
+///
+/// Entries come in object order, and an update usually inserts, removes or changes a few of
+/// them: each new entry is compared with the old entry at a cursor (and the one after it, which
+/// skips one removed entry); a match is moved over, anything else is built fresh. Old entries
+/// never moved over were removed.
+struct EntryBuilder {
+    old: Vec<Option<Entry>>,
+    cursor: usize,
+    out: Entries,
+    /// Indices into `out` of freshly built entries.
+    fresh: Vec<usize>,
+}
+
+type Entry = (String, String, EpState, Option<Arc<str>>);
+
+fn entry_is(e: &Entry, name: &str, addr: &str, port: i32, st: EpState, pod: Option<&str>) -> bool {
+    e.2 == st && e.0 == name && e.3.as_deref() == pod && key_is(&e.1, addr, port)
+}
+
+impl EntryBuilder {
+    fn new(old: Entries) -> Self {
+        EntryBuilder {
+            old: old.into_iter().map(Some).collect(),
+            cursor: 0,
+            out: Vec::new(),
+            fresh: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, name: &str, addr: &str, port: i32, st: EpState, pod: Option<&str>) {
+        for skip in 0..2 {
+            let i = self.cursor + skip;
+            if self
+                .old
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|e| entry_is(e, name, addr, port, st, pod))
+            {
+                if let Some(e) = self.old[i].take() {
+                    self.out.push(e);
+                }
+                self.cursor = i + 1;
+                return;
+            }
+        }
+        self.fresh.push(self.out.len());
+        self.out.push((
+            name.to_string(),
+            format!("{addr}:{port}"),
+            st,
+            pod.map(Arc::from),
+        ));
+    }
 }
 
 impl ClientCache {
@@ -128,11 +202,10 @@ impl ClientCache {
         std::mem::take(&mut self.flips)
     }
 
-    /// Entries of a slice as `kind` reads them. kube-proxy: each port with a name and a
-    /// non-zero port, each endpoint with ≥ 1 address, key = first address only
+    /// Entries of a slice as `kind` reads them, emitted into `b`. kube-proxy: each port with a
+    /// name and a non-zero port, each endpoint with ≥ 1 address, key = first address only
     /// (pkg/proxy/endpointslicecache.go :: addEndpoints).
-    fn slice_entries(kind: ViewKind, s: &EndpointSlice) -> Entries {
-        let mut out = Vec::new();
+    fn slice_entries(kind: ViewKind, s: &EndpointSlice, b: &mut EntryBuilder) {
         for p in s.ports.iter().flatten() {
             let (Some(name), Some(port)) = (p.name.as_ref(), p.port) else {
                 continue;
@@ -145,7 +218,7 @@ impl ClientCache {
                     continue;
                 };
                 let ready = e.conditions.ready.unwrap_or(true);
-                let pod = target_pod(e.target_ref.as_ref());
+                let pod = target_name(e.target_ref.as_ref());
                 let st = EpState {
                     ready,
                     serving: e.conditions.serving.unwrap_or(ready),
@@ -158,33 +231,34 @@ impl ClientCache {
                         }
                         // CoreDNS keeps every address of a ready endpoint.
                         for a in e.address_list() {
-                            out.push((name.clone(), format!("{a}:{port}"), st, pod.clone()));
+                            b.push(name, a, port, st, pod);
                         }
                     }
-                    ViewKind::KubeProxy | ViewKind::Raw => {
-                        out.push((name.clone(), format!("{addr}:{port}"), st, pod))
-                    }
+                    ViewKind::KubeProxy | ViewKind::Raw => b.push(name, addr, port, st, pod),
                 }
             }
         }
-        out
     }
 
     /// Entries of an Endpoints object: ready `addresses` (both kube-proxy's old change tracker
     /// and CoreDNS read only these); [`ViewKind::Raw`] also lists `notReadyAddresses` as not ready.
-    fn endpoints_entries(kind: ViewKind, ep: &Endpoints) -> Entries {
-        let mut out = Vec::new();
+    fn endpoints_entries(kind: ViewKind, ep: &Endpoints, b: &mut EntryBuilder) {
         for ss in ep.subsets.iter().flatten() {
             for p in ss.ports.iter().flatten() {
-                let name = p.name.clone().unwrap_or_default();
+                let name = p.name.as_deref().unwrap_or("");
                 let ready = EpState {
                     ready: true,
                     serving: true,
                     terminating: false,
                 };
                 for a in ss.addresses.iter().flatten() {
-                    let pod = target_pod(a.target_ref.as_ref());
-                    out.push((name.clone(), format!("{}:{}", a.ip, p.port), ready, pod));
+                    b.push(
+                        name,
+                        &a.ip,
+                        p.port,
+                        ready,
+                        target_name(a.target_ref.as_ref()),
+                    );
                 }
                 if kind == ViewKind::Raw {
                     let nr = EpState {
@@ -193,34 +267,54 @@ impl ClientCache {
                         terminating: false,
                     };
                     for a in ss.not_ready_addresses.iter().flatten() {
-                        let pod = target_pod(a.target_ref.as_ref());
-                        out.push((name.clone(), format!("{}:{}", a.ip, p.port), nr, pod));
+                        b.push(name, &a.ip, p.port, nr, target_name(a.target_ref.as_ref()));
                     }
                 }
             }
         }
-        out
     }
 
-    fn replace(&mut self, svc: String, source: String, entries: Option<Entries>) {
-        let se = self.services.entry(svc.clone()).or_default();
-        let before = se.dups;
-        // Net change of ready entries per pod: most pods of a rewritten object are unchanged
-        // (delta 0) and cost no lookup in `pod_ready`.
-        let mut delta: BTreeMap<Arc<str>, i64> = BTreeMap::new();
-        let ready_pods = |es: &Entries, sign: i64, delta: &mut BTreeMap<Arc<str>, i64>| {
-            for (_, _, st, pod) in es {
-                if let (true, Some(pod)) = (st.ready, pod) {
-                    *delta.entry(Arc::clone(pod)).or_default() += sign;
-                }
-            }
+    /// Replace the entries of `source` in `svc` by what `fill` emits (None: the source is gone),
+    /// applying only the difference: entries the new object repeats from the old one are moved
+    /// over (no allocation, no change to `refs` or `pod_ready`), the rest are removed and added
+    /// as [`ClientCache::replace_whole`] would. Same resulting state and flips as replacing the
+    /// whole entry list (`tests/client_cache_delta.rs`).
+    fn apply(&mut self, svc: String, source: String, fill: Option<&dyn Fn(&mut EntryBuilder)>) {
+        let Some(fill) = fill else {
+            self.replace_whole(svc, source, None);
+            return;
         };
-        let old = se.sources.remove(&source);
-        if let Some(old) = &old {
-            ready_pods(old, -1, &mut delta);
-        }
-        if let Some(new) = &entries {
-            ready_pods(new, 1, &mut delta);
+        let old = self
+            .services
+            .get_mut(&svc)
+            .and_then(|se| se.sources.remove(&source))
+            .unwrap_or_default();
+        let mut b = EntryBuilder::new(old);
+        fill(&mut b);
+        let EntryBuilder {
+            old, out, fresh, ..
+        } = b;
+        let removed: Entries = old.into_iter().flatten().collect();
+        let added: Vec<&Entry> = fresh.iter().map(|&i| &out[i]).collect();
+        self.apply_diff(&svc, &removed, &added);
+        let se = self.services.entry(svc.clone()).or_default();
+        se.sources.insert(source, out);
+    }
+
+    /// Remove `removed` and add `added` (entries of one source) to the Service's counters.
+    fn apply_diff(&mut self, svc: &str, removed: &[Entry], added: &[&Entry]) {
+        let se = self.services.entry(svc.to_string()).or_default();
+        let before = se.dups;
+        // Net change of ready entries per pod, in pod-name order (the flip order).
+        let mut delta: BTreeMap<Arc<str>, i64> = BTreeMap::new();
+        for (sign, (_, _, st, pod)) in removed
+            .iter()
+            .map(|e| (-1, e))
+            .chain(added.iter().map(|e| (1, *e)))
+        {
+            if let (true, Some(pod)) = (st.ready, pod) {
+                *delta.entry(Arc::clone(pod)).or_default() += sign;
+            }
         }
         for (pod, d) in delta {
             if d == 0 {
@@ -235,40 +329,50 @@ impl ClientCache {
             }
             if (cur > 0) != (next > 0) {
                 self.flips.push(Flip {
-                    service: svc.clone(),
+                    service: svc.to_string(),
                     pod,
                     ready: next > 0,
                 });
             }
         }
-        if let Some(old) = old {
-            for (p, k, _, _) in old {
-                let key = (p, k);
-                if let Some(c) = se.refs.get_mut(&key) {
-                    *c -= 1;
-                    if *c == 1 {
-                        se.dups -= 1;
-                    }
-                    if *c == 0 {
-                        se.refs.remove(&key);
-                    }
+        for (p, k, _, _) in removed {
+            let key = (p.clone(), k.clone());
+            if let Some(c) = se.refs.get_mut(&key) {
+                *c -= 1;
+                if *c == 1 {
+                    se.dups -= 1;
+                }
+                if *c == 0 {
+                    se.refs.remove(&key);
                 }
             }
         }
-        if let Some(new) = entries {
-            for (p, k, _, _) in &new {
-                let c = se.refs.entry((p.clone(), k.clone())).or_insert(0);
-                *c += 1;
-                if *c == 2 {
-                    se.dups += 1;
-                }
+        for &(p, k, _, _) in added {
+            let c = se.refs.entry((p.clone(), k.clone())).or_insert(0);
+            *c += 1;
+            if *c == 2 {
+                se.dups += 1;
             }
-            se.sources.insert(source, new);
         }
         let after = se.dups;
-        let empty = se.sources.is_empty();
         self.dups = self.dups + after - before;
-        if empty {
+    }
+
+    /// The straightforward replacement: remove every old entry of `source`, add every new one.
+    /// Kept as the reference [`ClientCache::apply`] is tested against.
+    fn replace_whole(&mut self, svc: String, source: String, entries: Option<Entries>) {
+        let old = self
+            .services
+            .get_mut(&svc)
+            .and_then(|se| se.sources.remove(&source))
+            .unwrap_or_default();
+        let added: Vec<&Entry> = entries.iter().flatten().collect();
+        self.apply_diff(&svc, &old, &added);
+        let se = self.services.entry(svc.clone()).or_default();
+        if let Some(new) = entries {
+            se.sources.insert(source, new);
+        }
+        if se.sources.is_empty() {
             self.services.remove(&svc);
         }
     }
@@ -280,16 +384,52 @@ impl ClientCache {
             return;
         };
         let name = s.metadata.name.clone().unwrap_or_default();
-        let entries = (!removed).then(|| Self::slice_entries(self.kind, s));
-        self.replace(svc, name, entries);
+        let kind = self.kind;
+        let fill = |b: &mut EntryBuilder| Self::slice_entries(kind, s, b);
+        self.apply(
+            svc,
+            name,
+            (!removed).then_some(&fill as &dyn Fn(&mut EntryBuilder)),
+        );
     }
 
     /// Apply one watch event for an Endpoints object.
     pub fn apply_endpoints(&mut self, ep: &Endpoints, removed: bool) {
         let ns = ep.metadata.namespace.clone().unwrap_or_default();
         let name = ep.metadata.name.clone().unwrap_or_default();
-        let entries = (!removed).then(|| Self::endpoints_entries(self.kind, ep));
-        self.replace(format!("{ns}/{name}"), name, entries);
+        let kind = self.kind;
+        let fill = |b: &mut EntryBuilder| Self::endpoints_entries(kind, ep, b);
+        self.apply(
+            format!("{ns}/{name}"),
+            name,
+            (!removed).then_some(&fill as &dyn Fn(&mut EntryBuilder)),
+        );
+    }
+
+    /// [`ClientCache::apply_slice`] by replacing the whole entry list (the reference).
+    pub fn apply_slice_whole(&mut self, s: &EndpointSlice, removed: bool) {
+        let Some(svc) = slice_service_key(s) else {
+            return;
+        };
+        let name = s.metadata.name.clone().unwrap_or_default();
+        let entries = (!removed).then(|| {
+            let mut b = EntryBuilder::new(Vec::new());
+            Self::slice_entries(self.kind, s, &mut b);
+            b.out
+        });
+        self.replace_whole(svc, name, entries);
+    }
+
+    /// [`ClientCache::apply_endpoints`] by replacing the whole entry list (the reference).
+    pub fn apply_endpoints_whole(&mut self, ep: &Endpoints, removed: bool) {
+        let ns = ep.metadata.namespace.clone().unwrap_or_default();
+        let name = ep.metadata.name.clone().unwrap_or_default();
+        let entries = (!removed).then(|| {
+            let mut b = EntryBuilder::new(Vec::new());
+            Self::endpoints_entries(self.kind, ep, &mut b);
+            b.out
+        });
+        self.replace_whole(format!("{ns}/{name}"), name, entries);
     }
 
     /// Number of `(port, ip:port)` keys currently present in more than one source object.
