@@ -250,13 +250,13 @@ fn every_bundled_scenario_runs() {
     assert!(!files.is_empty());
     let out = tempfile::tempdir().unwrap();
     for f in files {
-        let opts = slicesim::report::run::RunOptions {
+        let opts = slicesim::run::RunOptions {
             scenario: f.clone(),
             out_dir: Some(out.path().join(f.file_stem().unwrap())),
             ..Default::default()
         };
         let outcome =
-            slicesim::report::run::run(&opts).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
+            slicesim::run::run(&opts).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
         assert_eq!(outcome.manifest.files.len(), 2);
         let summary = std::fs::read_to_string(outcome.out_dir.join("summary.csv")).unwrap();
         assert!(summary.starts_with("mode,metric,value\nrun,scenario,"));
@@ -581,7 +581,7 @@ type = "restart_pods"
 workload = "web"
 count = 1
 "#;
-    let mut stats = slicesim::report::summary::PodEventStats::default();
+    let mut stats = slicesim::run::summary::PodEventStats::default();
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     w.run(&mut stats).unwrap();
     assert_eq!(

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use slicesim::report::run::{run, RunOptions};
+use slicesim::run::{run, RunOptions};
 
 const NODES: u64 = 40;
 const REPLICAS: u64 = 1500;

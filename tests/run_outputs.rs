@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use slicesim::metrics::{parse_prometheus_text, PromSample};
-use slicesim::report::outputs::HEADLINE;
-use slicesim::report::run::{run, RunOptions};
+use slicesim::report::summary::HEADLINE;
+use slicesim::run::{run, RunOptions};
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

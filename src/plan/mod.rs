@@ -1,8 +1,8 @@
 //! `slicesim plan`: a capacity-planning report for one scenario.
 //!
 //! The planner is a client of `slicesim run`: it runs the scenario (and variants of it, as
-//! `--set` overrides) into `OUT/runs/<name>/`, reads the runs' files back ([`results`]) and
-//! writes `OUT/report.md`. Every number in the report names the run it comes from, and the
+//! `--set` overrides) into `OUT/runs/<name>/`, takes the figures from the runs' results
+//! ([`results`]) and writes `OUT/report.md`. Every number in the report names the run it comes from, and the
 //! report lists each run's overrides, so any figure can be reproduced with
 //! `slicesim run SCENARIO --set …`.
 //!
@@ -22,7 +22,7 @@ pub mod results;
 
 use crate::chart::ChartFormat;
 use crate::error::input_error;
-use crate::report::atomic_write;
+use crate::fsio::atomic_write;
 use crate::scenario::{EventKind, Nanos, ScaleTarget, Scenario, Strategy, NS_PER_SEC};
 use anyhow::Context;
 use rayon::prelude::*;
@@ -743,7 +743,7 @@ fn run_one(opts: &PlanOptions, out: &Path, s: &Spec) -> anyhow::Result<Done> {
     }
     let mut overrides = opts.overrides.clone();
     overrides.extend(s.extra.iter().cloned());
-    let ro = crate::report::run::RunOptions {
+    let ro = crate::run::RunOptions {
         scenario: opts.scenario.clone(),
         out_dir: Some(dir.clone()),
         overrides: overrides.clone(),
@@ -751,14 +751,14 @@ fn run_one(opts: &PlanOptions, out: &Path, s: &Spec) -> anyhow::Result<Done> {
         controllers: true,
         ..Default::default()
     };
-    crate::report::run::run(&ro)?;
+    let outcome = crate::run::run(&ro)?;
     let charts = crate::chart::render_run(&dir, opts.format)
         .with_context(|| format!("rendering charts of {}", dir.display()))?;
     Ok(Done {
         name: s.name.clone(),
         overrides,
-        summary: Summary::read(&dir)?,
-        series: Series::read(&dir)?,
+        summary: Summary::of(&outcome.results),
+        series: Series::of(&outcome.results),
         charts: relative_all(out, &charts),
     })
 }

@@ -1,13 +1,15 @@
-//! Reading one run directory back: the summary rows and the per-second traffic series.
+//! One run as the planner sees it: the summary rows and the per-second traffic series.
 //!
-//! The planner only reads `slicesim run`'s files (it never looks inside the simulator), so
-//! every number in a report can be checked against the run directory it names. All lookups
-//! of summary values go through [`Summary::get`]; the file layout lives in
-//! [`SUMMARY_FILES`] and [`SERIES_FILES`] only.
+//! Built from the run's [`RunResults`] with the same exporters that write `summary.csv` and
+//! `timeseries.csv` ([`Summary::of`], [`Series::of`]), so every number in a report can be
+//! checked against the run directory it names; [`Summary::read`] and [`Series::read`] read
+//! such a directory back. All lookups of summary values go through [`Summary::get`].
 
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use crate::run::RunResults;
 
 /// Files holding `(mode-or-scope, metric, value)` rows, read in order; missing files are
 /// skipped. Today the run-level rows are in `summary.csv` (scope,metric,value) and the
@@ -56,6 +58,16 @@ impl Summary {
             );
         }
         Ok(Summary { rows })
+    }
+
+    /// The rows of `summary.csv` of `r`, as that file holds them.
+    pub fn of(r: &RunResults) -> Summary {
+        Summary {
+            rows: crate::report::summary::summary_rows(r)
+                .into_iter()
+                .map(|row| ((row.mode.to_string(), row.metric), row.value.render()))
+                .collect(),
+        }
     }
 
     /// Build from rows (tests).
@@ -119,6 +131,26 @@ pub struct Peak {
 }
 
 impl Series {
+    /// The per-mode rows of `timeseries.csv` of `r` (empty for a run without controllers).
+    pub fn of(r: &RunResults) -> Series {
+        let mut out = Series::default();
+        if let Some(inp) = crate::report::Inputs::of(r) {
+            for row in crate::report::series::series_rows(&inp) {
+                let mode = crate::report::mode_name(row.mode).to_string();
+                out.modes.entry(mode).or_default().push(Second {
+                    t: row.time_s,
+                    writes: row.writes as f64,
+                    bytes_out: row.bytes_out as f64,
+                    node_bytes: row.bytes_per_node_max as f64,
+                });
+            }
+        }
+        for v in out.modes.values_mut() {
+            v.sort_by_key(|s| s.t);
+        }
+        out
+    }
+
     /// Read the first existing file of [`SERIES_FILES`] in `dir`.
     pub fn read(dir: &Path) -> anyhow::Result<Series> {
         for f in SERIES_FILES {

@@ -104,11 +104,11 @@ impl Recorder {
     /// Write `input.jsonl`, `output.jsonl` and `seed` into the directory (atomically).
     pub fn write(&self) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        crate::report::atomic_write(&self.dir.join("input.jsonl"), &self.input)?;
-        crate::report::atomic_write(&self.dir.join("output.jsonl"), &self.output)?;
+        crate::fsio::atomic_write(&self.dir.join("input.jsonl"), &self.input)?;
+        crate::fsio::atomic_write(&self.dir.join("output.jsonl"), &self.output)?;
         let mut seed = Vec::new();
         writeln!(seed, "{}", self.seed)?;
-        crate::report::atomic_write(&self.dir.join("seed"), &seed)?;
+        crate::fsio::atomic_write(&self.dir.join("seed"), &seed)?;
         Ok(())
     }
 }

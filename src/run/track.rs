@@ -4,7 +4,7 @@
 //! name, per-second samples and the timeline markers of `events.csv`.
 //!
 //! Everything is updated from the same write stream the hub costs (so the counts agree with
-//! it by construction) and read back by [`super::outputs`]. Maps are `BTreeMap`s: nothing
+//! it by construction) and read back by the exporters ([`crate::report`]). Maps are `BTreeMap`s: nothing
 //! here depends on hash order or the wall clock.
 
 use crate::controllers::endpoints::truncate::OVER_CAPACITY_ANNOTATION;
@@ -621,7 +621,7 @@ impl EventTracker {
 }
 
 fn secs(ns: Nanos) -> String {
-    crate::report::outputs::fmt_f64(ns as f64 / NS_PER_SEC as f64)
+    crate::report::fmt_f64(ns as f64 / NS_PER_SEC as f64)
 }
 
 #[cfg(test)]
