@@ -555,11 +555,14 @@ fn killed_rerun_leaves_no_manifest_that_verifies() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // the rerun is under way once its time series is being written
-    wait_for("the rerun to start writing", || !temps(&out).is_empty());
+    // the rerun prepares the folder before it simulates: the earlier manifest goes first
+    // (the run keeps its results in memory and writes the files at the end)
+    wait_for("the rerun to clear the earlier run", || {
+        !out.join("run.json").exists() && !out.join("metrics.prom").exists()
+    });
     assert!(
-        !out.join("run.json").exists(),
-        "the earlier manifest must go before the rerun writes anything"
+        child.try_wait().unwrap().is_none(),
+        "the rerun is still under way"
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -615,9 +618,8 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for("temporaries", || {
-        !temps(&out).is_empty() && !temps(&dir).is_empty()
-    });
+    // the trace is written while the run goes (the output files only at its end)
+    wait_for("temporaries", || !temps(&dir).is_empty());
     sigterm(&mut child);
     let nf = repo("scenarios/node-failure.toml");
     ok(&[
