@@ -15,11 +15,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-/// One nanosecond-based simulated time or duration.
-pub type Nanos = u64;
-
-pub const NS_PER_MS: u64 = 1_000_000;
-pub const NS_PER_SEC: u64 = 1_000_000_000;
+/// Simulated time is the simulator's (`crate::sim::time`); the scenario states its times in it.
+pub use crate::sim::time::{Nanos, NS_PER_MS, NS_PER_SEC};
 
 /// Where the scenario came from; recorded in the run manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
