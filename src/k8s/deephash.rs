@@ -198,7 +198,7 @@ impl<'a, S: SpewSink> StructW<'_, 'a, S> {
 // ---------------------------------------------------------------------------------------------
 // Borrowed views of the Go structs we hash. These are NOT copies of the k8s types: they are the
 // exact Go field lists (order and Go types) spew walks, filled from `crate::k8s` objects by the
-// helpers in `crate::controllers::endpoints`.
+// helpers in `crate::k8s::repack`.
 
 /// core/v1 `ObjectReference` (fields in Go declaration order).
 #[derive(Debug, Clone, Copy, Default)]

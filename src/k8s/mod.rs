@@ -90,9 +90,14 @@
 //! table and the omission of both states for a sample of the second.
 
 pub mod core;
+/// Upstream's `hash.DeepHashObject` (spew + md5) over the shapes it walks.
+pub mod deephash;
 pub mod discovery;
 pub mod meta;
 pub mod pod;
+/// `RepackSubsets` / `SortSubsets`: the canonical form of Endpoints subsets (shared by the
+/// apiserver, the Endpoints controller and the mirroring controller).
+pub mod repack;
 pub mod time;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -27,7 +27,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::controllers::deephash::{
+use super::deephash::{
     hash_core_endpoint_port, hash_endpoint_subset, CoreEndpointPortView, EndpointAddressView,
     EndpointSubsetView, ObjectReferenceView,
 };

@@ -44,7 +44,8 @@
 //! the old RV only when the Update changed it (kubernetes PR #127417, 1.32).
 
 pub mod desired;
-pub mod repack;
+/// Moved to `k8s` (the apiserver canonicalizes Endpoints with it too); the old path stays.
+pub use crate::k8s::repack;
 pub mod truncate;
 
 use std::collections::BTreeMap;
