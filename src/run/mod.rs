@@ -31,7 +31,7 @@ use crate::controllers::manager::{
 use crate::report::timeseries;
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
 use crate::sim::TraceLog;
-use seams::{HubLink, MaybeTee};
+use seams::HubLink;
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -246,7 +246,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             Box::new(BorrowedObserver(&mut link_w)),
         );
         {
-            let mut extra = MaybeTee(&mut mgr, Some(&mut link_n));
+            let mut extra = Tee(&mut mgr, &mut link_n);
             let mut inner = Tee(&mut pod_stats, &mut extra);
             let mut sinks = Tee(&mut counting, &mut inner);
             drive(&mut world, &mut sinks, |s, w| {

@@ -1,5 +1,6 @@
 //! The seams of a run: how the watch hub and the output tracker hear about API writes
-//! ([`crate::apiserver::write_log::WriteObserver`]) and world changes ([`ChangeSink`]).
+//! ([`crate::apiserver::write_log::WriteObserver`]) and world changes ([`ChangeSink`]; the
+//! run fans the change stream out with [`crate::cluster::Tee`]).
 
 use super::track::Tracker;
 use crate::apiserver::watch::WatchHub;
@@ -7,34 +8,6 @@ use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::scenario::Nanos;
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// The controller manager, followed by an optional second consumer of the change stream.
-pub struct MaybeTee<'a, 'b>(
-    pub &'a mut dyn ChangeSink,
-    pub Option<&'b mut dyn ChangeSink>,
-);
-
-impl ChangeSink for MaybeTee<'_, '_> {
-    fn advance_to(&mut self, now_ns: Nanos, world: &World) {
-        self.0.advance_to(now_ns, world);
-        if let Some(b) = &mut self.1 {
-            b.advance_to(now_ns, world);
-        }
-    }
-    fn next_wakeup(&self) -> Option<Nanos> {
-        let a = self.0.next_wakeup();
-        match (a, self.1.as_ref().and_then(|b| b.next_wakeup())) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-    fn on_change(&mut self, now_ns: Nanos, change: &Change<'_>, world: &World) {
-        self.0.on_change(now_ns, change, world);
-        if let Some(b) = &mut self.1 {
-            b.on_change(now_ns, change, world);
-        }
-    }
-}
 
 /// Connects the watch hub and the output tracker to the run: writes from the controller
 /// manager; node joins and departures, pod and Service changes (propagation latency) from the
