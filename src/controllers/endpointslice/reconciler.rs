@@ -148,6 +148,9 @@ pub struct Reconciler {
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
     /// the tests compare both).
     pub use_pod_cache: bool,
+    /// Recompute every sync from scratch (the straightforward reconcile the incremental
+    /// path is tested against, and the bench baseline).
+    pub full_recompute: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +174,7 @@ impl Reconciler {
             slice_cache: BTreeMap::new(),
             pod_cache: PodEndpointCache::new(),
             use_pod_cache: true,
+            full_recompute: false,
         }
     }
 
