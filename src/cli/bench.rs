@@ -21,6 +21,10 @@ pub struct Args {
     /// Skip the whole-scenario runs (rolling-update-1000, the envelope, the KEP scenario).
     #[arg(long)]
     pub quick: bool,
+    /// With --only: do not add the baseline rows of the selected ones (for profiling one
+    /// workload).
+    #[arg(long)]
+    pub no_baseline: bool,
     /// Folder holding the bundled scenarios.
     #[arg(long, value_name = "DIR", default_value = "scenarios")]
     pub scenarios: PathBuf,
@@ -38,7 +42,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     }
     // A ratio row needs its baseline: select the baseline of every selected row too.
     let mut only = a.only.clone();
-    if !only.is_empty() {
+    if !only.is_empty() && !a.no_baseline {
         for n in &names {
             if only.iter().any(|o| n.contains(o.as_str())) && n.starts_with("esc-") {
                 let base = if n.ends_with("-full") {
