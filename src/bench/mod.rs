@@ -320,7 +320,11 @@ fn workloads(opts: &BenchOptions) -> Vec<(String, Option<String>, Workload)> {
             ("run-kep752-20k-endpoints", "kep752-20k-endpoints.toml"),
         ] {
             let path = opts.scenario_dir.join(file);
-            v.push((name.into(), None, Box::new(move || scenario_run(path.clone()))));
+            v.push((
+                name.into(),
+                None,
+                Box::new(move || scenario_run(path.clone())),
+            ));
         }
     }
     v

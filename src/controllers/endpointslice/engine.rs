@@ -303,6 +303,7 @@ struct PortMappingPlan {
 }
 
 /// Upstream `reconcileByPortMapping`, steps numbered as upstream's comments.
+#[allow(clippy::too_many_arguments)]
 fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_type: &str,
@@ -328,7 +329,11 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     //    incremental reconcile knows its endpoints are exactly the desired ones and its
     //    labels current; `desired` does not hold them) is unchanged without the walk.
     for s in existing {
-        if s.origin.and_then(|i| clean.get(i)).copied().unwrap_or(false) {
+        if s.origin
+            .and_then(|i| clean.get(i))
+            .copied()
+            .unwrap_or(false)
+        {
             unchanged.insert(s.name.clone());
             by_name.insert(s.name.clone(), Cow::Borrowed(*s));
             continue;

@@ -38,8 +38,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::convert::{service_info, should_pod_be_in_endpoints, slice_from_k8s, slice_to_k8s};
 use super::engine::{
-    address_types_for_service, reconcile_with_clean, DesiredByPortMap, DesiredGroup,
-    EngineOptions, PlannedWrite,
+    address_types_for_service, reconcile_with_clean, DesiredByPortMap, DesiredGroup, EngineOptions,
+    PlannedWrite,
 };
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
@@ -164,13 +164,7 @@ impl IncService {
         }
     }
 
-    fn new_pod(
-        &mut self,
-        pod: &k8s::Pod,
-        conv: Converted,
-        svc: &ServiceInfo,
-        ats: usize,
-    ) -> Pod {
+    fn new_pod(&mut self, pod: &k8s::Pod, conv: Converted, svc: &ServiceInfo, ats: usize) -> Pod {
         let in_eps = should_pod_be_in_endpoints(pod, true);
         let group = self.intern(&conv.port_key);
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
@@ -831,7 +825,9 @@ mod tests {
         ) -> SyncOutcome {
             let listed: Vec<&k8s::EndpointSlice> = self.store.list();
             let sel = select_pods(svc, pods);
-            let out = self.ctl.sync_service(svc, &sel, &listed, nodes, &mut self.rng);
+            let out = self
+                .ctl
+                .sync_service(svc, &sel, &listed, nodes, &mut self.rng);
             if let SyncOutcome::Reconciled(r) = &out {
                 for (k, w) in r.writes.iter().enumerate() {
                     if Some(k) == lose {
@@ -937,7 +933,12 @@ mod tests {
                 lose = None;
             }
             prop_assert_eq!(&a, &b, "step {} op {:?}", step, o);
-            prop_assert_eq!(inc.rng.next_u64(), full.rng.next_u64(), "rng after step {}", step);
+            prop_assert_eq!(
+                inc.rng.next_u64(),
+                full.rng.next_u64(),
+                "rng after step {}",
+                step
+            );
             let sa: Vec<&k8s::EndpointSlice> = inc.store.list();
             let sb: Vec<&k8s::EndpointSlice> = full.store.list();
             prop_assert_eq!(sa, sb, "stores after step {}", step);
@@ -973,16 +974,30 @@ mod tests {
                 .map(|i| {
                     pod(
                         i,
-                        &P { exists: true, ready: ps[i], node: 0, ip: 0, port: 0, rv, terminal: false },
+                        &P {
+                            exists: true,
+                            ready: ps[i],
+                            node: 0,
+                            ip: 0,
+                            port: 0,
+                            rv,
+                            terminal: false,
+                        },
                     )
                 })
                 .collect()
         };
         let pods = mk(&ps, 1);
-        assert_eq!(inc.sync(&svc, &pods, &nodes, None), full.sync(&svc, &pods, &nodes, None));
+        assert_eq!(
+            inc.sync(&svc, &pods, &nodes, None),
+            full.sync(&svc, &pods, &nodes, None)
+        );
         ps[5] = false;
         // Same resourceVersion: the incremental path trusts it and misses the change.
         let pods = mk(&ps, 1);
-        assert_ne!(inc.sync(&svc, &pods, &nodes, None), full.sync(&svc, &pods, &nodes, None));
+        assert_ne!(
+            inc.sync(&svc, &pods, &nodes, None),
+            full.sync(&svc, &pods, &nodes, None)
+        );
     }
 }

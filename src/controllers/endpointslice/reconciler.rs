@@ -225,7 +225,9 @@ impl Reconciler {
         rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
         if !self.full_recompute {
-            if let Some(r) = self.reconcile_incremental(service, pods, existing, nodes, trigger_time, rng) {
+            if let Some(r) =
+                self.reconcile_incremental(service, pods, existing, nodes, trigger_time, rng)
+            {
                 return r;
             }
         }
