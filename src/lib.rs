@@ -17,6 +17,7 @@
 //! cli  : thin clap front-end, one file per subcommand
 //! ```
 pub mod apiserver;
+pub mod bench;
 pub mod chart;
 pub mod cli;
 pub mod clients;

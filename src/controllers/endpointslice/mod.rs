@@ -22,6 +22,7 @@
 //! from the `&mut ChaCha8Rng` the caller passes: the controller holds no stream.
 pub mod convert;
 pub mod engine;
+mod incremental;
 pub mod model;
 pub mod podcache;
 pub mod reconciler;

@@ -51,6 +51,7 @@ fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByP
     let mut g = DesiredGroup {
         ports: port(p),
         endpoints: EndpointSet::new(),
+        total: None,
     };
     for i in range {
         g.endpoints.insert(ep(i, true));
@@ -345,6 +346,7 @@ mod props {
                 .or_insert_with(|| DesiredGroup {
                     ports: port(p),
                     endpoints: EndpointSet::new(),
+                    total: None,
                 })
                 .endpoints
                 .insert(ep(i, ready));
