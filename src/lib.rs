@@ -7,7 +7,7 @@
 //! scenario (TOML -> validated model) -> sim (clock, queue, seeded streams)
 //!   -> cluster (nodes, pods, Deployments; emits object changes)
 //!   -> controllers (endpointslice, endpoints, mirroring; API writes)
-//!   -> apiserver/watch (later) -> clients (later) -> metrics -> report
+//!   -> apiserver/watch -> clients -> metrics -> report
 //! k8s  : the Kubernetes object model shared by all (exact JSON shape)
 //! wire : byte-exact JSON / protobuf encodings and watch framing
 //! cli  : thin clap front-end, one file per subcommand

@@ -1,4 +1,5 @@
-//! API server and etcd model: object store with resourceVersions, generation, generateName, no-op update detection (later: etcd limits, watch fan-out).
+//! API server and etcd model: object store with resourceVersions, generation, generateName, no-op
+//! update detection.
 //!
 //! The store behaves like the kube-apiserver for the resources the endpoint
 //! controllers write, as described in the conformance README ("Storage

@@ -346,7 +346,8 @@ pub enum IpFamilyPolicy {
     RequireDualStack,
 }
 
-/// `targetPort`: a number, or the name of a container port (resolved per pod, §1.7).
+/// `targetPort`: a number, or the name of a container port (resolved per pod, endpointslice
+/// utils.go FindPort).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum TargetPort {
     Number(u16),
@@ -435,7 +436,7 @@ pub enum Strategy {
     Recreate,
 }
 
-/// Pod start-up timeline (§8.2): create → scheduled → IP assigned → Ready.
+/// Pod start-up timeline (kubelet status updates): create → scheduled → IP assigned → Ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Readiness {
     /// Pod created → bound to a node.
@@ -456,7 +457,7 @@ pub struct Flapping {
     pub down: DurationDist,
 }
 
-/// Pod termination (§8.2 step 5).
+/// Pod termination (graceful delete, then the kubelet's final status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Termination {
     /// `terminationGracePeriodSeconds` (default 30 s).
@@ -631,7 +632,8 @@ pub struct Controllers {
     /// Time from a write being stored until kube-controller-manager's EndpointSlice and
     /// Endpoints informers hold it (apiserver watch dispatch + delivery to the KCM). A sync that
     /// runs inside that window sees its own earlier write missing and takes the upstream
-    /// stale-cache path (semantics §3.3 / §3.5). Default 3ms..18ms.
+    /// stale-cache path (endpointslice_controller.go syncService / endpoints_tracker.go).
+    /// Default 3ms..18ms.
     pub informer_lag: DurationDist,
 }
 

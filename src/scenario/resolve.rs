@@ -1144,7 +1144,7 @@ fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Workload {
         .map_or(DEFAULT_GRACE_NS, |d| d.v);
     let termination = Termination {
         grace_period_ns: grace,
-        // Default: Ready stays True until the containers exit (§8.2: the kubelet reports
+        // Default: Ready stays True until the containers exit (the kubelet reports
         // Ready=False when containers stop; a failing readiness probe would need
         // failureThreshold 3 × periodSeconds 10 = 30 s to notice first). A value at or past
         // `exit_after` means no separate not-serving status update.

@@ -10,7 +10,7 @@
 //!    selector `{}` (`Some(empty)`) is NOT nil and selects every pod of the namespace — this is
 //!    what the conformance harness (JSON-decoded inputs) and the EndpointSlice controller model
 //!    do. In a real cluster an empty selector never reaches the controllers as `{}`: storage and
-//!    informers use protobuf, where an empty map decodes as nil (semantics §1.1), so whoever
+//!    informers use protobuf, where an empty map decodes as nil, so whoever
 //!    builds Service objects from a scenario should store `selector: {}` as `None`.
 //! 2. pods = pods of the Service's namespace matching the selector (equality on every key);
 //!    the trigger time is computed over them (before any filter).
