@@ -9,16 +9,13 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Files holding `(mode-or-scope, metric, value)` rows, read in order; missing files are
-/// skipped. Today the run-level rows are in `summary.csv` (scope,metric,value) and the
-/// per-mode traffic rows in `traffic_summary.csv` (mode,metric,value); under the output
-/// contract both are in `summary.csv` (mode,metric,value) and the second file is gone.
-pub const SUMMARY_FILES: &[&str] = &["summary.csv", "traffic_summary.csv"];
+/// Files holding `(mode, metric, value)` rows (`summary.csv`), read in order; missing files
+/// are skipped.
+pub const SUMMARY_FILES: &[&str] = &["summary.csv"];
 
-/// Per-second traffic series, first existing file wins: today `traffic_timeseries.csv`
-/// (`second,mode,…,bytes_per_node`), under the contract `timeseries.csv`
-/// (`time_s,mode,…,bytes_per_node_max`). Columns are found by header name.
-pub const SERIES_FILES: &[&str] = &["traffic_timeseries.csv", "timeseries.csv"];
+/// Per-second traffic series (`time_s,mode,…,bytes_per_node_max`), first existing file wins.
+/// Columns are found by header name.
+pub const SERIES_FILES: &[&str] = &["timeseries.csv"];
 
 /// The two modes, in report order.
 pub const MODES: [&str; 2] = ["endpointslices", "endpoints"];
@@ -68,24 +65,11 @@ impl Summary {
         }
     }
 
-    /// The accessor: value of `metric` in `mode` (`endpointslices`, `endpoints`, `run`), with
-    /// the pre-contract spellings as fallbacks (`workload.<w>.<fact>` in mode `run` was
-    /// scope `workload/<w>`; EndpointSlice `objects_alive_max` was `controllers,slices_max`).
+    /// The accessor: value of `metric` in `mode` (`endpointslices`, `endpoints`, `run`).
     pub fn get(&self, mode: &str, metric: &str) -> Option<f64> {
-        let raw = |a: &str, b: &str| {
-            self.rows
-                .get(&(a.to_string(), b.to_string()))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-        };
-        raw(mode, metric).or_else(|| match (mode, metric) {
-            ("run", m) if m.starts_with("workload.") => {
-                let rest = &m["workload.".len()..];
-                let (w, fact) = rest.rsplit_once('.')?;
-                raw(&format!("workload/{w}"), fact)
-            }
-            ("endpointslices", "objects_alive_max") => raw("controllers", "slices_max"),
-            _ => None,
-        })
+        self.rows
+            .get(&(mode.to_string(), metric.to_string()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
     }
 
     /// [`Summary::get`] or 0 (a metric a run does not report counts as nothing happened).
@@ -134,12 +118,12 @@ impl Series {
                     .iter()
                     .find_map(|n| header.iter().position(|h| h == *n))
             };
-            let (Some(t), Some(mode)) = (col(&["time_s", "second"]), col(&["mode"])) else {
-                continue; // today's timeseries.csv is the workload series (no mode column)
+            let (Some(t), Some(mode)) = (col(&["time_s"]), col(&["mode"])) else {
+                continue;
             };
             let writes = col(&["writes"]);
             let bytes = col(&["bytes_out"]);
-            let node = col(&["bytes_per_node_max", "bytes_per_node"]);
+            let node = col(&["bytes_per_node_max"]);
             let mut out = Series::default();
             for rec in rdr.records() {
                 let rec = rec.with_context(|| format!("reading {}", path.display()))?;
@@ -233,15 +217,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accessor_reads_both_layouts() {
-        let old = Summary::from_rows([
-            ("workload/web", "pods_deleted", "40"),
-            ("controllers", "slices_max", "3"),
-            ("endpoints", "writes_stored", "128.0"),
-        ]);
-        assert_eq!(old.get("run", "workload.web.pods_deleted"), Some(40.0));
-        assert_eq!(old.get("endpointslices", "objects_alive_max"), Some(3.0));
-        assert_eq!(old.get("endpoints", "writes_stored"), Some(128.0));
+    fn accessor_reads_summary_rows() {
         let new = Summary::from_rows([
             ("run", "workload.shop/web.pods_deleted", "7"),
             ("endpointslices", "objects_alive_max", "2"),
@@ -253,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn series_from_either_file_layout() {
+    fn series_from_timeseries_csv() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("timeseries.csv"),
@@ -279,20 +255,6 @@ mod tests {
             (2, Some(1))
         );
         assert_eq!(s.seconds_over("endpoints", 0, 10.0, true), (1, Some(0)));
-        // today's layout: sparse, `second`, `bytes_per_node`; the workload timeseries.csv is skipped
-        std::fs::write(
-            d.path().join("traffic_timeseries.csv"),
-            "second,mode,writes,watch_events,bytes_out,bytes_per_node\n5,endpoints,1,7,32103,4569\n",
-        )
-        .unwrap();
-        let s = Series::read(d.path()).unwrap();
-        assert_eq!(
-            s.peak_bytes("endpoints", 0),
-            Peak {
-                value: 32103.0,
-                at: 5
-            }
-        );
-        assert_eq!(s.peak_node_bytes("endpoints", 6), Peak::default());
+        assert_eq!(s.peak_node_bytes("endpoints", 3), Peak::default());
     }
 }
