@@ -22,7 +22,7 @@ use crate::scenario::model::DurationDist;
 
 /// `kubernetes.io/service-name`: the Service a slice belongs to (kube-proxy and CoreDNS key
 /// their caches by it; pkg/proxy/endpointslicecache.go :: newEndpointSliceTracker callers).
-pub const LABEL_SERVICE_NAME: &str = "kubernetes.io/service-name";
+pub use crate::k8s::labels::LABEL_SERVICE_NAME;
 
 /// How a client interprets the objects it watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -91,6 +91,7 @@
 
 pub mod core;
 pub mod discovery;
+pub mod labels;
 pub mod meta;
 pub mod pod;
 pub mod time;

@@ -23,7 +23,7 @@ pub mod results;
 use crate::chart::ChartFormat;
 use crate::error::input_error;
 use crate::report::atomic_write;
-use crate::scenario::{EventKind, Nanos, ScaleTarget, Scenario, Strategy, NS_PER_SEC};
+use crate::scenario::{EventKind, Nanos, Scenario, Strategy, NS_PER_SEC};
 use anyhow::Context;
 use rayon::prelude::*;
 use results::{Series, Summary, MODES};
@@ -85,12 +85,7 @@ fn peak_replicas(s: &Scenario) -> Vec<u32> {
     let mut cur = peak.clone();
     for e in &s.events {
         if let EventKind::Scale { workload, target } = &e.kind {
-            let r = match target {
-                ScaleTarget::To(n) => *n,
-                ScaleTarget::By(d) => {
-                    (i64::from(cur[*workload]) + d).clamp(0, i64::from(u32::MAX)) as u32
-                }
-            };
+            let r = target.apply(cur[*workload]);
             cur[*workload] = r;
             peak[*workload] = peak[*workload].max(r);
         }

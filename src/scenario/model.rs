@@ -517,6 +517,17 @@ pub enum ScaleTarget {
     By(i64),
 }
 
+impl ScaleTarget {
+    /// `spec.replicas` after the event, from the value `current` at event time (a relative
+    /// change is clamped to 0..=u32::MAX).
+    pub fn apply(self, current: u32) -> u32 {
+        match self {
+            ScaleTarget::To(n) => n,
+            ScaleTarget::By(d) => (i64::from(current) + d).clamp(0, i64::from(u32::MAX)) as u32,
+        }
+    }
+}
+
 /// Which nodes an event affects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum NodeSelection {

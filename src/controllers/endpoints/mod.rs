@@ -62,7 +62,7 @@ use self::repack::{repack_subsets, PortIdentity};
 use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED};
 
 /// Label `service.kubernetes.io/headless` (core/v1 IsHeadlessService).
-pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+pub use crate::k8s::labels::LABEL_HEADLESS as HEADLESS_LABEL;
 
 /// A selected pod with its Ready condition's parsed lastTransitionTime.
 pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);

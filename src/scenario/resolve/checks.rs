@@ -259,12 +259,7 @@ pub(super) fn check_capacity(
     }
     for e in events {
         if let EventKind::Scale { workload, target } = &e.kind {
-            let r = match target {
-                ScaleTarget::To(n) => *n,
-                ScaleTarget::By(d) => {
-                    (i64::from(cur[*workload]) + d).clamp(0, i64::from(u32::MAX)) as u32
-                }
-            };
+            let r = target.apply(cur[*workload]);
             cur[*workload] = r;
             let t = total(&cur);
             if t > capacity {
