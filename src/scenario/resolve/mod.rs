@@ -105,6 +105,7 @@ fn substitute_index(n: &mut Node, i: &str) {
 /// Result of resolution: the model (if there were no errors) plus the schema paths seen.
 pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     let mut top = Tbl::new(cx, root, "", "")?;
+    check_version(cx, &mut top);
     let name = top.str(cx, "name");
     if name.is_none() && !top.has("name") {
         top.missing(cx, "name", "a short scenario name");
@@ -250,6 +251,30 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
 }
 
 /// Report duplicated names in an array of tables, at the later occurrence.
+/// The scenario format version this slicesim reads. A file without `version` is version 1
+/// (files written before the field existed); any other value is refused, so a file written for
+/// a later format is never half-understood.
+pub const SCENARIO_FORMAT_VERSION: i64 = 1;
+
+fn check_version(cx: &mut Cx, top: &mut Tbl) {
+    let Some(n) = top.get(cx, "version") else {
+        return;
+    };
+    let shown = match &n.v {
+        V::Int(SCENARIO_FORMAT_VERSION) => return,
+        V::Int(i) => i.to_string(),
+        V::Str(s) => format!("{s:?}"),
+        _ => "this value".to_string(),
+    };
+    cx.err(
+        &n.origin,
+        &top.path_of("version"),
+        format!(
+            "{shown} is not a scenario format this slicesim reads: this slicesim reads version {SCENARIO_FORMAT_VERSION}; write `version = {SCENARIO_FORMAT_VERSION}` (the fields are in README \"Scenario reference\") or run the file with the slicesim release it was written for"
+        ),
+    );
+}
+
 fn check_duplicates(
     cx: &mut Cx,
     arr: Option<&Node>,
