@@ -210,6 +210,87 @@ impl Series {
             .collect();
         (over.len(), over.first().copied())
     }
+
+    /// Nearest-rank percentile `p` of the per-second egress (`node`: one-node ingress) over the
+    /// seconds at or after `from` (the series is dense: quiet seconds count as 0).
+    pub fn percentile_of(&self, mode: &str, from: u64, p: f64, node: bool) -> f64 {
+        let v: Vec<f64> = self
+            .window(mode, from)
+            .map(|s| if node { s.node_bytes } else { s.bytes_out })
+            .collect();
+        percentile(&v, p)
+    }
+}
+
+/// One simulated run (one seed) of a planned variant: the input of the aggregation over seeds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunData {
+    /// The scenario seed of this run.
+    pub seed: u64,
+    pub summary: Summary,
+    pub series: Series,
+}
+
+/// A figure over seeds: median with min and max. The median of an even count is the mean of
+/// the two middle values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Seeds that gave a value.
+    pub n: usize,
+}
+
+impl Spread {
+    /// `None` for no values.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.to_vec();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+            n,
+        })
+    }
+
+    /// Every seed gave the same value.
+    pub fn exact(&self) -> bool {
+        self.min == self.max
+    }
+}
+
+/// Nearest-rank percentile `p` (0 < p ≤ 100) of `values`: the smallest value with at least
+/// p % of the values at or below it; 100 is the maximum. 0 for no values.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = values.to_vec();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+/// Consecutive grid points (ascending `x`) where the value falls although `x` grows: the
+/// pairs `(x_before, x_after)` that break the assumption "cost grows with x".
+pub fn non_monotonic(points: &[(u32, f64)]) -> Vec<(u32, u32)> {
+    let mut p: Vec<(u32, f64)> = points.to_vec();
+    p.sort_by_key(|&(x, _)| x);
+    p.windows(2)
+        .filter(|w| w[1].1 < w[0].1)
+        .map(|w| (w[0].0, w[1].0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -256,5 +337,36 @@ mod tests {
         );
         assert_eq!(s.seconds_over("endpoints", 0, 10.0, true), (1, Some(0)));
         assert_eq!(s.peak_node_bytes("endpoints", 3), Peak::default());
+    }
+    #[test]
+    fn spread_median_min_max() {
+        assert_eq!(Spread::of(&[]), None);
+        let s = Spread::of(&[5.0, 1.0, 3.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (3.0, 1.0, 5.0, 3));
+        assert!(!s.exact());
+        let s = Spread::of(&[4.0, 1.0, 3.0, 10.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (3.5, 1.0, 10.0));
+        assert!(Spread::of(&[2.0, 2.0]).unwrap().exact());
+    }
+
+    #[test]
+    fn nearest_rank_percentile() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 0.5), 1.0);
+        assert_eq!(percentile(&[7.0, 0.0, 0.0, 0.0], 75.0), 0.0);
+        assert_eq!(percentile(&[7.0, 0.0, 0.0, 0.0], 76.0), 7.0);
+        assert_eq!(percentile(&[], 99.0), 0.0);
+    }
+
+    #[test]
+    fn monotonicity_flag() {
+        assert!(non_monotonic(&[(1, 1.0), (2, 2.0), (4, 2.0)]).is_empty());
+        assert_eq!(
+            non_monotonic(&[(8, 3.0), (2, 2.0), (4, 5.0), (16, 4.0)]),
+            vec![(4, 8)]
+        );
     }
 }
