@@ -1,6 +1,6 @@
 //! Integration tests of the public EndpointSlice controller API on `slicesim::k8s`
 //! objects. Each test names the upstream behaviour it pins
-//! (kubernetes/endpointslice v0.32.13; semantics doc §1–§2).
+//! (kubernetes/endpointslice v0.32.13: reconciler.go, utils.go).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

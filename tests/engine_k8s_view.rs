@@ -1,5 +1,6 @@
 //! The world's objects converted to Kubernetes API objects agree with what the endpoint
-//! controllers read from them (semantics §1.2–§1.6), round-trip through JSON, and encode.
+//! controllers read from them (endpointslice utils.go podToEndpoint), round-trip through JSON, and
+//! encode.
 
 use slicesim::cluster::k8s_view::{node_to_k8s, pod_to_k8s, service_to_k8s};
 use slicesim::cluster::{CountingSink, World, WorldOptions};

@@ -1,4 +1,4 @@
-//! Property tests of the engine over random small scenarios (semantics §8.1, §8.2).
+//! Property tests of the engine over random small scenarios .
 
 use proptest::prelude::*;
 use slicesim::cluster::{Change, ChangeSink, ObjChange, World, WorldOptions};
@@ -56,7 +56,7 @@ fn pct_or_int(v: (bool, u32)) -> String {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
-    /// During rolling updates (Deployment controller, §8.1): active pods never exceed
+    /// During rolling updates (deployment controller, rolling.go): active pods never exceed
     /// replicas + maxSurge and available pods never drop below replicas − maxUnavailable;
     /// events are processed in time order; live pod IPs are unique.
     #[test]

@@ -1,5 +1,5 @@
-//! Engine behaviour on hand-written scenarios: node failure timeline (§8.3), pod lifecycle
-//! (§8.2), identities, the change stream, and every bundled scenario.
+//! Engine behaviour on hand-written scenarios: node failure timeline, pod lifecycle, identities,
+//! the change stream, and every bundled scenario.
 
 use slicesim::cluster::{
     Change, ChangeSink, CountingSink, NodeReady, ObjChange, PodPhase, World, WorldOptions,
@@ -42,8 +42,9 @@ type = "node_recovery"
 nodes = [0]
 "#;
 
-/// §8.3: pods stay Ready for node-monitor-grace-period (50 s), then Ready=False with the node
-/// Unknown+tainted; evicted 300 s later; Terminating until the kubelet returns.
+/// node_lifecycle_controller.go monitorNodeHealth: pods stay Ready for node-monitor-grace-period
+/// (50 s), then Ready=False with the node Unknown+tainted; evicted 300 s later; Terminating until
+/// the kubelet returns.
 #[test]
 fn node_failure_follows_the_node_lifecycle_timeline() {
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
@@ -109,7 +110,7 @@ impl ChangeSink for Recorder {
     }
 }
 
-/// §8.2: a replacement pod goes Added (Pending, no node) → bound → IP (not Ready) → Ready;
+/// Pod lifecycle: a replacement pod goes Added (Pending, no node) → bound → IP (not Ready) → Ready;
 /// a deleted pod goes deletionTimestamp → Ready=False → terminal phase → Deleted.
 #[test]
 fn pod_lifecycle_as_seen_in_the_change_stream() {
@@ -557,9 +558,10 @@ labels = { app = "web", track = "canary" }
     assert!(checked > 100);
 }
 
-/// §3.2 relevance of pod updates: binding is not endpoint-relevant; IP, Ready, and every update
-/// of a terminating pod are. One restart = delete (relevant), terminal status (relevant),
-/// replacement bound (other), IP (relevant), Ready (relevant).
+/// Relevance of pod updates (endpointslice util/controller_utils.go podEndpointsChanged): binding
+/// is not endpoint-relevant; IP, Ready, and every update of a terminating pod are. One restart =
+/// delete (relevant), terminal status (relevant), replacement bound (other), IP (relevant), Ready
+/// (relevant).
 #[test]
 fn endpoint_relevant_pod_updates_follow_upstream_filter() {
     let src = r#"

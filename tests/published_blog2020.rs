@@ -1,6 +1,6 @@
-//! Kubernetes blog, 2020-09-02, "Scaling Kubernetes Networking With EndpointSlices" (reference
-//! §9.2): a 5,000-pod Service on 3,000 nodes with pre-1.22 (untruncated) Endpoints; "one update
-//! costs 3,000 × the whole object (≈1.5 MB → 4.5 GB)", versus 3,000 × one 100-endpoint slice.
+//! Kubernetes blog, 2020-09-02, "Scaling Kubernetes Networking With EndpointSlices": a 5,000-pod
+//! Service on 3,000 nodes with pre-1.22 (untruncated) Endpoints; "one update costs 3,000 × the
+//! whole object (≈1.5 MB → 4.5 GB)", versus 3,000 × one 100-endpoint slice.
 //!
 //! Derivation: the real Endpoints controller (max_capacity 0) and EndpointSlice controller build
 //! the objects for 5,000 ready pods; one pod turns not-ready; the hub fans the resulting single

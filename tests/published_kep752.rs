@@ -1,6 +1,6 @@
 //! KEP-752 (EndpointSlice API) estimation, case 1: a Service with 20,000 endpoints on 5,000
-//! nodes (reference §9.1), reproduced with the real controllers, the byte-exact wire sizes and
-//! the watch hub. Run with `--nocapture` to see the figures.
+//! nodes (KEP-0752 "Estimation"), reproduced with the real controllers, the byte-exact wire sizes
+//! and the watch hub. Run with `--nocapture` to see the figures.
 //!
 //! Watchers: the scenario defaults — one kube-proxy per node (protobuf, `!service-proxy-name,
 //! !headless`), 2 CoreDNS replicas, and the kube-controller-manager's informer. The KEP counts

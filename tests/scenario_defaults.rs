@@ -33,7 +33,7 @@ fn deployment_defaults() {
     assert_eq!(w.min_ready_ns, 0);
     // core/v1 SetDefaults_PodSpec: terminationGracePeriodSeconds 30.
     assert_eq!(w.termination.grace_period_ns, 30 * NS_PER_SEC);
-    // §8.2: Ready stays True until the containers exit (no separate not-serving update).
+    // Ready stays True until the containers exit (no separate not-serving update).
     assert_eq!(
         w.termination.not_serving_after,
         DurationDist::fixed(30 * NS_PER_SEC)

@@ -193,7 +193,8 @@ fn bundled_scenarios_report_controller_writes() {
 
 /// scale-0-250-0, M = 100, one Service over a Deployment scaled 0 → 250 (at 1 m) → 0 (at 6 m).
 ///
-/// Hand derivation (semantics §2.6, §2.7, §4.1):
+/// Hand derivation (reconciler.go reconcileByPortMapping and the placeholder rule;
+/// endpoints_controller.go syncService):
 /// - t = 0: no pods → the ESC creates the placeholder slice (1 create); the EPC creates the
 ///   empty Endpoints object (1 create).
 /// - scale-up: 250 endpoints need ⌈250/100⌉ = 3 slices. The placeholder is replaced by

@@ -225,14 +225,14 @@ type Workload = Box<dyn Fn() -> anyhow::Result<(Duration, usize)>>;
 /// One whole scenario run in-process (the `slicesim run` path), output into a temp folder.
 fn scenario_run(path: PathBuf) -> anyhow::Result<(Duration, usize)> {
     let dir = std::env::temp_dir().join(format!("slicesim-bench-{}", std::process::id()));
-    let opts = crate::report::run::RunOptions {
+    let opts = crate::run::RunOptions {
         scenario: path,
         out_dir: Some(dir.clone()),
         controllers: true,
-        ..crate::report::run::RunOptions::default()
+        ..crate::run::RunOptions::default()
     };
     let t = Instant::now();
-    crate::report::run::run(&opts)?;
+    crate::run::run(&opts)?;
     let took = t.elapsed();
     std::fs::remove_dir_all(&dir).ok();
     Ok((took, 1))

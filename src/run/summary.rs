@@ -165,10 +165,11 @@ impl Summary {
 /// enqueue Services.
 ///
 /// "Endpoint-relevant" follows `podEndpointsChanged` / labels check of the EndpointSlice
-/// controller (semantics §3.2): Ready flipped, pod IPs changed, labels changed, or a
-/// deletionTimestamp on either side — upstream compares the deletionTimestamp *pointers*, so
-/// once a pod is terminating every further update of it counts.
-/// cite: kubernetes/endpointslice :: util/controller_utils.go :: GetServicesToUpdateOnPodChange, podEndpointsChanged (v0.34.0)
+/// controller (endpointslice util/controller_utils.go GetServicesToUpdateOnPodChange): Ready
+/// flipped, pod IPs changed, labels changed, or a deletionTimestamp on either side — upstream
+/// compares the deletionTimestamp *pointers*, so once a pod is terminating every further update of
+/// it counts. cite: kubernetes/endpointslice :: util/controller_utils.go ::
+/// GetServicesToUpdateOnPodChange, podEndpointsChanged (v0.34.0)
 #[derive(Debug, Default, Clone)]
 pub struct PodEventStats {
     /// Per workload index: start-up latencies in ns, in event order.

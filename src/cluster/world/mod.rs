@@ -11,7 +11,7 @@
 //! available) at t = 0. They are emitted as `Added` changes at t = 0, nodes first, then
 //! Services, then pods (workload order), so a consumer can build its initial caches.
 //!
-//! Pod lifecycle (§8.2): create (Pending, no node) → bound after `schedule_delay` (update) →
+//! Pod lifecycle (kubelet status updates): create (Pending, no node) → bound after `schedule_delay` (update) →
 //! sandbox + IP after `ip_delay` (update; phase Running, Ready=False — or Ready=True in the same
 //! update when the drawn ready delay is 0) → Ready after `ready_delay` (update). Graceful
 //! delete: deletionTimestamp = now + grace (update) → Ready=False after `not_serving_after`
@@ -22,7 +22,7 @@
 //! UNCONFIRMED: the terminal phase a SIGTERM-ed container reports (Succeeded vs Failed) — both
 //! are terminal for the endpoint controllers.
 //!
-//! Node failure (§8.3): the kubelet stops (its pods' timers stall); exactly the node-monitor
+//! Node failure (node_lifecycle_controller.go monitorNodeHealth, MarkPodsNotReady): the kubelet stops (its pods' timers stall); exactly the node-monitor
 //! grace period later (the controller's 5 s node-monitor-period phase is not modelled) the node
 //! becomes Ready=Unknown with `node.kubernetes.io/unreachable` NoSchedule and
 //! NoExecute taints (one Node update) and every Ready pod on it gets Ready=False (one update per

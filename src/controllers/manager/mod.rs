@@ -8,14 +8,16 @@
 //!   they need no lag). The EndpointSlice and Endpoints informers that the ESC and EPC list
 //!   from get every stored write `controllers.informer_lag` later ([`informer`]), so a sync
 //!   soon after the Service's previous one can list stale objects and take the upstream
-//!   StaleInformerCache path (§3.3), the Endpoints stale tracker (§3.5) or a 409 Conflict /
+//!   StaleInformerCache path (endpointslice_controller.go syncService), the Endpoints stale tracker
+//!   (endpoints_tracker.go `staleEndpointsTracker`) or a 409 Conflict /
 //!   AlreadyExists — each a rate-limited retry, which coalesces more pod changes into the next
 //!   write exactly as in a real cluster. *Choice:* the mirroring controller reads storage
 //!   directly (no lag); its Endpoints and slices change only with the scenario's manual
 //!   Endpoints, far apart in time.
-//! - **Enqueue rules** (semantics §3.2, §3.5, §5.5): Service add/update/delete → `Add` on the
-//!   ESC and EPC queues; pod add/delete → `AddAfter(batch period)` for the Services whose
-//!   selector matches its labels; pod update → the same through upstream's
+//! - **Enqueue rules** (endpointslice_controller.go NewController handlers, endpoints_controller.go
+//!   NewEndpointController, endpointslicemirroring_controller.go NewController): Service
+//!   add/update/delete → `Add` on the ESC and EPC queues; pod add/delete → `AddAfter(batch period)`
+//!   for the Services whose selector matches its labels; pod update → the same through upstream's
 //!   `GetServicesToUpdateOnPodChange` filter ([`services_to_update_on_pod_change`]);
 //!   EndpointSlice events → `AddAfter(max(1 s, batch))` through the ESC's
 //!   `EndpointSliceTracker`; node add/delete/Ready/zone change → topology cache `SetNodes`
@@ -169,7 +171,8 @@ pub fn pod_change_kind(old: &k8s::Pod, new: &k8s::Pod) -> Option<(bool, bool)> {
     let labels_changed = old.metadata.labels != new.metadata.labels
         || old.spec.hostname != new.spec.hostname
         || old.spec.subdomain != new.spec.subdomain;
-    // The deletionTimestamp test compares pointers: set/set always counts as changed (§3.2).
+    // The deletionTimestamp test compares pointers: set/set always counts as changed
+    // (endpointslice util/controller_utils.go podEndpointsChanged).
     let dt_changed = !matches!(
         (
             &old.metadata.deletion_timestamp,

@@ -112,8 +112,9 @@ impl ControllerManager<'_> {
     }
 
     /// Deliver the informer events due by `t` and run the ESC's slice-informer handlers at
-    /// their delivery time (§3.2): add/update → requeue if `ShouldSync` (someone else changed a
-    /// slice we track), delete → `HandleDeletion` (requeue if someone else deleted our slice).
+    /// their delivery time (endpointslice_controller.go onEndpointSliceAdd/Update/Delete):
+    /// add/update → requeue if `ShouldSync` (someone else changed a slice we track), delete →
+    /// `HandleDeletion` (requeue if someone else deleted our slice).
     pub(super) fn deliver_informers(&mut self, t: Nanos) {
         while let Some(d) = self.slice_informer.pop_due(t) {
             let requeue = if d.deleted {
