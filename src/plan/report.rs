@@ -762,7 +762,9 @@ fn rolling(s: &mut String, p: &Plan) {
         s,
         "| R | run | ES egress | ES peak/s | ES node peak/s | ES writes | EP egress | EP peak/s | EP node peak/s | EP writes | rollout done | within budget, seeds (ES / EP) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
     );
-    let mut curves: Vec<(&str, Vec<(u32, f64)>, Vec<(u32, f64)>, Vec<(u32, f64)>)> = MODES
+    // Per mode: (R, median total egress), (R, median judged figure), (R, seeds within budget).
+    type Curve = Vec<(u32, f64)>;
+    let mut curves: Vec<(&str, Curve, Curve, Curve)> = MODES
         .iter()
         .map(|m| (*m, Vec::new(), Vec::new(), Vec::new()))
         .collect();
