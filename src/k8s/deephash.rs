@@ -31,10 +31,10 @@
 //! How the format was checked: the expected strings in the unit tests below were written by hand
 //! from those rules, and their md5 digests were computed independently with Python's `hashlib`
 //! (`python3 -c 'import hashlib;print(hashlib.md5(b"...").hexdigest())'`), not with this code.
-//! Checked against real upstream output in `tests/endpoints_deephash_wire.rs`: the ports of the
+//! Checked against real upstream output in `tests/it/endpoints_deephash_wire.rs`: the ports of the
 //! EndpointSlices the real 1.32 controller stored during the conformance traces (3 ports each,
 //! `wire/objects.jsonl`) come out in exactly their recorded order when any permutation of them is
-//! sorted with these hashes; and `tests/endpoints_conformance.rs` reproduces the real stored
+//! sorted with these hashes; and `tests/it/endpoints_conformance.rs` reproduces the real stored
 //! Endpoints objects (subset/port/address order included) byte for byte. Multi-subset Endpoints
 //! ordering (which decides truncation order) has no recorded sample; it follows the same rules.
 //!

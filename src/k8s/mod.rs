@@ -86,7 +86,7 @@
 //! | `discovery/v1.Endpoint` | `deprecatedTopology` |
 //! | `discovery/v1.EndpointHints` | `forZones` (and `forNodes`, k8s.io/api v0.33+) |
 //!
-//! `tests/k8s_roundtrip.rs` and `tests/wire_nil.rs` check both states of every field of the first
+//! `tests/it/k8s_roundtrip.rs` and `tests/it/wire_nil.rs` check both states of every field of the first
 //! table and the omission of both states for a sample of the second.
 
 pub mod core;

@@ -39,7 +39,7 @@
 //!
 //! Measured: over seeds 0..299 every visible trace's per-step value
 //! distributions pass the distribution checks against upstream's 300 runs
-//! (`tests/conformance_distributions.rs`; per-trace TVD table in the README).
+//! (`tests/it/conformance_distributions.rs`; per-trace TVD table in the README).
 //! Earlier seed scans (10-run samples, before the distributions existed) showed
 //! the same ordering of policies: PopAny with the Go-map layout is clearly
 //! closer to upstream than a uniform pick, and a Go ≥ 1.24 swiss-table layout

@@ -23,7 +23,7 @@
 //! ([`Reconciler::full_recompute`], `reconcile_full`) uses the same emulation, so the two
 //! paths give identical writes, metrics, errors and use of the random stream (the
 //! differential tests below check this); fidelity of the emulation itself to upstream's Go
-//! maps is carried by the distribution tests (`tests/conformance_distributions.rs`).
+//! maps is carried by the distribution tests (`tests/it/conformance_distributions.rs`).
 //!
 //! Anything unusual falls back to treating every slice as dirty (the same result, at full
 //! cost): a listing the slice cache cannot key (a slice without name or resourceVersion, or

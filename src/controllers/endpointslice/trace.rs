@@ -53,8 +53,8 @@ pub const CLOCK_START: &str = "2026-01-05T09:00:00Z";
 /// distribution and no seed is "right". Conformance of the nondeterministic
 /// outputs is judged over seeds 0..299 against upstream's 300-run distributions
 /// (`slicesim reconcile --seeds 0..299 --compare DIST.json`,
-/// `tests/conformance_distributions.rs`); with this seed the deterministic traces
-/// and every trace's Endpoints fields match exactly (`tests/conformance_reconcile.rs`).
+/// `tests/it/conformance_distributions.rs`); with this seed the deterministic traces
+/// and every trace's Endpoints fields match exactly (`tests/it/conformance_reconcile.rs`).
 pub const DEFAULT_SEED: u64 = 0;
 /// Seconds between lines.
 pub const CLOCK_STEP_SECS: i64 = 10;

@@ -3,7 +3,7 @@
 //! 300 runs of upstream k8s.io/endpointslice v0.32.13), replay the trace with
 //! seeds 0..299 and require checks (a)–(d) of
 //! `slicesim::conformance::distribution` to pass. Prints the per-trace total
-//! variation distance table (`cargo test --release --test conformance_distributions -- --nocapture`).
+//! variation distance table (`cargo test --release --test it conformance_distributions -- --nocapture`).
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! match to the byte, through the library and through the `slicesim wire-size` binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use slicesim::k8s::KubeObject;
 use slicesim::wire::{self, Encoding, EventType};
@@ -76,9 +75,7 @@ fn library_sizes_match_upstream() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-}
+use crate::support::bin;
 
 #[test]
 fn binary_sizes_match_upstream() {

@@ -1,11 +1,8 @@
 //! `slicesim sweep --shard K/N` + `slicesim merge` equals the unsharded sweep; bad input exits 2.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-}
+use crate::support::bin;
 
 fn write_sweep(dir: &Path, file: &str, grid: &str) -> PathBuf {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");

@@ -6,7 +6,7 @@
 //! !headless`), 2 CoreDNS replicas, and the kube-controller-manager's informer. The KEP counts
 //! only the 5,000 node watchers; we assert on the kube-proxy share and print the rest.
 
-mod published_support;
+use crate::published_support;
 
 use published_support::*;
 use slicesim::apiserver::write_log::Resource;

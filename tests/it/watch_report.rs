@@ -3,7 +3,7 @@
 //! deterministic (same inputs → equal reports). The files built from this report (summary.csv,
 //! timeseries.csv, metrics.prom, the terminal table) are checked in `run_outputs.rs`.
 
-mod published_support;
+use crate::published_support;
 
 use published_support::*;
 use slicesim::apiserver::write_log::Resource;

@@ -9,7 +9,7 @@
 //! - Nondeterministic traces: only `step` and the Endpoints fields (`endpoints.*`, which do
 //!   not depend on upstream's randomness) must be exact. Their EndpointSlice and hint fields
 //!   are judged as distributions over seeds 0..299 against upstream's 300 runs by
-//!   `tests/conformance_distributions.rs`: one seed's value is one draw, and a correct
+//!   `tests/it/conformance_distributions.rs`: one seed's value is one draw, and a correct
 //!   model legitimately produces values upstream's 10 recorded runs did not show.
 
 use std::collections::BTreeMap;
@@ -85,7 +85,7 @@ fn check_trace(dir: &Path, entry: &Value, got: &[Value]) -> Vec<String> {
         };
         for pair in field_pairs(g, e, h) {
             if !deterministic && (pair.hint || pair.field.starts_with("endpointSlices.")) {
-                continue; // judged by tests/conformance_distributions.rs
+                continue; // judged by tests/it/conformance_distributions.rs
             }
             let sidecar = if pair.hint { &hints_nd } else { &nd };
             let observed = sidecar.get(&(step, pair.field.clone()));

@@ -1,11 +1,8 @@
 //! `slicesim run` through the real binary: determinism, seeds, outputs, exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-}
+use crate::support::bin;
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

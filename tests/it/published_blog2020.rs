@@ -14,7 +14,7 @@
 //! blog's figure. Protobuf is ~30–40% smaller again. The ratio Endpoints/slice (≈50× at 5,000
 //! endpoints, 100 per slice) is what matters and is independent of those assumptions.
 
-mod published_support;
+use crate::published_support;
 
 use published_support::*;
 use slicesim::apiserver::write_log::Resource;

@@ -5,11 +5,8 @@
 //! the shapes (scale up/down, dual-stack, headless publish-not-ready, random churn) are kept.
 
 use std::path::Path;
-use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-}
+use crate::support::bin;
 
 fn record_and_replay(scenario: &str, service: &str, max: u32, sets: &[&str]) {
     let dir = tempfile::tempdir().unwrap();

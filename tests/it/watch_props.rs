@@ -7,7 +7,7 @@
 //!   every pod endpoint with its readiness; CoreDNS: the ready ones), with the real
 //!   EndpointSlice and Endpoints controllers writing.
 
-mod published_support;
+use crate::published_support;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -2,12 +2,10 @@
 //! -j 1 and -j 4 give byte-identical output.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-}
+use crate::support::bin;
 
 /// A sweep file next to a copy of quickstart.toml, in `dir`.
 fn write_sweep(dir: &Path, grid: &str) -> PathBuf {
