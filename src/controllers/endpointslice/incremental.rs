@@ -36,14 +36,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::convert::{service_info, should_pod_be_in_endpoints, slice_from_k8s, slice_to_k8s};
+use super::convert::{service_info, should_pod_be_in_endpoints, slice_from_k8s};
 use super::engine::{
     address_types_for_service, reconcile_with_clean, DesiredByPortMap, DesiredGroup, EngineOptions,
     PlannedWrite,
 };
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
-use super::reconciler::{CachedSlice, NodeIndex, ReconcileResult, Reconciler, SliceWrite};
+use super::reconciler::{materialize_writes, CachedSlice, NodeIndex, ReconcileResult, Reconciler};
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
 
@@ -661,30 +661,7 @@ impl Reconciler {
         self.slice_cache.insert(svc_key.clone(), cached);
         self.inc.insert(svc_key, st);
 
-        let writes = plan
-            .writes
-            .into_iter()
-            .filter_map(|w| match w {
-                PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
-                    &s,
-                    &svc,
-                    None,
-                    trigger_time,
-                ))),
-                PlannedWrite::Update(s) => {
-                    let base = s.origin.and_then(|i| existing.get(i).copied());
-                    Some(SliceWrite::Update(slice_to_k8s(
-                        &s,
-                        &svc,
-                        base,
-                        trigger_time,
-                    )))
-                }
-                PlannedWrite::Delete { origin, .. } => existing
-                    .get(origin)
-                    .map(|e| SliceWrite::Delete((*e).clone())),
-            })
-            .collect();
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
         Some(ReconcileResult {
             writes,
             metrics: plan.metrics,

@@ -367,30 +367,7 @@ impl Reconciler {
         if cacheable {
             self.slice_cache.insert(svc_key, cached);
         }
-        let writes = plan
-            .writes
-            .into_iter()
-            .filter_map(|w| match w {
-                PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
-                    &s,
-                    &svc,
-                    None,
-                    trigger_time,
-                ))),
-                PlannedWrite::Update(s) => {
-                    let base = s.origin.and_then(|i| existing.get(i).copied());
-                    Some(SliceWrite::Update(slice_to_k8s(
-                        &s,
-                        &svc,
-                        base,
-                        trigger_time,
-                    )))
-                }
-                PlannedWrite::Delete { origin, .. } => existing
-                    .get(origin)
-                    .map(|e| SliceWrite::Delete((*e).clone())),
-            })
-            .collect();
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
         ReconcileResult {
             writes,
             metrics: plan.metrics,
@@ -629,5 +606,39 @@ pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<
         .iter()
         .filter(|p| pod_selected(service, p))
         .map(|p| (p, parse_opt(pod_ready_transition_time(p))))
+        .collect()
+}
+
+/// The engine's planned writes as API objects: creates from scratch, updates on top of the
+/// listed slice they came from (so fields the controller does not own are kept), deletes as the
+/// listed object. Shared by the full and the incremental reconcile.
+pub(super) fn materialize_writes(
+    writes: Vec<PlannedWrite>,
+    svc: &super::model::ServiceInfo,
+    existing: &[&k8s::EndpointSlice],
+    trigger_time: Option<&str>,
+) -> Vec<SliceWrite> {
+    writes
+        .into_iter()
+        .filter_map(|w| match w {
+            PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
+                &s,
+                svc,
+                None,
+                trigger_time,
+            ))),
+            PlannedWrite::Update(s) => {
+                let base = s.origin.and_then(|i| existing.get(i).copied());
+                Some(SliceWrite::Update(slice_to_k8s(
+                    &s,
+                    svc,
+                    base,
+                    trigger_time,
+                )))
+            }
+            PlannedWrite::Delete { origin, .. } => existing
+                .get(origin)
+                .map(|e| SliceWrite::Delete((*e).clone())),
+        })
         .collect()
 }
