@@ -24,7 +24,7 @@ use slicesim::apiserver::{Shared, Store};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler, SliceWrite};
 use slicesim::k8s;
-use slicesim::report::run::{run, RunOptions};
+use slicesim::run::{run, RunOptions};
 use std::time::Instant;
 
 const SCENARIO: &str = r#"name = "bench-controllers"

@@ -8,14 +8,10 @@ if [ ! -x "$SLICESIM" ]; then
   cargo build --release >&2
 fi
 
-# metric DIR MODE NAME: one value of a run's summary. Reads summary.csv (mode,metric,value)
-# and, for runs written before the output contract, traffic_summary.csv; prints 0 if absent.
+# metric DIR MODE NAME: one value of a run's summary.csv (mode,metric,value); prints 0 if absent.
 metric() {
-  local dir=$1 mode=$2 name=$3 files=()
-  for f in "$dir/summary.csv" "$dir/traffic_summary.csv"; do
-    [ -f "$f" ] && files+=("$f")
-  done
-  awk -F, -v m="$mode" -v k="$name" '$1 == m && $2 == k { v = $3 } END { print (v == "" ? 0 : v + 0) }' "${files[@]}"
+  local dir=$1 mode=$2 name=$3
+  awk -F, -v m="$mode" -v k="$name" '$1 == m && $2 == k { v = $3 } END { print (v == "" ? 0 : v + 0) }' "$dir/summary.csv"
 }
 
 # human BYTES: binary units, 3 significant digits.

@@ -4,15 +4,20 @@
 //! Data flows one way; each module owns one step (see README "Architecture"):
 //!
 //! ```text
-//! scenario (TOML -> validated model) -> sim (clock, queue, seeded streams)
+//! scenario (TOML -> validated model)
+//! run      (composition root: builds one run's subsystems, wires their seams, -> RunResults)
+//!   -> sim (clock, queue, seeded streams)
 //!   -> cluster (nodes, pods, Deployments; emits object changes)
-//!   -> controllers (endpointslice, endpoints, mirroring; API writes)
-//!   -> apiserver/watch (later) -> clients (later) -> metrics -> report
+//!   -> controllers (manager + endpointslice, endpoints, mirroring; API writes)
+//!   -> apiserver (store, watch fan-out) -> clients (caches, propagation) -> metrics
+//! RunResults -> report (pure exporters: one output file each) -> chart, sweep, plan
 //! k8s  : the Kubernetes object model shared by all (exact JSON shape)
 //! wire : byte-exact JSON / protobuf encodings and watch framing
+//! fsio : atomic file writes (every output file goes through it)
 //! cli  : thin clap front-end, one file per subcommand
 //! ```
 pub mod apiserver;
+pub mod bench;
 pub mod chart;
 pub mod cli;
 pub mod clients;
@@ -20,10 +25,12 @@ pub mod cluster;
 pub mod conformance;
 pub mod controllers;
 pub mod error;
+pub mod fsio;
 pub mod k8s;
 pub mod metrics;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

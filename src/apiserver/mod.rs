@@ -1,4 +1,5 @@
-//! API server and etcd model: object store with resourceVersions, generation, generateName, no-op update detection (later: etcd limits, watch fan-out).
+//! API server and etcd model: object store with resourceVersions, generation, generateName, no-op
+//! update detection.
 //!
 //! The store behaves like the kube-apiserver for the resources the endpoint
 //! controllers write, as described in the conformance README ("Storage
@@ -214,15 +215,7 @@ impl Shared {
         // Version nibble 4; the variant bits stay random, like the UIDs in the
         // conformance data (e.g. `4068cc1a-2780-4ede-c237-...`).
         b[6] = (b[6] & 0x0f) | 0x40;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        crate::k8s::meta::uuid_text(&b)
     }
 }
 

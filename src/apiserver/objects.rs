@@ -413,7 +413,7 @@ impl StoredObject for k8s::Endpoints {
     /// kubernetes :: pkg/registry/core/endpoint/strategy.go :: endpointsStrategy.Canonicalize
     /// (subsets = RepackSubsets(subsets)).
     fn canonicalize(&mut self) {
-        crate::controllers::endpoints::repack::canonicalize_endpoints(self);
+        crate::k8s::repack::canonicalize_endpoints(self);
     }
     fn uses_generation() -> bool {
         false

@@ -20,7 +20,7 @@
 //! and mirroring controllers the Endpoints one — cmd/kube-controller-manager :: one
 //! SharedInformerFactory). Identical watchers are merged into one group with a count.
 //!
-//! # Fan-out and cost (§6.3)
+//! # Fan-out and cost (apiserver cacher/cache_watcher.go convertToWatchEvent)
 //! Per stored write, each group of the write's resource gets ADDED (only the new object
 //! matches), MODIFIED (both), DELETED (only the old one, carrying the old content with the
 //! event's resourceVersion) or nothing (kubernetes/apiserver :: pkg/storage/cacher/
@@ -33,7 +33,7 @@
 //! # Other traffic
 //! - API request bytes: the object in the kube-controller-manager's content type (protobuf by
 //!   default) for create/update; a DELETE carries no object (counted as 0).
-//! - etcd write bytes: the stored object's protobuf (storage media type; §7.3); a delete
+//! - etcd write bytes: the stored object's protobuf (storage media type); a delete
 //!   writes no value (0).
 //! - Rejected writes (conflict, `etcdserver: request is too large`): counted, request bytes
 //!   counted, no etcd bytes, no events. [`etcd_check`] tells the caller whether etcd would
@@ -1211,7 +1211,7 @@ impl WriteObserver for WatchHub {
     }
 }
 
-/// The report files are written from a [`TrafficReport`] by [`crate::report::outputs`].
+/// The report files are written from a [`TrafficReport`] by [`crate::report`].
 impl TrafficReport {
     pub fn mode(&self, r: Resource) -> &ModeReport {
         &self.modes[mode_index(r)]

@@ -8,7 +8,7 @@
 //! with system fonts; ticks and labels are computed here ([`axis`]); nothing reads a clock or
 //! iterates a hash map, so rendering twice gives byte-identical files. Colours are the
 //! Okabe-Ito colour-blind-safe palette; EndpointSlices is always blue, Endpoints vermillion.
-//! Files are written atomically ([`crate::report::atomic_write`]).
+//! Files are written atomically ([`crate::fsio::atomic_write`]).
 
 pub mod axis;
 pub mod data;
@@ -19,7 +19,7 @@ pub mod stats;
 mod sweep;
 mod timeline;
 
-use crate::report::atomic_write;
+use crate::fsio::atomic_write;
 use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;

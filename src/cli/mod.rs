@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod chart;
 pub mod merge;
 pub mod mirror;
@@ -78,6 +79,8 @@ pub enum Command {
         after_help = "Examples:\n  slicesim plan scenarios/plan-example.toml --out results/plan\n  slicesim plan scenarios/plan-example.toml --set 'plan.batch_periods=[\"0s\",\"1s\"]' -j 2"
     )]
     Plan(plan::Args),
+    /// Time a fixed set of workloads (per-sync reconcile cost, wire encoding, whole runs).
+    Bench(bench::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -96,6 +99,7 @@ pub fn main() -> i32 {
         Command::Merge(a) => merge::run(a),
         Command::Chart(a) => chart::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(()) => 0,

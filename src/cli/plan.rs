@@ -1,4 +1,5 @@
-//! `slicesim plan SCENARIO.toml [--out DIR] [-j N] [--set path=value ...] [--format svg|png]`
+//! `slicesim plan SCENARIO.toml [--out DIR] [-j N] [--set path=value ...] [--format svg|png]
+//! [--seeds N] [--budget-percentile P]`
 
 use std::path::PathBuf;
 
@@ -19,6 +20,14 @@ pub struct Args {
     /// Chart format.
     #[arg(long, value_name = "svg|png", default_value = "svg")]
     pub format: String,
+    /// Seeds per run: the scenario's seed, seed+1, …; figures are the median with min–max
+    /// over them and verdicts say in how many seeds they held.
+    #[arg(long, value_name = "N", default_value_t = crate::plan::DEFAULT_SEEDS)]
+    pub seeds: u32,
+    /// Judge the per-second budgets (`plan.egress_budget`, `plan.node_ingress_budget`) on this
+    /// percentile of the simulated seconds instead of the peak second (100).
+    #[arg(long, value_name = "P", default_value_t = 100.0)]
+    pub budget_percentile: f64,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -45,6 +54,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         jobs: args.jobs,
         overrides: args.set.clone(),
         format,
+        seeds: args.seeds,
+        budget_percentile: args.budget_percentile,
     };
     let outcome = crate::plan::plan(&opts)?;
     println!(

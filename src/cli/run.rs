@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let opts = crate::report::run::RunOptions {
+    let opts = crate::run::RunOptions {
         scenario: args.scenario.clone(),
         out_dir: args.out.clone(),
         seed: args.seed,
@@ -48,10 +48,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         record_traces: args
             .record_trace
             .iter()
-            .map(|a| crate::report::run::parse_record_trace(a))
+            .map(|a| crate::run::parse_record_trace(a))
             .collect::<anyhow::Result<_>>()?,
     };
-    let outcome = crate::report::run::run_outputs(&opts)?;
+    let outcome = crate::run::run_outputs(&opts)?;
     let charts = if args.no_charts {
         Ok(Vec::new())
     } else {
@@ -59,11 +59,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     // run.json last, once: after the charts, and also when they failed (the outputs it lists
     // are complete; the charts are not listed)
-    crate::report::run::write_manifest(&outcome)?;
+    crate::run::write_manifest(&outcome)?;
     let charts =
         charts.map_err(|e| e.context("the run finished, but drawing its charts failed"))?;
     let mut out = std::io::stdout().lock();
-    let printed = crate::report::run::print_outcome(&outcome, &mut out).and_then(|()| {
+    let printed = crate::run::print_outcome(&outcome, &mut out).and_then(|()| {
         use std::io::Write;
         if !charts.is_empty() {
             writeln!(

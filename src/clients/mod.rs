@@ -22,13 +22,13 @@ use crate::scenario::model::DurationDist;
 
 /// `kubernetes.io/service-name`: the Service a slice belongs to (kube-proxy and CoreDNS key
 /// their caches by it; pkg/proxy/endpointslicecache.go :: newEndpointSliceTracker callers).
-pub const LABEL_SERVICE_NAME: &str = "kubernetes.io/service-name";
+pub use crate::k8s::labels::LABEL_SERVICE_NAME;
 
 /// How a client interprets the objects it watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ViewKind {
-    /// kube-proxy: EndpointSliceCache merge (§6.1) / the pre-1.22 Endpoints change tracker
-    /// (ready `addresses` only).
+    /// kube-proxy: EndpointSliceCache merge (pkg/proxy/endpointslicecache.go addEndpoints) / the
+    /// pre-1.22 Endpoints change tracker (ready `addresses` only).
     KubeProxy,
     /// CoreDNS: ready endpoints only (coredns :: plugin/kubernetes/object/endpoint.go ::
     /// EndpointSliceToEndpoints keeps `ready == nil || ready == true`).
@@ -705,8 +705,9 @@ pub(crate) mod tests {
         }
     }
 
-    /// §6.1: the same IP in two slices is one endpoint; the non-terminating copy wins whatever
-    /// the visiting order; the duplicate is counted while it exists.
+    /// endpointslicecache.go addEndpoints: the same IP in two slices is one endpoint; the
+    /// non-terminating copy wins whatever the visiting order; the duplicate is counted while it
+    /// exists.
     #[test]
     fn dedupe_prefers_non_terminating() {
         for (a, b) in [("a", "b"), ("b", "a")] {

@@ -1,5 +1,5 @@
 //! The deployment controller's decisions, as pure functions over a small view of the
-//! Deployment and its ReplicaSets (semantics §8.1). The world applies the result.
+//! Deployment and its ReplicaSets. The world applies the result.
 //!
 //! Upstream: kubernetes/kubernetes :: pkg/controller/deployment/{sync.go, rolling.go,
 //! recreate.go, util/deployment_util.go} (read at ~v1.31; logic unchanged through v1.34).
@@ -462,8 +462,8 @@ mod tests {
         assert_eq!(resolve_fenceposts(Int(2), Percent(50), 5), (2, 2));
     }
 
-    /// semantics §8.1 example: replicas 10, defaults: new 0→3 (13 total) and old 10→8 in the
-    /// first sync (new RS is created already scaled, then old ones are scaled down).
+    /// rolling.go rolloutRolling example: replicas 10, defaults: new 0→3 (13 total) and old 10→8 in
+    /// the first sync (new RS is created already scaled, then old ones are scaled down).
     #[test]
     fn first_rollout_sync_matches_upstream_example() {
         let d = rolling(IntOrPercent::Percent(25), IntOrPercent::Percent(25), 10);

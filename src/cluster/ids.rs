@@ -13,15 +13,7 @@ pub fn uid_v4<R: Rng + ?Sized>(rng: &mut R) -> String {
     let mut b: [u8; 16] = rng.gen();
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    crate::k8s::meta::uuid_text(&b)
 }
 
 /// `generateName` suffix: 5 characters of [`ALPHANUMS`] (apiserver SimpleNameGenerator,

@@ -4,8 +4,8 @@
 //! Simulated time 0 is [`SIM_EPOCH_UNIX_S`] (2026-01-01T00:00:00Z); timestamps are RFC 3339
 //! with second precision, as `metav1.Time` serializes. Only fields the simulation models are
 //! filled; the pod spec carries one container (`app`) with the template's ports, which is what
-//! named `targetPort` resolution reads (semantics §1.7). Conditions are listed in the kubelet's
-//! order (Initialized, Ready, ContainersReady, PodScheduled).
+//! named `targetPort` resolution reads (endpointslice utils.go FindPort). Conditions are listed in
+//! the kubelet's order (Initialized, Ready, ContainersReady, PodScheduled).
 
 use super::model::{Node, NodeReady, Pod, ServiceObj};
 use super::World;

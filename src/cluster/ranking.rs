@@ -1,4 +1,4 @@
-//! ReplicaSet scale-down victim order (`ActivePodsWithRanks`, semantics §8.1).
+//! ReplicaSet scale-down victim order (controller_utils.go `ActivePodsWithRanks.Less`).
 //!
 //! Rules, applied in turn (a pod "less" than another is deleted first):
 //! 1. unassigned (no nodeName) before assigned;

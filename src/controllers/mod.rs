@@ -1,7 +1,8 @@
 //! Models of the upstream controllers that turn pods into published endpoints:
 //! the EndpointSlice controller, the Endpoints controller (baseline) and the
 //! EndpointSlice mirroring controller.
-pub mod deephash;
+/// Moved to `k8s` (the apiserver canonicalizes Endpoints with it too); the old path stays.
+pub use crate::k8s::deephash;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod manager;

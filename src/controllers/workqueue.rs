@@ -1,5 +1,5 @@
-//! A client-go workqueue in simulated time (semantics §3.1), with the worker pool that drains
-//! it.
+//! A client-go workqueue in simulated time (client-go `util/workqueue`), with the worker pool that
+//! drains it.
 //!
 //! Rules (client-go `util/workqueue`, queue.go / delaying_queue.go / default_rate_limiters.go):
 //! - `Add`: a key already *dirty* (queued, not yet picked up) is not queued twice; a key being

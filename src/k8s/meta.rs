@@ -166,3 +166,17 @@ impl<T> List<T> {
         self.items.as_deref().unwrap_or(&[])
     }
 }
+
+/// The 36-character text form of a UUID (`8-4-4-4-12`, lower-case hex), as `types.UID`
+/// values are written; callers set the version / variant bits they model.
+pub fn uuid_text(b: &[u8; 16]) -> String {
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

@@ -86,13 +86,19 @@
 //! | `discovery/v1.Endpoint` | `deprecatedTopology` |
 //! | `discovery/v1.EndpointHints` | `forZones` (and `forNodes`, k8s.io/api v0.33+) |
 //!
-//! `tests/k8s_roundtrip.rs` and `tests/wire_nil.rs` check both states of every field of the first
+//! `tests/it/k8s_roundtrip.rs` and `tests/it/wire_nil.rs` check both states of every field of the first
 //! table and the omission of both states for a sample of the second.
 
 pub mod core;
+/// Upstream's `hash.DeepHashObject` (spew + md5) over the shapes it walks.
+pub mod deephash;
 pub mod discovery;
+pub mod labels;
 pub mod meta;
 pub mod pod;
+/// `RepackSubsets` / `SortSubsets`: the canonical form of Endpoints subsets (shared by the
+/// apiserver, the Endpoints controller and the mirroring controller).
+pub mod repack;
 pub mod time;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -1,5 +1,5 @@
 //! Counters, histograms and per-second time series for the traffic model, and the Prometheus
-//! text exposition writer (`metrics.prom`; the CSV files are built by `report::outputs`).
+//! text exposition writer (`metrics.prom`; the CSV files are built by `report`).
 //! Everything here is pure and deterministic: maps are `BTreeMap`s, floats are only formatted,
 //! never iterated in hash order.
 

@@ -1,8 +1,8 @@
 //! `slicesim plan`: a capacity-planning report for one scenario.
 //!
 //! The planner is a client of `slicesim run`: it runs the scenario (and variants of it, as
-//! `--set` overrides) into `OUT/runs/<name>/`, reads the runs' files back ([`results`]) and
-//! writes `OUT/report.md`. Every number in the report names the run it comes from, and the
+//! `--set` overrides) into `OUT/runs/<name>/`, takes the figures from the runs' results
+//! ([`results`]) and writes `OUT/report.md`. Every number in the report names the run it comes from, and the
 //! report lists each run's overrides, so any figure can be reproduced with
 //! `slicesim run SCENARIO --set …`.
 //!
@@ -14,6 +14,11 @@
 //!    by a doubling ladder around its replica count, then bisection (assumes cost grows with
 //!    the replica count).
 //!
+//! Seeds: every run is made once per seed (`--seeds N`: the scenario's seed, seed + 1, …,
+//! seed + N − 1, set with `--set seed=`); every figure is the median over the seeds with its
+//! min–max, and a budget verdict says in how many seeds it held. Per-second budgets are judged
+//! on the peak second or, with `--budget-percentile P`, on the P-th percentile of the seconds.
+//!
 //! Deterministic: runs are simulated (seeded), gathered by name, never by completion order,
 //! and the report contains no wall-clock time and no output path.
 
@@ -22,11 +27,11 @@ pub mod results;
 
 use crate::chart::ChartFormat;
 use crate::error::input_error;
-use crate::report::atomic_write;
-use crate::scenario::{EventKind, Nanos, ScaleTarget, Scenario, Strategy, NS_PER_SEC};
+use crate::fsio::atomic_write;
+use crate::scenario::{EventKind, Nanos, Scenario, Strategy, NS_PER_SEC};
 use anyhow::Context;
 use rayon::prelude::*;
-use results::{Series, Summary, MODES};
+use results::{RunData, Series, Spread, Summary, MODES};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -40,7 +45,15 @@ pub struct PlanOptions {
     /// `--set path=value`, applied to every run before the planner's own overrides.
     pub overrides: Vec<String>,
     pub format: ChartFormat,
+    /// Seeds per run (at least 1): the scenario's seed and the next `seeds - 1` integers.
+    pub seeds: u32,
+    /// Per-second budgets are judged on this percentile of the seconds (0 < P ≤ 100; 100 is
+    /// the peak second).
+    pub budget_percentile: f64,
 }
+
+/// Default `--seeds`: enough for a median and a spread, few enough to keep a plan quick.
+pub const DEFAULT_SEEDS: u32 = 5;
 
 /// What `plan` produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,12 +98,7 @@ fn peak_replicas(s: &Scenario) -> Vec<u32> {
     let mut cur = peak.clone();
     for e in &s.events {
         if let EventKind::Scale { workload, target } = &e.kind {
-            let r = match target {
-                ScaleTarget::To(n) => *n,
-                ScaleTarget::By(d) => {
-                    (i64::from(cur[*workload]) + d).clamp(0, i64::from(u32::MAX)) as u32
-                }
-            };
+            let r = target.apply(cur[*workload]);
             cur[*workload] = r;
             peak[*workload] = peak[*workload].max(r);
         }
@@ -140,22 +148,66 @@ pub fn grids(s: &Scenario) -> Grids {
     }
 }
 
-/// One finished run, read back.
+/// One planned variant, run once per seed and read back.
 #[derive(Debug, Clone)]
 pub struct Done {
     pub name: String,
-    /// Every `--set` of the run (the user's first).
+    /// Every `--set` of the run with the scenario's own seed (the user's first); the other
+    /// seeds' runs add `seed=<seed>`.
     pub overrides: Vec<String>,
-    pub summary: Summary,
-    pub series: Series,
-    /// Chart files, relative to the plan directory (`/`-separated).
+    /// One per seed, the scenario's own seed first.
+    pub seeds: Vec<RunData>,
+    /// Chart files of the first seed's run, relative to the plan directory (`/`-separated).
     pub charts: Vec<String>,
 }
 
 impl Done {
-    /// `runs/<name>` (relative to the plan directory).
+    /// `runs/<name>` (relative to the plan directory): the run with the scenario's seed.
     pub fn dir(&self) -> String {
         format!("runs/{}", self.name)
+    }
+
+    /// Directory of every seed's run, in seed order.
+    pub fn seed_dirs(&self) -> Vec<String> {
+        (0..self.seeds.len())
+            .map(|k| format!("runs/{}", seed_dir_name(&self.name, k, self.seeds[k].seed)))
+            .collect()
+    }
+
+    /// `f` over the seeds.
+    pub fn spread(&self, f: impl Fn(&RunData) -> f64) -> Spread {
+        let v: Vec<f64> = self.seeds.iter().map(f).collect();
+        Spread::of(&v).unwrap_or(Spread {
+            median: 0.0,
+            min: 0.0,
+            max: 0.0,
+            n: 0,
+        })
+    }
+
+    /// A summary value over the seeds (a missing value counts as 0, as in [`Summary::num`]).
+    pub fn num(&self, mode: &str, metric: &str) -> Spread {
+        self.spread(|r| r.summary.num(mode, metric))
+    }
+
+    /// A summary value over the seeds that report it; `None` if none does.
+    pub fn get(&self, mode: &str, metric: &str) -> Option<Spread> {
+        let v: Vec<f64> = self
+            .seeds
+            .iter()
+            .filter_map(|r| r.summary.get(mode, metric))
+            .collect();
+        Spread::of(&v)
+    }
+}
+
+/// Directory name of seed `k` (seed value `seed`) of run `name`: the first seed's run is
+/// `name` itself, the others `name.seed-<seed>`.
+pub fn seed_dir_name(name: &str, k: usize, seed: u64) -> String {
+    if k == 0 {
+        name.to_string()
+    } else {
+        format!("{name}.seed-{seed}")
     }
 }
 
@@ -227,6 +279,8 @@ pub struct Plan<'a> {
     pub answers: BTreeMap<&'static str, Answer>,
     /// Charts of the grid studies (relative paths).
     pub study_charts: BTreeMap<&'static str, Vec<String>>,
+    /// Seeds of every run: the scenario's seed first.
+    pub seeds: Vec<u64>,
     pool: rayon::ThreadPool,
 }
 
@@ -249,6 +303,17 @@ pub enum Answer {
 pub fn plan(opts: &PlanOptions) -> anyhow::Result<PlanOutcome> {
     if opts.jobs == Some(0) {
         return Err(input_error("-j 0: the number of jobs must be at least 1"));
+    }
+    if opts.seeds == 0 {
+        return Err(input_error(
+            "--seeds 0: the number of seeds must be at least 1",
+        ));
+    }
+    if !(opts.budget_percentile > 0.0 && opts.budget_percentile <= 100.0) {
+        return Err(input_error(format!(
+            "--budget-percentile {}: allowed: a percentile above 0 and at most 100 (100: the peak second)",
+            opts.budget_percentile
+        )));
     }
     let scenario = crate::scenario::load(&opts.scenario, &opts.overrides)?;
     let jobs = opts
@@ -274,6 +339,9 @@ pub fn plan(opts: &PlanOptions) -> anyhow::Result<PlanOutcome> {
         rolling: BTreeMap::new(),
         answers: BTreeMap::new(),
         study_charts: BTreeMap::new(),
+        seeds: (0..u64::from(opts.seeds))
+            .map(|k| scenario.seed.wrapping_add(k))
+            .collect(),
         pool,
     };
     // Phase A: everything that does not depend on a result, in parallel.
@@ -506,11 +574,30 @@ impl Plan<'_> {
             }
         }
         let (opts, out) = (self.opts, self.opts.out.clone());
-        let done: Vec<anyhow::Result<Done>> = self
-            .pool
-            .install(|| todo.par_iter().map(|s| run_one(opts, &out, s)).collect());
-        for (s, d) in todo.iter().zip(done) {
-            let d = d.with_context(|| format!("plan run {}", s.name))?;
+        let jobs: Vec<(usize, usize, u64)> = (0..todo.len())
+            .flat_map(|i| self.seeds.iter().enumerate().map(move |(k, &s)| (i, k, s)))
+            .collect();
+        let results: Vec<anyhow::Result<(RunData, Vec<String>)>> = self.pool.install(|| {
+            jobs.par_iter()
+                .map(|&(i, k, seed)| run_one(opts, &out, &todo[i], k, seed))
+                .collect()
+        });
+        let mut by_spec: Vec<Vec<(RunData, Vec<String>)>> =
+            todo.iter().map(|_| Vec::new()).collect();
+        for (&(i, k, _), r) in jobs.iter().zip(results) {
+            let r = r.with_context(|| format!("plan run {} (seed #{k})", todo[i].name))?;
+            by_spec[i].push(r);
+        }
+        for (s, runs) in todo.iter().zip(by_spec) {
+            let mut overrides = opts.overrides.clone();
+            overrides.extend(s.extra.iter().cloned());
+            let charts = runs.first().map(|r| r.1.clone()).unwrap_or_default();
+            let d = Done {
+                name: s.name.clone(),
+                overrides,
+                seeds: runs.into_iter().map(|r| r.0).collect(),
+                charts,
+            };
             self.order.push(s.name.clone());
             if s.name.starts_with("rolling-") {
                 if let Ok(r) = s.name["rolling-".len()..].parse::<u32>() {
@@ -527,29 +614,40 @@ impl Plan<'_> {
         &self.runs[name]
     }
 
-    /// Rolling-update figures of one run and mode.
-    pub fn rolling_figures(&self, r: u32, mode: &str) -> Option<RollingFigures> {
+    /// Rolling-update figures of one run and mode, one per seed.
+    pub fn rolling_figures(&self, r: u32, mode: &str) -> Option<Vec<RollingFigures>> {
         let d = self.runs.get(self.rolling.get(&r)?)?;
         let t0 = ROLLING_START_S;
         let sz = self.sized.as_ref()?;
-        let deleted = d
-            .summary
-            .num("run", &format!("workload.{}.pods_deleted", sz.label));
-        let ready = d
-            .summary
-            .num("run", &format!("workload.{}.pods_ready_final", sz.label));
-        Some(RollingFigures {
-            total: d.series.total_bytes(mode, t0),
-            peak: d.series.peak_bytes(mode, t0).value,
-            peak_node: d.series.peak_node_bytes(mode, t0).value,
-            writes: d.series.total_writes(mode, t0),
-            complete: deleted >= f64::from(r) && ready >= f64::from(r),
-        })
+        let pct = self.opts.budget_percentile;
+        Some(
+            d.seeds
+                .iter()
+                .map(|run| {
+                    let deleted = run
+                        .summary
+                        .num("run", &format!("workload.{}.pods_deleted", sz.label));
+                    let ready = run
+                        .summary
+                        .num("run", &format!("workload.{}.pods_ready_final", sz.label));
+                    RollingFigures {
+                        total: run.series.total_bytes(mode, t0),
+                        peak: run.series.peak_bytes(mode, t0).value,
+                        peak_node: run.series.peak_node_bytes(mode, t0).value,
+                        judged: run.series.percentile_of(mode, t0, pct, false),
+                        judged_node: run.series.percentile_of(mode, t0, pct, true),
+                        writes: run.series.total_writes(mode, t0),
+                        complete: deleted >= f64::from(r) && ready >= f64::from(r),
+                    }
+                })
+                .collect(),
+        )
     }
 
-    /// Does the rolling update of `r` replicas stay within every budget in `mode`?
-    /// `None` without budgets. An incomplete rollout counts as a failure (its cost is unknown).
-    pub fn within_budget(&self, r: u32, mode: &str) -> Option<bool> {
+    /// In how many seeds does the rolling update of `r` replicas stay within every budget in
+    /// `mode`: `(held, seeds)`. `None` without budgets. An incomplete rollout counts as a
+    /// failure (its cost is unknown).
+    pub fn within_budget(&self, r: u32, mode: &str) -> Option<(usize, usize)> {
         let b = &self.scenario.plan;
         if b.egress_budget_bytes_per_second.is_none()
             && b.node_ingress_budget_bytes_per_second.is_none()
@@ -557,14 +655,23 @@ impl Plan<'_> {
         {
             return None;
         }
-        let f = self.rolling_figures(r, mode)?;
+        let figures = self.rolling_figures(r, mode)?;
         let le = |v: f64, limit: Option<u64>| limit.map_or(true, |l| v <= l as f64);
-        Some(
-            f.complete
-                && le(f.peak, b.egress_budget_bytes_per_second)
-                && le(f.peak_node, b.node_ingress_budget_bytes_per_second)
-                && le(f.total, b.rolling_update_egress_budget_bytes),
-        )
+        let held = figures
+            .iter()
+            .filter(|f| {
+                f.complete
+                    && le(f.judged, b.egress_budget_bytes_per_second)
+                    && le(f.judged_node, b.node_ingress_budget_bytes_per_second)
+                    && le(f.total, b.rolling_update_egress_budget_bytes)
+            })
+            .count();
+        Some((held, figures.len()))
+    }
+
+    /// The search's verdict: within budget in every seed.
+    pub fn holds(&self, r: u32, mode: &str) -> bool {
+        matches!(self.within_budget(r, mode), Some((h, n)) if h == n && n > 0)
     }
 
     /// Phase B: per mode, extend the ladder until it brackets the answer, then bisect.
@@ -577,7 +684,7 @@ impl Plan<'_> {
                 self.answers.insert(mode, Answer::NoBudget);
                 continue;
             }
-            let verdict = |p: &Plan, r: u32| p.within_budget(r, mode) == Some(true);
+            let verdict = |p: &Plan, r: u32| p.holds(r, mode);
             let mut tried: Vec<u32> = self.rolling.keys().copied().collect();
             // bracket: largest passing lo below the smallest failing hi
             let bracket = |p: &Plan, tried: &[u32]| {
@@ -631,7 +738,7 @@ impl Plan<'_> {
             if self.answers.contains_key(mode) {
                 continue; // no budget
             }
-            let verdict = |r: u32| self.within_budget(r, mode) == Some(true);
+            let verdict = |r: u32| self.holds(r, mode);
             let fail = tried.iter().copied().find(|&r| !verdict(r));
             let ok = tried
                 .iter()
@@ -710,6 +817,10 @@ pub struct RollingFigures {
     pub total: f64,
     pub peak: f64,
     pub peak_node: f64,
+    /// The per-second egress / node ingress the budgets are judged on (`--budget-percentile`
+    /// of the seconds; the peak at 100).
+    pub judged: f64,
+    pub judged_node: f64,
     pub writes: f64,
     /// Every old pod deleted and every new one Ready by the end of the run.
     pub complete: bool,
@@ -734,16 +845,27 @@ fn relative_all(base: &Path, paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// Make one run (clearing any earlier output of the same name), render its charts, read it.
-fn run_one(opts: &PlanOptions, out: &Path, s: &Spec) -> anyhow::Result<Done> {
-    let dir = out.join("runs").join(&s.name);
+/// Make seed `k` (value `seed`) of one run (clearing any earlier output of the same name),
+/// render its charts (first seed only), read it.
+fn run_one(
+    opts: &PlanOptions,
+    out: &Path,
+    s: &Spec,
+    k: usize,
+    seed: u64,
+) -> anyhow::Result<(RunData, Vec<String>)> {
+    let dir = out.join("runs").join(seed_dir_name(&s.name, k, seed));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
             .with_context(|| format!("clearing earlier run {}", dir.display()))?;
     }
     let mut overrides = opts.overrides.clone();
     overrides.extend(s.extra.iter().cloned());
-    let ro = crate::report::run::RunOptions {
+    if k > 0 {
+        // quoted: TOML integers stop at 2^63 - 1, the seed range does not
+        overrides.push(format!("seed=\"{seed}\""));
+    }
+    let ro = crate::run::RunOptions {
         scenario: opts.scenario.clone(),
         out_dir: Some(dir.clone()),
         overrides: overrides.clone(),
@@ -751,16 +873,22 @@ fn run_one(opts: &PlanOptions, out: &Path, s: &Spec) -> anyhow::Result<Done> {
         controllers: true,
         ..Default::default()
     };
-    crate::report::run::run(&ro)?;
-    let charts = crate::chart::render_run(&dir, opts.format)
-        .with_context(|| format!("rendering charts of {}", dir.display()))?;
-    Ok(Done {
-        name: s.name.clone(),
-        overrides,
-        summary: Summary::read(&dir)?,
-        series: Series::read(&dir)?,
-        charts: relative_all(out, &charts),
-    })
+    let outcome = crate::run::run(&ro)?;
+    let charts = if k == 0 {
+        let c = crate::chart::render_run(&dir, opts.format)
+            .with_context(|| format!("rendering charts of {}", dir.display()))?;
+        relative_all(out, &c)
+    } else {
+        Vec::new()
+    };
+    Ok((
+        RunData {
+            seed,
+            summary: Summary::of(&outcome.results),
+            series: Series::of(&outcome.results),
+        },
+        charts,
+    ))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! output paths: links are relative to the plan directory), so two plans of the same scenario
 //! are byte-identical.
 
-use super::results::MODES;
+use super::results::{non_monotonic, Spread, MODES};
 use super::{Answer, Plan};
 use crate::scenario::values::format_duration;
 use std::fmt::Write as _;
@@ -71,6 +71,45 @@ fn pct(a: f64, b: f64) -> String {
     }
 }
 
+/// A figure over seeds: the median, with `(min–max)` when the seeds differ.
+fn spread(sp: Spread, f: impl Fn(f64) -> String) -> String {
+    if sp.exact() {
+        f(sp.median)
+    } else {
+        format!("{} ({}–{})", f(sp.median), f(sp.min), f(sp.max))
+    }
+}
+
+fn secs_spread(sp: Option<Spread>) -> String {
+    match sp {
+        Some(sp) => spread(sp, |v| format!("{v:.3} s")),
+        None => "–".into(),
+    }
+}
+
+/// "holds in k/n seeds".
+fn held(k: usize, n: usize) -> String {
+    format!("holds in {k}/{n} seed{}", if n == 1 { "" } else { "s" })
+}
+
+/// The statistic per-second budgets are judged on.
+fn judged_name(p: &Plan) -> String {
+    if p.opts.budget_percentile >= 100.0 {
+        "peak".into()
+    } else {
+        format!("p{}", p.opts.budget_percentile)
+    }
+}
+
+/// The percentile of seconds shown next to the peak (the judged one, else 99).
+fn shown_percentile(p: &Plan) -> f64 {
+    if p.opts.budget_percentile >= 100.0 {
+        99.0
+    } else {
+        p.opts.budget_percentile
+    }
+}
+
 /// Render the whole report.
 pub fn render(p: &Plan) -> String {
     let mut s = String::new();
@@ -80,6 +119,7 @@ pub fn render(p: &Plan) -> String {
     slice_sizes(&mut s, p);
     batch_periods(&mut s, p);
     rolling(&mut s, p);
+    leaves_out(&mut s);
     runs(&mut s, p);
     s
 }
@@ -122,6 +162,27 @@ fn header(s: &mut String, p: &Plan) {
          controllers see the same pods).\n",
         sc.source.file
     );
+    let _ = writeln!(
+        s,
+        "**Seeds.** Every run was made with {} seed(s): {} (the scenario's seed and the next \
+         integers, `--set seed=`). A figure is the median over the seeds, followed by its \
+         (min–max) when the seeds differ; a budget verdict says in how many seeds it held, and \
+         the rolling-update search counts a size as within budget only if it held in every \
+         seed. Per-second budgets are judged on the {} second{}.\n",
+        p.seeds.len(),
+        p.seeds
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        judged_name(p),
+        if p.opts.budget_percentile >= 100.0 {
+            String::new()
+        } else {
+            " (`--budget-percentile`: that share of the simulated seconds is at or below it)"
+                .to_string()
+        }
+    );
     if p.grids.large {
         let _ = writeln!(
             s,
@@ -141,7 +202,8 @@ fn header(s: &mut String, p: &Plan) {
         s,
         "Contents: [Headline](#headline) · [Limits](#limits) · \
          [max-endpoints-per-slice](#max-endpoints-per-slice) · [Batch period](#batch-period) · \
-         [Rolling update sizing](#rolling-update-sizing) · [Runs](#runs)\n"
+         [Rolling update sizing](#rolling-update-sizing) · \
+         [What the model leaves out](#what-the-model-leaves-out) · [Runs](#runs)\n"
     );
 }
 
@@ -159,30 +221,50 @@ fn headline(s: &mut String, p: &Plan) {
     let _ = writeln!(s, "## Headline\n");
     let _ = writeln!(
         s,
-        "The scenario as written, run `baseline` (`{}/`).\n",
-        d.dir()
+        "The scenario as written, run `baseline` (`{}/`, other seeds in {}).\n",
+        d.dir(),
+        others(d)
     );
     let _ = writeln!(s, "| | EndpointSlices | Endpoints |\n|---|---:|---:|");
     let row = |s: &mut String, label: &str, f: &dyn Fn(&str) -> String| {
         let _ = writeln!(s, "| {label} | {} | {} |", f(MODES[0]), f(MODES[1]));
     };
     row(s, "API server watch egress, total", &|m| {
-        let v = d.summary.num(m, "bytes_out_total");
-        format!("{} ({} B)", human_bytes(v), grouped(v))
+        let v = d.num(m, "bytes_out_total");
+        let exact = format!("{} ({} B)", human_bytes(v.median), grouped(v.median));
+        if v.exact() {
+            exact
+        } else {
+            format!("{exact} ({}–{})", human_bytes(v.min), human_bytes(v.max))
+        }
     });
     row(s, "API server watch egress, peak second", &|m| {
-        let pk = d.series.peak_bytes(m, 0);
-        format!("{}/s at t = {} s", human_bytes(pk.value), pk.at)
+        let pk = d.seeds[0].series.peak_bytes(m, 0);
+        format!(
+            "{}/s; seed {}: at t = {} s",
+            spread(d.spread(|r| r.series.peak_bytes(m, 0).value), human_bytes),
+            d.seeds[0].seed,
+            pk.at
+        )
+    });
+    let q = shown_percentile(p);
+    row(s, &format!("API server watch egress, p{q} second"), &|m| {
+        format!(
+            "{}/s",
+            spread(
+                d.spread(|r| r.series.percentile_of(m, 0, q, false)),
+                human_bytes
+            )
+        )
     });
     row(s, "watch events", &|m| {
-        count(d.summary.num(m, "watch_events"))
+        spread(d.num(m, "watch_events"), count)
     });
     row(s, "etcd write bytes", &|m| {
-        let v = d.summary.num(m, "etcd_write_bytes");
-        format!("{} ({} B)", human_bytes(v), grouped(v))
+        spread(d.num(m, "etcd_write_bytes"), human_bytes)
     });
     row(s, "API writes stored", &|m| {
-        count(d.summary.num(m, "writes_stored"))
+        spread(d.num(m, "writes_stored"), count)
     });
     row(
         s,
@@ -190,27 +272,46 @@ fn headline(s: &mut String, p: &Plan) {
         &|m| {
             format!(
                 "{} / {}",
-                human_bytes(d.summary.num(m, "node_ingress_bytes_mean")),
-                human_bytes(d.summary.num(m, "node_ingress_bytes_max"))
+                spread(d.num(m, "node_ingress_bytes_mean"), human_bytes),
+                spread(d.num(m, "node_ingress_bytes_max"), human_bytes)
             )
         },
     );
     row(s, "per-node kube-proxy ingress, peak second", &|m| {
-        let pk = d.series.peak_node_bytes(m, 0);
-        format!("{}/s at t = {} s", human_bytes(pk.value), pk.at)
+        format!(
+            "{}/s",
+            spread(
+                d.spread(|r| r.series.peak_node_bytes(m, 0).value),
+                human_bytes
+            )
+        )
     });
     row(s, "largest object written", &|m| {
-        human_bytes(d.summary.num(m, "largest_object_bytes"))
+        spread(d.num(m, "largest_object_bytes"), human_bytes)
     });
     row(s, "endpoint propagation p50 / p99", &|m| {
         format!(
             "{} / {}",
-            secs(d.summary.get(m, "propagation_p50_seconds")),
-            secs(d.summary.get(m, "propagation_p99_seconds"))
+            secs_spread(d.get(m, "propagation_p50_seconds")),
+            secs_spread(d.get(m, "propagation_p99_seconds"))
         )
     });
     s.push('\n');
     charts(s, &d.charts);
+}
+
+/// The other seeds' directories of a run, or "no other seed".
+fn others(d: &super::Done) -> String {
+    let dirs = d.seed_dirs();
+    if dirs.len() <= 1 {
+        "no other seed".into()
+    } else {
+        dirs[1..]
+            .iter()
+            .map(|x| format!("`{x}/`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn charts(s: &mut String, list: &[String]) {
@@ -230,7 +331,7 @@ fn limits(s: &mut String, p: &Plan) {
     let d = p.run("baseline");
     let sc = p.scenario;
     let _ = writeln!(s, "## Limits\n");
-    let _ = writeln!(s, "From run `baseline`.\n");
+    let _ = writeln!(s, "From run `baseline`, every seed.\n");
     let limit = sc.apiserver.etcd_max_request_bytes as f64;
     let _ = writeln!(
         s,
@@ -239,18 +340,25 @@ fn limits(s: &mut String, p: &Plan) {
         human_bytes(limit)
     );
     for m in MODES {
-        let largest = d.summary.num(m, "largest_object_bytes");
-        let rejected = d.summary.num(m, "writes_rejected_oversize");
-        let verdict = if rejected > 0.0 {
+        let largest = d.num(m, "largest_object_bytes");
+        let rejected = d.num(m, "writes_rejected_oversize");
+        let ok = d
+            .seeds
+            .iter()
+            .filter(|r| r.summary.num(m, "writes_rejected_oversize") == 0.0)
+            .count();
+        let verdict = if rejected.max > 0.0 {
             format!(
-                "**crossed**: {} write(s) rejected as too large (the object stays stale in etcd)",
-                count(rejected)
+                "**crossed** ({}): {} write(s) rejected as too large (the object stays stale in etcd)",
+                held(ok, d.seeds.len()),
+                spread(rejected, count)
             )
         } else {
             format!(
-                "within; largest object {} ({:.1} % of the limit)",
-                human_bytes(largest),
-                largest / limit * 100.0
+                "within ({}); largest object {} ({:.1} % of the limit)",
+                held(ok, d.seeds.len()),
+                spread(largest, human_bytes),
+                largest.max / limit * 100.0
             )
         };
         let _ = writeln!(s, "- {}: {verdict}.", mode_title(m));
@@ -263,15 +371,15 @@ fn limits(s: &mut String, p: &Plan) {
          Endpoints controller keeps at most this many addresses and sets the \
          `endpoints.kubernetes.io/over-capacity: truncated` annotation):"
     );
-    let truncated = d.summary.num("endpoints", "writes_truncated");
-    let ep_writes = d.summary.num("endpoints", "writes_stored");
+    let truncated = d.num("endpoints", "writes_truncated");
+    let ep_writes = d.num("endpoints", "writes_stored");
     if cap > 0 {
         let _ = writeln!(
             s,
             "- measured in the baseline run: {} of {} stored Endpoints writes were truncated{}.",
-            count(truncated),
-            count(ep_writes),
-            if truncated > 0.0 {
+            spread(truncated, count),
+            spread(ep_writes, count),
+            if truncated.max > 0.0 {
                 " (**crossed**)"
             } else {
                 ""
@@ -284,8 +392,8 @@ fn limits(s: &mut String, p: &Plan) {
         let w = &sc.workloads[w];
         let label = crate::report::timeseries::workload_label(&w.namespace, &w.name);
         let peak = d
-            .summary
-            .num("run", &format!("workload.{label}.peak_pods_active"));
+            .num("run", &format!("workload.{label}.peak_pods_active"))
+            .max;
         any = true;
         let verdict = if cap == 0 {
             "truncation disabled (pre-1.22 behaviour): the object holds every address; see the etcd limit above for its size".to_string()
@@ -314,24 +422,50 @@ fn limits(s: &mut String, p: &Plan) {
             return;
         };
         for m in MODES {
-            let pk = if node {
-                d.series.peak_node_bytes(m, 0)
-            } else {
-                d.series.peak_bytes(m, 0)
+            let peak = |r: &super::RunData| {
+                if node {
+                    r.series.peak_node_bytes(m, 0).value
+                } else {
+                    r.series.peak_bytes(m, 0).value
+                }
             };
-            let (n, first) = d.series.seconds_over(m, 0, l as f64, node);
-            let verdict = match first {
-                Some(t) => format!(
-                    "**exceeded** in {n} simulated second(s), first at t = {t} s; peak {}/s at t = {} s",
-                    human_bytes(pk.value),
-                    pk.at
-                ),
-                None => format!(
-                    "within; peak {}/s at t = {} s ({:.1} % of the budget)",
-                    human_bytes(pk.value),
-                    pk.at,
-                    pk.value / l as f64 * 100.0
-                ),
+            let judged =
+                |r: &super::RunData| r.series.percentile_of(m, 0, p.opts.budget_percentile, node);
+            let ok = d.seeds.iter().filter(|r| judged(r) <= l as f64).count();
+            let n = d.seeds.len();
+            let over = d.spread(|r| r.series.seconds_over(m, 0, l as f64, node).0 as f64);
+            let first = d.seeds.iter().find_map(|r| {
+                r.series
+                    .seconds_over(m, 0, l as f64, node)
+                    .1
+                    .map(|t| (r.seed, t))
+            });
+            let pk = d.spread(peak);
+            let q = shown_percentile(p);
+            let pq = d.spread(|r| r.series.percentile_of(m, 0, q, node));
+            let stats = format!(
+                "peak {}/s, p{q} {}/s",
+                spread(pk, human_bytes),
+                spread(pq, human_bytes)
+            );
+            let verdict = if ok == n {
+                format!(
+                    "**{}** on the {} second; {stats} ({:.1} % of the budget at the median {})",
+                    held(ok, n),
+                    judged_name(p),
+                    d.spread(judged).median / l as f64 * 100.0,
+                    judged_name(p)
+                )
+            } else {
+                format!(
+                    "**exceeded** on the {} second: {}; {} simulated second(s) over{}; {stats}",
+                    judged_name(p),
+                    held(ok, n),
+                    spread(over, count),
+                    first
+                        .map(|(seed, t)| format!(", first at t = {t} s (seed {seed})"))
+                        .unwrap_or_default()
+                )
             };
             let _ = writeln!(
                 s,
@@ -370,26 +504,26 @@ fn slice_sizes(s: &mut String, p: &Plan) {
         s,
         "The scenario with `controllers.endpointslice.max_endpoints_per_slice` set to each value \
          (the scenario's own value, {current}, is run `baseline`). Only the EndpointSlice mode \
-         changes; the Endpoints mode is the same in every run.\n"
+         changes; the Endpoints mode is the same in every run. Medians over the seeds decide.\n"
     );
     let _ = writeln!(
         s,
         "| max per slice | run | watch egress | API writes | slices (max alive) | largest slice | propagation p99 |\n|---:|---|---:|---:|---:|---:|---:|"
     );
     let m = MODES[0];
+    let med = |name: &str, metric: &str| p.run(name).num(m, metric).median;
     let mut best: Option<(f64, f64, u32, &str)> = None;
     for (size, name) in &p.slice_runs {
         let d = p.run(name);
-        let bytes = d.summary.num(m, "bytes_out_total");
-        let writes = d.summary.num(m, "writes_stored");
+        let (bytes, writes) = (med(name, "bytes_out_total"), med(name, "writes_stored"));
         let _ = writeln!(
             s,
             "| {size} | `{name}` | {} | {} | {} | {} | {} |",
-            human_bytes(bytes),
-            count(writes),
-            count(d.summary.num(m, "objects_alive_max")),
-            human_bytes(d.summary.num(m, "largest_object_bytes")),
-            secs(d.summary.get(m, "propagation_p99_seconds"))
+            spread(d.num(m, "bytes_out_total"), human_bytes),
+            spread(d.num(m, "writes_stored"), count),
+            spread(d.num(m, "objects_alive_max"), count),
+            spread(d.num(m, "largest_object_bytes"), human_bytes),
+            secs_spread(d.get(m, "propagation_p99_seconds"))
         );
         let better = match best {
             None => true,
@@ -400,17 +534,37 @@ fn slice_sizes(s: &mut String, p: &Plan) {
         }
     }
     s.push('\n');
+    let egress: Vec<(u32, f64)> = p
+        .slice_runs
+        .iter()
+        .map(|(v, n)| (*v, med(n, "bytes_out_total")))
+        .collect();
+    let writes: Vec<(u32, f64)> = p
+        .slice_runs
+        .iter()
+        .map(|(v, n)| (*v, med(n, "writes_stored")))
+        .collect();
+    // bigger slices: fewer writes expected; a rise is worth a look
+    let rising: Vec<(u32, u32)> =
+        non_monotonic(&writes.iter().map(|&(v, w)| (v, -w)).collect::<Vec<_>>());
+    if !rising.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Non-monotonic:** API writes (median) grow with the slice size between {}; \
+             bigger slices should need fewer writes, so check these runs' seeds.\n",
+            pairs(&rising)
+        );
+    }
     if let Some((bytes, writes, size, name)) = best {
-        let ties: Vec<u32> = p
-            .slice_runs
+        let ties: Vec<u32> = egress
             .iter()
-            .filter(|(_, n)| p.run(n).summary.num(m, "bytes_out_total") == bytes)
+            .filter(|(_, b)| *b == bytes)
             .map(|(v, _)| *v)
             .collect();
         let _ = write!(
             s,
             "**Answer:** `max_endpoints_per_slice = {size}` minimises total watch egress for this \
-             workload: {} with {} API writes (run `{name}`)",
+             workload: {} with {} API writes (run `{name}`, medians)",
             human_bytes(bytes),
             count(writes)
         );
@@ -423,11 +577,7 @@ fn slice_sizes(s: &mut String, p: &Plan) {
         }
         s.push('.');
         if let Some((_, base)) = p.slice_runs.iter().find(|(v, _)| *v == current) {
-            let bd = p.run(base);
-            let (bb, bw) = (
-                bd.summary.num(m, "bytes_out_total"),
-                bd.summary.num(m, "writes_stored"),
-            );
+            let (bb, bw) = (med(base, "bytes_out_total"), med(base, "writes_stored"));
             if size != current {
                 let _ = write!(
                     s,
@@ -444,11 +594,11 @@ fn slice_sizes(s: &mut String, p: &Plan) {
         let fewest = p
             .slice_runs
             .iter()
-            .map(|(v, n)| (p.run(n).summary.num(m, "writes_stored"), *v, n))
+            .map(|(v, n)| (med(n, "writes_stored"), *v, n))
             .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         if let Some((w, v, n)) = fewest {
             if v != size {
-                let fb = p.run(n).summary.num(m, "bytes_out_total");
+                let fb = med(n, "bytes_out_total");
                 let _ = write!(
                     s,
                     " The fewest writes come with {v} per slice ({} writes, {} egress, run `{n}`): \
@@ -464,6 +614,14 @@ fn slice_sizes(s: &mut String, p: &Plan) {
     if let Some(c) = p.study_charts.get("slice-size") {
         charts(s, c);
     }
+}
+
+/// `a → b, c → d`.
+fn pairs(v: &[(u32, u32)]) -> String {
+    v.iter()
+        .map(|(a, b)| format!("{} → {}", grouped(f64::from(*a)), grouped(f64::from(*b))))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn batch_periods(s: &mut String, p: &Plan) {
@@ -486,10 +644,10 @@ fn batch_periods(s: &mut String, p: &Plan) {
             .map(|m| {
                 format!(
                     "{} | {} | {} / {}",
-                    count(d.summary.num(m, "writes_stored")),
-                    human_bytes(d.summary.num(m, "bytes_out_total")),
-                    secs(d.summary.get(m, "propagation_p50_seconds")),
-                    secs(d.summary.get(m, "propagation_p99_seconds"))
+                    spread(d.num(m, "writes_stored"), count),
+                    spread(d.num(m, "bytes_out_total"), human_bytes),
+                    secs_spread(d.get(m, "propagation_p50_seconds")),
+                    secs_spread(d.get(m, "propagation_p99_seconds"))
                 )
             })
             .collect();
@@ -505,14 +663,14 @@ fn batch_periods(s: &mut String, p: &Plan) {
     if let (Some((p0, n0)), true) = (p.batch_runs.first(), p.batch_runs.len() > 1) {
         let d0 = p.run(n0);
         for m in MODES {
-            let w0 = d0.summary.num(m, "writes_stored");
-            let l0 = d0.summary.get(m, "propagation_p99_seconds");
+            let w0 = d0.num(m, "writes_stored").median;
+            let l0 = d0.get(m, "propagation_p99_seconds").map(|x| x.median);
             let parts: Vec<String> = p.batch_runs[1..]
                 .iter()
                 .map(|(period, n)| {
                     let d = p.run(n);
-                    let w = d.summary.num(m, "writes_stored");
-                    let l = d.summary.get(m, "propagation_p99_seconds");
+                    let w = d.num(m, "writes_stored").median;
+                    let l = d.get(m, "propagation_p99_seconds").map(|x| x.median);
                     format!(
                         "{}: writes {}, p99 {} → {}",
                         format_duration(*period),
@@ -602,8 +760,14 @@ fn rolling(s: &mut String, p: &Plan) {
     }
     let _ = writeln!(
         s,
-        "| R | run | ES egress | ES peak/s | ES node peak/s | ES writes | EP egress | EP peak/s | EP node peak/s | EP writes | rollout done | within budget (ES / EP) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+        "| R | run | ES egress | ES peak/s | ES node peak/s | ES writes | EP egress | EP peak/s | EP node peak/s | EP writes | rollout done | within budget, seeds (ES / EP) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
     );
+    // Per mode: (R, median total egress), (R, median judged figure), (R, seeds within budget).
+    type Curve = Vec<(u32, f64)>;
+    let mut curves: Vec<(&str, Curve, Curve, Curve)> = MODES
+        .iter()
+        .map(|m| (*m, Vec::new(), Vec::new(), Vec::new()))
+        .collect();
     for (r, name) in &p.rolling {
         let f: Vec<_> = MODES
             .iter()
@@ -613,51 +777,110 @@ fn rolling(s: &mut String, p: &Plan) {
             continue;
         }
         let v = |m: &str| match p.within_budget(*r, m) {
-            None => "–",
-            Some(true) => "yes",
-            Some(false) => "no",
+            None => "–".to_string(),
+            Some((k, n)) => format!("{k}/{n}"),
+        };
+        let sp = |f: &[super::RollingFigures], g: fn(&super::RollingFigures) -> f64| {
+            Spread::of(&f.iter().map(g).collect::<Vec<_>>()).expect("at least one seed")
         };
         let cells: Vec<String> = f
             .iter()
             .map(|f| {
                 format!(
                     "{} | {} | {} | {}",
-                    human_bytes(f.total),
-                    human_bytes(f.peak),
-                    human_bytes(f.peak_node),
-                    count(f.writes)
+                    spread(sp(f, |x| x.total), human_bytes),
+                    spread(sp(f, |x| x.peak), human_bytes),
+                    spread(sp(f, |x| x.peak_node), human_bytes),
+                    spread(sp(f, |x| x.writes), count)
                 )
             })
             .collect();
+        for (i, c) in curves.iter_mut().enumerate() {
+            c.1.push((*r, sp(&f[i], |x| x.total).median));
+            c.2.push((*r, sp(&f[i], |x| x.judged).median));
+            let ok = p
+                .within_budget(*r, c.0)
+                .map_or(1.0, |(k, n)| (k == n) as u8 as f64);
+            // a pass after a fail: "fails" must not fall as R grows
+            c.3.push((*r, 1.0 - ok));
+        }
+        let done = f[0].iter().filter(|x| x.complete).count();
         let _ = writeln!(
             s,
             "| {} | `{name}` | {} | {} | {} | {} / {} |",
             grouped(f64::from(*r)),
             cells[0],
             cells[1],
-            if f[0].complete { "yes" } else { "**no**" },
+            if done == f[0].len() {
+                "yes".to_string()
+            } else {
+                format!("**{done}/{}**", f[0].len())
+            },
             v(MODES[0]),
             v(MODES[1])
         );
     }
     s.push('\n');
+    let mut flagged = false;
+    for (m, total, judged, fails) in &curves {
+        for (what, pts) in [
+            ("total egress (median)", total),
+            (
+                &*format!("{} egress second (median)", judged_name(p)),
+                judged,
+            ),
+            (
+                "budget verdict (within at a larger R after over at a smaller one)",
+                fails,
+            ),
+        ] {
+            let bad = non_monotonic(pts);
+            if !bad.is_empty() {
+                flagged = true;
+                let _ = writeln!(
+                    s,
+                    "- **Non-monotonic** {}: {what} falls as R grows between R = {}.",
+                    mode_title(m),
+                    pairs(&bad)
+                );
+            }
+        }
+    }
+    if flagged {
+        let _ = writeln!(
+            s,
+            "\nThe search assumes cost grows with R; where it does not, the answer is the \
+             largest R within budget below the smallest R over it, and sizes between the flagged \
+             points deserve their own runs (`--seeds` more, or a finer `[plan]` grid).\n"
+        );
+    } else if p.rolling.len() > 1 {
+        let _ = writeln!(
+            s,
+            "Cost (median total and {} egress second) and verdicts are monotonic in R over the sizes run.\n",
+            judged_name(p)
+        );
+    }
     for m in MODES {
         let line = match p.answers.get(m) {
             None | Some(Answer::NoBudget) => continue,
             Some(Answer::Found { ok, fail, capped }) => {
                 let run = &p.rolling[ok];
+                let (k, n) = p.within_budget(*ok, m).unwrap_or((0, 0));
                 let mut t = format!(
-                    "**{}: the largest rolling update within budget is {} replicas** (run `{run}`)",
+                    "**{}: the largest rolling update within budget is {} replicas** (run `{run}`; {})",
                     mode_title(m),
-                    grouped(f64::from(*ok))
+                    grouped(f64::from(*ok)),
+                    held(k, n)
                 );
                 match fail {
                     Some(f) => {
+                        let (k, n) = p.within_budget(*f, m).unwrap_or((0, 0));
                         let _ = write!(
                             t,
-                            "; {} replicas exceed it (run `{}`)",
+                            "; {} replicas exceed it (run `{}`; {})",
                             grouped(f64::from(*f)),
-                            p.rolling[f]
+                            p.rolling[f],
+                            held(k, n)
                         );
                     }
                     None if *capped => {
@@ -683,6 +906,26 @@ fn rolling(s: &mut String, p: &Plan) {
     s.push('\n');
 }
 
+fn leaves_out(s: &mut String) {
+    let _ = writeln!(s, "## What the model leaves out\n");
+    let _ = writeln!(
+        s,
+        "The figures are bytes and writes of a simulated control plane; a budget that holds here \
+         can still fail where the model is silent:\n\n\
+         - **API server CPU and memory**: encoding, watch-cache fan-out and admission cost no \
+           time in the model; only bytes and event counts are simulated.\n\
+         - **TLS and HTTP/2 framing**: egress counts the watch stream's payload (JSON or \
+           protobuf frames), not TLS records, HTTP/2 frame headers or flow control.\n\
+         - **Compression**: none is applied (the API server may gzip large list responses; \
+           watch streams are not compressed).\n\
+         - **kube-proxy programming cost**: node ingress is what a kube-proxy receives; the \
+           iptables/nftables/IPVS sync it triggers (and its `minSyncPeriod` batching) is not \
+           modelled.\n\
+         - **Everything else in the cluster**: other controllers' writes, other watchers than \
+           the scenario's `[[watchers]]`, etcd compaction and defragmentation.\n"
+    );
+}
+
 fn runs(s: &mut String, p: &Plan) {
     let _ = writeln!(s, "## Runs\n");
     let _ = writeln!(
@@ -691,7 +934,10 @@ fn runs(s: &mut String, p: &Plan) {
          directory shown.\n",
         p.scenario.source.file
     );
-    let _ = writeln!(s, "| run | directory | overrides |\n|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| run | directory | other seeds (`--set seed=`) | overrides |\n|---|---|---|---|"
+    );
     let mut names: Vec<&String> = p.runs.keys().collect();
     // planned order: baseline, grids, ladder, search steps
     names.sort_by_key(|n| p.order.iter().position(|o| o == *n));
@@ -706,7 +952,18 @@ fn runs(s: &mut String, p: &Plan) {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let _ = writeln!(s, "| `{n}` | `{}/` | {o} |", d.dir());
+        let dirs = d.seed_dirs();
+        let more = if dirs.len() > 1 {
+            dirs[1..]
+                .iter()
+                .zip(&d.seeds[1..])
+                .map(|(x, r)| format!("{} `{x}/`", r.seed))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            "–".to_string()
+        };
+        let _ = writeln!(s, "| `{n}` | `{}/` | {more} | {o} |", d.dir());
     }
     s.push('\n');
 }

@@ -1,24 +1,23 @@
-//! Reading one run directory back: the summary rows and the per-second traffic series.
+//! One run as the planner sees it: the summary rows and the per-second traffic series.
 //!
-//! The planner only reads `slicesim run`'s files (it never looks inside the simulator), so
-//! every number in a report can be checked against the run directory it names. All lookups
-//! of summary values go through [`Summary::get`]; the file layout lives in
-//! [`SUMMARY_FILES`] and [`SERIES_FILES`] only.
+//! Built from the run's [`RunResults`] with the same exporters that write `summary.csv` and
+//! `timeseries.csv` ([`Summary::of`], [`Series::of`]), so every number in a report can be
+//! checked against the run directory it names; [`Summary::read`] and [`Series::read`] read
+//! such a directory back. All lookups of summary values go through [`Summary::get`].
 
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Files holding `(mode-or-scope, metric, value)` rows, read in order; missing files are
-/// skipped. Today the run-level rows are in `summary.csv` (scope,metric,value) and the
-/// per-mode traffic rows in `traffic_summary.csv` (mode,metric,value); under the output
-/// contract both are in `summary.csv` (mode,metric,value) and the second file is gone.
-pub const SUMMARY_FILES: &[&str] = &["summary.csv", "traffic_summary.csv"];
+use crate::run::RunResults;
 
-/// Per-second traffic series, first existing file wins: today `traffic_timeseries.csv`
-/// (`second,mode,…,bytes_per_node`), under the contract `timeseries.csv`
-/// (`time_s,mode,…,bytes_per_node_max`). Columns are found by header name.
-pub const SERIES_FILES: &[&str] = &["traffic_timeseries.csv", "timeseries.csv"];
+/// Files holding `(mode, metric, value)` rows (`summary.csv`), read in order; missing files
+/// are skipped.
+pub const SUMMARY_FILES: &[&str] = &["summary.csv"];
+
+/// Per-second traffic series (`time_s,mode,…,bytes_per_node_max`), first existing file wins.
+/// Columns are found by header name.
+pub const SERIES_FILES: &[&str] = &["timeseries.csv"];
 
 /// The two modes, in report order.
 pub const MODES: [&str; 2] = ["endpointslices", "endpoints"];
@@ -58,6 +57,16 @@ impl Summary {
         Ok(Summary { rows })
     }
 
+    /// The rows of `summary.csv` of `r`, as that file holds them.
+    pub fn of(r: &RunResults) -> Summary {
+        Summary {
+            rows: crate::report::summary::summary_rows(r)
+                .into_iter()
+                .map(|row| ((row.mode.to_string(), row.metric), row.value.render()))
+                .collect(),
+        }
+    }
+
     /// Build from rows (tests).
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
         Summary {
@@ -68,24 +77,11 @@ impl Summary {
         }
     }
 
-    /// The accessor: value of `metric` in `mode` (`endpointslices`, `endpoints`, `run`), with
-    /// the pre-contract spellings as fallbacks (`workload.<w>.<fact>` in mode `run` was
-    /// scope `workload/<w>`; EndpointSlice `objects_alive_max` was `controllers,slices_max`).
+    /// The accessor: value of `metric` in `mode` (`endpointslices`, `endpoints`, `run`).
     pub fn get(&self, mode: &str, metric: &str) -> Option<f64> {
-        let raw = |a: &str, b: &str| {
-            self.rows
-                .get(&(a.to_string(), b.to_string()))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-        };
-        raw(mode, metric).or_else(|| match (mode, metric) {
-            ("run", m) if m.starts_with("workload.") => {
-                let rest = &m["workload.".len()..];
-                let (w, fact) = rest.rsplit_once('.')?;
-                raw(&format!("workload/{w}"), fact)
-            }
-            ("endpointslices", "objects_alive_max") => raw("controllers", "slices_max"),
-            _ => None,
-        })
+        self.rows
+            .get(&(mode.to_string(), metric.to_string()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
     }
 
     /// [`Summary::get`] or 0 (a metric a run does not report counts as nothing happened).
@@ -119,6 +115,26 @@ pub struct Peak {
 }
 
 impl Series {
+    /// The per-mode rows of `timeseries.csv` of `r` (empty for a run without controllers).
+    pub fn of(r: &RunResults) -> Series {
+        let mut out = Series::default();
+        if let Some(inp) = crate::report::Inputs::of(r) {
+            for row in crate::report::series::series_rows(&inp) {
+                let mode = crate::report::mode_name(row.mode).to_string();
+                out.modes.entry(mode).or_default().push(Second {
+                    t: row.time_s,
+                    writes: row.writes as f64,
+                    bytes_out: row.bytes_out as f64,
+                    node_bytes: row.bytes_per_node_max as f64,
+                });
+            }
+        }
+        for v in out.modes.values_mut() {
+            v.sort_by_key(|s| s.t);
+        }
+        out
+    }
+
     /// Read the first existing file of [`SERIES_FILES`] in `dir`.
     pub fn read(dir: &Path) -> anyhow::Result<Series> {
         for f in SERIES_FILES {
@@ -134,12 +150,12 @@ impl Series {
                     .iter()
                     .find_map(|n| header.iter().position(|h| h == *n))
             };
-            let (Some(t), Some(mode)) = (col(&["time_s", "second"]), col(&["mode"])) else {
-                continue; // today's timeseries.csv is the workload series (no mode column)
+            let (Some(t), Some(mode)) = (col(&["time_s"]), col(&["mode"])) else {
+                continue;
             };
             let writes = col(&["writes"]);
             let bytes = col(&["bytes_out"]);
-            let node = col(&["bytes_per_node_max", "bytes_per_node"]);
+            let node = col(&["bytes_per_node_max"]);
             let mut out = Series::default();
             for rec in rdr.records() {
                 let rec = rec.with_context(|| format!("reading {}", path.display()))?;
@@ -226,6 +242,87 @@ impl Series {
             .collect();
         (over.len(), over.first().copied())
     }
+
+    /// Nearest-rank percentile `p` of the per-second egress (`node`: one-node ingress) over the
+    /// seconds at or after `from` (the series is dense: quiet seconds count as 0).
+    pub fn percentile_of(&self, mode: &str, from: u64, p: f64, node: bool) -> f64 {
+        let v: Vec<f64> = self
+            .window(mode, from)
+            .map(|s| if node { s.node_bytes } else { s.bytes_out })
+            .collect();
+        percentile(&v, p)
+    }
+}
+
+/// One simulated run (one seed) of a planned variant: the input of the aggregation over seeds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunData {
+    /// The scenario seed of this run.
+    pub seed: u64,
+    pub summary: Summary,
+    pub series: Series,
+}
+
+/// A figure over seeds: median with min and max. The median of an even count is the mean of
+/// the two middle values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Seeds that gave a value.
+    pub n: usize,
+}
+
+impl Spread {
+    /// `None` for no values.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.to_vec();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+            n,
+        })
+    }
+
+    /// Every seed gave the same value.
+    pub fn exact(&self) -> bool {
+        self.min == self.max
+    }
+}
+
+/// Nearest-rank percentile `p` (0 < p ≤ 100) of `values`: the smallest value with at least
+/// p % of the values at or below it; 100 is the maximum. 0 for no values.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = values.to_vec();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+/// Consecutive grid points (ascending `x`) where the value falls although `x` grows: the
+/// pairs `(x_before, x_after)` that break the assumption "cost grows with x".
+pub fn non_monotonic(points: &[(u32, f64)]) -> Vec<(u32, u32)> {
+    let mut p: Vec<(u32, f64)> = points.to_vec();
+    p.sort_by_key(|&(x, _)| x);
+    p.windows(2)
+        .filter(|w| w[1].1 < w[0].1)
+        .map(|w| (w[0].0, w[1].0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -233,15 +330,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accessor_reads_both_layouts() {
-        let old = Summary::from_rows([
-            ("workload/web", "pods_deleted", "40"),
-            ("controllers", "slices_max", "3"),
-            ("endpoints", "writes_stored", "128.0"),
-        ]);
-        assert_eq!(old.get("run", "workload.web.pods_deleted"), Some(40.0));
-        assert_eq!(old.get("endpointslices", "objects_alive_max"), Some(3.0));
-        assert_eq!(old.get("endpoints", "writes_stored"), Some(128.0));
+    fn accessor_reads_summary_rows() {
         let new = Summary::from_rows([
             ("run", "workload.shop/web.pods_deleted", "7"),
             ("endpointslices", "objects_alive_max", "2"),
@@ -253,7 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn series_from_either_file_layout() {
+    fn series_from_timeseries_csv() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("timeseries.csv"),
@@ -279,20 +368,37 @@ mod tests {
             (2, Some(1))
         );
         assert_eq!(s.seconds_over("endpoints", 0, 10.0, true), (1, Some(0)));
-        // today's layout: sparse, `second`, `bytes_per_node`; the workload timeseries.csv is skipped
-        std::fs::write(
-            d.path().join("traffic_timeseries.csv"),
-            "second,mode,writes,watch_events,bytes_out,bytes_per_node\n5,endpoints,1,7,32103,4569\n",
-        )
-        .unwrap();
-        let s = Series::read(d.path()).unwrap();
+        assert_eq!(s.peak_node_bytes("endpoints", 3), Peak::default());
+    }
+    #[test]
+    fn spread_median_min_max() {
+        assert_eq!(Spread::of(&[]), None);
+        let s = Spread::of(&[5.0, 1.0, 3.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max, s.n), (3.0, 1.0, 5.0, 3));
+        assert!(!s.exact());
+        let s = Spread::of(&[4.0, 1.0, 3.0, 10.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (3.5, 1.0, 10.0));
+        assert!(Spread::of(&[2.0, 2.0]).unwrap().exact());
+    }
+
+    #[test]
+    fn nearest_rank_percentile() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 0.5), 1.0);
+        assert_eq!(percentile(&[7.0, 0.0, 0.0, 0.0], 75.0), 0.0);
+        assert_eq!(percentile(&[7.0, 0.0, 0.0, 0.0], 76.0), 7.0);
+        assert_eq!(percentile(&[], 99.0), 0.0);
+    }
+
+    #[test]
+    fn monotonicity_flag() {
+        assert!(non_monotonic(&[(1, 1.0), (2, 2.0), (4, 2.0)]).is_empty());
         assert_eq!(
-            s.peak_bytes("endpoints", 0),
-            Peak {
-                value: 32103.0,
-                at: 5
-            }
+            non_monotonic(&[(8, 3.0), (2, 2.0), (4, 5.0), (16, 4.0)]),
+            vec![(4, 8)]
         );
-        assert_eq!(s.peak_node_bytes("endpoints", 6), Peak::default());
     }
 }

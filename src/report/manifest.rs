@@ -9,7 +9,6 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileEntry {
@@ -30,17 +29,14 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
-/// Size and SHA-256 of a written file.
-pub fn describe_file(dir: &Path, rel: &str) -> anyhow::Result<FileEntry> {
-    use anyhow::Context;
-    let bytes = std::fs::read(dir.join(rel))
-        .with_context(|| format!("reading back {}", dir.join(rel).display()))?;
-    let digest = Sha256::digest(&bytes);
-    Ok(FileEntry {
+/// Size and SHA-256 of the file `rel` holding `bytes`.
+pub fn describe_bytes(rel: &str, bytes: &[u8]) -> FileEntry {
+    let digest = Sha256::digest(bytes);
+    FileEntry {
         path: rel.to_string(),
         bytes: bytes.len() as u64,
         sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-    })
+    }
 }
 
 impl Manifest {

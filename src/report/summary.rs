@@ -1,270 +1,297 @@
-//! Run summary (`summary.csv` and the terminal table).
-//!
-//! `summary.csv` is long-format `scope,metric,value` so later stages (controllers, API
-//! server) can add metrics without changing its shape. Scopes: `run`, `changes`,
-//! `workload/<name>`. Peak / minimum values are taken over the per-second samples.
+//! `summary.csv` (`mode,metric,value`): the world's `run` rows, then the same per-mode metric
+//! names for `endpointslices` and `endpoints`.
 
-use crate::cluster::{CountingSink, World};
-use crate::report::timeseries::workload_label;
+use std::collections::BTreeSet;
 
-/// Running per-workload extremes over the samples.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkloadSummary {
-    pub name: String,
-    pub peak_pods_total: u64,
-    pub peak_pods_active: u64,
-    pub min_pods_available: u64,
-    pub peak_pods_terminating: u64,
+use super::series::{series_rows, SeriesRow};
+use super::{fmt_f64, mode_name, Inputs};
+use crate::controllers::manager::{ControllerKind, ServiceStats, SyncResult};
+use crate::metrics::percentile_sorted;
+use crate::run::track::NodeTotals;
+use crate::run::RunResults;
+use crate::scenario::NS_PER_SEC;
+
+/// The headline per-mode metrics (contract `summary.csv`), in both modes; `sweep.csv` takes
+/// these.
+pub const HEADLINE: [&str; 26] = [
+    "writes_create",
+    "writes_update",
+    "writes_delete",
+    "writes_stored",
+    "writes_rejected",
+    "writes_rejected_oversize",
+    "api_request_bytes",
+    "etcd_write_bytes",
+    "largest_object_bytes",
+    "objects_alive_mean",
+    "objects_alive_max",
+    "watch_events",
+    "watch_event_bytes",
+    "bytes_out_total",
+    "node_ingress_bytes_mean",
+    "node_ingress_bytes_p99",
+    "node_ingress_bytes_max",
+    "propagation_samples",
+    "propagation_p50_seconds",
+    "propagation_p90_seconds",
+    "propagation_p99_seconds",
+    "propagation_max_seconds",
+    "client_stale_seconds",
+    "client_duplicate_seconds",
+    "syncs",
+    "endpoints_ready_final",
+];
+
+/// One value of `summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(u64),
+    Num(f64),
+    Text(String),
 }
 
-/// Everything `summary.csv` reports.
-#[derive(Debug, Clone, Default)]
-pub struct Summary {
-    pub workloads: Vec<WorkloadSummary>,
-    pub samples: u64,
-}
-
-impl Summary {
-    pub fn observe(&mut self, world: &World) {
-        let first = self.samples == 0;
-        self.samples += 1;
-        if first {
-            self.workloads = world
-                .deployments()
-                .iter()
-                .map(|d| WorkloadSummary {
-                    name: workload_label(&d.namespace, &d.name),
-                    min_pods_available: u64::MAX,
-                    ..Default::default()
-                })
-                .collect();
-        }
-        for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
-            let s = &d.stats;
-            ws.peak_pods_total = ws.peak_pods_total.max(s.pods_total);
-            ws.peak_pods_active = ws.peak_pods_active.max(s.pods_active);
-            ws.min_pods_available = ws.min_pods_available.min(s.pods_available);
-            ws.peak_pods_terminating = ws.peak_pods_terminating.max(s.pods_terminating);
+impl Val {
+    pub fn render(&self) -> String {
+        match self {
+            Val::Int(n) => n.to_string(),
+            Val::Num(f) => fmt_f64(*f),
+            Val::Text(s) => s.clone(),
         }
     }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Val::Int(n) => Some(*n as f64),
+            Val::Num(f) => Some(*f),
+            Val::Text(_) => None,
+        }
+    }
+}
 
-    /// `(scope, metric, value)` rows in a fixed order.
-    pub fn rows(&self, world: &World, changes: &CountingSink) -> Vec<(String, String, String)> {
-        let mut out = Vec::new();
-        let mut push = |scope: &str, metric: &str, value: String| {
-            out.push((scope.to_string(), metric.to_string(), value));
+/// One `summary.csv` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    pub mode: &'static str,
+    pub metric: String,
+    pub value: Val,
+}
+
+/// `run`-mode rows from the world's `(scope, metric, value)` rows: scope `run` keeps the
+/// metric name, `changes` becomes `changes.<metric>`, `workload/<name>` becomes
+/// `workload.<name>.<metric>`.
+pub fn run_rows(rows: &[(String, String, String)]) -> Vec<SummaryRow> {
+    rows.iter()
+        .map(|(scope, metric, value)| {
+            let metric = match scope.as_str() {
+                "run" => metric.clone(),
+                s => match s.strip_prefix("workload/") {
+                    Some(w) => format!("workload.{w}.{metric}"),
+                    None => format!("{s}.{metric}"),
+                },
+            };
+            let value = match value.parse::<u64>() {
+                Ok(n) => Val::Int(n),
+                Err(_) => Val::Text(value.clone()),
+            };
+            SummaryRow {
+                mode: "run",
+                metric,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// Bytes of `summary.csv` (`mode,metric,value`).
+pub fn summary_csv(rows: &[SummaryRow]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["mode", "metric", "value"])?;
+    for r in rows {
+        w.write_record([r.mode, &r.metric, &r.value.render()])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// Every row of `summary.csv`: the world's rows, then (with controllers) the per-mode rows.
+pub fn summary_rows(r: &RunResults) -> Vec<SummaryRow> {
+    let mut rows = run_rows(&r.world_rows);
+    if let Some(inp) = Inputs::of(r) {
+        rows.extend(mode_rows_of(&inp));
+    }
+    rows
+}
+
+/// The per-mode rows alone (the terminal's side-by-side table).
+pub fn mode_rows_of(inp: &Inputs<'_>) -> Vec<SummaryRow> {
+    let series = series_rows(inp);
+    let nodes = inp.tracker.node_rows(inp.node_streams);
+    mode_rows(inp, &series, &nodes)
+}
+
+/// The bytes of `summary.csv`.
+pub fn csv(r: &RunResults) -> anyhow::Result<Vec<u8>> {
+    summary_csv(&summary_rows(r))
+}
+
+/// Syncs per mode: the EndpointSlice and mirroring controllers publish slices, the
+/// Endpoints controller the baseline.
+pub fn mode_syncs(total: &ServiceStats, m: usize) -> [u64; 3] {
+    let kinds: &[ControllerKind] = if m == 0 {
+        &[ControllerKind::EndpointSlice, ControllerKind::Mirroring]
+    } else {
+        &[ControllerKind::Endpoints]
+    };
+    let mut out = [0u64; 3];
+    for &k in kinds {
+        for (r, slot) in out.iter_mut().enumerate() {
+            *slot += total.syncs[k as usize][r];
+        }
+    }
+    out
+}
+
+/// Per-node ingress statistics of one mode over its node rows: (nodes, mean, p99, max).
+pub fn node_stats(rows: &[(String, [NodeTotals; 2])], m: usize) -> (u64, f64, u64, u64) {
+    let mut v: Vec<u64> = rows.iter().map(|(_, t)| t[m].bytes).collect();
+    if v.is_empty() {
+        return (0, 0.0, 0, 0);
+    }
+    v.sort_unstable();
+    let sum: u128 = v.iter().map(|&x| u128::from(x)).sum();
+    (
+        v.len() as u64,
+        sum as f64 / v.len() as f64,
+        percentile_sorted(&v, 99.0).unwrap_or(0),
+        v.last().copied().unwrap_or(0),
+    )
+}
+
+fn secs(ns: u64) -> Val {
+    Val::Num(ns as f64 / NS_PER_SEC as f64)
+}
+
+/// The per-mode rows of `summary.csv`: the same metric names in both modes.
+pub fn mode_rows(
+    inp: &Inputs<'_>,
+    series: &[SeriesRow],
+    nodes: &[(String, [NodeTotals; 2])],
+) -> Vec<SummaryRow> {
+    let total = inp.stats.total();
+    let mut out = Vec::new();
+    // Breakdown keys present in either mode, so both modes carry the same rows.
+    let enc: BTreeSet<&str> = inp
+        .traffic
+        .modes
+        .iter()
+        .flat_map(|m| m.by_encoding.keys().copied())
+        .collect();
+    let roles: BTreeSet<&str> = inp
+        .traffic
+        .modes
+        .iter()
+        .flat_map(|m| m.by_role.keys().copied())
+        .collect();
+    let samples = &inp.tracker.samples;
+    for (m, mr) in inp.traffic.modes.iter().enumerate().take(2) {
+        let mode = mode_name(m);
+        let mut row = |k: &str, v: Val| {
+            out.push(SummaryRow {
+                mode,
+                metric: k.to_string(),
+                value: v,
+            })
         };
-        let sc = world.scenario();
-        push("run", "scenario", sc.name.clone());
-        push("run", "seed", sc.seed.to_string());
-        push(
-            "run",
-            "duration_s",
-            (sc.duration_ns / crate::sim::NS_PER_SEC).to_string(),
+        let verb = |v: &str| mr.writes_by_verb.get(v).copied().unwrap_or(0);
+        row("writes_create", Val::Int(verb("create")));
+        row("writes_update", Val::Int(verb("update")));
+        row("writes_delete", Val::Int(verb("delete")));
+        row("writes_stored", Val::Int(mr.writes_stored));
+        row("writes_rejected", Val::Int(mr.writes_rejected));
+        row("writes_rejected_oversize", Val::Int(mr.rejected_oversize));
+        row("api_request_bytes", Val::Int(mr.request_bytes));
+        row("etcd_write_bytes", Val::Int(mr.etcd_bytes));
+        row("largest_object_bytes", Val::Int(mr.largest_object.0));
+        let objs: u128 = samples.iter().map(|s| u128::from(s.objects[m])).sum();
+        let mean = if samples.is_empty() {
+            0.0
+        } else {
+            objs as f64 / samples.len() as f64
+        };
+        row("objects_alive_mean", Val::Num(mean));
+        row(
+            "objects_alive_max",
+            Val::Int(inp.tracker.modes[m].objects_max),
         );
-        push(
-            "run",
-            "last_event_time_s",
-            crate::sim::fmt_time(world.now()),
+        row(
+            "objects_alive_final",
+            Val::Int(inp.tracker.modes[m].objects),
         );
-        push(
-            "run",
-            "events_processed",
-            world.events_processed().to_string(),
+        row(
+            "endpoints_ready_final",
+            Val::Int(inp.tracker.modes[m].ready),
         );
-        push(
-            "run",
-            "resource_version",
-            world.resource_version().to_string(),
+        row(
+            "writes_truncated",
+            Val::Int(inp.tracker.modes[m].truncated_writes),
         );
-        let (nt, nr) = world.node_counts();
-        push("run", "nodes_total_final", nt.to_string());
-        push("run", "nodes_ready_final", nr.to_string());
-        for (kind, verb, n) in changes.rows() {
-            push("changes", &format!("{kind}_{verb}"), n.to_string());
+        let (ev, by): (u64, u64) = series
+            .iter()
+            .filter(|r| r.mode == m)
+            .fold((0, 0), |a, r| (a.0 + r.watch_events, a.1 + r.bytes_out));
+        debug_assert_eq!(ev, mr.watch.events);
+        debug_assert_eq!(by, mr.bytes_out());
+        row("watch_events", Val::Int(mr.watch.events));
+        row("watch_event_bytes", Val::Int(mr.watch.bytes));
+        for k in &enc {
+            let f = mr.by_encoding.get(k).copied().unwrap_or_default();
+            row(&format!("watch_events_{k}"), Val::Int(f.events));
+            row(&format!("watch_event_bytes_{k}"), Val::Int(f.bytes));
         }
-        for (ws, d) in self.workloads.iter().zip(world.deployments()) {
-            let scope = format!("workload/{}", ws.name);
-            let s = &d.stats;
-            push(&scope, "replicas_final", d.replicas.to_string());
-            push(&scope, "pods_created", s.pods_created.to_string());
-            push(&scope, "pods_deleted", s.pods_deleted.to_string());
-            push(&scope, "replicasets", d.replica_sets.len().to_string());
-            push(&scope, "peak_pods_total", ws.peak_pods_total.to_string());
-            push(&scope, "peak_pods_active", ws.peak_pods_active.to_string());
-            push(
-                &scope,
-                "peak_pods_terminating",
-                ws.peak_pods_terminating.to_string(),
-            );
-            let min = if ws.min_pods_available == u64::MAX {
-                0
+        for k in &roles {
+            let f = mr.by_role.get(k).copied().unwrap_or_default();
+            let k = k.replace('-', "_");
+            row(&format!("watch_events_{k}"), Val::Int(f.events));
+            row(&format!("watch_event_bytes_{k}"), Val::Int(f.bytes));
+        }
+        row("bookmarks", Val::Int(mr.bookmarks.events));
+        row("bookmark_bytes", Val::Int(mr.bookmarks.bytes));
+        row("relists", Val::Int(mr.relists.events));
+        row("relist_bytes", Val::Int(mr.relists.bytes));
+        row("rewatches", Val::Int(mr.rewatches));
+        row("bytes_out_total", Val::Int(mr.bytes_out()));
+        let (n, mean, p99, max) = if inp.per_node[m] {
+            node_stats(nodes, m)
+        } else {
+            (0, 0.0, 0, 0)
+        };
+        row("node_ingress_nodes", Val::Int(n));
+        row("node_ingress_bytes_mean", Val::Num(mean));
+        row("node_ingress_bytes_p99", Val::Int(p99));
+        row("node_ingress_bytes_max", Val::Int(max));
+        let p = mr.propagation;
+        row("propagation_samples", Val::Int(p.samples));
+        // no sample, no latency: an empty cell, never a 0 that averages in as "instant"
+        let lat = |ns: u64| {
+            if p.samples == 0 {
+                Val::Text(String::new())
             } else {
-                ws.min_pods_available
-            };
-            push(&scope, "min_pods_available", min.to_string());
-            push(&scope, "pods_ready_final", s.pods_ready.to_string());
-            push(&scope, "pods_available_final", s.pods_available.to_string());
-        }
-        out
-    }
-
-    /// A short human-readable table for the terminal.
-    pub fn terminal_table(&self, world: &World, changes: &CountingSink) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let sc = world.scenario();
-        let _ = writeln!(
-            s,
-            "scenario {} (seed {}): {} simulated s, {} events, {} pod / {} node / {} service changes",
-            sc.name,
-            sc.seed,
-            sc.duration_ns / crate::sim::NS_PER_SEC,
-            world.events_processed(),
-            changes.counts[0].iter().sum::<u64>(),
-            changes.counts[1].iter().sum::<u64>(),
-            changes.counts[2].iter().sum::<u64>(),
-        );
-        let _ = writeln!(
-            s,
-            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "workload", "replicas", "peak", "min avail", "created", "deleted", "ready"
-        );
-        const SHOWN: usize = 20;
-        for (ws, d) in self.workloads.iter().zip(world.deployments()).take(SHOWN) {
-            let min = if ws.min_pods_available == u64::MAX {
-                0
-            } else {
-                ws.min_pods_available
-            };
-            let _ = writeln!(
-                s,
-                "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                ws.name,
-                d.replicas,
-                ws.peak_pods_total,
-                min,
-                d.stats.pods_created,
-                d.stats.pods_deleted,
-                d.stats.pods_ready
-            );
-        }
-        if self.workloads.len() > SHOWN {
-            let _ = writeln!(
-                s,
-                "… and {} more workloads (see summary.csv)",
-                self.workloads.len() - SHOWN
-            );
-        }
-        s
-    }
-}
-
-/// Pod-level statistics gathered from the change stream: start-up latency (creation → first
-/// Ready=True) per workload, and how many pod updates would make the endpoint controllers
-/// enqueue Services.
-///
-/// "Endpoint-relevant" follows `podEndpointsChanged` / labels check of the EndpointSlice
-/// controller (semantics §3.2): Ready flipped, pod IPs changed, labels changed, or a
-/// deletionTimestamp on either side — upstream compares the deletionTimestamp *pointers*, so
-/// once a pod is terminating every further update of it counts.
-/// cite: kubernetes/endpointslice :: util/controller_utils.go :: GetServicesToUpdateOnPodChange, podEndpointsChanged (v0.34.0)
-#[derive(Debug, Default, Clone)]
-pub struct PodEventStats {
-    /// Per workload index: start-up latencies in ns, in event order.
-    pub startup_ns: Vec<Vec<u64>>,
-    pub updates_endpoint_relevant: u64,
-    pub updates_other: u64,
-    /// Pods that have been Ready at least once (membership only, never iterated).
-    ready_once: std::collections::HashSet<crate::cluster::PodId>,
-}
-
-impl PodEventStats {
-    /// Nearest-rank percentile (`p` in 0..=100) of a workload's start-up latencies.
-    pub fn percentile(&self, workload: usize, p: u64) -> Option<u64> {
-        let mut v = self.startup_ns.get(workload)?.clone();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_unstable();
-        let rank = (p * v.len() as u64).div_ceil(100).max(1) as usize;
-        v.get(rank - 1).copied()
-    }
-
-    /// Extra summary rows (`workload/<name>` startup percentiles in ms, `changes` relevance).
-    pub fn rows(&self, world: &World) -> Vec<(String, String, String)> {
-        let mut out = vec![
-            (
-                "changes".to_string(),
-                "Pod_updated_endpoint_relevant".to_string(),
-                self.updates_endpoint_relevant.to_string(),
-            ),
-            (
-                "changes".to_string(),
-                "Pod_updated_other".to_string(),
-                self.updates_other.to_string(),
-            ),
-        ];
-        for (i, d) in world.deployments().iter().enumerate() {
-            let scope = format!("workload/{}", workload_label(&d.namespace, &d.name));
-            let n = self.startup_ns.get(i).map_or(0, |v| v.len());
-            out.push((scope.clone(), "pod_startups".into(), n.to_string()));
-            for p in [50, 90, 99, 100] {
-                let v = self
-                    .percentile(i, p)
-                    .map(crate::sim::fmt_time)
-                    .unwrap_or_default();
-                let name = if p == 100 {
-                    "pod_startup_max_s".to_string()
-                } else {
-                    format!("pod_startup_p{p}_s")
-                };
-                out.push((scope.clone(), name, v));
+                secs(ns)
             }
-        }
-        out
+        };
+        row("propagation_p50_seconds", lat(p.p50));
+        row("propagation_p90_seconds", lat(p.p90));
+        row("propagation_p99_seconds", lat(p.p99));
+        row("propagation_max_seconds", lat(p.max));
+        row("propagation_superseded", Val::Int(p.superseded));
+        row("propagation_unresolved", Val::Int(p.unresolved));
+        row("client_stale_seconds", Val::Num(mr.stale_seconds));
+        row("client_duplicate_seconds", Val::Num(mr.duplicate_seconds));
+        let sy = mode_syncs(&total, m);
+        row("syncs", Val::Int(sy.iter().sum()));
+        row("syncs_success", Val::Int(sy[SyncResult::Success as usize]));
+        row("syncs_stale", Val::Int(sy[SyncResult::Stale as usize]));
+        row("syncs_error", Val::Int(sy[SyncResult::Error as usize]));
     }
-}
-
-impl crate::cluster::ChangeSink for PodEventStats {
-    fn on_change(
-        &mut self,
-        now: crate::scenario::Nanos,
-        change: &crate::cluster::Change<'_>,
-        _world: &World,
-    ) {
-        use crate::cluster::{Change, ObjChange};
-        let Change::Pod(pc) = change else { return };
-        match pc {
-            ObjChange::Added(p) => {
-                if p.is_ready() {
-                    self.ready_once.insert(p.id);
-                }
-            }
-            ObjChange::Deleted(p) => {
-                self.ready_once.remove(&p.id);
-            }
-            ObjChange::Updated { old, new } => {
-                let relevant = old.is_ready() != new.is_ready()
-                    || old.ips != new.ips
-                    || old.deletion_timestamp_ns.is_some()
-                    || new.deletion_timestamp_ns.is_some()
-                    || old.labels() != new.labels();
-                if relevant {
-                    self.updates_endpoint_relevant += 1;
-                } else {
-                    self.updates_other += 1;
-                }
-                // a pod's first Ready=True (later ones are recoveries, not start-ups)
-                if new.is_ready() && !old.is_ready() && self.ready_once.insert(new.id) {
-                    if self.startup_ns.len() <= new.workload {
-                        self.startup_ns.resize(new.workload + 1, Vec::new());
-                    }
-                    self.startup_ns[new.workload].push(now.saturating_sub(new.creation_ns));
-                }
-            }
-        }
-    }
+    out
 }
 
 #[cfg(test)]
@@ -272,16 +299,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let s = PodEventStats {
-            startup_ns: vec![(1..=10).map(|x| x * 1000).collect()],
-            ..Default::default()
-        };
-        assert_eq!(s.percentile(0, 50), Some(5000));
-        assert_eq!(s.percentile(0, 90), Some(9000));
-        assert_eq!(s.percentile(0, 99), Some(10000));
-        assert_eq!(s.percentile(0, 100), Some(10000));
-        assert_eq!(s.percentile(0, 0), Some(1000));
-        assert_eq!(s.percentile(1, 50), None);
+    fn numbers_print_as_the_contract_says() {
+        assert_eq!(fmt_f64(128.0), "128");
+        assert_eq!(fmt_f64(0.0), "0");
+        assert_eq!(fmt_f64(1.5), "1.5");
+        assert_eq!(fmt_f64(1_156_536_994.0 / 1e9), "1.156536994");
+        assert_eq!(Val::Int(7).render(), "7");
+        assert_eq!(Val::Num(769_546.75).render(), "769546.75");
+    }
+
+    #[test]
+    fn run_rows_are_renamed() {
+        let rows = run_rows(&[
+            ("run".into(), "seed".into(), "42".into()),
+            ("changes".into(), "Pod_created".into(), "3".into()),
+            ("workload/web".into(), "pods_created".into(), "80".into()),
+            ("run".into(), "last_event_time_s".into(), "1.5".into()),
+        ]);
+        let names: Vec<&str> = rows.iter().map(|r| r.metric.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "seed",
+                "changes.Pod_created",
+                "workload.web.pods_created",
+                "last_event_time_s"
+            ]
+        );
+        assert_eq!(rows[0].value, Val::Int(42));
+        assert!(rows.iter().all(|r| r.mode == "run"));
     }
 }

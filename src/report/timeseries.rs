@@ -24,6 +24,7 @@
 //! | `nodes_ready` | of those, Ready=True |
 
 use crate::cluster::{WorkloadStats, World};
+use crate::run::RunResults;
 use crate::scenario::{EventKind, Scenario};
 
 /// The file name.
@@ -142,4 +143,40 @@ pub fn sample_rows(time_s: u64, world: &World, listed: &[usize]) -> Vec<Vec<Stri
         }
     }
     out
+}
+
+/// The rows of `workloads.csv` as the run samples them, kept as CSV text (header included):
+/// a long run of a large scenario has millions of rows, and text is their most compact form.
+pub struct Recorder {
+    listed: Vec<usize>,
+    csv: csv::Writer<Vec<u8>>,
+}
+
+impl Recorder {
+    pub fn new(sc: &Scenario) -> anyhow::Result<Recorder> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(HEADER)?;
+        Ok(Recorder {
+            listed: listed_workloads(sc),
+            csv,
+        })
+    }
+
+    /// Record the rows of second `time_s`.
+    pub fn sample(&mut self, time_s: u64, world: &World) -> anyhow::Result<()> {
+        for row in sample_rows(time_s, world, &self.listed) {
+            self.csv.write_record(&row)?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of `workloads.csv`.
+    pub fn finish(self) -> anyhow::Result<Vec<u8>> {
+        Ok(self.csv.into_inner()?)
+    }
+}
+
+/// The bytes of `workloads.csv`.
+pub fn csv(r: &RunResults) -> anyhow::Result<Vec<u8>> {
+    Ok(r.workloads_csv.clone())
 }

@@ -15,11 +15,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-/// One nanosecond-based simulated time or duration.
-pub type Nanos = u64;
-
-pub const NS_PER_MS: u64 = 1_000_000;
-pub const NS_PER_SEC: u64 = 1_000_000_000;
+/// Simulated time is the simulator's (`crate::sim::time`); the scenario states its times in it.
+pub use crate::sim::time::{Nanos, NS_PER_MS, NS_PER_SEC};
 
 /// Where the scenario came from; recorded in the run manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -346,7 +343,8 @@ pub enum IpFamilyPolicy {
     RequireDualStack,
 }
 
-/// `targetPort`: a number, or the name of a container port (resolved per pod, §1.7).
+/// `targetPort`: a number, or the name of a container port (resolved per pod, endpointslice
+/// utils.go FindPort).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum TargetPort {
     Number(u16),
@@ -435,7 +433,7 @@ pub enum Strategy {
     Recreate,
 }
 
-/// Pod start-up timeline (§8.2): create → scheduled → IP assigned → Ready.
+/// Pod start-up timeline (kubelet status updates): create → scheduled → IP assigned → Ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Readiness {
     /// Pod created → bound to a node.
@@ -456,7 +454,7 @@ pub struct Flapping {
     pub down: DurationDist,
 }
 
-/// Pod termination (§8.2 step 5).
+/// Pod termination (graceful delete, then the kubelet's final status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Termination {
     /// `terminationGracePeriodSeconds` (default 30 s).
@@ -514,6 +512,17 @@ pub enum ScaleTarget {
     /// Add (or with a negative number remove) replicas relative to the value at event time;
     /// the engine clamps the result at 0.
     By(i64),
+}
+
+impl ScaleTarget {
+    /// `spec.replicas` after the event, from the value `current` at event time (a relative
+    /// change is clamped to 0..=u32::MAX).
+    pub fn apply(self, current: u32) -> u32 {
+        match self {
+            ScaleTarget::To(n) => n,
+            ScaleTarget::By(d) => (i64::from(current) + d).clamp(0, i64::from(u32::MAX)) as u32,
+        }
+    }
 }
 
 /// Which nodes an event affects.
@@ -631,7 +640,8 @@ pub struct Controllers {
     /// Time from a write being stored until kube-controller-manager's EndpointSlice and
     /// Endpoints informers hold it (apiserver watch dispatch + delivery to the KCM). A sync that
     /// runs inside that window sees its own earlier write missing and takes the upstream
-    /// stale-cache path (semantics §3.3 / §3.5). Default 3ms..18ms.
+    /// stale-cache path (endpointslice_controller.go syncService / endpoints_tracker.go).
+    /// Default 3ms..18ms.
     pub informer_lag: DurationDist,
 }
 

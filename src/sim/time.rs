@@ -1,6 +1,10 @@
 //! Simulated time: integer nanoseconds since the start of the run.
 
-pub use crate::scenario::{Nanos, NS_PER_MS, NS_PER_SEC};
+/// One nanosecond-based simulated time or duration.
+pub type Nanos = u64;
+
+pub const NS_PER_MS: u64 = 1_000_000;
+pub const NS_PER_SEC: u64 = 1_000_000_000;
 
 /// `s.nnnnnnnnn` — exact decimal seconds, for traces and messages (never floats).
 pub fn fmt_time(t: Nanos) -> String {

@@ -10,7 +10,7 @@ use super::{
     point_dir, point_done, read_manifest, sweep_csv, write_json, PointEntry, PointManifest,
 };
 use crate::error::input_error;
-use crate::report::atomic_write;
+use crate::fsio::atomic_write;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 

@@ -17,7 +17,7 @@
 //! `sweep.csv` columns: `point`, one per grid path (file order), `seed`, then one column per
 //! headline row of the points' `summary.csv` (`mode,metric,value`), named `<mode>.<metric>`:
 //! the `run` rows except per-workload ones (`workload.*`), and for `endpointslices` and
-//! `endpoints` the headline metrics of [`crate::report::outputs::HEADLINE`] (the per-watcher
+//! `endpoints` the headline metrics of [`crate::report::summary::HEADLINE`] (the per-watcher
 //! breakdowns stay in the points' own files). Columns are the union over all points sorted by
 //! name, empty where a point lacks one.
 
@@ -25,7 +25,7 @@ pub mod merge;
 pub mod spec;
 
 use crate::error::input_error;
-use crate::report::atomic_write;
+use crate::fsio::atomic_write;
 use anyhow::Context;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -306,7 +306,7 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
     ));
 
     // results are collected in point order (par_iter + collect keeps the input order)
-    let results: Vec<anyhow::Result<()>> = pool.install(|| {
+    let results: Vec<anyhow::Result<BTreeMap<String, String>>> = pool.install(|| {
         todo.par_iter()
             .map(|&i| {
                 let p = &points[i];
@@ -321,14 +321,23 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
             .collect()
     });
     main_bar.finish_and_clear();
-    if let Some(err) = results.into_iter().find_map(Result::err) {
-        return Err(err);
+    // the points run now give their metrics from their results; the ones finished by an
+    // earlier (resumed) sweep from their summary.csv
+    let mut fresh: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+    for (&i, r) in todo.iter().zip(results) {
+        fresh.insert(i, r?);
     }
-    let rows: Vec<(PointEntry, PathBuf)> = selected
+    let rows = selected
         .iter()
-        .map(|&i| (manifest.points[i].clone(), point_dir(&out, &points[i].id)))
-        .collect();
-    let csv = sweep_csv(&manifest.parameters, &rows)?;
+        .map(|&i| {
+            let m = match fresh.remove(&i) {
+                Some(m) => m,
+                None => headline_metrics(&point_dir(&out, &points[i].id))?,
+            };
+            Ok((manifest.points[i].clone(), m))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let csv = sweep_csv_of(&manifest.parameters, &rows)?;
     atomic_write(&out.join("sweep.csv"), &csv)?;
     Ok(SweepOutcome {
         out,
@@ -341,13 +350,19 @@ pub fn run(opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
 }
 
 /// Run one point from scratch: clear its directory, run the scenario, write `point.json` last.
-fn run_point(spec: &SweepSpec, out: &Path, p: &PointEntry, index: usize) -> anyhow::Result<()> {
+/// Returns the point's headline metrics, read from the run's results.
+fn run_point(
+    spec: &SweepSpec,
+    out: &Path,
+    p: &PointEntry,
+    index: usize,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let dir = point_dir(out, &p.id);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
             .with_context(|| format!("clearing incomplete point {}", dir.display()))?;
     }
-    let opts = crate::report::run::RunOptions {
+    let opts = crate::run::RunOptions {
         scenario: spec.base.clone(),
         out_dir: Some(dir.clone()),
         seed: Some(p.seed),
@@ -356,43 +371,73 @@ fn run_point(spec: &SweepSpec, out: &Path, p: &PointEntry, index: usize) -> anyh
         controllers: true,
         ..Default::default()
     };
-    crate::report::run::run(&opts)?;
+    let outcome = crate::run::run(&opts)?;
     write_json(
         &dir.join("point.json"),
         &PointManifest::new(p, index, &spec.sha256),
-    )
+    )?;
+    let rows = crate::report::summary::summary_rows(&outcome.results);
+    Ok(headline_of(
+        rows.iter()
+            .map(|r| (r.mode, r.metric.as_str(), r.value.render())),
+    ))
 }
 
-/// Headline rows of a point's `summary.csv` (see the module docs), keyed `<mode>.<metric>`.
+/// The headline rows of `(mode, metric, value)` rows (see the module docs), keyed
+/// `<mode>.<metric>`.
+pub fn headline_of<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str, String)>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (mode, metric, value) in rows {
+        let keep = match mode {
+            "run" => !metric.starts_with("workload."),
+            _ => crate::report::summary::HEADLINE.contains(&metric),
+        };
+        if keep {
+            out.insert(format!("{mode}.{metric}"), value);
+        }
+    }
+    out
+}
+
+/// Headline rows of a finished point's `summary.csv` (a point done by an earlier, resumed
+/// or merged sweep), keyed `<mode>.<metric>`.
 pub fn headline_metrics(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let path = dir.join("summary.csv");
     let mut rdr =
         csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = BTreeMap::new();
+    let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.with_context(|| format!("reading {}", path.display()))?;
-        let (Some(mode), Some(metric), Some(value)) = (rec.get(0), rec.get(1), rec.get(2)) else {
-            continue;
-        };
-        let keep = match mode {
-            "run" => !metric.starts_with("workload."),
-            _ => crate::report::outputs::HEADLINE.contains(&metric),
-        };
-        if keep {
-            out.insert(format!("{mode}.{metric}"), value.to_string());
+        if let (Some(mode), Some(metric), Some(value)) = (rec.get(0), rec.get(1), rec.get(2)) {
+            rows.push((mode.to_string(), metric.to_string(), value.to_string()));
         }
     }
-    Ok(out)
+    Ok(headline_of(
+        rows.iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.clone())),
+    ))
 }
 
 /// The bytes of `sweep.csv` for `rows` (in the order given).
 pub fn sweep_csv(parameters: &[String], rows: &[(PointEntry, PathBuf)]) -> anyhow::Result<Vec<u8>> {
-    let mut metrics = Vec::with_capacity(rows.len());
+    let rows = rows
+        .iter()
+        .map(|(p, dir)| Ok((p.clone(), headline_metrics(dir)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    sweep_csv_of(parameters, &rows)
+}
+
+/// The bytes of `sweep.csv` for points with their headline metrics (in the order given).
+pub fn sweep_csv_of(
+    parameters: &[String],
+    rows: &[(PointEntry, BTreeMap<String, String>)],
+) -> anyhow::Result<Vec<u8>> {
+    let metrics: Vec<&BTreeMap<String, String>> = rows.iter().map(|(_, m)| m).collect();
     let mut columns = BTreeSet::new();
-    for (_, dir) in rows {
-        let m = headline_metrics(dir)?;
+    for m in &metrics {
         columns.extend(m.keys().cloned());
-        metrics.push(m);
     }
     let mut buf = Vec::new();
     {

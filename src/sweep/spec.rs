@@ -70,7 +70,10 @@ pub struct Point {
     pub hash: String,
 }
 
-const TOP_KEYS: &[&str] = &["name", "description", "base", "seeds", "grid"];
+const TOP_KEYS: &[&str] = &["version", "name", "description", "base", "seeds", "grid"];
+
+/// The sweep file format version this slicesim reads; a file without `version` is version 1.
+pub const SWEEP_FORMAT_VERSION: i64 = 1;
 
 fn located(
     spec_file: &str,
@@ -137,6 +140,18 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
                 span,
                 k,
                 &format!("unknown field{hint}; allowed: {}", TOP_KEYS.join(", ")),
+            ));
+        }
+    }
+    if let Some(item) = top.get("version") {
+        if item.as_integer() != Some(SWEEP_FORMAT_VERSION) {
+            return Err(err(
+                item.span(),
+                "version",
+                &format!(
+                    "{} is not a sweep format this slicesim reads: this slicesim reads version {SWEEP_FORMAT_VERSION}; write `version = {SWEEP_FORMAT_VERSION}` (the fields are in README \"Sweeps\") or run the file with the slicesim release it was written for",
+                    item.to_string().trim()
+                ),
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Byte-exact JSON and protobuf encodings of Kubernetes objects and watch-stream framing.
 //!
 //! The four numbers of `tests/data/conformance/README.md` ("Definitions of the four numbers"),
-//! checked against all 30 objects of `conformance/wire/sizes.jsonl` (`tests/wire_conformance.rs`)
+//! checked against all 30 objects of `conformance/wire/sizes.jsonl` (`tests/it/wire_conformance.rs`)
 //! and against the upstream sources read for this module:
 //! kubernetes/apiserver :: pkg/endpoints/handlers/watch.go :: serveWatchHandler / WatchServer
 //! (v0.32.13: stream serializer + framer from the negotiated media type, an embedded encoder for

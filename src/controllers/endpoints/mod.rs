@@ -10,7 +10,7 @@
 //!    selector `{}` (`Some(empty)`) is NOT nil and selects every pod of the namespace — this is
 //!    what the conformance harness (JSON-decoded inputs) and the EndpointSlice controller model
 //!    do. In a real cluster an empty selector never reaches the controllers as `{}`: storage and
-//!    informers use protobuf, where an empty map decodes as nil (semantics §1.1), so whoever
+//!    informers use protobuf, where an empty map decodes as nil, so whoever
 //!    builds Service objects from a scenario should store `selector: {}` as `None`.
 //! 2. pods = pods of the Service's namespace matching the selector (equality on every key);
 //!    the trigger time is computed over them (before any filter).
@@ -44,7 +44,8 @@
 //! the old RV only when the Update changed it (kubernetes PR #127417, 1.32).
 
 pub mod desired;
-pub mod repack;
+/// Moved to `k8s` (the apiserver canonicalizes Endpoints with it too); the old path stays.
+pub use crate::k8s::repack;
 pub mod truncate;
 
 use std::collections::BTreeMap;
@@ -62,7 +63,7 @@ use self::repack::{repack_subsets, PortIdentity};
 use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED};
 
 /// Label `service.kubernetes.io/headless` (core/v1 IsHeadlessService).
-pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+pub use crate::k8s::labels::LABEL_HEADLESS as HEADLESS_LABEL;
 
 /// A selected pod with its Ready condition's parsed lastTransitionTime.
 pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);

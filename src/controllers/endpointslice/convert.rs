@@ -1,5 +1,5 @@
 //! The boundary between `crate::k8s` objects and the reconciler's compact model:
-//! which pods become endpoints (semantics §1) and how slices are built.
+//! which pods become endpoints and how slices are built.
 //!
 //! cite: kubernetes/endpointslice :: utils.go :: podToEndpoint, getEndpointPorts,
 //! getEndpointAddresses, findPort, newEndpointSlice, getEndpointSlicePrefix, ownedBy;

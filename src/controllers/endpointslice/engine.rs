@@ -39,7 +39,7 @@
 //!
 //! Measured: over seeds 0..299 every visible trace's per-step value
 //! distributions pass the distribution checks against upstream's 300 runs
-//! (`tests/conformance_distributions.rs`; per-trace TVD table in the README).
+//! (`tests/it/conformance_distributions.rs`; per-trace TVD table in the README).
 //! Earlier seed scans (10-run samples, before the distributions existed) showed
 //! the same ordering of policies: PopAny with the Go-map layout is clearly
 //! closer to upstream than a uniform pick, and a Go ≥ 1.24 swiss-table layout
@@ -99,6 +99,9 @@ pub struct DesiredGroup<E = Endpoint> {
     /// The group's ports in the order they are written to new slices.
     pub ports: Vec<SlicePort>,
     pub endpoints: EndpointSet<E>,
+    /// The group's desired endpoint count when `endpoints` holds only some of them (the
+    /// incremental reconcile leaves out the endpoints of clean slices); None = all.
+    pub total: Option<usize>,
 }
 
 impl<E> Default for DesiredGroup<E> {
@@ -106,6 +109,7 @@ impl<E> Default for DesiredGroup<E> {
         DesiredGroup {
             ports: Vec::new(),
             endpoints: EndpointSet::default(),
+            total: None,
         }
     }
 }
@@ -299,6 +303,7 @@ struct PortMappingPlan {
 }
 
 /// Upstream `reconcileByPortMapping`, steps numbered as upstream's comments.
+#[allow(clippy::too_many_arguments)]
 fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_type: &str,
@@ -306,6 +311,7 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     mut desired: EndpointSet<E>,
     ports: &[SlicePort],
     max: usize,
+    clean: &[bool],
     rng: &mut ChaCha8Rng,
 ) -> PortMappingPlan {
     // Slices by name. The three name sets are Go maps upstream
@@ -319,8 +325,19 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     let mut removed = 0;
 
     // 1. Iterate through existing slices: drop endpoints that are no longer
-    //    desired, take over the desired version of the rest.
+    //    desired, take over the desired version of the rest. A clean slice (the
+    //    incremental reconcile knows its endpoints are exactly the desired ones and its
+    //    labels current; `desired` does not hold them) is unchanged without the walk.
     for s in existing {
+        if s.origin
+            .and_then(|i| clean.get(i))
+            .copied()
+            .unwrap_or(false)
+        {
+            unchanged.insert(s.name.clone());
+            by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+            continue;
+        }
         let mut new_endpoints: Vec<E> = Vec::with_capacity(s.endpoints.len());
         let mut endpoint_updated = false;
         for e in &s.endpoints {
@@ -488,6 +505,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     desired: DesiredByPortMap<E>,
     opts: &EngineOptions,
     topology: Option<&mut TopologyCache>,
+    clean: &[bool],
     rng: &mut ChaCha8Rng,
     plan: &mut EnginePlan,
 ) {
@@ -514,7 +532,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     let empty: Vec<&Slice> = Vec::new();
     let desired_keys: BTreeSet<PortMapKey> = desired.keys().cloned().collect();
     for (key, group) in desired {
-        let n = group.endpoints.len();
+        let n = group.total.unwrap_or(group.endpoints.len());
         plan.metrics.endpoints_desired += n;
         plan.metrics.desired_slices += num_desired_slices(n, max);
         let ex = existing_by_port_map.get(&key).unwrap_or(&empty);
@@ -525,6 +543,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
             group.endpoints,
             &group.ports,
             max,
+            clean,
             rng,
         );
         plan.metrics.endpoints_added += p.added;
@@ -646,9 +665,37 @@ pub fn reconcile<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_types: &[&str],
     existing: &[&Slice],
+    desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
+    opts: &EngineOptions,
+    topology: Option<&mut TopologyCache>,
+    rng: &mut ChaCha8Rng,
+) -> EnginePlan {
+    reconcile_with_clean(
+        svc,
+        address_types,
+        existing,
+        desired_by_type,
+        opts,
+        topology,
+        &[],
+        rng,
+    )
+}
+
+/// [`reconcile`] where `clean[i]` marks existing slice `i` (by `Slice::origin`) as clean:
+/// every endpoint of it is desired, equal beyond hash to its desired version and held by
+/// no other slice, and its labels are current. The desired groups then leave those
+/// endpoints out (their `total` counts them) and step 1 keeps the slice unchanged without
+/// walking it; the result is what [`reconcile`] gives with the full desired groups.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile_with_clean<E: DesiredEndpoint>(
+    svc: &ServiceInfo,
+    address_types: &[&str],
+    existing: &[&Slice],
     mut desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
     opts: &EngineOptions,
     mut topology: Option<&mut TopologyCache>,
+    clean: &[bool],
     rng: &mut ChaCha8Rng,
 ) -> EnginePlan {
     let mut plan = EnginePlan::default();
@@ -674,6 +721,7 @@ pub fn reconcile<E: DesiredEndpoint>(
             desired,
             opts,
             topology.as_deref_mut(),
+            clean,
             rng,
             &mut plan,
         );

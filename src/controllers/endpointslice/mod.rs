@@ -2,7 +2,8 @@
 //!
 //! Layout:
 //! - [`reconciler`]: the public API on `crate::k8s` objects ([`Reconciler`], [`EndpointSliceController`]);
-//! - [`convert`]: pods → endpoints (semantics §1) and model ↔ k8s objects;
+//! - [`convert`]: pods → endpoints (utils.go podToEndpoint, getEndpointPorts) and model ↔ k8s
+//!   objects;
 //! - [`model`]: the compact slice/endpoint representation the algorithm uses;
 //! - [`engine`]: Reconcile / reconcileByAddressType / reconcileByPortMapping / finalize;
 //! - [`topology`]: TopologyCache (topology-mode Auto hints);
@@ -22,6 +23,7 @@
 //! from the `&mut ChaCha8Rng` the caller passes: the controller holds no stream.
 pub mod convert;
 pub mod engine;
+mod incremental;
 pub mod model;
 pub mod podcache;
 pub mod reconciler;

@@ -19,11 +19,8 @@ pub const ADDRESS_TYPE_IPV4: &str = "IPv4";
 pub const ADDRESS_TYPE_IPV6: &str = "IPv6";
 
 /// Label keys and values (k8s.io/api discovery/v1 and core/v1 well-known labels).
-pub const LABEL_SERVICE_NAME: &str = "kubernetes.io/service-name";
-pub const LABEL_MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
-pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
+pub use crate::k8s::labels::{LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE};
 pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
-pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
 pub const ANNOTATION_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
 pub const ANNOTATION_TOPOLOGY_MODE: &str = "service.kubernetes.io/topology-mode";
 pub const ANNOTATION_TOPOLOGY_AWARE_HINTS: &str = "service.kubernetes.io/topology-aware-hints";

@@ -156,7 +156,7 @@ pub struct PodEndpointCache {
     services: BTreeMap<String, ServiceCache>,
 }
 
-fn convert(
+pub(super) fn convert(
     service: &k8s::Service,
     svc: &ServiceInfo,
     address_types: &[&'static str],
@@ -187,6 +187,27 @@ fn convert(
         node,
         ports,
         port_key,
+    }
+}
+
+impl Converted {
+    /// Whether this conversion is still what `pod` converts to (every input the conversion
+    /// read is equal, and the node lookup gives the same answer); refreshes the node
+    /// version it was checked at.
+    pub(super) fn still_valid(&mut self, pod: &k8s::Pod, nodes: &NodeIndex) -> bool {
+        if !self.inputs.matches(pod) {
+            return false;
+        }
+        if self.node_version != nodes.version() {
+            let now = nodes
+                .get(pod.spec.node_name.as_deref().unwrap_or(""))
+                .map(|z| z.map(str::to_string));
+            if now != self.node {
+                return false;
+            }
+            self.node_version = nodes.version();
+        }
+        true
     }
 }
 

@@ -142,19 +142,27 @@ pub struct Reconciler {
     pub options: EngineOptions,
     pub topology: TopologyCache,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
-    slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
+    pub(super) slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
     pod_cache: PodEndpointCache,
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
     /// the tests compare both).
     pub use_pod_cache: bool,
+    /// Recompute every sync from scratch (the straightforward reconcile the incremental
+    /// path is tested against, and the bench baseline).
+    pub full_recompute: bool,
+    /// Per Service key: the incremental reconcile's state (see `incremental`).
+    pub(super) inc: BTreeMap<String, super::incremental::IncService>,
 }
 
 #[derive(Debug, Clone)]
-struct CachedSlice {
-    resource_version: String,
-    service_uid: String,
-    slice: Slice,
+pub(super) struct CachedSlice {
+    pub(super) resource_version: String,
+    pub(super) service_uid: String,
+    pub(super) slice: Slice,
+    /// The incremental reconcile's verdict at the last sync: step 1 kept this slice (at this
+    /// resourceVersion) unchanged and nothing wrote it (see `incremental`).
+    pub(super) clean: bool,
 }
 
 impl Default for Reconciler {
@@ -171,6 +179,8 @@ impl Reconciler {
             slice_cache: BTreeMap::new(),
             pod_cache: PodEndpointCache::new(),
             use_pod_cache: true,
+            full_recompute: false,
+            inc: BTreeMap::new(),
         }
     }
 
@@ -179,6 +189,7 @@ impl Reconciler {
         let key = format!("{namespace}/{name}");
         self.pod_cache.remove_service(&key);
         self.slice_cache.remove(&key);
+        self.inc.remove(&key);
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -201,7 +212,31 @@ impl Reconciler {
 
     /// [`Reconciler::reconcile`] over borrowed slices (the controller manager lends the
     /// store's instead of copying every slice of the Service on every sync).
+    ///
+    /// Incremental unless [`Reconciler::full_recompute`] (see `incremental`): both give the
+    /// same writes, metrics, errors and use of `rng`.
     pub fn reconcile_borrowed(
+        &mut self,
+        service: &k8s::Service,
+        pods: &[&k8s::Pod],
+        existing: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        trigger_time: Option<&str>,
+        rng: &mut ChaCha8Rng,
+    ) -> ReconcileResult {
+        if !self.full_recompute {
+            if let Some(r) =
+                self.reconcile_incremental(service, pods, existing, nodes, trigger_time, rng)
+            {
+                return r;
+            }
+        }
+        self.reconcile_full(service, pods, existing, nodes, trigger_time, rng)
+    }
+
+    /// The straightforward reconcile: every selected pod converted (memoised per pod), the
+    /// desired set of every port mapping built, step 1 walking every existing slice.
+    pub(super) fn reconcile_full(
         &mut self,
         service: &k8s::Service,
         pods: &[&k8s::Pod],
@@ -239,7 +274,8 @@ impl Reconciler {
                         c.port_key.clone(),
                         DesiredGroup {
                             ports: c.ports.clone(),
-                            endpoints: EndpointSet::with_hash_seed(rng.gen()),
+                            endpoints: EndpointSet::thinned(rng.gen()),
+                            total: None,
                         },
                     );
                 }
@@ -267,6 +303,8 @@ impl Reconciler {
         // slice whose resourceVersion (and owner Service UID) is unchanged, so a
         // sync converts only slices written since the last one.
         let svc_key = svc.key();
+        // The incremental state does not follow full syncs: it is rebuilt by the next one.
+        self.inc.remove(&svc_key);
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let cacheable = {
             let mut names = std::collections::BTreeSet::new();
@@ -294,6 +332,7 @@ impl Reconciler {
                     resource_version: rv,
                     service_uid: svc.uid.clone(),
                     slice: slice_from_k8s(es, &svc, i),
+                    clean: false,
                 },
             };
             cached.insert(name, entry);
@@ -328,30 +367,7 @@ impl Reconciler {
         if cacheable {
             self.slice_cache.insert(svc_key, cached);
         }
-        let writes = plan
-            .writes
-            .into_iter()
-            .filter_map(|w| match w {
-                PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
-                    &s,
-                    &svc,
-                    None,
-                    trigger_time,
-                ))),
-                PlannedWrite::Update(s) => {
-                    let base = s.origin.and_then(|i| existing.get(i).copied());
-                    Some(SliceWrite::Update(slice_to_k8s(
-                        &s,
-                        &svc,
-                        base,
-                        trigger_time,
-                    )))
-                }
-                PlannedWrite::Delete { origin, .. } => existing
-                    .get(origin)
-                    .map(|e| SliceWrite::Delete((*e).clone())),
-            })
-            .collect();
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
         ReconcileResult {
             writes,
             metrics: plan.metrics,
@@ -590,5 +606,39 @@ pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<
         .iter()
         .filter(|p| pod_selected(service, p))
         .map(|p| (p, parse_opt(pod_ready_transition_time(p))))
+        .collect()
+}
+
+/// The engine's planned writes as API objects: creates from scratch, updates on top of the
+/// listed slice they came from (so fields the controller does not own are kept), deletes as the
+/// listed object. Shared by the full and the incremental reconcile.
+pub(super) fn materialize_writes(
+    writes: Vec<PlannedWrite>,
+    svc: &super::model::ServiceInfo,
+    existing: &[&k8s::EndpointSlice],
+    trigger_time: Option<&str>,
+) -> Vec<SliceWrite> {
+    writes
+        .into_iter()
+        .filter_map(|w| match w {
+            PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
+                &s,
+                svc,
+                None,
+                trigger_time,
+            ))),
+            PlannedWrite::Update(s) => {
+                let base = s.origin.and_then(|i| existing.get(i).copied());
+                Some(SliceWrite::Update(slice_to_k8s(
+                    &s,
+                    svc,
+                    base,
+                    trigger_time,
+                )))
+            }
+            PlannedWrite::Delete { origin, .. } => existing
+                .get(origin)
+                .map(|e| SliceWrite::Delete((*e).clone())),
+        })
         .collect()
 }

@@ -53,11 +53,31 @@ pub const CLOCK_START: &str = "2026-01-05T09:00:00Z";
 /// distribution and no seed is "right". Conformance of the nondeterministic
 /// outputs is judged over seeds 0..299 against upstream's 300-run distributions
 /// (`slicesim reconcile --seeds 0..299 --compare DIST.json`,
-/// `tests/conformance_distributions.rs`); with this seed the deterministic traces
-/// and every trace's Endpoints fields match exactly (`tests/conformance_reconcile.rs`).
+/// `tests/it/conformance_distributions.rs`); with this seed the deterministic traces
+/// and every trace's Endpoints fields match exactly (`tests/it/conformance_reconcile.rs`).
 pub const DEFAULT_SEED: u64 = 0;
 /// Seconds between lines.
 pub const CLOCK_STEP_SECS: i64 = 10;
+/// Trace format version: an optional first line `{"formatVersion":1}` (what `--record-trace`
+/// writes); a trace without it is version 1, another version is refused.
+pub const TRACE_FORMAT_VERSION: u64 = 1;
+
+/// Is the first line `text` the format header? Refuses (located) another version.
+fn format_header(line: usize, text: &str) -> anyhow::Result<bool> {
+    if !text.contains("\"formatVersion\"") {
+        return Ok(false);
+    }
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(false);
+    };
+    match (m.len(), m.get("formatVersion")) {
+        (1, Some(v)) if v.as_u64() == Some(TRACE_FORMAT_VERSION) => Ok(true),
+        (1, Some(v)) => Err(input_error(format!(
+            "line {line}: formatVersion {v}: this slicesim reads trace format version {TRACE_FORMAT_VERSION}; record the trace again with this slicesim (`slicesim run --record-trace`) or replay it with the release that wrote it"
+        ))),
+        _ => Ok(false),
+    }
+}
 
 /// Options of a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,6 +508,9 @@ pub fn run_trace(
         let Some(line) = read_trace_line(i + 1, line)? else {
             continue;
         };
+        if out.is_empty() && format_header(i + 1, &line)? {
+            continue;
+        }
         let parsed = parse_line(i + 1, &line)?;
         let o = runner.step(i + 1, &parsed)?;
         emit(&o)?;
@@ -529,6 +552,9 @@ pub fn parse_trace(input: impl BufRead) -> anyhow::Result<Vec<(usize, TraceLine)
         let Some(line) = read_trace_line(i + 1, line)? else {
             continue;
         };
+        if out.is_empty() && format_header(i + 1, &line)? {
+            continue;
+        }
         out.push((i + 1, parse_line(i + 1, &line)?));
     }
     if out.is_empty() {

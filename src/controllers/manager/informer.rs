@@ -8,12 +8,13 @@
 //! - EndpointSlice controller: `EndpointSliceTracker.StaleSlices` sees a tracked generation
 //!   newer than the listed one, a created slice missing or a deleted one still listed → the sync
 //!   returns a StaleInformerCache error and the Service is requeued with the rate limiter
-//!   (kubernetes/kubernetes pkg/controller/endpointslice :: syncService; semantics §3.3).
+//!   (kubernetes/kubernetes pkg/controller/endpointslice :: syncService,
+//!   util/endpointslice_tracker.go StaleSlices).
 //! - Endpoints controller: `staleEndpointsTracker` remembers the resourceVersion its last
 //!   update replaced; listing that version again is an error and a retry (endpoints_controller.go
-//!   :: syncService, PR #125675 / #127417; semantics §3.5). An older version it did not record
-//!   leads to an update with a stale resourceVersion → 409 Conflict → retry; a create it cannot
-//!   see yet leads to a second create → 409 AlreadyExists → retry.
+//!   :: syncService, PR #125675 / #127417; endpoints_tracker.go `IsStale`). An older version it did
+//!   not record leads to an update with a stale resourceVersion → 409 Conflict → retry; a create it
+//!   cannot see yet leads to a second create → 409 AlreadyExists → retry.
 //!
 //! Annotation-only slice updates do not bump the generation, so the tracker cannot see them;
 //! the next update then carries the cached resourceVersion and conflicts, as upstream.

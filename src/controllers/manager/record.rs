@@ -104,11 +104,17 @@ impl Recorder {
     /// Write `input.jsonl`, `output.jsonl` and `seed` into the directory (atomically).
     pub fn write(&self) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        crate::report::atomic_write(&self.dir.join("input.jsonl"), &self.input)?;
-        crate::report::atomic_write(&self.dir.join("output.jsonl"), &self.output)?;
+        let mut input = format!(
+            "{{\"formatVersion\":{}}}\n",
+            crate::controllers::endpointslice::trace::TRACE_FORMAT_VERSION
+        )
+        .into_bytes();
+        input.extend_from_slice(&self.input);
+        crate::fsio::atomic_write(&self.dir.join("input.jsonl"), &input)?;
+        crate::fsio::atomic_write(&self.dir.join("output.jsonl"), &self.output)?;
         let mut seed = Vec::new();
         writeln!(seed, "{}", self.seed)?;
-        crate::report::atomic_write(&self.dir.join("seed"), &seed)?;
+        crate::fsio::atomic_write(&self.dir.join("seed"), &seed)?;
         Ok(())
     }
 }

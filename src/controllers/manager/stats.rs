@@ -57,19 +57,6 @@ pub struct SyncRow {
     pub result: SyncResult,
 }
 
-/// `syncs.csv` header.
-pub const SYNCS_HEADER: [&str; 9] = [
-    "time_s",
-    "controller",
-    "service",
-    "creates",
-    "updates",
-    "deletes",
-    "endpoints_added",
-    "endpoints_removed",
-    "result",
-];
-
 /// Seconds with nanosecond precision, exact (no floating point).
 pub fn format_seconds(t: Nanos) -> String {
     format!("{}.{:09}", t / NS_PER_SEC, t % NS_PER_SEC)

@@ -313,10 +313,12 @@ fn addresses_of_endpoints(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
         .collect()
 }
 
-/// Stale informer caches (semantics §3.3, §3.5): with a lag longer than the gaps between a
-/// Service's syncs, syncs list their own earlier writes missing. The ESC must take the
-/// StaleInformerCache path (no writes, rate-limited retry) and the EPC its stale-RV / conflict
-/// path — and both must still converge to the pods' endpoints, with no write lost.
+/// Stale informer caches (endpointslice_controller.go syncService /
+/// `EndpointSliceTracker.StaleSlices`; endpoints_tracker.go `staleEndpointsTracker.IsStale`): with
+/// a lag longer than the gaps between a Service's syncs, syncs list their own earlier writes
+/// missing. The ESC must take the StaleInformerCache path (no writes, rate-limited retry) and the
+/// EPC its stale-RV / conflict path — and both must still converge to the pods' endpoints, with no
+/// write lost.
 #[test]
 fn lagging_informers_cause_stale_syncs_and_still_converge() {
     let (mgr, _) = run_src(&informer_lag_src("300ms..600ms"));

@@ -71,8 +71,7 @@ use crate::k8s::{
 /// `endpointslice.kubernetes.io/managed-by` value of this controller.
 pub const CONTROLLER_NAME: &str = "endpointslicemirroring-controller.k8s.io";
 /// Label keys.
-pub const LABEL_SERVICE_NAME: &str = "kubernetes.io/service-name";
-pub const LABEL_MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
+pub use crate::k8s::labels::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 pub const LABEL_SKIP_MIRROR: &str = "endpointslice.kubernetes.io/skip-mirror";
 /// Annotation keys.
 pub const ANNOTATION_LEADER: &str = "control-plane.alpha.kubernetes.io/leader";

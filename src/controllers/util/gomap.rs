@@ -316,6 +316,113 @@ impl<K: Clone + PartialEq> GoMapLayout<K> {
     }
 }
 
+/// The `B` (log2 of the bucket count) a Go map reaches after `count` inserts without
+/// deletes: it grows while `overLoadFactor(count, B)` (same-size grows are not modelled).
+pub fn b_after_inserts(count: usize) -> u32 {
+    let mut b = 0;
+    while GoMapLayout::<u32>::over_load_factor(count, b) {
+        b += 1;
+    }
+    b
+}
+
+/// The layout of a Go map that was filled with a known sequence of keys and then thinned by
+/// deletes, computed from that sequence instead of replayed insert by insert: `2^B` buckets
+/// for the number of keys ever inserted ([`b_after_inserts`]), every key in the bucket its
+/// hash selects at the rank it was inserted at among that bucket's keys (chain page
+/// `rank / 8`, slot `rank % 8`); deleted keys leave holes.
+///
+/// This equals [`GoMapLayout`] whenever no incremental growth was in progress while keys
+/// were inserted or deleted (then every bucket holds its keys in insertion order and a
+/// delete only empties a slot). It differs only in the evacuation details of a map that was
+/// still growing: growth compacts the holes of the buckets it evacuates. What it buys: the
+/// layout of the few keys still present can be built from the keys' hashes alone, without
+/// building the map of every key (the EndpointSlice reconciler places a handful of endpoints
+/// out of a 10,000-endpoint desired set; see `endpointslice::reconciler`).
+///
+/// Iteration is as [`GoMapLayout::iter_order`]: one `u64` from the caller's stream picks the
+/// start bucket (`r & mask`) and the slot offset (`(r >> B) & 7`); an empty map draws nothing.
+#[derive(Debug, Clone)]
+pub struct ThinnedLayout {
+    seed: u64,
+    b: u32,
+    /// (bucket, chain page, slot) → key.
+    live: std::collections::BTreeMap<(usize, u32, u8), u32>,
+}
+
+impl ThinnedLayout {
+    /// `inserted`: (key, key hash, still present) for every key ever inserted, in insertion
+    /// order; `seed`: the map's hash seed.
+    pub fn build(seed: u64, inserted: impl ExactSizeIterator<Item = (u32, u64, bool)>) -> Self {
+        let b = b_after_inserts(inserted.len());
+        let mask = (1usize << b) - 1;
+        let mix_seed = mix64(seed);
+        let mut counts: Vec<u32> = vec![0; mask + 1];
+        let mut live = std::collections::BTreeMap::new();
+        for (key, h, present) in inserted {
+            let bucket = mix64(h ^ mix_seed) as usize & mask;
+            let rank = counts[bucket];
+            counts[bucket] += 1;
+            if present {
+                live.insert((bucket, rank / 8, (rank % 8) as u8), key);
+            }
+        }
+        ThinnedLayout { seed, b, live }
+    }
+
+    /// The hash seed the layout was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn len(&self) -> usize {
+        self.live.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+
+    /// `delete(m, k)`: leaves a hole (O(keys present); the reconciler only pops).
+    pub fn remove(&mut self, key: u32) -> bool {
+        let found = self
+            .live
+            .iter()
+            .find(|(_, &k)| k == key)
+            .map(|(&pos, _)| pos);
+        match found {
+            Some(pos) => {
+                self.live.remove(&pos);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove and return the key a `for k := range m { return k }` loop yields (PopAny).
+    pub fn pop_first<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<u32> {
+        if self.live.is_empty() {
+            return None;
+        }
+        let r: u64 = rng.gen();
+        let mask = (1usize << self.b) - 1;
+        let start = r as usize & mask;
+        let offset = ((r >> self.b) & 7) as u8;
+        let bucket = self
+            .live
+            .range((start, 0, 0)..)
+            .next()
+            .or_else(|| self.live.iter().next())
+            .map(|(&(b, _, _), _)| b)?;
+        let pos = self
+            .live
+            .range((bucket, 0, 0)..(bucket + 1, 0, 0))
+            .min_by_key(|(&(_, page, slot), _)| (page, slot.wrapping_sub(offset) & 7))
+            .map(|(&pos, _)| pos)?;
+        self.live.remove(&pos)
+    }
+}
+
 /// A small Go `map[string]V`: values by key plus the emulated layout that decides
 /// `for k, v := range m` order. Used where upstream ranges over a map and the first
 /// match wins (topology hints: `getMost`, `redistributeHints`).

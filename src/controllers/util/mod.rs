@@ -15,7 +15,7 @@ use std::hash::BuildHasherDefault;
 
 pub mod gomap;
 pub mod tracker;
-use gomap::GoMapLayout;
+use gomap::{GoMapLayout, ThinnedLayout};
 pub use tracker::EndpointSliceTracker;
 
 /// Identity of an endpoint: exactly the fields upstream feeds into
@@ -144,7 +144,20 @@ pub struct EndpointSet<E> {
     /// 20,000-endpoint Service used to clone every key twice and search ordered maps).
     index: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
     /// Where each key would sit in upstream's Go map (decides `pop_any`), by slot id.
-    layout: GoMapLayout<u32>,
+    layout: Layout,
+}
+
+/// How a set emulates its Go map (see [`EndpointSet::thinned`]).
+#[derive(Debug, Clone)]
+enum Layout {
+    /// Replayed insert by insert ([`GoMapLayout`]).
+    Go(GoMapLayout<u32>),
+    /// Computed from the insertion sequence when first popped ([`ThinnedLayout`]); `None`
+    /// until then (and again after an insert).
+    Thinned(u64, Option<ThinnedLayout>),
+    /// As `Thinned`, but the insertion sequence is given (key hashes of every key ever
+    /// inserted, in order) and the set holds only the keys still present, in any order.
+    Over(u64, Vec<u64>, Option<ThinnedLayout>),
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +165,8 @@ struct Slot {
     hash: u64,
     pos: usize,
     next: Option<u32>,
+    /// Still in the set (slots of removed keys stay: their insertion counts for the layout).
+    live: bool,
 }
 
 /// Hasher for keys that are already well-mixed 64-bit hashes.
@@ -178,7 +193,7 @@ impl<E> Default for EndpointSet<E> {
             items: Vec::new(),
             slots: Vec::new(),
             index: HashMap::default(),
-            layout: GoMapLayout::new(0),
+            layout: Layout::Go(GoMapLayout::new(0)),
         }
     }
 }
@@ -223,9 +238,61 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     /// random `hash0` per map); draw it from the caller's seeded stream.
     pub fn with_hash_seed(seed: u64) -> Self {
         EndpointSet {
-            layout: GoMapLayout::new(seed),
+            layout: Layout::Go(GoMapLayout::new(seed)),
             ..Self::default()
         }
+    }
+    /// An empty set emulating its Go map as a [`ThinnedLayout`] (hash seed `seed`): the
+    /// layout is a function of the insertion sequence and of which keys are still present,
+    /// computed at the first `pop_any`. Equal to the replayed layout of
+    /// [`EndpointSet::with_hash_seed`] except for maps still growing (see
+    /// [`ThinnedLayout`]); lets [`EndpointSet::thinned_from`] build the set of a few
+    /// remaining keys of a big map without the others.
+    pub fn thinned(seed: u64) -> Self {
+        EndpointSet {
+            layout: Layout::Thinned(seed, None),
+            ..Self::default()
+        }
+    }
+    /// The thinned set that results from inserting, in order, one key per item of `inserted`
+    /// (its identity hash) and then removing those whose element is `None`: equal in
+    /// content and in `pop_any` choices to building [`EndpointSet::thinned`] that way, at
+    /// the cost of a hash per removed key instead of an insert and a remove.
+    /// The thinned set of a map into which keys with the hashes `sequence` were inserted in
+    /// that order; the caller then [`EndpointSet::insert`]s only the elements still present
+    /// (any order; each hash must occur in `sequence`, or it is placed after all of them).
+    /// Equal in `pop_any` choices to [`EndpointSet::thinned_from`] over the same sequence;
+    /// the sequence is read only at the first `pop_any`.
+    pub fn thinned_over(seed: u64, sequence: Vec<u64>) -> Self {
+        EndpointSet {
+            layout: Layout::Over(seed, sequence, None),
+            ..Self::default()
+        }
+    }
+    pub fn thinned_from(seed: u64, inserted: impl IntoIterator<Item = (u64, Option<E>)>) -> Self {
+        let mut s = Self::thinned(seed);
+        for (h, e) in inserted {
+            let id = u32::try_from(s.slots.len()).expect("fewer than 2^32 inserts");
+            match e {
+                Some(e) => {
+                    let next = s.index.insert(h, id);
+                    s.slots.push(Slot {
+                        hash: h,
+                        pos: s.items.len(),
+                        next,
+                        live: true,
+                    });
+                    s.items.push((id, e));
+                }
+                None => s.slots.push(Slot {
+                    hash: h,
+                    pos: usize::MAX,
+                    next: None,
+                    live: false,
+                }),
+            }
+        }
+        s
     }
     /// Slot id of the element with hash `h` that `same` accepts, if present.
     fn find_by(&self, h: u64, mut same: impl FnMut(&E) -> bool) -> Option<u32> {
@@ -249,12 +316,16 @@ impl<E: EndpointIdentity> EndpointSet<E> {
             }
             None => {
                 let id = u32::try_from(self.slots.len()).expect("fewer than 2^32 inserts");
-                self.layout.insert(id, h);
+                match &mut self.layout {
+                    Layout::Go(l) => l.insert(id, h),
+                    Layout::Thinned(_, built) | Layout::Over(_, _, built) => *built = None,
+                }
                 let next = self.index.insert(h, id);
                 self.slots.push(Slot {
                     hash: h,
                     pos: self.items.len(),
                     next,
+                    live: true,
                 });
                 self.items.push((id, e));
             }
@@ -277,6 +348,10 @@ impl<E: EndpointIdentity> EndpointSet<E> {
         Some(self.remove_id(id, h))
     }
     fn remove_id(&mut self, id: u32, h: u64) -> E {
+        self.remove_id_with(id, h, true)
+    }
+    /// `in_layout`: also take the key out of the layout (false: the caller popped it there).
+    fn remove_id_with(&mut self, id: u32, h: u64, in_layout: bool) -> E {
         // Unlink from the hash chain.
         let next = self.slots[id as usize].next;
         if self.index.get(&h) == Some(&id) {
@@ -298,9 +373,18 @@ impl<E: EndpointIdentity> EndpointSet<E> {
                 cur = self.slots[c as usize].next;
             }
         }
-        self.layout.remove(&id, h);
+        match &mut self.layout {
+            Layout::Go(l) => {
+                l.remove(&id, h);
+            }
+            Layout::Thinned(_, Some(built)) | Layout::Over(_, _, Some(built)) if in_layout => {
+                built.remove(id);
+            }
+            Layout::Thinned(..) | Layout::Over(..) => {}
+        }
         let slot = &mut self.slots[id as usize];
         slot.next = None;
+        slot.live = false;
         let i = slot.pos;
         let (_, e) = self.items.swap_remove(i);
         if let Some(&(moved, _)) = self.items.get(i) {
@@ -322,9 +406,62 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     /// first one a Go map iteration with a random start (drawn from `rng`)
     /// meets in the emulated bucket layout (see [`gomap`]).
     pub fn pop_any<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) -> Option<E> {
-        let id = self.layout.first(rng)?;
+        let (id, popped) = match &mut self.layout {
+            Layout::Go(l) => (l.first(rng)?, false),
+            Layout::Thinned(seed, built) => {
+                let slots = &self.slots;
+                let l = built.get_or_insert_with(|| {
+                    ThinnedLayout::build(
+                        *seed,
+                        slots
+                            .iter()
+                            .enumerate()
+                            .map(|(id, s)| (id as u32, s.hash, s.live)),
+                    )
+                });
+                (l.pop_first(rng)?, true)
+            }
+            Layout::Over(seed, sequence, built) => {
+                if built.is_none() {
+                    // Each sequence position takes the live slot of its hash (first unused
+                    // one of equal hashes); live slots no position names come last.
+                    let mut used = vec![false; self.slots.len()];
+                    let mut seq: Vec<(u32, u64, bool)> = Vec::with_capacity(sequence.len());
+                    let mut dead = u32::MAX;
+                    for &h in sequence.iter() {
+                        let mut cur = self.index.get(&h).copied();
+                        let mut hit = None;
+                        while let Some(id) = cur {
+                            if !used[id as usize] && self.slots[id as usize].live {
+                                hit = Some(id);
+                                break;
+                            }
+                            cur = self.slots[id as usize].next;
+                        }
+                        match hit {
+                            Some(id) => {
+                                used[id as usize] = true;
+                                seq.push((id, h, true));
+                            }
+                            None => {
+                                seq.push((dead, h, false));
+                                dead -= 1;
+                            }
+                        }
+                    }
+                    for (id, s) in self.slots.iter().enumerate() {
+                        if s.live && !used[id] {
+                            seq.push((id as u32, s.hash, true));
+                        }
+                    }
+                    *built = Some(ThinnedLayout::build(*seed, seq.into_iter()));
+                }
+                let l = built.as_mut()?;
+                (l.pop_first(rng)?, true)
+            }
+        };
         let h = self.slots[id as usize].hash;
-        Some(self.remove_id(id, h))
+        Some(self.remove_id_with(id, h, !popped))
     }
     /// Insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {

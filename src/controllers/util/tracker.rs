@@ -2,7 +2,7 @@
 //! wrote, so a sync can tell whether its informer cache has caught up.
 //!
 //! cite: kubernetes/endpointslice :: util/endpointslice_tracker.go (v0.32.13);
-//! origin kubernetes/kubernetes PR #99345. Semantics doc §3.3.
+//! origin kubernetes/kubernetes PR #99345 (wait for the cache to catch up with own writes).
 //!
 //! Generic: slices are described by plain values (service key = namespace +
 //! `kubernetes.io/service-name` label, slice UID, generation), so both the

@@ -1,6 +1,7 @@
 //! Unit tests of the reconcile algorithm, named after the upstream behaviour
 //! (kubernetes/endpointslice :: reconciler_test.go, v0.32.13) or the worked
-//! examples of semantics §2.13 they pin. M = max endpoints per slice.
+//! examples (derived by hand from reconciler.go reconcileByPortMapping / finalize) they pin. M =
+//! max endpoints per slice.
 
 use super::*;
 use crate::controllers::endpointslice::model::TargetRef;
@@ -51,6 +52,7 @@ fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByP
     let mut g = DesiredGroup {
         ports: port(p),
         endpoints: EndpointSet::new(),
+        total: None,
     };
     for i in range {
         g.endpoints.insert(ep(i, true));
@@ -106,7 +108,8 @@ fn sizes(p: &EnginePlan) -> Vec<usize> {
         .collect()
 }
 
-/// §2.13 ex. 1: new Service, no pods → one placeholder create; resync → no-op.
+/// Placeholder (reconciler.go reconcileByAddressType): new Service, no pods → one placeholder
+/// create; resync → no-op.
 #[test]
 fn placeholder_created_then_kept() {
     let p = run(&[], BTreeMap::new(), 100);
@@ -132,7 +135,8 @@ fn reconcile_many_pods() {
     assert_eq!(p.metrics.desired_slices, 3);
 }
 
-/// §2.13 ex. 2: placeholder + 250 pods → C=2, U=1 (last create recycled into the placeholder).
+/// reconciler.go finalize: placeholder + 250 pods → C=2, U=1 (last create recycled into the
+/// placeholder).
 #[test]
 fn placeholder_recycled_into_update() {
     let mut ph = existing_slice("web-ph", 0..0, 0, 0);
@@ -255,7 +259,8 @@ fn unsupported_address_type_deleted_last() {
     assert!(matches!(p.writes[3], PlannedWrite::Delete { .. }));
 }
 
-/// §2.13 ex. 6: scale to zero from {100,100,50} → U=1 (placeholder into a recycled name), D=2.
+/// reconciler.go reconcileByAddressType + finalize: scale to zero from {100,100,50} → U=1
+/// (placeholder into a recycled name), D=2.
 #[test]
 fn scale_to_zero_recycles_placeholder() {
     let ex = vec![
@@ -282,7 +287,8 @@ fn exactly_max_leftovers_get_new_slice() {
     assert_eq!(counts(&p), (0, 1, 0));
 }
 
-/// Deleting an endpoint and adding one in the same sync refills the updated slice (§2.13 ex. 4).
+/// Deleting an endpoint and adding one in the same sync refills the updated slice (reconciler.go
+/// reconcileByPortMapping step 2).
 #[test]
 fn removed_and_added_in_same_sync_single_update() {
     let a = existing_slice("a", 0..100, 80, 0);
@@ -345,6 +351,7 @@ mod props {
                 .or_insert_with(|| DesiredGroup {
                     ports: port(p),
                     endpoints: EndpointSet::new(),
+                    total: None,
                 })
                 .endpoints
                 .insert(ep(i, ready));

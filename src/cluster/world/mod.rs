@@ -1,0 +1,794 @@
+//! The simulated cluster and its single-threaded event loop.
+//!
+//! [`World`] owns the event queue, the per-subsystem random streams and every object. Each
+//! call to [`World::step`] takes the next event off the queue (one total order, see
+//! [`crate::sim::queue`]), logs it in the trace, applies it, and hands every resulting object
+//! write to the [`ChangeSink`].
+//!
+//! Start state (t = 0): every initial node exists and is Ready, every Service with
+//! `present_at_start` exists, and each workload runs in steady state: one ReplicaSet
+//! (template version 0) whose `replicas` pods are scheduled, have IPs and are Ready (and
+//! available) at t = 0. They are emitted as `Added` changes at t = 0, nodes first, then
+//! Services, then pods (workload order), so a consumer can build its initial caches.
+//!
+//! Pod lifecycle (kubelet status updates): create (Pending, no node) → bound after `schedule_delay` (update) →
+//! sandbox + IP after `ip_delay` (update; phase Running, Ready=False — or Ready=True in the same
+//! update when the drawn ready delay is 0) → Ready after `ready_delay` (update). Graceful
+//! delete: deletionTimestamp = now + grace (update) → Ready=False after `not_serving_after`
+//! (update) → containers exited after `exit_after` (both capped at the grace period): one
+//! status update to phase Succeeded with Ready=False, then the object is deleted. A pod that
+//! was never bound is deleted at once (the API server skips graceful deletion for unscheduled
+//! pods: kubernetes/kubernetes :: pkg/registry/core/pod/strategy.go :: CheckGracefulDelete).
+//! UNCONFIRMED: the terminal phase a SIGTERM-ed container reports (Succeeded vs Failed) — both
+//! are terminal for the endpoint controllers.
+//!
+//! Node failure (node_lifecycle_controller.go monitorNodeHealth, MarkPodsNotReady): the kubelet stops (its pods' timers stall); exactly the node-monitor
+//! grace period later (the controller's 5 s node-monitor-period phase is not modelled) the node
+//! becomes Ready=Unknown with `node.kubernetes.io/unreachable` NoSchedule and
+//! NoExecute taints (one Node update) and every Ready pod on it gets Ready=False (one update per
+//! pod, MarkPodsNotReady); after the toleration the pods are evicted (graceful delete) and stay
+//! Terminating until the kubelet returns or the Node object is deleted (pod GC then
+//! force-deletes them after [`POD_GC_ORPHAN_DELAY_NS`]).
+//!
+//! The event handlers live beside this file, one per seam: `store` (the pod store, its
+//! indexes and the one place a pod write is emitted), `scheduler` (node placement and
+//! binding), `pods` (kubelet lifecycle), `nodes`, `services`, `workloads` (Deployment and
+//! ReplicaSet controllers), `timeline` (scenario events and churn).
+
+use super::change::{Change, ChangeSink, ObjChange};
+use super::deployment::{self, DeploymentInfo, RsInfo};
+use super::ids;
+use super::ipam::NodeIpam;
+use super::model::*;
+use super::ranking::{self, Candidate};
+use crate::scenario::{
+    self, EventKind, Nanos, NodeSelection, ScaleTarget, Scenario, StringMap, NS_PER_SEC,
+};
+use crate::sim::{EventQueue, Stream, Streams, TraceLog};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// ReplicaSet `BurstReplicas`: at most this many creations/deletions per sync.
+/// cite: kubernetes/kubernetes :: pkg/controller/replicaset/replica_set.go :: BurstReplicas
+pub const BURST_REPLICAS: usize = 500;
+
+/// Pod GC deletes pods bound to a node that no longer exists after this quarantine.
+/// cite: kubernetes/kubernetes :: pkg/controller/podgc/gc_controller.go :: quarantineTime (40 s; UNCONFIRMED for v1.32)
+pub const POD_GC_ORPHAN_DELAY_NS: Nanos = 40 * NS_PER_SEC;
+
+/// Reaction time of the deployment and ReplicaSet controllers: a sync runs this long after the
+/// first change that requires it, and every change arriving meanwhile is handled by that same
+/// sync (workqueue key coalescing). Real kube-controller-manager hops (status write, watch
+/// delivery, queue, sync) take milliseconds to tens of milliseconds; a zero delay would run one
+/// sync per pod event, which neither matches the real coalescing nor scales to 20,000-replica
+/// rollouts. Modelling choice, not an upstream constant.
+pub const WORKLOAD_CONTROLLER_DELAY_NS: Nanos = 20 * crate::scenario::NS_PER_MS;
+
+/// Retry interval for a sandbox that found its node's IP range full.
+const IP_RETRY_NS: Nanos = 10 * NS_PER_SEC;
+
+/// What the queue carries. The `u32`s are epochs: a timer whose epoch no longer matches the
+/// object's is stale and ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorldEvent {
+    /// `Scenario::events[i]`.
+    Timeline(usize),
+    DeploymentSync(usize),
+    ReplicaSetSync(usize),
+    /// Retry binding of every unscheduled pod (capacity changed).
+    RetryScheduling,
+    PodBind(PodId),
+    PodSandbox(PodId, u32),
+    PodReady(PodId, u32),
+    PodAvailable(PodId, u32),
+    PodNotServing(PodId),
+    PodExit(PodId),
+    FlapTick(usize),
+    NodeDetect(NodeId, u32, Nanos),
+    NodeEvict(NodeId, u32),
+    PodGc(NodeId),
+    ChurnTick(usize),
+}
+
+impl WorldEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorldEvent::Timeline(_) => "timeline",
+            WorldEvent::DeploymentSync(_) => "deployment-sync",
+            WorldEvent::ReplicaSetSync(_) => "replicaset-sync",
+            WorldEvent::RetryScheduling => "retry-scheduling",
+            WorldEvent::PodBind(_) => "pod-bind",
+            WorldEvent::PodSandbox(..) => "pod-sandbox",
+            WorldEvent::PodReady(..) => "pod-ready",
+            WorldEvent::PodAvailable(..) => "pod-available",
+            WorldEvent::PodNotServing(_) => "pod-not-serving",
+            WorldEvent::PodExit(_) => "pod-exit",
+            WorldEvent::FlapTick(_) => "flap-tick",
+            WorldEvent::NodeDetect(..) => "node-detect",
+            WorldEvent::NodeEvict(..) => "node-evict",
+            WorldEvent::PodGc(_) => "pod-gc",
+            WorldEvent::ChurnTick(_) => "churn-tick",
+        }
+    }
+}
+
+/// Per-workload counters, maintained incrementally on every pod write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkloadStats {
+    /// Pod objects that exist (terminating ones included).
+    pub pods_total: u64,
+    /// Not terminating and not terminal (`IsPodActive`).
+    pub pods_active: u64,
+    /// Ready condition True (any pod, terminating included).
+    pub pods_ready: u64,
+    /// Active and Ready for at least minReadySeconds.
+    pub pods_available: u64,
+    pub pods_terminating: u64,
+    /// Active pods without an IP yet.
+    pub pods_pending: u64,
+    /// Active pods not bound to a node.
+    pub pods_unscheduled: u64,
+    /// Cumulative.
+    pub pods_created: u64,
+    pub pods_deleted: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PodFlags {
+    workload: usize,
+    rs: usize,
+    node: Option<NodeId>,
+    active: bool,
+    ready: bool,
+    available: bool,
+    terminating: bool,
+    has_ip: bool,
+    nonterminal: bool,
+}
+
+impl PodFlags {
+    fn of(p: &Pod) -> Self {
+        PodFlags {
+            workload: p.workload,
+            rs: p.replica_set,
+            node: p.node,
+            active: p.is_active(),
+            ready: p.is_ready(),
+            available: p.available && p.is_active(),
+            terminating: p.is_terminating(),
+            has_ip: !p.ips.is_empty(),
+            nonterminal: !p.phase.is_terminal(),
+        }
+    }
+}
+
+/// A ReplicaSet's active pods: ordered iteration (by id) plus O(1) uniform random picks.
+/// The random-access order depends only on the (deterministic) sequence of inserts/removes.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveSet {
+    ordered: BTreeSet<PodId>,
+    slots: Vec<PodId>,
+    /// Lookups only, never iterated.
+    pos: HashMap<PodId, usize>,
+}
+
+impl ActiveSet {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+    pub fn contains(&self, id: &PodId) -> bool {
+        self.pos.contains_key(id)
+    }
+    /// In pod-id order.
+    pub fn iter(&self) -> impl Iterator<Item = &PodId> {
+        self.ordered.iter()
+    }
+    /// The `i`-th element in random-access order (for uniform random picks).
+    pub fn get(&self, i: usize) -> Option<PodId> {
+        self.slots.get(i).copied()
+    }
+    fn insert(&mut self, id: PodId) {
+        if self.ordered.insert(id) {
+            self.pos.insert(id, self.slots.len());
+            self.slots.push(id);
+        }
+    }
+    fn remove(&mut self, id: &PodId) {
+        if self.ordered.remove(id) {
+            if let Some(i) = self.pos.remove(id) {
+                self.slots.swap_remove(i);
+                if let Some(moved) = self.slots.get(i) {
+                    self.pos.insert(*moved, i);
+                }
+            }
+        }
+    }
+}
+
+/// A ReplicaSet of a Deployment.
+#[derive(Debug, Clone)]
+pub struct ReplicaSet {
+    pub index: usize,
+    pub workload: usize,
+    pub name: String,
+    pub uid: String,
+    pub template: Arc<PodTemplate>,
+    /// Spec replicas, status counts and replica annotations as the deployment controller sees them.
+    pub info: RsInfo,
+    /// Active pods (`IsPodActive`).
+    pub active: ActiveSet,
+    /// Every existing pod of this ReplicaSet (terminating and terminal ones included), by id.
+    pub pods: BTreeSet<PodId>,
+    sync_pending: bool,
+}
+
+/// A Deployment (one per scenario workload).
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub workload: usize,
+    pub name: String,
+    pub namespace: Arc<str>,
+    pub uid: String,
+    pub replicas: u32,
+    pub template: Arc<PodTemplate>,
+    /// Its ReplicaSets in creation order (indices into `World::replica_sets`).
+    pub replica_sets: Vec<usize>,
+    /// The ReplicaSet of the current template, once created.
+    pub new_rs: Option<usize>,
+    pub stats: WorkloadStats,
+    sync_pending: bool,
+    /// Active pods per node (lookups only, never iterated).
+    active_per_node: HashMap<Option<NodeId>, u32>,
+}
+
+struct Churn {
+    workload: Option<usize>,
+    mean_interval_ns: Nanos,
+    end_ns: Nanos,
+}
+
+struct PodSlot {
+    generation: u32,
+    pod: Option<Pod>,
+}
+
+/// Options of a run that are not part of the scenario.
+#[derive(Default)]
+pub struct WorldOptions {
+    pub trace: Option<TraceLog>,
+}
+
+/// The simulated cluster. See the module docs.
+pub struct World {
+    scenario: Arc<Scenario>,
+    queue: EventQueue<WorldEvent>,
+    trace: TraceLog,
+    rng_lifecycle: ChaCha8Rng,
+    rng_churn: ChaCha8Rng,
+    rng_identity: ChaCha8Rng,
+    rng_flap: ChaCha8Rng,
+    rng_nodes: ChaCha8Rng,
+    /// Global write counter (one etcd revision for all objects).
+    resource_version: u64,
+    nodes: Vec<Node>,
+    node_ipam: Vec<NodeIpam>,
+    node_pods: Vec<BTreeSet<PodId>>,
+    node_cpu_used: Vec<u64>,
+    node_tiebreak: Vec<u64>,
+    node_epoch: Vec<u32>,
+    node_delete_when_empty: Vec<bool>,
+    /// Schedulable nodes by (pods on node, random tie-break, id).
+    sched: BTreeSet<(u32, u64, NodeId)>,
+    in_sched: Vec<bool>,
+    /// Unscheduled pods waiting for capacity, by creation order.
+    unscheduled: BTreeSet<(u64, PodId)>,
+    retry_scheduling_pending: bool,
+    pods: Vec<PodSlot>,
+    free_slots: Vec<u32>,
+    pod_create_seq: HashMap<PodId, u64>,
+    next_create_seq: u64,
+    pod_names: HashSet<(Arc<str>, String)>,
+    replica_sets: Vec<ReplicaSet>,
+    deployments: Vec<Deployment>,
+    services: Vec<ServiceObj>,
+    used_cluster_ips: HashSet<IpAddr>,
+    churns: Vec<Churn>,
+    events_processed: u64,
+    started: bool,
+    /// Last time handed to the sink's `advance_to`.
+    sink_time: Option<Nanos>,
+}
+
+/// Did a pod change in a way the API would store (everything but the internal fields)?
+/// The template is shared and immutable per pod, so pointer equality is enough for it.
+fn api_visible_change(old: &Pod, new: &Pod) -> bool {
+    !(Arc::ptr_eq(&old.template, &new.template)
+        && old.node == new.node
+        && old.phase == new.phase
+        && old.ips == new.ips
+        && old.scheduled == new.scheduled
+        && old.containers_ready == new.containers_ready
+        && old.ready == new.ready
+        && old.deletion_timestamp_ns == new.deletion_timestamp_ns
+        && old.deletion_grace_period_s == new.deletion_grace_period_s
+        && old.termination_grace_ns == new.termination_grace_ns
+        && old.node_name == new.node_name
+        && old.name == new.name
+        && old.uid == new.uid)
+}
+
+fn write_rv(rv: &mut u64) -> u64 {
+    *rv += 1;
+    *rv
+}
+
+impl World {
+    /// Build the world for a resolved scenario. Nothing happens until [`World::start`].
+    pub fn new(scenario: Scenario, options: WorldOptions) -> anyhow::Result<World> {
+        let streams = Streams::new(scenario.seed);
+        let mut rng_sched = streams.stream(Stream::Scheduling);
+        let mut rng_identity = streams.stream(Stream::Identity);
+        let c = &scenario.cluster;
+        let mut nodes = Vec::with_capacity(c.nodes.len());
+        let mut node_ipam = Vec::with_capacity(c.nodes.len());
+        for (i, n) in c.nodes.iter().enumerate() {
+            let zone_name: Arc<str> = c
+                .zones
+                .get(n.zone)
+                .map(|z| z.name.as_str())
+                .unwrap_or("")
+                .into();
+            let ipam = NodeIpam::new(&n.pod_cidrs);
+            if ipam.capacity() == 0 {
+                return Err(crate::error::input_error(format!(
+                    "node {}: pod CIDR has no usable addresses",
+                    n.name
+                )));
+            }
+            let mut labels = StringMap::new();
+            labels.insert("kubernetes.io/hostname".into(), n.name.clone());
+            labels.insert("kubernetes.io/os".into(), "linux".into());
+            labels.insert("topology.kubernetes.io/zone".into(), zone_name.to_string());
+            nodes.push(Node {
+                id: i,
+                name: n.name.as_str().into(),
+                uid: ids::uid_v4(&mut rng_identity),
+                zone: n.zone,
+                zone_name,
+                labels,
+                allocatable_cpu_milli: n.allocatable_cpu_milli,
+                max_pods: c.max_pods_per_node,
+                pod_cidrs: n.pod_cidrs.clone(),
+                resource_version: 0,
+                creation_ns: 0,
+                ready: NodeReady::True,
+                ready_transition_ns: 0,
+                unschedulable: false,
+                taints: Vec::new(),
+                exists: false,
+                kubelet_up: true,
+            });
+            node_ipam.push(ipam);
+        }
+        let n = nodes.len();
+        let node_tiebreak = (0..n).map(|_| rng_sched.gen::<u64>()).collect();
+        let trace = options.trace.unwrap_or_else(TraceLog::disabled);
+        let mut w = World {
+            queue: EventQueue::new(),
+            trace,
+            rng_lifecycle: streams.stream(Stream::PodLifecycle),
+            rng_churn: streams.stream(Stream::Churn),
+            rng_identity,
+            rng_flap: streams.stream(Stream::Flapping),
+            rng_nodes: streams.stream(Stream::Nodes),
+            resource_version: 0,
+            nodes,
+            node_ipam,
+            node_pods: vec![BTreeSet::new(); n],
+            node_cpu_used: vec![0; n],
+            node_tiebreak,
+            node_epoch: vec![0; n],
+            node_delete_when_empty: vec![false; n],
+            sched: BTreeSet::new(),
+            in_sched: vec![false; n],
+            unscheduled: BTreeSet::new(),
+            retry_scheduling_pending: false,
+            pods: Vec::new(),
+            free_slots: Vec::new(),
+            pod_create_seq: HashMap::new(),
+            next_create_seq: 0,
+            pod_names: HashSet::new(),
+            replica_sets: Vec::new(),
+            deployments: Vec::new(),
+            services: Vec::new(),
+            used_cluster_ips: HashSet::new(),
+            churns: Vec::new(),
+            events_processed: 0,
+            started: false,
+            sink_time: None,
+            scenario: Arc::new(scenario),
+        };
+        for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
+            let template = w.make_template(i, 0, wl.labels.clone(), wl.ports.clone());
+            let uid = ids::uid_v4(&mut w.rng_identity);
+            w.deployments.push(Deployment {
+                workload: i,
+                name: wl.name.clone(),
+                namespace: wl.namespace.as_str().into(),
+                uid,
+                replicas: wl.replicas,
+                template,
+                replica_sets: Vec::new(),
+                new_rs: None,
+                stats: WorkloadStats::default(),
+                sync_pending: false,
+                active_per_node: HashMap::new(),
+            });
+        }
+        Ok(w)
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn now(&self) -> Nanos {
+        self.queue.now()
+    }
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id).filter(|n| n.exists)
+    }
+    pub fn services(&self) -> &[ServiceObj] {
+        &self.services
+    }
+    pub fn deployments(&self) -> &[Deployment] {
+        &self.deployments
+    }
+    pub fn replica_sets(&self) -> &[ReplicaSet] {
+        &self.replica_sets
+    }
+    pub fn pod(&self, id: PodId) -> Option<&Pod> {
+        self.pods
+            .get(id.index as usize)
+            .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_ref())
+    }
+    /// Every existing pod, in slot order.
+    pub fn pods(&self) -> impl Iterator<Item = &Pod> {
+        self.pods.iter().filter_map(|s| s.pod.as_ref())
+    }
+    /// Every existing pod of a ReplicaSet (terminating ones included), in id order.
+    pub fn pods_of_replica_set(&self, r: usize) -> impl Iterator<Item = &Pod> {
+        self.replica_sets
+            .get(r)
+            .into_iter()
+            .flat_map(|rs| rs.pods.iter())
+            .filter_map(|p| self.pod(*p))
+    }
+
+    /// Pods in `namespace` whose labels contain every `key=value` of `selector` (the
+    /// equality-based Service selector), terminating ones included, in (ReplicaSet, id) order.
+    /// Cost: one label test per ReplicaSet (pods share their ReplicaSet's labels), not per pod.
+    pub fn pods_matching<'a>(
+        &'a self,
+        namespace: &'a str,
+        selector: &'a StringMap,
+    ) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.replica_sets
+            .iter()
+            .filter(move |rs| {
+                &*self.deployments[rs.workload].namespace == namespace
+                    && selector
+                        .iter()
+                        .all(|(k, v)| rs.template.labels.get(k) == Some(v))
+            })
+            .flat_map(|rs| rs.pods.iter())
+            .filter_map(|p| self.pod(*p))
+    }
+
+    /// Pods bound to a node (terminating ones included), in id order.
+    pub fn pods_on_node(&self, id: NodeId) -> impl Iterator<Item = &Pod> {
+        self.node_pods
+            .get(id)
+            .into_iter()
+            .flat_map(|s| s.iter())
+            .filter_map(|p| self.pod(*p))
+    }
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+    #[cfg(test)]
+    fn queue_snapshot(&self) -> Vec<WorldEvent> {
+        self.queue.events().cloned().collect()
+    }
+
+    /// Time of the next queued event.
+    pub fn peek_time(&self) -> Option<Nanos> {
+        self.queue.peek_time()
+    }
+    /// Number of nodes that exist / that exist and are Ready.
+    pub fn node_counts(&self) -> (u64, u64) {
+        let exist = self.nodes.iter().filter(|n| n.exists).count() as u64;
+        let ready = self
+            .nodes
+            .iter()
+            .filter(|n| n.exists && n.ready == NodeReady::True)
+            .count() as u64;
+        (exist, ready)
+    }
+
+    /// The trace log (to flush at the end of a run).
+    pub fn trace_mut(&mut self) -> &mut TraceLog {
+        &mut self.trace
+    }
+
+    // ------------------------------------------------------------------ driving
+
+    /// Create the t = 0 state and queue the timeline. Emits the initial `Added` changes.
+    pub fn start(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        self.advance_sink(0, sink);
+        let sc = self.scenario.clone();
+        for i in 0..sc.cluster.initial_node_count.min(self.nodes.len()) {
+            self.add_node(i, sink);
+        }
+        for (i, s) in sc.services.iter().enumerate() {
+            self.services.push(ServiceObj {
+                index: i,
+                spec: s.clone(),
+                uid: String::new(),
+                resource_version: 0,
+                creation_ns: 0,
+                cluster_ips: Vec::new(),
+                exists: false,
+            });
+            if s.present_at_start {
+                self.create_service(i, sink);
+            }
+        }
+        for w in 0..self.deployments.len() {
+            self.start_workload(w, sink)?;
+        }
+        for (i, ev) in sc.events.iter().enumerate() {
+            self.queue.schedule_at(ev.at_ns, WorldEvent::Timeline(i));
+        }
+        for (w, wl) in sc.workloads.iter().enumerate() {
+            if let Some(f) = wl.flapping {
+                if f.period_ns > 0 && f.probability_ppm > 0 {
+                    self.queue.schedule_at(f.period_ns, WorldEvent::FlapTick(w));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Process the next event if it is due at or before the scenario's end. Returns its time.
+    pub fn step(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<Option<Nanos>> {
+        match self.queue.peek_time() {
+            Some(t) if t <= self.scenario.duration_ns => {}
+            _ => return Ok(None),
+        }
+        let Some(s) = self.queue.pop() else {
+            return Ok(None);
+        };
+        self.advance_sink(s.time_ns, sink);
+        self.events_processed += 1;
+        let ev = s.event;
+        if self.trace.enabled() {
+            let details = self.describe(&ev);
+            self.trace.log(s.time_ns, s.seq, ev.kind(), || details)?;
+        }
+        self.handle(ev, sink);
+        Ok(Some(s.time_ns))
+    }
+
+    fn advance_sink(&mut self, t: Nanos, sink: &mut dyn ChangeSink) {
+        if self.sink_time.map_or(true, |s| s < t) {
+            self.sink_time = Some(t);
+            sink.advance_to(t, self);
+        }
+    }
+
+    /// The sink's next wakeup if it is still to come and within the run.
+    fn sink_wakeup(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
+        sink.next_wakeup().filter(|&t| {
+            t <= self.scenario.duration_ns
+                && self.sink_time.map_or(true, |s| s < t)
+                && t >= self.now()
+        })
+    }
+
+    /// Time of the next thing the combined loop ([`World::step_all`]) will do.
+    pub fn peek_time_with(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
+        let tw = self
+            .queue
+            .peek_time()
+            .filter(|&t| t <= self.scenario.duration_ns);
+        match (tw, self.sink_wakeup(sink)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// One step of the combined loop: the sink's own wakeup when it comes strictly before the
+    /// next world event (only `advance_to` is called), else the next world event ([`step`]).
+    ///
+    /// [`step`]: World::step
+    pub fn step_all(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<Option<Nanos>> {
+        let tw = self
+            .queue
+            .peek_time()
+            .filter(|&t| t <= self.scenario.duration_ns);
+        if let Some(ts) = self.sink_wakeup(sink) {
+            if tw.map_or(true, |w| ts < w) {
+                self.advance_sink(ts, sink);
+                return Ok(Some(ts));
+            }
+        }
+        self.step(sink)
+    }
+
+    /// Advance the sink to the scenario's end (after the last step).
+    pub fn finish(&mut self, sink: &mut dyn ChangeSink) {
+        self.advance_sink(self.scenario.duration_ns, sink);
+    }
+
+    /// Run to the end of the scenario (world events and the sink's wakeups), then advance the
+    /// sink to the scenario's end.
+    pub fn run(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<()> {
+        self.start(sink)?;
+        while self.step_all(sink)?.is_some() {}
+        self.advance_sink(self.scenario.duration_ns, sink);
+        Ok(())
+    }
+
+    fn describe(&self, ev: &WorldEvent) -> String {
+        let pod = |id: &PodId| {
+            self.pod(*id)
+                .map(|p| format!("{}/{}", p.namespace, p.name))
+                .unwrap_or_else(|| format!("gone#{}.{}", id.index, id.generation))
+        };
+        match ev {
+            WorldEvent::Timeline(i) => format!(
+                "event[{}] {:?}",
+                self.scenario
+                    .events
+                    .get(*i)
+                    .map(|e| e.file_index)
+                    .unwrap_or(*i),
+                self.scenario.events.get(*i).map(|e| &e.kind)
+            ),
+            WorldEvent::DeploymentSync(d) => self.deployments[*d].name.clone(),
+            WorldEvent::ReplicaSetSync(r) => self.replica_sets[*r].name.clone(),
+            WorldEvent::RetryScheduling => format!("{} waiting", self.unscheduled.len()),
+            WorldEvent::PodBind(id) | WorldEvent::PodNotServing(id) | WorldEvent::PodExit(id) => {
+                pod(id)
+            }
+            WorldEvent::PodSandbox(id, e)
+            | WorldEvent::PodReady(id, e)
+            | WorldEvent::PodAvailable(id, e) => format!("{} epoch={e}", pod(id)),
+            WorldEvent::FlapTick(w) | WorldEvent::ChurnTick(w) => w.to_string(),
+            WorldEvent::NodeDetect(n, e, _) | WorldEvent::NodeEvict(n, e) => {
+                format!("{} epoch={e}", self.nodes[*n].name)
+            }
+            WorldEvent::PodGc(n) => self.nodes[*n].name.to_string(),
+        }
+    }
+
+    fn handle(&mut self, ev: WorldEvent, sink: &mut dyn ChangeSink) {
+        match ev {
+            WorldEvent::Timeline(i) => self.apply_timeline(i, sink),
+            WorldEvent::DeploymentSync(d) => self.sync_deployment(d, sink),
+            WorldEvent::ReplicaSetSync(r) => self.sync_replica_set(r, sink),
+            WorldEvent::RetryScheduling => self.retry_scheduling(sink),
+            WorldEvent::PodBind(id) => self.bind_pod(id, sink),
+            WorldEvent::PodSandbox(id, e) => self.pod_sandbox(id, e, sink),
+            WorldEvent::PodReady(id, e) => self.pod_ready(id, e, sink),
+            WorldEvent::PodAvailable(id, e) => self.pod_available(id, e),
+            WorldEvent::PodNotServing(id) => self.pod_not_serving(id, sink),
+            WorldEvent::PodExit(id) => self.pod_exit(id, sink),
+            WorldEvent::FlapTick(w) => self.flap_tick(w, sink),
+            WorldEvent::NodeDetect(n, e, tol) => self.node_detect(n, e, tol, sink),
+            WorldEvent::NodeEvict(n, e) => self.node_evict(n, e, sink),
+            WorldEvent::PodGc(n) => self.pod_gc(n, sink),
+            WorldEvent::ChurnTick(c) => self.churn_tick(c, sink),
+        }
+    }
+}
+
+mod nodes;
+mod pods;
+mod scheduler;
+mod services;
+mod store;
+mod timeline;
+mod workloads;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u32) -> PodId {
+        PodId {
+            index: i,
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn active_set_keeps_order_and_random_access_consistent() {
+        let mut s = ActiveSet::default();
+        for i in [5, 1, 9, 3, 7] {
+            s.insert(id(i));
+        }
+        s.insert(id(3)); // duplicate ignored
+        s.remove(&id(1));
+        s.remove(&id(42)); // absent ignored
+        let ordered: Vec<u32> = s.iter().map(|p| p.index).collect();
+        assert_eq!(ordered, vec![3, 5, 7, 9]);
+        let mut by_index: Vec<u32> = (0..s.len())
+            .filter_map(|i| s.get(i))
+            .map(|p| p.index)
+            .collect();
+        by_index.sort_unstable();
+        assert_eq!(by_index, ordered);
+        assert!(s.get(s.len()).is_none());
+        assert!(s.contains(&id(9)) && !s.contains(&id(1)));
+    }
+
+    /// The controller reaction delay coalesces: many pod changes inside one window → one sync.
+    #[test]
+    fn deployment_syncs_are_coalesced() {
+        let src = r#"
+name = "c"
+description = "coalescing"
+seed = 1
+duration = "1m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 10
+ports = [{ name = "http", container_port = 8080 }]
+[[events]]
+at = "5s"
+type = "restart_pods"
+workload = "web"
+count = 10
+"#;
+        let sc = crate::scenario::parse_str(src, "c.toml", &[]).unwrap();
+        let mut w = World::new(sc, WorldOptions::default()).unwrap();
+        let mut sink = super::super::change::NullSink;
+        w.start(&mut sink).unwrap();
+        // process the restart event itself
+        while w.peek_time().is_some_and(|t| t <= 5 * NS_PER_SEC) {
+            w.step(&mut sink).unwrap();
+        }
+        // 10 deletions → exactly one queued ReplicaSet sync and one Deployment sync
+        assert!(w.replica_sets[0].sync_pending);
+        assert!(w.deployments[0].sync_pending);
+        let rs_syncs = w
+            .queue_snapshot()
+            .iter()
+            .filter(|e| matches!(e, WorldEvent::ReplicaSetSync(_)))
+            .count();
+        assert_eq!(rs_syncs, 1);
+    }
+}

@@ -1,0 +1,326 @@
+//! The pod store: templates and names, sync enqueueing, the per-node and per-workload
+//! accounting, and the one place a pod write is stored and emitted (`write_pod`).
+
+use super::*;
+
+impl World {
+    pub(super) fn make_template(
+        &self,
+        w: usize,
+        version: u32,
+        labels: StringMap,
+        ports: Vec<scenario::ContainerPort>,
+    ) -> Arc<PodTemplate> {
+        let wl = &self.scenario.workloads[w];
+        let canonical = format!(
+            "{}/{}/v{}/{:?}/{:?}/{:?}/{:?}",
+            wl.namespace, wl.name, version, labels, ports, wl.hostname, wl.subdomain
+        );
+        let hash = ids::pod_template_hash(&canonical);
+        let mut labels = labels;
+        labels.insert("pod-template-hash".into(), hash.clone());
+        Arc::new(PodTemplate {
+            version,
+            hash,
+            labels,
+            ports,
+            hostname: wl.hostname.clone(),
+            subdomain: wl.subdomain.clone(),
+        })
+    }
+
+    pub(super) fn new_pod_name(&mut self, ns: &Arc<str>, rs_name: &str) -> String {
+        loop {
+            let name = format!("{rs_name}-{}", ids::name_suffix(&mut self.rng_identity));
+            if self.pod_names.insert((ns.clone(), name.clone())) {
+                return name;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ bookkeeping
+
+    pub(super) fn enqueue_deployment_sync(&mut self, d: usize) {
+        if let Some(dep) = self.deployments.get_mut(d) {
+            if !dep.sync_pending {
+                dep.sync_pending = true;
+                self.queue
+                    .schedule_in(WORKLOAD_CONTROLLER_DELAY_NS, WorldEvent::DeploymentSync(d));
+            }
+        }
+    }
+
+    pub(super) fn enqueue_rs_sync(&mut self, r: usize) {
+        if let Some(rs) = self.replica_sets.get_mut(r) {
+            if !rs.sync_pending {
+                rs.sync_pending = true;
+                self.queue
+                    .schedule_in(WORKLOAD_CONTROLLER_DELAY_NS, WorldEvent::ReplicaSetSync(r));
+            }
+        }
+    }
+
+    pub(super) fn enqueue_retry_scheduling(&mut self) {
+        if !self.unscheduled.is_empty() && !self.retry_scheduling_pending {
+            self.retry_scheduling_pending = true;
+            self.queue.schedule_in(0, WorldEvent::RetryScheduling);
+        }
+    }
+
+    pub(super) fn node_schedulable(&self, n: NodeId) -> bool {
+        let node = &self.nodes[n];
+        node.exists
+            && node.ready == NodeReady::True
+            && !node.unschedulable
+            && node.taints.is_empty()
+            && (self.node_pods[n].len() as u32) < node.max_pods
+    }
+
+    /// Re-evaluate a node's place in the scheduler's index (call after any change to it).
+    pub(super) fn refresh_sched(&mut self, n: NodeId, old_load: u32) {
+        if self.in_sched[n] {
+            self.sched.remove(&(old_load, self.node_tiebreak[n], n));
+            self.in_sched[n] = false;
+        }
+        if self.node_schedulable(n) {
+            let load = self.node_pods[n].len() as u32;
+            self.sched.insert((load, self.node_tiebreak[n], n));
+            self.in_sched[n] = true;
+        }
+    }
+
+    /// Apply the counter / index consequences of a pod going from `old` to `new` flags.
+    pub(super) fn account(
+        &mut self,
+        id: PodId,
+        old: Option<PodFlags>,
+        new: Option<PodFlags>,
+        cpu: u64,
+    ) {
+        let mut dep_sync = None;
+        let mut rs_sync = None;
+        if let Some(o) = old {
+            let st = &mut self.deployments[o.workload].stats;
+            st.pods_total -= 1;
+            st.pods_active -= u64::from(o.active);
+            st.pods_ready -= u64::from(o.ready);
+            st.pods_available -= u64::from(o.available);
+            st.pods_terminating -= u64::from(o.terminating);
+            st.pods_pending -= u64::from(o.active && !o.has_ip);
+            st.pods_unscheduled -= u64::from(o.active && o.node.is_none());
+        }
+        if let Some(n) = new {
+            let st = &mut self.deployments[n.workload].stats;
+            st.pods_total += 1;
+            st.pods_active += u64::from(n.active);
+            st.pods_ready += u64::from(n.ready);
+            st.pods_available += u64::from(n.available);
+            st.pods_terminating += u64::from(n.terminating);
+            st.pods_pending += u64::from(n.active && !n.has_ip);
+            st.pods_unscheduled += u64::from(n.active && n.node.is_none());
+        }
+        let (o_active, o_avail, o_nonterm, o_node) = old
+            .map(|o| (o.active, o.available, o.nonterminal, o.node))
+            .unwrap_or((false, false, false, None));
+        let (n_active, n_avail, n_nonterm, n_node) = new
+            .map(|n| (n.active, n.available, n.nonterminal, n.node))
+            .unwrap_or((false, false, false, None));
+        let Some(f) = old.or(new) else { return };
+        let rs = &mut self.replica_sets[f.rs];
+        match (old.is_some(), new.is_some()) {
+            (false, true) => {
+                rs.pods.insert(id);
+            }
+            (true, false) => {
+                rs.pods.remove(&id);
+            }
+            _ => {}
+        }
+        if o_active != n_active || (o_active && o_node != n_node) {
+            if o_active {
+                rs.active.remove(&id);
+            }
+            if n_active {
+                rs.active.insert(id);
+            }
+            let dep = &mut self.deployments[f.workload];
+            if o_active {
+                if let Some(c) = dep.active_per_node.get_mut(&o_node) {
+                    *c = c.saturating_sub(1);
+                }
+            }
+            if n_active {
+                *dep.active_per_node.entry(n_node).or_insert(0) += 1;
+            }
+            if o_active != n_active {
+                rs_sync = Some(f.rs);
+                dep_sync = Some(f.workload);
+            }
+        }
+        if o_avail != n_avail {
+            if n_avail {
+                rs.info.available += 1;
+            } else {
+                rs.info.available -= 1;
+            }
+            dep_sync = Some(f.workload);
+        }
+        if o_nonterm != n_nonterm {
+            if n_nonterm {
+                rs.info.nonterminal_pods += 1;
+            } else {
+                rs.info.nonterminal_pods -= 1;
+            }
+            dep_sync = Some(f.workload);
+        }
+        // node occupancy: from binding until the object is gone
+        let o_bound = old.and_then(|o| o.node);
+        let n_bound = new.and_then(|n| n.node);
+        if o_bound != n_bound {
+            if let Some(n) = o_bound {
+                let load = self.node_pods[n].len() as u32;
+                self.node_pods[n].remove(&id);
+                self.node_cpu_used[n] = self.node_cpu_used[n].saturating_sub(cpu);
+                self.refresh_sched(n, load);
+                self.enqueue_retry_scheduling();
+            }
+            if let Some(n) = n_bound {
+                let load = self.node_pods[n].len() as u32;
+                self.node_pods[n].insert(id);
+                self.node_cpu_used[n] += cpu;
+                self.refresh_sched(n, load);
+            }
+        }
+        if let Some(r) = rs_sync {
+            self.enqueue_rs_sync(r);
+        }
+        if let Some(d) = dep_sync {
+            self.enqueue_deployment_sync(d);
+        }
+    }
+
+    pub(super) fn cpu_of(&self, w: usize) -> u64 {
+        self.scenario.workloads[w].cpu_request_milli
+    }
+
+    /// An API write to a pod: applies `f`; if anything visible changed, bumps the
+    /// resourceVersion, updates the indexes and emits `Updated`. Returns whether it wrote.
+    pub(super) fn write_pod(
+        &mut self,
+        id: PodId,
+        sink: &mut dyn ChangeSink,
+        f: impl FnOnce(&mut Pod),
+    ) -> bool {
+        let now = self.queue.now();
+        let Some(p) = self
+            .pods
+            .get_mut(id.index as usize)
+            .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_mut())
+        else {
+            return false;
+        };
+        let old = p.clone();
+        f(p);
+        // `available`, epochs and the IPAM offset are internal: they never make a write
+        if !api_visible_change(&old, p) {
+            let (of, nf) = (PodFlags::of(&old), PodFlags::of(p));
+            let w = p.workload;
+            if of != nf {
+                let cpu = self.cpu_of(w);
+                self.account(id, Some(of), Some(nf), cpu);
+            }
+            return false;
+        }
+        p.resource_version = write_rv(&mut self.resource_version);
+        let (of, nf, w) = (PodFlags::of(&old), PodFlags::of(p), p.workload);
+        let cpu = self.cpu_of(w);
+        self.account(id, Some(of), Some(nf), cpu);
+        if let Some(new) = self.pod(id) {
+            sink.on_change(
+                now,
+                &Change::Pod(ObjChange::Updated { old: &old, new }),
+                self,
+            );
+        }
+        true
+    }
+
+    /// Internal-only pod state (availability, epochs): no API write.
+    pub(super) fn set_pod_internal(&mut self, id: PodId, f: impl FnOnce(&mut Pod)) {
+        let Some(p) = self.pod_mut(id) else { return };
+        let of = PodFlags::of(p);
+        f(p);
+        let nf = PodFlags::of(p);
+        let w = p.workload;
+        if of != nf {
+            let cpu = self.cpu_of(w);
+            self.account(id, Some(of), Some(nf), cpu);
+        }
+    }
+
+    pub(super) fn pod_mut(&mut self, id: PodId) -> Option<&mut Pod> {
+        self.pods
+            .get_mut(id.index as usize)
+            .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_mut())
+    }
+
+    pub(super) fn insert_pod(&mut self, build: impl FnOnce(PodId) -> Pod) -> PodId {
+        let id = if let Some(i) = self.free_slots.pop() {
+            let slot = &mut self.pods[i as usize];
+            slot.generation += 1;
+            PodId {
+                index: i,
+                generation: slot.generation,
+            }
+        } else {
+            self.pods.push(PodSlot {
+                generation: 0,
+                pod: None,
+            });
+            PodId {
+                index: (self.pods.len() - 1) as u32,
+                generation: 0,
+            }
+        };
+        let pod = build(id);
+        self.pods[id.index as usize].pod = Some(pod);
+        id
+    }
+
+    /// Remove a pod object (DELETE event), release its IP.
+    pub(super) fn remove_pod(&mut self, id: PodId, sink: &mut dyn ChangeSink) {
+        let now = self.queue.now();
+        let Some(slot) = self.pods.get_mut(id.index as usize) else {
+            return;
+        };
+        if slot.generation != id.generation {
+            return;
+        }
+        let Some(mut pod) = slot.pod.take() else {
+            return;
+        };
+        self.free_slots.push(id.index);
+        let of = PodFlags::of(&pod);
+        let cpu = self.cpu_of(pod.workload);
+        if let (Some(n), Some(off)) = (pod.node, pod.ip_offset) {
+            self.node_ipam[n].release(off);
+        }
+        self.pod_names
+            .remove(&(pod.namespace.clone(), pod.name.clone()));
+        self.unscheduled
+            .remove(&(self.pod_create_seq.get(&id).copied().unwrap_or(0), id));
+        self.pod_create_seq.remove(&id);
+        self.deployments[pod.workload].stats.pods_deleted += 1;
+        self.account(id, Some(of), None, cpu);
+        // the last state as the informer saw it; resourceVersion of the deletion
+        pod.resource_version = write_rv(&mut self.resource_version);
+        sink.on_change(now, &Change::Pod(ObjChange::Deleted(&pod)), self);
+        if let Some(n) = pod.node {
+            if self.node_delete_when_empty[n] && self.node_pods[n].is_empty() {
+                self.delete_node_object(n, sink);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The Endpoints controller's arm: one `syncService` of a Service key.
+
+use super::*;
+
+impl ControllerManager<'_> {
+    pub(super) fn sync_epc(&mut self, key: &str, now: Nanos) {
+        let (ns, name) = split_key(key);
+        let (ns, name) = (ns.to_string(), name.to_string());
+        let mut row = SyncRow::start(now, ControllerKind::Endpoints, key);
+        self.shared.now = format_time(now);
+        let Some(service) = self.services.get(key).cloned() else {
+            // Service gone: delete its Endpoints (NotFound ignored), forget trackers.
+            self.epc.service_deleted(&ns, &name);
+            #[cfg(test)]
+            if let Some(shadow) = self
+                .cross_check
+                .as_mut()
+                .and_then(|c| c.epc_shadow.as_mut())
+            {
+                shadow.service_deleted(&ns, &name);
+            }
+            if !self.manual.contains_key(key) {
+                if let Ok((old, rv)) = self
+                    .endpoints
+                    .delete_versioned(&mut self.shared, &ns, &name)
+                {
+                    row.deletes = 1;
+                    row.endpoints_removed = address_set(Some(&old)).len() as u64;
+                    self.stats.svc(key).ep_deletes += 1;
+                    self.report(
+                        now,
+                        Verb::Delete,
+                        Writer::EndpointsController,
+                        Some(ObjectRef::Endpoints(&old)),
+                        None,
+                        rv,
+                    );
+                }
+            }
+            self.finish_sync(EPC, key, row, now);
+            return;
+        };
+        let empty = PodList::default();
+        // The Endpoints informer's copy (may lag behind storage, see [`informer`]).
+        self.deliver_informers(now);
+        // The pods the selector matches, from the namespace's index (as the controller's own
+        // filter of the lister's content would give them), and which of them changed since
+        // this Service's previous sync (for the controller's incremental desired state).
+        let changes = match self.pods.get_mut(&ns) {
+            Some(list) => list.take_changes(&name),
+            None => PodChanges::All,
+        };
+        let list = self.pods.get(&ns).unwrap_or(&empty);
+        let selected = list.selected(&name);
+        let lookup = |pod: &str| list.selected_pod(&name, pod);
+        let current = self.ep_informer.get_shared(key, "");
+        // The one Endpoints sync, shared with the conformance replay (which passes no hint).
+        let decision = self.epc.sync_service(
+            &service,
+            &selected,
+            Some(PodChangeHint {
+                changes: &changes,
+                lookup: &lookup,
+            }),
+            current.as_deref(),
+        );
+        #[cfg(test)]
+        if let Some(cc) = self.cross_check.as_mut() {
+            let all: Vec<k8s::Pod> = list.values().cloned().collect();
+            let shadow = cc
+                .epc_shadow
+                .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
+            let replayed = shadow.try_sync(&service, &all, current.as_deref());
+            assert_eq!(decision, replayed, "{key}: Endpoints sync");
+            cc.epc_syncs += 1;
+        }
+        drop(selected);
+        match decision {
+            Err(_) => row.result = SyncResult::Stale,
+            Ok(EndpointsWrite::None) => {}
+            Ok(EndpointsWrite::Create(e)) => {
+                match self.endpoints.create(&mut self.shared, e.clone()) {
+                    Ok(stored) => {
+                        row.creates = 1;
+                        row.endpoints_added = address_set(Some(&stored)).len() as u64;
+                        self.stats.svc(key).ep_creates += 1;
+                        let rv = stored_rv(&stored.metadata);
+                        self.report_endpoints(now, Verb::Create, None, Rc::new(stored), rv);
+                    }
+                    Err(err) => {
+                        row.result = SyncResult::Error;
+                        self.stats.svc(key).rejected_writes += 1;
+                        self.report_rejected(
+                            now,
+                            Verb::Create,
+                            Writer::EndpointsController,
+                            None,
+                            Some(ObjectRef::Endpoints(&e)),
+                            &err,
+                        );
+                    }
+                }
+            }
+            Ok(EndpointsWrite::Update(e)) => {
+                match self.endpoints.update(&mut self.shared, e.clone()) {
+                    Ok(out) => {
+                        if let Some(prev) = &current {
+                            self.epc.record_update(prev, &out.object);
+                            #[cfg(test)]
+                            if let Some(shadow) = self
+                                .cross_check
+                                .as_mut()
+                                .and_then(|c| c.epc_shadow.as_mut())
+                            {
+                                shadow.record_update(prev, &out.object);
+                            }
+                        }
+                        if out.written {
+                            let before = address_set(current.as_deref());
+                            let after = address_set(Some(&out.object));
+                            row.updates = 1;
+                            row.endpoints_added = after.difference(&before).count() as u64;
+                            row.endpoints_removed = before.difference(&after).count() as u64;
+                            drop((before, after));
+                            self.stats.svc(key).ep_updates += 1;
+                            let rv = stored_rv(&out.object.metadata);
+                            self.report_endpoints(
+                                now,
+                                Verb::Update,
+                                current.as_deref(),
+                                Rc::new(out.object),
+                                rv,
+                            );
+                        }
+                    }
+                    Err(err) => {
+                        row.result = SyncResult::Error;
+                        self.stats.svc(key).rejected_writes += 1;
+                        self.report_rejected(
+                            now,
+                            Verb::Update,
+                            Writer::EndpointsController,
+                            current.as_deref().map(ObjectRef::Endpoints),
+                            Some(ObjectRef::Endpoints(&e)),
+                            &err,
+                        );
+                    }
+                }
+            }
+        }
+        self.finish_sync(EPC, key, row, now);
+    }
+}

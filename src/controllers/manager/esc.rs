@@ -1,0 +1,280 @@
+//! The EndpointSlice controller's arm: one `syncService` of a Service key.
+
+use super::*;
+
+impl ControllerManager<'_> {
+    pub(super) fn sync_esc(&mut self, key: &str, now: Nanos) {
+        let (ns, name) = split_key(key);
+        let (ns, name) = (ns.to_string(), name.to_string());
+        let mut row = SyncRow::start(now, ControllerKind::EndpointSlice, key);
+        let Some(service) = self.services.get(key).cloned() else {
+            let st = self.stats.svc(key);
+            st.desired_slices = 0;
+            st.endpoints_desired = 0;
+            self.esc.delete_service(&ns, &name);
+            self.esc_rngs.remove(key);
+            self.name_rngs.remove(key);
+            self.finish_sync(ESC, key, row, now);
+            return;
+        };
+        // The predicate `sync_service` starts with, asked first so that a Service it skips
+        // lists nothing (and delivers no informer event) here.
+        if !manages_slices(&service) {
+            self.finish_sync(ESC, key, row, now);
+            return;
+        }
+        // The informer's listing, borrowed (a sync of a big Service must not deep-copy every
+        // slice): the Service's slices in creation order (the store's index), then any the
+        // informer still holds that storage no longer has (deleted by us, not yet seen
+        // deleted). With a lagging informer some may be older versions or missing.
+        self.deliver_informers(now);
+        let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
+        let listed: Vec<&k8s::EndpointSlice> = index
+            .iter()
+            .filter_map(|n| self.slice_informer.get(key, n))
+            .chain(
+                self.slice_informer
+                    .group(key)
+                    .filter(|(n, _)| !index.contains(n))
+                    .map(|(_, o)| o),
+            )
+            .filter(|s| is_managed_slice_of(s, &ns, &name))
+            .collect();
+        let empty = PodList::default();
+        let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
+        // The selector index gives exactly the pods a filtered list would (same order), with
+        // their parsed Ready transition times.
+        let selected = ns_pods.selected(&name);
+        let seed = service_choice_seed(self.scenario_seed, key);
+        let rng = self
+            .esc_rngs
+            .entry(key.to_string())
+            .or_insert_with(|| ChaCha8Rng::seed_from_u64(seed));
+        #[cfg(test)]
+        let replayed = self.cross_check.as_ref().map(|_| {
+            let all: Vec<k8s::Pod> = ns_pods.values().cloned().collect();
+            let owned: Vec<k8s::EndpointSlice> = listed.iter().map(|s| (*s).clone()).collect();
+            let (mut esc, mut rng) = (self.esc.clone(), rng.clone());
+            let out = esc.sync(&service, &all, &owned, &self.node_index, &mut rng);
+            (out, esc, rng)
+        });
+        // The one EndpointSlice sync, shared with the conformance replay.
+        let outcome = self
+            .esc
+            .sync_service(&service, &selected, &listed, &self.node_index, rng);
+        #[cfg(test)]
+        if let (Some((out, esc, replay_rng)), Some(cc)) = (replayed, self.cross_check.as_mut()) {
+            assert_eq!(outcome, out, "{key}: EndpointSlice sync outcome");
+            assert!(*rng == replay_rng, "{key}: choice stream position");
+            assert!(
+                self.esc.trigger_times == esc.trigger_times,
+                "{key}: trigger-time state"
+            );
+            // The tracker is BTreeMaps only: its Debug text is canonical.
+            assert_eq!(
+                format!("{:?}", self.esc.tracker),
+                format!("{:?}", esc.tracker),
+                "{key}: tracker state"
+            );
+            cc.esc_syncs += 1;
+        }
+        let result = match outcome {
+            SyncOutcome::Reconciled(r) => r,
+            SyncOutcome::Skipped => {
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+            SyncOutcome::Stale => {
+                row.result = SyncResult::Stale;
+                self.finish_sync(ESC, key, row, now);
+                return;
+            }
+        };
+        {
+            let st = self.stats.svc(key);
+            st.desired_slices = result.metrics.desired_slices as u64;
+            st.endpoints_desired = result.metrics.endpoints_desired as u64;
+        }
+        // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
+        // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
+        let before_addrs: BTreeSet<String> =
+            slice_addresses(drop_pending_deletion(&listed).into_iter())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        drop(listed);
+
+        // The recorded input line: what the listers held at this sync.
+        let record_input = if self.recorders.contains_key(key) {
+            let all: Vec<k8s::Pod> = ns_pods.values().cloned().collect();
+            Some(all)
+        } else {
+            None
+        };
+        drop(selected);
+
+        let mut calls = SliceCounts::default();
+        let mut failed = false;
+        self.shared.now = format_time(now);
+        let first_sync = !self.name_rngs.contains_key(key);
+        let mut names = self
+            .name_rngs
+            .remove(key)
+            .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
+        self.shared.swap_rng(&mut names);
+        for w in result.writes {
+            match w {
+                SliceWrite::Create(body) => {
+                    calls.created += 1;
+                    match self.slices.create(&mut self.shared, body.clone()) {
+                        Ok(stored) => {
+                            self.esc.observe_write(&stored);
+                            self.slice_index
+                                .entry(key.to_string())
+                                .or_default()
+                                .push(s(&stored.metadata.name).to_string());
+                            row.creates += 1;
+                            self.stats.svc(key).es_creates += 1;
+                            let rv = stored_rv(&stored.metadata);
+                            self.report(
+                                now,
+                                Verb::Create,
+                                Writer::EndpointSliceController,
+                                None,
+                                Some(ObjectRef::EndpointSlice(&stored)),
+                                rv,
+                            );
+                        }
+                        Err(e) => {
+                            self.stats.svc(key).rejected_writes += 1;
+                            self.report_rejected(
+                                now,
+                                Verb::Create,
+                                Writer::EndpointSliceController,
+                                None,
+                                Some(ObjectRef::EndpointSlice(&body)),
+                                &e,
+                            );
+                            failed = true;
+                        }
+                    }
+                }
+                SliceWrite::Update(body) => {
+                    calls.updated += 1;
+                    let old = self.slices.get(&ns, s(&body.metadata.name)).cloned();
+                    match self.slices.update(&mut self.shared, body.clone()) {
+                        Ok(out) => {
+                            self.esc.observe_write(&out.object);
+                            if out.written {
+                                row.updates += 1;
+                                self.stats.svc(key).es_updates += 1;
+                                let rv = stored_rv(&out.object.metadata);
+                                self.report(
+                                    now,
+                                    Verb::Update,
+                                    Writer::EndpointSliceController,
+                                    old.as_ref().map(ObjectRef::EndpointSlice),
+                                    Some(ObjectRef::EndpointSlice(&out.object)),
+                                    rv,
+                                );
+                            } else {
+                                self.stats.svc(key).es_noop_updates += 1;
+                            }
+                        }
+                        Err(e) => {
+                            self.stats.svc(key).rejected_writes += 1;
+                            self.report_rejected(
+                                now,
+                                Verb::Update,
+                                Writer::EndpointSliceController,
+                                old.as_ref().map(ObjectRef::EndpointSlice),
+                                Some(ObjectRef::EndpointSlice(&body)),
+                                &e,
+                            );
+                            failed = true;
+                        }
+                    }
+                }
+                SliceWrite::Delete(body) => {
+                    calls.deleted += 1;
+                    match self.slices.delete_versioned(
+                        &mut self.shared,
+                        &ns,
+                        s(&body.metadata.name),
+                    ) {
+                        Ok((old, rv)) => {
+                            self.esc.observe_delete(&old);
+                            if let Some(v) = self.slice_index.get_mut(key) {
+                                v.retain(|n| Some(n.as_str()) != old.metadata.name.as_deref());
+                            }
+                            row.deletes += 1;
+                            self.stats.svc(key).es_deletes += 1;
+                            self.report(
+                                now,
+                                Verb::Delete,
+                                Writer::EndpointSliceController,
+                                Some(ObjectRef::EndpointSlice(&old)),
+                                None,
+                                rv,
+                            );
+                        }
+                        Err(e) => {
+                            self.stats.svc(key).rejected_writes += 1;
+                            self.report_rejected(
+                                now,
+                                Verb::Delete,
+                                Writer::EndpointSliceController,
+                                Some(ObjectRef::EndpointSlice(&body)),
+                                None,
+                                &e,
+                            );
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            if failed {
+                break;
+            }
+        }
+        if first_sync {
+            // The replay's Endpoints create after the first line draws a UID here.
+            self.shared.draw_uid();
+        }
+        self.shared.swap_rng(&mut names);
+        self.name_rngs.insert(key.to_string(), names);
+        let alive: Vec<&k8s::EndpointSlice> = self
+            .slice_index
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.slices.get(&ns, n))
+            .collect();
+        let after_addrs = slice_addresses(alive.iter().copied());
+        row.endpoints_added = after_addrs
+            .iter()
+            .filter(|a| !before_addrs.contains(**a))
+            .count() as u64;
+        row.endpoints_removed = before_addrs
+            .iter()
+            .filter(|a| !after_addrs.contains(a.as_str()))
+            .count() as u64;
+        calls.slices = alive.len();
+        calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
+        let st = self.stats.svc(key);
+        st.slices_max = st.slices_max.max(calls.slices as u64);
+        if failed || !result.errors.is_empty() {
+            row.result = SyncResult::Error;
+        }
+        if let Some(all) = record_input {
+            let pods: Vec<&k8s::Pod> = all.iter().collect();
+            let nodes: Vec<&k8s::Node> = self.nodes.values().collect();
+            if let Some(r) = self.recorders.get_mut(key) {
+                if let Err(e) = r.record(&service, &pods, &nodes, calls) {
+                    self.record_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        self.finish_sync(ESC, key, row, now);
+    }
+}

@@ -1,0 +1,290 @@
+//! The informer event handlers: what a Pod, Node, Service or Endpoints change enqueues
+//! (upstream's `addPod` / `updatePod` / `onServiceUpdate` / `onEndpointSliceUpdate` …), and
+//! the garbage collection of a deleted Service's slices.
+
+use super::*;
+
+impl ControllerManager<'_> {
+    /// All keys of Services that select pods with `labels` in `ns` (key order), found
+    /// through the namespace's selector index (see [`pods`]).
+    pub(super) fn services_for_labels(
+        &self,
+        ns: &str,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Vec<String> {
+        let Some(list) = self.pods.get(ns) else {
+            return Vec::new();
+        };
+        list.selecting(labels)
+            .into_iter()
+            .map(|name| format!("{ns}/{name}"))
+            .filter(|k| {
+                self.services
+                    .get(k)
+                    .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+            })
+            .collect()
+    }
+
+    pub(super) fn enqueue_pod_services(
+        &mut self,
+        keys: impl IntoIterator<Item = String>,
+        now: Nanos,
+    ) {
+        for k in keys {
+            let (b0, b1) = (self.ctl[ESC].batch_ns, self.ctl[EPC].batch_ns);
+            self.ctl[ESC].add_after(&k, b0, now);
+            self.ctl[EPC].add_after(&k, b1, now);
+        }
+    }
+
+    pub(super) fn on_pod(
+        &mut self,
+        now: Nanos,
+        change: &ObjChange<'_, crate::cluster::model::Pod>,
+        world: &World,
+    ) {
+        match change {
+            ObjChange::Added(p) => {
+                let k = pod_to_k8s(p, world);
+                let keys = self.services_for_labels(&p.namespace, k.metadata.labels.as_ref());
+                self.ns_pods(&p.namespace).insert(p.name.clone(), k);
+                self.enqueue_pod_services(keys, now);
+            }
+            ObjChange::Updated { new, .. } => {
+                let k = pod_to_k8s(new, world);
+                let ns = new.namespace.to_string();
+                let old = self.ns_pods(&ns).remove(&new.name);
+                let keys = match &old {
+                    Some(o) => {
+                        // Only Services selecting the old or the new labels can be in the
+                        // answer; the filter is applied to them in key order.
+                        let mut cands: BTreeSet<String> = self
+                            .services_for_labels(&ns, o.metadata.labels.as_ref())
+                            .into_iter()
+                            .collect();
+                        cands.extend(self.services_for_labels(&ns, k.metadata.labels.as_ref()));
+                        let svcs: Vec<(&String, &k8s::Service)> = cands
+                            .iter()
+                            .filter_map(|c| self.services.get_key_value(c))
+                            .collect();
+                        services_to_update_on_pod_change(svcs.iter().copied(), o, &k)
+                    }
+                    None => self
+                        .services_for_labels(&ns, k.metadata.labels.as_ref())
+                        .into_iter()
+                        .collect(),
+                };
+                self.ns_pods(&ns).insert(new.name.clone(), k);
+                self.enqueue_pod_services(keys, now);
+            }
+            ObjChange::Deleted(p) => {
+                let ns = p.namespace.to_string();
+                let old = self.pods.get_mut(&ns).and_then(|m| m.remove(&p.name));
+                let labels = old.as_ref().and_then(|o| o.metadata.labels.clone());
+                let keys = self.services_for_labels(&ns, labels.as_ref());
+                self.enqueue_pod_services(keys, now);
+            }
+        }
+    }
+
+    pub(super) fn on_node(
+        &mut self,
+        now: Nanos,
+        change: &ObjChange<'_, crate::cluster::model::Node>,
+    ) {
+        let n = node_to_k8s(change.latest());
+        let name = s(&n.metadata.name).to_string();
+        let sig = |n: &k8s::Node| {
+            let ready = n
+                .status
+                .conditions
+                .as_ref()
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+                .is_some_and(|c| c.status == "True");
+            let zone = n
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_ZONE).cloned());
+            (ready, zone)
+        };
+        let topology_change = match change {
+            ObjChange::Added(_) => {
+                let zone = n
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                self.node_index.insert(name.clone(), zone);
+                self.nodes.insert(name, n);
+                true
+            }
+            ObjChange::Updated { .. } => {
+                let zone = n
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                self.node_index.insert(name.clone(), zone);
+                let changed = self.nodes.get(&name).map_or(true, |o| sig(o) != sig(&n));
+                self.nodes.insert(name, n);
+                changed
+            }
+            ObjChange::Deleted(_) => {
+                self.node_index.remove(&name);
+                self.nodes.remove(&name);
+                true
+            }
+        };
+        if topology_change && self.ctl[ESC].enabled && self.topology_dirty.is_none() {
+            self.topology_dirty = Some(now + PICKUP_DELAY_NS);
+        }
+    }
+
+    /// The topology queue's single item: `SetNodes` with the node lister's content, then
+    /// `Add` every overloaded Service (checkNodeTopologyDistribution).
+    pub(super) fn run_topology(&mut self, now: Nanos) {
+        self.topology_dirty = None;
+        let infos: Vec<_> = self
+            .nodes
+            .values()
+            .filter_map(|n| node_info(n).ok())
+            .collect();
+        self.esc.reconciler.topology.set_nodes(&infos);
+        for k in self.esc.reconciler.topology.overloaded_services() {
+            self.ctl[ESC].add(&k, now);
+        }
+    }
+
+    pub(super) fn on_service(
+        &mut self,
+        now: Nanos,
+        change: &ObjChange<'_, crate::cluster::model::ServiceObj>,
+    ) {
+        let svc = service_to_k8s(change.latest());
+        let key = key_of(&svc.metadata);
+        let selectorless =
+            |sv: &k8s::Service| sv.spec.selector.as_ref().map_or(true, |m| m.is_empty());
+        self.ctl[ESC].add(&key, now);
+        self.ctl[EPC].add(&key, now);
+        match change {
+            ObjChange::Added(o) => {
+                if selectorless(&svc) {
+                    self.ctl[ESMC].add(&key, now);
+                    if let Some(m) = &o.spec.manual_endpoints {
+                        let ep = manual_endpoints(&svc, m);
+                        self.manual.insert(key.clone(), ep.clone());
+                        self.user_create_endpoints(now, ep);
+                    }
+                }
+                self.index_service(&key, &svc);
+                self.services.insert(key, svc);
+            }
+            ObjChange::Updated { .. } => {
+                let flipped = self
+                    .services
+                    .get(&key)
+                    .map_or(true, |o| selectorless(o) != selectorless(&svc));
+                if flipped {
+                    self.ctl[ESMC].add(&key, now);
+                }
+                self.index_service(&key, &svc);
+                self.services.insert(key, svc);
+            }
+            ObjChange::Deleted(_) => {
+                if selectorless(&svc) {
+                    self.ctl[ESMC].add(&key, now);
+                }
+                self.services.remove(&key);
+                let (ns, name) = split_key(&key);
+                if let Some(list) = self.pods.get_mut(ns) {
+                    list.remove_service(name);
+                }
+                self.garbage_collect(now, &key);
+            }
+        }
+    }
+
+    /// Keep the namespace's selector index in step with the Service cache.
+    pub(super) fn index_service(&mut self, key: &str, svc: &k8s::Service) {
+        let (ns, name) = split_key(key);
+        self.ns_pods(ns)
+            .set_service(name, svc.spec.selector.as_ref());
+    }
+
+    /// The namespace's pod cache, created on first use; it collects changed pods per Service
+    /// only when the Endpoints controller runs to take them.
+    pub(super) fn ns_pods(&mut self, ns: &str) -> &mut PodList {
+        let untracked = !self.ctl[EPC].enabled;
+        self.pods.entry(ns.to_string()).or_insert_with(|| {
+            if untracked {
+                PodList::untracked()
+            } else {
+                PodList::default()
+            }
+        })
+    }
+
+    pub(super) fn user_create_endpoints(&mut self, now: Nanos, ep: k8s::Endpoints) {
+        self.shared.now = format_time(now);
+        let key = key_of(&ep.metadata);
+        match self.endpoints.create(&mut self.shared, ep.clone()) {
+            Ok(stored) => {
+                self.report(
+                    now,
+                    Verb::Create,
+                    Writer::Other,
+                    None,
+                    Some(ObjectRef::Endpoints(&stored)),
+                    stored_rv(&stored.metadata),
+                );
+                self.on_endpoints_event(now, &key);
+            }
+            Err(e) => {
+                self.stats.svc(&key).rejected_writes += 1;
+                self.report_rejected(
+                    now,
+                    Verb::Create,
+                    Writer::Other,
+                    None,
+                    Some(ObjectRef::Endpoints(&ep)),
+                    &e,
+                );
+            }
+        }
+    }
+
+    /// Endpoints informer event: ESMC mirrors selectorless Services' Endpoints.
+    pub(super) fn on_endpoints_event(&mut self, now: Nanos, key: &str) {
+        let mirror = self.services.get(key).map_or(true, |s| {
+            s.spec.selector.as_ref().map_or(true, |m| m.is_empty())
+        });
+        if mirror {
+            self.ctl[ESMC].add(key, now);
+        }
+    }
+
+    /// The garbage collector deletes the slices owned by a deleted Service.
+    pub(super) fn garbage_collect(&mut self, now: Nanos, key: &str) {
+        let names = self.slice_index.remove(key).unwrap_or_default();
+        let (ns, _) = split_key(key);
+        let ns = ns.to_string();
+        for n in names {
+            match self.slices.delete_versioned(&mut self.shared, &ns, &n) {
+                Ok((old, rv)) => {
+                    self.stats.svc(key).es_gc_deletes += 1;
+                    self.report(
+                        now,
+                        Verb::Delete,
+                        Writer::Other,
+                        Some(ObjectRef::EndpointSlice(&old)),
+                        None,
+                        rv,
+                    );
+                }
+                Err(_) => continue,
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `syncs.csv`: one row per controller sync, with the request bytes it wrote.
+
+use super::{csv_bytes, Inputs};
+use crate::apiserver::write_log::Writer;
+use crate::controllers::manager::ControllerKind;
+use crate::run::RunResults;
+
+/// The API writer a controller's writes are attributed to.
+pub fn writer_of(c: ControllerKind) -> Writer {
+    match c {
+        ControllerKind::EndpointSlice => Writer::EndpointSliceController,
+        ControllerKind::Endpoints => Writer::EndpointsController,
+        ControllerKind::Mirroring => Writer::MirroringController,
+    }
+}
+
+/// `syncs.csv` header (contract: today's columns with `bytes_written` before `result`).
+pub const SYNCS_HEADER: [&str; 10] = [
+    "time_s",
+    "controller",
+    "service",
+    "creates",
+    "updates",
+    "deletes",
+    "endpoints_added",
+    "endpoints_removed",
+    "bytes_written",
+    "result",
+];
+
+/// The bytes of `syncs.csv`.
+pub fn csv(r: &RunResults) -> anyhow::Result<Vec<u8>> {
+    let inp = Inputs::need(r)?;
+    let rows = inp.syncs.iter().zip(inp.sync_bytes).map(|(r, bytes)| {
+        let mut rec: Vec<String> = r.record().to_vec();
+        rec.insert(8, bytes.to_string());
+        rec
+    });
+    csv_bytes(&SYNCS_HEADER, rows)
+}

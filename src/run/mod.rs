@@ -1,0 +1,396 @@
+//! One run, composed in one place: load the scenario, build the world, the controller
+//! manager, the watch hub and the output tracker, wire their seams, drive the world to the
+//! end and hand back everything the exporters need as a [`RunResults`].
+//!
+//! * [`simulate`] / [`simulate_scenario`]: the run in memory (`sweep` and `plan` read its
+//!   [`RunResults`] directly).
+//! * [`run`] / [`run_outputs`]: `slicesim run` — [`simulate`] plus the files, written by
+//!   [`output`] from the [`crate::report`] exporters' bytes, `run.json` last.
+//! * [`seams`]: how the watch hub and the tracker hear about writes and world changes.
+//! * [`track`], [`summary`]: what the run gathers while it goes (beyond the hub's totals).
+//!
+//! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
+//! `seed` (see [`crate::controllers::manager::record`]). With `--trace-events FILE`, every
+//! processed event is logged to FILE (see [`crate::sim::trace`]). The progress bar (stderr,
+//! only when it is a terminal) reads the wall clock for its rate display; nothing it sees or
+//! computes reaches an output.
+
+pub mod output;
+pub mod seams;
+pub mod summary;
+pub mod track;
+
+pub use output::{print_outcome, write_manifest, RunOutcome, MANIFEST};
+
+use crate::apiserver::watch::{TrafficReport, WatchHub};
+use crate::apiserver::write_log::Resource;
+use crate::cluster::{ChangeSink, CountingSink, NullSink, Tee, World, WorldOptions};
+use crate::controllers::manager::{
+    BorrowedObserver, ControllerManager, ManagerOptions, ManagerStats, SyncRow,
+};
+use crate::report::timeseries;
+use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
+use crate::sim::TraceLog;
+use seams::HubLink;
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use summary::{PodEventStats, Summary};
+use track::Tracker;
+
+/// Everything `slicesim run` takes.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub scenario: PathBuf,
+    pub out_dir: Option<PathBuf>,
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// `--set path=value`, in order.
+    pub overrides: Vec<String>,
+    pub trace_events: Option<PathBuf>,
+    /// Allow a progress bar (it is still hidden when stderr is not a terminal).
+    pub progress: bool,
+    /// Run the endpoint controllers (the CLI always does; false = the world alone).
+    pub controllers: bool,
+    /// `--record-trace NAMESPACE/SERVICE=DIR`, parsed.
+    pub record_traces: Vec<(String, PathBuf)>,
+}
+
+/// Parse `NAMESPACE/SERVICE=DIR`.
+pub fn parse_record_trace(arg: &str) -> anyhow::Result<(String, PathBuf)> {
+    let bad = || {
+        crate::error::input_error(format!(
+            "--record-trace {arg:?}: expected NAMESPACE/SERVICE=DIR"
+        ))
+    };
+    let (svc, dir) = arg.split_once('=').ok_or_else(bad)?;
+    let (ns, name) = svc.split_once('/').ok_or_else(bad)?;
+    if ns.is_empty() || name.is_empty() || name.contains('/') || dir.is_empty() {
+        return Err(bad());
+    }
+    Ok((svc.to_string(), PathBuf::from(dir)))
+}
+
+/// Everything a finished run leaves for the exporters ([`crate::report`]).
+pub struct RunResults {
+    /// The scenario as run (seed and overrides applied; its `source` feeds `run.json`).
+    pub scenario: Scenario,
+    /// The world's summary rows (`scope, metric, value`).
+    pub world_rows: Vec<(String, String, String)>,
+    /// `workloads.csv` ([`timeseries::Recorder`]).
+    pub workloads_csv: Vec<u8>,
+    /// The world's part of the terminal summary.
+    pub world_table: String,
+    /// The endpoint controllers' and the API server's side (`None`: the world alone).
+    pub controllers: Option<ControllerResults>,
+}
+
+/// The controller, API server and watch side of a run.
+pub struct ControllerResults {
+    pub traffic: TrafficReport,
+    pub stats: ManagerStats,
+    pub syncs: Vec<SyncRow>,
+    /// Request bytes written by each row of `syncs` (same order).
+    pub sync_bytes: Vec<u64>,
+    pub tracker: Tracker,
+    /// The hub's per-node stream per mode at the end ([`WatchHub::node_stream`]).
+    pub node_streams: [(u64, u64); 2],
+    /// Whether a mode has per-node (kube-proxy) watchers.
+    pub per_node: [bool; 2],
+}
+
+/// Load the scenario named in `opts` (overrides and `--seed` applied).
+pub fn load_scenario(opts: &RunOptions) -> anyhow::Result<Scenario> {
+    let mut scenario = crate::scenario::load(&opts.scenario, &opts.overrides)?;
+    if let Some(seed) = opts.seed {
+        scenario.seed = seed;
+    }
+    Ok(scenario)
+}
+
+/// Load the scenario named in `opts`, run it, write the results and last `run.json`. Bad
+/// input is an [`crate::error::InputError`].
+pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let outcome = run_outputs(opts)?;
+    write_manifest(&outcome)?;
+    Ok(outcome)
+}
+
+/// [`run`] without `run.json`: the caller writes it with [`write_manifest`] when everything
+/// else (e.g. the charts) is written.
+pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let scenario = load_scenario(opts)?;
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    output::check_output_paths(&out_dir, opts)?;
+    output::prepare_out_dir(&out_dir)?;
+    let results = simulate_scenario(scenario, opts)?;
+    output::write_outputs(&out_dir, results)
+}
+
+/// Run the scenario named in `opts` in memory (no output folder; `--trace-events` and
+/// `--record-trace` files are still written).
+pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
+    output::check_side_paths(opts)?;
+    simulate_scenario(load_scenario(opts)?, opts)
+}
+
+/// Drive `world` to the end of its scenario, calling `on_sample(s, world)` for every whole
+/// second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
+pub fn drive(
+    world: &mut World,
+    sink: &mut dyn ChangeSink,
+    mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    world.start(sink)?;
+    let end = world.scenario().duration_ns;
+    let mut next_s: u64 = 0;
+    loop {
+        match world.peek_time_with(sink) {
+            Some(t) => {
+                while next_s.saturating_mul(NS_PER_SEC) < t {
+                    on_sample(next_s, world)?;
+                    next_s += 1;
+                }
+                world.step_all(sink)?;
+            }
+            None => {
+                while next_s.saturating_mul(NS_PER_SEC) <= end {
+                    on_sample(next_s, world)?;
+                    next_s += 1;
+                }
+                break;
+            }
+        }
+    }
+    world.finish(sink);
+    Ok(())
+}
+
+/// Every `--record-trace` Service must exist.
+fn check_record_traces(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result<()> {
+    for (svc, _) in &opts.record_traces {
+        let known = scenario
+            .services
+            .iter()
+            .any(|s| format!("{}/{}", s.namespace, s.name) == *svc);
+        if !known {
+            return Err(crate::error::input_error(format!(
+                "--record-trace: no Service {svc} in scenario {}",
+                scenario.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What the world side of a run gathers at every per-second sample.
+struct Samplers {
+    workloads: timeseries::Recorder,
+    summary: Summary,
+    progress: Progress,
+}
+
+impl Samplers {
+    fn sample(&mut self, s: u64, w: &World) -> anyhow::Result<()> {
+        self.workloads.sample(s, w)?;
+        self.summary.observe(w);
+        self.progress.tick(s, w.events_processed());
+        Ok(())
+    }
+}
+
+/// Run a resolved scenario in memory: the composition root of a run.
+pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Result<RunResults> {
+    if opts.controllers {
+        check_record_traces(&scenario, opts)?;
+    }
+    let (trace_file, trace) = match &opts.trace_events {
+        Some(p) => {
+            let (f, log) = output::TraceFile::create(p)?;
+            (Some(f), Some(log))
+        }
+        None => (None, None),
+    };
+    let end_ns = scenario.duration_ns;
+    let mut world = World::new(scenario.clone(), WorldOptions { trace })?;
+    let mut samplers = Samplers {
+        workloads: timeseries::Recorder::new(&scenario)?,
+        summary: Summary::default(),
+        progress: Progress::new(opts.progress, end_ns),
+    };
+    let mut counting = CountingSink::default();
+    let mut pod_stats = PodEventStats::default();
+
+    let controllers = if opts.controllers {
+        // The watch layer sees every write (WriteObserver) and every node change
+        // (ChangeSink), so it is shared between the two roles; the run is single-threaded,
+        // so Rc<RefCell> is enough.
+        let nodes = scenario.cluster.initial_node_count as u64;
+        let hub = Rc::new(RefCell::new(WatchHub::new(&scenario, nodes)));
+        let tracker = Rc::new(RefCell::new(Tracker::new(&scenario)));
+        let link = || HubLink {
+            hub: Rc::clone(&hub),
+            tracker: Rc::clone(&tracker),
+        };
+        let (mut link_w, mut link_n) = (link(), link());
+        let mopts = ManagerOptions {
+            record: opts.record_traces.clone(),
+        };
+        let mut mgr = ControllerManager::with_observer(
+            &scenario,
+            &mopts,
+            Box::new(BorrowedObserver(&mut link_w)),
+        );
+        {
+            let mut extra = Tee(&mut mgr, &mut link_n);
+            let mut inner = Tee(&mut pod_stats, &mut extra);
+            let mut sinks = Tee(&mut counting, &mut inner);
+            drive(&mut world, &mut sinks, |s, w| {
+                samplers.sample(s, w)?;
+                tracker.borrow_mut().sample(s, w);
+                Ok(())
+            })?;
+        }
+        finish_world(&mut world, &mut samplers, trace_file)?;
+        mgr.write_traces()?;
+        let stats = mgr.final_stats();
+        let syncs = std::mem::take(&mut mgr.syncs);
+        drop(mgr);
+        drop((link_w, link_n));
+        let mut hub = Rc::try_unwrap(hub)
+            .map_err(|_| anyhow::anyhow!("watch hub still shared at the end of the run"))?
+            .into_inner();
+        let mut tracker = Rc::try_unwrap(tracker)
+            .map_err(|_| anyhow::anyhow!("output tracker still shared at the end of the run"))?
+            .into_inner();
+        hub.advance_to(end_ns);
+        let node_streams = [
+            hub.node_stream(Resource::EndpointSlices),
+            hub.node_stream(Resource::Endpoints),
+        ];
+        let per_node = [Resource::EndpointSlices, Resource::Endpoints]
+            .map(|r| hub.groups().any(|g| g.per_node && g.resource == r));
+        let traffic = hub.finish(end_ns);
+        // each sync's bytes are taken once, in row order (a second sync of the same Service
+        // at the same instant reads 0)
+        let sync_bytes = syncs
+            .iter()
+            .map(|r| {
+                let writer = crate::report::syncs::writer_of(r.controller);
+                tracker.take_sync_bytes(r.time_ns, writer, &r.service)
+            })
+            .collect();
+        Some(ControllerResults {
+            traffic,
+            stats,
+            syncs,
+            sync_bytes,
+            tracker,
+            node_streams,
+            per_node,
+        })
+    } else {
+        let mut null = NullSink;
+        let mut inner = Tee(&mut pod_stats, &mut null);
+        let mut sinks = Tee(&mut counting, &mut inner);
+        drive(&mut world, &mut sinks, |s, w| samplers.sample(s, w))?;
+        finish_world(&mut world, &mut samplers, trace_file)?;
+        None
+    };
+
+    let mut world_rows = samplers.summary.rows(&world, &counting);
+    world_rows.extend(pod_stats.rows(&world));
+    let world_table = samplers.summary.terminal_table(&world, &counting);
+    Ok(RunResults {
+        scenario,
+        world_rows,
+        workloads_csv: samplers.workloads.finish()?,
+        world_table,
+        controllers,
+    })
+}
+
+/// The end of the world's part: clear the progress bar, close the event trace.
+fn finish_world(
+    world: &mut World,
+    samplers: &mut Samplers,
+    trace_file: Option<output::TraceFile>,
+) -> anyhow::Result<()> {
+    samplers.progress.finish();
+    world.trace_mut().flush()?;
+    *world.trace_mut() = TraceLog::disabled();
+    if let Some(f) = trace_file {
+        f.finish()?;
+    }
+    Ok(())
+}
+
+/// The progress display (stderr only; never an output).
+struct Progress {
+    pb: indicatif::ProgressBar,
+    /// Without a terminal (CI logs, `2> file`): a plain line every 10 s of wall clock instead
+    /// of the bar.
+    plain: bool,
+    duration_ns: Nanos,
+    started: std::time::Instant,
+    last_line: std::time::Instant,
+    last_events: u64,
+}
+
+impl Progress {
+    fn new(enabled: bool, duration_ns: Nanos) -> Progress {
+        let started = std::time::Instant::now();
+        Progress {
+            pb: progress_bar(enabled, duration_ns),
+            plain: enabled && !std::io::stderr().is_terminal(),
+            duration_ns,
+            started,
+            last_line: started,
+            last_events: 0,
+        }
+    }
+
+    fn tick(&mut self, s: u64, ev: u64) {
+        self.pb.set_position(s);
+        if self.plain && self.last_line.elapsed().as_secs() >= 10 {
+            self.last_line = std::time::Instant::now();
+            eprintln!(
+                "progress: simulated {s}/{} s, {ev} events, {:.0} s elapsed",
+                self.duration_ns / NS_PER_SEC,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+        if ev - self.last_events >= 10_000 || s % 60 == 0 {
+            // wall-clock rate for the display only
+            let secs = self.pb.elapsed().as_secs_f64().max(1e-3);
+            self.pb
+                .set_message(format!("{ev} events, {:.0} events/s", ev as f64 / secs));
+            self.last_events = ev;
+        }
+    }
+
+    fn finish(&self) {
+        self.pb.finish_and_clear();
+    }
+}
+
+fn progress_bar(enabled: bool, duration_ns: Nanos) -> indicatif::ProgressBar {
+    let total = duration_ns / NS_PER_SEC;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} simulated {pos}/{len} s [{bar:30}] {msg} ({elapsed})",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb
+}

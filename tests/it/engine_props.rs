@@ -1,0 +1,194 @@
+//! Property tests of the engine over random small scenarios .
+
+use proptest::prelude::*;
+use slicesim::cluster::{Change, ChangeSink, ObjChange, World, WorldOptions};
+use slicesim::scenario::{self, Nanos, Strategy};
+
+fn load(src: &str) -> scenario::Scenario {
+    scenario::parse_str(src, "prop.toml", &[]).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
+}
+
+/// Checks, on every change, that pod IPs stay unique among live pods and resourceVersions grow.
+#[derive(Default)]
+struct Checker {
+    last_rv: u64,
+    violations: Vec<String>,
+    last_time: Nanos,
+}
+
+impl ChangeSink for Checker {
+    fn on_change(&mut self, now: Nanos, change: &Change<'_>, world: &World) {
+        if now < self.last_time {
+            self.violations
+                .push(format!("change at {now} after {}", self.last_time));
+        }
+        self.last_time = now;
+        let rv = match change {
+            Change::Pod(c) => c.latest().resource_version,
+            Change::Node(c) => c.latest().resource_version,
+            Change::Service(c) => c.latest().resource_version,
+        };
+        if rv <= self.last_rv {
+            self.violations
+                .push(format!("resourceVersion {rv} after {}", self.last_rv));
+        }
+        self.last_rv = rv;
+        if let Change::Pod(ObjChange::Updated { old, new }) = change {
+            if old.uid != new.uid {
+                self.violations.push("update changed uid".into());
+            }
+        }
+        if let Some(ip) = world.duplicate_live_ip() {
+            self.violations
+                .push(format!("duplicate live pod IP {ip} at {now}"));
+        }
+    }
+}
+
+fn pct_or_int(v: (bool, u32)) -> String {
+    if v.0 {
+        format!("\"{}%\"", v.1)
+    } else {
+        v.1.to_string()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// During rolling updates (deployment controller, rolling.go): active pods never exceed
+    /// replicas + maxSurge and available pods never drop below replicas − maxUnavailable;
+    /// events are processed in time order; live pod IPs are unique.
+    #[test]
+    fn rolling_update_respects_surge_and_unavailable(
+        replicas in 1u32..25,
+        surge in (any::<bool>(), 0u32..60),
+        unavail in (any::<bool>(), 0u32..60),
+        ready in (0u64..4000, 0u64..4000),
+        min_ready in 0u32..4,
+        second_update_ms in proptest::option::of(0u64..20_000),
+        seed in 0u64..(i64::MAX as u64),
+    ) {
+        // both zero is rejected by validation: force a surge of 1
+        let surge = if surge.1 == 0 && unavail.1 == 0 { (false, 1) } else { surge };
+        let unavail = if unavail.0 { (true, unavail.1.min(100)) } else { unavail };
+        let (lo, hi) = (ready.0.min(ready.1), ready.0.max(ready.1));
+        let mut src = format!(r#"
+name = "prop"
+description = "property"
+seed = {seed}
+duration = "3m"
+[cluster]
+nodes = 6
+zones = ["a", "b"]
+[[workloads]]
+name = "web"
+replicas = {replicas}
+max_surge = {s}
+max_unavailable = {u}
+min_ready_seconds = {min_ready}
+ready_delay = "{lo}ms..{hi}ms"
+ports = [{{ name = "http", container_port = 8080 }}]
+[[events]]
+at = "10s"
+type = "rolling_update"
+workload = "web"
+"#, s = pct_or_int(surge), u = pct_or_int(unavail));
+        if let Some(ms) = second_update_ms {
+            src.push_str(&format!("[[events]]\nat = \"{}ms\"\ntype = \"rolling_update\"\nworkload = \"web\"\n", 10_000 + ms));
+        }
+        let sc = load(&src);
+        let Strategy::RollingUpdate { max_surge, max_unavailable } = sc.workloads[0].strategy else {
+            panic!("strategy")
+        };
+        let (s, u) = slicesim::cluster::deployment::resolve_fenceposts(max_surge, max_unavailable, replicas);
+        let mut world = World::new(sc, WorldOptions::default()).unwrap();
+        let mut checker = Checker::default();
+        world.start(&mut checker).unwrap();
+        let mut last = 0;
+        while let Some(t) = world.step(&mut checker).unwrap() {
+            prop_assert!(t >= last, "time went back: {} < {}", t, last);
+            last = t;
+            let st = world.deployments()[0].stats;
+            prop_assert!(st.pods_active <= u64::from(replicas + s),
+                "active {} > {} + {} at {}", st.pods_active, replicas, s, t);
+            // With minReadySeconds > 0 upstream itself can delete an available pod while an
+            // old ReplicaSet still has Ready-but-not-yet-available ones: the victim ranking
+            // puts co-located pods (rank) and log2 buckets of Ready time before anything else and
+            // ignores availability (seen in a shrunk case: an available pod on a busier node went
+            // before a Ready-for-1-s one), see the TODO citing
+            // kubernetes/kubernetes#22065 in controller_utils.go :: ActivePodsWithRanks.Less).
+            // The availability floor is therefore a guarantee only for minReadySeconds = 0.
+            if min_ready == 0 {
+                prop_assert!(st.pods_available + u64::from(u) >= u64::from(replicas),
+                    "available {} < {} - {} at {}", st.pods_available, replicas, u, t);
+            }
+        }
+        prop_assert!(checker.violations.is_empty(), "{:?}", checker.violations);
+        // the rollout finishes: every pod is from the newest template, all available
+        let d = &world.deployments()[0];
+        prop_assert_eq!(d.stats.pods_available, u64::from(replicas));
+        let newest = *d.replica_sets.last().unwrap();
+        prop_assert_eq!(world.replica_sets()[newest].active.len(), replicas as usize);
+    }
+
+    /// Random mixes of scale, churn, restarts, node failures/recoveries and IP changes:
+    /// unique live IPs, monotone time, monotone resourceVersions, and the ReplicaSet always
+    /// converges back to spec.replicas active pods.
+    #[test]
+    fn random_timelines_keep_world_consistent(
+        replicas in 0u32..30,
+        seed in 0u64..(i64::MAX as u64),
+        events in proptest::collection::vec((0u64..120, 0u8..7, 0u32..10), 0..8),
+    ) {
+        let mut src = format!(r#"
+name = "mix"
+description = "property"
+seed = {seed}
+duration = "20m"
+[cluster]
+nodes = 5
+zones = ["a", "b"]
+[[workloads]]
+name = "web"
+replicas = {replicas}
+ports = [{{ name = "http", container_port = 8080 }}]
+ready_delay = "0s..3s"
+[[services]]
+name = "web"
+workload = "web"
+ports = [{{ name = "http", port = 80, target_port = "http" }}]
+"#);
+        let mut sorted = events.clone();
+        sorted.sort();
+        let mut failed = false;
+        for (at, kind, n) in sorted {
+            let body = match kind {
+                0 => format!("type = \"scale\"\nworkload = \"web\"\nreplicas = {}", n * 3),
+                1 => "type = \"churn\"\nworkload = \"web\"\nrate = \"30/m\"\nduration = \"30s\"".to_string(),
+                2 => format!("type = \"restart_pods\"\nworkload = \"web\"\ncount = {}", n + 1),
+                3 if !failed => { failed = true; "type = \"node_failure\"\nnodes = [1]".to_string() }
+                3 | 4 => "type = \"node_recovery\"\nnodes = [1]".to_string(),
+                5 => format!("type = \"pod_ip_change\"\nworkload = \"web\"\ncount = {}", n + 1),
+                _ => "type = \"rolling_update\"\nworkload = \"web\"".to_string(),
+            };
+            src.push_str(&format!("[[events]]\nat = \"{at}s\"\n{body}\n"));
+        }
+        // recover at the end so the ReplicaSet can converge on healthy nodes
+        src.push_str("[[events]]\nat = \"13m\"\ntype = \"node_recovery\"\nnodes = [1]\n");
+        let sc = load(&src);
+        let mut world = World::new(sc, WorldOptions::default()).unwrap();
+        let mut checker = Checker::default();
+        world.start(&mut checker).unwrap();
+        let mut last = 0;
+        while let Some(t) = world.step(&mut checker).unwrap() {
+            prop_assert!(t >= last);
+            last = t;
+        }
+        prop_assert!(checker.violations.is_empty(), "{:?}", checker.violations);
+        let d = &world.deployments()[0];
+        prop_assert_eq!(d.stats.pods_active, u64::from(d.replicas));
+        prop_assert_eq!(d.stats.pods_ready, u64::from(d.replicas));
+        prop_assert_eq!(d.stats.pods_terminating, 0);
+    }
+}
