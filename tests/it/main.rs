@@ -2,6 +2,7 @@
 //! (shared helpers in `support` and `published_support`).
 
 mod chart_render;
+mod client_cache_delta;
 mod cli_run;
 mod conformance_copy;
 mod conformance_distributions;
@@ -35,6 +36,7 @@ mod scenario_warnings;
 mod sim_props;
 mod sim_record_trace;
 mod sim_run;
+mod store_diff;
 mod support;
 mod sweep_resume;
 mod sweep_shard;
