@@ -42,16 +42,18 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
         prop::option::of(any::<bool>()),
         pod_ref(),
     )
-        .prop_map(|(addresses, ready, serving, terminating, target_ref)| Endpoint {
-            addresses: Some(addresses),
-            conditions: EndpointConditions {
-                ready,
-                serving,
-                terminating,
+        .prop_map(
+            |(addresses, ready, serving, terminating, target_ref)| Endpoint {
+                addresses: Some(addresses),
+                conditions: EndpointConditions {
+                    ready,
+                    serving,
+                    terminating,
+                },
+                target_ref,
+                ..Default::default()
             },
-            target_ref,
-            ..Default::default()
-        })
+        )
 }
 
 fn ports() -> impl Strategy<Value = Option<Vec<SliceEndpointPort>>> {
@@ -79,6 +81,50 @@ enum ListEdit<T> {
     /// Swap neighbours (the builder's cursor must not lose the rest).
     Swap(usize),
     Reverse,
+    /// Change one item in place ([`Tweak`]): same address, other conditions or pod.
+    Tweak(usize, u8),
+}
+
+/// An in-place change of one item, chosen by `k`.
+trait Tweak {
+    fn tweak(&mut self, k: u8);
+}
+
+fn tri(k: u8) -> Option<bool> {
+    [None, Some(false), Some(true)][usize::from(k % 3)]
+}
+
+impl Tweak for Endpoint {
+    /// New conditions (each of ready/serving/terminating nil, false or true); k ≥ 27 also
+    /// retargets the endpoint to another pod.
+    fn tweak(&mut self, k: u8) {
+        self.conditions = EndpointConditions {
+            ready: tri(k),
+            serving: tri(k / 3),
+            terminating: tri(k / 9),
+        };
+        if k >= 27 {
+            self.target_ref = Some(ObjectReference {
+                kind: Some("Pod".into()),
+                name: Some(PODS[usize::from(k) % PODS.len()].into()),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+impl Tweak for (bool, EndpointAddress) {
+    /// Flip readiness; odd k also retargets the address to another pod.
+    fn tweak(&mut self, k: u8) {
+        self.0 = !self.0;
+        if k % 2 == 1 {
+            self.1.target_ref = Some(ObjectReference {
+                kind: Some("Pod".into()),
+                name: Some(PODS[usize::from(k / 2) % PODS.len()].into()),
+                ..Default::default()
+            });
+        }
+    }
 }
 
 fn list_edit<T: std::fmt::Debug + Clone + 'static>(
@@ -91,10 +137,11 @@ fn list_edit<T: std::fmt::Debug + Clone + 'static>(
         3 => (i, item).prop_map(|(i, e)| ListEdit::Replace(i, e)),
         1 => i.prop_map(ListEdit::Swap),
         1 => Just(ListEdit::Reverse),
+        4 => (i, any::<u8>()).prop_map(|(i, k)| ListEdit::Tweak(i, k)),
     ]
 }
 
-fn apply_list<T: Clone>(v: &mut Vec<T>, e: &ListEdit<T>) {
+fn apply_list<T: Clone + Tweak>(v: &mut Vec<T>, e: &ListEdit<T>) {
     let n = v.len();
     match e.clone() {
         ListEdit::Insert(i, x) => v.insert(i % (n + 1), x),
@@ -104,6 +151,7 @@ fn apply_list<T: Clone>(v: &mut Vec<T>, e: &ListEdit<T>) {
         ListEdit::Replace(i, x) if n > 0 => v[i % n] = x,
         ListEdit::Swap(i) if n > 1 => v.swap(i % (n - 1), i % (n - 1) + 1),
         ListEdit::Reverse => v.reverse(),
+        ListEdit::Tweak(i, k) if n > 0 => v[i % n].tweak(k),
         _ => {}
     }
 }
@@ -138,11 +186,7 @@ fn event<T: std::fmt::Debug + Clone + 'static, P: std::fmt::Debug + Clone + 'sta
 }
 
 /// Both caches agree on everything a reader can observe.
-fn same(
-    fast: &mut ClientCache,
-    whole: &mut ClientCache,
-    step: usize,
-) -> Result<(), TestCaseError> {
+fn same(fast: &mut ClientCache, whole: &mut ClientCache, step: usize) -> Result<(), TestCaseError> {
     prop_assert_eq!(fast.view(), whole.view(), "step {} view", step);
     prop_assert_eq!(fast.duplicate_keys(), whole.duplicate_keys());
     prop_assert_eq!(fast.take_flips(), whole.take_flips(), "step {} flips", step);
@@ -255,7 +299,8 @@ fn run_endpoints(
                 Event::Upsert {
                     slot, edits, ports, ..
                 } => {
-                    let (list, p) = items[slot % 2].get_or_insert_with(|| (vec![], first_ports.clone()));
+                    let (list, p) =
+                        items[slot % 2].get_or_insert_with(|| (vec![], first_ports.clone()));
                     for e in edits {
                         apply_list(list, e);
                     }

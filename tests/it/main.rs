@@ -2,8 +2,8 @@
 //! (shared helpers in `support` and `published_support`).
 
 mod chart_render;
-mod client_cache_delta;
 mod cli_run;
+mod client_cache_delta;
 mod conformance_copy;
 mod conformance_distributions;
 mod conformance_mirror;

@@ -136,14 +136,16 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
 }
 
 fn slice_port() -> impl Strategy<Value = SliceEndpointPort> {
-    (opt_word(), prop::option::of(prop::sample::select(vec![80, 443, 0]))).prop_map(
-        |(name, port)| SliceEndpointPort {
+    (
+        opt_word(),
+        prop::option::of(prop::sample::select(vec![80, 443, 0])),
+    )
+        .prop_map(|(name, port)| SliceEndpointPort {
             name,
             protocol: Some("TCP".into()),
             port,
             app_protocol: None,
-        },
-    )
+        })
 }
 
 /// A metadata map edit: set or remove a key (the map may start nil or empty).
