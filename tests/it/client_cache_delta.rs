@@ -284,6 +284,9 @@ fn core_ports() -> impl Strategy<Value = Vec<EndpointPort>> {
     )
 }
 
+/// One Endpoints object's (ready, address) items and ports.
+type EndpointsItems = (Vec<(bool, EndpointAddress)>, Vec<EndpointPort>);
+
 /// An Endpoints object of one subset built from (ready, address) items; the Endpoints object is
 /// its Service's only source, named after the Service.
 fn run_endpoints(
@@ -292,8 +295,7 @@ fn run_endpoints(
 ) -> Result<(), TestCaseError> {
     for kind in KINDS {
         let (mut fast, mut whole) = (ClientCache::new(kind), ClientCache::new(kind));
-        let mut items: [Option<(Vec<(bool, EndpointAddress)>, Vec<EndpointPort>)>; 2] =
-            Default::default();
+        let mut items: [Option<EndpointsItems>; 2] = Default::default();
         for (step, ev) in events.iter().enumerate() {
             let (slot, removed) = match ev {
                 Event::Upsert {
