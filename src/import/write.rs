@@ -327,14 +327,10 @@ fn write_cluster(w: &mut String, snap: &Snapshot, g: &Grouping) -> Vec<String> {
             seen.insert(if f == "IPv6" { "IPv6" } else { "IPv4" });
         }
     }
-    let primary =
-        if first.get("IPv6").copied().unwrap_or(0) > first.get("IPv4").copied().unwrap_or(0) {
-            "IPv6"
-        } else if first.is_empty() && seen.len() == 1 && seen.contains("IPv6") {
-            "IPv6"
-        } else {
-            "IPv4"
-        };
+    let v6_first =
+        first.get("IPv6").copied().unwrap_or(0) > first.get("IPv4").copied().unwrap_or(0);
+    let only_v6 = first.is_empty() && seen.len() == 1 && seen.contains("IPv6");
+    let primary = if v6_first || only_v6 { "IPv6" } else { "IPv4" };
     let mut families = vec![primary.to_string()];
     for f in ["IPv4", "IPv6"] {
         if f != primary && seen.contains(f) {
