@@ -354,3 +354,45 @@ fn medium_fixture_imports_and_reports_fragmentation() {
         "{md}"
     );
 }
+
+/// Real API output published as test data by another project (provenance in
+/// `tests/data/import/public/README.md`): typed Lists without item kinds, a static pod owned by
+/// its Node, a slice field slicesim does not model (its size is declined, not guessed).
+#[test]
+fn public_real_captures_import_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = import_to(tmp.path(), &[data("public")]);
+    let v = values(&toml);
+    assert!(v.contains(&"nodes = 1"), "{toml}");
+    assert!(v.contains(&"name = \"etcd\""), "{toml}");
+    assert!(
+        toml.contains("no Node objects: 1 distinct spec.nodeName values of pods"),
+        "{toml}"
+    );
+    let o = bin()
+        .arg("validate")
+        .arg(tmp.path().join("scenario.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let rep = tmp.path().join("rep");
+    let o = import(&[
+        data("public").as_os_str(),
+        "--report".as_ref(),
+        rep.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(
+        md.contains("EndpointSlice kube-system/kube-dns-22mvb: unknown field `topology`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| kube-system/kube-dns | cluster | 1 | 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("default/kubernetes: no Service object in the input"),
+        "{md}"
+    );
+}
