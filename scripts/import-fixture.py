@@ -31,6 +31,10 @@ def uid(*parts):
 RV = [1000]
 
 
+def ip4(n):
+    return ".".join(str((n >> s) & 255) for s in (24, 16, 8, 0))
+
+
 def rv():
     RV[0] += 7
     return str(RV[0])
@@ -74,7 +78,8 @@ class Cluster:
                     "metadata": meta(n, None, {"kubernetes.io/hostname": n, "kubernetes.io/os": "linux",
                                                "topology.kubernetes.io/region": "r1",
                                                "topology.kubernetes.io/zone": z}, managers=["kubelet"]),
-                    "spec": {"podCIDR": f"10.244.{idx}.0/24", "podCIDRs": [f"10.244.{idx}.0/24"],
+                    "spec": {"podCIDR": ip4((10 << 24) + (244 << 16) + (idx << 8)) + "/24",
+                             "podCIDRs": [ip4((10 << 24) + (244 << 16) + (idx << 8)) + "/24"],
                              "providerID": f"fake://{n}"},
                     "status": {
                         "addresses": [{"address": f"192.168.0.{10 + idx}", "type": "InternalIP"},
@@ -100,7 +105,7 @@ class Cluster:
         self.pod_ix += 1
         node_name, _ = self.nodes[i % len(self.nodes)] if node is None else node
         nidx = [n for n, _ in self.nodes].index(node_name)
-        ip = f"10.244.{nidx}.{10 + i // len(self.nodes)}"
+        ip = ip4((10 << 24) + (244 << 16) + (nidx << 8) + 10 + i // len(self.nodes))
         st = "True" if ready else "False"
         containers = [{
             "image": "registry.example/app:1.0", "imagePullPolicy": "IfNotPresent", "name": "app",

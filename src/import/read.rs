@@ -7,9 +7,11 @@
 //! told from its content, never its name. The `items` array of a List is visited one element at a
 //! time (serde's streaming visitor), so a 1 GB pod list never sits in memory as one value.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -102,16 +104,17 @@ fn first_byte(p: &Path) -> Option<u8> {
 }
 
 /// Counts bytes and newlines that pass through (serde_json's reader takes them one at a time).
+/// The byte count is shared with the progress display, which runs inside the List visitor.
 struct Counting<R> {
     inner: R,
-    bytes: u64,
+    bytes: Rc<Cell<u64>>,
     lines: u64,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
+        self.bytes.set(self.bytes.get() + n as u64);
         self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
         Ok(n)
     }
@@ -156,9 +159,10 @@ pub fn read_file<E>(
     let f = std::fs::File::open(path)
         .map_err(|e| Either::Left(ReadError(format!("{shown}: cannot read: {e}"))))?;
     let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let bytes = Rc::new(Cell::new(0u64));
     let mut r = Counting {
         inner: BufReader::with_capacity(1 << 16, f),
-        bytes: 0,
+        bytes: bytes.clone(),
         lines: 0,
     };
     let mut stats = FileStats {
@@ -187,7 +191,7 @@ pub fn read_file<E>(
             let more = ws < buf.len();
             let first = buf.get(ws).copied();
             r.inner.consume(ws);
-            r.bytes += ws as u64;
+            r.bytes.set(r.bytes.get() + ws as u64);
             r.lines += nl;
             if more {
                 break first;
@@ -213,6 +217,8 @@ pub fn read_file<E>(
             sink,
             failure: &mut failure,
             stats: &mut stats,
+            progress: &mut progress,
+            bytes: &bytes,
         };
         let mut de = serde_json::Deserializer::from_reader(&mut r);
         let res = DocSeed { ctx: &mut ctx }.deserialize(&mut de);
@@ -232,10 +238,10 @@ pub fn read_file<E>(
                 "{shown}:{line}:{col}: {what}"
             ))));
         }
-        progress.tick(r.bytes, index);
+        progress.tick(bytes.get(), index);
     }
     stats.objects = index;
-    stats.bytes = r.bytes;
+    stats.bytes = bytes.get();
     if index == 0 && stats.lists == 0 {
         return Err(Either::Left(ReadError(format!(
             "{shown}: no Kubernetes object found (empty input)"
@@ -257,6 +263,8 @@ struct DocCtx<'a, 'b, E> {
     sink: &'a mut dyn FnMut(Item) -> Result<(), E>,
     failure: &'a mut Option<E>,
     stats: &'b mut FileStats,
+    progress: &'a mut Progress,
+    bytes: &'a Cell<u64>,
 }
 
 impl<E> DocCtx<'_, '_, E> {
@@ -274,6 +282,7 @@ impl<E> DocCtx<'_, '_, E> {
             value,
         };
         *self.index += 1;
+        self.progress.tick(self.bytes.get(), *self.index);
         match (self.sink)(item) {
             Ok(()) => true,
             Err(e) => {
