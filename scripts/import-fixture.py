@@ -278,7 +278,7 @@ def medium():
     dns = c.deployment("kube-system", "coredns", 2, [("dns", 53), ("metrics", 9153)])
     c.service("kube-system", "kube-dns", dns, [("dns-tcp", 53, 53), ("metrics", 9153, 9153)])
     c.endpoints_for("kube-system", "kube-dns", dns, [("dns-tcp", 53, 53), ("metrics", 9153, 9153)])
-    for i, (reps, nr) in enumerate([(320, 9), (150, 3), (60, 0), (25, 1), (8, 0)]):
+    for i, (reps, nr) in enumerate([(290, 9), (130, 3), (60, 0), (25, 1), (8, 0)]):
         name = f"svc-{i}"
         lab = c.deployment("apps", name, reps, [("http", 8080), ("grpc", 9090)], not_ready=nr)
         ann = {"service.kubernetes.io/topology-mode": "Auto"} if i == 1 else None

@@ -322,7 +322,7 @@ fn report_figures_match_hand_computed_values() {
     assert!(md.contains("| shop/web | web |"), "{md}");
 }
 
-/// The generated medium fixture (30 nodes, 607 pods, a 320-endpoint Service whose slices are
+/// The generated medium fixture (30 nodes, 557 pods, a 290-endpoint Service whose slices are
 /// fragmented) imports into a scenario that validates; the report lists the fragmentation.
 #[test]
 fn medium_fixture_imports_and_reports_fragmentation() {
@@ -346,11 +346,11 @@ fn medium_fixture_imports_and_reports_fragmentation() {
     assert!(o.status.success(), "{:?}", text(&o));
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
     assert!(
-        md.contains("apps/svc-0: slice count differs: cluster 5 vs slicesim 4"),
+        md.contains("apps/svc-0: slice count differs: cluster 5 vs slicesim 3"),
         "{md}"
     );
     assert!(
-        md.contains("| apps/svc-0 | cluster | 5 | 70 70 70 70 40 |"),
+        md.contains("| apps/svc-0 | cluster | 5 | 70 70 70 70 10 |"),
         "{md}"
     );
 }
