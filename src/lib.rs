@@ -26,6 +26,7 @@ pub mod conformance;
 pub mod controllers;
 pub mod error;
 pub mod fsio;
+pub mod import;
 pub mod k8s;
 pub mod metrics;
 pub mod plan;

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod chart;
+pub mod import;
 pub mod merge;
 pub mod mirror;
 pub mod plan;
@@ -81,6 +82,9 @@ pub enum Command {
     Plan(plan::Args),
     /// Time a fixed set of workloads (per-sync reconcile cost, wire encoding, whole runs).
     Bench(bench::Args),
+    /// A scenario from a real cluster's kubectl JSON (snapshot files, dump folders), and
+    /// what its endpoint publishing costs (--report).
+    Import(import::Args),
 }
 
 /// Parse the process arguments, run the subcommand and return the exit code:
@@ -100,6 +104,7 @@ pub fn main() -> i32 {
         Command::Chart(a) => chart::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Import(a) => import::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -15,6 +15,7 @@ mod endpointslice_scale;
 mod engine_k8s_view;
 mod engine_props;
 mod engine_world;
+mod import;
 mod input_versions;
 mod k8s_roundtrip;
 mod plan_report;

@@ -1,0 +1,738 @@
+//! The scenario TOML written from a snapshot: the cluster's shape, with a comment on every
+//! section saying where each value came from and what was assumed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::group::{Group, Grouping};
+use super::snapshot::{Snapshot, LABEL_MANAGED_BY, LABEL_ZONE};
+use crate::controllers::endpointslice::convert::quantity_milli_value;
+use crate::k8s;
+
+/// What the writer needs besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    pub name: String,
+    pub duration: String,
+    /// The inputs, as given (for the header comment).
+    pub inputs: Vec<String>,
+}
+
+/// `"text"` as a TOML basic string.
+pub fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// A TOML key: bare when it can be, quoted otherwise (label keys have `/` and `.`).
+fn key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.to_string()
+    } else {
+        q(k)
+    }
+}
+
+fn map(m: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("{} = {}", key(k), q(v)))
+        .collect();
+    if parts.is_empty() {
+        "{}".into()
+    } else {
+        format!("{{ {} }}", parts.join(", "))
+    }
+}
+
+fn strs<'a>(v: impl IntoIterator<Item = &'a String>) -> String {
+    let parts: Vec<String> = v.into_iter().map(|s| q(s)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn int_or_pct(v: &k8s::IntOrString) -> String {
+    match v {
+        k8s::IntOrString::Int(i) => i.to_string(),
+        k8s::IntOrString::String(s) => q(s),
+    }
+}
+
+fn family_of(ip: &str) -> &'static str {
+    if ip.contains(':') {
+        "IPv6"
+    } else {
+        "IPv4"
+    }
+}
+
+/// Per zone: node count and allocatable CPU (millicores) of the nodes that report it.
+#[derive(Debug, Default, Clone)]
+struct ZoneInfo {
+    nodes: u64,
+    cpu_nodes: u64,
+    cpu_milli: i64,
+}
+
+/// Render the scenario.
+pub fn render(snap: &Snapshot, g: &Grouping, opts: &WriteOptions) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# Written by `slicesim import` from:");
+    for i in &opts.inputs {
+        let _ = writeln!(w, "#   {i}");
+    }
+    let read: Vec<String> = snap.read.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(
+        w,
+        "# Objects read: {}.",
+        if read.is_empty() {
+            "none".into()
+        } else {
+            read.join(", ")
+        }
+    );
+    if !snap.skipped.is_empty() {
+        let s: Vec<String> = snap
+            .skipped
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        let _ = writeln!(
+            w,
+            "# Skipped (kinds the import does not use): {}.",
+            s.join(", ")
+        );
+    }
+    if snap.replaced > 0 {
+        let _ = writeln!(w, "# {} objects appeared more than once; the newest resourceVersion (or the last watch event) was kept.", snap.replaced);
+    }
+    let missing: Vec<&str> = super::snapshot::USED_KINDS
+        .iter()
+        .copied()
+        .filter(|k| !snap.read.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            w,
+            "# Not in the input: {} (see the comments below for what was inferred instead).",
+            missing.join(", ")
+        );
+    }
+    let _ = writeln!(
+        w,
+        "# The scenario starts from an empty cluster and creates everything at t = 0; the"
+    );
+    let _ = writeln!(w, "# steady state it reaches has the snapshot's shape. Add [[events]] to ask what-if questions.");
+    let _ = writeln!(w, "version = 1");
+    let _ = writeln!(w, "name = {}", q(&opts.name));
+    let _ = writeln!(
+        w,
+        "description = {}",
+        q(&format!(
+            "Imported cluster: {} nodes, {} workloads, {} Services",
+            node_count(snap).0,
+            g.groups.len(),
+            snap.services.len()
+        ))
+    );
+    let _ = writeln!(w, "duration = {}", q(&opts.duration));
+    let _ = writeln!(w);
+    let families = write_cluster(w, snap, g);
+    write_workloads(w, snap, g);
+    write_services(w, snap, g, &families);
+    write_controllers(w, snap);
+    out
+}
+
+/// Node count and how it was found.
+fn node_count(snap: &Snapshot) -> (u64, String) {
+    if !snap.nodes.is_empty() {
+        return (
+            snap.nodes.len() as u64,
+            format!("{} Node objects", snap.nodes.len()),
+        );
+    }
+    let names: BTreeSet<&str> = snap
+        .pods
+        .values()
+        .filter_map(|p| p.spec.node_name.as_deref())
+        .collect();
+    if names.is_empty() {
+        (
+            1,
+            "no Node objects and no scheduled pods: 1 node assumed".into(),
+        )
+    } else {
+        (
+            names.len() as u64,
+            format!(
+                "no Node objects: {} distinct spec.nodeName values of pods",
+                names.len()
+            ),
+        )
+    }
+}
+
+/// Writes `[cluster]`; returns the cluster's IP families (primary first).
+fn write_cluster(w: &mut String, snap: &Snapshot, g: &Grouping) -> Vec<String> {
+    let (nodes, how) = node_count(snap);
+    let _ = writeln!(w, "[cluster]");
+    let _ = writeln!(w, "# {how}.");
+    let _ = writeln!(w, "nodes = {nodes}");
+    let mut zones: BTreeMap<String, ZoneInfo> = BTreeMap::new();
+    let mut max_pods: Option<u32> = None;
+    let mut masks: BTreeSet<u8> = BTreeSet::new();
+    for n in snap.nodes.values() {
+        let zone = n
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_ZONE))
+            .cloned();
+        let z = zones.entry(zone.unwrap_or_default()).or_default();
+        z.nodes += 1;
+        if let Some(cpu) = n.status.allocatable.as_ref().and_then(|a| a.get("cpu")) {
+            if let Some(m) = quantity_milli_value(&cpu.0) {
+                z.cpu_nodes += 1;
+                z.cpu_milli += m;
+            }
+        }
+        if let Some(p) = n
+            .status
+            .allocatable
+            .as_ref()
+            .and_then(|a| a.get("pods"))
+            .and_then(|p| p.0.parse::<u32>().ok())
+        {
+            max_pods = Some(max_pods.map_or(p, |m| m.max(p)));
+        }
+        for c in n.spec.pod_cidrs.iter().flatten() {
+            if let Some((a, m)) = c.split_once('/') {
+                if !a.contains(':') {
+                    if let Ok(m) = m.parse::<u8>() {
+                        masks.insert(m);
+                    }
+                }
+            }
+        }
+    }
+    let labelled: Vec<(&String, &ZoneInfo)> = zones.iter().filter(|(z, _)| !z.is_empty()).collect();
+    if labelled.is_empty() {
+        let _ = writeln!(w, "# No node carries {LABEL_ZONE}: one zone (slicesim's default); topology hints cannot apply.");
+        let all = zones.get("");
+        if let Some(z) = all.filter(|z| z.cpu_nodes > 0) {
+            let _ = writeln!(
+                w,
+                "# node_cpu: mean status.allocatable.cpu of {} nodes.",
+                z.cpu_nodes
+            );
+            let _ = writeln!(
+                w,
+                "node_cpu = {}",
+                q(&format!("{}m", z.cpu_milli / z.cpu_nodes as i64))
+            );
+        }
+    } else {
+        if let Some(z) = zones.get("") {
+            let _ = writeln!(
+                w,
+                "# {} nodes have no {LABEL_ZONE} label: put in zone \"no-zone\".",
+                z.nodes
+            );
+        }
+        let _ = writeln!(w, "# zones: {LABEL_ZONE} of the nodes; weight = nodes in the zone; node_cpu = the zone's mean");
+        let _ = writeln!(
+            w,
+            "# status.allocatable.cpu (topology hints weigh zones by their allocatable CPU)."
+        );
+        let parts: Vec<String> = zones
+            .iter()
+            .map(|(name, z)| {
+                let name = if name.is_empty() { "no-zone" } else { name };
+                let cpu = if z.cpu_nodes > 0 {
+                    format!(
+                        ", node_cpu = {}",
+                        q(&format!("{}m", z.cpu_milli / z.cpu_nodes as i64))
+                    )
+                } else {
+                    String::new()
+                };
+                format!("  {{ name = {}, weight = {}{cpu} }},", q(name), z.nodes)
+            })
+            .collect();
+        let _ = writeln!(w, "zones = [\n{}\n]", parts.join("\n"));
+    }
+    // Capacity: the validator requires Σ(replicas + surge) ≤ nodes × max_pods_per_node.
+    let need: u64 = g
+        .groups
+        .iter()
+        .map(|gr| u64::from(gr.replicas) + u64::from(gr.replicas).div_ceil(4) + 1)
+        .sum();
+    let mut mpp = max_pods.unwrap_or(110).max(1);
+    let mut mpp_note = match max_pods {
+        Some(m) => format!("largest status.allocatable.pods of the nodes ({m})"),
+        None => "kubelet default (no allocatable pods in the input)".to_string(),
+    };
+    if nodes * u64::from(mpp) < need {
+        mpp = need.div_ceil(nodes).min(10_000) as u32;
+        mpp_note = format!("raised so that every workload fits with rolling-update surge ({need} pods on {nodes} nodes)");
+    }
+    let _ = writeln!(w, "# max_pods_per_node: {mpp_note}.");
+    let _ = writeln!(w, "max_pods_per_node = {mpp}");
+    // Pod CIDRs: per-node ranges must hold max_pods + 2 addresses and the cluster range all nodes.
+    let mut mask: u8 = if masks.len() == 1 {
+        *masks.iter().next().unwrap_or(&24)
+    } else {
+        24
+    };
+    while mask > 8 && (1u64 << (32 - u32::from(mask))) < u64::from(mpp) + 2 {
+        mask -= 1;
+    }
+    let bits_for_nodes = 64 - (nodes.max(1) - 1).leading_zeros() as u8;
+    if mask != 24 || masks.len() == 1 {
+        let _ = writeln!(
+            w,
+            "# node_cidr_mask_size_ipv4: {}.",
+            if masks.len() == 1 && Some(&mask) == masks.iter().next() {
+                "the nodes' spec.podCIDRs"
+            } else {
+                "widened to hold max_pods_per_node"
+            }
+        );
+        let _ = writeln!(w, "node_cidr_mask_size_ipv4 = {mask}");
+    }
+    let cluster_prefix = mask.saturating_sub(bits_for_nodes);
+    if cluster_prefix < 16 {
+        let p = cluster_prefix.max(9);
+        let _ = writeln!(w, "# pod_cidrs: a range that holds {nodes} node ranges of /{mask} (outside the default Service range).");
+        let _ = writeln!(w, "pod_cidrs = [\"10.128.0.0/{p}\"]");
+    }
+    // IP families: pods' IPs (primary = the family of most pods' first IP), plus any family a
+    // Service asks for.
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for p in snap.pods.values() {
+        let ips = p.status.pod_ips.as_deref().unwrap_or(&[]);
+        if let Some(ip) = ips.first() {
+            *first.entry(family_of(&ip.ip)).or_default() += 1;
+        }
+        for ip in ips {
+            seen.insert(family_of(&ip.ip));
+        }
+    }
+    for s in snap.services.values() {
+        for f in s.spec.ip_families.iter().flatten() {
+            seen.insert(if f == "IPv6" { "IPv6" } else { "IPv4" });
+        }
+    }
+    let v6_first =
+        first.get("IPv6").copied().unwrap_or(0) > first.get("IPv4").copied().unwrap_or(0);
+    let only_v6 = first.is_empty() && seen.len() == 1 && seen.contains("IPv6");
+    let primary = if v6_first || only_v6 { "IPv6" } else { "IPv4" };
+    let mut families = vec![primary.to_string()];
+    for f in ["IPv4", "IPv6"] {
+        if f != primary && seen.contains(f) {
+            families.push(f.to_string());
+        }
+    }
+    let _ = writeln!(
+        w,
+        "# ip_families: the pods' IPs and the Services' spec.ipFamilies."
+    );
+    let _ = writeln!(w, "ip_families = {}", strs(&families));
+    let _ = writeln!(w, "# Pod and Service CIDRs otherwise slicesim's defaults: address lengths may differ by a few");
+    let _ = writeln!(
+        w,
+        "# bytes from the cluster's, see the import report for the measured sizes."
+    );
+    let _ = writeln!(w);
+    families
+}
+
+fn write_workloads(w: &mut String, snap: &Snapshot, g: &Grouping) {
+    if g.finished > 0 {
+        let _ = writeln!(
+            w,
+            "# {} finished pods (phase Succeeded/Failed) left out: they are never endpoints.",
+            g.finished
+        );
+    }
+    let zones_total: BTreeSet<String> = snap
+        .nodes
+        .values()
+        .filter_map(|n| n.metadata.labels.as_ref()?.get(LABEL_ZONE).cloned())
+        .collect();
+    for gr in &g.groups {
+        write_workload(w, gr, &zones_total);
+    }
+}
+
+fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
+    let _ = writeln!(w, "[[workloads]]");
+    let _ = writeln!(w, "# {}: {}.", gr.kind, gr.source);
+    let _ = writeln!(w, "# replicas: {}.", gr.replicas_source);
+    let _ = writeln!(
+        w,
+        "# readiness observed: {} Ready, {} not Ready, {} terminating, {} without an IP yet. slicesim starts every",
+        gr.ready, gr.not_ready, gr.terminating, gr.pending
+    );
+    let _ = writeln!(w, "# pod from scratch and makes it Ready after ready_delay (default 2s..10s): the steady state has all Ready.");
+    let _ = writeln!(w, "name = {}", q(&gr.name));
+    let _ = writeln!(w, "namespace = {}", q(&gr.namespace));
+    let _ = writeln!(w, "replicas = {}", gr.replicas);
+    if gr.labels.is_empty() {
+        let _ = writeln!(w, "# The pods share no label: slicesim's default labels (app = the name) stand in; no Service selects them.");
+    } else {
+        let _ = writeln!(w, "# labels: common to every pod, less per-pod and per-revision labels (pod-template-hash, ...).");
+        let _ = writeln!(w, "labels = {}", map(&gr.labels));
+        if let Some(n) = &gr.selector_note {
+            let _ = writeln!(w, "# selector: {n}.");
+        }
+        let _ = writeln!(w, "selector = {}", map(&gr.selector));
+    }
+    if !gr.ports.is_empty() {
+        let parts: Vec<String> = gr
+            .ports
+            .iter()
+            .map(|p| {
+                let name = p
+                    .name
+                    .as_ref()
+                    .map(|n| format!("name = {}, ", q(n)))
+                    .unwrap_or_default();
+                format!(
+                    "{{ {name}container_port = {}, protocol = {} }}",
+                    p.container_port,
+                    q(p.protocol.as_deref().unwrap_or("TCP"))
+                )
+            })
+            .collect();
+        let _ = writeln!(w, "# ports: the containers' ports of the first pod.");
+        let _ = writeln!(w, "ports = [{}]", parts.join(", "));
+    }
+    match gr.kind.as_str() {
+        "Deployment" => match &gr.owner {
+            Some(o) => {
+                let _ = writeln!(w, "# strategy: the Deployment's spec.strategy.");
+                if o.strategy.as_deref() == Some("Recreate") {
+                    let _ = writeln!(w, "strategy = \"Recreate\"");
+                } else {
+                    if let Some(s) = &o.max_surge {
+                        let _ = writeln!(w, "max_surge = {}", int_or_pct(s));
+                    }
+                    if let Some(u) = &o.max_unavailable {
+                        let _ = writeln!(w, "max_unavailable = {}", int_or_pct(u));
+                    }
+                }
+                if let Some(m) = o.min_ready_seconds.filter(|m| *m > 0) {
+                    let _ = writeln!(w, "min_ready_seconds = {m}");
+                }
+            }
+            None => {
+                let _ = writeln!(w, "# strategy: no Deployment object in the input: the Deployment defaults (RollingUpdate, 25%/25%) assumed.");
+            }
+        },
+        "StatefulSet" | "DaemonSet" => {
+            let _ = writeln!(w, "# strategy: a {} replaces one pod at a time (no surge); modelled as a Deployment with", gr.kind);
+            let _ = writeln!(
+                w,
+                "# max_surge = 0, max_unavailable = 1. Pod names and ordering are not modelled."
+            );
+            let _ = writeln!(w, "max_surge = 0");
+            let mu = gr
+                .owner
+                .as_ref()
+                .and_then(|o| o.max_unavailable.clone())
+                .unwrap_or(k8s::IntOrString::Int(1));
+            let _ = writeln!(w, "max_unavailable = {}", int_or_pct(&mu));
+            if gr.kind == "DaemonSet" {
+                let _ = writeln!(w, "# A DaemonSet puts one pod on each selected node; slicesim's scheduler spreads them instead.");
+            }
+        }
+        _ => {
+            let _ = writeln!(
+                w,
+                "# strategy: no rolling-update owner ({}); the Deployment defaults stand in.",
+                gr.kind
+            );
+        }
+    }
+    if let Some(gs) = gr.grace_seconds {
+        let _ = writeln!(w, "termination_grace_period = {}", q(&format!("{gs}s")));
+    }
+    if let Some(sd) = &gr.subdomain {
+        let _ = writeln!(w, "subdomain = {}", q(sd));
+    }
+    if gr.hostnames > 1 {
+        let _ = writeln!(w, "# The pods have {} distinct spec.hostname values (one per pod); the scenario model has one", gr.hostnames);
+        let _ = writeln!(w, "# hostname per workload, so none is set: slices of a headless Service lack the hostnames.");
+    }
+    if !gr.zones.is_empty() && gr.zones.len() < zones_total.len() {
+        let _ = writeln!(w, "# zones: the pods run only in these zones.");
+        let _ = writeln!(w, "zones = {}", strs(&gr.zones));
+    }
+    match gr.cpu_request_milli {
+        Some(m) => {
+            let _ = writeln!(
+                w,
+                "# cpu_request: the containers' CPU requests of the first pod (scheduling only)."
+            );
+            let _ = writeln!(w, "cpu_request = {}", q(&format!("{m}m")));
+        }
+        None => {
+            let _ = writeln!(w, "# No CPU request in the pod spec: 0 (scheduling only).");
+            let _ = writeln!(w, "cpu_request = \"0m\"");
+        }
+    }
+    let _ = writeln!(w);
+}
+
+fn write_services(w: &mut String, snap: &Snapshot, g: &Grouping, families: &[String]) {
+    // Which workload each pod belongs to, for the comments.
+    let mut owner_of: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for gr in &g.groups {
+        for (ns, n) in &gr.pods {
+            owner_of.insert((ns, n), &gr.name);
+        }
+    }
+    for ((ns, name), svc) in &snap.services {
+        let _ = writeln!(w, "[[services]]");
+        let sel = svc.spec.selector.as_ref().filter(|s| !s.is_empty());
+        let slices: Vec<_> = snap
+            .slices
+            .values()
+            .filter(|s| &s.namespace == ns && s.service.as_deref() == Some(name))
+            .collect();
+        match sel {
+            Some(sel) => {
+                let mut wls: BTreeSet<&str> = BTreeSet::new();
+                let mut n = 0;
+                for ((pns, pn), p) in &snap.pods {
+                    if pns == ns
+                        && sel.iter().all(|(k, v)| {
+                            p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
+                        })
+                    {
+                        n += 1;
+                        if let Some(wl) = owner_of.get(&(pns.as_str(), pn.as_str())) {
+                            wls.insert(wl);
+                        }
+                    }
+                }
+                let wl: Vec<&str> = wls.into_iter().collect();
+                let _ = writeln!(
+                    w,
+                    "# Service {ns}/{name}: its selector matches {n} pods ({}); {} EndpointSlices in the snapshot.",
+                    if wl.is_empty() { "no workload".to_string() } else { format!("workloads {}", wl.join(", ")) },
+                    slices.len()
+                );
+            }
+            None => {
+                let _ = writeln!(w, "# Service {ns}/{name}: no selector (endpoints managed outside the endpoint controllers).");
+            }
+        }
+        let _ = writeln!(w, "name = {}", q(name));
+        let _ = writeln!(w, "namespace = {}", q(ns));
+        let ty = svc.spec.type_.as_deref().unwrap_or("ClusterIP");
+        if ty != "ClusterIP" {
+            let _ = writeln!(w, "type = {}", q(ty));
+        }
+        if ty == "ExternalName" {
+            let _ = writeln!(
+                w,
+                "external_name = {}",
+                q(svc.spec.external_name.as_deref().unwrap_or("example.com"))
+            );
+        }
+        if let Some(sel) = sel {
+            let _ = writeln!(w, "selector = {}", map(sel));
+        }
+        let ports = svc.spec.ports.as_deref().unwrap_or(&[]);
+        if !ports.is_empty() {
+            let parts: Vec<String> = ports
+                .iter()
+                .map(|p| {
+                    let mut s = String::from("{ ");
+                    if let Some(n) = p.name.as_ref().filter(|n| !n.is_empty()) {
+                        let _ = write!(s, "name = {}, ", q(n));
+                    }
+                    let _ = write!(s, "port = {}", p.port);
+                    match &p.target_port {
+                        k8s::IntOrString::Int(0) => {}
+                        k8s::IntOrString::Int(t) => {
+                            let _ = write!(s, ", target_port = {t}");
+                        }
+                        k8s::IntOrString::String(t) => {
+                            let _ = write!(s, ", target_port = {}", q(t));
+                        }
+                    }
+                    let _ = write!(
+                        s,
+                        ", protocol = {}",
+                        q(p.protocol.as_deref().unwrap_or("TCP"))
+                    );
+                    if let Some(a) = &p.app_protocol {
+                        let _ = write!(s, ", app_protocol = {}", q(a));
+                    }
+                    s.push_str(" }");
+                    s
+                })
+                .collect();
+            let _ = writeln!(w, "ports = [{}]", parts.join(", "));
+        }
+        if svc.spec.cluster_ip.as_deref() == Some("None") {
+            let _ = writeln!(w, "cluster_ip = \"None\"");
+        }
+        if svc.spec.publish_not_ready_addresses == Some(true) {
+            let _ = writeln!(w, "publish_not_ready_addresses = true");
+        }
+        if let Some(f) = svc.spec.ip_families.as_ref().filter(|f| !f.is_empty()) {
+            let offered: Vec<&String> = f.iter().filter(|x| families.contains(x)).collect();
+            if offered.len() == f.len() {
+                let _ = writeln!(w, "ip_families = {}", strs(f));
+            }
+        }
+        if let Some(p) = &svc.spec.ip_family_policy {
+            let _ = writeln!(w, "ip_family_policy = {}", q(p));
+        }
+        if let Some(l) = svc.metadata.labels.as_ref().filter(|l| !l.is_empty()) {
+            let _ = writeln!(
+                w,
+                "# labels: copied to the Service's EndpointSlices (they count in their size)."
+            );
+            let _ = writeln!(w, "labels = {}", map(l));
+        }
+        if let Some(a) = svc.metadata.annotations.as_ref().filter(|a| !a.is_empty()) {
+            let _ = writeln!(
+                w,
+                "# annotations: only the topology ones the controller reads are kept."
+            );
+            let _ = writeln!(w, "annotations = {}", map(a));
+        }
+        if let Some(t) = svc
+            .spec
+            .traffic_distribution
+            .as_ref()
+            .filter(|t| !t.is_empty())
+        {
+            let _ = writeln!(w, "traffic_distribution = {}", q(t));
+        }
+        if sel.is_none() && ty != "ExternalName" {
+            write_selectorless_endpoints(w, snap, ns, name);
+        }
+        let _ = writeln!(w);
+    }
+}
+
+fn write_selectorless_endpoints(w: &mut String, snap: &Snapshot, ns: &str, name: &str) {
+    let Some(ep) = snap.endpoints.get(&(ns.to_string(), name.to_string())) else {
+        let _ = writeln!(
+            w,
+            "# No Endpoints object for it in the input: it gets no endpoints."
+        );
+        return;
+    };
+    let subsets = ep.object.subsets.as_deref().unwrap_or(&[]);
+    let mut ready: Vec<String> = Vec::new();
+    let mut not_ready: Vec<String> = Vec::new();
+    let mut ports: Vec<&k8s::EndpointPort> = Vec::new();
+    for s in subsets {
+        ready.extend(s.addresses.iter().flatten().map(|a| a.ip.clone()));
+        not_ready.extend(s.not_ready_addresses.iter().flatten().map(|a| a.ip.clone()));
+        for p in s.ports.iter().flatten() {
+            if !ports
+                .iter()
+                .any(|x| x.name == p.name && x.port == p.port && x.protocol == p.protocol)
+            {
+                ports.push(p);
+            }
+        }
+    }
+    let _ = writeln!(w, "[services.endpoints]");
+    let _ = write!(w, "# The snapshot's Endpoints {ns}/{name} (mirrored into EndpointSlices by the mirroring controller)");
+    if subsets.len() > 1 {
+        let _ = write!(
+            w,
+            "; its {} subsets flattened into one (the scenario model has one port list)",
+            subsets.len()
+        );
+    }
+    let _ = writeln!(w, ".");
+    if !ready.is_empty() {
+        let _ = writeln!(w, "addresses = {}", strs(&ready));
+    }
+    if !not_ready.is_empty() {
+        let _ = writeln!(w, "not_ready_addresses = {}", strs(&not_ready));
+    }
+    if !ports.is_empty() {
+        let parts: Vec<String> = ports
+            .iter()
+            .map(|p| {
+                let name = p
+                    .name
+                    .as_ref()
+                    .map(|n| format!("name = {}, ", q(n)))
+                    .unwrap_or_default();
+                let ap = p
+                    .app_protocol
+                    .as_ref()
+                    .map(|a| format!(", app_protocol = {}", q(a)))
+                    .unwrap_or_default();
+                format!(
+                    "{{ {name}port = {}, protocol = {}{ap} }}",
+                    p.port,
+                    q(p.protocol.as_deref().unwrap_or("TCP"))
+                )
+            })
+            .collect();
+        let _ = writeln!(w, "ports = [{}]", parts.join(", "));
+    }
+    if let Some(l) = ep.object.metadata.labels.as_ref().filter(|l| !l.is_empty()) {
+        let _ = writeln!(w, "labels = {}", map(l));
+    }
+}
+
+fn write_controllers(w: &mut String, snap: &Snapshot) {
+    let managed: Vec<_> = snap
+        .slices
+        .values()
+        .filter(|s| s.managed_by.as_deref() == Some("endpointslice-controller.k8s.io"))
+        .collect();
+    let mirrored = snap
+        .slices
+        .values()
+        .filter(|s| s.managed_by.as_deref() == Some("endpointslicemirroring-controller.k8s.io"))
+        .count();
+    let largest = managed.iter().map(|s| s.endpoints).max().unwrap_or(0);
+    let _ = writeln!(w, "[controllers.endpointslice]");
+    if managed.is_empty() {
+        let _ = writeln!(w, "# No EndpointSlices managed by the EndpointSlice controller in the input: defaults kept.");
+    } else {
+        let full = managed.iter().filter(|s| s.endpoints == largest).count();
+        let _ = writeln!(
+            w,
+            "# Observed: {} slices with {LABEL_MANAGED_BY} = endpointslice-controller.k8s.io ({mirrored} mirrored);",
+            managed.len()
+        );
+        let _ = writeln!(
+            w,
+            "# the largest holds {largest} endpoints ({full} slices that full)."
+        );
+    }
+    if largest > 100 {
+        let _ = writeln!(
+            w,
+            "# --max-endpoints-per-slice is at least the largest observed slice."
+        );
+        let _ = writeln!(w, "max_endpoints_per_slice = {}", largest.min(1000));
+    } else {
+        let _ = writeln!(w, "# No slice above 100 endpoints: the default --max-endpoints-per-slice = 100 kept (a smaller");
+        let _ = writeln!(
+            w,
+            "# setting cannot be told from a snapshot unless Services span several full slices)."
+        );
+        let _ = writeln!(w, "max_endpoints_per_slice = 100");
+    }
+}
