@@ -120,7 +120,7 @@ fn fields_v1(leaves: &[Vec<String>]) -> Value {
 }
 
 /// Recompute the controller manager's managedFields entry from full encodings (the reference
-/// the store's [`super::EncodedDiff`] path must match; see `tests/store_diff.rs`).
+/// the store's [`super::EncodedDiff`] path must match; see `tests/it/store_diff.rs`).
 fn track(
     new_bytes: &[u8],
     prev_bytes: Option<&[u8]>,

@@ -278,7 +278,7 @@ impl ClientCache {
     /// applying only the difference: entries the new object repeats from the old one are moved
     /// over (no allocation, no change to `refs` or `pod_ready`), the rest are removed and added
     /// as [`ClientCache::replace_whole`] would. Same resulting state and flips as replacing the
-    /// whole entry list (`tests/client_cache_delta.rs`).
+    /// whole entry list (`tests/it/client_cache_delta.rs`).
     fn apply(&mut self, svc: String, source: String, fill: Option<&dyn Fn(&mut EntryBuilder)>) {
         let Some(fill) = fill else {
             self.replace_whole(svc, source, None);
