@@ -1,16 +1,26 @@
-//! The one place where processed events are logged (`slicesim run --trace-events FILE`).
+//! The event log writer (`slicesim run --trace-events FILE`); the run's dispatcher
+//! (`crate::run::dispatch`) is the one place that writes to it.
 //!
-//! Line format (one line per processed event, `\n`-terminated, UTF-8):
+//! Line format (`\n`-terminated, UTF-8):
 //!
 //! ```text
 //! <time s.nnnnnnnnn> <seq> <event kind> <details>
 //! ```
 //!
-//! Two runs of the same scenario and seed produce byte-identical traces, so `diff` shows the
+//! Two runs of the same scenario and seed produce byte-identical logs, so `diff` shows the
 //! first event where two runs diverge.
 
 use super::time::{fmt_time, Nanos};
 use std::io::Write;
+
+/// One line of the log a subsystem hands to the dispatcher: what it did while handling the
+/// event being dispatched (the dispatcher adds that event's `seq`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub time_ns: Nanos,
+    pub kind: &'static str,
+    pub details: String,
+}
 
 /// Optional event log. When disabled, logging costs one branch.
 pub struct TraceLog {
@@ -48,6 +58,25 @@ impl TraceLog {
         if let Some(w) = self.out.as_mut() {
             self.lines += 1;
             writeln!(w, "{} {} {} {}", fmt_time(time_ns), seq, kind, details())?;
+        }
+        Ok(())
+    }
+
+    /// Log one line a subsystem handed over ([`LogLine`]); `seq` is the dispatched event's, or
+    /// `None` (written `-`) outside any event (set-up, the end of the run).
+    pub fn log_line(
+        &mut self,
+        time_ns: Nanos,
+        seq: Option<u64>,
+        kind: &str,
+        details: &str,
+    ) -> std::io::Result<()> {
+        if let Some(w) = self.out.as_mut() {
+            self.lines += 1;
+            match seq {
+                Some(q) => writeln!(w, "{} {} {} {}", fmt_time(time_ns), q, kind, details)?,
+                None => writeln!(w, "{} - {} {}", fmt_time(time_ns), kind, details)?,
+            }
         }
         Ok(())
     }

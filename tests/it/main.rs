@@ -23,6 +23,7 @@ mod published_e2e;
 mod published_kep752;
 mod published_support;
 mod reconcile_handwritten;
+mod run_event_log;
 mod run_outputs;
 mod run_results;
 mod scenario_bundled;

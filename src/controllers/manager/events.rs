@@ -152,7 +152,16 @@ impl ControllerManager<'_> {
             .filter_map(|n| node_info(n).ok())
             .collect();
         self.esc.reconciler.topology.set_nodes(&infos);
-        for k in self.esc.reconciler.topology.overloaded_services() {
+        let overloaded = self.esc.reconciler.topology.overloaded_services();
+        if self.logging() {
+            let details = format!(
+                "{} nodes, {} overloaded Services",
+                infos.len(),
+                overloaded.len()
+            );
+            self.log_step(now, "topology-update", details);
+        }
+        for k in overloaded {
             self.ctl[ESC].add(&k, now);
         }
     }

@@ -55,7 +55,7 @@ impl ControllerManager<'_> {
         new: Option<ObjectRef<'_>>,
         rv: u64,
     ) {
-        self.observer.on_write(&WriteRecord {
+        let record = WriteRecord {
             time_ns: now,
             verb,
             writer,
@@ -64,7 +64,35 @@ impl ControllerManager<'_> {
             outcome: WriteOutcome::Stored {
                 resource_version: rv,
             },
-        });
+        };
+        self.log_write(&record);
+        self.observer.on_write(&record);
+    }
+
+    /// The `api-write` log line of a write (see `crate::run::dispatch`).
+    fn log_write(&mut self, r: &WriteRecord<'_>) {
+        if !self.logging() {
+            return;
+        }
+        let Some(obj) = r.new.or(r.old) else {
+            return;
+        };
+        let meta = match obj {
+            ObjectRef::EndpointSlice(o) => &o.metadata,
+            ObjectRef::Endpoints(o) => &o.metadata,
+        };
+        let outcome = match &r.outcome {
+            WriteOutcome::Stored { resource_version } => format!("rv={resource_version}"),
+            WriteOutcome::Rejected { reason } => format!("rejected: {reason}"),
+        };
+        let details = format!(
+            "{:?} {} {} by {:?} {outcome}",
+            r.verb,
+            crate::apiserver::watch::mode_name(obj.resource()),
+            key_of(meta),
+            r.writer,
+        );
+        self.log_step(r.time_ns, "api-write", details);
     }
 
     /// [`ControllerManager::report`] of an Endpoints create/update the informer shares rather
@@ -99,7 +127,7 @@ impl ControllerManager<'_> {
         new: Option<ObjectRef<'_>>,
         err: &ApiError,
     ) {
-        self.observer.on_write(&WriteRecord {
+        let record = WriteRecord {
             time_ns: now,
             verb,
             writer,
@@ -108,7 +136,9 @@ impl ControllerManager<'_> {
             outcome: WriteOutcome::Rejected {
                 reason: err.to_string(),
             },
-        });
+        };
+        self.log_write(&record);
+        self.observer.on_write(&record);
     }
 
     /// Deliver the informer events due by `t` and run the ESC's slice-informer handlers at
@@ -117,6 +147,15 @@ impl ControllerManager<'_> {
     /// `HandleDeletion` (requeue if someone else deleted our slice).
     pub(super) fn deliver_informers(&mut self, t: Nanos) {
         while let Some(d) = self.slice_informer.pop_due(t) {
+            if self.logging() {
+                let what = match (d.deleted, &d.old) {
+                    (true, _) => "deleted",
+                    (false, Some(_)) => "updated",
+                    (false, None) => "added",
+                };
+                let details = format!("EndpointSlice {} {} {what}", d.group, d.name);
+                self.log_step(d.at, "informer-delivery", details);
+            }
             let requeue = if d.deleted {
                 match &d.old {
                     Some(old) if is_esc_managed(old) => {
@@ -138,12 +177,34 @@ impl ControllerManager<'_> {
                 self.ctl[ESC].add_after(&d.group, delay, d.at);
             }
         }
-        self.ep_informer.catch_up(t);
+        // the Endpoints informer has no handlers: its deliveries only update the cache
+        while let Some(d) = self.ep_informer.pop_due(t) {
+            if self.logging() {
+                let what = match (d.deleted, &d.old) {
+                    (true, _) => "deleted",
+                    (false, Some(_)) => "updated",
+                    (false, None) => "added",
+                };
+                let details = format!("Endpoints {} {what}", d.group);
+                self.log_step(d.at, "informer-delivery", details);
+            }
+        }
     }
 
     pub(super) fn finish_sync(&mut self, c: usize, key: &str, row: SyncRow, now: Nanos) {
         let kind = row.controller;
         let result = row.result;
+        if let (Some(i), Some(v)) = (self.open_sync.take(), self.steps.as_mut()) {
+            if let Some(l) = v.get_mut(i) {
+                l.details.push_str(&format!(
+                    " result={} creates={} updates={} deletes={}",
+                    result.as_str(),
+                    row.creates,
+                    row.updates,
+                    row.deletes
+                ));
+            }
+        }
         self.stats.svc(key).add_sync(kind, result);
         self.syncs.push(row);
         let q = &mut self.ctl[c].queue;
