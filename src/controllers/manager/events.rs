@@ -240,26 +240,25 @@ impl ControllerManager<'_> {
         let key = key_of(&ep.metadata);
         match self.endpoints.create(&mut self.shared, ep.clone()) {
             Ok(stored) => {
-                self.report(
+                let w = Write {
                     now,
-                    Verb::Create,
-                    Writer::Other,
-                    None,
-                    Some(ObjectRef::Endpoints(&stored)),
-                    stored_rv(&stored.metadata),
-                );
+                    verb: Verb::Create,
+                    writer: Writer::Other,
+                    old: None,
+                    new: Some(ObjectRef::Endpoints(&stored)),
+                };
+                self.write_stored(&key, Counter::None, w, stored_rv(&stored.metadata));
                 self.on_endpoints_event(now, &key);
             }
             Err(e) => {
-                self.stats.svc(&key).rejected_writes += 1;
-                self.report_rejected(
+                let w = Write {
                     now,
-                    Verb::Create,
-                    Writer::Other,
-                    None,
-                    Some(ObjectRef::Endpoints(&ep)),
-                    &e,
-                );
+                    verb: Verb::Create,
+                    writer: Writer::Other,
+                    old: None,
+                    new: Some(ObjectRef::Endpoints(&ep)),
+                };
+                self.write_rejected(&key, w, &e);
             }
         }
     }
@@ -282,15 +281,14 @@ impl ControllerManager<'_> {
         for n in names {
             match self.slices.delete_versioned(&mut self.shared, &ns, &n) {
                 Ok((old, rv)) => {
-                    self.stats.svc(key).es_gc_deletes += 1;
-                    self.report(
+                    let w = Write {
                         now,
-                        Verb::Delete,
-                        Writer::Other,
-                        Some(ObjectRef::EndpointSlice(&old)),
-                        None,
-                        rv,
-                    );
+                        verb: Verb::Delete,
+                        writer: Writer::Other,
+                        old: Some(ObjectRef::EndpointSlice(&old)),
+                        new: None,
+                    };
+                    self.write_stored(key, Counter::EsGcDeletes, w, rv);
                 }
                 Err(_) => continue,
             }

@@ -62,6 +62,8 @@ pub mod record;
 pub mod stats;
 mod writes;
 
+use writes::{Counter, Write};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
