@@ -267,6 +267,8 @@ pub struct WorldOptions {}
 /// The simulated cluster. See the module docs.
 pub struct World {
     scenario: Arc<Scenario>,
+    /// Where new pods go ([`Spread`] unless [`World::set_scheduler`] says otherwise).
+    scheduler: Box<dyn SchedulerPolicy>,
     /// What the world scheduled while handling the current event (see [`World::take_scheduled`]).
     queue: Outbox<WorldEvent>,
     rng_lifecycle: ChaCha8Rng,
@@ -379,6 +381,7 @@ impl World {
         let n = nodes.len();
         let node_tiebreak = (0..n).map(|_| rng_sched.gen::<u64>()).collect();
         let mut w = World {
+            scheduler: Box::new(Spread),
             queue: Outbox::default(),
             rng_lifecycle: streams.stream(Stream::PodLifecycle),
             rng_churn: streams.stream(Stream::Churn),
@@ -430,6 +433,11 @@ impl World {
             });
         }
         Ok(w)
+    }
+
+    /// Place new pods with `policy` instead of [`Spread`] (before [`World::start`]).
+    pub fn set_scheduler(&mut self, policy: Box<dyn SchedulerPolicy>) {
+        self.scheduler = policy;
     }
 
     // ------------------------------------------------------------------ accessors
@@ -665,6 +673,7 @@ impl World {
 mod nodes;
 mod pods;
 mod scheduler;
+pub use scheduler::{PlacementView, SchedulerPolicy, Spread};
 mod services;
 mod store;
 mod timeline;
