@@ -26,7 +26,7 @@ use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler,
 use slicesim::k8s;
 use slicesim::run::dispatch::EventLoop;
 use slicesim::run::{run, RunOptions};
-use slicesim::sim::TraceLog;
+use slicesim::sim::EventLog;
 use std::time::Instant;
 
 const SCENARIO: &str = r#"name = "bench-controllers"
@@ -140,7 +140,7 @@ fn main() {
     let t0 = Instant::now();
     let mut world = World::new(sc, WorldOptions::default()).expect("world");
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&world, TraceLog::disabled());
+    let mut el = EventLoop::new(&world, EventLog::disabled());
     el.start(&mut world, &mut sink).expect("start");
     while el.step(&mut world, &mut sink).expect("step").is_some() {}
     let world_only = t0.elapsed();

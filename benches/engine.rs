@@ -14,7 +14,7 @@ mod common;
 use common::queue_baseline;
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::run::dispatch::EventLoop;
-use slicesim::sim::TraceLog;
+use slicesim::sim::EventLog;
 use std::time::Instant;
 
 fn scenario_text() -> String {
@@ -56,7 +56,7 @@ fn main() {
     let t1 = Instant::now();
     let mut world = World::new(sc, WorldOptions::default()).expect("world");
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&world, TraceLog::disabled());
+    let mut el = EventLoop::new(&world, EventLog::disabled());
     el.start(&mut world, &mut sink).expect("start");
     let start = t1.elapsed();
     let t2 = Instant::now();

@@ -21,7 +21,7 @@
 //!
 //! **One dispatch point.** [`EventLoop::step`] takes the next event, dispatches it and logs
 //! it, and what the subscribers did while handling it, to the event log (`--trace-events`,
-//! format in [`crate::sim::trace`]):
+//! format in [`crate::sim::event_log`]):
 //!
 //! | kind | details |
 //! |---|---|
@@ -38,7 +38,7 @@
 
 use crate::cluster::{ChangeSink, World, WorldEvent};
 use crate::scenario::Nanos;
-use crate::sim::{Class, EventQueue, LogLine, TraceLog};
+use crate::sim::{Class, EventLog, EventQueue, LogLine};
 
 /// The controllers' class: their work at an instant goes before the world's events then.
 pub const CONTROLLERS: Class = 0;
@@ -75,13 +75,13 @@ pub struct EventLoop {
     /// Time of the queued [`Event::Controllers`] that is still current.
     controllers_at: Option<Nanos>,
     end_ns: Nanos,
-    log: TraceLog,
+    log: EventLog,
     lines: Vec<LogLine>,
 }
 
 impl EventLoop {
-    /// A loop for `world`'s scenario, logging to `log` ([`TraceLog::disabled`] for none).
-    pub fn new(world: &World, log: TraceLog) -> EventLoop {
+    /// A loop for `world`'s scenario, logging to `log` ([`EventLog::disabled`] for none).
+    pub fn new(world: &World, log: EventLog) -> EventLoop {
         EventLoop {
             queue: EventQueue::new(),
             controllers_at: None,
@@ -157,7 +157,7 @@ impl EventLoop {
     }
 
     /// The event log (e.g. to drop its writer before the file is renamed).
-    pub fn into_log(self) -> TraceLog {
+    pub fn into_log(self) -> EventLog {
         self.log
     }
 
@@ -202,7 +202,7 @@ impl EventLoop {
 /// Run `world` from its start to its end with `subs` and no event log (tests, benches, tools
 /// that need no samples).
 pub fn run_to_end<S: Subscribers>(world: &mut World, subs: &mut S) -> anyhow::Result<()> {
-    EventLoop::new(world, TraceLog::disabled()).run(world, subs)
+    EventLoop::new(world, EventLog::disabled()).run(world, subs)
 }
 
 #[cfg(test)]

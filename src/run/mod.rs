@@ -33,14 +33,14 @@ use crate::controllers::manager::{
 };
 use crate::report::timeseries;
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
-use crate::sim::{LogLine, TraceLog};
+use crate::sim::{EventLog, LogLine};
 use dispatch::{EventLoop, Subscribers};
 use seams::{HubLink, WatchSide};
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use summary::{PodEventStats, Summary};
+use summary::{PodEventStats, WorldSummary};
 use track::Tracker;
 
 /// Everything `slicesim run` takes.
@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub trace_events: Option<PathBuf>,
     /// Allow a progress bar (it is still hidden when stderr is not a terminal).
     pub progress: bool,
+    /// Wall clock between the plain progress lines when stderr is not a terminal (`None`:
+    /// [`PROGRESS_INTERVAL`]).
+    pub progress_interval: Option<std::time::Duration>,
     /// Run the endpoint controllers (the CLI always does; false = the world alone).
     pub controllers: bool,
     /// `--record-trace NAMESPACE/SERVICE=DIR`, parsed.
@@ -272,7 +275,7 @@ fn check_record_traces(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result
 /// What the world side of a run gathers at every per-second sample.
 struct Samplers {
     workloads: timeseries::Recorder,
-    summary: Summary,
+    summary: WorldSummary,
     progress: Progress,
 }
 
@@ -290,12 +293,12 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     if opts.controllers {
         check_record_traces(&scenario, opts)?;
     }
-    let (trace_file, log) = match &opts.trace_events {
+    let (log_file, log) = match &opts.trace_events {
         Some(p) => {
-            let (f, log) = output::TraceFile::create(p)?;
+            let (f, log) = output::EventLogFile::create(p)?;
             (Some(f), log)
         }
-        None => (None, TraceLog::disabled()),
+        None => (None, EventLog::disabled()),
     };
     let logging = log.enabled();
     let end_ns = scenario.duration_ns;
@@ -303,8 +306,12 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut events = EventLoop::new(&world, log);
     let mut samplers = Samplers {
         workloads: timeseries::Recorder::new(&scenario)?,
-        summary: Summary::default(),
-        progress: Progress::new(opts.progress, end_ns),
+        summary: WorldSummary::default(),
+        progress: Progress::new(
+            opts.progress,
+            opts.progress_interval.unwrap_or(PROGRESS_INTERVAL),
+            end_ns,
+        ),
     };
     let mut counting = CountingSink::default();
     let mut pod_stats = PodEventStats::default();
@@ -344,7 +351,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
                 Ok(())
             })?;
         }
-        finish_log(events, &mut samplers, trace_file)?;
+        finish_log(events, &mut samplers, log_file)?;
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
@@ -396,7 +403,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         drive(&mut events, &mut world, &mut wiring, |s, w| {
             samplers.sample(s, w)
         })?;
-        finish_log(events, &mut samplers, trace_file)?;
+        finish_log(events, &mut samplers, log_file)?;
         None
     };
 
@@ -417,24 +424,28 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 fn finish_log(
     events: EventLoop,
     samplers: &mut Samplers,
-    trace_file: Option<output::TraceFile>,
+    log_file: Option<output::EventLogFile>,
 ) -> anyhow::Result<()> {
     samplers.progress.finish();
     let mut log = events.into_log();
     log.flush()?;
     drop(log);
-    if let Some(f) = trace_file {
+    if let Some(f) = log_file {
         f.finish()?;
     }
     Ok(())
 }
 
+/// Default wall clock between the plain progress lines (stderr not a terminal).
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The progress display (stderr only; never an output).
 struct Progress {
     pb: indicatif::ProgressBar,
-    /// Without a terminal (CI logs, `2> file`): a plain line every 10 s of wall clock instead
-    /// of the bar.
+    /// Without a terminal (CI logs, `2> file`): a plain line every `interval` of wall clock
+    /// instead of the bar.
     plain: bool,
+    interval: std::time::Duration,
     duration_ns: Nanos,
     started: std::time::Instant,
     last_line: std::time::Instant,
@@ -442,11 +453,12 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(enabled: bool, duration_ns: Nanos) -> Progress {
+    fn new(enabled: bool, interval: std::time::Duration, duration_ns: Nanos) -> Progress {
         let started = std::time::Instant::now();
         Progress {
             pb: progress_bar(enabled, duration_ns),
             plain: enabled && !std::io::stderr().is_terminal(),
+            interval,
             duration_ns,
             started,
             last_line: started,
@@ -456,7 +468,7 @@ impl Progress {
 
     fn tick(&mut self, s: u64, ev: u64) {
         self.pb.set_position(s);
-        if self.plain && self.last_line.elapsed().as_secs() >= 10 {
+        if self.plain && self.last_line.elapsed() >= self.interval {
             self.last_line = std::time::Instant::now();
             eprintln!(
                 "progress: simulated {s}/{} s, {ev} events, {:.0} s elapsed",

@@ -8,16 +8,16 @@
 //!   [`Outbox`] that the run moves into its queue after every dispatch.
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
-//! * [`trace`]: the event log writer (`--trace-events`; the run's dispatcher is the one place
+//! * [`event_log`]: the event log writer (`--trace-events`; the run's dispatcher is the one place
 //!   that writes to it).
 
+pub mod event_log;
 pub mod hash;
 pub mod queue;
 pub mod rng;
 pub mod time;
-pub mod trace;
 
+pub use event_log::{EventLog, LogLine};
 pub use queue::{Class, EventQueue, Outbox, Scheduled};
 pub use rng::{Stream, Streams};
 pub use time::{fmt_time, Nanos, NS_PER_MS, NS_PER_SEC};
-pub use trace::{LogLine, TraceLog};

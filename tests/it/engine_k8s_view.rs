@@ -7,7 +7,7 @@ use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::convert;
 use slicesim::run::dispatch::EventLoop;
 use slicesim::scenario::{self, NS_PER_SEC};
-use slicesim::sim::TraceLog;
+use slicesim::sim::EventLog;
 
 const SRC: &str = r#"
 name = "view"
@@ -40,7 +40,7 @@ fn converted_objects_match_the_compact_model() {
     let sc = scenario::parse_str(SRC, "v.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
     let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, TraceLog::disabled());
+    let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
     let mut checked = 0;
     while let Some(t) = el.step(&mut w, &mut sink).unwrap() {

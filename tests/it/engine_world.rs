@@ -6,7 +6,7 @@ use slicesim::cluster::{
 };
 use slicesim::run::dispatch::{run_to_end, EventLoop};
 use slicesim::scenario::{self, Nanos, NS_PER_SEC};
-use slicesim::sim::TraceLog;
+use slicesim::sim::EventLog;
 use std::path::Path;
 
 fn load(src: &str) -> scenario::Scenario {
@@ -51,7 +51,7 @@ nodes = [0]
 fn node_failure_follows_the_node_lifecycle_timeline() {
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, TraceLog::disabled());
+    let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
     let on_node0 = |w: &World| w.pods_on_node(0).count();
     let ready_on_node0 = |w: &World| w.pods_on_node(0).filter(|p| p.is_ready()).count();
@@ -203,7 +203,7 @@ count = 1
 #[test]
 fn pods_have_kubernetes_shaped_identities() {
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
-    EventLoop::new(&w, TraceLog::disabled())
+    EventLoop::new(&w, EventLog::disabled())
         .start(&mut w, &mut CountingSink::default())
         .unwrap();
     let rs = &w.replica_sets()[0];
@@ -277,7 +277,7 @@ fn scale_down_deletes_not_ready_pods_first() {
     );
     let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, TraceLog::disabled());
+    let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
     run_until(&mut el, &mut w, &mut sink, 69 * NS_PER_SEC);
     let mut not_ready: Vec<String> = w.pods_on_node(0).map(|p| p.name.clone()).collect();
@@ -422,7 +422,7 @@ zone = "a"
 "#;
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, TraceLog::disabled());
+    let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
     run_until(&mut el, &mut w, &mut sink, 90 * NS_PER_SEC);
     assert_eq!(w.node_counts(), (4, 4), "two drained nodes deleted");
@@ -530,7 +530,7 @@ labels = { app = "web", track = "canary" }
 "#;
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, TraceLog::disabled());
+    let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
     let mut checked = 0;
     while let Some(t) = el.step(&mut w, &mut sink).unwrap() {

@@ -25,6 +25,7 @@ mod published_support;
 mod reconcile_handwritten;
 mod run_event_log;
 mod run_outputs;
+mod run_progress;
 mod run_results;
 mod scenario_bundled;
 mod scenario_defaults;

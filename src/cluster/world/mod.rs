@@ -42,9 +42,7 @@ use super::ids;
 use super::ipam::NodeIpam;
 use super::model::*;
 use super::ranking::{self, Candidate};
-use crate::scenario::{
-    self, EventKind, Nanos, NodeSelection, ScaleTarget, Scenario, StringMap, NS_PER_SEC,
-};
+use crate::scenario::{self, EventKind, Nanos, NodeSelection, Scenario, StringMap, NS_PER_SEC};
 use crate::sim::{Outbox, Stream, Streams};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

@@ -95,37 +95,16 @@ impl ControllerManager<'_> {
     ) {
         let n = node_to_k8s(change.latest());
         let name = s(&n.metadata.name).to_string();
-        let sig = |n: &k8s::Node| {
-            let ready = n
-                .status
-                .conditions
-                .as_ref()
-                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-                .is_some_and(|c| c.status == "True");
-            let zone = n
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(LABEL_ZONE).cloned());
-            (ready, zone)
-        };
+        let sig = |n: &k8s::Node| (n.is_ready(), n.zone().map(str::to_string));
         let topology_change = match change {
             ObjChange::Added(_) => {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                let zone = n.zone().map(str::to_string);
                 self.node_index.insert(name.clone(), zone);
                 self.nodes.insert(name, n);
                 true
             }
             ObjChange::Updated { .. } => {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                let zone = n.zone().map(str::to_string);
                 self.node_index.insert(name.clone(), zone);
                 let changed = self.nodes.get(&name).map_or(true, |o| sig(o) != sig(&n));
                 self.nodes.insert(name, n);

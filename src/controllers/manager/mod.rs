@@ -83,7 +83,7 @@ use crate::controllers::endpoints::{
 };
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
-    CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE,
+    CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
 };
 use crate::controllers::endpointslice::reconciler::{
     drop_pending_deletion, is_managed_slice_of, manages_slices, slice_service_key,

@@ -23,21 +23,21 @@ pub struct LogLine {
 }
 
 /// Optional event log. When disabled, logging costs one branch.
-pub struct TraceLog {
+pub struct EventLog {
     out: Option<Box<dyn Write>>,
     lines: u64,
 }
 
-impl TraceLog {
+impl EventLog {
     pub fn disabled() -> Self {
-        TraceLog {
+        EventLog {
             out: None,
             lines: 0,
         }
     }
 
     pub fn to_writer(w: Box<dyn Write>) -> Self {
-        TraceLog {
+        EventLog {
             out: Some(w),
             lines: 0,
         }
