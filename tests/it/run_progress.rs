@@ -51,7 +51,7 @@ fn progress_line_waits_for_its_interval_and_obeys_no_progress() {
 
 #[test]
 fn progress_interval_must_be_a_non_negative_number() {
-    let o = run(&["--progress-interval", "-1"]);
+    let o = run(&["--progress-interval=-1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("non-negative"));
 }
