@@ -24,7 +24,9 @@ use slicesim::apiserver::{Shared, Store};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler, SliceWrite};
 use slicesim::k8s;
+use slicesim::run::dispatch::EventLoop;
 use slicesim::run::{run, RunOptions};
+use slicesim::sim::EventLog;
 use std::time::Instant;
 
 const SCENARIO: &str = r#"name = "bench-controllers"
@@ -138,8 +140,9 @@ fn main() {
     let t0 = Instant::now();
     let mut world = World::new(sc, WorldOptions::default()).expect("world");
     let mut sink = CountingSink::default();
-    world.start(&mut sink).expect("start");
-    while world.step(&mut sink).expect("step").is_some() {}
+    let mut el = EventLoop::new(&world, EventLog::disabled());
+    el.start(&mut world, &mut sink).expect("start");
+    while el.step(&mut world, &mut sink).expect("step").is_some() {}
     let world_only = t0.elapsed();
     let events = world.events_processed();
 

@@ -13,6 +13,8 @@ mod common;
 
 use common::queue_baseline;
 use slicesim::cluster::{CountingSink, World, WorldOptions};
+use slicesim::run::dispatch::EventLoop;
+use slicesim::sim::EventLog;
 use std::time::Instant;
 
 fn scenario_text() -> String {
@@ -54,10 +56,11 @@ fn main() {
     let t1 = Instant::now();
     let mut world = World::new(sc, WorldOptions::default()).expect("world");
     let mut sink = CountingSink::default();
-    world.start(&mut sink).expect("start");
+    let mut el = EventLoop::new(&world, EventLog::disabled());
+    el.start(&mut world, &mut sink).expect("start");
     let start = t1.elapsed();
     let t2 = Instant::now();
-    while world.step(&mut sink).expect("step").is_some() {}
+    while el.step(&mut world, &mut sink).expect("step").is_some() {}
     let run = t2.elapsed();
     let events = world.events_processed();
     let changes: u64 = sink.counts.iter().flatten().sum();

@@ -23,6 +23,10 @@ pub struct Args {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Seconds of wall clock between the plain progress lines printed when stderr is not a
+    /// terminal (default 10; 0 = one per simulated second). Hidden: for tests and CI logs.
+    #[arg(long, value_name = "SECONDS", hide = true, value_parser = parse_interval)]
+    pub progress_interval: Option<std::time::Duration>,
     /// Record the EndpointSlice syncs of one Service as a conformance trace in DIR
     /// (`input.jsonl`, `output.jsonl`, `seed`; replay with
     /// `slicesim reconcile DIR/input.jsonl --seed $(cat DIR/seed)`). Repeatable.
@@ -36,6 +40,14 @@ pub struct Args {
     pub chart_format: super::chart::Format,
 }
 
+/// A non-negative number of seconds (decimals allowed).
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|x| std::time::Duration::try_from_secs_f64(x).ok())
+        .ok_or_else(|| format!("expected a non-negative number of seconds, got {s:?}"))
+}
+
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let opts = crate::run::RunOptions {
         scenario: args.scenario.clone(),
@@ -44,6 +56,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         overrides: args.set.clone(),
         trace_events: args.trace_events.clone(),
         progress: !args.no_progress,
+        progress_interval: args.progress_interval,
         controllers: true,
         record_traces: args
             .record_trace

@@ -18,4 +18,7 @@ pub mod world;
 
 pub use change::{Change, ChangeSink, CountingSink, NullSink, ObjChange, Tee};
 pub use model::{Node, NodeId, NodeReady, Pod, PodId, PodPhase, PodTemplate, ServiceObj};
-pub use world::{Deployment, ReplicaSet, WorkloadStats, World, WorldEvent, WorldOptions};
+pub use world::{
+    Deployment, PlacementView, ReplicaSet, SchedulerPolicy, Spread, WorkloadStats, World,
+    WorldEvent, WorldOptions,
+};

@@ -95,6 +95,7 @@ pub mod deephash;
 pub mod discovery;
 pub mod labels;
 pub mod meta;
+mod node;
 pub mod pod;
 /// `RepackSubsets` / `SortSubsets`: the canonical form of Endpoints subsets (shared by the
 /// apiserver, the Endpoints controller and the mirroring controller).

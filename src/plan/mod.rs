@@ -31,7 +31,7 @@ use crate::fsio::atomic_write;
 use crate::scenario::{EventKind, Nanos, Scenario, Strategy, NS_PER_SEC};
 use anyhow::Context;
 use rayon::prelude::*;
-use results::{RunData, Series, Spread, Summary, MODES};
+use results::{RunData, Series, Spread, SummaryRows, MODES};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -185,7 +185,7 @@ impl Done {
         })
     }
 
-    /// A summary value over the seeds (a missing value counts as 0, as in [`Summary::num`]).
+    /// A summary value over the seeds (a missing value counts as 0, as in [`SummaryRows::num`]).
     pub fn num(&self, mode: &str, metric: &str) -> Spread {
         self.spread(|r| r.summary.num(mode, metric))
     }
@@ -784,23 +784,28 @@ impl Plan<'_> {
                 continue;
             }
             let dir = self.opts.out.join("studies").join(study);
-            let rows: Vec<(crate::sweep::PointEntry, PathBuf)> = points
+            // the scenario's own seed's figures, from its RunResults (no file read back)
+            let rows: Vec<(crate::sweep::PointEntry, BTreeMap<String, String>)> = points
                 .iter()
                 .enumerate()
                 .map(|(i, (v, name))| {
+                    let run = self.run(name);
                     (
                         crate::sweep::PointEntry {
                             id: crate::sweep::spec::point_id(i, points.len()),
                             hash: String::new(),
                             values: vec![v.clone()],
                             seed: self.scenario.seed,
-                            overrides: self.run(name).overrides.clone(),
+                            overrides: run.overrides.clone(),
                         },
-                        self.opts.out.join("runs").join(name),
+                        run.seeds
+                            .first()
+                            .map(|d| d.summary.headline())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect();
-            let csv = crate::sweep::sweep_csv(&[param.to_string()], &rows)?;
+            let csv = crate::sweep::sweep_csv_of(&[param.to_string()], &rows)?;
             atomic_write(&dir.join("sweep.csv"), &csv)?;
             let charts = crate::chart::render_sweep(&dir, self.opts.format)
                 .with_context(|| format!("rendering charts of {}", dir.display()))?;
@@ -884,7 +889,7 @@ fn run_one(
     Ok((
         RunData {
             seed,
-            summary: Summary::of(&outcome.results),
+            summary: SummaryRows::of(&outcome.results),
             series: Series::of(&outcome.results),
         },
         charts,

@@ -1,9 +1,9 @@
 //! One run as the planner sees it: the summary rows and the per-second traffic series.
 //!
 //! Built from the run's [`RunResults`] with the same exporters that write `summary.csv` and
-//! `timeseries.csv` ([`Summary::of`], [`Series::of`]), so every number in a report can be
-//! checked against the run directory it names; [`Summary::read`] and [`Series::read`] read
-//! such a directory back. All lookups of summary values go through [`Summary::get`].
+//! `timeseries.csv` ([`SummaryRows::of`], [`Series::of`]), so every number in a report can be
+//! checked against the run directory it names; [`SummaryRows::read`] and [`Series::read`] read
+//! such a directory back. All lookups of summary values go through [`SummaryRows::get`].
 
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -22,15 +22,15 @@ pub const SERIES_FILES: &[&str] = &["timeseries.csv"];
 /// The two modes, in report order.
 pub const MODES: [&str; 2] = ["endpointslices", "endpoints"];
 
-/// Summary rows of one run.
+/// SummaryRows rows of one run.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
+pub struct SummaryRows {
     rows: BTreeMap<(String, String), String>,
 }
 
-impl Summary {
+impl SummaryRows {
     /// Read every file of [`SUMMARY_FILES`] present in `dir`.
-    pub fn read(dir: &Path) -> anyhow::Result<Summary> {
+    pub fn read(dir: &Path) -> anyhow::Result<SummaryRows> {
         let mut rows = BTreeMap::new();
         let mut found = false;
         for f in SUMMARY_FILES {
@@ -54,12 +54,12 @@ impl Summary {
                 dir.display()
             );
         }
-        Ok(Summary { rows })
+        Ok(SummaryRows { rows })
     }
 
     /// The rows of `summary.csv` of `r`, as that file holds them.
-    pub fn of(r: &RunResults) -> Summary {
-        Summary {
+    pub fn of(r: &RunResults) -> SummaryRows {
+        SummaryRows {
             rows: crate::report::summary::summary_rows(r)
                 .into_iter()
                 .map(|row| ((row.mode.to_string(), row.metric), row.value.render()))
@@ -67,9 +67,18 @@ impl Summary {
         }
     }
 
+    /// The rows a sweep point reports in `sweep.csv` ([`crate::sweep::headline_of`]).
+    pub fn headline(&self) -> BTreeMap<String, String> {
+        crate::sweep::headline_of(
+            self.rows
+                .iter()
+                .map(|((mode, metric), v)| (mode.as_str(), metric.as_str(), v.clone())),
+        )
+    }
+
     /// Build from rows (tests).
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
-        Summary {
+        SummaryRows {
             rows: rows
                 .into_iter()
                 .map(|(a, b, c)| ((a.to_string(), b.to_string()), c.to_string()))
@@ -84,7 +93,7 @@ impl Summary {
             .and_then(|v| v.trim().parse::<f64>().ok())
     }
 
-    /// [`Summary::get`] or 0 (a metric a run does not report counts as nothing happened).
+    /// [`SummaryRows::get`] or 0 (a metric a run does not report counts as nothing happened).
     pub fn num(&self, mode: &str, metric: &str) -> f64 {
         self.get(mode, metric).unwrap_or(0.0)
     }
@@ -259,7 +268,7 @@ impl Series {
 pub struct RunData {
     /// The scenario seed of this run.
     pub seed: u64,
-    pub summary: Summary,
+    pub summary: SummaryRows,
     pub series: Series,
 }
 
@@ -331,7 +340,7 @@ mod tests {
 
     #[test]
     fn accessor_reads_summary_rows() {
-        let new = Summary::from_rows([
+        let new = SummaryRows::from_rows([
             ("run", "workload.shop/web.pods_deleted", "7"),
             ("endpointslices", "objects_alive_max", "2"),
         ]);

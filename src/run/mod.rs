@@ -6,15 +6,18 @@
 //!   [`RunResults`] directly).
 //! * [`run`] / [`run_outputs`]: `slicesim run` — [`simulate`] plus the files, written by
 //!   [`output`] from the [`crate::report`] exporters' bytes, `run.json` last.
+//! * [`dispatch`]: the run's one event queue and its one dispatch point (and the event log).
 //! * [`seams`]: how the watch hub and the tracker hear about writes and world changes.
 //! * [`track`], [`summary`]: what the run gathers while it goes (beyond the hub's totals).
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
 //! `seed` (see [`crate::controllers::manager::record`]). With `--trace-events FILE`, every
-//! processed event is logged to FILE (see [`crate::sim::trace`]). The progress bar (stderr,
+//! dispatched event and what the controllers and the watch side did is logged to FILE (see
+//! [`dispatch`]). The progress bar (stderr,
 //! only when it is a terminal) reads the wall clock for its rate display; nothing it sees or
 //! computes reaches an output.
 
+pub mod dispatch;
 pub mod output;
 pub mod seams;
 pub mod summary;
@@ -24,19 +27,20 @@ pub use output::{print_outcome, write_manifest, RunOutcome, MANIFEST};
 
 use crate::apiserver::watch::{TrafficReport, WatchHub};
 use crate::apiserver::write_log::Resource;
-use crate::cluster::{ChangeSink, CountingSink, NullSink, Tee, World, WorldOptions};
+use crate::cluster::{Change, ChangeSink, CountingSink, World, WorldOptions};
 use crate::controllers::manager::{
     BorrowedObserver, ControllerManager, ManagerOptions, ManagerStats, SyncRow,
 };
 use crate::report::timeseries;
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
-use crate::sim::TraceLog;
-use seams::HubLink;
+use crate::sim::{EventLog, LogLine};
+use dispatch::{EventLoop, Subscribers};
+use seams::{HubLink, WatchSide};
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use summary::{PodEventStats, Summary};
+use summary::{PodEventStats, WorldSummary};
 use track::Tracker;
 
 /// Everything `slicesim run` takes.
@@ -51,6 +55,9 @@ pub struct RunOptions {
     pub trace_events: Option<PathBuf>,
     /// Allow a progress bar (it is still hidden when stderr is not a terminal).
     pub progress: bool,
+    /// Wall clock between the plain progress lines when stderr is not a terminal (`None`:
+    /// [`PROGRESS_INTERVAL`]).
+    pub progress_interval: Option<std::time::Duration>,
     /// Run the endpoint controllers (the CLI always does; false = the world alone).
     pub controllers: bool,
     /// `--record-trace NAMESPACE/SERVICE=DIR`, parsed.
@@ -138,24 +145,25 @@ pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
     simulate_scenario(load_scenario(opts)?, opts)
 }
 
-/// Drive `world` to the end of its scenario, calling `on_sample(s, world)` for every whole
-/// second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
-pub fn drive(
+/// Drive `world` through `events` to the end of its scenario, calling `on_sample(s, world)`
+/// for every whole second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
+pub fn drive<S: Subscribers>(
+    events: &mut EventLoop,
     world: &mut World,
-    sink: &mut dyn ChangeSink,
+    subs: &mut S,
     mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    world.start(sink)?;
+    events.start(world, subs)?;
     let end = world.scenario().duration_ns;
     let mut next_s: u64 = 0;
     loop {
-        match world.peek_time_with(sink) {
+        match events.peek_time() {
             Some(t) => {
                 while next_s.saturating_mul(NS_PER_SEC) < t {
                     on_sample(next_s, world)?;
                     next_s += 1;
                 }
-                world.step_all(sink)?;
+                events.step(world, subs)?;
             }
             None => {
                 while next_s.saturating_mul(NS_PER_SEC) <= end {
@@ -166,8 +174,85 @@ pub fn drive(
             }
         }
     }
-    world.finish(sink);
-    Ok(())
+    events.finish(world, subs)
+}
+
+/// The consumers of a run's change stream, in the order they hear each change: the change
+/// counter, the pod-event statistics, then (with controllers) the controller manager and the
+/// watch side.
+struct Sinks<'a, 'o> {
+    counting: &'a mut CountingSink,
+    pod_stats: &'a mut PodEventStats,
+    manager: Option<&'a mut ControllerManager<'o>>,
+    watch: Option<&'a mut HubLink>,
+}
+
+impl Sinks<'_, '_> {
+    fn each(&mut self, mut f: impl FnMut(&mut dyn ChangeSink)) {
+        f(self.counting);
+        f(self.pod_stats);
+        if let Some(m) = self.manager.as_deref_mut() {
+            f(m);
+        }
+        if let Some(w) = self.watch.as_deref_mut() {
+            f(w);
+        }
+    }
+}
+
+impl ChangeSink for Sinks<'_, '_> {
+    fn advance_to(&mut self, now_ns: Nanos, world: &World) {
+        self.each(|s| s.advance_to(now_ns, world));
+    }
+    fn next_wakeup(&self) -> Option<Nanos> {
+        let parts: [Option<&dyn ChangeSink>; 4] = [
+            Some(&*self.counting),
+            Some(&*self.pod_stats),
+            self.manager.as_deref().map(|m| m as &dyn ChangeSink),
+            self.watch.as_deref().map(|w| w as &dyn ChangeSink),
+        ];
+        parts
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.next_wakeup())
+            .min()
+    }
+    fn on_change(&mut self, now_ns: Nanos, change: &Change<'_>, world: &World) {
+        self.each(|s| s.on_change(now_ns, change, world));
+    }
+}
+
+/// The run's [`Subscribers`]: the sinks, and for the event log the manager's lines with each
+/// `api-write` followed by the watch side's `watch-delivery` of that write.
+struct Wiring<'a, 'o> {
+    sinks: Sinks<'a, 'o>,
+    watch_side: Option<Rc<RefCell<WatchSide>>>,
+}
+
+impl Subscribers for Wiring<'_, '_> {
+    fn sink(&mut self) -> &mut dyn ChangeSink {
+        &mut self.sinks
+    }
+    fn take_log(&mut self, out: &mut Vec<LogLine>) {
+        let Some(m) = self.sinks.manager.as_deref_mut() else {
+            return;
+        };
+        let mut lines = Vec::new();
+        m.take_steps(&mut lines);
+        for l in lines {
+            let write = l.kind == "api-write";
+            out.push(l);
+            if write {
+                if let Some(d) = self
+                    .watch_side
+                    .as_ref()
+                    .and_then(|w| w.borrow_mut().next_delivery())
+                {
+                    out.push(d);
+                }
+            }
+        }
+    }
 }
 
 /// Every `--record-trace` Service must exist.
@@ -190,7 +275,7 @@ fn check_record_traces(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result
 /// What the world side of a run gathers at every per-second sample.
 struct Samplers {
     workloads: timeseries::Recorder,
-    summary: Summary,
+    summary: WorldSummary,
     progress: Progress,
 }
 
@@ -208,35 +293,37 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     if opts.controllers {
         check_record_traces(&scenario, opts)?;
     }
-    let (trace_file, trace) = match &opts.trace_events {
+    let (log_file, log) = match &opts.trace_events {
         Some(p) => {
-            let (f, log) = output::TraceFile::create(p)?;
-            (Some(f), Some(log))
+            let (f, log) = output::EventLogFile::create(p)?;
+            (Some(f), log)
         }
-        None => (None, None),
+        None => (None, EventLog::disabled()),
     };
+    let logging = log.enabled();
     let end_ns = scenario.duration_ns;
-    let mut world = World::new(scenario.clone(), WorldOptions { trace })?;
+    let mut world = World::new(scenario.clone(), WorldOptions::default())?;
+    let mut events = EventLoop::new(&world, log);
     let mut samplers = Samplers {
         workloads: timeseries::Recorder::new(&scenario)?,
-        summary: Summary::default(),
-        progress: Progress::new(opts.progress, end_ns),
+        summary: WorldSummary::default(),
+        progress: Progress::new(
+            opts.progress,
+            opts.progress_interval.unwrap_or(PROGRESS_INTERVAL),
+            end_ns,
+        ),
     };
     let mut counting = CountingSink::default();
     let mut pod_stats = PodEventStats::default();
 
     let controllers = if opts.controllers {
-        // The watch layer sees every write (WriteObserver) and every node change
-        // (ChangeSink), so it is shared between the two roles; the run is single-threaded,
-        // so Rc<RefCell> is enough.
         let nodes = scenario.cluster.initial_node_count as u64;
-        let hub = Rc::new(RefCell::new(WatchHub::new(&scenario, nodes)));
-        let tracker = Rc::new(RefCell::new(Tracker::new(&scenario)));
-        let link = || HubLink {
-            hub: Rc::clone(&hub),
-            tracker: Rc::clone(&tracker),
-        };
-        let (mut link_w, mut link_n) = (link(), link());
+        let side = Rc::new(RefCell::new(WatchSide::new(
+            WatchHub::new(&scenario, nodes),
+            Tracker::new(&scenario),
+            logging,
+        )));
+        let (mut link_w, mut link_n) = (HubLink(Rc::clone(&side)), HubLink(Rc::clone(&side)));
         let mopts = ManagerOptions {
             record: opts.record_traces.clone(),
         };
@@ -245,27 +332,37 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             &mopts,
             Box::new(BorrowedObserver(&mut link_w)),
         );
+        if logging {
+            mgr.log_steps();
+        }
         {
-            let mut extra = Tee(&mut mgr, &mut link_n);
-            let mut inner = Tee(&mut pod_stats, &mut extra);
-            let mut sinks = Tee(&mut counting, &mut inner);
-            drive(&mut world, &mut sinks, |s, w| {
+            let mut wiring = Wiring {
+                sinks: Sinks {
+                    counting: &mut counting,
+                    pod_stats: &mut pod_stats,
+                    manager: Some(&mut mgr),
+                    watch: Some(&mut link_n),
+                },
+                watch_side: Some(Rc::clone(&side)),
+            };
+            drive(&mut events, &mut world, &mut wiring, |s, w| {
                 samplers.sample(s, w)?;
-                tracker.borrow_mut().sample(s, w);
+                side.borrow_mut().tracker.sample(s, w);
                 Ok(())
             })?;
         }
-        finish_world(&mut world, &mut samplers, trace_file)?;
+        finish_log(events, &mut samplers, log_file)?;
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
         drop(mgr);
         drop((link_w, link_n));
-        let mut hub = Rc::try_unwrap(hub)
-            .map_err(|_| anyhow::anyhow!("watch hub still shared at the end of the run"))?
-            .into_inner();
-        let mut tracker = Rc::try_unwrap(tracker)
-            .map_err(|_| anyhow::anyhow!("output tracker still shared at the end of the run"))?
+        let WatchSide {
+            mut hub,
+            mut tracker,
+            ..
+        } = Rc::try_unwrap(side)
+            .map_err(|_| anyhow::anyhow!("watch side still shared at the end of the run"))?
             .into_inner();
         hub.advance_to(end_ns);
         let node_streams = [
@@ -294,11 +391,19 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             per_node,
         })
     } else {
-        let mut null = NullSink;
-        let mut inner = Tee(&mut pod_stats, &mut null);
-        let mut sinks = Tee(&mut counting, &mut inner);
-        drive(&mut world, &mut sinks, |s, w| samplers.sample(s, w))?;
-        finish_world(&mut world, &mut samplers, trace_file)?;
+        let mut wiring = Wiring {
+            sinks: Sinks {
+                counting: &mut counting,
+                pod_stats: &mut pod_stats,
+                manager: None,
+                watch: None,
+            },
+            watch_side: None,
+        };
+        drive(&mut events, &mut world, &mut wiring, |s, w| {
+            samplers.sample(s, w)
+        })?;
+        finish_log(events, &mut samplers, log_file)?;
         None
     };
 
@@ -314,27 +419,33 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     })
 }
 
-/// The end of the world's part: clear the progress bar, close the event trace.
-fn finish_world(
-    world: &mut World,
+/// The end of the event loop: clear the progress bar, close the event log (its writer is
+/// dropped before the file is renamed).
+fn finish_log(
+    events: EventLoop,
     samplers: &mut Samplers,
-    trace_file: Option<output::TraceFile>,
+    log_file: Option<output::EventLogFile>,
 ) -> anyhow::Result<()> {
     samplers.progress.finish();
-    world.trace_mut().flush()?;
-    *world.trace_mut() = TraceLog::disabled();
-    if let Some(f) = trace_file {
+    let mut log = events.into_log();
+    log.flush()?;
+    drop(log);
+    if let Some(f) = log_file {
         f.finish()?;
     }
     Ok(())
 }
 
+/// Default wall clock between the plain progress lines (stderr not a terminal).
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The progress display (stderr only; never an output).
 struct Progress {
     pb: indicatif::ProgressBar,
-    /// Without a terminal (CI logs, `2> file`): a plain line every 10 s of wall clock instead
-    /// of the bar.
+    /// Without a terminal (CI logs, `2> file`): a plain line every `interval` of wall clock
+    /// instead of the bar.
     plain: bool,
+    interval: std::time::Duration,
     duration_ns: Nanos,
     started: std::time::Instant,
     last_line: std::time::Instant,
@@ -342,11 +453,12 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(enabled: bool, duration_ns: Nanos) -> Progress {
+    fn new(enabled: bool, interval: std::time::Duration, duration_ns: Nanos) -> Progress {
         let started = std::time::Instant::now();
         Progress {
             pb: progress_bar(enabled, duration_ns),
             plain: enabled && !std::io::stderr().is_terminal(),
+            interval,
             duration_ns,
             started,
             last_line: started,
@@ -356,7 +468,7 @@ impl Progress {
 
     fn tick(&mut self, s: u64, ev: u64) {
         self.pb.set_position(s);
-        if self.plain && self.last_line.elapsed().as_secs() >= 10 {
+        if self.plain && self.last_line.elapsed() >= self.interval {
             self.last_line = std::time::Instant::now();
             eprintln!(
                 "progress: simulated {s}/{} s, {ev} events, {:.0} s elapsed",

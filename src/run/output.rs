@@ -8,7 +8,7 @@ use super::{RunOptions, RunResults};
 use crate::fsio::{atomic_write, remove_stale_temps, temp_suffix};
 use crate::report::manifest::{describe_bytes, Manifest};
 use crate::scenario::NS_PER_SEC;
-use crate::sim::TraceLog;
+use crate::sim::EventLog;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -154,17 +154,17 @@ pub fn print_outcome(out: &RunOutcome, w: &mut dyn Write) -> std::io::Result<()>
 }
 
 /// The `--trace-events` file while the run writes it: a temporary beside the destination,
-/// renamed at the end ([`TraceFile::finish`]) and removed if the run fails before, so a failed
+/// renamed at the end ([`EventLogFile::finish`]) and removed if the run fails before, so a failed
 /// run leaves no `.tmp-PID` file.
-pub struct TraceFile {
+pub struct EventLogFile {
     tmp: Option<PathBuf>,
     dest: PathBuf,
     file: std::fs::File,
 }
 
-impl TraceFile {
+impl EventLogFile {
     /// Create the temporary (and its folder) and the log writing to it.
-    pub fn create(dest: &Path) -> anyhow::Result<(TraceFile, TraceLog)> {
+    pub fn create(dest: &Path) -> anyhow::Result<(EventLogFile, EventLog)> {
         if let Some(parent) = dest.parent() {
             let parent = if parent.as_os_str().is_empty() {
                 Path::new(".")
@@ -184,9 +184,9 @@ impl TraceFile {
         }
         let file = std::fs::File::create(&tmp)
             .with_context(|| format!("creating trace file {}", tmp.display()))?;
-        let log = TraceLog::to_writer(Box::new(std::io::BufWriter::new(file.try_clone()?)));
+        let log = EventLog::to_writer(Box::new(std::io::BufWriter::new(file.try_clone()?)));
         Ok((
-            TraceFile {
+            EventLogFile {
                 tmp: Some(tmp),
                 dest: dest.to_path_buf(),
                 file,
@@ -207,7 +207,7 @@ impl TraceFile {
     }
 }
 
-impl Drop for TraceFile {
+impl Drop for EventLogFile {
     fn drop(&mut self) {
         if let Some(p) = self.tmp.take() {
             let _ = std::fs::remove_file(p);

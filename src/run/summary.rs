@@ -19,12 +19,12 @@ pub struct WorkloadSummary {
 
 /// Everything `summary.csv` reports.
 #[derive(Debug, Clone, Default)]
-pub struct Summary {
+pub struct WorldSummary {
     pub workloads: Vec<WorkloadSummary>,
     pub samples: u64,
 }
 
-impl Summary {
+impl WorldSummary {
     pub fn observe(&mut self, world: &World) {
         let first = self.samples == 0;
         self.samples += 1;

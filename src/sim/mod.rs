@@ -1,20 +1,23 @@
-//! The discrete-event core: integer simulated time, the (time, seq) event queue, seeded ChaCha streams.
+//! The discrete-event core: integer simulated time, the (time, class, seq) event queue, seeded ChaCha streams.
 //!
 //! * [`time`]: simulated time is a `u64` count of nanoseconds since the start of the run
 //!   ([`Nanos`]). No floating-point time anywhere.
-//! * [`queue`]: [`EventQueue`] orders events by `(time, seq)` where `seq` is assigned when the
-//!   event is scheduled. This is the one total order of the simulation (see its doc comment).
+//! * [`queue`]: [`EventQueue`] orders events by `(time, class, seq)` where `class` says which
+//!   subsystem scheduled it and `seq` is assigned when the event is scheduled. This is the one
+//!   total order of the simulation (see its doc comment); subsystems schedule through an
+//!   [`Outbox`] that the run moves into its queue after every dispatch.
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
-//! * [`trace`]: the single place where every processed event is logged (`--trace-events`).
+//! * [`event_log`]: the event log writer (`--trace-events`; the run's dispatcher is the one place
+//!   that writes to it).
 
+pub mod event_log;
 pub mod hash;
 pub mod queue;
 pub mod rng;
 pub mod time;
-pub mod trace;
 
-pub use queue::{EventQueue, Scheduled};
+pub use event_log::{EventLog, LogLine};
+pub use queue::{Class, EventQueue, Outbox, Scheduled};
 pub use rng::{Stream, Streams};
 pub use time::{fmt_time, Nanos, NS_PER_MS, NS_PER_SEC};
-pub use trace::TraceLog;

@@ -284,7 +284,8 @@ fn tracing_does_not_change_results() {
     for f in ALL_FILES {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} depends on tracing");
     }
-    // the trace is one line per processed event, in (time, seq) order
+    // one line per world event (besides the controllers' and the watch side's lines), in
+    // time order; the world's events at one instant in scheduling (seq) order
     let text = String::from_utf8(read(&t)).unwrap();
     let events: u64 = String::from_utf8(read(&a.join("summary.csv")))
         .unwrap()
@@ -294,21 +295,23 @@ fn tracing_does_not_change_results() {
                 .map(|v| v.parse().unwrap())
         })
         .unwrap();
-    assert_eq!(text.lines().count() as u64, events);
+    let lines = crate::support::event_log(&text);
+    let world: Vec<_> = lines
+        .iter()
+        .filter(|l| !crate::support::SUBSCRIBER_KINDS.contains(&l.kind.as_str()))
+        .collect();
+    assert_eq!(world.len() as u64, events);
     let mut last = (0u64, 0u64);
-    for l in text.lines() {
-        let mut it = l.split(' ');
-        let (s, ns) = it.next().unwrap().split_once('.').unwrap();
-        let t: u64 = s.parse::<u64>().unwrap() * 1_000_000_000 + ns.parse::<u64>().unwrap();
-        let seq: u64 = it.next().unwrap().parse().unwrap();
-        assert!(t >= last.0, "trace out of time order at {l}");
-        if t == last.0 {
+    for l in &world {
+        let seq = l.seq.expect("a world event has a seq");
+        assert!(l.time_ns >= last.0, "trace out of time order at {l:?}");
+        if l.time_ns == last.0 {
             assert!(
                 seq > last.1,
-                "same-time events out of scheduling order at {l}"
+                "same-time events out of scheduling order at {l:?}"
             );
         }
-        last = (t, seq);
+        last = (l.time_ns, seq);
     }
     assert!(
         text.contains(" node-detect "),

@@ -5,7 +5,9 @@
 use slicesim::cluster::k8s_view::{node_to_k8s, pod_to_k8s, service_to_k8s};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::convert;
+use slicesim::run::dispatch::EventLoop;
 use slicesim::scenario::{self, NS_PER_SEC};
+use slicesim::sim::EventLog;
 
 const SRC: &str = r#"
 name = "view"
@@ -38,9 +40,10 @@ fn converted_objects_match_the_compact_model() {
     let sc = scenario::parse_str(SRC, "v.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
     let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    w.start(&mut sink).unwrap();
+    let mut el = EventLoop::new(&w, EventLog::disabled());
+    el.start(&mut w, &mut sink).unwrap();
     let mut checked = 0;
-    while let Some(t) = w.step(&mut sink).unwrap() {
+    while let Some(t) = el.step(&mut w, &mut sink).unwrap() {
         if !(20 * NS_PER_SEC..=40 * NS_PER_SEC).contains(&t) {
             continue;
         }

@@ -2,7 +2,9 @@
 
 use proptest::prelude::*;
 use slicesim::cluster::{Change, ChangeSink, ObjChange, World, WorldOptions};
+use slicesim::run::dispatch::EventLoop;
 use slicesim::scenario::{self, Nanos, Strategy};
+use slicesim::sim::EventLog;
 
 fn load(src: &str) -> scenario::Scenario {
     scenario::parse_str(src, "prop.toml", &[]).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
@@ -104,9 +106,10 @@ workload = "web"
         let (s, u) = slicesim::cluster::deployment::resolve_fenceposts(max_surge, max_unavailable, replicas);
         let mut world = World::new(sc, WorldOptions::default()).unwrap();
         let mut checker = Checker::default();
-        world.start(&mut checker).unwrap();
+        let mut el = EventLoop::new(&world, EventLog::disabled());
+        el.start(&mut world, &mut checker).unwrap();
         let mut last = 0;
-        while let Some(t) = world.step(&mut checker).unwrap() {
+        while let Some(t) = el.step(&mut world, &mut checker).unwrap() {
             prop_assert!(t >= last, "time went back: {} < {}", t, last);
             last = t;
             let st = world.deployments()[0].stats;
@@ -179,9 +182,10 @@ ports = [{{ name = "http", port = 80, target_port = "http" }}]
         let sc = load(&src);
         let mut world = World::new(sc, WorldOptions::default()).unwrap();
         let mut checker = Checker::default();
-        world.start(&mut checker).unwrap();
+        let mut el = EventLoop::new(&world, EventLog::disabled());
+        el.start(&mut world, &mut checker).unwrap();
         let mut last = 0;
-        while let Some(t) = world.step(&mut checker).unwrap() {
+        while let Some(t) = el.step(&mut world, &mut checker).unwrap() {
             prop_assert!(t >= last);
             last = t;
         }

@@ -4,7 +4,9 @@
 use slicesim::cluster::{
     Change, ChangeSink, CountingSink, NodeReady, ObjChange, PodPhase, World, WorldOptions,
 };
+use slicesim::run::dispatch::{run_to_end, EventLoop};
 use slicesim::scenario::{self, Nanos, NS_PER_SEC};
+use slicesim::sim::EventLog;
 use std::path::Path;
 
 fn load(src: &str) -> scenario::Scenario {
@@ -12,9 +14,9 @@ fn load(src: &str) -> scenario::Scenario {
 }
 
 /// Run until (and including) every event at or before `t`.
-fn run_until(w: &mut World, sink: &mut dyn ChangeSink, t: Nanos) {
-    while w.peek_time().is_some_and(|x| x <= t) {
-        if w.step(sink).unwrap().is_none() {
+fn run_until<S: ChangeSink>(el: &mut EventLoop, w: &mut World, sink: &mut S, t: Nanos) {
+    while el.peek_time().is_some_and(|x| x <= t) {
+        if el.step(w, sink).unwrap().is_none() {
             break;
         }
     }
@@ -49,10 +51,11 @@ nodes = [0]
 fn node_failure_follows_the_node_lifecycle_timeline() {
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    w.start(&mut sink).unwrap();
+    let mut el = EventLoop::new(&w, EventLog::disabled());
+    el.start(&mut w, &mut sink).unwrap();
     let on_node0 = |w: &World| w.pods_on_node(0).count();
     let ready_on_node0 = |w: &World| w.pods_on_node(0).filter(|p| p.is_ready()).count();
-    run_until(&mut w, &mut sink, 59 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 59 * NS_PER_SEC);
     let k = on_node0(&w);
     assert!(k > 0);
     assert_eq!(
@@ -61,27 +64,27 @@ fn node_failure_follows_the_node_lifecycle_timeline() {
         "still Ready before the grace period ends"
     );
     assert_eq!(w.nodes()[0].ready, NodeReady::True);
-    run_until(&mut w, &mut sink, 61 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 61 * NS_PER_SEC);
     assert_eq!(ready_on_node0(&w), 0, "MarkPodsNotReady at 10 s + 50 s");
     assert_eq!(w.nodes()[0].ready, NodeReady::Unknown);
     assert!(w.nodes()[0].taints.iter().any(|t| t.effect == "NoExecute"));
     // not yet evicted at 10 + 50 + 299 s
-    run_until(&mut w, &mut sink, 359 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 359 * NS_PER_SEC);
     assert!(w.pods_on_node(0).all(|p| !p.is_terminating()));
-    run_until(&mut w, &mut sink, 361 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 361 * NS_PER_SEC);
     assert!(
         w.pods_on_node(0).all(|p| p.is_terminating()),
         "evicted after 300 s toleration"
     );
     // replacements run elsewhere; the evicted pods stay Terminating while the kubelet is gone
-    run_until(&mut w, &mut sink, 14 * 60 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 14 * 60 * NS_PER_SEC);
     assert_eq!(on_node0(&w), k);
     let st = w.deployments()[0].stats;
     assert_eq!(st.pods_active, 9);
     assert_eq!(st.pods_available, 9);
     assert_eq!(st.pods_terminating as usize, k);
     // recovery: the kubelet finishes the terminations
-    run_until(&mut w, &mut sink, 16 * 60 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 16 * 60 * NS_PER_SEC);
     assert_eq!(on_node0(&w), 0);
     assert_eq!(w.deployments()[0].stats.pods_terminating, 0);
     assert_eq!(w.nodes()[0].ready, NodeReady::True);
@@ -158,7 +161,7 @@ count = 1
     }
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     let mut log = PodLog::default();
-    w.run(&mut log).unwrap();
+    run_to_end(&mut w, &mut log).unwrap();
     let initial: Vec<_> = log.0.iter().filter(|e| e.0 == 0).collect();
     assert_eq!(initial.len(), 2);
     assert!(
@@ -200,7 +203,9 @@ count = 1
 #[test]
 fn pods_have_kubernetes_shaped_identities() {
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
-    w.start(&mut CountingSink::default()).unwrap();
+    EventLoop::new(&w, EventLog::disabled())
+        .start(&mut w, &mut CountingSink::default())
+        .unwrap();
     let rs = &w.replica_sets()[0];
     for p in w.pods() {
         assert_eq!(p.uid.len(), 36);
@@ -220,16 +225,14 @@ fn change_stream_carries_old_and_new_state() {
     let sc = load(FAILURE);
     let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut rec = Recorder::default();
-    w.run(&mut rec).unwrap();
+    run_to_end(&mut w, &mut rec).unwrap();
     assert!(rec.pod_updates_with_old_state > 0);
     // t = 0: nodes, then pods
     assert!(rec.lines[0].starts_with("0 Node added"));
     assert!(rec.lines[3].starts_with("0 Pod added"));
     let mut again = Recorder::default();
-    World::new(load(FAILURE), WorldOptions::default())
-        .unwrap()
-        .run(&mut again)
-        .unwrap();
+    let mut w2 = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    run_to_end(&mut w2, &mut again).unwrap();
     assert_eq!(
         rec.lines, again.lines,
         "change stream must be deterministic"
@@ -274,11 +277,12 @@ fn scale_down_deletes_not_ready_pods_first() {
     );
     let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    w.start(&mut sink).unwrap();
-    run_until(&mut w, &mut sink, 69 * NS_PER_SEC);
+    let mut el = EventLoop::new(&w, EventLog::disabled());
+    el.start(&mut w, &mut sink).unwrap();
+    run_until(&mut el, &mut w, &mut sink, 69 * NS_PER_SEC);
     let mut not_ready: Vec<String> = w.pods_on_node(0).map(|p| p.name.clone()).collect();
     assert_eq!(not_ready.len(), 3);
-    run_until(&mut w, &mut sink, 71 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 71 * NS_PER_SEC);
     let mut terminating: Vec<String> = w
         .pods()
         .filter(|p| p.is_terminating())
@@ -331,7 +335,7 @@ duration = "4m"
             }
         }
         let mut d = Deletions::default();
-        w.run(&mut d).unwrap();
+        run_to_end(&mut w, &mut d).unwrap();
         d.0
     };
     let plain = churn_times(&base.replace("FLAP", ""));
@@ -380,7 +384,7 @@ fn sink_wakeups_interleave_with_world_events() {
         fired: vec![],
     };
     let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
-    w.run(&mut t).unwrap();
+    run_to_end(&mut w, &mut t).unwrap();
     let want: Vec<Nanos> = (0..160).map(|i| 1 + i * 7_500_000_000).collect();
     assert_eq!(t.fired, want);
     assert_eq!(*t.seen.last().unwrap(), 20 * 60 * NS_PER_SEC);
@@ -418,13 +422,15 @@ zone = "a"
 "#;
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    w.start(&mut sink).unwrap();
-    run_until(&mut w, &mut sink, 90 * NS_PER_SEC);
+    let mut el = EventLoop::new(&w, EventLog::disabled());
+    el.start(&mut w, &mut sink).unwrap();
+    run_until(&mut el, &mut w, &mut sink, 90 * NS_PER_SEC);
     assert_eq!(w.node_counts(), (4, 4), "two drained nodes deleted");
     assert_eq!(sink.counts[1][2], 2, "two Node deletions");
-    run_until(&mut w, &mut sink, 3 * 60 * NS_PER_SEC);
+    run_until(&mut el, &mut w, &mut sink, 3 * 60 * NS_PER_SEC);
     assert_eq!(w.node_counts().0, 7);
-    w.run(&mut sink).unwrap();
+    run_until(&mut el, &mut w, &mut sink, Nanos::MAX);
+    el.finish(&mut w, &mut sink).unwrap();
     let zone_a_nodes = w.nodes().iter().filter(|n| n.exists && n.zone == 0).count();
     assert!(zone_a_nodes > 0);
     let (total, ready) = w.node_counts();
@@ -490,7 +496,7 @@ workload = "db"
     }
     let mut o = Overlap { saw_new: false };
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
-    w.run(&mut o).unwrap();
+    run_to_end(&mut w, &mut o).unwrap();
     assert!(o.saw_new);
     let d = &w.deployments()[0];
     assert_eq!(d.replica_sets.len(), 2);
@@ -524,9 +530,10 @@ labels = { app = "web", track = "canary" }
 "#;
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    w.start(&mut sink).unwrap();
+    let mut el = EventLoop::new(&w, EventLog::disabled());
+    el.start(&mut w, &mut sink).unwrap();
     let mut checked = 0;
-    while let Some(t) = w.step(&mut sink).unwrap() {
+    while let Some(t) = el.step(&mut w, &mut sink).unwrap() {
         for sel in [
             vec![("app", "web")],
             vec![("track", "stable")],
@@ -585,7 +592,7 @@ count = 1
 "#;
     let mut stats = slicesim::run::summary::PodEventStats::default();
     let mut w = World::new(load(src), WorldOptions::default()).unwrap();
-    w.run(&mut stats).unwrap();
+    run_to_end(&mut w, &mut stats).unwrap();
     assert_eq!(
         (stats.updates_endpoint_relevant, stats.updates_other),
         (4, 1)

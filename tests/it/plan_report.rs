@@ -2,7 +2,7 @@
 //! `-j`), names the run behind every figure, and answers each question on a small scenario.
 
 use slicesim::plan::report::grouped;
-use slicesim::plan::results::Summary;
+use slicesim::plan::results::SummaryRows;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -64,7 +64,7 @@ fn plan_report_is_deterministic_and_answers_every_question() {
         assert!(ra.contains(section), "missing {section}");
     }
     // headline numbers are the baseline run's own summary values
-    let base = Summary::read(&a.join("runs/baseline")).unwrap();
+    let base = SummaryRows::read(&a.join("runs/baseline")).unwrap();
     for mode in ["endpointslices", "endpoints"] {
         let v = base.get(mode, "bytes_out_total").expect("bytes_out_total");
         assert!(v > 0.0);

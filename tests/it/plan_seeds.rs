@@ -3,7 +3,7 @@
 //! can be judged on a percentile of seconds, and the report says what the model leaves out.
 
 use slicesim::plan::report::grouped;
-use slicesim::plan::results::Summary;
+use slicesim::plan::results::SummaryRows;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -39,7 +39,7 @@ fn three_seeds_give_medians_seed_counts_and_the_model_limits() {
     assert!(r.contains("made with 3 seed(s): 42, 43, 44"), "{r}");
     let mut per_seed = Vec::new();
     for dir in ["baseline", "baseline.seed-43", "baseline.seed-44"] {
-        let s = Summary::read(&out.join("runs").join(dir)).unwrap();
+        let s = SummaryRows::read(&out.join("runs").join(dir)).unwrap();
         per_seed.push(s.get("endpointslices", "bytes_out_total").unwrap());
     }
     // the headline is the median of the three seeds' own summary values

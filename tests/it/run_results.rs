@@ -1,7 +1,7 @@
 //! `sweep` and `plan` take a run's figures from its `RunResults`; a resumed sweep and
 //! `slicesim merge` read the same figures back from the run folder. Both paths must agree.
 
-use slicesim::plan::results::{Series, Summary};
+use slicesim::plan::results::{Series, SummaryRows};
 use slicesim::report::summary::summary_rows;
 use slicesim::run::{run, RunOptions};
 use slicesim::sweep::{headline_metrics, headline_of};
@@ -38,7 +38,7 @@ fn figures_from_results_equal_figures_read_back_from_the_files() {
     );
 
     // plan: summary and series
-    assert_eq!(Summary::of(r), Summary::read(&out).unwrap());
+    assert_eq!(SummaryRows::of(r), SummaryRows::read(&out).unwrap());
     let series = Series::of(r);
     assert_eq!(series, Series::read(&out).unwrap());
     assert!(series.total_bytes("endpoints", 0) > 0.0);

@@ -86,7 +86,7 @@ proptest! {
         let sc = scenario::parse_str(&src, "prop.toml", &[]).unwrap_or_else(|e| panic!("{e:#}\n{src}"));
         let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
         let mut world = World::new(sc, WorldOptions::default()).unwrap();
-        world.run(&mut mgr).unwrap();
+        slicesim::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
         prop_assert!(mgr.is_idle(), "controllers not quiescent at the end");
 
         // Desired: every pod of the Service with an IP that is not Succeeded/Failed

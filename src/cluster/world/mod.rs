@@ -1,9 +1,10 @@
 //! The simulated cluster and its single-threaded event loop.
 //!
-//! [`World`] owns the event queue, the per-subsystem random streams and every object. Each
-//! call to [`World::step`] takes the next event off the queue (one total order, see
-//! [`crate::sim::queue`]), logs it in the trace, applies it, and hands every resulting object
-//! write to the [`ChangeSink`].
+//! [`World`] owns the per-subsystem random streams and every object. It schedules its events
+//! into an [`Outbox`] that the run moves into its one event queue ([`crate::run::dispatch`],
+//! one total order, see [`crate::sim::queue`]); the run hands each due event back to
+//! [`World::dispatch`], which applies it and hands every resulting object write to the
+//! [`ChangeSink`].
 //!
 //! Start state (t = 0): every initial node exists and is Ready, every Service with
 //! `present_at_start` exists, and each workload runs in steady state: one ReplicaSet
@@ -41,10 +42,8 @@ use super::ids;
 use super::ipam::NodeIpam;
 use super::model::*;
 use super::ranking::{self, Candidate};
-use crate::scenario::{
-    self, EventKind, Nanos, NodeSelection, ScaleTarget, Scenario, StringMap, NS_PER_SEC,
-};
-use crate::sim::{EventQueue, Stream, Streams, TraceLog};
+use crate::scenario::{self, EventKind, Nanos, NodeSelection, Scenario, StringMap, NS_PER_SEC};
+use crate::sim::{Outbox, Stream, Streams};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -258,17 +257,18 @@ struct PodSlot {
     pod: Option<Pod>,
 }
 
-/// Options of a run that are not part of the scenario.
-#[derive(Default)]
-pub struct WorldOptions {
-    pub trace: Option<TraceLog>,
-}
+/// Options of a world that are not part of the scenario (none yet; the event log moved to
+/// the run's dispatcher).
+#[derive(Debug, Default)]
+pub struct WorldOptions {}
 
 /// The simulated cluster. See the module docs.
 pub struct World {
     scenario: Arc<Scenario>,
-    queue: EventQueue<WorldEvent>,
-    trace: TraceLog,
+    /// Where new pods go ([`Spread`] unless [`World::set_scheduler`] says otherwise).
+    scheduler: Box<dyn SchedulerPolicy>,
+    /// What the world scheduled while handling the current event (see [`World::take_scheduled`]).
+    queue: Outbox<WorldEvent>,
     rng_lifecycle: ChaCha8Rng,
     rng_churn: ChaCha8Rng,
     rng_identity: ChaCha8Rng,
@@ -330,7 +330,7 @@ fn write_rv(rv: &mut u64) -> u64 {
 
 impl World {
     /// Build the world for a resolved scenario. Nothing happens until [`World::start`].
-    pub fn new(scenario: Scenario, options: WorldOptions) -> anyhow::Result<World> {
+    pub fn new(scenario: Scenario, _options: WorldOptions) -> anyhow::Result<World> {
         let streams = Streams::new(scenario.seed);
         let mut rng_sched = streams.stream(Stream::Scheduling);
         let mut rng_identity = streams.stream(Stream::Identity);
@@ -378,10 +378,9 @@ impl World {
         }
         let n = nodes.len();
         let node_tiebreak = (0..n).map(|_| rng_sched.gen::<u64>()).collect();
-        let trace = options.trace.unwrap_or_else(TraceLog::disabled);
         let mut w = World {
-            queue: EventQueue::new(),
-            trace,
+            scheduler: Box::new(Spread),
+            queue: Outbox::default(),
             rng_lifecycle: streams.stream(Stream::PodLifecycle),
             rng_churn: streams.stream(Stream::Churn),
             rng_identity,
@@ -432,6 +431,11 @@ impl World {
             });
         }
         Ok(w)
+    }
+
+    /// Place new pods with `policy` instead of [`Spread`] (before [`World::start`]).
+    pub fn set_scheduler(&mut self, policy: Box<dyn SchedulerPolicy>) {
+        self.scheduler = policy;
     }
 
     // ------------------------------------------------------------------ accessors
@@ -510,15 +514,6 @@ impl World {
     pub fn resource_version(&self) -> u64 {
         self.resource_version
     }
-    #[cfg(test)]
-    fn queue_snapshot(&self) -> Vec<WorldEvent> {
-        self.queue.events().cloned().collect()
-    }
-
-    /// Time of the next queued event.
-    pub fn peek_time(&self) -> Option<Nanos> {
-        self.queue.peek_time()
-    }
     /// Number of nodes that exist / that exist and are Ready.
     pub fn node_counts(&self) -> (u64, u64) {
         let exist = self.nodes.iter().filter(|n| n.exists).count() as u64;
@@ -528,11 +523,6 @@ impl World {
             .filter(|n| n.exists && n.ready == NodeReady::True)
             .count() as u64;
         (exist, ready)
-    }
-
-    /// The trace log (to flush at the end of a run).
-    pub fn trace_mut(&mut self) -> &mut TraceLog {
-        &mut self.trace
     }
 
     // ------------------------------------------------------------------ driving
@@ -578,35 +568,39 @@ impl World {
         Ok(())
     }
 
-    /// Process the next event if it is due at or before the scenario's end. Returns its time.
-    pub fn step(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<Option<Nanos>> {
-        match self.queue.peek_time() {
-            Some(t) if t <= self.scenario.duration_ns => {}
-            _ => return Ok(None),
-        }
-        let Some(s) = self.queue.pop() else {
-            return Ok(None);
-        };
-        self.advance_sink(s.time_ns, sink);
-        self.events_processed += 1;
-        let ev = s.event;
-        if self.trace.enabled() {
-            let details = self.describe(&ev);
-            self.trace.log(s.time_ns, s.seq, ev.kind(), || details)?;
-        }
-        self.handle(ev, sink);
-        Ok(Some(s.time_ns))
+    /// The events scheduled since the last call, in scheduling order, for the run's queue.
+    pub fn take_scheduled(&mut self) -> std::vec::Drain<'_, (Nanos, WorldEvent)> {
+        self.queue.drain()
     }
 
-    fn advance_sink(&mut self, t: Nanos, sink: &mut dyn ChangeSink) {
+    /// Handle one event due at `time_ns` (taken off the run's queue): the sink is first
+    /// advanced to that time (its own timers due by then run first), then the event is applied
+    /// and its changes are handed to the sink.
+    pub fn dispatch(
+        &mut self,
+        time_ns: Nanos,
+        ev: WorldEvent,
+        sink: &mut dyn ChangeSink,
+    ) -> anyhow::Result<()> {
+        self.queue.set_now(time_ns);
+        self.advance_sink(time_ns, sink);
+        self.events_processed += 1;
+        self.handle(ev, sink);
+        Ok(())
+    }
+
+    /// Move the sink's clock to `t` ([`ChangeSink::advance_to`]) unless it is there already:
+    /// how the run delivers the sink's own wakeups ([`World::sink_wakeup`]).
+    pub fn advance_sink(&mut self, t: Nanos, sink: &mut dyn ChangeSink) {
         if self.sink_time.map_or(true, |s| s < t) {
             self.sink_time = Some(t);
             sink.advance_to(t, self);
         }
     }
 
-    /// The sink's next wakeup if it is still to come and within the run.
-    fn sink_wakeup(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
+    /// The sink's next wakeup if it is still to come and within the run: not before the
+    /// world's clock, after the last time the sink was advanced to.
+    pub fn sink_wakeup(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
         sink.next_wakeup().filter(|&t| {
             t <= self.scenario.duration_ns
                 && self.sink_time.map_or(true, |s| s < t)
@@ -614,51 +608,13 @@ impl World {
         })
     }
 
-    /// Time of the next thing the combined loop ([`World::step_all`]) will do.
-    pub fn peek_time_with(&self, sink: &dyn ChangeSink) -> Option<Nanos> {
-        let tw = self
-            .queue
-            .peek_time()
-            .filter(|&t| t <= self.scenario.duration_ns);
-        match (tw, self.sink_wakeup(sink)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// One step of the combined loop: the sink's own wakeup when it comes strictly before the
-    /// next world event (only `advance_to` is called), else the next world event ([`step`]).
-    ///
-    /// [`step`]: World::step
-    pub fn step_all(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<Option<Nanos>> {
-        let tw = self
-            .queue
-            .peek_time()
-            .filter(|&t| t <= self.scenario.duration_ns);
-        if let Some(ts) = self.sink_wakeup(sink) {
-            if tw.map_or(true, |w| ts < w) {
-                self.advance_sink(ts, sink);
-                return Ok(Some(ts));
-            }
-        }
-        self.step(sink)
-    }
-
-    /// Advance the sink to the scenario's end (after the last step).
+    /// Advance the sink to the scenario's end (after the last event).
     pub fn finish(&mut self, sink: &mut dyn ChangeSink) {
         self.advance_sink(self.scenario.duration_ns, sink);
     }
 
-    /// Run to the end of the scenario (world events and the sink's wakeups), then advance the
-    /// sink to the scenario's end.
-    pub fn run(&mut self, sink: &mut dyn ChangeSink) -> anyhow::Result<()> {
-        self.start(sink)?;
-        while self.step_all(sink)?.is_some() {}
-        self.advance_sink(self.scenario.duration_ns, sink);
-        Ok(())
-    }
-
-    fn describe(&self, ev: &WorldEvent) -> String {
+    /// One line about `ev` for the event log (`<kind>` is [`WorldEvent::kind`]).
+    pub fn describe(&self, ev: &WorldEvent) -> String {
         let pod = |id: &PodId| {
             self.pod(*id)
                 .map(|p| format!("{}/{}", p.namespace, p.name))
@@ -715,6 +671,7 @@ impl World {
 mod nodes;
 mod pods;
 mod scheduler;
+pub use scheduler::{PlacementView, SchedulerPolicy, Spread};
 mod services;
 mod store;
 mod timeline;
@@ -777,16 +734,25 @@ count = 10
         let mut w = World::new(sc, WorldOptions::default()).unwrap();
         let mut sink = super::super::change::NullSink;
         w.start(&mut sink).unwrap();
+        // a plain queue of the world's events (the run's loop without controllers)
+        let mut q = crate::sim::EventQueue::new();
+        let pending = |w: &mut World, q: &mut crate::sim::EventQueue<WorldEvent>| {
+            for (t, e) in w.take_scheduled() {
+                q.schedule_at(t, e);
+            }
+        };
+        pending(&mut w, &mut q);
         // process the restart event itself
-        while w.peek_time().is_some_and(|t| t <= 5 * NS_PER_SEC) {
-            w.step(&mut sink).unwrap();
+        while q.peek_time().is_some_and(|t| t <= 5 * NS_PER_SEC) {
+            let e = q.pop().unwrap();
+            w.dispatch(e.time_ns, e.event, &mut sink).unwrap();
+            pending(&mut w, &mut q);
         }
         // 10 deletions → exactly one queued ReplicaSet sync and one Deployment sync
         assert!(w.replica_sets[0].sync_pending);
         assert!(w.deployments[0].sync_pending);
-        let rs_syncs = w
-            .queue_snapshot()
-            .iter()
+        let rs_syncs = q
+            .events()
             .filter(|e| matches!(e, WorldEvent::ReplicaSetSync(_)))
             .count();
         assert_eq!(rs_syncs, 1);

@@ -50,13 +50,7 @@ impl World {
                 let Some(dep) = self.deployments.get_mut(*workload) else {
                     return;
                 };
-                dep.replicas = match *target {
-                    ScaleTarget::To(n) => n,
-                    ScaleTarget::By(d) => {
-                        u32::try_from((i64::from(dep.replicas) + d).clamp(0, i64::from(u32::MAX)))
-                            .unwrap_or(0)
-                    }
-                };
+                dep.replicas = target.apply(dep.replicas);
                 self.enqueue_deployment_sync(*workload);
             }
             EventKind::RollingUpdate {

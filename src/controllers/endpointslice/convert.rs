@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Endpoint, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME, LABEL_ZONE};
+use super::model::{Endpoint, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME};
 use super::topology::NodeInfo;
 use crate::controllers::deephash::{hash_discovery_endpoint_port_hex, DiscoveryEndpointPortView};
 use crate::controllers::util::{should_set_hostname, SlicePort};
@@ -446,12 +446,7 @@ pub fn quantity_milli_value(q: &str) -> Option<i64> {
 /// What the topology cache reads from a Node. Errors on a malformed CPU quantity.
 pub fn node_info(n: &k8s::Node) -> Result<NodeInfo, String> {
     let labels = n.metadata.labels.clone().unwrap_or_default();
-    let ready = n
-        .status
-        .conditions
-        .as_ref()
-        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-        .is_some_and(|c| c.status == "True");
+    let ready = n.is_ready();
     let cpu = match n.status.allocatable.as_ref().and_then(|a| a.get("cpu")) {
         Some(q) => quantity_milli_value(&q.0)
             .ok_or_else(|| format!("invalid status.allocatable.cpu quantity {:?}", q.0))?,
@@ -459,7 +454,7 @@ pub fn node_info(n: &k8s::Node) -> Result<NodeInfo, String> {
     };
     Ok(NodeInfo {
         name: n.metadata.name.clone().unwrap_or_default(),
-        zone: labels.get(LABEL_ZONE).cloned(),
+        zone: n.zone().map(str::to_string),
         ready,
         cpu_millis: cpu,
         excluded: labels.contains_key("node-role.kubernetes.io/control-plane")

@@ -279,18 +279,8 @@ fn node_signature(nodes: &[k8s::Node]) -> BTreeMap<String, (bool, Option<String>
     nodes
         .iter()
         .map(|n| {
-            let ready = n
-                .status
-                .conditions
-                .as_ref()
-                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-                .is_some_and(|c| c.status == "True");
-            let zone = n
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(super::model::LABEL_ZONE).cloned());
-            (n.metadata.name.clone().unwrap_or_default(), (ready, zone))
+            let sig = (n.is_ready(), n.zone().map(str::to_string));
+            (n.metadata.name.clone().unwrap_or_default(), sig)
         })
         .collect()
 }

@@ -26,15 +26,14 @@ impl ControllerManager<'_> {
                 {
                     row.deletes = 1;
                     row.endpoints_removed = address_set(Some(&old)).len() as u64;
-                    self.stats.svc(key).ep_deletes += 1;
-                    self.report(
+                    let w = Write {
                         now,
-                        Verb::Delete,
-                        Writer::EndpointsController,
-                        Some(ObjectRef::Endpoints(&old)),
-                        None,
-                        rv,
-                    );
+                        verb: Verb::Delete,
+                        writer: Writer::EndpointsController,
+                        old: Some(ObjectRef::Endpoints(&old)),
+                        new: None,
+                    };
+                    self.write_stored(key, Counter::EpDeletes, w, rv);
                 }
             }
             self.finish_sync(EPC, key, row, now);
@@ -83,21 +82,27 @@ impl ControllerManager<'_> {
                     Ok(stored) => {
                         row.creates = 1;
                         row.endpoints_added = address_set(Some(&stored)).len() as u64;
-                        self.stats.svc(key).ep_creates += 1;
                         let rv = stored_rv(&stored.metadata);
-                        self.report_endpoints(now, Verb::Create, None, Rc::new(stored), rv);
+                        let w = Write {
+                            now,
+                            verb: Verb::Create,
+                            writer: Writer::EndpointsController,
+                            old: None,
+                            new: None,
+                        };
+                        let shared = Rc::new(stored);
+                        self.write_endpoints_stored(key, Counter::EpCreates, w, shared, rv);
                     }
                     Err(err) => {
                         row.result = SyncResult::Error;
-                        self.stats.svc(key).rejected_writes += 1;
-                        self.report_rejected(
+                        let w = Write {
                             now,
-                            Verb::Create,
-                            Writer::EndpointsController,
-                            None,
-                            Some(ObjectRef::Endpoints(&e)),
-                            &err,
-                        );
+                            verb: Verb::Create,
+                            writer: Writer::EndpointsController,
+                            old: None,
+                            new: Some(ObjectRef::Endpoints(&e)),
+                        };
+                        self.write_rejected(key, w, &err);
                     }
                 }
             }
@@ -122,28 +127,28 @@ impl ControllerManager<'_> {
                             row.endpoints_added = after.difference(&before).count() as u64;
                             row.endpoints_removed = before.difference(&after).count() as u64;
                             drop((before, after));
-                            self.stats.svc(key).ep_updates += 1;
                             let rv = stored_rv(&out.object.metadata);
-                            self.report_endpoints(
+                            let w = Write {
                                 now,
-                                Verb::Update,
-                                current.as_deref(),
-                                Rc::new(out.object),
-                                rv,
-                            );
+                                verb: Verb::Update,
+                                writer: Writer::EndpointsController,
+                                old: current.as_deref().map(ObjectRef::Endpoints),
+                                new: None,
+                            };
+                            let shared = Rc::new(out.object);
+                            self.write_endpoints_stored(key, Counter::EpUpdates, w, shared, rv);
                         }
                     }
                     Err(err) => {
                         row.result = SyncResult::Error;
-                        self.stats.svc(key).rejected_writes += 1;
-                        self.report_rejected(
+                        let w = Write {
                             now,
-                            Verb::Update,
-                            Writer::EndpointsController,
-                            current.as_deref().map(ObjectRef::Endpoints),
-                            Some(ObjectRef::Endpoints(&e)),
-                            &err,
-                        );
+                            verb: Verb::Update,
+                            writer: Writer::EndpointsController,
+                            old: current.as_deref().map(ObjectRef::Endpoints),
+                            new: Some(ObjectRef::Endpoints(&e)),
+                        };
+                        self.write_rejected(key, w, &err);
                     }
                 }
             }

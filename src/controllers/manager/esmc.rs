@@ -54,27 +54,25 @@ impl ControllerManager<'_> {
             match b.get(n) {
                 None => {
                     writes += 1;
-                    let rv = stored_rv(&new.metadata);
-                    self.report(
+                    let w = Write {
                         now,
-                        Verb::Create,
-                        Writer::MirroringController,
-                        None,
-                        Some(ObjectRef::EndpointSlice(new)),
-                        rv,
-                    );
+                        verb: Verb::Create,
+                        writer: Writer::MirroringController,
+                        old: None,
+                        new: Some(ObjectRef::EndpointSlice(new)),
+                    };
+                    self.write_stored(key, Counter::None, w, stored_rv(&new.metadata));
                 }
                 Some(old) if old.metadata.resource_version != new.metadata.resource_version => {
                     writes += 1;
-                    let rv = stored_rv(&new.metadata);
-                    self.report(
+                    let w = Write {
                         now,
-                        Verb::Update,
-                        Writer::MirroringController,
-                        Some(ObjectRef::EndpointSlice(old)),
-                        Some(ObjectRef::EndpointSlice(new)),
-                        rv,
-                    );
+                        verb: Verb::Update,
+                        writer: Writer::MirroringController,
+                        old: Some(ObjectRef::EndpointSlice(old)),
+                        new: Some(ObjectRef::EndpointSlice(new)),
+                    };
+                    self.write_stored(key, Counter::None, w, stored_rv(&new.metadata));
                 }
                 Some(_) => {}
             }
@@ -83,14 +81,14 @@ impl ControllerManager<'_> {
             if !a.contains_key(n) {
                 writes += 1;
                 let rv = self.shared.peek_resource_version();
-                self.report(
+                let w = Write {
                     now,
-                    Verb::Delete,
-                    Writer::MirroringController,
-                    Some(ObjectRef::EndpointSlice(old)),
-                    None,
-                    rv,
-                );
+                    verb: Verb::Delete,
+                    writer: Writer::MirroringController,
+                    old: Some(ObjectRef::EndpointSlice(old)),
+                    new: None,
+                };
+                self.write_stored(key, Counter::None, w, rv);
             }
         }
         let eps = |v: &[k8s::EndpointSlice]| -> BTreeSet<String> {
@@ -119,15 +117,14 @@ impl ControllerManager<'_> {
         };
         if let Some(e) = &out.error {
             row.result = SyncResult::Error;
-            self.stats.svc(key).rejected_writes += 1;
-            self.report_rejected(
+            let w = Write {
                 now,
-                Verb::Update,
-                Writer::MirroringController,
-                None,
-                None,
-                e,
-            );
+                verb: Verb::Update,
+                writer: Writer::MirroringController,
+                old: None,
+                new: None,
+            };
+            self.write_rejected(key, w, e);
         }
         self.finish_sync(ESMC, key, row, now);
     }

@@ -95,37 +95,16 @@ impl ControllerManager<'_> {
     ) {
         let n = node_to_k8s(change.latest());
         let name = s(&n.metadata.name).to_string();
-        let sig = |n: &k8s::Node| {
-            let ready = n
-                .status
-                .conditions
-                .as_ref()
-                .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-                .is_some_and(|c| c.status == "True");
-            let zone = n
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(LABEL_ZONE).cloned());
-            (ready, zone)
-        };
+        let sig = |n: &k8s::Node| (n.is_ready(), n.zone().map(str::to_string));
         let topology_change = match change {
             ObjChange::Added(_) => {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                let zone = n.zone().map(str::to_string);
                 self.node_index.insert(name.clone(), zone);
                 self.nodes.insert(name, n);
                 true
             }
             ObjChange::Updated { .. } => {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(LABEL_ZONE).cloned());
+                let zone = n.zone().map(str::to_string);
                 self.node_index.insert(name.clone(), zone);
                 let changed = self.nodes.get(&name).map_or(true, |o| sig(o) != sig(&n));
                 self.nodes.insert(name, n);
@@ -152,7 +131,16 @@ impl ControllerManager<'_> {
             .filter_map(|n| node_info(n).ok())
             .collect();
         self.esc.reconciler.topology.set_nodes(&infos);
-        for k in self.esc.reconciler.topology.overloaded_services() {
+        let overloaded = self.esc.reconciler.topology.overloaded_services();
+        if self.logging() {
+            let details = format!(
+                "{} nodes, {} overloaded Services",
+                infos.len(),
+                overloaded.len()
+            );
+            self.log_step(now, "topology-update", details);
+        }
+        for k in overloaded {
             self.ctl[ESC].add(&k, now);
         }
     }
@@ -231,26 +219,25 @@ impl ControllerManager<'_> {
         let key = key_of(&ep.metadata);
         match self.endpoints.create(&mut self.shared, ep.clone()) {
             Ok(stored) => {
-                self.report(
+                let w = Write {
                     now,
-                    Verb::Create,
-                    Writer::Other,
-                    None,
-                    Some(ObjectRef::Endpoints(&stored)),
-                    stored_rv(&stored.metadata),
-                );
+                    verb: Verb::Create,
+                    writer: Writer::Other,
+                    old: None,
+                    new: Some(ObjectRef::Endpoints(&stored)),
+                };
+                self.write_stored(&key, Counter::None, w, stored_rv(&stored.metadata));
                 self.on_endpoints_event(now, &key);
             }
             Err(e) => {
-                self.stats.svc(&key).rejected_writes += 1;
-                self.report_rejected(
+                let w = Write {
                     now,
-                    Verb::Create,
-                    Writer::Other,
-                    None,
-                    Some(ObjectRef::Endpoints(&ep)),
-                    &e,
-                );
+                    verb: Verb::Create,
+                    writer: Writer::Other,
+                    old: None,
+                    new: Some(ObjectRef::Endpoints(&ep)),
+                };
+                self.write_rejected(&key, w, &e);
             }
         }
     }
@@ -273,15 +260,14 @@ impl ControllerManager<'_> {
         for n in names {
             match self.slices.delete_versioned(&mut self.shared, &ns, &n) {
                 Ok((old, rv)) => {
-                    self.stats.svc(key).es_gc_deletes += 1;
-                    self.report(
+                    let w = Write {
                         now,
-                        Verb::Delete,
-                        Writer::Other,
-                        Some(ObjectRef::EndpointSlice(&old)),
-                        None,
-                        rv,
-                    );
+                        verb: Verb::Delete,
+                        writer: Writer::Other,
+                        old: Some(ObjectRef::EndpointSlice(&old)),
+                        new: None,
+                    };
+                    self.write_stored(key, Counter::EsGcDeletes, w, rv);
                 }
                 Err(_) => continue,
             }

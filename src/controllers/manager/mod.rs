@@ -62,6 +62,8 @@ pub mod record;
 pub mod stats;
 mod writes;
 
+use writes::{Counter, Write};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -81,7 +83,7 @@ use crate::controllers::endpoints::{
 };
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
-    CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_ZONE,
+    CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
 };
 use crate::controllers::endpointslice::reconciler::{
     drop_pending_deletion, is_managed_slice_of, manages_slices, slice_service_key,
@@ -95,6 +97,7 @@ use crate::controllers::workqueue::{RateLimit, WorkQueue};
 use crate::k8s;
 use crate::scenario::{Controllers, DurationDist, Nanos, Scenario, NS_PER_SEC};
 use crate::sim::rng::{Stream, Streams};
+use crate::sim::LogLine;
 use informer::LaggedInformer;
 
 pub use pods::PodList;
@@ -298,6 +301,10 @@ pub struct ControllerManager<'o> {
     recorders: BTreeMap<String, Recorder>,
     /// Errors while recording (reported at the end).
     record_error: Option<String>,
+    /// What the manager did, for the run's event log (kept only after [`Self::log_steps`]).
+    steps: Option<Vec<LogLine>>,
+    /// The `controller-sync` line of the sync under way (its result is added at its end).
+    open_sync: Option<usize>,
     /// Test hook (see [`CrossCheck`]).
     #[cfg(test)]
     pub(crate) cross_check: Option<CrossCheck>,
@@ -430,6 +437,8 @@ impl<'o> ControllerManager<'o> {
             syncs: Vec::new(),
             recorders,
             record_error: None,
+            steps: None,
+            open_sync: None,
             #[cfg(test)]
             cross_check: None,
         }
@@ -467,6 +476,34 @@ impl<'o> ControllerManager<'o> {
         st
     }
 
+    /// Keep a log line for every informer delivery, topology update, sync and write from now
+    /// on ([`Self::take_steps`]; the run's event log).
+    pub fn log_steps(&mut self) {
+        self.steps.get_or_insert_with(Vec::new);
+    }
+
+    /// Move the log lines kept since the last call to `out`.
+    pub fn take_steps(&mut self, out: &mut Vec<LogLine>) {
+        if let Some(v) = &mut self.steps {
+            out.append(v);
+        }
+    }
+
+    fn logging(&self) -> bool {
+        self.steps.is_some()
+    }
+
+    /// Keep one log line (callers build `details` only when [`Self::logging`]).
+    fn log_step(&mut self, time_ns: Nanos, kind: &'static str, details: String) {
+        if let Some(v) = &mut self.steps {
+            v.push(LogLine {
+                time_ns,
+                kind,
+                details,
+            });
+        }
+    }
+
     /// Run all controller work due up to and including `now`.
     fn run_until(&mut self, now: Nanos) {
         loop {
@@ -491,6 +528,15 @@ impl<'o> ControllerManager<'o> {
             for c in 0..3 {
                 self.ctl[c].queue.release_waiting(t);
                 while let Some((end, key)) = self.ctl[c].queue.pop_finished(t) {
+                    if self.logging() {
+                        self.open_sync = self.steps.as_ref().map(Vec::len);
+                        let kind = [
+                            ControllerKind::EndpointSlice,
+                            ControllerKind::Endpoints,
+                            ControllerKind::Mirroring,
+                        ][c];
+                        self.log_step(end, "controller-sync", format!("{} {key}", kind.as_str()));
+                    }
                     match c {
                         ESC => self.sync_esc(&key, end),
                         EPC => self.sync_epc(&key, end),

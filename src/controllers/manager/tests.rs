@@ -127,7 +127,7 @@ fn run_src(src: &str) -> (ControllerManager<'static>, World) {
     let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
     let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
     let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
-    world.run(&mut mgr).unwrap();
+    crate::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
     (mgr, world)
 }
 
@@ -236,7 +236,7 @@ fn observer_sees_every_write_in_order() {
             Box::new(BorrowedObserver(&mut rec)),
         );
         let mut world = World::new(sc.clone(), crate::cluster::WorldOptions::default()).unwrap();
-        world.run(&mut mgr).unwrap();
+        crate::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
         mgr.final_stats().total()
     };
     assert!(rec.rows.windows(2).all(|w| w[0].2 < w[1].2), "RVs increase");
@@ -493,7 +493,7 @@ fn manager_syncs_match_replay_syncs() {
         mgr.cross_check = Some(CrossCheck::default());
         let mirroring = mgr.esmc.options();
         let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
-        world.run(&mut mgr).unwrap();
+        crate::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
         let cc = mgr.cross_check.take().expect("hook");
         let stats = mgr.final_stats();
         let syncs = |k: ControllerKind| -> usize {

@@ -1,9 +1,84 @@
-//! Where a controller's writes are accounted: stats, the `WriteObserver`, the lagged
-//! informers, and the end of a sync (`finish_sync`).
+//! Where a controller's writes are accounted — one path for every verb and writer:
+//! [`ControllerManager::write_stored`] / [`ControllerManager::write_rejected`] (the Service's
+//! counter, the lagged informers, the event log, the `WriteObserver`) — and the end of a sync
+//! (`finish_sync`).
 
 use super::*;
 
+/// One API write as the manager accounts it.
+#[derive(Clone, Copy)]
+pub(super) struct Write<'a> {
+    pub now: Nanos,
+    pub verb: Verb,
+    pub writer: Writer,
+    /// Stored object before the write (None for a create).
+    pub old: Option<ObjectRef<'a>>,
+    /// Stored object after it (None for a delete); for a rejected write, what was sent.
+    pub new: Option<ObjectRef<'a>>,
+}
+
+/// The per-Service counter a stored write adds to ([`ServiceStats`]).
+// The EndpointSlice arm (esc.rs) still counts its writes inline and calls `report`; its three
+// variants are here for when it moves to `write_stored` (after the incremental-sync work in
+// esc.rs lands).
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counter {
+    EsCreates,
+    EsUpdates,
+    EsDeletes,
+    EsGcDeletes,
+    EpCreates,
+    EpUpdates,
+    EpDeletes,
+    /// Counted elsewhere (mirroring writes per sync) or not at all (a user's writes).
+    None,
+}
+
+impl Counter {
+    fn of(self, st: &mut ServiceStats) -> Option<&mut u64> {
+        Some(match self {
+            Counter::EsCreates => &mut st.es_creates,
+            Counter::EsUpdates => &mut st.es_updates,
+            Counter::EsDeletes => &mut st.es_deletes,
+            Counter::EsGcDeletes => &mut st.es_gc_deletes,
+            Counter::EpCreates => &mut st.ep_creates,
+            Counter::EpUpdates => &mut st.ep_updates,
+            Counter::EpDeletes => &mut st.ep_deletes,
+            Counter::None => return None,
+        })
+    }
+}
+
 impl ControllerManager<'_> {
+    /// A write storage accepted (new resourceVersion `rv`), for Service `key`: its counter,
+    /// then the informers (they get it after their lag), the event log and the observer.
+    pub(super) fn write_stored(&mut self, key: &str, counter: Counter, w: Write<'_>, rv: u64) {
+        if let Some(c) = counter.of(self.stats.svc(key)) {
+            *c += 1;
+        }
+        self.inform(w);
+        self.notify(
+            w,
+            WriteOutcome::Stored {
+                resource_version: rv,
+            },
+        );
+    }
+
+    /// A write storage refused, for Service `key`: its rejected-write count, the event log and
+    /// the observer (the informers see nothing).
+    pub(super) fn write_rejected(&mut self, key: &str, w: Write<'_>, err: &ApiError) {
+        self.stats.svc(key).rejected_writes += 1;
+        self.notify(
+            w,
+            WriteOutcome::Rejected {
+                reason: err.to_string(),
+            },
+        );
+    }
+
+    /// [`Self::write_stored`] without a counter.
     pub(super) fn report(
         &mut self,
         now: Nanos,
@@ -13,8 +88,51 @@ impl ControllerManager<'_> {
         new: Option<ObjectRef<'_>>,
         rv: u64,
     ) {
-        // Every stored write reaches the KCM informers after their lag.
-        match (new, old) {
+        let w = Write {
+            now,
+            verb,
+            writer,
+            old,
+            new,
+        };
+        self.inform(w);
+        self.notify(
+            w,
+            WriteOutcome::Stored {
+                resource_version: rv,
+            },
+        );
+    }
+
+    /// [`Self::write_rejected`] without the count.
+    pub(super) fn report_rejected(
+        &mut self,
+        now: Nanos,
+        verb: Verb,
+        writer: Writer,
+        old: Option<ObjectRef<'_>>,
+        new: Option<ObjectRef<'_>>,
+        err: &ApiError,
+    ) {
+        let w = Write {
+            now,
+            verb,
+            writer,
+            old,
+            new,
+        };
+        self.notify(
+            w,
+            WriteOutcome::Rejected {
+                reason: err.to_string(),
+            },
+        );
+    }
+
+    /// Every stored write reaches the KCM informers after their lag.
+    fn inform(&mut self, w: Write<'_>) {
+        let now = w.now;
+        match (w.new, w.old) {
             (Some(ObjectRef::EndpointSlice(o)), _) => {
                 let g = slice_service_key(o);
                 self.slice_informer.record(
@@ -42,73 +160,78 @@ impl ControllerManager<'_> {
             }
             (None, None) => {}
         }
-        self.observe(now, verb, writer, old, new, rv);
     }
 
-    /// The observer's part of [`ControllerManager::report`].
-    pub(super) fn observe(
+    /// The event log's `api-write` line and the observer.
+    fn notify(&mut self, w: Write<'_>, outcome: WriteOutcome) {
+        let record = WriteRecord {
+            time_ns: w.now,
+            verb: w.verb,
+            writer: w.writer,
+            old: w.old,
+            new: w.new,
+            outcome,
+        };
+        self.log_write(&record);
+        self.observer.on_write(&record);
+    }
+
+    /// [`Self::write_stored`] of an Endpoints create/update the informer shares rather than
+    /// copies.
+    pub(super) fn write_endpoints_stored(
         &mut self,
-        now: Nanos,
-        verb: Verb,
-        writer: Writer,
-        old: Option<ObjectRef<'_>>,
-        new: Option<ObjectRef<'_>>,
+        key: &str,
+        counter: Counter,
+        w: Write<'_>,
+        shared: Rc<k8s::Endpoints>,
         rv: u64,
     ) {
-        self.observer.on_write(&WriteRecord {
-            time_ns: now,
-            verb,
-            writer,
-            old,
-            new,
-            outcome: WriteOutcome::Stored {
+        if let Some(c) = counter.of(self.stats.svc(key)) {
+            *c += 1;
+        }
+        let g = key_of(&shared.metadata);
+        self.ep_informer.record_shared(
+            w.now,
+            &mut self.ep_lag_rng,
+            &g,
+            "",
+            Some(Rc::clone(&shared)),
+        );
+        self.notify(
+            Write {
+                new: Some(ObjectRef::Endpoints(&shared)),
+                ..w
+            },
+            WriteOutcome::Stored {
                 resource_version: rv,
             },
-        });
-    }
-
-    /// [`ControllerManager::report`] of an Endpoints create/update the informer shares rather
-    /// than copies.
-    pub(super) fn report_endpoints(
-        &mut self,
-        now: Nanos,
-        verb: Verb,
-        old: Option<&k8s::Endpoints>,
-        new: Rc<k8s::Endpoints>,
-        rv: u64,
-    ) {
-        let g = key_of(&new.metadata);
-        self.ep_informer
-            .record_shared(now, &mut self.ep_lag_rng, &g, "", Some(Rc::clone(&new)));
-        self.observe(
-            now,
-            verb,
-            Writer::EndpointsController,
-            old.map(ObjectRef::Endpoints),
-            Some(ObjectRef::Endpoints(&new)),
-            rv,
         );
     }
 
-    pub(super) fn report_rejected(
-        &mut self,
-        now: Nanos,
-        verb: Verb,
-        writer: Writer,
-        old: Option<ObjectRef<'_>>,
-        new: Option<ObjectRef<'_>>,
-        err: &ApiError,
-    ) {
-        self.observer.on_write(&WriteRecord {
-            time_ns: now,
-            verb,
-            writer,
-            old,
-            new,
-            outcome: WriteOutcome::Rejected {
-                reason: err.to_string(),
-            },
-        });
+    /// The `api-write` log line of a write (see `crate::run::dispatch`).
+    fn log_write(&mut self, r: &WriteRecord<'_>) {
+        if !self.logging() {
+            return;
+        }
+        let Some(obj) = r.new.or(r.old) else {
+            return;
+        };
+        let meta = match obj {
+            ObjectRef::EndpointSlice(o) => &o.metadata,
+            ObjectRef::Endpoints(o) => &o.metadata,
+        };
+        let outcome = match &r.outcome {
+            WriteOutcome::Stored { resource_version } => format!("rv={resource_version}"),
+            WriteOutcome::Rejected { reason } => format!("rejected: {reason}"),
+        };
+        let details = format!(
+            "{:?} {} {} by {:?} {outcome}",
+            r.verb,
+            crate::apiserver::watch::mode_name(obj.resource()),
+            key_of(meta),
+            r.writer,
+        );
+        self.log_step(r.time_ns, "api-write", details);
     }
 
     /// Deliver the informer events due by `t` and run the ESC's slice-informer handlers at
@@ -117,6 +240,15 @@ impl ControllerManager<'_> {
     /// `HandleDeletion` (requeue if someone else deleted our slice).
     pub(super) fn deliver_informers(&mut self, t: Nanos) {
         while let Some(d) = self.slice_informer.pop_due(t) {
+            if self.logging() {
+                let what = match (d.deleted, &d.old) {
+                    (true, _) => "deleted",
+                    (false, Some(_)) => "updated",
+                    (false, None) => "added",
+                };
+                let details = format!("EndpointSlice {} {} {what}", d.group, d.name);
+                self.log_step(d.at, "informer-delivery", details);
+            }
             let requeue = if d.deleted {
                 match &d.old {
                     Some(old) if is_esc_managed(old) => {
@@ -138,12 +270,34 @@ impl ControllerManager<'_> {
                 self.ctl[ESC].add_after(&d.group, delay, d.at);
             }
         }
-        self.ep_informer.catch_up(t);
+        // the Endpoints informer has no handlers: its deliveries only update the cache
+        while let Some(d) = self.ep_informer.pop_due(t) {
+            if self.logging() {
+                let what = match (d.deleted, &d.old) {
+                    (true, _) => "deleted",
+                    (false, Some(_)) => "updated",
+                    (false, None) => "added",
+                };
+                let details = format!("Endpoints {} {what}", d.group);
+                self.log_step(d.at, "informer-delivery", details);
+            }
+        }
     }
 
     pub(super) fn finish_sync(&mut self, c: usize, key: &str, row: SyncRow, now: Nanos) {
         let kind = row.controller;
         let result = row.result;
+        if let (Some(i), Some(v)) = (self.open_sync.take(), self.steps.as_mut()) {
+            if let Some(l) = v.get_mut(i) {
+                l.details.push_str(&format!(
+                    " result={} creates={} updates={} deletes={}",
+                    result.as_str(),
+                    row.creates,
+                    row.updates,
+                    row.deletes
+                ));
+            }
+        }
         self.stats.svc(key).add_sync(kind, result);
         self.syncs.push(row);
         let q = &mut self.ctl[c].queue;
