@@ -1,6 +1,8 @@
 //! The EndpointSlice controller's arm: one `syncService` of a Service key.
 
+use super::pods::Consumer;
 use super::*;
+use crate::controllers::endpointslice::reconciler::PodSource;
 
 impl ControllerManager<'_> {
     pub(super) fn sync_esc(&mut self, key: &str, now: Nanos) {
@@ -41,10 +43,32 @@ impl ControllerManager<'_> {
             .filter(|s| is_managed_slice_of(s, &ns, &name))
             .collect();
         let empty = PodList::default();
+        // Which of the Service's pods changed since its previous sync (the pod index collects
+        // them for this controller): the sync reads only those.
+        let changes = match self.pods.get_mut(&ns) {
+            Some(list) => list.take_changes_for(&name, Consumer::EndpointSlice),
+            None => PodChanges::All,
+        };
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
         // The selector index gives exactly the pods a filtered list would (same order), with
         // their parsed Ready transition times.
-        let selected = ns_pods.selected(&name);
+        let lookup = |pod: &str| {
+            ns_pods
+                .selected_pod_at(&name, pod)
+                .map(|(i, p, t)| (i, (p, t)))
+        };
+        let all = || {
+            ns_pods
+                .selected_at(&name)
+                .into_iter()
+                .map(|(i, p, t)| (i, (p, t)))
+                .collect()
+        };
+        let source = PodSource {
+            changes: &changes,
+            lookup: &lookup,
+            all: &all,
+        };
         let seed = service_choice_seed(self.scenario_seed, key);
         let rng = self
             .esc_rngs
@@ -59,9 +83,9 @@ impl ControllerManager<'_> {
             (out, esc, rng)
         });
         // The one EndpointSlice sync, shared with the conformance replay.
-        let outcome = self
-            .esc
-            .sync_service(&service, &selected, &listed, &self.node_index, rng);
+        let outcome =
+            self.esc
+                .sync_service_changed(&service, &source, &listed, &self.node_index, rng);
         #[cfg(test)]
         if let (Some((out, esc, replay_rng)), Some(cc)) = (replayed, self.cross_check.as_mut()) {
             assert_eq!(outcome, out, "{key}: EndpointSlice sync outcome");
@@ -85,6 +109,11 @@ impl ControllerManager<'_> {
                 return;
             }
             SyncOutcome::Stale => {
+                // Nothing was applied: the next sync takes these changes again.
+                drop(listed);
+                if let Some(list) = self.pods.get_mut(&ns) {
+                    list.restore_changes(&name, Consumer::EndpointSlice, changes);
+                }
                 row.result = SyncResult::Stale;
                 self.finish_sync(ESC, key, row, now);
                 return;
@@ -111,7 +140,6 @@ impl ControllerManager<'_> {
         } else {
             None
         };
-        drop(selected);
 
         let mut calls = SliceCounts::default();
         let mut failed = false;
