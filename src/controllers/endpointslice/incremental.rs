@@ -306,6 +306,7 @@ impl IncService {
     }
 
     /// Add a pod the state does not hold, at `pos`.
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         service: &k8s::Service,
