@@ -31,7 +31,7 @@ pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
     s.and_then(Timestamp::parse)
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
     /// Pod name → its last trigger time. Only looked up, never iterated into a result,
@@ -40,9 +40,23 @@ struct ServiceState {
     epoch: u64,
 }
 
+/// Upstream's state: the service time and the pod times (the epochs and `before` values
+/// only serve one call, so a state reached by [`TriggerTimeTracker::compute_changed`]
+/// equals the one [`TriggerTimeTracker::compute_raw`] reaches).
+impl PartialEq for ServiceState {
+    fn eq(&self, other: &Self) -> bool {
+        self.last_service_trigger_time == other.last_service_trigger_time
+            && self.last_pod_trigger_times.len() == other.last_pod_trigger_times.len()
+            && self
+                .last_pod_trigger_times
+                .iter()
+                .all(|(k, v)| other.last_pod_trigger_times.get(k).map(|o| o.time) == Some(v.time))
+    }
+}
+
 /// One pod's entry: updated in place during a call (one hash lookup per pod, no per-call
 /// map or list proportional to the Service), keeping the value the call started from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct PodTime {
     time: Timestamp,
     /// The call that last saw the pod.

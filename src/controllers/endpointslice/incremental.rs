@@ -36,14 +36,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::convert::{service_info, should_pod_be_in_endpoints, slice_from_k8s};
+use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
 use super::engine::{
-    address_types_for_service, reconcile_with_clean, DesiredByPortMap, DesiredGroup, EngineOptions,
-    PlannedWrite,
+    reconcile_with_clean, DesiredByPortMap, DesiredGroup, EngineOptions, PlannedWrite,
 };
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
-use super::reconciler::{materialize_writes, CachedSlice, NodeIndex, ReconcileResult, Reconciler};
+use super::reconciler::{
+    materialize_writes, service_and_address_types, CachedSlice, NodeIndex, PodChanges, PodInput,
+    ReconcileResult, Reconciler,
+};
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
 
@@ -71,6 +73,10 @@ struct Pod {
     /// Per address type: the endpoint is in the desired set (in_eps, node found or
     /// publishNotReadyAddresses, addresses non-empty).
     contributes: Vec<bool>,
+    /// Key of the pod in `IncService::order`.
+    pos: usize,
+    /// The last full walk that met the pod.
+    walk: u64,
 }
 
 impl Pod {
@@ -88,8 +94,14 @@ pub(crate) struct IncService {
     inputs: Option<Inputs>,
     pods: Vec<Option<Pod>>,
     free: Vec<u32>,
-    /// Pod ids in the last lister order.
-    order: Vec<u32>,
+    /// Pod ids in lister order, by position: the index in the list a sync received, or
+    /// (`positional`) the position in the controller manager's pod list, which changes only
+    /// for the pods it reports changed.
+    order: BTreeMap<usize, u32>,
+    positional: bool,
+    /// The pod state was built from a full selection (a fresh state must be).
+    built: bool,
+    walks: u64,
     by_name: HashMap<String, u32>,
     node_version: u64,
     groups: Vec<PortMapKey>,
@@ -179,6 +191,8 @@ impl IncService {
             in_eps,
             group,
             contributes,
+            pos: 0,
+            walk: 0,
         }
     }
 
@@ -214,91 +228,206 @@ impl IncService {
         id
     }
 
-    /// Bring the pod state to `pods` (lister order); returns the touched identity hashes.
+    /// Bring the pod state to the selection `pods` describes; records the touched identity
+    /// hashes. With the manager's change report only the reported pods are read; a fresh
+    /// state, unknown changes or a node change walk the whole selection.
     #[allow(clippy::too_many_arguments)]
     fn update_pods(
         &mut self,
         service: &k8s::Service,
         svc: &ServiceInfo,
         ats: &[&'static str],
-        pods: &[&k8s::Pod],
+        pods: PodInput<'_, '_>,
         nodes: &NodeIndex,
         touched: &mut Vec<u64>,
     ) {
         let node_changed = self.node_version != nodes.version();
         self.node_version = nodes.version();
-        let aligned = pods.len() == self.order.len()
-            && pods.iter().zip(&self.order).all(|(p, &id)| {
-                self.pods[id as usize]
-                    .as_ref()
-                    .is_some_and(|s| s.name == p.metadata.name.as_deref().unwrap_or(""))
-            });
-        let mut new_order = Vec::new();
-        let mut seen: HashSet<u32> = HashSet::new();
-        for (i, pod) in pods.iter().enumerate() {
-            let id = if aligned {
-                Some(self.order[i])
-            } else {
-                self.by_name
-                    .get(pod.metadata.name.as_deref().unwrap_or(""))
-                    .copied()
-                    .filter(|id| seen.insert(*id))
-            };
-            let id = match id {
-                Some(id) => {
-                    let rv = pod.metadata.resource_version.as_deref().unwrap_or("");
-                    let Some(p) = self.pods[id as usize].as_mut() else {
-                        continue;
-                    };
-                    let same_rv = !rv.is_empty() && p.rv == rv && !node_changed;
-                    if !same_rv {
-                        if p.conv.still_valid(pod, nodes) {
-                            p.rv = rv.to_string();
-                        } else {
-                            let conv = convert(service, svc, ats, pod, nodes, None);
-                            let fresh = self.new_pod(pod, conv, svc, ats.len());
-                            let old = self.pods[id as usize].as_ref();
-                            if old.is_some_and(|o| Self::same_contribution(o, &fresh)) {
-                                self.pods[id as usize] = Some(fresh);
-                            } else {
-                                self.contribute(id, false, touched);
-                                self.pods[id as usize] = Some(fresh);
-                                self.contribute(id, true, touched);
-                            }
-                        }
+        match pods {
+            PodInput::List(list) => {
+                let walk = list.iter().enumerate().map(|(i, (p, _))| (i, *p));
+                self.walk(service, svc, ats, walk, nodes, node_changed, touched);
+                self.positional = false;
+            }
+            PodInput::Source(src) => match src.changes {
+                PodChanges::Names(names) if self.built && self.positional && !node_changed => {
+                    for n in names {
+                        let found = (src.lookup)(n).map(|(pos, (p, _))| (pos, p));
+                        self.update_one(service, svc, ats, n, found, nodes, touched);
                     }
-                    id
                 }
-                None => {
-                    let conv = convert(service, svc, ats, pod, nodes, None);
-                    let fresh = self.new_pod(pod, conv, svc, ats.len());
-                    let id = self.alloc(fresh);
-                    seen.insert(id);
-                    self.contribute(id, true, touched);
-                    id
+                _ => {
+                    let all = (src.all)();
+                    let walk = all.iter().map(|(pos, (p, _))| (*pos, *p));
+                    self.walk(service, svc, ats, walk, nodes, node_changed, touched);
+                    self.positional = true;
                 }
-            };
-            if !aligned {
-                new_order.push(id);
+            },
+        }
+    }
+
+    /// Re-read a pod the state holds (`id`) from its current version.
+    #[allow(clippy::too_many_arguments)]
+    fn refresh(
+        &mut self,
+        service: &k8s::Service,
+        svc: &ServiceInfo,
+        ats: &[&'static str],
+        id: u32,
+        pod: &k8s::Pod,
+        nodes: &NodeIndex,
+        node_changed: bool,
+        touched: &mut Vec<u64>,
+    ) {
+        let rv = pod.metadata.resource_version.as_deref().unwrap_or("");
+        let Some(p) = self.pods[id as usize].as_mut() else {
+            return;
+        };
+        if !rv.is_empty() && p.rv == rv && !node_changed {
+            return;
+        }
+        if p.conv.still_valid(pod, nodes) {
+            p.rv = rv.to_string();
+            return;
+        }
+        let (pos, walk) = (p.pos, p.walk);
+        let conv = convert(service, svc, ats, pod, nodes, None);
+        let mut fresh = self.new_pod(pod, conv, svc, ats.len());
+        fresh.pos = pos;
+        fresh.walk = walk;
+        let old = self.pods[id as usize].as_ref();
+        if old.is_some_and(|o| Self::same_contribution(o, &fresh)) {
+            self.pods[id as usize] = Some(fresh);
+        } else {
+            self.contribute(id, false, touched);
+            self.pods[id as usize] = Some(fresh);
+            self.contribute(id, true, touched);
+        }
+    }
+
+    /// Add a pod the state does not hold, at `pos`.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        service: &k8s::Service,
+        svc: &ServiceInfo,
+        ats: &[&'static str],
+        pos: usize,
+        pod: &k8s::Pod,
+        nodes: &NodeIndex,
+        touched: &mut Vec<u64>,
+    ) -> u32 {
+        let conv = convert(service, svc, ats, pod, nodes, None);
+        let mut fresh = self.new_pod(pod, conv, svc, ats.len());
+        fresh.pos = pos;
+        fresh.walk = self.walks;
+        let id = self.alloc(fresh);
+        self.contribute(id, true, touched);
+        id
+    }
+
+    /// Withdraw and forget a pod (its order entry is the caller's).
+    fn drop_pod(&mut self, id: u32, touched: &mut Vec<u64>) {
+        self.contribute(id, false, touched);
+        if let Some(p) = self.pods[id as usize].take() {
+            if self.by_name.get(&p.name) == Some(&id) {
+                self.by_name.remove(&p.name);
             }
         }
-        if !aligned {
-            let gone: Vec<u32> = self
-                .order
-                .iter()
+        self.free.push(id);
+    }
+
+    /// The whole selection, `(position, pod)` in lister order.
+    #[allow(clippy::too_many_arguments)]
+    fn walk<'p>(
+        &mut self,
+        service: &k8s::Service,
+        svc: &ServiceInfo,
+        ats: &[&'static str],
+        pods: impl Iterator<Item = (usize, &'p k8s::Pod)>,
+        nodes: &NodeIndex,
+        node_changed: bool,
+        touched: &mut Vec<u64>,
+    ) {
+        self.walks += 1;
+        let walk = self.walks;
+        let mut order = BTreeMap::new();
+        for (pos, pod) in pods {
+            let known = self
+                .by_name
+                .get(pod.metadata.name.as_deref().unwrap_or(""))
                 .copied()
-                .filter(|id| !seen.contains(id))
-                .collect();
-            for id in gone {
-                self.contribute(id, false, touched);
-                if let Some(p) = self.pods[id as usize].take() {
-                    if self.by_name.get(&p.name) == Some(&id) {
-                        self.by_name.remove(&p.name);
+                .filter(|&id| {
+                    self.pods[id as usize]
+                        .as_ref()
+                        .is_some_and(|p| p.walk != walk)
+                });
+            let id = match known {
+                Some(id) => {
+                    self.refresh(service, svc, ats, id, pod, nodes, node_changed, touched);
+                    id
+                }
+                None => self.add(service, svc, ats, pos, pod, nodes, touched),
+            };
+            if let Some(p) = self.pods[id as usize].as_mut() {
+                p.pos = pos;
+                p.walk = walk;
+            }
+            order.insert(pos, id);
+        }
+        let old = std::mem::replace(&mut self.order, order);
+        for id in old.into_values() {
+            if self.pods[id as usize]
+                .as_ref()
+                .is_some_and(|p| p.walk != walk)
+            {
+                self.drop_pod(id, touched);
+            }
+        }
+        self.built = true;
+    }
+
+    /// One reported pod: `found` = its position and state now, None = gone or unselected.
+    /// Position entries are moved or removed only if they still name this pod: a pod that
+    /// took the position over is reported too.
+    #[allow(clippy::too_many_arguments)]
+    fn update_one(
+        &mut self,
+        service: &k8s::Service,
+        svc: &ServiceInfo,
+        ats: &[&'static str],
+        name: &str,
+        found: Option<(usize, &k8s::Pod)>,
+        nodes: &NodeIndex,
+        touched: &mut Vec<u64>,
+    ) {
+        let id = self.by_name.get(name).copied();
+        match (found, id) {
+            (Some((pos, pod)), Some(id)) => {
+                if let Some(p) = self.pods[id as usize].as_mut() {
+                    if p.pos != pos {
+                        let old = std::mem::replace(&mut p.pos, pos);
+                        if self.order.get(&old) == Some(&id) {
+                            self.order.remove(&old);
+                        }
+                        self.order.insert(pos, id);
                     }
                 }
-                self.free.push(id);
+                self.refresh(service, svc, ats, id, pod, nodes, false, touched);
             }
-            self.order = new_order;
+            (Some((pos, pod)), None) => {
+                let id = self.add(service, svc, ats, pos, pod, nodes, touched);
+                self.order.insert(pos, id);
+            }
+            (None, Some(id)) => {
+                if let Some(pos) = self.pods[id as usize].as_ref().map(|p| p.pos) {
+                    if self.order.get(&pos) == Some(&id) {
+                        self.order.remove(&pos);
+                    }
+                }
+                self.drop_pod(id, touched);
+            }
+            (None, None) => {}
         }
     }
 
@@ -356,18 +485,13 @@ impl Reconciler {
     pub(super) fn reconcile_incremental(
         &mut self,
         service: &k8s::Service,
-        pods: &[&k8s::Pod],
+        pods: PodInput<'_, '_>,
         existing: &[&k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> Option<ReconcileResult> {
-        let svc = service_info(service);
-        let ip_families = service.spec.ip_families.clone().unwrap_or_default();
-        let ats = address_types_for_service(
-            &ip_families,
-            service.spec.cluster_ip.as_deref().unwrap_or(""),
-        );
+        let (svc, ats) = service_and_address_types(service);
         // The slice cache needs unique names with resourceVersions.
         {
             let mut names = BTreeSet::new();
@@ -457,7 +581,7 @@ impl Reconciler {
                 st.hold(&c.slice, &ats, true, &mut t);
             }
             st.desired.clear();
-            for &id in &st.order {
+            for &id in st.order.values() {
                 if let Some(p) = st.pods[id as usize].as_ref() {
                     for (ai, c) in p.contributes.iter().enumerate() {
                         if *c && st.desired.insert(p.hash(ai), (id, ai as u8)).is_some() {
@@ -503,7 +627,7 @@ impl Reconciler {
         // endpoints (the full path creates each group, drawing its map's hash seed, there).
         let mut first: Vec<(u32, u32)> = Vec::new(); // (group, first pod id)
         let present = st.in_eps_count.values().filter(|n| **n > 0).count();
-        for &id in &st.order {
+        for &id in st.order.values() {
             if first.len() == present {
                 break;
             }
@@ -553,7 +677,7 @@ impl Reconciler {
                 // left to place after step 1, or when every slice is dirty.
                 let sequence: Vec<u64> = if all_dirty || !unheld.is_empty() {
                     st.order
-                        .iter()
+                        .values()
                         .filter_map(|&id| st.pods[id as usize].as_ref())
                         .filter(|p| p.group == g && p.contributes[ai])
                         .map(|p| p.hash(ai))
@@ -569,7 +693,7 @@ impl Reconciler {
                         .then(|| &p.conv.endpoints[ai])
                 };
                 if all_dirty {
-                    for &id in &st.order {
+                    for &id in st.order.values() {
                         if let Some(p) = st.pods[id as usize].as_ref() {
                             if p.group == g && p.contributes[ai] {
                                 set.insert(&p.conv.endpoints[ai]);
@@ -602,7 +726,7 @@ impl Reconciler {
                 );
             }
             if st.missing_node > 0 && !svc.publish_not_ready_addresses {
-                for &id in &st.order {
+                for &id in st.order.values() {
                     let Some(p) = st.pods[id as usize].as_ref() else {
                         continue;
                     };
@@ -684,12 +808,13 @@ mod tests {
 
     use super::super::engine::EngineOptions;
     use super::super::reconciler::{
-        select_pods, EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
+        select_pods, EndpointSliceController, NodeIndex, PodSource, SliceWrite, SyncOutcome,
     };
     use crate::apiserver::{Shared, Store};
+    use crate::controllers::manager::pods::{Consumer, PodList};
     use crate::k8s;
 
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     struct P {
         exists: bool,
         ready: bool,
@@ -698,6 +823,10 @@ mod tests {
         port: u8,
         rv: u32,
         terminal: bool,
+        /// Labelled `app: b` instead of `app: a` (outside the narrow selector).
+        other_app: bool,
+        /// Ready condition's lastTransitionTime, seconds after 08:56:00.
+        since: u8,
     }
 
     fn pod(i: usize, p: &P) -> k8s::Pod {
@@ -706,18 +835,25 @@ mod tests {
         if p.port < 2 {
             ports.push(json!({"name": "http", "containerPort": 8080 + i32::from(p.port), "protocol": "TCP"}));
         }
+        let app = if p.other_app { "b" } else { "a" };
+        let since = format!("2026-01-05T08:56:{:02}Z", p.since % 60);
         serde_json::from_value(json!({
             "metadata": {"name": format!("p{i}"), "namespace": "default", "uid": format!("u{i}"),
-                         "resourceVersion": format!("{}", p.rv), "labels": {"app": "a"}},
+                         "resourceVersion": format!("{}", p.rv), "labels": {"app": app}},
             "spec": {"nodeName": format!("n{}", p.node), "containers": [{"name": "c", "ports": ports}]},
             "status": {"phase": if p.terminal {"Succeeded"} else {"Running"}, "podIP": ip, "podIPs": [{"ip": ip}],
                        "conditions": [{"type": "Ready", "status": if p.ready {"True"} else {"False"},
-                                       "lastTransitionTime": "2026-01-05T08:56:00Z"}]}
+                                       "lastTransitionTime": since}]}
         }))
         .expect("pod")
     }
 
     fn service(publish: bool, label: bool, hints: bool) -> k8s::Service {
+        service_selecting(publish, label, hints, false)
+    }
+
+    /// `any_app`: an empty selector (every pod of the namespace) instead of `app: a`.
+    fn service_selecting(publish: bool, label: bool, hints: bool, any_app: bool) -> k8s::Service {
         let mut labels = serde_json::Map::new();
         if label {
             labels.insert("team".into(), json!("x"));
@@ -729,7 +865,8 @@ mod tests {
         serde_json::from_value(json!({
             "metadata": {"name": "s", "namespace": "default", "uid": "su", "labels": labels,
                          "annotations": ann, "creationTimestamp": "2026-01-05T08:55:00Z"},
-            "spec": {"selector": {"app": "a"}, "clusterIP": "10.96.0.1", "ipFamilies": ["IPv4"],
+            "spec": {"selector": if any_app { json!({}) } else { json!({"app": "a"}) },
+                     "clusterIP": "10.96.0.1", "ipFamilies": ["IPv4"],
                      "publishNotReadyAddresses": publish,
                      "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": "http"}]}
         }))
@@ -751,6 +888,15 @@ mod tests {
         Hints,
         /// The next sync's `n`-th write is lost (a conflict).
         Lose(usize),
+        /// The pod's label moves in or out of the narrow selector.
+        Relabel(usize),
+        /// The pod's Ready transition time moves (earlier or later).
+        Since(usize, u8),
+        /// The Service's selector switches between narrow and empty.
+        Selector,
+        /// This sync lists the slices as they were before the previous sync's writes (a
+        /// lagging informer: stale when that sync wrote).
+        Lag,
         Nothing,
     }
 
@@ -768,6 +914,10 @@ mod tests {
             1 => Just(Op::Label),
             1 => Just(Op::Hints),
             1 => (0..4usize).prop_map(Op::Lose),
+            1 => (0..40usize).prop_map(Op::Relabel),
+            1 => (0..40usize, 0..4u8).prop_map(|(i, t)| Op::Since(i, t)),
+            1 => Just(Op::Selector),
+            1 => Just(Op::Lag),
             2 => Just(Op::Nothing),
         ]
     }
@@ -777,6 +927,17 @@ mod tests {
         store: Store<k8s::EndpointSlice>,
         shared: Shared,
         rng: ChaCha8Rng,
+        /// The slices before the previous sync's writes (what a lagging informer lists).
+        before: Vec<k8s::EndpointSlice>,
+    }
+
+    /// How a side receives the pods.
+    enum Pods<'a> {
+        /// The whole selection, in list order.
+        All(&'a [k8s::Pod]),
+        /// The controller manager's pod index, with the changes collected since the last
+        /// sync (given back when the sync is stale, as the manager does).
+        Index(&'a mut PodList),
     }
 
     impl Side {
@@ -791,6 +952,7 @@ mod tests {
                 store: Store::new(),
                 shared: Shared::new(3, "2026-01-05T09:00:00Z".into()),
                 rng: ChaCha8Rng::seed_from_u64(9),
+                before: Vec::new(),
             }
         }
         fn sync(
@@ -800,11 +962,54 @@ mod tests {
             nodes: &NodeIndex,
             lose: Option<usize>,
         ) -> SyncOutcome {
-            let listed: Vec<&k8s::EndpointSlice> = self.store.list();
-            let sel = select_pods(svc, pods);
-            let out = self
-                .ctl
-                .sync_service(svc, &sel, &listed, nodes, &mut self.rng);
+            self.sync_from(svc, Pods::All(pods), nodes, lose, false)
+        }
+        fn sync_from(
+            &mut self,
+            svc: &k8s::Service,
+            pods: Pods<'_>,
+            nodes: &NodeIndex,
+            lose: Option<usize>,
+            lag: bool,
+        ) -> SyncOutcome {
+            let now: Vec<k8s::EndpointSlice> = self.store.list().into_iter().cloned().collect();
+            let shown = if lag { &self.before } else { &now };
+            let listed: Vec<&k8s::EndpointSlice> = shown.iter().collect();
+            let out = match pods {
+                Pods::All(pods) => {
+                    let sel = select_pods(svc, pods);
+                    self.ctl
+                        .sync_service(svc, &sel, &listed, nodes, &mut self.rng)
+                }
+                Pods::Index(list) => {
+                    let name = "s";
+                    let changes = list.take_changes_for(name, Consumer::EndpointSlice);
+                    let out = {
+                        let l: &PodList = list;
+                        let lookup =
+                            |p: &str| l.selected_pod_at(name, p).map(|(i, p, t)| (i, (p, t)));
+                        let all = || {
+                            l.selected_at(name)
+                                .into_iter()
+                                .map(|(i, p, t)| (i, (p, t)))
+                                .collect()
+                        };
+                        let src = PodSource {
+                            changes: &changes,
+                            lookup: &lookup,
+                            all: &all,
+                        };
+                        self.ctl
+                            .sync_service_changed(svc, &src, &listed, nodes, &mut self.rng)
+                    };
+                    if out == SyncOutcome::Stale {
+                        list.restore_changes(name, Consumer::EndpointSlice, changes);
+                    }
+                    out
+                }
+            };
+            drop(listed);
+            self.before = now;
             if let SyncOutcome::Reconciled(r) = &out {
                 for (k, w) in r.writes.iter().enumerate() {
                     if Some(k) == lose {
@@ -844,15 +1049,21 @@ mod tests {
                 port: (i % 5 == 0) as u8,
                 rv: 1,
                 terminal: false,
+                other_app: false,
+                since: 0,
             })
             .collect();
         let mut zones = [0u8, 1, 2, 0];
         let mut present = [true; 4];
-        let (mut publish, mut label, mut hint) = (false, false, hints);
+        let (mut publish, mut label, mut hint, mut any_app) = (false, false, hints, false);
         let mut inc = Side::new(false, max);
         let mut full = Side::new(true, max);
         let mut rv = 2;
         let mut lose = None;
+        // The incremental side reads the pods through the controller manager's index (its
+        // list order is the one both sides see), the full side the whole list.
+        let mut index = PodList::tracking(false, true);
+        let mut indexed: Vec<Option<P>> = vec![None; 40];
         for (step, o) in std::iter::once(&Op::Nothing).chain(ops).enumerate() {
             let mut bump = |p: &mut P| {
                 rv += 1;
@@ -889,23 +1100,44 @@ mod tests {
                 Op::Label => label = !label,
                 Op::Hints => hint = !hint,
                 Op::Lose(k) => lose = Some(k),
-                Op::Nothing => {}
+                Op::Relabel(i) => {
+                    ps[i].other_app = !ps[i].other_app;
+                    bump(&mut ps[i]);
+                }
+                Op::Since(i, t) => {
+                    ps[i].since = t * 20;
+                    bump(&mut ps[i]);
+                }
+                Op::Selector => any_app = !any_app,
+                Op::Lag | Op::Nothing => {}
             }
-            let pods: Vec<k8s::Pod> = ps
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.exists)
-                .map(|(i, p)| pod(i, p))
-                .collect();
+            // The pod informer: changed pods only, removals swap the last pod into the hole.
+            for (i, p) in ps.iter().enumerate() {
+                let want = p.exists.then_some(*p);
+                if indexed[i] != want {
+                    match want {
+                        Some(p) => {
+                            index.insert(format!("p{i}"), pod(i, &p));
+                        }
+                        None => {
+                            index.remove(&format!("p{i}"));
+                        }
+                    }
+                    indexed[i] = want;
+                }
+            }
+            let pods: Vec<k8s::Pod> = index.as_slice().to_vec();
             let mut nodes = NodeIndex::default();
             for n in 0..4 {
                 if present[n] {
                     nodes.insert(format!("n{n}"), Some(format!("z{}", zones[n])));
                 }
             }
-            let svc = service(publish, label, hint);
-            let a = inc.sync(&svc, &pods, &nodes, lose);
-            let b = full.sync(&svc, &pods, &nodes, lose);
+            let svc = service_selecting(publish, label, hint, any_app);
+            index.set_service("s", svc.spec.selector.as_ref());
+            let lag = matches!(o, Op::Lag);
+            let a = inc.sync_from(&svc, Pods::Index(&mut index), &nodes, lose, lag);
+            let b = full.sync_from(&svc, Pods::All(&pods), &nodes, lose, lag);
             if !matches!(o, Op::Lose(_)) {
                 lose = None;
             }
@@ -919,6 +1151,11 @@ mod tests {
             let sa: Vec<&k8s::EndpointSlice> = inc.store.list();
             let sb: Vec<&k8s::EndpointSlice> = full.store.list();
             prop_assert_eq!(sa, sb, "stores after step {}", step);
+            prop_assert!(
+                inc.ctl.trigger_times == full.ctl.trigger_times,
+                "trigger-time state after step {}",
+                step
+            );
         }
         Ok(())
     }
@@ -959,6 +1196,8 @@ mod tests {
                             port: 0,
                             rv,
                             terminal: false,
+                            other_app: false,
+                            since: 0,
                         },
                     )
                 })
@@ -975,6 +1214,48 @@ mod tests {
         assert_ne!(
             inc.sync(&svc, &pods, &nodes, None),
             full.sync(&svc, &pods, &nodes, None)
+        );
+    }
+
+    /// The same for the change report: a pod change the index does not report (its report
+    /// lost) is missed by the incremental sync, and the comparison sees it.
+    #[test]
+    fn differential_detects_an_unreported_change() {
+        let svc = service(false, false, false);
+        let mut nodes = NodeIndex::default();
+        nodes.insert("n0".into(), Some("z0".into()));
+        let mut index = PodList::tracking(false, true);
+        let mk = |i: usize, ready: bool, rv: u32| {
+            let p = P {
+                exists: true,
+                ready,
+                node: 0,
+                ip: 0,
+                port: 0,
+                rv,
+                terminal: false,
+                other_app: false,
+                since: 0,
+            };
+            pod(i, &p)
+        };
+        for i in 0..8 {
+            index.insert(format!("p{i}"), mk(i, true, 1));
+        }
+        index.set_service("s", svc.spec.selector.as_ref());
+        let mut inc = Side::new(false, 4);
+        let mut full = Side::new(true, 4);
+        let pods = index.as_slice().to_vec();
+        assert_eq!(
+            inc.sync_from(&svc, Pods::Index(&mut index), &nodes, None, false),
+            full.sync_from(&svc, Pods::All(&pods), &nodes, None, false)
+        );
+        index.insert("p3".into(), mk(3, false, 2));
+        let _lost = index.take_changes_for("s", Consumer::EndpointSlice);
+        let pods = index.as_slice().to_vec();
+        assert_ne!(
+            inc.sync_from(&svc, Pods::Index(&mut index), &nodes, None, false),
+            full.sync_from(&svc, Pods::All(&pods), &nodes, None, false)
         );
     }
 }

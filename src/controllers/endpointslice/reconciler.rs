@@ -26,7 +26,7 @@ use super::engine::{
 use super::model::{Endpoint, Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use super::podcache::PodEndpointCache;
 use super::topology::TopologyCache;
-use crate::controllers::trigger_time::{parse_opt, TriggerTimeTracker};
+use crate::controllers::trigger_time::{parse_opt, Timestamp, TriggerTimeTracker};
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
 use crate::k8s;
@@ -224,6 +224,27 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
+        let selected: Vec<SelectedPod<'_>> = pods.iter().map(|p| (*p, None)).collect();
+        self.reconcile_input(
+            service,
+            PodInput::List(&selected),
+            existing,
+            nodes,
+            trigger_time,
+            rng,
+        )
+    }
+
+    /// [`Reconciler::reconcile_borrowed`] over the pods as the sync received them.
+    pub(super) fn reconcile_input(
+        &mut self,
+        service: &k8s::Service,
+        pods: PodInput<'_, '_>,
+        existing: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        trigger_time: Option<&str>,
+        rng: &mut ChaCha8Rng,
+    ) -> ReconcileResult {
         if !self.full_recompute {
             if let Some(r) =
                 self.reconcile_incremental(service, pods, existing, nodes, trigger_time, rng)
@@ -231,7 +252,15 @@ impl Reconciler {
                 return r;
             }
         }
-        self.reconcile_full(service, pods, existing, nodes, trigger_time, rng)
+        let owned;
+        let list: Vec<&k8s::Pod> = match pods {
+            PodInput::List(l) => l.iter().map(|(p, _)| *p).collect(),
+            PodInput::Source(src) => {
+                owned = (src.all)();
+                owned.iter().map(|(_, (p, _))| *p).collect()
+            }
+        };
+        self.reconcile_full(service, &list, existing, nodes, trigger_time, rng)
     }
 
     /// The straightforward reconcile: every selected pod converted (memoised per pod), the
@@ -245,12 +274,7 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
-        let svc = service_info(service);
-        let ip_families = service.spec.ip_families.clone().unwrap_or_default();
-        let address_types = address_types_for_service(
-            &ip_families,
-            service.spec.cluster_ip.as_deref().unwrap_or(""),
-        );
+        let (svc, address_types) = service_and_address_types(service);
         let mut errors = Vec::new();
 
         // Desired endpoints per address type and port mapping
@@ -509,6 +533,34 @@ impl EndpointSliceController {
         nodes: &NodeIndex,
         rng: &mut ChaCha8Rng,
     ) -> SyncOutcome {
+        self.sync_with(service, PodInput::List(pods), listed, nodes, rng)
+    }
+
+    /// [`EndpointSliceController::sync_service`] told which selected pods changed since this
+    /// Service's previous sync (the controller manager's pod index, see [`PodSource`]): the
+    /// trigger time and the incremental reconcile read only those pods, so a sync costs what
+    /// changed instead of the Service's size. Same outcome, state and use of `rng` as
+    /// `sync_service` over the full selection (tested). A [`SyncOutcome::Stale`] sync applied
+    /// nothing: the caller gives the changes back for the next sync.
+    pub fn sync_service_changed(
+        &mut self,
+        service: &k8s::Service,
+        pods: &PodSource<'_, '_>,
+        listed: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        rng: &mut ChaCha8Rng,
+    ) -> SyncOutcome {
+        self.sync_with(service, PodInput::Source(pods), listed, nodes, rng)
+    }
+
+    fn sync_with(
+        &mut self,
+        service: &k8s::Service,
+        pods: PodInput<'_, '_>,
+        listed: &[&k8s::EndpointSlice],
+        nodes: &NodeIndex,
+        rng: &mut ChaCha8Rng,
+    ) -> SyncOutcome {
         if !manages_slices(service) {
             return SyncOutcome::Skipped;
         }
@@ -516,20 +568,45 @@ impl EndpointSliceController {
         if self.is_stale_borrowed(service, &existing) {
             return SyncOutcome::Stale;
         }
-        let trigger = self
-            .trigger_times
-            .compute_raw(
-                service.metadata.namespace.as_deref().unwrap_or(""),
-                service.metadata.name.as_deref().unwrap_or(""),
-                parse_opt(service.metadata.creation_timestamp.as_deref()),
-                pods.iter()
+        let ns = service.metadata.namespace.as_deref().unwrap_or("");
+        let name = service.metadata.name.as_deref().unwrap_or("");
+        let created = parse_opt(service.metadata.creation_timestamp.as_deref());
+        let trigger = match pods {
+            PodInput::List(list) => self.trigger_times.compute_raw(
+                ns,
+                name,
+                created,
+                list.iter()
                     .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
-            )
-            .map(|t| t.to_rfc3339_nano());
-        let pods: Vec<&k8s::Pod> = pods.iter().map(|(p, _)| *p).collect();
-        SyncOutcome::Reconciled(self.reconciler.reconcile_borrowed(
+            ),
+            PodInput::Source(src) => {
+                let mut changed = match src.changes {
+                    PodChanges::Names(names) => Some(
+                        names
+                            .iter()
+                            .map(|n| (n.as_str(), (src.lookup)(n).and_then(|(_, (_, t))| t))),
+                    ),
+                    PodChanges::All => None,
+                };
+                // Read only when the tracker cannot use the changes.
+                let all = std::iter::once(src.all)
+                    .flat_map(|f| f())
+                    .map(|(_, (p, t))| (p.metadata.name.as_deref().unwrap_or(""), t));
+                self.trigger_times.compute_changed(
+                    ns,
+                    name,
+                    created,
+                    changed
+                        .as_mut()
+                        .map(|i| i as &mut dyn Iterator<Item = (&str, Option<Timestamp>)>),
+                    all,
+                )
+            }
+        }
+        .map(|t| t.to_rfc3339_nano());
+        SyncOutcome::Reconciled(self.reconciler.reconcile_input(
             service,
-            &pods,
+            pods,
             &existing,
             nodes,
             trigger.as_deref(),
@@ -608,6 +685,43 @@ pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<
         .map(|p| (p, parse_opt(pod_ready_transition_time(p))))
         .collect()
 }
+
+/// What every reconcile reads of the Service first: its compact info and the address types it
+/// publishes (`reconcileByAddressType`'s loop; from `ipFamilies` and `clusterIP`).
+pub(super) fn service_and_address_types(
+    service: &k8s::Service,
+) -> (super::model::ServiceInfo, Vec<&'static str>) {
+    let ip_families = service.spec.ip_families.as_deref().unwrap_or_default();
+    let ats = address_types_for_service(
+        ip_families,
+        service.spec.cluster_ip.as_deref().unwrap_or(""),
+    );
+    (service_info(service), ats)
+}
+
+/// The Service's selected pods as a sync receives them.
+#[derive(Clone, Copy)]
+pub(super) enum PodInput<'x, 'p> {
+    /// Every selected pod, in lister order (the conformance replay, tests).
+    List(&'x [SelectedPod<'p>]),
+    /// The controller manager's index: what changed, plus lookups.
+    Source(&'x PodSource<'x, 'p>),
+}
+
+/// A Service's selected pods as the controller manager's pod index lends them: which changed
+/// since the Service's previous sync, each pod by name, and the whole selection on demand.
+/// Positions order the pods as the lister lists them (a smaller position comes first).
+pub struct PodSource<'a, 'p> {
+    /// Names of the pods that changed (added, updated, deleted, moved in or out of the
+    /// selection, or moved to another position), or `All` when unknown.
+    pub changes: &'a PodChanges,
+    /// The pod of this name with its position, if the Service selects it.
+    pub lookup: &'a dyn Fn(&str) -> Option<(usize, SelectedPod<'p>)>,
+    /// Every selected pod with its position, in lister order.
+    pub all: &'a dyn Fn() -> Vec<(usize, SelectedPod<'p>)>,
+}
+
+pub use crate::controllers::endpoints::desired::PodChanges;
 
 /// The engine's planned writes as API objects: creates from scratch, updates on top of the
 /// listed slice they came from (so fields the controller does not own are kept), deletes as the

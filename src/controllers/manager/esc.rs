@@ -1,6 +1,8 @@
 //! The EndpointSlice controller's arm: one `syncService` of a Service key.
 
+use super::pods::Consumer;
 use super::*;
+use crate::controllers::endpointslice::reconciler::PodSource;
 
 impl ControllerManager<'_> {
     pub(super) fn sync_esc(&mut self, key: &str, now: Nanos) {
@@ -29,22 +31,50 @@ impl ControllerManager<'_> {
         // deleted). With a lagging informer some may be older versions or missing.
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
-        let listed: Vec<&k8s::EndpointSlice> = index
+        let mut sorted: Vec<&str> = index.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        // Shared, not copied: the listing outlives this borrow of the informer (the
+        // before/after endpoint comparison below).
+        let listed_rc: Vec<Rc<k8s::EndpointSlice>> = index
             .iter()
-            .filter_map(|n| self.slice_informer.get(key, n))
+            .filter_map(|n| self.slice_informer.get_shared(key, n))
             .chain(
                 self.slice_informer
                     .group(key)
-                    .filter(|(n, _)| !index.contains(n))
-                    .map(|(_, o)| o),
+                    .filter(|(n, _)| sorted.binary_search(&n.as_str()).is_err())
+                    .filter_map(|(n, _)| self.slice_informer.get_shared(key, n)),
             )
             .filter(|s| is_managed_slice_of(s, &ns, &name))
             .collect();
+        drop(sorted);
+        let listed: Vec<&k8s::EndpointSlice> = listed_rc.iter().map(|s| &**s).collect();
         let empty = PodList::default();
+        // Which of the Service's pods changed since its previous sync (the pod index collects
+        // them for this controller): the sync reads only those.
+        let changes = match self.pods.get_mut(&ns) {
+            Some(list) => list.take_changes_for(&name, Consumer::EndpointSlice),
+            None => PodChanges::All,
+        };
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
         // The selector index gives exactly the pods a filtered list would (same order), with
         // their parsed Ready transition times.
-        let selected = ns_pods.selected(&name);
+        let lookup = |pod: &str| {
+            ns_pods
+                .selected_pod_at(&name, pod)
+                .map(|(i, p, t)| (i, (p, t)))
+        };
+        let all = || {
+            ns_pods
+                .selected_at(&name)
+                .into_iter()
+                .map(|(i, p, t)| (i, (p, t)))
+                .collect()
+        };
+        let source = PodSource {
+            changes: &changes,
+            lookup: &lookup,
+            all: &all,
+        };
         let seed = service_choice_seed(self.scenario_seed, key);
         let rng = self
             .esc_rngs
@@ -59,9 +89,9 @@ impl ControllerManager<'_> {
             (out, esc, rng)
         });
         // The one EndpointSlice sync, shared with the conformance replay.
-        let outcome = self
-            .esc
-            .sync_service(&service, &selected, &listed, &self.node_index, rng);
+        let outcome =
+            self.esc
+                .sync_service_changed(&service, &source, &listed, &self.node_index, rng);
         #[cfg(test)]
         if let (Some((out, esc, replay_rng)), Some(cc)) = (replayed, self.cross_check.as_mut()) {
             assert_eq!(outcome, out, "{key}: EndpointSlice sync outcome");
@@ -85,6 +115,11 @@ impl ControllerManager<'_> {
                 return;
             }
             SyncOutcome::Stale => {
+                // Nothing was applied: the next sync takes these changes again.
+                drop(listed);
+                if let Some(list) = self.pods.get_mut(&ns) {
+                    list.restore_changes(&name, Consumer::EndpointSlice, changes);
+                }
                 row.result = SyncResult::Stale;
                 self.finish_sync(ESC, key, row, now);
                 return;
@@ -97,12 +132,12 @@ impl ControllerManager<'_> {
         }
         // Endpoint changes as storage sees them (before vs after the sync's writes), keyed by
         // address; upstream's endpoints_added/removed metrics skip some placeholder paths.
-        let before_addrs: BTreeSet<String> =
-            slice_addresses(drop_pending_deletion(&listed).into_iter())
-                .into_iter()
-                .map(str::to_string)
-                .collect();
+        // The listing before (without slices pending deletion), kept to compare after.
         drop(listed);
+        let before: Vec<Rc<k8s::EndpointSlice>> = listed_rc
+            .into_iter()
+            .filter(|s| s.metadata.deletion_timestamp.is_none())
+            .collect();
 
         // The recorded input line: what the listers held at this sync.
         let record_input = if self.recorders.contains_key(key) {
@@ -111,7 +146,6 @@ impl ControllerManager<'_> {
         } else {
             None
         };
-        drop(selected);
 
         let mut calls = SliceCounts::default();
         let mut failed = false;
@@ -250,15 +284,8 @@ impl ControllerManager<'_> {
             .flatten()
             .filter_map(|n| self.slices.get(&ns, n))
             .collect();
-        let after_addrs = slice_addresses(alive.iter().copied());
-        row.endpoints_added = after_addrs
-            .iter()
-            .filter(|a| !before_addrs.contains(**a))
-            .count() as u64;
-        row.endpoints_removed = before_addrs
-            .iter()
-            .filter(|a| !after_addrs.contains(a.as_str()))
-            .count() as u64;
+        let before: Vec<&k8s::EndpointSlice> = before.iter().map(|s| &**s).collect();
+        (row.endpoints_added, row.endpoints_removed) = address_changes(&before, &alive);
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
         let st = self.stats.svc(key);
@@ -276,5 +303,113 @@ impl ControllerManager<'_> {
             }
         }
         self.finish_sync(ESC, key, row, now);
+    }
+}
+
+/// Addresses in `after` but in no slice of `before`, and the reverse: the sizes of the two
+/// differences of the slices' address sets, computed from the slices that differ (a slice of
+/// the same name and resourceVersion on both sides holds the same addresses), so a sync that
+/// wrote one slice of a big Service does not collect every address of it.
+fn address_changes(before: &[&k8s::EndpointSlice], after: &[&k8s::EndpointSlice]) -> (u64, u64) {
+    fn version(s: &k8s::EndpointSlice) -> Option<(&str, &str)> {
+        let rv = s.metadata.resource_version.as_deref().unwrap_or("");
+        (!rv.is_empty()).then(|| (s.metadata.name.as_deref().unwrap_or(""), rv))
+    }
+    let mut old: BTreeMap<(&str, &str), bool> = before
+        .iter()
+        .filter_map(|s| version(s))
+        .map(|v| (v, false))
+        .collect();
+    let mut unchanged: Vec<&k8s::EndpointSlice> = Vec::new();
+    let mut gained: Vec<&k8s::EndpointSlice> = Vec::new();
+    for s in after {
+        match version(s).and_then(|v| old.get_mut(&v)) {
+            Some(seen) if !*seen => {
+                *seen = true;
+                unchanged.push(s);
+            }
+            _ => gained.push(s),
+        }
+    }
+    let lost = before
+        .iter()
+        .filter(|s| !version(s).is_some_and(|v| old.get(&v) == Some(&true)));
+    let added_in = slice_addresses(gained.into_iter());
+    let removed_in = slice_addresses(lost.copied());
+    let mut added: BTreeSet<&str> = added_in.difference(&removed_in).copied().collect();
+    let mut removed: BTreeSet<&str> = removed_in.difference(&added_in).copied().collect();
+    if !added.is_empty() || !removed.is_empty() {
+        let held = unchanged
+            .iter()
+            .flat_map(|s| s.endpoint_list())
+            .flat_map(|e| e.address_list());
+        for a in held {
+            added.remove(a.as_str());
+            removed.remove(a.as_str());
+        }
+    }
+    (added.len() as u64, removed.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    fn slice(name: &str, rv: u32, addrs: &[u8]) -> k8s::EndpointSlice {
+        let eps: Vec<serde_json::Value> = addrs
+            .iter()
+            .map(|a| serde_json::json!({"addresses": [format!("10.0.0.{a}")]}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "resourceVersion": rv.to_string()},
+            "addressType": "IPv4", "endpoints": eps
+        }))
+        .expect("slice")
+    }
+
+    /// The counts from the changed slices equal the differences of the full address sets,
+    /// for random listings where some slices are rewritten (new version, maybe other
+    /// addresses), removed or added, and addresses move between slices.
+    #[test]
+    fn address_changes_equal_full_set_differences() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..2000 {
+            let n = rng.gen_range(0..6);
+            let mut before = Vec::new();
+            let mut after = Vec::new();
+            for i in 0..n {
+                let addrs: Vec<u8> = (0..rng.gen_range(0..5))
+                    .map(|_| rng.gen_range(0..12))
+                    .collect();
+                let b = slice(&format!("s{i}"), i, &addrs);
+                match rng.gen_range(0..5) {
+                    0 => before.push(b),
+                    1 => after.push(b),
+                    2 => {
+                        let moved: Vec<u8> = (0..rng.gen_range(0..5))
+                            .map(|_| rng.gen_range(0..12))
+                            .collect();
+                        after.push(slice(&format!("s{i}"), 100 + i, &moved));
+                        before.push(b);
+                    }
+                    _ => {
+                        after.push(b.clone());
+                        before.push(b);
+                    }
+                }
+            }
+            let b: Vec<&k8s::EndpointSlice> = before.iter().collect();
+            let a: Vec<&k8s::EndpointSlice> = after.iter().collect();
+            let (sb, sa) = (
+                slice_addresses(b.iter().copied()),
+                slice_addresses(a.iter().copied()),
+            );
+            let want = (
+                sa.difference(&sb).count() as u64,
+                sb.difference(&sa).count() as u64,
+            );
+            assert_eq!(address_changes(&b, &a), want);
+        }
     }
 }

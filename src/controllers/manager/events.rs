@@ -202,16 +202,12 @@ impl ControllerManager<'_> {
     }
 
     /// The namespace's pod cache, created on first use; it collects changed pods per Service
-    /// only when the Endpoints controller runs to take them.
+    /// for each controller that runs to take them.
     pub(super) fn ns_pods(&mut self, ns: &str) -> &mut PodList {
-        let untracked = !self.ctl[EPC].enabled;
-        self.pods.entry(ns.to_string()).or_insert_with(|| {
-            if untracked {
-                PodList::untracked()
-            } else {
-                PodList::default()
-            }
-        })
+        let tracked = (self.ctl[EPC].enabled, self.ctl[ESC].enabled);
+        self.pods
+            .entry(ns.to_string())
+            .or_insert_with(|| PodList::tracking(tracked.0, tracked.1))
     }
 
     pub(super) fn user_create_endpoints(&mut self, now: Nanos, ep: k8s::Endpoints) {

@@ -86,8 +86,8 @@ use crate::controllers::endpointslice::model::{
     CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
 };
 use crate::controllers::endpointslice::reconciler::{
-    drop_pending_deletion, is_managed_slice_of, manages_slices, slice_service_key,
-    EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
+    is_managed_slice_of, manages_slices, slice_service_key, EndpointSliceController, NodeIndex,
+    SliceWrite, SyncOutcome,
 };
 use crate::controllers::endpointslice::trace::SliceCounts;
 use crate::controllers::endpointslice::EngineOptions;

@@ -11,9 +11,11 @@
 //! - per selector label pair, the Services whose selector contains it (a pod can only match
 //!   a Service whose selector's first pair is among its labels).
 //!
-//! For the Endpoints controller's incremental desired state ([`PodChanges`]), each Service also
-//! collects the names of its pods that changed (added, updated, deleted, or moved in or out of
-//! the selection) until the controller's next sync takes them.
+//! For the controllers' incremental syncs ([`PodChanges`]), each Service also collects, once
+//! per controller ([`Consumer`]), the names of its pods that changed (added, updated, deleted,
+//! or moved in or out of the selection) until that controller's next sync takes them. The
+//! EndpointSlice controller's set also names a pod that a removal moved to another position
+//! (its reconcile depends on the lister order).
 //!
 //! The pods themselves stay contiguous (the Endpoints controller's public API takes the
 //! lister's content as a slice), with a name index; removal swaps the last pod into the hole,
@@ -28,15 +30,22 @@ use crate::k8s;
 
 type Labels = BTreeMap<String, String>;
 
+/// Who takes a Service's changed pods: each controller has its own set, emptied by its syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    Endpoints = 0,
+    EndpointSlice = 1,
+}
+
 /// One Service's selector and the positions of the pods it selects.
 #[derive(Debug, Clone, Default)]
 struct Selection {
     selector: Labels,
     members: BTreeSet<usize>,
-    /// Pods changed since the last [`PodList::take_changes`].
-    changed: BTreeSet<String>,
-    /// The selection itself changed (new Service or selector) since then.
-    rebuild: bool,
+    /// Per [`Consumer`]: pods changed since its last [`PodList::take_changes_for`].
+    changed: [BTreeSet<String>; 2],
+    /// Per [`Consumer`]: the selection itself changed (new Service or selector) since then.
+    rebuild: [bool; 2],
 }
 
 /// Pods of one namespace (see module docs).
@@ -54,8 +63,8 @@ pub struct PodList {
     by_first_pair: BTreeMap<(String, String), BTreeSet<String>>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
-    /// Don't collect per-Service changed pod names (nobody takes them).
-    untracked: bool,
+    /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
+    untracked: [bool; 2],
 }
 
 fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
@@ -65,38 +74,72 @@ fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
 }
 
 impl PodList {
-    /// A list that does not collect changed pod names (when no Endpoints controller runs).
-    pub fn untracked() -> Self {
+    /// A list that collects changed pod names for the controllers that run (a set nobody takes
+    /// would only grow).
+    pub fn tracking(endpoints: bool, endpoint_slices: bool) -> Self {
         PodList {
-            untracked: true,
+            untracked: [!endpoints, !endpoint_slices],
             ..Default::default()
         }
     }
 
     fn note_change(&mut self, i: usize, name: &str) {
-        if self.untracked {
+        for c in [Consumer::Endpoints, Consumer::EndpointSlice] {
+            self.note_change_for(i, name, c);
+        }
+    }
+
+    fn note_change_for(&mut self, i: usize, name: &str, c: Consumer) {
+        let c = c as usize;
+        if self.untracked[c] {
             return;
         }
         for svc in &self.member_of[i] {
             if let Some(sel) = self.selections.get_mut(svc) {
-                if !sel.rebuild && !sel.changed.contains(name) {
-                    sel.changed.insert(name.to_string());
+                if !sel.rebuild[c] && !sel.changed[c].contains(name) {
+                    sel.changed[c].insert(name.to_string());
                 }
             }
         }
     }
 
-    /// The pods of `service` that changed since the previous call (all of them after the
-    /// Service's selection was (re)built), and forget them.
+    /// The Endpoints controller's [`PodList::take_changes_for`].
     pub fn take_changes(&mut self, service: &str) -> PodChanges {
+        self.take_changes_for(service, Consumer::Endpoints)
+    }
+
+    /// The pods of `service` that changed since `consumer`'s previous call (all of them after
+    /// the Service's selection was (re)built, or when changes are not tracked for it), and
+    /// forget them.
+    pub fn take_changes_for(&mut self, service: &str, consumer: Consumer) -> PodChanges {
+        let c = consumer as usize;
         match self.selections.get_mut(service) {
-            Some(sel) if !sel.rebuild => PodChanges::Names(std::mem::take(&mut sel.changed)),
+            Some(sel) if !self.untracked[c] && !sel.rebuild[c] => {
+                PodChanges::Names(std::mem::take(&mut sel.changed[c]))
+            }
             Some(sel) => {
-                sel.rebuild = false;
-                sel.changed.clear();
+                sel.rebuild[c] = false;
+                sel.changed[c].clear();
                 PodChanges::All
             }
             None => PodChanges::All,
+        }
+    }
+
+    /// Give back changes a sync took but did not apply (it found the informer stale): the
+    /// next [`PodList::take_changes_for`] returns them together with later ones.
+    pub fn restore_changes(&mut self, service: &str, consumer: Consumer, changes: PodChanges) {
+        let c = consumer as usize;
+        let Some(sel) = self.selections.get_mut(service) else {
+            return;
+        };
+        match changes {
+            PodChanges::All => {
+                sel.rebuild[c] = true;
+                sel.changed[c].clear();
+            }
+            PodChanges::Names(names) if !sel.rebuild[c] => sel.changed[c].extend(names),
+            PodChanges::Names(_) => {}
         }
     }
 
@@ -107,12 +150,22 @@ impl PodList {
         service: &str,
         name: &str,
     ) -> Option<(&k8s::Pod, Option<Timestamp>)> {
+        self.selected_pod_at(service, name).map(|(_, p, t)| (p, t))
+    }
+
+    /// [`PodList::selected_pod`] with the pod's position in the list (list order is position
+    /// order).
+    pub fn selected_pod_at(
+        &self,
+        service: &str,
+        name: &str,
+    ) -> Option<(usize, &k8s::Pod, Option<Timestamp>)> {
         let &i = self.index.get(name)?;
         self.selections
             .get(service)?
             .members
             .contains(&i)
-            .then(|| (&self.items[i], self.ready_times[i]))
+            .then(|| (i, &self.items[i], self.ready_times[i]))
     }
 
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
@@ -203,7 +256,9 @@ impl PodList {
         self.member_of.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
             let n = moved.metadata.name.as_deref().unwrap_or("").to_string();
-            self.index.insert(n, i);
+            self.index.insert(n.clone(), i);
+            // Its position, and so its place in its Services' list order, changed.
+            self.note_change_for(i, &n, Consumer::EndpointSlice);
         }
         Some(pod)
     }
@@ -259,8 +314,8 @@ impl PodList {
             Selection {
                 selector: selector.clone(),
                 members,
-                changed: BTreeSet::new(),
-                rebuild: true,
+                changed: Default::default(),
+                rebuild: [true; 2],
             },
         );
     }
@@ -292,11 +347,19 @@ impl PodList {
     /// The pods `service`'s selector matches, in list order, with their parsed Ready
     /// transition times (empty for an unindexed Service).
     pub fn selected(&self, service: &str) -> Vec<(&k8s::Pod, Option<Timestamp>)> {
+        self.selected_at(service)
+            .into_iter()
+            .map(|(_, p, t)| (p, t))
+            .collect()
+    }
+
+    /// [`PodList::selected`] with each pod's position in the list.
+    pub fn selected_at(&self, service: &str) -> Vec<(usize, &k8s::Pod, Option<Timestamp>)> {
         self.selections
             .get(service)
             .into_iter()
             .flat_map(|s| s.members.iter())
-            .map(|&i| (&self.items[i], self.ready_times[i]))
+            .map(|&i| (i, &self.items[i], self.ready_times[i]))
             .collect()
     }
 }
