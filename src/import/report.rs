@@ -10,9 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
 use super::snapshot::{Snapshot, LABEL_ZONE};
 use super::{ImportOptions, Imported};
 use crate::apiserver::{Shared, Store};
@@ -111,7 +108,8 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
     });
     esc.reconciler.topology.set_nodes(&infos);
     let mut epc = EndpointsController::new(EndpointsOptions::default());
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Derived like every other stream (sim::Streams), so `--seed` is the one input.
+    let mut rng = crate::sim::Streams::new(seed).derived_stream("import", "compare");
     let mut shared = Shared::new(seed, CLOCK_START.to_string());
     let mut slice_store: Store<k8s::EndpointSlice> = Store::new();
     let mut ep_store: Store<k8s::Endpoints> = Store::new();
@@ -328,7 +326,12 @@ fn simulate_rollouts(
         return Ok(());
     }
     let run = |text: &str| -> anyhow::Result<Series> {
-        let sc = crate::scenario::parse_str(text, "import-report.toml", &[])?;
+        // `--seed` seeds these runs too, not only the static comparison.
+        let sc = crate::scenario::parse_str(
+            text,
+            "import-report.toml",
+            &[format!("seed={}", opts.seed)],
+        )?;
         let ro = crate::run::RunOptions {
             controllers: true,
             ..Default::default()
