@@ -414,7 +414,10 @@ fn over_capacity_truncates_and_rewrites() {
         EndpointsWrite::Update(_)
     ));
     // pre-1.22 mode: no truncation, no annotation, no rewrite
-    let mut c = EndpointsController::new(EndpointsOptions { max_capacity: 0 });
+    let mut c = EndpointsController::new(EndpointsOptions {
+        max_capacity: 0,
+        ..EndpointsOptions::default()
+    });
     let e = stored(write_obj(c.sync(&s1, &pods, None)), "1");
     assert_eq!(counts(&e), (945, 105));
     assert_eq!(c.sync(&s1, &pods, Some(&e)), EndpointsWrite::None);
@@ -462,7 +465,10 @@ proptest! {
     /// unchanged input writes nothing, unless the object is over capacity (then it is rewritten).
     #[test]
     fn capacity_and_idempotence(n in 0usize..120, every in 1usize..6, cap in 1usize..60) {
-        let mut c = EndpointsController::new(EndpointsOptions { max_capacity: cap });
+        let mut c = EndpointsController::new(EndpointsOptions {
+            max_capacity: cap,
+            ..EndpointsOptions::default()
+        });
         let s1 = svc(json!({}));
         let pods = many_pods(n, every);
         let w = c.sync(&s1, &pods, None);
@@ -531,7 +537,10 @@ fn change_hint_gives_the_same_writes() {
     let (mut syncs, mut writes, mut truncated) = (0, 0, 0);
     for seed in 0..30u64 {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let opts = EndpointsOptions { max_capacity: 6 };
+        let opts = EndpointsOptions {
+            max_capacity: 6,
+            ..EndpointsOptions::default()
+        };
         let (mut hinted, mut full) = (
             EndpointsController::new(opts),
             EndpointsController::new(opts),
