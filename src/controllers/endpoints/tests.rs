@@ -423,6 +423,33 @@ fn over_capacity_truncates_and_rewrites() {
     assert_eq!(c.sync(&s1, &pods, Some(&e)), EndpointsWrite::None);
 }
 
+/// Version profile 1.21 (`truncate: false`): an object over maxCapacity keeps every address
+/// and is annotated `over-capacity: warning`; back under capacity the annotation goes; an
+/// unchanged object is not rewritten.
+#[test]
+fn over_capacity_1_21_warns_without_truncating() {
+    let mut c = EndpointsController::new(EndpointsOptions {
+        truncate: false,
+        ..EndpointsOptions::default()
+    });
+    let s1 = svc(json!({}));
+    let pods = many_pods(1050, 10);
+    let ann = |e: &Endpoints| {
+        e.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(OVER_CAPACITY_ANNOTATION))
+            .cloned()
+    };
+    let e = stored(write_obj(c.sync(&s1, &pods, None)), "1");
+    assert_eq!(counts(&e), (945, 105), "nothing truncated");
+    assert_eq!(ann(&e).as_deref(), Some("warning"));
+    assert_eq!(c.sync(&s1, &pods, Some(&e)), EndpointsWrite::None);
+    let few = many_pods(100, 10);
+    let e2 = stored(write_obj(c.sync(&s1, &few, Some(&e))), "2");
+    assert_eq!(ann(&e2), None);
+}
+
 /// staleEndpointsTracker: after an Update that changed the RV, reading the old RV again is refused.
 #[test]
 fn stale_tracker() {
