@@ -634,6 +634,8 @@ pub enum EventKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Controllers {
+    /// `kubernetes_version`: the release whose controller behaviour is reproduced.
+    pub profile: VersionProfile,
     pub endpointslice: EndpointSliceController,
     pub endpoints: EndpointsController,
     pub mirroring: MirroringController,
@@ -643,6 +645,44 @@ pub struct Controllers {
     /// stale-cache path (endpointslice_controller.go syncService / endpoints_tracker.go).
     /// Default 3ms..18ms.
     pub informer_lag: DurationDist,
+}
+
+/// The behaviour switches of one Kubernetes release (`kubernetes_version`, "1.21"..="1.34",
+/// default "1.32"), resolved once by the scenario resolver so the controllers read plain
+/// flags instead of comparing versions. The reference release 1.32 is the conformance path:
+/// every flag below has its 1.32 value there. Each field names the release of the change
+/// and the upstream change itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VersionProfile {
+    /// Minor release: 21 for "1.21".
+    pub minor: u32,
+    /// 1.22+: the Endpoints controller truncates an Endpoints object to `max_capacity`
+    /// addresses and annotates `endpoints.kubernetes.io/over-capacity: truncated`.
+    /// 1.21 only annotates `over-capacity: warning` and keeps every address.
+    /// KEP-0752 (keps/sig-network/0752-endpointslices, "Endpoints Controller (classic)");
+    /// pkg/controller/endpoint/endpoints_controller.go :: truncateEndpoints, syncService.
+    pub endpoints_truncate: bool,
+    /// node-monitor-grace-period default: 40 s before 1.32, 50 s since 1.32
+    /// (kubernetes/kubernetes PR #126287; pkg/controller/nodelifecycle/config/v1alpha1/defaults.go ::
+    /// RecommendedDefaultNodeLifecycleControllerConfiguration). An explicit
+    /// `cluster.node_monitor_grace_period` wins.
+    pub node_monitor_grace_period_ns: Nanos,
+    /// Feature gate TopologyAwareHints (KEP-2433) on by default since 1.24 (beta); before,
+    /// the EndpointSlice controller has no topology cache and hints annotations are ignored.
+    /// pkg/features/kube_features.go; pkg/controller/endpointslice/endpointslice_controller.go :: NewController.
+    pub topology_aware_hints: bool,
+    /// 1.27+: `service.kubernetes.io/topology-mode` is read (KEP-2433, 1.27 renaming of the
+    /// annotation); before, only `service.kubernetes.io/topology-aware-hints`.
+    /// staging/src/k8s.io/endpointslice/utils.go :: hintsEnabled.
+    pub topology_mode_annotation: bool,
+    /// Feature gate ServiceTrafficDistribution (KEP-4444): alpha (off) 1.30, beta (on) 1.31,
+    /// GA 1.33. Off: `spec.trafficDistribution` is ignored (field dropped by the apiserver).
+    /// staging/src/k8s.io/endpointslice/reconciler.go :: validTrafficDistribution.
+    pub traffic_distribution: bool,
+    /// PreferClose writes `forZones: [{name: ""}]` for a ready endpoint without a zone up to
+    /// 1.32; 1.33+ clears its hints instead (k8s.io/endpointslice v0.33.0;
+    /// trafficdist/trafficdist.go :: preferCloseHeuristic).
+    pub prefer_close_zoneless_hint: bool,
 }
 
 /// Workqueue retry: delay = base × 2^failures, capped at max; dropped after `max_retries`.

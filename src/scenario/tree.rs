@@ -243,7 +243,12 @@ pub fn apply_override(root: &mut Node, idx: usize, spec: &str) -> Result<(), Str
         .split_once('=')
         .ok_or_else(|| "expected `path=value`, e.g. `workloads[0].replicas=50`".to_string())?;
     let segs = parse_path(path)?;
-    let mut value = parse_override_value(value.trim());
+    let raw = value.trim();
+    let mut value = parse_override_value(raw);
+    if path.trim() == "kubernetes_version" && !matches!(value.v, V::Str(_)) {
+        // `--set kubernetes_version=1.30`: a release, not the float 1.3.
+        value.v = V::Str(raw.to_string());
+    }
     let o = Origin::Override(idx);
     set_origin(&mut value, &o);
     let mut cur = root;

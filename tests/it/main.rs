@@ -44,6 +44,7 @@ mod support;
 mod sweep_resume;
 mod sweep_shard;
 mod user_defects;
+mod version_profiles;
 mod watch_props;
 mod watch_report;
 mod watch_scale;

@@ -60,7 +60,7 @@ use crate::k8s::{
 
 use self::desired::{DesiredCache, FastSubsets, PodChanges};
 use self::repack::{repack_subsets, PortIdentity};
-use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED};
+use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED, WARNING};
 
 /// Label `service.kubernetes.io/headless` (core/v1 IsHeadlessService).
 pub use crate::k8s::labels::LABEL_HEADLESS as HEADLESS_LABEL;
@@ -99,12 +99,17 @@ pub struct EndpointsOptions {
     /// Maximum addresses stored in one Endpoints object (default 1000). 0 = no truncation and no
     /// over-capacity annotation handling at all (clusters before 1.22).
     pub max_capacity: usize,
+    /// 1.22+ (true): over `max_capacity` the object is truncated and annotated
+    /// `over-capacity: truncated`. 1.21 (false): every address is kept and the object is
+    /// annotated `over-capacity: warning` (KEP-0752; endpoints_controller.go :: syncService).
+    pub truncate: bool,
 }
 
 impl Default for EndpointsOptions {
     fn default() -> Self {
         EndpointsOptions {
             max_capacity: MAX_CAPACITY,
+            truncate: true,
         }
     }
 }
@@ -691,7 +696,7 @@ fn decide(
     // `capacityAnnotationSetCorrectly`) to equal the desired total (> maxCapacity). So the
     // full desired subsets are only materialised when they fit.
     let counts = desired.counts();
-    let plan = if opts.max_capacity > 0 {
+    let plan = if opts.max_capacity > 0 && opts.truncate {
         truncation_plan(&counts, opts.max_capacity)
     } else {
         None
@@ -708,6 +713,7 @@ fn decide(
                 l.remove(HEADLESS_LABEL);
             }
             let capacity_ok = opts.max_capacity == 0
+                || !opts.truncate
                 || (total_addresses(cur) <= opts.max_capacity
                     && !cur
                         .metadata
@@ -757,6 +763,11 @@ fn decide(
     }
     if plan.is_some() {
         annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), TRUNCATED.to_string());
+    } else if !opts.truncate
+        && opts.max_capacity > 0
+        && counts.iter().map(|c| c.0 + c.1).sum::<usize>() > opts.max_capacity
+    {
+        annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), WARNING.to_string());
     } else if opts.max_capacity > 0 {
         annotations.remove(OVER_CAPACITY_ANNOTATION);
     }

@@ -414,10 +414,40 @@ fn over_capacity_truncates_and_rewrites() {
         EndpointsWrite::Update(_)
     ));
     // pre-1.22 mode: no truncation, no annotation, no rewrite
-    let mut c = EndpointsController::new(EndpointsOptions { max_capacity: 0 });
+    let mut c = EndpointsController::new(EndpointsOptions {
+        max_capacity: 0,
+        ..EndpointsOptions::default()
+    });
     let e = stored(write_obj(c.sync(&s1, &pods, None)), "1");
     assert_eq!(counts(&e), (945, 105));
     assert_eq!(c.sync(&s1, &pods, Some(&e)), EndpointsWrite::None);
+}
+
+/// Version profile 1.21 (`truncate: false`): an object over maxCapacity keeps every address
+/// and is annotated `over-capacity: warning`; back under capacity the annotation goes; an
+/// unchanged object is not rewritten.
+#[test]
+fn over_capacity_1_21_warns_without_truncating() {
+    let mut c = EndpointsController::new(EndpointsOptions {
+        truncate: false,
+        ..EndpointsOptions::default()
+    });
+    let s1 = svc(json!({}));
+    let pods = many_pods(1050, 10);
+    let ann = |e: &Endpoints| {
+        e.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(OVER_CAPACITY_ANNOTATION))
+            .cloned()
+    };
+    let e = stored(write_obj(c.sync(&s1, &pods, None)), "1");
+    assert_eq!(counts(&e), (945, 105), "nothing truncated");
+    assert_eq!(ann(&e).as_deref(), Some("warning"));
+    assert_eq!(c.sync(&s1, &pods, Some(&e)), EndpointsWrite::None);
+    let few = many_pods(100, 10);
+    let e2 = stored(write_obj(c.sync(&s1, &few, Some(&e))), "2");
+    assert_eq!(ann(&e2), None);
 }
 
 /// staleEndpointsTracker: after an Update that changed the RV, reading the old RV again is refused.
@@ -462,7 +492,10 @@ proptest! {
     /// unchanged input writes nothing, unless the object is over capacity (then it is rewritten).
     #[test]
     fn capacity_and_idempotence(n in 0usize..120, every in 1usize..6, cap in 1usize..60) {
-        let mut c = EndpointsController::new(EndpointsOptions { max_capacity: cap });
+        let mut c = EndpointsController::new(EndpointsOptions {
+            max_capacity: cap,
+            ..EndpointsOptions::default()
+        });
         let s1 = svc(json!({}));
         let pods = many_pods(n, every);
         let w = c.sync(&s1, &pods, None);
@@ -531,7 +564,10 @@ fn change_hint_gives_the_same_writes() {
     let (mut syncs, mut writes, mut truncated) = (0, 0, 0);
     for seed in 0..30u64 {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let opts = EndpointsOptions { max_capacity: 6 };
+        let opts = EndpointsOptions {
+            max_capacity: 6,
+            ..EndpointsOptions::default()
+        };
         let (mut hinted, mut full) = (
             EndpointsController::new(opts),
             EndpointsController::new(opts),

@@ -23,6 +23,9 @@ pub const OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacit
 /// Value written by truncation since 1.22.
 pub const TRUNCATED: &str = "truncated";
 
+/// Value written in 1.21, which annotated an over-capacity object without truncating it.
+pub const WARNING: &str = "warning";
+
 /// Per subset `(ready, not_ready)` counts in → `Some(kept counts)` when truncation applies,
 /// `None` when the object is within `max` (or `max == 0`, i.e. truncation disabled).
 pub fn truncation_plan(counts: &[(usize, usize)], max: usize) -> Option<Vec<(usize, usize)>> {

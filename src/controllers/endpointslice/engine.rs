@@ -57,7 +57,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::model::{
-    hints_enabled, slice_labels, Endpoint, ServiceInfo, Slice, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
+    hints_enabled, legacy_hints_enabled, slice_labels, Endpoint, ServiceInfo, Slice,
+    ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
 };
 use super::topology::{remove_hints_from_slices, SliceInfo, TopologyCache};
 use super::trafficdist;
@@ -159,8 +160,15 @@ pub struct EngineOptions {
     pub max_endpoints_per_slice: usize,
     /// Feature gate `ServiceTrafficDistribution` (on by default in 1.32).
     pub traffic_distribution_enabled: bool,
-    /// Whether the reconciler has a topology cache (gate `TopologyAwareHints`, on by default).
+    /// Whether the reconciler has a topology cache (gate `TopologyAwareHints`, on by default
+    /// since 1.24).
     pub topology_cache_enabled: bool,
+    /// 1.27+: `hintsEnabled` also reads `service.kubernetes.io/topology-mode`; before, only
+    /// `service.kubernetes.io/topology-aware-hints` (k8s.io/endpointslice utils.go :: hintsEnabled).
+    pub topology_mode_annotation: bool,
+    /// Up to 1.32 PreferClose hints a zoneless ready endpoint with zone ""; 1.33+ clears its
+    /// hints (k8s.io/endpointslice v0.33.0 trafficdist.go :: preferCloseHeuristic).
+    pub prefer_close_zoneless_hint: bool,
 }
 
 impl Default for EngineOptions {
@@ -169,6 +177,8 @@ impl Default for EngineOptions {
             max_endpoints_per_slice: 100,
             traffic_distribution_enabled: true,
             topology_cache_enabled: true,
+            topology_mode_annotation: true,
+            prefer_close_zoneless_hint: true,
         }
     }
 }
@@ -583,7 +593,11 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
         .filter(|s| !changed.contains(s.name.as_str()))
         .collect();
     let service_key = svc.key();
-    let enabled = hints_enabled(&svc.annotations);
+    let enabled = if opts.topology_mode_annotation {
+        hints_enabled(&svc.annotations)
+    } else {
+        legacy_hints_enabled(&svc.annotations)
+    };
     let can_use_traffic_distribution = opts.traffic_distribution_enabled && !enabled;
     let mut si = SliceInfo {
         service_key: service_key.clone(),
@@ -606,7 +620,11 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
         }
     }
     if can_use_traffic_distribution {
-        trafficdist::reconcile_hints(svc.traffic_distribution.as_deref(), &mut si);
+        trafficdist::reconcile_hints(
+            svc.traffic_distribution.as_deref(),
+            opts.prefer_close_zoneless_hint,
+            &mut si,
+        );
     }
     let SliceInfo {
         to_create: creates,

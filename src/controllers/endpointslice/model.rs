@@ -238,6 +238,17 @@ pub fn hints_enabled(annotations: &BTreeMap<String, String>) -> bool {
     matches!(v.map(String::as_str), Some("Auto") | Some("auto"))
 }
 
+/// `hintsEnabled` before 1.27: only `service.kubernetes.io/topology-aware-hints` exists
+/// ("Auto"/"auto"); `topology-mode` is an unknown annotation.
+pub fn legacy_hints_enabled(annotations: &BTreeMap<String, String>) -> bool {
+    matches!(
+        annotations
+            .get(ANNOTATION_TOPOLOGY_AWARE_HINTS)
+            .map(String::as_str),
+        Some("Auto") | Some("auto")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

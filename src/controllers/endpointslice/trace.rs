@@ -301,7 +301,7 @@ impl TraceRunner {
                 ..EngineOptions::default()
             }),
             rng: ChaCha8Rng::seed_from_u64(opts.seed),
-            epc: EndpointsController::new(EndpointsOptions { max_capacity: 1000 }),
+            epc: EndpointsController::new(EndpointsOptions::default()),
             shared: Shared::new(opts.seed, CLOCK_START.to_string()),
             clock_start,
             slices: Store::new(),

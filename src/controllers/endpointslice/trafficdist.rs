@@ -15,8 +15,11 @@ use super::topology::SliceInfo;
 /// The only value 1.32 acts on.
 pub const PREFER_CLOSE: &str = "PreferClose";
 
-fn prefer_close_needs_update(s: &Slice) -> bool {
+fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool) -> bool {
     s.endpoints.iter().filter(|e| e.is_ready()).any(|e| {
+        if e.zone.is_none() && !zoneless_hint {
+            return e.hints.is_some();
+        }
         let zone = e.zone.as_deref().unwrap_or("");
         match &e.hints {
             Some(z) => z.len() != 1 || z[0] != zone,
@@ -25,9 +28,15 @@ fn prefer_close_needs_update(s: &Slice) -> bool {
     })
 }
 
-fn prefer_close_update(s: &mut Slice) {
+/// `zoneless_hint`: 1.32 and before hint a ready endpoint without a zone with zone "";
+/// 1.33+ clears its hints (k8s.io/endpointslice v0.33.0 preferCloseHeuristic).
+fn prefer_close_update(s: &mut Slice, zoneless_hint: bool) {
     for e in s.endpoints.iter_mut().filter(|e| e.is_ready()) {
-        e.hints = Some(vec![e.zone.clone().unwrap_or_default()]);
+        e.hints = if e.zone.is_none() && !zoneless_hint {
+            None
+        } else {
+            Some(vec![e.zone.clone().unwrap_or_default()])
+        };
     }
 }
 
@@ -43,17 +52,25 @@ fn default_update(s: &mut Slice) {
 
 /// `ReconcileHints`: move unchanged slices whose hints are wrong to
 /// `to_update` (copies), then fix the hints of every slice to create/update.
-pub fn reconcile_hints(traffic_distribution: Option<&str>, si: &mut SliceInfo<'_>) {
+pub fn reconcile_hints(
+    traffic_distribution: Option<&str>,
+    zoneless_hint: bool,
+    si: &mut SliceInfo<'_>,
+) {
     let prefer_close = traffic_distribution == Some(PREFER_CLOSE);
-    let needs: fn(&Slice) -> bool = if prefer_close {
-        prefer_close_needs_update
-    } else {
-        default_needs_update
+    let needs = |s: &Slice| {
+        if prefer_close {
+            prefer_close_needs_update(s, zoneless_hint)
+        } else {
+            default_needs_update(s)
+        }
     };
-    let update: fn(&mut Slice) = if prefer_close {
-        prefer_close_update
-    } else {
-        default_update
+    let update = |s: &mut Slice| {
+        if prefer_close {
+            prefer_close_update(s, zoneless_hint)
+        } else {
+            default_update(s)
+        }
     };
     let mut keep = Vec::with_capacity(si.unchanged.len());
     for s in std::mem::take(&mut si.unchanged) {
@@ -91,10 +108,15 @@ mod tests {
             endpoints: vec![ep(true, None, None), ep(false, Some("a"), None)],
             ..Default::default()
         };
-        prefer_close_update(&mut s);
+        prefer_close_update(&mut s, true);
         assert_eq!(s.endpoints[0].hints, Some(vec![String::new()]));
         assert_eq!(s.endpoints[1].hints, None, "not-ready endpoints untouched");
-        assert!(!prefer_close_needs_update(&s));
+        assert!(!prefer_close_needs_update(&s, true));
+        // 1.33+: no zone, no hint; a stale "" hint needs an update.
+        assert!(prefer_close_needs_update(&s, false));
+        prefer_close_update(&mut s, false);
+        assert_eq!(s.endpoints[0].hints, None);
+        assert!(!prefer_close_needs_update(&s, false));
     }
 
     /// Unchanged slices with correct same-zone hints are not rewritten; wrong ones are.
@@ -117,7 +139,7 @@ mod tests {
             to_update: vec![],
             unchanged: vec![&good, &bad],
         };
-        reconcile_hints(Some(PREFER_CLOSE), &mut si);
+        reconcile_hints(Some(PREFER_CLOSE), true, &mut si);
         assert_eq!(si.unchanged.len(), 1);
         assert_eq!(si.to_update.len(), 1);
         assert_eq!(
@@ -132,7 +154,7 @@ mod tests {
             to_update: vec![],
             unchanged: vec![&good],
         };
-        reconcile_hints(None, &mut si);
+        reconcile_hints(None, true, &mut si);
         assert_eq!(si.to_update.len(), 1);
         assert_eq!(si.to_update[0].endpoints[0].hints, None);
     }

@@ -397,12 +397,16 @@ impl<'o> ControllerManager<'o> {
             topology_dirty: None,
             esc: EndpointSliceController::new(EngineOptions {
                 max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
-                ..EngineOptions::default()
+                traffic_distribution_enabled: c.profile.traffic_distribution,
+                topology_cache_enabled: c.profile.topology_aware_hints,
+                topology_mode_annotation: c.profile.topology_mode_annotation,
+                prefer_close_zoneless_hint: c.profile.prefer_close_zoneless_hint,
             }),
             esc_rngs: BTreeMap::new(),
             name_rngs: BTreeMap::new(),
             epc: EndpointsController::new(EndpointsOptions {
                 max_capacity: c.endpoints.max_capacity as usize,
+                truncate: c.profile.endpoints_truncate,
             }),
             esmc: MirroringController::new(MirroringOptions {
                 max_endpoints_per_subset: c.mirroring.max_endpoints_per_subset as usize,

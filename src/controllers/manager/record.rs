@@ -46,7 +46,7 @@ impl Recorder {
             input: Vec::new(),
             output: Vec::new(),
             step: 0,
-            epc: EndpointsController::new(EndpointsOptions { max_capacity: 1000 }),
+            epc: EndpointsController::new(EndpointsOptions::default()),
             shared: Shared::new(seed, CLOCK_START.to_string()),
             endpoints: Store::new(),
         }

@@ -101,7 +101,11 @@ pub(super) fn cidrs_for_families(
     out
 }
 
-pub(super) fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen) {
+pub(super) fn resolve_cluster(
+    cx: &mut Cx,
+    t: Option<Tbl>,
+    profile: &VersionProfile,
+) -> (Cluster, NodeGen) {
     let empty = Node {
         v: V::Table(Vec::new()),
         origin: Origin::Unknown,
@@ -329,7 +333,7 @@ pub(super) fn resolve_cluster(cx: &mut Cx, t: Option<Tbl>) -> (Cluster, NodeGen)
     };
     let grace = t
         .duration(cx, "node_monitor_grace_period")
-        .map_or(DEFAULT_NODE_MONITOR_GRACE_NS, |d| d.v);
+        .map_or(profile.node_monitor_grace_period_ns, |d| d.v);
     let toleration = t
         .duration(cx, "default_toleration")
         .map_or(DEFAULT_TOLERATION_NS, |d| d.v);

@@ -6,7 +6,11 @@ pub(super) fn sub<'a>(cx: &mut Cx, t: &mut Option<Tbl<'a>>, key: &'static str) -
     t.as_mut().and_then(|t| t.table(cx, key))
 }
 
-pub(super) fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controllers {
+pub(super) fn resolve_controllers(
+    cx: &mut Cx,
+    mut t: Option<Tbl>,
+    profile: VersionProfile,
+) -> Controllers {
     let default_sync = DurationDist::uniform(NS_PER_MS, 5 * NS_PER_MS);
     // ESC: 1 s·2^n capped at 1000 s (defaultSyncBackOff / maxSyncBackOff).
     let (max_endpoints_per_slice, q) = controller_table(
@@ -79,6 +83,7 @@ pub(super) fn resolve_controllers(cx: &mut Cx, mut t: Option<Tbl>) -> Controller
         t.finish(cx);
     }
     Controllers {
+        profile,
         endpointslice,
         endpoints,
         mirroring,

@@ -21,6 +21,7 @@ mod events;
 mod services;
 #[cfg(test)]
 mod tests;
+mod version;
 mod workloads;
 
 use checks::*;
@@ -30,6 +31,7 @@ pub use defaults::*;
 use events::*;
 pub use services::Names;
 use services::*;
+pub use version::*;
 use workloads::*;
 
 /// Most entries one `copies` expansion (or all of them together) may produce per array.
@@ -106,6 +108,7 @@ fn substitute_index(n: &mut Node, i: &str) {
 pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     let mut top = Tbl::new(cx, root, "", "")?;
     check_version(cx, &mut top);
+    let profile = resolve_kubernetes_version(cx, &mut top);
     let name = top.str(cx, "name");
     if name.is_none() && !top.has("name") {
         top.missing(cx, "name", "a short scenario name");
@@ -153,7 +156,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
 
     let cluster_t = top.table(cx, "cluster");
     let cluster_o = cluster_t.as_ref().map(|t| t.origin().clone());
-    let (mut cluster, mut node_gen) = resolve_cluster(cx, cluster_t);
+    let (mut cluster, mut node_gen) = resolve_cluster(cx, cluster_t, &profile);
 
     let workload_ts = top.tables(cx, "workloads");
     let workloads: Vec<Workload> = workload_ts
@@ -197,7 +200,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
 
     let controllers = {
         let t = top.table(cx, "controllers");
-        resolve_controllers(cx, t)
+        resolve_controllers(cx, t, profile)
     };
     let apiserver = {
         let t = top.table(cx, "apiserver");

@@ -258,5 +258,8 @@ pub fn choice_rng() -> rand_chacha::ChaCha8Rng {
 }
 
 pub fn endpoints_controller(max_capacity: usize) -> EndpointsController {
-    EndpointsController::new(EndpointsOptions { max_capacity })
+    EndpointsController::new(EndpointsOptions {
+        max_capacity,
+        ..EndpointsOptions::default()
+    })
 }

@@ -1,0 +1,162 @@
+//! `kubernetes_version`: each behaviour switch of the version profile shown on a small
+//! scenario, the default equal to "1.32", and out-of-range versions rejected with a location.
+
+use slicesim::cluster::{World, WorldOptions};
+use slicesim::controllers::manager::{ControllerManager, ManagerOptions};
+use slicesim::scenario::{self, Scenario, NS_PER_SEC};
+
+fn load(src: &str, sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    scenario::parse_str(src, "t.toml", &sets).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn run(src: &str, version: &str) -> ControllerManager<'static> {
+    let sc = load(src, &[&format!("kubernetes_version={version}")]);
+    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+    let mut world = World::new(sc, WorldOptions::default()).unwrap();
+    world.run(&mut mgr).unwrap();
+    mgr
+}
+
+fn error_of(src: &str, sets: &[&str]) -> String {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    match scenario::parse_str(src, "t.toml", &sets) {
+        Ok(_) => panic!("accepted: {src} {sets:?}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+const BASE: &str = r#"name = "v"
+seed = 1
+duration = "2m"
+[cluster]
+nodes = 3
+zones = ["a"]
+"#;
+
+// Endpoints truncation (1.21 warning vs 1.22+ truncated) is tested on the controller itself:
+// src/controllers/endpoints/tests.rs over_capacity_1_21_warns_without_truncating.
+
+/// node-monitor-grace-period defaults to 40 s before 1.32 and 50 s from 1.32; an explicit
+/// setting wins.
+#[test]
+fn node_monitor_grace_period_default_follows_the_release() {
+    let g = |sets: &[&str]| load(BASE, sets).cluster.node_monitor_grace_period_ns;
+    assert_eq!(g(&["kubernetes_version=1.31"]), 40 * NS_PER_SEC);
+    assert_eq!(g(&["kubernetes_version=1.32"]), 50 * NS_PER_SEC);
+    assert_eq!(g(&["kubernetes_version=1.34"]), 50 * NS_PER_SEC);
+    assert_eq!(g(&[]), 50 * NS_PER_SEC);
+    assert_eq!(
+        g(&[
+            "kubernetes_version=1.25",
+            "cluster.node_monitor_grace_period=45s"
+        ]),
+        45 * NS_PER_SEC
+    );
+}
+
+/// Whether any endpoint of the Service's slices carries a zone hint.
+fn hinted(mgr: &ControllerManager, service: &str) -> bool {
+    mgr.slices.list().iter().any(|s| {
+        s.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("kubernetes.io/service-name"))
+            .is_some_and(|n| n == service)
+            && s.endpoint_list().iter().any(|e| e.hints.is_some())
+    })
+}
+
+const ZONED: &str = r#"name = "zones"
+seed = 1
+duration = "2m"
+[cluster]
+nodes = 6
+zones = ["a", "b", "c"]
+[[workloads]]
+name = "web"
+replicas = 30
+ports = [{ name = "http", container_port = 8080 }]
+[[services]]
+name = "close"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+traffic_distribution = "PreferClose"
+[[services]]
+name = "mode"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+annotations = { "service.kubernetes.io/topology-mode" = "Auto" }
+[[services]]
+name = "legacy"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+annotations = { "service.kubernetes.io/topology-aware-hints" = "Auto" }
+"#;
+
+/// trafficDistribution is ignored before 1.31 (gate ServiceTrafficDistribution off) and
+/// honoured from 1.31; `topology-mode` is read from 1.27, `topology-aware-hints` from 1.24
+/// (gate TopologyAwareHints on); before 1.24 no topology hints at all.
+#[test]
+fn hints_follow_the_release() {
+    let by_version = |v: &str| {
+        let mgr = run(ZONED, v);
+        (
+            hinted(&mgr, "close"),
+            hinted(&mgr, "mode"),
+            hinted(&mgr, "legacy"),
+        )
+    };
+    assert_eq!(by_version("1.32"), (true, true, true), "reference release");
+    assert_eq!(by_version("1.31"), (true, true, true));
+    assert_eq!(by_version("1.30"), (false, true, true));
+    assert_eq!(by_version("1.27"), (false, true, true));
+    assert_eq!(by_version("1.26"), (false, false, true));
+    assert_eq!(by_version("1.24"), (false, false, true));
+    assert_eq!(by_version("1.23"), (false, false, false));
+}
+
+/// No `kubernetes_version` resolves exactly as "1.32".
+#[test]
+fn default_is_1_32() {
+    let d = load(BASE, &[]);
+    let e = load(
+        &BASE.replace("seed = 1", "seed = 1\nkubernetes_version = \"1.32\""),
+        &[],
+    );
+    assert_eq!(d.controllers, e.controllers);
+    assert_eq!(d.cluster, e.cluster);
+    assert_eq!(d.controllers.profile.version(), "1.32");
+}
+
+/// Versions outside 1.21..=1.34, malformed strings and bare numbers are refused with the
+/// file, line, field, value and the allowed range.
+#[test]
+fn unsupported_versions_are_rejected_with_a_location() {
+    for bad in ["1.20", "1.35", "2.0", "1.32.1", "latest", ""] {
+        let src = BASE.replace(
+            "seed = 1",
+            &format!("seed = 1\nkubernetes_version = \"{bad}\""),
+        );
+        let e = error_of(&src, &[]);
+        assert!(e.contains("t.toml:3"), "{e}");
+        assert!(e.contains("kubernetes_version"), "{e}");
+        assert!(e.contains(&format!("{bad:?}")), "{e}");
+        assert!(e.contains("\"1.21\" to \"1.34\""), "{e}");
+    }
+    let e = error_of(
+        &BASE.replace("seed = 1", "seed = 1\nkubernetes_version = 1.3"),
+        &[],
+    );
+    assert!(e.contains("write it as a string"), "{e}");
+    let e = error_of(BASE, &["kubernetes_version=1.19"]);
+    assert!(e.contains("--set") && e.contains("\"1.19\""), "{e}");
+    // `--set` takes the release unquoted (not the float 1.3).
+    assert_eq!(
+        load(BASE, &["kubernetes_version=1.30"])
+            .controllers
+            .profile
+            .minor,
+        30
+    );
+}
