@@ -3,6 +3,7 @@
 
 use slicesim::cluster::{World, WorldOptions};
 use slicesim::controllers::manager::{ControllerManager, ManagerOptions};
+use slicesim::run::dispatch::run_to_end;
 use slicesim::scenario::{self, Scenario, NS_PER_SEC};
 
 fn load(src: &str, sets: &[&str]) -> Scenario {
@@ -14,7 +15,7 @@ fn run(src: &str, version: &str) -> ControllerManager<'static> {
     let sc = load(src, &[&format!("kubernetes_version={version}")]);
     let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
     let mut world = World::new(sc, WorldOptions::default()).unwrap();
-    world.run(&mut mgr).unwrap();
+    run_to_end(&mut world, &mut mgr).unwrap();
     mgr
 }
 
@@ -34,8 +35,58 @@ nodes = 3
 zones = ["a"]
 "#;
 
-// Endpoints truncation (1.21 warning vs 1.22+ truncated) is tested on the controller itself:
-// src/controllers/endpoints/tests.rs over_capacity_1_21_warns_without_truncating.
+/// Endpoints over capacity through the binary: 1.21 keeps all 1,100 ready addresses (upstream
+/// only annotated `over-capacity: warning` then), 1.22 truncates to 1,000. The controller-level
+/// annotation check is src/controllers/endpoints/tests.rs over_capacity_1_21_warns_without_truncating.
+#[test]
+fn endpoints_truncation_starts_in_1_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("big.toml");
+    std::fs::write(
+        &sc,
+        r#"version = 1
+name = "big"
+seed = 1
+duration = "5m"
+[cluster]
+nodes = 60
+zones = ["a", "b"]
+[[workloads]]
+name = "web"
+replicas = 1100
+ports = [{ name = "http", container_port = 8080 }]
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+"#,
+    )
+    .unwrap();
+    let ready_final = |version: &str| -> (u64, u64) {
+        let out = dir.path().join(format!("out-{version}"));
+        let o = crate::support::bin()
+            .args(["run", sc.to_str().unwrap(), "--no-progress", "--out"])
+            .arg(&out)
+            .args(["--set", &format!("kubernetes_version={version}")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("endpoints_ready_final"))
+            .unwrap_or_else(|| panic!("no endpoints_ready_final in {text}"));
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .take(2)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        (f[0], f[1])
+    };
+    assert_eq!(ready_final("1.21"), (1100, 1100));
+    assert_eq!(ready_final("1.22"), (1100, 1000));
+}
 
 /// node-monitor-grace-period defaults to 40 s before 1.32 and 50 s from 1.32; an explicit
 /// setting wins.
