@@ -168,27 +168,25 @@ impl ControllerManager<'_> {
                                 .or_default()
                                 .push(s(&stored.metadata.name).to_string());
                             row.creates += 1;
-                            self.stats.svc(key).es_creates += 1;
                             let rv = stored_rv(&stored.metadata);
-                            self.report(
+                            let w = Write {
                                 now,
-                                Verb::Create,
-                                Writer::EndpointSliceController,
-                                None,
-                                Some(ObjectRef::EndpointSlice(&stored)),
-                                rv,
-                            );
+                                verb: Verb::Create,
+                                writer: Writer::EndpointSliceController,
+                                old: None,
+                                new: Some(ObjectRef::EndpointSlice(&stored)),
+                            };
+                            self.write_stored(key, Counter::EsCreates, w, rv);
                         }
                         Err(e) => {
-                            self.stats.svc(key).rejected_writes += 1;
-                            self.report_rejected(
+                            let w = Write {
                                 now,
-                                Verb::Create,
-                                Writer::EndpointSliceController,
-                                None,
-                                Some(ObjectRef::EndpointSlice(&body)),
-                                &e,
-                            );
+                                verb: Verb::Create,
+                                writer: Writer::EndpointSliceController,
+                                old: None,
+                                new: Some(ObjectRef::EndpointSlice(&body)),
+                            };
+                            self.write_rejected(key, w, &e);
                             failed = true;
                         }
                     }
@@ -201,30 +199,28 @@ impl ControllerManager<'_> {
                             self.esc.observe_write(&out.object);
                             if out.written {
                                 row.updates += 1;
-                                self.stats.svc(key).es_updates += 1;
                                 let rv = stored_rv(&out.object.metadata);
-                                self.report(
+                                let w = Write {
                                     now,
-                                    Verb::Update,
-                                    Writer::EndpointSliceController,
-                                    old.as_ref().map(ObjectRef::EndpointSlice),
-                                    Some(ObjectRef::EndpointSlice(&out.object)),
-                                    rv,
-                                );
+                                    verb: Verb::Update,
+                                    writer: Writer::EndpointSliceController,
+                                    old: old.as_ref().map(ObjectRef::EndpointSlice),
+                                    new: Some(ObjectRef::EndpointSlice(&out.object)),
+                                };
+                                self.write_stored(key, Counter::EsUpdates, w, rv);
                             } else {
                                 self.stats.svc(key).es_noop_updates += 1;
                             }
                         }
                         Err(e) => {
-                            self.stats.svc(key).rejected_writes += 1;
-                            self.report_rejected(
+                            let w = Write {
                                 now,
-                                Verb::Update,
-                                Writer::EndpointSliceController,
-                                old.as_ref().map(ObjectRef::EndpointSlice),
-                                Some(ObjectRef::EndpointSlice(&body)),
-                                &e,
-                            );
+                                verb: Verb::Update,
+                                writer: Writer::EndpointSliceController,
+                                old: old.as_ref().map(ObjectRef::EndpointSlice),
+                                new: Some(ObjectRef::EndpointSlice(&body)),
+                            };
+                            self.write_rejected(key, w, &e);
                             failed = true;
                         }
                     }
@@ -242,26 +238,24 @@ impl ControllerManager<'_> {
                                 v.retain(|n| Some(n.as_str()) != old.metadata.name.as_deref());
                             }
                             row.deletes += 1;
-                            self.stats.svc(key).es_deletes += 1;
-                            self.report(
+                            let w = Write {
                                 now,
-                                Verb::Delete,
-                                Writer::EndpointSliceController,
-                                Some(ObjectRef::EndpointSlice(&old)),
-                                None,
-                                rv,
-                            );
+                                verb: Verb::Delete,
+                                writer: Writer::EndpointSliceController,
+                                old: Some(ObjectRef::EndpointSlice(&old)),
+                                new: None,
+                            };
+                            self.write_stored(key, Counter::EsDeletes, w, rv);
                         }
                         Err(e) => {
-                            self.stats.svc(key).rejected_writes += 1;
-                            self.report_rejected(
+                            let w = Write {
                                 now,
-                                Verb::Delete,
-                                Writer::EndpointSliceController,
-                                Some(ObjectRef::EndpointSlice(&body)),
-                                None,
-                                &e,
-                            );
+                                verb: Verb::Delete,
+                                writer: Writer::EndpointSliceController,
+                                old: Some(ObjectRef::EndpointSlice(&body)),
+                                new: None,
+                            };
+                            self.write_rejected(key, w, &e);
                             failed = true;
                         }
                     }

@@ -18,10 +18,6 @@ pub(super) struct Write<'a> {
 }
 
 /// The per-Service counter a stored write adds to ([`ServiceStats`]).
-// The EndpointSlice arm (esc.rs) still counts its writes inline and calls `report`; its three
-// variants are here for when it moves to `write_stored` (after the incremental-sync work in
-// esc.rs lands).
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Counter {
     EsCreates,
@@ -70,57 +66,6 @@ impl ControllerManager<'_> {
     /// the observer (the informers see nothing).
     pub(super) fn write_rejected(&mut self, key: &str, w: Write<'_>, err: &ApiError) {
         self.stats.svc(key).rejected_writes += 1;
-        self.notify(
-            w,
-            WriteOutcome::Rejected {
-                reason: err.to_string(),
-            },
-        );
-    }
-
-    /// [`Self::write_stored`] without a counter.
-    pub(super) fn report(
-        &mut self,
-        now: Nanos,
-        verb: Verb,
-        writer: Writer,
-        old: Option<ObjectRef<'_>>,
-        new: Option<ObjectRef<'_>>,
-        rv: u64,
-    ) {
-        let w = Write {
-            now,
-            verb,
-            writer,
-            old,
-            new,
-        };
-        self.inform(w);
-        self.notify(
-            w,
-            WriteOutcome::Stored {
-                resource_version: rv,
-            },
-        );
-    }
-
-    /// [`Self::write_rejected`] without the count.
-    pub(super) fn report_rejected(
-        &mut self,
-        now: Nanos,
-        verb: Verb,
-        writer: Writer,
-        old: Option<ObjectRef<'_>>,
-        new: Option<ObjectRef<'_>>,
-        err: &ApiError,
-    ) {
-        let w = Write {
-            now,
-            verb,
-            writer,
-            old,
-            new,
-        };
         self.notify(
             w,
             WriteOutcome::Rejected {
