@@ -358,7 +358,26 @@ pub fn slice_to_k8s(
     trigger_time: Option<&str>,
 ) -> k8s::EndpointSlice {
     let mut out = match base {
-        Some(b) => b.clone(),
+        // Everything of the base but its endpoints, which are replaced (a 100-endpoint slice
+        // was copied only to be dropped).
+        Some(b) => {
+            let k8s::EndpointSlice {
+                kind,
+                api_version,
+                metadata,
+                address_type,
+                endpoints: _,
+                ports,
+            } = b;
+            k8s::EndpointSlice {
+                kind: kind.clone(),
+                api_version: api_version.clone(),
+                metadata: metadata.clone(),
+                address_type: address_type.clone(),
+                endpoints: None,
+                ports: ports.clone(),
+            }
+        }
         None => k8s::EndpointSlice {
             metadata: k8s::ObjectMeta {
                 generate_name: Some(slice_prefix(&svc.name)),

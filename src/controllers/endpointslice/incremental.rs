@@ -43,8 +43,8 @@ use super::engine::{
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
 use super::reconciler::{
-    materialize_writes, service_and_address_types, CachedSlice, NodeIndex, PodChanges, PodInput,
-    ReconcileResult, Reconciler,
+    materialize_writes, service_and_address_types, CachedSlice, NodeIndex, OwnWrite, PodChanges,
+    PodInput, ReconcileResult, Reconciler,
 };
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
@@ -88,11 +88,57 @@ impl Pod {
 /// A slice's port mapping: (address type index, interned port mapping).
 type GroupKey = (u8, u32);
 
+/// What the Go-map insertion sequence reads of a pod, kept beside the pod state in a flat
+/// vector (by pod id): building a port mapping's sequence walks every selected pod, and this
+/// keeps that walk off the pods' heap data.
+#[derive(Debug, Clone, Copy, Default)]
+struct SeqEntry {
+    group: u32,
+    /// Bit `ai`: the pod's endpoint of address type `ai` is desired (`Pod::contributes`).
+    contributes: u8,
+    /// Identity hash per address type (a Service has at most two).
+    hash: [u64; 2],
+}
+
+impl SeqEntry {
+    fn of(p: &Pod) -> Self {
+        let mut e = SeqEntry {
+            group: p.group,
+            ..SeqEntry::default()
+        };
+        for (ai, c) in p.contributes.iter().enumerate().take(2) {
+            if *c {
+                e.contributes |= 1 << ai;
+                e.hash[ai] = p.hash(ai);
+            }
+        }
+        e
+    }
+    /// The hash of the pod's desired endpoint of address type `ai` in port mapping `g`.
+    fn desired(&self, g: u32, ai: usize) -> Option<u64> {
+        (self.group == g && self.contributes & (1 << ai) != 0).then(|| self.hash[ai])
+    }
+}
+
+/// What every pod update of one sync reads: the Service, its compact info and address types,
+/// the node lister, whether a node changed since the previous sync, and where the touched
+/// identity hashes go.
+struct Ctx<'c, 'k> {
+    service: &'k k8s::Service,
+    svc: &'k ServiceInfo,
+    ats: &'k [&'static str],
+    nodes: &'k NodeIndex,
+    node_changed: bool,
+    touched: &'c mut Vec<u64>,
+}
+
 /// Per-Service state of the incremental reconcile (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IncService {
     inputs: Option<Inputs>,
     pods: Vec<Option<Pod>>,
+    /// Per pod id: [`SeqEntry`] of the pod (default for a free id).
+    seq: Vec<SeqEntry>,
     free: Vec<u32>,
     /// Pod ids in lister order, by position: the index in the list a sync received, or
     /// (`positional`) the position in the controller manager's pod list, which changes only
@@ -211,13 +257,16 @@ impl IncService {
 
     fn alloc(&mut self, p: Pod) -> u32 {
         let name = p.name.clone();
+        let entry = SeqEntry::of(&p);
         let id = match self.free.pop() {
             Some(id) => {
                 self.pods[id as usize] = Some(p);
+                self.seq[id as usize] = entry;
                 id
             }
             None => {
                 self.pods.push(Some(p));
+                self.seq.push(entry);
                 (self.pods.len() - 1) as u32
             }
         };
@@ -231,7 +280,6 @@ impl IncService {
     /// Bring the pod state to the selection `pods` describes; records the touched identity
     /// hashes. With the manager's change report only the reported pods are read; a fresh
     /// state, unknown changes or a node change walk the whole selection.
-    #[allow(clippy::too_many_arguments)]
     fn update_pods(
         &mut self,
         service: &k8s::Service,
@@ -243,23 +291,31 @@ impl IncService {
     ) {
         let node_changed = self.node_version != nodes.version();
         self.node_version = nodes.version();
+        let mut cx = Ctx {
+            service,
+            svc,
+            ats,
+            nodes,
+            node_changed,
+            touched,
+        };
         match pods {
             PodInput::List(list) => {
                 let walk = list.iter().enumerate().map(|(i, (p, _))| (i, *p));
-                self.walk(service, svc, ats, walk, nodes, node_changed, touched);
+                self.walk(&mut cx, walk);
                 self.positional = false;
             }
             PodInput::Source(src) => match src.changes {
                 PodChanges::Names(names) if self.built && self.positional && !node_changed => {
                     for n in names {
                         let found = (src.lookup)(n).map(|(pos, (p, _))| (pos, p));
-                        self.update_one(service, svc, ats, n, found, nodes, touched);
+                        self.update_one(&mut cx, n, found);
                     }
                 }
                 _ => {
                     let all = (src.all)();
                     let walk = all.iter().map(|(pos, (p, _))| (*pos, *p));
-                    self.walk(service, svc, ats, walk, nodes, node_changed, touched);
+                    self.walk(&mut cx, walk);
                     self.positional = true;
                 }
             },
@@ -267,62 +323,42 @@ impl IncService {
     }
 
     /// Re-read a pod the state holds (`id`) from its current version.
-    #[allow(clippy::too_many_arguments)]
-    fn refresh(
-        &mut self,
-        service: &k8s::Service,
-        svc: &ServiceInfo,
-        ats: &[&'static str],
-        id: u32,
-        pod: &k8s::Pod,
-        nodes: &NodeIndex,
-        node_changed: bool,
-        touched: &mut Vec<u64>,
-    ) {
+    fn refresh(&mut self, cx: &mut Ctx<'_, '_>, id: u32, pod: &k8s::Pod) {
         let rv = pod.metadata.resource_version.as_deref().unwrap_or("");
         let Some(p) = self.pods[id as usize].as_mut() else {
             return;
         };
-        if !rv.is_empty() && p.rv == rv && !node_changed {
+        if !rv.is_empty() && p.rv == rv && !cx.node_changed {
             return;
         }
-        if p.conv.still_valid(pod, nodes) {
+        if p.conv.still_valid(pod, cx.nodes) {
             p.rv = rv.to_string();
             return;
         }
         let (pos, walk) = (p.pos, p.walk);
-        let conv = convert(service, svc, ats, pod, nodes, None);
-        let mut fresh = self.new_pod(pod, conv, svc, ats.len());
+        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = walk;
         let old = self.pods[id as usize].as_ref();
         if old.is_some_and(|o| Self::same_contribution(o, &fresh)) {
             self.pods[id as usize] = Some(fresh);
         } else {
-            self.contribute(id, false, touched);
+            self.contribute(id, false, cx.touched);
+            self.seq[id as usize] = SeqEntry::of(&fresh);
             self.pods[id as usize] = Some(fresh);
-            self.contribute(id, true, touched);
+            self.contribute(id, true, cx.touched);
         }
     }
 
     /// Add a pod the state does not hold, at `pos`.
-    #[allow(clippy::too_many_arguments)]
-    fn add(
-        &mut self,
-        service: &k8s::Service,
-        svc: &ServiceInfo,
-        ats: &[&'static str],
-        pos: usize,
-        pod: &k8s::Pod,
-        nodes: &NodeIndex,
-        touched: &mut Vec<u64>,
-    ) -> u32 {
-        let conv = convert(service, svc, ats, pod, nodes, None);
-        let mut fresh = self.new_pod(pod, conv, svc, ats.len());
+    fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: &k8s::Pod) -> u32 {
+        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = self.walks;
         let id = self.alloc(fresh);
-        self.contribute(id, true, touched);
+        self.contribute(id, true, cx.touched);
         id
     }
 
@@ -334,20 +370,15 @@ impl IncService {
                 self.by_name.remove(&p.name);
             }
         }
+        self.seq[id as usize] = SeqEntry::default();
         self.free.push(id);
     }
 
     /// The whole selection, `(position, pod)` in lister order.
-    #[allow(clippy::too_many_arguments)]
     fn walk<'p>(
         &mut self,
-        service: &k8s::Service,
-        svc: &ServiceInfo,
-        ats: &[&'static str],
+        cx: &mut Ctx<'_, '_>,
         pods: impl Iterator<Item = (usize, &'p k8s::Pod)>,
-        nodes: &NodeIndex,
-        node_changed: bool,
-        touched: &mut Vec<u64>,
     ) {
         self.walks += 1;
         let walk = self.walks;
@@ -364,10 +395,10 @@ impl IncService {
                 });
             let id = match known {
                 Some(id) => {
-                    self.refresh(service, svc, ats, id, pod, nodes, node_changed, touched);
+                    self.refresh(cx, id, pod);
                     id
                 }
-                None => self.add(service, svc, ats, pos, pod, nodes, touched),
+                None => self.add(cx, pos, pod),
             };
             if let Some(p) = self.pods[id as usize].as_mut() {
                 p.pos = pos;
@@ -381,7 +412,7 @@ impl IncService {
                 .as_ref()
                 .is_some_and(|p| p.walk != walk)
             {
-                self.drop_pod(id, touched);
+                self.drop_pod(id, cx.touched);
             }
         }
         self.built = true;
@@ -390,17 +421,7 @@ impl IncService {
     /// One reported pod: `found` = its position and state now, None = gone or unselected.
     /// Position entries are moved or removed only if they still name this pod: a pod that
     /// took the position over is reported too.
-    #[allow(clippy::too_many_arguments)]
-    fn update_one(
-        &mut self,
-        service: &k8s::Service,
-        svc: &ServiceInfo,
-        ats: &[&'static str],
-        name: &str,
-        found: Option<(usize, &k8s::Pod)>,
-        nodes: &NodeIndex,
-        touched: &mut Vec<u64>,
-    ) {
+    fn update_one(&mut self, cx: &mut Ctx<'_, '_>, name: &str, found: Option<(usize, &k8s::Pod)>) {
         let id = self.by_name.get(name).copied();
         match (found, id) {
             (Some((pos, pod)), Some(id)) => {
@@ -413,10 +434,10 @@ impl IncService {
                         self.order.insert(pos, id);
                     }
                 }
-                self.refresh(service, svc, ats, id, pod, nodes, false, touched);
+                self.refresh(cx, id, pod);
             }
             (Some((pos, pod)), None) => {
-                let id = self.add(service, svc, ats, pos, pod, nodes, touched);
+                let id = self.add(cx, pos, pod);
                 self.order.insert(pos, id);
             }
             (None, Some(id)) => {
@@ -425,7 +446,7 @@ impl IncService {
                         self.order.remove(&pos);
                     }
                 }
-                self.drop_pod(id, touched);
+                self.drop_pod(id, cx.touched);
             }
             (None, None) => {}
         }
@@ -513,6 +534,7 @@ impl Reconciler {
             options: self.options,
         };
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
+        let mut own = self.own_writes.remove(&svc_key).unwrap_or_default();
         let mut st = self.inc.remove(&svc_key).unwrap_or_default();
         if st.inputs.as_ref() != Some(&inputs) {
             st = IncService {
@@ -553,10 +575,24 @@ impl Reconciler {
                         st.hold(&p.slice, &ats, false, &mut touched);
                     }
                     fresh.push(i);
+                    let reuse = own.get(&name).is_some_and(|w| {
+                        w.resource_version.as_deref() == Some(rv.as_str())
+                            && w.service_uid == svc.uid
+                    });
+                    let slice = match reuse.then(|| own.remove(&name)).flatten() {
+                        Some(w) => {
+                            let mut s = w.slice;
+                            s.origin = Some(i);
+                            #[cfg(test)]
+                            assert_eq!(s, slice_from_k8s(es, &svc, i), "own write {name}");
+                            s
+                        }
+                        None => slice_from_k8s(es, &svc, i),
+                    };
                     CachedSlice {
                         resource_version: rv,
                         service_uid: svc.uid.clone(),
-                        slice: slice_from_k8s(es, &svc, i),
+                        slice,
                         clean: false,
                     }
                 }
@@ -678,9 +714,7 @@ impl Reconciler {
                 let sequence: Vec<u64> = if all_dirty || !unheld.is_empty() {
                     st.order
                         .values()
-                        .filter_map(|&id| st.pods[id as usize].as_ref())
-                        .filter(|p| p.group == g && p.contributes[ai])
-                        .map(|p| p.hash(ai))
+                        .filter_map(|&id| st.seq[id as usize].desired(g, ai))
                         .collect()
                 } else {
                     Vec::new()
@@ -783,9 +817,37 @@ impl Reconciler {
         }
         drop(written);
         self.slice_cache.insert(svc_key.clone(), cached);
-        self.inc.insert(svc_key, st);
+        self.inc.insert(svc_key.clone(), st);
+        // An observed write the listing does not show yet (a lagging informer lists an older
+        // resourceVersion) is kept for a later sync; any other is obsolete.
+        let listed_rv: HashMap<&str, u64> = existing
+            .iter()
+            .filter_map(|es| {
+                let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
+                Some((es.metadata.name.as_deref().unwrap_or(""), rv))
+            })
+            .collect();
+        own.retain(|name, w| {
+            let ahead = w
+                .resource_version
+                .as_deref()
+                .and_then(|r| r.parse::<u64>().ok());
+            matches!((ahead, listed_rv.get(name.as_str())), (Some(a), Some(&l)) if l < a)
+        });
 
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
+        let mut kept = Vec::new();
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(&mut kept));
+        for s in kept.into_iter().filter(|s| !s.name.is_empty()) {
+            let w = OwnWrite {
+                service_uid: svc.uid.clone(),
+                resource_version: None,
+                slice: s,
+            };
+            own.insert(w.slice.name.clone(), w);
+        }
+        if !own.is_empty() {
+            self.own_writes.insert(svc_key, own);
+        }
         Some(ReconcileResult {
             writes,
             metrics: plan.metrics,

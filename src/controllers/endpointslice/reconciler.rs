@@ -153,6 +153,22 @@ pub struct Reconciler {
     pub full_recompute: bool,
     /// Per Service key: the incremental reconcile's state (see `incremental`).
     pub(super) inc: BTreeMap<String, super::incremental::IncService>,
+    /// Per Service key: the models of the slices the last incremental sync updated, by name
+    /// (see [`OwnWrite`]).
+    pub(super) own_writes: BTreeMap<String, std::collections::HashMap<String, OwnWrite>>,
+}
+
+/// A slice update the incremental reconcile planned, kept after it was materialised: once
+/// storage returns it (`observe_write`), the slice at that resourceVersion is exactly this
+/// model, so the next sync takes it instead of converting the stored object back (with a
+/// big Service's rolling update, nearly every listed slice changed since the previous sync
+/// was written by it).
+#[derive(Debug, Clone)]
+pub(super) struct OwnWrite {
+    pub(super) service_uid: String,
+    /// The stored resourceVersion, once observed.
+    pub(super) resource_version: Option<String>,
+    pub(super) slice: Slice,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +197,7 @@ impl Reconciler {
             use_pod_cache: true,
             full_recompute: false,
             inc: BTreeMap::new(),
+            own_writes: BTreeMap::new(),
         }
     }
 
@@ -190,6 +207,19 @@ impl Reconciler {
         self.pod_cache.remove_service(&key);
         self.slice_cache.remove(&key);
         self.inc.remove(&key);
+        self.own_writes.remove(&key);
+    }
+
+    /// Storage returned `stored` for a write of Service `key`: a planned update of that
+    /// name not observed yet is the slice at this resourceVersion (see [`OwnWrite`]).
+    fn observe_written(&mut self, key: &str, stored: &k8s::EndpointSlice) {
+        let name = stored.metadata.name.as_deref().unwrap_or("");
+        let rv = stored.metadata.resource_version.as_deref().unwrap_or("");
+        if let Some(w) = self.own_writes.get_mut(key).and_then(|m| m.get_mut(name)) {
+            if w.resource_version.is_none() && !rv.is_empty() {
+                w.resource_version = Some(rv.to_string());
+            }
+        }
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -391,7 +421,7 @@ impl Reconciler {
         if cacheable {
             self.slice_cache.insert(svc_key, cached);
         }
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, None);
         ReconcileResult {
             writes,
             metrics: plan.metrics,
@@ -498,6 +528,7 @@ impl EndpointSliceController {
     pub fn observe_write(&mut self, stored: &k8s::EndpointSlice) {
         let key = slice_service_key(stored);
         self.tracker.update(&tracked(stored, &key));
+        self.reconciler.observe_written(&key, stored);
     }
 
     /// Record a successful delete (`tracker.ExpectDeletion`).
@@ -725,12 +756,14 @@ pub use crate::controllers::endpoints::desired::PodChanges;
 
 /// The engine's planned writes as API objects: creates from scratch, updates on top of the
 /// listed slice they came from (so fields the controller does not own are kept), deletes as the
-/// listed object. Shared by the full and the incremental reconcile.
+/// listed object. Shared by the full and the incremental reconcile; `keep` receives the models
+/// of the updates.
 pub(super) fn materialize_writes(
     writes: Vec<PlannedWrite>,
     svc: &super::model::ServiceInfo,
     existing: &[&k8s::EndpointSlice],
     trigger_time: Option<&str>,
+    mut keep: Option<&mut Vec<Slice>>,
 ) -> Vec<SliceWrite> {
     writes
         .into_iter()
@@ -743,12 +776,11 @@ pub(super) fn materialize_writes(
             ))),
             PlannedWrite::Update(s) => {
                 let base = s.origin.and_then(|i| existing.get(i).copied());
-                Some(SliceWrite::Update(slice_to_k8s(
-                    &s,
-                    svc,
-                    base,
-                    trigger_time,
-                )))
+                let body = slice_to_k8s(&s, svc, base, trigger_time);
+                if let Some(k) = keep.as_deref_mut() {
+                    k.push(s);
+                }
+                Some(SliceWrite::Update(body))
             }
             PlannedWrite::Delete { origin, .. } => existing
                 .get(origin)

@@ -3,6 +3,7 @@
 use super::pods::Consumer;
 use super::*;
 use crate::controllers::endpointslice::reconciler::PodSource;
+use std::collections::HashMap;
 
 impl ControllerManager<'_> {
     pub(super) fn sync_esc(&mut self, key: &str, now: Nanos) {
@@ -147,6 +148,8 @@ impl ControllerManager<'_> {
             None
         };
 
+        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>> =
+            before.iter().map(|l| (s(&l.metadata.name), l)).collect();
         let mut calls = SliceCounts::default();
         let mut failed = false;
         self.shared.now = format_time(now);
@@ -193,7 +196,8 @@ impl ControllerManager<'_> {
                 }
                 SliceWrite::Update(body) => {
                     calls.updated += 1;
-                    let old = self.slices.get(&ns, s(&body.metadata.name)).cloned();
+                    let old =
+                        stored_before(&self.slices, &listed_by_name, &ns, s(&body.metadata.name));
                     match self.slices.update(&mut self.shared, body.clone()) {
                         Ok(out) => {
                             self.esc.observe_write(&out.object);
@@ -204,7 +208,7 @@ impl ControllerManager<'_> {
                                     now,
                                     verb: Verb::Update,
                                     writer: Writer::EndpointSliceController,
-                                    old: old.as_ref().map(ObjectRef::EndpointSlice),
+                                    old: old.as_deref().map(ObjectRef::EndpointSlice),
                                     new: Some(ObjectRef::EndpointSlice(&out.object)),
                                 };
                                 self.write_stored(key, Counter::EsUpdates, w, rv);
@@ -217,7 +221,7 @@ impl ControllerManager<'_> {
                                 now,
                                 verb: Verb::Update,
                                 writer: Writer::EndpointSliceController,
-                                old: old.as_ref().map(ObjectRef::EndpointSlice),
+                                old: old.as_deref().map(ObjectRef::EndpointSlice),
                                 new: Some(ObjectRef::EndpointSlice(&body)),
                             };
                             self.write_rejected(key, w, &e);
@@ -300,55 +304,102 @@ impl ControllerManager<'_> {
     }
 }
 
+/// The stored slice `name` before a write, shared from the sync's listing when the listing
+/// holds the stored version (same resourceVersion, hence the same object), copied from storage
+/// otherwise (a lagging informer).
+fn stored_before(
+    store: &Store<k8s::EndpointSlice>,
+    listed: &HashMap<&str, &Rc<k8s::EndpointSlice>>,
+    ns: &str,
+    name: &str,
+) -> Option<Rc<k8s::EndpointSlice>> {
+    let stored = store.get(ns, name)?;
+    let rv = stored.metadata.resource_version.as_deref();
+    let shared = listed
+        .get(name)
+        .filter(|l| l.metadata.resource_version.as_deref() == rv);
+    Some(match shared {
+        Some(l) => Rc::clone(l),
+        None => Rc::new(stored.clone()),
+    })
+}
+
 /// Addresses in `after` but in no slice of `before`, and the reverse: the sizes of the two
 /// differences of the slices' address sets, computed from the slices that differ (a slice of
 /// the same name and resourceVersion on both sides holds the same addresses), so a sync that
-/// wrote one slice of a big Service does not collect every address of it.
+/// wrote one slice of a big Service does not collect every address of it. The addresses of
+/// the differing slices go into one hash map with a flag per side (a sorted set of them cost
+/// more than the reconcile of a 20,000-endpoint sync); the unchanged slices are read only to
+/// clear the flags of addresses they still hold.
 fn address_changes(before: &[&k8s::EndpointSlice], after: &[&k8s::EndpointSlice]) -> (u64, u64) {
+    const GAINED: u8 = 1;
+    const LOST: u8 = 2;
+    const HELD: u8 = 4;
     fn version(s: &k8s::EndpointSlice) -> Option<(&str, &str)> {
         let rv = s.metadata.resource_version.as_deref().unwrap_or("");
         (!rv.is_empty()).then(|| (s.metadata.name.as_deref().unwrap_or(""), rv))
     }
-    let mut old: BTreeMap<(&str, &str), bool> = before
+    fn addresses(s: &k8s::EndpointSlice) -> impl Iterator<Item = &str> {
+        s.endpoint_list()
+            .iter()
+            .flat_map(|e| e.address_list().iter().map(String::as_str))
+    }
+    let mut old: HashMap<(&str, &str), bool> = before
         .iter()
         .filter_map(|s| version(s))
         .map(|v| (v, false))
         .collect();
     let mut unchanged: Vec<&k8s::EndpointSlice> = Vec::new();
-    let mut gained: Vec<&k8s::EndpointSlice> = Vec::new();
+    let mut flags: HashMap<&str, u8> = HashMap::new();
     for s in after {
         match version(s).and_then(|v| old.get_mut(&v)) {
             Some(seen) if !*seen => {
                 *seen = true;
                 unchanged.push(s);
             }
-            _ => gained.push(s),
+            _ => {
+                for a in addresses(s) {
+                    *flags.entry(a).or_default() |= GAINED;
+                }
+            }
         }
     }
-    let lost = before
-        .iter()
-        .filter(|s| !version(s).is_some_and(|v| old.get(&v) == Some(&true)));
-    let added_in = slice_addresses(gained.into_iter());
-    let removed_in = slice_addresses(lost.copied());
-    let mut added: BTreeSet<&str> = added_in.difference(&removed_in).copied().collect();
-    let mut removed: BTreeSet<&str> = removed_in.difference(&added_in).copied().collect();
-    if !added.is_empty() || !removed.is_empty() {
-        let held = unchanged
-            .iter()
-            .flat_map(|s| s.endpoint_list())
-            .flat_map(|e| e.address_list());
-        for a in held {
-            added.remove(a.as_str());
-            removed.remove(a.as_str());
+    for s in before {
+        if !version(s).is_some_and(|v| old.get(&v) == Some(&true)) {
+            for a in addresses(s) {
+                *flags.entry(a).or_default() |= LOST;
+            }
         }
     }
-    (added.len() as u64, removed.len() as u64)
+    // Only an address on exactly one side can count; an unchanged slice holding it cancels it.
+    if flags.values().any(|&f| f == GAINED || f == LOST) {
+        for a in unchanged.iter().flat_map(|s| addresses(s)) {
+            if let Some(f) = flags.get_mut(a) {
+                *f |= HELD;
+            }
+        }
+    }
+    let count = |side: u8| flags.values().filter(|&&f| f == side).count() as u64;
+    (count(GAINED), count(LOST))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::Rng;
+
+    /// Endpoint addresses (ready or not) over slices: the straightforward sets.
+    fn slice_addresses<'a>(
+        slices: impl Iterator<Item = &'a k8s::EndpointSlice>,
+    ) -> BTreeSet<&'a str> {
+        slices
+            .flat_map(|s| {
+                s.endpoint_list()
+                    .iter()
+                    .flat_map(|e| e.address_list().iter().map(String::as_str))
+            })
+            .collect()
+    }
 
     fn slice(name: &str, rv: u32, addrs: &[u8]) -> k8s::EndpointSlice {
         let eps: Vec<serde_json::Value> = addrs

@@ -607,17 +607,6 @@ fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
     }
 }
 
-/// Endpoint addresses (ready or not) over slices.
-fn slice_addresses<'a>(slices: impl Iterator<Item = &'a k8s::EndpointSlice>) -> BTreeSet<&'a str> {
-    slices
-        .flat_map(|s| {
-            s.endpoint_list()
-                .iter()
-                .flat_map(|e| e.address_list().iter().map(String::as_str))
-        })
-        .collect()
-}
-
 /// Ready and not-ready IPs of an Endpoints object.
 fn address_set(ep: Option<&k8s::Endpoints>) -> BTreeSet<&str> {
     ep.into_iter()

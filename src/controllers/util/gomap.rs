@@ -370,6 +370,33 @@ impl ThinnedLayout {
         ThinnedLayout { seed, b, live }
     }
 
+    /// [`ThinnedLayout::build`] when few of the keys ever inserted are still present: `total`
+    /// keys were inserted with the hashes `hashes` (in order); `present` names the positions
+    /// (ascending) still present and their keys. Same layout as `build` over the same
+    /// sequence, without a per-position tuple.
+    pub fn build_sparse(
+        seed: u64,
+        total: usize,
+        hashes: impl Iterator<Item = u64>,
+        present: impl Iterator<Item = (usize, u32)>,
+    ) -> Self {
+        let b = b_after_inserts(total);
+        let mask = (1usize << b) - 1;
+        let mix_seed = mix64(seed);
+        let mut counts: Vec<u32> = vec![0; mask + 1];
+        let mut live = std::collections::BTreeMap::new();
+        let mut present = present.peekable();
+        for (i, h) in hashes.enumerate() {
+            let bucket = mix64(h ^ mix_seed) as usize & mask;
+            let rank = counts[bucket];
+            counts[bucket] += 1;
+            if let Some((_, key)) = present.next_if(|&(at, _)| at == i) {
+                live.insert((bucket, rank / 8, (rank % 8) as u8), key);
+            }
+        }
+        ThinnedLayout { seed, b, live }
+    }
+
     /// The hash seed the layout was built with.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -510,6 +537,35 @@ mod tests {
                 want.sort();
                 assert_eq!(it, want);
             }
+        }
+    }
+
+    /// `build_sparse` gives the layout `build` gives over the same sequence (random lengths,
+    /// repeated hashes, random subsets still present).
+    #[test]
+    fn sparse_build_equals_build() {
+        use rand::Rng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..500 {
+            let n = rng.gen_range(0..400usize);
+            let seq: Vec<(u32, u64, bool)> = (0..n)
+                .map(|i| {
+                    let h = keyhash(rng.gen_range(0..(n as u32 + 1)));
+                    (i as u32 + 7, h, rng.gen_bool(0.2))
+                })
+                .collect();
+            let seed: u64 = rng.gen();
+            let a = ThinnedLayout::build(seed, seq.iter().copied());
+            let b = ThinnedLayout::build_sparse(
+                seed,
+                n,
+                seq.iter().map(|&(_, h, _)| h),
+                seq.iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.2)
+                    .map(|(i, s)| (i, s.0)),
+            );
+            assert_eq!((a.b, &a.live), (b.b, &b.live));
         }
     }
 

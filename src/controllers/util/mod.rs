@@ -406,6 +406,16 @@ impl<E: EndpointIdentity> EndpointSet<E> {
     /// first one a Go map iteration with a random start (drawn from `rng`)
     /// meets in the emulated bucket layout (see [`gomap`]).
     pub fn pop_any<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) -> Option<E> {
+        // Every layout yields nothing, drawing nothing, when no key is present.
+        if self.items.is_empty() {
+            return None;
+        }
+        if let Layout::Over(seed, sequence, None) = &self.layout {
+            let l = self.layout_over(*seed, sequence);
+            if let Layout::Over(_, _, built) = &mut self.layout {
+                *built = Some(l);
+            }
+        }
         let (id, popped) = match &mut self.layout {
             Layout::Go(l) => (l.first(rng)?, false),
             Layout::Thinned(seed, built) => {
@@ -421,47 +431,63 @@ impl<E: EndpointIdentity> EndpointSet<E> {
                 });
                 (l.pop_first(rng)?, true)
             }
-            Layout::Over(seed, sequence, built) => {
-                if built.is_none() {
-                    // Each sequence position takes the live slot of its hash (first unused
-                    // one of equal hashes); live slots no position names come last.
-                    let mut used = vec![false; self.slots.len()];
-                    let mut seq: Vec<(u32, u64, bool)> = Vec::with_capacity(sequence.len());
-                    let mut dead = u32::MAX;
-                    for &h in sequence.iter() {
-                        let mut cur = self.index.get(&h).copied();
-                        let mut hit = None;
-                        while let Some(id) = cur {
-                            if !used[id as usize] && self.slots[id as usize].live {
-                                hit = Some(id);
-                                break;
-                            }
-                            cur = self.slots[id as usize].next;
-                        }
-                        match hit {
-                            Some(id) => {
-                                used[id as usize] = true;
-                                seq.push((id, h, true));
-                            }
-                            None => {
-                                seq.push((dead, h, false));
-                                dead -= 1;
-                            }
-                        }
-                    }
-                    for (id, s) in self.slots.iter().enumerate() {
-                        if s.live && !used[id] {
-                            seq.push((id as u32, s.hash, true));
-                        }
-                    }
-                    *built = Some(ThinnedLayout::build(*seed, seq.into_iter()));
-                }
+            Layout::Over(_, _, built) => {
                 let l = built.as_mut()?;
                 (l.pop_first(rng)?, true)
             }
         };
         let h = self.slots[id as usize].hash;
         Some(self.remove_id_with(id, h, !popped))
+    }
+    /// The [`ThinnedLayout`] of an `Over` set: each sequence position takes the live slot of
+    /// its hash (the first unused one of equal hashes); live slots no position names come
+    /// after the whole sequence, in slot order. The sequence is the whole port mapping (every
+    /// desired endpoint of a big Service) while the set holds the few left to place, so only
+    /// positions whose hash passes a bit filter of the live hashes look at the index.
+    fn layout_over(&self, seed: u64, sequence: &[u64]) -> ThinnedLayout {
+        const FILTER_BITS: u64 = 1 << 16;
+        let mut filter = vec![0u64; (FILTER_BITS / 64) as usize];
+        let bit = |h: u64| ((h % FILTER_BITS) / 64, h % 64);
+        for slot in self.slots.iter().filter(|s| s.live) {
+            let (w, b) = bit(slot.hash);
+            filter[w as usize] |= 1 << b;
+        }
+        let mut used = vec![false; self.slots.len()];
+        let mut named: Vec<(usize, u32)> = Vec::new();
+        for (i, &h) in sequence.iter().enumerate() {
+            let (w, b) = bit(h);
+            if filter[w as usize] & (1 << b) == 0 {
+                continue;
+            }
+            let mut cur = self.index.get(&h).copied();
+            while let Some(id) = cur {
+                if !used[id as usize] && self.slots[id as usize].live {
+                    used[id as usize] = true;
+                    named.push((i, id));
+                    break;
+                }
+                cur = self.slots[id as usize].next;
+            }
+        }
+        let unnamed: Vec<(u32, u64)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(id, s)| s.live && !used[*id])
+            .map(|(id, s)| (id as u32, s.hash))
+            .collect();
+        let total = sequence.len() + unnamed.len();
+        let hashes = sequence
+            .iter()
+            .copied()
+            .chain(unnamed.iter().map(|&(_, h)| h));
+        let present = named.into_iter().chain(
+            unnamed
+                .iter()
+                .enumerate()
+                .map(|(k, &(id, _))| (sequence.len() + k, id)),
+        );
+        ThinnedLayout::build_sparse(seed, total, hashes, present)
     }
     /// Insertion order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
@@ -579,6 +605,48 @@ mod tests {
         }
         let p = f64::from(first) / f64::from(n as u32);
         assert!((p - 5.0 / 8.0).abs() < 0.03, "{p}");
+    }
+
+    /// A set built over the whole insertion sequence with only the keys still present
+    /// (`thinned_over`, as the incremental reconcile does) pops in the order of the set that
+    /// inserted every key and removed the others (`thinned`).
+    #[test]
+    fn thinned_over_pops_as_thinned() {
+        use rand::{Rng, SeedableRng};
+        const NAMES: [&str; 40] = [
+            "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13",
+            "p14", "p15", "p16", "p17", "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25",
+            "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p36", "p37",
+            "p38", "p39",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        for _ in 0..300 {
+            let n = rng.gen_range(0..NAMES.len());
+            let keep: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.3)).collect();
+            let seed: u64 = rng.gen();
+            let all: Vec<E> = NAMES[..n].iter().map(|p| E(vec!["10.0.0.1"], p)).collect();
+            let mut full = EndpointSet::thinned(seed);
+            for e in &all {
+                full.insert(e.clone());
+            }
+            for (e, k) in all.iter().zip(&keep) {
+                if !k {
+                    full.remove(&e.endpoint_key());
+                }
+            }
+            let sequence = all.iter().map(|e| e.identity_hash()).collect();
+            let mut over = EndpointSet::thinned_over(seed, sequence);
+            // Present keys inserted in reverse: the layout must not depend on that order.
+            for (e, _) in all.iter().zip(&keep).rev().filter(|(_, k)| **k) {
+                over.insert(e.clone());
+            }
+            let (mut ra, mut rb) = (rng.clone(), rng.clone());
+            let a: Vec<&str> = std::iter::from_fn(|| full.pop_any(&mut ra).map(|e| e.1)).collect();
+            let b: Vec<&str> = std::iter::from_fn(|| over.pop_any(&mut rb).map(|e| e.1)).collect();
+            assert_eq!(a, b);
+            assert_eq!(ra.gen::<u64>(), rb.gen::<u64>());
+            rng = ra;
+        }
     }
 
     /// Golden value of the specified identity hash (computed independently in Python from
