@@ -683,6 +683,12 @@ pub struct VersionProfile {
     /// 1.32; 1.33+ clears its hints instead (k8s.io/endpointslice v0.33.0;
     /// trafficdist/trafficdist.go :: preferCloseHeuristic).
     pub prefer_close_zoneless_hint: bool,
+    /// Feature gate `EndpointSliceTerminatingCondition` (KEP-1672): alpha (off) 1.20–1.21,
+    /// on by default since 1.22. Off: the EndpointSlice controller drops a pod from its
+    /// slices when its deletion starts (unless `publishNotReadyAddresses`) and writes no
+    /// `serving`/`terminating` conditions. pkg/features/kube_features.go;
+    /// pkg/controller/endpointslice/utils.go :: podToEndpoint (1.21).
+    pub endpointslice_terminating_condition: bool,
 }
 
 /// Workqueue retry: delay = base × 2^failures, capped at max; dropped after `max_retries`.

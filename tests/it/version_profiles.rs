@@ -211,3 +211,80 @@ fn unsupported_versions_are_rejected_with_a_location() {
         30
     );
 }
+
+const SCALE_DOWN: &str = r#"name = "t"
+seed = 1
+duration = "2m"
+[cluster]
+nodes = 3
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 4
+ports = [{ name = "http", container_port = 8080 }]
+termination_grace_period = "30s"
+exit_after = "10s..10s"
+[[services]]
+name = "web"
+workload = "web"
+ports = [{ name = "http", port = 80, target_port = "http" }]
+[[events]]
+at = "60s"
+type = "scale"
+workload = "web"
+replicas = 2
+"#;
+
+/// Run SCALE_DOWN up to `until` under `version`.
+fn run_until(version: &str, until: &str) -> ControllerManager<'static> {
+    let sc = load(
+        SCALE_DOWN,
+        &[
+            &format!("kubernetes_version={version}"),
+            &format!("duration={until}"),
+        ],
+    );
+    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+    let mut world = World::new(sc, WorldOptions::default()).unwrap();
+    run_to_end(&mut world, &mut mgr).unwrap();
+    mgr
+}
+
+/// (endpoints in the Service's slices, how many carry `terminating: true`, how many carry a
+/// `serving` condition at all).
+fn slice_endpoints(mgr: &ControllerManager) -> (usize, usize, usize) {
+    let eps: Vec<_> = mgr
+        .slices
+        .list()
+        .into_iter()
+        .flat_map(|s| s.endpoint_list().to_vec())
+        .collect();
+    let terminating = eps
+        .iter()
+        .filter(|e| e.conditions.terminating == Some(true))
+        .count();
+    let with_serving = eps
+        .iter()
+        .filter(|e| e.conditions.serving.is_some())
+        .count();
+    (eps.len(), terminating, with_serving)
+}
+
+/// KEP-1672's gate `EndpointSliceTerminatingCondition` is on by default from 1.22: five seconds
+/// into the two pods' termination, 1.22 still publishes them (terminating, not ready), 1.21 has
+/// dropped them and writes no serving/terminating conditions at all.
+#[test]
+fn terminating_endpoints_published_from_1_22() {
+    assert_eq!(slice_endpoints(&run_until("1.22", "65s")), (4, 2, 4));
+    assert_eq!(slice_endpoints(&run_until("1.21", "65s")), (2, 0, 0));
+    // After the containers exit both releases publish the two survivors.
+    let (late_new, late_old) = (run_until("1.22", "90s"), run_until("1.21", "90s"));
+    assert_eq!(slice_endpoints(&late_new), (2, 0, 2));
+    assert_eq!(slice_endpoints(&late_old), (2, 0, 0));
+    // The extra write of the terminating phase: ready → terminating → removed, against one
+    // removal before 1.22.
+    let updates =
+        |m: &ControllerManager| -> u64 { m.stats.services.values().map(|s| s.es_updates).sum() };
+    let (new, old) = (updates(&late_new), updates(&late_old));
+    assert!(new > old, "1.22 {new} updates, 1.21 {old}");
+}

@@ -26,6 +26,7 @@ pub fn service_info(svc: &k8s::Service) -> ServiceInfo {
         publish_not_ready_addresses: svc.spec.publish_not_ready_addresses.unwrap_or(false),
         traffic_distribution: svc.spec.traffic_distribution.clone(),
         deleting: svc.metadata.deletion_timestamp.is_some(),
+        terminating_condition: true,
     }
 }
 
@@ -184,8 +185,8 @@ pub fn pod_to_endpoint(
     Endpoint {
         addresses,
         ready: Some(ready),
-        serving: Some(serving),
-        terminating: Some(terminating),
+        serving: svc.terminating_condition.then_some(serving),
+        terminating: svc.terminating_condition.then_some(terminating),
         hostname,
         target_ref: Some(TargetRef {
             kind: "Pod".into(),

@@ -169,6 +169,9 @@ pub struct EngineOptions {
     /// Up to 1.32 PreferClose hints a zoneless ready endpoint with zone ""; 1.33+ clears its
     /// hints (k8s.io/endpointslice v0.33.0 trafficdist.go :: preferCloseHeuristic).
     pub prefer_close_zoneless_hint: bool,
+    /// Feature gate `EndpointSliceTerminatingCondition`, on by default since 1.22 (KEP-1672):
+    /// see `ServiceInfo::terminating_condition`.
+    pub terminating_condition: bool,
 }
 
 impl Default for EngineOptions {
@@ -179,6 +182,7 @@ impl Default for EngineOptions {
             topology_cache_enabled: true,
             topology_mode_annotation: true,
             prefer_close_zoneless_hint: true,
+            terminating_condition: true,
         }
     }
 }

@@ -223,7 +223,7 @@ impl IncService {
     }
 
     fn new_pod(&mut self, pod: &k8s::Pod, conv: Converted, svc: &ServiceInfo, ats: usize) -> Pod {
-        let in_eps = should_pod_be_in_endpoints(pod, true);
+        let in_eps = should_pod_be_in_endpoints(pod, svc.include_terminating());
         let group = self.intern(&conv.port_key);
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
         let contributes = (0..ats)
@@ -512,7 +512,7 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> Option<ReconcileResult> {
-        let (svc, ats) = service_and_address_types(service);
+        let (svc, ats) = service_and_address_types(service, &self.options);
         // The slice cache needs unique names with resourceVersions.
         {
             let mut names = BTreeSet::new();

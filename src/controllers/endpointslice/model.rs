@@ -174,7 +174,7 @@ pub struct Slice {
 }
 
 /// What the reconciler needs to know about the Service.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceInfo {
     pub namespace: String,
     pub name: String,
@@ -187,12 +187,41 @@ pub struct ServiceInfo {
     pub traffic_distribution: Option<String>,
     /// `metadata.deletionTimestamp` set: creates are skipped in finalize.
     pub deleting: bool,
+    /// Feature gate `EndpointSliceTerminatingCondition` (KEP-1672; alpha 1.20, on by default
+    /// since 1.22): terminating pods stay in the slices with `serving`/`terminating`
+    /// conditions. Off: they leave at deletion and the two conditions are not written
+    /// (pkg/controller/endpointslice/reconciler.go :: reconcile, utils.go :: podToEndpoint, 1.21).
+    pub terminating_condition: bool,
+}
+
+/// The reference release's controller: the terminating condition gate is on.
+impl Default for ServiceInfo {
+    fn default() -> Self {
+        ServiceInfo {
+            namespace: String::new(),
+            name: String::new(),
+            uid: String::new(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            headless_label: false,
+            publish_not_ready_addresses: false,
+            traffic_distribution: None,
+            deleting: false,
+            terminating_condition: true,
+        }
+    }
 }
 
 impl ServiceInfo {
     /// `namespace/name`, the key of the topology cache and the tracker.
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// `includeTerminating` of `ShouldPodBeInEndpoints`: always with the gate on; before
+    /// 1.22 only for `publishNotReadyAddresses`.
+    pub fn include_terminating(&self) -> bool {
+        self.terminating_condition || self.publish_not_ready_addresses
     }
 }
 

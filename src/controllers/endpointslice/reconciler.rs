@@ -304,7 +304,7 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> ReconcileResult {
-        let (svc, address_types) = service_and_address_types(service);
+        let (svc, address_types) = service_and_address_types(service, &self.options);
         let mut errors = Vec::new();
 
         // Desired endpoints per address type and port mapping
@@ -320,7 +320,7 @@ impl Reconciler {
         for (ai, at) in address_types.iter().enumerate() {
             let groups = desired.entry(at.to_string()).or_default();
             for (pod, c) in pods.iter().zip(&converted) {
-                if !should_pod_be_in_endpoints(pod, true) {
+                if !should_pod_be_in_endpoints(pod, svc.include_terminating()) {
                     continue;
                 }
                 if !groups.contains_key(&c.port_key) {
@@ -721,13 +721,18 @@ pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<
 /// publishes (`reconcileByAddressType`'s loop; from `ipFamilies` and `clusterIP`).
 pub(super) fn service_and_address_types(
     service: &k8s::Service,
+    options: &EngineOptions,
 ) -> (super::model::ServiceInfo, Vec<&'static str>) {
     let ip_families = service.spec.ip_families.as_deref().unwrap_or_default();
     let ats = address_types_for_service(
         ip_families,
         service.spec.cluster_ip.as_deref().unwrap_or(""),
     );
-    (service_info(service), ats)
+    let info = super::model::ServiceInfo {
+        terminating_condition: options.terminating_condition,
+        ..service_info(service)
+    };
+    (info, ats)
 }
 
 /// The Service's selected pods as a sync receives them.

@@ -401,6 +401,7 @@ impl<'o> ControllerManager<'o> {
                 topology_cache_enabled: c.profile.topology_aware_hints,
                 topology_mode_annotation: c.profile.topology_mode_annotation,
                 prefer_close_zoneless_hint: c.profile.prefer_close_zoneless_hint,
+                terminating_condition: c.profile.endpointslice_terminating_condition,
             }),
             esc_rngs: BTreeMap::new(),
             name_rngs: BTreeMap::new(),

@@ -23,6 +23,7 @@ impl VersionProfile {
             topology_mode_annotation: minor >= 27,
             traffic_distribution: minor >= 31,
             prefer_close_zoneless_hint: minor <= 32,
+            endpointslice_terminating_condition: minor >= 22,
         }
     }
 
