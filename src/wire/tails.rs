@@ -75,7 +75,11 @@ pub fn endpoints_sizes_with_tails(
     for (sub, t) in subsets.iter().zip(tails) {
         for (list, tail, field) in [
             (&sub.addresses, &t.addresses, "addresses"),
-            (&sub.not_ready_addresses, &t.not_ready_addresses, "notReadyAddresses"),
+            (
+                &sub.not_ready_addresses,
+                &t.not_ready_addresses,
+                "notReadyAddresses",
+            ),
         ] {
             if tail.count > 0 && list.as_ref().map_or(true, Vec::is_empty) {
                 return Err(WireError(format!(
@@ -96,10 +100,7 @@ pub fn endpoints_sizes_with_tails(
         json,
         protobuf,
         json_watch_event: super::json_watch_event_len(super::EventType::Modified, json),
-        protobuf_watch_event: super::protobuf_watch_event_len(
-            super::EventType::Modified,
-            protobuf,
-        ),
+        protobuf_watch_event: super::protobuf_watch_event_len(super::EventType::Modified, protobuf),
     })
 }
 

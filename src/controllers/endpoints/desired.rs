@@ -193,7 +193,10 @@ impl FastSubsets<'_> {
         };
         let tail = SubsetTail {
             addresses: tail_after_first(self.ready_sum, self.ready.values().next()),
-            not_ready_addresses: tail_after_first(self.not_ready_sum, self.not_ready.values().next()),
+            not_ready_addresses: tail_after_first(
+                self.not_ready_sum,
+                self.not_ready.values().next(),
+            ),
         };
         (vec![sub], vec![tail])
     }
@@ -209,8 +212,7 @@ impl FastSubsets<'_> {
         let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<EndpointAddress>>| {
             let l = l.as_deref().unwrap_or(&[]);
             l.len() == m.len()
-                && m
-                    .values()
+                && m.values()
                     .zip(l)
                     .all(|((a, _), b)| super::addr_eq_ignore_rv(a, b))
         };

@@ -144,7 +144,9 @@ pub struct PlannedBody<'a> {
 impl PlannedBody<'_> {
     /// The shell and its tails, when the object is not built yet.
     pub fn shell(&self) -> Option<(&Endpoints, &[crate::wire::tails::SubsetTail])> {
-        self.lazy.as_ref().map(|(_, t)| (&self.object, t.as_slice()))
+        self.lazy
+            .as_ref()
+            .map(|(_, t)| (&self.object, t.as_slice()))
     }
 
     /// The shell itself (metadata final; address lists cut), dropping the borrow of the cache.

@@ -69,21 +69,37 @@ impl ControllerManager<'_> {
         let refused = match &planned {
             Ok(PlannedWrite::Create(body)) => body.shell().and_then(|(sh, t)| {
                 let err = self.endpoints.precheck_create(&mut self.shared, sh, t)?;
-                Some((Verb::Create, err, wire::tails::endpoints_sizes_with_tails(sh, t).ok()))
+                Some((
+                    Verb::Create,
+                    err,
+                    wire::tails::endpoints_sizes_with_tails(sh, t).ok(),
+                ))
             }),
             Ok(PlannedWrite::Update(body)) => body.shell().and_then(|(sh, t)| {
                 let err = self.endpoints.precheck_update(&self.shared, sh, t)?;
-                Some((Verb::Update, err, wire::tails::endpoints_sizes_with_tails(sh, t).ok()))
+                Some((
+                    Verb::Update,
+                    err,
+                    wire::tails::endpoints_sizes_with_tails(sh, t).ok(),
+                ))
             }),
             _ => None,
         };
         #[cfg(test)]
         let planned_copy = planned.clone().map(PlannedWrite::build);
+        // What a refused write reports as sent: the shell and its tails of a cache-backed body
+        // (so the built object goes to the store without a copy), else a copy of the body.
+        let mut sent_shell = None;
         let (decision, shell) = match (planned, refused.is_some()) {
             (Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)), true) => {
                 (Ok(EndpointsWrite::None), Some(b.into_shell()))
             }
-            (p, _) => (p.map(PlannedWrite::build), None),
+            (p, _) => {
+                if let Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)) = &p {
+                    sent_shell = b.shell().map(|(sh, t)| (sh.clone(), t.to_vec()));
+                }
+                (p.map(PlannedWrite::build), None)
+            }
         };
         #[cfg(test)]
         if let Some(cc) = self.cross_check.as_mut() {
@@ -116,7 +132,8 @@ impl ControllerManager<'_> {
             Err(_) => row.result = SyncResult::Stale,
             Ok(EndpointsWrite::None) => {}
             Ok(EndpointsWrite::Create(e)) => {
-                match self.endpoints.create(&mut self.shared, e.clone()) {
+                let (body, sent) = sent_of(e, sent_shell);
+                match self.endpoints.create(&mut self.shared, body) {
                     Ok(stored) => {
                         row.creates = 1;
                         row.endpoints_added = address_set(Some(&stored)).len() as u64;
@@ -138,14 +155,15 @@ impl ControllerManager<'_> {
                             verb: Verb::Create,
                             writer: Writer::EndpointsController,
                             old: None,
-                            new: Some(ObjectRef::Endpoints(&e)),
+                            new: Some(ObjectRef::Endpoints(&sent.0)),
                         };
-                        self.write_rejected(key, w, &err);
+                        self.write_rejected_sized(key, w, &err, sent.1);
                     }
                 }
             }
             Ok(EndpointsWrite::Update(e)) => {
-                match self.endpoints.update(&mut self.shared, e.clone()) {
+                let (body, sent) = sent_of(e, sent_shell);
+                match self.endpoints.update(&mut self.shared, body) {
                     Ok(out) => {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
@@ -184,13 +202,31 @@ impl ControllerManager<'_> {
                             verb: Verb::Update,
                             writer: Writer::EndpointsController,
                             old: current.as_deref().map(ObjectRef::Endpoints),
-                            new: Some(ObjectRef::Endpoints(&e)),
+                            new: Some(ObjectRef::Endpoints(&sent.0)),
                         };
-                        self.write_rejected(key, w, &err);
+                        self.write_rejected_sized(key, w, &err, sent.1);
                     }
                 }
             }
         }
         self.finish_sync(EPC, key, row, now);
+    }
+}
+
+/// The body for the store and what a refusal reports as sent: the shell with the body's sizes
+/// when there is one (no copy of the body), else a copy of the body.
+fn sent_of(
+    e: k8s::Endpoints,
+    shell: Option<(k8s::Endpoints, Vec<wire::tails::SubsetTail>)>,
+) -> (k8s::Endpoints, (k8s::Endpoints, Option<wire::WireSizes>)) {
+    match shell {
+        Some((sh, t)) => {
+            let sizes = wire::tails::endpoints_sizes_with_tails(&sh, &t).ok();
+            (e, (sh, sizes))
+        }
+        None => {
+            let copy = e.clone();
+            (e, (copy, None))
+        }
     }
 }
