@@ -47,6 +47,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub mod objects;
+pub mod sized;
 pub mod watch;
 pub mod write_log;
 
@@ -223,6 +224,8 @@ impl Shared {
 struct Entry<T> {
     seq: u64,
     obj: T,
+    /// JSON length of the object without `metadata`, computed on first use ([`sized`]).
+    rest_json_len: std::cell::OnceCell<usize>,
 }
 
 /// Objects of one kind, keyed by (namespace, name).
@@ -250,6 +253,11 @@ impl<T> Store<T> {
             limit: Some(limit),
             ..Store::default()
         }
+    }
+
+    /// Change the limit (objects already stored stay; tests use it to store one first).
+    pub fn set_size_limit(&mut self, limit: SizeLimit<T>) {
+        self.limit = Some(limit);
     }
 
     fn check_size(&self, obj: &T) -> Result<(), ApiError> {
@@ -342,6 +350,7 @@ impl<T: StoredObject> Store<T> {
             Entry {
                 seq,
                 obj: obj.clone(),
+                rest_json_len: std::cell::OnceCell::new(),
             },
         );
         Ok(obj)
@@ -409,6 +418,7 @@ impl<T: StoredObject> Store<T> {
             return Err(ApiError::NotFound(key.1));
         };
         entry.obj = obj.clone();
+        entry.rest_json_len = std::cell::OnceCell::new();
         Ok(UpdateOutcome {
             object: obj,
             written: true,

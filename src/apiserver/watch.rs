@@ -835,22 +835,28 @@ impl WatchHub {
         };
         let resource = obj.resource();
         let m = mode_index(resource);
+        // A refused body given as a shell comes with its sizes.
+        let sent = match &rec.outcome {
+            WriteOutcome::Rejected { sizes, .. } => *sizes,
+            WriteOutcome::Stored { .. } => None,
+        };
         // Protobuf size of the new object, computed once for the request, etcd and every
         // protobuf watcher.
-        let new_pb = match rec.new {
-            Some(o) if rec.verb != Verb::Delete => Some(protobuf_size(o).unwrap_or(0) as u64),
+        let new_pb = match (rec.new, sent) {
+            (Some(_), Some(sz)) if rec.verb != Verb::Delete => Some(sz.protobuf as u64),
+            (Some(o), _) if rec.verb != Verb::Delete => Some(protobuf_size(o).unwrap_or(0) as u64),
             _ => None,
         };
         let request = match (rec.verb, rec.new) {
             (Verb::Delete, _) | (_, None) => 0,
             (_, Some(o)) => match self.kcm_encoding {
                 Encoding::Protobuf => new_pb.unwrap_or(0),
-                Encoding::Json => json_size(o) as u64,
+                Encoding::Json => sent.map_or_else(|| json_size(o), |sz| sz.json) as u64,
             },
         };
         self.last_request_bytes = request;
         let rv = match &rec.outcome {
-            WriteOutcome::Rejected { reason } => {
+            WriteOutcome::Rejected { reason, .. } => {
                 let mode = &mut self.modes[m];
                 mode.writes_rejected += 1;
                 if reason.contains("too large") {

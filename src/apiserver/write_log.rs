@@ -65,8 +65,14 @@ pub enum WriteOutcome {
     /// Stored; `resource_version` is the new RV (for a delete: the RV of the deletion).
     Stored { resource_version: u64 },
     /// Refused by the apiserver/etcd; `reason` is the error a real cluster returns
-    /// (e.g. `etcdserver: request is too large`, a 409 Conflict).
-    Rejected { reason: String },
+    /// (e.g. `etcdserver: request is too large`, a 409 Conflict). `sizes`: the encoded sizes of
+    /// the request body when the record's `new` object is only a shell of it (address lists cut
+    /// to their first element, see [`crate::wire::tails`]) — a refused 2 MB Endpoints object is
+    /// never built; `None`: `new` is the body as sent.
+    Rejected {
+        reason: String,
+        sizes: Option<crate::wire::WireSizes>,
+    },
 }
 
 /// One write as seen by the apiserver.

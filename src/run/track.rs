@@ -695,6 +695,7 @@ mod tests {
             } else {
                 WriteOutcome::Rejected {
                     reason: "etcdserver: request is too large".into(),
+                    sizes: None,
                 }
             },
         }

@@ -36,6 +36,7 @@ pub mod input;
 pub mod json;
 pub mod list;
 pub mod proto;
+pub mod tails;
 
 use std::fmt;
 

@@ -178,6 +178,7 @@ fn rejected_write_counted() {
         new: Some(ObjectRef::EndpointSlice(&a)),
         outcome: WriteOutcome::Rejected {
             reason: "etcdserver: request is too large".into(),
+            sizes: None,
         },
     });
     let r = hub.finish(0);

@@ -26,6 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::controllers::deephash::hash_core_endpoint_port;
 use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset};
+use crate::wire::tails::{address_sizes, SubsetTail, Tail};
+use crate::wire::ItemSizes;
 
 use super::repack::port_view;
 use super::{
@@ -88,13 +90,20 @@ pub enum PodChanges {
     Names(BTreeSet<String>),
 }
 
+/// One address with its encoded sizes (kept so an object's size is a sum, see
+/// [`crate::wire::tails`]).
+type Sized = (EndpointAddress, ItemSizes);
+
 /// Per-Service incremental desired state (see module docs).
 #[derive(Debug, Clone, Default)]
 pub struct DesiredCache {
     sig: Option<ServiceSig>,
     pods: BTreeMap<String, PodEntry>,
-    ready: BTreeMap<AddrKey, EndpointAddress>,
-    not_ready: BTreeMap<AddrKey, EndpointAddress>,
+    ready: BTreeMap<AddrKey, Sized>,
+    not_ready: BTreeMap<AddrKey, Sized>,
+    /// Sums of the encoded sizes of `ready` / `not_ready` (every element, as tail entries).
+    ready_sum: Tail,
+    not_ready_sum: Tail,
     /// How many contributing pods resolve the Service ports to each port vector.
     vectors: BTreeMap<Vec<Option<i32>>, usize>,
     /// Set when two pods claimed the same (IP, UID): the full computation decides from then on.
@@ -102,11 +111,29 @@ pub struct DesiredCache {
 }
 
 /// The single repacked subset, read from the cache.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FastSubsets<'a> {
-    ports: &'a Option<Vec<EndpointPort>>,
-    ready: &'a BTreeMap<AddrKey, EndpointAddress>,
-    not_ready: &'a BTreeMap<AddrKey, EndpointAddress>,
+    ports: Option<Vec<EndpointPort>>,
+    ready: &'a BTreeMap<AddrKey, Sized>,
+    not_ready: &'a BTreeMap<AddrKey, Sized>,
+    ready_sum: Tail,
+    not_ready_sum: Tail,
+}
+
+/// `sum` without its first element (`first`): what a shell keeping only that element lacks.
+fn tail_after_first(sum: Tail, first: Option<&Sized>) -> Tail {
+    match first {
+        None => Tail::default(),
+        Some((_, it)) => {
+            let mut one = Tail::default();
+            one.add(*it);
+            Tail {
+                count: sum.count - one.count,
+                json: sum.json - one.json,
+                protobuf: sum.protobuf - one.protobuf,
+            }
+        }
+    }
 }
 
 impl FastSubsets<'_> {
@@ -133,8 +160,8 @@ impl FastSubsets<'_> {
         let (kr, knr) = keep
             .and_then(|k| k.first().copied())
             .unwrap_or((self.ready.len(), self.not_ready.len()));
-        let take = |m: &BTreeMap<AddrKey, EndpointAddress>, n: usize| {
-            let v: Vec<EndpointAddress> = m.values().take(n).cloned().collect();
+        let take = |m: &BTreeMap<AddrKey, Sized>, n: usize| {
+            let v: Vec<EndpointAddress> = m.values().take(n).map(|(a, _)| a.clone()).collect();
             if v.is_empty() {
                 None
             } else {
@@ -150,6 +177,58 @@ impl FastSubsets<'_> {
             },
             ports: self.ports.clone(),
         }]
+    }
+
+    /// The untruncated subsets with each address list cut to its first element, and what was
+    /// cut ([`crate::wire::tails`]): `build(None, false)` in a form whose sizes cost O(1).
+    pub fn shell(&self) -> (Vec<EndpointSubset>, Vec<SubsetTail>) {
+        if self.ready.is_empty() && self.not_ready.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let first = |m: &BTreeMap<AddrKey, Sized>| m.values().next().map(|(a, _)| vec![a.clone()]);
+        let sub = EndpointSubset {
+            addresses: first(self.ready),
+            not_ready_addresses: first(self.not_ready),
+            ports: self.ports.clone(),
+        };
+        let tail = SubsetTail {
+            addresses: tail_after_first(self.ready_sum, self.ready.values().next()),
+            not_ready_addresses: tail_after_first(
+                self.not_ready_sum,
+                self.not_ready.values().next(),
+            ),
+        };
+        (vec![sub], vec![tail])
+    }
+
+    /// `subsets_equal_ignore_rv(other, build(None, false))` without building the subsets.
+    pub fn equal_ignore_rv(&self, other: &[EndpointSubset]) -> bool {
+        if self.ready.is_empty() && self.not_ready.is_empty() {
+            return other.is_empty();
+        }
+        let [o] = other else {
+            return false;
+        };
+        let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<EndpointAddress>>| {
+            let l = l.as_deref().unwrap_or(&[]);
+            l.len() == m.len()
+                && m.values()
+                    .zip(l)
+                    .all(|((a, _), b)| super::addr_eq_ignore_rv(a, b))
+        };
+        let ports = |p: &Option<Vec<EndpointPort>>| p.as_deref().unwrap_or(&[]).to_vec();
+        same(self.ready, &o.addresses)
+            && same(self.not_ready, &o.not_ready_addresses)
+            && super::subsets_equal_ignore_rv(
+                &[EndpointSubset {
+                    ports: Some(ports(&self.ports)),
+                    ..Default::default()
+                }],
+                &[EndpointSubset {
+                    ports: Some(ports(&o.ports)),
+                    ..Default::default()
+                }],
+            )
     }
 }
 
@@ -210,12 +289,14 @@ impl DesiredCache {
     }
 
     fn withdraw(&mut self, c: &Contribution) {
-        let map = if c.ready {
-            &mut self.ready
+        let (map, sum) = if c.ready {
+            (&mut self.ready, &mut self.ready_sum)
         } else {
-            &mut self.not_ready
+            (&mut self.not_ready, &mut self.not_ready_sum)
         };
-        map.remove(&c.key);
+        if let Some((_, it)) = map.remove(&c.key) {
+            sub_item(sum, it);
+        }
         if let Some(n) = self.vectors.get_mut(&c.ports) {
             *n -= 1;
             if *n == 0 {
@@ -253,27 +334,27 @@ impl DesiredCache {
             self.collided = true;
         }
         let ready = publish || is_pod_ready(pod);
-        if ready {
-            self.ready.insert(key.clone(), addr);
+        let (map, sum) = if ready {
+            (&mut self.ready, &mut self.ready_sum)
         } else {
-            self.not_ready.insert(key.clone(), addr);
+            (&mut self.not_ready, &mut self.not_ready_sum)
+        };
+        let sizes = address_sizes(&addr);
+        sum.add(sizes);
+        if let Some((_, old)) = map.insert(key.clone(), (addr, sizes)) {
+            sub_item(sum, old);
         }
         *self.vectors.entry(ports.clone()).or_default() += 1;
         Some(Contribution { key, ready, ports })
     }
 
     /// The repacked subsets straight from the cache, or `None` when the full computation is
-    /// needed (see module docs). `ports_out` receives the subset's ports (sorted as
-    /// `SortSubsets` sorts them) and must outlive the view.
-    pub fn fast<'a>(
-        &'a self,
-        svc: &k8s::Service,
-        ports_out: &'a mut Option<Vec<EndpointPort>>,
-    ) -> Option<FastSubsets<'a>> {
+    /// needed (see module docs); the subset's ports are sorted as `SortSubsets` sorts them.
+    pub fn fast<'a>(&'a self, svc: &k8s::Service) -> Option<FastSubsets<'a>> {
         if self.collided || self.vectors.len() > 1 {
             return None;
         }
-        *ports_out = None;
+        let mut ports_out = None;
         if let Some(vector) = self.vectors.keys().next() {
             let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
             let mut ports: Vec<EndpointPort> = svc_ports
@@ -301,15 +382,26 @@ impl DesiredCache {
             ports.retain(|p| p.port > 0);
             ports.sort_by_cached_key(|p| hash_core_endpoint_port(&port_view(p)));
             if !ports.is_empty() {
-                *ports_out = Some(ports);
+                ports_out = Some(ports);
             }
         }
         Some(FastSubsets {
             ports: ports_out,
             ready: &self.ready,
             not_ready: &self.not_ready,
+            ready_sum: self.ready_sum,
+            not_ready_sum: self.not_ready_sum,
         })
     }
+}
+
+/// Take one element of `it`'s sizes out of `sum`.
+fn sub_item(sum: &mut Tail, it: ItemSizes) {
+    let mut one = Tail::default();
+    one.add(it);
+    sum.count -= one.count;
+    sum.json -= one.json;
+    sum.protobuf -= one.protobuf;
 }
 
 #[cfg(test)]
@@ -433,8 +525,7 @@ mod tests {
                 let lookup = |n: &str| by_name.get(n).copied();
                 cache.update(&svc, &PodChanges::Names(changed), &lookup, &mut pods.values());
                 let full = subsets_of_selected(&svc, pods.values());
-                let mut ports = None;
-                if let Some(fast) = cache.fast(&svc, &mut ports) {
+                if let Some(fast) = cache.fast(&svc) {
                     fast_seen += 1;
                     prop_assert_eq!(fast.build(None, false), full.clone());
                     let counts: Vec<(usize, usize)> = full.iter().map(|s| {

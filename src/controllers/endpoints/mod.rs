@@ -123,6 +123,63 @@ pub enum EndpointsWrite {
     Update(Endpoints),
 }
 
+/// The write one sync plans, before its object is materialised ([`EndpointsController::plan_sync`]).
+#[derive(Debug, Clone)]
+pub enum PlannedWrite<'a> {
+    None,
+    Create(PlannedBody<'a>),
+    Update(PlannedBody<'a>),
+}
+
+/// The object of a planned write: built, or (untruncated subsets read from the incremental
+/// cache) a shell whose address lists hold their first element only, with the encoded sizes of
+/// the rest ([`crate::wire::tails`]). The shell is enough to size the write, and so to learn that
+/// etcd refuses it, without building a 2 MB object; [`PlannedBody::build`] materialises it.
+#[derive(Debug, Clone)]
+pub struct PlannedBody<'a> {
+    object: Endpoints,
+    lazy: Option<(FastSubsets<'a>, Vec<crate::wire::tails::SubsetTail>)>,
+}
+
+impl PlannedBody<'_> {
+    /// The shell and its tails, when the object is not built yet.
+    pub fn shell(&self) -> Option<(&Endpoints, &[crate::wire::tails::SubsetTail])> {
+        self.lazy
+            .as_ref()
+            .map(|(_, t)| (&self.object, t.as_slice()))
+    }
+
+    /// The shell itself (metadata final; address lists cut), dropping the borrow of the cache.
+    pub fn into_shell(self) -> Endpoints {
+        self.object
+    }
+
+    /// The full object.
+    pub fn build(self) -> Endpoints {
+        let mut object = self.object;
+        if let Some((fast, _)) = self.lazy {
+            let subsets = fast.build(None, false);
+            object.subsets = if subsets.is_empty() {
+                None
+            } else {
+                Some(subsets)
+            };
+        }
+        object
+    }
+}
+
+impl PlannedWrite<'_> {
+    /// The write with its object materialised.
+    pub fn build(self) -> EndpointsWrite {
+        match self {
+            PlannedWrite::None => EndpointsWrite::None,
+            PlannedWrite::Create(b) => EndpointsWrite::Create(b.build()),
+            PlannedWrite::Update(b) => EndpointsWrite::Update(b.build()),
+        }
+    }
+}
+
 /// The sync was refused because the lister returned an Endpoints whose resourceVersion this
 /// controller already replaced (upstream returns an error and the key is retried with backoff).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -576,12 +633,26 @@ impl EndpointsController {
         hint: Option<PodChangeHint<'_, 'p>>,
         current: Option<&Endpoints>,
     ) -> Result<EndpointsWrite, StaleEndpoints> {
+        self.plan_sync(service, selected, hint, current)
+            .map(PlannedWrite::build)
+    }
+
+    /// [`EndpointsController::sync_service`] up to the write decision: the write's object may
+    /// still be a shell (see [`PlannedBody`]), so a caller that finds the write refused (etcd's
+    /// request limit) never builds it.
+    pub fn plan_sync<'s, 'p>(
+        &'s mut self,
+        service: &k8s::Service,
+        selected: &[SelectedPod<'p>],
+        hint: Option<PodChangeHint<'_, 'p>>,
+        current: Option<&Endpoints>,
+    ) -> Result<PlannedWrite<'s>, StaleEndpoints> {
         let ns = s(&service.metadata.namespace).to_string();
         let name = s(&service.metadata.name).to_string();
         if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
             // The changes reported now are consumed without being applied: start over next time.
             self.desired.remove(&(ns, name));
-            return Ok(EndpointsWrite::None);
+            return Ok(PlannedWrite::None);
         }
         // No hint = every pod changed: the full computation.
         let (all, no_lookup) = (PodChanges::All, |_: &str| None);
@@ -618,8 +689,7 @@ impl EndpointsController {
             &|n| lookup(n).map(|(p, _)| p),
             &mut selected.iter().map(|(p, _)| *p),
         );
-        let mut ports = None;
-        let desired = match cache.fast(service, &mut ports) {
+        let desired = match cache.fast(service) {
             Some(fast) => Desired::Cached(fast),
             None => Desired::Built(subsets_of_selected(
                 service,
@@ -665,14 +735,14 @@ impl EndpointsController {
 }
 
 /// Steps 5–6 of the module docs.
-fn decide(
+fn decide<'a>(
     opts: EndpointsOptions,
     stale: &mut BTreeMap<(String, String), String>,
     service: &k8s::Service,
-    desired: Desired<'_>,
+    desired: Desired<'a>,
     trigger: Option<Timestamp>,
     current: Option<&Endpoints>,
-) -> Result<EndpointsWrite, StaleEndpoints> {
+) -> Result<PlannedWrite<'a>, StaleEndpoints> {
     let ns = s(&service.metadata.namespace).to_string();
     let name = s(&service.metadata.name).to_string();
 
@@ -703,7 +773,17 @@ fn decide(
     };
     let ready_truncated =
         plan.is_some() && counts.iter().map(|c| c.0).sum::<usize>() > opts.max_capacity;
-    let subsets = desired.build(plan.as_deref(), ready_truncated);
+    // Untruncated subsets from the cache stay a shell until the caller needs the object.
+    let (subsets, lazy) = match desired {
+        Desired::Cached(fast) if plan.is_none() => {
+            let (shell, tails) = fast.shell();
+            (Subsets::Shell(shell), Some((fast, tails)))
+        }
+        d => (
+            Subsets::Built(d.build(plan.as_deref(), ready_truncated)),
+            None,
+        ),
+    };
     let svc_labels = service.metadata.labels.as_ref();
 
     if !create {
@@ -720,12 +800,17 @@ fn decide(
                         .annotations
                         .as_ref()
                         .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION)));
+            let same_subsets = match (&subsets, &lazy) {
+                (Subsets::Shell(_), Some((fast, _))) => fast.equal_ignore_rv(list(&cur.subsets)),
+                (Subsets::Built(b), _) => subsets_equal_ignore_rv(list(&cur.subsets), b),
+                (Subsets::Shell(_), None) => false,
+            };
             if plan.is_none()
-                && subsets_equal_ignore_rv(list(&cur.subsets), &subsets)
+                && same_subsets
                 && labels_equal(cmp_labels.as_ref(), svc_labels)
                 && capacity_ok
             {
-                return Ok(EndpointsWrite::None);
+                return Ok(PlannedWrite::None);
             }
         }
     }
@@ -771,6 +856,9 @@ fn decide(
     } else if opts.max_capacity > 0 {
         annotations.remove(OVER_CAPACITY_ANNOTATION);
     }
+    let subsets = match subsets {
+        Subsets::Shell(v) | Subsets::Built(v) => v,
+    };
     new_ep.subsets = if subsets.is_empty() {
         None
     } else {
@@ -793,11 +881,21 @@ fn decide(
         Some(labels)
     };
 
+    let body = PlannedBody {
+        object: new_ep,
+        lazy,
+    };
     Ok(if create {
-        EndpointsWrite::Create(new_ep)
+        PlannedWrite::Create(body)
     } else {
-        EndpointsWrite::Update(new_ep)
+        PlannedWrite::Update(body)
     })
+}
+
+/// The desired subsets in `decide`: complete, or a shell of the cache's (see [`PlannedBody`]).
+enum Subsets {
+    Built(Vec<EndpointSubset>),
+    Shell(Vec<EndpointSubset>),
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The Endpoints controller's arm: one `syncService` of a Service key.
 
 use super::*;
+use crate::controllers::endpoints::PlannedWrite;
+use crate::wire;
 
 impl ControllerManager<'_> {
     pub(super) fn sync_epc(&mut self, key: &str, now: Nanos) {
@@ -54,7 +56,7 @@ impl ControllerManager<'_> {
         let lookup = |pod: &str| list.selected_pod(&name, pod);
         let current = self.ep_informer.get_shared(key, "");
         // The one Endpoints sync, shared with the conformance replay (which passes no hint).
-        let decision = self.epc.sync_service(
+        let planned = self.epc.plan_sync(
             &service,
             &selected,
             Some(PodChangeHint {
@@ -63,6 +65,42 @@ impl ControllerManager<'_> {
             }),
             current.as_deref(),
         );
+        // A write etcd refuses as too large is reported from its shell: never built.
+        let refused = match &planned {
+            Ok(PlannedWrite::Create(body)) => body.shell().and_then(|(sh, t)| {
+                let err = self.endpoints.precheck_create(&mut self.shared, sh, t)?;
+                Some((
+                    Verb::Create,
+                    err,
+                    wire::tails::endpoints_sizes_with_tails(sh, t).ok(),
+                ))
+            }),
+            Ok(PlannedWrite::Update(body)) => body.shell().and_then(|(sh, t)| {
+                let err = self.endpoints.precheck_update(&self.shared, sh, t)?;
+                Some((
+                    Verb::Update,
+                    err,
+                    wire::tails::endpoints_sizes_with_tails(sh, t).ok(),
+                ))
+            }),
+            _ => None,
+        };
+        #[cfg(test)]
+        let planned_copy = planned.clone().map(PlannedWrite::build);
+        // What a refused write reports as sent: the shell and its tails of a cache-backed body
+        // (so the built object goes to the store without a copy), else a copy of the body.
+        let mut sent_shell = None;
+        let (decision, shell) = match (planned, refused.is_some()) {
+            (Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)), true) => {
+                (Ok(EndpointsWrite::None), Some(b.into_shell()))
+            }
+            (p, _) => {
+                if let Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)) = &p {
+                    sent_shell = b.shell().map(|(sh, t)| (sh.clone(), t.to_vec()));
+                }
+                (p.map(PlannedWrite::build), None)
+            }
+        };
         #[cfg(test)]
         if let Some(cc) = self.cross_check.as_mut() {
             let all: Vec<k8s::Pod> = list.values().cloned().collect();
@@ -70,15 +108,32 @@ impl ControllerManager<'_> {
                 .epc_shadow
                 .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
             let replayed = shadow.try_sync(&service, &all, current.as_deref());
-            assert_eq!(decision, replayed, "{key}: Endpoints sync");
+            assert_eq!(planned_copy, replayed, "{key}: Endpoints sync");
             cc.epc_syncs += 1;
         }
         drop(selected);
+        if let (Some((verb, err, sizes)), Some(shell)) = (refused, shell) {
+            row.result = SyncResult::Error;
+            let w = Write {
+                now,
+                verb,
+                writer: Writer::EndpointsController,
+                old: match verb {
+                    Verb::Update => current.as_deref().map(ObjectRef::Endpoints),
+                    _ => None,
+                },
+                new: Some(ObjectRef::Endpoints(&shell)),
+            };
+            self.write_rejected_sized(key, w, &err, sizes);
+            self.finish_sync(EPC, key, row, now);
+            return;
+        }
         match decision {
             Err(_) => row.result = SyncResult::Stale,
             Ok(EndpointsWrite::None) => {}
             Ok(EndpointsWrite::Create(e)) => {
-                match self.endpoints.create(&mut self.shared, e.clone()) {
+                let (body, sent) = sent_of(e, sent_shell);
+                match self.endpoints.create(&mut self.shared, body) {
                     Ok(stored) => {
                         row.creates = 1;
                         row.endpoints_added = address_set(Some(&stored)).len() as u64;
@@ -100,14 +155,15 @@ impl ControllerManager<'_> {
                             verb: Verb::Create,
                             writer: Writer::EndpointsController,
                             old: None,
-                            new: Some(ObjectRef::Endpoints(&e)),
+                            new: Some(ObjectRef::Endpoints(&sent.0)),
                         };
-                        self.write_rejected(key, w, &err);
+                        self.write_rejected_sized(key, w, &err, sent.1);
                     }
                 }
             }
             Ok(EndpointsWrite::Update(e)) => {
-                match self.endpoints.update(&mut self.shared, e.clone()) {
+                let (body, sent) = sent_of(e, sent_shell);
+                match self.endpoints.update(&mut self.shared, body) {
                     Ok(out) => {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
@@ -146,13 +202,31 @@ impl ControllerManager<'_> {
                             verb: Verb::Update,
                             writer: Writer::EndpointsController,
                             old: current.as_deref().map(ObjectRef::Endpoints),
-                            new: Some(ObjectRef::Endpoints(&e)),
+                            new: Some(ObjectRef::Endpoints(&sent.0)),
                         };
-                        self.write_rejected(key, w, &err);
+                        self.write_rejected_sized(key, w, &err, sent.1);
                     }
                 }
             }
         }
         self.finish_sync(EPC, key, row, now);
+    }
+}
+
+/// The body for the store and what a refusal reports as sent: the shell with the body's sizes
+/// when there is one (no copy of the body), else a copy of the body.
+fn sent_of(
+    e: k8s::Endpoints,
+    shell: Option<(k8s::Endpoints, Vec<wire::tails::SubsetTail>)>,
+) -> (k8s::Endpoints, (k8s::Endpoints, Option<wire::WireSizes>)) {
+    match shell {
+        Some((sh, t)) => {
+            let sizes = wire::tails::endpoints_sizes_with_tails(&sh, &t).ok();
+            (e, (sh, sizes))
+        }
+        None => {
+            let copy = e.clone();
+            (e, (copy, None))
+        }
     }
 }

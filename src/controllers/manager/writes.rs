@@ -65,11 +65,24 @@ impl ControllerManager<'_> {
     /// A write storage refused, for Service `key`: its rejected-write count, the event log and
     /// the observer (the informers see nothing).
     pub(super) fn write_rejected(&mut self, key: &str, w: Write<'_>, err: &ApiError) {
+        self.write_rejected_sized(key, w, err, None);
+    }
+
+    /// [`Self::write_rejected`]; `sizes`: the body's encoded sizes when `w.new` is only its
+    /// shell (see [`WriteOutcome::Rejected`]).
+    pub(super) fn write_rejected_sized(
+        &mut self,
+        key: &str,
+        w: Write<'_>,
+        err: &ApiError,
+        sizes: Option<crate::wire::WireSizes>,
+    ) {
         self.stats.svc(key).rejected_writes += 1;
         self.notify(
             w,
             WriteOutcome::Rejected {
                 reason: err.to_string(),
+                sizes,
             },
         );
     }
@@ -167,7 +180,7 @@ impl ControllerManager<'_> {
         };
         let outcome = match &r.outcome {
             WriteOutcome::Stored { resource_version } => format!("rv={resource_version}"),
-            WriteOutcome::Rejected { reason } => format!("rejected: {reason}"),
+            WriteOutcome::Rejected { reason, .. } => format!("rejected: {reason}"),
         };
         let details = format!(
             "{:?} {} {} by {:?} {outcome}",

@@ -204,7 +204,10 @@ impl Api {
                 writer: Writer::EndpointsController,
                 old: None,
                 new: Some(ObjectRef::Endpoints(&obj)),
-                outcome: WriteOutcome::Rejected { reason },
+                outcome: WriteOutcome::Rejected {
+                    reason,
+                    sizes: None,
+                },
             });
             return false;
         }

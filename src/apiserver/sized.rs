@@ -1,0 +1,134 @@
+//! etcd's verdict on an Endpoints write decided from a shell of the object (address lists cut
+//! to their first element) and the encoded sizes of the rest ([`crate::wire::tails`]).
+//!
+//! A pre-1.22 cluster (no truncation) keeps syncing a Service whose Endpoints object is above
+//! `--max-request-bytes`; every sync's write is refused (etcd :: server/v3rpc/grpc.go
+//! MaxRequestBytes → ErrRequestTooLarge). [`Store::precheck_update`] and
+//! [`Store::precheck_create`] run the same steps as [`Store::update`] / [`Store::create`] up to the
+//! size check on the shell, and answer `Some(error)` only when the full call would return exactly
+//! that error, with exactly the same effect on [`Shared`] (a create draws its UID before the
+//! check). `None` means "not known to be refused": the caller builds the object and makes the
+//! real call. Differential test: `tests/it/endpoints_sized.rs`.
+
+use super::{ApiError, EncodedDiff, Shared, Store, StoredObject};
+use crate::k8s::Endpoints;
+use crate::wire::json::len_go;
+use crate::wire::tails::{endpoints_sizes_with_tails, SubsetTail};
+
+/// JSON bytes of everything but `metadata` (the part [`EncodedDiff::rest_same`] compares).
+fn rest_json_len(obj: &Endpoints, tails: &[SubsetTail]) -> usize {
+    let tail: usize = tails
+        .iter()
+        .map(|t| t.addresses.json + t.not_ready_addresses.json)
+        .sum();
+    len_go(obj) + tail - len_go(&obj.metadata)
+}
+
+impl Store<Endpoints> {
+    /// The etcd size verdict of the shell after the store's own steps, if the limit is
+    /// measured as the protobuf encoding (checked on the shell) and the object is above it.
+    fn oversize(&self, obj: &Endpoints, tails: &[SubsetTail]) -> Option<ApiError> {
+        let l = self.limit.as_ref()?;
+        let shell_size = endpoints_sizes_with_tails(obj, &[]).ok()?.protobuf;
+        if (l.size)(obj) != shell_size {
+            return None;
+        }
+        let size = endpoints_sizes_with_tails(obj, tails).ok()?.protobuf;
+        (size as u64 > l.max_bytes).then_some(ApiError::RequestTooLarge {
+            size,
+            limit: l.max_bytes,
+        })
+    }
+
+    /// `Some(error)` iff [`Store::update`] of the full object `shell` + `tails` stands for is
+    /// refused as too large (see module docs). Reads only.
+    pub fn precheck_update(
+        &self,
+        shared: &Shared,
+        shell: &Endpoints,
+        tails: &[SubsetTail],
+    ) -> Option<ApiError> {
+        self.limit.as_ref()?;
+        let key = (shell.namespace().to_string(), shell.name().to_string());
+        let entry = self.objects.get(&key)?;
+        let stored = &entry.obj;
+        if !shell.resource_version().is_empty()
+            && shell.resource_version() != stored.resource_version()
+        {
+            return None;
+        }
+        let mut obj = shell.clone();
+        obj.canonicalize();
+        if obj != *shell {
+            return None;
+        }
+        obj.set_uid(stored.uid().to_string());
+        obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
+        obj.set_generation(stored.generation());
+        obj.set_resource_version(stored.resource_version().to_string());
+        obj.inherit_managed_fields(stored);
+        // The size does not depend on the identity test except through managedFields' time
+        // (kept or moved to now): when neither variant is above the limit the call is not
+        // refused, whatever the stored object (no need to measure it).
+        let sized = |changed: bool| {
+            let mut o = obj.clone();
+            // `changed()` is false only when both the rest and the metadata value are the same.
+            let d = EncodedDiff {
+                metadata_same: !changed,
+                metadata_equal_value: !changed,
+                rest_same: !changed,
+            };
+            o.track_managed_fields_diff(Some((stored, d)), &shared.now);
+            o.set_resource_version(shared.next_rv.to_string());
+            o
+        };
+        if self.oversize(&sized(true), tails).is_none()
+            && self.oversize(&sized(false), tails).is_none()
+        {
+            return None;
+        }
+        // Different lengths of the non-metadata JSON: not identical, and `rest_same` is false,
+        // which is all `track_managed_fields_diff` reads. Equal lengths: leave it to the full
+        // call.
+        let stored_rest = *entry
+            .rest_json_len
+            .get_or_init(|| len_go(stored) - len_go(&stored.metadata));
+        if rest_json_len(&obj, tails) == stored_rest {
+            return None;
+        }
+        self.oversize(&sized(true), tails)
+    }
+
+    /// `Some(error)` iff [`Store::create`] of the full object is refused as too large; then
+    /// `shared` has advanced exactly as that call would advance it (the UID drawn). On `None`
+    /// `shared` is untouched.
+    pub fn precheck_create(
+        &self,
+        shared: &mut Shared,
+        shell: &Endpoints,
+        tails: &[SubsetTail],
+    ) -> Option<ApiError> {
+        self.limit.as_ref()?;
+        if shell.name().is_empty() {
+            return None;
+        }
+        let key = (shell.namespace().to_string(), shell.name().to_string());
+        if self.objects.contains_key(&key) {
+            return None;
+        }
+        let mut obj = shell.clone();
+        obj.canonicalize();
+        if obj != *shell {
+            return None;
+        }
+        let mut trial = shared.clone();
+        obj.set_uid(trial.random_uid());
+        obj.set_creation_timestamp(Some(trial.now.clone()));
+        obj.set_generation(None);
+        obj.track_managed_fields_diff(None, &trial.now);
+        obj.set_resource_version(trial.next_rv.to_string());
+        let err = self.oversize(&obj, tails)?;
+        *shared = trial;
+        Some(err)
+    }
+}
