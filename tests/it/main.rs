@@ -19,6 +19,7 @@ mod import;
 mod input_versions;
 mod k8s_roundtrip;
 mod plan_report;
+mod pod_index_rows;
 mod plan_seeds;
 mod published_blog2020;
 mod published_e2e;
