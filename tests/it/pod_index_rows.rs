@@ -96,12 +96,26 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn pod(op: &Op, rv: u64) -> Option<(Pod, Option<(&'static str, &'static str)>)> {
-    let Op::Upsert { name, bits, ports, host, owner, node, phase, ips, conds, deleting } = op
+    let Op::Upsert {
+        name,
+        bits,
+        ports,
+        host,
+        owner,
+        node,
+        phase,
+        ips,
+        conds,
+        deleting,
+    } = op
     else {
         return None;
     };
     let p = Pod {
-        id: PodId { index: u32::from(*name), generation: rv as u32 },
+        id: PodId {
+            index: u32::from(*name),
+            generation: rv as u32,
+        },
         uid: format!("uid-{name}-{rv}"),
         name: format!("pod-{name}"),
         namespace: Arc::from("default"),

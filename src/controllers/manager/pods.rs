@@ -415,7 +415,9 @@ impl PodList {
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
-        self.index.get(name).map(|&i| self.items[i].api(&self.built))
+        self.index
+            .get(name)
+            .map(|&i| self.items[i].api(&self.built))
     }
 
     /// Every pod, in list order.
@@ -611,10 +613,17 @@ mod tests {
         let mut l = PodList::tracking(false, true);
         let n = MIN_BUILT + 100;
         for i in 0..n {
-            l.insert_row(&row(i, if i < 10 { "small" } else { "big" }), Some(("rs", "u")));
+            l.insert_row(
+                &row(i, if i < 10 { "small" } else { "big" }),
+                Some(("rs", "u")),
+            );
         }
         l.set_service("small", Some(&sel(&[("app", "small")])));
-        let small: Vec<k8s::Pod> = l.selected("small").into_iter().map(|(p, _)| p.clone()).collect();
+        let small: Vec<k8s::Pod> = l
+            .selected("small")
+            .into_iter()
+            .map(|(p, _)| p.clone())
+            .collect();
         assert_eq!((small.len(), l.built_count()), (10, 10));
         l.take_changes_for("small", Consumer::EndpointSlice);
         assert_eq!(l.built_count(), 10, "under the bound: kept");
@@ -627,7 +636,14 @@ mod tests {
         l.set_service("big", Some(&sel(&[("app", "big")])));
         l.take_changes_for("big", Consumer::EndpointSlice);
         assert_eq!(l.built_count(), n);
-        assert_eq!(first[3].metadata.owner_references.as_ref().map(|o| o[0].name.as_str()), Some("rs"));
+        assert_eq!(
+            first[3]
+                .metadata
+                .owner_references
+                .as_ref()
+                .map(|o| o[0].name.as_str()),
+            Some("rs")
+        );
     }
 
     /// After inserts, swap-removals, label changes and selector changes, every Service's
