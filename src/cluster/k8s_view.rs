@@ -32,10 +32,35 @@ fn cond(type_: &str, status: bool, t: Nanos) -> k8s::PodCondition {
 
 /// The pod as the API server would return it.
 pub fn pod_to_k8s(p: &Pod, world: &World) -> k8s::Pod {
-    let rs = world.replica_sets().get(p.replica_set);
+    pod_to_k8s_owned(p, pod_owner(p, world))
+}
+
+/// The owning ReplicaSet's name and uid (what [`pod_to_k8s`] reads from the world besides the
+/// pod itself).
+pub fn pod_owner<'w>(p: &Pod, world: &'w World) -> Option<(&'w str, &'w str)> {
+    world
+        .replica_sets()
+        .get(p.replica_set)
+        .map(|r| (r.name.as_str(), r.uid.as_str()))
+}
+
+/// The Ready condition's `lastTransitionTime` of [`pod_to_k8s`]'s pod, as
+/// `pod_ready_transition_time` + parse would read it back (seconds precision), without
+/// building the pod.
+pub fn pod_ready_time(p: &Pod) -> Option<k8s::time::Timestamp> {
+    p.ready.map(|c| k8s::time::Timestamp {
+        secs: (SIM_EPOCH_UNIX_S + c.last_transition_ns / NS_PER_SEC) as i64,
+        nanos: 0,
+    })
+}
+
+/// [`pod_to_k8s`] with the owning ReplicaSet given as `(name, uid)`: a compact pod record
+/// plus its owner is all the API object is made of.
+pub fn pod_to_k8s_owned(p: &Pod, owner: Option<(&str, &str)>) -> k8s::Pod {
+    let rs = owner;
     let mut meta = k8s::ObjectMeta {
         name: Some(p.name.clone()),
-        generate_name: rs.map(|r| format!("{}-", r.name)),
+        generate_name: rs.map(|(name, _)| format!("{name}-")),
         namespace: Some(p.namespace.to_string()),
         uid: Some(p.uid.clone()),
         resource_version: Some(p.resource_version.to_string()),
@@ -45,12 +70,12 @@ pub fn pod_to_k8s(p: &Pod, world: &World) -> k8s::Pod {
         labels: Some(p.labels().clone()),
         ..Default::default()
     };
-    if let Some(r) = rs {
+    if let Some((name, uid)) = rs {
         meta.owner_references = Some(vec![k8s::OwnerReference {
             api_version: "apps/v1".into(),
             kind: "ReplicaSet".into(),
-            name: r.name.clone(),
-            uid: r.uid.clone(),
+            name: name.to_string(),
+            uid: uid.to_string(),
             controller: Some(true),
             block_owner_deletion: Some(true),
         }]);

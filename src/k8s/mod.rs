@@ -93,6 +93,7 @@ pub mod core;
 /// Upstream's `hash.DeepHashObject` (spew + md5) over the shapes it walks.
 pub mod deephash;
 pub mod discovery;
+pub mod intern;
 pub mod labels;
 pub mod meta;
 mod node;

@@ -21,6 +21,7 @@ mod input_versions;
 mod k8s_roundtrip;
 mod plan_report;
 mod plan_seeds;
+mod pod_index_rows;
 mod published_blog2020;
 mod published_e2e;
 mod published_kep752;

@@ -46,43 +46,51 @@ impl ControllerManager<'_> {
     ) {
         match change {
             ObjChange::Added(p) => {
-                let k = pod_to_k8s(p, world);
-                let keys = self.services_for_labels(&p.namespace, k.metadata.labels.as_ref());
-                self.ns_pods(&p.namespace).insert(p.name.clone(), k);
+                // `pod_to_k8s` writes the template's labels as they are.
+                let keys = self.services_for_labels(&p.namespace, Some(p.labels()));
+                self.ns_pods(&p.namespace)
+                    .insert_row(p, pod_owner(p, world));
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
-                let k = pod_to_k8s(new, world);
                 let ns = new.namespace.to_string();
-                let old = self.ns_pods(&ns).remove(&new.name);
-                let keys = match &old {
+                let old = self.ns_pods(&ns).remove_held(&new.name);
+                let keys = match old {
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the
                         // answer; the filter is applied to them in key order.
                         let mut cands: BTreeSet<String> = self
-                            .services_for_labels(&ns, o.metadata.labels.as_ref())
+                            .services_for_labels(&ns, o.labels())
                             .into_iter()
                             .collect();
-                        cands.extend(self.services_for_labels(&ns, k.metadata.labels.as_ref()));
+                        cands.extend(self.services_for_labels(&ns, Some(new.labels())));
                         let svcs: Vec<(&String, &k8s::Service)> = cands
                             .iter()
                             .filter_map(|c| self.services.get_key_value(c))
                             .collect();
-                        services_to_update_on_pod_change(svcs.iter().copied(), o, &k)
+                        match o.world_pod() {
+                            Some(op) => {
+                                services_to_update_on_pod_change_compact(svcs.into_iter(), op, new)
+                            }
+                            None => services_to_update_on_pod_change(
+                                svcs.into_iter(),
+                                &o.into_api(),
+                                &pod_to_k8s(new, world),
+                            ),
+                        }
                     }
                     None => self
-                        .services_for_labels(&ns, k.metadata.labels.as_ref())
+                        .services_for_labels(&ns, Some(new.labels()))
                         .into_iter()
                         .collect(),
                 };
-                self.ns_pods(&ns).insert(new.name.clone(), k);
+                self.ns_pods(&ns).insert_row(new, pod_owner(new, world));
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {
                 let ns = p.namespace.to_string();
-                let old = self.pods.get_mut(&ns).and_then(|m| m.remove(&p.name));
-                let labels = old.as_ref().and_then(|o| o.metadata.labels.clone());
-                let keys = self.services_for_labels(&ns, labels.as_ref());
+                let old = self.pods.get_mut(&ns).and_then(|m| m.remove_held(&p.name));
+                let keys = self.services_for_labels(&ns, old.as_ref().and_then(|o| o.labels()));
                 self.enqueue_pod_services(keys, now);
             }
         }

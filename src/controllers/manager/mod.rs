@@ -67,6 +67,7 @@ use writes::{Counter, Write};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -75,7 +76,8 @@ use crate::apiserver::write_log::{
     NullObserver, ObjectRef, Verb, WriteObserver, WriteOutcome, WriteRecord, Writer,
 };
 use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
-use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_to_k8s, service_to_k8s};
+use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_owner, pod_to_k8s, service_to_k8s};
+use crate::cluster::model;
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpoints::{
@@ -210,6 +212,52 @@ pub fn services_to_update_on_pod_change<'a>(
             .filter(|(_, svc)| {
                 svc.metadata.namespace == p.metadata.namespace
                     && selector_matches(svc.spec.selector.as_ref(), p.metadata.labels.as_ref())
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    match (labels_changed, pod_changed) {
+        (false, false) => BTreeSet::new(),
+        (false, true) => members(new),
+        (true, true) => members(old).union(&members(new)).cloned().collect(),
+        (true, false) => members(old)
+            .symmetric_difference(&members(new))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// [`pod_change_kind`] of two world pods, read from their compact records: what the API
+/// objects [`pod_to_k8s`] makes of them would give, without making them (a resourceVersion,
+/// label, IP or timestamp text compares equal exactly when the value it is written from does).
+pub fn pod_change_kind_compact(old: &model::Pod, new: &model::Pod) -> Option<(bool, bool)> {
+    if old.resource_version == new.resource_version {
+        return None;
+    }
+    let (o, n) = (&old.template, &new.template);
+    let labels_changed = (!Arc::ptr_eq(o, n) && o.labels != n.labels)
+        || o.hostname != n.hostname
+        || o.subdomain != n.subdomain;
+    let dt_changed = old.deletion_timestamp_ns.is_some() || new.deletion_timestamp_ns.is_some();
+    let pod_changed = dt_changed || old.is_ready() != new.is_ready() || old.ips != new.ips;
+    Some((labels_changed, pod_changed))
+}
+
+/// [`services_to_update_on_pod_change`] of two world pods ([`pod_change_kind_compact`]).
+pub fn services_to_update_on_pod_change_compact<'a>(
+    services: impl Iterator<Item = (&'a String, &'a k8s::Service)> + Clone,
+    old: &model::Pod,
+    new: &model::Pod,
+) -> BTreeSet<String> {
+    let Some((labels_changed, pod_changed)) = pod_change_kind_compact(old, new) else {
+        return BTreeSet::new();
+    };
+    let members = |p: &model::Pod| -> BTreeSet<String> {
+        services
+            .clone()
+            .filter(|(_, svc)| {
+                svc.metadata.namespace.as_deref() == Some(&*p.namespace)
+                    && selector_matches(svc.spec.selector.as_ref(), Some(p.labels()))
             })
             .map(|(k, _)| k.clone())
             .collect()

@@ -17,16 +17,31 @@
 //! EndpointSlice controller's set also names a pod that a removal moved to another position
 //! (its reconcile depends on the lister order).
 //!
-//! The pods themselves stay contiguous (the Endpoints controller's public API takes the
-//! lister's content as a slice), with a name index; removal swaps the last pod into the hole,
+//! The pods are held in a vector with a name index; removal swaps the last pod into the hole,
 //! so the order is deterministic but not by name.
+//!
+//! Memory: a pod of the simulated world is held as the world's own compact record (labels,
+//! ports and hostname shared with its template, the owner's name and uid interned per
+//! namespace), about 0.5 KB, not as the JSON-shaped `k8s::Pod` (about 6 KB with its strings,
+//! label map and four conditions). The `k8s::Pod` the controllers read is built from the
+//! record on first read ([`pod_to_k8s_owned`], the same function the world's API view uses)
+//! and kept until the pod changes or the built copies outnumber
+//! `max(MIN_BUILT, 2 × the largest selection)`; then they are all dropped at the next
+//! mutation (a sync's [`PodList::take_changes_for`], a pod event). A big Service's pods thus
+//! stay built between its syncs, and 150,000 small Services' pods do not all stay built.
+//! Pods given as `k8s::Pod` ([`PodList::insert`]: tests, benches) are held as given.
 
+use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
+use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
+use crate::cluster::model;
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
 use crate::controllers::trigger_time::{parse_opt, Timestamp};
 use crate::k8s;
+use crate::k8s::intern::Interner;
 
 type Labels = BTreeMap<String, String>;
 
@@ -48,10 +63,88 @@ struct Selection {
     rebuild: [bool; 2],
 }
 
+/// Built `k8s::Pod`s kept at least up to this many (see module docs).
+const MIN_BUILT: usize = 4096;
+
+/// One pod as the list holds it (see module docs).
+#[derive(Debug, Clone)]
+pub enum Held {
+    /// The world's record, its owning ReplicaSet's (name, uid), and the API object once built.
+    Row {
+        pod: Box<model::Pod>,
+        owner: Option<(Rc<str>, Rc<str>)>,
+        built: OnceCell<Box<k8s::Pod>>,
+    },
+    /// A pod given as an API object.
+    Api(Box<k8s::Pod>),
+}
+
+impl Held {
+    /// The world's record, for a pod held as one.
+    pub fn world_pod(&self) -> Option<&model::Pod> {
+        match self {
+            Held::Row { pod, .. } => Some(pod),
+            Held::Api(_) => None,
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Held::Row { pod, .. } => &pod.name,
+            Held::Api(p) => p.metadata.name.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// `metadata.labels` (a world pod's are always set, as [`pod_to_k8s_owned`] writes them).
+    pub fn labels(&self) -> Option<&Labels> {
+        match self {
+            Held::Row { pod, .. } => Some(pod.labels()),
+            Held::Api(p) => p.metadata.labels.as_ref(),
+        }
+    }
+
+    fn build(pod: &model::Pod, owner: &Option<(Rc<str>, Rc<str>)>) -> k8s::Pod {
+        pod_to_k8s_owned(pod, owner.as_ref().map(|(n, u)| (&**n, &**u)))
+    }
+
+    /// The API object, built on first read (`built` counts the builds kept).
+    fn api(&self, built: &Cell<usize>) -> &k8s::Pod {
+        match self {
+            Held::Row {
+                pod,
+                owner,
+                built: cell,
+            } => cell.get_or_init(|| {
+                built.set(built.get() + 1);
+                Box::new(Held::build(pod, owner))
+            }),
+            Held::Api(p) => p,
+        }
+    }
+
+    fn is_built(&self) -> bool {
+        matches!(self, Held::Row { built, .. } if built.get().is_some())
+    }
+
+    /// The pod as an API object (built unless already built or given as one).
+    pub fn into_api(self) -> k8s::Pod {
+        match self {
+            Held::Row { pod, owner, built } => built
+                .into_inner()
+                .map_or_else(|| Held::build(&pod, &owner), |b| *b),
+            Held::Api(p) => *p,
+        }
+    }
+}
+
 /// Pods of one namespace (see module docs).
 #[derive(Debug, Clone, Default)]
 pub struct PodList {
-    items: Vec<k8s::Pod>,
+    items: Vec<Held>,
+    /// How many `items` hold a built `k8s::Pod`.
+    built: Cell<usize>,
+    /// Owner names and uids of the held rows.
+    owners: Interner,
     /// Ready condition's lastTransitionTime of `items[i]`, parsed once per pod version.
     ready_times: Vec<Option<Timestamp>>,
     /// Services (by name) selecting `items[i]`.
@@ -67,7 +160,7 @@ pub struct PodList {
     untracked: [bool; 2],
 }
 
-fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
+pub(crate) fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
     selector
         .iter()
         .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
@@ -112,6 +205,7 @@ impl PodList {
     /// the Service's selection was (re)built, or when changes are not tracked for it), and
     /// forget them.
     pub fn take_changes_for(&mut self, service: &str, consumer: Consumer) -> PodChanges {
+        self.trim();
         let c = consumer as usize;
         match self.selections.get_mut(service) {
             Some(sel) if !self.untracked[c] && !sel.rebuild[c] => {
@@ -165,7 +259,7 @@ impl PodList {
             .get(service)?
             .members
             .contains(&i)
-            .then(|| (i, &self.items[i], self.ready_times[i]))
+            .then(|| (i, self.items[i].api(&self.built), self.ready_times[i]))
     }
 
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
@@ -191,13 +285,33 @@ impl PodList {
             .collect()
     }
 
+    /// Hold `pod` (an API object, kept as given) under `name`; the previous pod of that name
+    /// is returned.
     pub fn insert(&mut self, name: String, pod: k8s::Pod) -> Option<k8s::Pod> {
         let ready = parse_opt(pod_ready_transition_time(&pod));
+        self.put(name, Held::Api(Box::new(pod)), ready)
+            .map(Held::into_api)
+    }
+
+    /// Hold a world pod as its compact record, `owner` = its ReplicaSet's (name, uid) (see
+    /// module docs); reads give [`crate::cluster::k8s_view::pod_to_k8s`]'s object.
+    pub fn insert_row(&mut self, pod: &model::Pod, owner: Option<(&str, &str)>) {
+        let owner = owner.map(|(n, u)| (self.owners.intern(n), self.owners.intern(u)));
+        let held = Held::Row {
+            pod: Box::new(pod.clone()),
+            owner,
+            built: OnceCell::new(),
+        };
+        self.put(pod.name.clone(), held, pod_ready_time(pod));
+    }
+
+    fn put(&mut self, name: String, held: Held, ready: Option<Timestamp>) -> Option<Held> {
+        self.trim();
         match self.index.get(&name) {
             Some(&i) => {
                 self.note_change(i, &name);
-                if self.items[i].metadata.labels != pod.metadata.labels {
-                    let new = self.memberships(pod.metadata.labels.as_ref());
+                if self.items[i].labels() != held.labels() {
+                    let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {
                         if let Some(sel) = self.selections.get_mut(s) {
@@ -213,18 +327,22 @@ impl PodList {
                     self.note_change(i, &name);
                 }
                 self.ready_times[i] = ready;
-                Some(std::mem::replace(&mut self.items[i], pod))
+                let old = std::mem::replace(&mut self.items[i], held);
+                if old.is_built() {
+                    self.built.set(self.built.get().saturating_sub(1));
+                }
+                Some(old)
             }
             None => {
                 let i = self.items.len();
-                let new = self.memberships(pod.metadata.labels.as_ref());
+                let new = self.memberships(held.labels());
                 for s in &new {
                     if let Some(sel) = self.selections.get_mut(s) {
                         sel.members.insert(i);
                     }
                 }
                 self.index.insert(name.clone(), i);
-                self.items.push(pod);
+                self.items.push(held);
                 self.ready_times.push(ready);
                 self.member_of.push(new);
                 self.note_change(i, &name);
@@ -233,7 +351,37 @@ impl PodList {
         }
     }
 
+    /// Drop the built `k8s::Pod`s when they outnumber the bound of the module docs.
+    fn trim(&mut self) {
+        if self.built.get() <= MIN_BUILT {
+            return;
+        }
+        let largest = self.selections.values().map(|s| s.members.len()).max();
+        if self.built.get() <= MIN_BUILT.max(2 * largest.unwrap_or(0)) {
+            return;
+        }
+        for h in &mut self.items {
+            if let Held::Row { built, .. } = h {
+                built.take();
+            }
+        }
+        self.built.set(0);
+    }
+
+    /// Built `k8s::Pod`s currently kept (tests).
+    #[cfg(test)]
+    fn built_count(&self) -> usize {
+        self.items.iter().filter(|h| h.is_built()).count()
+    }
+
+    /// Forget the pod `name`, returning it as an API object.
     pub fn remove(&mut self, name: &str) -> Option<k8s::Pod> {
+        self.remove_held(name).map(Held::into_api)
+    }
+
+    /// Forget the pod `name`, returning it as held (no `k8s::Pod` built for it).
+    pub fn remove_held(&mut self, name: &str) -> Option<Held> {
+        self.trim();
         let i = *self.index.get(name)?;
         self.note_change(i, name);
         self.index.remove(name);
@@ -252,10 +400,13 @@ impl PodList {
             }
         }
         let pod = self.items.swap_remove(i);
+        if pod.is_built() {
+            self.built.set(self.built.get().saturating_sub(1));
+        }
         self.ready_times.swap_remove(i);
         self.member_of.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
-            let n = moved.metadata.name.as_deref().unwrap_or("").to_string();
+            let n = moved.name().to_string();
             self.index.insert(n.clone(), i);
             // Its position, and so its place in its Services' list order, changed.
             self.note_change_for(i, &n, Consumer::EndpointSlice);
@@ -264,15 +415,29 @@ impl PodList {
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
-        self.index.get(name).map(|&i| &self.items[i])
+        self.index
+            .get(name)
+            .map(|&i| self.items[i].api(&self.built))
     }
 
-    pub fn values(&self) -> std::slice::Iter<'_, k8s::Pod> {
-        self.items.iter()
+    /// Every pod, in list order.
+    pub fn values(&self) -> impl Iterator<Item = &k8s::Pod> + '_ {
+        self.items.iter().map(|h| h.api(&self.built))
     }
 
-    pub fn as_slice(&self) -> &[k8s::Pod] {
-        &self.items
+    /// Every pod, in list order, copied (the list holds compact records, not a slice of
+    /// `k8s::Pod`: see module docs).
+    pub fn as_slice(&self) -> Vec<k8s::Pod> {
+        self.values().cloned().collect()
+    }
+
+    /// How many pods are held.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// Index a Service's selector (`None` = selects nothing), replacing any earlier one.
@@ -290,7 +455,7 @@ impl PodList {
             .items
             .iter()
             .enumerate()
-            .filter(|(_, p)| matches(selector, p.metadata.labels.as_ref()))
+            .filter(|(_, p)| matches(selector, p.labels()))
             .map(|(i, _)| i)
             .collect();
         for &i in &members {
@@ -359,7 +524,7 @@ impl PodList {
             .get(service)
             .into_iter()
             .flat_map(|s| s.members.iter())
-            .map(|&i| (i, &self.items[i], self.ready_times[i]))
+            .map(|&i| (i, self.items[i].api(&self.built), self.ready_times[i]))
             .collect()
     }
 }
@@ -400,6 +565,85 @@ mod tests {
             .into_iter()
             .map(|(p, _)| p.metadata.name.as_deref().unwrap_or(""))
             .collect()
+    }
+
+    fn row(i: usize, app: &str) -> model::Pod {
+        use crate::cluster::model::{PodId, PodPhase, PodTemplate};
+        let labels = [("app".to_string(), app.to_string())].into_iter().collect();
+        model::Pod {
+            id: PodId {
+                index: i as u32,
+                generation: 0,
+            },
+            uid: format!("uid-{i}"),
+            name: format!("p{i}"),
+            namespace: "default".into(),
+            workload: 0,
+            replica_set: 0,
+            template: std::sync::Arc::new(PodTemplate {
+                version: 0,
+                hash: "h".into(),
+                labels,
+                ports: Vec::new(),
+                hostname: None,
+                subdomain: None,
+            }),
+            resource_version: i as u64,
+            creation_ns: 0,
+            node: None,
+            node_name: None,
+            phase: PodPhase::Pending,
+            ips: Vec::new(),
+            scheduled: None,
+            containers_ready: None,
+            ready: None,
+            deletion_timestamp_ns: None,
+            deletion_grace_period_s: None,
+            termination_grace_ns: 0,
+            available: false,
+            ready_epoch: 0,
+            ip_offset: None,
+        }
+    }
+
+    /// Built pods are kept across syncs up to the bound, then dropped by the next mutation;
+    /// a big Service's pods stay built; reads after a drop give the same objects.
+    #[test]
+    fn built_pods_are_bounded_and_rebuilt_identically() {
+        let mut l = PodList::tracking(false, true);
+        let n = MIN_BUILT + 100;
+        for i in 0..n {
+            l.insert_row(
+                &row(i, if i < 10 { "small" } else { "big" }),
+                Some(("rs", "u")),
+            );
+        }
+        l.set_service("small", Some(&sel(&[("app", "small")])));
+        let small: Vec<k8s::Pod> = l
+            .selected("small")
+            .into_iter()
+            .map(|(p, _)| p.clone())
+            .collect();
+        assert_eq!((small.len(), l.built_count()), (10, 10));
+        l.take_changes_for("small", Consumer::EndpointSlice);
+        assert_eq!(l.built_count(), 10, "under the bound: kept");
+        let first: Vec<k8s::Pod> = l.values().cloned().collect();
+        assert_eq!(l.built_count(), n);
+        l.take_changes_for("small", Consumer::EndpointSlice);
+        assert_eq!(l.built_count(), 0, "over the bound: dropped");
+        assert_eq!(l.values().cloned().collect::<Vec<_>>(), first);
+        // With a Service selecting nearly all of them, they stay.
+        l.set_service("big", Some(&sel(&[("app", "big")])));
+        l.take_changes_for("big", Consumer::EndpointSlice);
+        assert_eq!(l.built_count(), n);
+        assert_eq!(
+            first[3]
+                .metadata
+                .owner_references
+                .as_ref()
+                .map(|o| o[0].name.as_str()),
+            Some("rs")
+        );
     }
 
     /// After inserts, swap-removals, label changes and selector changes, every Service's
