@@ -4,11 +4,14 @@
 //!
 //! * [`simulate`] / [`simulate_scenario`]: the run in memory (`sweep` and `plan` read its
 //!   [`RunResults`] directly).
-//! * [`run`] / [`run_outputs`]: `slicesim run` — [`simulate`] plus the files, written by
-//!   [`output`] from the [`crate::report`] exporters' bytes, `run.json` last.
+//! * `slicesim run` is [`simulate_scenario`] plus the files: [`crate::report::output`] writes
+//!   the exporters' bytes, `run.json` last (a run knows nothing of its files).
 //! * [`dispatch`]: the run's one event queue and its one dispatch point (and the event log).
 //! * [`seams`]: how the watch hub and the tracker hear about writes and world changes.
-//! * [`track`], [`summary`]: what the run gathers while it goes (beyond the hub's totals).
+//! * [`track`], [`summary`], [`workloads`]: what the run gathers while it goes (beyond the
+//!   hub's totals).
+//! * [`side_files`]: the `--trace-events` file and the checks of the paths beside the output
+//!   folder.
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
 //! `seed` (see [`crate::controllers::manager::record`]). With `--trace-events FILE`, every
@@ -18,12 +21,11 @@
 //! computes reaches an output.
 
 pub mod dispatch;
-pub mod output;
 pub mod seams;
+pub mod side_files;
 pub mod summary;
 pub mod track;
-
-pub use output::{print_outcome, write_manifest, RunOutcome, MANIFEST};
+pub mod workloads;
 
 use crate::apiserver::watch::{TrafficReport, WatchHub};
 use crate::apiserver::write_log::Resource;
@@ -31,14 +33,13 @@ use crate::cluster::{Change, ChangeSink, CountingSink, World, WorldOptions};
 use crate::controllers::manager::{
     BorrowedObserver, ControllerManager, ManagerOptions, ManagerStats, SyncRow,
 };
-use crate::report::timeseries;
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
 use crate::sim::{EventLog, LogLine};
 use dispatch::{EventLoop, Subscribers};
 use seams::{HubLink, WatchSide};
 use std::cell::RefCell;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use summary::{PodEventStats, WorldSummary};
 use track::Tracker;
@@ -85,7 +86,7 @@ pub struct RunResults {
     pub scenario: Scenario,
     /// The world's summary rows (`scope, metric, value`).
     pub world_rows: Vec<(String, String, String)>,
-    /// `workloads.csv` ([`timeseries::Recorder`]).
+    /// `workloads.csv` ([`workloads::Recorder`]).
     pub workloads_csv: Vec<u8>,
     /// The world's part of the terminal summary.
     pub world_table: String,
@@ -116,32 +117,10 @@ pub fn load_scenario(opts: &RunOptions) -> anyhow::Result<Scenario> {
     Ok(scenario)
 }
 
-/// Load the scenario named in `opts`, run it, write the results and last `run.json`. Bad
-/// input is an [`crate::error::InputError`].
-pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let outcome = run_outputs(opts)?;
-    write_manifest(&outcome)?;
-    Ok(outcome)
-}
-
-/// [`run`] without `run.json`: the caller writes it with [`write_manifest`] when everything
-/// else (e.g. the charts) is written.
-pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let scenario = load_scenario(opts)?;
-    let out_dir = opts
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
-    output::check_output_paths(&out_dir, opts)?;
-    output::prepare_out_dir(&out_dir)?;
-    let results = simulate_scenario(scenario, opts)?;
-    output::write_outputs(&out_dir, results)
-}
-
 /// Run the scenario named in `opts` in memory (no output folder; `--trace-events` and
 /// `--record-trace` files are still written).
 pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
-    output::check_side_paths(opts)?;
+    side_files::check_side_paths(opts)?;
     simulate_scenario(load_scenario(opts)?, opts)
 }
 
@@ -274,7 +253,7 @@ fn check_record_traces(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result
 
 /// What the world side of a run gathers at every per-second sample.
 struct Samplers {
-    workloads: timeseries::Recorder,
+    workloads: workloads::Recorder,
     summary: WorldSummary,
     progress: Progress,
 }
@@ -295,7 +274,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     }
     let (log_file, log) = match &opts.trace_events {
         Some(p) => {
-            let (f, log) = output::EventLogFile::create(p)?;
+            let (f, log) = side_files::EventLogFile::create(p)?;
             (Some(f), log)
         }
         None => (None, EventLog::disabled()),
@@ -305,7 +284,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut world = World::new(scenario.clone(), WorldOptions::default())?;
     let mut events = EventLoop::new(&world, log);
     let mut samplers = Samplers {
-        workloads: timeseries::Recorder::new(&scenario)?,
+        workloads: workloads::Recorder::new(&scenario)?,
         summary: WorldSummary::default(),
         progress: Progress::new(
             opts.progress,
@@ -377,7 +356,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         let sync_bytes = syncs
             .iter()
             .map(|r| {
-                let writer = crate::report::syncs::writer_of(r.controller);
+                let writer = r.controller.writer();
                 tracker.take_sync_bytes(r.time_ns, writer, &r.service)
             })
             .collect();
@@ -424,7 +403,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 fn finish_log(
     events: EventLoop,
     samplers: &mut Samplers,
-    log_file: Option<output::EventLogFile>,
+    log_file: Option<side_files::EventLogFile>,
 ) -> anyhow::Result<()> {
     samplers.progress.finish();
     let mut log = events.into_log();

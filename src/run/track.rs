@@ -621,7 +621,7 @@ impl EventTracker {
 }
 
 fn secs(ns: Nanos) -> String {
-    crate::report::fmt_f64(ns as f64 / NS_PER_SEC as f64)
+    crate::metrics::fmt_f64(ns as f64 / NS_PER_SEC as f64)
 }
 
 #[cfg(test)]
