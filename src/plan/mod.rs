@@ -904,7 +904,7 @@ mod tests {
         let src = format!(
             "name = \"t\"\nduration = \"10m\"\n[cluster]\nnodes = 4\n[[workloads]]\nname = \"web\"\nreplicas = 30\nports = [{{ name = \"http\", container_port = 8080 }}]\n[[workloads]]\nname = \"db\"\nreplicas = 3\n{extra}"
         );
-        crate::scenario::parse_str(&src, "t.toml", &[]).unwrap()
+        crate::testutil::scenario(&src)
     }
 
     #[test]

@@ -10,7 +10,7 @@ use slicesim::sim::EventLog;
 use std::path::Path;
 
 fn load(src: &str) -> scenario::Scenario {
-    scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"))
+    crate::support::scenario(src, &[])
 }
 
 /// Run until (and including) every event at or before `t`.
