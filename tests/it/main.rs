@@ -18,6 +18,7 @@ mod engine_world;
 mod import;
 mod input_versions;
 mod k8s_roundtrip;
+mod packing_policies;
 mod plan_report;
 mod plan_seeds;
 mod published_blog2020;

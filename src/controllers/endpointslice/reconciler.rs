@@ -153,6 +153,8 @@ pub struct Reconciler {
     pub full_recompute: bool,
     /// Per Service key: the incremental reconcile's state (see `incremental`).
     pub(super) inc: BTreeMap<String, super::incremental::IncService>,
+    /// What-if packing policy applied after the upstream plan (see `packing`).
+    pub(super) packing: super::packing::Packing,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +183,7 @@ impl Reconciler {
             use_pod_cache: true,
             full_recompute: false,
             inc: BTreeMap::new(),
+            packing: super::packing::Packing::Upstream,
         }
     }
 
@@ -392,11 +395,13 @@ impl Reconciler {
             self.slice_cache.insert(svc_key, cached);
         }
         let writes = materialize_writes(plan.writes, &svc, existing, trigger_time);
-        ReconcileResult {
+        let max = self.options.max_endpoints_per_slice;
+        let result = ReconcileResult {
             writes,
             metrics: plan.metrics,
             errors,
-        }
+        };
+        super::packing::apply(self.packing, max, result, existing)
     }
 }
 
