@@ -24,8 +24,9 @@ use slicesim::apiserver::{Shared, Store};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler, SliceWrite};
 use slicesim::k8s;
+use slicesim::report::output::run;
 use slicesim::run::dispatch::EventLoop;
-use slicesim::run::{run, RunOptions};
+use slicesim::run::RunOptions;
 use slicesim::sim::EventLog;
 use std::time::Instant;
 

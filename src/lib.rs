@@ -10,7 +10,8 @@
 //!   -> cluster (nodes, pods, Deployments; emits object changes)
 //!   -> controllers (manager + endpointslice, endpoints, mirroring; API writes)
 //!   -> apiserver (store, watch fan-out) -> clients (caches, propagation) -> metrics
-//! RunResults -> report (pure exporters: one output file each) -> chart, sweep, plan
+//! RunResults -> report (pure exporters: one output file each; report::output writes a run's folder)
+//!          -> chart, sweep, plan (import: above all of them)
 //! k8s  : the Kubernetes object model shared by all (exact JSON shape)
 //! wire : byte-exact JSON / protobuf encodings and watch framing
 //! fsio : atomic file writes (every output file goes through it)
@@ -35,4 +36,6 @@ pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod wire;

@@ -288,7 +288,7 @@ fn scenario_run(path: PathBuf) -> anyhow::Result<(Duration, usize)> {
         ..crate::run::RunOptions::default()
     };
     let t = Instant::now();
-    crate::run::run(&opts)?;
+    crate::report::output::run(&opts)?;
     let took = t.elapsed();
     std::fs::remove_dir_all(&dir).ok();
     Ok((took, 1))

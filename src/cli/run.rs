@@ -64,7 +64,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .map(|a| crate::run::parse_record_trace(a))
             .collect::<anyhow::Result<_>>()?,
     };
-    let outcome = crate::run::run_outputs(&opts)?;
+    let outcome = crate::report::output::run_outputs(&opts)?;
     let charts = if args.no_charts {
         Ok(Vec::new())
     } else {
@@ -72,11 +72,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     // run.json last, once: after the charts, and also when they failed (the outputs it lists
     // are complete; the charts are not listed)
-    crate::run::write_manifest(&outcome)?;
+    crate::report::output::write_manifest(&outcome)?;
     let charts =
         charts.map_err(|e| e.context("the run finished, but drawing its charts failed"))?;
     let mut out = std::io::stdout().lock();
-    let printed = crate::run::print_outcome(&outcome, &mut out).and_then(|()| {
+    let printed = crate::report::output::print_outcome(&outcome, &mut out).and_then(|()| {
         use std::io::Write;
         if !charts.is_empty() {
             writeln!(

@@ -311,6 +311,16 @@ pub fn parse_prometheus_text(text: &str) -> Result<Vec<PromSample>, String> {
     Ok(out)
 }
 
+/// A number as the contract prints it: integral values without a fraction, others with the
+/// shortest `{}` representation that reads back to the same f64.
+pub fn fmt_f64(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

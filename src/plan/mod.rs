@@ -456,7 +456,7 @@ fn sized_workload(s: &Scenario, src: &str) -> Option<Sized> {
     Some(Sized {
         index,
         reference: format!("{}/{}", w.namespace, w.name),
-        label: crate::report::timeseries::workload_label(&w.namespace, &w.name),
+        label: crate::run::workloads::workload_label(&w.namespace, &w.name),
         base_replicas: peaks[index].max(1),
         peak_replicas: peaks[index],
         cap,
@@ -878,7 +878,7 @@ fn run_one(
         controllers: true,
         ..Default::default()
     };
-    let outcome = crate::run::run(&ro)?;
+    let outcome = crate::report::output::run(&ro)?;
     let charts = if k == 0 {
         let c = crate::chart::render_run(&dir, opts.format)
             .with_context(|| format!("rendering charts of {}", dir.display()))?;
@@ -904,7 +904,7 @@ mod tests {
         let src = format!(
             "name = \"t\"\nduration = \"10m\"\n[cluster]\nnodes = 4\n[[workloads]]\nname = \"web\"\nreplicas = 30\nports = [{{ name = \"http\", container_port = 8080 }}]\n[[workloads]]\nname = \"db\"\nreplicas = 3\n{extra}"
         );
-        crate::scenario::parse_str(&src, "t.toml", &[]).unwrap()
+        crate::testutil::scenario(&src)
     }
 
     #[test]

@@ -390,7 +390,7 @@ fn limits(s: &mut String, p: &Plan) {
     for svc in &sc.services {
         let Some(w) = svc.workload else { continue };
         let w = &sc.workloads[w];
-        let label = crate::report::timeseries::workload_label(&w.namespace, &w.name);
+        let label = crate::run::workloads::workload_label(&w.namespace, &w.name);
         let peak = d
             .num("run", &format!("workload.{label}.peak_pods_active"))
             .max;

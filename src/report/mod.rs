@@ -23,6 +23,7 @@
 
 pub mod manifest;
 pub mod metrics;
+pub mod output;
 pub mod series;
 pub mod services;
 pub mod summary;
@@ -147,15 +148,7 @@ impl<'a> Inputs<'a> {
     }
 }
 
-/// A number as the contract prints it: integral values without a fraction, others with the
-/// shortest `{}` representation that reads back to the same f64.
-pub fn fmt_f64(v: f64) -> String {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
+pub use crate::metrics::fmt_f64;
 
 /// `endpointslices` or `endpoints`: the name of mode `m` of [`MODES`].
 pub fn mode_name(m: usize) -> &'static str {

@@ -1,18 +1,7 @@
 //! `syncs.csv`: one row per controller sync, with the request bytes it wrote.
 
 use super::{csv_bytes, Inputs};
-use crate::apiserver::write_log::Writer;
-use crate::controllers::manager::ControllerKind;
 use crate::run::RunResults;
-
-/// The API writer a controller's writes are attributed to.
-pub fn writer_of(c: ControllerKind) -> Writer {
-    match c {
-        ControllerKind::EndpointSlice => Writer::EndpointSliceController,
-        ControllerKind::Endpoints => Writer::EndpointsController,
-        ControllerKind::Mirroring => Writer::MirroringController,
-    }
-}
 
 /// `syncs.csv` header (contract: today's columns with `bytes_written` before `result`).
 pub const SYNCS_HEADER: [&str; 10] = [

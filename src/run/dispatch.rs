@@ -250,8 +250,7 @@ type = "restart_pods"
 workload = "web"
 count = 1
 "#;
-        let sc = crate::scenario::parse_str(src, "tie.toml", &[]).unwrap();
-        World::new(sc, crate::cluster::WorldOptions::default()).unwrap()
+        crate::testutil::world(src)
     }
 
     #[test]

@@ -4,11 +4,14 @@
 //!
 //! * [`simulate`] / [`simulate_scenario`]: the run in memory (`sweep` and `plan` read its
 //!   [`RunResults`] directly).
-//! * [`run`] / [`run_outputs`]: `slicesim run` — [`simulate`] plus the files, written by
-//!   [`output`] from the [`crate::report`] exporters' bytes, `run.json` last.
+//! * `slicesim run` is [`simulate_scenario`] plus the files: [`crate::report::output`] writes
+//!   the exporters' bytes, `run.json` last (a run knows nothing of its files).
 //! * [`dispatch`]: the run's one event queue and its one dispatch point (and the event log).
 //! * [`seams`]: how the watch hub and the tracker hear about writes and world changes.
-//! * [`track`], [`summary`]: what the run gathers while it goes (beyond the hub's totals).
+//! * [`track`], [`summary`], [`workloads`]: what the run gathers while it goes (beyond the
+//!   hub's totals).
+//! * [`side_files`]: the `--trace-events` file and the checks of the paths beside the output
+//!   folder.
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
 //! `seed` (see [`crate::controllers::manager::record`]). With `--trace-events FILE`, every
@@ -18,28 +21,22 @@
 //! computes reaches an output.
 
 pub mod dispatch;
-pub mod output;
 pub mod seams;
+pub mod side_files;
 pub mod summary;
 pub mod track;
-
-pub use output::{print_outcome, write_manifest, RunOutcome, MANIFEST};
+pub mod workloads;
 
 use crate::apiserver::watch::{TrafficReport, WatchHub};
 use crate::apiserver::write_log::Resource;
 use crate::cluster::{Change, ChangeSink, CountingSink, World, WorldOptions};
-use crate::controllers::manager::{
-    BorrowedObserver, ControllerManager, ManagerOptions, ManagerStats, SyncRow,
-};
-use crate::report::timeseries;
+use crate::controllers::manager::{ControllerManager, ManagerOptions, ManagerStats, SyncRow};
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
 use crate::sim::{EventLog, LogLine};
 use dispatch::{EventLoop, Subscribers};
-use seams::{HubLink, WatchSide};
-use std::cell::RefCell;
+use seams::WatchSide;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::path::PathBuf;
 use summary::{PodEventStats, WorldSummary};
 use track::Tracker;
 
@@ -85,7 +82,7 @@ pub struct RunResults {
     pub scenario: Scenario,
     /// The world's summary rows (`scope, metric, value`).
     pub world_rows: Vec<(String, String, String)>,
-    /// `workloads.csv` ([`timeseries::Recorder`]).
+    /// `workloads.csv` ([`workloads::Recorder`]).
     pub workloads_csv: Vec<u8>,
     /// The world's part of the terminal summary.
     pub world_table: String,
@@ -116,42 +113,20 @@ pub fn load_scenario(opts: &RunOptions) -> anyhow::Result<Scenario> {
     Ok(scenario)
 }
 
-/// Load the scenario named in `opts`, run it, write the results and last `run.json`. Bad
-/// input is an [`crate::error::InputError`].
-pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let outcome = run_outputs(opts)?;
-    write_manifest(&outcome)?;
-    Ok(outcome)
-}
-
-/// [`run`] without `run.json`: the caller writes it with [`write_manifest`] when everything
-/// else (e.g. the charts) is written.
-pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let scenario = load_scenario(opts)?;
-    let out_dir = opts
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
-    output::check_output_paths(&out_dir, opts)?;
-    output::prepare_out_dir(&out_dir)?;
-    let results = simulate_scenario(scenario, opts)?;
-    output::write_outputs(&out_dir, results)
-}
-
 /// Run the scenario named in `opts` in memory (no output folder; `--trace-events` and
 /// `--record-trace` files are still written).
 pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
-    output::check_side_paths(opts)?;
+    side_files::check_side_paths(opts)?;
     simulate_scenario(load_scenario(opts)?, opts)
 }
 
-/// Drive `world` through `events` to the end of its scenario, calling `on_sample(s, world)`
+/// Drive `world` through `events` to the end of its scenario, calling `on_sample(s, world, subs)`
 /// for every whole second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
 pub fn drive<S: Subscribers>(
     events: &mut EventLoop,
     world: &mut World,
     subs: &mut S,
-    mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
+    mut on_sample: impl FnMut(u64, &World, &mut S) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     events.start(world, subs)?;
     let end = world.scenario().duration_ns;
@@ -160,14 +135,14 @@ pub fn drive<S: Subscribers>(
         match events.peek_time() {
             Some(t) => {
                 while next_s.saturating_mul(NS_PER_SEC) < t {
-                    on_sample(next_s, world)?;
+                    on_sample(next_s, world, subs)?;
                     next_s += 1;
                 }
                 events.step(world, subs)?;
             }
             None => {
                 while next_s.saturating_mul(NS_PER_SEC) <= end {
-                    on_sample(next_s, world)?;
+                    on_sample(next_s, world, subs)?;
                     next_s += 1;
                 }
                 break;
@@ -184,7 +159,7 @@ struct Sinks<'a, 'o> {
     counting: &'a mut CountingSink,
     pod_stats: &'a mut PodEventStats,
     manager: Option<&'a mut ControllerManager<'o>>,
-    watch: Option<&'a mut HubLink>,
+    watch: Option<&'a mut WatchSide>,
 }
 
 impl Sinks<'_, '_> {
@@ -224,17 +199,14 @@ impl ChangeSink for Sinks<'_, '_> {
 
 /// The run's [`Subscribers`]: the sinks, and for the event log the manager's lines with each
 /// `api-write` followed by the watch side's `watch-delivery` of that write.
-struct Wiring<'a, 'o> {
-    sinks: Sinks<'a, 'o>,
-    watch_side: Option<Rc<RefCell<WatchSide>>>,
-}
+struct Wiring<'a, 'o>(Sinks<'a, 'o>);
 
 impl Subscribers for Wiring<'_, '_> {
     fn sink(&mut self) -> &mut dyn ChangeSink {
-        &mut self.sinks
+        &mut self.0
     }
     fn take_log(&mut self, out: &mut Vec<LogLine>) {
-        let Some(m) = self.sinks.manager.as_deref_mut() else {
+        let Some(m) = self.0.manager.as_deref_mut() else {
             return;
         };
         let mut lines = Vec::new();
@@ -243,11 +215,7 @@ impl Subscribers for Wiring<'_, '_> {
             let write = l.kind == "api-write";
             out.push(l);
             if write {
-                if let Some(d) = self
-                    .watch_side
-                    .as_ref()
-                    .and_then(|w| w.borrow_mut().next_delivery())
-                {
+                if let Some(d) = self.0.watch.as_deref_mut().and_then(|w| w.next_delivery()) {
                     out.push(d);
                 }
             }
@@ -274,7 +242,7 @@ fn check_record_traces(scenario: &Scenario, opts: &RunOptions) -> anyhow::Result
 
 /// What the world side of a run gathers at every per-second sample.
 struct Samplers {
-    workloads: timeseries::Recorder,
+    workloads: workloads::Recorder,
     summary: WorldSummary,
     progress: Progress,
 }
@@ -295,7 +263,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     }
     let (log_file, log) = match &opts.trace_events {
         Some(p) => {
-            let (f, log) = output::EventLogFile::create(p)?;
+            let (f, log) = side_files::EventLogFile::create(p)?;
             (Some(f), log)
         }
         None => (None, EventLog::disabled()),
@@ -305,7 +273,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut world = World::new(scenario.clone(), WorldOptions::default())?;
     let mut events = EventLoop::new(&world, log);
     let mut samplers = Samplers {
-        workloads: timeseries::Recorder::new(&scenario)?,
+        workloads: workloads::Recorder::new(&scenario)?,
         summary: WorldSummary::default(),
         progress: Progress::new(
             opts.progress,
@@ -318,52 +286,44 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 
     let controllers = if opts.controllers {
         let nodes = scenario.cluster.initial_node_count as u64;
-        let side = Rc::new(RefCell::new(WatchSide::new(
+        let (outbox, inbox) = seams::outbox();
+        let mut side = WatchSide::new(
             WatchHub::new(&scenario, nodes),
             Tracker::new(&scenario),
+            inbox,
             logging,
-        )));
-        let (mut link_w, mut link_n) = (HubLink(Rc::clone(&side)), HubLink(Rc::clone(&side)));
+        );
         let mopts = ManagerOptions {
             record: opts.record_traces.clone(),
         };
-        let mut mgr = ControllerManager::with_observer(
-            &scenario,
-            &mopts,
-            Box::new(BorrowedObserver(&mut link_w)),
-        );
+        let mut mgr = ControllerManager::with_observer(&scenario, &mopts, Box::new(outbox));
         if logging {
             mgr.log_steps();
         }
-        {
-            let mut wiring = Wiring {
-                sinks: Sinks {
-                    counting: &mut counting,
-                    pod_stats: &mut pod_stats,
-                    manager: Some(&mut mgr),
-                    watch: Some(&mut link_n),
-                },
-                watch_side: Some(Rc::clone(&side)),
-            };
-            drive(&mut events, &mut world, &mut wiring, |s, w| {
-                samplers.sample(s, w)?;
-                side.borrow_mut().tracker.sample(s, w);
-                Ok(())
-            })?;
-        }
+        let mut wiring = Wiring(Sinks {
+            counting: &mut counting,
+            pod_stats: &mut pod_stats,
+            manager: Some(&mut mgr),
+            watch: Some(&mut side),
+        });
+        drive(&mut events, &mut world, &mut wiring, |s, w, wiring| {
+            samplers.sample(s, w)?;
+            if let Some(side) = wiring.0.watch.as_deref_mut() {
+                side.sample(s, w);
+            }
+            Ok(())
+        })?;
         finish_log(events, &mut samplers, log_file)?;
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
         drop(mgr);
-        drop((link_w, link_n));
+        side.drain();
         let WatchSide {
             mut hub,
             mut tracker,
             ..
-        } = Rc::try_unwrap(side)
-            .map_err(|_| anyhow::anyhow!("watch side still shared at the end of the run"))?
-            .into_inner();
+        } = side;
         hub.advance_to(end_ns);
         let node_streams = [
             hub.node_stream(Resource::EndpointSlices),
@@ -377,7 +337,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         let sync_bytes = syncs
             .iter()
             .map(|r| {
-                let writer = crate::report::syncs::writer_of(r.controller);
+                let writer = r.controller.writer();
                 tracker.take_sync_bytes(r.time_ns, writer, &r.service)
             })
             .collect();
@@ -391,16 +351,13 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             per_node,
         })
     } else {
-        let mut wiring = Wiring {
-            sinks: Sinks {
-                counting: &mut counting,
-                pod_stats: &mut pod_stats,
-                manager: None,
-                watch: None,
-            },
-            watch_side: None,
-        };
-        drive(&mut events, &mut world, &mut wiring, |s, w| {
+        let mut wiring = Wiring(Sinks {
+            counting: &mut counting,
+            pod_stats: &mut pod_stats,
+            manager: None,
+            watch: None,
+        });
+        drive(&mut events, &mut world, &mut wiring, |s, w, _| {
             samplers.sample(s, w)
         })?;
         finish_log(events, &mut samplers, log_file)?;
@@ -424,7 +381,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 fn finish_log(
     events: EventLoop,
     samplers: &mut Samplers,
-    log_file: Option<output::EventLogFile>,
+    log_file: Option<side_files::EventLogFile>,
 ) -> anyhow::Result<()> {
     samplers.progress.finish();
     let mut log = events.into_log();

@@ -5,7 +5,7 @@
 //! `workload/<name>`. Peak / minimum values are taken over the per-second samples.
 
 use crate::cluster::{CountingSink, World};
-use crate::report::timeseries::workload_label;
+use crate::run::workloads::workload_label;
 
 /// Running per-workload extremes over the samples.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -621,7 +621,7 @@ impl EventTracker {
 }
 
 fn secs(ns: Nanos) -> String {
-    crate::report::fmt_f64(ns as f64 / NS_PER_SEC as f64)
+    crate::metrics::fmt_f64(ns as f64 / NS_PER_SEC as f64)
 }
 
 #[cfg(test)]
@@ -757,8 +757,7 @@ mod tests {
     /// update that drops it again is not.
     #[test]
     fn truncated_endpoints_writes_are_counted() {
-        let sc =
-            crate::scenario::parse_str("name = \"t\"\nduration = \"1m\"\n", "t.toml", &[]).unwrap();
+        let sc = crate::testutil::scenario("name = \"t\"\nduration = \"1m\"\n");
         let mut t = Tracker::new(&sc);
         let ep = |truncated: bool| crate::k8s::Endpoints {
             kind: None,

@@ -232,6 +232,36 @@ impl<'a> Tbl<'a> {
         }
     }
 
+    /// A number (integer or float) in `(0, 1]`.
+    pub fn fraction(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<f64>> {
+        let n = self.get(cx, key)?;
+        let path = self.path_of(key);
+        let v = match &n.v {
+            V::Int(i) => *i as f64,
+            V::Float(f) => *f,
+            _ => {
+                type_error(cx, n, &path, "a number in (0, 1]");
+                return None;
+            }
+        };
+        if !(v > 0.0 && v <= 1.0) {
+            cx.err(
+                &n.origin,
+                &path,
+                format!(
+                    "{} is out of range (allowed: greater than 0, at most 1)",
+                    n.show()
+                ),
+            );
+            return None;
+        }
+        Some(S {
+            v,
+            origin: n.origin.clone(),
+            path,
+        })
+    }
+
     pub fn bool(&mut self, cx: &mut Cx, key: &'static str) -> Option<S<bool>> {
         let n = self.get(cx, key)?;
         let path = self.path_of(key);

@@ -712,6 +712,22 @@ pub struct EndpointSliceController {
     pub sync_duration: DurationDist,
     /// Default 1 s base, 1000 s cap, 15 retries.
     pub retry: Retry,
+    /// How the controller places endpoints in slices (default: upstream's own).
+    pub packing: Packing,
+    /// With [`Packing::Bounded`]: consolidate a Service's slices when their fill falls below
+    /// this (0 < x ≤ 1, default 0.5).
+    pub packing_min_fill: f64,
+}
+
+/// `controllers.endpointslice.packing`. Only `Upstream` is Kubernetes; the others are
+/// what-if designs (see `controllers::endpointslice::packing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Packing {
+    #[default]
+    Upstream,
+    Repack,
+    Bounded,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

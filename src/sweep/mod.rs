@@ -371,7 +371,7 @@ fn run_point(
         controllers: true,
         ..Default::default()
     };
-    let outcome = crate::run::run(&opts)?;
+    let outcome = crate::report::output::run(&opts)?;
     write_json(
         &dir.join("point.json"),
         &PointManifest::new(p, index, &spec.sha256),

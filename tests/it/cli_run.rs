@@ -1,14 +1,8 @@
 //! `slicesim run` through the real binary: determinism, seeds, outputs, exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::bin;
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-}
 
 fn run(args: &[&str]) -> std::process::Output {
     let out = bin().args(args).output().expect("run slicesim");
@@ -27,7 +21,7 @@ fn read(p: &Path) -> Vec<u8> {
 #[test]
 fn same_scenario_and_seed_give_byte_identical_results() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = scenario("quickstart.toml");
+    let sc = crate::support::bundled("quickstart.toml");
     let sc = sc.to_str().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
@@ -96,7 +90,7 @@ const ALL_FILES: [&str; 11] = [
 #[test]
 fn different_seed_changes_pod_timings() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = scenario("quickstart.toml");
+    let sc = crate::support::bundled("quickstart.toml");
     let sc = sc.to_str().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
@@ -144,7 +138,7 @@ fn different_seed_changes_pod_timings() {
 fn manifest_lists_outputs_with_sizes_and_hashes() {
     use sha2::{Digest, Sha256};
     let dir = tempfile::tempdir().unwrap();
-    let sc = scenario("quickstart.toml");
+    let sc = crate::support::bundled("quickstart.toml");
     let out = dir.path().join("r");
     run(&[
         "run",
@@ -235,7 +229,7 @@ fn bad_input_exits_2_without_panicking() {
     let out = bin()
         .args([
             "run",
-            scenario("quickstart.toml").to_str().unwrap(),
+            crate::support::bundled("quickstart.toml").to_str().unwrap(),
             "--set",
             "workloads[0].replicas=-3",
             "--out",
@@ -251,7 +245,10 @@ fn default_output_directory_is_results_slash_name() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()
         .current_dir(dir.path())
-        .args(["run", scenario("quickstart.toml").to_str().unwrap()])
+        .args([
+            "run",
+            crate::support::bundled("quickstart.toml").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(
@@ -267,7 +264,7 @@ fn default_output_directory_is_results_slash_name() {
 #[test]
 fn tracing_does_not_change_results() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = scenario("node-failure.toml");
+    let sc = crate::support::bundled("node-failure.toml");
     let sc = sc.to_str().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let t = dir.path().join("t.trace");

@@ -7,7 +7,7 @@ use slicesim::scenario::{self, Nanos, Strategy};
 use slicesim::sim::EventLog;
 
 fn load(src: &str) -> scenario::Scenario {
-    scenario::parse_str(src, "prop.toml", &[]).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
+    crate::support::scenario(src, &[])
 }
 
 /// Checks, on every change, that pod IPs stay unique among live pods and resourceVersions grow.

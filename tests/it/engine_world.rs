@@ -10,7 +10,7 @@ use slicesim::sim::EventLog;
 use std::path::Path;
 
 fn load(src: &str) -> scenario::Scenario {
-    scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"))
+    crate::support::scenario(src, &[])
 }
 
 /// Run until (and including) every event at or before `t`.
@@ -259,8 +259,8 @@ fn every_bundled_scenario_runs() {
             out_dir: Some(out.path().join(f.file_stem().unwrap())),
             ..Default::default()
         };
-        let outcome =
-            slicesim::run::run(&opts).unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
+        let outcome = slicesim::report::output::run(&opts)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", f.display()));
         assert_eq!(outcome.manifest.files.len(), 2);
         let summary = std::fs::read_to_string(outcome.out_dir.join("summary.csv")).unwrap();
         assert!(summary.starts_with("mode,metric,value\nrun,scenario,"));

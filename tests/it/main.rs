@@ -19,6 +19,7 @@ mod engine_world;
 mod import;
 mod input_versions;
 mod k8s_roundtrip;
+mod packing_policies;
 mod plan_report;
 mod plan_seeds;
 mod pod_index_rows;

@@ -13,7 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use slicesim::run::{run, RunOptions};
+use slicesim::report::output::run;
+use slicesim::run::RunOptions;
 
 const NODES: u64 = 40;
 const REPLICAS: u64 = 1500;

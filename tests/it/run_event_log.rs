@@ -3,13 +3,7 @@
 //! identical on a rerun.
 
 use crate::support::{bin, event_log, LogLine};
-use std::path::{Path, PathBuf};
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-}
+use std::path::Path;
 
 /// Run `scenario` with an event log; the log's text.
 fn logged_run(scenario: &Path, dir: &Path, tag: &str) -> String {
@@ -40,7 +34,11 @@ fn kinds(lines: &[LogLine]) -> std::collections::BTreeSet<&str> {
 #[test]
 fn event_log_has_syncs_informer_and_watch_deliveries_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
-    let text = logged_run(&scenario("node-failure.toml"), dir.path(), "a");
+    let text = logged_run(
+        &crate::support::bundled("node-failure.toml"),
+        dir.path(),
+        "a",
+    );
     let lines = event_log(&text);
     let k = kinds(&lines);
     for want in [
@@ -79,7 +77,7 @@ fn event_log_has_syncs_informer_and_watch_deliveries_in_time_order() {
 #[test]
 fn event_log_is_identical_on_a_rerun() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = scenario("dual-stack.toml");
+    let sc = crate::support::bundled("dual-stack.toml");
     let a = logged_run(&sc, dir.path(), "a");
     let b = logged_run(&sc, dir.path(), "b");
     assert!(a.lines().count() > 1000, "event log suspiciously small");

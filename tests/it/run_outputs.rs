@@ -5,14 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use slicesim::metrics::{parse_prometheus_text, PromSample};
+use slicesim::report::output::run;
 use slicesim::report::summary::HEADLINE;
-use slicesim::run::{run, RunOptions};
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-}
+use slicesim::run::RunOptions;
 
 /// Run `sc` with the controllers into `out`.
 fn run_into(sc: &Path, out: &Path) {
@@ -58,7 +53,7 @@ const MODES: [&str; 2] = ["endpointslices", "endpoints"];
 /// Quickstart with node joins and departures, a relist and a second kube-proxy-less watcher
 /// removed: every node-related path of the outputs runs.
 fn with_node_churn(dir: &Path) -> PathBuf {
-    let mut src = std::fs::read_to_string(scenario("quickstart.toml")).unwrap();
+    let mut src = std::fs::read_to_string(crate::support::bundled("quickstart.toml")).unwrap();
     src.push_str(
         "\n[[events]]\nat = \"150s\"\ntype = \"add_nodes\"\ncount = 2\n\
          \n[[events]]\nat = \"200s\"\ntype = \"watch_restart\"\n\
@@ -73,7 +68,7 @@ fn with_node_churn(dir: &Path) -> PathBuf {
 fn summary_has_every_headline_metric_in_both_modes_and_integers_print_as_integers() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
-    run_into(&scenario("quickstart.toml"), &out);
+    run_into(&crate::support::bundled("quickstart.toml"), &out);
     let (_, rows) = csv(&out, "summary.csv");
     // mode order: run rows, then endpointslices, then endpoints
     let order: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -244,7 +239,7 @@ fn node_ingress_rows_sum_to_the_kube_proxy_traffic() {
 fn latency_cdf_is_monotone_and_matches_the_percentiles() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
-    run_into(&scenario("quickstart.toml"), &out);
+    run_into(&crate::support::bundled("quickstart.toml"), &out);
     let s = summary(&out);
     let (h, rows) = csv(&out, "latency_cdf.csv");
     assert_eq!(h, ["mode", "quantile", "seconds"]);
@@ -278,7 +273,7 @@ fn propagation_samples_pod_changes_in_both_modes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
     let outcome = run(&RunOptions {
-        scenario: scenario("quickstart.toml"),
+        scenario: crate::support::bundled("quickstart.toml"),
         out_dir: Some(out.clone()),
         controllers: true,
         ..Default::default()
@@ -336,7 +331,7 @@ fn propagation_samples_pod_changes_in_both_modes() {
 fn slice_fill_counts_sum_to_the_slices_alive() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    run_into(&scenario("scale-0-250-0.toml"), &out);
+    run_into(&crate::support::bundled("scale-0-250-0.toml"), &out);
     let s = summary(&out);
     let duration = num(&s, "run", "duration_s") as u64;
     let step = duration.div_ceil(200).max(1);
@@ -374,7 +369,7 @@ fn slice_fill_counts_sum_to_the_slices_alive() {
 fn syncs_bytes_written_add_up_to_the_request_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
-    run_into(&scenario("quickstart.toml"), &out);
+    run_into(&crate::support::bundled("quickstart.toml"), &out);
     let s = summary(&out);
     let (h, rows) = csv(&out, "syncs.csv");
     assert_eq!(h[8], "bytes_written");
@@ -440,7 +435,7 @@ fn label<'a>(s: &'a PromSample, k: &str) -> Option<&'a str> {
 fn metrics_prom_parses_back_with_upstream_names() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
-    run_into(&scenario("quickstart.toml"), &out);
+    run_into(&crate::support::bundled("quickstart.toml"), &out);
     let s = summary(&out);
     let text = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
     let samples = parse_prometheus_text(&text).unwrap();
@@ -565,7 +560,7 @@ fn desired_slices_follow_max_endpoints_per_slice() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
     run(&RunOptions {
-        scenario: scenario("quickstart.toml"),
+        scenario: crate::support::bundled("quickstart.toml"),
         out_dir: Some(out.clone()),
         controllers: true,
         overrides: vec!["controllers.endpointslice.max_endpoints_per_slice=9".into()],

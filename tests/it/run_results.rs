@@ -2,12 +2,13 @@
 //! `slicesim merge` read the same figures back from the run folder. Both paths must agree.
 
 use slicesim::plan::results::{Series, SummaryRows};
+use slicesim::report::output::run;
 use slicesim::report::summary::summary_rows;
-use slicesim::run::{run, RunOptions};
+use slicesim::run::RunOptions;
 use slicesim::sweep::{headline_metrics, headline_of};
 use std::path::Path;
 
-fn tiny_run(out: &Path) -> slicesim::run::RunOutcome {
+fn tiny_run(out: &Path) -> slicesim::report::output::RunOutcome {
     run(&RunOptions {
         scenario: Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report/snapshots/tiny.toml"),
         out_dir: Some(out.to_path_buf()),

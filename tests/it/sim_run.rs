@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.toml"))
+    crate::support::bundled(&format!("{name}.toml"))
 }
 
 fn run(path: &Path, out: &Path, extra: &[&str]) -> String {

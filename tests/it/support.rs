@@ -47,3 +47,32 @@ pub fn event_log(text: &str) -> Vec<LogLine> {
         })
         .collect()
 }
+
+/// A bundled scenario file: `scenarios/NAME` (give the `.toml`).
+pub fn bundled(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+/// A scenario from TOML text with `--set` overrides; a bad one fails the test with its
+/// diagnostics and the text.
+pub fn scenario(src: &str, sets: &[&str]) -> slicesim::scenario::Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    slicesim::scenario::parse_str(src, "t.toml", &sets).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
+}
+
+/// The controller manager after a whole run of `sc` (no watch side), and the world at the end.
+pub fn run_controllers(
+    sc: slicesim::scenario::Scenario,
+) -> (
+    slicesim::controllers::manager::ControllerManager<'static>,
+    slicesim::cluster::World,
+) {
+    use slicesim::controllers::manager::{ControllerManager, ManagerOptions};
+    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
+    let mut world =
+        slicesim::cluster::World::new(sc, slicesim::cluster::WorldOptions::default()).unwrap();
+    slicesim::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
+    (mgr, world)
+}

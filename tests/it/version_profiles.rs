@@ -1,22 +1,13 @@
 //! `kubernetes_version`: each behaviour switch of the version profile shown on a small
 //! scenario, the default equal to "1.32", and out-of-range versions rejected with a location.
 
-use slicesim::cluster::{World, WorldOptions};
-use slicesim::controllers::manager::{ControllerManager, ManagerOptions};
-use slicesim::run::dispatch::run_to_end;
-use slicesim::scenario::{self, Scenario, NS_PER_SEC};
+use slicesim::controllers::manager::ControllerManager;
+use slicesim::scenario::{self, NS_PER_SEC};
 
-fn load(src: &str, sets: &[&str]) -> Scenario {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    scenario::parse_str(src, "t.toml", &sets).unwrap_or_else(|e| panic!("{e:#}"))
-}
+use crate::support::scenario as load;
 
 fn run(src: &str, version: &str) -> ControllerManager<'static> {
-    let sc = load(src, &[&format!("kubernetes_version={version}")]);
-    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
-    let mut world = World::new(sc, WorldOptions::default()).unwrap();
-    run_to_end(&mut world, &mut mgr).unwrap();
-    mgr
+    crate::support::run_controllers(load(src, &[&format!("kubernetes_version={version}")])).0
 }
 
 fn error_of(src: &str, sets: &[&str]) -> String {

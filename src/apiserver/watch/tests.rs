@@ -23,7 +23,7 @@ ports = [{{ name = "http", port = 80, target_port = "http" }}]
 {extra}
 "#
     );
-    crate::scenario::parse_str(&src, "w.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"))
+    crate::testutil::scenario(&src)
 }
 
 fn slice(name: &str, n: usize, headless: bool, rv: u64) -> EndpointSlice {

@@ -730,8 +730,7 @@ type = "restart_pods"
 workload = "web"
 count = 10
 "#;
-        let sc = crate::scenario::parse_str(src, "c.toml", &[]).unwrap();
-        let mut w = World::new(sc, WorldOptions::default()).unwrap();
+        let mut w = crate::testutil::world(src);
         let mut sink = super::super::change::NullSink;
         w.start(&mut sink).unwrap();
         // a plain queue of the world's events (the run's loop without controllers)

@@ -8,6 +8,7 @@
 //! - [`engine`]: Reconcile / reconcileByAddressType / reconcileByPortMapping / finalize;
 //! - [`topology`]: TopologyCache (topology-mode Auto hints);
 //! - [`trafficdist`]: `spec.trafficDistribution` hints (1.32: PreferClose);
+//! - [`packing`]: what-if packing policies applied after the upstream plan (not upstream);
 //! - [`trace`]: the `slicesim reconcile` conformance replay.
 //!
 //! Typical use (the simulator): one [`EndpointSliceController`] per controller
@@ -25,6 +26,7 @@ pub mod convert;
 pub mod engine;
 mod incremental;
 pub mod model;
+pub mod packing;
 pub mod podcache;
 pub mod reconciler;
 pub mod topology;

@@ -156,6 +156,8 @@ pub struct Reconciler {
     /// Per Service key: the models of the slices the last incremental sync updated, by name
     /// (see [`OwnWrite`]).
     pub(super) own_writes: BTreeMap<String, std::collections::HashMap<String, OwnWrite>>,
+    /// What-if packing policy applied after the upstream plan (see `packing`).
+    pub(super) packing: super::packing::Packing,
 }
 
 /// A slice update the incremental reconcile planned, kept after it was materialised: once
@@ -198,6 +200,7 @@ impl Reconciler {
             full_recompute: false,
             inc: BTreeMap::new(),
             own_writes: BTreeMap::new(),
+            packing: super::packing::Packing::Upstream,
         }
     }
 
@@ -422,11 +425,13 @@ impl Reconciler {
             self.slice_cache.insert(svc_key, cached);
         }
         let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, None);
-        ReconcileResult {
+        let max = self.options.max_endpoints_per_slice;
+        let result = ReconcileResult {
             writes,
             metrics: plan.metrics,
             errors,
-        }
+        };
+        super::packing::apply(self.packing, max, result, existing)
     }
 }
 

@@ -102,6 +102,7 @@ use crate::sim::rng::{Stream, Streams};
 use crate::sim::LogLine;
 use informer::LaggedInformer;
 
+use crate::controllers::endpointslice::packing;
 pub use pods::PodList;
 pub use record::Recorder;
 pub use stats::{ControllerKind, ManagerStats, ServiceStats, SyncResult, SyncRow};
@@ -450,7 +451,8 @@ impl<'o> ControllerManager<'o> {
                 topology_mode_annotation: c.profile.topology_mode_annotation,
                 prefer_close_zoneless_hint: c.profile.prefer_close_zoneless_hint,
                 terminating_condition: c.profile.endpointslice_terminating_condition,
-            }),
+            })
+            .with_packing(packing_of(&c.endpointslice)),
             esc_rngs: BTreeMap::new(),
             name_rngs: BTreeMap::new(),
             epc: EndpointsController::new(EndpointsOptions {
@@ -739,6 +741,17 @@ impl ChangeSink for ControllerManager<'_> {
             Change::Node(c) => self.on_node(now_ns, c),
             Change::Service(c) => self.on_service(now_ns, c),
         }
+    }
+}
+
+/// The scenario's packing policy, as the EndpointSlice controller takes it.
+fn packing_of(c: &crate::scenario::EndpointSliceController) -> packing::Packing {
+    match c.packing {
+        crate::scenario::Packing::Upstream => packing::Packing::Upstream,
+        crate::scenario::Packing::Repack => packing::Packing::Repack,
+        crate::scenario::Packing::Bounded => packing::Packing::Bounded {
+            min_fill: c.packing_min_fill,
+        },
     }
 }
 

@@ -20,6 +20,16 @@ impl ControllerKind {
             ControllerKind::Mirroring => "mirroring",
         }
     }
+
+    /// The API writer this controller's writes are attributed to.
+    pub fn writer(self) -> crate::apiserver::write_log::Writer {
+        use crate::apiserver::write_log::Writer;
+        match self {
+            ControllerKind::EndpointSlice => Writer::EndpointSliceController,
+            ControllerKind::Endpoints => Writer::EndpointsController,
+            ControllerKind::Mirroring => Writer::MirroringController,
+        }
+    }
 }
 
 /// How a sync ended (the `syncs` metric label of upstream's `endpointslices_sync_total`

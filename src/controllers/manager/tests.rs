@@ -123,13 +123,7 @@ fn pod_list_insert_replace_remove() {
     assert_eq!(l.as_slice().len(), 2);
 }
 
-fn run_src(src: &str) -> (ControllerManager<'static>, World) {
-    let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
-    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
-    let mut world = World::new(sc, crate::cluster::WorldOptions::default()).unwrap();
-    crate::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
-    (mgr, world)
-}
+use crate::testutil::run_controllers as run_src;
 
 /// etcd `--max-request-bytes`: the untruncated Endpoints object (max_capacity 0) is too large
 /// and refused every time; the EPC retries with 5 ms·2^n backoff 15 times, then drops the key:
@@ -488,7 +482,7 @@ fn manager_syncs_match_replay_syncs() {
     ];
     let (mut esc_total, mut epc_total, mut mirror_total) = (0, 0, 0);
     for src in &bundled {
-        let sc = crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
+        let sc = crate::testutil::scenario(src);
         let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
         mgr.cross_check = Some(CrossCheck::default());
         let mirroring = mgr.esmc.options();

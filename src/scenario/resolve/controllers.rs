@@ -13,7 +13,7 @@ pub(super) fn resolve_controllers(
 ) -> Controllers {
     let default_sync = DurationDist::uniform(NS_PER_MS, 5 * NS_PER_MS);
     // ESC: 1 s·2^n capped at 1000 s (defaultSyncBackOff / maxSyncBackOff).
-    let (max_endpoints_per_slice, q) = controller_table(
+    let (max_endpoints_per_slice, q, (packing, packing_min_fill)) = controller_table(
         cx,
         &mut t,
         "endpointslice",
@@ -25,6 +25,7 @@ pub(super) fn resolve_controllers(
         ),
         default_sync,
         (NS_PER_SEC, 1000 * NS_PER_SEC),
+        packing,
     );
     let endpointslice = EndpointSliceController {
         enabled: q.enabled,
@@ -33,15 +34,18 @@ pub(super) fn resolve_controllers(
         workers: q.workers,
         sync_duration: q.sync_duration,
         retry: q.retry,
+        packing,
+        packing_min_fill,
     };
     // EPC: DefaultTypedControllerRateLimiter, 5 ms·2^n capped at 1000 s.
-    let (max_capacity, q) = controller_table(
+    let (max_capacity, q, ()) = controller_table(
         cx,
         &mut t,
         "endpoints",
         ("max_capacity", 0, 1_000_000, DEFAULT_ENDPOINTS_MAX_CAPACITY),
         default_sync,
         (5 * NS_PER_MS, 1000 * NS_PER_SEC),
+        |_, _| (),
     );
     let endpoints = EndpointsController {
         enabled: q.enabled,
@@ -52,7 +56,7 @@ pub(super) fn resolve_controllers(
         retry: q.retry,
     };
     // ESMC: 1 s·2^n capped at 100 s.
-    let (max_endpoints_per_subset, q) = controller_table(
+    let (max_endpoints_per_subset, q, ()) = controller_table(
         cx,
         &mut t,
         "mirroring",
@@ -64,6 +68,7 @@ pub(super) fn resolve_controllers(
         ),
         default_sync,
         (NS_PER_SEC, 100 * NS_PER_SEC),
+        |_, _| (),
     );
     let mirroring = MirroringController {
         enabled: q.enabled,
@@ -93,14 +98,15 @@ pub(super) fn resolve_controllers(
 
 /// One controller table (`[controllers.<key>]`): its size limit `(field, min, max, default)`
 /// read first, then the workqueue settings every controller has, then unknown keys reported.
-pub(super) fn controller_table(
+pub(super) fn controller_table<R>(
     cx: &mut Cx,
     parent: &mut Option<Tbl>,
     key: &'static str,
     limit: (&'static str, u32, u32, u32),
     default_sync: DurationDist,
     (retry_base, retry_max): (Nanos, Nanos),
-) -> (u32, QueueSettings) {
+    extra: impl FnOnce(&mut Cx, &mut Option<Tbl>) -> R,
+) -> (u32, QueueSettings, R) {
     let mut e = sub(cx, parent, key);
     let (field, min, max, default) = limit;
     let v = e
@@ -108,11 +114,41 @@ pub(super) fn controller_table(
         .and_then(|t| t.u32(cx, field, min, max))
         .map_or(default, |s| s.v);
     let q = queue_settings(cx, &mut e, default_sync, retry_base, retry_max);
+    let r = extra(cx, &mut e);
     if let Some(t) = e {
         t.finish(cx);
     }
-    (v, q)
+    (v, q, r)
 }
+
+/// `packing` and `packing_min_fill` of `[controllers.endpointslice]`; a min fill given with
+/// another policy than `bounded` is read by nothing, and said so.
+fn packing(cx: &mut Cx, e: &mut Option<Tbl>) -> (Packing, f64) {
+    let Some(t) = e.as_mut() else {
+        return (Packing::Upstream, DEFAULT_PACKING_MIN_FILL);
+    };
+    let policy = t
+        .one_of(cx, "packing", &["upstream", "repack", "bounded"])
+        .map_or(Packing::Upstream, |s| match s.v {
+            "repack" => Packing::Repack,
+            "bounded" => Packing::Bounded,
+            _ => Packing::Upstream,
+        });
+    let min_fill = t.fraction(cx, "packing_min_fill");
+    if let Some(m) = &min_fill {
+        if policy != Packing::Bounded {
+            cx.warn(
+                &m.origin,
+                &m.path,
+                "only `packing = \"bounded\"` reads packing_min_fill; it has no effect here",
+            );
+        }
+    }
+    (policy, min_fill.map_or(DEFAULT_PACKING_MIN_FILL, |m| m.v))
+}
+
+/// `packing_min_fill` when not given.
+const DEFAULT_PACKING_MIN_FILL: f64 = 0.5;
 
 /// The workqueue settings every controller table has (enabled, batch period, workers, sync
 /// duration, retry backoff).

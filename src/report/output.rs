@@ -1,14 +1,14 @@
 //! The one place where a run's files are written: the output folder is checked and prepared
 //! before the run, every exporter's bytes are written atomically after it, and `run.json`
-//! ([`crate::report::manifest`]) last, once, listing them all. A run first removes the
+//! ([`super::manifest`]) last, once, listing them all. A run first removes the
 //! previous one's manifest, outputs and charts ([`prepare_out_dir`]), so a folder is either one
 //! finished run or visibly unfinished.
 
-use super::{RunOptions, RunResults};
-use crate::fsio::{atomic_write, remove_stale_temps, temp_suffix};
-use crate::report::manifest::{describe_bytes, Manifest};
+use super::manifest::{describe_bytes, Manifest};
+use crate::fsio::{atomic_write, remove_stale_temps};
+use crate::run::side_files::{check_side_paths, not_dir};
+use crate::run::{RunOptions, RunResults};
 use crate::scenario::NS_PER_SEC;
-use crate::sim::EventLog;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,29 @@ pub struct RunOutcome {
 
 /// Every file of a run folder that a run writes (besides `run.json` and the charts).
 fn owned_files() -> impl Iterator<Item = &'static str> {
-    crate::report::EXPORTS.iter().map(|e| e.file)
+    super::EXPORTS.iter().map(|e| e.file)
+}
+
+/// Load the scenario named in `opts`, run it, write the results and last `run.json`. Bad
+/// input is an [`crate::error::InputError`].
+pub fn run(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let outcome = run_outputs(opts)?;
+    write_manifest(&outcome)?;
+    Ok(outcome)
+}
+
+/// [`run`] without `run.json`: the caller writes it with [`write_manifest`] when everything
+/// else (e.g. the charts) is written.
+pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let scenario = crate::run::load_scenario(opts)?;
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    check_output_paths(&out_dir, opts)?;
+    prepare_out_dir(&out_dir)?;
+    let results = crate::run::simulate_scenario(scenario, opts)?;
+    write_outputs(&out_dir, results)
 }
 
 /// Check every output path before anything runs, so a bad one fails in a second rather than
@@ -46,36 +68,6 @@ pub fn check_output_paths(out_dir: &Path, opts: &RunOptions) -> anyhow::Result<(
         }
     }
     check_side_paths(opts)
-}
-
-fn not_dir(what: &str, p: &Path) -> anyhow::Result<()> {
-    if p.exists() && !p.is_dir() {
-        return Err(crate::error::input_error(format!(
-            "{what} {}: exists and is not a directory",
-            p.display()
-        )));
-    }
-    Ok(())
-}
-
-/// The paths outside the output folder: `--record-trace` directories, `--trace-events` file.
-pub fn check_side_paths(opts: &RunOptions) -> anyhow::Result<()> {
-    for (svc, dir) in &opts.record_traces {
-        not_dir(&format!("--record-trace {svc}="), dir)?;
-    }
-    if let Some(t) = &opts.trace_events {
-        if t.is_dir() || t.as_os_str().to_string_lossy().ends_with('/') {
-            return Err(crate::error::input_error(format!(
-                "--trace-events {}: is a directory; give a file path (e.g. {})",
-                t.display(),
-                t.join("events.trace").display()
-            )));
-        }
-        if let Some(parent) = t.parent().filter(|x| !x.as_os_str().is_empty()) {
-            not_dir("--trace-events: parent", parent)?;
-        }
-    }
-    Ok(())
 }
 
 /// Make `out_dir` ready for a new run: `run.json` goes first (so a run killed from here on
@@ -113,7 +105,7 @@ pub fn write_outputs(out_dir: &Path, results: RunResults) -> anyhow::Result<RunO
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("creating output directory {}", out_dir.display()))?;
     let mut files = Vec::new();
-    for e in crate::report::exports(&results) {
+    for e in super::exports(&results) {
         let bytes = (e.bytes)(&results).with_context(|| format!("building {}", e.file))?;
         atomic_write(&out_dir.join(e.file), &bytes)?;
         files.push(describe_bytes(e.file, &bytes));
@@ -133,7 +125,7 @@ pub fn write_outputs(out_dir: &Path, results: RunResults) -> anyhow::Result<RunO
     Ok(RunOutcome {
         out_dir: out_dir.to_path_buf(),
         manifest,
-        terminal_summary: crate::report::terminal::text(&results),
+        terminal_summary: super::terminal::text(&results),
         results,
     })
 }
@@ -151,66 +143,4 @@ pub fn write_manifest(outcome: &RunOutcome) -> anyhow::Result<()> {
 pub fn print_outcome(out: &RunOutcome, w: &mut dyn Write) -> std::io::Result<()> {
     write!(w, "{}", out.terminal_summary)?;
     writeln!(w, "results written to {}", out.out_dir.display())
-}
-
-/// The `--trace-events` file while the run writes it: a temporary beside the destination,
-/// renamed at the end ([`EventLogFile::finish`]) and removed if the run fails before, so a failed
-/// run leaves no `.tmp-PID` file.
-pub struct EventLogFile {
-    tmp: Option<PathBuf>,
-    dest: PathBuf,
-    file: std::fs::File,
-}
-
-impl EventLogFile {
-    /// Create the temporary (and its folder) and the log writing to it.
-    pub fn create(dest: &Path) -> anyhow::Result<(EventLogFile, EventLog)> {
-        if let Some(parent) = dest.parent() {
-            let parent = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
-            remove_stale_temps(parent);
-        }
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "trace".into());
-        let tmp = dest.with_file_name(format!(".{name}{}", temp_suffix()));
-        if let Some(parent) = tmp.parent().filter(|x| !x.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("creating trace file {}", tmp.display()))?;
-        let log = EventLog::to_writer(Box::new(std::io::BufWriter::new(file.try_clone()?)));
-        Ok((
-            EventLogFile {
-                tmp: Some(tmp),
-                dest: dest.to_path_buf(),
-                file,
-            },
-            log,
-        ))
-    }
-
-    /// Rename the temporary over the destination (after the log was flushed and dropped).
-    pub fn finish(mut self) -> anyhow::Result<()> {
-        self.file.sync_all().ok();
-        if let Some(tmp) = self.tmp.take() {
-            std::fs::rename(&tmp, &self.dest).with_context(|| {
-                format!("renaming {} to {}", tmp.display(), self.dest.display())
-            })?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for EventLogFile {
-    fn drop(&mut self) {
-        if let Some(p) = self.tmp.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
 }
