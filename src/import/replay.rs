@@ -417,6 +417,12 @@ pub fn replay(
         );
         period = Some(rep.period_ms);
         rep.notes.extend(recording_notes(rec));
+        if imp.snapshot.services.is_empty() {
+            rep.notes.push(
+                "the inputs have no Services: nothing selects the replayed pods (add the snapshot the stream started from)"
+                    .into(),
+            );
+        }
         let mut notes = Vec::new();
         let (base, start, skipped) = run_once(imp, &plan, opts, &[], &mut notes)?;
         rep.start_pods = start;
