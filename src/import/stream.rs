@@ -421,3 +421,85 @@ fn spread_ties(events: &mut [RecEvent]) {
         i = j;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(at_ms: Ms) -> RecEvent {
+        RecEvent {
+            at_ms,
+            key: 0,
+            state: None,
+            rule: Rule::Condition,
+        }
+    }
+
+    #[test]
+    fn ties_spread_over_their_second() {
+        let mut v = vec![ev(1000), ev(1000), ev(1000), ev(1000), ev(1500), ev(3000), ev(3000)];
+        spread_ties(&mut v);
+        let at: Vec<Ms> = v.iter().map(|e| e.at_ms).collect();
+        // four in [1000, 1500): the next change comes sooner than the second's end
+        assert_eq!(at, vec![1000, 1125, 1250, 1375, 1500, 3000, 3500]);
+    }
+
+    #[test]
+    fn print_time_is_the_latest_timestamp() {
+        let pod = json!({"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z",
+            "deletionTimestamp": "2026-01-01T00:01:00Z", "deletionGracePeriodSeconds": 30},
+            "status": {"conditions": [{"type": "Ready", "lastTransitionTime": "2026-01-01T00:00:20Z"}],
+                "containerStatuses": [{"state": {"running": {"startedAt": "2026-01-01T00:00:10Z"}}}]}});
+        let base = Timestamp::parse("2026-01-01T00:00:00Z").unwrap().secs * 1000;
+        assert_eq!(print_time(&pod), Some((base + 30_000, Rule::DeleteRequested)));
+        let mut p = pod.clone();
+        p["metadata"]["deletionTimestamp"] = Value::Null;
+        assert_eq!(print_time(&p), Some((base + 20_000, Rule::Condition)));
+        assert_eq!(print_time(&json!({"metadata": {}})), None);
+    }
+
+    fn print(name: &str, rv: &str, event: Option<&str>, ready: &str, t: &str) -> Item {
+        Item {
+            file: "w.json".into(),
+            index: 0,
+            list_kind: None,
+            event: event.map(str::to_string),
+            in_list: false,
+            value: json!({"kind": "Pod", "metadata": {"name": name, "namespace": "ns",
+                "resourceVersion": rv, "creationTimestamp": "2026-01-01T00:00:00Z"},
+                "spec": {"nodeName": "n1", "containers": []},
+                "status": {"podIP": "10.0.0.1", "conditions": [{"type": "Ready", "status": ready,
+                    "lastTransitionTime": t}]}}),
+        }
+    }
+
+    #[test]
+    fn listing_is_the_start_state_without_a_snapshot_and_a_no_op_with_one() {
+        let build = || {
+            let mut r = Recording::default();
+            for (n, rv) in [("a", "5"), ("b", "6")] {
+                r.add_pod(&print(n, rv, Some("ADDED"), "True", "2026-01-01T00:00:00Z"))
+                    .unwrap();
+            }
+            r.add_pod(&print("a", "9", Some("MODIFIED"), "False", "2026-01-01T00:00:30Z"))
+                .unwrap();
+            r
+        };
+        let mut r = build();
+        r.finish(&|_| None, false);
+        assert_eq!(r.start_from_stream.len(), 2);
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.events[0].state.as_ref().unwrap().ready, Some(false));
+        assert_eq!(r.events[0].rule, Rule::Condition);
+        // with a snapshot holding the listed versions, the listing changes nothing
+        let mut r = build();
+        r.finish(&|k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()), true);
+        assert!(r.start_from_stream.is_empty());
+        assert_eq!((r.events.len(), r.unchanged), (1, 2));
+        // a snapshot newer than the stream: its prints are older, skipped
+        let mut r = build();
+        r.finish(&|_| Some("100".to_string()), true);
+        assert_eq!((r.events.len(), r.older), (0, 3));
+    }
+}
