@@ -69,7 +69,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     if opts.report.is_none() && (imp.recording.is_some() || imp.audit.is_some()) {
-        eprintln!("import: the watch stream / audit log are replayed and compared only with --report DIR");
+        eprintln!(
+            "import: the watch stream / audit log are replayed and compared only with --report DIR"
+        );
     }
     if let Some(dir) = &opts.report {
         let written = import::report::write_report(&mut imp, &opts, &text, dir)?;

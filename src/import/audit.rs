@@ -24,8 +24,7 @@ use crate::k8s::time::Timestamp;
 /// Is this input object an audit event?
 pub fn is_audit(v: &Value) -> bool {
     (v.get("auditID").is_some() && v.get("stage").is_some())
-        || v
-            .get("apiVersion")
+        || v.get("apiVersion")
             .and_then(Value::as_str)
             .is_some_and(|a| a.starts_with("audit.k8s.io/"))
 }
@@ -168,9 +167,9 @@ impl AuditLog {
         };
         let namespace = s(v, &["objectRef", "namespace"]).unwrap_or("").to_string();
         let name = s(v, &["objectRef", "name"]).unwrap_or("").to_string();
-        let label = ["requestObject", "responseObject"].iter().find_map(|o| {
-            s(v, &[o, "metadata", "labels", LABEL_SERVICE_NAME]).map(str::to_string)
-        });
+        let label = ["requestObject", "responseObject"]
+            .iter()
+            .find_map(|o| s(v, &[o, "metadata", "labels", LABEL_SERVICE_NAME]).map(str::to_string));
         let hint = match (res, label) {
             (_, Some(l)) => Some((l, Attribution::Label)),
             (Res::Endpoints, None) => Some((name.clone(), Attribution::EndpointsName)),
@@ -291,6 +290,9 @@ mod tests {
         let mut bad = base;
         bad["requestReceivedTimestamp"] = json!("yesterday");
         let e = a.add(&item(bad)).unwrap_err();
-        assert!(e.0.starts_with("audit.log: object 7 (audit Event 1): field requestReceivedTimestamp"), "{e}");
+        assert!(
+            e.0.starts_with("audit.log: object 7 (audit Event 1): field requestReceivedTimestamp"),
+            "{e}"
+        );
     }
 }

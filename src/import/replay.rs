@@ -274,9 +274,7 @@ fn build(
             ReplayPod {
                 workload: w,
                 uid: st.uid.clone(),
-                node: st
-                    .node
-                    .map(|n| node_of(&rec.node_names[n as usize])),
+                node: st.node.map(|n| node_of(&rec.node_names[n as usize])),
                 phase: phase_of(st.phase.as_deref(), !st.ips.is_empty()),
                 ips: st.ips.clone(),
                 ready: st.ready,
@@ -353,7 +351,11 @@ fn run_once(
         );
     }
     if let Some(c) = &res.controllers {
-        for row in c.syncs.iter().filter(|r| r.time_ns >= SETTLE_S * NS_PER_SEC) {
+        for row in c
+            .syncs
+            .iter()
+            .filter(|r| r.time_ns >= SETTLE_S * NS_PER_SEC)
+        {
             let m = match row.controller {
                 ControllerKind::EndpointSlice | ControllerKind::Mirroring => 0,
                 ControllerKind::Endpoints => 1,
@@ -397,10 +399,7 @@ fn audit_cost(audit: &AuditLog, period: Option<(Ms, Ms)>) -> AuditCost {
 }
 
 /// Replay the recorded period (when the inputs hold one) and put the audit log beside it.
-pub fn replay(
-    imp: &mut Imported,
-    opts: &ImportOptions,
-) -> anyhow::Result<Option<ReplayReport>> {
+pub fn replay(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Option<ReplayReport>> {
     let has_rec = imp.recording.as_ref().is_some_and(|r| !r.events.is_empty());
     if !has_rec && imp.audit.is_none() {
         return Ok(None);
@@ -477,7 +476,10 @@ fn recording_notes(rec: &Recording) -> Vec<String> {
         ));
     }
     if rec.control_events > 0 {
-        v.push(format!("{} BOOKMARK/ERROR events ignored", rec.control_events));
+        v.push(format!(
+            "{} BOOKMARK/ERROR events ignored",
+            rec.control_events
+        ));
     }
     v
 }
@@ -509,7 +511,13 @@ pub fn csv(r: &ReplayReport) -> String {
     };
     for svc in services {
         if let Some(a) = &r.audit {
-            row(&mut s, svc, "audit", "", a.per_service.get(svc).copied().unwrap_or_default());
+            row(
+                &mut s,
+                svc,
+                "audit",
+                "",
+                a.per_service.get(svc).copied().unwrap_or_default(),
+            );
         }
         for run in &r.runs {
             let set = run.settings.join(" ");
@@ -535,7 +543,10 @@ pub fn markdown(r: &ReplayReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\n## The recorded period, replayed\n");
     if r.runs.is_empty() {
-        let _ = writeln!(s, "No pod watch stream in the inputs: the audit log's writes are listed alone.\n");
+        let _ = writeln!(
+            s,
+            "No pod watch stream in the inputs: the audit log's writes are listed alone.\n"
+        );
     } else {
         let secs = (r.period_ms.1 - r.period_ms.0) as f64 / 1000.0;
         let _ = writeln!(
@@ -572,7 +583,12 @@ pub fn markdown(r: &ReplayReport) -> String {
     }
     let mut services: BTreeSet<&String> = BTreeSet::new();
     for run in &r.runs {
-        services.extend(run.per_service.iter().filter(|(_, w)| w[0].total() + w[1].total() > 0).map(|(k, _)| k));
+        services.extend(
+            run.per_service
+                .iter()
+                .filter(|(_, w)| w[0].total() + w[1].total() > 0)
+                .map(|(k, _)| k),
+        );
     }
     if let Some(a) = &r.audit {
         services.extend(a.per_service.keys());
@@ -586,7 +602,11 @@ pub fn markdown(r: &ReplayReport) -> String {
         rule.push_str("---:|---:|");
     }
     for (i, _) in r.runs.iter().enumerate() {
-        let tag = if i == 0 { "slicesim" } else { "slicesim with --set" };
+        let tag = if i == 0 {
+            "slicesim"
+        } else {
+            "slicesim with --set"
+        };
         let _ = write!(head, " {tag}: EndpointSlices | {tag}: Endpoints |");
         rule.push_str("---:|---:|");
     }
@@ -614,17 +634,29 @@ pub fn markdown(r: &ReplayReport) -> String {
                 .iter()
                 .map(|(k, v)| format!("{k}: {} slices, {} Endpoints", v[0], v[1]))
                 .collect();
-            let _ = writeln!(s, "Rejected writes in the audit log (non-2xx, e.g. 409 Conflict): {}.\n", parts.join("; "));
+            let _ = writeln!(
+                s,
+                "Rejected writes in the audit log (non-2xx, e.g. 409 Conflict): {}.\n",
+                parts.join("; ")
+            );
         }
         if !a.users.is_empty() {
             let parts: Vec<String> = a.users.iter().map(|(u, n)| format!("{u} ({n})")).collect();
             let _ = writeln!(s, "Writers in the audit log: {}.\n", parts.join(", "));
         }
         if a.outside_period > 0 {
-            let _ = writeln!(s, "{} audit writes fall outside the recorded period and are not counted.\n", a.outside_period);
+            let _ = writeln!(
+                s,
+                "{} audit writes fall outside the recorded period and are not counted.\n",
+                a.outside_period
+            );
         }
         if a.unattributed > 0 {
-            let _ = writeln!(s, "{} audit writes could not be tied to a Service.\n", a.unattributed);
+            let _ = writeln!(
+                s,
+                "{} audit writes could not be tied to a Service.\n",
+                a.unattributed
+            );
         }
     }
     if !r.notes.is_empty() {

@@ -71,7 +71,9 @@ impl Rule {
             Rule::Condition => "a condition's lastTransitionTime",
             Rule::Container => "a container's startedAt/finishedAt",
             Rule::DeleteRequested => "deletionTimestamp − deletionGracePeriodSeconds",
-            Rule::Listing => "changed since the snapshot (watch's initial listing): the period's start",
+            Rule::Listing => {
+                "changed since the snapshot (watch's initial listing): the period's start"
+            }
             Rule::Previous => "no newer timestamp: the previous change's time",
         }
     }
@@ -149,7 +151,10 @@ fn print_time(v: &Value) -> Option<(Ms, Rule)> {
         }
     };
     let meta = v.get("metadata");
-    consider(ts(meta.and_then(|m| m.get("creationTimestamp"))), Rule::Created);
+    consider(
+        ts(meta.and_then(|m| m.get("creationTimestamp"))),
+        Rule::Created,
+    );
     let status = v.get("status");
     for c in status
         .and_then(|s| s.get("conditions"))
@@ -168,7 +173,9 @@ fn print_time(v: &Value) -> Option<(Ms, Rule)> {
         {
             let st = c.get("state");
             consider(
-                ts(st.and_then(|s| s.get("running")).and_then(|r| r.get("startedAt"))),
+                ts(st
+                    .and_then(|s| s.get("running"))
+                    .and_then(|r| r.get("startedAt"))),
                 Rule::Container,
             );
             consider(
@@ -438,7 +445,15 @@ mod tests {
 
     #[test]
     fn ties_spread_over_their_second() {
-        let mut v = vec![ev(1000), ev(1000), ev(1000), ev(1000), ev(1500), ev(3000), ev(3000)];
+        let mut v = vec![
+            ev(1000),
+            ev(1000),
+            ev(1000),
+            ev(1000),
+            ev(1500),
+            ev(3000),
+            ev(3000),
+        ];
         spread_ties(&mut v);
         let at: Vec<Ms> = v.iter().map(|e| e.at_ms).collect();
         // four in [1000, 1500): the next change comes sooner than the second's end
@@ -452,7 +467,10 @@ mod tests {
             "status": {"conditions": [{"type": "Ready", "lastTransitionTime": "2026-01-01T00:00:20Z"}],
                 "containerStatuses": [{"state": {"running": {"startedAt": "2026-01-01T00:00:10Z"}}}]}});
         let base = Timestamp::parse("2026-01-01T00:00:00Z").unwrap().secs * 1000;
-        assert_eq!(print_time(&pod), Some((base + 30_000, Rule::DeleteRequested)));
+        assert_eq!(
+            print_time(&pod),
+            Some((base + 30_000, Rule::DeleteRequested))
+        );
         let mut p = pod.clone();
         p["metadata"]["deletionTimestamp"] = Value::Null;
         assert_eq!(print_time(&p), Some((base + 20_000, Rule::Condition)));
@@ -482,8 +500,14 @@ mod tests {
                 r.add_pod(&print(n, rv, Some("ADDED"), "True", "2026-01-01T00:00:00Z"))
                     .unwrap();
             }
-            r.add_pod(&print("a", "9", Some("MODIFIED"), "False", "2026-01-01T00:00:30Z"))
-                .unwrap();
+            r.add_pod(&print(
+                "a",
+                "9",
+                Some("MODIFIED"),
+                "False",
+                "2026-01-01T00:00:30Z",
+            ))
+            .unwrap();
             r
         };
         let mut r = build();
@@ -494,7 +518,10 @@ mod tests {
         assert_eq!(r.events[0].rule, Rule::Condition);
         // with a snapshot holding the listed versions, the listing changes nothing
         let mut r = build();
-        r.finish(&|k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()), true);
+        r.finish(
+            &|k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()),
+            true,
+        );
         assert!(r.start_from_stream.is_empty());
         assert_eq!((r.events.len(), r.unchanged), (1, 2));
         // a snapshot newer than the stream: its prints are older, skipped

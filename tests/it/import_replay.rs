@@ -122,7 +122,10 @@ fn set_replays_the_period_with_other_settings() {
     let rep = tmp.path().join("r");
     ok(&import(
         &[data("small.json"), data("small-period/watch.json")],
-        &["--set", "controllers.endpointslice.max_endpoints_per_slice=2"],
+        &[
+            "--set",
+            "controllers.endpointslice.max_endpoints_per_slice=2",
+        ],
         &rep,
     ));
     let csv = read(&rep.join("replay.csv"));
@@ -130,10 +133,14 @@ fn set_replays_the_period_with_other_settings() {
     assert_eq!(rows.len(), 2, "{csv}");
     assert_eq!(rows[0], "shop/web,slicesim,,0,10,0,0,6,0");
     assert!(
-        rows[1].starts_with("shop/web,slicesim,controllers.endpointslice.max_endpoints_per_slice=2,"),
+        rows[1]
+            .starts_with("shop/web,slicesim,controllers.endpointslice.max_endpoints_per_slice=2,"),
         "{csv}"
     );
-    assert_ne!(&rows[1][rows[1].rfind("=2,").unwrap() + 3..], "0,10,0,0,6,0");
+    assert_ne!(
+        &rows[1][rows[1].rfind("=2,").unwrap() + 3..],
+        "0,10,0,0,6,0"
+    );
     // the Endpoints mode does not depend on the slice size
     assert!(rows[1].ends_with(",0,6,0"), "{csv}");
     let md = read(&rep.join("report.md"));
@@ -141,7 +148,10 @@ fn set_replays_the_period_with_other_settings() {
     // a bad setting is the scenario's located error, exit 2
     let o = import(
         &[data("small.json"), data("small-period/watch.json")],
-        &["--set", "controllers.endpointslice.max_endpoints_per_slice=0"],
+        &[
+            "--set",
+            "controllers.endpointslice.max_endpoints_per_slice=0",
+        ],
         &tmp.path().join("bad"),
     );
     assert_eq!(o.status.code(), Some(2));
@@ -156,7 +166,10 @@ fn stream_alone_starts_from_its_initial_listing() {
     let rep = tmp.path().join("r");
     ok(&import(&[data("small-period/watch.json")], &[], &rep));
     let md = read(&rep.join("report.md"));
-    assert!(md.contains("the stream's first 12 prints (kubectl's initial listing"), "{md}");
+    assert!(
+        md.contains("the stream's first 12 prints (kubectl's initial listing"),
+        "{md}"
+    );
     assert!(md.contains("the inputs have no Services"), "{md}");
 }
 
@@ -168,9 +181,15 @@ fn bad_stream_and_audit_input_give_located_errors() {
     let mut lines: Vec<String> = audit.lines().map(str::to_string).collect();
     let i = lines
         .iter()
-        .position(|l| l.contains("\"resource\":\"endpointslices\"") && l.contains("ResponseComplete"))
+        .position(|l| {
+            l.contains("\"resource\":\"endpointslices\"") && l.contains("ResponseComplete")
+        })
         .unwrap();
-    lines[i] = lines[i].replacen("\"requestReceivedTimestamp\":\"", "\"requestReceivedTimestamp\":\"x", 1);
+    lines[i] = lines[i].replacen(
+        "\"requestReceivedTimestamp\":\"",
+        "\"requestReceivedTimestamp\":\"x",
+        1,
+    );
     let bad = tmp.path().join("audit.log");
     std::fs::write(&bad, lines.join("\n")).unwrap();
     let o = import(&[data("small.json"), bad], &[], &tmp.path().join("r"));
@@ -181,17 +200,36 @@ fn bad_stream_and_audit_input_give_located_errors() {
             && e.contains("field requestReceivedTimestamp"),
         "{e}"
     );
-    let watch = read(&data("small-period/watch.json")).replacen("\"type\": \"MODIFIED\"", "\"type\": \"CHANGED\"", 1);
+    let watch = read(&data("small-period/watch.json")).replacen(
+        "\"type\": \"MODIFIED\"",
+        "\"type\": \"CHANGED\"",
+        1,
+    );
     let w = tmp.path().join("watch.json");
     std::fs::write(&w, watch).unwrap();
     let o = import(&[data("small.json"), w], &[], &tmp.path().join("r"));
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("watch.json: object 12 (watch event): field type: \"CHANGED\""), "{e}");
-    let watch = read(&data("small-period/watch.json")).replacen("\"containerPort\": 8080", "\"containerPort\": \"http\"", 1);
-    std::fs::write(&tmp.path().join("w2.json"), watch).unwrap();
-    let o = import(&[data("small.json"), tmp.path().join("w2.json")], &[], &tmp.path().join("r"));
+    assert!(
+        e.contains("watch.json: object 12 (watch event): field type: \"CHANGED\""),
+        "{e}"
+    );
+    let watch = read(&data("small-period/watch.json")).replacen(
+        "\"containerPort\": 8080",
+        "\"containerPort\": \"http\"",
+        1,
+    );
+    std::fs::write(tmp.path().join("w2.json"), watch).unwrap();
+    let o = import(
+        &[data("small.json"), tmp.path().join("w2.json")],
+        &[],
+        &tmp.path().join("r"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("w2.json: object ") && e.contains("field spec.containers[0].ports[0].containerPort: \"http\""), "{e}");
+    assert!(
+        e.contains("w2.json: object ")
+            && e.contains("field spec.containers[0].ports[0].containerPort: \"http\""),
+        "{e}"
+    );
 }

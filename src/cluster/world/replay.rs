@@ -80,7 +80,11 @@ impl World {
                 "{}/{} {}",
                 s.namespace,
                 s.name,
-                if s.state.is_some() { "state" } else { "deleted" }
+                if s.state.is_some() {
+                    "state"
+                } else {
+                    "deleted"
+                }
             ),
             None => format!("step {i}"),
         }
