@@ -333,8 +333,20 @@ fn run_once(
         w.replicas = 0;
     }
     let (replay, start_pods, skipped) = build(imp, plan, &sc, notes);
+    eprintln!(
+        "import: replaying {} pod changes over {:.0} simulated seconds{}",
+        replay.steps.len() - start_pods,
+        sc.duration_ns as f64 / 1e9,
+        if settings.is_empty() {
+            String::new()
+        } else {
+            format!(" with --set {}", settings.join(" --set "))
+        }
+    );
     let ro = crate::run::RunOptions {
         controllers: true,
+        // a long period takes a while: the run's progress lines (stderr only)
+        progress: true,
         replay: Some(Arc::new(replay)),
         ..Default::default()
     };
@@ -594,7 +606,7 @@ pub fn markdown(r: &ReplayReport) -> String {
         services.extend(a.per_service.keys());
     }
     let _ = writeln!(s, "\n### Writes per Service\n");
-    let _ = writeln!(s, "Total (creates/updates/deletes). `cluster` is the audit log's successful writes in the same period{}.\n", if r.runs.is_empty() { "" } else { " (plus one second)" });
+    let _ = writeln!(s, "Total (creates/updates/deletes). `cluster` is the audit log's successful writes in the same period{}.\n", if r.runs.is_empty() { " (all of them: no recorded period to bound them)" } else { " (plus one second)" });
     let mut head = String::from("| Service |");
     let mut rule = String::from("|---|");
     if r.audit.is_some() {

@@ -210,3 +210,86 @@ fn apply(p: &mut Pod, st: &ReplayPod, node_name: Option<Arc<str>>, now: Nanos) {
     p.termination_grace_ns = st.termination_grace_ns;
     p.available = p.is_ready() && p.is_active();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::CountingSink;
+
+    /// A replayed pod goes through exactly the recorded states: created (one Added), changed
+    /// (one Updated per visible change, none for a repeat), deleted; the workload's controllers
+    /// never add or remove a pod of their own.
+    #[test]
+    fn replay_sets_exactly_the_recorded_states() {
+        let src = r#"
+name = "r"
+description = "replay"
+seed = 1
+duration = "1m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 3
+ports = [{ name = "http", container_port = 8080 }]
+"#;
+        let mut sc = crate::scenario::parse_str(src, "r.toml", &[]).unwrap();
+        sc.workloads[0].replicas = 0;
+        let state = |ready: Option<bool>, del: Option<Nanos>| {
+            Some(ReplayPod {
+                workload: 0,
+                uid: "u1".into(),
+                node: Some(1),
+                phase: PodPhase::Running,
+                ips: vec!["10.0.0.7".parse().unwrap()],
+                ready,
+                creation_ns: 0,
+                deletion_timestamp_ns: del,
+                deletion_grace_period_s: del.map(|_| 30),
+                termination_grace_ns: 30 * NS_PER_SEC,
+            })
+        };
+        let step = |s: u64, state| ReplayStep {
+            at_ns: s * NS_PER_SEC,
+            namespace: "default".into(),
+            name: "web-abc".into(),
+            state,
+        };
+        let replay = Replay {
+            workloads: [0].into_iter().collect(),
+            steps: vec![
+                step(1, state(Some(false), None)),
+                step(2, state(Some(true), None)),
+                step(3, state(Some(true), None)), // a repeat: no write
+                step(4, state(Some(true), Some(34 * NS_PER_SEC))),
+                step(5, None),
+            ],
+        };
+        let mut w = World::new(sc, WorldOptions::default()).unwrap();
+        w.set_replay(Arc::new(replay));
+        let mut sink = CountingSink::default();
+        w.start(&mut sink).unwrap();
+        let mut q = crate::sim::EventQueue::new();
+        let mut seen = Vec::new();
+        loop {
+            for (t, e) in w.take_scheduled() {
+                q.schedule_at(t, e);
+            }
+            let Some(e) = q.pop() else { break };
+            if e.time_ns > 60 * NS_PER_SEC {
+                break;
+            }
+            w.dispatch(e.time_ns, e.event, &mut sink).unwrap();
+            if let Some(p) = w.pods().next() {
+                seen.push((e.time_ns / NS_PER_SEC, p.is_ready(), p.is_terminating()));
+            }
+        }
+        // pods: 1 added, 2 updated (ready, terminating), 1 deleted
+        assert_eq!(sink.counts[0], [1, 2, 1]);
+        assert_eq!(w.pods().count(), 0);
+        let p = seen.first().copied().unwrap();
+        assert_eq!(p, (1, false, false));
+        assert!(seen.contains(&(4, true, true)));
+    }
+}
