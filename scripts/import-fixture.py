@@ -10,6 +10,7 @@ folders, pod logs). Deterministic: the same arguments give the same bytes.
   scripts/import-fixture.py small  tests/data/import/small.json
   scripts/import-fixture.py medium tests/data/import/medium.json
   scripts/import-fixture.py small  tests/data/import/small-dump --dump
+  scripts/import-fixture.py small  tests/data/import/small-period --period   (watch streams + audit log)
 """
 import hashlib
 import json
@@ -327,10 +328,158 @@ def write_dump(c, d):
                 f.write("==== START logs for container app of pod %s/%s ====\nlistening on :8080\n" % (ns, p["metadata"]["name"]))
 
 
+def at(sec):
+    """The recorded period starts at 10:05:00; `sec` seconds later (fractions: audit times)."""
+    whole = int(sec)
+    t = "2026-11-30T10:%02d:%02d" % (5 + whole // 60, whole % 60)
+    return t + ("Z" if sec == whole else ".%06dZ" % round((sec - whole) * 1e6))
+
+
+def period(c, out_dir):
+    """A recorded period over the `small` cluster, in the exact shapes a user obtains:
+
+    watch.json          kubectl get pods -A -w -o json --output-watch-events  (initial listing, then changes)
+    watch-untyped.json  kubectl get pods -A -w -o json                         (the same prints, no event types)
+    audit.log           kube-apiserver --audit-log-path, JSON lines (audit.k8s.io/v1 Event, level Metadata)
+
+    The period: a rolling restart of two `web` pods (graceful delete, then a replacement is created,
+    scheduled, gets an IP and turns Ready) and one `db` pod losing and regaining readiness.
+    """
+    import copy
+    os.makedirs(out_dir, exist_ok=True)
+    pods = {(i["metadata"]["namespace"], i["metadata"]["name"]): i for i in c.items if i["kind"] == "Pod"}
+    prints = []  # (type, object)
+
+    def emit(typ, obj):
+        prints.append((typ, copy.deepcopy(obj)))
+
+    for k in sorted(pods):  # kubectl's initial listing: every pod, in List (namespace, name) order
+        emit("ADDED", pods[k])
+    audit = []
+    aid = [0]
+
+    def write(sec, verb, resource, ns, name, user, code=200, stages=("RequestReceived", "ResponseComplete")):
+        aid[0] += 1
+        group = "discovery.k8s.io" if resource == "endpointslices" else ""
+        uri = ("/apis/discovery.k8s.io/v1" if group else "/api/v1") + f"/namespaces/{ns}/{resource}" + (f"/{name}" if verb != "create" else "")
+        for stage in stages:
+            e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": uid("audit", aid[0]),
+                 "stage": stage, "requestURI": uri, "verb": verb,
+                 "user": {"username": user, "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]},
+                 "sourceIPs": ["192.168.0.2"], "userAgent": "kube-controller-manager/v1.32.0 (linux/amd64) kubernetes/70d3cc9/system:serviceaccount:kube-system:" + user.rsplit(":", 1)[1],
+                 "objectRef": {"resource": resource, "namespace": ns, "name": name, **({"apiGroup": group} if group else {}), "apiVersion": "v1"},
+                 "requestReceivedTimestamp": at(sec), "stageTimestamp": at(sec + (0.004 if stage != "RequestReceived" else 0))}
+            if stage != "RequestReceived":
+                e["responseStatus"] = {"metadata": {}, "code": code}
+                if code == 409:
+                    e["responseStatus"].update({"status": "Failure", "reason": "Conflict", "message": "Operation cannot be fulfilled"})
+                e["annotations"] = {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": "RBAC: allowed by ClusterRoleBinding \"system:controller:endpointslice-controller\""}
+            audit.append(e)
+
+    slices = {i["metadata"]["labels"]["kubernetes.io/service-name"]: i["metadata"]["name"] for i in c.items
+              if i["kind"] == "EndpointSlice"}
+    ESC, EPC = "system:serviceaccount:kube-system:endpointslice-controller", "system:serviceaccount:kube-system:endpoint-controller"
+
+    def endpoint_writes(sec, svc, endpoints=True):
+        write(sec + 0.012, "update", "endpointslices", "shop", slices[svc], ESC)
+        if endpoints:
+            write(sec + 0.015, "update", "endpoints", "shop", svc, EPC)
+
+    def bump(pod):
+        pod["metadata"]["resourceVersion"] = rv()
+
+    def cond(pod, typ, status, sec):
+        for x in pod["status"].setdefault("conditions", []):
+            if x["type"] == typ:
+                if x["status"] != status:
+                    x["status"], x["lastTransitionTime"] = status, at(sec)
+                return
+        pod["status"]["conditions"].append({"lastProbeTime": None, "lastTransitionTime": at(sec), "status": status, "type": typ})
+
+    web = sorted(k for k in pods if k[0] == "shop" and k[1].startswith("web-"))
+    t = 0
+    for n, old_key in enumerate(web[:2]):
+        t = 10 + 40 * n
+        old = pods[old_key]
+        # graceful delete (kubectl rollout restart -> ReplicaSet scale-down); the ReplicaSet creates
+        # the replacement at once, so the two pods' prints interleave
+        name = old_key[1].rsplit("-", 1)[0] + "-" + h("new", n, n=5)
+        new = copy.deepcopy(old)
+        old["metadata"]["deletionTimestamp"] = at(t + 30)
+        old["metadata"]["deletionGracePeriodSeconds"] = 30
+        bump(old); emit("MODIFIED", old); endpoint_writes(t, "web")
+        md = new["metadata"]
+        md.update({"name": name, "uid": uid("shop", name), "creationTimestamp": at(t)})
+        new["spec"].pop("nodeName")
+        new["status"] = {"phase": "Pending", "qosClass": "Burstable"}
+        bump(new); emit("ADDED", new)
+        new["spec"]["nodeName"] = old["spec"]["nodeName"]
+        new["status"]["conditions"] = [{"lastProbeTime": None, "lastTransitionTime": at(t), "status": "True", "type": "PodScheduled"}]
+        bump(new); emit("MODIFIED", new)
+        cond(old, "Ready", "False", t + 1); cond(old, "ContainersReady", "False", t + 1)
+        old["status"]["containerStatuses"][0]["ready"] = False
+        bump(old); emit("MODIFIED", old); endpoint_writes(t + 1, "web", endpoints=False)
+        old["status"]["phase"] = "Succeeded"
+        old["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": TS, "finishedAt": at(t + 2),
+                                                                          "containerID": old["status"]["containerStatuses"][0]["containerID"]}}
+        bump(old); emit("MODIFIED", old)
+        # the kubelet's final delete (grace 0): the API server moves deletionTimestamp to now
+        old["metadata"]["deletionGracePeriodSeconds"] = 0
+        old["metadata"]["deletionTimestamp"] = at(t + 2)
+        bump(old); emit("DELETED", old); endpoint_writes(t + 2, "web", endpoints=False)
+        ip = old["status"]["podIP"].rsplit(".", 1)[0] + ".%d" % (200 + n)
+        new["status"].update({"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": old["status"]["hostIP"],
+                              "hostIPs": old["status"]["hostIPs"], "startTime": at(t + 1),
+                              "containerStatuses": [dict(old["status"]["containerStatuses"][0], ready=False, started=True,
+                                                         state={"running": {"startedAt": at(t + 3)}},
+                                                         containerID="containerd://" + h("c2", name, n=64))]})
+        cond(new, "Initialized", "True", t + 1); cond(new, "Ready", "False", t + 3); cond(new, "ContainersReady", "False", t + 3)
+        bump(new); emit("MODIFIED", new); endpoint_writes(t + 3, "web")
+        cond(new, "Ready", "True", t + 9); cond(new, "ContainersReady", "True", t + 9)
+        new["status"]["containerStatuses"][0]["ready"] = True
+        bump(new); emit("MODIFIED", new); endpoint_writes(t + 9, "web")
+        if n == 0:
+            # a lost race: the slice cache was stale (409), the controller retries
+            write(t + 9.02, "update", "endpointslices", "shop", slices["web"], ESC, code=409, stages=("ResponseComplete",))
+            write(t + 9.03, "update", "endpointslices", "shop", slices["web"], ESC)
+    db = pods[("shop", "db-1")]
+    cond(db, "Ready", "False", 95); cond(db, "ContainersReady", "False", 95)
+    # publishNotReadyAddresses: the Endpoints object keeps the address; the slice's `serving` changes
+    bump(db); emit("MODIFIED", db); endpoint_writes(95, "db", endpoints=False)
+    cond(db, "Ready", "True", 110); cond(db, "ContainersReady", "True", 110)
+    bump(db); emit("MODIFIED", db); endpoint_writes(110, "db", endpoints=False)
+    # what else an audit log holds: reads, leases, other resources
+    for sec in (5, 50, 100):
+        a = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": uid("lease", sec), "stage": "ResponseComplete",
+             "requestURI": "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager?timeout=5s", "verb": "update",
+             "user": {"username": "system:kube-controller-manager", "groups": ["system:authenticated"]}, "sourceIPs": ["192.168.0.2"],
+             "userAgent": "kube-controller-manager/v1.32.0 (linux/amd64) kubernetes/70d3cc9/leader-election",
+             "objectRef": {"resource": "leases", "namespace": "kube-system", "name": "kube-controller-manager", "apiGroup": "coordination.k8s.io", "apiVersion": "v1"},
+             "responseStatus": {"metadata": {}, "code": 200}, "requestReceivedTimestamp": at(sec), "stageTimestamp": at(sec + 0.003)}
+        audit.append(a)
+    audit.append({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": uid("get", 1), "stage": "ResponseComplete",
+                  "requestURI": "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb", "verb": "list",
+                  "user": {"username": "admin", "groups": ["system:masters", "system:authenticated"]}, "sourceIPs": ["192.168.0.1"], "userAgent": "kubectl/v1.32.0",
+                  "objectRef": {"resource": "endpointslices", "namespace": "shop", "apiGroup": "discovery.k8s.io", "apiVersion": "v1"},
+                  "responseStatus": {"metadata": {}, "code": 200}, "requestReceivedTimestamp": at(60), "stageTimestamp": at(60.01)})
+    audit.sort(key=lambda e: e["stageTimestamp"])
+    with open(os.path.join(out_dir, "watch.json"), "w") as f:
+        for typ, obj in prints:  # kubectl's JSON printer: each event indented, one after another
+            f.write(json.dumps({"type": typ, "object": obj}, indent=4) + "\n")
+    with open(os.path.join(out_dir, "watch-untyped.json"), "w") as f:
+        for typ, obj in prints:
+            f.write(json.dumps(obj, indent=4) + "\n")
+    with open(os.path.join(out_dir, "audit.log"), "w") as f:
+        for e in audit:  # the log backend: one compact JSON object per line
+            f.write(json.dumps(e, separators=(",", ":")) + "\n")
+
+
 if __name__ == "__main__":
     size, out = sys.argv[1], sys.argv[2]
     c = {"small": small, "medium": medium}[size]()
     if "--dump" in sys.argv:
         write_dump(c, out)
+    elif "--period" in sys.argv:
+        period(c, out)
     else:
         write_list(c.items, out, compact=size == "medium")

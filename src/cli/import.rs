@@ -12,9 +12,11 @@ use crate::import::{self, ImportOptions};
 kubectl get nodes,pods,services,endpoints,endpointslices,deployments,replicasets,statefulsets,daemonsets -A -o json > cluster.json\n  \
 kubectl get pods -A -o json > pods.json   (one file per kind works too)\n  \
 kubectl cluster-info dump --all-namespaces --output-directory DIR\n  \
-kubectl get pods -A -w -o json --output-watch-events > watch.json   (applied over the snapshot)\n\n\
+kubectl get pods -A -w -o json --output-watch-events > watch.json   (the recorded period: replayed with --report)\n  \
+kube-apiserver audit log (audit.k8s.io/v1 Event lines)   (the cluster's own endpoint writes, beside the replay)\n\n\
 Examples:\n  slicesim import cluster.json --out my-cluster.toml\n  \
-slicesim import dump/ extra-slices.json --out my-cluster.toml --report results/my-cluster-import"
+slicesim import dump/ extra-slices.json --out my-cluster.toml --report results/my-cluster-import\n  \
+slicesim import cluster.json watch.json audit.log --report results/period --set controllers.endpointslice.max_endpoints_per_slice=500"
 )]
 pub struct Args {
     /// kubectl JSON files and/or `kubectl cluster-info dump` folders.
@@ -38,6 +40,11 @@ pub struct Args {
     /// Report: seed of the simulations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Report: replay the recorded period (a watch stream among the inputs) a second time with
+    /// this scenario setting, e.g. `controllers.endpointslice.max_endpoints_per_slice=500`
+    /// (repeatable; same syntax as `slicesim run --set`).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -49,8 +56,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         duration: args.duration.clone(),
         large: args.large,
         seed: args.seed,
+        settings: args.set.clone(),
     };
-    let imp = import::load(&opts.inputs)?;
+    let mut imp = import::load(&opts.inputs)?;
     eprint!("{}", import::describe(&imp));
     let text = import::scenario_text(&imp, &opts)?;
     match &opts.out {
@@ -60,8 +68,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
         None => print!("{text}"),
     }
+    if opts.report.is_none() && (imp.recording.is_some() || imp.audit.is_some()) {
+        eprintln!(
+            "import: the watch stream / audit log are replayed and compared only with --report DIR"
+        );
+    }
     if let Some(dir) = &opts.report {
-        let written = import::report::write_report(&imp, &opts, &text, dir)?;
+        let written = import::report::write_report(&mut imp, &opts, &text, dir)?;
         eprintln!("import: wrote {}", written.display());
     }
     Ok(())

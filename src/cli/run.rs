@@ -63,6 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .iter()
             .map(|a| crate::run::parse_record_trace(a))
             .collect::<anyhow::Result<_>>()?,
+        replay: None,
     };
     let outcome = crate::report::output::run_outputs(&opts)?;
     let charts = if args.no_charts {

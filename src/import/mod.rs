@@ -8,10 +8,13 @@
 //! [`report`] measures the snapshot's own EndpointSlices and Endpoints against what slicesim's
 //! controllers produce from the same pods.
 
+pub mod audit;
 pub mod group;
 pub mod read;
+pub mod replay;
 pub mod report;
 pub mod snapshot;
+pub mod stream;
 pub mod write;
 
 use std::path::PathBuf;
@@ -30,6 +33,8 @@ pub struct ImportOptions {
     pub large: usize,
     /// Seed of the report's simulations.
     pub seed: u64,
+    /// `--set` overrides: the recorded period is replayed with them too.
+    pub settings: Vec<String>,
 }
 
 /// What was read.
@@ -39,6 +44,12 @@ pub struct Imported {
     pub files: Vec<read::FileStats>,
     /// Files in dump folders that are not JSON (pod logs).
     pub not_json: Vec<PathBuf>,
+    /// The recorded period, when an input is a pod watch stream.
+    pub recording: Option<stream::Recording>,
+    /// The start state of the recorded period (the snapshot's pods before the streams).
+    pub start_pods: Option<std::collections::BTreeMap<snapshot::Key, crate::k8s::Pod>>,
+    /// Audit events, when an input is a kube-apiserver audit log.
+    pub audit: Option<audit::AuditLog>,
 }
 
 /// Read every input into one snapshot.
@@ -51,21 +62,138 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
         )));
     }
     let mut snap = snapshot::Snapshot::default();
+    let mut rec = stream::Recording::default();
+    let mut audit = audit::AuditLog::default();
     let mut stats = Vec::new();
     for f in &files {
-        let s = read::read_file(f, &mut |item| snap.add(item)).map_err(|e| match e {
+        let mut router = Router::default();
+        let s = read::read_file(f, &mut |item| {
+            router.route(item, &mut snap, &mut rec, &mut audit)
+        })
+        .map_err(|e| match e {
             read::Either::Left(e) => input_error(e.0),
             read::Either::Right(e) => input_error(e.0),
         })?;
+        if let Some(p) = router.pending.take() {
+            // one object alone in its file: a snapshot of one object
+            snap.add(p).map_err(|e| input_error(e.0))?;
+        }
         stats.push(s);
     }
+    let mut start_pods = None;
+    let recording = if rec.is_empty() {
+        None
+    } else {
+        rec.finish(
+            &|k| snap.rv_of("Pod", &k.0, &k.1).map(str::to_string),
+            !snap.pods.is_empty(),
+        );
+        if snap.pods.is_empty() {
+            snap.pods = rec.start_from_stream.clone();
+        }
+        start_pods = Some(snap.pods.clone());
+        apply_end_state(&mut snap, &rec);
+        Some(rec)
+    };
+    let audit = if audit.events > 0 {
+        audit.attribute(&|ns, name| {
+            snap.slices
+                .get(&(ns.to_string(), name.to_string()))
+                .and_then(|s| s.service.clone())
+        });
+        Some(audit)
+    } else {
+        None
+    };
     let grouping = group::group(&snap);
     Ok(Imported {
         snapshot: snap,
         grouping,
         files: stats,
         not_json,
+        recording,
+        start_pods,
+        audit,
     })
+}
+
+/// The snapshot after the recorded period: each pod as its last change left it.
+fn apply_end_state(snap: &mut snapshot::Snapshot, rec: &stream::Recording) {
+    let mut last: std::collections::BTreeMap<u32, bool> = std::collections::BTreeMap::new();
+    for e in &rec.events {
+        last.insert(e.key, e.state.is_some());
+    }
+    for (k, exists) in last {
+        let key = &rec.keys[k as usize];
+        if !exists {
+            snap.pods.remove(key);
+        } else if let Some(p) = rec.latest.get(key) {
+            snap.pods.insert(key.clone(), p.clone());
+        }
+    }
+    snap.replaced += rec.events.len();
+}
+
+/// Sends each object of one file where it belongs, by content: audit events to the audit log;
+/// watch events, and every object of a file of several top-level objects (`kubectl get -w -o
+/// json` without `--output-watch-events`), to the recording (Pods) or the end state (other
+/// kinds); List items and a lone object to the snapshot.
+#[derive(Default)]
+struct Router {
+    /// The file's first top-level object, until a second one shows the file is a stream.
+    pending: Option<read::Item>,
+    streaming: bool,
+}
+
+impl Router {
+    fn route(
+        &mut self,
+        item: read::Item,
+        snap: &mut snapshot::Snapshot,
+        rec: &mut stream::Recording,
+        audit: &mut audit::AuditLog,
+    ) -> Result<(), snapshot::FieldError> {
+        if audit::is_audit(&item.value) {
+            return audit.add(&item);
+        }
+        if item.event.is_none() && !self.streaming {
+            if item.in_list {
+                return snap.add(item);
+            }
+            match self.pending.take() {
+                None => {
+                    self.pending = Some(item);
+                    return Ok(());
+                }
+                Some(first) => {
+                    self.streaming = true;
+                    Self::stream(first, snap, rec)?;
+                }
+            }
+        }
+        if item.event.is_some() {
+            self.streaming = true;
+            if let Some(first) = self.pending.take() {
+                Self::stream(first, snap, rec)?;
+            }
+        }
+        Self::stream(item, snap, rec)
+    }
+
+    fn stream(
+        item: read::Item,
+        snap: &mut snapshot::Snapshot,
+        rec: &mut stream::Recording,
+    ) -> Result<(), snapshot::FieldError> {
+        if snapshot::kind_of(&item).as_deref() == Some("Pod") {
+            rec.add_pod(&item)
+        } else {
+            if let Some(k) = snapshot::kind_of(&item) {
+                *rec.other_kinds.entry(k).or_default() += 1;
+            }
+            snap.add(item)
+        }
+    }
 }
 
 /// Render the scenario of an import (checked: the text must load as a scenario).

@@ -28,6 +28,9 @@ pub struct Item {
     pub list_kind: Option<String>,
     /// The watch event type when the object came wrapped in `{"type","object"}`.
     pub event: Option<String>,
+    /// An element of a List's `items` or of a top-level array (false: a document of its own,
+    /// e.g. one object of `kubectl get -w -o json`).
+    pub in_list: bool,
     pub value: Value,
 }
 
@@ -269,7 +272,7 @@ struct DocCtx<'a, 'b, E> {
 
 impl<E> DocCtx<'_, '_, E> {
     /// Hand one top-level or list element to the sink; false = stop (error stored).
-    fn emit(&mut self, value: Value, list_kind: Option<String>) -> bool {
+    fn emit(&mut self, value: Value, list_kind: Option<String>, in_list: bool) -> bool {
         let (event, value) = unwrap_watch_event(value);
         if event.is_some() {
             self.stats.watch_events += 1;
@@ -279,6 +282,7 @@ impl<E> DocCtx<'_, '_, E> {
             index: *self.index,
             list_kind,
             event,
+            in_list,
             value,
         };
         *self.index += 1;
@@ -332,7 +336,7 @@ impl<'de, E> Visitor<'de> for DocSeed<'_, '_, '_, E> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(v) = seq.next_element::<Value>()? {
-            if !self.ctx.emit(v, None) {
+            if !self.ctx.emit(v, None, true) {
                 return Err(A::Error::custom(SINK_FAILED));
             }
         }
@@ -364,7 +368,7 @@ impl<'de, E> Visitor<'de> for DocSeed<'_, '_, '_, E> {
             self.ctx.stats.lists += 1;
             return Ok(());
         }
-        if !self.ctx.emit(Value::Object(rest), None) {
+        if !self.ctx.emit(Value::Object(rest), None, false) {
             return Err(A::Error::custom(SINK_FAILED));
         }
         Ok(())
@@ -393,7 +397,7 @@ impl<'de, E> Visitor<'de> for ItemsSeed<'_, '_, '_, E> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(v) = seq.next_element::<Value>()? {
-            if !self.ctx.emit(v, self.list_kind.clone()) {
+            if !self.ctx.emit(v, self.list_kind.clone(), true) {
                 return Err(A::Error::custom(SINK_FAILED));
             }
         }

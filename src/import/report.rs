@@ -619,7 +619,7 @@ pub fn markdown(r: &Report, imp: &Imported) -> String {
 /// Write `DIR/scenario.toml`, `DIR/services.csv` and `DIR/report.md` (last). Returns the
 /// report's path.
 pub fn write_report(
-    imp: &Imported,
+    imp: &mut Imported,
     opts: &ImportOptions,
     scenario: &str,
     dir: &Path,
@@ -629,11 +629,17 @@ pub fn write_report(
     let max = sc.controllers.endpointslice.max_endpoints_per_slice;
     let mut report = compare(&imp.snapshot, nodes, max as usize, opts.seed);
     simulate_rollouts(imp, opts, scenario, &mut report)?;
+    let replayed = super::replay::replay(imp, opts)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
     crate::fsio::atomic_write(&dir.join("scenario.toml"), scenario.as_bytes())?;
     crate::fsio::atomic_write(&dir.join("services.csv"), csv(&report).as_bytes())?;
+    let mut text = markdown(&report, imp);
+    if let Some(r) = &replayed {
+        crate::fsio::atomic_write(&dir.join("replay.csv"), super::replay::csv(r).as_bytes())?;
+        text.push_str(&super::replay::markdown(r));
+    }
     let md = dir.join("report.md");
-    crate::fsio::atomic_write(&md, markdown(&report, imp).as_bytes())?;
+    crate::fsio::atomic_write(&md, text.as_bytes())?;
     Ok(md)
 }

@@ -248,7 +248,8 @@ impl EndpointsRec {
     }
 }
 
-type Key = (String, String);
+/// (namespace, name).
+pub type Key = (String, String);
 
 /// Everything read, keyed by (namespace, name) per kind. Later versions of an object (a higher
 /// `resourceVersion`, or a watch event) replace earlier ones.
@@ -333,7 +334,60 @@ fn rv_newer(new: &str, old: &str) -> bool {
     }
 }
 
+/// The kind of an input object as [`Snapshot::add`] would take it (None: unknown, or `kind` is
+/// not a string, which `add` reports).
+pub fn kind_of(item: &Item) -> Option<String> {
+    match field(&item.value, "kind") {
+        Some(Value::String(k)) if !k.is_empty() => Some(k.clone()),
+        Some(_) => None,
+        None => item
+            .list_kind
+            .clone()
+            .or_else(|| sniff_kind(&item.value).map(str::to_string)),
+    }
+}
+
+/// A Pod of a watch stream, checked and located like the snapshot's: ((namespace, name),
+/// resourceVersion, the pod reduced to the fields the import reads).
+pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
+    let v = &item.value;
+    let mut cx = Cx {
+        file: item.file.clone(),
+        index: item.index,
+        kind: "Pod".into(),
+        namespace: String::new(),
+        name: String::new(),
+    };
+    let meta = match field(v, "metadata") {
+        Some(m) => obj(&cx, m, "metadata")?.unwrap_or(&Value::Null),
+        None => &Value::Null,
+    };
+    cx.namespace = string(&cx, meta, "metadata", "namespace")?.unwrap_or_default();
+    cx.name = string(&cx, meta, "metadata", "name")?.unwrap_or_default();
+    if cx.name.is_empty() {
+        return Err(cx.bad(
+            "metadata.name",
+            field(meta, "name").unwrap_or(&Value::Null),
+            "a non-empty name (every stored object has one)",
+        ));
+    }
+    if cx.namespace.is_empty() {
+        cx.namespace = "default".into();
+    }
+    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
+    let labels = string_map(&cx, meta, "metadata", "labels")?;
+    let pod = read_pod(&cx, v, meta, labels)?;
+    Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
+}
+
 impl Snapshot {
+    /// The resourceVersion of the object kept for (kind, namespace, name), if any.
+    pub fn rv_of(&self, kind: &str, namespace: &str, name: &str) -> Option<&str> {
+        self.rvs
+            .get(&(kind.to_string(), namespace.to_string(), name.to_string()))
+            .map(String::as_str)
+    }
+
     /// Add one object read from an input.
     pub fn add(&mut self, item: Item) -> Result<(), FieldError> {
         let v = &item.value;
@@ -1024,6 +1078,7 @@ mod tests {
             index: 3,
             list_kind: None,
             event: None,
+            in_list: true,
             value: v,
         }
     }

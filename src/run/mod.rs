@@ -59,6 +59,8 @@ pub struct RunOptions {
     pub controllers: bool,
     /// `--record-trace NAMESPACE/SERVICE=DIR`, parsed.
     pub record_traces: Vec<(String, PathBuf)>,
+    /// A recorded period to replay (`slicesim import` with a watch stream).
+    pub replay: Option<std::sync::Arc<crate::cluster::world::Replay>>,
 }
 
 /// Parse `NAMESPACE/SERVICE=DIR`.
@@ -271,6 +273,9 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let logging = log.enabled();
     let end_ns = scenario.duration_ns;
     let mut world = World::new(scenario.clone(), WorldOptions::default())?;
+    if let Some(r) = &opts.replay {
+        world.set_replay(r.clone());
+    }
     let mut events = EventLoop::new(&world, log);
     let mut samplers = Samplers {
         workloads: workloads::Recorder::new(&scenario)?,

@@ -90,6 +90,8 @@ pub enum WorldEvent {
     NodeEvict(NodeId, u32),
     PodGc(NodeId),
     ChurnTick(usize),
+    /// Step `i` of the recorded period being replayed ([`World::set_replay`]).
+    Replay(usize),
 }
 
 impl WorldEvent {
@@ -110,6 +112,7 @@ impl WorldEvent {
             WorldEvent::NodeEvict(..) => "node-evict",
             WorldEvent::PodGc(_) => "pod-gc",
             WorldEvent::ChurnTick(_) => "churn-tick",
+            WorldEvent::Replay(_) => "replay",
         }
     }
 }
@@ -303,6 +306,9 @@ pub struct World {
     started: bool,
     /// Last time handed to the sink's `advance_to`.
     sink_time: Option<Nanos>,
+    /// A recorded period to replay, and its pods by (namespace, name) (lookups only).
+    replay: Option<Arc<Replay>>,
+    replay_pods: std::collections::BTreeMap<(String, String), PodId>,
 }
 
 /// Did a pod change in a way the API would store (everything but the internal fields)?
@@ -411,6 +417,8 @@ impl World {
             events_processed: 0,
             started: false,
             sink_time: None,
+            replay: None,
+            replay_pods: std::collections::BTreeMap::new(),
             scenario: Arc::new(scenario),
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
@@ -558,6 +566,7 @@ impl World {
         for (i, ev) in sc.events.iter().enumerate() {
             self.queue.schedule_at(ev.at_ns, WorldEvent::Timeline(i));
         }
+        self.start_replay();
         for (w, wl) in sc.workloads.iter().enumerate() {
             if let Some(f) = wl.flapping {
                 if f.period_ns > 0 && f.probability_ppm > 0 {
@@ -644,12 +653,16 @@ impl World {
                 format!("{} epoch={e}", self.nodes[*n].name)
             }
             WorldEvent::PodGc(n) => self.nodes[*n].name.to_string(),
+            WorldEvent::Replay(i) => self.describe_replay(*i),
         }
     }
 
     fn handle(&mut self, ev: WorldEvent, sink: &mut dyn ChangeSink) {
         match ev {
             WorldEvent::Timeline(i) => self.apply_timeline(i, sink),
+            // a replayed workload's pods follow the recording, not its controllers
+            WorldEvent::DeploymentSync(d) if self.replay_owns(d) => {}
+            WorldEvent::ReplicaSetSync(r) if self.replay_owns(self.replica_sets[r].workload) => {}
             WorldEvent::DeploymentSync(d) => self.sync_deployment(d, sink),
             WorldEvent::ReplicaSetSync(r) => self.sync_replica_set(r, sink),
             WorldEvent::RetryScheduling => self.retry_scheduling(sink),
@@ -664,12 +677,15 @@ impl World {
             WorldEvent::NodeEvict(n, e) => self.node_evict(n, e, sink),
             WorldEvent::PodGc(n) => self.pod_gc(n, sink),
             WorldEvent::ChurnTick(c) => self.churn_tick(c, sink),
+            WorldEvent::Replay(i) => self.replay_step(i, sink),
         }
     }
 }
 
 mod nodes;
 mod pods;
+mod replay;
+pub use replay::{Replay, ReplayPod, ReplayStep};
 mod scheduler;
 pub use scheduler::{PlacementView, SchedulerPolicy, Spread};
 mod services;

@@ -1,0 +1,295 @@
+//! Replay of a recorded period: explicit pod states at given times (a real cluster's pod watch
+//! stream, turned into steps by `crate::import::replay`), in place of the workload controllers
+//! and the kubelet model for the workloads the replay owns.
+//!
+//! Why a world hook and not scenario events: a recorded period is thousands of per-pod
+//! transitions with the cluster's own names, nodes and IPs; the timeline's events are about
+//! workloads and draw their victims and timings from seeded streams. The replayed pods are
+//! ordinary world pods (the endpoint controllers and the watch model see them through the same
+//! change stream as any other), only who decides their states differs.
+//!
+//! The workloads the replay owns start with no pods (the caller sets their replicas to 0) and
+//! their Deployment and ReplicaSet syncs are skipped (their `sync_pending` stays set, so none
+//! is queued again): a pod the recording deletes is not replaced unless the recording shows the
+//! replacement. Replayed pods bypass the scheduler and the node IPAM (their node and IPs are the
+//! recorded ones); nothing else in the world changes.
+
+use super::*;
+
+/// A recorded pod state (`None` in a [`ReplayStep`] = the pod object is gone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayPod {
+    /// Index of the owning workload in `Scenario::workloads` (must be in [`Replay::workloads`]).
+    pub workload: usize,
+    pub uid: String,
+    /// `spec.nodeName`, as an index into the world's nodes.
+    pub node: Option<NodeId>,
+    pub phase: PodPhase,
+    /// `status.podIPs`.
+    pub ips: Vec<IpAddr>,
+    /// Ready condition status (None: not reported yet).
+    pub ready: Option<bool>,
+    pub creation_ns: Nanos,
+    pub deletion_timestamp_ns: Option<Nanos>,
+    pub deletion_grace_period_s: Option<u64>,
+    /// `spec.terminationGracePeriodSeconds` in ns.
+    pub termination_grace_ns: Nanos,
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayStep {
+    pub at_ns: Nanos,
+    pub namespace: String,
+    pub name: String,
+    pub state: Option<ReplayPod>,
+}
+
+/// A recorded period to replay ([`World::set_replay`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replay {
+    /// Workloads whose pods only the replay creates, changes and deletes.
+    pub workloads: BTreeSet<usize>,
+    /// In time order (ties in recording order).
+    pub steps: Vec<ReplayStep>,
+}
+
+impl World {
+    /// Replay `replay` (before [`World::start`]). Its steps must be in time order.
+    pub fn set_replay(&mut self, replay: Arc<Replay>) {
+        self.replay = Some(replay);
+    }
+
+    /// Does the replay own workload `w` (its controllers are off)?
+    pub(super) fn replay_owns(&self, w: usize) -> bool {
+        self.replay
+            .as_ref()
+            .is_some_and(|r| r.workloads.contains(&w))
+    }
+
+    /// Queue the first step; each step queues the next (the queue holds one at a time).
+    pub(super) fn start_replay(&mut self) {
+        if let Some(first) = self.replay.as_ref().and_then(|r| r.steps.first()) {
+            self.queue.schedule_at(first.at_ns, WorldEvent::Replay(0));
+        }
+    }
+
+    pub(super) fn describe_replay(&self, i: usize) -> String {
+        match self.replay.as_ref().and_then(|r| r.steps.get(i)) {
+            Some(s) => format!(
+                "{}/{} {}",
+                s.namespace,
+                s.name,
+                if s.state.is_some() {
+                    "state"
+                } else {
+                    "deleted"
+                }
+            ),
+            None => format!("step {i}"),
+        }
+    }
+
+    pub(super) fn replay_step(&mut self, i: usize, sink: &mut dyn ChangeSink) {
+        let Some(r) = self.replay.clone() else { return };
+        let Some(step) = r.steps.get(i) else { return };
+        if let Some(next) = r.steps.get(i + 1) {
+            let at = next.at_ns.max(self.queue.now());
+            self.queue.schedule_at(at, WorldEvent::Replay(i + 1));
+        }
+        let key = (step.namespace.clone(), step.name.clone());
+        let existing = self
+            .replay_pods
+            .get(&key)
+            .copied()
+            .filter(|id| self.pod(*id).is_some());
+        match (&step.state, existing) {
+            (None, Some(id)) => {
+                self.replay_pods.remove(&key);
+                self.remove_pod(id, sink);
+            }
+            (None, None) => {}
+            (Some(st), Some(id)) if self.pod(id).is_some_and(|p| p.workload == st.workload) => {
+                let node_name = st.node.map(|n| self.nodes[n].name.clone());
+                let now = self.queue.now();
+                self.write_pod(id, sink, |p| apply(p, st, node_name, now));
+            }
+            (Some(st), old) => {
+                if let Some(id) = old {
+                    self.replay_pods.remove(&key);
+                    self.remove_pod(id, sink);
+                }
+                if let Some(id) = self.replay_create(step, st, sink) {
+                    self.replay_pods.insert(key, id);
+                }
+            }
+        }
+    }
+
+    fn replay_create(
+        &mut self,
+        step: &ReplayStep,
+        st: &ReplayPod,
+        sink: &mut dyn ChangeSink,
+    ) -> Option<PodId> {
+        let now = self.queue.now();
+        let w = st.workload;
+        if !self.replay_owns(w) {
+            return None;
+        }
+        let dep = self.deployments.get(w)?;
+        let r = dep.new_rs.or_else(|| dep.replica_sets.first().copied())?;
+        let ns = dep.namespace.clone();
+        let template = self.replica_sets[r].template.clone();
+        let node_name = st.node.map(|n| self.nodes[n].name.clone());
+        let rv = write_rv(&mut self.resource_version);
+        let id = self.insert_pod(|id| {
+            let mut p = Pod {
+                id,
+                uid: st.uid.clone(),
+                name: step.name.clone(),
+                namespace: ns.clone(),
+                workload: w,
+                replica_set: r,
+                template,
+                resource_version: rv,
+                creation_ns: st.creation_ns,
+                node: None,
+                node_name: None,
+                phase: PodPhase::Pending,
+                ips: Vec::new(),
+                scheduled: None,
+                containers_ready: None,
+                ready: None,
+                deletion_timestamp_ns: None,
+                deletion_grace_period_s: None,
+                termination_grace_ns: st.termination_grace_ns,
+                available: false,
+                ready_epoch: 0,
+                ip_offset: None,
+            };
+            apply(&mut p, st, node_name, now);
+            p
+        });
+        self.pod_names.insert((ns, step.name.clone()));
+        let seq = self.next_create_seq;
+        self.next_create_seq += 1;
+        self.pod_create_seq.insert(id, seq);
+        self.deployments[w].stats.pods_created += 1;
+        let nf = self.pod(id).map(PodFlags::of);
+        let cpu = self.cpu_of(w);
+        self.account(id, None, nf, cpu);
+        if let Some(p) = self.pod(id) {
+            sink.on_change(now, &Change::Pod(ObjChange::Added(p)), self);
+        }
+        Some(id)
+    }
+}
+
+/// Set a pod to a recorded state. Conditions keep their transition time while their status
+/// holds (the kubelet's rule), so an unchanged state makes no write.
+fn apply(p: &mut Pod, st: &ReplayPod, node_name: Option<Arc<str>>, now: Nanos) {
+    let cond = |old: Option<Condition>, status: Option<bool>| match (old, status) {
+        (_, None) => None,
+        (Some(c), Some(s)) if c.status == s => Some(c),
+        (_, Some(s)) => Some(Condition {
+            status: s,
+            last_transition_ns: now,
+        }),
+    };
+    p.uid.clone_from(&st.uid);
+    p.node = st.node;
+    p.node_name = node_name;
+    p.scheduled = cond(p.scheduled, st.node.map(|_| true));
+    p.phase = st.phase;
+    p.ips.clone_from(&st.ips);
+    p.ready = cond(p.ready, st.ready);
+    p.containers_ready = cond(p.containers_ready, st.ready);
+    p.deletion_timestamp_ns = st.deletion_timestamp_ns;
+    p.deletion_grace_period_s = st.deletion_grace_period_s;
+    p.termination_grace_ns = st.termination_grace_ns;
+    p.available = p.is_ready() && p.is_active();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::CountingSink;
+
+    /// A replayed pod goes through exactly the recorded states: created (one Added), changed
+    /// (one Updated per visible change, none for a repeat), deleted; the workload's controllers
+    /// never add or remove a pod of their own.
+    #[test]
+    fn replay_sets_exactly_the_recorded_states() {
+        let src = r#"
+name = "r"
+description = "replay"
+seed = 1
+duration = "1m"
+[cluster]
+nodes = 2
+zones = ["a"]
+[[workloads]]
+name = "web"
+replicas = 3
+ports = [{ name = "http", container_port = 8080 }]
+"#;
+        let mut sc = crate::scenario::parse_str(src, "r.toml", &[]).unwrap();
+        sc.workloads[0].replicas = 0;
+        let state = |ready: Option<bool>, del: Option<Nanos>| {
+            Some(ReplayPod {
+                workload: 0,
+                uid: "u1".into(),
+                node: Some(1),
+                phase: PodPhase::Running,
+                ips: vec!["10.0.0.7".parse().unwrap()],
+                ready,
+                creation_ns: 0,
+                deletion_timestamp_ns: del,
+                deletion_grace_period_s: del.map(|_| 30),
+                termination_grace_ns: 30 * NS_PER_SEC,
+            })
+        };
+        let step = |s: u64, state| ReplayStep {
+            at_ns: s * NS_PER_SEC,
+            namespace: "default".into(),
+            name: "web-abc".into(),
+            state,
+        };
+        let replay = Replay {
+            workloads: [0].into_iter().collect(),
+            steps: vec![
+                step(1, state(Some(false), None)),
+                step(2, state(Some(true), None)),
+                step(3, state(Some(true), None)), // a repeat: no write
+                step(4, state(Some(true), Some(34 * NS_PER_SEC))),
+                step(5, None),
+            ],
+        };
+        let mut w = World::new(sc, WorldOptions::default()).unwrap();
+        w.set_replay(Arc::new(replay));
+        let mut sink = CountingSink::default();
+        w.start(&mut sink).unwrap();
+        let mut q = crate::sim::EventQueue::new();
+        let mut seen = Vec::new();
+        loop {
+            for (t, e) in w.take_scheduled() {
+                q.schedule_at(t, e);
+            }
+            let Some(e) = q.pop() else { break };
+            if e.time_ns > 60 * NS_PER_SEC {
+                break;
+            }
+            w.dispatch(e.time_ns, e.event, &mut sink).unwrap();
+            if let Some(p) = w.pods().next() {
+                seen.push((e.time_ns / NS_PER_SEC, p.is_ready(), p.is_terminating()));
+            }
+        }
+        // pods: 1 added, 2 updated (ready, terminating), 1 deleted
+        assert_eq!(sink.counts[0], [1, 2, 1]);
+        assert_eq!(w.pods().count(), 0);
+        let p = seen.first().copied().unwrap();
+        assert_eq!(p, (1, false, false));
+        assert!(seen.contains(&(4, true, true)));
+    }
+}

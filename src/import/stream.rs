@@ -1,0 +1,532 @@
+//! The recorded period: pod watch streams (`kubectl get pods -A -w -o json
+//! [--output-watch-events]`) turned into a timeline of pod states that the replay runs
+//! ([`super::replay`]).
+//!
+//! A watch stream is told from a snapshot by its content: watch events (`{"type","object"}`), or
+//! several top-level objects one after another (what `kubectl get -w -o json` prints without
+//! `--output-watch-events`); a List or a single object is a snapshot. Streams are read in the
+//! order given, each in file order (the API server sends a watch in resourceVersion order).
+//!
+//! kubectl prints no time of its own, so each change's time is inferred from the object: the
+//! latest of `metadata.creationTimestamp`, the conditions' `lastTransitionTime`, the
+//! containers' `startedAt`/`finishedAt` and `deletionTimestamp − deletionGracePeriodSeconds`
+//! (when the delete was requested), never earlier than the change before it. Timestamps have
+//! whole seconds, so changes sharing a second are spread evenly over it in stream order (the
+//! EndpointSlice controller syncs a Service within milliseconds of a pod change, so changes a
+//! second apart are not one sync; which of them really were is unknown).
+//!
+//! Without event types: an object not seen before is ADDED, one with a deletionTimestamp and
+//! `deletionGracePeriodSeconds: 0` is the DELETED print (the kubelet's final delete), any
+//! other is MODIFIED. `kubectl get -w` first prints every existing pod; with a snapshot those
+//! prints are no-ops when their resourceVersion is the snapshot's (a pod that changed between
+//! the snapshot and the watch is replayed as a change); without a snapshot, the leading prints
+//! in (namespace, name) order (the order of a List) are the start state.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use super::read::Item;
+use super::snapshot::{parse_pod, FieldError, Key};
+use crate::k8s;
+use crate::k8s::time::Timestamp;
+
+/// Milliseconds since the Unix epoch.
+pub type Ms = i64;
+
+/// A pod's state as far as the endpoint controllers care (compact: one per recorded change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodState {
+    pub uid: String,
+    /// Index into [`Recording::node_names`].
+    pub node: Option<u32>,
+    pub phase: Option<String>,
+    pub ips: Vec<IpAddr>,
+    pub ready: Option<bool>,
+    pub creation_ms: Option<Ms>,
+    pub deletion_ms: Option<Ms>,
+    pub deletion_grace_s: Option<u64>,
+    pub grace_s: Option<i64>,
+}
+
+/// Which timestamp gave a change its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    Created,
+    Condition,
+    Container,
+    DeleteRequested,
+    /// A pod the watch's initial listing shows changed since the snapshot: the start of the
+    /// recorded period (its own timestamps may be older than the snapshot).
+    Listing,
+    /// No newer timestamp in the object: the time of the change before it.
+    Previous,
+}
+
+impl Rule {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::Created => "metadata.creationTimestamp",
+            Rule::Condition => "a condition's lastTransitionTime",
+            Rule::Container => "a container's startedAt/finishedAt",
+            Rule::DeleteRequested => "deletionTimestamp − deletionGracePeriodSeconds",
+            Rule::Listing => {
+                "changed since the snapshot (watch's initial listing): the period's start"
+            }
+            Rule::Previous => "no newer timestamp: the previous change's time",
+        }
+    }
+}
+
+/// One recorded change of a pod.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecEvent {
+    pub at_ms: Ms,
+    /// Index into [`Recording::keys`].
+    pub key: u32,
+    /// None: the pod object is gone.
+    pub state: Option<PodState>,
+    pub rule: Rule,
+}
+
+/// One pod print of a stream, before the recording is finished.
+#[derive(Debug)]
+struct Raw {
+    key: u32,
+    rv: String,
+    /// ADDED / MODIFIED / DELETED as typed or inferred.
+    deleted: bool,
+    state: PodState,
+    time: Option<(Ms, Rule)>,
+}
+
+/// The recorded period.
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub keys: Vec<Key>,
+    index: BTreeMap<Key, u32>,
+    pub node_names: Vec<String>,
+    node_index: BTreeMap<String, u32>,
+    raw: Vec<Raw>,
+    /// The changes, in time order (after [`Recording::finish`]).
+    pub events: Vec<RecEvent>,
+    /// The newest full state of every pod the streams show (deleted ones included): the end
+    /// state, and the workloads of pods the snapshot does not have.
+    pub latest: BTreeMap<Key, k8s::Pod>,
+    /// Pods of the start state taken from the stream's leading prints (no snapshot pods).
+    pub start_from_stream: BTreeMap<Key, k8s::Pod>,
+    /// Prints of the stream, typed (watch events) and untyped.
+    pub typed: usize,
+    pub untyped: usize,
+    /// Prints that repeat the state the replay already has (the initial listing).
+    pub unchanged: usize,
+    /// Prints older than the snapshot's version of the pod.
+    pub older: usize,
+    /// Changes per time rule.
+    pub rules: BTreeMap<Rule, usize>,
+    /// Watch events of other kinds (applied to the end state, not replayed), per kind.
+    pub other_kinds: BTreeMap<String, usize>,
+    /// BOOKMARK / ERROR events.
+    pub control_events: usize,
+    /// The leading prints of the first stream in (namespace, name) order, ADDED or untyped:
+    /// kubectl's initial listing, the start state when no snapshot has pods.
+    listing: Vec<(u32, k8s::Pod)>,
+    listing_done: bool,
+}
+
+fn ts(v: Option<&Value>) -> Option<Ms> {
+    let t = Timestamp::parse(v?.as_str()?)?;
+    Some(t.secs * 1000 + i64::from(t.nanos / 1_000_000))
+}
+
+/// The time a print shows (see the module docs), with the rule that gave it.
+fn print_time(v: &Value) -> Option<(Ms, Rule)> {
+    let mut best: Option<(Ms, Rule)> = None;
+    let mut consider = |t: Option<Ms>, r: Rule| {
+        if let Some(t) = t {
+            if best.map_or(true, |(b, _)| t > b) {
+                best = Some((t, r));
+            }
+        }
+    };
+    let meta = v.get("metadata");
+    consider(
+        ts(meta.and_then(|m| m.get("creationTimestamp"))),
+        Rule::Created,
+    );
+    let status = v.get("status");
+    for c in status
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        consider(ts(c.get("lastTransitionTime")), Rule::Condition);
+    }
+    for key in ["initContainerStatuses", "containerStatuses"] {
+        for c in status
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let st = c.get("state");
+            consider(
+                ts(st
+                    .and_then(|s| s.get("running"))
+                    .and_then(|r| r.get("startedAt"))),
+                Rule::Container,
+            );
+            consider(
+                ts(st
+                    .and_then(|s| s.get("terminated"))
+                    .and_then(|r| r.get("finishedAt"))),
+                Rule::Container,
+            );
+        }
+    }
+    let del = ts(meta.and_then(|m| m.get("deletionTimestamp")));
+    let grace = meta
+        .and_then(|m| m.get("deletionGracePeriodSeconds"))
+        .and_then(Value::as_i64);
+    if let (Some(d), Some(g)) = (del, grace) {
+        consider(Some(d - g.max(0) * 1000), Rule::DeleteRequested);
+    }
+    best
+}
+
+fn parse_ips(p: &k8s::Pod) -> Vec<IpAddr> {
+    p.status
+        .pod_ips
+        .iter()
+        .flatten()
+        .filter_map(|i| i.ip.parse().ok())
+        .collect()
+}
+
+impl Recording {
+    fn key_index(&mut self, k: &Key) -> u32 {
+        if let Some(&i) = self.index.get(k) {
+            return i;
+        }
+        let i = self.keys.len() as u32;
+        self.keys.push(k.clone());
+        self.index.insert(k.clone(), i);
+        i
+    }
+
+    fn node_index(&mut self, n: &str) -> u32 {
+        if let Some(&i) = self.node_index.get(n) {
+            return i;
+        }
+        let i = self.node_names.len() as u32;
+        self.node_names.push(n.to_string());
+        self.node_index.insert(n.to_string(), i);
+        i
+    }
+
+    /// The index of a pod's key, if the streams show it.
+    pub fn key_of(&self, k: &Key) -> Option<u32> {
+        self.index.get(k).copied()
+    }
+
+    /// Take one Pod print of a stream (`kind` as the item says; other kinds are the caller's).
+    pub fn add_pod(&mut self, item: &Item) -> Result<(), FieldError> {
+        let typ = item.event.as_deref();
+        match typ {
+            Some("BOOKMARK") | Some("ERROR") => {
+                self.control_events += 1;
+                return Ok(());
+            }
+            Some("ADDED") | Some("MODIFIED") | Some("DELETED") | None => {}
+            Some(o) => {
+                return Err(FieldError(format!(
+                    "{}: object {} (watch event): field type: {o:?}: expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR",
+                    item.file, item.index
+                )))
+            }
+        }
+        let (key, rv, pod) = parse_pod(item)?;
+        let v = &item.value;
+        let meta = v.get("metadata");
+        let deletion_grace_s = meta
+            .and_then(|m| m.get("deletionGracePeriodSeconds"))
+            .and_then(Value::as_u64);
+        let deletion_ms = ts(meta.and_then(|m| m.get("deletionTimestamp")));
+        let k = self.key_index(&key);
+        let deleted = match typ {
+            Some(t) => t == "DELETED",
+            // the kubelet's final delete (grace 0) is the print of the DELETED event
+            None => deletion_ms.is_some() && deletion_grace_s == Some(0),
+        };
+        if typ.is_some() {
+            self.typed += 1;
+        } else {
+            self.untyped += 1;
+        }
+        let node = pod
+            .spec
+            .node_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| self.node_index(n));
+        let state = PodState {
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            node,
+            phase: pod.status.phase.clone(),
+            ips: parse_ips(&pod),
+            ready: pod
+                .status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "Ready")
+                .map(|c| c.status == "True"),
+            creation_ms: ts(meta.and_then(|m| m.get("creationTimestamp"))),
+            deletion_ms,
+            deletion_grace_s,
+            grace_s: pod.spec.termination_grace_period_seconds,
+        };
+        if !self.listing_done {
+            let ordered = self
+                .listing
+                .last()
+                .map_or(true, |(last, _)| self.keys[*last as usize] < key);
+            if ordered && !deleted && typ.map_or(true, |t| t == "ADDED") {
+                self.listing.push((k, pod.clone()));
+            } else {
+                self.listing_done = true;
+            }
+        }
+        self.raw.push(Raw {
+            key: k,
+            rv,
+            deleted,
+            state,
+            time: print_time(v),
+        });
+        self.latest.insert(key, pod);
+        Ok(())
+    }
+
+    /// Whether any pod print was read.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty() && self.events.is_empty()
+    }
+
+    /// Turn the prints into changes against the start state: `snapshot_rv(key)` is the
+    /// resourceVersion of the snapshot's pod (None: the snapshot has no such pod);
+    /// `snapshot_has_pods`: whether a snapshot gave the start state.
+    pub fn finish(
+        &mut self,
+        snapshot_rv: &dyn Fn(&Key) -> Option<String>,
+        snapshot_has_pods: bool,
+    ) {
+        let raw = std::mem::take(&mut self.raw);
+        // without a snapshot, the leading prints in List order are the start state
+        let listed = self.listing.len();
+        let start = if snapshot_has_pods { 0 } else { listed };
+        // what the replay holds for each pod: Some(rv) = exists
+        let mut known: BTreeMap<u32, Option<String>> = BTreeMap::new();
+        let mut listed_rv: BTreeMap<u32, String> = BTreeMap::new();
+        for r in &raw[..start] {
+            listed_rv.insert(r.key, r.rv.clone());
+        }
+        let mut events = Vec::with_capacity(raw.len() - start);
+        let mut prev: Option<Ms> = None;
+        for (i, r) in raw.into_iter().enumerate() {
+            if i < start {
+                continue;
+            }
+            let key = &self.keys[r.key as usize];
+            let have = known.entry(r.key).or_insert_with(|| {
+                snapshot_rv(key)
+                    .or_else(|| listed_rv.get(&r.key).cloned())
+                    .map(Some)
+                    .unwrap_or(None)
+            });
+            if let Some(old) = have.as_deref() {
+                if !r.deleted && old == r.rv && !r.rv.is_empty() {
+                    self.unchanged += 1;
+                    continue;
+                }
+                if let (Ok(a), Ok(b)) = (r.rv.parse::<u64>(), old.parse::<u64>()) {
+                    if a < b {
+                        self.older += 1;
+                        continue;
+                    }
+                }
+            } else if r.deleted {
+                // never existed in the replay: nothing to delete
+                self.unchanged += 1;
+                continue;
+            }
+            *have = if r.deleted { None } else { Some(r.rv.clone()) };
+            let time = if i < listed { None } else { r.time };
+            let (mut at, mut rule) = match time {
+                Some(t) => t,
+                None if i < listed => (0, Rule::Listing),
+                None => (prev.unwrap_or(0), Rule::Previous),
+            };
+            if let Some(p) = prev {
+                if at < p {
+                    at = p;
+                    if rule != Rule::Listing {
+                        rule = Rule::Previous;
+                    }
+                }
+            }
+            if rule != Rule::Listing {
+                prev = Some(at);
+            }
+            *self.rules.entry(rule).or_default() += 1;
+            events.push(RecEvent {
+                at_ms: at,
+                key: r.key,
+                state: (!r.deleted).then_some(r.state),
+                rule,
+            });
+        }
+        // listing changes and changes before the first timed one take its time
+        let untimed = |e: &RecEvent| matches!(e.rule, Rule::Previous | Rule::Listing);
+        if let Some(first) = events.iter().find(|e| !untimed(e)).map(|e| e.at_ms) {
+            for e in events.iter_mut().take_while(|e| untimed(e)) {
+                e.at_ms = first;
+            }
+        }
+        spread_ties(&mut events);
+        self.events = events;
+        let listing = std::mem::take(&mut self.listing);
+        if start > 0 {
+            for (k, pod) in listing {
+                self.start_from_stream
+                    .insert(self.keys[k as usize].clone(), pod);
+            }
+        }
+    }
+}
+
+/// Changes sharing a whole-second time are spread evenly over that second (or up to the next
+/// change, if sooner), in stream order.
+fn spread_ties(events: &mut [RecEvent]) {
+    let mut i = 0;
+    while i < events.len() {
+        let t = events[i].at_ms;
+        let mut j = i + 1;
+        while j < events.len() && events[j].at_ms == t {
+            j += 1;
+        }
+        let n = (j - i) as i64;
+        if n > 1 && t % 1000 == 0 {
+            let next = events.get(j).map_or(t + 1000, |e| e.at_ms.min(t + 1000));
+            let span = (next - t).max(1);
+            for (k, e) in events[i..j].iter_mut().enumerate() {
+                e.at_ms = t + span * k as i64 / n;
+            }
+        }
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(at_ms: Ms) -> RecEvent {
+        RecEvent {
+            at_ms,
+            key: 0,
+            state: None,
+            rule: Rule::Condition,
+        }
+    }
+
+    #[test]
+    fn ties_spread_over_their_second() {
+        let mut v = vec![
+            ev(1000),
+            ev(1000),
+            ev(1000),
+            ev(1000),
+            ev(1500),
+            ev(3000),
+            ev(3000),
+        ];
+        spread_ties(&mut v);
+        let at: Vec<Ms> = v.iter().map(|e| e.at_ms).collect();
+        // four in [1000, 1500): the next change comes sooner than the second's end
+        assert_eq!(at, vec![1000, 1125, 1250, 1375, 1500, 3000, 3500]);
+    }
+
+    #[test]
+    fn print_time_is_the_latest_timestamp() {
+        let pod = json!({"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z",
+            "deletionTimestamp": "2026-01-01T00:01:00Z", "deletionGracePeriodSeconds": 30},
+            "status": {"conditions": [{"type": "Ready", "lastTransitionTime": "2026-01-01T00:00:20Z"}],
+                "containerStatuses": [{"state": {"running": {"startedAt": "2026-01-01T00:00:10Z"}}}]}});
+        let base = Timestamp::parse("2026-01-01T00:00:00Z").unwrap().secs * 1000;
+        assert_eq!(
+            print_time(&pod),
+            Some((base + 30_000, Rule::DeleteRequested))
+        );
+        let mut p = pod.clone();
+        p["metadata"]["deletionTimestamp"] = Value::Null;
+        assert_eq!(print_time(&p), Some((base + 20_000, Rule::Condition)));
+        assert_eq!(print_time(&json!({"metadata": {}})), None);
+    }
+
+    fn print(name: &str, rv: &str, event: Option<&str>, ready: &str, t: &str) -> Item {
+        Item {
+            file: "w.json".into(),
+            index: 0,
+            list_kind: None,
+            event: event.map(str::to_string),
+            in_list: false,
+            value: json!({"kind": "Pod", "metadata": {"name": name, "namespace": "ns",
+                "resourceVersion": rv, "creationTimestamp": "2026-01-01T00:00:00Z"},
+                "spec": {"nodeName": "n1", "containers": []},
+                "status": {"podIP": "10.0.0.1", "conditions": [{"type": "Ready", "status": ready,
+                    "lastTransitionTime": t}]}}),
+        }
+    }
+
+    #[test]
+    fn listing_is_the_start_state_without_a_snapshot_and_a_no_op_with_one() {
+        let build = || {
+            let mut r = Recording::default();
+            for (n, rv) in [("a", "5"), ("b", "6")] {
+                r.add_pod(&print(n, rv, Some("ADDED"), "True", "2026-01-01T00:00:00Z"))
+                    .unwrap();
+            }
+            r.add_pod(&print(
+                "a",
+                "9",
+                Some("MODIFIED"),
+                "False",
+                "2026-01-01T00:00:30Z",
+            ))
+            .unwrap();
+            r
+        };
+        let mut r = build();
+        r.finish(&|_| None, false);
+        assert_eq!(r.start_from_stream.len(), 2);
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.events[0].state.as_ref().unwrap().ready, Some(false));
+        assert_eq!(r.events[0].rule, Rule::Condition);
+        // with a snapshot holding the listed versions, the listing changes nothing
+        let mut r = build();
+        r.finish(
+            &|k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()),
+            true,
+        );
+        assert!(r.start_from_stream.is_empty());
+        assert_eq!((r.events.len(), r.unchanged), (1, 2));
+        // a snapshot newer than the stream: its prints are older, skipped
+        let mut r = build();
+        r.finish(&|_| Some("100".to_string()), true);
+        assert_eq!((r.events.len(), r.older), (0, 3));
+    }
+}
