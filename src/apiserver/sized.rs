@@ -42,6 +42,10 @@ impl Store<Endpoints> {
 
     /// `Some(error)` iff [`Store::update`] of the full object `shell` + `tails` stands for is
     /// refused as too large (see module docs). Reads only.
+    ///
+    /// Precondition: that full object is canonical (subsets repacked, no address twice), as
+    /// the Endpoints controller's bodies are: the shell alone cannot show a duplicate the
+    /// store's canonicalisation would drop, and sizes are computed from the tails as given.
     pub fn precheck_update(
         &self,
         shared: &Shared,
@@ -101,7 +105,8 @@ impl Store<Endpoints> {
 
     /// `Some(error)` iff [`Store::create`] of the full object is refused as too large; then
     /// `shared` has advanced exactly as that call would advance it (the UID drawn). On `None`
-    /// `shared` is untouched.
+    /// `shared` is untouched. Same precondition as [`Store::precheck_update`]: a canonical
+    /// full object.
     pub fn precheck_create(
         &self,
         shared: &mut Shared,

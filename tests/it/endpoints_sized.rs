@@ -159,6 +159,11 @@ fn canonical(e: &Endpoints) -> bool {
 /// outside `metadata` has another length than the stored object's (the precheck's proof that
 /// they differ).
 fn check_update(full: &Endpoints, limit: u64) -> Result<(), TestCaseError> {
+    // The precheck's contract covers canonical bodies only (the controller's); a duplicate
+    // address the store would drop is invisible in the shell.
+    if !canonical(full) {
+        return Ok(());
+    }
     let (shell, tails) = split_endpoints(full);
     let (st, shared) = store_with(limit);
     let pre = st.precheck_update(&shared, &shell, &tails);
@@ -187,6 +192,9 @@ fn check_update(full: &Endpoints, limit: u64) -> Result<(), TestCaseError> {
 
 /// Same for a create into an empty store: also the random stream after the call.
 fn check_create(full: &Endpoints, limit: u64) -> Result<(), TestCaseError> {
+    if !canonical(full) {
+        return Ok(());
+    }
     let (shell, tails) = split_endpoints(full);
     let st: Store<Endpoints> = Store::with_size_limit(SizeLimit {
         max_bytes: limit,

@@ -235,10 +235,7 @@ fn run_until(version: &str, until: &str) -> ControllerManager<'static> {
             &format!("duration={until}"),
         ],
     );
-    let mut mgr = ControllerManager::new(&sc, &ManagerOptions::default());
-    let mut world = World::new(sc, WorldOptions::default()).unwrap();
-    run_to_end(&mut world, &mut mgr).unwrap();
-    mgr
+    crate::support::run_controllers(sc).0
 }
 
 /// (endpoints in the Service's slices, how many carry `terminating: true`, how many carry a
