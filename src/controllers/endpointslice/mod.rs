@@ -24,6 +24,7 @@
 pub mod convert;
 pub mod engine;
 mod incremental;
+pub mod listed;
 pub mod model;
 pub mod podcache;
 pub mod reconciler;
