@@ -25,6 +25,7 @@
 pub mod convert;
 pub mod engine;
 mod incremental;
+pub mod listed;
 pub mod model;
 pub mod packing;
 pub mod podcache;

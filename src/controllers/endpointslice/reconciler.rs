@@ -449,6 +449,8 @@ pub struct EndpointSliceController {
     pub reconciler: Reconciler,
     pub trigger_times: TriggerTimeTracker,
     pub tracker: EndpointSliceTracker,
+    /// The controller manager's endpoints added/removed accounting per Service.
+    pub listed_addresses: super::listed::ListedAddresses,
 }
 
 /// `namespace/<kubernetes.io/service-name label>` of a slice (upstream `ServiceControllerKey`).
@@ -488,6 +490,7 @@ impl EndpointSliceController {
             reconciler: Reconciler::new(options),
             trigger_times: TriggerTimeTracker::new(),
             tracker: EndpointSliceTracker::new(),
+            listed_addresses: Default::default(),
         }
     }
 
@@ -520,6 +523,7 @@ impl EndpointSliceController {
         let key = format!("{namespace}/{name}");
         self.trigger_times.delete_service(namespace, name);
         self.tracker.delete_service(&key);
+        self.listed_addresses.delete_service(&key);
         self.reconciler
             .topology
             .remove_hints(&key, super::model::ADDRESS_TYPE_IPV4);

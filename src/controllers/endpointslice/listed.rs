@@ -1,0 +1,298 @@
+//! Per Service, how many listed slices hold each endpoint address: the controller manager's
+//! endpoints added/removed figures of a sync (the address sets before and after its writes)
+//! from the slices that changed, instead of from every address of a big Service.
+//!
+//! Kept beside the controller's other per-Service state so `delete_service` forgets it. It is
+//! a cache only: the counts are over the listing held from the Service's previous sync, and a
+//! sync first moves them to its own listing by the slices that differ, so any held listing
+//! (a lagging informer, a skipped or stale sync in between) gives the same figures.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use crate::k8s;
+
+/// Address counts per Service key (`namespace/name`).
+#[derive(Debug, Clone, Default)]
+pub struct ListedAddresses {
+    services: BTreeMap<String, Held>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Held {
+    /// The listing the counts are over (shared with the informer, not copied).
+    slices: Vec<Rc<k8s::EndpointSlice>>,
+    /// Address → occurrences over `slices`' endpoints; absent = 0.
+    counts: HashMap<Box<str>, u32>,
+}
+
+/// A slice's identity for matching two listings: a slice of the same name and
+/// resourceVersion holds the same endpoints. `None` (no resourceVersion) never matches.
+fn version(s: &k8s::EndpointSlice) -> Option<(&str, &str)> {
+    let rv = s.metadata.resource_version.as_deref().unwrap_or("");
+    (!rv.is_empty()).then(|| (s.metadata.name.as_deref().unwrap_or(""), rv))
+}
+
+fn addresses(s: &k8s::EndpointSlice) -> impl Iterator<Item = &str> {
+    s.endpoint_list()
+        .iter()
+        .flat_map(|e| e.address_list().iter().map(String::as_str))
+}
+
+/// The slices of `a` and of `b` that the other side does not hold (as multisets of versions).
+fn differing<'x, A, B>(a: &'x [A], b: &'x [B]) -> (Vec<&'x A>, Vec<&'x B>)
+where
+    A: Borrow<k8s::EndpointSlice>,
+    B: Borrow<k8s::EndpointSlice>,
+{
+    let mut unmatched: HashMap<(&str, &str), u32> = HashMap::with_capacity(a.len());
+    for s in a {
+        if let Some(v) = version(s.borrow()) {
+            *unmatched.entry(v).or_default() += 1;
+        }
+    }
+    let mut only_b = Vec::new();
+    for s in b {
+        match version(s.borrow()).and_then(|v| unmatched.get_mut(&v)) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => only_b.push(s),
+        }
+    }
+    // What is left unmatched of each version is held by `a` only (its last occurrences).
+    let mut only_a = Vec::new();
+    for s in a.iter().rev() {
+        match version(s.borrow()).and_then(|v| unmatched.get_mut(&v)) {
+            Some(n) if *n == 0 => {}
+            Some(n) => {
+                *n -= 1;
+                only_a.push(s);
+            }
+            None => only_a.push(s),
+        }
+    }
+    (only_a, only_b)
+}
+
+impl ListedAddresses {
+    /// Addresses in `after` but in no slice of `before`, and the reverse (the sizes of the two
+    /// differences of the address sets), reading only the slices that differ from the held
+    /// listing and between `before` and `after`. `before` becomes the held listing.
+    pub fn changes(
+        &mut self,
+        key: &str,
+        before: Vec<Rc<k8s::EndpointSlice>>,
+        after: &[&k8s::EndpointSlice],
+    ) -> (u64, u64) {
+        if !self.services.contains_key(key) {
+            self.services.insert(key.to_string(), Held::default());
+        }
+        let held = self.services.get_mut(key).expect("inserted");
+        // The held counts, moved to `before`.
+        {
+            let (gone, new) = differing(&held.slices, &before);
+            for s in gone {
+                for a in addresses(s) {
+                    let n = held.counts.get_mut(a).expect("held address counted");
+                    *n -= 1;
+                    if *n == 0 {
+                        held.counts.remove(a);
+                    }
+                }
+            }
+            for s in new {
+                for a in addresses(s) {
+                    match held.counts.get_mut(a) {
+                        Some(n) => *n += 1,
+                        None => {
+                            held.counts.insert(a.into(), 1);
+                        }
+                    }
+                }
+            }
+        }
+        // `before` → `after`: only the addresses of the differing slices can change side.
+        let (lost, gained) = differing(&before, after);
+        let mut delta: HashMap<&str, i64> = HashMap::new();
+        for s in &gained {
+            for a in addresses(s) {
+                *delta.entry(a).or_default() += 1;
+            }
+        }
+        for s in &lost {
+            for a in addresses(s) {
+                *delta.entry(a).or_default() -= 1;
+            }
+        }
+        let (mut added, mut removed) = (0, 0);
+        for (a, d) in delta {
+            let was = held.counts.get(a).copied().unwrap_or(0) as i64;
+            match (was, was + d) {
+                (0, n) if n > 0 => added += 1,
+                (w, 0) if w > 0 => removed += 1,
+                _ => {}
+            }
+        }
+        drop(lost);
+        held.slices = before;
+        (added, removed)
+    }
+
+    /// The Service is gone.
+    pub fn delete_service(&mut self, key: &str) {
+        self.services.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// Endpoint addresses (ready or not) over slices: the straightforward sets.
+    fn slice_addresses<'a>(
+        slices: impl Iterator<Item = &'a k8s::EndpointSlice>,
+    ) -> BTreeSet<&'a str> {
+        slices.flat_map(addresses).collect()
+    }
+
+    /// The straightforward figures: the sizes of the differences of the full address sets.
+    fn full_set_differences(
+        before: &[&k8s::EndpointSlice],
+        after: &[&k8s::EndpointSlice],
+    ) -> (u64, u64) {
+        let (sb, sa) = (
+            slice_addresses(before.iter().copied()),
+            slice_addresses(after.iter().copied()),
+        );
+        (
+            sa.difference(&sb).count() as u64,
+            sb.difference(&sa).count() as u64,
+        )
+    }
+
+    fn slice(name: &str, rv: u32, addrs: &[u8]) -> k8s::EndpointSlice {
+        let eps: Vec<serde_json::Value> = addrs
+            .iter()
+            .map(|a| serde_json::json!({"addresses": [format!("10.0.0.{a}")]}))
+            .collect();
+        let rv = if rv == 0 {
+            String::new()
+        } else {
+            rv.to_string()
+        };
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "resourceVersion": rv},
+            "addressType": "IPv4", "endpoints": eps
+        }))
+        .expect("slice")
+    }
+
+    /// One slice version: name index, version (0 = no resourceVersion), addresses. A
+    /// universe of few names and versions so listings share, rewrite and repeat slices.
+    fn version_strategy() -> impl Strategy<Value = (u8, u32)> {
+        (0u8..5, 0u32..4)
+    }
+
+    /// Addresses of a version are a function of it (same name and resourceVersion = same
+    /// object), except version 0, which carries its own.
+    fn build(
+        universe: &BTreeMap<(u8, u32), Vec<u8>>,
+        v: (u8, u32),
+        own: &[u8],
+    ) -> Rc<k8s::EndpointSlice> {
+        let addrs = if v.1 == 0 { own } else { &universe[&v] };
+        Rc::new(slice(&format!("s{}", v.0), v.1, addrs))
+    }
+
+    type Listing = Vec<((u8, u32), Vec<u8>)>;
+
+    fn listing() -> impl Strategy<Value = Listing> {
+        prop::collection::vec(
+            (version_strategy(), prop::collection::vec(0u8..10, 0..4)),
+            0..6,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Over a sequence of syncs of one Service (each a listing before and the slices
+        /// after; the held listing is whatever the previous sync listed), the counted
+        /// figures equal the full set differences.
+        #[test]
+        fn counted_changes_equal_full_set_differences(
+            lists in prop::collection::vec(prop::collection::vec(0u8..10, 0..5), 20),
+            syncs in prop::collection::vec((listing(), listing(), any::<bool>()), 1..8),
+        ) {
+            let mut universe = BTreeMap::new();
+            for (i, list) in lists.into_iter().enumerate() {
+                universe.insert(((i / 4) as u8, (i % 4) as u32), list);
+            }
+            let mut counts = ListedAddresses::default();
+            for (before, after, forget) in syncs {
+                if forget {
+                    counts.delete_service("ns/svc");
+                }
+                let before: Vec<Rc<k8s::EndpointSlice>> =
+                    before.iter().map(|(v, own)| build(&universe, *v, own)).collect();
+                let after: Vec<Rc<k8s::EndpointSlice>> =
+                    after.iter().map(|(v, own)| build(&universe, *v, own)).collect();
+                let b: Vec<&k8s::EndpointSlice> = before.iter().map(|s| &**s).collect();
+                let a: Vec<&k8s::EndpointSlice> = after.iter().map(|s| &**s).collect();
+                let want = full_set_differences(&b, &a);
+                prop_assert_eq!(counts.changes("ns/svc", before.clone(), &a), want);
+            }
+        }
+    }
+
+    /// The earlier randomized check (slices removed, added, rewritten with other addresses or
+    /// kept, addresses moving between slices), each listing after a random held one.
+    #[test]
+    fn address_changes_equal_full_set_differences() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut counts = ListedAddresses::default();
+        let mut previous: Vec<Rc<k8s::EndpointSlice>> = Vec::new();
+        for round in 0..2000u32 {
+            let n = rng.gen_range(0..6);
+            let mut before = Vec::new();
+            let mut after = Vec::new();
+            for i in 0..n {
+                let addrs: Vec<u8> = (0..rng.gen_range(0..5))
+                    .map(|_| rng.gen_range(0..12))
+                    .collect();
+                let b = slice(&format!("s{i}"), 1_000 * round + i + 1, &addrs);
+                match rng.gen_range(0..5) {
+                    0 => before.push(Rc::new(b)),
+                    1 => after.push(Rc::new(b)),
+                    2 => {
+                        let moved: Vec<u8> = (0..rng.gen_range(0..5))
+                            .map(|_| rng.gen_range(0..12))
+                            .collect();
+                        after.push(Rc::new(slice(
+                            &format!("s{i}"),
+                            1_000 * round + 100 + i,
+                            &moved,
+                        )));
+                        before.push(Rc::new(b));
+                    }
+                    _ => {
+                        let b = Rc::new(b);
+                        after.push(Rc::clone(&b));
+                        before.push(b);
+                    }
+                }
+            }
+            // Half the time the next listing starts from what this sync wrote.
+            if rng.gen_bool(0.5) {
+                before.extend(previous.iter().take(2).cloned());
+            }
+            let b: Vec<&k8s::EndpointSlice> = before.iter().map(|s| &**s).collect();
+            let a: Vec<&k8s::EndpointSlice> = after.iter().map(|s| &**s).collect();
+            let want = full_set_differences(&b, &a);
+            assert_eq!(counts.changes("ns/svc", before.clone(), &a), want);
+            previous = after;
+        }
+    }
+}
