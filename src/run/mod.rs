@@ -30,13 +30,17 @@ pub mod workloads;
 use crate::apiserver::watch::{TrafficReport, WatchHub};
 use crate::apiserver::write_log::Resource;
 use crate::cluster::{Change, ChangeSink, CountingSink, World, WorldOptions};
-use crate::controllers::manager::{ControllerManager, ManagerOptions, ManagerStats, SyncRow};
+use crate::controllers::manager::{
+    BorrowedObserver, ControllerManager, ManagerOptions, ManagerStats, SyncRow,
+};
 use crate::scenario::{Nanos, Scenario, NS_PER_SEC};
 use crate::sim::{EventLog, LogLine};
 use dispatch::{EventLoop, Subscribers};
-use seams::WatchSide;
+use seams::{HubLink, WatchSide};
+use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::rc::Rc;
 use summary::{PodEventStats, WorldSummary};
 use track::Tracker;
 
@@ -122,13 +126,13 @@ pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
     simulate_scenario(load_scenario(opts)?, opts)
 }
 
-/// Drive `world` through `events` to the end of its scenario, calling `on_sample(s, world, subs)`
+/// Drive `world` through `events` to the end of its scenario, calling `on_sample(s, world)`
 /// for every whole second `s` in `0..=duration` with the state after all events at times ≤ `s` s.
 pub fn drive<S: Subscribers>(
     events: &mut EventLoop,
     world: &mut World,
     subs: &mut S,
-    mut on_sample: impl FnMut(u64, &World, &mut S) -> anyhow::Result<()>,
+    mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     events.start(world, subs)?;
     let end = world.scenario().duration_ns;
@@ -137,14 +141,14 @@ pub fn drive<S: Subscribers>(
         match events.peek_time() {
             Some(t) => {
                 while next_s.saturating_mul(NS_PER_SEC) < t {
-                    on_sample(next_s, world, subs)?;
+                    on_sample(next_s, world)?;
                     next_s += 1;
                 }
                 events.step(world, subs)?;
             }
             None => {
                 while next_s.saturating_mul(NS_PER_SEC) <= end {
-                    on_sample(next_s, world, subs)?;
+                    on_sample(next_s, world)?;
                     next_s += 1;
                 }
                 break;
@@ -161,7 +165,7 @@ struct Sinks<'a, 'o> {
     counting: &'a mut CountingSink,
     pod_stats: &'a mut PodEventStats,
     manager: Option<&'a mut ControllerManager<'o>>,
-    watch: Option<&'a mut WatchSide>,
+    watch: Option<&'a mut HubLink>,
 }
 
 impl Sinks<'_, '_> {
@@ -201,14 +205,17 @@ impl ChangeSink for Sinks<'_, '_> {
 
 /// The run's [`Subscribers`]: the sinks, and for the event log the manager's lines with each
 /// `api-write` followed by the watch side's `watch-delivery` of that write.
-struct Wiring<'a, 'o>(Sinks<'a, 'o>);
+struct Wiring<'a, 'o> {
+    sinks: Sinks<'a, 'o>,
+    watch_side: Option<Rc<RefCell<WatchSide>>>,
+}
 
 impl Subscribers for Wiring<'_, '_> {
     fn sink(&mut self) -> &mut dyn ChangeSink {
-        &mut self.0
+        &mut self.sinks
     }
     fn take_log(&mut self, out: &mut Vec<LogLine>) {
-        let Some(m) = self.0.manager.as_deref_mut() else {
+        let Some(m) = self.sinks.manager.as_deref_mut() else {
             return;
         };
         let mut lines = Vec::new();
@@ -217,7 +224,11 @@ impl Subscribers for Wiring<'_, '_> {
             let write = l.kind == "api-write";
             out.push(l);
             if write {
-                if let Some(d) = self.0.watch.as_deref_mut().and_then(|w| w.next_delivery()) {
+                if let Some(d) = self
+                    .watch_side
+                    .as_ref()
+                    .and_then(|w| w.borrow_mut().next_delivery())
+                {
                     out.push(d);
                 }
             }
@@ -291,44 +302,52 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 
     let controllers = if opts.controllers {
         let nodes = scenario.cluster.initial_node_count as u64;
-        let (outbox, inbox) = seams::outbox();
-        let mut side = WatchSide::new(
+        let side = Rc::new(RefCell::new(WatchSide::new(
             WatchHub::new(&scenario, nodes),
             Tracker::new(&scenario),
-            inbox,
             logging,
-        );
+        )));
+        let (mut link_w, mut link_n) = (HubLink(Rc::clone(&side)), HubLink(Rc::clone(&side)));
         let mopts = ManagerOptions {
             record: opts.record_traces.clone(),
         };
-        let mut mgr = ControllerManager::with_observer(&scenario, &mopts, Box::new(outbox));
+        let mut mgr = ControllerManager::with_observer(
+            &scenario,
+            &mopts,
+            Box::new(BorrowedObserver(&mut link_w)),
+        );
         if logging {
             mgr.log_steps();
         }
-        let mut wiring = Wiring(Sinks {
-            counting: &mut counting,
-            pod_stats: &mut pod_stats,
-            manager: Some(&mut mgr),
-            watch: Some(&mut side),
-        });
-        drive(&mut events, &mut world, &mut wiring, |s, w, wiring| {
-            samplers.sample(s, w)?;
-            if let Some(side) = wiring.0.watch.as_deref_mut() {
-                side.sample(s, w);
-            }
-            Ok(())
-        })?;
+        {
+            let mut wiring = Wiring {
+                sinks: Sinks {
+                    counting: &mut counting,
+                    pod_stats: &mut pod_stats,
+                    manager: Some(&mut mgr),
+                    watch: Some(&mut link_n),
+                },
+                watch_side: Some(Rc::clone(&side)),
+            };
+            drive(&mut events, &mut world, &mut wiring, |s, w| {
+                samplers.sample(s, w)?;
+                side.borrow_mut().tracker.sample(s, w);
+                Ok(())
+            })?;
+        }
         finish_log(events, &mut samplers, log_file)?;
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
         drop(mgr);
-        side.drain();
+        drop((link_w, link_n));
         let WatchSide {
             mut hub,
             mut tracker,
             ..
-        } = side;
+        } = Rc::try_unwrap(side)
+            .map_err(|_| anyhow::anyhow!("watch side still shared at the end of the run"))?
+            .into_inner();
         hub.advance_to(end_ns);
         let node_streams = [
             hub.node_stream(Resource::EndpointSlices),
@@ -356,13 +375,16 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             per_node,
         })
     } else {
-        let mut wiring = Wiring(Sinks {
-            counting: &mut counting,
-            pod_stats: &mut pod_stats,
-            manager: None,
-            watch: None,
-        });
-        drive(&mut events, &mut world, &mut wiring, |s, w, _| {
+        let mut wiring = Wiring {
+            sinks: Sinks {
+                counting: &mut counting,
+                pod_stats: &mut pod_stats,
+                manager: None,
+                watch: None,
+            },
+            watch_side: None,
+        };
+        drive(&mut events, &mut world, &mut wiring, |s, w| {
             samplers.sample(s, w)
         })?;
         finish_log(events, &mut samplers, log_file)?;
