@@ -4,7 +4,8 @@
 
 use slicesim::chart::{render_run, render_sweep, ChartFormat};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::support::{bad_input, ok};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/charts");
 const RUN_CHARTS: [&str; 6] = [
@@ -293,27 +294,14 @@ fn bad_input_names_file_line_and_value() {
 
 #[test]
 fn cli_chart_on_run_and_sweep_dirs() {
-    let bin = env!("CARGO_BIN_EXE_slicesim");
     let (_tmp, dir) = fixture("run");
-    let out = Command::new(bin)
-        .args(["chart", dir.to_str().unwrap(), "--format", "png"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(&["chart", dir.to_str().unwrap(), "--format", "png"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 6, "{stdout}");
     assert!(stdout.lines().all(|l| l.ends_with(".png")));
     assert!(dir.join("charts/slice_fill.png").is_file());
     let (_tmp2, sweep) = fixture("sweep");
-    let out = Command::new(bin)
-        .args(["chart", sweep.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = ok(&["chart", sweep.to_str().unwrap()]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout
         .lines()
@@ -324,15 +312,9 @@ fn cli_chart_on_run_and_sweep_dirs() {
         "node,mode,watch_events,bytes\nn1,both,1,2\n",
     )
     .unwrap();
-    let out = Command::new(bin)
-        .args(["chart", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("node_ingress.csv:2: column `mode`: unknown mode `both`"),
-        "{stderr}"
+    bad_input(
+        &["chart", dir.to_str().unwrap()],
+        "node_ingress.csv:2: column `mode`: unknown mode `both`",
     );
 }
 
@@ -340,9 +322,8 @@ fn cli_chart_on_run_and_sweep_dirs() {
 /// for that directory); `--no-charts` skips them.
 #[test]
 fn sweep_command_draws_charts_unless_told_not_to() {
-    let bin = env!("CARGO_BIN_EXE_slicesim");
     let tmp = tempfile::tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
+    let base = crate::support::bundled("quickstart.toml");
     let sweep = tmp.path().join("tiny.toml");
     std::fs::write(
         &sweep,
@@ -363,23 +344,15 @@ fn sweep_command_draws_charts_unless_told_not_to() {
         v
     };
     let with = tmp.path().join("with");
-    let out = Command::new(bin)
-        .args([
-            "sweep",
-            sweep.to_str().unwrap(),
-            "--no-progress",
-            "-j",
-            "1",
-            "--out",
-        ])
-        .arg(&with)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--no-progress",
+        "-j",
+        "1",
+        "--out",
+        with.to_str().unwrap(),
+    ]);
     let drawn = listing(&with.join("charts"));
     let again = tmp.path().join("again");
     std::fs::create_dir_all(&again).unwrap();
@@ -395,22 +368,14 @@ fn sweep_command_draws_charts_unless_told_not_to() {
         );
     }
     let without = tmp.path().join("without");
-    let out = Command::new(bin)
-        .args([
-            "sweep",
-            sweep.to_str().unwrap(),
-            "--no-progress",
-            "--no-charts",
-            "--out",
-        ])
-        .arg(&without)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--no-progress",
+        "--no-charts",
+        "--out",
+        without.to_str().unwrap(),
+    ]);
     assert!(without.join("sweep.csv").is_file());
     assert!(!without.join("charts").exists());
 }

@@ -2,17 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::bin;
-
-fn run(args: &[&str]) -> std::process::Output {
-    let out = bin().args(args).output().expect("run slicesim");
-    assert!(
-        out.status.success(),
-        "slicesim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use crate::support::{bin, ok};
 
 fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -26,7 +16,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
     for (out, trace) in [(&a, &ta), (&b, &tb)] {
-        run(&[
+        ok(&[
             "run",
             sc,
             "--out",
@@ -94,7 +84,7 @@ fn different_seed_changes_pod_timings() {
     let sc = sc.to_str().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let (ta, tb) = (dir.path().join("a.trace"), dir.path().join("b.trace"));
-    run(&[
+    ok(&[
         "run",
         sc,
         "--out",
@@ -104,7 +94,7 @@ fn different_seed_changes_pod_timings() {
         "--trace-events",
         ta.to_str().unwrap(),
     ]);
-    run(&[
+    ok(&[
         "run",
         sc,
         "--out",
@@ -140,7 +130,7 @@ fn manifest_lists_outputs_with_sizes_and_hashes() {
     let dir = tempfile::tempdir().unwrap();
     let sc = crate::support::bundled("quickstart.toml");
     let out = dir.path().join("r");
-    run(&[
+    ok(&[
         "run",
         sc.to_str().unwrap(),
         "--out",
@@ -268,8 +258,8 @@ fn tracing_does_not_change_results() {
     let sc = sc.to_str().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let t = dir.path().join("t.trace");
-    run(&["run", sc, "--out", a.to_str().unwrap()]);
-    run(&[
+    ok(&["run", sc, "--out", a.to_str().unwrap()]);
+    ok(&[
         "run",
         sc,
         "--out",

@@ -3,22 +3,8 @@
 //! version are read; any other version is refused with exit 2, a location and advice.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-fn slicesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slicesim"))
-        .args(args)
-        .output()
-        .expect("run slicesim")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::support::{repo, slicesim, stderr};
 
 /// The quickstart scenario with its `version` line replaced by `line` (or removed).
 fn quickstart_with(dir: &Path, line: &str) -> PathBuf {

@@ -3,23 +3,9 @@
 //! bounded stays between, upstream is the default), and the field's validation.
 
 use crate::support::{bin, bundled};
-use std::collections::BTreeMap;
 use std::path::Path;
 
-/// `(mode, metric)` → value of the run's summary.csv.
-fn summary(out: &Path) -> BTreeMap<(String, String), String> {
-    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut it = l.splitn(3, ',');
-            Some((
-                (it.next()?.to_string(), it.next()?.to_string()),
-                it.next()?.to_string(),
-            ))
-        })
-        .collect()
-}
+use crate::support::summary_csv as summary;
 
 /// (slices at the end, writes stored, watch bytes) of the study under `sets`.
 fn study(dir: &Path, tag: &str, sets: &[&str]) -> (u64, u64, u64) {

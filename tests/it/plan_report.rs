@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml")
+    crate::support::bundled("quickstart.toml")
 }
 
 /// Small grids and budgets (through `--set`, so the bundled file stays as it is).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn quickstart() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml")
+    crate::support::bundled("quickstart.toml")
 }
 
 /// One slice size, one batch period, a short ladder: few runs per seed.

@@ -2,28 +2,22 @@
 //! every dispatched event and what the controllers and the watch side did, in time order,
 //! identical on a rerun.
 
-use crate::support::{bin, event_log, LogLine};
+use crate::support::{event_log, ok, LogLine};
 use std::path::Path;
 
 /// Run `scenario` with an event log; the log's text.
 fn logged_run(scenario: &Path, dir: &Path, tag: &str) -> String {
     let log = dir.join(format!("{tag}.trace"));
-    let out = bin()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--no-progress",
-            "--no-charts",
-        ])
-        .args(["--out", dir.join(tag).to_str().unwrap()])
-        .args(["--trace-events", log.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--no-progress",
+        "--no-charts",
+        "--out",
+        dir.join(tag).to_str().unwrap(),
+        "--trace-events",
+        log.to_str().unwrap(),
+    ]);
     std::fs::read_to_string(log).unwrap()
 }
 

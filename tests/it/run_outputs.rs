@@ -33,13 +33,7 @@ fn csv(out: &Path, f: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-fn summary(out: &Path) -> BTreeMap<(String, String), String> {
-    let (h, rows) = csv(out, "summary.csv");
-    assert_eq!(h, ["mode", "metric", "value"]);
-    rows.into_iter()
-        .map(|r| ((r[0].clone(), r[1].clone()), r[2].clone()))
-        .collect()
-}
+use crate::support::summary_csv as summary;
 
 fn num(s: &BTreeMap<(String, String), String>, mode: &str, m: &str) -> f64 {
     s.get(&(mode.to_string(), m.to_string()))
@@ -99,20 +93,7 @@ fn summary_has_every_headline_metric_in_both_modes_and_integers_print_as_integer
     // no per-Service rows in summary.csv: they are in services.csv
     assert!(rows.iter().all(|r| !r[1].contains("default/web")));
     let (h, sv) = csv(&out, "services.csv");
-    assert_eq!(
-        h,
-        [
-            "service",
-            "mode",
-            "creates",
-            "updates",
-            "deletes",
-            "rejected",
-            "syncs",
-            "objects_alive",
-            "objects_max"
-        ]
-    );
+    assert_eq!(h, crate::support::SERVICES_HEADER);
     for (i, m) in MODES.iter().enumerate() {
         let rows: Vec<_> = sv.iter().filter(|r| r[1] == *m).collect();
         assert_eq!(rows.len(), 1);

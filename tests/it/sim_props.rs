@@ -9,6 +9,8 @@ use slicesim::cluster::{PodPhase, World, WorldOptions};
 use slicesim::controllers::manager::{ControllerManager, ManagerOptions};
 use slicesim::scenario;
 
+use crate::support::{toml_event, toml_head, toml_service, toml_workload};
+
 #[allow(clippy::too_many_arguments)]
 fn scenario_src(
     nodes: u32,
@@ -20,50 +22,24 @@ fn scenario_src(
     batch_s: u32,
     workers: u32,
 ) -> String {
-    let mut s = format!(
-        r#"name = "prop"
-seed = 7
-duration = "20m"
-
-[cluster]
-nodes = {nodes}
-zones = ["zone-a", "zone-b"]
-
-[[workloads]]
-name = "web"
-replicas = {replicas}
-ports = [{{ name = "http", container_port = 8080 }}]
-ready_delay = "1s..4s"
-
-[[services]]
-name = "web"
-workload = "web"
-ports = [{{ name = "http", port = 80, target_port = "http" }}]
-
-[controllers.endpointslice]
-max_endpoints_per_slice = {max}
-batch_period = "{batch_s}s"
-workers = {workers}
-
-[controllers.endpoints]
-max_capacity = {cap}
-
-[[events]]
-at = "1m"
-type = "scale"
-workload = "web"
-replicas = {scale_to}
-"#
-    );
+    let mut s = [
+        toml_head("prop", 7, "20m", nodes, &["zone-a", "zone-b"]),
+        toml_workload("web", replicas, "ready_delay = \"1s..4s\""),
+        toml_service("web", "web", ""),
+        format!(
+            "[controllers.endpointslice]\nmax_endpoints_per_slice = {max}\n\
+             batch_period = \"{batch_s}s\"\nworkers = {workers}\n\
+             [controllers.endpoints]\nmax_capacity = {cap}\n"
+        ),
+        toml_event(
+            "1m",
+            "scale",
+            &format!("workload = \"web\"\nreplicas = {scale_to}"),
+        ),
+    ]
+    .concat();
     if rolling {
-        s.push_str(
-            r#"
-[[events]]
-at = "3m"
-type = "rolling_update"
-workload = "web"
-"#,
-        );
+        s.push_str(&toml_event("3m", "rolling_update", "workload = \"web\""));
     }
     s
 }

@@ -27,20 +27,7 @@ fn run(path: &Path, out: &Path, extra: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// `mode,metric` → value of summary.csv.
-fn summary(out: &Path) -> BTreeMap<(String, String), String> {
-    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut it = l.splitn(3, ',');
-            Some((
-                (it.next()?.to_string(), it.next()?.to_string()),
-                it.next()?.to_string(),
-            ))
-        })
-        .collect()
-}
+use crate::support::summary_csv as summary;
 
 fn metric(s: &BTreeMap<(String, String), String>, mode: &str, m: &str) -> u64 {
     s.get(&(mode.to_string(), m.to_string()))
@@ -54,20 +41,7 @@ fn services(out: &Path) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
     let text = std::fs::read_to_string(out.join("services.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(
-        header,
-        [
-            "service",
-            "mode",
-            "creates",
-            "updates",
-            "deletes",
-            "rejected",
-            "syncs",
-            "objects_alive",
-            "objects_max"
-        ]
-    );
+    assert_eq!(header, crate::support::SERVICES_HEADER);
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();

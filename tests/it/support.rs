@@ -1,6 +1,9 @@
-//! Helpers shared by the integration test modules.
+//! Helpers shared by the integration test modules: running the binary, reading its outputs,
+//! and the scenario TOML blocks most tests start from.
 
-use std::process::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The `slicesim` binary built for this test run.
 pub fn bin() -> Command {
@@ -48,11 +51,156 @@ pub fn event_log(text: &str) -> Vec<LogLine> {
         .collect()
 }
 
+/// A path in the repository.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
 /// A bundled scenario file: `scenarios/NAME` (give the `.toml`).
-pub fn bundled(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
+pub fn bundled(name: &str) -> PathBuf {
+    repo("scenarios").join(name)
+}
+
+/// Run the binary; its output, whatever the exit status.
+pub fn slicesim(args: &[&str]) -> Output {
+    bin().args(args).output().expect("start slicesim")
+}
+
+/// Fail the test unless `out` exited 0 (the message names `what` and carries stderr).
+#[track_caller]
+pub fn assert_ok(what: &dyn std::fmt::Debug, out: &Output) {
+    assert!(
+        out.status.success(),
+        "slicesim {what:?} failed ({:?}): {}",
+        out.status.code(),
+        stderr(out)
+    );
+}
+
+/// Run the binary and require exit 0.
+#[track_caller]
+pub fn ok(args: &[&str]) -> Output {
+    let out = slicesim(args);
+    assert_ok(&args, &out);
+    out
+}
+
+/// Run the binary on input it must refuse: exit 2 and a message containing `needle`.
+/// Returns the message.
+#[track_caller]
+pub fn bad_input(args: &[&str], needle: &str) -> String {
+    let out = slicesim(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "slicesim {args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "slicesim {args:?}: expected {needle:?} in: {err}"
+    );
+    err
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every file below `dir` (relative paths, sorted).
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+/// A run folder's summary.csv: `(mode, metric)` → value.
+pub fn summary_csv(out: &Path) -> BTreeMap<(String, String), String> {
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("mode,metric,value"));
+    lines
+        .map(|l| {
+            let mut it = l.splitn(3, ',');
+            let mut next = || it.next().unwrap_or_else(|| panic!("summary.csv: {l:?}"));
+            ((next().to_string(), next().to_string()), next().to_string())
+        })
+        .collect()
+}
+
+/// The header of services.csv.
+pub const SERVICES_HEADER: [&str; 9] = [
+    "service",
+    "mode",
+    "creates",
+    "updates",
+    "deletes",
+    "rejected",
+    "syncs",
+    "objects_alive",
+    "objects_max",
+];
+
+// Scenario TOML blocks. A test writes what it is about as raw lines after these.
+
+/// The top-level keys and a `[cluster]` of `nodes` nodes in `zones`.
+pub fn toml_head(name: &str, seed: u64, duration: &str, nodes: u32, zones: &[&str]) -> String {
+    let zones: Vec<String> = zones.iter().map(|z| format!("\"{z}\"")).collect();
+    format!(
+        "name = \"{name}\"\nseed = {seed}\nduration = \"{duration}\"\n[cluster]\nnodes = {nodes}\nzones = [{}]\n",
+        zones.join(", ")
+    )
+}
+
+/// A `[[workloads]]` entry whose pods serve the container port `http` (8080), then `extra` lines.
+pub fn toml_workload(name: &str, replicas: u32, extra: &str) -> String {
+    with_lines(
+        format!(
+            "[[workloads]]\nname = \"{name}\"\nreplicas = {replicas}\n\
+             ports = [{{ name = \"http\", container_port = 8080 }}]\n"
+        ),
+        extra,
+    )
+}
+
+/// A `[[services]]` entry over `workload`, port 80 → the target port `http`, then `extra` lines.
+pub fn toml_service(name: &str, workload: &str, extra: &str) -> String {
+    with_lines(
+        format!(
+            "[[services]]\nname = \"{name}\"\nworkload = \"{workload}\"\n\
+             ports = [{{ name = \"http\", port = 80, target_port = \"http\" }}]\n"
+        ),
+        extra,
+    )
+}
+
+/// An `[[events]]` entry of type `kind` at `at`, then `extra` lines.
+pub fn toml_event(at: &str, kind: &str, extra: &str) -> String {
+    with_lines(
+        format!("[[events]]\nat = \"{at}\"\ntype = \"{kind}\"\n"),
+        extra,
+    )
+}
+
+/// `block` followed by `extra` (TOML lines; the last newline may be left out).
+fn with_lines(mut block: String, extra: &str) -> String {
+    block.push_str(extra);
+    if !block.ends_with('\n') {
+        block.push('\n');
+    }
+    block
 }
 
 /// A scenario from TOML text with `--set` overrides; a bad one fails the test with its

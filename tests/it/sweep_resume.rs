@@ -21,17 +21,7 @@ fn write_sweep(dir: &Path, grid: &str) -> PathBuf {
 }
 
 fn sweep(args: &[&str]) -> std::process::Output {
-    let out = bin()
-        .arg("sweep")
-        .args(args)
-        .output()
-        .expect("run slicesim");
-    assert!(
-        out.status.success(),
-        "slicesim sweep {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::support::ok(&[&["sweep"], args].concat())
 }
 
 fn done_points(out: &Path) -> Vec<String> {

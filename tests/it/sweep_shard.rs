@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::bin;
+use crate::support::{bad_input, stdout};
 
 fn write_sweep(dir: &Path, file: &str, grid: &str) -> PathBuf {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.toml");
@@ -16,20 +16,14 @@ fn write_sweep(dir: &Path, file: &str, grid: &str) -> PathBuf {
     p
 }
 
+/// Run the binary, require exit 0; its stdout.
 fn ok(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("run slicesim");
-    assert!(
-        out.status.success(),
-        "slicesim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    stdout(&crate::support::ok(args))
 }
 
+/// Run the binary, require exit 2; its stderr.
 fn fails(args: &[&str]) -> String {
-    let out = bin().args(args).output().expect("run slicesim");
-    assert_eq!(out.status.code(), Some(2), "slicesim {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    bad_input(args, "")
 }
 
 #[test]

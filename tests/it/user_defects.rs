@@ -4,70 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The release binary under test.
-use crate::support::bin;
-
-/// A path in the repository.
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-/// Run the binary; return its output (no status check).
-fn slicesim(args: &[&str]) -> Output {
-    bin().args(args).output().expect("start slicesim")
-}
-
-/// Run the binary and require exit 0.
-fn ok(args: &[&str]) -> Output {
-    let out = slicesim(args);
-    assert!(
-        out.status.success(),
-        "slicesim {args:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Run the binary on input it must refuse: exit 2 and a message containing `needle`.
-/// Returns the message.
-fn bad_input(args: &[&str], needle: &str) -> String {
-    let out = slicesim(args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "slicesim {args:?}: {err}");
-    assert!(
-        err.contains(needle),
-        "slicesim {args:?}: expected {needle:?} in: {err}"
-    );
-    err
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Every file below `dir` (relative paths, sorted).
-fn files_under(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
-        let Ok(rd) = std::fs::read_dir(d) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(base, &p, out);
-            } else {
-                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(dir, dir, &mut v);
-    v.sort();
-    v
-}
+use crate::support::{bad_input, bin, files_under, ok, repo, slicesim, stderr, stdout};
 
 // ---------------------------------------------------------------------------------------------
 // 2. PNG charts drew a spike far past its value (through the titles, below the x axis).

@@ -5,6 +5,7 @@ use slicesim::controllers::manager::ControllerManager;
 use slicesim::scenario::{self, NS_PER_SEC};
 
 use crate::support::scenario as load;
+use crate::support::{toml_event, toml_head, toml_service, toml_workload};
 
 fn run(src: &str, version: &str) -> ControllerManager<'static> {
     crate::support::run_controllers(load(src, &[&format!("kubernetes_version={version}")])).0
@@ -18,13 +19,10 @@ fn error_of(src: &str, sets: &[&str]) -> String {
     }
 }
 
-const BASE: &str = r#"name = "v"
-seed = 1
-duration = "2m"
-[cluster]
-nodes = 3
-zones = ["a"]
-"#;
+/// Three nodes, nothing else (`seed = 1` on line 2).
+fn base() -> String {
+    toml_head("v", 1, "2m", 3, &["a"])
+}
 
 /// Endpoints over capacity through the binary: 1.21 keeps all 1,100 ready addresses (upstream
 /// only annotated `over-capacity: warning` then), 1.22 truncates to 1,000. The controller-level
@@ -35,22 +33,13 @@ fn endpoints_truncation_starts_in_1_22() {
     let sc = dir.path().join("big.toml");
     std::fs::write(
         &sc,
-        r#"version = 1
-name = "big"
-seed = 1
-duration = "5m"
-[cluster]
-nodes = 60
-zones = ["a", "b"]
-[[workloads]]
-name = "web"
-replicas = 1100
-ports = [{ name = "http", container_port = 8080 }]
-[[services]]
-name = "web"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-"#,
+        [
+            "version = 1\n".to_string(),
+            toml_head("big", 1, "5m", 60, &["a", "b"]),
+            toml_workload("web", 1100, ""),
+            toml_service("web", "web", ""),
+        ]
+        .concat(),
     )
     .unwrap();
     let ready_final = |version: &str| -> (u64, u64) {
@@ -83,7 +72,7 @@ ports = [{ name = "http", port = 80, target_port = "http" }]
 /// setting wins.
 #[test]
 fn node_monitor_grace_period_default_follows_the_release() {
-    let g = |sets: &[&str]| load(BASE, sets).cluster.node_monitor_grace_period_ns;
+    let g = |sets: &[&str]| load(&base(), sets).cluster.node_monitor_grace_period_ns;
     assert_eq!(g(&["kubernetes_version=1.31"]), 40 * NS_PER_SEC);
     assert_eq!(g(&["kubernetes_version=1.32"]), 50 * NS_PER_SEC);
     assert_eq!(g(&["kubernetes_version=1.34"]), 50 * NS_PER_SEC);
@@ -109,32 +98,25 @@ fn hinted(mgr: &ControllerManager, service: &str) -> bool {
     })
 }
 
-const ZONED: &str = r#"name = "zones"
-seed = 1
-duration = "2m"
-[cluster]
-nodes = 6
-zones = ["a", "b", "c"]
-[[workloads]]
-name = "web"
-replicas = 30
-ports = [{ name = "http", container_port = 8080 }]
-[[services]]
-name = "close"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-traffic_distribution = "PreferClose"
-[[services]]
-name = "mode"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-annotations = { "service.kubernetes.io/topology-mode" = "Auto" }
-[[services]]
-name = "legacy"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-annotations = { "service.kubernetes.io/topology-aware-hints" = "Auto" }
-"#;
+/// 30 pods in three zones behind three Services, each asking for hints its own way.
+fn zoned() -> String {
+    [
+        toml_head("zones", 1, "2m", 6, &["a", "b", "c"]),
+        toml_workload("web", 30, ""),
+        toml_service("close", "web", "traffic_distribution = \"PreferClose\""),
+        toml_service(
+            "mode",
+            "web",
+            "annotations = { \"service.kubernetes.io/topology-mode\" = \"Auto\" }",
+        ),
+        toml_service(
+            "legacy",
+            "web",
+            "annotations = { \"service.kubernetes.io/topology-aware-hints\" = \"Auto\" }",
+        ),
+    ]
+    .concat()
+}
 
 /// trafficDistribution is ignored before 1.31 (gate ServiceTrafficDistribution off) and
 /// honoured from 1.31; `topology-mode` is read from 1.27, `topology-aware-hints` from 1.24
@@ -142,7 +124,7 @@ annotations = { "service.kubernetes.io/topology-aware-hints" = "Auto" }
 #[test]
 fn hints_follow_the_release() {
     let by_version = |v: &str| {
-        let mgr = run(ZONED, v);
+        let mgr = run(&zoned(), v);
         (
             hinted(&mgr, "close"),
             hinted(&mgr, "mode"),
@@ -161,9 +143,9 @@ fn hints_follow_the_release() {
 /// No `kubernetes_version` resolves exactly as "1.32".
 #[test]
 fn default_is_1_32() {
-    let d = load(BASE, &[]);
+    let d = load(&base(), &[]);
     let e = load(
-        &BASE.replace("seed = 1", "seed = 1\nkubernetes_version = \"1.32\""),
+        &base().replace("seed = 1", "seed = 1\nkubernetes_version = \"1.32\""),
         &[],
     );
     assert_eq!(d.controllers, e.controllers);
@@ -176,7 +158,7 @@ fn default_is_1_32() {
 #[test]
 fn unsupported_versions_are_rejected_with_a_location() {
     for bad in ["1.20", "1.35", "2.0", "1.32.1", "latest", ""] {
-        let src = BASE.replace(
+        let src = base().replace(
             "seed = 1",
             &format!("seed = 1\nkubernetes_version = \"{bad}\""),
         );
@@ -187,15 +169,15 @@ fn unsupported_versions_are_rejected_with_a_location() {
         assert!(e.contains("\"1.21\" to \"1.34\""), "{e}");
     }
     let e = error_of(
-        &BASE.replace("seed = 1", "seed = 1\nkubernetes_version = 1.3"),
+        &base().replace("seed = 1", "seed = 1\nkubernetes_version = 1.3"),
         &[],
     );
     assert!(e.contains("write it as a string"), "{e}");
-    let e = error_of(BASE, &["kubernetes_version=1.19"]);
+    let e = error_of(&base(), &["kubernetes_version=1.19"]);
     assert!(e.contains("--set") && e.contains("\"1.19\""), "{e}");
     // `--set` takes the release unquoted (not the float 1.3).
     assert_eq!(
-        load(BASE, &["kubernetes_version=1.30"])
+        load(&base(), &["kubernetes_version=1.30"])
             .controllers
             .profile
             .minor,
@@ -203,33 +185,25 @@ fn unsupported_versions_are_rejected_with_a_location() {
     );
 }
 
-const SCALE_DOWN: &str = r#"name = "t"
-seed = 1
-duration = "2m"
-[cluster]
-nodes = 3
-zones = ["a"]
-[[workloads]]
-name = "web"
-replicas = 4
-ports = [{ name = "http", container_port = 8080 }]
-termination_grace_period = "30s"
-exit_after = "10s..10s"
-[[services]]
-name = "web"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-[[events]]
-at = "60s"
-type = "scale"
-workload = "web"
-replicas = 2
-"#;
+/// Four pods that take 10 s to exit; scaled to 2 at 60 s.
+fn scale_down() -> String {
+    [
+        toml_head("t", 1, "2m", 3, &["a"]),
+        toml_workload(
+            "web",
+            4,
+            "termination_grace_period = \"30s\"\nexit_after = \"10s..10s\"",
+        ),
+        toml_service("web", "web", ""),
+        toml_event("60s", "scale", "workload = \"web\"\nreplicas = 2"),
+    ]
+    .concat()
+}
 
-/// Run SCALE_DOWN up to `until` under `version`.
+/// Run [`scale_down`] up to `until` under `version`.
 fn run_until(version: &str, until: &str) -> ControllerManager<'static> {
     let sc = load(
-        SCALE_DOWN,
+        &scale_down(),
         &[
             &format!("kubernetes_version={version}"),
             &format!("duration={until}"),

@@ -13,6 +13,8 @@ use slicesim::k8s::{
     discovery::EndpointPort, Endpoint, EndpointConditions, EndpointSlice, ObjectMeta,
 };
 use slicesim::scenario;
+
+use crate::support::{toml_service, toml_workload};
 use slicesim::wire::{self, Encoding, EventType};
 
 fn slice(k: usize, version: usize) -> EndpointSlice {
@@ -55,27 +57,13 @@ fn slice(k: usize, version: usize) -> EndpointSlice {
 
 #[test]
 fn five_thousand_nodes() {
-    let sc = scenario::parse_str(
-        r#"
-name = "scale"
-description = "scale"
-duration = "1h"
-[cluster]
-nodes = 1
-zones = ["a"]
-[[workloads]]
-name = "web"
-replicas = 1
-ports = [{ name = "http", container_port = 8080 }]
-[[services]]
-name = "web"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-"#,
-        "scale.toml",
-        &[],
-    )
-    .unwrap();
+    let src = [
+        "name = \"scale\"\nduration = \"1h\"\n[cluster]\nnodes = 1\nzones = [\"a\"]\n".to_string(),
+        toml_workload("web", 1, ""),
+        toml_service("web", "web", ""),
+    ]
+    .concat();
+    let sc = scenario::parse_str(&src, "scale.toml", &[]).unwrap();
     let mut hub = WatchHub::new(&sc, 5_000);
     let mut cur: Vec<EndpointSlice> = (0..200).map(|k| slice(k, 0)).collect();
     let start = Instant::now();

@@ -1,5 +1,6 @@
-//! Engine behaviour on hand-written scenarios: node failure timeline, pod lifecycle, identities,
-//! the change stream, and every bundled scenario.
+//! The cluster world (`cluster::World`) on hand-written scenarios: node failure timeline, pod
+//! lifecycle, identities, the change stream, node churn, rollout strategies, and every bundled
+//! scenario.
 
 use slicesim::cluster::{
     Change, ChangeSink, CountingSink, NodeReady, ObjChange, PodPhase, World, WorldOptions,
@@ -7,7 +8,8 @@ use slicesim::cluster::{
 use slicesim::run::dispatch::{run_to_end, EventLoop};
 use slicesim::scenario::{self, Nanos, NS_PER_SEC};
 use slicesim::sim::EventLog;
-use std::path::Path;
+
+use crate::support::{toml_event, toml_head, toml_workload};
 
 fn load(src: &str) -> scenario::Scenario {
     crate::support::scenario(src, &[])
@@ -22,34 +24,24 @@ fn run_until<S: ChangeSink>(el: &mut EventLoop, w: &mut World, sink: &mut S, t: 
     }
 }
 
-const FAILURE: &str = r#"
-name = "nf"
-description = "node failure"
-seed = 9
-duration = "20m"
-[cluster]
-nodes = 3
-zones = ["a"]
-[[workloads]]
-name = "api"
-replicas = 9
-ports = [{ name = "http", container_port = 8080 }]
-[[events]]
-at = "10s"
-type = "node_failure"
-nodes = [0]
-[[events]]
-at = "15m"
-type = "node_recovery"
-nodes = [0]
-"#;
+/// 9 pods on 3 nodes; node 0 fails at 10 s and recovers at 15 min; `events` in between.
+fn failure(events: &str) -> String {
+    [
+        toml_head("nf", 9, "20m", 3, &["a"]),
+        toml_workload("api", 9, ""),
+        toml_event("10s", "node_failure", "nodes = [0]"),
+        events.to_string(),
+        toml_event("15m", "node_recovery", "nodes = [0]"),
+    ]
+    .concat()
+}
 
 /// node_lifecycle_controller.go monitorNodeHealth: pods stay Ready for node-monitor-grace-period
 /// (50 s), then Ready=False with the node Unknown+tainted; evicted 300 s later; Terminating until
 /// the kubelet returns.
 #[test]
 fn node_failure_follows_the_node_lifecycle_timeline() {
-    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&failure("")), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
     let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
@@ -117,27 +109,16 @@ impl ChangeSink for Recorder {
 /// a deleted pod goes deletionTimestamp → Ready=False → terminal phase → Deleted.
 #[test]
 fn pod_lifecycle_as_seen_in_the_change_stream() {
-    let src = r#"
-name = "lc"
-description = "lifecycle"
-seed = 3
-duration = "2m"
-[cluster]
-nodes = 2
-zones = ["a"]
-[[workloads]]
-name = "web"
-replicas = 2
-ports = [{ name = "http", container_port = 8080 }]
-ready_delay = "3s"
-not_serving_after = "1s"
-exit_after = "5s"
-[[events]]
-at = "10s"
-type = "restart_pods"
-workload = "web"
-count = 1
-"#;
+    let src = [
+        toml_head("lc", 3, "2m", 2, &["a"]),
+        toml_workload(
+            "web",
+            2,
+            "ready_delay = \"3s\"\nnot_serving_after = \"1s\"\nexit_after = \"5s\"",
+        ),
+        toml_event("10s", "restart_pods", "workload = \"web\"\ncount = 1"),
+    ]
+    .concat();
     /// (time, verb, name, phase, bound, has IP, Ready, terminating)
     type Entry = (Nanos, String, String, PodPhase, bool, bool, bool, bool);
     #[derive(Default)]
@@ -159,7 +140,7 @@ count = 1
             }
         }
     }
-    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut log = PodLog::default();
     run_to_end(&mut w, &mut log).unwrap();
     let initial: Vec<_> = log.0.iter().filter(|e| e.0 == 0).collect();
@@ -202,7 +183,7 @@ count = 1
 
 #[test]
 fn pods_have_kubernetes_shaped_identities() {
-    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&failure("")), WorldOptions::default()).unwrap();
     EventLoop::new(&w, EventLog::disabled())
         .start(&mut w, &mut CountingSink::default())
         .unwrap();
@@ -222,7 +203,7 @@ fn pods_have_kubernetes_shaped_identities() {
 
 #[test]
 fn change_stream_carries_old_and_new_state() {
-    let sc = load(FAILURE);
+    let sc = load(&failure(""));
     let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut rec = Recorder::default();
     run_to_end(&mut w, &mut rec).unwrap();
@@ -231,7 +212,7 @@ fn change_stream_carries_old_and_new_state() {
     assert!(rec.lines[0].starts_with("0 Node added"));
     assert!(rec.lines[3].starts_with("0 Pod added"));
     let mut again = Recorder::default();
-    let mut w2 = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    let mut w2 = World::new(load(&failure("")), WorldOptions::default()).unwrap();
     run_to_end(&mut w2, &mut again).unwrap();
     assert_eq!(
         rec.lines, again.lines,
@@ -243,7 +224,7 @@ fn change_stream_carries_old_and_new_state() {
 /// workloads end converged.
 #[test]
 fn every_bundled_scenario_runs() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = crate::support::repo("scenarios");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -271,10 +252,11 @@ fn every_bundled_scenario_runs() {
 /// node lifecycle controller marks node 0's pods NotReady, scaling 9 → 6 removes exactly those.
 #[test]
 fn scale_down_deletes_not_ready_pods_first() {
-    let src = FAILURE.replace(
-        "[[events]]\nat = \"15m\"",
-        "[[events]]\nat = \"70s\"\ntype = \"scale\"\nworkload = \"api\"\nreplicas = 6\n[[events]]\nat = \"15m\"",
-    );
+    let src = failure(&toml_event(
+        "70s",
+        "scale",
+        "workload = \"api\"\nreplicas = 6",
+    ));
     let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
     let mut el = EventLoop::new(&w, EventLog::disabled());
@@ -297,30 +279,19 @@ fn scale_down_deletes_not_ready_pods_first() {
 /// stream, so the churn process (its own stream) deletes at exactly the same times.
 #[test]
 fn flapping_elsewhere_does_not_shift_churn() {
-    let base = r#"
-name = "ind"
-description = "stream independence"
-seed = 21
-duration = "5m"
-[cluster]
-nodes = 4
-zones = ["a"]
-[[workloads]]
-name = "churned"
-replicas = 20
-ports = [{ name = "http", container_port = 8080 }]
-[[workloads]]
-name = "other"
-replicas = 20
-ports = [{ name = "http", container_port = 8080 }]
-FLAP
-[[events]]
-at = "10s"
-type = "churn"
-workload = "churned"
-rate = "30/m"
-duration = "4m"
-"#;
+    let with_other = |other: &str| {
+        [
+            toml_head("ind", 21, "5m", 4, &["a"]),
+            toml_workload("churned", 20, ""),
+            toml_workload("other", 20, other),
+            toml_event(
+                "10s",
+                "churn",
+                "workload = \"churned\"\nrate = \"30/m\"\nduration = \"4m\"",
+            ),
+        ]
+        .concat()
+    };
     let churn_times = |src: &str| -> Vec<Nanos> {
         let mut w = World::new(load(src), WorldOptions::default()).unwrap();
         #[derive(Default)]
@@ -338,9 +309,8 @@ duration = "4m"
         run_to_end(&mut w, &mut d).unwrap();
         d.0
     };
-    let plain = churn_times(&base.replace("FLAP", ""));
-    let flapping = churn_times(&base.replace(
-        "FLAP",
+    let plain = churn_times(&with_other(""));
+    let flapping = churn_times(&with_other(
         "flapping = { probability = 0.2, period = \"5s\", down = \"1s..4s\" }",
     ));
     assert!(plain.len() > 50, "{}", plain.len());
@@ -383,7 +353,7 @@ fn sink_wakeups_interleave_with_world_events() {
         seen: vec![],
         fired: vec![],
     };
-    let mut w = World::new(load(FAILURE), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&failure("")), WorldOptions::default()).unwrap();
     run_to_end(&mut w, &mut t).unwrap();
     let want: Vec<Nanos> = (0..160).map(|i| 1 + i * 7_500_000_000).collect();
     assert_eq!(t.fired, want);
@@ -395,32 +365,15 @@ fn sink_wakeups_interleave_with_world_events() {
 /// failure takes every node of the zone; the workload ends fully available on the rest.
 #[test]
 fn node_add_remove_and_zone_failure() {
-    let src = r#"
-name = "nodes"
-description = "node churn"
-seed = 5
-duration = "20m"
-[cluster]
-nodes = 6
-zones = ["a", "b", "c"]
-[[workloads]]
-name = "api"
-replicas = 24
-ports = [{ name = "http", container_port = 8080 }]
-[[events]]
-at = "30s"
-type = "remove_nodes"
-count = 2
-[[events]]
-at = "2m"
-type = "add_nodes"
-count = 3
-[[events]]
-at = "4m"
-type = "zone_failure"
-zone = "a"
-"#;
-    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let src = [
+        toml_head("nodes", 5, "20m", 6, &["a", "b", "c"]),
+        toml_workload("api", 24, ""),
+        toml_event("30s", "remove_nodes", "count = 2"),
+        toml_event("2m", "add_nodes", "count = 3"),
+        toml_event("4m", "zone_failure", "zone = \"a\""),
+    ]
+    .concat();
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
     let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
@@ -453,25 +406,14 @@ zone = "a"
 /// pod is still running (terminating included); then all new pods come up together.
 #[test]
 fn recreate_strategy_never_overlaps_versions() {
-    let src = r#"
-name = "rc"
-description = "recreate"
-seed = 8
-duration = "3m"
-[cluster]
-nodes = 3
-zones = ["a"]
-[[workloads]]
-name = "db"
-replicas = 6
-strategy = "Recreate"
-exit_after = "2s..8s"
-ports = [{ name = "sql", container_port = 5432 }]
-[[events]]
-at = "20s"
-type = "rolling_update"
-workload = "db"
-"#;
+    let src = [
+        toml_head("rc", 8, "3m", 3, &["a"]),
+        "[[workloads]]\nname = \"db\"\nreplicas = 6\nstrategy = \"Recreate\"\n\
+         exit_after = \"2s..8s\"\nports = [{ name = \"sql\", container_port = 5432 }]\n"
+            .to_string(),
+        toml_event("20s", "rolling_update", "workload = \"db\""),
+    ]
+    .concat();
     struct Overlap {
         saw_new: bool,
     }
@@ -495,7 +437,7 @@ workload = "db"
         }
     }
     let mut o = Overlap { saw_new: false };
-    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     run_to_end(&mut w, &mut o).unwrap();
     assert!(o.saw_new);
     let d = &w.deployments()[0];
@@ -508,27 +450,21 @@ workload = "db"
 /// per-pod scan finds, across rolling updates with changed labels.
 #[test]
 fn pods_matching_equals_a_full_scan() {
-    let src = r#"
-name = "sel"
-description = "selector lookup"
-seed = 2
-duration = "2m"
-[cluster]
-nodes = 3
-zones = ["a"]
-[[workloads]]
-name = "web"
-replicas = 8
-labels = { app = "web", track = "stable" }
-selector = { app = "web" }
-ports = [{ name = "http", container_port = 8080 }]
-[[events]]
-at = "10s"
-type = "rolling_update"
-workload = "web"
-labels = { app = "web", track = "canary" }
-"#;
-    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let src = [
+        toml_head("sel", 2, "2m", 3, &["a"]),
+        toml_workload(
+            "web",
+            8,
+            "labels = { app = \"web\", track = \"stable\" }\nselector = { app = \"web\" }",
+        ),
+        toml_event(
+            "10s",
+            "rolling_update",
+            "workload = \"web\"\nlabels = { app = \"web\", track = \"canary\" }",
+        ),
+    ]
+    .concat();
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
     let mut el = EventLoop::new(&w, EventLog::disabled());
     el.start(&mut w, &mut sink).unwrap();
@@ -571,27 +507,14 @@ labels = { app = "web", track = "canary" }
 /// (relevant).
 #[test]
 fn endpoint_relevant_pod_updates_follow_upstream_filter() {
-    let src = r#"
-name = "rel"
-description = "relevance"
-seed = 4
-duration = "1m"
-[cluster]
-nodes = 2
-zones = ["a"]
-[[workloads]]
-name = "web"
-replicas = 3
-ready_delay = "2s"
-ports = [{ name = "http", container_port = 8080 }]
-[[events]]
-at = "10s"
-type = "restart_pods"
-workload = "web"
-count = 1
-"#;
+    let src = [
+        toml_head("rel", 4, "1m", 2, &["a"]),
+        toml_workload("web", 3, "ready_delay = \"2s\""),
+        toml_event("10s", "restart_pods", "workload = \"web\"\ncount = 1"),
+    ]
+    .concat();
     let mut stats = slicesim::run::summary::PodEventStats::default();
-    let mut w = World::new(load(src), WorldOptions::default()).unwrap();
+    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     run_to_end(&mut w, &mut stats).unwrap();
     assert_eq!(
         (stats.updates_endpoint_relevant, stats.updates_other),

@@ -1,10 +1,12 @@
-//! Property tests of the engine over random small scenarios .
+//! Property tests of the cluster world (`cluster::World`) over random small scenarios.
 
 use proptest::prelude::*;
 use slicesim::cluster::{Change, ChangeSink, ObjChange, World, WorldOptions};
 use slicesim::run::dispatch::EventLoop;
 use slicesim::scenario::{self, Nanos, Strategy};
 use slicesim::sim::EventLog;
+
+use crate::support::{toml_event, toml_head, toml_service, toml_workload};
 
 fn load(src: &str) -> scenario::Scenario {
     crate::support::scenario(src, &[])
@@ -75,29 +77,18 @@ proptest! {
         let surge = if surge.1 == 0 && unavail.1 == 0 { (false, 1) } else { surge };
         let unavail = if unavail.0 { (true, unavail.1.min(100)) } else { unavail };
         let (lo, hi) = (ready.0.min(ready.1), ready.0.max(ready.1));
-        let mut src = format!(r#"
-name = "prop"
-description = "property"
-seed = {seed}
-duration = "3m"
-[cluster]
-nodes = 6
-zones = ["a", "b"]
-[[workloads]]
-name = "web"
-replicas = {replicas}
-max_surge = {s}
-max_unavailable = {u}
-min_ready_seconds = {min_ready}
-ready_delay = "{lo}ms..{hi}ms"
-ports = [{{ name = "http", container_port = 8080 }}]
-[[events]]
-at = "10s"
-type = "rolling_update"
-workload = "web"
-"#, s = pct_or_int(surge), u = pct_or_int(unavail));
+        let mut src = [
+            toml_head("prop", seed, "3m", 6, &["a", "b"]),
+            toml_workload("web", replicas, &format!(
+                "max_surge = {s}\nmax_unavailable = {u}\nmin_ready_seconds = {min_ready}\n\
+                 ready_delay = \"{lo}ms..{hi}ms\"",
+                s = pct_or_int(surge),
+                u = pct_or_int(unavail),
+            )),
+            toml_event("10s", "rolling_update", "workload = \"web\""),
+        ].concat();
         if let Some(ms) = second_update_ms {
-            src.push_str(&format!("[[events]]\nat = \"{}ms\"\ntype = \"rolling_update\"\nworkload = \"web\"\n", 10_000 + ms));
+            src.push_str(&toml_event(&format!("{}ms", 10_000 + ms), "rolling_update", "workload = \"web\""));
         }
         let sc = load(&src);
         let Strategy::RollingUpdate { max_surge, max_unavailable } = sc.workloads[0].strategy else {
@@ -144,41 +135,28 @@ workload = "web"
         seed in 0u64..(i64::MAX as u64),
         events in proptest::collection::vec((0u64..120, 0u8..7, 0u32..10), 0..8),
     ) {
-        let mut src = format!(r#"
-name = "mix"
-description = "property"
-seed = {seed}
-duration = "20m"
-[cluster]
-nodes = 5
-zones = ["a", "b"]
-[[workloads]]
-name = "web"
-replicas = {replicas}
-ports = [{{ name = "http", container_port = 8080 }}]
-ready_delay = "0s..3s"
-[[services]]
-name = "web"
-workload = "web"
-ports = [{{ name = "http", port = 80, target_port = "http" }}]
-"#);
+        let mut src = [
+            toml_head("mix", seed, "20m", 5, &["a", "b"]),
+            toml_workload("web", replicas, "ready_delay = \"0s..3s\""),
+            toml_service("web", "web", ""),
+        ].concat();
         let mut sorted = events.clone();
         sorted.sort();
         let mut failed = false;
         for (at, kind, n) in sorted {
-            let body = match kind {
-                0 => format!("type = \"scale\"\nworkload = \"web\"\nreplicas = {}", n * 3),
-                1 => "type = \"churn\"\nworkload = \"web\"\nrate = \"30/m\"\nduration = \"30s\"".to_string(),
-                2 => format!("type = \"restart_pods\"\nworkload = \"web\"\ncount = {}", n + 1),
-                3 if !failed => { failed = true; "type = \"node_failure\"\nnodes = [1]".to_string() }
-                3 | 4 => "type = \"node_recovery\"\nnodes = [1]".to_string(),
-                5 => format!("type = \"pod_ip_change\"\nworkload = \"web\"\ncount = {}", n + 1),
-                _ => "type = \"rolling_update\"\nworkload = \"web\"".to_string(),
+            let (kind, body) = match kind {
+                0 => ("scale", format!("workload = \"web\"\nreplicas = {}", n * 3)),
+                1 => ("churn", "workload = \"web\"\nrate = \"30/m\"\nduration = \"30s\"".to_string()),
+                2 => ("restart_pods", format!("workload = \"web\"\ncount = {}", n + 1)),
+                3 if !failed => { failed = true; ("node_failure", "nodes = [1]".to_string()) }
+                3 | 4 => ("node_recovery", "nodes = [1]".to_string()),
+                5 => ("pod_ip_change", format!("workload = \"web\"\ncount = {}", n + 1)),
+                _ => ("rolling_update", "workload = \"web\"".to_string()),
             };
-            src.push_str(&format!("[[events]]\nat = \"{at}s\"\n{body}\n"));
+            src.push_str(&toml_event(&format!("{at}s"), kind, &body));
         }
         // recover at the end so the ReplicaSet can converge on healthy nodes
-        src.push_str("[[events]]\nat = \"13m\"\ntype = \"node_recovery\"\nnodes = [1]\n");
+        src.push_str(&toml_event("13m", "node_recovery", "nodes = [1]"));
         let sc = load(&src);
         let mut world = World::new(sc, WorldOptions::default()).unwrap();
         let mut checker = Checker::default();

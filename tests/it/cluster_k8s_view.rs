@@ -6,38 +6,26 @@ use slicesim::cluster::k8s_view::{node_to_k8s, pod_to_k8s, service_to_k8s};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
 use slicesim::controllers::endpointslice::convert;
 use slicesim::run::dispatch::EventLoop;
-use slicesim::scenario::{self, NS_PER_SEC};
-use slicesim::sim::EventLog;
+use slicesim::scenario::NS_PER_SEC;
 
-const SRC: &str = r#"
-name = "view"
-description = "k8s view"
-seed = 12
-duration = "3m"
-[cluster]
-nodes = 3
-zones = ["zone-a", "zone-b"]
-ip_families = ["IPv4", "IPv6"]
-[[workloads]]
-name = "web"
-replicas = 6
-ready_delay = "1s..4s"
-hostname = "h"
-subdomain = "web"
-ports = [{ name = "http", container_port = 8080 }]
-[[services]]
-name = "web"
-workload = "web"
-ports = [{ name = "http", port = 80, target_port = "http" }]
-[[events]]
-at = "20s"
-type = "rolling_update"
-workload = "web"
-"#;
+use crate::support::{toml_event, toml_head, toml_service, toml_workload};
+use slicesim::sim::EventLog;
 
 #[test]
 fn converted_objects_match_the_compact_model() {
-    let sc = scenario::parse_str(SRC, "v.toml", &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let src = [
+        toml_head("view", 12, "3m", 3, &["zone-a", "zone-b"]),
+        "ip_families = [\"IPv4\", \"IPv6\"]\n".to_string(),
+        toml_workload(
+            "web",
+            6,
+            "ready_delay = \"1s..4s\"\nhostname = \"h\"\nsubdomain = \"web\"",
+        ),
+        toml_service("web", "web", ""),
+        toml_event("20s", "rolling_update", "workload = \"web\""),
+    ]
+    .concat();
+    let sc = crate::support::scenario(&src, &[]);
     let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
     let mut el = EventLoop::new(&w, EventLog::disabled());
