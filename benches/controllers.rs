@@ -6,7 +6,7 @@
 //! `cargo bench --bench controllers` (release profile). Seconds depend on the machine, so the
 //! run is also reported as a ratio to baselines measured in the same process: the bare event
 //! queue (`sim::EventQueue`) handling as many events as the world processes (as in
-//! `benches/engine.rs`), and the same scenario's world without controllers. Compare ratios
+//! `benches/world.rs`), and the same scenario's world without controllers. Compare ratios
 //! across commits, not seconds. Performance is measured here, never asserted in tests.
 //!
 //! First, the EndpointSlice controller's per-sync cost on one big Service (20,000 pods on

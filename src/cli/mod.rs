@@ -34,7 +34,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write results.
     #[command(
-        after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50 --out results/qs-50\n  slicesim run scenarios/node-failure.toml --chart-format png\n  slicesim run scenarios/dual-stack.toml --trace-events results/dual-stack-events.txt"
+        after_help = "Examples:\n  slicesim run scenarios/quickstart.toml\n  slicesim run scenarios/quickstart.toml --seed 7 --set workloads[0].replicas=50 --out results/qs-50\n  slicesim run scenarios/node-failure.toml --chart-format png\n  slicesim run scenarios/dual-stack.toml --event-log results/dual-stack-events.txt"
     )]
     Run(run::Args),
     /// Check scenario files without running them.

@@ -1,4 +1,4 @@
-//! `slicesim run SCENARIO.toml [--out DIR] [--seed N] [--set path=value ...] [--trace-events FILE]`
+//! `slicesim run SCENARIO.toml [--out DIR] [--seed N] [--set path=value ...] [--event-log FILE]`
 
 use std::path::PathBuf;
 
@@ -18,9 +18,11 @@ pub struct Args {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Log every processed event to FILE (one line each; diff two runs line by line).
-    #[arg(long, value_name = "FILE")]
-    pub trace_events: Option<PathBuf>,
-    /// Do not show a progress bar.
+    // `--trace-events` is the old name, still accepted: a "trace" is a conformance trace
+    // (`--record-trace`, `slicesim reconcile`).
+    #[arg(long, value_name = "FILE", alias = "trace-events")]
+    pub event_log: Option<PathBuf>,
+    /// Do not show progress on stderr (a bar on a terminal, else a line every 10 s).
     #[arg(long)]
     pub no_progress: bool,
     /// Seconds of wall clock between the plain progress lines printed when stderr is not a
@@ -54,7 +56,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         out_dir: args.out.clone(),
         seed: args.seed,
         overrides: args.set.clone(),
-        trace_events: args.trace_events.clone(),
+        event_log: args.event_log.clone(),
         progress: !args.no_progress,
         progress_interval: args.progress_interval,
         controllers: true,

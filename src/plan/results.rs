@@ -22,7 +22,7 @@ pub const SERIES_FILES: &[&str] = &["timeseries.csv"];
 /// The two modes, in report order.
 pub const MODES: [&str; 2] = ["endpointslices", "endpoints"];
 
-/// SummaryRows rows of one run.
+/// The `summary.csv` rows of one run, by `(mode, metric)`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SummaryRows {
     rows: BTreeMap<(String, String), String>,

@@ -55,7 +55,7 @@ pub fn run_outputs(opts: &RunOptions) -> anyhow::Result<RunOutcome> {
 
 /// Check every output path before anything runs, so a bad one fails in a second rather than
 /// after the whole run: the output directory and the `--record-trace` directories must be
-/// directories (or not exist yet), the `--trace-events` file must not be a directory.
+/// directories (or not exist yet), the `--event-log` file must not be a directory.
 pub fn check_output_paths(out_dir: &Path, opts: &RunOptions) -> anyhow::Result<()> {
     not_dir("output directory", out_dir)?;
     for f in owned_files().chain([MANIFEST]) {

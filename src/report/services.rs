@@ -7,6 +7,19 @@ use super::{csv_bytes, mode_name, Inputs};
 use crate::run::track::ServiceLive;
 use crate::run::RunResults;
 
+/// The columns of `services.csv` (tests compare against it; readers find columns by name).
+pub const HEADER: [&str; 9] = [
+    "service",
+    "mode",
+    "creates",
+    "updates",
+    "deletes",
+    "rejected",
+    "syncs",
+    "objects_alive",
+    "objects_max",
+];
+
 /// `services.csv` rows: (service key, mode, live counters, syncs), services by
 /// namespace then name, `endpointslices` first.
 pub fn services_rows(inp: &Inputs<'_>) -> Vec<(String, usize, ServiceLive, u64)> {
@@ -55,18 +68,5 @@ pub fn csv(r: &RunResults) -> anyhow::Result<Vec<u8>> {
             l.max.to_string(),
         ]
     });
-    csv_bytes(
-        &[
-            "service",
-            "mode",
-            "creates",
-            "updates",
-            "deletes",
-            "rejected",
-            "syncs",
-            "objects_alive",
-            "objects_max",
-        ],
-        rows,
-    )
+    csv_bytes(&HEADER, rows)
 }

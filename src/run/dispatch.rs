@@ -20,7 +20,7 @@
 //! dropped (not dispatched, not logged).
 //!
 //! **One dispatch point.** [`EventLoop::step`] takes the next event, dispatches it and logs
-//! it, and what the subscribers did while handling it, to the event log (`--trace-events`,
+//! it, and what the subscribers did while handling it, to the event log (`--event-log`,
 //! format in [`crate::sim::event_log`]):
 //!
 //! | kind | details |

@@ -10,11 +10,11 @@
 //! * [`seams`]: how the watch hub and the tracker hear about writes and world changes.
 //! * [`track`], [`summary`], [`workloads`]: what the run gathers while it goes (beyond the
 //!   hub's totals).
-//! * [`side_files`]: the `--trace-events` file and the checks of the paths beside the output
+//! * [`side_files`]: the `--event-log` file and the checks of the paths beside the output
 //!   folder.
 //!
 //! With `--record-trace NAMESPACE/SERVICE=DIR`, DIR gets `input.jsonl`, `output.jsonl` and
-//! `seed` (see [`crate::controllers::manager::record`]). With `--trace-events FILE`, every
+//! `seed` (see [`crate::controllers::manager::record`]). With `--event-log FILE`, every
 //! dispatched event and what the controllers and the watch side did is logged to FILE (see
 //! [`dispatch`]). The progress bar (stderr,
 //! only when it is a terminal) reads the wall clock for its rate display; nothing it sees or
@@ -53,7 +53,7 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// `--set path=value`, in order.
     pub overrides: Vec<String>,
-    pub trace_events: Option<PathBuf>,
+    pub event_log: Option<PathBuf>,
     /// Allow a progress bar (it is still hidden when stderr is not a terminal).
     pub progress: bool,
     /// Wall clock between the plain progress lines when stderr is not a terminal (`None`:
@@ -119,7 +119,7 @@ pub fn load_scenario(opts: &RunOptions) -> anyhow::Result<Scenario> {
     Ok(scenario)
 }
 
-/// Run the scenario named in `opts` in memory (no output folder; `--trace-events` and
+/// Run the scenario named in `opts` in memory (no output folder; `--event-log` and
 /// `--record-trace` files are still written).
 pub fn simulate(opts: &RunOptions) -> anyhow::Result<RunResults> {
     side_files::check_side_paths(opts)?;
@@ -274,7 +274,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     if opts.controllers {
         check_record_traces(&scenario, opts)?;
     }
-    let (log_file, log) = match &opts.trace_events {
+    let (log_file, log) = match &opts.event_log {
         Some(p) => {
             let (f, log) = side_files::EventLogFile::create(p)?;
             (Some(f), log)

@@ -1,5 +1,5 @@
-//! The files a run writes while it runs, beside its output folder: the `--trace-events` file
-//! (a temporary renamed at the end) and the checks of `--trace-events` and `--record-trace`
+//! The files a run writes while it runs, beside its output folder: the `--event-log` file
+//! (a temporary renamed at the end) and the checks of `--event-log` and `--record-trace`
 //! paths before the run starts. The output folder itself is written by
 //! [`crate::report::output`].
 
@@ -20,27 +20,27 @@ pub fn not_dir(what: &str, p: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The paths outside the output folder: `--record-trace` directories, `--trace-events` file.
+/// The paths outside the output folder: `--record-trace` directories, `--event-log` file.
 pub fn check_side_paths(opts: &RunOptions) -> anyhow::Result<()> {
     for (svc, dir) in &opts.record_traces {
         not_dir(&format!("--record-trace {svc}="), dir)?;
     }
-    if let Some(t) = &opts.trace_events {
+    if let Some(t) = &opts.event_log {
         if t.is_dir() || t.as_os_str().to_string_lossy().ends_with('/') {
             return Err(crate::error::input_error(format!(
-                "--trace-events {}: is a directory; give a file path (e.g. {})",
+                "--event-log {}: is a directory; give a file path (e.g. {})",
                 t.display(),
-                t.join("events.trace").display()
+                t.join("events.log").display()
             )));
         }
         if let Some(parent) = t.parent().filter(|x| !x.as_os_str().is_empty()) {
-            not_dir("--trace-events: parent", parent)?;
+            not_dir("--event-log: parent", parent)?;
         }
     }
     Ok(())
 }
 
-/// The `--trace-events` file while the run writes it: a temporary beside the destination,
+/// The `--event-log` file while the run writes it: a temporary beside the destination,
 /// renamed at the end ([`EventLogFile::finish`]) and removed if the run fails before, so a failed
 /// run leaves no `.tmp-PID` file.
 pub struct EventLogFile {
@@ -63,14 +63,14 @@ impl EventLogFile {
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "trace".into());
+            .unwrap_or_else(|| "events.log".into());
         let tmp = dest.with_file_name(format!(".{name}{}", temp_suffix()));
         if let Some(parent) = tmp.parent().filter(|x| !x.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
         let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("creating trace file {}", tmp.display()))?;
+            .with_context(|| format!("creating event log {}", tmp.display()))?;
         let log = EventLog::to_writer(Box::new(std::io::BufWriter::new(file.try_clone()?)));
         Ok((
             EventLogFile {

@@ -535,6 +535,18 @@ pub const SEED_ALLOWED: &str = "0..=18446744073709551615 (2^64−1), as an integ
      9223372036854775807 (the largest TOML integer) or as a string of digits for the full \
      range, e.g. seed = \"18446744073709551615\"";
 
+/// Advice for a TOML syntax error: a number beyond TOML's 64-bit signed integers (a recorded
+/// seed above 2^63−1 written bare) fails in the TOML parser itself, before any field is read,
+/// so the message would not say that the seed has a form that works.
+pub fn toml_syntax_advice(msg: &str) -> &'static str {
+    if msg.contains("number too large") {
+        "; TOML integers stop at 9223372036854775807: write a larger seed as a string of \
+         digits, e.g. seed = \"18446744073709551615\""
+    } else {
+        ""
+    }
+}
+
 /// A seed written as a string of decimal digits (no sign, no spaces).
 pub fn parse_seed(t: &str) -> Option<u64> {
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {

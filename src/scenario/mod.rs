@@ -123,7 +123,7 @@ pub fn check_str(src: &str, file_name: &str, overrides: &[String]) -> Checked {
             let d = diag::Diag {
                 origin,
                 path: String::new(),
-                msg: format!("invalid TOML: {msg}"),
+                msg: format!("invalid TOML: {msg}{}", decode::toml_syntax_advice(&msg)),
             };
             return done(Err(fail(&[d])), cx, Vec::new());
         }

@@ -9,7 +9,8 @@
 //! Quantities Kubernetes resolves against the replica count at run time
 //! (maxSurge / maxUnavailable) stay as [`IntOrPercent`]; everything else is resolved.
 //!
-//! Stability promise to the engine: types here are only ever *added to*.
+//! Stability promise to the simulation (`cluster`, `controllers`, `run`): types here are only
+//! ever *added to*.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -510,7 +511,7 @@ pub enum ScaleTarget {
     /// Set `spec.replicas` to this value.
     To(u32),
     /// Add (or with a negative number remove) replicas relative to the value at event time;
-    /// the engine clamps the result at 0.
+    /// the world clamps the result at 0.
     By(i64),
 }
 
@@ -530,7 +531,7 @@ impl ScaleTarget {
 pub enum NodeSelection {
     /// Named nodes (indices into `cluster.nodes`).
     Nodes(Vec<usize>),
-    /// `count` nodes chosen by the engine from a seeded stream among eligible nodes
+    /// `count` nodes chosen by the world from a seeded stream among eligible nodes
     /// (live ones for failures/removal, failed ones for recovery), optionally within one zone.
     Random { count: u32, zone: Option<usize> },
     /// Every eligible node of a zone (`zone_failure` / `zone_recovery`).
@@ -573,7 +574,7 @@ pub enum EventKind {
         mean_interval_ns: Nanos,
         duration_ns: Nanos,
     },
-    /// Delete `count` pods of the workload (chosen by the engine); the ReplicaSet replaces them.
+    /// Delete `count` pods of the workload (chosen by the world); the ReplicaSet replaces them.
     RestartPods {
         workload: usize,
         count: u32,
@@ -836,7 +837,7 @@ impl Requirement {
 /// A parsed label selector string; empty = everything.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Default)]
 pub struct LabelSelector {
-    /// The selector as written (canonical text is not needed by the engine).
+    /// The selector as written (canonical text is not needed by the simulation).
     pub text: String,
     pub requirements: Vec<Requirement>,
 }

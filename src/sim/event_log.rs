@@ -1,4 +1,4 @@
-//! The event log writer (`slicesim run --trace-events FILE`); the run's dispatcher
+//! The event log writer (`slicesim run --event-log FILE`); the run's dispatcher
 //! (`crate::run::dispatch`) is the one place that writes to it.
 //!
 //! Line format (`\n`-terminated, UTF-8):

@@ -8,7 +8,7 @@
 //!   [`Outbox`] that the run moves into its queue after every dispatch.
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
-//! * [`event_log`]: the event log writer (`--trace-events`; the run's dispatcher is the one place
+//! * [`event_log`]: the event log writer (`--event-log`; the run's dispatcher is the one place
 //!   that writes to it).
 
 pub mod event_log;

@@ -125,7 +125,11 @@ pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::R
     let err =
         |span: Option<Range<usize>>, path: &str, msg: &str| located(file, src, span, path, msg);
     let doc = toml_edit::ImDocument::parse(src)
-        .map_err(|e| err(e.span(), "", &format!("invalid TOML: {}", e.message())))?;
+        .map_err(|e| {
+            let msg = e.message();
+            let advice = crate::scenario::decode::toml_syntax_advice(msg);
+            err(e.span(), "", &format!("invalid TOML: {msg}{advice}"))
+        })?;
     let top = doc.as_table();
     for (k, item) in top.iter() {
         if !TOP_KEYS.contains(&k) {

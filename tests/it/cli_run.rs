@@ -21,7 +21,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
             sc,
             "--out",
             out.to_str().unwrap(),
-            "--trace-events",
+            "--event-log",
             trace.to_str().unwrap(),
         ]);
     }
@@ -91,7 +91,7 @@ fn different_seed_changes_pod_timings() {
         a.to_str().unwrap(),
         "--seed",
         "1",
-        "--trace-events",
+        "--event-log",
         ta.to_str().unwrap(),
     ]);
     ok(&[
@@ -101,7 +101,7 @@ fn different_seed_changes_pod_timings() {
         b.to_str().unwrap(),
         "--seed",
         "2",
-        "--trace-events",
+        "--event-log",
         tb.to_str().unwrap(),
     ]);
     // pod-ready events happen at different times
@@ -264,7 +264,7 @@ fn tracing_does_not_change_results() {
         sc,
         "--out",
         b.to_str().unwrap(),
-        "--trace-events",
+        "--event-log",
         t.to_str().unwrap(),
         "--no-progress",
     ]);

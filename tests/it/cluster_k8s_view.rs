@@ -3,13 +3,11 @@
 //! encode.
 
 use slicesim::cluster::k8s_view::{node_to_k8s, pod_to_k8s, service_to_k8s};
-use slicesim::cluster::{CountingSink, World, WorldOptions};
+use slicesim::cluster::CountingSink;
 use slicesim::controllers::endpointslice::convert;
-use slicesim::run::dispatch::EventLoop;
 use slicesim::scenario::NS_PER_SEC;
 
 use crate::support::{toml_event, toml_head, toml_service, toml_workload};
-use slicesim::sim::EventLog;
 
 #[test]
 fn converted_objects_match_the_compact_model() {
@@ -26,10 +24,8 @@ fn converted_objects_match_the_compact_model() {
     ]
     .concat();
     let sc = crate::support::scenario(&src, &[]);
-    let mut w = World::new(sc, WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, EventLog::disabled());
-    el.start(&mut w, &mut sink).unwrap();
+    let (mut w, mut el) = crate::support::started_world(sc, &mut sink);
     let mut checked = 0;
     while let Some(t) = el.step(&mut w, &mut sink).unwrap() {
         if !(20 * NS_PER_SEC..=40 * NS_PER_SEC).contains(&t) {

@@ -7,7 +7,6 @@ use slicesim::cluster::{
 };
 use slicesim::run::dispatch::{run_to_end, EventLoop};
 use slicesim::scenario::{self, Nanos, NS_PER_SEC};
-use slicesim::sim::EventLog;
 
 use crate::support::{toml_event, toml_head, toml_workload};
 
@@ -41,10 +40,8 @@ fn failure(events: &str) -> String {
 /// the kubelet returns.
 #[test]
 fn node_failure_follows_the_node_lifecycle_timeline() {
-    let mut w = World::new(load(&failure("")), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, EventLog::disabled());
-    el.start(&mut w, &mut sink).unwrap();
+    let (mut w, mut el) = crate::support::started_world(load(&failure("")), &mut sink);
     let on_node0 = |w: &World| w.pods_on_node(0).count();
     let ready_on_node0 = |w: &World| w.pods_on_node(0).filter(|p| p.is_ready()).count();
     run_until(&mut el, &mut w, &mut sink, 59 * NS_PER_SEC);
@@ -183,10 +180,7 @@ fn pod_lifecycle_as_seen_in_the_change_stream() {
 
 #[test]
 fn pods_have_kubernetes_shaped_identities() {
-    let mut w = World::new(load(&failure("")), WorldOptions::default()).unwrap();
-    EventLoop::new(&w, EventLog::disabled())
-        .start(&mut w, &mut CountingSink::default())
-        .unwrap();
+    let (w, _) = crate::support::started_world(load(&failure("")), &mut CountingSink::default());
     let rs = &w.replica_sets()[0];
     for p in w.pods() {
         assert_eq!(p.uid.len(), 36);
@@ -257,10 +251,8 @@ fn scale_down_deletes_not_ready_pods_first() {
         "scale",
         "workload = \"api\"\nreplicas = 6",
     ));
-    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, EventLog::disabled());
-    el.start(&mut w, &mut sink).unwrap();
+    let (mut w, mut el) = crate::support::started_world(load(&src), &mut sink);
     run_until(&mut el, &mut w, &mut sink, 69 * NS_PER_SEC);
     let mut not_ready: Vec<String> = w.pods_on_node(0).map(|p| p.name.clone()).collect();
     assert_eq!(not_ready.len(), 3);
@@ -373,10 +365,8 @@ fn node_add_remove_and_zone_failure() {
         toml_event("4m", "zone_failure", "zone = \"a\""),
     ]
     .concat();
-    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, EventLog::disabled());
-    el.start(&mut w, &mut sink).unwrap();
+    let (mut w, mut el) = crate::support::started_world(load(&src), &mut sink);
     run_until(&mut el, &mut w, &mut sink, 90 * NS_PER_SEC);
     assert_eq!(w.node_counts(), (4, 4), "two drained nodes deleted");
     assert_eq!(sink.counts[1][2], 2, "two Node deletions");
@@ -464,10 +454,8 @@ fn pods_matching_equals_a_full_scan() {
         ),
     ]
     .concat();
-    let mut w = World::new(load(&src), WorldOptions::default()).unwrap();
     let mut sink = CountingSink::default();
-    let mut el = EventLoop::new(&w, EventLog::disabled());
-    el.start(&mut w, &mut sink).unwrap();
+    let (mut w, mut el) = crate::support::started_world(load(&src), &mut sink);
     let mut checked = 0;
     while let Some(t) = el.step(&mut w, &mut sink).unwrap() {
         for sel in [

@@ -1,10 +1,8 @@
 //! Property tests of the cluster world (`cluster::World`) over random small scenarios.
 
 use proptest::prelude::*;
-use slicesim::cluster::{Change, ChangeSink, ObjChange, World, WorldOptions};
-use slicesim::run::dispatch::EventLoop;
+use slicesim::cluster::{Change, ChangeSink, ObjChange, World};
 use slicesim::scenario::{self, Nanos, Strategy};
-use slicesim::sim::EventLog;
 
 use crate::support::{toml_event, toml_head, toml_service, toml_workload};
 
@@ -95,10 +93,8 @@ proptest! {
             panic!("strategy")
         };
         let (s, u) = slicesim::cluster::deployment::resolve_fenceposts(max_surge, max_unavailable, replicas);
-        let mut world = World::new(sc, WorldOptions::default()).unwrap();
         let mut checker = Checker::default();
-        let mut el = EventLoop::new(&world, EventLog::disabled());
-        el.start(&mut world, &mut checker).unwrap();
+        let (mut world, mut el) = crate::support::started_world(sc, &mut checker);
         let mut last = 0;
         while let Some(t) = el.step(&mut world, &mut checker).unwrap() {
             prop_assert!(t >= last, "time went back: {} < {}", t, last);
@@ -158,10 +154,8 @@ proptest! {
         // recover at the end so the ReplicaSet can converge on healthy nodes
         src.push_str(&toml_event("13m", "node_recovery", "nodes = [1]"));
         let sc = load(&src);
-        let mut world = World::new(sc, WorldOptions::default()).unwrap();
         let mut checker = Checker::default();
-        let mut el = EventLoop::new(&world, EventLog::disabled());
-        el.start(&mut world, &mut checker).unwrap();
+        let (mut world, mut el) = crate::support::started_world(sc, &mut checker);
         let mut last = 0;
         while let Some(t) = el.step(&mut world, &mut checker).unwrap() {
             prop_assert!(t >= last);

@@ -137,12 +137,7 @@ fn mirroring_traces_through_the_library() {
             .collect();
         compare(&t, &got, &mut failures);
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    crate::support::assert_no_mismatches(&failures);
 }
 
 #[test]
@@ -172,12 +167,7 @@ fn mirroring_traces_through_the_binary() {
             .collect();
         compare(&t, &got, &mut failures);
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    crate::support::assert_no_mismatches(&failures);
 }
 
 #[test]

@@ -147,12 +147,7 @@ fn all_manifest_traces_match_upstream_via_library() {
             .collect();
         fails.extend(check_trace(&dir, &entry, &got));
     }
-    assert!(
-        fails.is_empty(),
-        "{} mismatches:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    crate::support::assert_no_mismatches(&fails);
 }
 
 /// Every trace in the manifest, through the real binary (exact output line format).
@@ -192,12 +187,7 @@ fn all_manifest_traces_match_upstream_via_binary() {
         }
         fails.extend(check_trace(&dir, &entry, &got));
     }
-    assert!(
-        fails.is_empty(),
-        "{} mismatches:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    crate::support::assert_no_mismatches(&fails);
 }
 
 /// The exact key order of an output line, byte for byte.

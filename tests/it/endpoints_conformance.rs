@@ -150,12 +150,7 @@ fn endpoints_half_of_every_trace_matches_upstream() {
         }
     }
     assert!(checked_lines > 100, "only {checked_lines} lines checked");
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    crate::support::assert_no_mismatches(&failures);
 }
 
 /// The Endpoints objects the real controller stored during the traces (recorded in

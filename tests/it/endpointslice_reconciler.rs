@@ -58,6 +58,15 @@ fn node(name: &str, zone: Option<&str>) -> k8s::Node {
     .expect("node")
 }
 
+/// A controller with `--max-endpoints-per-slice` = `max` (100 is kube-controller-manager's
+/// default), everything else as in 1.32.
+fn controller(max: usize) -> EndpointSliceController {
+    EndpointSliceController::new(EngineOptions {
+        max_endpoints_per_slice: max,
+        ..Default::default()
+    })
+}
+
 fn nodes() -> NodeIndex {
     NodeIndex::from_nodes(&[node("n1", Some("zone-a")), node("n2", None)])
 }
@@ -100,10 +109,7 @@ fn reconcile_does_not_mutate_inputs() {
     let svc = service(json!({}), json!({}));
     let pods: Vec<k8s::Pod> = (1..30).map(|i| pod(i, "n1", i % 3 != 0)).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let mut ctl = EndpointSliceController::new(EngineOptions {
-        max_endpoints_per_slice: 10,
-        ..Default::default()
-    });
+    let mut ctl = controller(10);
     let mut store = Store::new();
     let mut sh = Shared::new(1, "t0".into());
     let r = ctl
@@ -137,10 +143,7 @@ fn resync_without_change_writes_nothing() {
         let svc = service(json!({}), json!({}));
         let pods: Vec<k8s::Pod> = (1..=n).map(|i| pod(i, "n1", true)).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut ctl = EndpointSliceController::new(EngineOptions {
-            max_endpoints_per_slice: 10,
-            ..Default::default()
-        });
+        let mut ctl = controller(10);
         let mut store = Store::new();
         let mut sh = Shared::new(1, "t0".into());
         let r = ctl
@@ -337,7 +340,7 @@ fn deleting_service_skips_creates() {
 #[test]
 fn external_name_and_selectorless_services_are_skipped() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut ctl = EndpointSliceController::new(EngineOptions::default());
+    let mut ctl = controller(100);
     let svc = service(
         json!({"type": "ExternalName", "externalName": "x.example"}),
         json!({}),
@@ -358,7 +361,7 @@ fn external_name_and_selectorless_services_are_skipped() {
 fn new_slice_metadata() {
     let svc = service(json!({}), json!({}));
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut ctl = EndpointSliceController::new(EngineOptions::default());
+    let mut ctl = controller(100);
     let r = ctl
         .sync(&svc, &[pod(1, "n1", true)], &[], &nodes(), &mut rng)
         .reconciled()
@@ -396,7 +399,7 @@ fn new_slice_metadata() {
 fn stale_listing_detected_after_own_writes() {
     let svc = service(json!({}), json!({}));
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut ctl = EndpointSliceController::new(EngineOptions::default());
+    let mut ctl = controller(100);
     let mut store = Store::new();
     let mut sh = Shared::new(1, "t0".into());
     let r = ctl

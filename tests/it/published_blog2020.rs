@@ -45,11 +45,7 @@ fn run(watchers: &str) -> Figures {
     );
     let mut esc = slice_controller();
     let mut rng = choice_rng();
-    let r = esc
-        .sync(&svc, &pods, &[], &nodes, &mut rng)
-        .reconciled()
-        .expect("sync");
-    api.apply_slices(&mut esc, r.writes);
+    api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng);
     assert_eq!(api.slices.len(), 50);
 
     let before_ep = kp(&api, Resource::Endpoints);
@@ -59,12 +55,7 @@ fn run(watchers: &str) -> Figures {
     let cur = api.endpoints.get("default", "web").cloned();
     let w = epc.sync(&svc, &pods, cur.as_ref());
     assert!(api.apply_endpoints(&mut epc, w));
-    let r = esc
-        .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
-        .reconciled()
-        .expect("sync");
-    assert_eq!(r.writes.len(), 1);
-    api.apply_slices(&mut esc, r.writes);
+    assert_eq!(api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng), 1);
     let after_ep = kp(&api, Resource::Endpoints);
     let after_es = kp(&api, Resource::EndpointSlices);
     assert_eq!(after_ep.0 - before_ep.0, NODES as u64);

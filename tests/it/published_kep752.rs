@@ -61,21 +61,16 @@ fn kep752_single_change() {
     let mut api = Api::new(&sc, NODES as u64);
     let mut esc = slice_controller();
     let mut rng = choice_rng();
-    let r = esc
-        .sync(&svc, &pods, &[], &nodes, &mut rng)
-        .reconciled()
-        .expect("sync");
-    api.apply_slices(&mut esc, r.writes);
+    api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng);
     assert_eq!(api.slices.len(), 200);
     let before = kube_proxy(&api, Resource::EndpointSlices);
     api.t = 120_000_000_000;
     pods[12_345] = pod(12_345, 0, NODES, false, 120);
-    let r = esc
-        .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
-        .reconciled()
-        .expect("sync");
-    assert_eq!(r.writes.len(), 1, "one endpoint change = one slice update");
-    api.apply_slices(&mut esc, r.writes);
+    assert_eq!(
+        api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng),
+        1,
+        "one endpoint change = one slice update"
+    );
     let changed = api
         .slices
         .list()
@@ -213,22 +208,17 @@ fn kep752_rolling_update() {
     let mut api = Api::new(&sc, NODES as u64);
     let mut esc = slice_controller();
     let mut rng = choice_rng();
-    let r = esc
-        .sync(&svc, &pods, &[], &nodes, &mut rng)
-        .reconciled()
-        .expect("sync");
-    api.apply_slices(&mut esc, r.writes);
+    api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng);
     let base = kube_proxy(&api, Resource::EndpointSlices);
     let base_writes = api.hub.live(Resource::EndpointSlices).writes_stored;
     for (k, &i) in steps.iter().enumerate() {
         api.t = (300 + k as u64) * 1_000_000_000;
         pods[i] = pod(i, 1, NODES, true, 300 + k as u64);
-        let r = esc
-            .sync(&svc, &pods, &api.existing_slices(), &nodes, &mut rng)
-            .reconciled()
-            .expect("sync");
-        assert_eq!(r.writes.len(), 1, "replacement {k}: one slice update");
-        api.apply_slices(&mut esc, r.writes);
+        assert_eq!(
+            api.sync_slices(&mut esc, &svc, &pods, &nodes, &mut rng),
+            1,
+            "replacement {k}: one slice update"
+        );
     }
     let (ev, by) = kube_proxy(&api, Resource::EndpointSlices);
     let m = api.hub.live(Resource::EndpointSlices);

@@ -1,4 +1,4 @@
-//! The run's event log (`slicesim run --trace-events FILE`): one queue, one dispatch point,
+//! The run's event log (`slicesim run --event-log FILE`): one queue, one dispatch point,
 //! every dispatched event and what the controllers and the watch side did, in time order,
 //! identical on a rerun.
 
@@ -7,6 +7,11 @@ use std::path::Path;
 
 /// Run `scenario` with an event log; the log's text.
 fn logged_run(scenario: &Path, dir: &Path, tag: &str) -> String {
+    logged_run_with(scenario, dir, tag, "--event-log")
+}
+
+/// [`logged_run`] with the log's flag named `flag`.
+fn logged_run_with(scenario: &Path, dir: &Path, tag: &str, flag: &str) -> String {
     let log = dir.join(format!("{tag}.trace"));
     ok(&[
         "run",
@@ -15,7 +20,7 @@ fn logged_run(scenario: &Path, dir: &Path, tag: &str) -> String {
         "--no-charts",
         "--out",
         dir.join(tag).to_str().unwrap(),
-        "--trace-events",
+        flag,
         log.to_str().unwrap(),
     ]);
     std::fs::read_to_string(log).unwrap()
@@ -73,7 +78,8 @@ fn event_log_is_identical_on_a_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let sc = crate::support::bundled("dual-stack.toml");
     let a = logged_run(&sc, dir.path(), "a");
-    let b = logged_run(&sc, dir.path(), "b");
+    // (under the flag's old name, which stays accepted)
+    let b = logged_run_with(&sc, dir.path(), "b", "--trace-events");
     assert!(a.lines().count() > 1000, "event log suspiciously small");
     assert!(
         a == b,

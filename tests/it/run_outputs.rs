@@ -93,7 +93,7 @@ fn summary_has_every_headline_metric_in_both_modes_and_integers_print_as_integer
     // no per-Service rows in summary.csv: they are in services.csv
     assert!(rows.iter().all(|r| !r[1].contains("default/web")));
     let (h, sv) = csv(&out, "services.csv");
-    assert_eq!(h, crate::support::SERVICES_HEADER);
+    assert_eq!(h, slicesim::report::services::HEADER);
     for (i, m) in MODES.iter().enumerate() {
         let rows: Vec<_> = sv.iter().filter(|r| r[1] == *m).collect();
         assert_eq!(rows.len(), 1);

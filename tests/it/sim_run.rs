@@ -41,7 +41,7 @@ fn services(out: &Path) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
     let text = std::fs::read_to_string(out.join("services.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(header, crate::support::SERVICES_HEADER);
+    assert_eq!(header, slicesim::report::services::HEADER);
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();

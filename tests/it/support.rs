@@ -20,7 +20,7 @@ pub const SUBSCRIBER_KINDS: [&str; 5] = [
     "watch-delivery",
 ];
 
-/// One line of a `--trace-events` file.
+/// One line of a `--event-log` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
     pub time_ns: u64,
@@ -30,7 +30,7 @@ pub struct LogLine {
     pub details: String,
 }
 
-/// Parse a `--trace-events` file (`<s.nnnnnnnnn> <seq|-> <kind> <details>` per line).
+/// Parse a `--event-log` file (`<s.nnnnnnnnn> <seq|-> <kind> <details>` per line).
 pub fn event_log(text: &str) -> Vec<LogLine> {
     text.lines()
         .map(|l| {
@@ -74,6 +74,17 @@ pub fn assert_ok(what: &dyn std::fmt::Debug, out: &Output) {
         "slicesim {what:?} failed ({:?}): {}",
         out.status.code(),
         stderr(out)
+    );
+}
+
+/// Fail the test listing every mismatch, if there is any.
+#[track_caller]
+pub fn assert_no_mismatches(mismatches: &[String]) {
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
     );
 }
 
@@ -140,19 +151,6 @@ pub fn summary_csv(out: &Path) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
-/// The header of services.csv.
-pub const SERVICES_HEADER: [&str; 9] = [
-    "service",
-    "mode",
-    "creates",
-    "updates",
-    "deletes",
-    "rejected",
-    "syncs",
-    "objects_alive",
-    "objects_max",
-];
-
 // Scenario TOML blocks. A test writes what it is about as raw lines after these.
 
 /// The top-level keys and a `[cluster]` of `nodes` nodes in `zones`.
@@ -208,6 +206,19 @@ fn with_lines(mut block: String, extra: &str) -> String {
 pub fn scenario(src: &str, sets: &[&str]) -> slicesim::scenario::Scenario {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     slicesim::scenario::parse_str(src, "t.toml", &sets).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
+}
+
+/// The world of `sc` set up at t = 0 (its initial objects reported to `sink`) and its event
+/// loop, ready to `step`.
+pub fn started_world<S: slicesim::cluster::ChangeSink>(
+    sc: slicesim::scenario::Scenario,
+    sink: &mut S,
+) -> (slicesim::cluster::World, slicesim::run::dispatch::EventLoop) {
+    use slicesim::cluster::{World, WorldOptions};
+    let mut w = World::new(sc, WorldOptions::default()).unwrap();
+    let mut el = slicesim::run::dispatch::EventLoop::new(&w, slicesim::sim::EventLog::disabled());
+    el.start(&mut w, sink).unwrap();
+    (w, el)
 }
 
 /// The controller manager after a whole run of `sc` (no watch side), and the world at the end.

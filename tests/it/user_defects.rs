@@ -246,6 +246,20 @@ fn readme_image() -> String {
     assert_eq!(froms.len(), 2, "two stages: {froms:?}");
     assert!(froms[0].contains("library/rust:") && froms[1].contains("debian:bookworm-slim"));
     assert!(cf.contains("/usr/local/bin/slicesim"));
+    // every file the build copies from the repository exists (it copied `examples/` after
+    // that folder was removed, so `docker build` failed)
+    for l in cf
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        for src in &words[1..words.len() - 1] {
+            assert!(
+                repo(src).exists(),
+                "Containerfile: {l}: no {src} in the repository"
+            );
+        }
+    }
     tag.to_string()
 }
 
@@ -514,7 +528,8 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
     let long = long_scenario(tmp.path());
     let dir = tmp.path().join("traces");
     std::fs::create_dir(&dir).unwrap();
-    // a directory as --trace-events: exit 2 at once (the long run would take minutes)
+    // a directory as --event-log (the report's --trace-events, its old name, still accepted):
+    // exit 2 at once (the long run would take minutes)
     let t0 = std::time::Instant::now();
     let r = slicesim(&[
         "run",
@@ -531,7 +546,7 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
         "failed only after {:?}",
         t0.elapsed()
     );
-    assert!(stderr(&r).contains("--trace-events"), "{}", stderr(&r));
+    assert!(stderr(&r).contains("--event-log"), "{}", stderr(&r));
     assert!(files_under(&out).is_empty() && files_under(&dir).is_empty());
     // an output directory that is a file: the same
     let file = tmp.path().join("plain");
@@ -548,7 +563,7 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
     let trace = dir.join("events.trace");
     let mut child = bin()
         .args(["run", long.to_str().unwrap(), "--out", o, "--no-progress"])
-        .args(["--trace-events", trace.to_str().unwrap()])
+        .args(["--event-log", trace.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -563,7 +578,7 @@ fn trace_events_directory_fails_before_the_run_and_no_temp_survives() {
         "--out",
         o,
         "--no-progress",
-        "--trace-events",
+        "--event-log",
         trace.to_str().unwrap(),
     ]);
     assert_eq!(temps(&out), Vec::<String>::new());
@@ -635,6 +650,19 @@ fn idle_scenario(dir: &Path) -> PathBuf {
     p
 }
 
+/// `slicesim plan SCENARIO --out OUT EXTRA...` (exit 0); its report.md.
+fn plan_report(scenario: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "plan",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+    std::fs::read_to_string(out.join("report.md")).unwrap()
+}
+
 #[test]
 fn latency_without_samples_is_empty_not_zero() {
     let tmp = tempfile::tempdir().unwrap();
@@ -696,24 +724,27 @@ fn latency_without_samples_is_empty_not_zero() {
     }
 
     // plan tables say "–"
-    let plan = tmp.path().join("plan");
-    ok(&[
-        "plan",
-        sc.to_str().unwrap(),
-        "--out",
-        plan.to_str().unwrap(),
-    ]);
-    let report = std::fs::read_to_string(plan.join("report.md")).unwrap();
+    let report = plan_report(&sc, &tmp.path().join("plan"), &[]);
     let row = report
         .lines()
         .find(|l| l.contains("endpoint propagation p50 / p99"))
         .unwrap();
     assert!(row.contains("– / –") && !row.contains("0.000 s"), "{row}");
-    // (11.) the 0-replica workload is described as such, not as "1 replicas at most"
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. `plan` on a 0-replica workload said "1 replicas at most".
+
+#[test]
+fn plan_on_a_zero_replica_workload_says_zero_replicas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = idle_scenario(tmp.path());
+    let report = plan_report(&sc, &tmp.path().join("plan"), &["--seeds", "1"]);
     assert!(
         report.contains("(0 replicas at most in the scenario"),
         "{report}"
     );
+    assert!(!report.contains("1 replicas at most"), "{report}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,6 +874,18 @@ fn seed_takes_the_full_u64_range_everywhere() {
     .unwrap();
     let v = ok(&["validate", sw.to_str().unwrap()]);
     assert!(stdout(&v).contains("2 points"), "{}", stdout(&v));
+    // a bare number above TOML's integers fails in the TOML parser: the advice says how to
+    // write it (in a scenario and in a sweep's seeds)
+    std::fs::write(&sc2, format!("seed = {max}\n{text}")).unwrap();
+    bad_input(
+        &["validate", sc2.to_str().unwrap()],
+        "write a larger seed as a string of digits, e.g. seed = \"18446744073709551615\"",
+    );
+    std::fs::write(&sw, format!("base = \"idle.toml\"\nseeds = [1, {max}]\n")).unwrap();
+    bad_input(
+        &["validate", sw.to_str().unwrap()],
+        "write a larger seed as a string of digits",
+    );
     // one message for what is out of range, naming the range
     for bad in [
         "seed = -1",
@@ -1090,6 +1133,8 @@ fn every_subcommand_help_carries_examples() {
         "merge",
         "chart",
         "plan",
+        "bench",
+        "import",
     ] {
         let out = ok(&[cmd, "--help"]);
         let text = stdout(&out);

@@ -19,13 +19,7 @@ fn slice(n: usize) -> EndpointSlice {
                 serving: Some(true),
                 terminating: Some(false),
             },
-            target_ref: Some(ObjectReference {
-                kind: Some("Pod".into()),
-                namespace: Some("default".into()),
-                name: Some(format!("web-{i:05}")),
-                uid: Some(format!("a1b2c3d4-0000-4000-8000-{i:012}")),
-                ..Default::default()
-            }),
+            target_ref: Some(pod_ref(i)),
             node_name: Some(format!("node-{:04}", i % 5000)),
             zone: Some(format!("zone-{}", i % 3)),
             ..Default::default()
@@ -52,18 +46,23 @@ fn slice(n: usize) -> EndpointSlice {
     }
 }
 
+/// The reference to pod `web-NNNNN` of endpoint `i`.
+fn pod_ref(i: usize) -> ObjectReference {
+    ObjectReference {
+        kind: Some("Pod".into()),
+        namespace: Some("default".into()),
+        name: Some(format!("web-{i:05}")),
+        uid: Some(format!("a1b2c3d4-0000-4000-8000-{i:012}")),
+        ..Default::default()
+    }
+}
+
 fn endpoints(n: usize) -> Endpoints {
     let addresses = (0..n)
         .map(|i| EndpointAddress {
             ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
             node_name: Some(format!("node-{:04}", i % 5000)),
-            target_ref: Some(ObjectReference {
-                kind: Some("Pod".into()),
-                namespace: Some("default".into()),
-                name: Some(format!("web-{i:05}")),
-                uid: Some(format!("a1b2c3d4-0000-4000-8000-{i:012}")),
-                ..Default::default()
-            }),
+            target_ref: Some(pod_ref(i)),
             ..Default::default()
         })
         .collect();

@@ -129,6 +129,25 @@ impl Api {
         self.slices.list().into_iter().cloned().collect()
     }
 
+    /// One EndpointSlice sync of `svc` over the stored slices, its writes stored; how many
+    /// writes it made.
+    pub fn sync_slices(
+        &mut self,
+        esc: &mut EndpointSliceController,
+        svc: &k8s::Service,
+        pods: &[k8s::Pod],
+        nodes: &NodeIndex,
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> usize {
+        let r = esc
+            .sync(svc, pods, &self.existing_slices(), nodes, rng)
+            .reconciled()
+            .expect("sync");
+        let n = r.writes.len();
+        self.apply_slices(esc, r.writes);
+        n
+    }
+
     /// Store the EndpointSlice controller's writes, reporting each to the hub.
     pub fn apply_slices(&mut self, ctl: &mut EndpointSliceController, writes: Vec<SliceWrite>) {
         for w in writes {

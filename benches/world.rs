@@ -1,8 +1,8 @@
-//! Fixed-workload benchmark of the engine at Kubernetes' published scale envelope:
-//! 5,000 nodes, 150,000 pods (one 20,000-replica Deployment + 1,300 × 100), a rolling update
+//! Fixed-workload benchmark of the cluster world (`cluster::World`) at Kubernetes' published
+//! scale envelope: 5,000 nodes, 150,000 pods (one 20,000-replica Deployment + 1,300 × 100), a rolling update
 //! of the 20,000-replica Deployment and 20 pod deletions/s of churn for 20 minutes.
 //!
-//! `cargo bench --bench engine` (release profile). Prints wall time and events/s, and — because
+//! `cargo bench --bench world` (release profile). Prints wall time and events/s, and — because
 //! seconds depend on the machine — the run time as a ratio to a baseline measured in the same
 //! process: the bare event queue (`sim::EventQueue`) scheduling and popping the same number of
 //! events with the same time spread and no work attached. The ratio is "cost of one simulated
