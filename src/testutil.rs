@@ -10,6 +10,14 @@ pub fn scenario(src: &str) -> Scenario {
     crate::scenario::parse_str(src, "t.toml", &[]).unwrap_or_else(|e| panic!("{e:#}\n{src}"))
 }
 
+/// The error message of a scenario that must be refused (fails the test if it is accepted).
+pub fn scenario_error(src: &str) -> String {
+    match crate::scenario::parse_str(src, "t.toml", &[]) {
+        Ok(_) => panic!("accepted:\n{src}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// The world of a scenario given as TOML text, not started.
 pub fn world(src: &str) -> World {
     World::new(scenario(src), WorldOptions::default()).unwrap()

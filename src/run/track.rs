@@ -705,12 +705,9 @@ mod tests {
     /// but are counted and their request bytes attributed to the sync.
     #[test]
     fn writes_move_the_live_counters() {
-        let sc = crate::scenario::parse_str(
+        let sc = crate::testutil::scenario(
             "name = \"t\"\nduration = \"1m\"\n[controllers.endpointslice]\nmax_endpoints_per_slice = 4\n",
-            "t.toml",
-            &[],
-        )
-        .unwrap();
+        );
         let mut t = Tracker::new(&sc);
         let esc = Writer::EndpointSliceController;
         let a1 = slice("a-1", "a", &[true, true, false], true);

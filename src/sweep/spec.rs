@@ -124,12 +124,11 @@ pub fn load(path: &Path) -> anyhow::Result<SweepSpec> {
 pub fn parse(src: &str, file: &str, dir: &Path, default_name: &str) -> anyhow::Result<SweepSpec> {
     let err =
         |span: Option<Range<usize>>, path: &str, msg: &str| located(file, src, span, path, msg);
-    let doc = toml_edit::ImDocument::parse(src)
-        .map_err(|e| {
-            let msg = e.message();
-            let advice = crate::scenario::decode::toml_syntax_advice(msg);
-            err(e.span(), "", &format!("invalid TOML: {msg}{advice}"))
-        })?;
+    let doc = toml_edit::ImDocument::parse(src).map_err(|e| {
+        let msg = e.message();
+        let advice = crate::scenario::decode::toml_syntax_advice(msg);
+        err(e.span(), "", &format!("invalid TOML: {msg}{advice}"))
+    })?;
     let top = doc.as_table();
     for (k, item) in top.iter() {
         if !TOP_KEYS.contains(&k) {
@@ -604,6 +603,11 @@ mod tests {
         parse(src, "s.toml", &base_dir(), "s")
     }
 
+    /// The message of a sweep file that must be refused.
+    fn err(src: &str) -> String {
+        p(src).unwrap_err().to_string()
+    }
+
     #[test]
     fn enumerates_last_axis_fastest_seeds_innermost_with_exact_values() {
         let s = p("base = \"quickstart.toml\"\nseeds = [7, 8]\n[grid]\n\"workloads[0].replicas\" = [10, 20]\n\"controllers.endpointslice.max_endpoints_per_slice\" = [1, 100]\n")
@@ -654,49 +658,37 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let e = p("base = \"quickstart.toml\"\nseedz = [1]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("base = \"quickstart.toml\"\nseedz = [1]\n");
         assert!(
             e.starts_with("s.toml:2:1: seedz: unknown field (did you mean `seeds`?)"),
             "{e}"
         );
-        let e = p("base = \"quickstart.toml\"\nseeds = [1, -2]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("base = \"quickstart.toml\"\nseeds = [1, -2]\n");
         assert!(
             e.starts_with("s.toml:2:13: seeds[1]: `-2` is not a seed"),
             "{e}"
         );
-        let e = p("base = \"quickstart.toml\"\n[grid]\n\"a..b\" = [1]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("base = \"quickstart.toml\"\n[grid]\n\"a..b\" = [1]\n");
         assert!(
             e.starts_with("s.toml:3:1: grid.\"a..b\": not an override path"),
             "{e}"
         );
-        let e = p("base = \"quickstart.toml\"\n[grid]\n\"a\" = [1, 1]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("base = \"quickstart.toml\"\n[grid]\n\"a\" = [1, 1]\n");
         assert!(
             e.starts_with("s.toml:3:11: grid.\"a\"[1]: value 1 is listed twice"),
             "{e}"
         );
-        let e = p("base = \"nope.toml\"\nseeds=[1]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("base = \"nope.toml\"\nseeds=[1]\n");
         assert!(
             e.starts_with("s.toml:1:8: base: cannot read base scenario"),
             "{e}"
         );
-        let e = p("name = \"a/b\"\nbase = \"quickstart.toml\"\nseeds = [1]\n")
-            .unwrap_err()
-            .to_string();
+        let e = err("name = \"a/b\"\nbase = \"quickstart.toml\"\nseeds = [1]\n");
         assert!(
             e.starts_with("s.toml:1:8: name: `a/b` cannot be a directory name"),
             "{e}"
         );
-        let e = p("base = \"quickstart.toml\"\n").unwrap_err().to_string();
+        let e = err("base = \"quickstart.toml\"\n");
         assert!(e.contains("nothing to sweep"), "{e}");
         let e =
             p("base = \"quickstart.toml\"\n[grid]\n\"workloads[0].replicas\" = [10, \"many\", \"lots\", -1]\n")

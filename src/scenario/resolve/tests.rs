@@ -58,13 +58,11 @@ fn node_name_patterns_are_deterministic_and_checked() {
 fn require_dual_stack_on_single_stack_cluster_is_rejected() {
     // alloc.go initIPFamilyFields: "this cluster is not configured for dual-stack services".
     let src = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\nselector = { app = \"a\" }\nports = [{ port = 80 }]\nip_family_policy = \"RequireDualStack\"\n";
-    let e = crate::scenario::parse_str(src, "x.toml", &[])
-        .unwrap_err()
-        .to_string();
+    let e = crate::testutil::scenario_error(src);
     assert!(e.contains("not configured for dual-stack"), "{e}");
     // ... but headless + selectorless may ask for both families anyway.
     let ok = "name = \"x\"\nduration = \"1m\"\n[[services]]\nname = \"a\"\ncluster_ip = \"None\"\nip_family_policy = \"RequireDualStack\"\n";
-    let s = crate::scenario::parse_str(ok, "x.toml", &[]).unwrap();
+    let s = crate::testutil::scenario(ok);
     assert_eq!(
         s.services[0].ip_families,
         vec![IpFamily::IPv4, IpFamily::IPv6]
@@ -74,7 +72,7 @@ fn require_dual_stack_on_single_stack_cluster_is_rejected() {
 #[test]
 fn copies_expand_templates() {
     let src = "name = \"x\"\nduration = \"1m\"\n[cluster]\nnodes = 10\n[[workloads]]\nname = \"app-{i}\"\ncopies = 3\nreplicas = 2\n[[services]]\nname = \"app-{i}\"\nworkload = \"app-{i}\"\ncopies = 3\nports = [{ port = 80 }]\n[[services]]\nname = \"other\"\nports = [{ port = 80 }]\n";
-    let s = crate::scenario::parse_str(src, "x.toml", &[]).unwrap();
+    let s = crate::testutil::scenario(src);
     let names: Vec<&str> = s.workloads.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, vec!["app-0", "app-1", "app-2"]);
     assert_eq!(s.services.len(), 4);
@@ -88,9 +86,7 @@ fn copies_expand_templates() {
         Some("app-1")
     );
     let bad = src.replace("copies = 3\nreplicas", "copies = 0\nreplicas");
-    let e = crate::scenario::parse_str(&bad, "x.toml", &[])
-        .unwrap_err()
-        .to_string();
+    let e = crate::testutil::scenario_error(&bad);
     assert!(
         e.contains("workloads[0].copies: 0 is out of range (allowed: 1..=100000)"),
         "{e}"
@@ -101,21 +97,17 @@ fn copies_expand_templates() {
 fn scenario_names_are_safe_directory_names() {
     for bad in ["", "../x", ".hidden", "a/b", "with space"] {
         let src = format!("name = {bad:?}\nduration = \"1m\"\n");
-        let e = crate::scenario::parse_str(&src, "x.toml", &[])
-            .unwrap_err()
-            .to_string();
+        let e = crate::testutil::scenario_error(&src);
         assert!(e.contains("is not a valid scenario name"), "{bad}: {e}");
     }
     let ok = "name = \"kep752-20k_v1.2\"\nduration = \"1m\"\n";
-    assert!(crate::scenario::parse_str(ok, "x.toml", &[]).is_ok());
+    crate::testutil::scenario(ok);
 }
 
 #[test]
 fn event_without_type_reports_only_truly_unknown_keys() {
     let src = "name = \"x\"\nduration = \"1m\"\n[[events]]\nat = \"1s\"\nreplicas = 3\nbogus = 1\n";
-    let e = crate::scenario::parse_str(src, "x.toml", &[])
-        .unwrap_err()
-        .to_string();
+    let e = crate::testutil::scenario_error(src);
     assert!(e.contains("missing required field `type`"), "{e}");
     assert!(e.contains("unknown field `bogus`"), "{e}");
     assert!(!e.contains("`replicas`"), "{e}");
