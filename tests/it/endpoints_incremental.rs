@@ -59,12 +59,28 @@ fn pod(i: usize, p: &PodState) -> Pod {
 
 fn service(variant: u8) -> Service {
     let (ports, publish, cluster_ip) = match variant {
-        0 => (json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"}]), false, "10.96.0.10"),
-        1 => (json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080},
-                     {"name": "alt", "protocol": "TCP", "port": 81, "targetPort": "web", "appProtocol": "h2"}]), false, "10.96.0.10"),
-        2 => (json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"}]), true, "10.96.0.10"),
+        0 => (
+            json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"}]),
+            false,
+            "10.96.0.10",
+        ),
+        1 => (
+            json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080},
+                     {"name": "alt", "protocol": "TCP", "port": 81, "targetPort": "web", "appProtocol": "h2"}]),
+            false,
+            "10.96.0.10",
+        ),
+        2 => (
+            json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": "web"}]),
+            true,
+            "10.96.0.10",
+        ),
         3 => (json!([]), false, "None"),
-        _ => (json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}]), true, "None"),
+        _ => (
+            json!([{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}]),
+            true,
+            "None",
+        ),
     };
     serde_json::from_value(json!({
         "metadata": {"name": "s", "namespace": "ns", "creationTimestamp": "2026-01-05T08:55:00Z",
@@ -98,8 +114,14 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn options() -> impl Strategy<Value = EndpointsOptions> {
-    (prop::sample::select(vec![0usize, 3, 6, 1000]), any::<bool>())
-        .prop_map(|(max_capacity, truncate)| EndpointsOptions { max_capacity, truncate })
+    (
+        prop::sample::select(vec![0usize, 3, 6, 1000]),
+        any::<bool>(),
+    )
+        .prop_map(|(max_capacity, truncate)| EndpointsOptions {
+            max_capacity,
+            truncate,
+        })
 }
 
 /// What the store does with a write: created / updated with a new resourceVersion, or an
@@ -226,7 +248,10 @@ proptest! {
 #[test]
 fn steady_state_syncs_never_list_the_selection() {
     let opts = EndpointsOptions::default();
-    let (mut inc, mut full) = (EndpointsController::new(opts), EndpointsController::new(opts));
+    let (mut inc, mut full) = (
+        EndpointsController::new(opts),
+        EndpointsController::new(opts),
+    );
     let svc = service(0);
     let mut states: Vec<PodState> = (0..50)
         .map(|i| PodState {

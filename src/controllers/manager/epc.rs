@@ -57,6 +57,8 @@ impl ControllerManager<'_> {
         let lookup = |pod: &str| list.selected_pod(&name, pod);
         let all = || list.selected(&name);
         let current = self.ep_informer.get_shared(key, "");
+        #[cfg(test)]
+        let epc_opts = self.epc.options();
         // The one Endpoints sync, shared with the conformance replay (which passes no hint).
         let planned = self.epc.plan_sync_source(
             &service,
@@ -92,7 +94,7 @@ impl ControllerManager<'_> {
             let all: Vec<k8s::Pod> = list.values().cloned().collect();
             let shadow = cc
                 .epc_shadow
-                .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
+                .get_or_insert_with(|| EndpointsController::new(epc_opts));
             let replayed = shadow.try_sync(&service, &all, current.as_deref());
             let planned_copy = planned.clone().map(PlannedWrite::build);
             assert_eq!(planned_copy, replayed, "{key}: Endpoints sync");
