@@ -13,6 +13,7 @@ mod conformance_mirror;
 mod conformance_reconcile;
 mod endpoints_conformance;
 mod endpoints_deephash_wire;
+mod endpoints_incremental;
 mod endpoints_sized;
 mod endpointslice_reconciler;
 mod endpointslice_scale;

@@ -48,6 +48,7 @@ pub mod desired;
 pub use crate::k8s::repack;
 pub mod truncate;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use crate::controllers::trigger_time::{
@@ -75,6 +76,20 @@ pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);
 pub struct PodChangeHint<'a, 'p> {
     pub changes: &'a PodChanges,
     pub lookup: &'a dyn Fn(&str) -> Option<SelectedPod<'p>>,
+}
+
+/// A Service's selected pods as the controller manager's pod index lends them: which changed
+/// since the Service's previous sync, each pod by name, and the whole selection only on demand
+/// (a cache rebuild, a fresh trigger-time state, or the full computation's fallback), so a
+/// steady-state sync never lists, nor builds the API objects of, pods that did not change.
+#[derive(Clone, Copy)]
+pub struct SelectionSource<'a, 'p> {
+    /// Pods changed since the previous sync (`All` when unknown).
+    pub changes: &'a PodChanges,
+    /// The pod of this name, if it exists and the selector matches it.
+    pub lookup: &'a dyn Fn(&str) -> Option<SelectedPod<'p>>,
+    /// Every selected pod, in lister order.
+    pub all: &'a dyn Fn() -> Vec<SelectedPod<'p>>,
 }
 
 /// `podLister.Pods(ns).List(selector)`: the pods of the Service's namespace its selector
@@ -131,22 +146,46 @@ pub enum PlannedWrite<'a> {
     Update(PlannedBody<'a>),
 }
 
-/// The object of a planned write: built, or (untruncated subsets read from the incremental
-/// cache) a shell whose address lists hold their first element only, with the encoded sizes of
-/// the rest ([`crate::wire::tails`]). The shell is enough to size the write, and so to learn that
-/// etcd refuses it, without building a 2 MB object; [`PlannedBody::build`] materialises it.
+/// The object of a planned write: built, or read from the incremental cache on demand. An
+/// untruncated body read from the cache is kept as a shell whose address lists hold their
+/// first element only, with the encoded sizes of the rest ([`crate::wire::tails`]): enough to
+/// size the write, and so to learn that etcd refuses it, without building a 2 MB object. A
+/// truncated one keeps its truncation plan. [`PlannedBody::build`] / [`PlannedBody::object`]
+/// materialise it; the second can do so again, so a caller need not keep a copy of what it
+/// sent in case the store refuses it.
 #[derive(Debug, Clone)]
 pub struct PlannedBody<'a> {
+    /// Metadata final; subsets complete ([`BodySource::Complete`]), cut to the shell's first
+    /// elements ([`BodySource::Shell`]) or absent ([`BodySource::Truncated`]).
     object: Endpoints,
-    lazy: Option<(FastSubsets<'a>, Vec<crate::wire::tails::SubsetTail>)>,
+    source: BodySource<'a>,
+}
+
+/// Where a [`PlannedBody`]'s subsets come from.
+#[derive(Debug, Clone)]
+enum BodySource<'a> {
+    Complete,
+    Shell(FastSubsets<'a>, Vec<crate::wire::tails::SubsetTail>),
+    /// The cache's subsets truncated per plan (`truncateEndpoints`: when ready addresses are
+    /// truncated, every not-ready list is emptied).
+    Truncated(FastSubsets<'a>, Vec<(usize, usize)>, bool),
+}
+
+fn some_subsets(subsets: Vec<EndpointSubset>) -> Option<Vec<EndpointSubset>> {
+    if subsets.is_empty() {
+        None
+    } else {
+        Some(subsets)
+    }
 }
 
 impl PlannedBody<'_> {
-    /// The shell and its tails, when the object is not built yet.
+    /// The shell and its tails, when the object is an untruncated one read from the cache.
     pub fn shell(&self) -> Option<(&Endpoints, &[crate::wire::tails::SubsetTail])> {
-        self.lazy
-            .as_ref()
-            .map(|(_, t)| (&self.object, t.as_slice()))
+        match &self.source {
+            BodySource::Shell(_, t) => Some((&self.object, t.as_slice())),
+            _ => None,
+        }
     }
 
     /// The shell itself (metadata final; address lists cut), dropping the borrow of the cache.
@@ -154,18 +193,39 @@ impl PlannedBody<'_> {
         self.object
     }
 
+    /// The cache's subsets of a body read from it.
+    fn cached_subsets(&self) -> Option<Option<Vec<EndpointSubset>>> {
+        match &self.source {
+            BodySource::Complete => None,
+            BodySource::Shell(fast, _) => Some(some_subsets(fast.build(None, false))),
+            BodySource::Truncated(fast, plan, ready_truncated) => {
+                Some(some_subsets(fast.build(Some(plan), *ready_truncated)))
+            }
+        }
+    }
+
     /// The full object.
     pub fn build(self) -> Endpoints {
-        let mut object = self.object;
-        if let Some((fast, _)) = self.lazy {
-            let subsets = fast.build(None, false);
-            object.subsets = if subsets.is_empty() {
-                None
-            } else {
-                Some(subsets)
-            };
+        match self.cached_subsets() {
+            None => self.object,
+            Some(subsets) => Endpoints {
+                subsets,
+                ..self.object
+            },
         }
-        object
+    }
+
+    /// The full object, leaving the body as it is (a copy only when it was built already).
+    pub fn object(&self) -> Endpoints {
+        match self.cached_subsets() {
+            None => self.object.clone(),
+            Some(subsets) => Endpoints {
+                kind: self.object.kind.clone(),
+                api_version: self.object.api_version.clone(),
+                metadata: self.object.metadata.clone(),
+                subsets,
+            },
+        }
     }
 }
 
@@ -647,6 +707,33 @@ impl EndpointsController {
         hint: Option<PodChangeHint<'_, 'p>>,
         current: Option<&Endpoints>,
     ) -> Result<PlannedWrite<'s>, StaleEndpoints> {
+        // No hint = every pod changed: the full computation.
+        let (all_changed, no_lookup) = (PodChanges::All, |_: &str| None);
+        let PodChangeHint { changes, lookup } = hint.unwrap_or(PodChangeHint {
+            changes: &all_changed,
+            lookup: &no_lookup,
+        });
+        let all = || selected.to_vec();
+        self.plan_sync_source(
+            service,
+            SelectionSource {
+                changes,
+                lookup,
+                all: &all,
+            },
+            current,
+        )
+    }
+
+    /// [`EndpointsController::plan_sync`] with the selection lent lazily ([`SelectionSource`]):
+    /// a sync whose Service and cache are known reads only the changed pods. The answer is the
+    /// one `plan_sync` gives over the whole selection with the same hint (tested).
+    pub fn plan_sync_source<'s, 'p>(
+        &'s mut self,
+        service: &k8s::Service,
+        pods: SelectionSource<'_, 'p>,
+        current: Option<&Endpoints>,
+    ) -> Result<PlannedWrite<'s>, StaleEndpoints> {
         let ns = s(&service.metadata.namespace).to_string();
         let name = s(&service.metadata.name).to_string();
         if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
@@ -654,12 +741,14 @@ impl EndpointsController {
             self.desired.remove(&(ns, name));
             return Ok(PlannedWrite::None);
         }
-        // No hint = every pod changed: the full computation.
-        let (all, no_lookup) = (PodChanges::All, |_: &str| None);
-        let PodChangeHint { changes, lookup } = hint.unwrap_or(PodChangeHint {
-            changes: &all,
-            lookup: &no_lookup,
-        });
+        let SelectionSource {
+            changes,
+            lookup,
+            all,
+        } = pods;
+        // The whole selection, listed at most once and only if something below needs it.
+        let listed: OnceCell<Vec<SelectedPod<'p>>> = OnceCell::new();
+        let selected = || listed.get_or_init(all).as_slice();
         let fresh = !self.desired.contains_key(&(ns.clone(), name.clone()));
         let mut changed_times = match changes {
             _ if fresh => None,
@@ -678,22 +767,24 @@ impl EndpointsController {
             changed_times
                 .as_mut()
                 .map(|i| i as &mut dyn Iterator<Item = (&str, Option<Timestamp>)>),
-            selected
-                .iter()
-                .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t)),
+            std::iter::once(()).flat_map(|()| {
+                selected()
+                    .iter()
+                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t))
+            }),
         );
         let cache = self.desired.entry((ns, name)).or_default();
         cache.update(
             service,
             changes,
             &|n| lookup(n).map(|(p, _)| p),
-            &mut selected.iter().map(|(p, _)| *p),
+            &mut std::iter::once(()).flat_map(|()| selected().iter().map(|(p, _)| *p)),
         );
         let desired = match cache.fast(service) {
             Some(fast) => Desired::Cached(fast),
             None => Desired::Built(subsets_of_selected(
                 service,
-                selected.iter().map(|(p, _)| *p),
+                selected().iter().map(|(p, _)| *p),
             )),
         };
         decide(
@@ -773,15 +864,21 @@ fn decide<'a>(
     };
     let ready_truncated =
         plan.is_some() && counts.iter().map(|c| c.0).sum::<usize>() > opts.max_capacity;
-    // Untruncated subsets from the cache stay a shell until the caller needs the object.
-    let (subsets, lazy) = match desired {
-        Desired::Cached(fast) if plan.is_none() => {
+    let plan_none = plan.is_none();
+    // Subsets from the cache are built when the caller needs the object: untruncated ones stay
+    // a shell (sized without building), truncated ones their plan.
+    let (subsets, source) = match (desired, plan) {
+        (Desired::Cached(fast), None) => {
             let (shell, tails) = fast.shell();
-            (Subsets::Shell(shell), Some((fast, tails)))
+            (shell, BodySource::Shell(fast, tails))
         }
-        d => (
-            Subsets::Built(d.build(plan.as_deref(), ready_truncated)),
-            None,
+        (Desired::Cached(fast), Some(plan)) => (
+            Vec::new(),
+            BodySource::Truncated(fast, plan, ready_truncated),
+        ),
+        (d @ Desired::Built(_), plan) => (
+            d.build(plan.as_deref(), ready_truncated),
+            BodySource::Complete,
         ),
     };
     let svc_labels = service.metadata.labels.as_ref();
@@ -800,13 +897,14 @@ fn decide<'a>(
                         .annotations
                         .as_ref()
                         .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION)));
-            let same_subsets = match (&subsets, &lazy) {
-                (Subsets::Shell(_), Some((fast, _))) => fast.equal_ignore_rv(list(&cur.subsets)),
-                (Subsets::Built(b), _) => subsets_equal_ignore_rv(list(&cur.subsets), b),
-                (Subsets::Shell(_), None) => false,
+            // A truncated body never compares equal (see above): not compared.
+            let same_subsets = || match &source {
+                BodySource::Shell(fast, _) => fast.equal_ignore_rv(list(&cur.subsets)),
+                BodySource::Complete => subsets_equal_ignore_rv(list(&cur.subsets), &subsets),
+                BodySource::Truncated(..) => false,
             };
-            if plan.is_none()
-                && same_subsets
+            if plan_none
+                && same_subsets()
                 && labels_equal(cmp_labels.as_ref(), svc_labels)
                 && capacity_ok
             {
@@ -846,7 +944,7 @@ fn decide<'a>(
             annotations.remove(LAST_CHANGE_TRIGGER_TIME);
         }
     }
-    if plan.is_some() {
+    if !plan_none {
         annotations.insert(OVER_CAPACITY_ANNOTATION.to_string(), TRUNCATED.to_string());
     } else if !opts.truncate
         && opts.max_capacity > 0
@@ -856,14 +954,7 @@ fn decide<'a>(
     } else if opts.max_capacity > 0 {
         annotations.remove(OVER_CAPACITY_ANNOTATION);
     }
-    let subsets = match subsets {
-        Subsets::Shell(v) | Subsets::Built(v) => v,
-    };
-    new_ep.subsets = if subsets.is_empty() {
-        None
-    } else {
-        Some(subsets)
-    };
+    new_ep.subsets = some_subsets(subsets);
     new_ep.metadata.annotations = if annotations.is_empty() {
         None
     } else {
@@ -883,19 +974,13 @@ fn decide<'a>(
 
     let body = PlannedBody {
         object: new_ep,
-        lazy,
+        source,
     };
     Ok(if create {
         PlannedWrite::Create(body)
     } else {
         PlannedWrite::Update(body)
     })
-}
-
-/// The desired subsets in `decide`: complete, or a shell of the cache's (see [`PlannedBody`]).
-enum Subsets {
-    Built(Vec<EndpointSubset>),
-    Shell(Vec<EndpointSubset>),
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The Endpoints controller's arm: one `syncService` of a Service key.
 
 use super::*;
-use crate::controllers::endpoints::PlannedWrite;
+use crate::controllers::endpoints::{PlannedWrite, SelectionSource};
 use crate::wire;
 
 impl ControllerManager<'_> {
@@ -52,17 +52,21 @@ impl ControllerManager<'_> {
             None => PodChanges::All,
         };
         let list = self.pods.get(&ns).unwrap_or(&empty);
-        let selected = list.selected(&name);
+        // Lent lazily: a steady-state sync reads (and builds the API objects of) only the
+        // changed pods.
         let lookup = |pod: &str| list.selected_pod(&name, pod);
+        let all = || list.selected(&name);
         let current = self.ep_informer.get_shared(key, "");
+        #[cfg(test)]
+        let epc_opts = self.epc.options();
         // The one Endpoints sync, shared with the conformance replay (which passes no hint).
-        let planned = self.epc.plan_sync(
+        let planned = self.epc.plan_sync_source(
             &service,
-            &selected,
-            Some(PodChangeHint {
+            SelectionSource {
                 changes: &changes,
                 lookup: &lookup,
-            }),
+                all: &all,
+            },
             current.as_deref(),
         );
         // A write etcd refuses as too large is reported from its shell: never built.
@@ -86,34 +90,32 @@ impl ControllerManager<'_> {
             _ => None,
         };
         #[cfg(test)]
-        let planned_copy = planned.clone().map(PlannedWrite::build);
-        // What a refused write reports as sent: the shell and its tails of a cache-backed body
-        // (so the built object goes to the store without a copy), else a copy of the body.
-        let mut sent_shell = None;
-        let (decision, shell) = match (planned, refused.is_some()) {
-            (Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)), true) => {
-                (Ok(EndpointsWrite::None), Some(b.into_shell()))
-            }
-            (p, _) => {
-                if let Ok(PlannedWrite::Create(b) | PlannedWrite::Update(b)) = &p {
-                    sent_shell = b.shell().map(|(sh, t)| (sh.clone(), t.to_vec()));
-                }
-                (p.map(PlannedWrite::build), None)
-            }
-        };
-        #[cfg(test)]
         if let Some(cc) = self.cross_check.as_mut() {
             let all: Vec<k8s::Pod> = list.values().cloned().collect();
             let shadow = cc
                 .epc_shadow
-                .get_or_insert_with(|| EndpointsController::new(self.epc.options()));
+                .get_or_insert_with(|| EndpointsController::new(epc_opts));
             let replayed = shadow.try_sync(&service, &all, current.as_deref());
+            let planned_copy = planned.clone().map(PlannedWrite::build);
             assert_eq!(planned_copy, replayed, "{key}: Endpoints sync");
             cc.epc_syncs += 1;
         }
-        drop(selected);
-        if let (Some((verb, err, sizes)), Some(shell)) = (refused, shell) {
+        let (verb, body) = match planned {
+            Err(_) => {
+                row.result = SyncResult::Stale;
+                self.finish_sync(EPC, key, row, now);
+                return;
+            }
+            Ok(PlannedWrite::None) => {
+                self.finish_sync(EPC, key, row, now);
+                return;
+            }
+            Ok(PlannedWrite::Create(b)) => (Verb::Create, b),
+            Ok(PlannedWrite::Update(b)) => (Verb::Update, b),
+        };
+        if let Some((verb, err, sizes)) = refused {
             row.result = SyncResult::Error;
+            let shell = body.into_shell();
             let w = Write {
                 now,
                 verb,
@@ -128,105 +130,91 @@ impl ControllerManager<'_> {
             self.finish_sync(EPC, key, row, now);
             return;
         }
-        match decision {
-            Err(_) => row.result = SyncResult::Stale,
-            Ok(EndpointsWrite::None) => {}
-            Ok(EndpointsWrite::Create(e)) => {
-                let (body, sent) = sent_of(e, sent_shell);
-                match self.endpoints.create(&mut self.shared, body) {
-                    Ok(stored) => {
-                        row.creates = 1;
-                        row.endpoints_added = address_set(Some(&stored)).len() as u64;
-                        let rv = stored_rv(&stored.metadata);
-                        let w = Write {
-                            now,
-                            verb: Verb::Create,
-                            writer: Writer::EndpointsController,
-                            old: None,
-                            new: None,
-                        };
-                        let shared = Rc::new(stored);
-                        self.write_endpoints_stored(key, Counter::EpCreates, w, shared, rv);
-                    }
-                    Err(err) => {
-                        row.result = SyncResult::Error;
-                        let w = Write {
-                            now,
-                            verb: Verb::Create,
-                            writer: Writer::EndpointsController,
-                            old: None,
-                            new: Some(ObjectRef::Endpoints(&sent.0)),
-                        };
-                        self.write_rejected_sized(key, w, &err, sent.1);
-                    }
+        // The body stays planned: a refusal reports it rebuilt (or its shell), so nothing is
+        // copied in case of one.
+        let stored = match verb {
+            Verb::Create => self
+                .endpoints
+                .create(&mut self.shared, body.object())
+                .map(|o| (o, true)),
+            _ => self
+                .endpoints
+                .update(&mut self.shared, body.object())
+                .map(|out| (out.object, out.written)),
+        };
+        let (stored, written) = match stored {
+            Ok(ok) => {
+                drop(body);
+                ok
+            }
+            Err(err) => {
+                row.result = SyncResult::Error;
+                // What was sent: the shell with the body's sizes, else the body rebuilt.
+                let sent = match body.shell() {
+                    Some((sh, t)) => (
+                        sh.clone(),
+                        wire::tails::endpoints_sizes_with_tails(sh, t).ok(),
+                    ),
+                    None => (body.object(), None),
+                };
+                drop(body);
+                let w = Write {
+                    now,
+                    verb,
+                    writer: Writer::EndpointsController,
+                    old: match verb {
+                        Verb::Update => current.as_deref().map(ObjectRef::Endpoints),
+                        _ => None,
+                    },
+                    new: Some(ObjectRef::Endpoints(&sent.0)),
+                };
+                self.write_rejected_sized(key, w, &err, sent.1);
+                self.finish_sync(EPC, key, row, now);
+                return;
+            }
+        };
+        if verb == Verb::Create {
+            row.creates = 1;
+            row.endpoints_added = address_set(Some(&stored)).len() as u64;
+            let rv = stored_rv(&stored.metadata);
+            let w = Write {
+                now,
+                verb: Verb::Create,
+                writer: Writer::EndpointsController,
+                old: None,
+                new: None,
+            };
+            self.write_endpoints_stored(key, Counter::EpCreates, w, Rc::new(stored), rv);
+        } else {
+            if let Some(prev) = &current {
+                self.epc.record_update(prev, &stored);
+                #[cfg(test)]
+                if let Some(shadow) = self
+                    .cross_check
+                    .as_mut()
+                    .and_then(|c| c.epc_shadow.as_mut())
+                {
+                    shadow.record_update(prev, &stored);
                 }
             }
-            Ok(EndpointsWrite::Update(e)) => {
-                let (body, sent) = sent_of(e, sent_shell);
-                match self.endpoints.update(&mut self.shared, body) {
-                    Ok(out) => {
-                        if let Some(prev) = &current {
-                            self.epc.record_update(prev, &out.object);
-                            #[cfg(test)]
-                            if let Some(shadow) = self
-                                .cross_check
-                                .as_mut()
-                                .and_then(|c| c.epc_shadow.as_mut())
-                            {
-                                shadow.record_update(prev, &out.object);
-                            }
-                        }
-                        if out.written {
-                            let before = address_set(current.as_deref());
-                            let after = address_set(Some(&out.object));
-                            row.updates = 1;
-                            row.endpoints_added = after.difference(&before).count() as u64;
-                            row.endpoints_removed = before.difference(&after).count() as u64;
-                            drop((before, after));
-                            let rv = stored_rv(&out.object.metadata);
-                            let w = Write {
-                                now,
-                                verb: Verb::Update,
-                                writer: Writer::EndpointsController,
-                                old: current.as_deref().map(ObjectRef::Endpoints),
-                                new: None,
-                            };
-                            let shared = Rc::new(out.object);
-                            self.write_endpoints_stored(key, Counter::EpUpdates, w, shared, rv);
-                        }
-                    }
-                    Err(err) => {
-                        row.result = SyncResult::Error;
-                        let w = Write {
-                            now,
-                            verb: Verb::Update,
-                            writer: Writer::EndpointsController,
-                            old: current.as_deref().map(ObjectRef::Endpoints),
-                            new: Some(ObjectRef::Endpoints(&sent.0)),
-                        };
-                        self.write_rejected_sized(key, w, &err, sent.1);
-                    }
-                }
+            if written {
+                let before = address_set(current.as_deref());
+                let after = address_set(Some(&stored));
+                row.updates = 1;
+                row.endpoints_added = after.difference(&before).count() as u64;
+                row.endpoints_removed = before.difference(&after).count() as u64;
+                drop((before, after));
+                let rv = stored_rv(&stored.metadata);
+                let w = Write {
+                    now,
+                    verb: Verb::Update,
+                    writer: Writer::EndpointsController,
+                    old: current.as_deref().map(ObjectRef::Endpoints),
+                    new: None,
+                };
+                self.write_endpoints_stored(key, Counter::EpUpdates, w, Rc::new(stored), rv);
             }
         }
         self.finish_sync(EPC, key, row, now);
-    }
-}
-
-/// The body for the store and what a refusal reports as sent: the shell with the body's sizes
-/// when there is one (no copy of the body), else a copy of the body.
-fn sent_of(
-    e: k8s::Endpoints,
-    shell: Option<(k8s::Endpoints, Vec<wire::tails::SubsetTail>)>,
-) -> (k8s::Endpoints, (k8s::Endpoints, Option<wire::WireSizes>)) {
-    match shell {
-        Some((sh, t)) => {
-            let sizes = wire::tails::endpoints_sizes_with_tails(&sh, &t).ok();
-            (e, (sh, sizes))
-        }
-        None => {
-            let copy = e.clone();
-            (e, (copy, None))
-        }
     }
 }

@@ -80,9 +80,7 @@ use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_owner, pod_to_k8s, 
 use crate::cluster::model;
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
 use crate::controllers::endpoints::desired::PodChanges;
-use crate::controllers::endpoints::{
-    EndpointsController, EndpointsOptions, EndpointsWrite, PodChangeHint,
-};
+use crate::controllers::endpoints::{EndpointsController, EndpointsOptions};
 use crate::controllers::endpointslice::convert::{is_pod_ready, node_info};
 use crate::controllers::endpointslice::model::{
     CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
