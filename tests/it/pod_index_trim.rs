@@ -3,7 +3,9 @@
 //! their positions, against the straightforward walks of every Service and every pod
 //! (`PodList::largest_selection`, `PodList::built_counts`). Random relabels, removals (pods
 //! swapped into holes), selector changes and reads that build every pod, across the bound
-//! where the kept builds are all dropped; the controllers' reads stay the scan's.
+//! where the kept builds are all dropped; the controllers' reads stay the scan's. Also: a pod
+//! update that takes its previous version's interned owner over (`insert_row_reusing`) gives
+//! the objects a fresh `insert_row` gives.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +26,10 @@ fn labels(app: usize) -> Labels {
 }
 
 fn row(i: usize, app: usize, rv: u64) -> Pod {
+    row_in(i, app, rv, "default")
+}
+
+fn row_in(i: usize, app: usize, rv: u64, ns: &str) -> Pod {
     Pod {
         id: PodId {
             index: i as u32,
@@ -31,7 +37,7 @@ fn row(i: usize, app: usize, rv: u64) -> Pod {
         },
         uid: format!("uid-{i}-{rv}"),
         name: format!("pod-{i}"),
-        namespace: Arc::from("default"),
+        namespace: Arc::from(ns),
         workload: 0,
         replica_set: 0,
         template: Arc::new(PodTemplate {
@@ -167,6 +173,40 @@ proptest! {
         let largest = l.largest_selection().1;
         if before.1 > 4096.max(2 * largest) {
             prop_assert_eq!(l.built_counts(), (0, 0));
+        }
+    }
+}
+
+const OWNERS: [(&str, &str); 3] = [("web-1", "uid-1"), ("web-2", "uid-2"), ("web-1", "uid-3")];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reused_owner_gives_the_interned_owners_objects(
+        ops in proptest::collection::vec((0usize..5, 0usize..3, proptest::option::of(0usize..3)), 1..40),
+    ) {
+        let mut fresh = PodList::tracking(true, true);
+        let mut reusing = PodList::tracking(true, true);
+        for l in [&mut fresh, &mut reusing] {
+            l.set_service("s0", Some(&labels(0)));
+            l.set_service("s1", Some(&labels(1)));
+        }
+        for (rv, (i, app, owner)) in ops.into_iter().enumerate() {
+            let p = row_in(i, app, rv as u64 + 1, "ns");
+            let owner = owner.map(|o| OWNERS[o]);
+            fresh.remove_held(&p.name);
+            fresh.insert_row(&p, owner);
+            let prev = reusing.remove_held(&p.name).and_then(|h| h.owner().cloned());
+            reusing.insert_row_reusing(&p, owner, prev);
+            let all = |l: &PodList| l.values().map(|p| format!("{p:?}")).collect::<Vec<_>>();
+            prop_assert_eq!(all(&fresh), all(&reusing));
+            for s in ["s0", "s1"] {
+                let sel = |l: &PodList| {
+                    l.selected_at(s).into_iter().map(|(i, p, t)| format!("{i} {t:?} {p:?}")).collect::<Vec<_>>()
+                };
+                prop_assert_eq!(sel(&fresh), sel(&reusing));
+            }
         }
     }
 }

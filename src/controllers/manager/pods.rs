@@ -88,6 +88,14 @@ impl Held {
         }
     }
 
+    /// The owning ReplicaSet's interned (name, uid) of a world pod.
+    pub fn owner(&self) -> Option<&(Rc<str>, Rc<str>)> {
+        match self {
+            Held::Row { owner, .. } => owner.as_ref(),
+            Held::Api(_) => None,
+        }
+    }
+
     fn name(&self) -> &str {
         match self {
             Held::Row { pod, .. } => &pod.name,
@@ -160,8 +168,9 @@ pub struct PodList {
     index: BTreeMap<String, usize>,
     /// Service name → selection (Services with a selector, `Some`, possibly empty).
     selections: BTreeMap<String, Selection>,
-    /// First selector pair → Services with that pair first.
-    by_first_pair: BTreeMap<(String, String), BTreeSet<String>>,
+    /// First selector pair (key, then value) → Services with that pair first; nested so a
+    /// pod's labels are looked up without copying them.
+    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
@@ -312,7 +321,7 @@ impl PodList {
         let mut out: BTreeSet<&str> = self.match_all.iter().map(String::as_str).collect();
         for (k, v) in labels.into_iter().flatten() {
             // (k, v) pairs are unique per pod, so each candidate set is looked up once.
-            if let Some(set) = self.by_first_pair.get(&(k.clone(), v.clone())) {
+            if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
                 for name in set {
                     if matches(&self.selections[name].selector, labels) {
                         out.insert(name);
@@ -341,7 +350,22 @@ impl PodList {
     /// Hold a world pod as its compact record, `owner` = its ReplicaSet's (name, uid) (see
     /// module docs); reads give [`crate::cluster::k8s_view::pod_to_k8s`]'s object.
     pub fn insert_row(&mut self, pod: &model::Pod, owner: Option<(&str, &str)>) {
-        let owner = owner.map(|(n, u)| (self.owners.intern(n), self.owners.intern(u)));
+        self.insert_row_reusing(pod, owner, None);
+    }
+
+    /// [`PodList::insert_row`] of a pod whose previous version held `prev` as its owner: when
+    /// the owner is unchanged (a pod update), its interned strings are taken over without a
+    /// lookup in the interner.
+    pub fn insert_row_reusing(
+        &mut self,
+        pod: &model::Pod,
+        owner: Option<(&str, &str)>,
+        prev: Option<(Rc<str>, Rc<str>)>,
+    ) {
+        let owner = owner.map(|(n, u)| match prev {
+            Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
+            _ => (self.owners.intern(n), self.owners.intern(u)),
+        });
         let held = Held::Row {
             pod: Box::new(pod.clone()),
             owner,
@@ -531,7 +555,9 @@ impl PodList {
         match selector.iter().next() {
             Some((k, v)) => {
                 self.by_first_pair
-                    .entry((k.clone(), v.clone()))
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
                     .or_default()
                     .insert(service.to_string());
             }
@@ -562,11 +588,15 @@ impl PodList {
         }
         match old.selector.iter().next() {
             Some((k, v)) => {
-                let pair = (k.clone(), v.clone());
-                if let Some(set) = self.by_first_pair.get_mut(&pair) {
-                    set.remove(service);
-                    if set.is_empty() {
-                        self.by_first_pair.remove(&pair);
+                if let Some(by_value) = self.by_first_pair.get_mut(k) {
+                    if let Some(set) = by_value.get_mut(v) {
+                        set.remove(service);
+                        if set.is_empty() {
+                            by_value.remove(v);
+                        }
+                    }
+                    if by_value.is_empty() {
+                        self.by_first_pair.remove(k);
                     }
                 }
             }
