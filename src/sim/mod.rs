@@ -8,10 +8,12 @@
 //!   [`Outbox`] that the run moves into its queue after every dispatch.
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
+//! * [`fenwick`]: prefix counts for uniform picks among many groups in O(log groups).
 //! * [`event_log`]: the event log writer (`--event-log`; the run's dispatcher is the one place
 //!   that writes to it).
 
 pub mod event_log;
+pub mod fenwick;
 pub mod hash;
 pub mod queue;
 pub mod rng;

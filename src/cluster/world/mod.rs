@@ -298,6 +298,9 @@ pub struct World {
     next_create_seq: u64,
     pod_names: HashSet<(Arc<str>, String)>,
     replica_sets: Vec<ReplicaSet>,
+    /// Active pods per ReplicaSet (`replica_sets[r].active.len()`), as prefix counts: the
+    /// cluster-wide churn picks among every ReplicaSet's active pods without walking them.
+    rs_active: crate::sim::fenwick::Fenwick,
     deployments: Vec<Deployment>,
     services: Vec<ServiceObj>,
     used_cluster_ips: HashSet<IpAddr>,
@@ -410,6 +413,7 @@ impl World {
             next_create_seq: 0,
             pod_names: HashSet::new(),
             replica_sets: Vec::new(),
+            rs_active: Default::default(),
             deployments: Vec::new(),
             services: Vec::new(),
             used_cluster_ips: HashSet::new(),
@@ -771,5 +775,75 @@ count = 10
             .filter(|e| matches!(e, WorldEvent::ReplicaSetSync(_)))
             .count();
         assert_eq!(rs_syncs, 1);
+    }
+
+    /// Cluster-wide churn picks through the prefix counts of active pods per ReplicaSet; under
+    /// test every pick is also made by the walk of every ReplicaSet and must be the same pod
+    /// (`pick_random_any`), through scale-ups, a rolling update (new ReplicaSets) and
+    /// scale-downs to zero; the counts stay the ReplicaSets' active sizes.
+    #[test]
+    fn cluster_wide_churn_picks_like_the_walk_of_every_replica_set() {
+        let src = r#"
+name = "c"
+seed = 7
+duration = "4m"
+[cluster]
+nodes = 4
+zones = ["a", "b"]
+[[workloads]]
+name = "web"
+replicas = 6
+ports = [{ name = "http", container_port = 8080 }]
+[[workloads]]
+name = "db"
+replicas = 0
+[[workloads]]
+name = "api"
+replicas = 3
+[[events]]
+at = "1s"
+type = "churn"
+rate = "5/s"
+duration = "3m"
+[[events]]
+at = "20s"
+type = "scale"
+workload = "db"
+replicas = 5
+[[events]]
+at = "40s"
+type = "rolling_update"
+workload = "web"
+[[events]]
+at = "90s"
+type = "scale"
+workload = "api"
+replicas = 0
+"#;
+        let mut w = crate::testutil::world(src);
+        let mut sink = super::super::change::NullSink;
+        w.start(&mut sink).unwrap();
+        let mut q = crate::sim::EventQueue::new();
+        let mut ticks = 0;
+        loop {
+            for (t, e) in w.take_scheduled() {
+                q.schedule_at(t, e);
+            }
+            let Some(e) = q.pop() else { break };
+            ticks += usize::from(matches!(e.event, WorldEvent::ChurnTick(_)));
+            w.dispatch(e.time_ns, e.event, &mut sink).unwrap();
+            let sizes: Vec<u64> = w
+                .replica_sets
+                .iter()
+                .map(|r| r.active.len() as u64)
+                .collect();
+            assert_eq!(w.rs_active.len(), sizes.len());
+            for (r, &n) in sizes.iter().enumerate() {
+                assert_eq!(w.rs_active.prefix(r + 1) - w.rs_active.prefix(r), n);
+            }
+            assert_eq!(w.rs_active.total(), sizes.iter().sum::<u64>());
+        }
+        assert!(ticks > 500, "{ticks} churn ticks");
+        assert!(w.replica_sets.len() >= 4);
     }
 }

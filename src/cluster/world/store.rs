@@ -137,11 +137,16 @@ impl World {
             _ => {}
         }
         if o_active != n_active || (o_active && o_node != n_node) {
+            let before = rs.active.len();
             if o_active {
                 rs.active.remove(&id);
             }
             if n_active {
                 rs.active.insert(id);
+            }
+            let delta = rs.active.len() as i64 - before as i64;
+            if delta != 0 {
+                self.rs_active.add(f.rs, delta);
             }
             let dep = &mut self.deployments[f.workload];
             if o_active {

@@ -15,6 +15,41 @@ impl World {
         }
     }
 
+    /// `k` distinct active pods chosen uniformly at random (churn stream) from every
+    /// ReplicaSet, in pick order: [`World::pick_random`] over all of them, with the group of
+    /// each pick found through the prefix counts (O(k log |ReplicaSets|)).
+    pub(super) fn pick_random_any(&mut self, k: usize) -> Vec<PodId> {
+        // Under test, every pick is checked against the walk of every ReplicaSet.
+        #[cfg(test)]
+        let expected = {
+            let saved = self.rng_churn.clone();
+            let rss = self.rs_pool(None);
+            let out = self.pick_random(&rss, k);
+            self.rng_churn = saved;
+            out
+        };
+        let picked = self.pick_random_any_indexed(k);
+        #[cfg(test)]
+        assert_eq!(picked, expected, "indexed churn pick");
+        picked
+    }
+
+    fn pick_random_any_indexed(&mut self, k: usize) -> Vec<PodId> {
+        let total = self.rs_active.total() as usize;
+        let k = k.min(total);
+        if k == 0 {
+            return Vec::new();
+        }
+        let picks = rand::seq::index::sample(&mut self.rng_churn, total, k);
+        picks
+            .iter()
+            .filter_map(|i| {
+                let (r, off) = self.rs_active.find(i as u64)?;
+                self.replica_sets[r].active.get(off as usize)
+            })
+            .collect()
+    }
+
     /// `k` distinct active pods chosen uniformly at random (churn stream) from the ReplicaSets
     /// `rss`, in pick order. O(k + |rss|), independent of the number of pods.
     pub(super) fn pick_random(&mut self, rss: &[usize], k: usize) -> Vec<PodId> {
@@ -195,8 +230,14 @@ impl World {
             return;
         }
         let (w, mean) = (ch.workload, ch.mean_interval_ns);
-        let rss = self.rs_pool(w);
-        if let Some(&id) = self.pick_random(&rss, 1).first() {
+        let picked = match w {
+            Some(_) => {
+                let rss = self.rs_pool(w);
+                self.pick_random(&rss, 1)
+            }
+            None => self.pick_random_any(1),
+        };
+        if let Some(&id) = picked.first() {
             self.delete_pod(id, sink);
         }
         let d = self.exp_sample(mean);

@@ -21,6 +21,7 @@ impl World {
             pods: BTreeSet::new(),
             sync_pending: false,
         });
+        self.rs_active.push(0);
         let dep = &mut self.deployments[d];
         dep.replica_sets.push(idx);
         dep.new_rs = Some(idx);

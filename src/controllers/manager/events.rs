@@ -55,6 +55,7 @@ impl ControllerManager<'_> {
             ObjChange::Updated { new, .. } => {
                 let ns = new.namespace.to_string();
                 let old = self.ns_pods(&ns).remove_held(&new.name);
+                let prev_owner = old.as_ref().and_then(|o| o.owner()).cloned();
                 let keys = match old {
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the
@@ -84,7 +85,8 @@ impl ControllerManager<'_> {
                         .into_iter()
                         .collect(),
                 };
-                self.ns_pods(&ns).insert_row(new, pod_owner(new, world));
+                self.ns_pods(&ns)
+                    .insert_row_reusing(new, pod_owner(new, world), prev_owner);
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {

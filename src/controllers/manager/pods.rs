@@ -31,7 +31,7 @@
 //! stay built between its syncs, and 150,000 small Services' pods do not all stay built.
 //! Pods given as `k8s::Pod` ([`PodList::insert`]: tests, benches) are held as given.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -88,6 +88,14 @@ impl Held {
         }
     }
 
+    /// The owning ReplicaSet's interned (name, uid) of a world pod.
+    pub fn owner(&self) -> Option<&(Rc<str>, Rc<str>)> {
+        match self {
+            Held::Row { owner, .. } => owner.as_ref(),
+            Held::Api(_) => None,
+        }
+    }
+
     fn name(&self) -> &str {
         match self {
             Held::Row { pod, .. } => &pod.name,
@@ -107,8 +115,9 @@ impl Held {
         pod_to_k8s_owned(pod, owner.as_ref().map(|(n, u)| (&**n, &**u)))
     }
 
-    /// The API object, built on first read (`built` counts the builds kept).
-    fn api(&self, built: &Cell<usize>) -> &k8s::Pod {
+    /// The API object, built on first read (`built` counts the builds kept; `at` logs the
+    /// position `i` of a fresh build, so that dropping them all visits only those).
+    fn api(&self, built: &Cell<usize>, at: &RefCell<Vec<usize>>, i: usize) -> &k8s::Pod {
         match self {
             Held::Row {
                 pod,
@@ -116,6 +125,7 @@ impl Held {
                 built: cell,
             } => cell.get_or_init(|| {
                 built.set(built.get() + 1);
+                at.borrow_mut().push(i);
                 Box::new(Held::build(pod, owner))
             }),
             Held::Api(p) => p,
@@ -143,6 +153,12 @@ pub struct PodList {
     items: Vec<Held>,
     /// How many `items` hold a built `k8s::Pod`.
     built: Cell<usize>,
+    /// Positions of the built ones (a superset: positions logged at build time and when a
+    /// built pod moves; `trim` drops them without walking every pod of the namespace).
+    built_at: RefCell<Vec<usize>>,
+    /// Histogram of the selections' sizes (size → Services), so that `trim` finds the
+    /// largest selection without walking every Service of the namespace.
+    sizes: BTreeMap<usize, usize>,
     /// Owner names and uids of the held rows.
     owners: Interner,
     /// Ready condition's lastTransitionTime of `items[i]`, parsed once per pod version.
@@ -152,12 +168,50 @@ pub struct PodList {
     index: BTreeMap<String, usize>,
     /// Service name → selection (Services with a selector, `Some`, possibly empty).
     selections: BTreeMap<String, Selection>,
-    /// First selector pair → Services with that pair first.
-    by_first_pair: BTreeMap<(String, String), BTreeSet<String>>,
+    /// First selector pair (key, then value) → Services with that pair first; nested so a
+    /// pod's labels are looked up without copying them.
+    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
     untracked: [bool; 2],
+}
+
+/// Move one Service from size `old` to size `new` in a [`PodList::sizes`] histogram.
+fn resize(sizes: &mut BTreeMap<usize, usize>, old: Option<usize>, new: Option<usize>) {
+    if old == new {
+        return;
+    }
+    if let Some(o) = old {
+        if let Some(c) = sizes.get_mut(&o) {
+            *c -= 1;
+            if *c == 0 {
+                sizes.remove(&o);
+            }
+        }
+    }
+    if let Some(n) = new {
+        *sizes.entry(n).or_default() += 1;
+    }
+}
+
+/// Add (`insert`) or remove position `i` in Service `svc`'s members, keeping `sizes`.
+fn edit_members(
+    selections: &mut BTreeMap<String, Selection>,
+    sizes: &mut BTreeMap<usize, usize>,
+    svc: &str,
+    i: usize,
+    insert: bool,
+) {
+    if let Some(sel) = selections.get_mut(svc) {
+        let before = sel.members.len();
+        if insert {
+            sel.members.insert(i);
+        } else {
+            sel.members.remove(&i);
+        }
+        resize(sizes, Some(before), Some(sel.members.len()));
+    }
 }
 
 pub(crate) fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
@@ -259,7 +313,7 @@ impl PodList {
             .get(service)?
             .members
             .contains(&i)
-            .then(|| (i, self.items[i].api(&self.built), self.ready_times[i]))
+            .then(|| (i, self.api(i), self.ready_times[i]))
     }
 
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
@@ -267,7 +321,7 @@ impl PodList {
         let mut out: BTreeSet<&str> = self.match_all.iter().map(String::as_str).collect();
         for (k, v) in labels.into_iter().flatten() {
             // (k, v) pairs are unique per pod, so each candidate set is looked up once.
-            if let Some(set) = self.by_first_pair.get(&(k.clone(), v.clone())) {
+            if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
                 for name in set {
                     if matches(&self.selections[name].selector, labels) {
                         out.insert(name);
@@ -296,7 +350,22 @@ impl PodList {
     /// Hold a world pod as its compact record, `owner` = its ReplicaSet's (name, uid) (see
     /// module docs); reads give [`crate::cluster::k8s_view::pod_to_k8s`]'s object.
     pub fn insert_row(&mut self, pod: &model::Pod, owner: Option<(&str, &str)>) {
-        let owner = owner.map(|(n, u)| (self.owners.intern(n), self.owners.intern(u)));
+        self.insert_row_reusing(pod, owner, None);
+    }
+
+    /// [`PodList::insert_row`] of a pod whose previous version held `prev` as its owner: when
+    /// the owner is unchanged (a pod update), its interned strings are taken over without a
+    /// lookup in the interner.
+    pub fn insert_row_reusing(
+        &mut self,
+        pod: &model::Pod,
+        owner: Option<(&str, &str)>,
+        prev: Option<(Rc<str>, Rc<str>)>,
+    ) {
+        let owner = owner.map(|(n, u)| match prev {
+            Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
+            _ => (self.owners.intern(n), self.owners.intern(u)),
+        });
         let held = Held::Row {
             pod: Box::new(pod.clone()),
             owner,
@@ -314,14 +383,10 @@ impl PodList {
                     let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {
-                        if let Some(sel) = self.selections.get_mut(s) {
-                            sel.members.remove(&i);
-                        }
+                        edit_members(&mut self.selections, &mut self.sizes, s, i, false);
                     }
                     for s in &new {
-                        if let Some(sel) = self.selections.get_mut(s) {
-                            sel.members.insert(i);
-                        }
+                        edit_members(&mut self.selections, &mut self.sizes, s, i, true);
                     }
                     self.member_of[i] = new;
                     self.note_change(i, &name);
@@ -337,9 +402,7 @@ impl PodList {
                 let i = self.items.len();
                 let new = self.memberships(held.labels());
                 for s in &new {
-                    if let Some(sel) = self.selections.get_mut(s) {
-                        sel.members.insert(i);
-                    }
+                    edit_members(&mut self.selections, &mut self.sizes, s, i, true);
                 }
                 self.index.insert(name.clone(), i);
                 self.items.push(held);
@@ -353,25 +416,54 @@ impl PodList {
 
     /// Drop the built `k8s::Pod`s when they outnumber the bound of the module docs.
     fn trim(&mut self) {
+        let log = self.built_at.get_mut();
+        if log.len() > 2 * MIN_BUILT.max(self.built.get()) {
+            // Replaced pods leave stale positions behind: keep the log proportional to the
+            // builds kept (every built pod's position stays in it).
+            let items = &self.items;
+            log.retain(|&i| items.get(i).is_some_and(Held::is_built));
+            log.sort_unstable();
+            log.dedup();
+        }
         if self.built.get() <= MIN_BUILT {
             return;
         }
-        let largest = self.selections.values().map(|s| s.members.len()).max();
+        let largest = self.sizes.keys().next_back().copied();
         if self.built.get() <= MIN_BUILT.max(2 * largest.unwrap_or(0)) {
             return;
         }
-        for h in &mut self.items {
-            if let Held::Row { built, .. } = h {
+        for i in self.built_at.get_mut().drain(..) {
+            if let Some(Held::Row { built, .. }) = self.items.get_mut(i) {
                 built.take();
             }
         }
         self.built.set(0);
     }
 
+    /// The API object of `items[i]` (built on first read, see [`Held::api`]).
+    fn api(&self, i: usize) -> &k8s::Pod {
+        self.items[i].api(&self.built, &self.built_at, i)
+    }
+
+    /// Built `k8s::Pod`s kept, as counted and as found by a walk of every pod (they are
+    /// equal; the walk is the straightforward form of the count, for tests).
+    pub fn built_counts(&self) -> (usize, usize) {
+        let walked = self.items.iter().filter(|h| h.is_built()).count();
+        (self.built.get(), walked)
+    }
+
+    /// The largest selection's size, as kept and as found by a walk of every Service (equal;
+    /// for tests).
+    pub fn largest_selection(&self) -> (usize, usize) {
+        let kept = self.sizes.keys().next_back().copied().unwrap_or(0);
+        let walked = self.selections.values().map(|s| s.members.len()).max();
+        (kept, walked.unwrap_or(0))
+    }
+
     /// Built `k8s::Pod`s currently kept (tests).
     #[cfg(test)]
     fn built_count(&self) -> usize {
-        self.items.iter().filter(|h| h.is_built()).count()
+        self.built_counts().1
     }
 
     /// Forget the pod `name`, returning it as an API object.
@@ -387,16 +479,12 @@ impl PodList {
         self.index.remove(name);
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
-            if let Some(sel) = self.selections.get_mut(s) {
-                sel.members.remove(&i);
-            }
+            edit_members(&mut self.selections, &mut self.sizes, s, i, false);
         }
         if i != last {
             for s in &self.member_of[last] {
-                if let Some(sel) = self.selections.get_mut(s) {
-                    sel.members.remove(&last);
-                    sel.members.insert(i);
-                }
+                edit_members(&mut self.selections, &mut self.sizes, s, last, false);
+                edit_members(&mut self.selections, &mut self.sizes, s, i, true);
             }
         }
         let pod = self.items.swap_remove(i);
@@ -406,6 +494,9 @@ impl PodList {
         self.ready_times.swap_remove(i);
         self.member_of.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
+            if moved.is_built() {
+                self.built_at.get_mut().push(i);
+            }
             let n = moved.name().to_string();
             self.index.insert(n.clone(), i);
             // Its position, and so its place in its Services' list order, changed.
@@ -415,14 +506,12 @@ impl PodList {
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
-        self.index
-            .get(name)
-            .map(|&i| self.items[i].api(&self.built))
+        self.index.get(name).map(|&i| self.api(i))
     }
 
     /// Every pod, in list order.
     pub fn values(&self) -> impl Iterator<Item = &k8s::Pod> + '_ {
-        self.items.iter().map(|h| h.api(&self.built))
+        (0..self.items.len()).map(|i| self.api(i))
     }
 
     /// Every pod, in list order, copied (the list holds compact records, not a slice of
@@ -466,7 +555,9 @@ impl PodList {
         match selector.iter().next() {
             Some((k, v)) => {
                 self.by_first_pair
-                    .entry((k.clone(), v.clone()))
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
                     .or_default()
                     .insert(service.to_string());
             }
@@ -474,6 +565,7 @@ impl PodList {
                 self.match_all.insert(service.to_string());
             }
         }
+        resize(&mut self.sizes, None, Some(members.len()));
         self.selections.insert(
             service.to_string(),
             Selection {
@@ -490,16 +582,21 @@ impl PodList {
         let Some(old) = self.selections.remove(service) else {
             return;
         };
+        resize(&mut self.sizes, Some(old.members.len()), None);
         for &i in &old.members {
             self.member_of[i].retain(|s| s != service);
         }
         match old.selector.iter().next() {
             Some((k, v)) => {
-                let pair = (k.clone(), v.clone());
-                if let Some(set) = self.by_first_pair.get_mut(&pair) {
-                    set.remove(service);
-                    if set.is_empty() {
-                        self.by_first_pair.remove(&pair);
+                if let Some(by_value) = self.by_first_pair.get_mut(k) {
+                    if let Some(set) = by_value.get_mut(v) {
+                        set.remove(service);
+                        if set.is_empty() {
+                            by_value.remove(v);
+                        }
+                    }
+                    if by_value.is_empty() {
+                        self.by_first_pair.remove(k);
                     }
                 }
             }
@@ -524,7 +621,7 @@ impl PodList {
             .get(service)
             .into_iter()
             .flat_map(|s| s.members.iter())
-            .map(|&i| (i, self.items[i].api(&self.built), self.ready_times[i]))
+            .map(|&i| (i, self.api(i), self.ready_times[i]))
             .collect()
     }
 }
