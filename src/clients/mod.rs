@@ -13,6 +13,7 @@
 pub mod propagation;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -465,11 +466,12 @@ impl ClientCache {
     }
 }
 
-/// An owned object a client will apply later.
+/// An object a client will apply later: the stored object itself, shared (see
+/// [`crate::apiserver::write_log::SharedObject`]).
 #[derive(Debug, Clone)]
 pub enum Change {
-    Slice(Arc<EndpointSlice>, bool),
-    Endpoints(Arc<Endpoints>, bool),
+    Slice(Rc<EndpointSlice>, bool),
+    Endpoints(Rc<Endpoints>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -748,7 +750,7 @@ pub(crate) mod tests {
     fn min_sync_period_batches() {
         let s = NS(1);
         let mut g = GroupClient::new(ViewKind::KubeProxy, s);
-        let ch = || Change::Slice(Arc::new(slice("a", &[])), false);
+        let ch = || Change::Slice(Rc::new(slice("a", &[])), false);
         assert_eq!(g.schedule(0, 5, ch()), 5);
         assert_eq!(g.schedule(10, 5, ch()), s + 5);
         assert_eq!(g.schedule(20, 5, ch()), s + 5);

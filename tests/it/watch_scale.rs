@@ -82,6 +82,8 @@ ports = [{ name = "http", port = 80, target_port = "http" }]
     let mut want = 0u64;
     for (k, s) in cur.iter().enumerate() {
         hub.on_write(&WriteRecord {
+            new_shared: None,
+            old_shared: None,
             time_ns: k as u64,
             verb: Verb::Create,
             writer: Writer::EndpointSliceController,
@@ -98,6 +100,8 @@ ports = [{ name = "http", port = 80, target_port = "http" }]
         let k = (v * 37) % 200;
         let new = slice(k, v);
         hub.on_write(&WriteRecord {
+            new_shared: None,
+            old_shared: None,
             time_ns: 1_000_000_000 + v as u64 * 10_000_000,
             verb: Verb::Update,
             writer: Writer::EndpointSliceController,

@@ -1,6 +1,7 @@
 //! The Endpoints controller's arm: one `syncService` of a Service key.
 
 use super::*;
+use crate::apiserver::write_log::SharedObject;
 use crate::controllers::endpoints::PlannedWrite;
 use crate::wire;
 
@@ -22,20 +23,24 @@ impl ControllerManager<'_> {
                 shadow.service_deleted(&ns, &name);
             }
             if !self.manual.contains_key(key) {
-                if let Ok((old, rv)) = self
-                    .endpoints
-                    .delete_versioned(&mut self.shared, &ns, &name)
+                if let Ok((old, rv)) =
+                    self.endpoints
+                        .delete_versioned_shared(&mut self.shared, &ns, &name)
                 {
                     row.deletes = 1;
-                    row.endpoints_removed = address_set(Some(&old)).len() as u64;
+                    row.endpoints_removed = address_set(Some(&*old)).len() as u64;
                     let w = Write {
                         now,
                         verb: Verb::Delete,
                         writer: Writer::EndpointsController,
-                        old: Some(ObjectRef::Endpoints(&old)),
+                        old: None,
                         new: None,
                     };
-                    self.write_stored(key, Counter::EpDeletes, w, rv);
+                    let shares = Shares {
+                        new: None,
+                        old: Some(SharedObject::Endpoints(old)),
+                    };
+                    self.write_stored_shared(key, Counter::EpDeletes, w, shares, rv);
                 }
             }
             self.finish_sync(EPC, key, row, now);
@@ -133,10 +138,10 @@ impl ControllerManager<'_> {
             Ok(EndpointsWrite::None) => {}
             Ok(EndpointsWrite::Create(e)) => {
                 let (body, sent) = sent_of(e, sent_shell);
-                match self.endpoints.create(&mut self.shared, body) {
+                match self.endpoints.create_shared(&mut self.shared, body) {
                     Ok(stored) => {
                         row.creates = 1;
-                        row.endpoints_added = address_set(Some(&stored)).len() as u64;
+                        row.endpoints_added = address_set(Some(&*stored)).len() as u64;
                         let rv = stored_rv(&stored.metadata);
                         let w = Write {
                             now,
@@ -145,8 +150,7 @@ impl ControllerManager<'_> {
                             old: None,
                             new: None,
                         };
-                        let shared = Rc::new(stored);
-                        self.write_endpoints_stored(key, Counter::EpCreates, w, shared, rv);
+                        self.write_endpoints_stored(key, Counter::EpCreates, w, stored, rv);
                     }
                     Err(err) => {
                         row.result = SyncResult::Error;
@@ -163,7 +167,7 @@ impl ControllerManager<'_> {
             }
             Ok(EndpointsWrite::Update(e)) => {
                 let (body, sent) = sent_of(e, sent_shell);
-                match self.endpoints.update(&mut self.shared, body) {
+                match self.endpoints.update_shared(&mut self.shared, body) {
                     Ok(out) => {
                         if let Some(prev) = &current {
                             self.epc.record_update(prev, &out.object);
@@ -178,7 +182,7 @@ impl ControllerManager<'_> {
                         }
                         if out.written {
                             let before = address_set(current.as_deref());
-                            let after = address_set(Some(&out.object));
+                            let after = address_set(Some(&*out.object));
                             row.updates = 1;
                             row.endpoints_added = after.difference(&before).count() as u64;
                             row.endpoints_removed = before.difference(&after).count() as u64;
@@ -191,8 +195,7 @@ impl ControllerManager<'_> {
                                 old: current.as_deref().map(ObjectRef::Endpoints),
                                 new: None,
                             };
-                            let shared = Rc::new(out.object);
-                            self.write_endpoints_stored(key, Counter::EpUpdates, w, shared, rv);
+                            self.write_endpoints_stored(key, Counter::EpUpdates, w, out.object, rv);
                         }
                     }
                     Err(err) => {

@@ -137,6 +137,8 @@ impl Api {
                     let stored = self.slices.create(&mut self.sh, s).expect("create");
                     ctl.observe_write(&stored);
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Create,
                         writer: Writer::EndpointSliceController,
@@ -158,6 +160,8 @@ impl Api {
                     }
                     ctl.observe_write(&out.object);
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Update,
                         writer: Writer::EndpointSliceController,
@@ -175,6 +179,8 @@ impl Api {
                     ctl.observe_delete(&old);
                     let rv = self.sh.peek_resource_version();
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Delete,
                         writer: Writer::EndpointSliceController,
@@ -199,6 +205,8 @@ impl Api {
         };
         if let Err(reason) = etcd_check(ETCD_LIMIT, ObjectRef::Endpoints(&obj)) {
             self.hub.on_write(&WriteRecord {
+                new_shared: None,
+                old_shared: None,
                 time_ns: self.t,
                 verb,
                 writer: Writer::EndpointsController,
@@ -215,6 +223,8 @@ impl Api {
             Verb::Create => {
                 let stored = self.endpoints.create(&mut self.sh, obj).expect("create");
                 self.hub.on_write(&WriteRecord {
+                    new_shared: None,
+                    old_shared: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
@@ -236,6 +246,8 @@ impl Api {
                     return true;
                 }
                 self.hub.on_write(&WriteRecord {
+                    new_shared: None,
+                    old_shared: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
