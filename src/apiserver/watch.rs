@@ -65,7 +65,7 @@ use super::write_log::{
     ObjectRef, Resource, SharedObject, Verb, WriteObserver, WriteOutcome, WriteRecord,
 };
 use crate::clients::propagation::{PodChange, PodState, Propagation, ViewProbe};
-use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+use crate::clients::{max_of_uniform, Change, DiffMemo, GroupClient, ViewKind, LABEL_SERVICE_NAME};
 use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
 use crate::metrics::{Histogram, TimeSeries};
@@ -459,6 +459,8 @@ pub struct WatchHub {
 impl WatchHub {
     /// A hub for `scenario` with `nodes` live nodes at t = 0 (kube-proxy count).
     pub fn new(scenario: &Scenario, nodes: u64) -> Self {
+        // One diff per object version for every client group (see `clients::DiffMemo`).
+        let memo = DiffMemo::shared();
         let groups = derive_groups(scenario, nodes)
             .into_iter()
             .enumerate()
@@ -470,7 +472,8 @@ impl WatchHub {
                     Role::ControllerManager => None,
                 };
                 GroupState {
-                    client: view.map(|v| GroupClient::new(v, g.min_sync_period_ns)),
+                    client: view
+                        .map(|v| GroupClient::with_memo(v, g.min_sync_period_ns, Rc::clone(&memo))),
                     // Own stream per group, derived from the seed and the group index.
                     rng: crate::sim::Streams::new(scenario.seed)
                         .derived_stream("watch-group", &i.to_string()),

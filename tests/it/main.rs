@@ -4,6 +4,7 @@
 mod chart_render;
 mod cli_run;
 mod client_cache_delta;
+mod client_cache_shared;
 mod conformance_copy;
 mod conformance_distributions;
 mod conformance_mirror;
