@@ -403,15 +403,15 @@ impl ClientCache {
         let mut taken = vec![false; old.len()];
         let mut cursor = 0;
         let mut added = Vec::new();
-        'next: for e in new {
-            for i in cursor..(cursor + 2).min(old.len()) {
-                if !taken[i] && old[i] == *e {
+        for e in new {
+            let hit = (cursor..(cursor + 2).min(old.len())).find(|&i| !taken[i] && old[i] == *e);
+            match hit {
+                Some(i) => {
                     taken[i] = true;
                     cursor = i + 1;
-                    continue 'next;
                 }
+                None => added.push(*e),
             }
-            added.push(*e);
         }
         let removed = old
             .iter()
