@@ -108,15 +108,6 @@ enum Source {
     Endpoints(Rc<Endpoints>),
 }
 
-impl Source {
-    fn ptr(&self) -> *const () {
-        match self {
-            Source::Slice(s) => Rc::as_ptr(s).cast(),
-            Source::Endpoints(e) => Rc::as_ptr(e).cast(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 struct ServiceEntry {
     /// Source object name (slice name, or the Endpoints name) → the object applied.
@@ -192,62 +183,77 @@ fn entry_class(kind: ViewKind, slice: bool) -> u8 {
 /// applies the same pair of versions (every client of a resource sees the same versions in the
 /// same order, most of them later): an apply is then O(changed entries), not O(object).
 ///
-/// Keyed by the identity of the two `Rc`s. The memo holds them as `Weak` — an allocation is not
-/// freed (so its address not reused) while a `Weak` to it exists — and forgets an entry once its
-/// new version is gone (no client can apply it any more). A hit gives exactly the diff the
-/// client would compute (it is a function of the two objects and the class); the cache's state
-/// does not depend on hits or misses.
+/// A version is named by its object's namespace, name and resourceVersion — the apiserver's
+/// contract: one stored write, one resourceVersion (etcd's global revision), so the same triple
+/// means the same content. Objects without a numeric resourceVersion are never memoized. Keeping
+/// the objects themselves (or `Weak`s to them, whose allocations then stay pinned) to compare
+/// by identity cost peak memory. A hit gives exactly the diff the client would compute (a
+/// function of the two objects and the class); the cache's state does not depend on hits or
+/// misses. The memo keeps the last [`DiffMemo::CAPACITY`] diffs (first in, first out) and skips
+/// diffs longer than [`DiffMemo::MAX_ENTRIES`] (a rewrite of a whole big object is rare).
 #[derive(Debug, Default)]
 pub struct DiffMemo {
-    diffs: BTreeMap<(u8, usize), MemoDiff>,
-    inserts: usize,
+    diffs: BTreeMap<MemoKey, MemoDiff>,
+    order: VecDeque<MemoKey>,
+    hits: u64,
 }
+
+/// (class, slice?, old resourceVersion, new resourceVersion).
+type MemoKey = (u8, bool, u64, u64);
 
 #[derive(Debug)]
 struct MemoDiff {
-    old: WeakSource,
-    new: WeakSource,
+    namespace: String,
+    name: String,
     removed: Vec<OwnedEntry>,
     added: Vec<OwnedEntry>,
 }
 
-#[derive(Debug)]
-enum WeakSource {
-    Slice(std::rc::Weak<EndpointSlice>),
-    Endpoints(std::rc::Weak<Endpoints>),
-}
+impl Source {
+    fn meta(&self) -> &crate::k8s::ObjectMeta {
+        match self {
+            Source::Slice(s) => &s.metadata,
+            Source::Endpoints(e) => &e.metadata,
+        }
+    }
 
-impl WeakSource {
-    fn of(s: &Source) -> Self {
-        match s {
-            Source::Slice(x) => WeakSource::Slice(Rc::downgrade(x)),
-            Source::Endpoints(x) => WeakSource::Endpoints(Rc::downgrade(x)),
-        }
-    }
-    fn ptr(&self) -> *const () {
-        match self {
-            WeakSource::Slice(x) => x.as_ptr().cast(),
-            WeakSource::Endpoints(x) => x.as_ptr().cast(),
-        }
-    }
-    fn alive(&self) -> bool {
-        match self {
-            WeakSource::Slice(x) => x.strong_count() > 0,
-            WeakSource::Endpoints(x) => x.strong_count() > 0,
-        }
+    fn version(&self) -> Option<u64> {
+        self.meta().resource_version.as_deref()?.parse().ok()
     }
 }
 
 impl DiffMemo {
+    /// Diffs kept.
+    pub const CAPACITY: usize = 4096;
+    /// Longest diff kept (removed + added entries).
+    pub const MAX_ENTRIES: usize = 512;
+
     /// A memo to share between clients (`GroupClient::with_memo`).
     pub fn shared() -> Rc<RefCell<DiffMemo>> {
         Rc::new(RefCell::new(DiffMemo::default()))
     }
 
+    /// Applies that took their diff from the memo so far.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    fn key(class: u8, old: &Source, new: &Source) -> Option<MemoKey> {
+        let slice = matches!(new, Source::Slice(_));
+        if slice != matches!(old, Source::Slice(_)) {
+            return None;
+        }
+        Some((class, slice, old.version()?, new.version()?))
+    }
+
     fn get(&self, class: u8, old: &Source, new: &Source) -> Option<&MemoDiff> {
-        self.diffs
-            .get(&(class, new.ptr() as usize))
-            .filter(|d| d.old.ptr() == old.ptr() && d.new.ptr() == new.ptr())
+        let m = new.meta();
+        self.diffs.get(&Self::key(class, old, new)?).filter(|d| {
+            old.meta().name == m.name
+                && old.meta().namespace == m.namespace
+                && m.name.as_deref() == Some(d.name.as_str())
+                && m.namespace.as_deref() == Some(d.namespace.as_str())
+        })
     }
 
     fn insert(
@@ -255,21 +261,33 @@ impl DiffMemo {
         class: u8,
         old: &Source,
         new: &Source,
-        removed: Vec<OwnedEntry>,
-        added: Vec<OwnedEntry>,
+        removed: &[Entry<'_>],
+        added: &[Entry<'_>],
     ) {
-        self.inserts += 1;
-        if self.inserts >= self.diffs.len().max(64) {
-            self.inserts = 0;
-            self.diffs.retain(|_, d| d.new.alive() && d.old.alive());
+        let Some(key) = Self::key(class, old, new) else {
+            return;
+        };
+        let m = new.meta();
+        let (Some(namespace), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) else {
+            return;
+        };
+        if removed.len() + added.len() > Self::MAX_ENTRIES || self.diffs.contains_key(&key) {
+            return;
         }
+        if self.order.len() >= Self::CAPACITY {
+            if let Some(k) = self.order.pop_front() {
+                self.diffs.remove(&k);
+            }
+        }
+        let owned = |v: &[Entry<'_>]| v.iter().map(|e| e.owned()).collect();
+        self.order.push_back(key);
         self.diffs.insert(
-            (class, new.ptr() as usize),
+            key,
             MemoDiff {
-                old: WeakSource::of(old),
-                new: WeakSource::of(new),
-                removed,
-                added,
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                removed: owned(removed),
+                added: owned(added),
             },
         );
     }
@@ -457,16 +475,17 @@ impl ClientCache {
                 self.apply_diff(&svc, &removed, &added);
             })
         };
-        if hit.is_none() {
+        if hit.is_some() {
+            memo.borrow_mut().hits += 1;
+        } else {
             let (o, n) = (
                 Self::entries_of(self.kind, &old),
                 Self::entries_of(self.kind, &new),
             );
             let (removed, added) = Self::diff(&o, &n);
             self.apply_diff(&svc, &removed, &added);
-            let owned = |v: &[Entry<'_>]| v.iter().map(|e| e.owned()).collect();
             memo.borrow_mut()
-                .insert(class, &old, &new, owned(&removed), owned(&added));
+                .insert(class, &old, &new, &removed, &added);
         }
         self.services
             .entry(svc)

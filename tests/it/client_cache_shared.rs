@@ -5,7 +5,8 @@
 //! exactly the state of its own reference cache that replaces the source's whole entry list
 //! (`apply_slice_whole` / `apply_endpoints_whole`): the same merged view, duplicate count,
 //! per-pod readiness and readiness flips in order. A memo hit is only allowed for the same pair of
-//! versions, so a skipping cache must never take a diff computed from another predecessor.
+//! versions (named by resourceVersion, as stored writes are), so a skipping cache must never take
+//! a diff computed from another predecessor.
 
 use std::rc::Rc;
 
@@ -178,10 +179,16 @@ fn versions(writes: &[Write], slices: bool) -> Vec<Change> {
         }) else {
             continue;
         };
+        // Every stored write has its own resourceVersion (the memo's name of a version).
+        let rv = Some((out.len() + 1).to_string());
         out.push(if slices {
-            Change::Slice(Rc::new(slice(slot, &v, port)), removed)
+            let mut s = slice(slot, &v, port);
+            s.metadata.resource_version = rv;
+            Change::Slice(Rc::new(s), removed)
         } else {
-            Change::Endpoints(Rc::new(endpoints(slot, &v, port)), removed)
+            let mut e = endpoints(slot, &v, port);
+            e.metadata.resource_version = rv;
+            Change::Endpoints(Rc::new(e), removed)
         });
     }
     out
@@ -264,30 +271,35 @@ proptest! {
 
 /// A memo entry is tied to the pair of versions: a cache that skipped a version (its previous
 /// object differs) computes its own diff even though another cache already applied the same new
-/// version; taking the other's diff would leave a pod ready that is gone.
+/// version; taking the other's diff would leave a pod ready that is gone. A cache that applies the
+/// same pair does take it.
 #[test]
 fn memo_diff_is_not_taken_from_another_predecessor() {
     let memo = DiffMemo::shared();
-    let (mut a, mut b) = (
-        ClientCache::with_memo(ViewKind::KubeProxy, Rc::clone(&memo)),
-        ClientCache::with_memo(ViewKind::KubeProxy, Rc::clone(&memo)),
-    );
-    let v1 = Change::Slice(Rc::new(slice(0, &[(1, Some(true), None, 0)], 80)), false);
-    let v2 = Change::Slice(
-        Rc::new(slice(
-            0,
-            &[(1, Some(true), None, 0), (2, Some(true), None, 1)],
-            80,
-        )),
-        false,
-    );
-    let v3 = Change::Slice(Rc::new(slice(0, &[(2, Some(true), None, 1)], 80)), false);
+    let cache = || ClientCache::with_memo(ViewKind::KubeProxy, Rc::clone(&memo));
+    let (mut a, mut b, mut c) = (cache(), cache(), cache());
+    let version = |rv: u32, items: &[Item]| {
+        let mut s = slice(0, items, 80);
+        s.metadata.resource_version = Some(rv.to_string());
+        Change::Slice(Rc::new(s), false)
+    };
+    let v1 = version(1, &[(1, Some(true), None, 0)]);
+    let v2 = version(2, &[(1, Some(true), None, 0), (2, Some(true), None, 1)]);
+    let v3 = version(3, &[(2, Some(true), None, 1)]);
     a.apply_change(&v1);
     a.apply_change(&v2);
     a.apply_change(&v3); // memo: v2 → v3 removes p0's endpoint only
+    assert_eq!(memo.borrow().hits(), 0);
     b.apply_change(&v1);
     b.apply_change(&v3); // b skipped v2: from v1, p0 goes and p1 comes
+    assert_eq!(memo.borrow().hits(), 0);
     assert!(!b.pod_ready("ns/web", "p0"));
     assert!(b.pod_ready("ns/web", "p1"));
     assert_eq!(a.view(), b.view());
+    c.apply_change(&v1);
+    c.apply_change(&v2); // a's v1 → v2
+    c.apply_change(&v3); // a's v2 → v3
+    assert_eq!(memo.borrow().hits(), 2);
+    assert_eq!(a.view(), c.view());
+    assert!(c.pod_ready("ns/web", "p1") && !c.pod_ready("ns/web", "p0"));
 }
