@@ -42,6 +42,7 @@
 //! `BTreeMap`; listing returns creation order.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -223,7 +224,11 @@ impl Shared {
 #[derive(Debug, Clone)]
 struct Entry<T> {
     seq: u64,
-    obj: T,
+    /// Shared with whoever wrote it: the `*_shared` calls hand this same allocation to the
+    /// writer (and through it to the informers, the watch hub and the client caches), so a
+    /// stored write is one object, never copied on the way (an Endpoints object of 1,000+
+    /// addresses is rewritten on every sync).
+    obj: Rc<T>,
     /// JSON length of the object without `metadata`, computed on first use ([`sized`]).
     rest_json_len: std::cell::OnceCell<usize>,
 }
@@ -289,6 +294,11 @@ impl<T: StoredObject> Store<T> {
     }
 
     pub fn get(&self, namespace: &str, name: &str) -> Option<&T> {
+        self.get_shared(namespace, name).map(|o| &**o)
+    }
+
+    /// [`Store::get`], the stored allocation itself (share it with `Rc::clone`, no copy).
+    pub fn get_shared(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
         self.objects
             .get(&(namespace.to_string(), name.to_string()))
             .map(|e| &e.obj)
@@ -298,7 +308,7 @@ impl<T: StoredObject> Store<T> {
     pub fn list(&self) -> Vec<&T> {
         let mut v: Vec<&Entry<T>> = self.objects.values().collect();
         v.sort_by_key(|e| e.seq);
-        v.into_iter().map(|e| &e.obj).collect()
+        v.into_iter().map(|e| &*e.obj).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -312,7 +322,12 @@ impl<T: StoredObject> Store<T> {
     /// Create. A name already in use is AlreadyExists; with only generateName a
     /// suffix is drawn (drawn again on the rare collision — the real apiserver
     /// would return AlreadyExists, practically never seen).
-    pub fn create(&mut self, shared: &mut Shared, mut obj: T) -> Result<T, ApiError> {
+    pub fn create(&mut self, shared: &mut Shared, obj: T) -> Result<T, ApiError> {
+        self.create_shared(shared, obj).map(unshare)
+    }
+
+    /// [`Store::create`] returning the stored allocation itself (no copy of the object).
+    pub fn create_shared(&mut self, shared: &mut Shared, mut obj: T) -> Result<Rc<T>, ApiError> {
         if obj.name().is_empty() {
             let base = obj.generate_name();
             if base.is_empty() {
@@ -345,11 +360,12 @@ impl<T: StoredObject> Store<T> {
         obj.set_resource_version(shared.bump_rv());
         let seq = self.next_seq;
         self.next_seq += 1;
+        let obj = Rc::new(obj);
         self.objects.insert(
             key,
             Entry {
                 seq,
-                obj: obj.clone(),
+                obj: Rc::clone(&obj),
                 rest_json_len: std::cell::OnceCell::new(),
             },
         );
@@ -357,16 +373,25 @@ impl<T: StoredObject> Store<T> {
     }
 
     /// Update by name (see module docs for generation and no-op rules).
-    pub fn update(
+    pub fn update(&mut self, shared: &mut Shared, obj: T) -> Result<UpdateOutcome<T>, ApiError> {
+        self.update_shared(shared, obj).map(|o| UpdateOutcome {
+            object: unshare(o.object),
+            written: o.written,
+        })
+    }
+
+    /// [`Store::update`] returning the stored allocation itself when written (no copy of the
+    /// object); for a no-op update, the prepared body (what `update` returns) in its own `Rc`.
+    pub fn update_shared(
         &mut self,
         shared: &mut Shared,
         mut obj: T,
-    ) -> Result<UpdateOutcome<T>, ApiError> {
+    ) -> Result<UpdateOutcome<Rc<T>>, ApiError> {
         let key = (obj.namespace().to_string(), obj.name().to_string());
         let Some(entry) = self.objects.get_mut(&key) else {
             return Err(ApiError::NotFound(key.1));
         };
-        let stored = &entry.obj;
+        let stored = &*entry.obj;
         if !obj.resource_version().is_empty() && obj.resource_version() != stored.resource_version()
         {
             return Err(ApiError::Conflict(key.1));
@@ -387,7 +412,7 @@ impl<T: StoredObject> Store<T> {
             Some(d) => {
                 if d.identical() {
                     return Ok(UpdateOutcome {
-                        object: obj,
+                        object: Rc::new(obj),
                         written: false,
                     });
                 }
@@ -396,7 +421,7 @@ impl<T: StoredObject> Store<T> {
             None => {
                 if obj.identical(stored) {
                     return Ok(UpdateOutcome {
-                        object: obj,
+                        object: Rc::new(obj),
                         written: false,
                     });
                 }
@@ -417,7 +442,8 @@ impl<T: StoredObject> Store<T> {
         let Some(entry) = self.objects.get_mut(&key) else {
             return Err(ApiError::NotFound(key.1));
         };
-        entry.obj = obj.clone();
+        let obj = Rc::new(obj);
+        entry.obj = Rc::clone(&obj);
         entry.rest_json_len = std::cell::OnceCell::new();
         Ok(UpdateOutcome {
             object: obj,
@@ -432,7 +458,18 @@ impl<T: StoredObject> Store<T> {
         namespace: &str,
         name: &str,
     ) -> Result<(T, u64), ApiError> {
-        let obj = self.delete(namespace, name)?;
+        self.delete_versioned_shared(shared, namespace, name)
+            .map(|(o, rv)| (unshare(o), rv))
+    }
+
+    /// [`Store::delete_versioned`] returning the stored allocation itself (no copy).
+    pub fn delete_versioned_shared(
+        &mut self,
+        shared: &mut Shared,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(Rc<T>, u64), ApiError> {
+        let obj = self.delete_shared(namespace, name)?;
         let rv = shared.next_rv;
         shared.bump_rv();
         Ok((obj, rv))
@@ -440,11 +477,22 @@ impl<T: StoredObject> Store<T> {
 
     /// Delete by name; returns the deleted object.
     pub fn delete(&mut self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        self.delete_shared(namespace, name).map(unshare)
+    }
+
+    /// [`Store::delete`] returning the stored allocation itself (no copy).
+    pub fn delete_shared(&mut self, namespace: &str, name: &str) -> Result<Rc<T>, ApiError> {
         self.objects
             .remove(&(namespace.to_string(), name.to_string()))
             .map(|e| e.obj)
             .ok_or_else(|| ApiError::NotFound(name.to_string()))
     }
+}
+
+/// The object out of its `Rc`: moved when nobody else holds it, else copied (the owned-value
+/// API of the store, kept for callers that want to mutate what they get back).
+fn unshare<T: Clone>(o: Rc<T>) -> T {
+    Rc::try_unwrap(o).unwrap_or_else(|o| (*o).clone())
 }
 
 #[cfg(test)]

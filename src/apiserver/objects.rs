@@ -98,6 +98,64 @@ fn managed_leaves(top: &TopLevel) -> Vec<Vec<String>> {
     out
 }
 
+/// [`managed_leaves`] from the top-level fields of an encoding whose `metadata` is ignored (a
+/// shell with metadata emptied: small) and the typed metadata, read as its Go JSON encoding shows
+/// it: `generateName`, `labels`, `annotations` and `ownerReferences` are omitted when empty
+/// (`crate::k8s::omit`), each owner reference always carries its `uid`. Parsing the metadata's
+/// JSON (managedFields included) into a `Value` on every write was most of the cost of
+/// managedFields tracking.
+fn managed_leaves_typed(top: &TopLevel, meta: &k8s::ObjectMeta) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (k, v) in top {
+        if matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "status")
+            || v.get().trim() == "null"
+        {
+            continue;
+        }
+        out.push(vec![format!("f:{k}")]);
+    }
+    if !k8s::omit::str(&meta.generate_name) {
+        out.push(vec!["f:metadata".into(), "f:generateName".into()]);
+    }
+    for (field, map) in [("annotations", &meta.annotations), ("labels", &meta.labels)] {
+        for k in map.iter().flatten().map(|(k, _)| k) {
+            out.push(vec![
+                "f:metadata".into(),
+                format!("f:{field}"),
+                format!("f:{k}"),
+            ]);
+        }
+    }
+    for r in meta.owner_references.iter().flatten() {
+        let key = format!("k:{}", serde_json::json!({ "uid": r.uid }));
+        out.push(vec!["f:metadata".into(), "f:ownerReferences".into(), key]);
+    }
+    out
+}
+
+thread_local! {
+    /// `fieldsV1` text by leaves: objects of a kind carry a handful of field sets, so building
+    /// and encoding the `Value` once per set is enough (a cache only: same text either way).
+    static FIELDS_V1: std::cell::RefCell<std::collections::BTreeMap<Vec<Vec<String>>, String>> =
+        const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+/// `fields_v1(leaves).to_string()`, cached.
+fn fields_v1_text(leaves: Vec<Vec<String>>) -> String {
+    FIELDS_V1.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(t) = c.get(&leaves) {
+            return t.clone();
+        }
+        let t = fields_v1(&leaves).to_string();
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(leaves, t.clone());
+        t
+    })
+}
+
 /// `fieldsV1` of the leaves: nested maps, `"."` marking a map/list that is
 /// itself owned (annotations, labels, ownerReferences).
 fn fields_v1(leaves: &[Vec<String>]) -> Value {
@@ -136,26 +194,32 @@ fn track(
         None => true,
         Some(p) => p != new_bytes && !same_top_level(&top_level(p), &new),
     };
-    entry(&new, changed, api_version, now, previous_entry)
+    let leaves = managed_leaves(&new);
+    entry(
+        &fields_v1(&leaves).to_string(),
+        changed,
+        api_version,
+        now,
+        previous_entry,
+    )
 }
 
-/// The managedFields entry for an object with top-level fields `top` (only which fields are
-/// present and non-null, and `metadata`, matter: a shell with its large arrays cut to one element
-/// gives the same entry), restamped to `now` when `changed`.
+/// The managedFields entry with `fieldsV1` text `fields` (from the object's managed leaves:
+/// only which top-level fields are present and non-null, and `metadata`, matter — a shell with
+/// its large arrays cut to one element gives the same entry), restamped to `now` when `changed`.
 fn entry(
-    top: &TopLevel,
+    fields: &str,
     changed: bool,
     api_version: &str,
     now: &str,
     previous_entry: Option<&k8s::ManagedFieldsEntry>,
 ) -> Option<Vec<k8s::ManagedFieldsEntry>> {
-    let leaves = managed_leaves(top);
     let time = if changed || previous_entry.is_none() {
         Some(now.to_string())
     } else {
         previous_entry.and_then(|e| e.time.clone())
     };
-    let raw = k8s::ManagedFieldsEntry::raw_fields(&fields_v1(&leaves).to_string()).ok()?;
+    let raw = k8s::ManagedFieldsEntry::raw_fields(fields).ok()?;
     Some(vec![k8s::ManagedFieldsEntry {
         manager: Some(MANAGER.to_string()),
         operation: Some("Update".to_string()),
@@ -343,9 +407,10 @@ macro_rules! meta_accessors {
             now: &str,
         ) {
             let changed = previous.map_or(true, |(_, d)| d.changed());
-            let top = top_level(&to_vec_go(&self.shell(true)));
+            let top = top_level(&to_vec_go(&self.shell(false)));
+            let fields = fields_v1_text(managed_leaves_typed(&top, &self.metadata));
             let mf = entry(
-                &top,
+                &fields,
                 changed,
                 Self::API_VERSION,
                 now,

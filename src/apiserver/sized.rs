@@ -55,7 +55,7 @@ impl Store<Endpoints> {
         self.limit.as_ref()?;
         let key = (shell.namespace().to_string(), shell.name().to_string());
         let entry = self.objects.get(&key)?;
-        let stored = &entry.obj;
+        let stored = &*entry.obj;
         if !shell.resource_version().is_empty()
             && shell.resource_version() != stored.resource_version()
         {

@@ -57,13 +57,15 @@
 //! mode; CoreDNS replicas are not attributed to nodes.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
 
-use super::write_log::{ObjectRef, Resource, Verb, WriteObserver, WriteOutcome, WriteRecord};
+use super::write_log::{
+    ObjectRef, Resource, SharedObject, Verb, WriteObserver, WriteOutcome, WriteRecord,
+};
 use crate::clients::propagation::{PodChange, PodState, Propagation, ViewProbe};
-use crate::clients::{max_of_uniform, Change, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+use crate::clients::{max_of_uniform, Change, DiffMemo, GroupClient, ViewKind, LABEL_SERVICE_NAME};
 use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
 use crate::metrics::{Histogram, TimeSeries};
@@ -434,8 +436,8 @@ pub struct WatchHub {
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
     propagation: Propagation,
-    slices: BTreeMap<(String, String), Arc<EndpointSlice>>,
-    endpoints: BTreeMap<(String, String), Arc<Endpoints>>,
+    slices: BTreeMap<(String, String), Rc<EndpointSlice>>,
+    endpoints: BTreeMap<(String, String), Rc<Endpoints>>,
     restarts: Vec<(u64, Option<usize>)>,
     next_restart: usize,
     now: u64,
@@ -457,6 +459,8 @@ pub struct WatchHub {
 impl WatchHub {
     /// A hub for `scenario` with `nodes` live nodes at t = 0 (kube-proxy count).
     pub fn new(scenario: &Scenario, nodes: u64) -> Self {
+        // One diff per object version for every client group (see `clients::DiffMemo`).
+        let memo = DiffMemo::shared();
         let groups = derive_groups(scenario, nodes)
             .into_iter()
             .enumerate()
@@ -468,7 +472,8 @@ impl WatchHub {
                     Role::ControllerManager => None,
                 };
                 GroupState {
-                    client: view.map(|v| GroupClient::new(v, g.min_sync_period_ns)),
+                    client: view
+                        .map(|v| GroupClient::with_memo(v, g.min_sync_period_ns, Rc::clone(&memo))),
                     // Own stream per group, derived from the seed and the group index.
                     rng: crate::sim::Streams::new(scenario.seed)
                         .derived_stream("watch-group", &i.to_string()),
@@ -906,8 +911,9 @@ impl WatchHub {
         let mut base: [[Option<usize>; 2]; 2] = [[None; 2]; 2]; // [new/old][json/pb]
                                                                 // Client groups the new object reaches (propagation: who must apply it).
         let mut seen_by: Vec<usize> = Vec::new();
-        let change_new = rec.new.map(owned_change);
-        // The removed object, cloned at most once per write (only if some client needs it).
+        // The written object itself when the writer shares it (copied once otherwise).
+        let change_new = rec.new_owned().map(change_of);
+        // The removed object, at most once per write (only if some client needs it).
         let mut change_old: Option<Change> = None;
         for gi in 0..self.groups.len() {
             if self.groups[gi].g.resource != resource {
@@ -970,7 +976,7 @@ impl WatchHub {
                 let delay = max_of_uniform(&mut gs.rng, &latency, n);
                 let change = if ti == 2 {
                     if change_old.is_none() {
-                        change_old = rec.old.map(|o| owned_change(o).removed());
+                        change_old = rec.old_owned().map(|o| change_of(o).removed());
                     }
                     change_old.clone()
                 } else {
@@ -1153,10 +1159,10 @@ fn key(o: ObjectRef<'_>) -> (String, String) {
     )
 }
 
-fn owned_change(o: ObjectRef<'_>) -> Change {
+fn change_of(o: SharedObject) -> Change {
     match o {
-        ObjectRef::EndpointSlice(s) => Change::Slice(Arc::new(s.clone()), false),
-        ObjectRef::Endpoints(e) => Change::Endpoints(Arc::new(e.clone()), false),
+        SharedObject::EndpointSlice(s) => Change::Slice(s, false),
+        SharedObject::Endpoints(e) => Change::Endpoints(e, false),
     }
 }
 

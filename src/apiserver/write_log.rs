@@ -16,6 +16,8 @@
 //! old and/or new object (ADDED / MODIFIED / DELETED per the cacher rules) and
 //! costs each event once per (object version, encoding).
 
+use std::rc::Rc;
+
 use crate::k8s;
 
 /// Which resource a write touched.
@@ -37,6 +39,33 @@ impl ObjectRef<'_> {
         match self {
             ObjectRef::EndpointSlice(_) => Resource::EndpointSlices,
             ObjectRef::Endpoints(_) => Resource::Endpoints,
+        }
+    }
+}
+
+/// An object of one of the written resources held by reference count: the stored allocation
+/// itself ([`super::Store::create_shared`] / [`super::Store::update_shared`]), shared by storage,
+/// the informers, the watch hub's relist state and the client caches' pending changes — one
+/// object per stored write instead of a copy per consumer.
+#[derive(Debug, Clone)]
+pub enum SharedObject {
+    EndpointSlice(Rc<k8s::EndpointSlice>),
+    Endpoints(Rc<k8s::Endpoints>),
+}
+
+impl SharedObject {
+    pub fn as_ref(&self) -> ObjectRef<'_> {
+        match self {
+            SharedObject::EndpointSlice(s) => ObjectRef::EndpointSlice(s),
+            SharedObject::Endpoints(e) => ObjectRef::Endpoints(e),
+        }
+    }
+
+    /// An owned object shared from now on (moved, not copied).
+    pub fn owned(o: ObjectRef<'_>) -> Self {
+        match o {
+            ObjectRef::EndpointSlice(s) => SharedObject::EndpointSlice(Rc::new(s.clone())),
+            ObjectRef::Endpoints(e) => SharedObject::Endpoints(Rc::new(e.clone())),
         }
     }
 }
@@ -88,6 +117,27 @@ pub struct WriteRecord<'a> {
     /// the object that was sent).
     pub new: Option<ObjectRef<'a>>,
     pub outcome: WriteOutcome,
+    /// `new` and `old` themselves when the writer holds them shared (`Some` only for the same
+    /// object as the borrowed field): an observer that keeps the object shares it instead of
+    /// copying it. `None`: an observer that keeps it copies it.
+    pub new_shared: Option<SharedObject>,
+    pub old_shared: Option<SharedObject>,
+}
+
+impl WriteRecord<'_> {
+    /// `new` as a shared object: the writer's when it gave one, else a copy.
+    pub fn new_owned(&self) -> Option<SharedObject> {
+        self.new_shared
+            .clone()
+            .or_else(|| self.new.map(SharedObject::owned))
+    }
+
+    /// `old` as a shared object: the writer's when it gave one, else a copy.
+    pub fn old_owned(&self) -> Option<SharedObject> {
+        self.old_shared
+            .clone()
+            .or_else(|| self.old.map(SharedObject::owned))
+    }
 }
 
 /// Receives every write that reached (or was refused by) storage, in the order

@@ -12,7 +12,9 @@
 
 pub mod propagation;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -51,16 +53,68 @@ pub type ServiceView = BTreeMap<String, BTreeMap<String, EpState>>;
 /// `"namespace/service"` → its ports.
 pub type View = BTreeMap<String, ServiceView>;
 
-/// One source object's contribution: (port name, `ip:port`, state, the pod its `targetRef`
-/// names), in object order.
-type Entries = Vec<(String, String, EpState, Option<Arc<str>>)>;
+/// One endpoint of a source object as a client reads it: port name, address, port number,
+/// state and the pod its `targetRef` names — borrowed from the object (see
+/// [`ClientCache::entries_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry<'a> {
+    name: &'a str,
+    addr: &'a str,
+    port: i32,
+    st: EpState,
+    pod: Option<&'a str>,
+}
+
+impl Entry<'_> {
+    fn owned(self) -> OwnedEntry {
+        OwnedEntry {
+            name: self.name.to_string(),
+            addr: self.addr.to_string(),
+            port: self.port,
+            st: self.st,
+            pod: self.pod.map(str::to_string),
+        }
+    }
+}
+
+/// An [`Entry`] that outlives its object (kept in a [`DiffMemo`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnedEntry {
+    name: String,
+    addr: String,
+    port: i32,
+    st: EpState,
+    pod: Option<String>,
+}
+
+impl OwnedEntry {
+    fn as_entry(&self) -> Entry<'_> {
+        Entry {
+            name: &self.name,
+            addr: &self.addr,
+            port: self.port,
+            st: self.st,
+            pod: self.pod.as_deref(),
+        }
+    }
+}
+
+/// A source object as a client last applied it: the watch event's object itself, shared with
+/// storage and the other clients (nothing is copied into the cache; its entries are read from
+/// it when needed).
+#[derive(Debug, Clone)]
+enum Source {
+    Slice(Rc<EndpointSlice>),
+    Endpoints(Rc<Endpoints>),
+}
 
 #[derive(Debug, Clone, Default)]
 struct ServiceEntry {
-    /// Source object name (slice name, or the Endpoints name) → its entries.
-    sources: BTreeMap<String, Entries>,
-    /// `(port name, ip:port)` → number of sources carrying it (for duplicate tracking).
-    refs: BTreeMap<(String, String), u32>,
+    /// Source object name (slice name, or the Endpoints name) → the object applied.
+    sources: BTreeMap<String, Source>,
+    /// Port name → `ip:port` → number of entries carrying it over every source (for duplicate
+    /// tracking).
+    refs: BTreeMap<String, BTreeMap<String, u32>>,
     /// Keys with refs > 1.
     dups: usize,
     /// Pod name (`targetRef`) → ready entries naming it, over every source and port. Kept per
@@ -86,10 +140,12 @@ pub struct ClientCache {
     dups: usize,
     /// Readiness flips of the applies since the last [`ClientCache::take_flips`].
     flips: Vec<Flip>,
+    /// Diffs shared with the other clients of the run (see [`DiffMemo`]).
+    memo: Rc<RefCell<DiffMemo>>,
 }
 
 fn slice_service_key(s: &EndpointSlice) -> Option<String> {
-    let ns = s.metadata.namespace.clone().unwrap_or_default();
+    let ns = s.metadata.namespace.as_deref().unwrap_or_default();
     let svc = s.metadata.labels.as_ref()?.get(LABEL_SERVICE_NAME)?;
     Some(format!("{ns}/{svc}"))
 }
@@ -104,87 +160,152 @@ fn target_name(r: Option<&crate::k8s::ObjectReference>) -> Option<&str> {
     r.name.as_deref()
 }
 
-/// Whether `key` is `"{addr}:{port}"`, without formatting it.
-fn key_is(key: &str, addr: &str, port: i32) -> bool {
-    let Some(rest) = key.strip_prefix(addr).and_then(|r| r.strip_prefix(':')) else {
-        return false;
-    };
-    let mut buf = [0u8; 12];
-    rest == fmt_i32(&mut buf, port)
+/// `"{addr}:{port}"` written into `buf` (cleared first).
+fn key_into<'b>(buf: &'b mut String, addr: &str, port: i32) -> &'b str {
+    use std::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{addr}:{port}");
+    buf
 }
 
-/// `port` in decimal, written into `buf`.
-fn fmt_i32(buf: &mut [u8; 12], port: i32) -> &str {
-    use std::io::Write;
-    let mut cur = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(cur, "{port}");
-    let n = usize::try_from(cur.position()).unwrap_or(0);
-    std::str::from_utf8(&buf[..n]).unwrap_or("")
+/// Which clients read the same entries from an object (kube-proxy and raw clients read a slice
+/// alike, kube-proxy and CoreDNS an Endpoints object): their diffs between two versions are the
+/// same.
+fn entry_class(kind: ViewKind, slice: bool) -> u8 {
+    match (kind, slice) {
+        (ViewKind::CoreDns, true) | (ViewKind::Raw, false) => 1,
+        _ => 0,
+    }
 }
 
-/// Builds a source's new entry list, moving over entries the old list already has.
+/// The entry diff of one object version against the previous one, computed once by the first
+/// client that applies it and reused by every other client of the same [`entry_class`] that
+/// applies the same pair of versions (every client of a resource sees the same versions in the
+/// same order, most of them later): an apply is then O(changed entries), not O(object).
 ///
-/// Entries come in object order, and an update usually inserts, removes or changes a few of
-/// them: each new entry is compared with the old entry at a cursor (and the one after it, which
-/// skips one removed entry); a match is moved over, anything else is built fresh. Old entries
-/// never moved over were removed.
-struct EntryBuilder {
-    old: Vec<Option<Entry>>,
-    cursor: usize,
-    out: Entries,
-    /// Indices into `out` of freshly built entries.
-    fresh: Vec<usize>,
+/// A version is named by its object's namespace, name and resourceVersion — the apiserver's
+/// contract: one stored write, one resourceVersion (etcd's global revision), so the same triple
+/// means the same content. Objects without a numeric resourceVersion are never memoized. Keeping
+/// the objects themselves (or `Weak`s to them, whose allocations then stay pinned) to compare
+/// by identity cost peak memory. A hit gives exactly the diff the client would compute (a
+/// function of the two objects and the class); the cache's state does not depend on hits or
+/// misses. The memo keeps the last [`DiffMemo::CAPACITY`] diffs (first in, first out) and skips
+/// diffs longer than [`DiffMemo::MAX_ENTRIES`] (a rewrite of a whole big object is rare).
+#[derive(Debug, Default)]
+pub struct DiffMemo {
+    diffs: BTreeMap<MemoKey, MemoDiff>,
+    order: VecDeque<MemoKey>,
+    hits: u64,
 }
 
-type Entry = (String, String, EpState, Option<Arc<str>>);
+/// (class, slice?, old resourceVersion, new resourceVersion).
+type MemoKey = (u8, bool, u64, u64);
 
-fn entry_is(e: &Entry, name: &str, addr: &str, port: i32, st: EpState, pod: Option<&str>) -> bool {
-    e.2 == st && e.0 == name && e.3.as_deref() == pod && key_is(&e.1, addr, port)
+#[derive(Debug)]
+struct MemoDiff {
+    namespace: String,
+    name: String,
+    removed: Vec<OwnedEntry>,
+    added: Vec<OwnedEntry>,
 }
 
-impl EntryBuilder {
-    fn new(old: Entries) -> Self {
-        EntryBuilder {
-            old: old.into_iter().map(Some).collect(),
-            cursor: 0,
-            out: Vec::new(),
-            fresh: Vec::new(),
+impl Source {
+    fn meta(&self) -> &crate::k8s::ObjectMeta {
+        match self {
+            Source::Slice(s) => &s.metadata,
+            Source::Endpoints(e) => &e.metadata,
         }
     }
 
-    fn push(&mut self, name: &str, addr: &str, port: i32, st: EpState, pod: Option<&str>) {
-        for skip in 0..2 {
-            let i = self.cursor + skip;
-            if self
-                .old
-                .get(i)
-                .and_then(Option::as_ref)
-                .is_some_and(|e| entry_is(e, name, addr, port, st, pod))
-            {
-                if let Some(e) = self.old[i].take() {
-                    self.out.push(e);
-                }
-                self.cursor = i + 1;
-                return;
+    fn version(&self) -> Option<u64> {
+        self.meta().resource_version.as_deref()?.parse().ok()
+    }
+}
+
+impl DiffMemo {
+    /// Diffs kept.
+    pub const CAPACITY: usize = 4096;
+    /// Longest diff kept (removed + added entries).
+    pub const MAX_ENTRIES: usize = 512;
+
+    /// A memo to share between clients (`GroupClient::with_memo`).
+    pub fn shared() -> Rc<RefCell<DiffMemo>> {
+        Rc::new(RefCell::new(DiffMemo::default()))
+    }
+
+    /// Applies that took their diff from the memo so far.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    fn key(class: u8, old: &Source, new: &Source) -> Option<MemoKey> {
+        let slice = matches!(new, Source::Slice(_));
+        if slice != matches!(old, Source::Slice(_)) {
+            return None;
+        }
+        Some((class, slice, old.version()?, new.version()?))
+    }
+
+    fn get(&self, class: u8, old: &Source, new: &Source) -> Option<&MemoDiff> {
+        let m = new.meta();
+        self.diffs.get(&Self::key(class, old, new)?).filter(|d| {
+            old.meta().name == m.name
+                && old.meta().namespace == m.namespace
+                && m.name.as_deref() == Some(d.name.as_str())
+                && m.namespace.as_deref() == Some(d.namespace.as_str())
+        })
+    }
+
+    fn insert(
+        &mut self,
+        class: u8,
+        old: &Source,
+        new: &Source,
+        removed: &[Entry<'_>],
+        added: &[Entry<'_>],
+    ) {
+        let Some(key) = Self::key(class, old, new) else {
+            return;
+        };
+        let m = new.meta();
+        let (Some(namespace), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) else {
+            return;
+        };
+        if removed.len() + added.len() > Self::MAX_ENTRIES || self.diffs.contains_key(&key) {
+            return;
+        }
+        if self.order.len() >= Self::CAPACITY {
+            if let Some(k) = self.order.pop_front() {
+                self.diffs.remove(&k);
             }
         }
-        self.fresh.push(self.out.len());
-        self.out.push((
-            name.to_string(),
-            format!("{addr}:{port}"),
-            st,
-            pod.map(Arc::from),
-        ));
+        let owned = |v: &[Entry<'_>]| v.iter().map(|e| e.owned()).collect();
+        self.order.push_back(key);
+        self.diffs.insert(
+            key,
+            MemoDiff {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                removed: owned(removed),
+                added: owned(added),
+            },
+        );
     }
 }
 
 impl ClientCache {
     pub fn new(kind: ViewKind) -> Self {
+        Self::with_memo(kind, DiffMemo::shared())
+    }
+
+    /// A cache sharing `memo` with other clients.
+    pub fn with_memo(kind: ViewKind, memo: Rc<RefCell<DiffMemo>>) -> Self {
         ClientCache {
             kind,
             services: BTreeMap::new(),
             dups: 0,
             flips: Vec::new(),
+            memo,
         }
     }
 
@@ -202,12 +323,22 @@ impl ClientCache {
         std::mem::take(&mut self.flips)
     }
 
-    /// Entries of a slice as `kind` reads them, emitted into `b`. kube-proxy: each port with a
-    /// name and a non-zero port, each endpoint with ≥ 1 address, key = first address only
+    /// The entries of a source object as `kind` reads them, in object order.
+    fn entries_of(kind: ViewKind, src: &Source) -> Vec<Entry<'_>> {
+        let mut out = Vec::new();
+        match src {
+            Source::Slice(s) => Self::slice_entries(kind, s, &mut out),
+            Source::Endpoints(e) => Self::endpoints_entries(kind, e, &mut out),
+        }
+        out
+    }
+
+    /// Entries of a slice as `kind` reads them. kube-proxy: each port with a name and a non-zero
+    /// port, each endpoint with ≥ 1 address, key = first address only
     /// (pkg/proxy/endpointslicecache.go :: addEndpoints).
-    fn slice_entries(kind: ViewKind, s: &EndpointSlice, b: &mut EntryBuilder) {
+    fn slice_entries<'a>(kind: ViewKind, s: &'a EndpointSlice, out: &mut Vec<Entry<'a>>) {
         for p in s.ports.iter().flatten() {
-            let (Some(name), Some(port)) = (p.name.as_ref(), p.port) else {
+            let (Some(name), Some(port)) = (p.name.as_deref(), p.port) else {
                 continue;
             };
             if port == 0 {
@@ -224,17 +355,22 @@ impl ClientCache {
                     serving: e.conditions.serving.unwrap_or(ready),
                     terminating: e.conditions.terminating.unwrap_or(false),
                 };
+                let entry = |addr| Entry {
+                    name,
+                    addr,
+                    port,
+                    st,
+                    pod,
+                };
                 match kind {
                     ViewKind::CoreDns => {
                         if !ready {
                             continue;
                         }
                         // CoreDNS keeps every address of a ready endpoint.
-                        for a in e.address_list() {
-                            b.push(name, a, port, st, pod);
-                        }
+                        out.extend(e.address_list().iter().map(|a| entry(a.as_str())));
                     }
-                    ViewKind::KubeProxy | ViewKind::Raw => b.push(name, addr, port, st, pod),
+                    ViewKind::KubeProxy | ViewKind::Raw => out.push(entry(addr)),
                 }
             }
         }
@@ -242,7 +378,7 @@ impl ClientCache {
 
     /// Entries of an Endpoints object: ready `addresses` (both kube-proxy's old change tracker
     /// and CoreDNS read only these); [`ViewKind::Raw`] also lists `notReadyAddresses` as not ready.
-    fn endpoints_entries(kind: ViewKind, ep: &Endpoints, b: &mut EntryBuilder) {
+    fn endpoints_entries<'a>(kind: ViewKind, ep: &'a Endpoints, out: &mut Vec<Entry<'a>>) {
         for ss in ep.subsets.iter().flatten() {
             for p in ss.ports.iter().flatten() {
                 let name = p.name.as_deref().unwrap_or("");
@@ -251,104 +387,187 @@ impl ClientCache {
                     serving: true,
                     terminating: false,
                 };
-                for a in ss.addresses.iter().flatten() {
-                    b.push(
-                        name,
-                        &a.ip,
-                        p.port,
-                        ready,
-                        target_name(a.target_ref.as_ref()),
-                    );
-                }
+                let entry = |a: &'a crate::k8s::EndpointAddress, st| Entry {
+                    name,
+                    addr: &a.ip,
+                    port: p.port,
+                    st,
+                    pod: target_name(a.target_ref.as_ref()),
+                };
+                out.extend(ss.addresses.iter().flatten().map(|a| entry(a, ready)));
                 if kind == ViewKind::Raw {
                     let nr = EpState {
                         ready: false,
                         serving: false,
                         terminating: false,
                     };
-                    for a in ss.not_ready_addresses.iter().flatten() {
-                        b.push(name, &a.ip, p.port, nr, target_name(a.target_ref.as_ref()));
-                    }
+                    out.extend(
+                        ss.not_ready_addresses
+                            .iter()
+                            .flatten()
+                            .map(|a| entry(a, nr)),
+                    );
                 }
             }
         }
     }
 
-    /// Replace the entries of `source` in `svc` by what `fill` emits (None: the source is gone),
-    /// applying only the difference: entries the new object repeats from the old one are moved
-    /// over (no allocation, no change to `refs` or `pod_ready`), the rest are removed and added
-    /// as [`ClientCache::replace_whole`] would. Same resulting state and flips as replacing the
-    /// whole entry list (`tests/it/client_cache_delta.rs`).
-    fn apply(&mut self, svc: String, source: String, fill: Option<&dyn Fn(&mut EntryBuilder)>) {
-        let Some(fill) = fill else {
+    /// The entries of `new` that `old` lacks and those of `old` that `new` lacks, matching
+    /// entries in object order: each new entry is compared with the old entry at a cursor (and
+    /// the one after it, which skips one removed entry); an update usually inserts, removes or
+    /// changes a few entries. Any split is correct (removed ⊆ old, added ⊆ new, old − removed =
+    /// new − added); this one is cheap.
+    fn diff<'a>(old: &[Entry<'a>], new: &[Entry<'a>]) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
+        let mut taken = vec![false; old.len()];
+        let mut cursor = 0;
+        let mut added = Vec::new();
+        for e in new {
+            let hit = (cursor..(cursor + 2).min(old.len())).find(|&i| !taken[i] && old[i] == *e);
+            match hit {
+                Some(i) => {
+                    taken[i] = true;
+                    cursor = i + 1;
+                }
+                None => added.push(*e),
+            }
+        }
+        let removed = old
+            .iter()
+            .zip(taken)
+            .filter(|(_, t)| !t)
+            .map(|(e, _)| *e)
+            .collect();
+        (removed, added)
+    }
+
+    /// Replace `source` of `svc` by `new` (None: the source is gone), applying only the
+    /// difference of their entries to the Service's counters: taken from the run's
+    /// [`DiffMemo`] when another client already applied the same pair of versions, else
+    /// computed by [`Self::diff`]. Same resulting state and flips as replacing the whole entry
+    /// list ([`Self::replace_whole`]; `tests/it/client_cache_delta.rs`,
+    /// `tests/it/client_cache_shared.rs`).
+    fn apply(&mut self, svc: String, source: String, new: Option<Source>) {
+        let Some(new) = new else {
             self.replace_whole(svc, source, None);
             return;
         };
         let old = self
             .services
             .get_mut(&svc)
-            .and_then(|se| se.sources.remove(&source))
-            .unwrap_or_default();
-        let mut b = EntryBuilder::new(old);
-        fill(&mut b);
-        let EntryBuilder {
-            old, out, fresh, ..
-        } = b;
-        let removed: Entries = old.into_iter().flatten().collect();
-        let added: Vec<&Entry> = fresh.iter().map(|&i| &out[i]).collect();
-        self.apply_diff(&svc, &removed, &added);
-        let se = self.services.entry(svc.clone()).or_default();
-        se.sources.insert(source, out);
+            .and_then(|se| se.sources.remove(&source));
+        let Some(old) = old else {
+            let added = Self::entries_of(self.kind, &new);
+            self.apply_diff(&svc, &[], &added);
+            self.services
+                .entry(svc)
+                .or_default()
+                .sources
+                .insert(source, new);
+            return;
+        };
+        let class = entry_class(self.kind, matches!(new, Source::Slice(_)));
+        let memo = Rc::clone(&self.memo);
+        let hit = {
+            let m = memo.borrow();
+            m.get(class, &old, &new).map(|d| {
+                let removed: Vec<Entry<'_>> = d.removed.iter().map(OwnedEntry::as_entry).collect();
+                let added: Vec<Entry<'_>> = d.added.iter().map(OwnedEntry::as_entry).collect();
+                self.apply_diff(&svc, &removed, &added);
+            })
+        };
+        if hit.is_some() {
+            memo.borrow_mut().hits += 1;
+        } else {
+            let (o, n) = (
+                Self::entries_of(self.kind, &old),
+                Self::entries_of(self.kind, &new),
+            );
+            let (removed, added) = Self::diff(&o, &n);
+            self.apply_diff(&svc, &removed, &added);
+            memo.borrow_mut()
+                .insert(class, &old, &new, &removed, &added);
+        }
+        self.services
+            .entry(svc)
+            .or_default()
+            .sources
+            .insert(source, new);
     }
 
     /// Remove `removed` and add `added` (entries of one source) to the Service's counters.
-    fn apply_diff(&mut self, svc: &str, removed: &[Entry], added: &[&Entry]) {
-        let se = self.services.entry(svc.to_string()).or_default();
+    fn apply_diff(&mut self, svc: &str, removed: &[Entry<'_>], added: &[Entry<'_>]) {
+        if !self.services.contains_key(svc) {
+            self.services
+                .insert(svc.to_string(), ServiceEntry::default());
+        }
+        let Some(se) = self.services.get_mut(svc) else {
+            return;
+        };
         let before = se.dups;
         // Net change of ready entries per pod, in pod-name order (the flip order).
-        let mut delta: BTreeMap<Arc<str>, i64> = BTreeMap::new();
-        for (sign, (_, _, st, pod)) in removed
+        let mut delta: BTreeMap<&str, i64> = BTreeMap::new();
+        for (sign, e) in removed
             .iter()
             .map(|e| (-1, e))
-            .chain(added.iter().map(|e| (1, *e)))
+            .chain(added.iter().map(|e| (1, e)))
         {
-            if let (true, Some(pod)) = (st.ready, pod) {
-                *delta.entry(Arc::clone(pod)).or_default() += sign;
+            if let (true, Some(pod)) = (e.st.ready, e.pod) {
+                *delta.entry(pod).or_default() += sign;
             }
         }
         for (pod, d) in delta {
             if d == 0 {
                 continue;
             }
-            let cur = se.pod_ready.get(&pod).copied().unwrap_or(0);
+            let (cur, arc) = match se.pod_ready.get_key_value(pod) {
+                Some((k, &n)) => (n, Arc::clone(k)),
+                None => (0, Arc::from(pod)),
+            };
             let next = u32::try_from((i64::from(cur) + d).max(0)).unwrap_or(u32::MAX);
             if next == 0 {
-                se.pod_ready.remove(&pod);
+                se.pod_ready.remove(pod);
             } else {
-                se.pod_ready.insert(Arc::clone(&pod), next);
+                se.pod_ready.insert(Arc::clone(&arc), next);
             }
             if (cur > 0) != (next > 0) {
                 self.flips.push(Flip {
                     service: svc.to_string(),
-                    pod,
+                    pod: arc,
                     ready: next > 0,
                 });
             }
         }
-        for (p, k, _, _) in removed {
-            let key = (p.clone(), k.clone());
-            if let Some(c) = se.refs.get_mut(&key) {
+        let mut buf = String::new();
+        for e in removed {
+            let key = key_into(&mut buf, e.addr, e.port);
+            let Some(m) = se.refs.get_mut(e.name) else {
+                continue;
+            };
+            if let Some(c) = m.get_mut(key) {
                 *c -= 1;
                 if *c == 1 {
                     se.dups -= 1;
                 }
                 if *c == 0 {
-                    se.refs.remove(&key);
+                    m.remove(key);
+                    if m.is_empty() {
+                        se.refs.remove(e.name);
+                    }
                 }
             }
         }
-        for &(p, k, _, _) in added {
-            let c = se.refs.entry((p.clone(), k.clone())).or_insert(0);
+        for e in added {
+            let key = key_into(&mut buf, e.addr, e.port);
+            if !se.refs.contains_key(e.name) {
+                se.refs.insert(e.name.to_string(), BTreeMap::new());
+            }
+            let Some(m) = se.refs.get_mut(e.name) else {
+                continue;
+            };
+            let c = match m.get_mut(key) {
+                Some(c) => c,
+                None => m.entry(key.to_string()).or_insert(0),
+            };
             *c += 1;
             if *c == 2 {
                 se.dups += 1;
@@ -360,16 +579,22 @@ impl ClientCache {
 
     /// The straightforward replacement: remove every old entry of `source`, add every new one.
     /// Kept as the reference [`ClientCache::apply`] is tested against.
-    fn replace_whole(&mut self, svc: String, source: String, entries: Option<Entries>) {
+    fn replace_whole(&mut self, svc: String, source: String, new: Option<Source>) {
         let old = self
             .services
             .get_mut(&svc)
-            .and_then(|se| se.sources.remove(&source))
-            .unwrap_or_default();
-        let added: Vec<&Entry> = entries.iter().flatten().collect();
-        self.apply_diff(&svc, &old, &added);
+            .and_then(|se| se.sources.remove(&source));
+        {
+            let removed = old.as_ref().map(|o| Self::entries_of(self.kind, o));
+            let added = new.as_ref().map(|n| Self::entries_of(self.kind, n));
+            self.apply_diff(
+                &svc,
+                removed.as_deref().unwrap_or_default(),
+                added.as_deref().unwrap_or_default(),
+            );
+        }
         let se = self.services.entry(svc.clone()).or_default();
-        if let Some(new) = entries {
+        if let Some(new) = new {
             se.sources.insert(source, new);
         }
         if se.sources.is_empty() {
@@ -377,33 +602,36 @@ impl ClientCache {
         }
     }
 
-    /// Apply one watch event for a slice (`removed` for DELETED). Slices without the
-    /// service-name label are ignored, as kube-proxy does.
-    pub fn apply_slice(&mut self, s: &EndpointSlice, removed: bool) {
-        let Some(svc) = slice_service_key(s) else {
-            return;
-        };
-        let name = s.metadata.name.clone().unwrap_or_default();
-        let kind = self.kind;
-        let fill = |b: &mut EntryBuilder| Self::slice_entries(kind, s, b);
-        self.apply(
-            svc,
-            name,
-            (!removed).then_some(&fill as &dyn Fn(&mut EntryBuilder)),
-        );
+    /// Apply one watch event (the shared object itself: nothing is copied).
+    pub fn apply_change(&mut self, change: &Change) {
+        match change {
+            Change::Slice(s, removed) => {
+                let Some(svc) = slice_service_key(s) else {
+                    return;
+                };
+                let name = s.metadata.name.clone().unwrap_or_default();
+                let new = (!removed).then(|| Source::Slice(Rc::clone(s)));
+                self.apply(svc, name, new);
+            }
+            Change::Endpoints(ep, removed) => {
+                let ns = ep.metadata.namespace.as_deref().unwrap_or_default();
+                let name = ep.metadata.name.clone().unwrap_or_default();
+                let new = (!removed).then(|| Source::Endpoints(Rc::clone(ep)));
+                self.apply(format!("{ns}/{name}"), name, new);
+            }
+        }
     }
 
-    /// Apply one watch event for an Endpoints object.
+    /// Apply one watch event for a slice (`removed` for DELETED). Slices without the
+    /// service-name label are ignored, as kube-proxy does. (Copies the slice:
+    /// [`Self::apply_change`] shares it.)
+    pub fn apply_slice(&mut self, s: &EndpointSlice, removed: bool) {
+        self.apply_change(&Change::Slice(Rc::new(s.clone()), removed));
+    }
+
+    /// Apply one watch event for an Endpoints object (copies it, see [`Self::apply_slice`]).
     pub fn apply_endpoints(&mut self, ep: &Endpoints, removed: bool) {
-        let ns = ep.metadata.namespace.clone().unwrap_or_default();
-        let name = ep.metadata.name.clone().unwrap_or_default();
-        let kind = self.kind;
-        let fill = |b: &mut EntryBuilder| Self::endpoints_entries(kind, ep, b);
-        self.apply(
-            format!("{ns}/{name}"),
-            name,
-            (!removed).then_some(&fill as &dyn Fn(&mut EntryBuilder)),
-        );
+        self.apply_change(&Change::Endpoints(Rc::new(ep.clone()), removed));
     }
 
     /// [`ClientCache::apply_slice`] by replacing the whole entry list (the reference).
@@ -412,24 +640,16 @@ impl ClientCache {
             return;
         };
         let name = s.metadata.name.clone().unwrap_or_default();
-        let entries = (!removed).then(|| {
-            let mut b = EntryBuilder::new(Vec::new());
-            Self::slice_entries(self.kind, s, &mut b);
-            b.out
-        });
-        self.replace_whole(svc, name, entries);
+        let new = (!removed).then(|| Source::Slice(Rc::new(s.clone())));
+        self.replace_whole(svc, name, new);
     }
 
     /// [`ClientCache::apply_endpoints`] by replacing the whole entry list (the reference).
     pub fn apply_endpoints_whole(&mut self, ep: &Endpoints, removed: bool) {
         let ns = ep.metadata.namespace.clone().unwrap_or_default();
         let name = ep.metadata.name.clone().unwrap_or_default();
-        let entries = (!removed).then(|| {
-            let mut b = EntryBuilder::new(Vec::new());
-            Self::endpoints_entries(self.kind, ep, &mut b);
-            b.out
-        });
-        self.replace_whole(format!("{ns}/{name}"), name, entries);
+        let new = (!removed).then(|| Source::Endpoints(Rc::new(ep.clone())));
+        self.replace_whole(format!("{ns}/{name}"), name, new);
     }
 
     /// Number of `(port, ip:port)` keys currently present in more than one source object.
@@ -444,15 +664,17 @@ impl ClientCache {
     /// with the greater name wins — deterministic, same rule.
     pub fn view(&self) -> View {
         let mut out = View::new();
+        let mut buf = String::new();
         for (svc, se) in &self.services {
             let mut sv = ServiceView::new();
-            for entries in se.sources.values() {
-                for (p, k, st, _) in entries {
-                    let m = sv.entry(p.clone()).or_default();
+            for src in se.sources.values() {
+                for e in Self::entries_of(self.kind, src) {
+                    let k = key_into(&mut buf, e.addr, e.port);
+                    let m = sv.entry(e.name.to_string()).or_default();
                     match m.get(k) {
-                        Some(_) if st.terminating => {}
+                        Some(_) if e.st.terminating => {}
                         _ => {
-                            m.insert(k.clone(), *st);
+                            m.insert(k.to_string(), e.st);
                         }
                     }
                 }
@@ -465,11 +687,12 @@ impl ClientCache {
     }
 }
 
-/// An owned object a client will apply later.
+/// An object a client will apply later: the stored object itself, shared (see
+/// [`crate::apiserver::write_log::SharedObject`]).
 #[derive(Debug, Clone)]
 pub enum Change {
-    Slice(Arc<EndpointSlice>, bool),
-    Endpoints(Arc<Endpoints>, bool),
+    Slice(Rc<EndpointSlice>, bool),
+    Endpoints(Rc<Endpoints>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -552,8 +775,13 @@ pub struct GroupClient {
 
 impl GroupClient {
     pub fn new(kind: ViewKind, min_sync_period_ns: u64) -> Self {
+        Self::with_memo(kind, min_sync_period_ns, DiffMemo::shared())
+    }
+
+    /// A group whose cache shares `memo` with the run's other groups (see [`DiffMemo`]).
+    pub fn with_memo(kind: ViewKind, min_sync_period_ns: u64, memo: Rc<RefCell<DiffMemo>>) -> Self {
         GroupClient {
-            cache: ClientCache::new(kind),
+            cache: ClientCache::with_memo(kind, memo),
             min_sync_period_ns,
             last_recv: 0,
             last_sync: None,
@@ -615,10 +843,7 @@ impl GroupClient {
                 break;
             };
             self.tick(p.apply_at);
-            match &p.change {
-                Change::Slice(s, removed) => self.cache.apply_slice(s, *removed),
-                Change::Endpoints(e, removed) => self.cache.apply_endpoints(e, *removed),
-            }
+            self.cache.apply_change(&p.change);
             let at = p.apply_at;
             self.flips
                 .extend(self.cache.take_flips().into_iter().map(|f| (at, f)));
@@ -748,7 +973,7 @@ pub(crate) mod tests {
     fn min_sync_period_batches() {
         let s = NS(1);
         let mut g = GroupClient::new(ViewKind::KubeProxy, s);
-        let ch = || Change::Slice(Arc::new(slice("a", &[])), false);
+        let ch = || Change::Slice(Rc::new(slice("a", &[])), false);
         assert_eq!(g.schedule(0, 5, ch()), 5);
         assert_eq!(g.schedule(10, 5, ch()), s + 5);
         assert_eq!(g.schedule(20, 5, ch()), s + 5);

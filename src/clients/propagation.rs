@@ -439,7 +439,6 @@ mod tests {
     fn timeline_with_group_clients() {
         use crate::clients::{Change, GroupClient, ViewKind};
         use crate::k8s::ObjectReference;
-        use std::sync::Arc;
 
         struct Groups(Vec<GroupClient>);
         impl ViewProbe for Groups {
@@ -470,7 +469,11 @@ mod tests {
         // Before: the pod listed not ready, kube-proxy's last sync at t − 0.5 s.
         let w0 = t - 600 * MS;
         for g in &mut gs.0 {
-            g.schedule(w0, 100 * MS, Change::Slice(Arc::new(slice(false)), false));
+            g.schedule(
+                w0,
+                100 * MS,
+                Change::Slice(std::rc::Rc::new(slice(false)), false),
+            );
             g.advance(t);
             g.take_flips();
         }
@@ -479,7 +482,13 @@ mod tests {
         let (a, d) = (200 * MS, 50 * MS);
         let applied: Vec<u64> =
             gs.0.iter_mut()
-                .map(|g| g.schedule(t + a, d, Change::Slice(Arc::new(slice(true)), false)))
+                .map(|g| {
+                    g.schedule(
+                        t + a,
+                        d,
+                        Change::Slice(std::rc::Rc::new(slice(true)), false),
+                    )
+                })
                 .collect();
         let b = 500 * MS;
         assert_eq!(

@@ -683,6 +683,8 @@ mod tests {
         stored: bool,
     ) -> WriteRecord<'a> {
         WriteRecord {
+            new_shared: None,
+            old_shared: None,
             time_ns: t,
             verb,
             writer,
@@ -780,6 +782,8 @@ mod tests {
             new: Option<&'a crate::k8s::Endpoints>,
         ) -> WriteRecord<'a> {
             WriteRecord {
+                new_shared: None,
+                old_shared: None,
                 time_ns: 1,
                 verb,
                 writer: Writer::EndpointsController,

@@ -7,6 +7,7 @@ mod client_cache_delta;
 mod cluster_k8s_view;
 mod cluster_world;
 mod cluster_world_props;
+mod client_cache_shared;
 mod conformance_copy;
 mod conformance_distributions;
 mod conformance_mirror;

@@ -123,6 +123,8 @@ proptest! {
                 }
             }
             hub.on_write(&WriteRecord {
+                new_shared: None,
+                old_shared: None,
                 time_ns: t as u64 * 1_000_000,
                 verb,
                 writer: Writer::EndpointSliceController,

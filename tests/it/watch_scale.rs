@@ -70,6 +70,8 @@ fn five_thousand_nodes() {
     let mut want = 0u64;
     for (k, s) in cur.iter().enumerate() {
         hub.on_write(&WriteRecord {
+            new_shared: None,
+            old_shared: None,
             time_ns: k as u64,
             verb: Verb::Create,
             writer: Writer::EndpointSliceController,
@@ -86,6 +88,8 @@ fn five_thousand_nodes() {
         let k = (v * 37) % 200;
         let new = slice(k, v);
         hub.on_write(&WriteRecord {
+            new_shared: None,
+            old_shared: None,
             time_ns: 1_000_000_000 + v as u64 * 10_000_000,
             verb: Verb::Update,
             writer: Writer::EndpointSliceController,

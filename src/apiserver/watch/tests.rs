@@ -79,6 +79,8 @@ fn write<'a>(
     rv: u64,
 ) -> WriteRecord<'a> {
     WriteRecord {
+        new_shared: None,
+        old_shared: None,
         time_ns: t,
         verb,
         writer: Writer::EndpointSliceController,
@@ -171,6 +173,8 @@ fn rejected_write_counted() {
     let mut hub = WatchHub::new(&s, 3);
     let a = slice("web-a", 3, false, 1);
     hub.on_write(&WriteRecord {
+        new_shared: None,
+        old_shared: None,
         time_ns: 0,
         verb: Verb::Create,
         writer: Writer::EndpointSliceController,

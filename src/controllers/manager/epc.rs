@@ -1,6 +1,7 @@
 //! The Endpoints controller's arm: one `syncService` of a Service key.
 
 use super::*;
+use crate::apiserver::write_log::SharedObject;
 use crate::controllers::endpoints::{PlannedWrite, SelectionSource};
 use crate::wire;
 
@@ -24,18 +25,22 @@ impl ControllerManager<'_> {
             if !self.manual.contains_key(key) {
                 if let Ok((old, rv)) = self
                     .endpoints
-                    .delete_versioned(&mut self.shared, &ns, &name)
+                    .delete_versioned_shared(&mut self.shared, &ns, &name)
                 {
                     row.deletes = 1;
-                    row.endpoints_removed = address_set(Some(&old)).len() as u64;
+                    row.endpoints_removed = address_set(Some(&*old)).len() as u64;
                     let w = Write {
                         now,
                         verb: Verb::Delete,
                         writer: Writer::EndpointsController,
-                        old: Some(ObjectRef::Endpoints(&old)),
+                        old: None,
                         new: None,
                     };
-                    self.write_stored(key, Counter::EpDeletes, w, rv);
+                    let shares = Shares {
+                        new: None,
+                        old: Some(SharedObject::Endpoints(old)),
+                    };
+                    self.write_stored_shared(key, Counter::EpDeletes, w, shares, rv);
                 }
             }
             self.finish_sync(EPC, key, row, now);
@@ -135,11 +140,11 @@ impl ControllerManager<'_> {
         let stored = match verb {
             Verb::Create => self
                 .endpoints
-                .create(&mut self.shared, body.object())
+                .create_shared(&mut self.shared, body.object())
                 .map(|o| (o, true)),
             _ => self
                 .endpoints
-                .update(&mut self.shared, body.object())
+                .update_shared(&mut self.shared, body.object())
                 .map(|out| (out.object, out.written)),
         };
         let (stored, written) = match stored {
@@ -175,7 +180,7 @@ impl ControllerManager<'_> {
         };
         if verb == Verb::Create {
             row.creates = 1;
-            row.endpoints_added = address_set(Some(&stored)).len() as u64;
+            row.endpoints_added = address_set(Some(&*stored)).len() as u64;
             let rv = stored_rv(&stored.metadata);
             let w = Write {
                 now,
@@ -184,22 +189,22 @@ impl ControllerManager<'_> {
                 old: None,
                 new: None,
             };
-            self.write_endpoints_stored(key, Counter::EpCreates, w, Rc::new(stored), rv);
+            self.write_endpoints_stored(key, Counter::EpCreates, w, stored, rv);
         } else {
             if let Some(prev) = &current {
-                self.epc.record_update(prev, &stored);
+                self.epc.record_update(prev, &*stored);
                 #[cfg(test)]
                 if let Some(shadow) = self
                     .cross_check
                     .as_mut()
                     .and_then(|c| c.epc_shadow.as_mut())
                 {
-                    shadow.record_update(prev, &stored);
+                    shadow.record_update(prev, &*stored);
                 }
             }
             if written {
                 let before = address_set(current.as_deref());
-                let after = address_set(Some(&stored));
+                let after = address_set(Some(&*stored));
                 row.updates = 1;
                 row.endpoints_added = after.difference(&before).count() as u64;
                 row.endpoints_removed = before.difference(&after).count() as u64;
@@ -212,7 +217,7 @@ impl ControllerManager<'_> {
                     old: current.as_deref().map(ObjectRef::Endpoints),
                     new: None,
                 };
-                self.write_endpoints_stored(key, Counter::EpUpdates, w, Rc::new(stored), rv);
+                self.write_endpoints_stored(key, Counter::EpUpdates, w, stored, rv);
             }
         }
         self.finish_sync(EPC, key, row, now);

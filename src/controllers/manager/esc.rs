@@ -2,6 +2,7 @@
 
 use super::pods::Consumer;
 use super::*;
+use crate::apiserver::write_log::SharedObject;
 use crate::controllers::endpointslice::reconciler::PodSource;
 use std::collections::HashMap;
 
@@ -163,7 +164,7 @@ impl ControllerManager<'_> {
             match w {
                 SliceWrite::Create(body) => {
                     calls.created += 1;
-                    match self.slices.create(&mut self.shared, body.clone()) {
+                    match self.slices.create_shared(&mut self.shared, body.clone()) {
                         Ok(stored) => {
                             self.esc.observe_write(&stored);
                             self.slice_index
@@ -177,9 +178,9 @@ impl ControllerManager<'_> {
                                 verb: Verb::Create,
                                 writer: Writer::EndpointSliceController,
                                 old: None,
-                                new: Some(ObjectRef::EndpointSlice(&stored)),
+                                new: None,
                             };
-                            self.write_stored(key, Counter::EsCreates, w, rv);
+                            self.write_slice_stored(key, Counter::EsCreates, w, stored, rv);
                         }
                         Err(e) => {
                             let w = Write {
@@ -198,7 +199,7 @@ impl ControllerManager<'_> {
                     calls.updated += 1;
                     let old =
                         stored_before(&self.slices, &listed_by_name, &ns, s(&body.metadata.name));
-                    match self.slices.update(&mut self.shared, body.clone()) {
+                    match self.slices.update_shared(&mut self.shared, body.clone()) {
                         Ok(out) => {
                             self.esc.observe_write(&out.object);
                             if out.written {
@@ -209,9 +210,9 @@ impl ControllerManager<'_> {
                                     verb: Verb::Update,
                                     writer: Writer::EndpointSliceController,
                                     old: old.as_deref().map(ObjectRef::EndpointSlice),
-                                    new: Some(ObjectRef::EndpointSlice(&out.object)),
+                                    new: None,
                                 };
-                                self.write_stored(key, Counter::EsUpdates, w, rv);
+                                self.write_slice_stored(key, Counter::EsUpdates, w, out.object, rv);
                             } else {
                                 self.stats.svc(key).es_noop_updates += 1;
                             }
@@ -231,7 +232,7 @@ impl ControllerManager<'_> {
                 }
                 SliceWrite::Delete(body) => {
                     calls.deleted += 1;
-                    match self.slices.delete_versioned(
+                    match self.slices.delete_versioned_shared(
                         &mut self.shared,
                         &ns,
                         s(&body.metadata.name),
@@ -246,10 +247,14 @@ impl ControllerManager<'_> {
                                 now,
                                 verb: Verb::Delete,
                                 writer: Writer::EndpointSliceController,
-                                old: Some(ObjectRef::EndpointSlice(&old)),
+                                old: None,
                                 new: None,
                             };
-                            self.write_stored(key, Counter::EsDeletes, w, rv);
+                            let shares = Shares {
+                                new: None,
+                                old: Some(SharedObject::EndpointSlice(old)),
+                            };
+                            self.write_stored_shared(key, Counter::EsDeletes, w, shares, rv);
                         }
                         Err(e) => {
                             let w = Write {

@@ -3,6 +3,7 @@
 //! the garbage collection of a deleted Service's slices.
 
 use super::*;
+use crate::apiserver::write_log::SharedObject;
 
 impl ControllerManager<'_> {
     /// All keys of Services that select pods with `labels` in `ns` (key order), found
@@ -264,16 +265,23 @@ impl ControllerManager<'_> {
         let (ns, _) = split_key(key);
         let ns = ns.to_string();
         for n in names {
-            match self.slices.delete_versioned(&mut self.shared, &ns, &n) {
+            match self
+                .slices
+                .delete_versioned_shared(&mut self.shared, &ns, &n)
+            {
                 Ok((old, rv)) => {
                     let w = Write {
                         now,
                         verb: Verb::Delete,
                         writer: Writer::Other,
-                        old: Some(ObjectRef::EndpointSlice(&old)),
+                        old: None,
                         new: None,
                     };
-                    self.write_stored(key, Counter::EsGcDeletes, w, rv);
+                    let shares = Shares {
+                        new: None,
+                        old: Some(SharedObject::EndpointSlice(old)),
+                    };
+                    self.write_stored_shared(key, Counter::EsGcDeletes, w, shares, rv);
                 }
                 Err(_) => continue,
             }

@@ -62,7 +62,7 @@ pub mod record;
 pub mod stats;
 mod writes;
 
-use writes::{Counter, Write};
+use writes::{Counter, Shares, Write};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

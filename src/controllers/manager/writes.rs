@@ -4,6 +4,7 @@
 //! (`finish_sync`).
 
 use super::*;
+use crate::apiserver::write_log::SharedObject;
 
 /// One API write as the manager accounts it.
 #[derive(Clone, Copy)]
@@ -15,6 +16,14 @@ pub(super) struct Write<'a> {
     pub old: Option<ObjectRef<'a>>,
     /// Stored object after it (None for a delete); for a rejected write, what was sent.
     pub new: Option<ObjectRef<'a>>,
+}
+
+/// The objects of a stored write its writer holds shared (see
+/// [`ControllerManager::write_stored_shared`]).
+#[derive(Default)]
+pub(super) struct Shares {
+    pub new: Option<SharedObject>,
+    pub old: Option<SharedObject>,
 }
 
 /// The per-Service counter a stored write adds to ([`ServiceStats`]).
@@ -49,16 +58,38 @@ impl Counter {
 impl ControllerManager<'_> {
     /// A write storage accepted (new resourceVersion `rv`), for Service `key`: its counter,
     /// then the informers (they get it after their lag), the event log and the observer.
+    /// Everyone who keeps the object copies it; [`Self::write_stored_shared`] shares it.
     pub(super) fn write_stored(&mut self, key: &str, counter: Counter, w: Write<'_>, rv: u64) {
+        self.write_stored_shared(key, counter, w, Shares::default(), rv);
+    }
+
+    /// [`Self::write_stored`] of objects the writer holds shared (the store's own allocations,
+    /// [`crate::apiserver::Store::create_shared`] and friends): `shares.new` / `shares.old`
+    /// stand for `w.new` / `w.old` (they replace them), and the informers, the watch hub and
+    /// the client caches keep that one object instead of a copy each.
+    pub(super) fn write_stored_shared(
+        &mut self,
+        key: &str,
+        counter: Counter,
+        w: Write<'_>,
+        shares: Shares,
+        rv: u64,
+    ) {
         if let Some(c) = counter.of(self.stats.svc(key)) {
             *c += 1;
         }
-        self.inform(w);
+        let w = Write {
+            new: shares.new.as_ref().map(SharedObject::as_ref).or(w.new),
+            old: shares.old.as_ref().map(SharedObject::as_ref).or(w.old),
+            ..w
+        };
+        self.inform(w, shares.new.as_ref());
         self.notify(
             w,
             WriteOutcome::Stored {
                 resource_version: rv,
             },
+            &shares,
         );
     }
 
@@ -84,21 +115,27 @@ impl ControllerManager<'_> {
                 reason: err.to_string(),
                 sizes,
             },
+            &Shares::default(),
         );
     }
 
-    /// Every stored write reaches the KCM informers after their lag.
-    fn inform(&mut self, w: Write<'_>) {
+    /// Every stored write reaches the KCM informers after their lag; `shared` is `w.new` held
+    /// shared (kept without a copy).
+    fn inform(&mut self, w: Write<'_>, shared: Option<&SharedObject>) {
         let now = w.now;
         match (w.new, w.old) {
             (Some(ObjectRef::EndpointSlice(o)), _) => {
                 let g = slice_service_key(o);
-                self.slice_informer.record(
+                let obj = match shared {
+                    Some(SharedObject::EndpointSlice(rc)) => Rc::clone(rc),
+                    _ => Rc::new(o.clone()),
+                };
+                self.slice_informer.record_shared(
                     now,
                     &mut self.lag_rng,
                     &g,
                     s(&o.metadata.name),
-                    Some(o.clone()),
+                    Some(obj),
                 );
             }
             (None, Some(ObjectRef::EndpointSlice(o))) => {
@@ -108,8 +145,12 @@ impl ControllerManager<'_> {
             }
             (Some(ObjectRef::Endpoints(o)), _) => {
                 let g = key_of(&o.metadata);
+                let obj = match shared {
+                    Some(SharedObject::Endpoints(rc)) => Rc::clone(rc),
+                    _ => Rc::new(o.clone()),
+                };
                 self.ep_informer
-                    .record(now, &mut self.ep_lag_rng, &g, "", Some(o.clone()));
+                    .record_shared(now, &mut self.ep_lag_rng, &g, "", Some(obj));
             }
             (None, Some(ObjectRef::Endpoints(o))) => {
                 let g = key_of(&o.metadata);
@@ -121,7 +162,7 @@ impl ControllerManager<'_> {
     }
 
     /// The event log's `api-write` line and the observer.
-    fn notify(&mut self, w: Write<'_>, outcome: WriteOutcome) {
+    fn notify(&mut self, w: Write<'_>, outcome: WriteOutcome, shares: &Shares) {
         let record = WriteRecord {
             time_ns: w.now,
             verb: w.verb,
@@ -129,13 +170,14 @@ impl ControllerManager<'_> {
             old: w.old,
             new: w.new,
             outcome,
+            new_shared: shares.new.clone(),
+            old_shared: shares.old.clone(),
         };
         self.log_write(&record);
         self.observer.on_write(&record);
     }
 
-    /// [`Self::write_stored`] of an Endpoints create/update the informer shares rather than
-    /// copies.
+    /// [`Self::write_stored_shared`] of an Endpoints create/update (`w.new` is `shared`).
     pub(super) fn write_endpoints_stored(
         &mut self,
         key: &str,
@@ -144,26 +186,27 @@ impl ControllerManager<'_> {
         shared: Rc<k8s::Endpoints>,
         rv: u64,
     ) {
-        if let Some(c) = counter.of(self.stats.svc(key)) {
-            *c += 1;
-        }
-        let g = key_of(&shared.metadata);
-        self.ep_informer.record_shared(
-            w.now,
-            &mut self.ep_lag_rng,
-            &g,
-            "",
-            Some(Rc::clone(&shared)),
-        );
-        self.notify(
-            Write {
-                new: Some(ObjectRef::Endpoints(&shared)),
-                ..w
-            },
-            WriteOutcome::Stored {
-                resource_version: rv,
-            },
-        );
+        let shares = Shares {
+            new: Some(SharedObject::Endpoints(shared)),
+            old: None,
+        };
+        self.write_stored_shared(key, counter, w, shares, rv);
+    }
+
+    /// [`Self::write_stored_shared`] of an EndpointSlice create/update (`w.new` is `shared`).
+    pub(super) fn write_slice_stored(
+        &mut self,
+        key: &str,
+        counter: Counter,
+        w: Write<'_>,
+        shared: Rc<k8s::EndpointSlice>,
+        rv: u64,
+    ) {
+        let shares = Shares {
+            new: Some(SharedObject::EndpointSlice(shared)),
+            old: None,
+        };
+        self.write_stored_shared(key, counter, w, shares, rv);
     }
 
     /// The `api-write` log line of a write (see `crate::run::dispatch`).

@@ -156,6 +156,8 @@ impl Api {
                     let stored = self.slices.create(&mut self.sh, s).expect("create");
                     ctl.observe_write(&stored);
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Create,
                         writer: Writer::EndpointSliceController,
@@ -177,6 +179,8 @@ impl Api {
                     }
                     ctl.observe_write(&out.object);
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Update,
                         writer: Writer::EndpointSliceController,
@@ -194,6 +198,8 @@ impl Api {
                     ctl.observe_delete(&old);
                     let rv = self.sh.peek_resource_version();
                     self.hub.on_write(&WriteRecord {
+                        new_shared: None,
+                        old_shared: None,
                         time_ns: self.t,
                         verb: Verb::Delete,
                         writer: Writer::EndpointSliceController,
@@ -218,6 +224,8 @@ impl Api {
         };
         if let Err(reason) = etcd_check(ETCD_LIMIT, ObjectRef::Endpoints(&obj)) {
             self.hub.on_write(&WriteRecord {
+                new_shared: None,
+                old_shared: None,
                 time_ns: self.t,
                 verb,
                 writer: Writer::EndpointsController,
@@ -234,6 +242,8 @@ impl Api {
             Verb::Create => {
                 let stored = self.endpoints.create(&mut self.sh, obj).expect("create");
                 self.hub.on_write(&WriteRecord {
+                    new_shared: None,
+                    old_shared: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
@@ -255,6 +265,8 @@ impl Api {
                     return true;
                 }
                 self.hub.on_write(&WriteRecord {
+                    new_shared: None,
+                    old_shared: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
