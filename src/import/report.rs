@@ -100,7 +100,7 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
     let infos: Vec<_> = node_objs.iter().filter_map(|n| node_info(n).ok()).collect();
     let mut by_ns: BTreeMap<&str, Vec<k8s::Pod>> = BTreeMap::new();
     for ((ns, _), p) in &snap.pods {
-        by_ns.entry(ns).or_default().push(p.clone());
+        by_ns.entry(ns).or_default().push(p.to_pod());
     }
     let mut esc = EndpointSliceController::new(EngineOptions {
         max_endpoints_per_slice: max_per_slice,
@@ -398,8 +398,7 @@ fn main_workload(imp: &Imported, ns: &str, name: &str) -> Option<String> {
             .iter()
             .filter(|k| {
                 imp.snapshot.pods.get(*k).is_some_and(|p| {
-                    sel.iter()
-                        .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+                    sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str()))
                 })
             })
             .count();

@@ -2,8 +2,9 @@
 //! reduced to the fields it reads (so a big cluster's pods stay small in memory), each field
 //! checked where it is read so that bad input gets a located error.
 //!
-//! Pods, Services, Nodes, Endpoints and EndpointSlices are kept as `crate::k8s` objects (the
-//! controllers' own input types); the workload controllers' objects (Deployment, ReplicaSet,
+//! Pods are kept as compact records ([`PodRec`], their shared parts interned: a big cluster's
+//! pods are most of its snapshot); Services, Nodes, Endpoints and EndpointSlices as `crate::k8s`
+//! objects (the controllers' own input types); the workload controllers' objects (Deployment, ReplicaSet,
 //! StatefulSet, DaemonSet, Job), which slicesim does not model as API objects, as [`OwnerRec`].
 //! EndpointSlices and Endpoints are measured (exact JSON and protobuf sizes through
 //! `crate::wire`) as they are read, from the full object.
@@ -13,6 +14,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::podrec::{PodInterner, PodRec};
 use super::read::Item;
 use crate::controllers::endpointslice::convert::quantity_milli_value;
 use crate::k8s;
@@ -256,7 +258,10 @@ pub type Key = (String, String);
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub nodes: BTreeMap<String, k8s::Node>,
-    pub pods: BTreeMap<Key, k8s::Pod>,
+    /// Compact records ([`PodRec`]): the bulk of a big cluster's snapshot.
+    pub pods: BTreeMap<Key, PodRec>,
+    /// The parts pods share (labels, owners, containers, node names, timestamps), held once.
+    pub interner: PodInterner,
     pub services: BTreeMap<Key, k8s::Service>,
     pub endpoints: BTreeMap<Key, EndpointsRec>,
     pub slices: BTreeMap<Key, SliceRec>,
@@ -483,7 +488,8 @@ impl Snapshot {
             }
             "Pod" => {
                 let p = read_pod(&cx, v, meta, meta_labels)?;
-                self.pods.insert(key, p);
+                self.pods
+                    .insert(key, PodRec::from_pod(p, &mut self.interner));
             }
             "Service" => {
                 let s = read_service(&cx, v, meta, meta_labels)?;
@@ -1123,7 +1129,7 @@ mod tests {
         assert_eq!(s.pods.len(), 1);
         assert_eq!(s.replaced, 1);
         // The older version did not replace the newer one.
-        assert_eq!(s.pods.values().next().unwrap().spec.node_name, None);
+        assert_eq!(s.pods.values().next().unwrap().node_name, None);
         let mut del = item(json!({"kind":"Pod","metadata":{"name":"p","namespace":"default"}}));
         del.event = Some("DELETED".into());
         s.add(del).unwrap();

@@ -157,7 +157,7 @@ fn node_count(snap: &Snapshot) -> (u64, String) {
     let names: BTreeSet<&str> = snap
         .pods
         .values()
-        .filter_map(|p| p.spec.node_name.as_deref())
+        .filter_map(|p| p.node_name.as_deref())
         .collect();
     if names.is_empty() {
         (
@@ -314,12 +314,12 @@ fn write_cluster(w: &mut String, snap: &Snapshot, g: &Grouping) -> Vec<String> {
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for p in snap.pods.values() {
-        let ips = p.status.pod_ips.as_deref().unwrap_or(&[]);
+        let ips = &p.pod_ips;
         if let Some(ip) = ips.first() {
-            *first.entry(family_of(&ip.ip)).or_default() += 1;
+            *first.entry(family_of(ip)).or_default() += 1;
         }
-        for ip in ips {
-            seen.insert(family_of(&ip.ip));
+        for ip in ips.iter() {
+            seen.insert(family_of(ip));
         }
     }
     for s in snap.services.values() {
@@ -511,9 +511,7 @@ fn write_services(w: &mut String, snap: &Snapshot, g: &Grouping, families: &[Str
                 let mut n = 0;
                 for ((pns, pn), p) in &snap.pods {
                     if pns == ns
-                        && sel.iter().all(|(k, v)| {
-                            p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
-                        })
+                        && sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str()))
                     {
                         n += 1;
                         if let Some(wl) = owner_of.get(&(pns.as_str(), pn.as_str())) {
