@@ -279,3 +279,18 @@ pub fn describe(imp: &Imported) -> String {
     ));
     s
 }
+
+/// `import: peak memory N MB` (the process's peak resident set, Linux `VmHWM`; None where
+/// `/proc` is absent). Stderr only: big imports must show their memory stays bounded.
+pub fn peak_memory_line() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("import: peak memory {} MB", kb / 1024))
+}

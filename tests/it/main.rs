@@ -17,6 +17,7 @@ mod engine_k8s_view;
 mod engine_props;
 mod engine_world;
 mod import;
+mod import_compact;
 mod import_replay;
 mod input_versions;
 mod k8s_roundtrip;
