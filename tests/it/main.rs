@@ -48,6 +48,7 @@ mod store_diff;
 mod support;
 mod sweep_resume;
 mod sweep_shard;
+mod traffic_distribution;
 mod user_defects;
 mod version_profiles;
 mod watch_props;
