@@ -74,8 +74,7 @@ fn strip_suffix<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
 /// Group the snapshot's pods.
 pub fn group(snap: &Snapshot) -> Grouping {
     // (namespace, kind, name) → (source note, pods)
-    let mut by_owner: BTreeMap<(String, String, String), (String, Vec<&PodRec>)> =
-        BTreeMap::new();
+    let mut by_owner: BTreeMap<(String, String, String), (String, Vec<&PodRec>)> = BTreeMap::new();
     let mut finished = 0;
     for ((ns, _), pod) in &snap.pods {
         if matches!(pod.phase.as_deref(), Some("Succeeded") | Some("Failed")) {
@@ -85,7 +84,7 @@ pub fn group(snap: &Snapshot) -> Grouping {
         let empty = BTreeMap::new();
         let labels = pod.labels.as_deref().unwrap_or(&empty);
         let (kind, name, source) = match pod.controller() {
-            Some((rkind, rname)) if rkind == "ReplicaSet" => {
+            Some(("ReplicaSet", rname)) => {
                 let rs = snap
                     .owners
                     .get(&("ReplicaSet".into(), ns.clone(), rname.to_string()));
@@ -137,8 +136,7 @@ pub fn group(snap: &Snapshot) -> Grouping {
                 format!("{rkind} {rname}"),
             ),
             None => {
-                let app = label_name(labels)
-                    .unwrap_or_else(|| pod.name.to_string());
+                let app = label_name(labels).unwrap_or_else(|| pod.name.to_string());
                 (
                     "bare".to_string(),
                     app,
@@ -223,7 +221,8 @@ fn build_group(
         .get(&(kind.clone(), ns.clone(), owner_name.clone()))
         .cloned();
     // Labels common to every pod.
-    let mut labels: BTreeMap<String, String> = pods[0].labels.as_deref().cloned().unwrap_or_default();
+    let mut labels: BTreeMap<String, String> =
+        pods[0].labels.as_deref().cloned().unwrap_or_default();
     for p in &pods[1..] {
         labels.retain(|k, v| p.label(k) == Some(v.as_str()));
     }

@@ -404,9 +404,10 @@ fn main_workload(imp: &Imported, ns: &str, name: &str) -> Option<String> {
             .pods
             .iter()
             .filter(|k| {
-                imp.snapshot.pods.get(*k).is_some_and(|p| {
-                    sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str()))
-                })
+                imp.snapshot
+                    .pods
+                    .get(*k)
+                    .is_some_and(|p| sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str())))
             })
             .count();
         if n > 0 && best.map_or(true, |(b, _)| n > b) {

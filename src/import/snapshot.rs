@@ -363,12 +363,22 @@ pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
         namespace: String::new(),
         name: String::new(),
     };
+    let meta = identify(&mut cx, v)?;
+    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
+    let labels = string_map(&cx, meta, "metadata", "labels")?;
+    let pod = read_pod(&cx, v, meta, labels)?;
+    Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
+}
+
+/// `metadata`, with the object's namespace and name read into `cx` (a namespaced kind
+/// without a namespace is in `default`, as kubectl shows it); a missing name is an error.
+fn identify<'a>(cx: &mut Cx, v: &'a Value) -> Result<&'a Value, FieldError> {
     let meta = match field(v, "metadata") {
-        Some(m) => obj(&cx, m, "metadata")?.unwrap_or(&Value::Null),
+        Some(m) => obj(cx, m, "metadata")?.unwrap_or(&Value::Null),
         None => &Value::Null,
     };
-    cx.namespace = string(&cx, meta, "metadata", "namespace")?.unwrap_or_default();
-    cx.name = string(&cx, meta, "metadata", "name")?.unwrap_or_default();
+    cx.namespace = string(cx, meta, "metadata", "namespace")?.unwrap_or_default();
+    cx.name = string(cx, meta, "metadata", "name")?.unwrap_or_default();
     if cx.name.is_empty() {
         return Err(cx.bad(
             "metadata.name",
@@ -376,13 +386,10 @@ pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
             "a non-empty name (every stored object has one)",
         ));
     }
-    if cx.namespace.is_empty() {
+    if cx.kind != "Node" && cx.namespace.is_empty() {
         cx.namespace = "default".into();
     }
-    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
-    let labels = string_map(&cx, meta, "metadata", "labels")?;
-    let pod = read_pod(&cx, v, meta, labels)?;
-    Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
+    Ok(meta)
 }
 
 impl Snapshot {
@@ -435,22 +442,7 @@ impl Snapshot {
             *self.skipped.entry(kind).or_default() += 1;
             return Ok(());
         }
-        let meta = match field(v, "metadata") {
-            Some(m) => obj(&cx, m, "metadata")?.unwrap_or(&Value::Null),
-            None => &Value::Null,
-        };
-        cx.namespace = string(&cx, meta, "metadata", "namespace")?.unwrap_or_default();
-        cx.name = string(&cx, meta, "metadata", "name")?.unwrap_or_default();
-        if cx.name.is_empty() {
-            return Err(cx.bad(
-                "metadata.name",
-                field(meta, "name").unwrap_or(&Value::Null),
-                "a non-empty name (every stored object has one)",
-            ));
-        }
-        if kind != "Node" && cx.namespace.is_empty() {
-            cx.namespace = "default".into();
-        }
+        let meta = identify(&mut cx, v)?;
         let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
         let full_key = (kind.clone(), cx.namespace.clone(), cx.name.clone());
         *self.read.entry(kind.clone()).or_default() += 1;

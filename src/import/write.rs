@@ -59,6 +59,12 @@ fn int_or_pct(v: &k8s::IntOrString) -> String {
     }
 }
 
+/// `name = "...", ` for an inline port table (nothing without a name).
+fn name_field(name: Option<&str>) -> String {
+    name.map(|n| format!("name = {}, ", q(n)))
+        .unwrap_or_default()
+}
+
 fn family_of(ip: &str) -> &'static str {
     if ip.contains(':') {
         "IPv6"
@@ -397,11 +403,7 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
             .ports
             .iter()
             .map(|p| {
-                let name = p
-                    .name
-                    .as_ref()
-                    .map(|n| format!("name = {}, ", q(n)))
-                    .unwrap_or_default();
+                let name = name_field(p.name.as_deref());
                 format!(
                     "{{ {name}container_port = {}, protocol = {} }}",
                     p.container_port,
@@ -510,9 +512,7 @@ fn write_services(w: &mut String, snap: &Snapshot, g: &Grouping, families: &[Str
                 let mut wls: BTreeSet<&str> = BTreeSet::new();
                 let mut n = 0;
                 for ((pns, pn), p) in &snap.pods {
-                    if pns == ns
-                        && sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str()))
-                    {
+                    if pns == ns && sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str())) {
                         n += 1;
                         if let Some(wl) = owner_of.get(&(pns.as_str(), pn.as_str())) {
                             wls.insert(wl);
@@ -668,11 +668,7 @@ fn write_selectorless_endpoints(w: &mut String, snap: &Snapshot, ns: &str, name:
         let parts: Vec<String> = ports
             .iter()
             .map(|p| {
-                let name = p
-                    .name
-                    .as_ref()
-                    .map(|n| format!("name = {}, ", q(n)))
-                    .unwrap_or_default();
+                let name = name_field(p.name.as_deref());
                 let ap = p
                     .app_protocol
                     .as_ref()

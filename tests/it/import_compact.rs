@@ -254,7 +254,9 @@ fn large_list_imports_with_progress_and_bounded_memory() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("large.json: 50% ("), "{err}");
     assert!(
-        err.contains(&format!("1000 nodes, 30000 pods in {deployments} workloads")),
+        err.contains(&format!(
+            "1000 nodes, 30000 pods in {deployments} workloads"
+        )),
         "{err}"
     );
     let toml = std::fs::read_to_string(&out).unwrap();

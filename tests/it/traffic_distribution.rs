@@ -70,10 +70,7 @@ fn hints(mgr: &ControllerManager, service: &str) -> Hints {
             let nodes = h
                 .and_then(|h| h.for_nodes.as_ref())
                 .map(|n| n.iter().map(|n| n.name.clone()).collect());
-            out.insert(
-                e.addresses.as_ref().unwrap()[0].clone(),
-                (zones, nodes),
-            );
+            out.insert(e.addresses.as_ref().unwrap()[0].clone(), (zones, nodes));
         }
     }
     out
@@ -121,7 +118,11 @@ fn hints_per_traffic_distribution_value_and_release() {
         assert_eq!(hints(&mgr, "close"), zone_only, "{version}: PreferClose");
         assert_eq!(hints(&mgr, "none"), no_hints, "{version}: no value");
         if version == "1.34" {
-            assert_eq!(hints(&mgr, "zone"), zone_only, "PreferSameZone = PreferClose");
+            assert_eq!(
+                hints(&mgr, "zone"),
+                zone_only,
+                "PreferSameZone = PreferClose"
+            );
             let zone_and_node: Hints = place
                 .iter()
                 .map(|(a, (z, n))| (a.clone(), (Some(vec![z.clone()]), Some(vec![n.clone()]))))

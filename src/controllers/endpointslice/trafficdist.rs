@@ -61,7 +61,9 @@ fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -
             return zone_wrong;
         }
         match (&e.node_name, node_hints) {
-            (Some(n), true) => e.hints.is_none() || e.hint_nodes.len() != 1 || e.hint_nodes[0] != *n,
+            (Some(n), true) => {
+                e.hints.is_none() || e.hint_nodes.len() != 1 || e.hint_nodes[0] != *n
+            }
             _ => e.hints.is_some() && !e.hint_nodes.is_empty(),
         }
     })

@@ -206,7 +206,9 @@ pub(super) fn resolve_service(
 pub(super) fn traffic_distribution_ok(cx: &mut Cx, s: &S<String>) -> bool {
     const ALLOWED: &[&str] = &["PreferClose", "PreferSameZone", "PreferSameNode"];
     if ALLOWED.contains(&s.v.as_str()) {
-        let minor = cx.kubernetes_minor.unwrap_or(super::version::DEFAULT_KUBERNETES_MINOR);
+        let minor = cx
+            .kubernetes_minor
+            .unwrap_or(super::version::DEFAULT_KUBERNETES_MINOR);
         if s.v != "PreferClose" && minor < 34 {
             cx.warn(
                 &s.origin,
