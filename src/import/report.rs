@@ -514,26 +514,27 @@ pub fn markdown(r: &Report, imp: &Imported) -> String {
         fill(&tot[0]),
         fill(&tot[1])
     );
-    let _ = writeln!(
-        s,
-        "| slices, JSON bytes | {} | {} |",
-        tot[0].slice_bytes.json, tot[1].slice_bytes.json
-    );
-    let _ = writeln!(
-        s,
-        "| slices, protobuf bytes | {} | {} |",
-        tot[0].slice_bytes.protobuf, tot[1].slice_bytes.protobuf
-    );
-    let _ = writeln!(
-        s,
-        "| Endpoints, JSON bytes | {} | {} |",
-        tot[0].endpoints_bytes.json, tot[1].endpoints_bytes.json
-    );
-    let _ = writeln!(
-        s,
-        "| Endpoints, protobuf bytes | {} | {} |",
-        tot[0].endpoints_bytes.protobuf, tot[1].endpoints_bytes.protobuf
-    );
+    let (c, m) = (&tot[0], &tot[1]);
+    for (what, a, b) in [
+        ("slices, JSON bytes", c.slice_bytes.json, m.slice_bytes.json),
+        (
+            "slices, protobuf bytes",
+            c.slice_bytes.protobuf,
+            m.slice_bytes.protobuf,
+        ),
+        (
+            "Endpoints, JSON bytes",
+            c.endpoints_bytes.json,
+            m.endpoints_bytes.json,
+        ),
+        (
+            "Endpoints, protobuf bytes",
+            c.endpoints_bytes.protobuf,
+            m.endpoints_bytes.protobuf,
+        ),
+    ] {
+        let _ = writeln!(s, "| {what} | {a} | {b} |");
+    }
     if !imp.snapshot.unmeasured.is_empty() {
         let _ = writeln!(
             s,

@@ -176,6 +176,21 @@ fn string_map(
     }
 }
 
+/// An enumerated string field: `value` must be one of `allowed` (`shown`: the error's wording).
+fn one_of(
+    cx: &Cx,
+    path: &str,
+    value: &str,
+    allowed: &[&str],
+    shown: &str,
+) -> Result<(), FieldError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(cx.bad(path, &Value::String(value.to_string()), shown))
+    }
+}
+
 fn int_or_string(
     cx: &Cx,
     v: &Value,
@@ -797,13 +812,13 @@ fn read_pod(
             })?;
             let protocol = string(cx, pt, &pp, "protocol")?;
             if let Some(pr) = &protocol {
-                if !["TCP", "UDP", "SCTP"].contains(&pr.as_str()) {
-                    return Err(cx.bad(
-                        &format!("{pp}.protocol"),
-                        &Value::String(pr.clone()),
-                        "TCP, UDP or SCTP",
-                    ));
-                }
+                one_of(
+                    cx,
+                    &format!("{pp}.protocol"),
+                    pr,
+                    &["TCP", "UDP", "SCTP"],
+                    "TCP, UDP or SCTP",
+                )?;
             }
             ports.push(k8s::ContainerPort {
                 name: string(cx, pt, &pp, "name")?,
@@ -842,13 +857,13 @@ fn read_pod(
         let t = string(cx, c, &p, "type")?.unwrap_or_default();
         if t == "Ready" {
             let st = string(cx, c, &p, "status")?.unwrap_or_default();
-            if !["True", "False", "Unknown"].contains(&st.as_str()) {
-                return Err(cx.bad(
-                    &format!("{p}.status"),
-                    &Value::String(st),
-                    "\"True\", \"False\" or \"Unknown\"",
-                ));
-            }
+            one_of(
+                cx,
+                &format!("{p}.status"),
+                &st,
+                &["True", "False", "Unknown"],
+                "\"True\", \"False\" or \"Unknown\"",
+            )?;
             conditions.push(k8s::PodCondition {
                 type_: t,
                 status: st,
@@ -984,13 +999,13 @@ fn read_service(
     };
     let ip_families = strings("ipFamilies")?;
     for (i, f) in ip_families.iter().flatten().enumerate() {
-        if f != "IPv4" && f != "IPv6" {
-            return Err(cx.bad(
-                &format!("spec.ipFamilies[{i}]"),
-                &Value::String(f.clone()),
-                "\"IPv4\" or \"IPv6\"",
-            ));
-        }
+        one_of(
+            cx,
+            &format!("spec.ipFamilies[{i}]"),
+            f,
+            &["IPv4", "IPv6"],
+            "\"IPv4\" or \"IPv6\"",
+        )?;
     }
     Ok(k8s::Service {
         kind: Some("Service".into()),
