@@ -11,6 +11,7 @@ folders, pod logs). Deterministic: the same arguments give the same bytes.
   scripts/import-fixture.py medium tests/data/import/medium.json
   scripts/import-fixture.py small  tests/data/import/small-dump --dump
   scripts/import-fixture.py small  tests/data/import/small-period --period   (watch streams + audit log)
+  scripts/import-fixture.py large=100000 /tmp/large.json     (N pods; for measurements, not committed)
 """
 import hashlib
 import json
@@ -105,7 +106,9 @@ class Cluster:
         i = self.pod_ix
         self.pod_ix += 1
         node_name, _ = self.nodes[i % len(self.nodes)] if node is None else node
-        nidx = [n for n, _ in self.nodes].index(node_name)
+        if not hasattr(self, "node_ix"):
+            self.node_ix = {n: k for k, (n, _) in enumerate(self.nodes)}
+        nidx = self.node_ix[node_name]
         ip = ip4((10 << 24) + (244 << 16) + (nidx << 8) + 10 + i // len(self.nodes))
         st = "True" if ready else "False"
         containers = [{
@@ -289,6 +292,25 @@ def medium():
     c.statefulset("data", "kafka", 12, [("broker", 9092)], "kafka")
     c.service("data", "kafka", {"app": "kafka"}, [("broker", 9092, 9092)], headless=True, pnra=True)
     c.endpoints_for("data", "kafka", {"app": "kafka"}, [("broker", 9092, 9092)], pnra=True)
+    return c
+
+
+def large(pods):
+    """About `pods` pods (a big cluster's shape: 30 pods per node, Services of 50..500 endpoints).
+    Only pods, nodes, workloads and Services: a 5,000-node cluster's pods are what makes its dump
+    huge. Generated at test time and for measurements, never committed."""
+    nodes = max(3, pods // 30)
+    per_zone = (nodes + 2) // 3
+    c = Cluster(["zone-a", "zone-b", "zone-c"], per_zone, ["7910m", "7910m", "3920m"])
+    c.selectorless("default", "kubernetes", ["192.168.0.2"], 6443)
+    sizes = [500, 200, 100, 50, 50]
+    i = 0
+    while c.pod_ix < pods:
+        reps = min(sizes[i % len(sizes)], pods - c.pod_ix)
+        name = f"svc-{i}"
+        lab = c.deployment(f"ns-{i % 20}", name, reps, [("http", 8080)], not_ready=reps // 50)
+        c.service(f"ns-{i % 20}", name, lab, [("http", 80, "http")])
+        i += 1
     return c
 
 
@@ -476,10 +498,13 @@ def period(c, out_dir):
 
 if __name__ == "__main__":
     size, out = sys.argv[1], sys.argv[2]
-    c = {"small": small, "medium": medium}[size]()
+    if size.startswith("large="):
+        c = large(int(size.split("=", 1)[1]))
+    else:
+        c = {"small": small, "medium": medium}[size]()
     if "--dump" in sys.argv:
         write_dump(c, out)
     elif "--period" in sys.argv:
         period(c, out)
     else:
-        write_list(c.items, out, compact=size == "medium")
+        write_list(c.items, out, compact=size != "small")

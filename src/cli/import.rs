@@ -77,5 +77,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let written = import::report::write_report(&mut imp, &opts, &text, dir)?;
         eprintln!("import: wrote {}", written.display());
     }
+    if let Some(l) = import::peak_memory_line() {
+        eprintln!("{l}");
+    }
     Ok(())
 }

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::snapshot::{controller_of, OwnerRec, Snapshot};
+use super::podrec::PodRec;
+use super::snapshot::{OwnerRec, Snapshot};
 use crate::k8s;
 
 /// Pod labels that differ per pod or per template revision; the scenario's template labels
@@ -63,14 +64,6 @@ pub struct Grouping {
     pub finished: usize,
 }
 
-fn is_ready(p: &k8s::Pod) -> bool {
-    p.status
-        .conditions
-        .iter()
-        .flatten()
-        .any(|c| c.type_ == "Ready" && c.status == "True")
-}
-
 /// Strip a trailing `-<suffix>` (a ReplicaSet's hash) if it is there.
 fn strip_suffix<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
     name.strip_suffix(suffix)?
@@ -81,24 +74,20 @@ fn strip_suffix<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
 /// Group the snapshot's pods.
 pub fn group(snap: &Snapshot) -> Grouping {
     // (namespace, kind, name) → (source note, pods)
-    let mut by_owner: BTreeMap<(String, String, String), (String, Vec<&k8s::Pod>)> =
-        BTreeMap::new();
+    let mut by_owner: BTreeMap<(String, String, String), (String, Vec<&PodRec>)> = BTreeMap::new();
     let mut finished = 0;
     for ((ns, _), pod) in &snap.pods {
-        if matches!(
-            pod.status.phase.as_deref(),
-            Some("Succeeded") | Some("Failed")
-        ) {
+        if matches!(pod.phase.as_deref(), Some("Succeeded") | Some("Failed")) {
             finished += 1;
             continue;
         }
-        let refs = pod.metadata.owner_references.as_deref().unwrap_or(&[]);
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        let (kind, name, source) = match controller_of(refs) {
-            Some(r) if r.kind == "ReplicaSet" => {
+        let empty = BTreeMap::new();
+        let labels = pod.labels.as_deref().unwrap_or(&empty);
+        let (kind, name, source) = match pod.controller() {
+            Some(("ReplicaSet", rname)) => {
                 let rs = snap
                     .owners
-                    .get(&("ReplicaSet".into(), ns.clone(), r.name.clone()));
+                    .get(&("ReplicaSet".into(), ns.clone(), rname.to_string()));
                 match rs {
                     Some(rs) => match &rs.owner {
                         Some((k, n)) if k == "Deployment" => (
@@ -108,47 +97,46 @@ pub fn group(snap: &Snapshot) -> Grouping {
                         ),
                         _ => (
                             "ReplicaSet".to_string(),
-                            r.name.clone(),
-                            format!("ReplicaSet {} (no owning Deployment)", r.name),
+                            rname.to_string(),
+                            format!("ReplicaSet {rname} (no owning Deployment)"),
                         ),
                     },
                     None => match labels
                         .get("pod-template-hash")
-                        .and_then(|h| strip_suffix(&r.name, h))
+                        .and_then(|h| strip_suffix(rname, h))
                     {
                         Some(d) => (
                             "Deployment".to_string(),
                             d.to_string(),
                             format!(
                                 "Deployment {d}, inferred from ReplicaSet {} and pod-template-hash (no ReplicaSet object in the input)",
-                                r.name
+                                rname
                             ),
                         ),
                         None => (
                             "ReplicaSet".to_string(),
-                            r.name.clone(),
-                            format!("ReplicaSet {}", r.name),
+                            rname.to_string(),
+                            format!("ReplicaSet {rname}"),
                         ),
                     },
                 }
             }
-            Some(r) if r.kind == "Node" => {
+            Some(("Node", _)) => {
                 // Static (mirror) pods: one per node, grouped by their labels.
-                let app = label_name(&labels).unwrap_or_else(|| "static".to_string());
+                let app = label_name(labels).unwrap_or_else(|| "static".to_string());
                 (
                     "static".to_string(),
                     app,
                     "static pods (owned by their Node), grouped by labels".to_string(),
                 )
             }
-            Some(r) => (
-                r.kind.clone(),
-                r.name.clone(),
-                format!("{} {}", r.kind, r.name),
+            Some((rkind, rname)) => (
+                rkind.to_string(),
+                rname.to_string(),
+                format!("{rkind} {rname}"),
             ),
             None => {
-                let app = label_name(&labels)
-                    .unwrap_or_else(|| pod.metadata.name.clone().unwrap_or_default());
+                let app = label_name(labels).unwrap_or_else(|| pod.name.to_string());
                 (
                     "bare".to_string(),
                     app,
@@ -226,17 +214,17 @@ fn build_group(
     owner_name: String,
     name: String,
     source: String,
-    pods: &[&k8s::Pod],
+    pods: &[&PodRec],
 ) -> Group {
     let owner = snap
         .owners
         .get(&(kind.clone(), ns.clone(), owner_name.clone()))
         .cloned();
     // Labels common to every pod.
-    let mut labels: BTreeMap<String, String> = pods[0].metadata.labels.clone().unwrap_or_default();
+    let mut labels: BTreeMap<String, String> =
+        pods[0].labels.as_deref().cloned().unwrap_or_default();
     for p in &pods[1..] {
-        let l = p.metadata.labels.as_ref();
-        labels.retain(|k, v| l.and_then(|l| l.get(k)) == Some(v));
+        labels.retain(|k, v| p.label(k) == Some(v.as_str()));
     }
     for k in PER_POD_LABELS {
         labels.remove(k);
@@ -261,17 +249,17 @@ fn build_group(
     };
     // Ports: every container's, first occurrence of each (port, protocol) and name.
     let mut ports: Vec<k8s::ContainerPort> = Vec::new();
-    for c in pods[0].spec.containers.iter().flatten() {
-        for p in c.ports.iter().flatten() {
-            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+    for c in pods[0].containers.iter() {
+        for (pname, port, protocol) in &c.ports {
+            let proto = protocol.clone().unwrap_or_else(|| "TCP".into());
             let dup = ports.iter().any(|q| {
-                (q.container_port == p.container_port && q.protocol.as_deref() == Some(&proto))
-                    || (p.name.is_some() && q.name == p.name)
+                (q.container_port == *port && q.protocol.as_deref() == Some(&proto))
+                    || (pname.is_some() && q.name == *pname)
             });
             if !dup {
                 ports.push(k8s::ContainerPort {
-                    name: p.name.clone().filter(|n| !n.is_empty()),
-                    container_port: p.container_port,
+                    name: pname.clone().filter(|n| !n.is_empty()),
+                    container_port: *port,
                     protocol: Some(proto),
                     ..Default::default()
                 });
@@ -285,26 +273,25 @@ fn build_group(
     let mut zones = BTreeSet::new();
     let mut hostnames = BTreeSet::new();
     for p in pods {
-        if p.metadata.deletion_timestamp.is_some() {
+        if p.deletion_timestamp.is_some() {
             terminating += 1;
-        } else if p.status.pod_ips.as_ref().map_or(true, Vec::is_empty) {
+        } else if p.pod_ips.is_empty() {
             pending += 1;
-        } else if is_ready(p) {
+        } else if p.is_ready() {
             ready += 1;
         } else {
             not_ready += 1;
         }
         if let Some(z) = p
-            .spec
             .node_name
-            .as_ref()
+            .as_deref()
             .and_then(|n| snap.nodes.get(n))
             .and_then(|n| n.metadata.labels.as_ref())
             .and_then(|l| l.get(super::snapshot::LABEL_ZONE))
         {
             zones.insert(z.clone());
         }
-        if let Some(h) = &p.spec.hostname {
+        if let Some(h) = &p.hostname {
             hostnames.insert(h.clone());
         }
     }
@@ -332,19 +319,21 @@ fn build_group(
             format!("{live} live pods observed (no {kind} object in the input)"),
         ),
     };
-    let grace_seconds = pods[0].spec.termination_grace_period_seconds;
+    let grace_seconds = pods[0].termination_grace_period_seconds;
     let cpu: Option<i64> = {
         let v: Vec<i64> = pods[0]
-            .spec
             .containers
             .iter()
-            .flatten()
-            .filter_map(|c| c.resources.requests.as_ref()?.get("cpu"))
-            .filter_map(|q| crate::controllers::endpointslice::convert::quantity_milli_value(&q.0))
+            .filter_map(|c| c.cpu.as_deref())
+            .filter_map(crate::controllers::endpointslice::convert::quantity_milli_value)
             .collect();
         (!v.is_empty()).then(|| v.iter().sum())
     };
-    let subdomain = pods[0].spec.subdomain.clone().filter(|s| !s.is_empty());
+    let subdomain = pods[0]
+        .subdomain
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     Group {
         namespace: ns.clone(),
         name,
@@ -352,7 +341,7 @@ fn build_group(
         source,
         pods: pods
             .iter()
-            .map(|p| (ns.clone(), p.metadata.name.clone().unwrap_or_default()))
+            .map(|p| (ns.clone(), p.name.to_string()))
             .collect(),
         replicas,
         replicas_source,

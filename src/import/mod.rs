@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod group;
+pub mod podrec;
 pub mod read;
 pub mod replay;
 pub mod report;
@@ -47,7 +48,7 @@ pub struct Imported {
     /// The recorded period, when an input is a pod watch stream.
     pub recording: Option<stream::Recording>,
     /// The start state of the recorded period (the snapshot's pods before the streams).
-    pub start_pods: Option<std::collections::BTreeMap<snapshot::Key, crate::k8s::Pod>>,
+    pub start_pods: Option<std::collections::BTreeMap<snapshot::Key, podrec::PodRec>>,
     /// Audit events, when an input is a kube-apiserver audit log.
     pub audit: Option<audit::AuditLog>,
 }
@@ -89,7 +90,10 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
             !snap.pods.is_empty(),
         );
         if snap.pods.is_empty() {
-            snap.pods = rec.start_from_stream.clone();
+            for (k, p) in &rec.start_from_stream {
+                let p = podrec::PodRec::from_pod(p.clone(), &mut snap.interner);
+                snap.pods.insert(k.clone(), p);
+            }
         }
         start_pods = Some(snap.pods.clone());
         apply_end_state(&mut snap, &rec);
@@ -128,7 +132,8 @@ fn apply_end_state(snap: &mut snapshot::Snapshot, rec: &stream::Recording) {
         if !exists {
             snap.pods.remove(key);
         } else if let Some(p) = rec.latest.get(key) {
-            snap.pods.insert(key.clone(), p.clone());
+            let p = podrec::PodRec::from_pod(p.clone(), &mut snap.interner);
+            snap.pods.insert(key.clone(), p);
         }
     }
     snap.replaced += rec.events.len();
@@ -273,4 +278,19 @@ pub fn describe(imp: &Imported) -> String {
         snap.slices.len()
     ));
     s
+}
+
+/// `import: peak memory N MB` (the process's peak resident set, Linux `VmHWM`; None where
+/// `/proc` is absent). Stderr only: big imports must show their memory stays bounded.
+pub fn peak_memory_line() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("import: peak memory {} MB", kb / 1024))
 }

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::audit::{AuditLog, Res};
+use super::podrec::PodRec;
 use super::stream::{Ms, Recording};
 use super::{ImportOptions, Imported};
 use crate::cluster::world::{Replay, ReplayPod, ReplayStep};
@@ -144,11 +145,12 @@ fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
     // streams (a terminal phase is ignored here: the last print of a deleted pod often has one).
     let mut union = start;
     for (k, p) in &rec.latest {
-        union.entry(k.clone()).or_insert_with(|| {
+        if !union.contains_key(k) {
             let mut p = p.clone();
             p.status.phase = None;
-            p
-        });
+            let p = PodRec::from_pod(p, &mut imp.snapshot.interner);
+            union.insert(k.clone(), p);
+        }
     }
     let saved = std::mem::replace(&mut imp.snapshot.pods, union);
     let grouping = super::group::group(&imp.snapshot);
@@ -171,7 +173,7 @@ fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
             .snapshot
             .pods
             .values()
-            .filter_map(|p| p.spec.node_name.clone())
+            .filter_map(|p| p.node_name.as_deref().map(str::to_string))
             .collect();
     }
     imp.snapshot.pods = saved;
@@ -227,36 +229,24 @@ fn build(
             skipped += 1;
             continue;
         };
-        let ips: Vec<IpAddr> = p
-            .status
-            .pod_ips
-            .iter()
-            .flatten()
-            .filter_map(|i| i.ip.parse().ok())
-            .collect();
-        let ready = p
-            .status
-            .conditions
-            .iter()
-            .flatten()
-            .find(|c| c.type_ == "Ready")
-            .map(|c| c.status == "True");
-        let grace = p.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64;
+        let ips: Vec<IpAddr> = p.pod_ips.iter().filter_map(|i| i.parse().ok()).collect();
+        let ready = p.ready_status();
+        let grace = p.termination_grace_period_seconds.unwrap_or(30).max(0) as u64;
         steps.push(ReplayStep {
             at_ns: 0,
             namespace: k.0.clone(),
             name: k.1.clone(),
             state: Some(ReplayPod {
                 workload: w,
-                uid: p.metadata.uid.clone().unwrap_or_default(),
-                node: p.spec.node_name.as_deref().map(&mut node_of),
-                phase: phase_of(p.status.phase.as_deref(), !ips.is_empty()),
+                uid: p.uid.as_deref().unwrap_or_default().to_string(),
+                node: p.node_name.as_deref().map(&mut node_of),
+                phase: phase_of(p.phase.as_deref(), !ips.is_empty()),
                 ips,
                 ready,
                 creation_ns: 0,
-                deletion_timestamp_ns: ts_ms(p.metadata.deletion_timestamp.as_deref())
+                deletion_timestamp_ns: ts_ms(p.deletion_timestamp.as_deref())
                     .map(|d| sim_ns(d, origin)),
-                deletion_grace_period_s: p.metadata.deletion_timestamp.as_ref().map(|_| grace),
+                deletion_grace_period_s: p.deletion_timestamp.as_ref().map(|_| grace),
                 termination_grace_ns: grace * NS_PER_SEC,
             }),
         });

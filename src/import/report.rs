@@ -98,10 +98,9 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
     let node_objs: Vec<k8s::Node> = snap.nodes.values().cloned().collect();
     let index = NodeIndex::from_nodes(&node_objs);
     let infos: Vec<_> = node_objs.iter().filter_map(|n| node_info(n).ok()).collect();
-    let mut by_ns: BTreeMap<&str, Vec<k8s::Pod>> = BTreeMap::new();
-    for ((ns, _), p) in &snap.pods {
-        by_ns.entry(ns).or_default().push(p.clone());
-    }
+    // The full pods of one namespace at a time (Services come in namespace order): the
+    // controllers take `k8s::Pod`s, the snapshot keeps compact records.
+    let mut ns_pods: Option<(&str, Vec<k8s::Pod>)> = None;
     let mut esc = EndpointSliceController::new(EngineOptions {
         max_endpoints_per_slice: max_per_slice,
         ..EngineOptions::default()
@@ -113,7 +112,6 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
     let mut shared = Shared::new(seed, CLOCK_START.to_string());
     let mut slice_store: Store<k8s::EndpointSlice> = Store::new();
     let mut ep_store: Store<k8s::Endpoints> = Store::new();
-    let empty = Vec::new();
     let mut rows = Vec::new();
     for ((ns, name), svc) in &snap.services {
         if svc.spec.type_.as_deref() == Some("ExternalName") {
@@ -177,7 +175,16 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
             }
         }
         // What slicesim's controllers write for the same pods, stored as the apiserver would.
-        let pods = by_ns.get(ns.as_str()).unwrap_or(&empty);
+        if ns_pods.as_ref().map(|(n, _)| *n) != Some(ns.as_str()) {
+            let pods = snap
+                .pods
+                .range((ns.clone(), String::new())..)
+                .take_while(|((pns, _), _)| pns == ns)
+                .map(|(_, p)| p.to_pod())
+                .collect();
+            ns_pods = Some((ns.as_str(), pods));
+        }
+        let pods = ns_pods.as_ref().map_or(&[][..], |(_, p)| p.as_slice());
         if svc.spec.selector.is_some() {
             if let SyncOutcome::Reconciled(r) = esc.sync(svc, pods, &[], &index, &mut rng) {
                 for c in r.creates() {
@@ -397,10 +404,10 @@ fn main_workload(imp: &Imported, ns: &str, name: &str) -> Option<String> {
             .pods
             .iter()
             .filter(|k| {
-                imp.snapshot.pods.get(*k).is_some_and(|p| {
-                    sel.iter()
-                        .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
-                })
+                imp.snapshot
+                    .pods
+                    .get(*k)
+                    .is_some_and(|p| sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str())))
             })
             .count();
         if n > 0 && best.map_or(true, |(b, _)| n > b) {
@@ -507,26 +514,27 @@ pub fn markdown(r: &Report, imp: &Imported) -> String {
         fill(&tot[0]),
         fill(&tot[1])
     );
-    let _ = writeln!(
-        s,
-        "| slices, JSON bytes | {} | {} |",
-        tot[0].slice_bytes.json, tot[1].slice_bytes.json
-    );
-    let _ = writeln!(
-        s,
-        "| slices, protobuf bytes | {} | {} |",
-        tot[0].slice_bytes.protobuf, tot[1].slice_bytes.protobuf
-    );
-    let _ = writeln!(
-        s,
-        "| Endpoints, JSON bytes | {} | {} |",
-        tot[0].endpoints_bytes.json, tot[1].endpoints_bytes.json
-    );
-    let _ = writeln!(
-        s,
-        "| Endpoints, protobuf bytes | {} | {} |",
-        tot[0].endpoints_bytes.protobuf, tot[1].endpoints_bytes.protobuf
-    );
+    let (c, m) = (&tot[0], &tot[1]);
+    for (what, a, b) in [
+        ("slices, JSON bytes", c.slice_bytes.json, m.slice_bytes.json),
+        (
+            "slices, protobuf bytes",
+            c.slice_bytes.protobuf,
+            m.slice_bytes.protobuf,
+        ),
+        (
+            "Endpoints, JSON bytes",
+            c.endpoints_bytes.json,
+            m.endpoints_bytes.json,
+        ),
+        (
+            "Endpoints, protobuf bytes",
+            c.endpoints_bytes.protobuf,
+            m.endpoints_bytes.protobuf,
+        ),
+    ] {
+        let _ = writeln!(s, "| {what} | {a} | {b} |");
+    }
     if !imp.snapshot.unmeasured.is_empty() {
         let _ = writeln!(
             s,

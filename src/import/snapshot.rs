@@ -2,8 +2,9 @@
 //! reduced to the fields it reads (so a big cluster's pods stay small in memory), each field
 //! checked where it is read so that bad input gets a located error.
 //!
-//! Pods, Services, Nodes, Endpoints and EndpointSlices are kept as `crate::k8s` objects (the
-//! controllers' own input types); the workload controllers' objects (Deployment, ReplicaSet,
+//! Pods are kept as compact records ([`PodRec`], their shared parts interned: a big cluster's
+//! pods are most of its snapshot); Services, Nodes, Endpoints and EndpointSlices as `crate::k8s`
+//! objects (the controllers' own input types); the workload controllers' objects (Deployment, ReplicaSet,
 //! StatefulSet, DaemonSet, Job), which slicesim does not model as API objects, as [`OwnerRec`].
 //! EndpointSlices and Endpoints are measured (exact JSON and protobuf sizes through
 //! `crate::wire`) as they are read, from the full object.
@@ -13,6 +14,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::podrec::{PodInterner, PodRec};
 use super::read::Item;
 use crate::controllers::endpointslice::convert::quantity_milli_value;
 use crate::k8s;
@@ -174,6 +176,21 @@ fn string_map(
     }
 }
 
+/// An enumerated string field: `value` must be one of `allowed` (`shown`: the error's wording).
+fn one_of(
+    cx: &Cx,
+    path: &str,
+    value: &str,
+    allowed: &[&str],
+    shown: &str,
+) -> Result<(), FieldError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(cx.bad(path, &Value::String(value.to_string()), shown))
+    }
+}
+
 fn int_or_string(
     cx: &Cx,
     v: &Value,
@@ -256,7 +273,10 @@ pub type Key = (String, String);
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub nodes: BTreeMap<String, k8s::Node>,
-    pub pods: BTreeMap<Key, k8s::Pod>,
+    /// Compact records ([`PodRec`]): the bulk of a big cluster's snapshot.
+    pub pods: BTreeMap<Key, PodRec>,
+    /// The parts pods share (labels, owners, containers, node names, timestamps), held once.
+    pub interner: PodInterner,
     pub services: BTreeMap<Key, k8s::Service>,
     pub endpoints: BTreeMap<Key, EndpointsRec>,
     pub slices: BTreeMap<Key, SliceRec>,
@@ -358,12 +378,22 @@ pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
         namespace: String::new(),
         name: String::new(),
     };
+    let meta = identify(&mut cx, v)?;
+    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
+    let labels = string_map(&cx, meta, "metadata", "labels")?;
+    let pod = read_pod(&cx, v, meta, labels)?;
+    Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
+}
+
+/// `metadata`, with the object's namespace and name read into `cx` (a namespaced kind
+/// without a namespace is in `default`, as kubectl shows it); a missing name is an error.
+fn identify<'a>(cx: &mut Cx, v: &'a Value) -> Result<&'a Value, FieldError> {
     let meta = match field(v, "metadata") {
-        Some(m) => obj(&cx, m, "metadata")?.unwrap_or(&Value::Null),
+        Some(m) => obj(cx, m, "metadata")?.unwrap_or(&Value::Null),
         None => &Value::Null,
     };
-    cx.namespace = string(&cx, meta, "metadata", "namespace")?.unwrap_or_default();
-    cx.name = string(&cx, meta, "metadata", "name")?.unwrap_or_default();
+    cx.namespace = string(cx, meta, "metadata", "namespace")?.unwrap_or_default();
+    cx.name = string(cx, meta, "metadata", "name")?.unwrap_or_default();
     if cx.name.is_empty() {
         return Err(cx.bad(
             "metadata.name",
@@ -371,13 +401,10 @@ pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
             "a non-empty name (every stored object has one)",
         ));
     }
-    if cx.namespace.is_empty() {
+    if cx.kind != "Node" && cx.namespace.is_empty() {
         cx.namespace = "default".into();
     }
-    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
-    let labels = string_map(&cx, meta, "metadata", "labels")?;
-    let pod = read_pod(&cx, v, meta, labels)?;
-    Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
+    Ok(meta)
 }
 
 impl Snapshot {
@@ -430,22 +457,7 @@ impl Snapshot {
             *self.skipped.entry(kind).or_default() += 1;
             return Ok(());
         }
-        let meta = match field(v, "metadata") {
-            Some(m) => obj(&cx, m, "metadata")?.unwrap_or(&Value::Null),
-            None => &Value::Null,
-        };
-        cx.namespace = string(&cx, meta, "metadata", "namespace")?.unwrap_or_default();
-        cx.name = string(&cx, meta, "metadata", "name")?.unwrap_or_default();
-        if cx.name.is_empty() {
-            return Err(cx.bad(
-                "metadata.name",
-                field(meta, "name").unwrap_or(&Value::Null),
-                "a non-empty name (every stored object has one)",
-            ));
-        }
-        if kind != "Node" && cx.namespace.is_empty() {
-            cx.namespace = "default".into();
-        }
+        let meta = identify(&mut cx, v)?;
         let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
         let full_key = (kind.clone(), cx.namespace.clone(), cx.name.clone());
         *self.read.entry(kind.clone()).or_default() += 1;
@@ -483,7 +495,8 @@ impl Snapshot {
             }
             "Pod" => {
                 let p = read_pod(&cx, v, meta, meta_labels)?;
-                self.pods.insert(key, p);
+                self.pods
+                    .insert(key, PodRec::from_pod(p, &mut self.interner));
             }
             "Service" => {
                 let s = read_service(&cx, v, meta, meta_labels)?;
@@ -799,13 +812,13 @@ fn read_pod(
             })?;
             let protocol = string(cx, pt, &pp, "protocol")?;
             if let Some(pr) = &protocol {
-                if !["TCP", "UDP", "SCTP"].contains(&pr.as_str()) {
-                    return Err(cx.bad(
-                        &format!("{pp}.protocol"),
-                        &Value::String(pr.clone()),
-                        "TCP, UDP or SCTP",
-                    ));
-                }
+                one_of(
+                    cx,
+                    &format!("{pp}.protocol"),
+                    pr,
+                    &["TCP", "UDP", "SCTP"],
+                    "TCP, UDP or SCTP",
+                )?;
             }
             ports.push(k8s::ContainerPort {
                 name: string(cx, pt, &pp, "name")?,
@@ -844,13 +857,13 @@ fn read_pod(
         let t = string(cx, c, &p, "type")?.unwrap_or_default();
         if t == "Ready" {
             let st = string(cx, c, &p, "status")?.unwrap_or_default();
-            if !["True", "False", "Unknown"].contains(&st.as_str()) {
-                return Err(cx.bad(
-                    &format!("{p}.status"),
-                    &Value::String(st),
-                    "\"True\", \"False\" or \"Unknown\"",
-                ));
-            }
+            one_of(
+                cx,
+                &format!("{p}.status"),
+                &st,
+                &["True", "False", "Unknown"],
+                "\"True\", \"False\" or \"Unknown\"",
+            )?;
             conditions.push(k8s::PodCondition {
                 type_: t,
                 status: st,
@@ -986,13 +999,13 @@ fn read_service(
     };
     let ip_families = strings("ipFamilies")?;
     for (i, f) in ip_families.iter().flatten().enumerate() {
-        if f != "IPv4" && f != "IPv6" {
-            return Err(cx.bad(
-                &format!("spec.ipFamilies[{i}]"),
-                &Value::String(f.clone()),
-                "\"IPv4\" or \"IPv6\"",
-            ));
-        }
+        one_of(
+            cx,
+            &format!("spec.ipFamilies[{i}]"),
+            f,
+            &["IPv4", "IPv6"],
+            "\"IPv4\" or \"IPv6\"",
+        )?;
     }
     Ok(k8s::Service {
         kind: Some("Service".into()),
@@ -1123,7 +1136,7 @@ mod tests {
         assert_eq!(s.pods.len(), 1);
         assert_eq!(s.replaced, 1);
         // The older version did not replace the newer one.
-        assert_eq!(s.pods.values().next().unwrap().spec.node_name, None);
+        assert_eq!(s.pods.values().next().unwrap().node_name, None);
         let mut del = item(json!({"kind":"Pod","metadata":{"name":"p","namespace":"default"}}));
         del.event = Some("DELETED".into());
         s.add(del).unwrap();

@@ -59,6 +59,12 @@ fn int_or_pct(v: &k8s::IntOrString) -> String {
     }
 }
 
+/// `name = "...", ` for an inline port table (nothing without a name).
+fn name_field(name: Option<&str>) -> String {
+    name.map(|n| format!("name = {}, ", q(n)))
+        .unwrap_or_default()
+}
+
 fn family_of(ip: &str) -> &'static str {
     if ip.contains(':') {
         "IPv6"
@@ -157,7 +163,7 @@ fn node_count(snap: &Snapshot) -> (u64, String) {
     let names: BTreeSet<&str> = snap
         .pods
         .values()
-        .filter_map(|p| p.spec.node_name.as_deref())
+        .filter_map(|p| p.node_name.as_deref())
         .collect();
     if names.is_empty() {
         (
@@ -314,12 +320,12 @@ fn write_cluster(w: &mut String, snap: &Snapshot, g: &Grouping) -> Vec<String> {
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for p in snap.pods.values() {
-        let ips = p.status.pod_ips.as_deref().unwrap_or(&[]);
+        let ips = &p.pod_ips;
         if let Some(ip) = ips.first() {
-            *first.entry(family_of(&ip.ip)).or_default() += 1;
+            *first.entry(family_of(ip)).or_default() += 1;
         }
-        for ip in ips {
-            seen.insert(family_of(&ip.ip));
+        for ip in ips.iter() {
+            seen.insert(family_of(ip));
         }
     }
     for s in snap.services.values() {
@@ -397,11 +403,7 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
             .ports
             .iter()
             .map(|p| {
-                let name = p
-                    .name
-                    .as_ref()
-                    .map(|n| format!("name = {}, ", q(n)))
-                    .unwrap_or_default();
+                let name = name_field(p.name.as_deref());
                 format!(
                     "{{ {name}container_port = {}, protocol = {} }}",
                     p.container_port,
@@ -510,11 +512,7 @@ fn write_services(w: &mut String, snap: &Snapshot, g: &Grouping, families: &[Str
                 let mut wls: BTreeSet<&str> = BTreeSet::new();
                 let mut n = 0;
                 for ((pns, pn), p) in &snap.pods {
-                    if pns == ns
-                        && sel.iter().all(|(k, v)| {
-                            p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
-                        })
-                    {
+                    if pns == ns && sel.iter().all(|(k, v)| p.label(k) == Some(v.as_str())) {
                         n += 1;
                         if let Some(wl) = owner_of.get(&(pns.as_str(), pn.as_str())) {
                             wls.insert(wl);
@@ -670,11 +668,7 @@ fn write_selectorless_endpoints(w: &mut String, snap: &Snapshot, ns: &str, name:
         let parts: Vec<String> = ports
             .iter()
             .map(|p| {
-                let name = p
-                    .name
-                    .as_ref()
-                    .map(|n| format!("name = {}, ", q(n)))
-                    .unwrap_or_default();
+                let name = name_field(p.name.as_deref());
                 let ap = p
                     .app_protocol
                     .as_ref()

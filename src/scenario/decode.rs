@@ -18,6 +18,9 @@ pub struct Cx {
     pub schema: BTreeSet<String>,
     /// Problems that do not stop the run (e.g. a Service that selects no pods).
     pub warnings: Diags,
+    /// `kubernetes_version`'s minor release once read (values valid only in some releases
+    /// are checked against it).
+    pub kubernetes_minor: Option<u32>,
 }
 
 impl Cx {

@@ -684,6 +684,15 @@ pub struct VersionProfile {
     /// 1.32; 1.33+ clears its hints instead (k8s.io/endpointslice v0.33.0;
     /// trafficdist/trafficdist.go :: preferCloseHeuristic).
     pub prefer_close_zoneless_hint: bool,
+    /// 1.33+: the EndpointSlice controller reconciles `trafficDistribution` hints only for a
+    /// value it accepts; 1.32 strips hints for any other value, unchanged slices included
+    /// (k8s.io/endpointslice v0.33.0 reconciler.go :: validTrafficDistribution).
+    pub traffic_distribution_validated: bool,
+    /// Feature gate `PreferSameTrafficDistribution` (KEP-3015): alpha (off) 1.33, beta (on)
+    /// 1.34. On: `PreferSameZone` (= PreferClose) and `PreferSameNode` (zone hint plus
+    /// `forNodes: [{name: nodeName}]`). pkg/features/kube_features.go;
+    /// k8s.io/endpointslice trafficdist/trafficdist.go :: ReconcileHints, preferCloseHeuristic.
+    pub prefer_same_traffic_distribution: bool,
     /// Feature gate `EndpointSliceTerminatingCondition` (KEP-1672): alpha (off) 1.20–1.21,
     /// on by default since 1.22. Off: the EndpointSlice controller drops a pod from its
     /// slices when its deletion starts (unless `publishNotReadyAddresses`) and writes no

@@ -32,6 +32,22 @@ fn values(toml: &str) -> Vec<&str> {
     toml.lines().filter(|l| !l.starts_with('#')).collect()
 }
 
+/// `slicesim validate FILE` succeeds.
+fn assert_validates(scenario: &Path) {
+    let o = bin().arg("validate").arg(scenario).output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+/// `slicesim import INPUT --report DIR EXTRA...` succeeds; its `report.md`.
+fn report_md(input: &Path, rep: &Path, extra: &[&str]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec![input.as_os_str(), "--report".as_ref(), rep.as_os_str()];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+    let o = import(&args);
+    assert!(o.status.success(), "{:?}", text(&o));
+    std::fs::read_to_string(rep.join("report.md")).unwrap()
+}
+
 fn import_to(tmp: &Path, inputs: &[PathBuf]) -> String {
     let out = tmp.join("scenario.toml");
     let mut args: Vec<&std::ffi::OsStr> = inputs.iter().map(|p| p.as_os_str()).collect();
@@ -87,8 +103,7 @@ fn small_list_imports_validates_and_runs() {
     assert!(toml.contains("Skipped (kinds the import does not use): 1 ConfigMap"));
 
     let scenario = tmp.path().join("scenario.toml");
-    let o = bin().arg("validate").arg(&scenario).output().unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    assert_validates(&scenario);
     let o = bin()
         .arg("run")
         .arg(&scenario)
@@ -242,16 +257,8 @@ fn pb_event_size(obj: &Value, tmp: &Path) -> u64 {
 fn report_figures_match_hand_computed_values() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("rep");
-    let o = import(&[
-        data("small.json").as_os_str(),
-        "--report".as_ref(),
-        rep.as_os_str(),
-        "--large".as_ref(),
-        "5".as_ref(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    let md = report_md(&data("small.json"), &rep, &["--large", "5"]);
     let csv = std::fs::read_to_string(rep.join("services.csv")).unwrap();
-    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
     assert!(rep.join("scenario.toml").is_file());
     let row = |src: &str| -> Vec<String> {
         csv.lines()
@@ -329,22 +336,12 @@ fn medium_fixture_imports_and_reports_fragmentation() {
     let tmp = tempfile::tempdir().unwrap();
     let toml = import_to(tmp.path(), &[data("medium.json")]);
     assert!(values(&toml).contains(&"nodes = 30"));
-    let o = bin()
-        .arg("validate")
-        .arg(tmp.path().join("scenario.toml"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
-    let rep = tmp.path().join("rep");
-    let o = import(&[
-        data("medium.json").as_os_str(),
-        "--report".as_ref(),
-        rep.as_os_str(),
-        "--large".as_ref(),
-        "1000".as_ref(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert_validates(&tmp.path().join("scenario.toml"));
+    let md = report_md(
+        &data("medium.json"),
+        &tmp.path().join("rep"),
+        &["--large", "1000"],
+    );
     assert!(
         md.contains("apps/svc-0: slice count differs: cluster 5 vs slicesim 3"),
         "{md}"
@@ -369,20 +366,8 @@ fn public_real_captures_import_and_report() {
         toml.contains("no Node objects: 1 distinct spec.nodeName values of pods"),
         "{toml}"
     );
-    let o = bin()
-        .arg("validate")
-        .arg(tmp.path().join("scenario.toml"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
-    let rep = tmp.path().join("rep");
-    let o = import(&[
-        data("public").as_os_str(),
-        "--report".as_ref(),
-        rep.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert_validates(&tmp.path().join("scenario.toml"));
+    let md = report_md(&data("public"), &tmp.path().join("rep"), &[]);
     assert!(
         md.contains("EndpointSlice kube-system/kube-dns-22mvb: unknown field `topology`"),
         "{md}"

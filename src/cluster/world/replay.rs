@@ -144,44 +144,16 @@ impl World {
         let node_name = st.node.map(|n| self.nodes[n].name.clone());
         let rv = write_rv(&mut self.resource_version);
         let id = self.insert_pod(|id| {
-            let mut p = Pod {
-                id,
-                uid: st.uid.clone(),
-                name: step.name.clone(),
-                namespace: ns.clone(),
-                workload: w,
-                replica_set: r,
-                template,
-                resource_version: rv,
-                creation_ns: st.creation_ns,
-                node: None,
-                node_name: None,
-                phase: PodPhase::Pending,
-                ips: Vec::new(),
-                scheduled: None,
-                containers_ready: None,
-                ready: None,
-                deletion_timestamp_ns: None,
-                deletion_grace_period_s: None,
-                termination_grace_ns: st.termination_grace_ns,
-                available: false,
-                ready_epoch: 0,
-                ip_offset: None,
-            };
+            let (uid, name) = (st.uid.clone(), step.name.clone());
+            let g = st.termination_grace_ns;
+            let mut p =
+                super::workloads::new_pod(id, uid, name, ns.clone(), (w, r), template, rv, 0, g);
+            p.creation_ns = st.creation_ns;
             apply(&mut p, st, node_name, now);
             p
         });
         self.pod_names.insert((ns, step.name.clone()));
-        let seq = self.next_create_seq;
-        self.next_create_seq += 1;
-        self.pod_create_seq.insert(id, seq);
-        self.deployments[w].stats.pods_created += 1;
-        let nf = self.pod(id).map(PodFlags::of);
-        let cpu = self.cpu_of(w);
-        self.account(id, None, nf, cpu);
-        if let Some(p) = self.pod(id) {
-            sink.on_change(now, &Change::Pod(ObjChange::Added(p)), self);
-        }
+        self.pod_created(id, w, sink);
         Some(id)
     }
 }

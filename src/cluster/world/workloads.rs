@@ -201,30 +201,15 @@ impl World {
         let template = self.replica_sets[r].template.clone();
         let grace = self.scenario.workloads[w].termination.grace_period_ns;
         let rv = write_rv(&mut self.resource_version);
-        let id = self.insert_pod(|id| Pod {
-            id,
-            uid,
-            name,
-            namespace: ns,
-            workload: w,
-            replica_set: r,
-            template,
-            resource_version: rv,
-            creation_ns: now,
-            node: None,
-            node_name: None,
-            phase: PodPhase::Pending,
-            ips: Vec::new(),
-            scheduled: None,
-            containers_ready: None,
-            ready: None,
-            deletion_timestamp_ns: None,
-            deletion_grace_period_s: None,
-            termination_grace_ns: grace,
-            available: false,
-            ready_epoch: 0,
-            ip_offset: None,
-        });
+        let id = self.insert_pod(|id| new_pod(id, uid, name, ns, (w, r), template, rv, now, grace));
+        self.pod_created(id, w, sink);
+        id
+    }
+
+    /// Bookkeeping of a pod just inserted (creation order, workload stats, node accounting)
+    /// and its Added change; shared with the replay's pods.
+    pub(super) fn pod_created(&mut self, id: PodId, w: usize, sink: &mut dyn ChangeSink) {
+        let now = self.queue.now();
         let seq = self.next_create_seq;
         self.next_create_seq += 1;
         self.pod_create_seq.insert(id, seq);
@@ -235,6 +220,45 @@ impl World {
         if let Some(p) = self.pod(id) {
             sink.on_change(now, &Change::Pod(ObjChange::Added(p)), self);
         }
-        id
+    }
+}
+
+/// A new Pending pod of ReplicaSet `r` of workload `w` (`owner` = (w, r)): no node, IPs or
+/// conditions yet.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn new_pod(
+    id: PodId,
+    uid: String,
+    name: String,
+    namespace: Arc<str>,
+    owner: (usize, usize),
+    template: Arc<PodTemplate>,
+    resource_version: u64,
+    creation_ns: Nanos,
+    termination_grace_ns: Nanos,
+) -> Pod {
+    Pod {
+        id,
+        uid,
+        name,
+        namespace,
+        workload: owner.0,
+        replica_set: owner.1,
+        template,
+        resource_version,
+        creation_ns,
+        node: None,
+        node_name: None,
+        phase: PodPhase::Pending,
+        ips: Vec::new(),
+        scheduled: None,
+        containers_ready: None,
+        ready: None,
+        deletion_timestamp_ns: None,
+        deletion_grace_period_s: None,
+        termination_grace_ns,
+        available: false,
+        ready_epoch: 0,
+        ip_offset: None,
     }
 }

@@ -197,6 +197,7 @@ pub fn pod_to_endpoint(
         node_name,
         zone: zone.filter(|z| !z.is_empty()).map(str::to_string),
         hints: None,
+        hint_nodes: Vec::new(),
         id_hash: Default::default(),
     }
 }
@@ -255,6 +256,12 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
                 .map(|z| z.name.clone())
                 .collect()
         }),
+        hint_nodes: e
+            .hints
+            .iter()
+            .flat_map(|h| h.for_nodes.iter().flatten())
+            .map(|n| n.name.clone())
+            .collect(),
         id_hash: Default::default(),
     }
 }
@@ -288,7 +295,12 @@ pub fn endpoint_to_k8s(e: &Endpoint) -> k8s::Endpoint {
                     .map(|z| k8s::ForZone { name: z.clone() })
                     .collect(),
             ),
-            for_nodes: None,
+            for_nodes: (!e.hint_nodes.is_empty()).then(|| {
+                e.hint_nodes
+                    .iter()
+                    .map(|n| k8s::ForNode { name: n.clone() })
+                    .collect()
+            }),
         }),
         ..Default::default()
     }

@@ -169,6 +169,13 @@ pub struct EngineOptions {
     /// Up to 1.32 PreferClose hints a zoneless ready endpoint with zone ""; 1.33+ clears its
     /// hints (k8s.io/endpointslice v0.33.0 trafficdist.go :: preferCloseHeuristic).
     pub prefer_close_zoneless_hint: bool,
+    /// 1.33+: hints follow `trafficDistribution` only for a value the reconciler accepts
+    /// (k8s.io/endpointslice v0.33 reconciler.go :: validTrafficDistribution); 1.32 runs the
+    /// default heuristic for any other value.
+    pub traffic_distribution_validated: bool,
+    /// Feature gate `PreferSameTrafficDistribution` (alpha, off, 1.33; beta, on, 1.34):
+    /// `PreferSameZone` and `PreferSameNode` (trafficdist.go :: preferCloseHeuristic).
+    pub prefer_same_traffic_distribution: bool,
     /// Feature gate `EndpointSliceTerminatingCondition`, on by default since 1.22 (KEP-1672):
     /// see `ServiceInfo::terminating_condition`.
     pub terminating_condition: bool,
@@ -182,6 +189,8 @@ impl Default for EngineOptions {
             topology_cache_enabled: true,
             topology_mode_annotation: true,
             prefer_close_zoneless_hint: true,
+            traffic_distribution_validated: false,
+            prefer_same_traffic_distribution: false,
             terminating_condition: true,
         }
     }
@@ -602,7 +611,13 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     } else {
         legacy_hints_enabled(&svc.annotations)
     };
-    let can_use_traffic_distribution = opts.traffic_distribution_enabled && !enabled;
+    let can_use_traffic_distribution = opts.traffic_distribution_enabled
+        && !enabled
+        && (!opts.traffic_distribution_validated
+            || trafficdist::valid_traffic_distribution(
+                svc.traffic_distribution.as_deref(),
+                opts.prefer_same_traffic_distribution,
+            ));
     let mut si = SliceInfo {
         service_key: service_key.clone(),
         address_type: address_type.to_string(),
@@ -627,6 +642,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
         trafficdist::reconcile_hints(
             svc.traffic_distribution.as_deref(),
             opts.prefer_close_zoneless_hint,
+            opts.prefer_same_traffic_distribution,
             &mut si,
         );
     }

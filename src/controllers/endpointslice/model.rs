@@ -48,6 +48,9 @@ pub struct Endpoint {
     pub zone: Option<String>,
     /// `hints.forZones[*].name`; `None` = no `hints` object at all.
     pub hints: Option<Vec<String>>,
+    /// `hints.forNodes[*].name` (k8s.io/api v0.33+, written for `PreferSameNode`); only with
+    /// `hints` set (empty: none).
+    pub hint_nodes: Vec<String>,
     /// Memo of [`EndpointIdentity::identity_hash`]: a big Service's endpoints are hashed
     /// on every sync otherwise. Filled on first use; the identity fields (addresses,
     /// hostname, targetRef namespace/name) must not change afterwards (nothing mutates

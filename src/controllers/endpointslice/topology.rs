@@ -161,6 +161,7 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
     for s in si.to_create.iter_mut().chain(si.to_update.iter_mut()) {
         for e in &mut s.endpoints {
             e.hints = None;
+            e.hint_nodes.clear();
         }
     }
     let mut keep = Vec::with_capacity(si.unchanged.len());
@@ -169,6 +170,7 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
             let mut c = s.clone();
             for e in &mut c.endpoints {
                 e.hints = None;
+                e.hint_nodes.clear();
             }
             si.to_update.push(c);
         } else {
@@ -262,6 +264,7 @@ fn redistribute_hints(
                 let pick = receiving.range(rng).into_iter().find(|(_, n)| *n > 0);
                 if let Some((rz, n)) = pick {
                     e.hints = Some(vec![rz.clone()]);
+                    e.hint_nodes.clear();
                     if to_give == 1 {
                         giving.remove(&zone);
                     } else if let Some(v) = giving.get_mut(&zone) {
@@ -425,6 +428,7 @@ impl TopologyCache {
                 };
                 *allocated.entry(zone.clone()).or_insert(0) += 1;
                 e.hints = Some(vec![zone]);
+                e.hint_nodes.clear();
             }
         }
         if no_zone {

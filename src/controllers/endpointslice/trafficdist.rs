@@ -1,12 +1,18 @@
-//! `spec.trafficDistribution` hints, as in k8s.io/endpointslice v0.32.
+//! `spec.trafficDistribution` hints, as in k8s.io/endpointslice v0.32 (the reference release)
+//! and the release-dependent changes of v0.33+.
 //!
 //! cite: kubernetes/endpointslice :: trafficdist/trafficdist.go :: ReconcileHints,
-//! preferCloseHeuristic, defaultHeuristic (v0.32.13).
+//! preferCloseHeuristic, defaultHeuristic (v0.32.13; v0.33.0 commit 009b06a "Implement the
+//! EndpointSlice controller side of PreferSameZone/PreferSameNode"); reconciler.go ::
+//! validTrafficDistribution (v0.33+).
 //!
 //! 1.32 knows only `PreferClose`: every *ready* endpoint gets
 //! `hints.forZones = [{name: zone}]`, and an endpoint without a zone gets the
 //! zone "" (removed in v0.33.0). Any other value (or none) is the default
 //! heuristic: hints are removed. Not-ready endpoints are left as they are.
+//! With the gate `PreferSameTrafficDistribution` (alpha, off, 1.33; beta, on, 1.34)
+//! `PreferSameZone` is `PreferClose` under its new name and `PreferSameNode` adds
+//! `hints.forNodes = [{name: nodeName}]` to the zone hint.
 //! Fully deterministic: `needsUpdate` is a per-slice predicate.
 
 use super::model::Slice;
@@ -14,29 +20,77 @@ use super::topology::SliceInfo;
 
 /// The only value 1.32 acts on.
 pub const PREFER_CLOSE: &str = "PreferClose";
+/// `PreferClose` under its new name (1.33 alpha, 1.34 beta: gate PreferSameTrafficDistribution).
+pub const PREFER_SAME_ZONE: &str = "PreferSameZone";
+/// Zone hints plus a node hint of the endpoint's own node (same gate).
+pub const PREFER_SAME_NODE: &str = "PreferSameNode";
 
-fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool) -> bool {
+/// The heuristic a value selects: `Some(node_hints)` for preferCloseHeuristic
+/// (`generateNodeHints` for PreferSameNode), `None` for the default one (hints removed).
+/// `prefer_same`: gate PreferSameTrafficDistribution on.
+fn close_heuristic(traffic_distribution: Option<&str>, prefer_same: bool) -> Option<bool> {
+    match traffic_distribution {
+        Some(PREFER_CLOSE) => Some(false),
+        Some(PREFER_SAME_ZONE) if prefer_same => Some(false),
+        Some(PREFER_SAME_NODE) if prefer_same => Some(true),
+        _ => None,
+    }
+}
+
+/// reconciler.go :: validTrafficDistribution (v0.33+): the value is set and one the
+/// reconciler acts on; from 1.33 the hints are reconciled only then (1.32 runs the default
+/// heuristic for any other value, which also rewrites unchanged slices carrying hints).
+pub fn valid_traffic_distribution(traffic_distribution: Option<&str>, prefer_same: bool) -> bool {
+    close_heuristic(traffic_distribution, prefer_same).is_some()
+}
+
+fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -> bool {
     s.endpoints.iter().filter(|e| e.is_ready()).any(|e| {
-        if e.zone.is_none() && !zoneless_hint {
-            return e.hints.is_some();
+        let zone_wrong = if e.zone.is_none() && !zoneless_hint {
+            // v0.33+: no zone, no zone hint; a stale one needs an update.
+            e.hints.as_ref().is_some_and(|z| !z.is_empty())
+        } else {
+            let zone = e.zone.as_deref().unwrap_or("");
+            match &e.hints {
+                Some(z) => z.len() != 1 || z[0] != zone,
+                None => true,
+            }
+        };
+        if zone_wrong || zoneless_hint {
+            // 1.32 (zoneless_hint) has no forNodes field.
+            return zone_wrong;
         }
-        let zone = e.zone.as_deref().unwrap_or("");
-        match &e.hints {
-            Some(z) => z.len() != 1 || z[0] != zone,
-            None => true,
+        match (&e.node_name, node_hints) {
+            (Some(n), true) => {
+                e.hints.is_none() || e.hint_nodes.len() != 1 || e.hint_nodes[0] != *n
+            }
+            _ => e.hints.is_some() && !e.hint_nodes.is_empty(),
         }
     })
 }
 
 /// `zoneless_hint`: 1.32 and before hint a ready endpoint without a zone with zone "";
-/// 1.33+ clears its hints (k8s.io/endpointslice v0.33.0 preferCloseHeuristic).
-fn prefer_close_update(s: &mut Slice, zoneless_hint: bool) {
+/// 1.33+ clears its zone hints (k8s.io/endpointslice v0.33.0 preferCloseHeuristic).
+/// `node_hints`: PreferSameNode's `forNodes: [{name: nodeName}]`.
+fn prefer_close_update(s: &mut Slice, zoneless_hint: bool, node_hints: bool) {
     for e in s.endpoints.iter_mut().filter(|e| e.is_ready()) {
-        e.hints = if e.zone.is_none() && !zoneless_hint {
-            None
-        } else {
-            Some(vec![e.zone.clone().unwrap_or_default()])
+        let zones: Vec<String> = match &e.zone {
+            Some(z) => vec![z.clone()],
+            None if zoneless_hint => vec![String::new()],
+            None => Vec::new(),
         };
+        let nodes: Vec<String> = if node_hints {
+            e.node_name.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        if zones.is_empty() && nodes.is_empty() {
+            e.hints = None;
+            e.hint_nodes.clear();
+        } else {
+            e.hints = Some(zones);
+            e.hint_nodes = nodes;
+        }
     }
 }
 
@@ -47,30 +101,27 @@ fn default_needs_update(s: &Slice) -> bool {
 fn default_update(s: &mut Slice) {
     for e in s.endpoints.iter_mut() {
         e.hints = None;
+        e.hint_nodes.clear();
     }
 }
 
 /// `ReconcileHints`: move unchanged slices whose hints are wrong to
 /// `to_update` (copies), then fix the hints of every slice to create/update.
+/// `prefer_same`: gate PreferSameTrafficDistribution (on by default from 1.34).
 pub fn reconcile_hints(
     traffic_distribution: Option<&str>,
     zoneless_hint: bool,
+    prefer_same: bool,
     si: &mut SliceInfo<'_>,
 ) {
-    let prefer_close = traffic_distribution == Some(PREFER_CLOSE);
-    let needs = |s: &Slice| {
-        if prefer_close {
-            prefer_close_needs_update(s, zoneless_hint)
-        } else {
-            default_needs_update(s)
-        }
+    let heuristic = close_heuristic(traffic_distribution, prefer_same);
+    let needs = |s: &Slice| match heuristic {
+        Some(node_hints) => prefer_close_needs_update(s, zoneless_hint, node_hints),
+        None => default_needs_update(s),
     };
-    let update = |s: &mut Slice| {
-        if prefer_close {
-            prefer_close_update(s, zoneless_hint)
-        } else {
-            default_update(s)
-        }
+    let update = |s: &mut Slice| match heuristic {
+        Some(node_hints) => prefer_close_update(s, zoneless_hint, node_hints),
+        None => default_update(s),
     };
     let mut keep = Vec::with_capacity(si.unchanged.len());
     for s in std::mem::take(&mut si.unchanged) {
@@ -108,15 +159,15 @@ mod tests {
             endpoints: vec![ep(true, None, None), ep(false, Some("a"), None)],
             ..Default::default()
         };
-        prefer_close_update(&mut s, true);
+        prefer_close_update(&mut s, true, false);
         assert_eq!(s.endpoints[0].hints, Some(vec![String::new()]));
         assert_eq!(s.endpoints[1].hints, None, "not-ready endpoints untouched");
-        assert!(!prefer_close_needs_update(&s, true));
+        assert!(!prefer_close_needs_update(&s, true, false));
         // 1.33+: no zone, no hint; a stale "" hint needs an update.
-        assert!(prefer_close_needs_update(&s, false));
-        prefer_close_update(&mut s, false);
+        assert!(prefer_close_needs_update(&s, false, false));
+        prefer_close_update(&mut s, false, false);
         assert_eq!(s.endpoints[0].hints, None);
-        assert!(!prefer_close_needs_update(&s, false));
+        assert!(!prefer_close_needs_update(&s, false, false));
     }
 
     /// Unchanged slices with correct same-zone hints are not rewritten; wrong ones are.
@@ -139,7 +190,7 @@ mod tests {
             to_update: vec![],
             unchanged: vec![&good, &bad],
         };
-        reconcile_hints(Some(PREFER_CLOSE), true, &mut si);
+        reconcile_hints(Some(PREFER_CLOSE), true, false, &mut si);
         assert_eq!(si.unchanged.len(), 1);
         assert_eq!(si.to_update.len(), 1);
         assert_eq!(
@@ -154,8 +205,42 @@ mod tests {
             to_update: vec![],
             unchanged: vec![&good],
         };
-        reconcile_hints(None, true, &mut si);
+        reconcile_hints(None, true, false, &mut si);
         assert_eq!(si.to_update.len(), 1);
         assert_eq!(si.to_update[0].endpoints[0].hints, None);
+    }
+
+    /// PreferSameNode (gate on, 1.34): every ready endpoint gets its zone and its own node;
+    /// PreferSameZone is PreferClose; with the gate off (≤ 1.33) neither is acted on.
+    #[test]
+    fn prefer_same_node_hints_the_endpoints_own_node() {
+        let mut a = ep(true, Some("a"), None);
+        a.node_name = Some("n1".into());
+        let mut zoneless = ep(true, None, None);
+        zoneless.node_name = Some("n2".into());
+        let mut not_ready = ep(false, Some("a"), None);
+        not_ready.node_name = Some("n3".into());
+        let mut s = Slice {
+            endpoints: vec![a, zoneless, not_ready],
+            ..Default::default()
+        };
+        assert!(prefer_close_needs_update(&s, false, true));
+        prefer_close_update(&mut s, false, true);
+        assert_eq!(s.endpoints[0].hints, Some(vec!["a".to_string()]));
+        assert_eq!(s.endpoints[0].hint_nodes, vec!["n1".to_string()]);
+        assert_eq!(s.endpoints[1].hints, Some(vec![]), "forNodes only");
+        assert_eq!(s.endpoints[1].hint_nodes, vec!["n2".to_string()]);
+        assert_eq!(s.endpoints[2].hints, None, "not-ready endpoints untouched");
+        assert!(!prefer_close_needs_update(&s, false, true));
+        // Switched to PreferSameZone: the node hints are stale and go.
+        assert!(prefer_close_needs_update(&s, false, false));
+        prefer_close_update(&mut s, false, false);
+        assert_eq!(s.endpoints[0].hint_nodes, Vec::<String>::new());
+        assert_eq!(s.endpoints[1].hints, None);
+        assert_eq!(close_heuristic(Some(PREFER_SAME_ZONE), true), Some(false));
+        assert_eq!(close_heuristic(Some(PREFER_SAME_NODE), true), Some(true));
+        assert_eq!(close_heuristic(Some(PREFER_SAME_NODE), false), None);
+        assert!(!valid_traffic_distribution(Some(PREFER_SAME_ZONE), false));
+        assert!(valid_traffic_distribution(Some(PREFER_CLOSE), false));
     }
 }

@@ -448,6 +448,8 @@ impl<'o> ControllerManager<'o> {
                 topology_cache_enabled: c.profile.topology_aware_hints,
                 topology_mode_annotation: c.profile.topology_mode_annotation,
                 prefer_close_zoneless_hint: c.profile.prefer_close_zoneless_hint,
+                traffic_distribution_validated: c.profile.traffic_distribution_validated,
+                prefer_same_traffic_distribution: c.profile.prefer_same_traffic_distribution,
                 terminating_condition: c.profile.endpointslice_terminating_condition,
             })
             .with_packing(packing_of(&c.endpointslice)),

@@ -109,6 +109,7 @@ pub fn resolve(root: &Node, cx: &mut Cx, source: Source) -> Option<Scenario> {
     let mut top = Tbl::new(cx, root, "", "")?;
     check_version(cx, &mut top);
     let profile = resolve_kubernetes_version(cx, &mut top);
+    cx.kubernetes_minor = Some(profile.minor);
     let name = top.str(cx, "name");
     if name.is_none() && !top.has("name") {
         top.missing(cx, "name", "a short scenario name");

@@ -199,10 +199,26 @@ pub(super) fn resolve_service(
     }
 }
 
-/// `spec.trafficDistribution`: "PreferClose" (v1.31+), "PreferSameZone"/"PreferSameNode" (v1.33+).
+/// `spec.trafficDistribution`: "PreferClose" (v1.31+), "PreferSameZone"/"PreferSameNode" (v1.33
+/// alpha, off by default; v1.34 beta, on). Before 1.34 the two are accepted with a warning and
+/// act as no value (the EndpointSlice controller removes hints), as a cluster without the
+/// `PreferSameTrafficDistribution` gate would.
 pub(super) fn traffic_distribution_ok(cx: &mut Cx, s: &S<String>) -> bool {
     const ALLOWED: &[&str] = &["PreferClose", "PreferSameZone", "PreferSameNode"];
     if ALLOWED.contains(&s.v.as_str()) {
+        let minor = cx
+            .kubernetes_minor
+            .unwrap_or(super::version::DEFAULT_KUBERNETES_MINOR);
+        if s.v != "PreferClose" && minor < 34 {
+            cx.warn(
+                &s.origin,
+                &s.path,
+                format!(
+                    "{:?} needs kubernetes_version \"1.34\" or later (feature gate PreferSameTrafficDistribution: alpha, off by default, in 1.33; beta, on, in 1.34); at \"1.{minor}\" the EndpointSlice controller treats it as no value and removes hints",
+                    s.v
+                ),
+            );
+        }
         true
     } else {
         cx.err(

@@ -23,6 +23,8 @@ impl VersionProfile {
             topology_mode_annotation: minor >= 27,
             traffic_distribution: minor >= 31,
             prefer_close_zoneless_hint: minor <= 32,
+            traffic_distribution_validated: minor >= 33,
+            prefer_same_traffic_distribution: minor >= 34,
             endpointslice_terminating_condition: minor >= 22,
         }
     }
