@@ -22,7 +22,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::cluster::{CountingSink, World, WorldOptions};
-use slicesim::controllers::endpointslice::{EngineOptions, NodeIndex, Reconciler, SliceWrite};
+use slicesim::controllers::endpointslice::{NodeIndex, Reconciler, ReconcilerOptions, SliceWrite};
 use slicesim::k8s;
 use slicesim::report::output::run;
 use slicesim::run::dispatch::EventLoop;
@@ -85,7 +85,7 @@ fn big_service_pods(n: usize, nodes: usize) -> (k8s::Service, Vec<k8s::Pod>, Nod
 fn esc_sync_seconds(cached: bool, syncs: usize) -> f64 {
     let (svc, mut pods, nodes) = big_service_pods(20_000, 5_000);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     r.use_pod_cache = cached;
     let mut store: Store<k8s::EndpointSlice> = Store::new();
     let mut sh = Shared::new(1, "t0".into());

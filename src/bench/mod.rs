@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::apiserver::{Shared, Store};
 use crate::controllers::endpointslice::reconciler::{select_pods, PodSource, SyncOutcome};
 use crate::controllers::endpointslice::{
-    EndpointSliceController, EngineOptions, NodeIndex, SliceWrite,
+    EndpointSliceController, NodeIndex, ReconcilerOptions, SliceWrite,
 };
 use crate::controllers::manager::pods::{Consumer, PodList};
 use crate::k8s;
@@ -131,7 +131,7 @@ pub struct SyncHarness {
 
 impl SyncHarness {
     pub fn new(full_recompute: bool) -> Self {
-        let mut ctl = EndpointSliceController::new(EngineOptions::default());
+        let mut ctl = EndpointSliceController::new(ReconcilerOptions::default());
         ctl.reconciler.full_recompute = full_recompute;
         SyncHarness {
             ctl,

@@ -73,7 +73,7 @@ pub struct PodTemplate {
     pub subdomain: Option<String>,
 }
 
-/// A pod as the API server stores it (plus a few engine-internal fields marked "internal").
+/// A pod as the API server stores it (plus a few simulation-internal fields marked "internal").
 /// A new API-visible mutable field must also be compared in `world::api_visible_change`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pod {

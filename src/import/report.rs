@@ -15,7 +15,7 @@ use super::{ImportOptions, Imported};
 use crate::apiserver::{Shared, Store};
 use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
 use crate::controllers::endpointslice::convert::node_info;
-use crate::controllers::endpointslice::engine::EngineOptions;
+use crate::controllers::endpointslice::reconcile::ReconcilerOptions;
 use crate::controllers::endpointslice::reconciler::{
     EndpointSliceController, NodeIndex, SyncOutcome,
 };
@@ -101,9 +101,9 @@ pub fn compare(snap: &Snapshot, nodes: u64, max_per_slice: usize, seed: u64) -> 
     // The full pods of one namespace at a time (Services come in namespace order): the
     // controllers take `k8s::Pod`s, the snapshot keeps compact records.
     let mut ns_pods: Option<(&str, Vec<k8s::Pod>)> = None;
-    let mut esc = EndpointSliceController::new(EngineOptions {
+    let mut esc = EndpointSliceController::new(ReconcilerOptions {
         max_endpoints_per_slice: max_per_slice,
-        ..EngineOptions::default()
+        ..ReconcilerOptions::default()
     });
     esc.reconciler.topology.set_nodes(&infos);
     let mut epc = EndpointsController::new(EndpointsOptions::default());

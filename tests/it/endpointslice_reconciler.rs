@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::controllers::endpointslice::{
-    EndpointSliceController, EngineOptions, NodeIndex, Reconciler, SliceWrite,
+    EndpointSliceController, NodeIndex, Reconciler, ReconcilerOptions, SliceWrite,
 };
 use slicesim::k8s;
 
@@ -61,7 +61,7 @@ fn node(name: &str, zone: Option<&str>) -> k8s::Node {
 /// A controller with `--max-endpoints-per-slice` = `max` (100 is kube-controller-manager's
 /// default), everything else as in 1.32.
 fn controller(max: usize) -> EndpointSliceController {
-    EndpointSliceController::new(EngineOptions {
+    EndpointSliceController::new(ReconcilerOptions {
         max_endpoints_per_slice: max,
         ..Default::default()
     })
@@ -165,7 +165,7 @@ fn resync_without_change_writes_nothing() {
 fn node_not_found_rule() {
     let pods = [pod(1, "gone", true), pod(2, "n1", true)];
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let svc = service(json!({}), json!({}));
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
@@ -193,7 +193,7 @@ fn pod_to_endpoint_conditions() {
     let pods = [p, pod(2, "n1", false)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(
         &service(json!({}), json!({})),
         &refs,
@@ -240,7 +240,7 @@ fn traffic_distribution_prefer_close_hints_empty_zone_in_1_32() {
     let pods = [pod(1, "n1", true), pod(2, "n2", true), pod(3, "n1", false)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let s = res.creates().next().expect("create");
     let mut hints: Vec<Option<String>> = s
@@ -271,7 +271,7 @@ fn hints_annotation_overrides_traffic_distribution() {
     let pods = [pod(1, "n1", true)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let s = res.creates().next().expect("create");
     assert!(s.endpoint_list().iter().all(|e| e.hints.is_none()));
@@ -292,7 +292,7 @@ fn named_target_port_groups() {
     let pods = [pod(1, "n1", true), p2];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let mut ports: Vec<usize> = res.creates().map(|s| s.port_list().len()).collect();
     ports.sort();
@@ -309,7 +309,7 @@ fn legacy_headless_gets_both_families_and_pod_ip_alone_is_not_an_address() {
     let pods = [p];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     let mut types: Vec<String> = res.creates().map(|s| s.address_type.clone()).collect();
     types.sort();
@@ -331,7 +331,7 @@ fn deleting_service_skips_creates() {
     let pods = [pod(1, "n1", true)];
     let refs: Vec<&k8s::Pod> = pods.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut r = Reconciler::new(EngineOptions::default());
+    let mut r = Reconciler::new(ReconcilerOptions::default());
     let res = r.reconcile(&svc, &refs, &[], &nodes(), None, &mut rng);
     assert!(res.writes.is_empty());
 }

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use slicesim::apiserver::{Shared, Store};
 use slicesim::controllers::endpointslice::{
-    EndpointSliceController, EngineOptions, NodeIndex, SliceWrite,
+    EndpointSliceController, NodeIndex, ReconcilerOptions, SliceWrite,
 };
 use slicesim::k8s;
 
@@ -43,7 +43,7 @@ fn twenty_thousand_endpoints_one_change_one_update() {
     let idx = NodeIndex::from_nodes(&nodes);
     let mut pods: Vec<k8s::Pod> = (0..20_000).map(|i| pod(i, true)).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let mut ctl = EndpointSliceController::new(EngineOptions::default());
+    let mut ctl = EndpointSliceController::new(ReconcilerOptions::default());
     let mut store: Store<k8s::EndpointSlice> = Store::new();
     let mut sh = Shared::new(7, "t0".into());
     let apply = |store: &mut Store<k8s::EndpointSlice>, sh: &mut Shared, w: Vec<SliceWrite>| {

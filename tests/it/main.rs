@@ -4,10 +4,10 @@
 mod chart_render;
 mod cli_run;
 mod client_cache_delta;
+mod client_cache_shared;
 mod cluster_k8s_view;
 mod cluster_world;
 mod cluster_world_props;
-mod client_cache_shared;
 mod conformance_copy;
 mod conformance_distributions;
 mod conformance_mirror;

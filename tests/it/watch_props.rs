@@ -166,7 +166,7 @@ proptest! {
         // 7 per slice: the 30 endpoints spread over several slices, so replacements move
         // endpoints between slices and the merge across slices matters.
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut esc = slicesim::controllers::endpointslice::EndpointSliceController::new(slicesim::controllers::endpointslice::EngineOptions { max_endpoints_per_slice: 7, ..Default::default() });
+        let mut esc = slicesim::controllers::endpointslice::EndpointSliceController::new(slicesim::controllers::endpointslice::ReconcilerOptions { max_endpoints_per_slice: 7, ..Default::default() });
         let mut epc = endpoints_controller(1000);
         for (k, (i, r, replace)) in flips.into_iter().enumerate() {
             let t = 20 + k as u64;

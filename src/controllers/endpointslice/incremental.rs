@@ -9,8 +9,8 @@
 //! - re-reads only pods whose resourceVersion changed (pods without one are compared field by
 //!   field, as the per-pod memo does; a node change re-checks every pod's node answer);
 //! - marks dirty the slices whose model changed or that hold an identity a changed pod had
-//!   or has; every other clean slice is passed to the engine as clean
-//!   ([`super::engine::reconcile_with_clean`]): step 1 keeps it unchanged without a walk;
+//!   or has; every other clean slice is passed to the reconcile step as clean
+//!   ([`super::reconcile::reconcile_with_clean`]): step 1 keeps it unchanged without a walk;
 //! - gives each port mapping's desired set only the endpoints of its dirty slices plus the
 //!   unheld ones: exactly what the full desired set holds after step 1 walked the clean
 //!   slices, so steps 2 and 3 pop the same endpoints.
@@ -37,11 +37,11 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
-use super::engine::{
-    reconcile_with_clean, DesiredByPortMap, DesiredGroup, EngineOptions, PlannedWrite,
-};
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
+use super::reconcile::{
+    reconcile_with_clean, DesiredByPortMap, DesiredGroup, PlannedWrite, ReconcilerOptions,
+};
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, NodeIndex, OwnWrite, PodChanges,
     PodInput, ReconcileResult, Reconciler,
@@ -56,7 +56,7 @@ struct Inputs {
     address_types: Vec<&'static str>,
     ports: Option<Vec<k8s::ServicePort>>,
     cluster_ip: Option<String>,
-    options: EngineOptions,
+    options: ReconcilerOptions,
 }
 
 #[derive(Debug, Clone)]
@@ -868,7 +868,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use serde_json::json;
 
-    use super::super::engine::EngineOptions;
+    use super::super::reconcile::ReconcilerOptions;
     use super::super::reconciler::{
         select_pods, EndpointSliceController, NodeIndex, PodSource, SliceWrite, SyncOutcome,
     };
@@ -1004,9 +1004,9 @@ mod tests {
 
     impl Side {
         fn new(full: bool, max: usize) -> Self {
-            let mut ctl = EndpointSliceController::new(EngineOptions {
+            let mut ctl = EndpointSliceController::new(ReconcilerOptions {
                 max_endpoints_per_slice: max,
-                ..EngineOptions::default()
+                ..ReconcilerOptions::default()
             });
             ctl.reconciler.full_recompute = full;
             Side {

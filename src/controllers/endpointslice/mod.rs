@@ -5,7 +5,7 @@
 //! - [`convert`]: pods → endpoints (utils.go podToEndpoint, getEndpointPorts) and model ↔ k8s
 //!   objects;
 //! - [`model`]: the compact slice/endpoint representation the algorithm uses;
-//! - [`engine`]: Reconcile / reconcileByAddressType / reconcileByPortMapping / finalize;
+//! - [`reconcile`]: Reconcile / reconcileByAddressType / reconcileByPortMapping / finalize;
 //! - [`topology`]: TopologyCache (topology-mode Auto hints);
 //! - [`trafficdist`]: `spec.trafficDistribution` hints (1.32: PreferClose);
 //! - [`packing`]: what-if packing policies applied after the upstream plan (not upstream);
@@ -23,18 +23,18 @@
 //! `topology.overloaded_services()`. Randomness (upstream's Go map order) comes
 //! from the `&mut ChaCha8Rng` the caller passes: the controller holds no stream.
 pub mod convert;
-pub mod engine;
 mod incremental;
 pub mod listed;
 pub mod model;
 pub mod packing;
 pub mod podcache;
+pub mod reconcile;
 pub mod reconciler;
 pub mod topology;
 pub mod trace;
 pub mod trafficdist;
 
-pub use engine::{EngineOptions, SyncMetrics};
+pub use reconcile::{ReconcilerOptions, SyncMetrics};
 pub use reconciler::{
     EndpointSliceController, NodeIndex, ReconcileResult, Reconciler, SliceWrite, SyncOutcome,
 };

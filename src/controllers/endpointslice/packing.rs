@@ -23,7 +23,7 @@
 //! upstream's, untouched; the consolidated group's writes follow them (creates, updates,
 //! deletes). The sync's write counters ([`SyncMetrics`]) count the writes issued.
 
-use super::engine::SyncMetrics;
+use super::reconcile::SyncMetrics;
 use super::reconciler::{EndpointSliceController, ReconcileResult, SliceWrite};
 use crate::k8s;
 

@@ -342,7 +342,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use serde_json::json;
 
-    use super::super::engine::EngineOptions;
+    use super::super::reconcile::ReconcilerOptions;
     use super::super::reconciler::{NodeIndex, Reconciler, SliceWrite};
     use crate::apiserver::{Shared, Store};
     use crate::k8s;
@@ -410,7 +410,7 @@ mod tests {
     fn cached_reconcile_equals_uncached() {
         for seed in 0..12u64 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let opts = EngineOptions {
+            let opts = ReconcilerOptions {
                 max_endpoints_per_slice: 7,
                 ..Default::default()
             };

@@ -19,12 +19,12 @@ use super::convert::{
     pod_ready_transition_time, pod_selected, service_info, should_pod_be_in_endpoints,
     slice_from_k8s, slice_to_k8s,
 };
-use super::engine::{
-    address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, EngineOptions,
-    PlannedWrite, SyncMetrics,
-};
 use super::model::{Endpoint, Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use super::podcache::PodEndpointCache;
+use super::reconcile::{
+    address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, PlannedWrite,
+    ReconcilerOptions, SyncMetrics,
+};
 use super::topology::TopologyCache;
 use crate::controllers::trigger_time::{parse_opt, Timestamp, TriggerTimeTracker};
 use crate::controllers::util::tracker::TrackedSlice;
@@ -139,7 +139,7 @@ impl ReconcileResult {
 /// replay (one stream per trace) drive the same code with their own streams.
 #[derive(Debug, Clone)]
 pub struct Reconciler {
-    pub options: EngineOptions,
+    pub options: ReconcilerOptions,
     pub topology: TopologyCache,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
     pub(super) slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
@@ -185,12 +185,12 @@ pub(super) struct CachedSlice {
 
 impl Default for Reconciler {
     fn default() -> Self {
-        Reconciler::new(EngineOptions::default())
+        Reconciler::new(ReconcilerOptions::default())
     }
 }
 
 impl Reconciler {
-    pub fn new(options: EngineOptions) -> Self {
+    pub fn new(options: ReconcilerOptions) -> Self {
         Reconciler {
             options,
             topology: TopologyCache::new(),
@@ -485,7 +485,7 @@ pub fn is_managed_slice_of(es: &k8s::EndpointSlice, namespace: &str, service_nam
 }
 
 impl EndpointSliceController {
-    pub fn new(options: EngineOptions) -> Self {
+    pub fn new(options: ReconcilerOptions) -> Self {
         EndpointSliceController {
             reconciler: Reconciler::new(options),
             trigger_times: TriggerTimeTracker::new(),
@@ -730,7 +730,7 @@ pub fn select_pods<'p>(service: &k8s::Service, all_pods: &'p [k8s::Pod]) -> Vec<
 /// publishes (`reconcileByAddressType`'s loop; from `ipFamilies` and `clusterIP`).
 pub(super) fn service_and_address_types(
     service: &k8s::Service,
-    options: &EngineOptions,
+    options: &ReconcilerOptions,
 ) -> (super::model::ServiceInfo, Vec<&'static str>) {
     let ip_families = service.spec.ip_families.as_deref().unwrap_or_default();
     let ats = address_types_for_service(
@@ -768,7 +768,7 @@ pub struct PodSource<'a, 'p> {
 
 pub use crate::controllers::endpoints::desired::PodChanges;
 
-/// The engine's planned writes as API objects: creates from scratch, updates on top of the
+/// The reconcile step's planned writes as API objects: creates from scratch, updates on top of the
 /// listed slice they came from (so fields the controller does not own are kept), deletes as the
 /// listed object. Shared by the full and the incremental reconcile; `keep` receives the models
 /// of the updates.

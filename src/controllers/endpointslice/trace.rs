@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::convert::node_info;
-use super::engine::EngineOptions;
+use super::reconcile::ReconcilerOptions;
 use super::reconciler::{
     is_managed_slice_of, select_pods, EndpointSliceController, NodeIndex, SliceWrite, SyncOutcome,
 };
@@ -296,9 +296,9 @@ impl TraceRunner {
         }
         let clock_start = Timestamp::parse(CLOCK_START).context("clock origin")?;
         Ok(TraceRunner {
-            esc: EndpointSliceController::new(EngineOptions {
+            esc: EndpointSliceController::new(ReconcilerOptions {
                 max_endpoints_per_slice: opts.max_endpoints_per_slice,
-                ..EngineOptions::default()
+                ..ReconcilerOptions::default()
             }),
             rng: ChaCha8Rng::seed_from_u64(opts.seed),
             epc: EndpointsController::new(EndpointsOptions::default()),

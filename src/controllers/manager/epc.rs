@@ -23,9 +23,9 @@ impl ControllerManager<'_> {
                 shadow.service_deleted(&ns, &name);
             }
             if !self.manual.contains_key(key) {
-                if let Ok((old, rv)) = self
-                    .endpoints
-                    .delete_versioned_shared(&mut self.shared, &ns, &name)
+                if let Ok((old, rv)) =
+                    self.endpoints
+                        .delete_versioned_shared(&mut self.shared, &ns, &name)
                 {
                     row.deletes = 1;
                     row.endpoints_removed = address_set(Some(&*old)).len() as u64;

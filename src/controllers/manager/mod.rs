@@ -90,7 +90,7 @@ use crate::controllers::endpointslice::reconciler::{
     SliceWrite, SyncOutcome,
 };
 use crate::controllers::endpointslice::trace::SliceCounts;
-use crate::controllers::endpointslice::EngineOptions;
+use crate::controllers::endpointslice::ReconcilerOptions;
 use crate::controllers::mirroring::{mirrored_slices, MirroringController, MirroringOptions};
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::workqueue::{RateLimit, WorkQueue};
@@ -442,7 +442,7 @@ impl<'o> ControllerManager<'o> {
             nodes: BTreeMap::new(),
             node_index: NodeIndex::default(),
             topology_dirty: None,
-            esc: EndpointSliceController::new(EngineOptions {
+            esc: EndpointSliceController::new(ReconcilerOptions {
                 max_endpoints_per_slice: c.endpointslice.max_endpoints_per_slice as usize,
                 traffic_distribution_enabled: c.profile.traffic_distribution,
                 topology_cache_enabled: c.profile.topology_aware_hints,

@@ -11,7 +11,7 @@ use slicesim::apiserver::write_log::{
 use slicesim::apiserver::{Shared, Store};
 use slicesim::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
 use slicesim::controllers::endpointslice::{
-    EndpointSliceController, EngineOptions, NodeIndex, SliceWrite,
+    EndpointSliceController, NodeIndex, ReconcilerOptions, SliceWrite,
 };
 use slicesim::k8s;
 use slicesim::scenario::{self, Scenario};
@@ -283,7 +283,7 @@ impl Api {
 }
 
 pub fn slice_controller() -> EndpointSliceController {
-    EndpointSliceController::new(EngineOptions::default())
+    EndpointSliceController::new(ReconcilerOptions::default())
 }
 
 /// The EndpointSlice controller's choice stream for these tests.

@@ -76,8 +76,8 @@ fn existing_slice(name: &str, range: std::ops::Range<usize>, p: i32, idx: usize)
     }
 }
 
-fn run(existing: &[Slice], d: BTreeMap<String, DesiredByPortMap>, max: usize) -> EnginePlan {
-    let opts = EngineOptions {
+fn run(existing: &[Slice], d: BTreeMap<String, DesiredByPortMap>, max: usize) -> ReconcilePlan {
+    let opts = ReconcilerOptions {
         max_endpoints_per_slice: max,
         ..Default::default()
     };
@@ -94,11 +94,11 @@ fn run(existing: &[Slice], d: BTreeMap<String, DesiredByPortMap>, max: usize) ->
     )
 }
 
-fn counts(p: &EnginePlan) -> (usize, usize, usize) {
+fn counts(p: &ReconcilePlan) -> (usize, usize, usize) {
     (p.metrics.creates, p.metrics.updates, p.metrics.deletes)
 }
 
-fn sizes(p: &EnginePlan) -> Vec<usize> {
+fn sizes(p: &ReconcilePlan) -> Vec<usize> {
     p.writes
         .iter()
         .filter_map(|w| match w {
@@ -194,7 +194,7 @@ fn service_label_change_updates_all() {
     ];
     let mut s = svc();
     s.labels.insert("new".into(), "x".into());
-    let opts = EngineOptions::default();
+    let opts = ReconcilerOptions::default();
     let p = reconcile(
         &s,
         &["IPv4"],
@@ -308,7 +308,7 @@ fn inputs_not_mutated() {
 }
 
 /// Apply a plan to a simulated store (creation order kept; new names from a counter).
-fn apply(store: &mut Vec<Slice>, plan: &EnginePlan, next: &mut usize) {
+fn apply(store: &mut Vec<Slice>, plan: &ReconcilePlan, next: &mut usize) {
     for w in &plan.writes {
         match w {
             PlannedWrite::Create(s) => {

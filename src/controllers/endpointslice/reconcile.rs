@@ -67,7 +67,7 @@ use crate::controllers::util::{
     EndpointIdentity, EndpointSet, EqualBeyondHash, PortMapKey, SlicePort,
 };
 
-/// A desired endpoint as the engine receives it: an owned [`Endpoint`], or one borrowed
+/// A desired endpoint as the reconcile step receives it: an owned [`Endpoint`], or one borrowed
 /// from the reconciler's per-pod cache. Borrowed ones are copied only when they land in a
 /// slice that is written, so the endpoints of unchanged slices (most of a big Service)
 /// cost no allocation per sync.
@@ -155,7 +155,7 @@ pub struct SyncMetrics {
 
 /// Options of the reconciler (a default 1.32 kube-controller-manager).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineOptions {
+pub struct ReconcilerOptions {
     /// `--max-endpoints-per-slice`, 1..=1000.
     pub max_endpoints_per_slice: usize,
     /// Feature gate `ServiceTrafficDistribution` (on by default in 1.32).
@@ -181,9 +181,9 @@ pub struct EngineOptions {
     pub terminating_condition: bool,
 }
 
-impl Default for EngineOptions {
+impl Default for ReconcilerOptions {
     fn default() -> Self {
-        EngineOptions {
+        ReconcilerOptions {
             max_endpoints_per_slice: 100,
             traffic_distribution_enabled: true,
             topology_cache_enabled: true,
@@ -198,7 +198,7 @@ impl Default for EngineOptions {
 
 /// Outcome of one Reconcile.
 #[derive(Debug, Clone, Default)]
-pub struct EnginePlan {
+pub struct ReconcilePlan {
     pub writes: Vec<PlannedWrite>,
     pub metrics: SyncMetrics,
 }
@@ -526,11 +526,11 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     address_type: &str,
     existing: &[&Slice],
     desired: DesiredByPortMap<E>,
-    opts: &EngineOptions,
+    opts: &ReconcilerOptions,
     topology: Option<&mut TopologyCache>,
     clean: &[bool],
     rng: &mut ChaCha8Rng,
-    plan: &mut EnginePlan,
+    plan: &mut ReconcilePlan,
 ) {
     let max = opts.max_endpoints_per_slice.max(1);
     let mut creates: Vec<Slice> = Vec::new();
@@ -663,7 +663,7 @@ fn finalize(
     mut creates: Vec<Slice>,
     mut updates: Vec<Slice>,
     mut deletes: Vec<Slice>,
-    plan: &mut EnginePlan,
+    plan: &mut ReconcilePlan,
 ) {
     let mut i = 0;
     while i < deletes.len() {
@@ -704,10 +704,10 @@ pub fn reconcile<E: DesiredEndpoint>(
     address_types: &[&str],
     existing: &[&Slice],
     desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
-    opts: &EngineOptions,
+    opts: &ReconcilerOptions,
     topology: Option<&mut TopologyCache>,
     rng: &mut ChaCha8Rng,
-) -> EnginePlan {
+) -> ReconcilePlan {
     reconcile_with_clean(
         svc,
         address_types,
@@ -731,12 +731,12 @@ pub fn reconcile_with_clean<E: DesiredEndpoint>(
     address_types: &[&str],
     existing: &[&Slice],
     mut desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
-    opts: &EngineOptions,
+    opts: &ReconcilerOptions,
     mut topology: Option<&mut TopologyCache>,
     clean: &[bool],
     rng: &mut ChaCha8Rng,
-) -> EnginePlan {
-    let mut plan = EnginePlan::default();
+) -> ReconcilePlan {
+    let mut plan = ReconcilePlan::default();
     let mut unsupported: Vec<&Slice> = Vec::new();
     let mut by_type: BTreeMap<&str, Vec<&Slice>> = BTreeMap::new();
     for &s in existing {
