@@ -192,14 +192,14 @@ impl ControllerManager<'_> {
             self.write_endpoints_stored(key, Counter::EpCreates, w, stored, rv);
         } else {
             if let Some(prev) = &current {
-                self.epc.record_update(prev, &*stored);
+                self.epc.record_update(prev, &stored);
                 #[cfg(test)]
                 if let Some(shadow) = self
                     .cross_check
                     .as_mut()
                     .and_then(|c| c.epc_shadow.as_mut())
                 {
-                    shadow.record_update(prev, &*stored);
+                    shadow.record_update(prev, &stored);
                 }
             }
             if written {
