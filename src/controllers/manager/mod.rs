@@ -196,6 +196,27 @@ pub fn pod_change_kind(old: &k8s::Pod, new: &k8s::Pod) -> Option<(bool, bool)> {
     Some((labels_changed, pod_changed))
 }
 
+/// The Services a pod change concerns, from the kind of change and the Services the old and
+/// the new pod are members of (`GetServicesToUpdateOnPodChange`'s last step): both sets when
+/// labels and state changed, the new pod's when only its state did, those it entered or left
+/// when only its labels did.
+fn services_for_change(
+    labels_changed: bool,
+    pod_changed: bool,
+    old_members: impl FnOnce() -> BTreeSet<String>,
+    new_members: impl FnOnce() -> BTreeSet<String>,
+) -> BTreeSet<String> {
+    match (labels_changed, pod_changed) {
+        (false, false) => BTreeSet::new(),
+        (false, true) => new_members(),
+        (true, true) => old_members().union(&new_members()).cloned().collect(),
+        (true, false) => old_members()
+            .symmetric_difference(&new_members())
+            .cloned()
+            .collect(),
+    }
+}
+
 /// `GetServicesToUpdateOnPodChange(services, old, new)` over the given Services.
 pub fn services_to_update_on_pod_change<'a>(
     services: impl Iterator<Item = (&'a String, &'a k8s::Service)> + Clone,
@@ -215,15 +236,12 @@ pub fn services_to_update_on_pod_change<'a>(
             .map(|(k, _)| k.clone())
             .collect()
     };
-    match (labels_changed, pod_changed) {
-        (false, false) => BTreeSet::new(),
-        (false, true) => members(new),
-        (true, true) => members(old).union(&members(new)).cloned().collect(),
-        (true, false) => members(old)
-            .symmetric_difference(&members(new))
-            .cloned()
-            .collect(),
-    }
+    services_for_change(
+        labels_changed,
+        pod_changed,
+        || members(old),
+        || members(new),
+    )
 }
 
 /// [`pod_change_kind`] of two world pods, read from their compact records: what the API
@@ -261,15 +279,12 @@ pub fn services_to_update_on_pod_change_compact<'a>(
             .map(|(k, _)| k.clone())
             .collect()
     };
-    match (labels_changed, pod_changed) {
-        (false, false) => BTreeSet::new(),
-        (false, true) => members(new),
-        (true, true) => members(old).union(&members(new)).cloned().collect(),
-        (true, false) => members(old)
-            .symmetric_difference(&members(new))
-            .cloned()
-            .collect(),
-    }
+    services_for_change(
+        labels_changed,
+        pod_changed,
+        || members(old),
+        || members(new),
+    )
 }
 
 /// One controller's queue, worker settings and rate limit.
