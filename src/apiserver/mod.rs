@@ -108,6 +108,25 @@ pub trait StoredObject: Clone + PartialEq {
     fn track_managed_fields_diff(&mut self, previous: Option<(&Self, EncodedDiff)>, now: &str) {
         self.track_managed_fields(previous.map(|p| p.0), now)
     }
+    /// The fields a create or update writes into a body (name, uid, creationTimestamp,
+    /// generation, resourceVersion, managedFields), copied before the store touches them, so a
+    /// refused body can be handed back as sent ([`Store::update_shared_or_back`]) and the
+    /// caller keeps no copy of its own. Default: nothing (the kind's refused bodies come back
+    /// with what the store wrote into them).
+    fn sent_fields(&self) -> Option<crate::k8s::ObjectMeta> {
+        None
+    }
+    /// Put [`StoredObject::sent_fields`] back. Default: nothing.
+    fn restore_sent_fields(&mut self, _sent: crate::k8s::ObjectMeta) {}
+}
+
+/// A create or update the store refused, with the body handed back: as sent for the k8s kinds
+/// (the metadata the store wrote is restored; an Endpoints body stays canonicalised, which
+/// changes nothing for the controllers' canonical bodies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused<T> {
+    pub error: ApiError,
+    pub body: T,
 }
 
 /// How an update body compares with the stored object in the canonical (Go JSON) encoding that
@@ -327,11 +346,27 @@ impl<T: StoredObject> Store<T> {
     }
 
     /// [`Store::create`] returning the stored allocation itself (no copy of the object).
-    pub fn create_shared(&mut self, shared: &mut Shared, mut obj: T) -> Result<Rc<T>, ApiError> {
+    pub fn create_shared(&mut self, shared: &mut Shared, obj: T) -> Result<Rc<T>, ApiError> {
+        self.create_shared_or_back(shared, obj).map_err(|r| r.error)
+    }
+
+    /// [`Store::create_shared`] handing a refused body back (see [`Refused`]): the caller
+    /// sends its body without keeping a copy for the rare refusal.
+    pub fn create_shared_or_back(
+        &mut self,
+        shared: &mut Shared,
+        mut obj: T,
+    ) -> Result<Rc<T>, Refused<T>> {
+        let refuse = |error, body| Err(Refused { error, body });
+        // Only the size check refuses a body the store has written into.
+        let sent = self.limit.as_ref().and_then(|_| obj.sent_fields());
         if obj.name().is_empty() {
             let base = obj.generate_name();
             if base.is_empty() {
-                return Err(ApiError::Invalid("name or generateName is required".into()));
+                return refuse(
+                    ApiError::Invalid("name or generateName is required".into()),
+                    obj,
+                );
             }
             let base: String = base.chars().take(MAX_GENERATED_BASE_LEN).collect();
             loop {
@@ -347,7 +382,7 @@ impl<T: StoredObject> Store<T> {
         }
         let key = (obj.namespace().to_string(), obj.name().to_string());
         if self.objects.contains_key(&key) {
-            return Err(ApiError::AlreadyExists(key.1));
+            return refuse(ApiError::AlreadyExists(key.1), obj);
         }
         obj.canonicalize();
         let uid = shared.random_uid();
@@ -356,7 +391,12 @@ impl<T: StoredObject> Store<T> {
         obj.set_generation(if T::uses_generation() { Some(1) } else { None });
         obj.track_managed_fields_diff(None, &shared.now);
         obj.set_resource_version(shared.next_rv.to_string());
-        self.check_size(&obj)?;
+        if let Err(e) = self.check_size(&obj) {
+            if let Some(m) = sent {
+                obj.restore_sent_fields(m);
+            }
+            return refuse(e, obj);
+        }
         obj.set_resource_version(shared.bump_rv());
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -385,17 +425,33 @@ impl<T: StoredObject> Store<T> {
     pub fn update_shared(
         &mut self,
         shared: &mut Shared,
-        mut obj: T,
+        obj: T,
     ) -> Result<UpdateOutcome<Rc<T>>, ApiError> {
+        self.update_shared_or_back(shared, obj).map_err(|r| r.error)
+    }
+
+    /// [`Store::update_shared`] handing a refused body back (see [`Refused`]).
+    pub fn update_shared_or_back(
+        &mut self,
+        shared: &mut Shared,
+        mut obj: T,
+    ) -> Result<UpdateOutcome<Rc<T>>, Refused<T>> {
         let key = (obj.namespace().to_string(), obj.name().to_string());
         let Some(entry) = self.objects.get_mut(&key) else {
-            return Err(ApiError::NotFound(key.1));
+            return Err(Refused {
+                error: ApiError::NotFound(key.1),
+                body: obj,
+            });
         };
         let stored = &*entry.obj;
         if !obj.resource_version().is_empty() && obj.resource_version() != stored.resource_version()
         {
-            return Err(ApiError::Conflict(key.1));
+            return Err(Refused {
+                error: ApiError::Conflict(key.1),
+                body: obj,
+            });
         }
+        let sent = self.limit.as_ref().and_then(|_| obj.sent_fields());
         obj.canonicalize();
         obj.set_uid(stored.uid().to_string());
         obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
@@ -432,15 +488,24 @@ impl<T: StoredObject> Store<T> {
         if let Some(l) = &self.limit {
             let size = (l.size)(&obj);
             if size as u64 > l.max_bytes {
-                return Err(ApiError::RequestTooLarge {
-                    size,
-                    limit: l.max_bytes,
+                if let Some(m) = sent {
+                    obj.restore_sent_fields(m);
+                }
+                return Err(Refused {
+                    error: ApiError::RequestTooLarge {
+                        size,
+                        limit: l.max_bytes,
+                    },
+                    body: obj,
                 });
             }
         }
         obj.set_resource_version(shared.bump_rv());
         let Some(entry) = self.objects.get_mut(&key) else {
-            return Err(ApiError::NotFound(key.1));
+            return Err(Refused {
+                error: ApiError::NotFound(key.1),
+                body: obj,
+            });
         };
         let obj = Rc::new(obj);
         entry.obj = Rc::clone(&obj);

@@ -388,6 +388,27 @@ macro_rules! meta_accessors {
         fn identical(&self, other: &Self) -> bool {
             to_vec_go(self) == to_vec_go(other)
         }
+        fn sent_fields(&self) -> Option<k8s::ObjectMeta> {
+            let m = &self.metadata;
+            Some(k8s::ObjectMeta {
+                name: m.name.clone(),
+                uid: m.uid.clone(),
+                creation_timestamp: m.creation_timestamp.clone(),
+                resource_version: m.resource_version.clone(),
+                generation: m.generation,
+                managed_fields: m.managed_fields.clone(),
+                ..Default::default()
+            })
+        }
+        fn restore_sent_fields(&mut self, sent: k8s::ObjectMeta) {
+            let m = &mut self.metadata;
+            m.name = sent.name;
+            m.uid = sent.uid;
+            m.creation_timestamp = sent.creation_timestamp;
+            m.resource_version = sent.resource_version;
+            m.generation = sent.generation;
+            m.managed_fields = sent.managed_fields;
+        }
         fn inherit_managed_fields(&mut self, from: &Self) {
             if self
                 .metadata

@@ -162,9 +162,27 @@ fn target_name(r: Option<&crate::k8s::ObjectReference>) -> Option<&str> {
 
 /// `"{addr}:{port}"` written into `buf` (cleared first).
 fn key_into<'b>(buf: &'b mut String, addr: &str, port: i32) -> &'b str {
-    use std::fmt::Write;
     buf.clear();
-    let _ = write!(buf, "{addr}:{port}");
+    buf.push_str(addr);
+    buf.push(':');
+    // Decimal digits without the formatting machinery (one key per entry applied).
+    if port < 0 {
+        buf.push('-');
+    }
+    let mut digits = [0u8; 10];
+    let mut n = port.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        buf.push(char::from(d));
+    }
     buf
 }
 
@@ -946,6 +964,17 @@ pub(crate) mod tests {
             c.apply_slice(&slice(a, &[]), true);
             assert_eq!(c.duplicate_keys(), 0);
             assert!(c.view()["default/web"]["http"]["10.0.0.1:80"].terminating);
+        }
+    }
+
+    /// The hand-written `ip:port` key is `format!`'s, for every kind of port number.
+    #[test]
+    fn key_into_matches_format() {
+        let mut buf = String::from("stale");
+        for port in [i32::MIN, -100, -1, 0, 1, 9, 10, 80, 443, 65535, i32::MAX] {
+            for addr in ["10.0.0.1", "fd00::1", ""] {
+                assert_eq!(key_into(&mut buf, addr, port), format!("{addr}:{port}"));
+            }
         }
     }
 

@@ -71,11 +71,14 @@ struct Selecting {
 
 /// Services with a selector, per namespace, indexed by their selector's first pair (a pod can
 /// only match a Service whose first pair is among its labels) so a pod change looks at a few
-/// candidates, not every Service.
+/// candidates, not every Service. Nested by namespace, key and value so a pod's labels are
+/// looked up as they are (no key built per label).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceIndex {
-    services: BTreeMap<(String, String), Selecting>,
-    by_first_pair: BTreeMap<(String, String, String), BTreeSet<String>>,
+    /// Namespace → name → selector.
+    services: BTreeMap<String, BTreeMap<String, Selecting>>,
+    /// Namespace → first selector key → its value → Service names.
+    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<String>>>>,
     match_all: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -96,7 +99,11 @@ impl ServiceIndex {
         match sel.iter().next() {
             Some((k, v)) => {
                 self.by_first_pair
-                    .entry((ns.clone(), k.clone(), v.clone()))
+                    .entry(ns.clone())
+                    .or_default()
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
                     .or_default()
                     .insert(n.clone());
             }
@@ -107,8 +114,8 @@ impl ServiceIndex {
                     .insert(n.clone());
             }
         }
-        self.services.insert(
-            (ns, n),
+        self.services.entry(ns).or_default().insert(
+            n,
             Selecting {
                 selector: sel.clone(),
                 publish_not_ready,
@@ -117,18 +124,34 @@ impl ServiceIndex {
     }
 
     pub fn remove(&mut self, namespace: &str, name: &str) {
-        let key = (namespace.to_string(), name.to_string());
-        let Some(old) = self.services.remove(&key) else {
+        let Some(old) = self
+            .services
+            .get_mut(namespace)
+            .and_then(|m| m.remove(name))
+        else {
             return;
         };
-        match old.selector.into_iter().next() {
+        if self.services.get(namespace).is_some_and(BTreeMap::is_empty) {
+            self.services.remove(namespace);
+        }
+        match old.selector.iter().next() {
             Some((k, v)) => {
-                let bk = (key.0, k, v);
-                if let Some(set) = self.by_first_pair.get_mut(&bk) {
-                    set.remove(name);
-                    if set.is_empty() {
-                        self.by_first_pair.remove(&bk);
+                let Some(keys) = self.by_first_pair.get_mut(namespace) else {
+                    return;
+                };
+                if let Some(values) = keys.get_mut(k) {
+                    if let Some(set) = values.get_mut(v) {
+                        set.remove(name);
+                        if set.is_empty() {
+                            values.remove(v);
+                        }
                     }
+                    if values.is_empty() {
+                        keys.remove(k);
+                    }
+                }
+                if keys.is_empty() {
+                    self.by_first_pair.remove(namespace);
                 }
             }
             None => {
@@ -141,6 +164,9 @@ impl ServiceIndex {
 
     /// `("namespace/name", publishNotReadyAddresses)` of the Services selecting a pod, by name.
     pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(String, bool)> {
+        let Some(services) = self.services.get(namespace) else {
+            return Vec::new();
+        };
         let mut names: BTreeSet<&str> = self
             .match_all
             .get(namespace)
@@ -148,21 +174,26 @@ impl ServiceIndex {
             .flatten()
             .map(String::as_str)
             .collect();
-        for (k, v) in labels {
-            let key = (namespace.to_string(), k.clone(), v.clone());
-            for n in self.by_first_pair.get(&key).into_iter().flatten() {
-                let s = &self.services[&(namespace.to_string(), n.clone())];
-                if s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-                    names.insert(n);
+        if let Some(keys) = self.by_first_pair.get(namespace) {
+            for (k, v) in labels {
+                let Some(set) = keys.get(k.as_str()).and_then(|vs| vs.get(v.as_str())) else {
+                    continue;
+                };
+                for n in set {
+                    if services
+                        .get(n.as_str())
+                        .is_some_and(|s| s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                    {
+                        names.insert(n);
+                    }
                 }
             }
         }
         names
             .into_iter()
-            .map(|n| {
-                let publish =
-                    self.services[&(namespace.to_string(), n.to_string())].publish_not_ready;
-                (format!("{namespace}/{n}"), publish)
+            .filter_map(|n| {
+                let publish = services.get(n)?.publish_not_ready;
+                Some((format!("{namespace}/{n}"), publish))
             })
             .collect()
     }
@@ -226,6 +257,14 @@ impl Propagation {
     pub fn pod_changed(&mut self, now: u64, c: &PodChange<'_>, probe: &dyn ViewProbe) {
         let (namespace, name) = (c.namespace, c.name);
         let (old, new) = (c.old, c.new);
+        // The answer flips for no Service, whatever its publishNotReadyAddresses: nothing to
+        // look up (most pod events: scheduling, IP assignment of a not-ready pod, ...).
+        if [false, true]
+            .iter()
+            .all(|&p| PodState::listed_ready(old, p) == PodState::listed_ready(new, p))
+        {
+            return;
+        }
         let mut flipped = false;
         let targets: Vec<(String, bool)> = self
             .services

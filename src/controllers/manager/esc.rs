@@ -164,7 +164,7 @@ impl ControllerManager<'_> {
             match w {
                 SliceWrite::Create(body) => {
                     calls.created += 1;
-                    match self.slices.create_shared(&mut self.shared, body.clone()) {
+                    match self.slices.create_shared_or_back(&mut self.shared, body) {
                         Ok(stored) => {
                             self.esc.observe_write(&stored);
                             self.slice_index
@@ -182,15 +182,15 @@ impl ControllerManager<'_> {
                             };
                             self.write_slice_stored(key, Counter::EsCreates, w, stored, rv);
                         }
-                        Err(e) => {
+                        Err(r) => {
                             let w = Write {
                                 now,
                                 verb: Verb::Create,
                                 writer: Writer::EndpointSliceController,
                                 old: None,
-                                new: Some(ObjectRef::EndpointSlice(&body)),
+                                new: Some(ObjectRef::EndpointSlice(&r.body)),
                             };
-                            self.write_rejected(key, w, &e);
+                            self.write_rejected(key, w, &r.error);
                             failed = true;
                         }
                     }
@@ -199,7 +199,7 @@ impl ControllerManager<'_> {
                     calls.updated += 1;
                     let old =
                         stored_before(&self.slices, &listed_by_name, &ns, s(&body.metadata.name));
-                    match self.slices.update_shared(&mut self.shared, body.clone()) {
+                    match self.slices.update_shared_or_back(&mut self.shared, body) {
                         Ok(out) => {
                             self.esc.observe_write(&out.object);
                             if out.written {
@@ -217,15 +217,15 @@ impl ControllerManager<'_> {
                                 self.stats.svc(key).es_noop_updates += 1;
                             }
                         }
-                        Err(e) => {
+                        Err(r) => {
                             let w = Write {
                                 now,
                                 verb: Verb::Update,
                                 writer: Writer::EndpointSliceController,
                                 old: old.as_deref().map(ObjectRef::EndpointSlice),
-                                new: Some(ObjectRef::EndpointSlice(&body)),
+                                new: Some(ObjectRef::EndpointSlice(&r.body)),
                             };
-                            self.write_rejected(key, w, &e);
+                            self.write_rejected(key, w, &r.error);
                             failed = true;
                         }
                     }
