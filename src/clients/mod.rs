@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
-use crate::k8s::{EndpointSlice, Endpoints};
+use crate::k8s::{Endpoint, EndpointSlice, Endpoints};
 use crate::scenario::model::DurationDist;
 
 /// `kubernetes.io/service-name`: the Service a slice belongs to (kube-proxy and CoreDNS key
@@ -214,6 +214,10 @@ pub struct DiffMemo {
     diffs: BTreeMap<MemoKey, MemoDiff>,
     order: VecDeque<MemoKey>,
     hits: u64,
+    /// Caches sharing this memo per [class][slice?]: a diff only one cache reads (kube-proxy is
+    /// the only class-0 reader of slices in the usual populations) is never taken again, so it
+    /// is neither looked up nor kept (its owned copy cost more than the rest of the apply).
+    readers: [[u32; 2]; 2],
 }
 
 /// (class, slice?, old resourceVersion, new resourceVersion).
@@ -254,6 +258,19 @@ impl DiffMemo {
     /// Applies that took their diff from the memo so far.
     pub fn hits(&self) -> u64 {
         self.hits
+    }
+
+    /// A cache of `kind` reads from this memo (see `readers`).
+    fn register(&mut self, kind: ViewKind) {
+        for slice in [false, true] {
+            let r = &mut self.readers[usize::from(entry_class(kind, slice))][usize::from(slice)];
+            *r = r.saturating_add(1);
+        }
+    }
+
+    /// Whether another cache may take a diff of this class from the memo.
+    fn read_by_others(&self, class: u8, slice: bool) -> bool {
+        self.readers[usize::from(class)][usize::from(slice)] > 1
     }
 
     fn key(class: u8, old: &Source, new: &Source) -> Option<MemoKey> {
@@ -318,6 +335,7 @@ impl ClientCache {
 
     /// A cache sharing `memo` with other clients.
     pub fn with_memo(kind: ViewKind, memo: Rc<RefCell<DiffMemo>>) -> Self {
+        memo.borrow_mut().register(kind);
         ClientCache {
             kind,
             services: BTreeMap::new(),
@@ -355,6 +373,15 @@ impl ClientCache {
     /// port, each endpoint with ≥ 1 address, key = first address only
     /// (pkg/proxy/endpointslicecache.go :: addEndpoints).
     fn slice_entries<'a>(kind: ViewKind, s: &'a EndpointSlice, out: &mut Vec<Entry<'a>>) {
+        Self::endpoint_entries(kind, s, s.endpoint_list().iter(), out);
+    }
+
+    /// The entries of some endpoints of slice `s` (with its ports), as [`Self::slice_entries`]
+    /// reads them: per port, per endpoint in the order given.
+    fn endpoint_entries<'a, I>(kind: ViewKind, s: &'a EndpointSlice, eps: I, out: &mut Vec<Entry<'a>>)
+    where
+        I: Iterator<Item = &'a Endpoint> + Clone,
+    {
         for p in s.ports.iter().flatten() {
             let (Some(name), Some(port)) = (p.name.as_deref(), p.port) else {
                 continue;
@@ -362,7 +389,7 @@ impl ClientCache {
             if port == 0 {
                 continue;
             }
-            for e in s.endpoints.iter().flatten() {
+            for e in eps.clone() {
                 let Some(addr) = e.address_list().first() else {
                     continue;
                 };
@@ -458,6 +485,59 @@ impl ClientCache {
         (removed, added)
     }
 
+    /// The entry diff of two versions of a source (see [`Self::diff`] for what a diff is): for
+    /// two slices with the same ports, matched endpoint by endpoint first (an endpoint equal to
+    /// its old self gives equal entries, and most of a slice's endpoints are unchanged), so only
+    /// the changed endpoints' entries are built; otherwise from both entry lists.
+    fn source_diff<'a>(
+        kind: ViewKind,
+        old: &'a Source,
+        new: &'a Source,
+    ) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
+        if let (Source::Slice(o), Source::Slice(n)) = (old, new) {
+            if o.ports == n.ports {
+                return Self::slice_diff(kind, o, n);
+            }
+        }
+        let (o, n) = (Self::entries_of(kind, old), Self::entries_of(kind, new));
+        Self::diff(&o, &n)
+    }
+
+    /// [`Self::source_diff`] of two slices with equal ports: [`Self::diff`]'s cursor matching on
+    /// whole endpoints, then the entries of the unmatched ones (removed ⊆ old, added ⊆ new, and
+    /// old − removed = new − added, since matched endpoints give equal entries).
+    fn slice_diff<'a>(
+        kind: ViewKind,
+        old: &'a EndpointSlice,
+        new: &'a EndpointSlice,
+    ) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
+        let (o, n) = (old.endpoint_list(), new.endpoint_list());
+        let mut taken = vec![false; o.len()];
+        let mut cursor = 0;
+        let mut added_eps = Vec::new();
+        for e in n {
+            let hit = (cursor..(cursor + 2).min(o.len())).find(|&i| !taken[i] && o[i] == *e);
+            match hit {
+                Some(i) => {
+                    taken[i] = true;
+                    cursor = i + 1;
+                }
+                None => added_eps.push(e),
+            }
+        }
+        let removed_eps: Vec<&Endpoint> = o
+            .iter()
+            .zip(&taken)
+            .filter(|(_, t)| !**t)
+            .map(|(e, _)| e)
+            .collect();
+        let mut removed = Vec::new();
+        let mut added = Vec::new();
+        Self::endpoint_entries(kind, old, removed_eps.iter().copied(), &mut removed);
+        Self::endpoint_entries(kind, new, added_eps.iter().copied(), &mut added);
+        (removed, added)
+    }
+
     /// Replace `source` of `svc` by `new` (None: the source is gone), applying only the
     /// difference of their entries to the Service's counters: taken from the run's
     /// [`DiffMemo`] when another client already applied the same pair of versions, else
@@ -483,27 +563,30 @@ impl ClientCache {
                 .insert(source, new);
             return;
         };
-        let class = entry_class(self.kind, matches!(new, Source::Slice(_)));
+        let slice = matches!(new, Source::Slice(_));
+        let class = entry_class(self.kind, slice);
         let memo = Rc::clone(&self.memo);
-        let hit = {
-            let m = memo.borrow();
-            m.get(class, &old, &new).map(|d| {
-                let removed: Vec<Entry<'_>> = d.removed.iter().map(OwnedEntry::as_entry).collect();
-                let added: Vec<Entry<'_>> = d.added.iter().map(OwnedEntry::as_entry).collect();
-                self.apply_diff(&svc, &removed, &added);
+        let shared = memo.borrow().read_by_others(class, slice);
+        let hit = shared
+            .then(|| {
+                let m = memo.borrow();
+                m.get(class, &old, &new).map(|d| {
+                    let removed: Vec<Entry<'_>> =
+                        d.removed.iter().map(OwnedEntry::as_entry).collect();
+                    let added: Vec<Entry<'_>> = d.added.iter().map(OwnedEntry::as_entry).collect();
+                    self.apply_diff(&svc, &removed, &added);
+                })
             })
-        };
+            .flatten();
         if hit.is_some() {
             memo.borrow_mut().hits += 1;
         } else {
-            let (o, n) = (
-                Self::entries_of(self.kind, &old),
-                Self::entries_of(self.kind, &new),
-            );
-            let (removed, added) = Self::diff(&o, &n);
+            let (removed, added) = Self::source_diff(self.kind, &old, &new);
             self.apply_diff(&svc, &removed, &added);
-            memo.borrow_mut()
-                .insert(class, &old, &new, &removed, &added);
+            if shared {
+                memo.borrow_mut()
+                    .insert(class, &old, &new, &removed, &added);
+            }
         }
         self.services
             .entry(svc)
@@ -863,8 +946,9 @@ impl GroupClient {
             self.tick(p.apply_at);
             self.cache.apply_change(&p.change);
             let at = p.apply_at;
+            // Drained in place: the cache's buffer keeps its capacity.
             self.flips
-                .extend(self.cache.take_flips().into_iter().map(|f| (at, f)));
+                .extend(self.cache.flips.drain(..).map(|f| (at, f)));
             self.applied_changes += 1;
         }
         self.tick(now);
@@ -964,6 +1048,59 @@ pub(crate) mod tests {
             c.apply_slice(&slice(a, &[]), true);
             assert_eq!(c.duplicate_keys(), 0);
             assert!(c.view()["default/web"]["http"]["10.0.0.1:80"].terminating);
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn sorted(mut v: Vec<Entry<'_>>) -> Vec<String> {
+        let mut out: Vec<String> = v.drain(..).map(|e| format!("{e:?}")).collect();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        /// The endpoint-level slice diff is a valid entry diff (removed ⊆ old, added ⊆ new,
+        /// old − removed = new − added as multisets) for every view kind, on slices drawn from
+        /// a small pool of endpoints (duplicates, reorders, condition changes).
+        #[test]
+        fn slice_diff_is_an_entry_diff(
+            a in prop::collection::vec((0usize..6, prop::option::of(any::<bool>()), prop::option::of(any::<bool>())), 0..12),
+            b in prop::collection::vec((0usize..6, prop::option::of(any::<bool>()), prop::option::of(any::<bool>())), 0..12),
+        ) {
+            const IPS: [&str; 6] = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"];
+            let mk = |v: &[(usize, Option<bool>, Option<bool>)]| {
+                let eps: Vec<(&str, Option<bool>, Option<bool>)> =
+                    v.iter().map(|&(i, r, t)| (IPS[i], r, t)).collect();
+                slice("a", &eps)
+            };
+            let (old, new) = (mk(&a), mk(&b));
+            for kind in [ViewKind::KubeProxy, ViewKind::CoreDns, ViewKind::Raw] {
+                let (removed, added) = ClientCache::slice_diff(kind, &old, &new);
+                let mut o = Vec::new();
+                ClientCache::slice_entries(kind, &old, &mut o);
+                let mut n = Vec::new();
+                ClientCache::slice_entries(kind, &new, &mut n);
+                // old + added = new + removed (multisets)
+                let mut l = o.clone();
+                l.extend(added.iter().copied());
+                let mut r = n.clone();
+                r.extend(removed.iter().copied());
+                prop_assert_eq!(sorted(l), sorted(r));
+                // removed ⊆ old, added ⊆ new
+                let mut oo = sorted(o);
+                for e in sorted(removed) {
+                    let i = oo.iter().position(|x| *x == e);
+                    prop_assert!(i.is_some(), "removed {} not in old", e);
+                    oo.remove(i.unwrap_or(0));
+                }
+                let mut nn = sorted(n);
+                for e in sorted(added) {
+                    let i = nn.iter().position(|x| *x == e);
+                    prop_assert!(i.is_some(), "added {} not in new", e);
+                    nn.remove(i.unwrap_or(0));
+                }
+            }
         }
     }
 
