@@ -33,7 +33,11 @@ fn rest_json_len(obj: &Endpoints, tails: &[SubsetTail]) -> usize {
 /// managedFields entry, whose `fieldsV1` lists the body's label, annotation and owner keys (at
 /// most twice their encoding) plus fixed fields (in the 512-byte margin). None when the shell
 /// does not encode.
-pub fn update_size_bound(stored: &Endpoints, shell: &Endpoints, tails: &[SubsetTail]) -> Option<usize> {
+pub fn update_size_bound(
+    stored: &Endpoints,
+    shell: &Endpoints,
+    tails: &[SubsetTail],
+) -> Option<usize> {
     let body = crate::wire::protobuf_len(shell).ok()?;
     let tails: usize = tails
         .iter()

@@ -378,8 +378,12 @@ impl ClientCache {
 
     /// The entries of some endpoints of slice `s` (with its ports), as [`Self::slice_entries`]
     /// reads them: per port, per endpoint in the order given.
-    fn endpoint_entries<'a, I>(kind: ViewKind, s: &'a EndpointSlice, eps: I, out: &mut Vec<Entry<'a>>)
-    where
+    fn endpoint_entries<'a, I>(
+        kind: ViewKind,
+        s: &'a EndpointSlice,
+        eps: I,
+        out: &mut Vec<Entry<'a>>,
+    ) where
         I: Iterator<Item = &'a Endpoint> + Clone,
     {
         for p in s.ports.iter().flatten() {

@@ -86,8 +86,11 @@ fn endpoints() -> impl Strategy<Value = Endpoints> {
                 .map(|(s, (base, ready, not_ready, named))| EndpointSubset {
                     // Distinct addresses in address order per subset, distinct ports per
                     // subset: the body is canonical (as the controller's are).
-                    addresses: (ready > 0)
-                        .then(|| (0..ready as u32).map(|i| address(base + i, named)).collect()),
+                    addresses: (ready > 0).then(|| {
+                        (0..ready as u32)
+                            .map(|i| address(base + i, named))
+                            .collect()
+                    }),
                     not_ready_addresses: (not_ready > 0).then(|| {
                         (0..not_ready as u32)
                             .map(|i| address(base + 5000 + i, named))
@@ -213,6 +216,9 @@ fn small_writes_take_the_shortcut_large_ones_do_not() {
     slicesim::k8s::repack::canonicalize_endpoints(&mut big);
     let (shell, tails) = split_endpoints(&big);
     let got = st.precheck_update(&shared, &shell, &tails);
-    assert!(matches!(got, Some(ApiError::RequestTooLarge { .. })), "{got:?}");
+    assert!(
+        matches!(got, Some(ApiError::RequestTooLarge { .. })),
+        "{got:?}"
+    );
     assert_eq!(got, st.precheck_update_exact(&shared, &shell, &tails));
 }

@@ -145,7 +145,12 @@ fn check<T: StoredObject + std::fmt::Debug + wire::WireObject>(
                 prop_assert_eq!(e, r.error);
                 prop_assert_eq!(&r.body, &expect, "refused body not as sent");
             }
-            (x, y) => prop_assert!(false, "verdicts differ: {:?} vs {:?}", x, y.map_err(|r| r.error)),
+            (x, y) => prop_assert!(
+                false,
+                "verdicts differ: {:?} vs {:?}",
+                x,
+                y.map_err(|r| r.error)
+            ),
         }
         prop_assert_eq!(a.list(), b.list());
         prop_assert_eq!(sa.peek_resource_version(), sb.peek_resource_version());
