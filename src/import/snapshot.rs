@@ -607,7 +607,7 @@ impl Snapshot {
         for (i, s) in array(cx, v, "", "subsets")?.iter().enumerate() {
             let p = format!("subsets[{i}]");
             let s = obj(cx, s, &p)?.unwrap_or(&Value::Null);
-            let addrs = |key: &str| -> Result<Vec<k8s::EndpointAddress>, FieldError> {
+            let addrs = |key: &str| -> Result<Vec<k8s::SharedValue<k8s::EndpointAddress>>, FieldError> {
                 let mut out = Vec::new();
                 for (j, a) in array(cx, s, &p, key)?.iter().enumerate() {
                     let ap = format!("{p}.{key}[{j}]");
@@ -615,12 +615,12 @@ impl Snapshot {
                     let ip = string(cx, a, &ap, "ip")?.ok_or_else(|| {
                         cx.bad(&format!("{ap}.ip"), &Value::Null, "an IP address")
                     })?;
-                    out.push(k8s::EndpointAddress {
+                    out.push(k8s::SharedValue::new(k8s::EndpointAddress {
                         ip,
                         hostname: string(cx, a, &ap, "hostname")?,
                         node_name: string(cx, a, &ap, "nodeName")?,
                         target_ref: None,
-                    });
+                    }));
                 }
                 Ok(out)
             };

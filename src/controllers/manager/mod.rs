@@ -692,9 +692,11 @@ pub fn manual_endpoints(
     svc: &k8s::Service,
     m: &crate::scenario::ManualEndpoints,
 ) -> k8s::Endpoints {
-    let addr = |ip: &std::net::IpAddr| k8s::EndpointAddress {
-        ip: ip.to_string(),
-        ..Default::default()
+    let addr = |ip: &std::net::IpAddr| {
+        k8s::SharedValue::new(k8s::EndpointAddress {
+            ip: ip.to_string(),
+            ..Default::default()
+        })
     };
     let subset = k8s::EndpointSubset {
         addresses: (!m.addresses.is_empty()).then(|| m.addresses.iter().map(addr).collect()),
