@@ -115,6 +115,7 @@ struct OwnedEndpoints {
     kind: Option<String>,
     api_version: Option<String>,
     metadata: ObjectMeta,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     subsets: Vec<OwnedSubset>,
 }
 
@@ -205,7 +206,7 @@ proptest! {
         }
         // Decoding gives unshared addresses with the same bytes.
         let back: Endpoints = serde_json::from_slice(&json).unwrap();
-        prop_assert_eq!(&back, &shared);
+        prop_assert_eq!(to_vec_go(&back), json.clone());
         prop_assert_eq!(wire::object_bytes(Encoding::Protobuf, &back).unwrap(), pb);
     }
 
