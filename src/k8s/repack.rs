@@ -386,29 +386,30 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut claimed = 0;
         for _ in 0..3000 {
-            let list = |rng: &mut rand_chacha::ChaCha8Rng| -> Option<Vec<SharedValue<EndpointAddress>>> {
-                let n = rng.gen_range(0..4);
-                if n == 0 && rng.gen_bool(0.7) {
-                    return None;
-                }
-                let mut v: Vec<SharedValue<EndpointAddress>> = (0..n)
-                    .map(|_| {
-                        let i = rng.gen_range(0..5);
-                        SharedValue::new(EndpointAddress {
-                            ip: format!("10.0.0.{i}"),
-                            target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
-                                uid: Some(format!("u{}", rng.gen_range(0..2))),
+            let list =
+                |rng: &mut rand_chacha::ChaCha8Rng| -> Option<Vec<SharedValue<EndpointAddress>>> {
+                    let n = rng.gen_range(0..4);
+                    if n == 0 && rng.gen_bool(0.7) {
+                        return None;
+                    }
+                    let mut v: Vec<SharedValue<EndpointAddress>> = (0..n)
+                        .map(|_| {
+                            let i = rng.gen_range(0..5);
+                            SharedValue::new(EndpointAddress {
+                                ip: format!("10.0.0.{i}"),
+                                target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
+                                    uid: Some(format!("u{}", rng.gen_range(0..2))),
+                                    ..Default::default()
+                                }),
                                 ..Default::default()
-                            }),
-                            ..Default::default()
+                            })
                         })
-                    })
-                    .collect();
-                if rng.gen_bool(0.6) {
-                    v.sort_by(|x, y| cmp_endpoint_address(x, y));
-                }
-                Some(v)
-            };
+                        .collect();
+                    if rng.gen_bool(0.6) {
+                        v.sort_by(|x, y| cmp_endpoint_address(x, y));
+                    }
+                    Some(v)
+                };
             let ports = match rng.gen_range(0..4) {
                 0 => None,
                 1 => Some(vec![]),

@@ -142,7 +142,10 @@ mod tests {
         let mut b = a.clone();
         assert!(SharedValue::ptr_eq(&a, &b));
         b.push(3);
-        assert!(!SharedValue::ptr_eq(&a, &b), "a write through a shared value copies it");
+        assert!(
+            !SharedValue::ptr_eq(&a, &b),
+            "a write through a shared value copies it"
+        );
         assert_eq!((&*a, &*b), (&vec![1, 2], &vec![1, 2, 3]));
         assert_eq!(SharedValue::new(vec![1, 2]), a, "equality is by value");
         assert_eq!(format!("{a:?}"), "[1, 2]");

@@ -43,16 +43,16 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
             ip,
             hostname,
             node_name,
-            target_ref: r.map(|(kind, namespace, name, uid, resource_version)| {
-                ObjectReference {
+            target_ref: r.map(
+                |(kind, namespace, name, uid, resource_version)| ObjectReference {
                     kind,
                     namespace,
                     name,
                     uid,
                     resource_version,
                     ..Default::default()
-                }
-            }),
+                },
+            ),
         })
 }
 
@@ -148,11 +148,8 @@ fn owned(ep: &Endpoints) -> OwnedEndpoints {
 /// Every address freshly allocated: no two lists share anything.
 fn deep_copy(ep: &Endpoints) -> Endpoints {
     let fresh = |l: &Option<Vec<SharedValue<EndpointAddress>>>| {
-        l.as_ref().map(|v| {
-            v.iter()
-                .map(|a| SharedValue::new((**a).clone()))
-                .collect()
-        })
+        l.as_ref()
+            .map(|v| v.iter().map(|a| SharedValue::new((**a).clone())).collect())
     };
     Endpoints {
         subsets: ep.subsets.as_ref().map(|ss| {
@@ -351,8 +348,15 @@ fn cached_writes_encode_like_full_computation() {
                 current.as_ref(),
             )
             .unwrap();
-        assert_eq!(again, EndpointsWrite::None, "step {step}: unchanged re-sync");
+        assert_eq!(
+            again,
+            EndpointsWrite::None,
+            "step {step}: unchanged re-sync"
+        );
     }
     assert!(writes >= 30, "{writes}");
-    assert!(reused > 1000, "unchanged addresses are shared, not copied ({reused})");
+    assert!(
+        reused > 1000,
+        "unchanged addresses are shared, not copied ({reused})"
+    );
 }

@@ -214,7 +214,10 @@ impl FastSubsets<'_> {
         };
         let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<SharedValue<EndpointAddress>>>| {
             let l = l.as_deref().unwrap_or(&[]);
-            l.len() == m.len() && m.values().zip(l).all(|((a, _), b)| super::addr_eq_shared(a, b))
+            l.len() == m.len()
+                && m.values()
+                    .zip(l)
+                    .all(|((a, _), b)| super::addr_eq_shared(a, b))
         };
         let ports = |p: &Option<Vec<EndpointPort>>| p.as_deref().unwrap_or(&[]).to_vec();
         same(self.ready, &o.addresses)
