@@ -56,8 +56,11 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
         })
 }
 
+/// Per subset, indices into the pool of its ready and not-ready addresses.
+type Lists = Vec<(Vec<usize>, Vec<usize>)>;
+
 /// A pool of addresses and, per subset, indices into it (so lists alias pool entries).
-fn aliased() -> impl Strategy<Value = (Vec<EndpointAddress>, Vec<(Vec<usize>, Vec<usize>)>)> {
+fn aliased() -> impl Strategy<Value = (Vec<EndpointAddress>, Lists)> {
     (
         prop::collection::vec(address(), 1..8),
         prop::collection::vec(
