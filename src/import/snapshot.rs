@@ -607,23 +607,24 @@ impl Snapshot {
         for (i, s) in array(cx, v, "", "subsets")?.iter().enumerate() {
             let p = format!("subsets[{i}]");
             let s = obj(cx, s, &p)?.unwrap_or(&Value::Null);
-            let addrs = |key: &str| -> Result<Vec<k8s::EndpointAddress>, FieldError> {
-                let mut out = Vec::new();
-                for (j, a) in array(cx, s, &p, key)?.iter().enumerate() {
-                    let ap = format!("{p}.{key}[{j}]");
-                    let a = obj(cx, a, &ap)?.unwrap_or(&Value::Null);
-                    let ip = string(cx, a, &ap, "ip")?.ok_or_else(|| {
-                        cx.bad(&format!("{ap}.ip"), &Value::Null, "an IP address")
-                    })?;
-                    out.push(k8s::EndpointAddress {
-                        ip,
-                        hostname: string(cx, a, &ap, "hostname")?,
-                        node_name: string(cx, a, &ap, "nodeName")?,
-                        target_ref: None,
-                    });
-                }
-                Ok(out)
-            };
+            let addrs =
+                |key: &str| -> Result<Vec<k8s::SharedValue<k8s::EndpointAddress>>, FieldError> {
+                    let mut out = Vec::new();
+                    for (j, a) in array(cx, s, &p, key)?.iter().enumerate() {
+                        let ap = format!("{p}.{key}[{j}]");
+                        let a = obj(cx, a, &ap)?.unwrap_or(&Value::Null);
+                        let ip = string(cx, a, &ap, "ip")?.ok_or_else(|| {
+                            cx.bad(&format!("{ap}.ip"), &Value::Null, "an IP address")
+                        })?;
+                        out.push(k8s::SharedValue::new(k8s::EndpointAddress {
+                            ip,
+                            hostname: string(cx, a, &ap, "hostname")?,
+                            node_name: string(cx, a, &ap, "nodeName")?,
+                            target_ref: None,
+                        }));
+                    }
+                    Ok(out)
+                };
             let addresses = addrs("addresses")?;
             let not_ready = addrs("notReadyAddresses")?;
             let mut ports = Vec::new();

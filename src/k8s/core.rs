@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::meta::{Condition, ObjectMeta};
 use super::pod::*;
-use super::{omit, IntOrString, Quantity};
+use super::{omit, IntOrString, Quantity, SharedValue};
 
 /// `core/v1.ResourceList` (`map[ResourceName]resource.Quantity`), sorted by key like Go's encoders.
 pub type ResourceList = BTreeMap<String, Quantity>;
@@ -54,14 +54,15 @@ pub struct Endpoints {
     pub subsets: Option<Vec<EndpointSubset>>,
 }
 
-/// `core/v1.EndpointSubset`.
+/// `core/v1.EndpointSubset`. Addresses are [`SharedValue`]: successive versions of an Endpoints
+/// object (and the controller's cache) hold one copy of each unchanged address.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointSubset {
     #[serde(default, skip_serializing_if = "omit::vec")]
-    pub addresses: Option<Vec<EndpointAddress>>,
+    pub addresses: Option<Vec<SharedValue<EndpointAddress>>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
-    pub not_ready_addresses: Option<Vec<EndpointAddress>>,
+    pub not_ready_addresses: Option<Vec<SharedValue<EndpointAddress>>>,
     #[serde(default, skip_serializing_if = "omit::vec")]
     pub ports: Option<Vec<EndpointPort>>,
 }

@@ -101,6 +101,7 @@ pub mod pod;
 /// `RepackSubsets` / `SortSubsets`: the canonical form of Endpoints subsets (shared by the
 /// apiserver, the Endpoints controller and the mirroring controller).
 pub mod repack;
+pub mod shared;
 pub mod time;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -112,6 +113,7 @@ pub use self::discovery::{
 };
 pub use self::meta::{Condition, List, ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference};
 pub use self::pod::*;
+pub use self::shared::SharedValue;
 
 /// `skip_serializing_if` predicates implementing Go's `omitempty` for `Option`-wrapped value fields.
 pub(crate) mod omit {

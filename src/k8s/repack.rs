@@ -31,7 +31,7 @@ use super::deephash::{
     hash_core_endpoint_port, hash_endpoint_subset, CoreEndpointPortView, EndpointAddressView,
     EndpointSubsetView, ObjectReferenceView,
 };
-use crate::k8s::{EndpointAddress, EndpointPort, EndpointSubset, ObjectReference};
+use crate::k8s::{EndpointAddress, EndpointPort, EndpointSubset, ObjectReference, SharedValue};
 
 /// How ports carrying `appProtocol` are identified (see module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,11 +106,11 @@ pub fn subset_hash(sub: &EndpointSubset) -> [u8; 16] {
     let addrs: Option<Vec<EndpointAddressView<'_>>> = sub
         .addresses
         .as_ref()
-        .map(|v| v.iter().map(address_view).collect());
+        .map(|v| v.iter().map(|a| address_view(a)).collect());
     let nr: Option<Vec<EndpointAddressView<'_>>> = sub
         .not_ready_addresses
         .as_ref()
-        .map(|v| v.iter().map(address_view).collect());
+        .map(|v| v.iter().map(|a| address_view(a)).collect());
     let ports: Option<Vec<CoreEndpointPortView<'_>>> = sub
         .ports
         .as_ref()
@@ -138,10 +138,10 @@ pub fn cmp_endpoint_address(a: &EndpointAddress, b: &EndpointAddress) -> Orderin
 pub fn sort_subsets(subsets: &mut [EndpointSubset]) {
     for sub in subsets.iter_mut() {
         if let Some(a) = sub.addresses.as_mut() {
-            a.sort_by(cmp_endpoint_address);
+            a.sort_by(|x, y| cmp_endpoint_address(x, y));
         }
         if let Some(a) = sub.not_ready_addresses.as_mut() {
-            a.sort_by(cmp_endpoint_address);
+            a.sort_by(|x, y| cmp_endpoint_address(x, y));
         }
         if let Some(p) = sub.ports.as_mut() {
             p.sort_by_cached_key(|p| hash_core_endpoint_port(&port_view(p)));
@@ -154,7 +154,7 @@ pub fn sort_subsets(subsets: &mut [EndpointSubset]) {
 pub fn repack_subsets(subsets: &[EndpointSubset], identity: PortIdentity) -> Vec<EndpointSubset> {
     // (ip, uid) -> index into `addrs` (first copy wins).
     let mut addr_index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    let mut addrs: Vec<&EndpointAddress> = Vec::new();
+    let mut addrs: Vec<&SharedValue<EndpointAddress>> = Vec::new();
     // port -> (address index -> ready)
     let mut port_to_addrs: BTreeMap<PortKey, BTreeMap<usize, bool>> = BTreeMap::new();
 
@@ -267,7 +267,7 @@ pub fn is_canonical_single_subset(subsets: &[EndpointSubset]) -> bool {
     let [sub] = subsets else {
         return subsets.is_empty();
     };
-    let sorted = |l: &Option<Vec<EndpointAddress>>| match l {
+    let sorted = |l: &Option<Vec<SharedValue<EndpointAddress>>>| match l {
         None => true,
         Some(v) => {
             !v.is_empty()
@@ -345,11 +345,11 @@ mod tests {
     use crate::controllers::endpoints::{EndpointsController, EndpointsOptions, EndpointsWrite};
     use serde_json::json;
 
-    fn addr(ip: &str) -> EndpointAddress {
-        EndpointAddress {
+    fn addr(ip: &str) -> SharedValue<EndpointAddress> {
+        SharedValue::new(EndpointAddress {
             ip: ip.into(),
             ..Default::default()
-        }
+        })
     }
 
     /// RepackSubsets is idempotent on its own output (SortSubsets order included).
@@ -386,29 +386,30 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut claimed = 0;
         for _ in 0..3000 {
-            let list = |rng: &mut rand_chacha::ChaCha8Rng| -> Option<Vec<EndpointAddress>> {
-                let n = rng.gen_range(0..4);
-                if n == 0 && rng.gen_bool(0.7) {
-                    return None;
-                }
-                let mut v: Vec<EndpointAddress> = (0..n)
-                    .map(|_| {
-                        let i = rng.gen_range(0..5);
-                        EndpointAddress {
-                            ip: format!("10.0.0.{i}"),
-                            target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
-                                uid: Some(format!("u{}", rng.gen_range(0..2))),
+            let list =
+                |rng: &mut rand_chacha::ChaCha8Rng| -> Option<Vec<SharedValue<EndpointAddress>>> {
+                    let n = rng.gen_range(0..4);
+                    if n == 0 && rng.gen_bool(0.7) {
+                        return None;
+                    }
+                    let mut v: Vec<SharedValue<EndpointAddress>> = (0..n)
+                        .map(|_| {
+                            let i = rng.gen_range(0..5);
+                            SharedValue::new(EndpointAddress {
+                                ip: format!("10.0.0.{i}"),
+                                target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
+                                    uid: Some(format!("u{}", rng.gen_range(0..2))),
+                                    ..Default::default()
+                                }),
                                 ..Default::default()
-                            }),
-                            ..Default::default()
-                        }
-                    })
-                    .collect();
-                if rng.gen_bool(0.6) {
-                    v.sort_by(cmp_endpoint_address);
-                }
-                Some(v)
-            };
+                            })
+                        })
+                        .collect();
+                    if rng.gen_bool(0.6) {
+                        v.sort_by(|x, y| cmp_endpoint_address(x, y));
+                    }
+                    Some(v)
+                };
             let ports = match rng.gen_range(0..4) {
                 0 => None,
                 1 => Some(vec![]),

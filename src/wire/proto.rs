@@ -485,6 +485,13 @@ impl Proto for EndpointSubset {
     }
 }
 
+/// A shared value encodes as the value.
+impl<T: Proto> Proto for crate::k8s::SharedValue<T> {
+    fn encode<S: Sink>(&self, s: &mut S) {
+        (**self).encode(s)
+    }
+}
+
 impl Proto for EndpointAddress {
     fn encode<S: Sink>(&self, s: &mut S) {
         string(s, 1, &self.ip);

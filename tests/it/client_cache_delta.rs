@@ -333,8 +333,8 @@ fn run_endpoints(
                     ..Default::default()
                 },
                 subsets: Some(vec![EndpointSubset {
-                    addresses: Some(pick(true)),
-                    not_ready_addresses: Some(pick(false)),
+                    addresses: Some(SharedValue::all(pick(true))),
+                    not_ready_addresses: Some(SharedValue::all(pick(false))),
                     ports: Some(ports),
                 }]),
                 ..Default::default()

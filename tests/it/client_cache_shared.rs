@@ -96,8 +96,8 @@ fn endpoints(slot: usize, items: &[Item], port: i32) -> Endpoints {
             ..Default::default()
         },
         subsets: Some(vec![EndpointSubset {
-            addresses: Some(pick(true)),
-            not_ready_addresses: Some(pick(false)),
+            addresses: Some(SharedValue::all(pick(true))),
+            not_ready_addresses: Some(SharedValue::all(pick(false))),
             ports: Some(vec![EndpointPort {
                 name: Some("http".into()),
                 port,

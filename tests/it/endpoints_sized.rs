@@ -63,8 +63,8 @@ fn subset() -> impl Strategy<Value = EndpointSubset> {
         prop::option::of(prop::collection::vec((text(), 0i32..70000), 0..3)),
     )
         .prop_map(|(addresses, not_ready_addresses, ports)| EndpointSubset {
-            addresses,
-            not_ready_addresses,
+            addresses: addresses.map(SharedValue::all),
+            not_ready_addresses: not_ready_addresses.map(SharedValue::all),
             ports: ports.map(|v| {
                 v.into_iter()
                     .map(|(name, port)| EndpointPort {
@@ -319,8 +319,8 @@ fn precheck_at_the_etcd_boundary() {
             ..Default::default()
         },
         subsets: Some(vec![EndpointSubset {
-            addresses: Some(addrs[..14_000].to_vec()),
-            not_ready_addresses: Some(addrs[14_000..].to_vec()),
+            addresses: Some(SharedValue::all(addrs[..14_000].to_vec())),
+            not_ready_addresses: Some(SharedValue::all(addrs[14_000..].to_vec())),
             ports: Some(vec![EndpointPort {
                 name: Some("http".into()),
                 port: 8080,

@@ -15,6 +15,7 @@ mod conformance_reconcile;
 mod endpoints_conformance;
 mod endpoints_deephash_wire;
 mod endpoints_incremental;
+mod endpoints_shared_addresses;
 mod endpoints_sized;
 mod endpointslice_reconciler;
 mod endpointslice_scale;

@@ -320,8 +320,8 @@ fn subset() -> impl Strategy<Value = EndpointSubset> {
         opt_list(core_port()),
     )
         .prop_map(|(addresses, not_ready_addresses, ports)| EndpointSubset {
-            addresses,
-            not_ready_addresses,
+            addresses: addresses.map(SharedValue::all),
+            not_ready_addresses: not_ready_addresses.map(SharedValue::all),
             ports,
         })
 }
@@ -359,7 +359,7 @@ fn endpoints_edit() -> impl Strategy<Value = EndpointsEdit> {
     ]
 }
 
-fn list_of(ss: &mut EndpointSubset, ready: bool) -> &mut Vec<EndpointAddress> {
+fn list_of(ss: &mut EndpointSubset, ready: bool) -> &mut Vec<SharedValue<EndpointAddress>> {
     if ready {
         ss.addresses.get_or_insert_with(Vec::new)
     } else {
@@ -387,7 +387,7 @@ fn edit_endpoints(ep: &mut Endpoints, e: &EndpointsEdit) {
         EndpointsEdit::AddAddress(i, r, a) if n > 0 => {
             let l = list_of(&mut subsets[i % n], r);
             let at = i % (l.len() + 1);
-            l.insert(at, a);
+            l.insert(at, a.into());
         }
         EndpointsEdit::RemoveAddress(i, r, j) if n > 0 => {
             let l = list_of(&mut subsets[i % n], r);
@@ -409,7 +409,7 @@ fn edit_endpoints(ep: &mut Endpoints, e: &EndpointsEdit) {
             let l = list_of(&mut subsets[i % n], r);
             if !l.is_empty() {
                 let at = j % l.len();
-                l[at] = a;
+                l[at] = a.into();
             }
         }
         EndpointsEdit::Ports(i, p) if n > 0 => subsets[i % n].ports = p,

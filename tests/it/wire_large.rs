@@ -59,11 +59,13 @@ fn pod_ref(i: usize) -> ObjectReference {
 
 fn endpoints(n: usize) -> Endpoints {
     let addresses = (0..n)
-        .map(|i| EndpointAddress {
-            ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
-            node_name: Some(format!("node-{:04}", i % 5000)),
-            target_ref: Some(pod_ref(i)),
-            ..Default::default()
+        .map(|i| {
+            SharedValue::new(EndpointAddress {
+                ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+                node_name: Some(format!("node-{:04}", i % 5000)),
+                target_ref: Some(pod_ref(i)),
+                ..Default::default()
+            })
         })
         .collect();
     Endpoints {

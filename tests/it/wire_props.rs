@@ -140,8 +140,8 @@ fn endpoints_obj() -> impl Strategy<Value = Endpoints> {
         ),
     )
         .prop_map(|(a, n, p)| EndpointSubset {
-            addresses: Some(a),
-            not_ready_addresses: Some(n),
+            addresses: Some(SharedValue::all(a)),
+            not_ready_addresses: Some(SharedValue::all(n)),
             ports: Some(p),
         });
     (meta(), prop::collection::vec(subset, 0..3)).prop_map(|(metadata, subsets)| Endpoints {

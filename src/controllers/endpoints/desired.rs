@@ -25,7 +25,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::controllers::deephash::hash_core_endpoint_port;
-use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset};
+use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset, SharedValue};
 use crate::wire::tails::{address_sizes, SubsetTail, Tail};
 use crate::wire::ItemSizes;
 
@@ -91,8 +91,10 @@ pub enum PodChanges {
 }
 
 /// One address with its encoded sizes (kept so an object's size is a sum, see
-/// [`crate::wire::tails`]).
-type Sized = (EndpointAddress, ItemSizes);
+/// [`crate::wire::tails`]). The address is shared with every object built from the cache, so
+/// building one copies a pointer per address, and comparing it with a stored object built
+/// from the cache compares pointers.
+type Sized = (SharedValue<EndpointAddress>, ItemSizes);
 
 /// Per-Service incremental desired state (see module docs).
 #[derive(Debug, Clone, Default)]
@@ -161,7 +163,8 @@ impl FastSubsets<'_> {
             .and_then(|k| k.first().copied())
             .unwrap_or((self.ready.len(), self.not_ready.len()));
         let take = |m: &BTreeMap<AddrKey, Sized>, n: usize| {
-            let v: Vec<EndpointAddress> = m.values().take(n).map(|(a, _)| a.clone()).collect();
+            let v: Vec<SharedValue<EndpointAddress>> =
+                m.values().take(n).map(|(a, _)| a.clone()).collect();
             if v.is_empty() {
                 None
             } else {
@@ -209,12 +212,12 @@ impl FastSubsets<'_> {
         let [o] = other else {
             return false;
         };
-        let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<EndpointAddress>>| {
+        let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<SharedValue<EndpointAddress>>>| {
             let l = l.as_deref().unwrap_or(&[]);
             l.len() == m.len()
                 && m.values()
                     .zip(l)
-                    .all(|((a, _), b)| super::addr_eq_ignore_rv(a, b))
+                    .all(|((a, _), b)| super::addr_eq_shared(a, b))
         };
         let ports = |p: &Option<Vec<EndpointPort>>| p.as_deref().unwrap_or(&[]).to_vec();
         same(self.ready, &o.addresses)
@@ -341,7 +344,7 @@ impl DesiredCache {
         };
         let sizes = address_sizes(&addr);
         sum.add(sizes);
-        if let Some((_, old)) = map.insert(key.clone(), (addr, sizes)) {
+        if let Some((_, old)) = map.insert(key.clone(), (SharedValue::new(addr), sizes)) {
             sub_item(sum, old);
         }
         *self.vectors.entry(ports.clone()).or_default() += 1;

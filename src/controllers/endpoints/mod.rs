@@ -56,7 +56,7 @@ use crate::controllers::trigger_time::{
 };
 use crate::k8s::{
     self, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, IntOrString, ObjectMeta,
-    ObjectReference,
+    ObjectReference, SharedValue,
 };
 
 use self::desired::{DesiredCache, FastSubsets, PodChanges};
@@ -542,6 +542,7 @@ pub fn subsets_of_selected<'p>(
             addr.hostname = opt(s(&pod.spec.hostname));
         }
         let ready = publish || is_pod_ready(pod);
+        let addr = SharedValue::new(addr);
         let entry = |ports: Option<Vec<EndpointPort>>| {
             if ready {
                 EndpointSubset {
@@ -596,6 +597,12 @@ fn addr_eq_ignore_rv(a: &EndpointAddress, b: &EndpointAddress) -> bool {
         }
 }
 
+/// [`addr_eq_ignore_rv`], at once when both hold one allocation (an address the controller's
+/// cache lent to the stored object compares equal to itself without a look).
+fn addr_eq_shared(a: &SharedValue<EndpointAddress>, b: &SharedValue<EndpointAddress>) -> bool {
+    SharedValue::ptr_eq(a, b) || addr_eq_ignore_rv(a, b)
+}
+
 fn list<T>(v: &Option<Vec<T>>) -> &[T] {
     v.as_deref().unwrap_or(&[])
 }
@@ -605,8 +612,8 @@ fn list<T>(v: &Option<Vec<T>>) -> &[T] {
 pub fn subsets_equal_ignore_rv(a: &[EndpointSubset], b: &[EndpointSubset]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
-            let addrs = |p: &[EndpointAddress], q: &[EndpointAddress]| {
-                p.len() == q.len() && p.iter().zip(q).all(|(m, n)| addr_eq_ignore_rv(m, n))
+            let addrs = |p: &[SharedValue<EndpointAddress>], q: &[SharedValue<EndpointAddress>]| {
+                p.len() == q.len() && p.iter().zip(q).all(|(m, n)| addr_eq_shared(m, n))
             };
             addrs(list(&x.addresses), list(&y.addresses))
                 && addrs(list(&x.not_ready_addresses), list(&y.not_ready_addresses))

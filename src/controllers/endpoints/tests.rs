@@ -264,9 +264,11 @@ fn repack_groups_and_sorts() {
 /// subsets (per-entry pointers, mirroring controller).
 #[test]
 fn repack_not_ready_trumps_and_app_protocol_identity() {
-    let addr = |ip: &str| EndpointAddress {
-        ip: ip.into(),
-        ..Default::default()
+    let addr = |ip: &str| {
+        SharedValue::new(EndpointAddress {
+            ip: ip.into(),
+            ..Default::default()
+        })
     };
     let port = EndpointPort {
         name: Some("p".into()),

@@ -673,7 +673,9 @@ fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
     }
 }
 
-/// Ready and not-ready IPs of an Endpoints object.
+/// Ready and not-ready IPs of an Endpoints object (tests; the Endpoints arm counts with
+/// `epc::distinct_ips`).
+#[cfg(test)]
 fn address_set(ep: Option<&k8s::Endpoints>) -> BTreeSet<&str> {
     ep.into_iter()
         .flat_map(|e| e.subsets.iter().flatten())
@@ -692,9 +694,11 @@ pub fn manual_endpoints(
     svc: &k8s::Service,
     m: &crate::scenario::ManualEndpoints,
 ) -> k8s::Endpoints {
-    let addr = |ip: &std::net::IpAddr| k8s::EndpointAddress {
-        ip: ip.to_string(),
-        ..Default::default()
+    let addr = |ip: &std::net::IpAddr| {
+        k8s::SharedValue::new(k8s::EndpointAddress {
+            ip: ip.to_string(),
+            ..Default::default()
+        })
     };
     let subset = k8s::EndpointSubset {
         addresses: (!m.addresses.is_empty()).then(|| m.addresses.iter().map(addr).collect()),
