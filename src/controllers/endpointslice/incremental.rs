@@ -32,6 +32,7 @@
 //! resets the state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -40,7 +41,7 @@ use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{convert, Converted};
 use super::reconcile::{
-    reconcile_with_clean, DesiredByPortMap, DesiredGroup, PlannedWrite, ReconcilerOptions,
+    reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, NodeIndex, OwnWrite, PodChanges,
@@ -148,6 +149,11 @@ pub(crate) struct IncService {
     /// The pod state was built from a full selection (a fresh state must be).
     built: bool,
     walks: u64,
+    /// [`Reconciler::sync_seq`] of the Service's previous incremental sync under this state
+    /// (0: none).
+    last_sync: u64,
+    /// Step 1 matches passed as known so far (a test reads it: the path must be taken).
+    known_matches: u64,
     by_name: HashMap<String, u32>,
     node_version: u64,
     groups: Vec<PortMapKey>,
@@ -162,7 +168,7 @@ pub(crate) struct IncService {
     missing_node: usize,
     /// Identity hash → (port mapping, slice name) of every endpoint of a cached slice model
     /// of a managed address type.
-    holder: HashMap<u64, (GroupKey, String)>,
+    holder: HashMap<u64, (GroupKey, Rc<str>)>,
     /// Endpoint identities found twice (in slices, or among desired endpoints).
     dups: usize,
     /// Desired identity hashes that no slice of their port mapping holds.
@@ -465,24 +471,114 @@ impl IncService {
         let Some(g) = self.slice_group(s, ats) else {
             return;
         };
-        for e in &s.endpoints {
-            let h = e.identity_hash();
+        let hashes: Vec<u64> = s.endpoints.iter().map(|e| e.identity_hash()).collect();
+        self.hold_hashes(g, &s.name, &hashes, add, touched);
+    }
+
+    /// [`Self::hold`] of the given identity hashes of slice `name` in port mapping `g`.
+    fn hold_hashes(
+        &mut self,
+        g: GroupKey,
+        name: &str,
+        hashes: &[u64],
+        add: bool,
+        touched: &mut Vec<u64>,
+    ) {
+        let shared: Option<Rc<str>> = add.then(|| Rc::from(name));
+        for &h in hashes {
             touched.push(h);
-            if add {
+            if let Some(name) = &shared {
                 match self.holder.get(&h) {
                     Some(_) => self.dups += 1,
                     None => {
-                        self.holder.insert(h, (g, s.name.clone()));
+                        self.holder.insert(h, (g, Rc::clone(name)));
                     }
                 }
             } else if self
                 .holder
                 .get(&h)
-                .is_some_and(|(hg, n)| *hg == g && *n == s.name)
+                .is_some_and(|(hg, n)| *hg == g && **n == *name)
             {
                 self.holder.remove(&h);
             }
         }
+    }
+
+    /// A slice model replaced by a newer one of the same name: the identity hashes only the
+    /// old model holds and those only the new one holds (as multisets), when both are in the
+    /// same port mapping and the index is consistent (no identity held twice); None = hold
+    /// the two models in full. Identities both hold keep their holder, so a rewritten slice
+    /// of a big Service re-holds (and touches) only the endpoints that moved.
+    fn replaced_hashes(
+        &mut self,
+        old: &Slice,
+        new: &Slice,
+        ats: &[&'static str],
+    ) -> Option<(GroupKey, Vec<u64>, Vec<u64>)> {
+        if self.dups > 0 {
+            return None;
+        }
+        let g = self.slice_group(old, ats)?;
+        if self.slice_group(new, ats)? != g {
+            return None;
+        }
+        let mut a: Vec<u64> = old.endpoints.iter().map(|e| e.identity_hash()).collect();
+        let mut b: Vec<u64> = new.endpoints.iter().map(|e| e.identity_hash()).collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if x == y => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x < y => {
+                    only_a.push(*x);
+                    i += 1;
+                }
+                (Some(_), Some(y)) => {
+                    only_b.push(*y);
+                    j += 1;
+                }
+                (Some(x), None) => {
+                    only_a.push(*x);
+                    i += 1;
+                }
+                (None, Some(y)) => {
+                    only_b.push(*y);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        Some((g, only_a, only_b))
+    }
+
+    /// The desired version of the endpoint with identity hash `h` of slice `name` (port
+    /// mapping `g`) when step 1's match for it is known: its pod did not change since the
+    /// slice was verified (`pod_touched`, sorted, holds the identities of changed pods), the
+    /// slice holds the identity, and the identity is desired in `g`.
+    fn known_match(
+        &self,
+        h: u64,
+        g: GroupKey,
+        name: &str,
+        pod_touched: &[u64],
+    ) -> Option<&Endpoint> {
+        if pod_touched.binary_search(&h).is_ok() {
+            return None;
+        }
+        let (hg, held_by) = self.holder.get(&h)?;
+        if *hg != g || **held_by != *name {
+            return None;
+        }
+        let &(id, a) = self.desired.get(&h)?;
+        let p = self.pods[id as usize].as_ref()?;
+        let ai = a as usize;
+        (a == g.0 && p.group == g.1 && p.contributes.get(ai).copied().unwrap_or(false))
+            .then(|| &p.conv.endpoints[ai])
     }
 
     fn refresh_unheld(&mut self, h: u64) {
@@ -553,6 +649,13 @@ impl Reconciler {
         }
         let mut touched: Vec<u64> = Vec::new();
         st.update_pods(service, &svc, &ats, pods, nodes, &mut touched);
+        // Identities whose pods changed since the previous sync (sorted).
+        let mut pod_touched = touched.clone();
+        pod_touched.sort_unstable();
+        pod_touched.dedup();
+        self.sync_seq += 1;
+        let seq = self.sync_seq;
+        let prev_sync = std::mem::replace(&mut st.last_sync, seq);
 
         // Slice models: reuse a cached model whose resourceVersion (and owner UID) is
         // unchanged; re-hold the identities of replaced and vanished ones.
@@ -560,7 +663,12 @@ impl Reconciler {
         // between slices is not taken for one held twice.
         let mut cached: BTreeMap<String, CachedSlice> = BTreeMap::new();
         let mut hit = vec![false; existing.len()];
+        // The model's endpoints were each the desired version of its pod at the previous
+        // sync (a slice that sync left clean, or that it wrote itself).
+        let mut verified = vec![false; existing.len()];
         let mut fresh: Vec<usize> = Vec::new();
+        // Replaced models held by difference: (port mapping, slice name, hashes to hold).
+        let mut rehold: Vec<(GroupKey, usize, Vec<u64>)> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
             let name = es.metadata.name.clone().unwrap_or_default();
             let rv = es.metadata.resource_version.clone().unwrap_or_default();
@@ -568,19 +676,18 @@ impl Reconciler {
                 Some(mut c) if c.resource_version == rv && c.service_uid == svc.uid => {
                     c.slice.origin = Some(i);
                     hit[i] = true;
+                    verified[i] = c.clean;
                     c
                 }
                 prev => {
-                    if let Some(p) = prev {
-                        st.hold(&p.slice, &ats, false, &mut touched);
-                    }
-                    fresh.push(i);
+                    let mut prev = prev;
                     let reuse = own.get(&name).is_some_and(|w| {
                         w.resource_version.as_deref() == Some(rv.as_str())
                             && w.service_uid == svc.uid
                     });
                     let slice = match reuse.then(|| own.remove(&name)).flatten() {
                         Some(w) => {
+                            verified[i] = prev_sync != 0 && w.made_at == prev_sync;
                             let mut s = w.slice;
                             s.origin = Some(i);
                             #[cfg(test)]
@@ -589,6 +696,21 @@ impl Reconciler {
                         }
                         None => slice_from_k8s(es, &svc, i),
                     };
+                    let diff = prev
+                        .as_ref()
+                        .and_then(|p| st.replaced_hashes(&p.slice, &slice, &ats));
+                    match diff {
+                        Some((g, gone, new)) => {
+                            st.hold_hashes(g, &name, &gone, false, &mut touched);
+                            rehold.push((g, i, new));
+                        }
+                        None => {
+                            if let Some(p) = prev.take() {
+                                st.hold(&p.slice, &ats, false, &mut touched);
+                            }
+                            fresh.push(i);
+                        }
+                    }
                     CachedSlice {
                         resource_version: rv,
                         service_uid: svc.uid.clone(),
@@ -606,6 +728,10 @@ impl Reconciler {
             if let Some(c) = cached.get(existing[i].metadata.name.as_deref().unwrap_or("")) {
                 st.hold(&c.slice, &ats, true, &mut touched);
             }
+        }
+        for (g, i, new) in rehold {
+            let name = existing[i].metadata.name.as_deref().unwrap_or("");
+            st.hold_hashes(g, name, &new, true, &mut touched);
         }
         // Identities found twice: rebuild the holder and desired indexes (they may be
         // consistent again) and treat every slice as dirty while any remain.
@@ -641,7 +767,7 @@ impl Reconciler {
         }
         for &h in &touched {
             if let Some((_, n)) = st.holder.get(&h) {
-                if let Some((k, _)) = cached.get_key_value(n.as_str()) {
+                if let Some((k, _)) = cached.get_key_value(&**n) {
                     dirty_names.insert(k.as_str());
                 }
             }
@@ -675,20 +801,52 @@ impl Reconciler {
         }
         let mut errors = Vec::new();
         let mut desired: BTreeMap<String, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
-        // Endpoints of dirty slices, by port mapping (step 1 will match them).
+        // Endpoints of dirty slices, by port mapping (step 1 will match them), except those
+        // of verified slices whose pods did not change: their matches are known.
+        let slice_groups: Vec<Option<GroupKey>> = existing
+            .iter()
+            .enumerate()
+            .map(|(i, es)| {
+                if clean[i] {
+                    return None;
+                }
+                let c = cached.get(es.metadata.name.as_deref().unwrap_or(""))?;
+                st.slice_group(&c.slice, &ats)
+            })
+            .collect();
         let mut dirty_held: HashMap<GroupKey, Vec<u64>> = HashMap::new();
+        let mut known: Known<&Endpoint> = vec![None; existing.len()];
+        let mut n_known = 0u64;
         for (i, es) in existing.iter().enumerate() {
-            if clean[i] {
-                continue;
-            }
-            let Some(c) = cached.get(es.metadata.name.as_deref().unwrap_or("")) else {
+            let Some(g) = slice_groups[i] else {
                 continue;
             };
-            let Some(g) = st.slice_group(&c.slice, &ats) else {
+            let name = es.metadata.name.as_deref().unwrap_or("");
+            let Some(c) = cached.get(name) else {
                 continue;
             };
             let v = dirty_held.entry(g).or_default();
-            v.extend(c.slice.endpoints.iter().map(|e| e.identity_hash()));
+            if verified[i] && !all_dirty {
+                let mut k = Vec::with_capacity(c.slice.endpoints.len());
+                let mut any = false;
+                for e in &c.slice.endpoints {
+                    let h = e.identity_hash();
+                    let d = st.known_match(h, g, name, &pod_touched);
+                    if d.is_none() {
+                        v.push(h);
+                    }
+                    if d.is_some() {
+                        any = true;
+                        n_known += 1;
+                    }
+                    k.push(d);
+                }
+                if any {
+                    known[i] = Some(k);
+                }
+            } else {
+                v.extend(c.slice.endpoints.iter().map(|e| e.identity_hash()));
+            }
         }
         for (ai, at) in ats.iter().enumerate() {
             let groups = desired.entry(at.to_string()).or_default();
@@ -786,7 +944,7 @@ impl Reconciler {
             .options
             .topology_cache_enabled
             .then_some(&mut self.topology);
-        let plan = reconcile_with_clean(
+        let plan = reconcile_with_known(
             &svc,
             &ats,
             &model,
@@ -794,8 +952,11 @@ impl Reconciler {
             &self.options,
             topology,
             &clean,
+            &mut known,
             rng,
         );
+        drop(known);
+        st.known_matches += n_known;
         drop(model);
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
@@ -842,6 +1003,7 @@ impl Reconciler {
                 service_uid: svc.uid.clone(),
                 resource_version: None,
                 slice: s,
+                made_at: seq,
             };
             own.insert(w.slice.name.clone(), w);
         }
@@ -1233,6 +1395,59 @@ mod tests {
         ) {
             check(n_pods, max, hints, &ops)?;
         }
+    }
+
+    /// A big Service where one pod changes per sync: step 1 takes the known matches of the
+    /// unchanged endpoints of the slices the previous sync wrote or left clean, and the
+    /// result stays the full recomputation's.
+    #[test]
+    fn known_matches_are_used_and_agree_with_full() {
+        let svc = service(false, false, false);
+        let mut nodes = NodeIndex::default();
+        nodes.insert("n0".into(), Some("z0".into()));
+        let mut inc = Side::new(false, 5);
+        let mut full = Side::new(true, 5);
+        let mut ready = [true; 40];
+        for step in 0..30u32 {
+            if step > 0 {
+                let i = (step as usize * 7) % 40;
+                ready[i] = !ready[i];
+            }
+            let pods: Vec<k8s::Pod> = (0..40)
+                .map(|i| {
+                    pod(
+                        i,
+                        &P {
+                            exists: true,
+                            ready: ready[i],
+                            node: 0,
+                            ip: 0,
+                            port: 1,
+                            rv: step + 1,
+                            terminal: false,
+                            other_app: false,
+                            since: 0,
+                        },
+                    )
+                })
+                .collect();
+            let a = inc.sync(&svc, &pods, &nodes, None);
+            let b = full.sync(&svc, &pods, &nodes, None);
+            assert_eq!(a, b, "step {step}");
+            assert_eq!(
+                inc.store.list(),
+                full.store.list(),
+                "stores after step {step}"
+            );
+        }
+        let used: u64 = inc
+            .ctl
+            .reconciler
+            .inc
+            .values()
+            .map(|s| s.known_matches)
+            .sum();
+        assert!(used > 100, "known matches used: {used}");
     }
 
     /// A test that cannot fail is a defect: the comparison above does see a difference when

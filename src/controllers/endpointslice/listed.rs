@@ -9,6 +9,7 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use crate::k8s;
@@ -19,12 +20,39 @@ pub struct ListedAddresses {
     services: BTreeMap<String, Held>,
 }
 
+/// A fast hasher for address strings (FxHash's multiply-rotate over 8-byte words): the
+/// maps below are only counted and looked up, never iterated into an output, so the std
+/// SipHash's flooding resistance buys nothing and costs most of the accounting.
+#[derive(Debug, Clone, Copy, Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut w = 0u64;
+        for (i, b) in chunks.remainder().iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
+        }
+        self.0 = (self.0.rotate_left(5) ^ w ^ bytes.len() as u64).wrapping_mul(K);
+    }
+}
+
+type Fast = BuildHasherDefault<AddrHasher>;
+
 #[derive(Debug, Clone, Default)]
 struct Held {
-    /// The listing the counts are over (shared with the informer, not copied).
+    /// The listing the counts are over (shared with storage or the informer, not copied).
     slices: Vec<Rc<k8s::EndpointSlice>>,
     /// Address → occurrences over `slices`' endpoints; absent = 0.
-    counts: HashMap<Box<str>, u32>,
+    counts: HashMap<Box<str>, u32, Fast>,
 }
 
 /// A slice's identity for matching two listings: a slice of the same name and
@@ -34,6 +62,7 @@ fn version(s: &k8s::EndpointSlice) -> Option<(&str, &str)> {
     (!rv.is_empty()).then(|| (s.metadata.name.as_deref().unwrap_or(""), rv))
 }
 
+#[cfg(test)]
 fn addresses(s: &k8s::EndpointSlice) -> impl Iterator<Item = &str> {
     s.endpoint_list()
         .iter()
@@ -46,7 +75,8 @@ where
     A: Borrow<k8s::EndpointSlice>,
     B: Borrow<k8s::EndpointSlice>,
 {
-    let mut unmatched: HashMap<(&str, &str), u32> = HashMap::with_capacity(a.len());
+    let mut unmatched: HashMap<(&str, &str), u32, Fast> =
+        HashMap::with_capacity_and_hasher(a.len(), Fast::default());
     for s in a {
         if let Some(v) = version(s.borrow()) {
             *unmatched.entry(v).or_default() += 1;
@@ -74,15 +104,71 @@ where
     (only_a, only_b)
 }
 
+/// `f(address, -1)` for every address occurrence of the `gone` slices and `f(address, +1)`
+/// for the `new` ones, leaving out pairs that cancel: a new slice is paired with a gone
+/// slice of its name, and endpoints at the same position with equal address lists are
+/// skipped (a rewritten slice keeps most endpoints in place), so a sync that changed a few
+/// endpoints of a big Service hashes only those.
+fn for_each_delta<'x>(
+    gone: &[&'x k8s::EndpointSlice],
+    new: &[&'x k8s::EndpointSlice],
+    mut f: impl FnMut(&'x str, i64),
+) {
+    let mut by_name: HashMap<&str, Vec<usize>, Fast> = HashMap::default();
+    for (i, s) in gone.iter().enumerate().rev() {
+        by_name
+            .entry(s.metadata.name.as_deref().unwrap_or(""))
+            .or_default()
+            .push(i);
+    }
+    let mut paired = vec![false; gone.len()];
+    let emit = |eps: &'x [k8s::Endpoint], d: i64, f: &mut dyn FnMut(&'x str, i64)| {
+        for e in eps {
+            for a in e.address_list() {
+                f(a.as_str(), d);
+            }
+        }
+    };
+    for n in new {
+        let partner = by_name
+            .get_mut(n.metadata.name.as_deref().unwrap_or(""))
+            .and_then(Vec::pop);
+        let ne = n.endpoint_list();
+        match partner {
+            Some(i) => {
+                paired[i] = true;
+                let ge = gone[i].endpoint_list();
+                let common = ge.len().min(ne.len());
+                for j in 0..common {
+                    let (a, b) = (ge[j].address_list(), ne[j].address_list());
+                    if a != b {
+                        emit(std::slice::from_ref(&ge[j]), -1, &mut f);
+                        emit(std::slice::from_ref(&ne[j]), 1, &mut f);
+                    }
+                }
+                emit(&ge[common..], -1, &mut f);
+                emit(&ne[common..], 1, &mut f);
+            }
+            None => emit(ne, 1, &mut f),
+        }
+    }
+    for (i, g) in gone.iter().enumerate() {
+        if !paired[i] {
+            emit(g.endpoint_list(), -1, &mut f);
+        }
+    }
+}
+
 impl ListedAddresses {
     /// Addresses in `after` but in no slice of `before`, and the reverse (the sizes of the two
     /// differences of the address sets), reading only the slices that differ from the held
-    /// listing and between `before` and `after`. `before` becomes the held listing.
+    /// listing and between `before` and `after`. `after` becomes the held listing (the next
+    /// sync's listing is usually exactly it, so moving the counts there costs nothing).
     pub fn changes(
         &mut self,
         key: &str,
-        before: Vec<Rc<k8s::EndpointSlice>>,
-        after: &[&k8s::EndpointSlice],
+        before: &[Rc<k8s::EndpointSlice>],
+        after: Vec<Rc<k8s::EndpointSlice>>,
     ) -> (u64, u64) {
         if !self.services.contains_key(key) {
             self.services.insert(key.to_string(), Held::default());
@@ -90,51 +176,56 @@ impl ListedAddresses {
         let held = self.services.get_mut(key).expect("inserted");
         // The held counts, moved to `before`.
         {
-            let (gone, new) = differing(&held.slices, &before);
-            for s in gone {
-                for a in addresses(s) {
-                    let n = held.counts.get_mut(a).expect("held address counted");
+            let (gone, new) = differing(&held.slices, before);
+            let gone: Vec<&k8s::EndpointSlice> = gone.into_iter().map(|s| &**s).collect();
+            let new: Vec<&k8s::EndpointSlice> = new.into_iter().map(|s| &**s).collect();
+            let counts = &mut held.counts;
+            for_each_delta(&gone, &new, |a, d| {
+                if d < 0 {
+                    let n = counts.get_mut(a).expect("held address counted");
                     *n -= 1;
                     if *n == 0 {
-                        held.counts.remove(a);
+                        counts.remove(a);
                     }
-                }
-            }
-            for s in new {
-                for a in addresses(s) {
-                    match held.counts.get_mut(a) {
+                } else {
+                    match counts.get_mut(a) {
                         Some(n) => *n += 1,
                         None => {
-                            held.counts.insert(a.into(), 1);
+                            counts.insert(a.into(), 1);
                         }
                     }
                 }
-            }
+            });
         }
         // `before` → `after`: only the addresses of the differing slices can change side.
-        let (lost, gained) = differing(&before, after);
-        let mut delta: HashMap<&str, i64> = HashMap::new();
-        for s in &gained {
-            for a in addresses(s) {
-                *delta.entry(a).or_default() += 1;
-            }
-        }
-        for s in &lost {
-            for a in addresses(s) {
-                *delta.entry(a).or_default() -= 1;
-            }
-        }
+        // The figures, and the counts moved on to `after` in the same pass.
+        let (lost, gained) = differing(before, &after);
+        let lost: Vec<&k8s::EndpointSlice> = lost.into_iter().map(|s| &**s).collect();
+        let gained: Vec<&k8s::EndpointSlice> = gained.into_iter().map(|s| &**s).collect();
+        let mut delta: HashMap<&str, i64, Fast> = HashMap::default();
+        for_each_delta(&lost, &gained, |a, d| *delta.entry(a).or_default() += d);
         let (mut added, mut removed) = (0, 0);
         for (a, d) in delta {
+            if d == 0 {
+                continue;
+            }
             let was = held.counts.get(a).copied().unwrap_or(0) as i64;
-            match (was, was + d) {
+            let now = was + d;
+            match (was, now) {
                 (0, n) if n > 0 => added += 1,
                 (w, 0) if w > 0 => removed += 1,
                 _ => {}
             }
+            if now <= 0 {
+                held.counts.remove(a);
+            } else if let Some(n) = held.counts.get_mut(a) {
+                *n = now as u32;
+            } else {
+                held.counts.insert(a.into(), now as u32);
+            }
         }
-        drop(lost);
-        held.slices = before;
+        drop((lost, gained));
+        held.slices = after;
         (added, removed)
     }
 
@@ -241,7 +332,7 @@ mod tests {
                 let b: Vec<&k8s::EndpointSlice> = before.iter().map(|s| &**s).collect();
                 let a: Vec<&k8s::EndpointSlice> = after.iter().map(|s| &**s).collect();
                 let want = full_set_differences(&b, &a);
-                prop_assert_eq!(counts.changes("ns/svc", before.clone(), &a), want);
+                prop_assert_eq!(counts.changes("ns/svc", &before, after.clone()), want);
             }
         }
     }
@@ -291,7 +382,7 @@ mod tests {
             let b: Vec<&k8s::EndpointSlice> = before.iter().map(|s| &**s).collect();
             let a: Vec<&k8s::EndpointSlice> = after.iter().map(|s| &**s).collect();
             let want = full_set_differences(&b, &a);
-            assert_eq!(counts.changes("ns/svc", before.clone(), &a), want);
+            assert_eq!(counts.changes("ns/svc", &before, after.clone()), want);
             previous = after;
         }
     }

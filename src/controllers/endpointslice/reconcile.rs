@@ -120,6 +120,13 @@ impl<E> Default for DesiredGroup<E> {
 /// slicesim visits groups in key order.
 pub type DesiredByPortMap<E = Endpoint> = BTreeMap<PortMapKey, DesiredGroup<E>>;
 
+/// Step 1's matches known in advance, by existing slice index (`Slice::origin`), then by
+/// endpoint position: `Some(d)` = the endpoint's desired version is `d`, equal to it beyond
+/// hash, and the desired set does not hold it (the incremental reconcile knows this for
+/// endpoints whose pods did not change since it last verified the slice). Step 1 takes `d`
+/// without the lookup: the result is the same as with `d` in the desired set.
+pub type Known<E> = Vec<Option<Vec<Option<E>>>>;
+
 /// One API call of a sync, in the order upstream issues them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlannedWrite {
@@ -335,6 +342,7 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     ports: &[SlicePort],
     max: usize,
     clean: &[bool],
+    known: &mut Known<E>,
     rng: &mut ChaCha8Rng,
 ) -> PortMappingPlan {
     // Slices by name. The three name sets are Go maps upstream
@@ -363,7 +371,20 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
         }
         let mut new_endpoints: Vec<E> = Vec::with_capacity(s.endpoints.len());
         let mut endpoint_updated = false;
-        for e in &s.endpoints {
+        let mut pre = s
+            .origin
+            .and_then(|i| known.get_mut(i))
+            .and_then(Option::take);
+        for (j, e) in s.endpoints.iter().enumerate() {
+            if let Some(d) = pre
+                .as_mut()
+                .and_then(|p| p.get_mut(j))
+                .and_then(Option::take)
+            {
+                // Known match: what the lookup below finds, equal beyond hash.
+                new_endpoints.push(d);
+                continue;
+            }
             if let Some(got) =
                 desired.remove_matching(e.identity_hash(), |d| d.endpoint().same_identity(e))
             {
@@ -529,6 +550,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     opts: &ReconcilerOptions,
     topology: Option<&mut TopologyCache>,
     clean: &[bool],
+    known: &mut Known<E>,
     rng: &mut ChaCha8Rng,
     plan: &mut ReconcilePlan,
 ) {
@@ -567,6 +589,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
             &group.ports,
             max,
             clean,
+            known,
             rng,
         );
         plan.metrics.endpoints_added += p.added;
@@ -730,10 +753,38 @@ pub fn reconcile_with_clean<E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_types: &[&str],
     existing: &[&Slice],
+    desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
+    opts: &ReconcilerOptions,
+    topology: Option<&mut TopologyCache>,
+    clean: &[bool],
+    rng: &mut ChaCha8Rng,
+) -> ReconcilePlan {
+    reconcile_with_known(
+        svc,
+        address_types,
+        existing,
+        desired_by_type,
+        opts,
+        topology,
+        clean,
+        &mut Vec::new(),
+        rng,
+    )
+}
+
+/// [`reconcile_with_clean`] with step 1's matches of some endpoints of dirty slices known
+/// (see [`Known`]); the result is what [`reconcile_with_clean`] gives with those desired
+/// endpoints in the desired groups.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile_with_known<E: DesiredEndpoint>(
+    svc: &ServiceInfo,
+    address_types: &[&str],
+    existing: &[&Slice],
     mut desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
     opts: &ReconcilerOptions,
     mut topology: Option<&mut TopologyCache>,
     clean: &[bool],
+    known: &mut Known<E>,
     rng: &mut ChaCha8Rng,
 ) -> ReconcilePlan {
     let mut plan = ReconcilePlan::default();
@@ -760,6 +811,7 @@ pub fn reconcile_with_clean<E: DesiredEndpoint>(
             opts,
             topology.as_deref_mut(),
             clean,
+            known,
             rng,
             &mut plan,
         );

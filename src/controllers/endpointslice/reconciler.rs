@@ -158,6 +158,9 @@ pub struct Reconciler {
     pub(super) own_writes: BTreeMap<String, std::collections::HashMap<String, OwnWrite>>,
     /// What-if packing policy applied after the upstream plan (see `packing`).
     pub(super) packing: super::packing::Packing,
+    /// Counts incremental syncs (of any Service): tells an own write planned by a Service's
+    /// previous sync from an older one.
+    pub(super) sync_seq: u64,
 }
 
 /// A slice update the incremental reconcile planned, kept after it was materialised: once
@@ -171,6 +174,8 @@ pub(super) struct OwnWrite {
     /// The stored resourceVersion, once observed.
     pub(super) resource_version: Option<String>,
     pub(super) slice: Slice,
+    /// [`Reconciler::sync_seq`] of the sync that planned it.
+    pub(super) made_at: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +206,7 @@ impl Reconciler {
             inc: BTreeMap::new(),
             own_writes: BTreeMap::new(),
             packing: super::packing::Packing::Upstream,
+            sync_seq: 0,
         }
     }
 

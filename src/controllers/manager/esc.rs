@@ -280,17 +280,18 @@ impl ControllerManager<'_> {
         }
         self.shared.swap_rng(&mut names);
         self.name_rngs.insert(key.to_string(), names);
-        let alive: Vec<&k8s::EndpointSlice> = self
+        // Shared with storage: the address accounting holds this listing until the next sync.
+        let alive: Vec<Rc<k8s::EndpointSlice>> = self
             .slice_index
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|n| self.slices.get(&ns, n))
+            .filter_map(|n| self.slices.get_shared(&ns, n).cloned())
             .collect();
-        (row.endpoints_added, row.endpoints_removed) =
-            self.esc.listed_addresses.changes(key, before, &alive);
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();
+        (row.endpoints_added, row.endpoints_removed) =
+            self.esc.listed_addresses.changes(key, &before, alive);
         let st = self.stats.svc(key);
         st.slices_max = st.slices_max.max(calls.slices as u64);
         if failed || !result.errors.is_empty() {
