@@ -88,12 +88,12 @@ fn endpoints() -> impl Strategy<Value = Endpoints> {
                     // subset: the body is canonical (as the controller's are).
                     addresses: (ready > 0).then(|| {
                         (0..ready as u32)
-                            .map(|i| address(base + i, named))
+                            .map(|i| SharedValue::new(address(base + i, named)))
                             .collect()
                     }),
                     not_ready_addresses: (not_ready > 0).then(|| {
                         (0..not_ready as u32)
-                            .map(|i| address(base + 5000 + i, named))
+                            .map(|i| SharedValue::new(address(base + 5000 + i, named)))
                             .collect()
                     }),
                     ports: Some(vec![EndpointPort {
@@ -193,7 +193,7 @@ fn small_writes_take_the_shortcut_large_ones_do_not() {
     let body = |n: u32| Endpoints {
         metadata: stored.metadata.clone(),
         subsets: Some(vec![EndpointSubset {
-            addresses: Some((0..n).map(|i| address(i, true)).collect()),
+            addresses: Some((0..n).map(|i| SharedValue::new(address(i, true))).collect()),
             not_ready_addresses: None,
             ports: Some(vec![EndpointPort {
                 name: Some("http".into()),

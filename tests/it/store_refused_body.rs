@@ -80,9 +80,11 @@ fn endpoints(m: MetaArgs, n: usize) -> Endpoints {
             vec![EndpointSubset {
                 addresses: Some(
                     (0..n)
-                        .map(|i| EndpointAddress {
-                            ip: format!("10.0.{}.{}", i / 256, i % 256),
-                            ..Default::default()
+                        .map(|i| {
+                            SharedValue::new(EndpointAddress {
+                                ip: format!("10.0.{}.{}", i / 256, i % 256),
+                                ..Default::default()
+                            })
                         })
                         .collect(),
                 ),
