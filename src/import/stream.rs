@@ -282,7 +282,7 @@ fn parse_ips(p: &k8s::Pod) -> Vec<IpAddr> {
 }
 
 /// A watch event's type, checked: `Ok(None)` for BOOKMARK/ERROR (not a change).
-fn event_type<'a>(item: &'a Item) -> Result<Option<Option<&'a str>>, FieldError> {
+fn event_type(item: &Item) -> Result<Option<Option<&str>>, FieldError> {
     match item.event.as_deref() {
         Some("BOOKMARK") | Some("ERROR") => Ok(None),
         t @ (Some("ADDED") | Some("MODIFIED") | Some("DELETED") | None) => Ok(Some(t)),
