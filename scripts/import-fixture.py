@@ -11,6 +11,9 @@ folders, pod logs). Deterministic: the same arguments give the same bytes.
   scripts/import-fixture.py medium tests/data/import/medium.json
   scripts/import-fixture.py small  tests/data/import/small-dump --dump
   scripts/import-fixture.py small  tests/data/import/small-period --period   (watch streams + audit log)
+  scripts/import-fixture.py objects tests/data/import/objects.json
+  scripts/import-fixture.py objects tests/data/import/objects-period --objects-period  (Service and Node watch streams)
+  scripts/import-fixture.py model  tests/data/import/model.json
   scripts/import-fixture.py large=100000 /tmp/large.json     (N pods; for measurements, not committed)
 """
 import hashlib
@@ -295,6 +298,47 @@ def medium():
     return c
 
 
+def objects():
+    """Two zones of two nodes, no topology hints: a Deployment `web` (4 pods, one per node) and a
+    StatefulSet `db` (3 pods) with their Services, for the Service/Node watch streams."""
+    c = Cluster(["zone-a", "zone-b"], 2, ["3920m", "3920m"])
+    web = c.deployment("shop", "web", 4, [("http", 8080)])
+    c.service("shop", "web", web, [("http", 80, "http")])
+    c.endpoints_for("shop", "web", web, [("http", 80, "http")])
+    c.statefulset("shop", "db", 3, [("pg", 5432)], "db")
+    c.service("shop", "db", {"app": "db"}, [("pg", 5432, 5432)], headless=True)
+    c.endpoints_for("shop", "db", {"app": "db"}, [("pg", 5432, 5432)])
+    return c
+
+
+def model():
+    """What the import has to model beyond Deployments: a StatefulSet behind its headless
+    Service (hostnames), a DaemonSet (one pod per node), a Deployment whose selector has
+    matchExpressions, a Service with trafficDistribution PreferSameNode (1.34)."""
+    c = Cluster(["zone-a", "zone-b"], 2, ["3920m", "3920m"])
+    api = c.deployment("shop", "api", 4, [("http", 8080)])
+    c.service("shop", "api", api, [("http", 80, "http")], td="PreferSameNode")
+    c.endpoints_for("shop", "api", api, [("http", 80, "http")])
+    c.statefulset("shop", "db", 3, [("pg", 5432)], "db")
+    c.service("shop", "db", {"app": "db"}, [("pg", 5432, 5432)], headless=True)
+    c.endpoints_for("shop", "db", {"app": "db"}, [("pg", 5432, 5432)])
+    c.daemonset("kube-system", "node-agent", [("metrics", 9100)])
+    c.service("kube-system", "node-agent", {"k8s-app": "node-agent"}, [("metrics", 9100, 9100)])
+    c.endpoints_for("kube-system", "node-agent", {"k8s-app": "node-agent"}, [("metrics", 9100, 9100)])
+    canary = c.deployment("shop", "canary", 2, [("http", 8080)])
+    for i in c.items:
+        if i["kind"] in ("Deployment", "ReplicaSet") and i["metadata"]["name"].startswith("canary"):
+            i["spec"]["selector"]["matchExpressions"] = [
+                {"key": "track", "operator": "In", "values": ["stable"]},
+                {"key": "tier", "operator": "Exists"},
+                {"key": "legacy", "operator": "DoesNotExist"}]
+            i["spec"]["template"]["metadata"]["labels"].update({"track": "stable", "tier": "web"})
+        if i["kind"] == "Pod" and i["metadata"]["name"].startswith("canary"):
+            i["metadata"]["labels"].update({"track": "stable", "tier": "web"})
+    c.service("shop", "canary", canary, [("http", 80, "http")])
+    return c
+
+
 def large(pods):
     """About `pods` pods (a big cluster's shape: 30 pods per node, Services of 50..500 endpoints).
     Only pods, nodes, workloads and Services: a 5,000-node cluster's pods are what makes its dump
@@ -496,15 +540,91 @@ def period(c, out_dir):
             f.write(json.dumps(e, separators=(",", ":")) + "\n")
 
 
+def objects_period(c, out_dir):
+    """A recorded period over the `objects` cluster: the Service and Node watch streams a user
+    records beside the pod stream, in the exact shape kubectl prints them:
+
+    services-watch.json  kubectl get services -A -w -o json --output-watch-events
+    nodes-watch.json     kubectl get nodes -w -o json --output-watch-events
+
+    Each starts with kubectl's initial listing (the snapshot's objects, same resourceVersions).
+    The period (seconds after 10:05:00):
+      10  Service shop/db's selector narrowed to pod db-0 (kubectl apply: its managedFields time)
+      20  Node node-b-1 stops heartbeating: Ready Unknown (node lifecycle controller)
+      20+ Node node-b-1 deleted (kubectl delete node; the DELETED print has no newer timestamp)
+      30  Service shop/api created, selecting the web pods
+      40  Node node-c-0 joins in a new zone (creationTimestamp)
+    """
+    import copy
+    os.makedirs(out_dir, exist_ok=True)
+
+    def dump(path, prints):
+        with open(os.path.join(out_dir, path), "w") as f:
+            for typ, obj in prints:
+                f.write(json.dumps({"type": typ, "object": obj}, indent=4) + "\n")
+
+    def stamp(obj, manager, sec, op="Update", sub=None):
+        obj["metadata"]["resourceVersion"] = rv()
+        entry = mf(manager, op, sub)
+        entry["time"] = at(sec)
+        obj["metadata"]["managedFields"] = [m for m in obj["metadata"]["managedFields"]
+                                            if m["manager"] != manager] + [entry]
+
+    key = lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"])
+    svcs = sorted((i for i in c.items if i["kind"] == "Service"), key=key)
+    prints = [("ADDED", copy.deepcopy(s)) for s in svcs]
+    db = copy.deepcopy(next(s for s in svcs if s["metadata"]["name"] == "db"))
+    db["spec"]["selector"] = {"app": "db", "statefulset.kubernetes.io/pod-name": "db-0"}
+    stamp(db, "kubectl-client-side-apply", 10)
+    prints.append(("MODIFIED", db))
+    api = copy.deepcopy(next(s for s in svcs if s["metadata"]["name"] == "web"))
+    api["metadata"].update({"name": "api", "uid": uid("shop", "api"), "creationTimestamp": at(30),
+                            "labels": {"app": "api"}})
+    api["spec"]["clusterIP"] = api["spec"]["clusterIPs"][0] = "10.96.7.77"
+    stamp(api, "kubectl-client-side-apply", 30)
+    prints.append(("ADDED", api))
+    dump("services-watch.json", prints)
+
+    nodes = sorted((i for i in c.items if i["kind"] == "Node"), key=key)
+    prints = [("ADDED", copy.deepcopy(n)) for n in nodes]
+    gone = copy.deepcopy(next(n for n in nodes if n["metadata"]["name"] == "node-b-1"))
+    for cnd in gone["status"]["conditions"]:
+        if cnd["type"] == "Ready":
+            cnd.update({"status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.",
+                        "lastTransitionTime": at(20)})
+    gone["spec"]["taints"] = [{"effect": "NoSchedule", "key": "node.kubernetes.io/unreachable", "timeAdded": at(20)},
+                              {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "timeAdded": at(20)}]
+    stamp(gone, "kube-controller-manager", 20, sub="status")
+    prints.append(("MODIFIED", gone))
+    deleted = copy.deepcopy(gone)
+    deleted["metadata"]["resourceVersion"] = rv()  # the delete's own revision
+    prints.append(("DELETED", deleted))
+    new = copy.deepcopy(nodes[0])
+    n = "node-c-0"
+    new["metadata"].update({"name": n, "uid": uid(None, n), "creationTimestamp": at(40)})
+    new["metadata"]["labels"].update({"kubernetes.io/hostname": n, "topology.kubernetes.io/zone": "zone-c",
+                                      "failure-domain.beta.kubernetes.io/zone": "zone-c"})
+    new["spec"]["podCIDR"] = "10.244.9.0/24"
+    new["spec"]["podCIDRs"] = ["10.244.9.0/24"]
+    for cnd in new["status"]["conditions"]:
+        cnd["lastTransitionTime"] = at(40)
+        cnd["lastHeartbeatTime"] = at(40)
+    stamp(new, "kubelet", 40)
+    prints.append(("ADDED", new))
+    dump("nodes-watch.json", prints)
+
+
 if __name__ == "__main__":
     size, out = sys.argv[1], sys.argv[2]
     if size.startswith("large="):
         c = large(int(size.split("=", 1)[1]))
     else:
-        c = {"small": small, "medium": medium}[size]()
+        c = {"small": small, "medium": medium, "objects": objects, "model": model}[size]()
     if "--dump" in sys.argv:
         write_dump(c, out)
     elif "--period" in sys.argv:
         period(c, out)
+    elif "--objects-period" in sys.argv:
+        objects_period(c, out)
     else:
         write_list(c.items, out, compact=size != "small")

@@ -49,8 +49,17 @@ pub struct Imported {
     pub recording: Option<stream::Recording>,
     /// The start state of the recorded period (the snapshot's pods before the streams).
     pub start_pods: Option<std::collections::BTreeMap<snapshot::Key, podrec::PodRec>>,
+    /// The start state's Services and Nodes (the snapshot's, before the streams' changes).
+    pub start_objects: Option<StartObjects>,
     /// Audit events, when an input is a kube-apiserver audit log.
     pub audit: Option<audit::AuditLog>,
+}
+
+/// Services and Nodes at the start of the recorded period.
+#[derive(Debug, Clone, Default)]
+pub struct StartObjects {
+    pub services: std::collections::BTreeMap<snapshot::Key, crate::k8s::Service>,
+    pub nodes: std::collections::BTreeMap<String, crate::k8s::Node>,
 }
 
 /// Read every input into one snapshot.
@@ -66,10 +75,12 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
     let mut rec = stream::Recording::default();
     let mut audit = audit::AuditLog::default();
     let mut stats = Vec::new();
+    // Service and Node prints of streams: the end state once the start state is known
+    let mut deferred = Vec::new();
     for f in &files {
         let mut router = Router::default();
         let s = read::read_file(f, &mut |item| {
-            router.route(item, &mut snap, &mut rec, &mut audit)
+            router.route(item, &mut snap, &mut rec, &mut audit, &mut deferred)
         })
         .map_err(|e| match e {
             read::Either::Left(e) => input_error(e.0),
@@ -82,12 +93,18 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
         stats.push(s);
     }
     let mut start_pods = None;
+    let mut start_objects = None;
     let recording = if rec.is_empty() {
         None
     } else {
+        let has = |k: stream::RecKind| match k {
+            stream::RecKind::Pod => !snap.pods.is_empty(),
+            stream::RecKind::Service => !snap.services.is_empty(),
+            stream::RecKind::Node => !snap.nodes.is_empty(),
+        };
         rec.finish(
-            &|k| snap.rv_of("Pod", &k.0, &k.1).map(str::to_string),
-            !snap.pods.is_empty(),
+            &|kind, k| snap.rv_of(kind.name(), &k.0, &k.1).map(str::to_string),
+            &has,
         );
         if snap.pods.is_empty() {
             for (k, p) in &rec.start_from_stream {
@@ -96,9 +113,17 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
             }
         }
         start_pods = Some(snap.pods.clone());
+        let mut services = snap.services.clone();
+        services.extend(rec.start_services_from_stream.clone());
+        let mut nodes = snap.nodes.clone();
+        nodes.extend(rec.start_nodes_from_stream.clone());
+        start_objects = Some(StartObjects { services, nodes });
         apply_end_state(&mut snap, &rec);
         Some(rec)
     };
+    for item in deferred {
+        snap.add(item).map_err(|e| input_error(e.0))?;
+    }
     let audit = if audit.events > 0 {
         audit.attribute(&|ns, name| {
             snap.slices
@@ -117,15 +142,21 @@ pub fn load(inputs: &[PathBuf]) -> anyhow::Result<Imported> {
         not_json,
         recording,
         start_pods,
+        start_objects,
         audit,
     })
 }
 
-/// The snapshot after the recorded period: each pod as its last change left it.
+/// The snapshot after the recorded period: each pod as its last change left it (Services and
+/// Nodes: their prints are added to the snapshot after this, in stream order).
 fn apply_end_state(snap: &mut snapshot::Snapshot, rec: &stream::Recording) {
     let mut last: std::collections::BTreeMap<u32, bool> = std::collections::BTreeMap::new();
+    let mut pod_events = 0;
     for e in &rec.events {
-        last.insert(e.key, e.state.is_some());
+        if rec.kinds[e.key as usize] == stream::RecKind::Pod {
+            last.insert(e.key, e.state.is_some());
+            pod_events += 1;
+        }
     }
     for (k, exists) in last {
         let key = &rec.keys[k as usize];
@@ -136,13 +167,14 @@ fn apply_end_state(snap: &mut snapshot::Snapshot, rec: &stream::Recording) {
             snap.pods.insert(key.clone(), p);
         }
     }
-    snap.replaced += rec.events.len();
+    snap.replaced += pod_events;
 }
 
 /// Sends each object of one file where it belongs, by content: audit events to the audit log;
 /// watch events, and every object of a file of several top-level objects (`kubectl get -w -o
-/// json` without `--output-watch-events`), to the recording (Pods) or the end state (other
-/// kinds); List items and a lone object to the snapshot.
+/// json` without `--output-watch-events`), to the recording (Pods, Services, Nodes; the
+/// latter two also to the end state, later) or the end state (other kinds); List items and a
+/// lone object to the snapshot.
 #[derive(Default)]
 struct Router {
     /// The file's first top-level object, until a second one shows the file is a stream.
@@ -157,6 +189,7 @@ impl Router {
         snap: &mut snapshot::Snapshot,
         rec: &mut stream::Recording,
         audit: &mut audit::AuditLog,
+        deferred: &mut Vec<read::Item>,
     ) -> Result<(), snapshot::FieldError> {
         if audit::is_audit(&item.value) {
             return audit.add(&item);
@@ -172,26 +205,32 @@ impl Router {
                 }
                 Some(first) => {
                     self.streaming = true;
-                    Self::stream(first, snap, rec)?;
+                    Self::stream(first, snap, rec, deferred)?;
                 }
             }
         }
         if item.event.is_some() {
             self.streaming = true;
             if let Some(first) = self.pending.take() {
-                Self::stream(first, snap, rec)?;
+                Self::stream(first, snap, rec, deferred)?;
             }
         }
-        Self::stream(item, snap, rec)
+        Self::stream(item, snap, rec, deferred)
     }
 
     fn stream(
         item: read::Item,
         snap: &mut snapshot::Snapshot,
         rec: &mut stream::Recording,
+        deferred: &mut Vec<read::Item>,
     ) -> Result<(), snapshot::FieldError> {
-        if snapshot::kind_of(&item).as_deref() == Some("Pod") {
+        let kind = snapshot::kind_of(&item);
+        if kind.as_deref() == Some("Pod") {
             rec.add_pod(&item)
+        } else if let Some(k @ ("Service" | "Node")) = kind.as_deref() {
+            rec.add_object(&item, k)?;
+            deferred.push(item);
+            Ok(())
         } else {
             if let Some(k) = snapshot::kind_of(&item) {
                 *rec.other_kinds.entry(k).or_default() += 1;

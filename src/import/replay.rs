@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use super::audit::{AuditLog, Res};
 use super::podrec::PodRec;
-use super::stream::{Ms, Recording};
+use super::stream::{Ms, RecKind, Recording, State};
 use super::{ImportOptions, Imported};
-use crate::cluster::world::{Replay, ReplayPod, ReplayStep};
+use crate::cluster::world::{Replay, ReplayNode, ReplayPod, ReplayState, ReplayStep};
 use crate::cluster::PodPhase;
 use crate::controllers::manager::ControllerKind;
 use crate::k8s;
@@ -94,7 +94,10 @@ pub struct AuditCost {
 pub struct ReplayReport {
     /// (first, last) change, ms since the epoch.
     pub period_ms: (Ms, Ms),
+    /// Pod changes.
     pub changes: usize,
+    /// Service and Node changes.
+    pub object_changes: usize,
     pub start_pods: usize,
     /// Changes whose pod belongs to no workload (finished pods...), skipped.
     pub skipped: usize,
@@ -136,6 +139,17 @@ struct Plan {
     /// Node name → node index; names of no Node object go round-robin.
     nodes: BTreeMap<String, usize>,
     node_count: usize,
+    /// Nodes of the start state (they are `nodes` 0..start_nodes; later ones are added by the
+    /// recording).
+    start_nodes: usize,
+    /// Services of the start state; the scenario's others are the recording's (created at
+    /// their time).
+    start_services: BTreeSet<(String, String)>,
+    /// Every Node object of the period (start state, else its first print): zones and CPU.
+    node_objects: BTreeMap<String, k8s::Node>,
+    /// Whether the recording has Node changes (then the start nodes get their own zones,
+    /// readiness and CPU rather than the scenario's spread).
+    node_events: bool,
 }
 
 fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
@@ -152,7 +166,30 @@ fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
             union.insert(k.clone(), p);
         }
     }
+    // Services and Nodes: the start state's, plus each one the recording adds (as first seen)
+    let starts = imp.start_objects.clone().unwrap_or_default();
+    let start_services: BTreeSet<(String, String)> = starts.services.keys().cloned().collect();
+    let mut services = starts.services.clone();
+    let mut node_objects = starts.nodes.clone();
+    let mut added_nodes: Vec<String> = Vec::new();
+    let mut node_events = false;
+    for e in &rec.events {
+        let k = &rec.keys[e.key as usize];
+        match &e.state {
+            Some(State::Service(svc)) => {
+                services.entry(k.clone()).or_insert_with(|| (**svc).clone());
+            }
+            Some(State::Node(n)) if !node_objects.contains_key(&k.1) => {
+                node_objects.insert(k.1.clone(), (**n).clone());
+                added_nodes.push(k.1.clone());
+            }
+            _ => {}
+        }
+        node_events |= rec.kinds[e.key as usize] == RecKind::Node;
+    }
     let saved = std::mem::replace(&mut imp.snapshot.pods, union);
+    let saved_services = std::mem::replace(&mut imp.snapshot.services, services);
+    let saved_nodes = std::mem::replace(&mut imp.snapshot.nodes, node_objects.clone());
     let grouping = super::group::group(&imp.snapshot);
     let text = super::write::render(
         &imp.snapshot,
@@ -167,16 +204,22 @@ fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
                 .collect(),
         },
     );
-    let mut names: BTreeSet<String> = imp.snapshot.nodes.keys().cloned().collect();
-    if names.is_empty() {
-        names = imp
+    // the start nodes in name order, then the ones the recording adds
+    let mut names: Vec<String> = starts.nodes.keys().cloned().collect();
+    if names.is_empty() && added_nodes.is_empty() {
+        let pods: BTreeSet<String> = imp
             .snapshot
             .pods
             .values()
             .filter_map(|p| p.node_name.as_deref().map(str::to_string))
             .collect();
+        names = pods.into_iter().collect();
     }
+    let start_nodes = names.len();
+    names.extend(added_nodes);
     imp.snapshot.pods = saved;
+    imp.snapshot.services = saved_services;
+    imp.snapshot.nodes = saved_nodes;
     let mut workload_of = BTreeMap::new();
     for g in &grouping.groups {
         for k in &g.pods {
@@ -189,14 +232,101 @@ fn plan(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Plan> {
         workload_of,
         nodes: names.into_iter().enumerate().map(|(i, n)| (n, i)).collect(),
         node_count,
+        start_nodes,
+        start_services,
+        node_objects,
+        node_events,
     })
+}
+
+/// A Node as the replay sets it: its zone (an index into `zones`, a zone the scenario lacks
+/// is added), readiness and allocatable CPU.
+fn replay_node(n: &k8s::Node, zones: &mut Vec<crate::scenario::Zone>) -> ReplayNode {
+    let label = n
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(super::snapshot::LABEL_ZONE))
+        .map(String::as_str);
+    let name = label.unwrap_or("no-zone");
+    let zone = match zones.iter().position(|z| z.name == name) {
+        Some(i) => i,
+        // no zone label and no "no-zone" zone: the scenario has one zone for every node
+        None if label.is_none() => 0,
+        None => {
+            zones.push(crate::scenario::Zone {
+                name: name.to_string(),
+                weight: 1,
+            });
+            zones.len() - 1
+        }
+    };
+    ReplayNode {
+        zone,
+        ready: n.is_ready(),
+        allocatable_cpu_milli: n
+            .status
+            .allocatable
+            .as_ref()
+            .and_then(|a| a.get("cpu"))
+            .and_then(|q| crate::controllers::endpointslice::convert::quantity_milli_value(&q.0))
+            .map_or(0, |m| m.max(0) as u64),
+    }
+}
+
+/// A recorded Service version as the scenario models it: `base` (the scenario's resolved
+/// Service) with every field the endpoint controllers read taken from the print.
+fn service_spec(base: &crate::scenario::Service, svc: &k8s::Service) -> crate::scenario::Service {
+    use crate::scenario::{Protocol, ServicePort, ServiceType, TargetPort};
+    let mut out = base.clone();
+    out.selector = svc.spec.selector.clone().filter(|s| !s.is_empty());
+    out.ports = svc
+        .spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| {
+            let port = p.port.clamp(0, 65535) as u16;
+            ServicePort {
+                name: p.name.clone().filter(|n| !n.is_empty()),
+                port,
+                target_port: match &p.target_port {
+                    k8s::IntOrString::Int(0) => TargetPort::Number(port),
+                    k8s::IntOrString::Int(t) => TargetPort::Number((*t).clamp(0, 65535) as u16),
+                    k8s::IntOrString::String(n) => TargetPort::Name(n.clone()),
+                },
+                protocol: match p.protocol.as_deref() {
+                    Some("UDP") => Protocol::UDP,
+                    Some("SCTP") => Protocol::SCTP,
+                    _ => Protocol::TCP,
+                },
+                app_protocol: p.app_protocol.clone(),
+            }
+        })
+        .collect();
+    out.headless = svc.spec.cluster_ip.as_deref() == Some("None");
+    out.publish_not_ready_addresses = svc.spec.publish_not_ready_addresses == Some(true);
+    out.labels = svc.metadata.labels.clone().unwrap_or_default();
+    out.annotations = svc.metadata.annotations.clone().unwrap_or_default();
+    out.traffic_distribution = svc
+        .spec
+        .traffic_distribution
+        .clone()
+        .filter(|t| !t.is_empty());
+    out.service_type = match svc.spec.type_.as_deref() {
+        Some("NodePort") => ServiceType::NodePort,
+        Some("LoadBalancer") => ServiceType::LoadBalancer,
+        Some("ExternalName") => ServiceType::ExternalName,
+        _ => ServiceType::ClusterIP,
+    };
+    out
 }
 
 /// Build the replay for a resolved scenario.
 fn build(
     imp: &Imported,
     plan: &Plan,
-    sc: &crate::scenario::Scenario,
+    sc: &mut crate::scenario::Scenario,
     notes: &mut Vec<String>,
 ) -> (Replay, usize, usize) {
     let rec = imp.recording.as_ref().expect("replay without recording");
@@ -206,6 +336,14 @@ fn build(
         .enumerate()
         .map(|(i, w)| ((w.namespace.as_str(), w.name.as_str()), i))
         .collect();
+    let svc_index: BTreeMap<(String, String), usize> = sc
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.namespace.clone(), s.name.clone()), i))
+        .collect();
+    let services = sc.services.clone();
+    let mut zones = sc.cluster.zones.clone();
     let mut extra_nodes: BTreeMap<String, usize> = BTreeMap::new();
     let mut node_of = |name: &str| -> usize {
         if let Some(&i) = plan.nodes.get(name) {
@@ -236,7 +374,7 @@ fn build(
             at_ns: 0,
             namespace: k.0.clone(),
             name: k.1.clone(),
-            state: Some(ReplayPod {
+            state: ReplayState::Pod(Some(ReplayPod {
                 workload: w,
                 uid: p.uid.as_deref().unwrap_or_default().to_string(),
                 node: p.node_name.as_deref().map(&mut node_of),
@@ -248,18 +386,77 @@ fn build(
                     .map(|d| sim_ns(d, origin)),
                 deletion_grace_period_s: p.deletion_timestamp.as_ref().map(|_| grace),
                 termination_grace_ns: grace * NS_PER_SEC,
-            }),
+            })),
         });
     }
     let start_pods = steps.len();
+    // with Node changes recorded, the start nodes are as the snapshot shows them (zone,
+    // readiness, CPU): a not-Ready one is set so at t = 0
+    if plan.node_events {
+        for (name, &i) in &plan.nodes {
+            let Some(n) = plan.node_objects.get(name) else {
+                continue;
+            };
+            let st = replay_node(n, &mut zones);
+            if let Some(node) = sc.cluster.nodes.get_mut(i) {
+                node.zone = st.zone;
+                node.allocatable_cpu_milli = st.allocatable_cpu_milli;
+            }
+            if i < plan.start_nodes && !st.ready {
+                steps.push(ReplayStep {
+                    at_ns: 0,
+                    namespace: String::new(),
+                    name: name.clone(),
+                    state: ReplayState::Node {
+                        index: i,
+                        state: Some(st),
+                    },
+                });
+            }
+        }
+    }
+    let start_steps = steps.len();
     for e in &rec.events {
         let k = &rec.keys[e.key as usize];
+        let at_ns = sim_ns(e.at_ms, origin);
+        match (rec.kinds[e.key as usize], &e.state) {
+            (RecKind::Pod, _) => {}
+            (RecKind::Service, st) => {
+                let Some(&i) = svc_index.get(k) else { continue };
+                let spec = match st {
+                    Some(State::Service(svc)) => Some(Box::new(service_spec(&services[i], svc))),
+                    _ => None,
+                };
+                steps.push(ReplayStep {
+                    at_ns,
+                    namespace: k.0.clone(),
+                    name: k.1.clone(),
+                    state: ReplayState::Service { index: i, spec },
+                });
+                continue;
+            }
+            (RecKind::Node, st) => {
+                let Some(&i) = plan.nodes.get(&k.1) else {
+                    continue;
+                };
+                let state = match st {
+                    Some(State::Node(n)) => Some(replay_node(n, &mut zones)),
+                    _ => None,
+                };
+                steps.push(ReplayStep {
+                    at_ns,
+                    namespace: String::new(),
+                    name: k.1.clone(),
+                    state: ReplayState::Node { index: i, state },
+                });
+                continue;
+            }
+        }
         let Some(w) = workload(k) else {
             skipped += 1;
             continue;
         };
-        let at_ns = sim_ns(e.at_ms, origin);
-        let state = e.state.as_ref().map(|st| {
+        let state = e.state.as_ref().and_then(State::as_pod).map(|st| {
             let grace = st.grace_s.unwrap_or(30).max(0) as u64;
             ReplayPod {
                 workload: w,
@@ -280,17 +477,17 @@ fn build(
             at_ns,
             namespace: k.0.clone(),
             name: k.1.clone(),
-            state,
+            state: ReplayState::Pod(state),
         });
     }
+    sc.cluster.zones = zones;
     if !extra_nodes.is_empty() {
         notes.push(format!(
             "{} node names of pods are not among the Node objects: spread over the scenario's nodes",
             extra_nodes.len()
         ));
     }
-    let changes = steps.len() - start_pods;
-    let _ = changes;
+    let _ = start_steps;
     (
         Replay {
             workloads: (0..sc.workloads.len()).collect(),
@@ -322,10 +519,31 @@ fn run_once(
     for w in &mut sc.workloads {
         w.replicas = 0;
     }
-    let (replay, start_pods, skipped) = build(imp, plan, &sc, notes);
+    // Services and Nodes the recording adds are absent at the start
+    for s in &mut sc.services {
+        if !plan
+            .start_services
+            .contains(&(s.namespace.clone(), s.name.clone()))
+        {
+            s.present_at_start = false;
+        }
+    }
+    if plan.start_nodes < sc.cluster.nodes.len() {
+        for (i, n) in sc.cluster.nodes.iter_mut().enumerate() {
+            n.initial = i < plan.start_nodes;
+        }
+        sc.cluster.initial_node_count = plan.start_nodes;
+    }
+    let (replay, start_pods, skipped) = build(imp, plan, &mut sc, notes);
+    let (pod_changes, object_changes) = rec.counts();
     eprintln!(
-        "import: replaying {} pod changes over {:.0} simulated seconds{}",
-        replay.steps.len() - start_pods,
+        "import: replaying {} pod changes{} over {:.0} simulated seconds{}",
+        pod_changes,
+        if object_changes > 0 {
+            format!(" and {object_changes} Service/Node changes")
+        } else {
+            String::new()
+        },
         sc.duration_ns as f64 / 1e9,
         if settings.is_empty() {
             String::new()
@@ -411,7 +629,7 @@ pub fn replay(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Option
     if has_rec {
         let plan = plan(imp, opts)?;
         let rec = imp.recording.as_ref().expect("checked");
-        rep.changes = rec.events.len();
+        (rep.changes, rep.object_changes) = rec.counts();
         rep.period_ms = (
             rec.events.first().map_or(0, |e| e.at_ms),
             rec.events.last().map_or(0, |e| e.at_ms),
@@ -449,14 +667,31 @@ pub fn replay(imp: &mut Imported, opts: &ImportOptions) -> anyhow::Result<Option
 
 fn recording_notes(rec: &Recording) -> Vec<String> {
     let mut v = Vec::new();
+    let objects: usize = rec.object_prints.values().sum();
+    let typed_objects = objects - rec.untyped_objects;
     v.push(format!(
         "{} pod prints read ({} watch events, {} without event type); {} repeat the start state, {} are older than the snapshot",
-        rec.typed + rec.untyped,
-        rec.typed,
-        rec.untyped,
+        rec.typed + rec.untyped - objects,
+        rec.typed - typed_objects,
+        rec.untyped - rec.untyped_objects,
         rec.unchanged,
         rec.older
     ));
+    if objects > 0 {
+        let k: Vec<String> = rec
+            .object_prints
+            .iter()
+            .map(|(k, n)| format!("{n} {}", k.name()))
+            .collect();
+        v.push(format!(
+            "{} prints read ({} without event type), replayed at their times: a Service's spec as recorded (one update per change), a Node's zone, readiness and allocatable CPU; Services and Nodes the streams add are absent until then (the counts of repeats and older prints above include them)",
+            k.join(", "),
+            rec.untyped_objects
+        ));
+        if rec.untyped_objects > 0 {
+            v.push("Service/Node prints without event type: a deletion cannot be told from them (kubectl prints the deleted object as it last was), so none is replayed".into());
+        }
+    }
     if !rec.start_from_stream.is_empty() {
         v.push(format!(
             "no snapshot pods: the stream's first {} prints (kubectl's initial listing, in List order) are the start state",
@@ -551,9 +786,14 @@ pub fn markdown(r: &ReplayReport) -> String {
         );
     } else {
         let secs = (r.period_ms.1 - r.period_ms.0) as f64 / 1000.0;
+        let objects = if r.object_changes > 0 {
+            format!(" and {} Service/Node changes", r.object_changes)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "{} pod changes from {} to {} ({secs:.1} s), replayed from a start state of {} pods through slicesim's EndpointSlice and Endpoints controllers and the watch model (one run, both modes). Counted: what was written and sent from the first change to the end (the controllers' first syncs, which create every object from scratch, are not). {} changes of pods of no workload were skipped.\n",
+            "{} pod changes{objects} from {} to {} ({secs:.1} s), replayed from a start state of {} pods through slicesim's EndpointSlice and Endpoints controllers and the watch model (one run, both modes). Counted: what was written and sent from the first change to the end (the controllers' first syncs, which create every object from scratch, are not). {} changes of pods of no workload were skipped.\n",
             r.changes,
             rfc3339(r.period_ms.0),
             rfc3339(r.period_ms.1),

@@ -385,6 +385,35 @@ pub fn parse_pod(item: &Item) -> Result<(Key, String, k8s::Pod), FieldError> {
     Ok(((cx.namespace.clone(), cx.name.clone()), rv, pod))
 }
 
+/// A Service or Node of a watch stream, checked and located like the snapshot's:
+/// ((namespace, name), resourceVersion, the object reduced to the fields the import reads).
+/// `kind` is "Service" or "Node" (the caller's [`kind_of`]).
+pub fn parse_object(item: &Item, kind: &str) -> Result<(Key, String, Parsed), FieldError> {
+    let v = &item.value;
+    let mut cx = Cx {
+        file: item.file.clone(),
+        index: item.index,
+        kind: kind.into(),
+        namespace: String::new(),
+        name: String::new(),
+    };
+    let meta = identify(&mut cx, v)?;
+    let rv = string(&cx, meta, "metadata", "resourceVersion")?.unwrap_or_default();
+    let labels = string_map(&cx, meta, "metadata", "labels")?;
+    let obj = match kind {
+        "Service" => Parsed::Service(Box::new(read_service(&cx, v, meta, labels)?)),
+        _ => Parsed::Node(Box::new(read_node(&cx, v, labels)?)),
+    };
+    Ok(((cx.namespace.clone(), cx.name.clone()), rv, obj))
+}
+
+/// A Service or Node read by [`parse_object`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Service(Box<k8s::Service>),
+    Node(Box<k8s::Node>),
+}
+
 /// `metadata`, with the object's namespace and name read into `cx` (a namespaced kind
 /// without a namespace is in `default`, as kubectl shows it); a missing name is an error.
 fn identify<'a>(cx: &mut Cx, v: &'a Value) -> Result<&'a Value, FieldError> {

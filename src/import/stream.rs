@@ -28,7 +28,7 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::read::Item;
-use super::snapshot::{parse_pod, FieldError, Key};
+use super::snapshot::{parse_object, parse_pod, FieldError, Key, Parsed};
 use crate::k8s;
 use crate::k8s::time::Timestamp;
 
@@ -62,6 +62,8 @@ pub enum Rule {
     Listing,
     /// No newer timestamp in the object: the time of the change before it.
     Previous,
+    /// `metadata.managedFields[].time`: when a field manager last changed the object.
+    ManagedFields,
 }
 
 impl Rule {
@@ -74,40 +76,92 @@ impl Rule {
             Rule::Listing => {
                 "changed since the snapshot (watch's initial listing): the period's start"
             }
-            Rule::Previous => "no newer timestamp: the previous change's time",
+            Rule::Previous => "no newer timestamp: the previous change's time (in its stream)",
+            Rule::ManagedFields => "the newest metadata.managedFields[].time (the last write)",
         }
     }
 }
 
-/// One recorded change of a pod.
+/// What a recorded change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RecKind {
+    Pod,
+    Service,
+    Node,
+}
+
+impl RecKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RecKind::Pod => "Pod",
+            RecKind::Service => "Service",
+            RecKind::Node => "Node",
+        }
+    }
+}
+
+/// A recorded object state: a pod compactly, a Service or Node as the import reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Pod(PodState),
+    Service(Box<k8s::Service>),
+    Node(Box<k8s::Node>),
+}
+
+impl State {
+    pub fn as_pod(&self) -> Option<&PodState> {
+        match self {
+            State::Pod(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// One recorded change of an object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecEvent {
     pub at_ms: Ms,
-    /// Index into [`Recording::keys`].
+    /// Index into [`Recording::keys`] (and [`Recording::kinds`]).
     pub key: u32,
-    /// None: the pod object is gone.
-    pub state: Option<PodState>,
+    /// None: the object is gone.
+    pub state: Option<State>,
     pub rule: Rule,
 }
 
-/// One pod print of a stream, before the recording is finished.
+/// One print of a stream, before the recording is finished.
 #[derive(Debug)]
 struct Raw {
     key: u32,
+    /// Which stream (input file) printed it: the timing rules hold within one stream.
+    stream: u32,
     rv: String,
     /// ADDED / MODIFIED / DELETED as typed or inferred.
     deleted: bool,
-    state: PodState,
+    state: State,
     time: Option<(Ms, Rule)>,
+    /// Part of the initial listing of its kind's first stream (see [`Recording::finish`]).
+    listing: bool,
+}
+
+/// The initial listing of one kind's first stream, while it lasts.
+#[derive(Debug)]
+struct Listing {
+    stream: u32,
+    last: Option<u32>,
+    done: bool,
 }
 
 /// The recorded period.
 #[derive(Debug, Default)]
 pub struct Recording {
+    /// (namespace, name) of every object the streams show (Nodes: empty namespace).
     pub keys: Vec<Key>,
-    index: BTreeMap<Key, u32>,
+    /// The kind of each of [`Recording::keys`].
+    pub kinds: Vec<RecKind>,
+    index: BTreeMap<(RecKind, Key), u32>,
     pub node_names: Vec<String>,
     node_index: BTreeMap<String, u32>,
+    streams: BTreeMap<String, u32>,
     raw: Vec<Raw>,
     /// The changes, in time order (after [`Recording::finish`]).
     pub events: Vec<RecEvent>,
@@ -116,12 +170,20 @@ pub struct Recording {
     pub latest: BTreeMap<Key, k8s::Pod>,
     /// Pods of the start state taken from the stream's leading prints (no snapshot pods).
     pub start_from_stream: BTreeMap<Key, k8s::Pod>,
+    /// Services and Nodes of the start state taken from their stream's leading prints (when
+    /// the snapshot has none of that kind).
+    pub start_services_from_stream: BTreeMap<Key, k8s::Service>,
+    pub start_nodes_from_stream: BTreeMap<String, k8s::Node>,
     /// Prints of the stream, typed (watch events) and untyped.
     pub typed: usize,
     pub untyped: usize,
+    /// Service and Node prints (counted in `typed`/`untyped` too), per kind.
+    pub object_prints: BTreeMap<RecKind, usize>,
+    /// Untyped Service/Node prints: a deletion cannot be told from them.
+    pub untyped_objects: usize,
     /// Prints that repeat the state the replay already has (the initial listing).
     pub unchanged: usize,
-    /// Prints older than the snapshot's version of the pod.
+    /// Prints older than the snapshot's version of the object.
     pub older: usize,
     /// Changes per time rule.
     pub rules: BTreeMap<Rule, usize>,
@@ -129,10 +191,10 @@ pub struct Recording {
     pub other_kinds: BTreeMap<String, usize>,
     /// BOOKMARK / ERROR events.
     pub control_events: usize,
-    /// The leading prints of the first stream in (namespace, name) order, ADDED or untyped:
-    /// kubectl's initial listing, the start state when no snapshot has pods.
+    /// The pods of the leading prints of the first pod stream in (namespace, name) order,
+    /// ADDED or untyped: kubectl's initial listing, the start state when no snapshot has pods.
     listing: Vec<(u32, k8s::Pod)>,
-    listing_done: bool,
+    listings: BTreeMap<RecKind, Listing>,
 }
 
 fn ts(v: Option<&Value>) -> Option<Ms> {
@@ -190,8 +252,22 @@ fn print_time(v: &Value) -> Option<(Ms, Rule)> {
     let grace = meta
         .and_then(|m| m.get("deletionGracePeriodSeconds"))
         .and_then(Value::as_i64);
-    if let (Some(d), Some(g)) = (del, grace) {
-        consider(Some(d - g.max(0) * 1000), Rule::DeleteRequested);
+    match (del, grace) {
+        (Some(d), Some(g)) => consider(Some(d - g.max(0) * 1000), Rule::DeleteRequested),
+        // no grace period (a Service or Node with finalizers): the delete request itself
+        (Some(d), None) => consider(Some(d), Rule::DeleteRequested),
+        _ => {}
+    }
+    // the API server stamps a manager's entry whenever that manager changes a field it owns
+    // (apimachinery fieldmanager): the newest stamp is the object's last change. Considered
+    // last, so a tie keeps the rule above.
+    for m in meta
+        .and_then(|m| m.get("managedFields"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        consider(ts(m.get("time")), Rule::ManagedFields);
     }
     best
 }
@@ -205,14 +281,27 @@ fn parse_ips(p: &k8s::Pod) -> Vec<IpAddr> {
         .collect()
 }
 
+/// A watch event's type, checked: `Ok(None)` for BOOKMARK/ERROR (not a change).
+fn event_type(item: &Item) -> Result<Option<Option<&str>>, FieldError> {
+    match item.event.as_deref() {
+        Some("BOOKMARK") | Some("ERROR") => Ok(None),
+        t @ (Some("ADDED") | Some("MODIFIED") | Some("DELETED") | None) => Ok(Some(t)),
+        Some(o) => Err(FieldError(format!(
+            "{}: object {} (watch event): field type: {o:?}: expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR",
+            item.file, item.index
+        ))),
+    }
+}
+
 impl Recording {
-    fn key_index(&mut self, k: &Key) -> u32 {
-        if let Some(&i) = self.index.get(k) {
+    fn key_index(&mut self, kind: RecKind, k: &Key) -> u32 {
+        if let Some(&i) = self.index.get(&(kind, k.clone())) {
             return i;
         }
         let i = self.keys.len() as u32;
         self.keys.push(k.clone());
-        self.index.insert(k.clone(), i);
+        self.kinds.push(kind);
+        self.index.insert((kind, k.clone()), i);
         i
     }
 
@@ -226,27 +315,46 @@ impl Recording {
         i
     }
 
+    fn stream_index(&mut self, file: &str) -> u32 {
+        let n = self.streams.len() as u32;
+        *self.streams.entry(file.to_string()).or_insert(n)
+    }
+
     /// The index of a pod's key, if the streams show it.
     pub fn key_of(&self, k: &Key) -> Option<u32> {
-        self.index.get(k).copied()
+        self.index.get(&(RecKind::Pod, k.clone())).copied()
+    }
+
+    /// Whether this print continues its kind's initial listing: the leading prints of the
+    /// kind's first stream, ADDED or untyped, in (namespace, name) order (a List's order).
+    fn in_listing(&mut self, kind: RecKind, stream: u32, k: u32, listable: bool) -> bool {
+        let l = self.listings.entry(kind).or_insert(Listing {
+            stream,
+            last: None,
+            done: false,
+        });
+        if l.done {
+            return false;
+        }
+        let ordered = l.stream == stream
+            && l.last.map_or(true, |last| {
+                self.keys[last as usize] < self.keys[k as usize]
+            });
+        if ordered && listable {
+            l.last = Some(k);
+            true
+        } else {
+            l.done = true;
+            false
+        }
     }
 
     /// Take one Pod print of a stream (`kind` as the item says; other kinds are the caller's).
     pub fn add_pod(&mut self, item: &Item) -> Result<(), FieldError> {
-        let typ = item.event.as_deref();
-        match typ {
-            Some("BOOKMARK") | Some("ERROR") => {
-                self.control_events += 1;
-                return Ok(());
-            }
-            Some("ADDED") | Some("MODIFIED") | Some("DELETED") | None => {}
-            Some(o) => {
-                return Err(FieldError(format!(
-                    "{}: object {} (watch event): field type: {o:?}: expected ADDED, MODIFIED, DELETED, BOOKMARK or ERROR",
-                    item.file, item.index
-                )))
-            }
-        }
+        let Some(typ) = event_type(item)? else {
+            self.control_events += 1;
+            return Ok(());
+        };
         let (key, rv, pod) = parse_pod(item)?;
         let v = &item.value;
         let meta = v.get("metadata");
@@ -254,17 +362,12 @@ impl Recording {
             .and_then(|m| m.get("deletionGracePeriodSeconds"))
             .and_then(Value::as_u64);
         let deletion_ms = ts(meta.and_then(|m| m.get("deletionTimestamp")));
-        let k = self.key_index(&key);
+        let k = self.key_index(RecKind::Pod, &key);
         let deleted = match typ {
             Some(t) => t == "DELETED",
             // the kubelet's final delete (grace 0) is the print of the DELETED event
             None => deletion_ms.is_some() && deletion_grace_s == Some(0),
         };
-        if typ.is_some() {
-            self.typed += 1;
-        } else {
-            self.untyped += 1;
-        }
         let node = pod
             .spec
             .node_name
@@ -288,60 +391,124 @@ impl Recording {
             deletion_grace_s,
             grace_s: pod.spec.termination_grace_period_seconds,
         };
-        if !self.listing_done {
-            let ordered = self
-                .listing
-                .last()
-                .map_or(true, |(last, _)| self.keys[*last as usize] < key);
-            if ordered && !deleted && typ.map_or(true, |t| t == "ADDED") {
-                self.listing.push((k, pod.clone()));
-            } else {
-                self.listing_done = true;
-            }
+        let listing = self.push(item, RecKind::Pod, k, typ, rv, deleted, State::Pod(state));
+        if listing {
+            self.listing.push((k, pod.clone()));
         }
-        self.raw.push(Raw {
-            key: k,
-            rv,
-            deleted,
-            state,
-            time: print_time(v),
-        });
         self.latest.insert(key, pod);
         Ok(())
     }
 
-    /// Whether any pod print was read.
+    /// Take one Service or Node print of a stream (`kind`: "Service" or "Node"). An untyped
+    /// print is never a deletion: kubectl prints a deleted Service or Node as it last was.
+    pub fn add_object(&mut self, item: &Item, kind: &str) -> Result<(), FieldError> {
+        let Some(typ) = event_type(item)? else {
+            self.control_events += 1;
+            return Ok(());
+        };
+        let (key, rv, obj) = parse_object(item, kind)?;
+        let (rk, state) = match obj {
+            Parsed::Service(s) => (RecKind::Service, State::Service(s)),
+            Parsed::Node(n) => (RecKind::Node, State::Node(n)),
+        };
+        let k = self.key_index(rk, &key);
+        *self.object_prints.entry(rk).or_default() += 1;
+        if typ.is_none() {
+            self.untyped_objects += 1;
+        }
+        self.push(item, rk, k, typ, rv, typ == Some("DELETED"), state);
+        Ok(())
+    }
+
+    /// Record one print; whether it belongs to its kind's initial listing.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        item: &Item,
+        kind: RecKind,
+        k: u32,
+        typ: Option<&str>,
+        rv: String,
+        deleted: bool,
+        state: State,
+    ) -> bool {
+        if typ.is_some() {
+            self.typed += 1;
+        } else {
+            self.untyped += 1;
+        }
+        let stream = self.stream_index(&item.file);
+        let listable = !deleted && typ.map_or(true, |t| t == "ADDED");
+        let listing = self.in_listing(kind, stream, k, listable);
+        self.raw.push(Raw {
+            key: k,
+            stream,
+            rv,
+            deleted,
+            state,
+            time: print_time(&item.value),
+            listing,
+        });
+        listing
+    }
+
+    /// Whether any print was read.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty() && self.events.is_empty()
     }
 
-    /// Turn the prints into changes against the start state: `snapshot_rv(key)` is the
-    /// resourceVersion of the snapshot's pod (None: the snapshot has no such pod);
-    /// `snapshot_has_pods`: whether a snapshot gave the start state.
+    /// Changes of pods / of Services and Nodes (after [`Recording::finish`]).
+    pub fn counts(&self) -> (usize, usize) {
+        let pods = self
+            .events
+            .iter()
+            .filter(|e| self.kinds[e.key as usize] == RecKind::Pod)
+            .count();
+        (pods, self.events.len() - pods)
+    }
+
+    /// Turn the prints into changes against the start state: `snapshot_rv(kind, key)` is the
+    /// resourceVersion of the snapshot's object (None: the snapshot has no such object);
+    /// `snapshot_has(kind)`: whether a snapshot gave the start state of that kind (if not,
+    /// the kind's initial listing is the start state).
+    ///
+    /// Timing holds within each stream (each input file: a watch is ordered); the streams'
+    /// changes are then merged by time (ties in input order).
     pub fn finish(
         &mut self,
-        snapshot_rv: &dyn Fn(&Key) -> Option<String>,
-        snapshot_has_pods: bool,
+        snapshot_rv: &dyn Fn(RecKind, &Key) -> Option<String>,
+        snapshot_has: &dyn Fn(RecKind) -> bool,
     ) {
         let raw = std::mem::take(&mut self.raw);
-        // without a snapshot, the leading prints in List order are the start state
-        let listed = self.listing.len();
-        let start = if snapshot_has_pods { 0 } else { listed };
-        // what the replay holds for each pod: Some(rv) = exists
+        let is_start =
+            |r: &Raw, kinds: &[RecKind]| r.listing && !snapshot_has(kinds[r.key as usize]);
+        // what the replay holds for each object: Some(rv) = exists
         let mut known: BTreeMap<u32, Option<String>> = BTreeMap::new();
         let mut listed_rv: BTreeMap<u32, String> = BTreeMap::new();
-        for r in &raw[..start] {
+        for r in raw.iter().filter(|r| is_start(r, &self.kinds)) {
             listed_rv.insert(r.key, r.rv.clone());
         }
-        let mut events = Vec::with_capacity(raw.len() - start);
-        let mut prev: Option<Ms> = None;
-        for (i, r) in raw.into_iter().enumerate() {
-            if i < start {
+        let mut events: Vec<(u32, RecEvent)> = Vec::with_capacity(raw.len());
+        let mut prev: BTreeMap<u32, Ms> = BTreeMap::new();
+        for r in raw {
+            if is_start(&r, &self.kinds) {
+                match &r.state {
+                    State::Service(s) => {
+                        self.start_services_from_stream
+                            .insert(self.keys[r.key as usize].clone(), (**s).clone());
+                    }
+                    State::Node(n) => {
+                        self.start_nodes_from_stream
+                            .insert(self.keys[r.key as usize].1.clone(), (**n).clone());
+                    }
+                    State::Pod(_) => {}
+                }
                 continue;
             }
+            let kind = self.kinds[r.key as usize];
             let key = &self.keys[r.key as usize];
             let have = known.entry(r.key).or_insert_with(|| {
-                snapshot_rv(key)
+                snapshot_rv(kind, key)
                     .or_else(|| listed_rv.get(&r.key).cloned())
                     .map(Some)
                     .unwrap_or(None)
@@ -363,13 +530,14 @@ impl Recording {
                 continue;
             }
             *have = if r.deleted { None } else { Some(r.rv.clone()) };
-            let time = if i < listed { None } else { r.time };
+            let time = if r.listing { None } else { r.time };
+            let p = prev.get(&r.stream).copied();
             let (mut at, mut rule) = match time {
                 Some(t) => t,
-                None if i < listed => (0, Rule::Listing),
-                None => (prev.unwrap_or(0), Rule::Previous),
+                None if r.listing => (0, Rule::Listing),
+                None => (p.unwrap_or(0), Rule::Previous),
             };
-            if let Some(p) = prev {
+            if let Some(p) = p {
                 if at < p {
                     at = p;
                     if rule != Rule::Listing {
@@ -378,27 +546,51 @@ impl Recording {
                 }
             }
             if rule != Rule::Listing {
-                prev = Some(at);
+                prev.insert(r.stream, at);
             }
             *self.rules.entry(rule).or_default() += 1;
-            events.push(RecEvent {
-                at_ms: at,
-                key: r.key,
-                state: (!r.deleted).then_some(r.state),
-                rule,
-            });
+            events.push((
+                r.stream,
+                RecEvent {
+                    at_ms: at,
+                    key: r.key,
+                    state: (!r.deleted).then_some(r.state),
+                    rule,
+                },
+            ));
         }
-        // listing changes and changes before the first timed one take its time
+        // per stream, listing changes and changes before the first timed one take its time;
+        // a stream with no timed change at all takes the first timed change of any stream
         let untimed = |e: &RecEvent| matches!(e.rule, Rule::Previous | Rule::Listing);
-        if let Some(first) = events.iter().find(|e| !untimed(e)).map(|e| e.at_ms) {
-            for e in events.iter_mut().take_while(|e| untimed(e)) {
-                e.at_ms = first;
+        let first_any = events
+            .iter()
+            .find(|(_, e)| !untimed(e))
+            .map(|(_, e)| e.at_ms);
+        let streams: std::collections::BTreeSet<u32> = events.iter().map(|(s, _)| *s).collect();
+        for s in streams {
+            let first = events
+                .iter()
+                .find(|(x, e)| *x == s && !untimed(e))
+                .map(|(_, e)| e.at_ms);
+            let Some(t) = first.or(first_any) else {
+                continue;
+            };
+            let whole = first.is_none();
+            for (_, e) in events
+                .iter_mut()
+                .filter(|(x, _)| *x == s)
+                .take_while(|(_, e)| whole || untimed(e))
+            {
+                e.at_ms = t;
             }
         }
+        let mut events: Vec<RecEvent> = events.into_iter().map(|(_, e)| e).collect();
+        // a stable sort: one stream's changes keep their order, ties keep input order
+        events.sort_by_key(|e| e.at_ms);
         spread_ties(&mut events);
         self.events = events;
         let listing = std::mem::take(&mut self.listing);
-        if start > 0 {
+        if !snapshot_has(RecKind::Pod) {
             for (k, pod) in listing {
                 self.start_from_stream
                     .insert(self.keys[k as usize].clone(), pod);
@@ -511,22 +703,95 @@ mod tests {
             r
         };
         let mut r = build();
-        r.finish(&|_| None, false);
+        r.finish(&|_, _| None, &|_| false);
         assert_eq!(r.start_from_stream.len(), 2);
         assert_eq!(r.events.len(), 1);
-        assert_eq!(r.events[0].state.as_ref().unwrap().ready, Some(false));
+        let st = r.events[0].state.as_ref().and_then(State::as_pod);
+        assert_eq!(st.unwrap().ready, Some(false));
         assert_eq!(r.events[0].rule, Rule::Condition);
         // with a snapshot holding the listed versions, the listing changes nothing
         let mut r = build();
         r.finish(
-            &|k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()),
-            true,
+            &|_, k| Some(if k.1 == "a" { "5" } else { "6" }.to_string()),
+            &|_| true,
         );
         assert!(r.start_from_stream.is_empty());
         assert_eq!((r.events.len(), r.unchanged), (1, 2));
         // a snapshot newer than the stream: its prints are older, skipped
         let mut r = build();
-        r.finish(&|_| Some("100".to_string()), true);
+        r.finish(&|_, _| Some("100".to_string()), &|_| true);
         assert_eq!((r.events.len(), r.older), (0, 3));
+    }
+
+    fn service_print(file: &str, rv: &str, event: &str, selector: &str, meta: Value) -> Item {
+        let mut m = json!({"name": "web", "namespace": "ns", "resourceVersion": rv,
+            "creationTimestamp": "2026-01-01T00:00:10Z"});
+        for (k, v) in meta.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        Item {
+            file: file.into(),
+            index: 0,
+            list_kind: None,
+            event: Some(event.into()),
+            in_list: false,
+            value: json!({"kind": "Service", "metadata": m,
+                "spec": {"selector": {"app": selector}, "ports": [{"port": 80}]}}),
+        }
+    }
+
+    /// Timing holds within a stream: a Service change is never moved later by the pod stream
+    /// read before it (only by its own stream's previous change); the streams merge by time. A
+    /// managedFields time dates a change that has no newer timestamp.
+    #[test]
+    fn each_stream_keeps_its_own_times_and_streams_merge_by_time() {
+        let mut r = Recording::default();
+        // the pod stream first (input order), its change at 30 s
+        let mut p = print("a", "9", Some("MODIFIED"), "False", "2026-01-01T00:00:30Z");
+        p.file = "pods.json".into();
+        r.add_pod(&p).unwrap();
+        let none = json!({});
+        r.add_object(
+            &service_print("svc.json", "20", "ADDED", "web", none.clone()),
+            "Service",
+        )
+        .unwrap();
+        r.add_object(
+            &service_print("svc.json", "21", "MODIFIED", "db", none),
+            "Service",
+        )
+        .unwrap();
+        let stamped = json!({"managedFields": [{"manager": "kubectl", "operation": "Update",
+            "time": "2026-01-01T00:00:50Z"}]});
+        r.add_object(
+            &service_print("svc.json", "22", "MODIFIED", "api", stamped),
+            "Service",
+        )
+        .unwrap();
+        r.finish(&|_, _| None, &|_| true);
+        let base = Timestamp::parse("2026-01-01T00:00:00Z").unwrap().secs * 1000;
+        let got: Vec<(Ms, RecKind, Rule)> = r
+            .events
+            .iter()
+            .map(|e| (e.at_ms - base, r.kinds[e.key as usize], e.rule))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // kubectl's initial listing (the snapshot lacks it): the stream's first time
+                (10_000, RecKind::Service, Rule::Listing),
+                // its own stream's 10 s, not the pod stream's 30 s before it in input order
+                (10_500, RecKind::Service, Rule::Created),
+                (30_000, RecKind::Pod, Rule::Condition),
+                (50_000, RecKind::Service, Rule::ManagedFields),
+            ]
+        );
+        assert_eq!(r.counts(), (1, 3));
+        match &r.events[1].state {
+            Some(State::Service(s)) => {
+                assert_eq!(s.spec.selector.as_ref().unwrap()["app"], "db");
+            }
+            o => panic!("{o:?}"),
+        }
     }
 }

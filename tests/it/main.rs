@@ -23,6 +23,7 @@ mod fenwick_picks;
 mod import;
 mod import_compact;
 mod import_replay;
+mod import_stream_objects;
 mod input_versions;
 mod k8s_roundtrip;
 mod packing_policies;

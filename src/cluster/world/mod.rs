@@ -689,7 +689,7 @@ impl World {
 mod nodes;
 mod pods;
 mod replay;
-pub use replay::{Replay, ReplayPod, ReplayStep};
+pub use replay::{Replay, ReplayNode, ReplayPod, ReplayState, ReplayStep};
 mod scheduler;
 pub use scheduler::{PlacementView, SchedulerPolicy, Spread};
 mod services;
