@@ -86,6 +86,27 @@ impl Pod {
     }
 }
 
+/// Hasher of the maps keyed by identity hash: the key is already a well-mixed 64-bit hash
+/// (`sim::hash`), so it is its own hash. Nothing iterates these maps into an output.
+#[derive(Debug, Clone, Copy, Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type ById = std::hash::BuildHasherDefault<IdHasher>;
+
 /// A slice's port mapping: (address type index, interned port mapping).
 type GroupKey = (u8, u32);
 
@@ -159,7 +180,7 @@ pub(crate) struct IncService {
     groups: Vec<PortMapKey>,
     group_ids: HashMap<PortMapKey, u32>,
     /// Identity hash → (pod id, address type index) of every desired endpoint.
-    desired: HashMap<u64, (u32, u8)>,
+    desired: HashMap<u64, (u32, u8), ById>,
     /// Desired endpoints per port mapping.
     desired_count: HashMap<GroupKey, usize>,
     /// Pods with `in_eps` per interned port mapping.
@@ -168,7 +189,7 @@ pub(crate) struct IncService {
     missing_node: usize,
     /// Identity hash → (port mapping, slice name) of every endpoint of a cached slice model
     /// of a managed address type.
-    holder: HashMap<u64, (GroupKey, Rc<str>)>,
+    holder: HashMap<u64, (GroupKey, Rc<str>), ById>,
     /// Endpoint identities found twice (in slices, or among desired endpoints).
     dups: usize,
     /// Desired identity hashes that no slice of their port mapping holds.
@@ -558,20 +579,11 @@ impl IncService {
 
     /// The desired version of the endpoint with identity hash `h` of slice `name` (port
     /// mapping `g`) when step 1's match for it is known: its pod did not change since the
-    /// slice was verified (`pod_touched`, sorted, holds the identities of changed pods), the
-    /// slice holds the identity, and the identity is desired in `g`.
-    fn known_match(
-        &self,
-        h: u64,
-        g: GroupKey,
-        name: &str,
-        pod_touched: &[u64],
-    ) -> Option<&Endpoint> {
+    /// slice was verified (`pod_touched`, sorted, holds the identities of changed pods) and
+    /// the identity is desired in `g`. Called only while no identity is held twice: the
+    /// slice is then the identity's holder (every cached model is held).
+    fn known_match(&self, h: u64, g: GroupKey, pod_touched: &[u64]) -> Option<&Endpoint> {
         if pod_touched.binary_search(&h).is_ok() {
-            return None;
-        }
-        let (hg, held_by) = self.holder.get(&h)?;
-        if *hg != g || **held_by != *name {
             return None;
         }
         let &(id, a) = self.desired.get(&h)?;
@@ -831,7 +843,7 @@ impl Reconciler {
                 let mut any = false;
                 for e in &c.slice.endpoints {
                     let h = e.identity_hash();
-                    let d = st.known_match(h, g, name, &pod_touched);
+                    let d = st.known_match(h, g, &pod_touched);
                     if d.is_none() {
                         v.push(h);
                     }
