@@ -450,6 +450,29 @@ impl World {
         self.scheduler = policy;
     }
 
+    /// Drop the world part by part into `census` (memory measurements, `sim::alloc_stats`).
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        census.drop_part("world: pods (slots)", take(&mut self.pods));
+        census.drop_part(
+            "world: pod names + create order",
+            (take(&mut self.pod_names), take(&mut self.pod_create_seq)),
+        );
+        census.drop_part("world: replica sets", take(&mut self.replica_sets));
+        census.drop_part("world: deployments", take(&mut self.deployments));
+        census.drop_part(
+            "world: nodes (+ ipam, pods per node)",
+            (
+                take(&mut self.nodes),
+                take(&mut self.node_ipam),
+                take(&mut self.node_pods),
+                take(&mut self.sched),
+            ),
+        );
+        census.drop_part("world: services", take(&mut self.services));
+        census.drop_part("world: the rest (scenario copy, queue)", self);
+    }
+
     // ------------------------------------------------------------------ accessors
 
     pub fn scenario(&self) -> &Scenario {
