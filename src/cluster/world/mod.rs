@@ -257,7 +257,9 @@ struct Churn {
 
 struct PodSlot {
     generation: u32,
-    pod: Option<Pod>,
+    /// Shared with the controller manager's pod lists (`World::pod_shared`): a write makes
+    /// its own copy only while the previous version is still held there (`Arc::make_mut`).
+    pod: Option<Arc<Pod>>,
 }
 
 /// Options of a world that are not part of the scenario (none yet; the event log moved to
@@ -500,11 +502,19 @@ impl World {
         self.pods
             .get(id.index as usize)
             .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_deref())
+    }
+    /// [`World::pod`], shared: the pod lists of the controller manager hold this allocation
+    /// rather than a copy of it.
+    pub fn pod_shared(&self, id: PodId) -> Option<&Arc<Pod>> {
+        self.pods
+            .get(id.index as usize)
+            .filter(|s| s.generation == id.generation)
             .and_then(|s| s.pod.as_ref())
     }
     /// Every existing pod, in slot order.
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
-        self.pods.iter().filter_map(|s| s.pod.as_ref())
+        self.pods.iter().filter_map(|s| s.pod.as_deref())
     }
     /// Every existing pod of a ReplicaSet (terminating ones included), in id order.
     pub fn pods_of_replica_set(&self, r: usize) -> impl Iterator<Item = &Pod> {

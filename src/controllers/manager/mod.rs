@@ -555,7 +555,10 @@ impl<'o> ControllerManager<'o> {
         );
         census.drop_part(
             "manager: Endpoints informer",
-            std::mem::replace(&mut self.ep_informer, LaggedInformer::new(DurationDist::ZERO)),
+            std::mem::replace(
+                &mut self.ep_informer,
+                LaggedInformer::new(DurationDist::ZERO),
+            ),
         );
         let esc = take(&mut self.esc);
         let EndpointSliceController {

@@ -34,6 +34,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
@@ -71,7 +72,7 @@ const MIN_BUILT: usize = 4096;
 pub enum Held {
     /// The world's record, its owning ReplicaSet's (name, uid), and the API object once built.
     Row {
-        pod: Box<model::Pod>,
+        pod: Arc<model::Pod>,
         owner: Option<(Rc<str>, Rc<str>)>,
         built: OnceCell<Box<k8s::Pod>>,
     },
@@ -350,15 +351,16 @@ impl PodList {
     /// Hold a world pod as its compact record, `owner` = its ReplicaSet's (name, uid) (see
     /// module docs); reads give [`crate::cluster::k8s_view::pod_to_k8s`]'s object.
     pub fn insert_row(&mut self, pod: &model::Pod, owner: Option<(&str, &str)>) {
-        self.insert_row_reusing(pod, owner, None);
+        self.insert_row_reusing(Arc::new(pod.clone()), owner, None);
     }
 
-    /// [`PodList::insert_row`] of a pod whose previous version held `prev` as its owner: when
-    /// the owner is unchanged (a pod update), its interned strings are taken over without a
-    /// lookup in the interner.
+    /// [`PodList::insert_row`] of the world's own allocation of the pod (no copy: the world
+    /// copies it on its next write, see `World::pod_shared`), whose previous version held
+    /// `prev` as its owner: when the owner is unchanged (a pod update), its interned strings
+    /// are taken over without a lookup in the interner.
     pub fn insert_row_reusing(
         &mut self,
-        pod: &model::Pod,
+        pod: Arc<model::Pod>,
         owner: Option<(&str, &str)>,
         prev: Option<(Rc<str>, Rc<str>)>,
     ) {
@@ -366,12 +368,13 @@ impl PodList {
             Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
             _ => (self.owners.intern(n), self.owners.intern(u)),
         });
+        let (name, ready) = (pod.name.clone(), pod_ready_time(&pod));
         let held = Held::Row {
-            pod: Box::new(pod.clone()),
+            pod,
             owner,
             built: OnceCell::new(),
         };
-        self.put(pod.name.clone(), held, pod_ready_time(pod));
+        self.put(name, held, ready);
     }
 
     fn put(&mut self, name: String, held: Held, ready: Option<Timestamp>) -> Option<Held> {
