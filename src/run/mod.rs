@@ -283,7 +283,9 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     };
     let logging = log.enabled();
     let end_ns = scenario.duration_ns;
-    let mut world = World::new(scenario.clone(), WorldOptions::default())?;
+    // One copy of the scenario, shared by the world and the results.
+    let scenario = std::sync::Arc::new(scenario);
+    let mut world = World::new_shared(std::sync::Arc::clone(&scenario), WorldOptions::default())?;
     if let Some(r) = &opts.replay {
         world.set_replay(r.clone());
     }
@@ -398,8 +400,9 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut world_rows = samplers.summary.rows(&world, &counting);
     world_rows.extend(pod_stats.rows(&world));
     let world_table = samplers.summary.terminal_table(&world, &counting);
+    drop(world);
     Ok(RunResults {
-        scenario,
+        scenario: std::sync::Arc::unwrap_or_clone(scenario),
         world_rows,
         workloads_csv: samplers.workloads.finish()?,
         world_table,

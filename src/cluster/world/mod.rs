@@ -341,7 +341,13 @@ fn write_rv(rv: &mut u64) -> u64 {
 
 impl World {
     /// Build the world for a resolved scenario. Nothing happens until [`World::start`].
-    pub fn new(scenario: Scenario, _options: WorldOptions) -> anyhow::Result<World> {
+    pub fn new(scenario: Scenario, options: WorldOptions) -> anyhow::Result<World> {
+        World::new_shared(Arc::new(scenario), options)
+    }
+
+    /// [`World::new`] of a scenario the caller keeps sharing (a 10,000-workload scenario is
+    /// tens of MB: the run holds one copy, not two).
+    pub fn new_shared(scenario: Arc<Scenario>, _options: WorldOptions) -> anyhow::Result<World> {
         let streams = Streams::new(scenario.seed);
         let mut rng_sched = streams.stream(Stream::Scheduling);
         let mut rng_identity = streams.stream(Stream::Identity);
@@ -425,7 +431,7 @@ impl World {
             sink_time: None,
             replay: None,
             replay_pods: std::collections::BTreeMap::new(),
-            scenario: Arc::new(scenario),
+            scenario,
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
             let template = w.make_template(i, 0, wl.labels.clone(), wl.ports.clone());

@@ -537,14 +537,13 @@ impl<'o> ControllerManager<'o> {
     /// informer-side copies first, the stores (which share their objects with them) last.
     pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
         use std::mem::take;
-        census.drop_part("manager: pod lists (PodList)", take(&mut self.pods));
+        for (_, list) in take(&mut self.pods) {
+            list.census(census);
+        }
+        census.drop_part("manager: services informer", take(&mut self.services));
         census.drop_part(
-            "manager: services + nodes informers",
-            (
-                take(&mut self.services),
-                take(&mut self.nodes),
-                take(&mut self.node_index),
-            ),
+            "manager: nodes informer",
+            (take(&mut self.nodes), take(&mut self.node_index)),
         );
         census.drop_part(
             "manager: EndpointSlice informer",

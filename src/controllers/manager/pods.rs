@@ -417,6 +417,32 @@ impl PodList {
         }
     }
 
+    /// Drop the list part by part into `census` (memory measurements, `sim::alloc_stats`).
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        let built: Vec<_> = self
+            .items
+            .iter_mut()
+            .filter_map(|h| match h {
+                Held::Row { built, .. } => built.take(),
+                Held::Api(_) => None,
+            })
+            .collect();
+        census.drop_part("  pod list: built k8s::Pods", built);
+        census.drop_part("  pod list: name index", take(&mut self.index));
+        census.drop_part("  pod list: member_of", take(&mut self.member_of));
+        census.drop_part("  pod list: ready times", take(&mut self.ready_times));
+        census.drop_part(
+            "  pod list: selections + selector index",
+            (
+                take(&mut self.selections),
+                take(&mut self.by_first_pair),
+                take(&mut self.match_all),
+            ),
+        );
+        census.drop_part("  pod list: rows (pods shared with the world)", self);
+    }
+
     /// Drop the built `k8s::Pod`s when they outnumber the bound of the module docs.
     fn trim(&mut self) {
         let log = self.built_at.get_mut();
@@ -506,6 +532,11 @@ impl PodList {
             self.note_change_for(i, &n, Consumer::EndpointSlice);
         }
         Some(pod)
+    }
+
+    /// The pod `name` as held (no `k8s::Pod` built for it).
+    pub fn held(&self, name: &str) -> Option<&Held> {
+        self.index.get(name).map(|&i| &self.items[i])
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
