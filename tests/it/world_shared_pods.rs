@@ -32,7 +32,10 @@ impl ChangeSink for Both {
         match pc {
             ObjChange::Added(p) | ObjChange::Updated { new: p, .. } => {
                 let owner = pod_owner(p, w);
-                let arc = w.pod_shared(p.id).expect("a changed pod is in the world").clone();
+                let arc = w
+                    .pod_shared(p.id)
+                    .expect("a changed pod is in the world")
+                    .clone();
                 assert!(std::ptr::eq(&*arc, *p), "the change points into the world");
                 self.shared.remove_held(&p.name);
                 self.shared.insert_row_reusing(arc, owner, None);
@@ -71,13 +74,14 @@ fn scenario(nodes: u32, replicas: u32, delay: u32, events: &[(u32, u8)]) -> Stri
             }
             k => k,
         };
+        let recover = format!("{}s", 65 + at);
         let at = format!("{}s", 5 + at);
         src.push_str(&match kind {
             0 => toml_event(&at, "churn", "rate = \"2/s\"\nduration = \"20s\""),
             1 => toml_event(&at, "restart_pods", "workload = \"web\"\ncount = 2"),
             2 | 3 => [
                 toml_event(&at, "node_failure", "nodes = [0]"),
-                toml_event(&format!("{}s", 65 + at), "node_recovery", "nodes = [0]"),
+                toml_event(&recover, "node_recovery", "nodes = [0]"),
             ]
             .concat(),
             _ => toml_event(&at, "rolling_update", "workload = \"web\""),
