@@ -283,7 +283,9 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     };
     let logging = log.enabled();
     let end_ns = scenario.duration_ns;
-    let mut world = World::new(scenario.clone(), WorldOptions::default())?;
+    // One copy of the scenario, shared by the world and the results.
+    let scenario = std::sync::Arc::new(scenario);
+    let mut world = World::new_shared(std::sync::Arc::clone(&scenario), WorldOptions::default())?;
     if let Some(r) = &opts.replay {
         world.set_replay(r.clone());
     }
@@ -330,12 +332,16 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
                 watch_side: Some(Rc::clone(&side)),
             };
             drive(&mut events, &mut world, &mut wiring, |s, w| {
+                alloc_phase(s);
                 samplers.sample(s, w)?;
                 side.borrow_mut().tracker.sample(s, w);
                 Ok(())
             })?;
         }
         finish_log(events, &mut samplers, log_file)?;
+        if crate::sim::alloc_stats::census_wanted() {
+            census_and_exit(&scenario, nodes, mgr, &side, world, samplers);
+        }
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
@@ -394,13 +400,53 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut world_rows = samplers.summary.rows(&world, &counting);
     world_rows.extend(pod_stats.rows(&world));
     let world_table = samplers.summary.terminal_table(&world, &counting);
+    drop(world);
     Ok(RunResults {
-        scenario,
+        scenario: std::sync::Arc::unwrap_or_clone(scenario),
         world_rows,
         workloads_csv: samplers.workloads.finish()?,
         world_table,
         controllers,
     })
+}
+
+/// `--features alloc-stats`: the bytes live every simulated minute (and at 1 s, after the
+/// start-up), on stderr.
+fn alloc_phase(s: u64) {
+    use crate::sim::alloc_stats::{live, mb, peak};
+    if let Some(l) = live() {
+        if s == 1 || s % 60 == 0 {
+            eprintln!("alloc-stats: t={s}s live {} peak {}", mb(l), mb(peak()));
+        }
+    }
+}
+
+/// `SLICESIM_MEM_CENSUS` (feature `alloc-stats`): drop the run's state part by part, print
+/// what each part alone held, and end the process.
+fn census_and_exit(
+    scenario: &Scenario,
+    nodes: u64,
+    mgr: ControllerManager<'_>,
+    side: &Rc<RefCell<WatchSide>>,
+    world: World,
+    samplers: Samplers,
+) -> ! {
+    use crate::sim::alloc_stats::{live, Census};
+    let live0 = live().unwrap_or(0);
+    let mut c = Census::default();
+    c.drop_part(
+        "watch hub (client caches, relist state)",
+        std::mem::replace(&mut side.borrow_mut().hub, WatchHub::new(scenario, nodes)),
+    );
+    c.drop_part(
+        "watch tracker",
+        std::mem::replace(&mut side.borrow_mut().tracker, Tracker::new(scenario)),
+    );
+    mgr.census(&mut c);
+    world.census(&mut c);
+    c.drop_part("samplers", samplers);
+    eprint!("{}", c.report("end of run", live0));
+    std::process::exit(0)
 }
 
 /// The end of the event loop: clear the progress bar, close the event log (its writer is

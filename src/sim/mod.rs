@@ -9,9 +9,11 @@
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
 //! * [`fenwick`]: prefix counts for uniform picks among many groups in O(log groups).
+//! * [`alloc_stats`]: live-byte counting for memory measurements (feature `alloc-stats`).
 //! * [`event_log`]: the event log writer (`--event-log`; the run's dispatcher is the one place
 //!   that writes to it).
 
+pub mod alloc_stats;
 pub mod event_log;
 pub mod fenwick;
 pub mod hash;

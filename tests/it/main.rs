@@ -66,3 +66,4 @@ mod wire_conformance;
 mod wire_large;
 mod wire_nil;
 mod wire_props;
+mod world_shared_pods;

@@ -198,7 +198,7 @@ proptest! {
             fresh.remove_held(&p.name);
             fresh.insert_row(&p, owner);
             let prev = reusing.remove_held(&p.name).and_then(|h| h.owner().cloned());
-            reusing.insert_row_reusing(&p, owner, prev);
+            reusing.insert_row_reusing(std::sync::Arc::new(p.clone()), owner, prev);
             let all = |l: &PodList| l.values().map(|p| format!("{p:?}")).collect::<Vec<_>>();
             prop_assert_eq!(all(&fresh), all(&reusing));
             for s in ["s0", "s1"] {

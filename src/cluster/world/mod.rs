@@ -257,7 +257,9 @@ struct Churn {
 
 struct PodSlot {
     generation: u32,
-    pod: Option<Pod>,
+    /// Shared with the controller manager's pod lists (`World::pod_shared`): a write makes
+    /// its own copy only while the previous version is still held there (`Arc::make_mut`).
+    pod: Option<Arc<Pod>>,
 }
 
 /// Options of a world that are not part of the scenario (none yet; the event log moved to
@@ -339,7 +341,13 @@ fn write_rv(rv: &mut u64) -> u64 {
 
 impl World {
     /// Build the world for a resolved scenario. Nothing happens until [`World::start`].
-    pub fn new(scenario: Scenario, _options: WorldOptions) -> anyhow::Result<World> {
+    pub fn new(scenario: Scenario, options: WorldOptions) -> anyhow::Result<World> {
+        World::new_shared(Arc::new(scenario), options)
+    }
+
+    /// [`World::new`] of a scenario the caller keeps sharing (a 10,000-workload scenario is
+    /// tens of MB: the run holds one copy, not two).
+    pub fn new_shared(scenario: Arc<Scenario>, _options: WorldOptions) -> anyhow::Result<World> {
         let streams = Streams::new(scenario.seed);
         let mut rng_sched = streams.stream(Stream::Scheduling);
         let mut rng_identity = streams.stream(Stream::Identity);
@@ -423,7 +431,7 @@ impl World {
             sink_time: None,
             replay: None,
             replay_pods: std::collections::BTreeMap::new(),
-            scenario: Arc::new(scenario),
+            scenario,
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
             let template = w.make_template(i, 0, wl.labels.clone(), wl.ports.clone());
@@ -448,6 +456,29 @@ impl World {
     /// Place new pods with `policy` instead of [`Spread`] (before [`World::start`]).
     pub fn set_scheduler(&mut self, policy: Box<dyn SchedulerPolicy>) {
         self.scheduler = policy;
+    }
+
+    /// Drop the world part by part into `census` (memory measurements, `sim::alloc_stats`).
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        census.drop_part("world: pods (slots)", take(&mut self.pods));
+        census.drop_part(
+            "world: pod names + create order",
+            (take(&mut self.pod_names), take(&mut self.pod_create_seq)),
+        );
+        census.drop_part("world: replica sets", take(&mut self.replica_sets));
+        census.drop_part("world: deployments", take(&mut self.deployments));
+        census.drop_part(
+            "world: nodes (+ ipam, pods per node)",
+            (
+                take(&mut self.nodes),
+                take(&mut self.node_ipam),
+                take(&mut self.node_pods),
+                take(&mut self.sched),
+            ),
+        );
+        census.drop_part("world: services", take(&mut self.services));
+        census.drop_part("world: the rest (scenario copy, queue)", self);
     }
 
     // ------------------------------------------------------------------ accessors
@@ -477,11 +508,19 @@ impl World {
         self.pods
             .get(id.index as usize)
             .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_deref())
+    }
+    /// [`World::pod`], shared: the pod lists of the controller manager hold this allocation
+    /// rather than a copy of it.
+    pub fn pod_shared(&self, id: PodId) -> Option<&Arc<Pod>> {
+        self.pods
+            .get(id.index as usize)
+            .filter(|s| s.generation == id.generation)
             .and_then(|s| s.pod.as_ref())
     }
     /// Every existing pod, in slot order.
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
-        self.pods.iter().filter_map(|s| s.pod.as_ref())
+        self.pods.iter().filter_map(|s| s.pod.as_deref())
     }
     /// Every existing pod of a ReplicaSet (terminating ones included), in id order.
     pub fn pods_of_replica_set(&self, r: usize) -> impl Iterator<Item = &Pod> {

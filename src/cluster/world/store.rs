@@ -225,7 +225,9 @@ impl World {
         else {
             return false;
         };
-        let old = p.clone();
+        // The old version stays with its other holders; this slot gets a copy to change.
+        let old = Arc::clone(p);
+        let p = Arc::make_mut(p);
         f(p);
         // `available`, epochs and the IPAM offset are internal: they never make a write
         if !api_visible_change(&old, p) {
@@ -269,6 +271,7 @@ impl World {
             .get_mut(id.index as usize)
             .filter(|s| s.generation == id.generation)
             .and_then(|s| s.pod.as_mut())
+            .map(Arc::make_mut)
     }
 
     pub(super) fn insert_pod(&mut self, build: impl FnOnce(PodId) -> Pod) -> PodId {
@@ -290,7 +293,7 @@ impl World {
             }
         };
         let pod = build(id);
-        self.pods[id.index as usize].pod = Some(pod);
+        self.pods[id.index as usize].pod = Some(Arc::new(pod));
         id
     }
 
@@ -303,9 +306,10 @@ impl World {
         if slot.generation != id.generation {
             return;
         }
-        let Some(mut pod) = slot.pod.take() else {
+        let Some(pod) = slot.pod.take() else {
             return;
         };
+        let mut pod = Arc::unwrap_or_clone(pod);
         self.free_slots.push(id.index);
         let of = PodFlags::of(&pod);
         let cpu = self.cpu_of(pod.workload);

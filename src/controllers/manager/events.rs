@@ -5,6 +5,18 @@
 use super::*;
 use crate::apiserver::write_log::SharedObject;
 
+/// The world's own allocation of the changed pod `p` (a copy if the change does not point
+/// into the world, as a test's may not).
+fn shared_pod(
+    p: &crate::cluster::model::Pod,
+    world: &World,
+) -> std::sync::Arc<crate::cluster::model::Pod> {
+    match world.pod_shared(p.id) {
+        Some(a) if std::ptr::eq(&**a, p) => std::sync::Arc::clone(a),
+        _ => std::sync::Arc::new(p.clone()),
+    }
+}
+
 impl ControllerManager<'_> {
     /// All keys of Services that select pods with `labels` in `ns` (key order), found
     /// through the namespace's selector index (see [`pods`]).
@@ -49,8 +61,11 @@ impl ControllerManager<'_> {
             ObjChange::Added(p) => {
                 // `pod_to_k8s` writes the template's labels as they are.
                 let keys = self.services_for_labels(&p.namespace, Some(p.labels()));
-                self.ns_pods(&p.namespace)
-                    .insert_row(p, pod_owner(p, world));
+                self.ns_pods(&p.namespace).insert_row_reusing(
+                    shared_pod(p, world),
+                    pod_owner(p, world),
+                    None,
+                );
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
@@ -86,8 +101,11 @@ impl ControllerManager<'_> {
                         .into_iter()
                         .collect(),
                 };
-                self.ns_pods(&ns)
-                    .insert_row_reusing(new, pod_owner(new, world), prev_owner);
+                self.ns_pods(&ns).insert_row_reusing(
+                    shared_pod(new, world),
+                    pod_owner(new, world),
+                    prev_owner,
+                );
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {

@@ -533,6 +533,64 @@ impl<'o> ControllerManager<'o> {
             .collect()
     }
 
+    /// Drop the manager part by part into `census` (memory measurements, `sim::alloc_stats`):
+    /// informer-side copies first, the stores (which share their objects with them) last.
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        for (_, list) in take(&mut self.pods) {
+            list.census(census);
+        }
+        census.drop_part("manager: services informer", take(&mut self.services));
+        census.drop_part(
+            "manager: nodes informer",
+            (take(&mut self.nodes), take(&mut self.node_index)),
+        );
+        census.drop_part(
+            "manager: EndpointSlice informer",
+            std::mem::replace(
+                &mut self.slice_informer,
+                LaggedInformer::new(DurationDist::ZERO),
+            ),
+        );
+        census.drop_part(
+            "manager: Endpoints informer",
+            std::mem::replace(
+                &mut self.ep_informer,
+                LaggedInformer::new(DurationDist::ZERO),
+            ),
+        );
+        let esc = take(&mut self.esc);
+        let EndpointSliceController {
+            reconciler,
+            trigger_times,
+            tracker,
+            listed_addresses,
+        } = esc;
+        census.drop_part("ESC: reconciler (slice/pod caches, inc)", reconciler);
+        census.drop_part("ESC: trigger times", trigger_times);
+        census.drop_part("ESC: slice tracker", tracker);
+        census.drop_part("ESC: listed addresses", listed_addresses);
+        census.drop_part(
+            "ESC: per-Service rngs + slice index",
+            (
+                take(&mut self.esc_rngs),
+                take(&mut self.name_rngs),
+                take(&mut self.slice_index),
+            ),
+        );
+        census.drop_part(
+            "EPC (desired caches, trackers)",
+            std::mem::replace(
+                &mut self.epc,
+                EndpointsController::new(EndpointsOptions::default()),
+            ),
+        );
+        census.drop_part("manager: sync rows", take(&mut self.syncs));
+        census.drop_part("store: EndpointSlices", take(&mut self.slices));
+        census.drop_part("store: Endpoints", take(&mut self.endpoints));
+        census.drop_part("manager: the rest", self);
+    }
+
     /// Stats with `slices_alive` filled from the store.
     pub fn final_stats(&self) -> ManagerStats {
         let mut st = self.stats.clone();

@@ -34,6 +34,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
@@ -71,7 +72,7 @@ const MIN_BUILT: usize = 4096;
 pub enum Held {
     /// The world's record, its owning ReplicaSet's (name, uid), and the API object once built.
     Row {
-        pod: Box<model::Pod>,
+        pod: Arc<model::Pod>,
         owner: Option<(Rc<str>, Rc<str>)>,
         built: OnceCell<Box<k8s::Pod>>,
     },
@@ -350,15 +351,16 @@ impl PodList {
     /// Hold a world pod as its compact record, `owner` = its ReplicaSet's (name, uid) (see
     /// module docs); reads give [`crate::cluster::k8s_view::pod_to_k8s`]'s object.
     pub fn insert_row(&mut self, pod: &model::Pod, owner: Option<(&str, &str)>) {
-        self.insert_row_reusing(pod, owner, None);
+        self.insert_row_reusing(Arc::new(pod.clone()), owner, None);
     }
 
-    /// [`PodList::insert_row`] of a pod whose previous version held `prev` as its owner: when
-    /// the owner is unchanged (a pod update), its interned strings are taken over without a
-    /// lookup in the interner.
+    /// [`PodList::insert_row`] of the world's own allocation of the pod (no copy: the world
+    /// copies it on its next write, see `World::pod_shared`), whose previous version held
+    /// `prev` as its owner: when the owner is unchanged (a pod update), its interned strings
+    /// are taken over without a lookup in the interner.
     pub fn insert_row_reusing(
         &mut self,
-        pod: &model::Pod,
+        pod: Arc<model::Pod>,
         owner: Option<(&str, &str)>,
         prev: Option<(Rc<str>, Rc<str>)>,
     ) {
@@ -366,12 +368,13 @@ impl PodList {
             Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
             _ => (self.owners.intern(n), self.owners.intern(u)),
         });
+        let (name, ready) = (pod.name.clone(), pod_ready_time(&pod));
         let held = Held::Row {
-            pod: Box::new(pod.clone()),
+            pod,
             owner,
             built: OnceCell::new(),
         };
-        self.put(pod.name.clone(), held, pod_ready_time(pod));
+        self.put(name, held, ready);
     }
 
     fn put(&mut self, name: String, held: Held, ready: Option<Timestamp>) -> Option<Held> {
@@ -412,6 +415,32 @@ impl PodList {
                 None
             }
         }
+    }
+
+    /// Drop the list part by part into `census` (memory measurements, `sim::alloc_stats`).
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        let built: Vec<_> = self
+            .items
+            .iter_mut()
+            .filter_map(|h| match h {
+                Held::Row { built, .. } => built.take(),
+                Held::Api(_) => None,
+            })
+            .collect();
+        census.drop_part("  pod list: built k8s::Pods", built);
+        census.drop_part("  pod list: name index", take(&mut self.index));
+        census.drop_part("  pod list: member_of", take(&mut self.member_of));
+        census.drop_part("  pod list: ready times", take(&mut self.ready_times));
+        census.drop_part(
+            "  pod list: selections + selector index",
+            (
+                take(&mut self.selections),
+                take(&mut self.by_first_pair),
+                take(&mut self.match_all),
+            ),
+        );
+        census.drop_part("  pod list: rows (pods shared with the world)", self);
     }
 
     /// Drop the built `k8s::Pod`s when they outnumber the bound of the module docs.
@@ -503,6 +532,11 @@ impl PodList {
             self.note_change_for(i, &n, Consumer::EndpointSlice);
         }
         Some(pod)
+    }
+
+    /// The pod `name` as held (no `k8s::Pod` built for it).
+    pub fn held(&self, name: &str) -> Option<&Held> {
+        self.index.get(name).map(|&i| &self.items[i])
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
