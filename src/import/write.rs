@@ -144,12 +144,54 @@ pub fn render(snap: &Snapshot, g: &Grouping, opts: &WriteOptions) -> String {
         ))
     );
     let _ = writeln!(w, "duration = {}", q(&opts.duration));
+    write_kubernetes_version(w, snap);
     let _ = writeln!(w);
     let families = write_cluster(w, snap, g);
     write_workloads(w, snap, g);
     write_services(w, snap, g, &families);
     write_controllers(w, snap);
     out
+}
+
+/// The oldest release that models every Service's `trafficDistribution` value, when that is
+/// newer than the default release: a 1.34 cluster's `PreferSameNode` would otherwise be
+/// validated as unknown and simulated as no preference at all. The release comes from the
+/// version profiles (the switch that gates the value), not from a number written here.
+fn needed_minor(snap: &Snapshot) -> Option<(u32, String)> {
+    use crate::scenario::resolve::{
+        DEFAULT_KUBERNETES_MINOR, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR,
+    };
+    use crate::scenario::VersionProfile;
+    let mut need: Option<(u32, String)> = None;
+    for ((ns, name), svc) in &snap.services {
+        let Some(t) = svc.spec.traffic_distribution.as_deref() else {
+            continue;
+        };
+        let gate: fn(&VersionProfile) -> bool = match t {
+            "PreferSameZone" | "PreferSameNode" => |p| p.prefer_same_traffic_distribution,
+            "PreferClose" => |p| p.traffic_distribution,
+            _ => continue,
+        };
+        let Some(minor) = (MIN_KUBERNETES_MINOR..=MAX_KUBERNETES_MINOR)
+            .find(|&m| gate(&VersionProfile::for_minor(m)))
+        else {
+            continue;
+        };
+        if minor > DEFAULT_KUBERNETES_MINOR && need.as_ref().map_or(0, |(m, _)| *m) < minor {
+            need = Some((minor, format!("{ns}/{name} uses trafficDistribution {t}")));
+        }
+    }
+    need
+}
+
+fn write_kubernetes_version(w: &mut String, snap: &Snapshot) {
+    if let Some((minor, why)) = needed_minor(snap) {
+        let _ = writeln!(
+            w,
+            "# kubernetes_version: 1.{minor}, the first release that models what the snapshot uses ({why})."
+        );
+        let _ = writeln!(w, "kubernetes_version = {}", q(&format!("1.{minor}")));
+    }
 }
 
 /// Node count and how it was found.

@@ -24,6 +24,7 @@ mod import;
 mod import_compact;
 mod import_replay;
 mod import_stream_objects;
+mod import_version;
 mod input_versions;
 mod k8s_roundtrip;
 mod packing_policies;
