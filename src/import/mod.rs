@@ -316,6 +316,28 @@ pub fn describe(imp: &Imported) -> String {
         snap.endpoints.len(),
         snap.slices.len()
     ));
+    // What the scenario could not express is said here too, not only in a TOML comment: a
+    // selector with matchExpressions is reduced to its matchLabels (Services select by labels
+    // alone, so endpoint publishing is unaffected, but the workload is not the cluster's).
+    let noted: Vec<String> = imp
+        .grouping
+        .groups
+        .iter()
+        .filter_map(|g| {
+            let n = g.selector_note.as_ref()?;
+            Some(format!("{}/{}: {n}", g.namespace, g.name))
+        })
+        .collect();
+    const SHOWN: usize = 5;
+    for line in noted.iter().take(SHOWN) {
+        s.push_str(&format!("import: workload {line}\n"));
+    }
+    if noted.len() > SHOWN {
+        s.push_str(&format!(
+            "import: ... and {} more workloads with a selector note (see the scenario's comments)\n",
+            noted.len() - SHOWN
+        ));
+    }
     s
 }
 

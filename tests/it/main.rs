@@ -22,6 +22,7 @@ mod endpointslice_scale;
 mod fenwick_picks;
 mod import;
 mod import_compact;
+mod import_model_gaps;
 mod import_replay;
 mod import_stream_objects;
 mod import_version;
