@@ -86,26 +86,9 @@ impl Pod {
     }
 }
 
-/// Hasher of the maps keyed by identity hash: the key is already a well-mixed 64-bit hash
-/// (`sim::hash`), so it is its own hash. Nothing iterates these maps into an output.
-#[derive(Debug, Clone, Copy, Default)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-type ById = std::hash::BuildHasherDefault<IdHasher>;
+/// Maps keyed by identity hash (`sim::hash`, already well mixed) hash the key as itself.
+/// Nothing iterates these maps into an output.
+type ById = std::hash::BuildHasherDefault<crate::controllers::util::PreHashed>;
 
 /// A slice's port mapping: (address type index, interned port mapping).
 type GroupKey = (u8, u32);

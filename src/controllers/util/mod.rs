@@ -169,9 +169,9 @@ struct Slot {
     live: bool,
 }
 
-/// Hasher for keys that are already well-mixed 64-bit hashes.
+/// Hasher for keys that are already well-mixed 64-bit hashes (the key is its own hash).
 #[derive(Debug, Clone, Copy, Default)]
-struct PreHashed(u64);
+pub(crate) struct PreHashed(u64);
 
 impl std::hash::Hasher for PreHashed {
     fn finish(&self) -> u64 {
