@@ -202,18 +202,7 @@ impl World {
         let now = self.queue.now();
         let old = self.services[i].clone();
         self.services[i].spec = spec;
-        if self.services[i] == old {
-            return;
-        }
-        self.services[i].resource_version = write_rv(&mut self.resource_version);
-        sink.on_change(
-            now,
-            &Change::Service(ObjChange::Updated {
-                old: &old,
-                new: &self.services[i],
-            }),
-            self,
-        );
+        self.publish_service_update(i, old, now, sink);
     }
 
     /// Set node `n` to its recorded state: add it if absent, update it, delete its object.

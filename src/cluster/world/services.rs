@@ -91,18 +91,7 @@ impl World {
         if let Some(t) = &ch.traffic_distribution {
             s.traffic_distribution = t.clone();
         }
-        if self.services[i] == old {
-            return;
-        }
-        self.services[i].resource_version = write_rv(&mut self.resource_version);
-        sink.on_change(
-            now,
-            &Change::Service(ObjChange::Updated {
-                old: &old,
-                new: &self.services[i],
-            }),
-            self,
-        );
+        self.publish_service_update(i, old, now, sink);
     }
 
     pub(super) fn delete_service(&mut self, i: usize, sink: &mut dyn ChangeSink) {
@@ -117,5 +106,31 @@ impl World {
         let mut last = self.services[i].clone();
         last.resource_version = write_rv(&mut self.resource_version);
         sink.on_change(now, &Change::Service(ObjChange::Deleted(&last)), self);
+    }
+}
+
+impl World {
+    /// A Service update the API server would publish: nothing when the object is unchanged
+    /// (a no-op write is not stored), else a new resourceVersion and an Updated change. Shared
+    /// by scenario events and imported-stream replay so both follow the same rule.
+    pub(super) fn publish_service_update(
+        &mut self,
+        i: usize,
+        old: ServiceObj,
+        now: Nanos,
+        sink: &mut dyn ChangeSink,
+    ) {
+        if self.services[i] == old {
+            return;
+        }
+        self.services[i].resource_version = write_rv(&mut self.resource_version);
+        sink.on_change(
+            now,
+            &Change::Service(ObjChange::Updated {
+                old: &old,
+                new: &self.services[i],
+            }),
+            self,
+        );
     }
 }
