@@ -8,13 +8,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::bin;
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(p)
-}
+use crate::support::{bin, import_data};
 
 fn import(args: &[&std::ffi::OsStr]) -> Output {
     bin().arg("import").args(args).output().unwrap()
@@ -64,7 +58,7 @@ fn import_to(tmp: &Path, inputs: &[PathBuf]) -> String {
 #[test]
 fn small_list_imports_validates_and_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    let toml = import_to(tmp.path(), &[data("small.json")]);
+    let toml = import_to(tmp.path(), &[import_data("small.json")]);
     let v = values(&toml);
     for line in [
         "version = 1",
@@ -134,19 +128,19 @@ fn extract(list: &Path, kinds: &[&str], out: &Path) {
 #[test]
 fn dump_folder_plus_per_kind_files_equals_the_list() {
     let tmp = tempfile::tempdir().unwrap();
-    let whole = import_to(tmp.path(), &[data("small.json")]);
+    let whole = import_to(tmp.path(), &[import_data("small.json")]);
     let extra = tmp.path().join("endpoints.json");
     extract(
-        &data("small.json"),
+        &import_data("small.json"),
         &["Endpoints", "EndpointSlice", "StatefulSet"],
         &extra,
     );
     let t2 = tempfile::tempdir().unwrap();
-    let mixed = import_to(t2.path(), &[data("small-dump"), extra]);
+    let mixed = import_to(t2.path(), &[import_data("small-dump"), extra]);
     assert_eq!(values(&whole), values(&mixed));
     // The dump alone: no Endpoints, so the selectorless Services get none (and say so).
     let t3 = tempfile::tempdir().unwrap();
-    let dump = import_to(t3.path(), &[data("small-dump")]);
+    let dump = import_to(t3.path(), &[import_data("small-dump")]);
     assert!(
         dump.contains("No Endpoints object for it in the input"),
         "{dump}"
@@ -162,7 +156,7 @@ fn dump_folder_plus_per_kind_files_equals_the_list() {
 fn watch_events_apply_over_the_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(data("small.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(import_data("small.json")).unwrap()).unwrap();
     let db2 = v["items"]
         .as_array()
         .unwrap()
@@ -184,7 +178,7 @@ fn watch_events_apply_over_the_snapshot() {
     );
     let w = tmp.path().join("watch.json");
     std::fs::write(&w, stream).unwrap();
-    let toml = import_to(tmp.path(), &[data("small.json"), w]);
+    let toml = import_to(tmp.path(), &[import_data("small.json"), w]);
     assert!(
         toml.contains("StatefulSet.spec.replicas = 3; 2 live pods observed"),
         "{toml}"
@@ -257,7 +251,7 @@ fn pb_event_size(obj: &Value, tmp: &Path) -> u64 {
 fn report_figures_match_hand_computed_values() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("rep");
-    let md = report_md(&data("small.json"), &rep, &["--large", "5"]);
+    let md = report_md(&import_data("small.json"), &rep, &["--large", "5"]);
     let csv = std::fs::read_to_string(rep.join("services.csv")).unwrap();
     assert!(rep.join("scenario.toml").is_file());
     let row = |src: &str| -> Vec<String> {
@@ -269,7 +263,7 @@ fn report_figures_match_hand_computed_values() {
             .collect()
     };
     let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(data("small.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(import_data("small.json")).unwrap()).unwrap();
     let items = v["items"].as_array().unwrap();
     let slice = items
         .iter()
@@ -334,11 +328,11 @@ fn report_figures_match_hand_computed_values() {
 #[test]
 fn medium_fixture_imports_and_reports_fragmentation() {
     let tmp = tempfile::tempdir().unwrap();
-    let toml = import_to(tmp.path(), &[data("medium.json")]);
+    let toml = import_to(tmp.path(), &[import_data("medium.json")]);
     assert!(values(&toml).contains(&"nodes = 30"));
     assert_validates(&tmp.path().join("scenario.toml"));
     let md = report_md(
-        &data("medium.json"),
+        &import_data("medium.json"),
         &tmp.path().join("rep"),
         &["--large", "1000"],
     );
@@ -358,7 +352,7 @@ fn medium_fixture_imports_and_reports_fragmentation() {
 #[test]
 fn public_real_captures_import_and_report() {
     let tmp = tempfile::tempdir().unwrap();
-    let toml = import_to(tmp.path(), &[data("public")]);
+    let toml = import_to(tmp.path(), &[import_data("public")]);
     let v = values(&toml);
     assert!(v.contains(&"nodes = 1"), "{toml}");
     assert!(v.contains(&"name = \"etcd\""), "{toml}");
@@ -367,7 +361,7 @@ fn public_real_captures_import_and_report() {
         "{toml}"
     );
     assert_validates(&tmp.path().join("scenario.toml"));
-    let md = report_md(&data("public"), &tmp.path().join("rep"), &[]);
+    let md = report_md(&import_data("public"), &tmp.path().join("rep"), &[]);
     assert!(
         md.contains("EndpointSlice kube-system/kube-dns-22mvb: unknown field `topology`"),
         "{md}"

@@ -3,40 +3,7 @@
 //! log's writes beside it, per Service; `--set` replays the period with other settings.
 //! Fixtures: `tests/data/import/small-period/` (`scripts/import-fixture.py small DIR --period`).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
-use crate::support::bin;
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(p)
-}
-
-fn import(inputs: &[PathBuf], extra: &[&str], report: &Path) -> Output {
-    bin()
-        .arg("import")
-        .args(inputs)
-        .arg("--report")
-        .arg(report)
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap()
-}
+use crate::support::{assert_success, import_data, import_report, read_text};
 
 /// The period: two `web` pods restarted one after another (graceful delete, replacement
 /// created, IP, Ready), `db-1` (headless, publishNotReadyAddresses) not Ready then Ready again.
@@ -49,17 +16,17 @@ fn read(p: &Path) -> String {
 fn recorded_period_replayed_beside_the_audit_log() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("r");
-    let o = import(
+    let o = import_report(
         &[
-            data("small.json"),
-            data("small-period/watch.json"),
-            data("small-period/audit.log"),
+            import_data("small.json"),
+            import_data("small-period/watch.json"),
+            import_data("small-period/audit.log"),
         ],
         &[],
         &rep,
     );
-    ok(&o);
-    let csv = read(&rep.join("replay.csv"));
+    assert_success(&o);
+    let csv = read_text(&rep.join("replay.csv"));
     assert_eq!(
         csv,
         "service,source,settings,slice_creates,slice_updates,slice_deletes,endpoints_creates,endpoints_updates,endpoints_deletes\n\
@@ -68,7 +35,7 @@ shop/db,slicesim,,0,2,0,0,0,0\n\
 shop/web,audit,,0,11,0,0,6,0\n\
 shop/web,slicesim,,0,10,0,0,6,0\n"
     );
-    let md = read(&rep.join("report.md"));
+    let md = read_text(&rep.join("report.md"));
     for s in [
         "## The recorded period, replayed",
         "18 pod changes from 2026-11-30T10:05:10Z to 2026-11-30T10:06:50Z (100.0 s)",
@@ -82,16 +49,16 @@ shop/web,slicesim,,0,10,0,0,6,0\n"
     }
     // deterministic: the same inputs give the same bytes
     let rep2 = tmp.path().join("r2");
-    ok(&import(
+    assert_success(&import_report(
         &[
-            data("small.json"),
-            data("small-period/watch.json"),
-            data("small-period/audit.log"),
+            import_data("small.json"),
+            import_data("small-period/watch.json"),
+            import_data("small-period/audit.log"),
         ],
         &[],
         &rep2,
     ));
-    assert_eq!(read(&rep2.join("report.md")), md);
+    assert_eq!(read_text(&rep2.join("report.md")), md);
 }
 
 /// `kubectl get pods -A -w -o json` without `--output-watch-events` prints the same objects
@@ -100,18 +67,27 @@ shop/web,slicesim,,0,10,0,0,6,0\n"
 fn untyped_stream_replays_like_the_typed_one() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    ok(&import(
-        &[data("small.json"), data("small-period/watch.json")],
+    assert_success(&import_report(
+        &[
+            import_data("small.json"),
+            import_data("small-period/watch.json"),
+        ],
         &[],
         &a,
     ));
-    ok(&import(
-        &[data("small.json"), data("small-period/watch-untyped.json")],
+    assert_success(&import_report(
+        &[
+            import_data("small.json"),
+            import_data("small-period/watch-untyped.json"),
+        ],
         &[],
         &b,
     ));
-    assert_eq!(read(&a.join("replay.csv")), read(&b.join("replay.csv")));
-    assert!(read(&b.join("report.md")).contains("(0 watch events, 30 without event type)"));
+    assert_eq!(
+        read_text(&a.join("replay.csv")),
+        read_text(&b.join("replay.csv"))
+    );
+    assert!(read_text(&b.join("report.md")).contains("(0 watch events, 30 without event type)"));
 }
 
 /// `--set` replays the same period a second time with the setting: slices of at most 2
@@ -120,15 +96,18 @@ fn untyped_stream_replays_like_the_typed_one() {
 fn set_replays_the_period_with_other_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("r");
-    ok(&import(
-        &[data("small.json"), data("small-period/watch.json")],
+    assert_success(&import_report(
+        &[
+            import_data("small.json"),
+            import_data("small-period/watch.json"),
+        ],
         &[
             "--set",
             "controllers.endpointslice.max_endpoints_per_slice=2",
         ],
         &rep,
     ));
-    let csv = read(&rep.join("replay.csv"));
+    let csv = read_text(&rep.join("replay.csv"));
     let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("shop/web,")).collect();
     assert_eq!(rows.len(), 2, "{csv}");
     assert_eq!(rows[0], "shop/web,slicesim,,0,10,0,0,6,0");
@@ -143,11 +122,14 @@ fn set_replays_the_period_with_other_settings() {
     );
     // the Endpoints mode does not depend on the slice size
     assert!(rows[1].ends_with(",0,6,0"), "{csv}");
-    let md = read(&rep.join("report.md"));
+    let md = read_text(&rep.join("report.md"));
     assert!(md.contains("| `--set controllers.endpointslice.max_endpoints_per_slice=2` |"));
     // a bad setting is the scenario's located error, exit 2
-    let o = import(
-        &[data("small.json"), data("small-period/watch.json")],
+    let o = import_report(
+        &[
+            import_data("small.json"),
+            import_data("small-period/watch.json"),
+        ],
         &[
             "--set",
             "controllers.endpointslice.max_endpoints_per_slice=0",
@@ -164,8 +146,12 @@ fn set_replays_the_period_with_other_settings() {
 fn stream_alone_starts_from_its_initial_listing() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("r");
-    ok(&import(&[data("small-period/watch.json")], &[], &rep));
-    let md = read(&rep.join("report.md"));
+    assert_success(&import_report(
+        &[import_data("small-period/watch.json")],
+        &[],
+        &rep,
+    ));
+    let md = read_text(&rep.join("report.md"));
     assert!(
         md.contains("the stream's first 12 prints (kubectl's initial listing"),
         "{md}"
@@ -177,7 +163,7 @@ fn stream_alone_starts_from_its_initial_listing() {
 #[test]
 fn bad_stream_and_audit_input_give_located_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    let audit = read(&data("small-period/audit.log"));
+    let audit = read_text(&import_data("small-period/audit.log"));
     let mut lines: Vec<String> = audit.lines().map(str::to_string).collect();
     let i = lines
         .iter()
@@ -192,7 +178,11 @@ fn bad_stream_and_audit_input_give_located_errors() {
     );
     let bad = tmp.path().join("audit.log");
     std::fs::write(&bad, lines.join("\n")).unwrap();
-    let o = import(&[data("small.json"), bad], &[], &tmp.path().join("r"));
+    let o = import_report(
+        &[import_data("small.json"), bad],
+        &[],
+        &tmp.path().join("r"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -200,28 +190,28 @@ fn bad_stream_and_audit_input_give_located_errors() {
             && e.contains("field requestReceivedTimestamp"),
         "{e}"
     );
-    let watch = read(&data("small-period/watch.json")).replacen(
+    let watch = read_text(&import_data("small-period/watch.json")).replacen(
         "\"type\": \"MODIFIED\"",
         "\"type\": \"CHANGED\"",
         1,
     );
     let w = tmp.path().join("watch.json");
     std::fs::write(&w, watch).unwrap();
-    let o = import(&[data("small.json"), w], &[], &tmp.path().join("r"));
+    let o = import_report(&[import_data("small.json"), w], &[], &tmp.path().join("r"));
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
         e.contains("watch.json: object 12 (watch event): field type: \"CHANGED\""),
         "{e}"
     );
-    let watch = read(&data("small-period/watch.json")).replacen(
+    let watch = read_text(&import_data("small-period/watch.json")).replacen(
         "\"containerPort\": 8080",
         "\"containerPort\": \"http\"",
         1,
     );
     std::fs::write(tmp.path().join("w2.json"), watch).unwrap();
-    let o = import(
-        &[data("small.json"), tmp.path().join("w2.json")],
+    let o = import_report(
+        &[import_data("small.json"), tmp.path().join("w2.json")],
         &[],
         &tmp.path().join("r"),
     );

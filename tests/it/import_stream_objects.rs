@@ -4,39 +4,7 @@
 //! Fixtures: `tests/data/import/objects.json` and `objects-period/`
 //! (`scripts/import-fixture.py objects ...`, `... --objects-period`).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
-use crate::support::bin;
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(p)
-}
-
-fn import(inputs: &[PathBuf], report: &Path) -> Output {
-    bin()
-        .arg("import")
-        .args(inputs)
-        .arg("--report")
-        .arg(report)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap()
-}
+use crate::support::{assert_success, import_data, import_report, read_text};
 
 const HEADER: &str = "service,source,settings,slice_creates,slice_updates,slice_deletes,endpoints_creates,endpoints_updates,endpoints_deletes\n";
 
@@ -59,17 +27,18 @@ const HEADER: &str = "service,source,settings,slice_creates,slice_updates,slice_
 fn service_and_node_changes_cost_writes_at_their_time_in_both_modes() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("r");
-    let o = import(
+    let o = import_report(
         &[
-            data("objects.json"),
-            data("objects-period/services-watch.json"),
-            data("objects-period/nodes-watch.json"),
+            import_data("objects.json"),
+            import_data("objects-period/services-watch.json"),
+            import_data("objects-period/nodes-watch.json"),
         ],
+        &[],
         &rep,
     );
-    ok(&o);
+    assert_success(&o);
     assert_eq!(
-        read(&rep.join("replay.csv")),
+        read_text(&rep.join("replay.csv")),
         format!(
             "{HEADER}\
 shop/api,slicesim,,1,0,0,1,1,0\n\
@@ -77,7 +46,7 @@ shop/db,slicesim,,0,1,0,0,1,0\n\
 shop/web,slicesim,,0,1,0,0,1,0\n"
         )
     );
-    let md = read(&rep.join("report.md"));
+    let md = read_text(&rep.join("report.md"));
     for s in [
         "0 pod changes and 5 Service/Node changes from 2026-11-30T10:05:10Z to 2026-11-30T10:05:40Z (30.0 s)",
         "4 Service, 7 Node prints read (0 without event type), replayed at their times",
@@ -94,15 +63,16 @@ shop/web,slicesim,,0,1,0,0,1,0\n"
 fn each_stream_replays_only_its_own_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let rep = tmp.path().join("s");
-    ok(&import(
+    assert_success(&import_report(
         &[
-            data("objects.json"),
-            data("objects-period/services-watch.json"),
+            import_data("objects.json"),
+            import_data("objects-period/services-watch.json"),
         ],
+        &[],
         &rep,
     ));
     assert_eq!(
-        read(&rep.join("replay.csv")),
+        read_text(&rep.join("replay.csv")),
         format!(
             "{HEADER}\
 shop/api,slicesim,,1,0,0,1,0,0\n\
@@ -110,15 +80,16 @@ shop/db,slicesim,,0,1,0,0,1,0\n"
         )
     );
     let rep = tmp.path().join("n");
-    ok(&import(
+    assert_success(&import_report(
         &[
-            data("objects.json"),
-            data("objects-period/nodes-watch.json"),
+            import_data("objects.json"),
+            import_data("objects-period/nodes-watch.json"),
         ],
+        &[],
         &rep,
     ));
     assert_eq!(
-        read(&rep.join("replay.csv")),
+        read_text(&rep.join("replay.csv")),
         format!("{HEADER}shop/web,slicesim,,0,1,0,0,1,0\n")
     );
 }
@@ -128,12 +99,16 @@ shop/db,slicesim,,0,1,0,0,1,0\n"
 #[test]
 fn bad_service_print_in_a_stream_gives_a_located_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = read(&data("objects-period/services-watch.json"));
+    let text = read_text(&import_data("objects-period/services-watch.json"));
     let bad = text.replacen("\"port\": 5432", "\"port\": \"pg\"", 1);
     assert_ne!(bad, text);
     let f = tmp.path().join("services-watch.json");
     std::fs::write(&f, bad).unwrap();
-    let o = import(&[data("objects.json"), f], &tmp.path().join("r"));
+    let o = import_report(
+        &[import_data("objects.json"), f],
+        &[],
+        &tmp.path().join("r"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

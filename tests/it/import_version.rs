@@ -3,22 +3,16 @@
 //! Fixtures: `tests/data/import/model.json` (`scripts/import-fixture.py model`) and
 //! `medium.json` (PreferClose only).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::support::bin;
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/import")
-        .join(p)
-}
+use crate::support::{bin, import_data};
 
 /// Import `input` into `dir/s.toml`; the scenario text.
 fn import(input: &str, dir: &Path) -> String {
     let out = dir.join("s.toml");
     let o = bin()
         .arg("import")
-        .arg(data(input))
+        .arg(import_data(input))
         .arg("--out")
         .arg(&out)
         .output()

@@ -56,6 +56,35 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// A fixture under `tests/data/import/` (made by `scripts/import-fixture.py`).
+pub fn import_data(rel: &str) -> PathBuf {
+    repo("tests/data/import").join(rel)
+}
+
+/// `slicesim import INPUTS... --report REPORT EXTRA...`; its output, whatever the exit status.
+pub fn import_report(inputs: &[PathBuf], extra: &[&str], report: &Path) -> Output {
+    bin()
+        .arg("import")
+        .args(inputs)
+        .arg("--report")
+        .arg(report)
+        .args(extra)
+        .output()
+        .expect("start slicesim")
+}
+
+/// Fail the test unless `o` exited 0 (the message carries stdout and stderr).
+#[track_caller]
+pub fn assert_success(o: &Output) {
+    assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
+}
+
+/// A text file's contents (the test fails if it cannot be read).
+#[track_caller]
+pub fn read_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
 /// A bundled scenario file: `scenarios/NAME` (give the `.toml`).
 pub fn bundled(name: &str) -> PathBuf {
     repo("scenarios").join(name)
