@@ -283,3 +283,43 @@ fn daemonset_fields_are_validated_with_located_errors() {
         assert!(err.contains(msg), "{msg}: {err}");
     }
 }
+
+/// `slicesim import` writes a DaemonSet as one (no replicas; its nodeSelector on a label
+/// slicesim's nodes carry), and the imported scenario runs one pod per node. Fixture:
+/// `tests/data/import/model.json` (`scripts/import-fixture.py model`: DaemonSet
+/// `kube-system/node-agent` with `nodeSelector: {kubernetes.io/os: linux}` on 4 nodes).
+#[test]
+fn import_writes_daemonsets_that_run_one_pod_per_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s.toml");
+    let o = crate::support::bin()
+        .arg("import")
+        .arg(crate::support::repo("tests/data/import/model.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", crate::support::stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let agent = text
+        .split("[[workloads]]")
+        .find(|b| b.contains("name = \"node-agent\""))
+        .unwrap();
+    assert!(agent.contains("\nkind = \"DaemonSet\"\n"), "{agent}");
+    assert!(
+        agent.contains("\nnode_selector = { \"kubernetes.io/os\" = \"linux\" }\n"),
+        "{agent}"
+    );
+    assert!(!agent.contains("\nreplicas ="), "{agent}");
+    assert!(!agent.contains("max_surge"), "{agent}");
+    let sc = crate::support::scenario(&text, &[]);
+    let wl = sc
+        .workloads
+        .iter()
+        .find(|w| w.name == "node-agent")
+        .unwrap();
+    assert_eq!(wl.replicas, 4);
+    let mut sink = Watch::default();
+    let (w, _) = crate::support::started_world(sc, &mut sink);
+    assert_eq!(per_node(&w, "node-agent-"), live_nodes(&w, None));
+}

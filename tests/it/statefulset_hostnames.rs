@@ -303,3 +303,51 @@ fn statefulset_fields_are_validated_with_located_errors() {
         assert!(err.contains(msg), "{msg}: {err}");
     }
 }
+
+/// `slicesim import` writes a StatefulSet as one (its serviceName as `service_name`), and the
+/// imported scenario publishes the pods' own hostnames for its headless Service, as the
+/// cluster does. Fixture: `tests/data/import/model.json` (`scripts/import-fixture.py model`:
+/// StatefulSet `shop/db`, 3 replicas, serviceName `db`, headless Service `db`).
+#[test]
+fn import_writes_statefulsets_whose_hostnames_are_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s.toml");
+    let o = crate::support::bin()
+        .arg("import")
+        .arg(crate::support::repo("tests/data/import/model.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", crate::support::stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let db = text
+        .split("[[workloads]]")
+        .find(|b| b.contains("name = \"db\""))
+        .unwrap();
+    assert!(db.contains("\nkind = \"StatefulSet\"\n"), "{db}");
+    assert!(db.contains("\nservice_name = \"db\"\n"), "{db}");
+    assert!(!db.contains("\nsubdomain ="), "{db}");
+    assert!(!db.contains("lack the hostnames"), "{db}");
+    let mut sc = crate::support::scenario(&text, &[]);
+    sc.duration_ns = 60 * NS_PER_SEC;
+    let (mgr, _) = crate::support::run_controllers(sc);
+    let hosts: BTreeSet<Option<String>> = mgr
+        .slices_of("shop/db")
+        .iter()
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .map(|e| e.hostname.clone())
+        .collect();
+    let want: BTreeSet<Option<String>> =
+        ["db-0", "db-1", "db-2"].map(|h| Some(h.to_string())).into();
+    assert_eq!(hosts, want);
+    let ep = mgr.endpoints.get("shop", "db").unwrap();
+    let hosts: BTreeSet<Option<String>> = ep
+        .subsets
+        .iter()
+        .flatten()
+        .flat_map(|s| s.addresses.iter().flatten())
+        .map(|a| a.hostname.clone())
+        .collect();
+    assert_eq!(hosts, want);
+}

@@ -251,7 +251,13 @@ impl World {
     /// t = 0: one Ready pod on every selected node.
     pub(super) fn start_daemon_set(&mut self, d: usize, r: usize, sink: &mut dyn ChangeSink) {
         let mut quiet = crate::cluster::change::NullSink;
-        for n in self.daemon_nodes(d) {
+        // a replayed workload's pods are the recording's (it starts empty)
+        let nodes = if self.replay_owns(d) {
+            Vec::new()
+        } else {
+            self.daemon_nodes(d)
+        };
+        for n in nodes {
             let id = self.create_pod_named(r, None, &mut quiet);
             self.daemon_node.insert(id, n);
             self.bind_to(id, n, &mut quiet);
