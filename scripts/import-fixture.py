@@ -313,7 +313,7 @@ def objects():
 
 def model():
     """What the import has to model beyond Deployments: a StatefulSet behind its headless
-    Service (hostnames), a DaemonSet (one pod per node), a Deployment whose selector has
+    Service (hostnames), a DaemonSet (one pod per node, nodeSelector kubernetes.io/os), a Deployment whose selector has
     matchExpressions, a Service with trafficDistribution PreferSameNode (1.34)."""
     c = Cluster(["zone-a", "zone-b"], 2, ["3920m", "3920m"])
     api = c.deployment("shop", "api", 4, [("http", 8080)])
@@ -327,6 +327,8 @@ def model():
     c.endpoints_for("kube-system", "node-agent", {"k8s-app": "node-agent"}, [("metrics", 9100, 9100)])
     canary = c.deployment("shop", "canary", 2, [("http", 8080)])
     for i in c.items:
+        if i["kind"] == "DaemonSet":
+            i["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/os": "linux"}
         if i["kind"] in ("Deployment", "ReplicaSet") and i["metadata"]["name"].startswith("canary"):
             i["spec"]["selector"]["matchExpressions"] = [
                 {"key": "track", "operator": "In", "values": ["stable"]},

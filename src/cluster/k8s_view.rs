@@ -60,7 +60,10 @@ pub fn pod_to_k8s_owned(p: &Pod, owner: Option<(&str, &str)>) -> k8s::Pod {
     let rs = owner;
     let mut meta = k8s::ObjectMeta {
         name: Some(p.name.clone()),
-        generate_name: rs.map(|(name, _)| format!("{name}-")),
+        // StatefulSet pods are named by ordinal, not generated
+        generate_name: rs
+            .filter(|_| !p.template.hostname_is_pod_name)
+            .map(|(name, _)| format!("{name}-")),
         namespace: Some(p.namespace.to_string()),
         uid: Some(p.uid.clone()),
         resource_version: Some(p.resource_version.to_string()),
@@ -73,7 +76,7 @@ pub fn pod_to_k8s_owned(p: &Pod, owner: Option<(&str, &str)>) -> k8s::Pod {
     if let Some((name, uid)) = rs {
         meta.owner_references = Some(vec![k8s::OwnerReference {
             api_version: "apps/v1".into(),
-            kind: "ReplicaSet".into(),
+            kind: p.template.owner_kind.into(),
             name: name.to_string(),
             uid: uid.to_string(),
             controller: Some(true),
@@ -100,7 +103,11 @@ pub fn pod_to_k8s_owned(p: &Pod, owner: Option<(&str, &str)>) -> k8s::Pod {
         restart_policy: Some("Always".into()),
         termination_grace_period_seconds: Some((p.termination_grace_ns / NS_PER_SEC) as i64),
         node_name: p.node_name.as_ref().map(|n| n.to_string()),
-        hostname: p.template.hostname.clone(),
+        hostname: if p.template.hostname_is_pod_name {
+            Some(p.name.clone())
+        } else {
+            p.template.hostname.clone()
+        },
         subdomain: p.template.subdomain.clone(),
         scheduler_name: Some("default-scheduler".into()),
         ..Default::default()

@@ -71,6 +71,12 @@ pub struct PodTemplate {
     pub ports: Vec<ContainerPort>,
     pub hostname: Option<String>,
     pub subdomain: Option<String>,
+    /// The kind in the pods' controller ownerReference: `ReplicaSet` (a Deployment's),
+    /// `StatefulSet` or `DaemonSet`.
+    pub owner_kind: &'static str,
+    /// StatefulSet pods: `spec.hostname` is each pod's own name, not `hostname`
+    /// (pkg/controller/statefulset/stateful_set_utils.go :: updateIdentity).
+    pub hostname_is_pod_name: bool,
 }
 
 /// A pod as the API server stores it (plus a few simulation-internal fields marked "internal").

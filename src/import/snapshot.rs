@@ -230,6 +230,10 @@ pub struct OwnerRec {
     pub service_name: Option<String>,
     /// DaemonSet `status.desiredNumberScheduled`.
     pub desired_scheduled: Option<i64>,
+    /// StatefulSet `spec.podManagementPolicy` (`OrderedReady`, `Parallel`).
+    pub pod_management_policy: Option<String>,
+    /// The pod template's `spec.nodeSelector` (a DaemonSet's node selection).
+    pub node_selector: Option<BTreeMap<String, String>>,
 }
 
 /// A snapshot EndpointSlice, measured.
@@ -1093,6 +1097,14 @@ fn read_owner(cx: &Cx, v: &Value, meta: &Value) -> Result<OwnerRec, FieldError> 
             unavail = int_or_string(cx, ru, &p, "maxUnavailable")?;
         }
     }
+    let template_spec = match sub(cx, spec, "spec", "template")? {
+        Some(t) => sub(cx, t, "spec.template", "spec")?,
+        None => None,
+    };
+    let node_selector = match template_spec {
+        Some(ts) => string_map(cx, ts, "spec.template.spec", "nodeSelector")?,
+        None => None,
+    };
     Ok(OwnerRec {
         kind: cx.kind.clone(),
         namespace: cx.namespace.clone(),
@@ -1107,6 +1119,8 @@ fn read_owner(cx: &Cx, v: &Value, meta: &Value) -> Result<OwnerRec, FieldError> 
         min_ready_seconds: int(cx, spec, "spec", "minReadySeconds", 0, i64::from(i32::MAX))?,
         service_name: string(cx, spec, "spec", "serviceName")?,
         desired_scheduled: int(cx, status, "status", "desiredNumberScheduled", 0, i64::MAX)?,
+        pod_management_policy: string(cx, spec, "spec", "podManagementPolicy")?,
+        node_selector,
     })
 }
 

@@ -429,7 +429,12 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
     let _ = writeln!(w, "# pod from scratch and makes it Ready after ready_delay (default 2s..10s): the steady state has all Ready.");
     let _ = writeln!(w, "name = {}", q(&gr.name));
     let _ = writeln!(w, "namespace = {}", q(&gr.namespace));
-    let _ = writeln!(w, "replicas = {}", gr.replicas);
+    if gr.kind == "DaemonSet" {
+        let _ = writeln!(w, "# A DaemonSet has no replicas: one pod runs on every node its node_selector (and zones) select,");
+        let _ = writeln!(w, "# following node adds and removals.");
+    } else {
+        let _ = writeln!(w, "replicas = {}", gr.replicas);
+    }
     if gr.labels.is_empty() {
         let _ = writeln!(w, "# The pods share no label: slicesim's default labels (app = the name) stand in; no Service selects them.");
     } else {
@@ -478,23 +483,8 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
                 let _ = writeln!(w, "# strategy: no Deployment object in the input: the Deployment defaults (RollingUpdate, 25%/25%) assumed.");
             }
         },
-        "StatefulSet" | "DaemonSet" => {
-            let _ = writeln!(w, "# strategy: a {} replaces one pod at a time (no surge); modelled as a Deployment with", gr.kind);
-            let _ = writeln!(
-                w,
-                "# max_surge = 0, max_unavailable = 1. Pod names and ordering are not modelled."
-            );
-            let _ = writeln!(w, "max_surge = 0");
-            let mu = gr
-                .owner
-                .as_ref()
-                .and_then(|o| o.max_unavailable.clone())
-                .unwrap_or(k8s::IntOrString::Int(1));
-            let _ = writeln!(w, "max_unavailable = {}", int_or_pct(&mu));
-            if gr.kind == "DaemonSet" {
-                let _ = writeln!(w, "# A DaemonSet puts one pod on each selected node; slicesim's scheduler spreads them instead.");
-            }
-        }
+        "StatefulSet" => write_stateful_set(w, gr),
+        "DaemonSet" => write_daemon_set(w, gr),
         _ => {
             let _ = writeln!(
                 w,
@@ -506,10 +496,10 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
     if let Some(gs) = gr.grace_seconds {
         let _ = writeln!(w, "termination_grace_period = {}", q(&format!("{gs}s")));
     }
-    if let Some(sd) = &gr.subdomain {
+    if let Some(sd) = gr.subdomain.as_ref().filter(|_| gr.kind != "StatefulSet") {
         let _ = writeln!(w, "subdomain = {}", q(sd));
     }
-    if gr.hostnames > 1 {
+    if gr.hostnames > 1 && gr.kind != "StatefulSet" {
         let _ = writeln!(w, "# The pods have {} distinct spec.hostname values (one per pod); the scenario model has one", gr.hostnames);
         let _ = writeln!(w, "# hostname per workload, so none is set: slices of a headless Service lack the hostnames.");
     }
@@ -531,6 +521,116 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
         }
     }
     let _ = writeln!(w);
+}
+
+/// A StatefulSet: `kind`, its `service_name` (the pods' subdomain) and pod management policy.
+/// Its pods' per-pod hostnames follow from the kind (stateful_set_utils.go :: updateIdentity).
+fn write_stateful_set(w: &mut String, gr: &Group) {
+    let _ = writeln!(w, "# StatefulSet: pods <name>-<ordinal> with spec.hostname = the pod name and spec.subdomain =");
+    let _ = writeln!(w, "# service_name (per-pod DNS names under the headless Service of that name); a deleted pod comes back");
+    let _ = writeln!(w, "# under its name; updates replace one pod at a time, highest ordinal first (RollingUpdate, partition 0).");
+    let _ = writeln!(w, "kind = \"StatefulSet\"");
+    let owner = gr.owner.as_ref();
+    let (service, from) = match owner.and_then(|o| o.service_name.clone()) {
+        Some(s) => (Some(s), "the StatefulSet's spec.serviceName"),
+        None => (
+            gr.subdomain.clone(),
+            "the pods' spec.subdomain (no StatefulSet object in the input)",
+        ),
+    };
+    match service.filter(|s| !s.is_empty()) {
+        Some(s) if crate::scenario::values::check_dns1123_label(&s).is_ok() => {
+            let _ = writeln!(w, "# service_name: {from}.");
+            let _ = writeln!(w, "service_name = {}", q(&s));
+        }
+        Some(s) => {
+            let _ = writeln!(
+                w,
+                "# service_name {s:?} ({from}) is not a DNS label, so no pod subdomain: left out."
+            );
+        }
+        None => {
+            let _ = writeln!(w, "# No serviceName: the pods have no subdomain, so no Service publishes their hostnames.");
+        }
+    }
+    if let Some(o) = owner {
+        if o.pod_management_policy.as_deref() == Some("Parallel") {
+            let _ = writeln!(w, "pod_management_policy = \"Parallel\"");
+        }
+        if o.strategy.as_deref() == Some("OnDelete") {
+            let _ = writeln!(w, "# updateStrategy OnDelete: a rolling_update event replaces the pods as RollingUpdate would.");
+        }
+        if let Some(mu) = o
+            .max_unavailable
+            .as_ref()
+            .filter(|m| **m != k8s::IntOrString::Int(1))
+        {
+            let _ = writeln!(w, "# updateStrategy.rollingUpdate.maxUnavailable = {} not modelled (alpha MaxUnavailableStatefulSet): one at a time.", int_or_pct(mu));
+        }
+    }
+}
+
+/// A DaemonSet: `kind`, its node selector (the labels slicesim's nodes carry) and
+/// `max_unavailable`.
+fn write_daemon_set(w: &mut String, gr: &Group) {
+    let _ = writeln!(w, "kind = \"DaemonSet\"");
+    let owner = gr.owner.as_ref();
+    let selector = owner
+        .and_then(|o| o.node_selector.clone())
+        .unwrap_or_default();
+    let (kept, dropped): (BTreeMap<String, String>, BTreeMap<String, String>) =
+        selector.into_iter().partition(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "kubernetes.io/hostname" | "kubernetes.io/os" | LABEL_ZONE
+            )
+        });
+    if !kept.is_empty() {
+        let _ = writeln!(w, "# node_selector: the pod template's spec.nodeSelector.");
+        let _ = writeln!(w, "node_selector = {}", map(&kept));
+    }
+    if !dropped.is_empty() {
+        let _ = writeln!(w, "# nodeSelector {} not modelled: slicesim's nodes carry only kubernetes.io/hostname, kubernetes.io/os", map(&dropped));
+        let _ = writeln!(w, "# and topology.kubernetes.io/zone; the pods' zones (below, if fewer than all) narrow the nodes instead.");
+    }
+    match owner {
+        Some(o) => {
+            if let Some(s) = o.max_surge.as_ref().filter(|s| !is_zero(s)) {
+                let _ = writeln!(
+                    w,
+                    "# updateStrategy.rollingUpdate.maxSurge = {} not modelled: no surge.",
+                    int_or_pct(s)
+                );
+            }
+            match o.max_unavailable.as_ref() {
+                Some(mu) if is_zero(mu) => {
+                    let _ = writeln!(
+                        w,
+                        "# maxUnavailable 0 (surge-only update) not modelled: max_unavailable = 1."
+                    );
+                }
+                Some(mu) if *mu != k8s::IntOrString::Int(1) => {
+                    let _ = writeln!(
+                        w,
+                        "# strategy: the DaemonSet's updateStrategy.rollingUpdate.maxUnavailable."
+                    );
+                    let _ = writeln!(w, "max_unavailable = {}", int_or_pct(mu));
+                }
+                _ => {}
+            }
+        }
+        None => {
+            let _ = writeln!(w, "# No DaemonSet object in the input: no node selector known; the DaemonSet defaults (maxUnavailable 1).");
+        }
+    }
+}
+
+/// `0` or `"0%"`.
+fn is_zero(v: &k8s::IntOrString) -> bool {
+    match v {
+        k8s::IntOrString::Int(i) => *i == 0,
+        k8s::IntOrString::String(s) => s.trim_end_matches('%').trim() == "0",
+    }
 }
 
 fn write_services(w: &mut String, snap: &Snapshot, g: &Grouping, families: &[String]) {

@@ -492,6 +492,77 @@ pub struct Workload {
     pub zones: Vec<usize>,
     /// CPU request per pod in millicores (scheduling only).
     pub cpu_request_milli: u64,
+    /// The controller owning the pods (`kind`, default Deployment). Not serialized when it is
+    /// the default, so the resolved model of a Deployment-only scenario is unchanged.
+    #[serde(skip_serializing_if = "WorkloadKind::is_deployment")]
+    pub kind: WorkloadKind,
+}
+
+/// `workloads[].kind`: which apps/v1 controller owns the pods, which decides their names,
+/// hostnames and placement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub enum WorkloadKind {
+    /// Pods `<deployment>-<hash>-<suffix>` of ReplicaSets, placed by the scheduler.
+    #[default]
+    Deployment,
+    /// Pods `<name>-<ordinal>` (0..replicas) with `spec.hostname` = the pod name and
+    /// `spec.subdomain` = `service_name`; a deleted pod is re-created under the same name once
+    /// the old one is gone (pkg/controller/statefulset/stateful_set_utils.go :: newStatefulSetPod,
+    /// initIdentity, updateIdentity; stateful_set_control.go :: updateStatefulSet).
+    StatefulSet {
+        /// `spec.serviceName`: the pods' subdomain (their headless Service).
+        service_name: Option<String>,
+        /// `podManagementPolicy: Parallel` (default OrderedReady: one pod at a time, each
+        /// waiting for its predecessors to be Running and Ready).
+        parallel: bool,
+    },
+    /// One pod on every existing node whose labels match `node_selector` (and in `zones`,
+    /// if given); replicas follow the nodes (pkg/controller/daemon/daemon_controller.go ::
+    /// podsShouldBeOnNode, manage).
+    DaemonSet {
+        /// The pod template's `spec.nodeSelector` (empty: every node).
+        node_selector: StringMap,
+    },
+}
+
+/// The labels a node carries (what a DaemonSet's `node_selector` matches):
+/// `kubernetes.io/hostname`, `kubernetes.io/os` (`linux`) and `topology.kubernetes.io/zone`.
+pub fn node_labels(name: &str, zone_name: &str) -> StringMap {
+    let mut labels = StringMap::new();
+    labels.insert("kubernetes.io/hostname".into(), name.to_string());
+    labels.insert("kubernetes.io/os".into(), "linux".into());
+    labels.insert("topology.kubernetes.io/zone".into(), zone_name.to_string());
+    labels
+}
+
+impl Workload {
+    /// A DaemonSet's pod belongs on a node with these labels in zone `zone` (its
+    /// `node_selector` and `zones` match; pkg/controller/daemon/util :: NodeShouldRunDaemonPod
+    /// without taints: the DaemonSet pods' default tolerations cover the node lifecycle taints
+    /// slicesim models). False for other kinds.
+    pub fn daemon_runs_on(&self, labels: &StringMap, zone: usize) -> bool {
+        match &self.kind {
+            WorkloadKind::DaemonSet { node_selector } => {
+                (self.zones.is_empty() || self.zones.contains(&zone))
+                    && node_selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl WorkloadKind {
+    pub fn is_deployment(&self) -> bool {
+        matches!(self, WorkloadKind::Deployment)
+    }
+    /// The Kubernetes kind.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet { .. } => "StatefulSet",
+            WorkloadKind::DaemonSet { .. } => "DaemonSet",
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 //!
 //! Differential: the compact path gives byte-for-byte the scenario and report of the path it
 //! replaced (pods kept as reduced `k8s::Pod`s), recorded in `tests/data/import/expected/` by the
-//! binary of main at 104379a for every small fixture; every pod of the fixtures survives the
+//! binary of main at 104379a for every small fixture (re-recorded when StatefulSets and
+//! DaemonSets became workload kinds: their `[[workloads]]` entries and the costs that depend on
+//! their pods' placement and hostnames changed, nothing else); every pod of the fixtures survives the
 //! compact record unchanged. A large cluster's List (generated here, never committed) imports
 //! with progress on stderr and a peak resident set well under the input's size.
 

@@ -45,6 +45,8 @@ fn template(bits: &[u8], ports: u8, host: bool) -> Arc<PodTemplate> {
             .collect(),
         hostname: host.then(|| "h".to_string()),
         subdomain: host.then(|| "web".to_string()),
+        owner_kind: "ReplicaSet",
+        hostname_is_pod_name: false,
     })
 }
 

@@ -47,6 +47,8 @@ fn row_in(i: usize, app: usize, rv: u64, ns: &str) -> Pod {
             ports: Vec::new(),
             hostname: None,
             subdomain: None,
+            owner_kind: "ReplicaSet",
+            hostname_is_pod_name: false,
         }),
         resource_version: rv,
         creation_ns: 0,

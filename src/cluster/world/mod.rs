@@ -314,6 +314,8 @@ pub struct World {
     /// A recorded period to replay, and its pods by (namespace, name) (lookups only).
     replay: Option<Arc<Replay>>,
     replay_pods: std::collections::BTreeMap<(String, String), PodId>,
+    /// DaemonSet pods and the node each is for (lookups only; see `owners`).
+    daemon_node: HashMap<PodId, NodeId>,
 }
 
 /// Did a pod change in a way the API would store (everything but the internal fields)?
@@ -368,10 +370,7 @@ impl World {
                     n.name
                 )));
             }
-            let mut labels = StringMap::new();
-            labels.insert("kubernetes.io/hostname".into(), n.name.clone());
-            labels.insert("kubernetes.io/os".into(), "linux".into());
-            labels.insert("topology.kubernetes.io/zone".into(), zone_name.to_string());
+            let labels = scenario::node_labels(&n.name, &zone_name);
             nodes.push(Node {
                 id: i,
                 name: n.name.as_str().into(),
@@ -431,6 +430,7 @@ impl World {
             sink_time: None,
             replay: None,
             replay_pods: std::collections::BTreeMap::new(),
+            daemon_node: HashMap::new(),
             scenario,
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
@@ -706,6 +706,12 @@ impl World {
             // a replayed workload's pods follow the recording, not its controllers
             WorldEvent::DeploymentSync(d) if self.replay_owns(d) => {}
             WorldEvent::ReplicaSetSync(r) if self.replay_owns(self.replica_sets[r].workload) => {}
+            // StatefulSets and DaemonSets: one sync of the whole set (`owners`)
+            WorldEvent::DeploymentSync(d) if self.owned_by_set(d) => self.sync_set(d, sink),
+            WorldEvent::ReplicaSetSync(r) if self.owned_by_set(self.replica_sets[r].workload) => {
+                self.replica_sets[r].sync_pending = false;
+                self.enqueue_deployment_sync(self.replica_sets[r].workload);
+            }
             WorldEvent::DeploymentSync(d) => self.sync_deployment(d, sink),
             WorldEvent::ReplicaSetSync(r) => self.sync_replica_set(r, sink),
             WorldEvent::RetryScheduling => self.retry_scheduling(sink),
@@ -726,6 +732,8 @@ impl World {
 }
 
 mod nodes;
+mod owners;
+use owners::stateful_pod_name;
 mod pods;
 mod replay;
 pub use replay::{Replay, ReplayNode, ReplayPod, ReplayState, ReplayStep};

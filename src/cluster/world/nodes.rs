@@ -20,6 +20,7 @@ impl World {
         self.refresh_sched(n, 0);
         sink.on_change(now, &Change::Node(ObjChange::Added(&self.nodes[n])), self);
         self.enqueue_retry_scheduling();
+        self.enqueue_daemon_set_syncs();
     }
 
     pub(super) fn write_node(
@@ -60,6 +61,7 @@ impl World {
         let mut last = self.nodes[n].clone();
         last.resource_version = write_rv(&mut self.resource_version);
         sink.on_change(now, &Change::Node(ObjChange::Deleted(&last)), self);
+        self.enqueue_daemon_set_syncs();
         if !self.node_pods[n].is_empty() {
             self.queue
                 .schedule_in(POD_GC_ORPHAN_DELAY_NS, WorldEvent::PodGc(n));
@@ -171,9 +173,12 @@ impl World {
         if self.node_epoch[n] != epoch || self.nodes[n].kubelet_up {
             return;
         }
+        // DaemonSet pods tolerate the unreachable taint without a time limit
         let pods: Vec<PodId> = self.node_pods[n].iter().copied().collect();
         for id in pods {
-            self.delete_pod(id, sink);
+            if !self.is_daemon_pod(id) {
+                self.delete_pod(id, sink);
+            }
         }
     }
 
@@ -232,14 +237,18 @@ impl World {
         }
         if drain && self.nodes[n].kubelet_up {
             self.write_node(n, sink, |node| node.unschedulable = true);
-            if self.node_pods[n].is_empty() {
+            // a drain leaves DaemonSet pods (`kubectl drain --ignore-daemonsets`): they go
+            // with the Node object, through pod GC
+            if self.only_daemon_pods_on(n) {
                 self.delete_node_object(n, sink);
                 return;
             }
             self.node_delete_when_empty[n] = true;
             let pods: Vec<PodId> = self.node_pods[n].iter().copied().collect();
             for id in pods {
-                self.delete_pod(id, sink);
+                if !self.is_daemon_pod(id) {
+                    self.delete_pod(id, sink);
+                }
             }
         } else {
             if drain {

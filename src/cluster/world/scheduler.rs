@@ -89,6 +89,9 @@ impl World {
             return;
         }
         let w = p.workload;
+        if self.bind_daemon_pod(id, sink) {
+            return;
+        }
         match self.pick_node(w) {
             Some(n) => {
                 self.bind_to(id, n, sink);

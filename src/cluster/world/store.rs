@@ -18,14 +18,37 @@ impl World {
         );
         let hash = ids::pod_template_hash(&canonical);
         let mut labels = labels;
-        labels.insert("pod-template-hash".into(), hash.clone());
+        let (owner_kind, hostname, subdomain) = match &wl.kind {
+            scenario::WorkloadKind::Deployment => {
+                labels.insert("pod-template-hash".into(), hash.clone());
+                ("ReplicaSet", wl.hostname.clone(), wl.subdomain.clone())
+            }
+            // StatefulSet pods: `controller-revision-hash` = the ControllerRevision's name;
+            // hostname = pod name, subdomain = spec.serviceName (stateful_set_utils.go ::
+            // newStatefulSetPod, initIdentity).
+            scenario::WorkloadKind::StatefulSet { service_name, .. } => {
+                labels.insert(
+                    "controller-revision-hash".into(),
+                    format!("{}-{hash}", wl.name),
+                );
+                ("StatefulSet", None, service_name.clone())
+            }
+            // DaemonSet pods: `controller-revision-hash` = the hash (daemon_controller.go ::
+            // syncNodes, util.CreatePodTemplate).
+            scenario::WorkloadKind::DaemonSet { .. } => {
+                labels.insert("controller-revision-hash".into(), hash.clone());
+                ("DaemonSet", wl.hostname.clone(), wl.subdomain.clone())
+            }
+        };
         Arc::new(PodTemplate {
             version,
             hash,
             labels,
             ports,
-            hostname: wl.hostname.clone(),
-            subdomain: wl.subdomain.clone(),
+            hostname,
+            subdomain,
+            owner_kind,
+            hostname_is_pod_name: owner_kind == "StatefulSet",
         })
     }
 
@@ -318,6 +341,9 @@ impl World {
         }
         self.pod_names
             .remove(&(pod.namespace.clone(), pod.name.clone()));
+        if !self.daemon_node.is_empty() {
+            self.daemon_node.remove(&id);
+        }
         self.unscheduled
             .remove(&(self.pod_create_seq.get(&id).copied().unwrap_or(0), id));
         self.pod_create_seq.remove(&id);
@@ -327,7 +353,7 @@ impl World {
         pod.resource_version = write_rv(&mut self.resource_version);
         sink.on_change(now, &Change::Pod(ObjChange::Deleted(&pod)), self);
         if let Some(n) = pod.node {
-            if self.node_delete_when_empty[n] && self.node_pods[n].is_empty() {
+            if self.node_delete_when_empty[n] && self.only_daemon_pods_on(n) {
                 self.delete_node_object(n, sink);
             }
         }

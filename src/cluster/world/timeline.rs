@@ -99,6 +99,7 @@ impl World {
                 };
                 let mut base = dep.template.labels.clone();
                 base.remove("pod-template-hash");
+                base.remove("controller-revision-hash");
                 let labels = labels.clone().unwrap_or(base);
                 let ports = ports.clone().unwrap_or_else(|| dep.template.ports.clone());
                 let t = self.make_template(*workload, *version, labels, ports);

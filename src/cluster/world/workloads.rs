@@ -7,9 +7,15 @@ impl World {
     pub(super) fn create_replica_set(&mut self, d: usize, info: RsInfo) -> usize {
         let dep = &self.deployments[d];
         let idx = self.replica_sets.len();
-        let name = format!("{}-{}", dep.name, dep.template.hash);
         let template = dep.template.clone();
-        let uid = ids::uid_v4(&mut self.rng_identity);
+        // A StatefulSet's or DaemonSet's revisions own no pods in the API: the set does, so
+        // its pods' ownerReference names the set (name and uid) whatever their revision.
+        let (name, uid) = if self.scenario.workloads[d].kind.is_deployment() {
+            let name = format!("{}-{}", dep.name, dep.template.hash);
+            (name, ids::uid_v4(&mut self.rng_identity))
+        } else {
+            (dep.name.clone(), dep.uid.clone())
+        };
         self.replica_sets.push(ReplicaSet {
             index: idx,
             workload: d,
@@ -55,8 +61,16 @@ impl World {
         // Each pod is built silently (create, bind, IP + Ready) and then announced once,
         // as a consumer listing the cluster at t = 0 would see it.
         let mut quiet = crate::cluster::change::NullSink;
-        for _ in 0..replicas {
-            let id = self.create_pod(r, &mut quiet);
+        let sc = self.scenario.clone();
+        let wl = &sc.workloads[d];
+        if matches!(wl.kind, scenario::WorkloadKind::DaemonSet { .. }) {
+            self.start_daemon_set(d, r, sink);
+            return Ok(());
+        }
+        for i in 0..replicas {
+            let name = matches!(wl.kind, scenario::WorkloadKind::StatefulSet { .. })
+                .then(|| stateful_pod_name(&wl.name, i));
+            let id = self.create_pod_named(r, name, &mut quiet);
             match self.pick_node(d) {
                 Some(node) => {
                     self.bind_to(id, node, &mut quiet);
@@ -192,11 +206,30 @@ impl World {
     }
 
     pub(super) fn create_pod(&mut self, r: usize, sink: &mut dyn ChangeSink) -> PodId {
+        self.create_pod_named(r, None, sink)
+    }
+
+    /// [`World::create_pod`] under a given name (a StatefulSet's `<set>-<ordinal>`, which the
+    /// caller knows to be free) or, with `None`, a generated one.
+    pub(super) fn create_pod_named(
+        &mut self,
+        r: usize,
+        name: Option<String>,
+        sink: &mut dyn ChangeSink,
+    ) -> PodId {
         let now = self.queue.now();
         let w = self.replica_sets[r].workload;
         let ns = self.deployments[w].namespace.clone();
-        let rs_name = self.replica_sets[r].name.clone();
-        let name = self.new_pod_name(&ns, &rs_name);
+        let name = match name {
+            Some(n) => {
+                self.pod_names.insert((ns.clone(), n.clone()));
+                n
+            }
+            None => {
+                let rs_name = self.replica_sets[r].name.clone();
+                self.new_pod_name(&ns, &rs_name)
+            }
+        };
         let uid = ids::uid_v4(&mut self.rng_identity);
         let template = self.replica_sets[r].template.clone();
         let grace = self.scenario.workloads[w].termination.grace_period_ns;

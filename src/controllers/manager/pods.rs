@@ -718,6 +718,8 @@ mod tests {
                 ports: Vec::new(),
                 hostname: None,
                 subdomain: None,
+                owner_kind: "ReplicaSet",
+                hostname_is_pod_name: false,
             }),
             resource_version: i as u64,
             creation_ns: 0,

@@ -255,6 +255,16 @@ pub(super) fn resolve_events(
                         None
                     }
                 };
+                if let Some(wl) = w.and_then(|w| workloads.get(w)) {
+                    if matches!(wl.kind, WorkloadKind::DaemonSet { .. }) {
+                        let o = t.origin().clone();
+                        cx.err(
+                            &o,
+                            &t.path_of("workload"),
+                            format!("workload {:?} is a DaemonSet: its pods follow the nodes (one per selected node) and cannot be scaled; allowed: a Deployment or StatefulSet", wl.name),
+                        );
+                    }
+                }
                 match (w, target) {
                     (Some(workload), Some(target)) => Some(EventKind::Scale { workload, target }),
                     _ => None,

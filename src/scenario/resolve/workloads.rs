@@ -88,8 +88,49 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
         }
         None => labels.clone(),
     };
-    // apps/v1 Deployment default replicas = 1.
-    let replicas = t.u32(cx, "replicas", 0, 1_000_000).map_or(1, |s| s.v);
+    let kind_s = t.one_of(cx, "kind", &["Deployment", "StatefulSet", "DaemonSet"]);
+    let kind_v = kind_s.as_ref().map_or("Deployment", |k| k.v);
+    // A field of one kind only: located error naming the kind it needs.
+    let only = |cx: &mut Cx, f: &dyn Located, want: &str| {
+        if kind_v != want {
+            cx.err(
+                f.origin(),
+                f.path(),
+                format!("only allowed with kind = \"{want}\" (this workload is a {kind_v})"),
+            );
+        }
+    };
+    // apps/v1 Deployment and StatefulSet default replicas = 1; a DaemonSet has none.
+    let replicas_s = t.u32(cx, "replicas", 0, 1_000_000);
+    if let (Some(r), "DaemonSet") = (&replicas_s, kind_v) {
+        cx.err(
+            &r.origin,
+            &r.path,
+            format!(
+                "{} is not allowed with kind = \"DaemonSet\": it runs one pod on each node its node_selector (and zones) select; leave replicas out",
+                r.v
+            ),
+        );
+    }
+    let replicas = replicas_s.map_or(1, |s| s.v);
+    let service_name = t.str(cx, "service_name").map(|s| {
+        only(cx, &s, "StatefulSet");
+        if let Err(e) = values::check_dns1123_label(&s.v) {
+            cx.err(&s.origin, &s.path, e);
+        }
+        s.v
+    });
+    let parallel = t
+        .one_of(cx, "pod_management_policy", &["OrderedReady", "Parallel"])
+        .map(|s| {
+            only(cx, &s, "StatefulSet");
+            s.v == "Parallel"
+        })
+        .unwrap_or(false);
+    let node_selector = t.string_map(cx, "node_selector", true).map(|s| {
+        only(cx, &s, "DaemonSet");
+        s.v
+    });
     let ports = container_ports(cx, &mut t, "workloads[].ports[]").unwrap_or_default();
     let readiness = Readiness {
         schedule_delay: t
@@ -173,7 +214,66 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
     let strategy_s = t.one_of(cx, "strategy", &["RollingUpdate", "Recreate"]);
     let surge = t.int_or_percent(cx, "max_surge");
     let unavail = t.int_or_percent(cx, "max_unavailable");
-    let strategy = if strategy_s.as_ref().map(|s| s.v) == Some("Recreate") {
+    // StatefulSets and DaemonSets replace one pod at a time, without surge
+    // (apps/v1 defaults: updateStrategy RollingUpdate, maxUnavailable 1, maxSurge 0).
+    if kind_v != "Deployment" {
+        if let Some(s) = strategy_s.as_ref().filter(|s| s.v == "Recreate") {
+            cx.err(
+                &s.origin,
+                &s.path,
+                format!("\"Recreate\" is a Deployment strategy; a {kind_v} updates with RollingUpdate (allowed: \"RollingUpdate\")"),
+            );
+        }
+        if let Some(x) = surge.as_ref().filter(|x| {
+            kind_v == "StatefulSet"
+                || !matches!(x.v, IntOrPercent::Int(0) | IntOrPercent::Percent(0))
+        }) {
+            cx.err(
+                &x.origin,
+                &x.path,
+                format!(
+                    "a {kind_v} is modelled without surge (allowed: {})",
+                    if kind_v == "DaemonSet" {
+                        "0"
+                    } else {
+                        "leave it out"
+                    }
+                ),
+            );
+        }
+        if let Some(x) = unavail.as_ref().filter(|_| kind_v == "StatefulSet") {
+            cx.err(
+                &x.origin,
+                &x.path,
+                "a StatefulSet replaces one pod at a time (maxUnavailable 1; the MaxUnavailableStatefulSet feature is alpha); leave it out",
+            );
+        }
+    }
+    let strategy = if kind_v != "Deployment" {
+        let u = match unavail.as_ref().map(|x| x.v) {
+            Some(v)
+                if kind_v == "DaemonSet"
+                    && !matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0)) =>
+            {
+                v
+            }
+            Some(_) if kind_v == "DaemonSet" => {
+                if let Some(x) = &unavail {
+                    cx.err(
+                        &x.origin,
+                        &x.path,
+                        "a DaemonSet without surge needs max_unavailable of at least 1 (or 1%)",
+                    );
+                }
+                IntOrPercent::Int(1)
+            }
+            _ => IntOrPercent::Int(1),
+        };
+        Strategy::RollingUpdate {
+            max_surge: IntOrPercent::Int(0),
+            max_unavailable: u,
+        }
+    } else if strategy_s.as_ref().map(|s| s.v) == Some("Recreate") {
         for f in [&surge, &unavail].into_iter().flatten() {
             cx.err(
                 &f.origin,
@@ -216,13 +316,24 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
     let min_ready = t
         .u32(cx, "min_ready_seconds", 0, i32::MAX as u32)
         .map_or(0, |s| u64::from(s.v) * NS_PER_SEC);
+    let identity_set_by_controller = |cx: &mut Cx, s: &S<String>| {
+        if kind_v == "StatefulSet" {
+            cx.err(
+                &s.origin,
+                &s.path,
+                "set by the StatefulSet controller (hostname = the pod name, subdomain = service_name); leave it out",
+            );
+        }
+    };
     let hostname = t.str(cx, "hostname").map(|s| {
+        identity_set_by_controller(cx, &s);
         if let Err(e) = values::check_dns1123_label(&s.v) {
             cx.err(&s.origin, &s.path, e);
         }
         s.v
     });
     let subdomain = t.str(cx, "subdomain").map(|s| {
+        identity_set_by_controller(cx, &s);
         if let Err(e) = values::check_dns1123_label(&s.v) {
             cx.err(&s.origin, &s.path, e);
         }
@@ -247,7 +358,7 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
         None => 100,
     };
     t.finish(cx);
-    Workload {
+    let mut wl = Workload {
         name,
         namespace,
         selector,
@@ -263,6 +374,42 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
         subdomain,
         zones,
         cpu_request_milli: cpu,
+        kind: match kind_v {
+            "StatefulSet" => WorkloadKind::StatefulSet {
+                service_name,
+                parallel,
+            },
+            "DaemonSet" => WorkloadKind::DaemonSet {
+                node_selector: node_selector.unwrap_or_default(),
+            },
+            _ => WorkloadKind::Deployment,
+        },
+    };
+    if matches!(wl.kind, WorkloadKind::DaemonSet { .. }) {
+        // replicas of a DaemonSet: the initial nodes it selects (the world follows the nodes)
+        wl.replicas = cluster.nodes[..cluster.initial_node_count.min(cluster.nodes.len())]
+            .iter()
+            .filter(|n| {
+                let zone = cluster.zones.get(n.zone).map_or("", |z| z.name.as_str());
+                wl.daemon_runs_on(&node_labels(&n.name, zone), n.zone)
+            })
+            .count() as u32;
+    }
+    wl
+}
+
+/// A value read with its location (for errors about fields of the wrong kind).
+trait Located {
+    fn origin(&self) -> &Origin;
+    fn path(&self) -> &str;
+}
+
+impl<T> Located for S<T> {
+    fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }
 
