@@ -34,10 +34,107 @@ pub fn parse_opt(s: Option<&str>) -> Option<Timestamp> {
 #[derive(Debug, Clone, Default)]
 struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
-    /// Pod name → its last trigger time. Only looked up, never iterated into a result,
-    /// so a hash map keeps this deterministic.
-    last_pod_trigger_times: HashMap<String, PodTime>,
-    epoch: u64,
+    /// Pod name → its last trigger time.
+    last_pod_trigger_times: PodTimes,
+    /// Counts calls of [`TriggerTimeTracker::compute_raw`] (wrapping: an entry would have to
+    /// go unseen for 2^32 calls of one Service to be taken for seen).
+    epoch: u32,
+}
+
+/// Services with at most this many timed pods keep them in a sorted vector.
+const SMALL: usize = 32;
+
+/// Pod name → entry. Only looked up, never iterated into a result. A Service of a few pods
+/// keeps a sorted vector (a hash table of 15 entries spends 32 slots, and 10,000 such
+/// Services held 3 KB each); past [`SMALL`] entries a hash map, whose order never shows.
+#[derive(Debug, Clone)]
+enum PodTimes {
+    Small(Vec<(Box<str>, PodTime)>),
+    Large(HashMap<Box<str>, PodTime>),
+}
+
+impl Default for PodTimes {
+    fn default() -> Self {
+        PodTimes::Small(Vec::new())
+    }
+}
+
+impl PodTimes {
+    fn len(&self) -> usize {
+        match self {
+            PodTimes::Small(v) => v.len(),
+            PodTimes::Large(m) => m.len(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&PodTime> {
+        match self {
+            PodTimes::Small(v) => v
+                .binary_search_by(|(k, _)| (**k).cmp(name))
+                .ok()
+                .map(|i| &v[i].1),
+            PodTimes::Large(m) => m.get(name),
+        }
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut PodTime> {
+        match self {
+            PodTimes::Small(v) => v
+                .binary_search_by(|(k, _)| (**k).cmp(name))
+                .ok()
+                .map(|i| &mut v[i].1),
+            PodTimes::Large(m) => m.get_mut(name),
+        }
+    }
+
+    /// Set `name`'s entry (replacing any).
+    fn insert(&mut self, name: &str, t: PodTime) {
+        match self {
+            PodTimes::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(name)) {
+                Ok(i) => v[i].1 = t,
+                Err(i) => {
+                    v.insert(i, (name.into(), t));
+                    if v.len() > SMALL {
+                        *self = PodTimes::Large(std::mem::take(v).into_iter().collect());
+                    }
+                }
+            },
+            PodTimes::Large(m) => {
+                if let Some(e) = m.get_mut(name) {
+                    *e = t;
+                } else {
+                    m.insert(name.into(), t);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        match self {
+            PodTimes::Small(v) => {
+                if let Ok(i) = v.binary_search_by(|(k, _)| (**k).cmp(name)) {
+                    v.remove(i);
+                }
+            }
+            PodTimes::Large(m) => {
+                m.remove(name);
+            }
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&PodTime) -> bool) {
+        match self {
+            PodTimes::Small(v) => v.retain(|(_, t)| keep(t)),
+            PodTimes::Large(m) => m.retain(|_, t| keep(t)),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (&str, &PodTime)> + '_> {
+        match self {
+            PodTimes::Small(v) => Box::new(v.iter().map(|(k, t)| (&**k, t))),
+            PodTimes::Large(m) => Box::new(m.iter().map(|(k, t)| (&**k, t))),
+        }
+    }
 }
 
 /// Upstream's state: the service time and the pod times (the epochs and `before` values
@@ -56,13 +153,38 @@ impl PartialEq for ServiceState {
 
 /// One pod's entry: updated in place during a call (one hash lookup per pod, no per-call
 /// map or list proportional to the Service), keeping the value the call started from.
+/// 32 bytes: `before` is held as its parts (an `Option<Timestamp>` takes 24).
 #[derive(Debug, Clone, Copy)]
 struct PodTime {
     time: Timestamp,
+    /// `time` as it was before the call that last saw the pod (what that call compares
+    /// against): seconds and nanoseconds, [`NO_TIME`] nanoseconds for none.
+    before_secs: i64,
+    before_nanos: u32,
     /// The call that last saw the pod.
-    epoch: u64,
-    /// `time` as it was before that call (what the call compares against).
-    before: Option<Timestamp>,
+    epoch: u32,
+}
+
+/// `PodTime::before_nanos` of an entry with no previous time.
+const NO_TIME: u32 = u32::MAX;
+
+impl PodTime {
+    fn new(time: Timestamp, epoch: u32, before: Option<Timestamp>) -> Self {
+        let (before_secs, before_nanos) = before.map_or((0, NO_TIME), |b| (b.secs, b.nanos));
+        PodTime {
+            time,
+            before_secs,
+            before_nanos,
+            epoch,
+        }
+    }
+
+    fn before(&self) -> Option<Timestamp> {
+        (self.before_nanos != NO_TIME).then_some(Timestamp {
+            secs: self.before_secs,
+            nanos: self.before_nanos,
+        })
+    }
 }
 
 /// `TriggerTimeTracker`: one per controller, persists across syncs.
@@ -111,7 +233,7 @@ impl TriggerTimeTracker {
         // The state is updated in place: entries seen now are stamped with this call's
         // epoch (comparisons use the value from before the call, so a repeated name compares
         // like the first), later duplicates win, and entries not seen are forgotten.
-        state.epoch += 1;
+        state.epoch = state.epoch.wrapping_add(1);
         let epoch = state.epoch;
         let mut seen = 0usize;
         for (name, t) in pods {
@@ -119,22 +241,16 @@ impl TriggerTimeTracker {
             let prev = match state.last_pod_trigger_times.get_mut(name) {
                 Some(e) => {
                     if e.epoch != epoch {
-                        e.before = Some(e.time);
-                        e.epoch = epoch;
+                        *e = PodTime::new(e.time, epoch, Some(e.time));
                         seen += 1;
                     }
                     e.time = t;
-                    e.before
+                    e.before()
                 }
                 None => {
-                    state.last_pod_trigger_times.insert(
-                        name.to_string(),
-                        PodTime {
-                            time: t,
-                            epoch,
-                            before: None,
-                        },
-                    );
+                    state
+                        .last_pod_trigger_times
+                        .insert(name, PodTime::new(t, epoch, None));
                     seen += 1;
                     None
                 }
@@ -144,7 +260,7 @@ impl TriggerTimeTracker {
             }
         }
         if seen != state.last_pod_trigger_times.len() {
-            state.last_pod_trigger_times.retain(|_, e| e.epoch == epoch);
+            state.last_pod_trigger_times.retain(|e| e.epoch == epoch);
         }
         if after(service_creation, state.last_service_trigger_time) {
             if let Some(t) = service_creation {
@@ -185,14 +301,9 @@ impl TriggerTimeTracker {
                     if after(Some(t), prev) {
                         min_changed = min_time(min_changed, t);
                     }
-                    state.last_pod_trigger_times.insert(
-                        name.to_string(),
-                        PodTime {
-                            time: t,
-                            epoch,
-                            before: prev,
-                        },
-                    );
+                    state
+                        .last_pod_trigger_times
+                        .insert(name, PodTime::new(t, epoch, prev));
                 }
                 None => {
                     state.last_pod_trigger_times.remove(name);
@@ -265,14 +376,16 @@ mod tests {
     fn changed_pods_only_equals_full_computation() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        for _ in 0..200 {
+        // 8 names stay in the small (sorted vector) form; 90 cross `SMALL` both ways.
+        for round in 0..300 {
+            let names = if round % 3 == 0 { 90 } else { 8 };
             let (mut full, mut inc) = (TriggerTimeTracker::new(), TriggerTimeTracker::new());
             let mut pods: BTreeMap<String, Option<Timestamp>> = BTreeMap::new();
             let created = Some(Timestamp { secs: 5, nanos: 0 });
             for step in 0..30 {
                 let mut changed = BTreeSet::new();
-                for _ in 0..rng.gen_range(0..4) {
-                    let name = format!("p{}", rng.gen_range(0..8));
+                for _ in 0..rng.gen_range(0..names / 2) {
+                    let name = format!("p{}", rng.gen_range(0..names));
                     match rng.gen_range(0..4) {
                         0 => {
                             pods.remove(&name);
@@ -298,6 +411,81 @@ mod tests {
                 let arg = (step > 0).then_some(&mut it as &mut dyn Iterator<Item = _>);
                 let got = inc.compute_changed("ns", "svc", created, arg, all());
                 assert_eq!(got, want, "step {step}");
+                assert_eq!(inc, full, "state after step {step}");
+            }
+        }
+    }
+
+    /// `compute_raw` (entries updated in place, small and large forms) against upstream's
+    /// `ComputeEndpointLastChangeTriggerTime` written out plainly (a fresh map per call,
+    /// compared with the previous one), on random listings that may repeat a name.
+    #[test]
+    fn in_place_state_equals_fresh_map_per_call() {
+        use rand::{Rng, SeedableRng};
+        use std::collections::HashMap;
+        type State = (Option<Timestamp>, HashMap<String, Timestamp>);
+        fn reference(
+            state: &mut Option<State>,
+            created: Option<Timestamp>,
+            pods: &[(String, Option<Timestamp>)],
+        ) -> Option<Timestamp> {
+            let was_known = state.is_some();
+            let (old_svc, old) = state.take().unwrap_or_default();
+            let mut new = HashMap::new();
+            let mut min_changed = None;
+            for (name, t) in pods {
+                let Some(t) = *t else { continue };
+                new.insert(name.clone(), t);
+                if after(Some(t), old.get(name).copied()) {
+                    min_changed = min_time(min_changed, t);
+                }
+            }
+            if after(created, old_svc) {
+                if let Some(c) = created {
+                    min_changed = min_time(min_changed, c);
+                }
+            }
+            *state = Some((created, new));
+            if was_known {
+                min_changed
+            } else {
+                created
+            }
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        for round in 0..200 {
+            let names = [4, 20, 60][round % 3];
+            let mut tracker = TriggerTimeTracker::new();
+            let mut want_state: Option<State> = None;
+            for call in 0..25 {
+                let created = (rng.gen_range(0..5) > 0).then_some(Timestamp {
+                    secs: rng.gen_range(0..3),
+                    nanos: 0,
+                });
+                let pods: Vec<(String, Option<Timestamp>)> = (0..rng.gen_range(0..names * 2))
+                    .map(|_| {
+                        let t = (rng.gen_range(0..6) > 0).then_some(Timestamp {
+                            secs: rng.gen_range(0..10),
+                            nanos: rng.gen_range(0..3),
+                        });
+                        (format!("p{}", rng.gen_range(0..names)), t)
+                    })
+                    .collect();
+                let want = reference(&mut want_state, created, &pods);
+                let got = tracker.compute_raw(
+                    "ns",
+                    "svc",
+                    created,
+                    pods.iter().map(|(n, t)| (n.as_str(), *t)),
+                );
+                assert_eq!(got, want, "round {round} call {call}");
+                let (svc_t, map) = want_state.as_ref().expect("state");
+                let st = &tracker.states[&("ns".to_string(), "svc".to_string())];
+                assert_eq!(st.last_service_trigger_time, *svc_t);
+                assert_eq!(st.last_pod_trigger_times.len(), map.len());
+                for (k, v) in map {
+                    assert_eq!(st.last_pod_trigger_times.get(k).map(|e| e.time), Some(*v));
+                }
             }
         }
     }

@@ -22,7 +22,9 @@
 //! The tests below check, over random sequences of pod and Service changes, that the cached
 //! path yields exactly what the full computation yields.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use crate::controllers::deephash::hash_core_endpoint_port;
 use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset, SharedValue};
@@ -35,9 +37,93 @@ use super::{
     should_set_hostname,
 };
 
-/// `(IP, targetRef UID)`: RepackSubsets' address identity, and in this order also
-/// `LessEndpointAddress` (every address built from a pod has a targetRef).
-type AddrKey = (String, String);
+/// An address of the cache, ordered and compared by `(IP, targetRef UID)` only: RepackSubsets'
+/// address identity, and in this order also `LessEndpointAddress` (every address built from a
+/// pod has a targetRef). The key is read from the shared address itself, so the cache holds
+/// one pointer per address instead of owned copies of its IP and UID.
+#[derive(Debug, Clone)]
+struct Keyed(SharedValue<EndpointAddress>);
+
+impl Keyed {
+    fn key(&self) -> (&str, &str) {
+        let uid = self.0.target_ref.as_ref().map_or("", |r| s(&r.uid));
+        (self.0.ip.as_str(), uid)
+    }
+}
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Keyed {}
+
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Keyed {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A pod's UID or resourceVersion, held without a heap string in the usual forms (a canonical
+/// decimal number, a canonical lower-case UUID). Each text has exactly one form, so two texts
+/// are equal exactly when their forms are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ident {
+    Num(u64),
+    Uuid(u64, u64),
+    Text(Box<str>),
+}
+
+impl Ident {
+    fn of(text: &str) -> Ident {
+        Ident::compact(text).unwrap_or_else(|| Ident::Text(text.into()))
+    }
+
+    fn compact(text: &str) -> Option<Ident> {
+        let b = text.as_bytes();
+        if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
+            // No leading zero (but "0" itself): the number prints back to the same text.
+            if b[0] != b'0' || b.len() == 1 {
+                return text.parse().ok().map(Ident::Num);
+            }
+            return None;
+        }
+        if b.len() != 36 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                if c != b'-' {
+                    return None;
+                }
+                continue;
+            }
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return None,
+            };
+            v = (v << 4) | u128::from(d);
+        }
+        Some(Ident::Uuid((v >> 64) as u64, v as u64))
+    }
+
+    /// Whether `text` is the text this was made of.
+    fn is(&self, text: &str) -> bool {
+        match self {
+            Ident::Text(t) => **t == *text,
+            compact => Ident::compact(text).as_ref() == Some(compact),
+        }
+    }
+}
 
 /// The Service fields the desired subsets depend on; any change rebuilds the cache.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +138,17 @@ struct ServiceSig {
 }
 
 impl ServiceSig {
+    /// `*self == ServiceSig::of(svc)` without copying the Service's fields.
+    fn is_of(&self, svc: &k8s::Service) -> bool {
+        self.namespace == svc.metadata.namespace
+            && self.name == svc.metadata.name
+            && self.selector == svc.spec.selector
+            && self.ports == svc.spec.ports
+            && self.publish_not_ready == svc.spec.publish_not_ready_addresses
+            && self.ip_families == svc.spec.ip_families
+            && self.cluster_ip == svc.spec.cluster_ip
+    }
+
     fn of(svc: &k8s::Service) -> Self {
         ServiceSig {
             namespace: svc.metadata.namespace.clone(),
@@ -68,16 +165,18 @@ impl ServiceSig {
 /// What one pod puts into the Endpoints object.
 #[derive(Debug, Clone)]
 struct Contribution {
-    key: AddrKey,
+    /// The address (its key as registered in `ready` / `not_ready`).
+    addr: Keyed,
     ready: bool,
-    /// Per Service port (in spec order), the port the pod resolves it to.
-    ports: Vec<Option<i32>>,
+    /// Per Service port (in spec order), the port the pod resolves it to (shared with the
+    /// key of [`DesiredCache::vectors`]: pods of one Service almost always resolve alike).
+    ports: Rc<[Option<i32>]>,
 }
 
 #[derive(Debug, Clone)]
 struct PodEntry {
-    uid: String,
-    resource_version: String,
+    uid: Ident,
+    resource_version: Ident,
     contribution: Option<Contribution>,
 }
 
@@ -90,24 +189,24 @@ pub enum PodChanges {
     Names(BTreeSet<String>),
 }
 
-/// One address with its encoded sizes (kept so an object's size is a sum, see
-/// [`crate::wire::tails`]). The address is shared with every object built from the cache, so
-/// building one copies a pointer per address, and comparing it with a stored object built
-/// from the cache compares pointers.
-type Sized = (SharedValue<EndpointAddress>, ItemSizes);
+/// Addresses in `LessEndpointAddress` order, each with its encoded sizes (kept so an object's
+/// size is a sum, see [`crate::wire::tails`]). An address is shared with every object built
+/// from the cache, so building one copies a pointer per address, and comparing it with a
+/// stored object built from the cache compares pointers.
+type Addresses = BTreeMap<Keyed, ItemSizes>;
 
 /// Per-Service incremental desired state (see module docs).
 #[derive(Debug, Clone, Default)]
 pub struct DesiredCache {
     sig: Option<ServiceSig>,
-    pods: BTreeMap<String, PodEntry>,
-    ready: BTreeMap<AddrKey, Sized>,
-    not_ready: BTreeMap<AddrKey, Sized>,
+    pods: BTreeMap<Box<str>, PodEntry>,
+    ready: Addresses,
+    not_ready: Addresses,
     /// Sums of the encoded sizes of `ready` / `not_ready` (every element, as tail entries).
     ready_sum: Tail,
     not_ready_sum: Tail,
     /// How many contributing pods resolve the Service ports to each port vector.
-    vectors: BTreeMap<Vec<Option<i32>>, usize>,
+    vectors: BTreeMap<Rc<[Option<i32>]>, usize>,
     /// Set when two pods claimed the same (IP, UID): the full computation decides from then on.
     collided: bool,
 }
@@ -116,17 +215,17 @@ pub struct DesiredCache {
 #[derive(Debug, Clone)]
 pub struct FastSubsets<'a> {
     ports: Option<Vec<EndpointPort>>,
-    ready: &'a BTreeMap<AddrKey, Sized>,
-    not_ready: &'a BTreeMap<AddrKey, Sized>,
+    ready: &'a Addresses,
+    not_ready: &'a Addresses,
     ready_sum: Tail,
     not_ready_sum: Tail,
 }
 
 /// `sum` without its first element (`first`): what a shell keeping only that element lacks.
-fn tail_after_first(sum: Tail, first: Option<&Sized>) -> Tail {
+fn tail_after_first(sum: Tail, first: Option<&ItemSizes>) -> Tail {
     match first {
         None => Tail::default(),
-        Some((_, it)) => {
+        Some(it) => {
             let mut one = Tail::default();
             one.add(*it);
             Tail {
@@ -162,9 +261,9 @@ impl FastSubsets<'_> {
         let (kr, knr) = keep
             .and_then(|k| k.first().copied())
             .unwrap_or((self.ready.len(), self.not_ready.len()));
-        let take = |m: &BTreeMap<AddrKey, Sized>, n: usize| {
+        let take = |m: &Addresses, n: usize| {
             let v: Vec<SharedValue<EndpointAddress>> =
-                m.values().take(n).map(|(a, _)| a.clone()).collect();
+                m.keys().take(n).map(|a| a.0.clone()).collect();
             if v.is_empty() {
                 None
             } else {
@@ -188,7 +287,7 @@ impl FastSubsets<'_> {
         if self.ready.is_empty() && self.not_ready.is_empty() {
             return (Vec::new(), Vec::new());
         }
-        let first = |m: &BTreeMap<AddrKey, Sized>| m.values().next().map(|(a, _)| vec![a.clone()]);
+        let first = |m: &Addresses| m.keys().next().map(|a| vec![a.0.clone()]);
         let sub = EndpointSubset {
             addresses: first(self.ready),
             not_ready_addresses: first(self.not_ready),
@@ -212,12 +311,9 @@ impl FastSubsets<'_> {
         let [o] = other else {
             return false;
         };
-        let same = |m: &BTreeMap<AddrKey, Sized>, l: &Option<Vec<SharedValue<EndpointAddress>>>| {
+        let same = |m: &Addresses, l: &Option<Vec<SharedValue<EndpointAddress>>>| {
             let l = l.as_deref().unwrap_or(&[]);
-            l.len() == m.len()
-                && m.values()
-                    .zip(l)
-                    .all(|((a, _), b)| super::addr_eq_shared(a, b))
+            l.len() == m.len() && m.keys().zip(l).all(|(a, b)| super::addr_eq_shared(&a.0, b))
         };
         let ports = |p: &Option<Vec<EndpointPort>>| p.as_deref().unwrap_or(&[]).to_vec();
         same(self.ready, &o.addresses)
@@ -246,10 +342,9 @@ impl DesiredCache {
         lookup: &dyn Fn(&str) -> Option<&'p k8s::Pod>,
         selected: &mut dyn Iterator<Item = &'p k8s::Pod>,
     ) {
-        let sig = ServiceSig::of(svc);
-        if self.sig.as_ref() != Some(&sig) || *changes == PodChanges::All {
+        if !self.sig.as_ref().is_some_and(|sig| sig.is_of(svc)) || *changes == PodChanges::All {
             *self = DesiredCache {
-                sig: Some(sig),
+                sig: Some(ServiceSig::of(svc)),
                 ..Default::default()
             };
             for pod in selected {
@@ -268,7 +363,7 @@ impl DesiredCache {
     fn set_pod(&mut self, svc: &k8s::Service, name: &str, pod: Option<&k8s::Pod>) {
         if let (Some(p), Some(e)) = (pod, self.pods.get(name)) {
             let rv = s(&p.metadata.resource_version);
-            if !rv.is_empty() && rv == e.resource_version && s(&p.metadata.uid) == e.uid {
+            if !rv.is_empty() && e.resource_version.is(rv) && e.uid.is(s(&p.metadata.uid)) {
                 return;
             }
         }
@@ -282,10 +377,10 @@ impl DesiredCache {
         };
         let contribution = self.contribute(svc, pod);
         self.pods.insert(
-            name.to_string(),
+            name.into(),
             PodEntry {
-                uid: s(&pod.metadata.uid).to_string(),
-                resource_version: s(&pod.metadata.resource_version).to_string(),
+                uid: Ident::of(s(&pod.metadata.uid)),
+                resource_version: Ident::of(s(&pod.metadata.resource_version)),
                 contribution,
             },
         );
@@ -297,7 +392,7 @@ impl DesiredCache {
         } else {
             (&mut self.not_ready, &mut self.not_ready_sum)
         };
-        if let Some((_, it)) = map.remove(&c.key) {
+        if let Some(it) = map.remove(&c.addr) {
             sub_item(sum, it);
         }
         if let Some(n) = self.vectors.get_mut(&c.ports) {
@@ -328,11 +423,8 @@ impl DesiredCache {
         if !registers {
             return None;
         }
-        let uid = addr
-            .target_ref
-            .as_ref()
-            .map_or(String::new(), |r| s(&r.uid).to_string());
-        let key = (addr.ip.clone(), uid);
+        let sizes = address_sizes(&addr);
+        let key = Keyed(SharedValue::new(addr));
         if self.ready.contains_key(&key) || self.not_ready.contains_key(&key) {
             self.collided = true;
         }
@@ -342,13 +434,23 @@ impl DesiredCache {
         } else {
             (&mut self.not_ready, &mut self.not_ready_sum)
         };
-        let sizes = address_sizes(&addr);
         sum.add(sizes);
-        if let Some((_, old)) = map.insert(key.clone(), (SharedValue::new(addr), sizes)) {
+        // The entry is replaced whole (the newest address under the key, as a map insert of
+        // the (IP, UID) strings with the address as value kept it).
+        if let Some(old) = map.remove(&key) {
             sub_item(sum, old);
         }
-        *self.vectors.entry(ports.clone()).or_default() += 1;
-        Some(Contribution { key, ready, ports })
+        map.insert(key.clone(), sizes);
+        let ports: Rc<[Option<i32>]> = match self.vectors.get_key_value(ports.as_slice()) {
+            Some((shared, _)) => Rc::clone(shared),
+            None => ports.into(),
+        };
+        *self.vectors.entry(Rc::clone(&ports)).or_default() += 1;
+        Some(Contribution {
+            addr: key,
+            ready,
+            ports,
+        })
     }
 
     /// The repacked subsets straight from the cache, or `None` when the full computation is
@@ -362,7 +464,7 @@ impl DesiredCache {
             let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
             let mut ports: Vec<EndpointPort> = svc_ports
                 .iter()
-                .zip(vector)
+                .zip(vector.iter())
                 .filter_map(|(sp, p)| {
                     Some(EndpointPort {
                         name: opt(s(&sp.name)),
@@ -540,6 +642,47 @@ mod tests {
             // The fast path is the normal case, not a rarity.
             prop_assert!(fast_seen > 0);
         }
+    }
+
+    fn ident_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            "0[0-9]{0,3}",
+            "[0-9]{18,21}",
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[0-9a-fA-F]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-fA-F]{12}",
+            "[0-9a-f-]{34,38}",
+            "[a-z0-9-]{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// The compact UID / resourceVersion form keeps text equality exactly: `of(a).is(b)`
+        /// and `of(a) == of(b)` hold exactly when `a == b`.
+        #[test]
+        fn ident_keeps_text_equality(a in ident_text(), b in ident_text()) {
+            let (ia, ib) = (Ident::of(&a), Ident::of(&b));
+            prop_assert_eq!(ia.is(&b), a == b);
+            prop_assert_eq!(ia == ib, a == b);
+            prop_assert!(ia.is(&a));
+        }
+    }
+
+    #[test]
+    fn ident_forms() {
+        assert_eq!(Ident::of("12345"), Ident::Num(12345));
+        assert_eq!(Ident::of("0"), Ident::Num(0));
+        assert!(matches!(Ident::of("012"), Ident::Text(_)));
+        assert!(matches!(Ident::of("18446744073709551616"), Ident::Text(_)));
+        assert!(matches!(
+            Ident::of("0f6a2b9e-1c3d-4e5f-8a9b-0c1d2e3f4a5b"),
+            Ident::Uuid(..)
+        ));
+        assert!(matches!(
+            Ident::of("0F6A2B9E-1c3d-4e5f-8a9b-0c1d2e3f4a5b"),
+            Ident::Text(_)
+        ));
+        assert!(matches!(Ident::of(""), Ident::Text(_)));
     }
 
     /// A pod whose resourceVersion did not change is not recomputed (the cache trusts it),

@@ -299,7 +299,12 @@ impl ControllerManager<'_> {
         }
         if let Some(all) = record_input {
             let pods: Vec<&k8s::Pod> = all.iter().collect();
-            let nodes: Vec<&k8s::Node> = self.nodes.values().collect();
+            // Kept whenever a recorder exists (`ListedNode::object`).
+            let nodes: Vec<&k8s::Node> = self
+                .nodes
+                .values()
+                .filter_map(|n| n.object.as_ref())
+                .collect();
             if let Some(r) = self.recorders.get_mut(key) {
                 if let Err(e) = r.record(&service, &pods, &nodes, calls) {
                     self.record_error.get_or_insert(e.to_string());

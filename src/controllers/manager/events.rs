@@ -124,18 +124,16 @@ impl ControllerManager<'_> {
     ) {
         let n = node_to_k8s(change.latest());
         let name = s(&n.metadata.name).to_string();
-        let sig = |n: &k8s::Node| (n.is_ready(), n.zone().map(str::to_string));
+        let n = ListedNode::of(n, !self.recorders.is_empty());
         let topology_change = match change {
             ObjChange::Added(_) => {
-                let zone = n.zone().map(str::to_string);
-                self.node_index.insert(name.clone(), zone);
+                self.node_index.insert(name.clone(), n.sig.1.clone());
                 self.nodes.insert(name, n);
                 true
             }
             ObjChange::Updated { .. } => {
-                let zone = n.zone().map(str::to_string);
-                self.node_index.insert(name.clone(), zone);
-                let changed = self.nodes.get(&name).map_or(true, |o| sig(o) != sig(&n));
+                self.node_index.insert(name.clone(), n.sig.1.clone());
+                let changed = self.nodes.get(&name).map_or(true, |o| o.sig != n.sig);
                 self.nodes.insert(name, n);
                 changed
             }
@@ -157,7 +155,7 @@ impl ControllerManager<'_> {
         let infos: Vec<_> = self
             .nodes
             .values()
-            .filter_map(|n| node_info(n).ok())
+            .filter_map(|n| n.info.clone().ok())
             .collect();
         self.esc.reconciler.topology.set_nodes(&infos);
         let overloaded = self.esc.reconciler.topology.overloaded_services();

@@ -343,7 +343,7 @@ pub struct ControllerManager<'o> {
     slice_index: BTreeMap<String, Vec<String>>,
     services: BTreeMap<String, k8s::Service>,
     pods: BTreeMap<String, PodList>,
-    nodes: BTreeMap<String, k8s::Node>,
+    nodes: BTreeMap<String, ListedNode>,
     node_index: NodeIndex,
     topology_dirty: Option<Nanos>,
     esc: EndpointSliceController,
@@ -370,6 +370,27 @@ pub struct ControllerManager<'o> {
     /// Test hook (see [`CrossCheck`]).
     #[cfg(test)]
     pub(crate) cross_check: Option<CrossCheck>,
+}
+
+/// What the manager's node lister holds of a Node: what `SetNodes` reads (read at delivery,
+/// not at every topology update) and the topology-change signature. The object itself
+/// (4.5 KB; 22 MB for 5,000 nodes) is kept only when a trace recorder lists nodes.
+#[derive(Debug, Clone)]
+struct ListedNode {
+    info: Result<crate::controllers::endpointslice::topology::NodeInfo, String>,
+    /// `(Ready, zone label)`: a change of either is a topology change.
+    sig: (bool, Option<String>),
+    object: Option<k8s::Node>,
+}
+
+impl ListedNode {
+    fn of(n: k8s::Node, keep_object: bool) -> Self {
+        ListedNode {
+            info: node_info(&n),
+            sig: (n.is_ready(), n.zone().map(str::to_string)),
+            object: keep_object.then_some(n),
+        }
+    }
 }
 
 /// Test hook: checks that the manager's syncs are the conformance replay's syncs.
