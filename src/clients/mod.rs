@@ -114,7 +114,7 @@ struct ServiceEntry {
     sources: BTreeMap<String, Source>,
     /// Port name → `ip:port` (as a compact [`RefKey`]) → number of entries carrying it over
     /// every source (for duplicate tracking).
-    refs: BTreeMap<String, BTreeMap<RefKey, u32>>,
+    refs: BTreeMap<String, PortRefs>,
     /// Keys with refs > 1.
     dups: usize,
     /// Pod name (`targetRef`) → ready entries naming it, over every source and port. Kept per
@@ -202,6 +202,47 @@ fn v4_canonical(s: &str) -> Option<u32> {
         out = (out << 8) | v;
     }
     (parts == 4).then_some(out)
+}
+
+/// The counts of one port name's keys: canonical IPv4 keys in a map of plain `(u32, i32)`
+/// (16 bytes an entry), any other address text in a map of its own.
+#[derive(Debug, Clone, Default)]
+struct PortRefs {
+    v4: BTreeMap<(u32, i32), u32>,
+    text: BTreeMap<(Box<str>, i32), u32>,
+}
+
+impl PortRefs {
+    /// One more entry carrying the key; its count after.
+    fn add(&mut self, key: RefKey) -> u32 {
+        let c = match key {
+            (AddrKey::V4(a), p) => self.v4.entry((a, p)).or_insert(0),
+            (AddrKey::Text(a), p) => self.text.entry((a, p)).or_insert(0),
+        };
+        *c += 1;
+        *c
+    }
+
+    /// One entry less carrying the key (dropped at 0); its count after, None if absent.
+    fn remove(&mut self, key: RefKey) -> Option<u32> {
+        fn dec<K: Ord>(m: &mut BTreeMap<K, u32>, k: K) -> Option<u32> {
+            let c = m.get_mut(&k)?;
+            *c -= 1;
+            let n = *c;
+            if n == 0 {
+                m.remove(&k);
+            }
+            Some(n)
+        }
+        match key {
+            (AddrKey::V4(a), p) => dec(&mut self.v4, (a, p)),
+            (AddrKey::Text(a), p) => dec(&mut self.text, (a, p)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.text.is_empty()
+    }
 }
 
 fn ref_key(addr: &str, port: i32) -> RefKey {
@@ -699,30 +740,23 @@ impl ClientCache {
             let Some(m) = se.refs.get_mut(e.name) else {
                 continue;
             };
-            if let Some(c) = m.get_mut(&key) {
-                *c -= 1;
-                if *c == 1 {
-                    se.dups -= 1;
+            match m.remove(key) {
+                Some(1) => se.dups -= 1,
+                Some(0) if m.is_empty() => {
+                    se.refs.remove(e.name);
                 }
-                if *c == 0 {
-                    m.remove(&key);
-                    if m.is_empty() {
-                        se.refs.remove(e.name);
-                    }
-                }
+                _ => {}
             }
         }
         for e in added {
             let key = ref_key(e.addr, e.port);
             if !se.refs.contains_key(e.name) {
-                se.refs.insert(e.name.to_string(), BTreeMap::new());
+                se.refs.insert(e.name.to_string(), PortRefs::default());
             }
             let Some(m) = se.refs.get_mut(e.name) else {
                 continue;
             };
-            let c = m.entry(key).or_insert(0);
-            *c += 1;
-            if *c == 2 {
+            if m.add(key) == 2 {
                 se.dups += 1;
             }
         }
