@@ -112,9 +112,9 @@ enum Source {
 struct ServiceEntry {
     /// Source object name (slice name, or the Endpoints name) → the object applied.
     sources: BTreeMap<String, Source>,
-    /// Port name → `ip:port` → number of entries carrying it over every source (for duplicate
-    /// tracking).
-    refs: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Port name → `ip:port` (as a compact [`RefKey`]) → number of entries carrying it over
+    /// every source (for duplicate tracking).
+    refs: BTreeMap<String, PortRefs>,
     /// Keys with refs > 1.
     dups: usize,
     /// Pod name (`targetRef`) → ready entries naming it, over every source and port. Kept per
@@ -158,6 +158,99 @@ fn target_name(r: Option<&crate::k8s::ObjectReference>) -> Option<&str> {
         return None;
     }
     r.name.as_deref()
+}
+
+/// An endpoint's address as a key of [`ServiceEntry::refs`]: a canonical dotted-quad IPv4
+/// address as its 32 bits (no heap string per entry and per cache: 150,000 endpoints × 4 caches
+/// at the scale envelope), any other text as itself. Injective over address strings: only text
+/// that [`v4_canonical`] reads back exactly becomes `V4`, so two keys are equal iff the
+/// addresses are equal strings — the same duplicate test as kube-proxy's `"ip:port"` map keys
+/// (the port has no `:`, so `(addr, port)` and `"{addr}:{port}"` determine each other).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum AddrKey {
+    V4(u32),
+    Text(Box<str>),
+}
+
+/// `(address, port)`: what kube-proxy's `"ip:port"` key stands for.
+type RefKey = (AddrKey, i32);
+
+/// The 32 bits of `s` if it is a dotted quad in canonical form (four decimal parts 0–255, no
+/// leading zero, nothing else): exactly the strings `Ipv4Addr`'s `Display` writes.
+fn v4_canonical(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut out: u32 = 0;
+    let mut parts = 0;
+    for part in b.split(|&c| c == b'.') {
+        parts += 1;
+        if parts > 4 || part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut v: u32 = 0;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+        }
+        if v > 255 {
+            return None;
+        }
+        out = (out << 8) | v;
+    }
+    (parts == 4).then_some(out)
+}
+
+/// The counts of one port name's keys: canonical IPv4 keys in a map of plain `(u32, i32)`
+/// (16 bytes an entry), any other address text in a map of its own.
+#[derive(Debug, Clone, Default)]
+struct PortRefs {
+    v4: BTreeMap<(u32, i32), u32>,
+    text: BTreeMap<(Box<str>, i32), u32>,
+}
+
+impl PortRefs {
+    /// One more entry carrying the key; its count after.
+    fn add(&mut self, key: RefKey) -> u32 {
+        let c = match key {
+            (AddrKey::V4(a), p) => self.v4.entry((a, p)).or_insert(0),
+            (AddrKey::Text(a), p) => self.text.entry((a, p)).or_insert(0),
+        };
+        *c += 1;
+        *c
+    }
+
+    /// One entry less carrying the key (dropped at 0); its count after, None if absent.
+    fn remove(&mut self, key: RefKey) -> Option<u32> {
+        fn dec<K: Ord>(m: &mut BTreeMap<K, u32>, k: K) -> Option<u32> {
+            let c = m.get_mut(&k)?;
+            *c -= 1;
+            let n = *c;
+            if n == 0 {
+                m.remove(&k);
+            }
+            Some(n)
+        }
+        match key {
+            (AddrKey::V4(a), p) => dec(&mut self.v4, (a, p)),
+            (AddrKey::Text(a), p) => dec(&mut self.text, (a, p)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.text.is_empty()
+    }
+}
+
+fn ref_key(addr: &str, port: i32) -> RefKey {
+    let a = match v4_canonical(addr) {
+        Some(v) => AddrKey::V4(v),
+        None => AddrKey::Text(addr.into()),
+    };
+    (a, port)
 }
 
 /// `"{addr}:{port}"` written into `buf` (cleared first).
@@ -642,39 +735,28 @@ impl ClientCache {
                 });
             }
         }
-        let mut buf = String::new();
         for e in removed {
-            let key = key_into(&mut buf, e.addr, e.port);
+            let key = ref_key(e.addr, e.port);
             let Some(m) = se.refs.get_mut(e.name) else {
                 continue;
             };
-            if let Some(c) = m.get_mut(key) {
-                *c -= 1;
-                if *c == 1 {
-                    se.dups -= 1;
+            match m.remove(key) {
+                Some(1) => se.dups -= 1,
+                Some(0) if m.is_empty() => {
+                    se.refs.remove(e.name);
                 }
-                if *c == 0 {
-                    m.remove(key);
-                    if m.is_empty() {
-                        se.refs.remove(e.name);
-                    }
-                }
+                _ => {}
             }
         }
         for e in added {
-            let key = key_into(&mut buf, e.addr, e.port);
+            let key = ref_key(e.addr, e.port);
             if !se.refs.contains_key(e.name) {
-                se.refs.insert(e.name.to_string(), BTreeMap::new());
+                se.refs.insert(e.name.to_string(), PortRefs::default());
             }
             let Some(m) = se.refs.get_mut(e.name) else {
                 continue;
             };
-            let c = match m.get_mut(key) {
-                Some(c) => c,
-                None => m.entry(key.to_string()).or_insert(0),
-            };
-            *c += 1;
-            if *c == 2 {
+            if m.add(key) == 2 {
                 se.dups += 1;
             }
         }
@@ -1179,5 +1261,65 @@ pub(crate) mod tests {
         assert!((det_exp(1.0) - std::f64::consts::E).abs() < 1e-12);
         assert!((det_exp(-3.5) - (-3.5f64).exp()).abs() < 1e-12);
         assert_eq!(max_of_uniform(&mut rng, &DurationDist::fixed(7), 5000), 7);
+    }
+
+    /// Address texts near the canonical dotted quad: leading zeros, too many or too few parts,
+    /// out-of-range parts, signs, spaces, IPv6, empty.
+    fn addr_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => any::<u32>().prop_map(|v| std::net::Ipv4Addr::from(v).to_string()),
+            2 => (0u8..3, 0u8..3).prop_map(|(a, b)| format!("10.0.{a}.{b}")),
+            2 => "[0-9.+ ]{0,16}",
+            1 => (0u8..3).prop_map(|a| format!("10.0.0.0{a}")),
+            1 => (0u16..300).prop_map(|a| format!("10.0.0.{a}")),
+            1 => (0u16..3).prop_map(|a| format!("fd00::{a}")),
+            1 => Just(String::new()),
+        ]
+    }
+
+    proptest! {
+        /// `ref_key` tells two `(address, port)` pairs apart exactly as the `"ip:port"` strings
+        /// kube-proxy keys its map by: equal keys iff equal strings; a `V4` key is the
+        /// address's own text read back.
+        #[test]
+        fn ref_key_is_the_ip_port_string(
+            a in addr_text(), b in addr_text(), p in -2i32..3, q in -2i32..3
+        ) {
+            let same_text = format!("{a}:{p}") == format!("{b}:{q}");
+            prop_assert_eq!(ref_key(&a, p) == ref_key(&b, q), same_text);
+            prop_assert_eq!(ref_key(&a, p).cmp(&ref_key(&b, q)).is_eq(), same_text);
+            if let (AddrKey::V4(v), _) = ref_key(&a, p) {
+                prop_assert_eq!(std::net::Ipv4Addr::from(v).to_string(), a);
+            }
+        }
+
+        /// The duplicate count kept with compact keys equals a recount over every source's
+        /// entries keyed by `"ip:port"` text, after every apply of random slices whose
+        /// addresses mix canonical and non-canonical spellings of the same IPv4 address.
+        #[test]
+        fn duplicate_count_matches_text_key_recount(
+            ops in prop::collection::vec(
+                (0u8..3, prop::collection::vec(addr_text(), 0..4), any::<bool>()),
+                1..12,
+            )
+        ) {
+            let mut c = ClientCache::new(ViewKind::KubeProxy);
+            for (name, addrs, removed) in ops {
+                let eps: Vec<(&str, Option<bool>, Option<bool>)> =
+                    addrs.iter().map(|a| (a.as_str(), Some(true), None)).collect();
+                c.apply_slice(&slice(&format!("s{name}"), &eps), removed);
+                let mut count: BTreeMap<String, u32> = BTreeMap::new();
+                for (svc, se) in &c.services {
+                    for src in se.sources.values() {
+                        for e in ClientCache::entries_of(c.kind, src) {
+                            let k = format!("{svc}|{}|{}:{}", e.name, e.addr, e.port);
+                            *count.entry(k).or_default() += 1;
+                        }
+                    }
+                }
+                let dups = count.values().filter(|&&n| n > 1).count();
+                prop_assert_eq!(c.duplicate_keys(), dups);
+            }
+        }
     }
 }
