@@ -181,6 +181,12 @@ pub struct Recording {
     pub object_prints: BTreeMap<RecKind, usize>,
     /// Untyped Service/Node prints: a deletion cannot be told from them.
     pub untyped_objects: usize,
+    /// Node prints equal, in everything the replay reads (zone and labels, readiness,
+    /// allocatable, pod CIDRs), to their stream's previous print of the node: heartbeats,
+    /// dropped as they are read so a long Node watch is not held in memory.
+    pub repeated_node_prints: usize,
+    /// Per (stream, Node key): the index in `raw` of its last kept print.
+    last_node_print: BTreeMap<(u32, u32), usize>,
     /// Prints that repeat the state the replay already has (the initial listing).
     pub unchanged: usize,
     /// Prints older than the snapshot's version of the object.
@@ -416,7 +422,31 @@ impl Recording {
         if typ.is_none() {
             self.untyped_objects += 1;
         }
-        self.push(item, rk, k, typ, rv, typ == Some("DELETED"), state);
+        let deleted = typ == Some("DELETED");
+        if rk == RecKind::Node {
+            let stream = self.stream_index(&item.file);
+            let repeat = !deleted
+                && self
+                    .last_node_print
+                    .get(&(stream, k))
+                    .and_then(|&i| self.raw.get(i))
+                    .is_some_and(|r| !r.deleted && !r.listing && r.state == state);
+            // the listing state moves as it would for a kept print (a repeated key ends it)
+            let listable = typ.map_or(true, |t| t == "ADDED");
+            if repeat && !self.in_listing(rk, stream, k, listable) {
+                if typ.is_some() {
+                    self.typed += 1;
+                } else {
+                    self.untyped += 1;
+                }
+                self.repeated_node_prints += 1;
+                return Ok(());
+            }
+            self.push(item, rk, k, typ, rv, deleted, state);
+            self.last_node_print.insert((stream, k), self.raw.len() - 1);
+            return Ok(());
+        }
+        self.push(item, rk, k, typ, rv, deleted, state);
         Ok(())
     }
 
@@ -480,6 +510,7 @@ impl Recording {
         snapshot_has: &dyn Fn(RecKind) -> bool,
     ) {
         let raw = std::mem::take(&mut self.raw);
+        self.last_node_print.clear();
         let is_start =
             |r: &Raw, kinds: &[RecKind]| r.listing && !snapshot_has(kinds[r.key as usize]);
         // what the replay holds for each object: Some(rv) = exists
@@ -721,6 +752,85 @@ mod tests {
         let mut r = build();
         r.finish(&|_, _| Some("100".to_string()), &|_| true);
         assert_eq!((r.events.len(), r.older), (0, 3));
+    }
+
+    fn node_print(rv: &str, event: &str, ready: &str, heartbeat: &str) -> Item {
+        Item {
+            file: "nodes.json".into(),
+            index: 0,
+            list_kind: None,
+            event: Some(event.into()),
+            in_list: false,
+            value: json!({"kind": "Node", "metadata": {"name": "n1", "resourceVersion": rv,
+                    "creationTimestamp": "2026-01-01T00:00:00Z",
+                    "labels": {"topology.kubernetes.io/zone": "a"}},
+                "spec": {"podCIDRs": ["10.0.0.0/24"]},
+                "status": {"allocatable": {"cpu": "4", "pods": "110"},
+                    "conditions": [{"type": "Ready", "status": ready,
+                        "lastHeartbeatTime": heartbeat,
+                        "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}),
+        }
+    }
+
+    /// A long Node watch is mostly heartbeats (status updates that change nothing the replay
+    /// reads): they are dropped as they are read, not held until the end; the changes between
+    /// them, and what the replay gets, are as before.
+    #[test]
+    fn node_heartbeat_prints_are_not_held_until_the_end() {
+        let mut r = Recording::default();
+        r.add_object(
+            &node_print("1", "ADDED", "True", "2026-01-01T00:00:00Z"),
+            "Node",
+        )
+        .unwrap();
+        for i in 0..200 {
+            let hb = format!(
+                "2026-01-01T00:{:02}:{:02}Z",
+                (i + 1) * 10 / 60,
+                (i + 1) * 10 % 60
+            );
+            r.add_object(
+                &node_print(&(10 + i).to_string(), "MODIFIED", "True", &hb),
+                "Node",
+            )
+            .unwrap();
+        }
+        r.add_object(
+            &node_print("900", "MODIFIED", "Unknown", "2026-01-01T00:40:00Z"),
+            "Node",
+        )
+        .unwrap();
+        r.add_object(
+            &node_print("901", "MODIFIED", "Unknown", "2026-01-01T00:40:10Z"),
+            "Node",
+        )
+        .unwrap();
+        r.add_object(
+            &node_print("902", "DELETED", "Unknown", "2026-01-01T00:40:10Z"),
+            "Node",
+        )
+        .unwrap();
+        // kept: the listing, the first heartbeat after it, the NotReady change, the deletion
+        assert_eq!(r.raw.len(), 4);
+        assert_eq!(r.repeated_node_prints, 200);
+        assert_eq!(r.typed, 204);
+        assert_eq!(r.object_prints[&RecKind::Node], 204);
+        r.finish(&|_, _| None, &|_| false);
+        assert_eq!(r.start_nodes_from_stream.len(), 1);
+        let ready: Vec<Option<String>> = r
+            .events
+            .iter()
+            .map(|e| match &e.state {
+                Some(State::Node(n)) => {
+                    Some(n.status.conditions.as_ref().unwrap()[0].status.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ready,
+            vec![Some("True".into()), Some("Unknown".into()), None]
+        );
     }
 
     fn service_print(file: &str, rv: &str, event: &str, selector: &str, meta: Value) -> Item {
