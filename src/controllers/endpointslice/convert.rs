@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Endpoint, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME};
+use super::model::{
+    Endpoint, EndpointData, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME,
+};
 use super::topology::NodeInfo;
 use crate::controllers::deephash::{hash_discovery_endpoint_port_hex, DiscoveryEndpointPortView};
 use crate::controllers::util::{should_set_hostname, SlicePort};
@@ -182,7 +184,7 @@ pub fn pod_to_endpoint(
     // `Addresses` in place: desired endpoints carry sorted addresses.
     let mut addresses = endpoint_addresses(pod, address_type);
     addresses.sort();
-    Endpoint {
+    EndpointData {
         addresses,
         ready: Some(ready),
         serving: svc.terminating_condition.then_some(serving),
@@ -200,6 +202,7 @@ pub fn pod_to_endpoint(
         hint_nodes: Vec::new(),
         id_hash: Default::default(),
     }
+    .into()
 }
 
 /// `metav1.NewControllerRef(service, v1/Service)`.
@@ -235,7 +238,7 @@ pub fn slice_prefix(service_name: &str) -> String {
 
 /// Model endpoint from a stored slice's endpoint.
 pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
-    Endpoint {
+    EndpointData {
         addresses: e.address_list().to_vec(),
         ready: e.conditions.ready,
         serving: e.conditions.serving,
@@ -264,6 +267,7 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
             .collect(),
         id_hash: Default::default(),
     }
+    .into()
 }
 
 fn nonempty(s: &str) -> Option<String> {

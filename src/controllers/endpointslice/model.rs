@@ -6,6 +6,7 @@
 //! `convert` maps them to and from `crate::k8s` objects at the boundary.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use std::sync::OnceLock;
 
@@ -35,9 +36,66 @@ pub struct TargetRef {
     pub uid: String,
 }
 
-/// One endpoint of a slice.
+/// One endpoint of a slice: a shared immutable [`EndpointData`].
+///
+/// The same endpoint sits in the per-pod conversion memo, the desired sets, the cached slice
+/// models and every slice built for a write; a big Service's update rewrites a 100-endpoint
+/// slice for one changed pod, and sharing makes taking over the 99 others a pointer copy
+/// (upstream copies the structs too, but Go's copies are cheap). Reading is through `Deref`;
+/// writing (`DerefMut`, only hints are ever rewritten) copies the value first when another
+/// holder shares it, so no holder sees another's change. Equality, ordering of fields and
+/// `Debug` are the value's.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Endpoint(Rc<EndpointData>);
+
+impl Endpoint {
+    pub fn new(data: EndpointData) -> Self {
+        Endpoint(Rc::new(data))
+    }
+    /// Whether both hold the very same allocation.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Rc::ptr_eq(&a.0, &b.0)
+    }
+    /// Set `hints` and `hint_nodes`; a shared value is copied only when they change (hint
+    /// passes rewrite every endpoint of a written slice, most to what they already hold).
+    pub fn set_hints(&mut self, zones: Option<Vec<String>>, nodes: Vec<String>) {
+        if self.hints != zones || self.hint_nodes != nodes {
+            let d = &mut **self;
+            d.hints = zones;
+            d.hint_nodes = nodes;
+        }
+    }
+}
+
+impl From<EndpointData> for Endpoint {
+    fn from(d: EndpointData) -> Self {
+        Endpoint::new(d)
+    }
+}
+
+impl std::ops::Deref for Endpoint {
+    type Target = EndpointData;
+    fn deref(&self) -> &EndpointData {
+        &self.0
+    }
+}
+
+/// Copy-on-write.
+impl std::ops::DerefMut for Endpoint {
+    fn deref_mut(&mut self) -> &mut EndpointData {
+        Rc::make_mut(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (*self.0).fmt(f)
+    }
+}
+
+/// The value of an [`Endpoint`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Endpoint {
+pub struct EndpointData {
     pub addresses: Vec<String>,
     pub ready: Option<bool>,
     pub serving: Option<bool>,
@@ -74,14 +132,14 @@ impl std::fmt::Debug for IdHashMemo {
     }
 }
 
-impl Endpoint {
+impl EndpointData {
     /// `conditions.ready` is set and true (topologycache/utils.go :: EndpointReady).
     pub fn is_ready(&self) -> bool {
         self.ready == Some(true)
     }
 }
 
-impl Endpoint {
+impl EndpointData {
     /// The identity key borrowed, when the addresses are already sorted (always for
     /// endpoints built from pods; existing slices may hold unsorted ones).
     fn key_ref(&self) -> Option<EndpointKeyRef<'_>> {
@@ -123,6 +181,9 @@ impl EndpointIdentity for Endpoint {
         })
     }
     fn same_identity(&self, other: &Self) -> bool {
+        if Endpoint::ptr_eq(self, other) {
+            return true;
+        }
         match (self.key_ref(), other.key_ref()) {
             (Some(a), Some(b)) => a == b,
             _ => self.endpoint_key() == other.endpoint_key(),
@@ -147,12 +208,13 @@ impl EqualBeyondHash for Endpoint {
     /// cite: kubernetes/endpointslice :: util/controller_utils.go :: EndpointsEqualBeyondHash (v0.32.13):
     /// ready/serving/terminating, nodeName, zone, targetRef (sans resourceVersion). Hints ignored.
     fn equal_beyond_hash(&self, other: &Self) -> bool {
-        self.ready == other.ready
-            && self.serving == other.serving
-            && self.terminating == other.terminating
-            && self.node_name == other.node_name
-            && self.zone == other.zone
-            && self.target_ref == other.target_ref
+        Endpoint::ptr_eq(self, other)
+            || self.ready == other.ready
+                && self.serving == other.serving
+                && self.terminating == other.terminating
+                && self.node_name == other.node_name
+                && self.zone == other.zone
+                && self.target_ref == other.target_ref
     }
 }
 
@@ -333,14 +395,38 @@ mod tests {
         assert!(hints_enabled(&a));
     }
 
-    /// EndpointsEqualBeyondHash ignores hints but not conditions.
+    /// A hint written through one holder of a shared endpoint never reaches the others, and
+    /// rewriting the hints it already has copies nothing.
     #[test]
-    fn equal_beyond_hash_ignores_hints() {
-        let a = Endpoint {
+    fn shared_endpoint_hint_writes_copy_on_write() {
+        let a = Endpoint::from(EndpointData {
             addresses: vec!["10.0.0.1".into()],
             ready: Some(true),
             ..Default::default()
-        };
+        });
+        let mut b = a.clone();
+        assert!(Endpoint::ptr_eq(&a, &b));
+        b.set_hints(None, Vec::new());
+        assert!(
+            Endpoint::ptr_eq(&a, &b),
+            "an unchanged hint write copies nothing"
+        );
+        b.set_hints(Some(vec!["z".into()]), vec!["n".into()]);
+        assert!(!Endpoint::ptr_eq(&a, &b));
+        assert_eq!((a.hints.clone(), a.hint_nodes.len()), (None, 0));
+        assert_eq!(b.hints.as_deref(), Some(&["z".to_string()][..]));
+        assert_eq!(a.identity_hash(), b.identity_hash());
+        assert!(a.same_identity(&b) && a.equal_beyond_hash(&b) && a != b);
+    }
+
+    /// EndpointsEqualBeyondHash ignores hints but not conditions.
+    #[test]
+    fn equal_beyond_hash_ignores_hints() {
+        let a = Endpoint::from(EndpointData {
+            addresses: vec!["10.0.0.1".into()],
+            ready: Some(true),
+            ..Default::default()
+        });
         let mut b = a.clone();
         b.hints = Some(vec!["z".into()]);
         assert!(a.equal_beyond_hash(&b));
