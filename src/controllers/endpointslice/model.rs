@@ -5,6 +5,7 @@
 //! owned values, so one sync allocates little beyond the endpoints it touches.
 //! `convert` maps them to and from `crate::k8s` objects at the boundary.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -14,6 +15,7 @@ use crate::controllers::util::{
     identity_hash, identity_hash_of_ref, EndpointIdentity, EndpointKey, EndpointKeyRef,
     EqualBeyondHash, SlicePort,
 };
+use crate::k8s::{self, SharedValue};
 
 /// `discovery.k8s.io/v1` address types the controller manages.
 pub const ADDRESS_TYPE_IPV4: &str = "IPv4";
@@ -80,10 +82,12 @@ impl std::ops::Deref for Endpoint {
     }
 }
 
-/// Copy-on-write.
+/// Copy-on-write; empties the memo of the written form (the value is about to change).
 impl std::ops::DerefMut for Endpoint {
     fn deref_mut(&mut self) -> &mut EndpointData {
-        Rc::make_mut(&mut self.0)
+        let d = Rc::make_mut(&mut self.0);
+        d.k8s = K8sMemo::default();
+        d
     }
 }
 
@@ -114,6 +118,33 @@ pub struct EndpointData {
     /// hostname, targetRef namespace/name) must not change afterwards (nothing mutates
     /// them: only hints are rewritten after an endpoint is built).
     pub id_hash: IdHashMemo,
+    /// Memo of the endpoint as a slice write carries it (`convert::endpoint_to_k8s_shared`):
+    /// every version of a slice written with this endpoint, the store and the client caches
+    /// hold that one value. Emptied by every write through [`Endpoint`]'s `DerefMut` and by
+    /// `clone`.
+    pub k8s: K8sMemo,
+}
+
+/// See [`EndpointData::k8s`]; takes no part in equality or debug output.
+#[derive(Default)]
+pub struct K8sMemo(pub(crate) OnceCell<SharedValue<k8s::Endpoint>>);
+
+/// A copy is made to be changed: it starts without the memo.
+impl Clone for K8sMemo {
+    fn clone(&self) -> Self {
+        K8sMemo::default()
+    }
+}
+impl PartialEq for K8sMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for K8sMemo {}
+impl std::fmt::Debug for K8sMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
 }
 
 /// A lazily computed identity hash that takes no part in equality or debug output.
