@@ -570,10 +570,13 @@ impl IncService {
             return None;
         }
         let &(id, a) = self.desired.get(&h)?;
+        // The flat `seq` row answers group and contribution without touching the pod's
+        // heap data (this runs for every endpoint of a verified dirty slice).
+        if a != g.0 || self.seq[id as usize].desired(g.1, a as usize).is_none() {
+            return None;
+        }
         let p = self.pods[id as usize].as_ref()?;
-        let ai = a as usize;
-        (a == g.0 && p.group == g.1 && p.contributes.get(ai).copied().unwrap_or(false))
-            .then(|| &p.conv.endpoints[ai])
+        Some(&p.conv.endpoints[a as usize])
     }
 
     fn refresh_unheld(&mut self, h: u64) {
@@ -875,9 +878,11 @@ impl Reconciler {
                 let mut set: EndpointSet<&Endpoint> = EndpointSet::thinned_over(seed, sequence);
                 let pod_ep = |h: u64| -> Option<&Endpoint> {
                     let &(id, a) = st.desired.get(&h)?;
+                    if a as usize != ai || st.seq[id as usize].desired(g, ai).is_none() {
+                        return None;
+                    }
                     let p = st.pods[id as usize].as_ref()?;
-                    (a as usize == ai && p.group == g && p.contributes[ai])
-                        .then(|| &p.conv.endpoints[ai])
+                    Some(&p.conv.endpoints[ai])
                 };
                 if all_dirty {
                     for &id in st.order.values() {
