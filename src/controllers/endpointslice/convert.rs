@@ -276,8 +276,8 @@ fn nonempty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// Tests: build every written endpoint and every slice endpoint as a fresh copy (the
-/// straightforward version the differential tests compare sharing against).
+// Tests: build every written endpoint and every slice endpoint as a fresh copy (the
+// straightforward version the differential tests compare sharing against).
 #[cfg(test)]
 thread_local! {
     pub(crate) static PLAIN_COPIES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
