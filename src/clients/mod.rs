@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
-use crate::k8s::{Endpoint, EndpointSlice, Endpoints};
+use crate::k8s::{Endpoint, EndpointSlice, Endpoints, SharedValue};
 use crate::scenario::model::DurationDist;
 
 /// `kubernetes.io/service-name`: the Service a slice belongs to (kube-proxy and CoreDNS key
@@ -477,7 +477,7 @@ impl ClientCache {
         eps: I,
         out: &mut Vec<Entry<'a>>,
     ) where
-        I: Iterator<Item = &'a Endpoint> + Clone,
+        I: Iterator<Item = &'a SharedValue<Endpoint>> + Clone,
     {
         for p in s.ports.iter().flatten() {
             let (Some(name), Some(port)) = (p.name.as_deref(), p.port) else {
@@ -622,7 +622,7 @@ impl ClientCache {
                 None => added_eps.push(e),
             }
         }
-        let removed_eps: Vec<&Endpoint> = o
+        let removed_eps: Vec<&SharedValue<Endpoint>> = o
             .iter()
             .zip(&taken)
             .filter(|(_, t)| !**t)
@@ -1106,6 +1106,7 @@ pub(crate) mod tests {
                         },
                         ..Default::default()
                     })
+                    .map(crate::k8s::SharedValue::new)
                     .collect(),
             ),
             ports: Some(vec![EndpointPort {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::core::ObjectReference;
 use super::meta::ObjectMeta;
 use super::omit;
+use super::SharedValue;
 
 /// `discovery/v1.EndpointSlice`.
 ///
@@ -28,15 +29,18 @@ pub struct EndpointSlice {
     /// `IPv4`, `IPv6` or `FQDN`; always written.
     #[serde(default)]
     pub address_type: String,
+    /// Each endpoint a [`SharedValue`]: the EndpointSlice controller rewrites a whole slice for
+    /// one changed endpoint, and every version of it, the store and the client caches point at
+    /// one copy of each unchanged endpoint (built once, compared by pointer first).
     #[serde(default)]
-    pub endpoints: Option<Vec<Endpoint>>,
+    pub endpoints: Option<Vec<SharedValue<Endpoint>>>,
     #[serde(default)]
     pub ports: Option<Vec<EndpointPort>>,
 }
 
 impl EndpointSlice {
     /// The endpoints as a slice (nil reads as empty).
-    pub fn endpoint_list(&self) -> &[Endpoint] {
+    pub fn endpoint_list(&self) -> &[SharedValue<Endpoint>] {
         self.endpoints.as_deref().unwrap_or(&[])
     }
     /// The ports as a slice (nil reads as empty).

@@ -668,6 +668,7 @@ mod tests {
                         },
                         ..Default::default()
                     })
+                    .map(crate::k8s::SharedValue::new)
                     .collect(),
             ),
             ..Default::default()

@@ -233,8 +233,18 @@ fn run_slices(
                     // A slice moving to another Service keeps its name (both paths must agree
                     // on what that does to the old Service's entries).
                     s.metadata.labels = slice_meta(*slot, *svc).labels;
-                    for e in edits {
-                        apply_list(s.endpoints.get_or_insert_with(Vec::new), e);
+                    if !edits.is_empty() {
+                        let mut eps: Vec<Endpoint> = s
+                            .endpoints
+                            .take()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(SharedValue::into_inner)
+                            .collect();
+                        for e in edits {
+                            apply_list(&mut eps, e);
+                        }
+                        s.endpoints = Some(SharedValue::all(eps));
                     }
                     if let Some(p) = ports {
                         s.ports = p.clone();

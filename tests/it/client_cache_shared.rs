@@ -65,6 +65,7 @@ fn slice(slot: usize, items: &[Item], port: i32) -> EndpointSlice {
                     target_ref: target(pod),
                     ..Default::default()
                 })
+                .map(slicesim::k8s::SharedValue::new)
                 .collect(),
         ),
         ports: Some(vec![SliceEndpointPort {

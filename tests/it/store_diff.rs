@@ -261,16 +261,16 @@ fn slice_edit() -> impl Strategy<Value = SliceEdit> {
 fn edit_slice(s: &mut EndpointSlice, e: &SliceEdit) {
     let n = s.endpoints.as_ref().map_or(0, Vec::len);
     // Only edits that touch an endpoint turn a nil list into an empty one.
-    fn eps(s: &mut EndpointSlice) -> &mut Vec<Endpoint> {
+    fn eps(s: &mut EndpointSlice) -> &mut Vec<SharedValue<Endpoint>> {
         s.endpoints.get_or_insert_with(Vec::new)
     }
     match e.clone() {
         SliceEdit::NoOp => {}
-        SliceEdit::Insert(i, ep) => eps(s).insert(i % (n + 1), ep),
+        SliceEdit::Insert(i, ep) => eps(s).insert(i % (n + 1), SharedValue::new(ep)),
         SliceEdit::Remove(i) if n > 0 => {
             eps(s).remove(i % n);
         }
-        SliceEdit::Replace(i, ep) if n > 0 => eps(s)[i % n] = ep,
+        SliceEdit::Replace(i, ep) if n > 0 => eps(s)[i % n] = SharedValue::new(ep),
         SliceEdit::Conditions(i, r, sv, t) if n > 0 => {
             eps(s)[i % n].conditions = EndpointConditions {
                 ready: r,
@@ -493,7 +493,7 @@ proptest! {
             api_version: Some("discovery.k8s.io/v1".into()),
             metadata: meta(),
             address_type: "IPv4".into(),
-            endpoints,
+            endpoints: endpoints.map(SharedValue::all),
             ports,
         };
         run(first, &edits, edit_slice)?;
@@ -521,10 +521,10 @@ fn sequences_reach_writes_noops_and_reformatted_managed_fields() {
     let first = EndpointSlice {
         metadata: meta(),
         address_type: "IPv4".into(),
-        endpoints: Some(vec![Endpoint {
+        endpoints: Some(vec![SharedValue::new(Endpoint {
             addresses: Some(vec!["10.0.0.1".into()]),
             ..Default::default()
-        }]),
+        })]),
         ..Default::default()
     };
     let edits = [

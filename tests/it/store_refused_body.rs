@@ -67,6 +67,7 @@ fn slice(m: MetaArgs, n: usize) -> EndpointSlice {
                     addresses: Some(vec![format!("10.0.{}.{}", i / 256, i % 256)]),
                     ..Default::default()
                 })
+                .map(slicesim::k8s::SharedValue::new)
                 .collect(),
         ),
         ..Default::default()

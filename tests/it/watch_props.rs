@@ -59,6 +59,7 @@ fn slice(name: &str, labels: &[(&str, &str)], n: usize, rv: u64) -> EndpointSlic
                     addresses: Some(vec![format!("10.1.0.{i}")]),
                     ..Default::default()
                 })
+                .map(slicesim::k8s::SharedValue::new)
                 .collect(),
         ),
         ports: Some(vec![EndpointPort {

@@ -43,6 +43,7 @@ fn slice(k: usize, version: usize) -> EndpointSlice {
                     node_name: Some(format!("node-{:05}", (k * 100 + i) % 5000)),
                     ..Default::default()
                 })
+                .map(slicesim::k8s::SharedValue::new)
                 .collect(),
         ),
         ports: Some(vec![EndpointPort {

@@ -24,6 +24,7 @@ fn slice(n: usize) -> EndpointSlice {
             zone: Some(format!("zone-{}", i % 3)),
             ..Default::default()
         })
+        .map(slicesim::k8s::SharedValue::new)
         .collect();
     EndpointSlice {
         kind: Some("EndpointSlice".into()),
@@ -124,7 +125,7 @@ fn endpoint_slice_sizes_from_cached_parts() {
         let items: Vec<_> = full
             .endpoint_list()
             .iter()
-            .map(wire::endpoint_item_sizes)
+            .map(|e| wire::endpoint_item_sizes(e))
             .collect();
         let base = EndpointSlice {
             endpoints: Some(vec![]),

@@ -111,7 +111,7 @@ fn every_no_omitempty_field_keeps_nil_and_empty_apart() {
 fn slice_with_all_three_nil_vs_empty() {
     let nil = EndpointSlice {
         address_type: "IPv6".into(),
-        endpoints: Some(vec![Endpoint::default(), Endpoint::default()]),
+        endpoints: Some(vec![Default::default(), Default::default()]),
         ..Default::default()
     };
     let mut empty = nil.clone();
@@ -382,7 +382,7 @@ fn slice() -> impl Strategy<Value = EndpointSlice> {
         EndpointSlice {
             metadata,
             address_type: "IPv4".into(),
-            endpoints,
+            endpoints: endpoints.map(SharedValue::all),
             ports,
             ..Default::default()
         }
@@ -532,7 +532,7 @@ proptest! {
     fn slices_nil_vs_empty(s in slice()) {
         check(s.clone())?;
         // Sizes composed from cached endpoint sizes agree too (the base needs `[]`).
-        let items: Vec<_> = s.endpoint_list().iter().map(wire::endpoint_item_sizes).collect();
+        let items: Vec<_> = s.endpoint_list().iter().map(|e| wire::endpoint_item_sizes(e)).collect();
         let base = EndpointSlice { endpoints: Some(vec![]), ..s.clone() };
         let whole = EndpointSlice { endpoints: Some(s.endpoint_list().to_vec()), ..s };
         prop_assert_eq!(

@@ -59,6 +59,7 @@ fn slice(name: &str, n: usize, headless: bool, rv: u64) -> EndpointSlice {
                     },
                     ..Default::default()
                 })
+                .map(crate::k8s::SharedValue::new)
                 .collect(),
         ),
         ports: Some(vec![EndpointPort {

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Endpoint, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME};
+use super::model::{
+    Endpoint, EndpointData, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME,
+};
 use super::topology::NodeInfo;
 use crate::controllers::deephash::{hash_discovery_endpoint_port_hex, DiscoveryEndpointPortView};
 use crate::controllers::util::{should_set_hostname, SlicePort};
@@ -182,7 +184,7 @@ pub fn pod_to_endpoint(
     // `Addresses` in place: desired endpoints carry sorted addresses.
     let mut addresses = endpoint_addresses(pod, address_type);
     addresses.sort();
-    Endpoint {
+    EndpointData {
         addresses,
         ready: Some(ready),
         serving: svc.terminating_condition.then_some(serving),
@@ -199,7 +201,9 @@ pub fn pod_to_endpoint(
         hints: None,
         hint_nodes: Vec::new(),
         id_hash: Default::default(),
+        k8s: Default::default(),
     }
+    .into()
 }
 
 /// `metav1.NewControllerRef(service, v1/Service)`.
@@ -235,7 +239,7 @@ pub fn slice_prefix(service_name: &str) -> String {
 
 /// Model endpoint from a stored slice's endpoint.
 pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
-    Endpoint {
+    EndpointData {
         addresses: e.address_list().to_vec(),
         ready: e.conditions.ready,
         serving: e.conditions.serving,
@@ -263,11 +267,43 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
             .map(|n| n.name.clone())
             .collect(),
         id_hash: Default::default(),
+        k8s: Default::default(),
     }
+    .into()
 }
 
 fn nonempty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
+}
+
+// Tests: build every written endpoint and every slice endpoint as a fresh copy (the
+// straightforward version the differential tests compare sharing against).
+#[cfg(test)]
+thread_local! {
+    pub(crate) static PLAIN_COPIES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+pub(crate) fn plain_copies() -> bool {
+    PLAIN_COPIES.with(|c| c.get())
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+pub(crate) fn plain_copies() -> bool {
+    false
+}
+
+/// [`endpoint_to_k8s`], built once per endpoint value and shared by every slice written with it
+/// (see [`super::model::EndpointData::k8s`]).
+pub fn endpoint_to_k8s_shared(e: &Endpoint) -> k8s::SharedValue<k8s::Endpoint> {
+    if plain_copies() {
+        return k8s::SharedValue::new(endpoint_to_k8s(e));
+    }
+    e.k8s
+        .0
+        .get_or_init(|| k8s::SharedValue::new(endpoint_to_k8s(e)))
+        .clone()
 }
 
 /// k8s endpoint from a model endpoint.
@@ -339,7 +375,11 @@ pub fn slice_from_k8s(es: &k8s::EndpointSlice, svc: &ServiceInfo, idx: usize) ->
         name: es.metadata.name.clone().unwrap_or_default(),
         address_type: es.address_type.clone(),
         ports: es.port_list().iter().map(port_from_k8s).collect(),
-        endpoints: es.endpoint_list().iter().map(endpoint_from_k8s).collect(),
+        endpoints: es
+            .endpoint_list()
+            .iter()
+            .map(|e| endpoint_from_k8s(e))
+            .collect(),
         labels: es.metadata.labels.clone().unwrap_or_default(),
         owned,
         origin: Some(idx),
@@ -407,7 +447,7 @@ pub fn slice_to_k8s(
         out.metadata.name = Some(s.name.clone());
     }
     out.metadata.labels = Some(s.labels.clone());
-    out.endpoints = Some(s.endpoints.iter().map(endpoint_to_k8s).collect());
+    out.endpoints = Some(s.endpoints.iter().map(endpoint_to_k8s_shared).collect());
     set_trigger_time(&mut out.metadata, trigger_time);
     out
 }

@@ -570,10 +570,13 @@ impl IncService {
             return None;
         }
         let &(id, a) = self.desired.get(&h)?;
+        // The flat `seq` row answers group and contribution without touching the pod's
+        // heap data (this runs for every endpoint of a verified dirty slice).
+        if a != g.0 || self.seq[id as usize].desired(g.1, a as usize).is_none() {
+            return None;
+        }
         let p = self.pods[id as usize].as_ref()?;
-        let ai = a as usize;
-        (a == g.0 && p.group == g.1 && p.contributes.get(ai).copied().unwrap_or(false))
-            .then(|| &p.conv.endpoints[ai])
+        Some(&p.conv.endpoints[a as usize])
     }
 
     fn refresh_unheld(&mut self, h: u64) {
@@ -875,9 +878,11 @@ impl Reconciler {
                 let mut set: EndpointSet<&Endpoint> = EndpointSet::thinned_over(seed, sequence);
                 let pod_ep = |h: u64| -> Option<&Endpoint> {
                     let &(id, a) = st.desired.get(&h)?;
+                    if a as usize != ai || st.seq[id as usize].desired(g, ai).is_none() {
+                        return None;
+                    }
                     let p = st.pods[id as usize].as_ref()?;
-                    (a as usize == ai && p.group == g && p.contributes[ai])
-                        .then(|| &p.conv.endpoints[ai])
+                    Some(&p.conv.endpoints[ai])
                 };
                 if all_dirty {
                     for &id in st.order.values() {
@@ -1258,6 +1263,15 @@ mod tests {
         }
     }
 
+    /// `f` with every endpoint copied, not shared (`convert::PLAIN_COPIES`).
+    fn plain<T>(f: impl FnOnce() -> T) -> T {
+        use crate::controllers::endpointslice::convert::PLAIN_COPIES;
+        PLAIN_COPIES.with(|c| c.set(true));
+        let out = f();
+        PLAIN_COPIES.with(|c| c.set(false));
+        out
+    }
+
     fn check(n_pods: usize, max: usize, hints: bool, ops: &[Op]) -> Result<(), TestCaseError> {
         let mut ps: Vec<P> = (0..40)
             .map(|i| P {
@@ -1356,7 +1370,9 @@ mod tests {
             index.set_service("s", svc.spec.selector.as_ref());
             let lag = matches!(o, Op::Lag);
             let a = inc.sync_from(&svc, Pods::Index(&mut index), &nodes, lose, lag);
-            let b = full.sync_from(&svc, Pods::All(&pods), &nodes, lose, lag);
+            // The full side builds every endpoint as a fresh copy: shared endpoint values
+            // (taken over by pointer, written forms memoised) must give the same writes.
+            let b = plain(|| full.sync_from(&svc, Pods::All(&pods), &nodes, lose, lag));
             if !matches!(o, Op::Lose(_)) {
                 lose = None;
             }
@@ -1403,6 +1419,7 @@ mod tests {
         let mut inc = Side::new(false, 5);
         let mut full = Side::new(true, 5);
         let mut ready = [true; 40];
+        let (mut shared_eps, mut plain_shared) = (0usize, 0usize);
         for step in 0..30u32 {
             if step > 0 {
                 let i = (step as usize * 7) % 40;
@@ -1426,15 +1443,51 @@ mod tests {
                     )
                 })
                 .collect();
+            let prev: Vec<Vec<k8s::EndpointSlice>> = [&inc, &full]
+                .iter()
+                .map(|side| side.store.list().into_iter().cloned().collect())
+                .collect();
             let a = inc.sync(&svc, &pods, &nodes, None);
-            let b = full.sync(&svc, &pods, &nodes, None);
+            let b = plain(|| full.sync(&svc, &pods, &nodes, None));
             assert_eq!(a, b, "step {step}");
             assert_eq!(
                 inc.store.list(),
                 full.store.list(),
                 "stores after step {step}"
             );
+            // A rewritten slice holds its unchanged endpoints' very values of the previous
+            // version (the path is taken: the plain side never shares).
+            for (k, (side, n)) in [(&inc, &mut shared_eps), (&full, &mut plain_shared)]
+                .into_iter()
+                .enumerate()
+            {
+                for s in side.store.list() {
+                    let Some(p) = prev[k].iter().find(|p| {
+                        p.metadata.name == s.metadata.name
+                            && p.metadata.resource_version != s.metadata.resource_version
+                    }) else {
+                        continue;
+                    };
+                    *n += s
+                        .endpoint_list()
+                        .iter()
+                        .filter(|e| {
+                            p.endpoint_list()
+                                .iter()
+                                .any(|q| k8s::SharedValue::ptr_eq(e, q))
+                        })
+                        .count();
+                }
+            }
         }
+        assert!(
+            shared_eps > 50,
+            "endpoints shared across versions: {shared_eps}"
+        );
+        assert_eq!(
+            plain_shared, 0,
+            "the plain side never shares: the count can fail"
+        );
         let used: u64 = inc
             .ctl
             .reconciler

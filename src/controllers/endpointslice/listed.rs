@@ -122,13 +122,14 @@ fn for_each_delta<'x>(
             .push(i);
     }
     let mut paired = vec![false; gone.len()];
-    let emit = |eps: &'x [k8s::Endpoint], d: i64, f: &mut dyn FnMut(&'x str, i64)| {
-        for e in eps {
-            for a in e.address_list() {
-                f(a.as_str(), d);
+    let emit =
+        |eps: &'x [k8s::SharedValue<k8s::Endpoint>], d: i64, f: &mut dyn FnMut(&'x str, i64)| {
+            for e in eps {
+                for a in e.address_list() {
+                    f(a.as_str(), d);
+                }
             }
-        }
-    };
+        };
     for n in new {
         let partner = by_name
             .get_mut(n.metadata.name.as_deref().unwrap_or(""))

@@ -5,7 +5,9 @@
 //! owned values, so one sync allocates little beyond the endpoints it touches.
 //! `convert` maps them to and from `crate::k8s` objects at the boundary.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use std::sync::OnceLock;
 
@@ -13,6 +15,7 @@ use crate::controllers::util::{
     identity_hash, identity_hash_of_ref, EndpointIdentity, EndpointKey, EndpointKeyRef,
     EqualBeyondHash, SlicePort,
 };
+use crate::k8s::{self, SharedValue};
 
 /// `discovery.k8s.io/v1` address types the controller manages.
 pub const ADDRESS_TYPE_IPV4: &str = "IPv4";
@@ -35,9 +38,68 @@ pub struct TargetRef {
     pub uid: String,
 }
 
-/// One endpoint of a slice.
+/// One endpoint of a slice: a shared immutable [`EndpointData`].
+///
+/// The same endpoint sits in the per-pod conversion memo, the desired sets, the cached slice
+/// models and every slice built for a write; a big Service's update rewrites a 100-endpoint
+/// slice for one changed pod, and sharing makes taking over the 99 others a pointer copy
+/// (upstream copies the structs too, but Go's copies are cheap). Reading is through `Deref`;
+/// writing (`DerefMut`, only hints are ever rewritten) copies the value first when another
+/// holder shares it, so no holder sees another's change. Equality, ordering of fields and
+/// `Debug` are the value's.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Endpoint(Rc<EndpointData>);
+
+impl Endpoint {
+    pub fn new(data: EndpointData) -> Self {
+        Endpoint(Rc::new(data))
+    }
+    /// Whether both hold the very same allocation.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Rc::ptr_eq(&a.0, &b.0)
+    }
+    /// Set `hints` and `hint_nodes`; a shared value is copied only when they change (hint
+    /// passes rewrite every endpoint of a written slice, most to what they already hold).
+    pub fn set_hints(&mut self, zones: Option<Vec<String>>, nodes: Vec<String>) {
+        if self.hints != zones || self.hint_nodes != nodes {
+            let d = &mut **self;
+            d.hints = zones;
+            d.hint_nodes = nodes;
+        }
+    }
+}
+
+impl From<EndpointData> for Endpoint {
+    fn from(d: EndpointData) -> Self {
+        Endpoint::new(d)
+    }
+}
+
+impl std::ops::Deref for Endpoint {
+    type Target = EndpointData;
+    fn deref(&self) -> &EndpointData {
+        &self.0
+    }
+}
+
+/// Copy-on-write; empties the memo of the written form (the value is about to change).
+impl std::ops::DerefMut for Endpoint {
+    fn deref_mut(&mut self) -> &mut EndpointData {
+        let d = Rc::make_mut(&mut self.0);
+        d.k8s = K8sMemo::default();
+        d
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (*self.0).fmt(f)
+    }
+}
+
+/// The value of an [`Endpoint`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Endpoint {
+pub struct EndpointData {
     pub addresses: Vec<String>,
     pub ready: Option<bool>,
     pub serving: Option<bool>,
@@ -56,6 +118,33 @@ pub struct Endpoint {
     /// hostname, targetRef namespace/name) must not change afterwards (nothing mutates
     /// them: only hints are rewritten after an endpoint is built).
     pub id_hash: IdHashMemo,
+    /// Memo of the endpoint as a slice write carries it (`convert::endpoint_to_k8s_shared`):
+    /// every version of a slice written with this endpoint, the store and the client caches
+    /// hold that one value. Emptied by every write through [`Endpoint`]'s `DerefMut` and by
+    /// `clone`.
+    pub k8s: K8sMemo,
+}
+
+/// See [`EndpointData::k8s`]; takes no part in equality or debug output.
+#[derive(Default)]
+pub struct K8sMemo(pub(crate) OnceCell<SharedValue<k8s::Endpoint>>);
+
+/// A copy is made to be changed: it starts without the memo.
+impl Clone for K8sMemo {
+    fn clone(&self) -> Self {
+        K8sMemo::default()
+    }
+}
+impl PartialEq for K8sMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for K8sMemo {}
+impl std::fmt::Debug for K8sMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
 }
 
 /// A lazily computed identity hash that takes no part in equality or debug output.
@@ -74,14 +163,14 @@ impl std::fmt::Debug for IdHashMemo {
     }
 }
 
-impl Endpoint {
+impl EndpointData {
     /// `conditions.ready` is set and true (topologycache/utils.go :: EndpointReady).
     pub fn is_ready(&self) -> bool {
         self.ready == Some(true)
     }
 }
 
-impl Endpoint {
+impl EndpointData {
     /// The identity key borrowed, when the addresses are already sorted (always for
     /// endpoints built from pods; existing slices may hold unsorted ones).
     fn key_ref(&self) -> Option<EndpointKeyRef<'_>> {
@@ -123,6 +212,9 @@ impl EndpointIdentity for Endpoint {
         })
     }
     fn same_identity(&self, other: &Self) -> bool {
+        if Endpoint::ptr_eq(self, other) {
+            return true;
+        }
         match (self.key_ref(), other.key_ref()) {
             (Some(a), Some(b)) => a == b,
             _ => self.endpoint_key() == other.endpoint_key(),
@@ -147,12 +239,13 @@ impl EqualBeyondHash for Endpoint {
     /// cite: kubernetes/endpointslice :: util/controller_utils.go :: EndpointsEqualBeyondHash (v0.32.13):
     /// ready/serving/terminating, nodeName, zone, targetRef (sans resourceVersion). Hints ignored.
     fn equal_beyond_hash(&self, other: &Self) -> bool {
-        self.ready == other.ready
-            && self.serving == other.serving
-            && self.terminating == other.terminating
-            && self.node_name == other.node_name
-            && self.zone == other.zone
-            && self.target_ref == other.target_ref
+        Endpoint::ptr_eq(self, other)
+            || self.ready == other.ready
+                && self.serving == other.serving
+                && self.terminating == other.terminating
+                && self.node_name == other.node_name
+                && self.zone == other.zone
+                && self.target_ref == other.target_ref
     }
 }
 
@@ -333,14 +426,38 @@ mod tests {
         assert!(hints_enabled(&a));
     }
 
-    /// EndpointsEqualBeyondHash ignores hints but not conditions.
+    /// A hint written through one holder of a shared endpoint never reaches the others, and
+    /// rewriting the hints it already has copies nothing.
     #[test]
-    fn equal_beyond_hash_ignores_hints() {
-        let a = Endpoint {
+    fn shared_endpoint_hint_writes_copy_on_write() {
+        let a = Endpoint::from(EndpointData {
             addresses: vec!["10.0.0.1".into()],
             ready: Some(true),
             ..Default::default()
-        };
+        });
+        let mut b = a.clone();
+        assert!(Endpoint::ptr_eq(&a, &b));
+        b.set_hints(None, Vec::new());
+        assert!(
+            Endpoint::ptr_eq(&a, &b),
+            "an unchanged hint write copies nothing"
+        );
+        b.set_hints(Some(vec!["z".into()]), vec!["n".into()]);
+        assert!(!Endpoint::ptr_eq(&a, &b));
+        assert_eq!((a.hints.clone(), a.hint_nodes.len()), (None, 0));
+        assert_eq!(b.hints.as_deref(), Some(&["z".to_string()][..]));
+        assert_eq!(a.identity_hash(), b.identity_hash());
+        assert!(a.same_identity(&b) && a.equal_beyond_hash(&b) && a != b);
+    }
+
+    /// EndpointsEqualBeyondHash ignores hints but not conditions.
+    #[test]
+    fn equal_beyond_hash_ignores_hints() {
+        let a = Endpoint::from(EndpointData {
+            addresses: vec!["10.0.0.1".into()],
+            ready: Some(true),
+            ..Default::default()
+        });
         let mut b = a.clone();
         b.hints = Some(vec!["z".into()]);
         assert!(a.equal_beyond_hash(&b));

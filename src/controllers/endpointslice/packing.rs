@@ -245,7 +245,7 @@ fn consolidate(
         )
     });
     let (keep, drain) = order.split_at(fewest);
-    let mut moving: std::collections::VecDeque<k8s::Endpoint> = drain
+    let mut moving: std::collections::VecDeque<k8s::SharedValue<k8s::Endpoint>> = drain
         .iter()
         .flat_map(|&i| after[i].slice.endpoint_list().iter().cloned())
         .collect();

@@ -89,7 +89,11 @@ impl DesiredEndpoint for &Endpoint {
     fn endpoint(&self) -> &Endpoint {
         self
     }
+    /// A pointer copy (the value is shared; see [`Endpoint`]).
     fn into_endpoint(self) -> Endpoint {
+        if super::convert::plain_copies() {
+            return Endpoint::new((**self).clone());
+        }
         self.clone()
     }
 }

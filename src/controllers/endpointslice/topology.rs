@@ -160,8 +160,7 @@ fn hints_by_zone(
 pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
     for s in si.to_create.iter_mut().chain(si.to_update.iter_mut()) {
         for e in &mut s.endpoints {
-            e.hints = None;
-            e.hint_nodes.clear();
+            e.set_hints(None, Vec::new());
         }
     }
     let mut keep = Vec::with_capacity(si.unchanged.len());
@@ -169,8 +168,7 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
         if s.endpoints.iter().any(|e| e.hints.is_some()) {
             let mut c = s.clone();
             for e in &mut c.endpoints {
-                e.hints = None;
-                e.hint_nodes.clear();
+                e.set_hints(None, Vec::new());
             }
             si.to_update.push(c);
         } else {
@@ -263,8 +261,7 @@ fn redistribute_hints(
             if to_give > 0 {
                 let pick = receiving.range(rng).into_iter().find(|(_, n)| *n > 0);
                 if let Some((rz, n)) = pick {
-                    e.hints = Some(vec![rz.clone()]);
-                    e.hint_nodes.clear();
+                    e.set_hints(Some(vec![rz.clone()]), Vec::new());
                     if to_give == 1 {
                         giving.remove(&zone);
                     } else if let Some(v) = giving.get_mut(&zone) {
@@ -427,8 +424,7 @@ impl TopologyCache {
                     break 'outer;
                 };
                 *allocated.entry(zone.clone()).or_insert(0) += 1;
-                e.hints = Some(vec![zone]);
-                e.hint_nodes.clear();
+                e.set_hints(Some(vec![zone]), Vec::new());
             }
         }
         if no_zone {
@@ -551,6 +547,7 @@ fn service_overloaded(ezi: &BTreeMap<String, i64>, ratios: &BTreeMap<String, f64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controllers::endpointslice::model::EndpointData;
 
     fn node(name: &str, zone: &str, cpu: i64) -> NodeInfo {
         NodeInfo {
@@ -622,13 +619,13 @@ mod tests {
     }
 
     fn hinted(i: u8, zone: &str, hint: &str) -> Endpoint {
-        Endpoint {
+        Endpoint::from(EndpointData {
             addresses: vec![format!("10.0.0.{i}")],
             ready: Some(true),
             zone: Some(zone.into()),
             hints: Some(vec![hint.into()]),
             ..Default::default()
-        }
+        })
     }
 
     /// getHintsByZone rejects an unchanged slice whose hint names a zone without
@@ -703,11 +700,13 @@ mod tests {
         let mut tc = TopologyCache::new();
         tc.set_nodes(&[node("a", "a", 1000), node("b", "b", 1000)]);
         let eps: Vec<Endpoint> = (0..4)
-            .map(|i| Endpoint {
-                addresses: vec![format!("10.0.0.{i}")],
-                ready: Some(true),
-                zone: Some("a".into()),
-                ..Default::default()
+            .map(|i| {
+                Endpoint::from(EndpointData {
+                    addresses: vec![format!("10.0.0.{i}")],
+                    ready: Some(true),
+                    zone: Some("a".into()),
+                    ..Default::default()
+                })
             })
             .collect();
         let s = Slice {
@@ -753,11 +752,13 @@ mod tests {
                 node("c", "c", 1000),
             ]);
             let eps: Vec<Endpoint> = (0..17)
-                .map(|i| Endpoint {
-                    addresses: vec![format!("10.0.0.{i}")],
-                    ready: Some(true),
-                    zone: Some(["a", "b", "c"][(i / 5).min(2)].into()),
-                    ..Default::default()
+                .map(|i| {
+                    Endpoint::from(EndpointData {
+                        addresses: vec![format!("10.0.0.{i}")],
+                        ready: Some(true),
+                        zone: Some(["a", "b", "c"][(i / 5).min(2)].into()),
+                        ..Default::default()
+                    })
                 })
                 .collect();
             let mut si = SliceInfo {

@@ -85,11 +85,9 @@ fn prefer_close_update(s: &mut Slice, zoneless_hint: bool, node_hints: bool) {
             Vec::new()
         };
         if zones.is_empty() && nodes.is_empty() {
-            e.hints = None;
-            e.hint_nodes.clear();
+            e.set_hints(None, Vec::new());
         } else {
-            e.hints = Some(zones);
-            e.hint_nodes = nodes;
+            e.set_hints(Some(zones), nodes);
         }
     }
 }
@@ -100,8 +98,7 @@ fn default_needs_update(s: &Slice) -> bool {
 
 fn default_update(s: &mut Slice) {
     for e in s.endpoints.iter_mut() {
-        e.hints = None;
-        e.hint_nodes.clear();
+        e.set_hints(None, Vec::new());
     }
 }
 
@@ -140,16 +137,16 @@ pub fn reconcile_hints(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::endpointslice::model::Endpoint;
+    use crate::controllers::endpointslice::model::{Endpoint, EndpointData};
 
     fn ep(ready: bool, zone: Option<&str>, hints: Option<&str>) -> Endpoint {
-        Endpoint {
+        Endpoint::from(EndpointData {
             addresses: vec!["10.0.0.1".into()],
             ready: Some(ready),
             zone: zone.map(String::from),
             hints: hints.map(|h| vec![h.to_string()]),
             ..Default::default()
-        }
+        })
     }
 
     /// 1.32 PreferClose hints zone "" for an endpoint without zone (removed in 1.33).

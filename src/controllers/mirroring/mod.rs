@@ -483,7 +483,12 @@ impl MirroringController {
             }
             let mut slice = new_endpoint_slice(ep, &dd.ports, &key.0, &slice_name);
             // PopAny emulation: desired-set insertion order (see module docs).
-            let eps: Vec<k8s::Endpoint> = dd.set.iter().take(max).map(|e| e.0.clone()).collect();
+            let eps: Vec<k8s::SharedValue<k8s::Endpoint>> = dd
+                .set
+                .iter()
+                .take(max)
+                .map(|e| k8s::SharedValue::new(e.0.clone()))
+                .collect();
             slice.endpoints = Some(eps);
             arena.push(slice);
             if slice_name.is_empty() {

@@ -4,7 +4,7 @@
 //! max endpoints per slice.
 
 use super::*;
-use crate::controllers::endpointslice::model::TargetRef;
+use crate::controllers::endpointslice::model::{EndpointData, TargetRef};
 
 fn rng() -> ChaCha8Rng {
     use rand::SeedableRng;
@@ -33,7 +33,7 @@ fn port(p: i32) -> Vec<SlicePort> {
 }
 
 fn ep(i: usize, ready: bool) -> Endpoint {
-    Endpoint {
+    Endpoint::from(EndpointData {
         addresses: vec![format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)],
         ready: Some(ready),
         serving: Some(ready),
@@ -45,7 +45,7 @@ fn ep(i: usize, ready: bool) -> Endpoint {
             uid: format!("uid-{i}"),
         }),
         ..Default::default()
-    }
+    })
 }
 
 fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByPortMap> {
