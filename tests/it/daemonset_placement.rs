@@ -272,16 +272,7 @@ fn daemonset_fields_are_validated_with_located_errors() {
             "is a DaemonSet",
         ),
     ];
-    for (body, path, msg) in cases {
-        let src = [toml_head("bad", 1, "1m", 2, &["a"]), body.to_string()].concat();
-        let err = format!(
-            "{:#}",
-            slicesim::scenario::parse_str(&src, "bad.toml", &[]).unwrap_err()
-        );
-        assert!(err.contains("bad.toml:"), "{err}");
-        assert!(err.contains(path), "{path}: {err}");
-        assert!(err.contains(msg), "{msg}: {err}");
-    }
+    crate::support::assert_refused_bodies(&cases);
 }
 
 /// `slicesim import` writes a DaemonSet as one (no replicas; its nodeSelector on a label
@@ -291,20 +282,7 @@ fn daemonset_fields_are_validated_with_located_errors() {
 #[test]
 fn import_writes_daemonsets_that_run_one_pod_per_node() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("s.toml");
-    let o = crate::support::bin()
-        .arg("import")
-        .arg(crate::support::repo("tests/data/import/model.json"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", crate::support::stderr(&o));
-    let text = std::fs::read_to_string(&out).unwrap();
-    let agent = text
-        .split("[[workloads]]")
-        .find(|b| b.contains("name = \"node-agent\""))
-        .unwrap();
+    let (text, agent) = crate::support::imported_workload("model.json", "node-agent", tmp.path());
     assert!(agent.contains("\nkind = \"DaemonSet\"\n"), "{agent}");
     assert!(
         agent.contains("\nnode_selector = { \"kubernetes.io/os\" = \"linux\" }\n"),

@@ -292,16 +292,7 @@ fn statefulset_fields_are_validated_with_located_errors() {
             "allowed: \"Deployment\", \"StatefulSet\", \"DaemonSet\"",
         ),
     ];
-    for (body, path, msg) in cases {
-        let src = [toml_head("bad", 1, "1m", 2, &["a"]), body.to_string()].concat();
-        let err = format!(
-            "{:#}",
-            slicesim::scenario::parse_str(&src, "bad.toml", &[]).unwrap_err()
-        );
-        assert!(err.contains("bad.toml:"), "{err}");
-        assert!(err.contains(path), "{path}: {err}");
-        assert!(err.contains(msg), "{msg}: {err}");
-    }
+    crate::support::assert_refused_bodies(&cases);
 }
 
 /// `slicesim import` writes a StatefulSet as one (its serviceName as `service_name`), and the
@@ -311,20 +302,7 @@ fn statefulset_fields_are_validated_with_located_errors() {
 #[test]
 fn import_writes_statefulsets_whose_hostnames_are_published() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("s.toml");
-    let o = crate::support::bin()
-        .arg("import")
-        .arg(crate::support::repo("tests/data/import/model.json"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", crate::support::stderr(&o));
-    let text = std::fs::read_to_string(&out).unwrap();
-    let db = text
-        .split("[[workloads]]")
-        .find(|b| b.contains("name = \"db\""))
-        .unwrap();
+    let (text, db) = crate::support::imported_workload("model.json", "db", tmp.path());
     assert!(db.contains("\nkind = \"StatefulSet\"\n"), "{db}");
     assert!(db.contains("\nservice_name = \"db\"\n"), "{db}");
     assert!(!db.contains("\nsubdomain ="), "{db}");

@@ -85,6 +85,46 @@ pub fn read_text(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
+/// Each `(body, field path, message)`: the body appended to a small scenario head (`bad.toml`,
+/// 2 nodes in one zone) must be refused with an error naming the file, the field path and the
+/// message.
+#[track_caller]
+pub fn assert_refused_bodies(cases: &[(&str, &str, &str)]) {
+    for (body, path, msg) in cases {
+        let src = [toml_head("bad", 1, "1m", 2, &["a"]), body.to_string()].concat();
+        let err = format!(
+            "{:#}",
+            slicesim::scenario::parse_str(&src, "bad.toml", &[]).unwrap_err()
+        );
+        assert!(err.contains("bad.toml:"), "{err}");
+        assert!(err.contains(path), "{path}: {err}");
+        assert!(err.contains(msg), "{msg}: {err}");
+    }
+}
+
+/// `slicesim import FIXTURE --out DIR/s.toml` (a fixture under `tests/data/import/`) must
+/// succeed: the scenario text and the `[[workloads]]` block of the workload named `name`.
+#[track_caller]
+pub fn imported_workload(fixture: &str, name: &str, dir: &Path) -> (String, String) {
+    let out = dir.join("s.toml");
+    let o = bin()
+        .arg("import")
+        .arg(import_data(fixture))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("start slicesim");
+    assert_success(&o);
+    let text = read_text(&out);
+    let needle = format!("\nname = \"{name}\"\n");
+    let block = text
+        .split("[[workloads]]")
+        .find(|b| b.contains(&needle))
+        .unwrap_or_else(|| panic!("no workload {name} in\n{text}"))
+        .to_string();
+    (text, block)
+}
+
 /// A bundled scenario file: `scenarios/NAME` (give the `.toml`).
 pub fn bundled(name: &str) -> PathBuf {
     repo("scenarios").join(name)
