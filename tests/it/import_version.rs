@@ -5,21 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{bin, import_data};
-
-/// Import `input` into `dir/s.toml`; the scenario text.
-fn import(input: &str, dir: &Path) -> String {
-    let out = dir.join("s.toml");
-    let o = bin()
-        .arg("import")
-        .arg(import_data(input))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::read_to_string(out).unwrap()
-}
+use crate::support::{bin, import_scenario};
 
 /// `slicesim validate` on a scenario text: (success, stderr + stdout).
 fn validate(text: &str, dir: &Path) -> (bool, String) {
@@ -34,7 +20,7 @@ fn validate(text: &str, dir: &Path) -> (bool, String) {
 #[test]
 fn import_of_prefer_same_node_sets_the_release_that_models_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = import("model.json", tmp.path());
+    let s = import_scenario("model.json", tmp.path());
     assert!(s.contains("\nkubernetes_version = \"1.34\"\n"), "{s}");
     assert!(
         s.contains("shop/api uses trafficDistribution PreferSameNode"),
@@ -57,7 +43,7 @@ fn import_of_prefer_same_node_sets_the_release_that_models_it() {
 #[test]
 fn import_keeps_the_default_release_when_nothing_needs_a_newer_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = import("medium.json", tmp.path());
+    let s = import_scenario("medium.json", tmp.path());
     assert!(s.contains("PreferClose"), "fixture uses PreferClose: {s}");
     assert!(!s.contains("kubernetes_version"), "{s}");
 }

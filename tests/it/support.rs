@@ -103,9 +103,9 @@ pub fn assert_refused_bodies(cases: &[(&str, &str, &str)]) {
 }
 
 /// `slicesim import FIXTURE --out DIR/s.toml` (a fixture under `tests/data/import/`) must
-/// succeed: the scenario text and the `[[workloads]]` block of the workload named `name`.
+/// succeed: the scenario text.
 #[track_caller]
-pub fn imported_workload(fixture: &str, name: &str, dir: &Path) -> (String, String) {
+pub fn import_scenario(fixture: &str, dir: &Path) -> String {
     let out = dir.join("s.toml");
     let o = bin()
         .arg("import")
@@ -115,7 +115,13 @@ pub fn imported_workload(fixture: &str, name: &str, dir: &Path) -> (String, Stri
         .output()
         .expect("start slicesim");
     assert_success(&o);
-    let text = read_text(&out);
+    read_text(&out)
+}
+
+/// [`import_scenario`], and the `[[workloads]]` block of the workload named `name`.
+#[track_caller]
+pub fn imported_workload(fixture: &str, name: &str, dir: &Path) -> (String, String) {
+    let text = import_scenario(fixture, dir);
     let needle = format!("\nname = \"{name}\"\n");
     let block = text
         .split("[[workloads]]")
