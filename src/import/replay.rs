@@ -688,6 +688,12 @@ fn recording_notes(rec: &Recording) -> Vec<String> {
             k.join(", "),
             rec.untyped_objects
         ));
+        if rec.repeated_node_prints > 0 {
+            v.push(format!(
+                "Node prints repeating that Node's previous watch print in everything the replay reads (status heartbeats): {}, dropped as read; they change nothing",
+                rec.repeated_node_prints
+            ));
+        }
         if rec.untyped_objects > 0 {
             v.push("Service/Node prints without event type: a deletion cannot be told from them (kubectl prints the deleted object as it last was), so none is replayed".into());
         }

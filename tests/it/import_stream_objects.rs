@@ -116,3 +116,54 @@ fn bad_service_print_in_a_stream_gives_a_located_error() {
         "{err}"
     );
 }
+
+/// A Node print that repeats the node's previous watch print in everything the replay reads (a
+/// status heartbeat: newer resourceVersion and lastHeartbeatTime) costs nothing, and the report
+/// says how many were dropped. Two heartbeats of node-a-0 after the initial listing: the first
+/// is compared with the start state (a repeat of it, counted there), the second with the
+/// first, so one is dropped as read.
+#[test]
+fn node_heartbeat_prints_are_reported_and_cost_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = read_text(&import_data("objects-period/nodes-watch.json"));
+    let mut prints: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter()
+        .map(|v| v.unwrap())
+        .collect();
+    let mut beat = prints[0].clone();
+    beat["type"] = "MODIFIED".into();
+    beat["object"]["metadata"]["resourceVersion"] = "1100".into();
+    for c in beat["object"]["status"]["conditions"]
+        .as_array_mut()
+        .unwrap()
+    {
+        c["lastHeartbeatTime"] = "2026-11-30T10:05:15Z".into();
+    }
+    prints.insert(4, beat.clone());
+    prints.insert(5, beat);
+    let f = tmp.path().join("nodes-watch.json");
+    let body: Vec<String> = prints.iter().map(|p| p.to_string()).collect();
+    std::fs::write(&f, body.join("\n")).unwrap();
+    let plain = tmp.path().join("plain");
+    let beats = tmp.path().join("beats");
+    for (stream, rep) in [
+        (import_data("objects-period/nodes-watch.json"), &plain),
+        (f, &beats),
+    ] {
+        assert_success(&import_report(
+            &[import_data("objects.json"), stream],
+            &[],
+            rep,
+        ));
+    }
+    assert_eq!(
+        read_text(&beats.join("replay.csv")),
+        read_text(&plain.join("replay.csv"))
+    );
+    let md = read_text(&beats.join("report.md"));
+    assert!(
+        md.contains("Node prints repeating that Node's previous watch print in everything the replay reads (status heartbeats): 1, dropped as read"),
+        "{md}"
+    );
+    assert!(!read_text(&plain.join("report.md")).contains("Node prints repeating"));
+}
