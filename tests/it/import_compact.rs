@@ -245,13 +245,7 @@ fn large_list_imports_with_progress_and_bounded_memory() {
     let (bytes, deployments) = write_large(&input, 30_000);
     assert!(bytes > 64 << 20, "{bytes}");
     let out = tmp.path().join("large.toml");
-    let o = bin()
-        .arg("import")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = crate::support::import_to_file(&input, &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("large.json: 50% ("), "{err}");

@@ -2,21 +2,13 @@
 //! never dropped silently. Fixture: `tests/data/import/model.json` (`scripts/import-fixture.py
 //! model`: a Deployment `shop/canary` whose selector has matchExpressions).
 
-use std::path::Path;
-
-use crate::support::bin;
+use crate::support::{import_data, import_to_file};
 
 #[test]
 fn match_expressions_not_modelled_are_reported_on_stderr_and_in_the_scenario() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("s.toml");
-    let o = bin()
-        .arg("import")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import/model.json"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = import_to_file(&import_data("model.json"), &out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(

@@ -102,19 +102,23 @@ pub fn assert_refused_bodies(cases: &[(&str, &str, &str)]) {
     }
 }
 
+/// `slicesim import INPUT --out OUT`; its output, whatever the exit status.
+pub fn import_to_file(input: &Path, out: &Path) -> Output {
+    bin()
+        .arg("import")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("start slicesim")
+}
+
 /// `slicesim import FIXTURE --out DIR/s.toml` (a fixture under `tests/data/import/`) must
 /// succeed: the scenario text.
 #[track_caller]
 pub fn import_scenario(fixture: &str, dir: &Path) -> String {
     let out = dir.join("s.toml");
-    let o = bin()
-        .arg("import")
-        .arg(import_data(fixture))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("start slicesim");
-    assert_success(&o);
+    assert_success(&import_to_file(&import_data(fixture), &out));
     read_text(&out)
 }
 
