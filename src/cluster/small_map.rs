@@ -69,10 +69,7 @@ impl<K: Ord, V> SmallMap<K, V> {
 
     pub fn get(&self, k: &K) -> Option<&V> {
         match self {
-            SmallMap::Small(v) => v
-                .binary_search_by(|(x, _)| x.cmp(k))
-                .ok()
-                .map(|i| &v[i].1),
+            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
             SmallMap::Large(m) => m.get(k),
         }
     }

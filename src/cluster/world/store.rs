@@ -349,8 +349,7 @@ impl World {
         if !self.daemon_node.is_empty() {
             self.daemon_node.remove(&id);
         }
-        self.unscheduled
-            .remove(&(self.create_seq(id), id));
+        self.unscheduled.remove(&(self.create_seq(id), id));
         if let Some(e) = self.pod_create_seq.get_mut(id.index as usize) {
             e.1 = 0;
         }

@@ -856,6 +856,6 @@ fn packing_of(c: &crate::scenario::EndpointSliceController) -> packing::Packing 
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod node_lister_tests;
+#[cfg(test)]
+mod tests;

@@ -63,7 +63,10 @@ fn world_node(op: &Op, rv: u64) -> WorldNode {
         labels.remove("topology.kubernetes.io/zone");
     }
     if control_plane {
-        labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
+        labels.insert(
+            "node-role.kubernetes.io/control-plane".into(),
+            String::new(),
+        );
     }
     WorldNode {
         id: n,

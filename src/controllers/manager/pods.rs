@@ -38,12 +38,12 @@ use std::sync::Arc;
 
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
+use crate::cluster::small_map::SmallSet;
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
 use crate::controllers::trigger_time::{parse_opt, Timestamp};
 use crate::k8s;
 use crate::k8s::intern::Interner;
-use crate::cluster::small_map::SmallSet;
 
 type Labels = BTreeMap<String, String>;
 
