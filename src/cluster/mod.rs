@@ -14,6 +14,7 @@ pub mod ipam;
 pub mod k8s_view;
 pub mod model;
 pub mod ranking;
+pub mod small_map;
 pub mod world;
 
 pub use change::{Change, ChangeSink, CountingSink, NullSink, ObjChange, Tee};

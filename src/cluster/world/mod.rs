@@ -42,6 +42,7 @@ use super::ids;
 use super::ipam::NodeIpam;
 use super::model::*;
 use super::ranking::{self, Candidate};
+use super::small_map::{SmallMap, SmallSet};
 use crate::scenario::{self, EventKind, Nanos, NodeSelection, Scenario, StringMap, NS_PER_SEC};
 use crate::sim::{Outbox, Stream, Streams};
 use rand::Rng;
@@ -169,12 +170,13 @@ impl PodFlags {
 
 /// A ReplicaSet's active pods: ordered iteration (by id) plus O(1) uniform random picks.
 /// The random-access order depends only on the (deterministic) sequence of inserts/removes.
+/// Compact: each pod's position in `slots` is kept beside it in the ordered map (a sorted
+/// vector for the usual small ReplicaSet), not in a hash map of its own.
 #[derive(Debug, Clone, Default)]
 pub struct ActiveSet {
-    ordered: BTreeSet<PodId>,
+    /// Pod → its index in `slots`.
+    ordered: SmallMap<PodId, u32>,
     slots: Vec<PodId>,
-    /// Lookups only, never iterated.
-    pos: HashMap<PodId, usize>,
 }
 
 impl ActiveSet {
@@ -185,28 +187,29 @@ impl ActiveSet {
         self.slots.is_empty()
     }
     pub fn contains(&self, id: &PodId) -> bool {
-        self.pos.contains_key(id)
+        self.ordered.contains_key(id)
     }
     /// In pod-id order.
     pub fn iter(&self) -> impl Iterator<Item = &PodId> {
-        self.ordered.iter()
+        self.ordered.keys()
     }
     /// The `i`-th element in random-access order (for uniform random picks).
     pub fn get(&self, i: usize) -> Option<PodId> {
         self.slots.get(i).copied()
     }
     fn insert(&mut self, id: PodId) {
-        if self.ordered.insert(id) {
-            self.pos.insert(id, self.slots.len());
+        if !self.ordered.contains_key(&id) {
+            self.ordered.insert(id, self.slots.len() as u32);
             self.slots.push(id);
         }
     }
     fn remove(&mut self, id: &PodId) {
-        if self.ordered.remove(id) {
-            if let Some(i) = self.pos.remove(id) {
-                self.slots.swap_remove(i);
-                if let Some(moved) = self.slots.get(i) {
-                    self.pos.insert(*moved, i);
+        if let Some(i) = self.ordered.remove(id) {
+            let i = i as usize;
+            self.slots.swap_remove(i);
+            if let Some(moved) = self.slots.get(i) {
+                if let Some(p) = self.ordered.get_mut(moved) {
+                    *p = i as u32;
                 }
             }
         }
@@ -226,7 +229,7 @@ pub struct ReplicaSet {
     /// Active pods (`IsPodActive`).
     pub active: ActiveSet,
     /// Every existing pod of this ReplicaSet (terminating and terminal ones included), by id.
-    pub pods: BTreeSet<PodId>,
+    pub pods: SmallSet<PodId>,
     sync_pending: bool,
 }
 
@@ -245,8 +248,8 @@ pub struct Deployment {
     pub new_rs: Option<usize>,
     pub stats: WorkloadStats,
     sync_pending: bool,
-    /// Active pods per node (lookups only, never iterated).
-    active_per_node: HashMap<Option<NodeId>, u32>,
+    /// Active pods per node (lookups only, never iterated; zero counts stay).
+    active_per_node: SmallMap<Option<NodeId>, u32>,
 }
 
 struct Churn {
@@ -296,7 +299,9 @@ pub struct World {
     retry_scheduling_pending: bool,
     pods: Vec<PodSlot>,
     free_slots: Vec<u32>,
-    pod_create_seq: HashMap<PodId, u64>,
+    /// Creation order of the pod in each slot, with the pod it is for (a slot's later pod
+    /// never reads its predecessor's): see [`World::create_seq`].
+    pod_create_seq: Vec<(PodId, u64)>,
     next_create_seq: u64,
     pod_names: HashSet<(Arc<str>, String)>,
     replica_sets: Vec<ReplicaSet>,
@@ -416,7 +421,7 @@ impl World {
             retry_scheduling_pending: false,
             pods: Vec::new(),
             free_slots: Vec::new(),
-            pod_create_seq: HashMap::new(),
+            pod_create_seq: Vec::new(),
             next_create_seq: 0,
             pod_names: HashSet::new(),
             replica_sets: Vec::new(),
@@ -447,7 +452,7 @@ impl World {
                 new_rs: None,
                 stats: WorkloadStats::default(),
                 sync_pending: false,
-                active_per_node: HashMap::new(),
+                active_per_node: SmallMap::default(),
             });
         }
         Ok(w)
@@ -503,6 +508,24 @@ impl World {
     }
     pub fn replica_sets(&self) -> &[ReplicaSet] {
         &self.replica_sets
+    }
+    /// The creation order of pod `id` (0 if it has none: the lookup of a missing key).
+    fn create_seq(&self, id: PodId) -> u64 {
+        match self.pod_create_seq.get(id.index as usize) {
+            Some(&(p, seq)) if p == id => seq,
+            _ => 0,
+        }
+    }
+    fn set_create_seq(&mut self, id: PodId, seq: u64) {
+        let i = id.index as usize;
+        if self.pod_create_seq.len() <= i {
+            let none = PodId {
+                index: u32::MAX,
+                generation: u32::MAX,
+            };
+            self.pod_create_seq.resize(i + 1, (none, 0));
+        }
+        self.pod_create_seq[i] = (id, seq);
     }
     pub fn pod(&self, id: PodId) -> Option<&Pod> {
         self.pods

@@ -98,7 +98,7 @@ impl World {
                 self.after_bind(id, n);
             }
             None => {
-                let seq = self.pod_create_seq.get(&id).copied().unwrap_or(0);
+                let seq = self.create_seq(id);
                 self.unscheduled.insert((seq, id));
             }
         }

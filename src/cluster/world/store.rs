@@ -178,7 +178,12 @@ impl World {
                 }
             }
             if n_active {
-                *dep.active_per_node.entry(n_node).or_insert(0) += 1;
+                match dep.active_per_node.get_mut(&n_node) {
+                    Some(c) => *c += 1,
+                    None => {
+                        dep.active_per_node.insert(n_node, 1);
+                    }
+                }
             }
             if o_active != n_active {
                 rs_sync = Some(f.rs);
@@ -344,9 +349,10 @@ impl World {
         if !self.daemon_node.is_empty() {
             self.daemon_node.remove(&id);
         }
-        self.unscheduled
-            .remove(&(self.pod_create_seq.get(&id).copied().unwrap_or(0), id));
-        self.pod_create_seq.remove(&id);
+        self.unscheduled.remove(&(self.create_seq(id), id));
+        if let Some(e) = self.pod_create_seq.get_mut(id.index as usize) {
+            e.1 = 0;
+        }
         self.deployments[pod.workload].stats.pods_deleted += 1;
         self.account(id, Some(of), None, cpu);
         // the last state as the informer saw it; resourceVersion of the deletion

@@ -24,7 +24,7 @@ impl World {
             template,
             info,
             active: ActiveSet::default(),
-            pods: BTreeSet::new(),
+            pods: Default::default(),
             sync_pending: false,
         });
         self.rs_active.push(0);
@@ -80,7 +80,7 @@ impl World {
                 }
                 None => {
                     // no room: it stays Pending like any unschedulable pod
-                    let seq = self.pod_create_seq.get(&id).copied().unwrap_or(0);
+                    let seq = self.create_seq(id);
                     self.unscheduled.insert((seq, id));
                 }
             }
@@ -245,7 +245,7 @@ impl World {
         let now = self.queue.now();
         let seq = self.next_create_seq;
         self.next_create_seq += 1;
-        self.pod_create_seq.insert(id, seq);
+        self.set_create_seq(id, seq);
         self.deployments[w].stats.pods_created += 1;
         let nf = self.pod(id).map(PodFlags::of);
         let cpu = self.cpu_of(w);

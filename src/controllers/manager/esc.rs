@@ -303,7 +303,7 @@ impl ControllerManager<'_> {
             let nodes: Vec<&k8s::Node> = self
                 .nodes
                 .values()
-                .filter_map(|n| n.object.as_ref())
+                .filter_map(|n| n.object.as_deref())
                 .collect();
             if let Some(r) = self.recorders.get_mut(key) {
                 if let Err(e) = r.record(&service, &pods, &nodes, calls) {

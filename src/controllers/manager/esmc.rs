@@ -11,7 +11,7 @@ impl ControllerManager<'_> {
             .into_iter()
             .cloned()
             .collect();
-        let service = self.services.get(key).cloned();
+        let service = self.services.get(key).map(|s| k8s::Service::clone(s));
         let ep = self.endpoints.get(&ns, &name).cloned();
         let out = self.esmc.sync(
             &ns,

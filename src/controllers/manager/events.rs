@@ -83,7 +83,7 @@ impl ControllerManager<'_> {
                         cands.extend(self.services_for_labels(&ns, Some(new.labels())));
                         let svcs: Vec<(&String, &k8s::Service)> = cands
                             .iter()
-                            .filter_map(|c| self.services.get_key_value(c))
+                            .filter_map(|c| self.services.get_key_value(c).map(|(k, v)| (k, &**v)))
                             .collect();
                         match o.world_pod() {
                             Some(op) => {
@@ -194,7 +194,7 @@ impl ControllerManager<'_> {
                     }
                 }
                 self.index_service(&key, &svc);
-                self.services.insert(key, svc);
+                self.services.insert(key, Rc::new(svc));
             }
             ObjChange::Updated { .. } => {
                 let flipped = self
@@ -205,7 +205,7 @@ impl ControllerManager<'_> {
                     self.ctl[ESMC].add(&key, now);
                 }
                 self.index_service(&key, &svc);
-                self.services.insert(key, svc);
+                self.services.insert(key, Rc::new(svc));
             }
             ObjChange::Deleted(_) => {
                 if selectorless(&svc) {

@@ -341,7 +341,8 @@ pub struct ControllerManager<'o> {
     ep_lag_rng: ChaCha8Rng,
     /// ESC-managed slice names per Service key, creation order.
     slice_index: BTreeMap<String, Vec<String>>,
-    services: BTreeMap<String, k8s::Service>,
+    /// Shared with the syncs that read them (a sync takes a pointer, not a copy).
+    services: BTreeMap<String, Rc<k8s::Service>>,
     pods: BTreeMap<String, PodList>,
     nodes: BTreeMap<String, ListedNode>,
     node_index: NodeIndex,
@@ -380,7 +381,8 @@ struct ListedNode {
     info: Result<crate::controllers::endpointslice::topology::NodeInfo, String>,
     /// `(Ready, zone label)`: a change of either is a topology change.
     sig: (bool, Option<String>),
-    object: Option<k8s::Node>,
+    /// Boxed: the unboxed `k8s::Node` made every `ListedNode` ~2 KB even when `None`.
+    object: Option<Box<k8s::Node>>,
 }
 
 impl ListedNode {
@@ -388,7 +390,7 @@ impl ListedNode {
         ListedNode {
             info: node_info(&n),
             sig: (n.is_ready(), n.zone().map(str::to_string)),
-            object: keep_object.then_some(n),
+            object: keep_object.then(|| Box::new(n)),
         }
     }
 }
@@ -853,5 +855,7 @@ fn packing_of(c: &crate::scenario::EndpointSliceController) -> packing::Packing 
     }
 }
 
+#[cfg(test)]
+mod node_lister_tests;
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
+use crate::cluster::small_map::SmallSet;
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
 use crate::controllers::trigger_time::{parse_opt, Timestamp};
@@ -54,10 +55,13 @@ pub enum Consumer {
 }
 
 /// One Service's selector and the positions of the pods it selects.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Selection {
+    /// The Service's name, shared by the `member_of` rows of its pods.
+    name: Rc<str>,
     selector: Labels,
-    members: BTreeSet<usize>,
+    /// A sorted vector for the usual small selection (a tree beyond 64 pods).
+    members: SmallSet<usize>,
     /// Per [`Consumer`]: pods changed since its last [`PodList::take_changes_for`].
     changed: [BTreeSet<String>; 2],
     /// Per [`Consumer`]: the selection itself changed (new Service or selector) since then.
@@ -164,8 +168,8 @@ pub struct PodList {
     owners: Interner,
     /// Ready condition's lastTransitionTime of `items[i]`, parsed once per pod version.
     ready_times: Vec<Option<Timestamp>>,
-    /// Services (by name) selecting `items[i]`.
-    member_of: Vec<Vec<String>>,
+    /// Services (by name, sorted; each its selection's shared `name`) selecting `items[i]`.
+    member_of: Vec<Vec<Rc<str>>>,
     index: BTreeMap<String, usize>,
     /// Service name → selection (Services with a selector, `Some`, possibly empty).
     selections: BTreeMap<String, Selection>,
@@ -243,7 +247,7 @@ impl PodList {
             return;
         }
         for svc in &self.member_of[i] {
-            if let Some(sel) = self.selections.get_mut(svc) {
+            if let Some(sel) = self.selections.get_mut(&**svc) {
                 if !sel.rebuild[c] && !sel.changed[c].contains(name) {
                     sel.changed[c].insert(name.to_string());
                 }
@@ -333,10 +337,10 @@ impl PodList {
         out
     }
 
-    fn memberships(&self, labels: Option<&Labels>) -> Vec<String> {
+    fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
         self.selecting(labels)
             .into_iter()
-            .map(str::to_string)
+            .map(|n| self.selections[n].name.clone())
             .collect()
     }
 
@@ -574,17 +578,17 @@ impl PodList {
         let Some(selector) = selector else {
             return;
         };
-        let members: BTreeSet<usize> = self
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| matches(selector, p.labels()))
-            .map(|(i, _)| i)
-            .collect();
-        for &i in &members {
+        let mut members: SmallSet<usize> = SmallSet::default();
+        for (i, p) in self.items.iter().enumerate() {
+            if matches(selector, p.labels()) {
+                members.insert(i);
+            }
+        }
+        let shared: Rc<str> = Rc::from(service);
+        for &i in members.iter() {
             let m = &mut self.member_of[i];
-            let at = m.partition_point(|s| s.as_str() < service);
-            m.insert(at, service.to_string());
+            let at = m.partition_point(|s| &**s < service);
+            m.insert(at, shared.clone());
         }
         match selector.iter().next() {
             Some((k, v)) => {
@@ -603,6 +607,7 @@ impl PodList {
         self.selections.insert(
             service.to_string(),
             Selection {
+                name: shared,
                 selector: selector.clone(),
                 members,
                 changed: Default::default(),
@@ -617,8 +622,8 @@ impl PodList {
             return;
         };
         resize(&mut self.sizes, Some(old.members.len()), None);
-        for &i in &old.members {
-            self.member_of[i].retain(|s| s != service);
+        for &i in old.members.iter() {
+            self.member_of[i].retain(|s| &**s != service);
         }
         match old.selector.iter().next() {
             Some((k, v)) => {
