@@ -44,8 +44,8 @@ use super::reconcile::{
     reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
-    materialize_writes, service_and_address_types, CachedSlice, NodeIndex, OwnWrite, PodChanges,
-    PodInput, ReconcileResult, Reconciler,
+    materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
+    PodChanges, PodInput, ReconcileResult, Reconciler,
 };
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
@@ -629,6 +629,8 @@ impl Reconciler {
         };
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let mut own = self.own_writes.remove(&svc_key).unwrap_or_default();
+        // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
+        self.own_creates.remove(&svc_key);
         let mut st = self.inc.remove(&svc_key).unwrap_or_default();
         if st.inputs.as_ref() != Some(&inputs) {
             st = IncService {
@@ -996,16 +998,24 @@ impl Reconciler {
             matches!((ahead, listed_rv.get(name.as_str())), (Some(a), Some(&l)) if l < a)
         });
 
-        let mut kept = Vec::new();
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(&mut kept));
-        for s in kept.into_iter().filter(|s| !s.name.is_empty()) {
-            let w = OwnWrite {
-                service_uid: svc.uid.clone(),
-                resource_version: None,
-                slice: s,
-                made_at: seq,
-            };
-            own.insert(w.slice.name.clone(), w);
+        let (mut updates, mut creates) = (Vec::new(), Vec::new());
+        let kept = Kept {
+            updates: &mut updates,
+            creates: &mut creates,
+        };
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(kept));
+        let own_write = |slice: Slice| OwnWrite {
+            service_uid: svc.uid.clone(),
+            resource_version: None,
+            slice,
+            made_at: seq,
+        };
+        for s in updates.into_iter().filter(|s| !s.name.is_empty()) {
+            own.insert(s.name.clone(), own_write(s));
+        }
+        if !creates.is_empty() {
+            let creates = creates.into_iter().map(own_write).collect();
+            self.own_creates.insert(svc_key.clone(), creates);
         }
         if !own.is_empty() {
             self.own_writes.insert(svc_key, own);
@@ -1496,6 +1506,114 @@ mod tests {
             .map(|s| s.known_matches)
             .sum();
         assert!(used > 100, "known matches used: {used}");
+    }
+
+    /// The slices a sync creates are the controller's own writes: at the next sync their
+    /// models hold the very endpoints the pod conversions hold (no copy converted back from
+    /// the stored objects), and the writes stay the full recomputation's. A create storage
+    /// returns changed (here: another write observed in its place) is converted instead.
+    #[test]
+    fn created_slices_keep_the_written_endpoints() {
+        let svc = service(false, false, false);
+        let mut nodes = NodeIndex::default();
+        nodes.insert("n0".into(), Some("z0".into()));
+        let mk = |ready: &[bool], rv: u32| -> Vec<k8s::Pod> {
+            (0..ready.len())
+                .map(|i| {
+                    pod(
+                        i,
+                        &P {
+                            exists: true,
+                            ready: ready[i],
+                            node: 0,
+                            ip: 0,
+                            port: 1,
+                            rv,
+                            terminal: false,
+                            other_app: false,
+                            since: 0,
+                        },
+                    )
+                })
+                .collect()
+        };
+        // (endpoints of the cached models shared with a pod conversion, all endpoints)
+        let shared_with_pods = |side: &Side| -> (usize, usize) {
+            let r = &side.ctl.reconciler;
+            let st = &r.inc["default/s"];
+            let pod_eps: Vec<&super::Endpoint> = st
+                .pods
+                .iter()
+                .flatten()
+                .flat_map(|p| p.conv.endpoints.iter())
+                .collect();
+            let models = &r.slice_cache["default/s"];
+            let all: Vec<&super::Endpoint> = models
+                .values()
+                .flat_map(|c| c.slice.endpoints.iter())
+                .collect();
+            let shared = all
+                .iter()
+                .filter(|e| pod_eps.iter().any(|p| super::Endpoint::ptr_eq(e, p)))
+                .count();
+            (shared, all.len())
+        };
+        let mut inc = Side::new(false, 5);
+        let mut full = Side::new(true, 5);
+        let mut ready = vec![true; 23];
+        for step in 0..5u32 {
+            if step == 2 {
+                // More pods: the sync creates a slice beside updates.
+                ready.extend([true; 6]);
+            }
+            if step == 3 {
+                ready[4] = false;
+            }
+            let pods = mk(&ready, step + 1);
+            let a = inc.sync(&svc, &pods, &nodes, None);
+            let b = plain(|| full.sync(&svc, &pods, &nodes, None));
+            assert_eq!(a, b, "step {step}");
+            assert_eq!(inc.store.list(), full.store.list(), "step {step}");
+            if step > 0 {
+                // At step 3 the listed slice still holds pod 4's endpoint before its change.
+                let (shared, all) = shared_with_pods(&inc);
+                let stale = usize::from(step == 3);
+                assert!(all >= 23, "step {step}: {all} endpoints");
+                assert_eq!(
+                    shared + stale,
+                    all,
+                    "step {step}: endpoints shared with pods"
+                );
+            }
+        }
+        assert!(inc.ctl.reconciler.own_creates.is_empty());
+        // A created slice observed as another object: the pending creates are dropped and the
+        // next sync converts the stored slices (equal writes, nothing shared for them).
+        let mut inc = Side::new(false, 5);
+        let pods = mk(&ready, 1);
+        let SyncOutcome::Reconciled(r) = inc.sync(&svc, &pods, &nodes, Some(0)) else {
+            panic!("reconciled");
+        };
+        let SliceWrite::Create(lost) = &r.writes[0] else {
+            panic!("a create first: {:?}", r.writes[0]);
+        };
+        // The lost create stored now, as if written by someone else (a copy, not shared).
+        let mut other = lost.clone();
+        other.endpoints = other.endpoints.map(|v| {
+            v.iter()
+                .map(|e| k8s::SharedValue::new((**e).clone()))
+                .collect()
+        });
+        let stored = inc.store.create(&mut inc.shared, other).expect("create");
+        inc.ctl.observe_write(&stored);
+        let pods = mk(&ready, 2);
+        let a = inc.sync(&svc, &pods, &nodes, None);
+        assert!(matches!(a, SyncOutcome::Reconciled(_)), "{a:?}");
+        let (shared, all) = shared_with_pods(&inc);
+        assert!(
+            shared < all,
+            "the foreign slice's endpoints are converted copies"
+        );
     }
 
     /// A test that cannot fail is a defect: the comparison above does see a difference when
