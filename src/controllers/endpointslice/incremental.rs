@@ -39,7 +39,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
 use super::model::{Endpoint, ServiceInfo, Slice};
-use super::podcache::{convert, Converted};
+use super::podcache::{
+    convert, pod_independent_ports, ports_pod_independent, Converted, SharedPorts,
+};
 use super::reconcile::{
     reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
 };
@@ -62,10 +64,12 @@ struct Inputs {
 
 #[derive(Debug, Clone)]
 struct Pod {
-    name: String,
+    /// Shared with the `by_name` key.
+    name: Rc<str>,
     rv: String,
-    /// `spec.nodeName` (for the Node-not-found error).
-    node_name: String,
+    /// `spec.nodeName` when the node was not found (for the Node-not-found error; a found node
+    /// stays found until the pod is converted again).
+    node_name: Option<Box<str>>,
     conv: Converted,
     /// `ShouldPodBeInEndpoints(pod, true)`: the pod makes its port mapping exist.
     in_eps: bool,
@@ -134,6 +138,8 @@ struct Ctx<'c, 'k> {
     ats: &'k [&'static str],
     nodes: &'k NodeIndex,
     node_changed: bool,
+    /// The Service's ports do not depend on the pod ([`ports_pod_independent`]).
+    numeric_ports: bool,
     touched: &'c mut Vec<u64>,
 }
 
@@ -158,10 +164,16 @@ pub(crate) struct IncService {
     last_sync: u64,
     /// Step 1 matches passed as known so far (a test reads it: the path must be taken).
     known_matches: u64,
-    by_name: HashMap<String, u32>,
+    by_name: HashMap<Rc<str>, u32>,
     node_version: u64,
     groups: Vec<PortMapKey>,
     group_ids: HashMap<PortMapKey, u32>,
+    /// Per interned port mapping: the ports and key its pods' conversions share (the first
+    /// pod's; a pod whose port order differs keeps its own).
+    group_ports: Vec<Option<SharedPorts>>,
+    /// The ports every pod converts to, when they do not depend on the pod (computed once:
+    /// any change of the Service's ports resets the state).
+    numeric_ports: Option<SharedPorts>,
     /// Identity hash → (pod id, address type index) of every desired endpoint.
     desired: HashMap<u64, (u32, u8), ById>,
     /// Desired endpoints per port mapping.
@@ -232,17 +244,54 @@ impl IncService {
         }
     }
 
-    fn new_pod(&mut self, pod: &k8s::Pod, conv: Converted, svc: &ServiceInfo, ats: usize) -> Pod {
+    /// Convert `pod`, with the Service's shared ports when they do not depend on the pod.
+    fn convert(&mut self, cx: &Ctx<'_, '_>, pod: &k8s::Pod) -> Converted {
+        let shared = if cx.numeric_ports {
+            let p = self
+                .numeric_ports
+                .get_or_insert_with(|| pod_independent_ports(cx.service, pod));
+            Some((Rc::clone(&p.0), Rc::clone(&p.1)))
+        } else {
+            None
+        };
+        convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, shared.as_ref())
+    }
+
+    fn new_pod(
+        &mut self,
+        pod: &k8s::Pod,
+        mut conv: Converted,
+        svc: &ServiceInfo,
+        ats: usize,
+    ) -> Pod {
         let in_eps = should_pod_be_in_endpoints(pod, svc.include_terminating());
         let group = self.intern(&conv.port_key);
+        if self.group_ports.len() <= group as usize {
+            self.group_ports.resize(group as usize + 1, None);
+        }
+        match &self.group_ports[group as usize] {
+            Some((p, k)) => {
+                if Rc::ptr_eq(p, &conv.ports) || **p == *conv.ports {
+                    conv.ports = Rc::clone(p);
+                    conv.port_key = Rc::clone(k);
+                }
+            }
+            None => {
+                self.group_ports[group as usize] =
+                    Some((Rc::clone(&conv.ports), Rc::clone(&conv.port_key)));
+            }
+        }
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
         let contributes = (0..ats)
             .map(|ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
             .collect();
         Pod {
-            name: pod.metadata.name.clone().unwrap_or_default(),
+            name: pod.metadata.name.as_deref().unwrap_or("").into(),
             rv: pod.metadata.resource_version.clone().unwrap_or_default(),
-            node_name: pod.spec.node_name.clone().unwrap_or_default(),
+            node_name: conv
+                .node
+                .is_none()
+                .then(|| pod.spec.node_name.as_deref().unwrap_or("").into()),
             conv,
             in_eps,
             group,
@@ -266,7 +315,7 @@ impl IncService {
     }
 
     fn alloc(&mut self, p: Pod) -> u32 {
-        let name = p.name.clone();
+        let name = Rc::clone(&p.name);
         let entry = SeqEntry::of(&p);
         let id = match self.free.pop() {
             Some(id) => {
@@ -307,6 +356,7 @@ impl IncService {
             ats,
             nodes,
             node_changed,
+            numeric_ports: ports_pod_independent(service),
             touched,
         };
         match pods {
@@ -346,7 +396,7 @@ impl IncService {
             return;
         }
         let (pos, walk) = (p.pos, p.walk);
-        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let conv = self.convert(cx, pod);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = walk;
@@ -363,7 +413,7 @@ impl IncService {
 
     /// Add a pod the state does not hold, at `pos`.
     fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: &k8s::Pod) -> u32 {
-        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let conv = self.convert(cx, pod);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = self.walks;
@@ -376,8 +426,8 @@ impl IncService {
     fn drop_pod(&mut self, id: u32, touched: &mut Vec<u64>) {
         self.contribute(id, false, touched);
         if let Some(p) = self.pods[id as usize].take() {
-            if self.by_name.get(&p.name) == Some(&id) {
-                self.by_name.remove(&p.name);
+            if self.by_name.get(&*p.name) == Some(&id) {
+                self.by_name.remove(&*p.name);
             }
         }
         self.seq[id as usize] = SeqEntry::default();
@@ -908,7 +958,7 @@ impl Reconciler {
                 }
                 let ports = st.pods[first_pod as usize]
                     .as_ref()
-                    .map(|p| p.conv.ports.clone())
+                    .map(|p| (*p.conv.ports).clone())
                     .unwrap_or_default();
                 groups.insert(
                     st.groups[g as usize].clone(),
@@ -927,7 +977,10 @@ impl Reconciler {
                     if p.in_eps && p.conv.node.is_none() {
                         errors.push(format!(
                             "skipping Pod {} for Service {}/{}: Node {} Not Found",
-                            p.name, svc.namespace, svc.name, p.node_name
+                            p.name,
+                            svc.namespace,
+                            svc.name,
+                            p.node_name.as_deref().unwrap_or("")
                         ));
                     }
                 }

@@ -405,17 +405,17 @@ impl Reconciler {
                 if !should_pod_be_in_endpoints(pod, svc.include_terminating()) {
                     continue;
                 }
-                if !groups.contains_key(&c.port_key) {
+                if !groups.contains_key(&*c.port_key) {
                     groups.insert(
-                        c.port_key.clone(),
+                        (*c.port_key).clone(),
                         DesiredGroup {
-                            ports: c.ports.clone(),
+                            ports: (*c.ports).clone(),
                             endpoints: EndpointSet::thinned(rng.gen()),
                             total: None,
                         },
                     );
                 }
-                let Some(group) = groups.get_mut(&c.port_key) else {
+                let Some(group) = groups.get_mut(&*c.port_key) else {
                     continue;
                 };
                 if c.node.is_none() && !svc.publish_not_ready_addresses {
