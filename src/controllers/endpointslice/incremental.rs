@@ -670,19 +670,27 @@ impl Reconciler {
             }
         }
         let svc_key = svc.key();
-        let inputs = Inputs {
-            svc: svc.clone(),
-            address_types: ats.clone(),
-            ports: service.spec.ports.clone(),
-            cluster_ip: service.spec.cluster_ip.clone(),
-            options: self.options,
-        };
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let mut own = self.own_writes.remove(&svc_key).unwrap_or_default();
         // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
         self.own_creates.remove(&svc_key);
         let mut st = self.inc.remove(&svc_key).unwrap_or_default();
-        if st.inputs.as_ref() != Some(&inputs) {
+        // Compared in place (building `Inputs` copies the Service's labels and annotations).
+        let same_inputs = st.inputs.as_ref().is_some_and(|i| {
+            i.svc == svc
+                && i.address_types == ats
+                && i.ports == service.spec.ports
+                && i.cluster_ip == service.spec.cluster_ip
+                && i.options == self.options
+        });
+        if !same_inputs {
+            let inputs = Inputs {
+                svc: svc.clone(),
+                address_types: ats.clone(),
+                ports: service.spec.ports.clone(),
+                cluster_ip: service.spec.cluster_ip.clone(),
+                options: self.options,
+            };
             st = IncService {
                 inputs: Some(inputs),
                 ..IncService::default()
