@@ -39,13 +39,15 @@ use rand_chacha::ChaCha8Rng;
 
 use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
 use super::model::{Endpoint, ServiceInfo, Slice};
-use super::podcache::{convert, Converted};
+use super::podcache::{
+    convert, pod_independent_ports, ports_pod_independent, Converted, SharedPorts,
+};
 use super::reconcile::{
     reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
-    materialize_writes, service_and_address_types, CachedSlice, NodeIndex, OwnWrite, PodChanges,
-    PodInput, ReconcileResult, Reconciler,
+    materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
+    PodChanges, PodInput, ReconcileResult, Reconciler,
 };
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
@@ -62,10 +64,12 @@ struct Inputs {
 
 #[derive(Debug, Clone)]
 struct Pod {
-    name: String,
+    /// Shared with the `by_name` key.
+    name: Rc<str>,
     rv: String,
-    /// `spec.nodeName` (for the Node-not-found error).
-    node_name: String,
+    /// `spec.nodeName` when the node was not found (for the Node-not-found error; a found node
+    /// stays found until the pod is converted again).
+    node_name: Option<Box<str>>,
     conv: Converted,
     /// `ShouldPodBeInEndpoints(pod, true)`: the pod makes its port mapping exist.
     in_eps: bool,
@@ -134,6 +138,8 @@ struct Ctx<'c, 'k> {
     ats: &'k [&'static str],
     nodes: &'k NodeIndex,
     node_changed: bool,
+    /// The Service's ports do not depend on the pod ([`ports_pod_independent`]).
+    numeric_ports: bool,
     touched: &'c mut Vec<u64>,
 }
 
@@ -158,10 +164,16 @@ pub(crate) struct IncService {
     last_sync: u64,
     /// Step 1 matches passed as known so far (a test reads it: the path must be taken).
     known_matches: u64,
-    by_name: HashMap<String, u32>,
+    by_name: HashMap<Rc<str>, u32>,
     node_version: u64,
     groups: Vec<PortMapKey>,
     group_ids: HashMap<PortMapKey, u32>,
+    /// Per interned port mapping: the ports and key its pods' conversions share (the first
+    /// pod's; a pod whose port order differs keeps its own).
+    group_ports: Vec<Option<SharedPorts>>,
+    /// The ports every pod converts to, when they do not depend on the pod (computed once:
+    /// any change of the Service's ports resets the state).
+    numeric_ports: Option<SharedPorts>,
     /// Identity hash → (pod id, address type index) of every desired endpoint.
     desired: HashMap<u64, (u32, u8), ById>,
     /// Desired endpoints per port mapping.
@@ -232,17 +244,54 @@ impl IncService {
         }
     }
 
-    fn new_pod(&mut self, pod: &k8s::Pod, conv: Converted, svc: &ServiceInfo, ats: usize) -> Pod {
+    /// Convert `pod`, with the Service's shared ports when they do not depend on the pod.
+    fn convert(&mut self, cx: &Ctx<'_, '_>, pod: &k8s::Pod) -> Converted {
+        let shared = if cx.numeric_ports {
+            let p = self
+                .numeric_ports
+                .get_or_insert_with(|| pod_independent_ports(cx.service, pod));
+            Some((Rc::clone(&p.0), Rc::clone(&p.1)))
+        } else {
+            None
+        };
+        convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, shared.as_ref())
+    }
+
+    fn new_pod(
+        &mut self,
+        pod: &k8s::Pod,
+        mut conv: Converted,
+        svc: &ServiceInfo,
+        ats: usize,
+    ) -> Pod {
         let in_eps = should_pod_be_in_endpoints(pod, svc.include_terminating());
         let group = self.intern(&conv.port_key);
+        if self.group_ports.len() <= group as usize {
+            self.group_ports.resize(group as usize + 1, None);
+        }
+        match &self.group_ports[group as usize] {
+            Some((p, k)) => {
+                if Rc::ptr_eq(p, &conv.ports) || **p == *conv.ports {
+                    conv.ports = Rc::clone(p);
+                    conv.port_key = Rc::clone(k);
+                }
+            }
+            None => {
+                self.group_ports[group as usize] =
+                    Some((Rc::clone(&conv.ports), Rc::clone(&conv.port_key)));
+            }
+        }
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
         let contributes = (0..ats)
             .map(|ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
             .collect();
         Pod {
-            name: pod.metadata.name.clone().unwrap_or_default(),
+            name: pod.metadata.name.as_deref().unwrap_or("").into(),
             rv: pod.metadata.resource_version.clone().unwrap_or_default(),
-            node_name: pod.spec.node_name.clone().unwrap_or_default(),
+            node_name: conv
+                .node
+                .is_none()
+                .then(|| pod.spec.node_name.as_deref().unwrap_or("").into()),
             conv,
             in_eps,
             group,
@@ -266,7 +315,7 @@ impl IncService {
     }
 
     fn alloc(&mut self, p: Pod) -> u32 {
-        let name = p.name.clone();
+        let name = Rc::clone(&p.name);
         let entry = SeqEntry::of(&p);
         let id = match self.free.pop() {
             Some(id) => {
@@ -307,6 +356,7 @@ impl IncService {
             ats,
             nodes,
             node_changed,
+            numeric_ports: ports_pod_independent(service),
             touched,
         };
         match pods {
@@ -346,7 +396,7 @@ impl IncService {
             return;
         }
         let (pos, walk) = (p.pos, p.walk);
-        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let conv = self.convert(cx, pod);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = walk;
@@ -363,7 +413,7 @@ impl IncService {
 
     /// Add a pod the state does not hold, at `pos`.
     fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: &k8s::Pod) -> u32 {
-        let conv = convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, None);
+        let conv = self.convert(cx, pod);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = self.walks;
@@ -376,8 +426,8 @@ impl IncService {
     fn drop_pod(&mut self, id: u32, touched: &mut Vec<u64>) {
         self.contribute(id, false, touched);
         if let Some(p) = self.pods[id as usize].take() {
-            if self.by_name.get(&p.name) == Some(&id) {
-                self.by_name.remove(&p.name);
+            if self.by_name.get(&*p.name) == Some(&id) {
+                self.by_name.remove(&*p.name);
             }
         }
         self.seq[id as usize] = SeqEntry::default();
@@ -620,17 +670,27 @@ impl Reconciler {
             }
         }
         let svc_key = svc.key();
-        let inputs = Inputs {
-            svc: svc.clone(),
-            address_types: ats.clone(),
-            ports: service.spec.ports.clone(),
-            cluster_ip: service.spec.cluster_ip.clone(),
-            options: self.options,
-        };
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let mut own = self.own_writes.remove(&svc_key).unwrap_or_default();
+        // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
+        self.own_creates.remove(&svc_key);
         let mut st = self.inc.remove(&svc_key).unwrap_or_default();
-        if st.inputs.as_ref() != Some(&inputs) {
+        // Compared in place (building `Inputs` copies the Service's labels and annotations).
+        let same_inputs = st.inputs.as_ref().is_some_and(|i| {
+            i.svc == svc
+                && i.address_types == ats
+                && i.ports == service.spec.ports
+                && i.cluster_ip == service.spec.cluster_ip
+                && i.options == self.options
+        });
+        if !same_inputs {
+            let inputs = Inputs {
+                svc: svc.clone(),
+                address_types: ats.clone(),
+                ports: service.spec.ports.clone(),
+                cluster_ip: service.spec.cluster_ip.clone(),
+                options: self.options,
+            };
             st = IncService {
                 inputs: Some(inputs),
                 ..IncService::default()
@@ -906,7 +966,7 @@ impl Reconciler {
                 }
                 let ports = st.pods[first_pod as usize]
                     .as_ref()
-                    .map(|p| p.conv.ports.clone())
+                    .map(|p| (*p.conv.ports).clone())
                     .unwrap_or_default();
                 groups.insert(
                     st.groups[g as usize].clone(),
@@ -925,7 +985,10 @@ impl Reconciler {
                     if p.in_eps && p.conv.node.is_none() {
                         errors.push(format!(
                             "skipping Pod {} for Service {}/{}: Node {} Not Found",
-                            p.name, svc.namespace, svc.name, p.node_name
+                            p.name,
+                            svc.namespace,
+                            svc.name,
+                            p.node_name.as_deref().unwrap_or("")
                         ));
                     }
                 }
@@ -996,16 +1059,24 @@ impl Reconciler {
             matches!((ahead, listed_rv.get(name.as_str())), (Some(a), Some(&l)) if l < a)
         });
 
-        let mut kept = Vec::new();
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(&mut kept));
-        for s in kept.into_iter().filter(|s| !s.name.is_empty()) {
-            let w = OwnWrite {
-                service_uid: svc.uid.clone(),
-                resource_version: None,
-                slice: s,
-                made_at: seq,
-            };
-            own.insert(w.slice.name.clone(), w);
+        let (mut updates, mut creates) = (Vec::new(), Vec::new());
+        let kept = Kept {
+            updates: &mut updates,
+            creates: &mut creates,
+        };
+        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(kept));
+        let own_write = |slice: Slice| OwnWrite {
+            service_uid: svc.uid.clone(),
+            resource_version: None,
+            slice,
+            made_at: seq,
+        };
+        for s in updates.into_iter().filter(|s| !s.name.is_empty()) {
+            own.insert(s.name.clone(), own_write(s));
+        }
+        if !creates.is_empty() {
+            let creates = creates.into_iter().map(own_write).collect();
+            self.own_creates.insert(svc_key.clone(), creates);
         }
         if !own.is_empty() {
             self.own_writes.insert(svc_key, own);
@@ -1496,6 +1567,114 @@ mod tests {
             .map(|s| s.known_matches)
             .sum();
         assert!(used > 100, "known matches used: {used}");
+    }
+
+    /// The slices a sync creates are the controller's own writes: at the next sync their
+    /// models hold the very endpoints the pod conversions hold (no copy converted back from
+    /// the stored objects), and the writes stay the full recomputation's. A create storage
+    /// returns changed (here: another write observed in its place) is converted instead.
+    #[test]
+    fn created_slices_keep_the_written_endpoints() {
+        let svc = service(false, false, false);
+        let mut nodes = NodeIndex::default();
+        nodes.insert("n0".into(), Some("z0".into()));
+        let mk = |ready: &[bool], rv: u32| -> Vec<k8s::Pod> {
+            (0..ready.len())
+                .map(|i| {
+                    pod(
+                        i,
+                        &P {
+                            exists: true,
+                            ready: ready[i],
+                            node: 0,
+                            ip: 0,
+                            port: 1,
+                            rv,
+                            terminal: false,
+                            other_app: false,
+                            since: 0,
+                        },
+                    )
+                })
+                .collect()
+        };
+        // (endpoints of the cached models shared with a pod conversion, all endpoints)
+        let shared_with_pods = |side: &Side| -> (usize, usize) {
+            let r = &side.ctl.reconciler;
+            let st = &r.inc["default/s"];
+            let pod_eps: Vec<&super::Endpoint> = st
+                .pods
+                .iter()
+                .flatten()
+                .flat_map(|p| p.conv.endpoints.iter())
+                .collect();
+            let models = &r.slice_cache["default/s"];
+            let all: Vec<&super::Endpoint> = models
+                .values()
+                .flat_map(|c| c.slice.endpoints.iter())
+                .collect();
+            let shared = all
+                .iter()
+                .filter(|e| pod_eps.iter().any(|p| super::Endpoint::ptr_eq(e, p)))
+                .count();
+            (shared, all.len())
+        };
+        let mut inc = Side::new(false, 5);
+        let mut full = Side::new(true, 5);
+        let mut ready = vec![true; 23];
+        for step in 0..5u32 {
+            if step == 2 {
+                // More pods: the sync creates a slice beside updates.
+                ready.extend([true; 6]);
+            }
+            if step == 3 {
+                ready[4] = false;
+            }
+            let pods = mk(&ready, step + 1);
+            let a = inc.sync(&svc, &pods, &nodes, None);
+            let b = plain(|| full.sync(&svc, &pods, &nodes, None));
+            assert_eq!(a, b, "step {step}");
+            assert_eq!(inc.store.list(), full.store.list(), "step {step}");
+            if step > 0 {
+                // At step 3 the listed slice still holds pod 4's endpoint before its change.
+                let (shared, all) = shared_with_pods(&inc);
+                let stale = usize::from(step == 3);
+                assert!(all >= 23, "step {step}: {all} endpoints");
+                assert_eq!(
+                    shared + stale,
+                    all,
+                    "step {step}: endpoints shared with pods"
+                );
+            }
+        }
+        assert!(inc.ctl.reconciler.own_creates.is_empty());
+        // A created slice observed as another object: the pending creates are dropped and the
+        // next sync converts the stored slices (equal writes, nothing shared for them).
+        let mut inc = Side::new(false, 5);
+        let pods = mk(&ready, 1);
+        let SyncOutcome::Reconciled(r) = inc.sync(&svc, &pods, &nodes, Some(0)) else {
+            panic!("reconciled");
+        };
+        let SliceWrite::Create(lost) = &r.writes[0] else {
+            panic!("a create first: {:?}", r.writes[0]);
+        };
+        // The lost create stored now, as if written by someone else (a copy, not shared).
+        let mut other = lost.clone();
+        other.endpoints = other.endpoints.map(|v| {
+            v.iter()
+                .map(|e| k8s::SharedValue::new((**e).clone()))
+                .collect()
+        });
+        let stored = inc.store.create(&mut inc.shared, other).expect("create");
+        inc.ctl.observe_write(&stored);
+        let pods = mk(&ready, 2);
+        let a = inc.sync(&svc, &pods, &nodes, None);
+        assert!(matches!(a, SyncOutcome::Reconciled(_)), "{a:?}");
+        let (shared, all) = shared_with_pods(&inc);
+        assert!(
+            shared < all,
+            "the foreign slice's endpoints are converted copies"
+        );
     }
 
     /// A test that cannot fail is a defect: the comparison above does see a difference when

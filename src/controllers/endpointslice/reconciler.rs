@@ -156,6 +156,11 @@ pub struct Reconciler {
     /// Per Service key: the models of the slices the last incremental sync updated, by name
     /// (see [`OwnWrite`]).
     pub(super) own_writes: BTreeMap<String, std::collections::HashMap<String, OwnWrite>>,
+    /// Per Service key: the models of the slices the last incremental sync created, in write
+    /// order, until storage returns each (`observe_write` names it and moves it to
+    /// `own_writes`). Without this a created slice's model would be rebuilt from the stored
+    /// object at the next listing: a second copy of every endpoint of the Service.
+    pub(super) own_creates: BTreeMap<String, std::collections::VecDeque<OwnWrite>>,
     /// What-if packing policy applied after the upstream plan (see `packing`).
     pub(super) packing: super::packing::Packing,
     /// Counts incremental syncs (of any Service): tells an own write planned by a Service's
@@ -176,6 +181,28 @@ pub(super) struct OwnWrite {
     pub(super) slice: Slice,
     /// [`Reconciler::sync_seq`] of the sync that planned it.
     pub(super) made_at: u64,
+}
+
+/// Whether `stored` is the object written for the planned `model`: the same endpoint values
+/// (the memoised written forms, by pointer: every endpoint of a planned slice memoises the
+/// value its write carried), address type, ports and labels.
+fn written_from(model: &Slice, stored: &k8s::EndpointSlice) -> bool {
+    let eps = stored.endpoint_list();
+    model.address_type == stored.address_type
+        && eps.len() == model.endpoints.len()
+        && model.endpoints.iter().zip(eps).all(|(m, e)| {
+            m.k8s
+                .0
+                .get()
+                .is_some_and(|w| k8s::SharedValue::ptr_eq(w, e))
+        })
+        && stored.port_list().len() == model.ports.len()
+        && stored
+            .port_list()
+            .iter()
+            .zip(&model.ports)
+            .all(|(p, m)| super::convert::port_from_k8s(p) == *m)
+        && stored.metadata.labels.as_ref() == Some(&model.labels)
 }
 
 #[derive(Debug, Clone)]
@@ -205,9 +232,25 @@ impl Reconciler {
             full_recompute: false,
             inc: BTreeMap::new(),
             own_writes: BTreeMap::new(),
+            own_creates: BTreeMap::new(),
             packing: super::packing::Packing::Upstream,
             sync_seq: 0,
         }
+    }
+
+    /// Drop the reconciler part by part into `census` (memory measurements,
+    /// `sim::alloc_stats`). Endpoints are shared between the parts: each is counted where its
+    /// last holder is dropped (the pod conversions, dropped last but one).
+    pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
+        use std::mem::take;
+        census.drop_part(
+            "ESC: own writes",
+            (take(&mut self.own_writes), take(&mut self.own_creates)),
+        );
+        census.drop_part("ESC: slice models", take(&mut self.slice_cache));
+        census.drop_part("ESC: pod memo (full syncs)", take(&mut self.pod_cache));
+        census.drop_part("ESC: incremental state (pods)", take(&mut self.inc));
+        census.drop_part("ESC: reconciler, the rest", self);
     }
 
     /// Forget a deleted Service (`Reconciler.DeleteService` + cached slice models).
@@ -217,18 +260,48 @@ impl Reconciler {
         self.slice_cache.remove(&key);
         self.inc.remove(&key);
         self.own_writes.remove(&key);
+        self.own_creates.remove(&key);
     }
 
     /// Storage returned `stored` for a write of Service `key`: a planned update of that
     /// name not observed yet is the slice at this resourceVersion (see [`OwnWrite`]).
+    ///
+    /// Otherwise it is the next planned create of the Service (creates are issued and
+    /// observed in write order) when it holds that create's very endpoints (the shared
+    /// written forms, compared by pointer), address type, ports and labels: the create's model,
+    /// named, becomes the own write at this resourceVersion. Anything else drops the pending
+    /// creates (the next listing converts those slices from the stored objects).
     fn observe_written(&mut self, key: &str, stored: &k8s::EndpointSlice) {
         let name = stored.metadata.name.as_deref().unwrap_or("");
         let rv = stored.metadata.resource_version.as_deref().unwrap_or("");
         if let Some(w) = self.own_writes.get_mut(key).and_then(|m| m.get_mut(name)) {
-            if w.resource_version.is_none() && !rv.is_empty() {
-                w.resource_version = Some(rv.to_string());
+            if w.resource_version.is_none() {
+                if !rv.is_empty() {
+                    w.resource_version = Some(rv.to_string());
+                }
+                return;
             }
         }
+        let Some(queue) = self.own_creates.get_mut(key) else {
+            return;
+        };
+        let created = queue
+            .front()
+            .is_some_and(|w| !name.is_empty() && !rv.is_empty() && written_from(&w.slice, stored));
+        if !created {
+            self.own_creates.remove(key);
+            return;
+        }
+        let mut w = queue.pop_front().expect("front checked");
+        if queue.is_empty() {
+            self.own_creates.remove(key);
+        }
+        w.slice.name = name.to_string();
+        w.resource_version = Some(rv.to_string());
+        self.own_writes
+            .entry(key.to_string())
+            .or_default()
+            .insert(name.to_string(), w);
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -332,17 +405,17 @@ impl Reconciler {
                 if !should_pod_be_in_endpoints(pod, svc.include_terminating()) {
                     continue;
                 }
-                if !groups.contains_key(&c.port_key) {
+                if !groups.contains_key(&*c.port_key) {
                     groups.insert(
-                        c.port_key.clone(),
+                        (*c.port_key).clone(),
                         DesiredGroup {
-                            ports: c.ports.clone(),
+                            ports: (*c.ports).clone(),
                             endpoints: EndpointSet::thinned(rng.gen()),
                             total: None,
                         },
                     );
                 }
-                let Some(group) = groups.get_mut(&c.port_key) else {
+                let Some(group) = groups.get_mut(&*c.port_key) else {
                     continue;
                 };
                 if c.node.is_none() && !svc.publish_not_ready_addresses {
@@ -368,6 +441,7 @@ impl Reconciler {
         let svc_key = svc.key();
         // The incremental state does not follow full syncs: it is rebuilt by the next one.
         self.inc.remove(&svc_key);
+        self.own_creates.remove(&svc_key);
         let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let cacheable = {
             let mut names = std::collections::BTreeSet::new();
@@ -774,31 +848,38 @@ pub struct PodSource<'a, 'p> {
 
 pub use crate::controllers::endpoints::desired::PodChanges;
 
+/// Where [`materialize_writes`] puts the models of the slices it wrote.
+pub(super) struct Kept<'a> {
+    pub(super) updates: &'a mut Vec<Slice>,
+    pub(super) creates: &'a mut Vec<Slice>,
+}
+
 /// The reconcile step's planned writes as API objects: creates from scratch, updates on top of the
 /// listed slice they came from (so fields the controller does not own are kept), deletes as the
 /// listed object. Shared by the full and the incremental reconcile; `keep` receives the models
-/// of the updates.
+/// of the updates and of the creates (each in write order).
 pub(super) fn materialize_writes(
     writes: Vec<PlannedWrite>,
     svc: &super::model::ServiceInfo,
     existing: &[&k8s::EndpointSlice],
     trigger_time: Option<&str>,
-    mut keep: Option<&mut Vec<Slice>>,
+    mut keep: Option<Kept<'_>>,
 ) -> Vec<SliceWrite> {
     writes
         .into_iter()
         .filter_map(|w| match w {
-            PlannedWrite::Create(s) => Some(SliceWrite::Create(slice_to_k8s(
-                &s,
-                svc,
-                None,
-                trigger_time,
-            ))),
+            PlannedWrite::Create(s) => {
+                let body = slice_to_k8s(&s, svc, None, trigger_time);
+                if let Some(k) = keep.as_mut() {
+                    k.creates.push(s);
+                }
+                Some(SliceWrite::Create(body))
+            }
             PlannedWrite::Update(s) => {
                 let base = s.origin.and_then(|i| existing.get(i).copied());
                 let body = slice_to_k8s(&s, svc, base, trigger_time);
-                if let Some(k) = keep.as_deref_mut() {
-                    k.push(s);
+                if let Some(k) = keep.as_mut() {
+                    k.updates.push(s);
                 }
                 Some(SliceWrite::Update(body))
             }

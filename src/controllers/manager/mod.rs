@@ -589,7 +589,7 @@ impl<'o> ControllerManager<'o> {
             tracker,
             listed_addresses,
         } = esc;
-        census.drop_part("ESC: reconciler (slice/pod caches, inc)", reconciler);
+        reconciler.census(census);
         census.drop_part("ESC: trigger times", trigger_times);
         census.drop_part("ESC: slice tracker", tracker);
         census.drop_part("ESC: listed addresses", listed_addresses);
