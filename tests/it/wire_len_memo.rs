@@ -39,7 +39,7 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
 #[derive(Debug, Clone)]
 enum Edit {
     Keep,
-    Insert(usize, Endpoint),
+    Insert(usize, Box<Endpoint>),
     Remove(usize),
     Swap(usize),
     /// Write through the shared value in place (copy-on-write if another version holds it).
@@ -52,7 +52,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     let i = any::<usize>();
     prop_oneof![
         1 => Just(Edit::Keep),
-        2 => (i, endpoint()).prop_map(|(i, e)| Edit::Insert(i, e)),
+        2 => (i, endpoint()).prop_map(|(i, e)| Edit::Insert(i, Box::new(e))),
         1 => i.prop_map(Edit::Remove),
         1 => i.prop_map(Edit::Swap),
         2 => (i, prop::option::of("[a-z]{0,200}")).prop_map(|(i, h)| Edit::Write(i, h)),
@@ -138,7 +138,7 @@ proptest! {
                 Edit::Keep => {}
                 Edit::Insert(i, x) => {
                     addrs.insert(i % (n + 1), SharedValue::new(address_of(&x)));
-                    eps.insert(i % (n + 1), SharedValue::new(x));
+                    eps.insert(i % (n + 1), SharedValue::new(*x));
                 }
                 Edit::Remove(i) if n > 0 => {
                     eps.remove(i % n);
