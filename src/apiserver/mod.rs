@@ -136,9 +136,10 @@ pub struct Refused<T> {
 /// and encode only the small parts (metadata, a first array element) and elements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodedDiff {
-    /// `metadata` encodes to the same bytes.
+    /// `metadata` encodes to the same bytes (false, not compared, when `rest_same` is false).
     pub metadata_same: bool,
-    /// Their `metadata` encodings parse to equal JSON values (true when `metadata_same`).
+    /// Their `metadata` encodings parse to equal JSON values (true when `metadata_same`; false,
+    /// not compared, when `rest_same` is false).
     pub metadata_equal_value: bool,
     /// Every other top-level field is present in both and encodes to the same bytes.
     pub rest_same: bool,

@@ -108,26 +108,194 @@ enum Source {
     Endpoints(Rc<Endpoints>),
 }
 
-#[derive(Debug, Clone, Default)]
+/// What a cache keeps per Service. Small sorted vectors, not maps: at the scale envelope every
+/// one of 4 caches holds 10,000 Services of one slice, one port and 15 pods, where a map's
+/// first node (sized for 11 entries) cost more than its contents.
+#[derive(Debug, Clone)]
 struct ServiceEntry {
-    /// Source object name (slice name, or the Endpoints name) → the object applied.
-    sources: BTreeMap<String, Source>,
+    /// `"namespace/service"`, the map's key too (shared with the flips).
+    key: Rc<str>,
+    /// Source object name (slice name, or the Endpoints name) → the object applied, by name.
+    sources: Vec<(Box<str>, Source)>,
     /// Port name → `ip:port` (as a compact [`RefKey`]) → number of entries carrying it over
-    /// every source (for duplicate tracking).
-    refs: BTreeMap<String, PortRefs>,
+    /// every source (for duplicate tracking), by port name.
+    refs: Vec<(Box<str>, PortRefs)>,
     /// Keys with refs > 1.
     dups: usize,
     /// Pod name (`targetRef`) → ready entries naming it, over every source and port. Kept per
     /// apply so "is pod X ready in this view" is one lookup (propagation latency,
     /// [`propagation`]), never a scan of the Service's endpoints.
-    pod_ready: BTreeMap<Arc<str>, u32>,
+    pod_ready: Counts<Arc<str>>,
+}
+
+/// `svc`'s entry in `services`, made when absent.
+fn entry_in<'m>(
+    services: &'m mut BTreeMap<Rc<str>, ServiceEntry>,
+    svc: &str,
+) -> &'m mut ServiceEntry {
+    if !services.contains_key(svc) {
+        let key: Rc<str> = Rc::from(svc);
+        let se = ServiceEntry {
+            key: Rc::clone(&key),
+            sources: Vec::new(),
+            refs: Vec::new(),
+            dups: 0,
+            pod_ready: Counts::default(),
+        };
+        services.insert(key, se);
+    }
+    services.get_mut(svc).expect("the entry was just made")
+}
+
+/// The position of `key` in a vector sorted by its first field (`Err`: where it would go).
+fn find_sorted<K: std::borrow::Borrow<Q>, V, Q: Ord + ?Sized>(
+    v: &[(K, V)],
+    key: &Q,
+) -> Result<usize, usize> {
+    v.binary_search_by(|(k, _)| k.borrow().cmp(key))
+}
+
+/// Positive counts per key: a sorted vector up to [`Counts::SMALL`] keys (most Services: a
+/// few dozen pods, 8 to 24 bytes an entry, no node allocations), a `BTreeMap` beyond (a
+/// 20,000-endpoint Service, where inserting into a sorted vector would move too much).
+/// Same contents and order either way (unit test `counts_equal_a_map`).
+#[derive(Debug, Clone)]
+enum Counts<K> {
+    Small(Vec<(K, u32)>),
+    Large(BTreeMap<K, u32>),
+}
+
+impl<K> Default for Counts<K> {
+    fn default() -> Self {
+        Counts::Small(Vec::new())
+    }
+}
+
+impl<K: Ord> Counts<K> {
+    /// Keys held in the vector form at most; back from the map at a quarter of it.
+    const SMALL: usize = 64;
+
+    /// The key as stored and its count.
+    fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&K, u32)>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        match self {
+            Counts::Small(v) => find_sorted(v, key).ok().map(|i| (&v[i].0, v[i].1)),
+            Counts::Large(m) => m.get_key_value(key).map(|(k, &n)| (k, n)),
+        }
+    }
+
+    /// Set the count of `key` (0 removes it); `make` gives the key to store when absent.
+    fn set<Q: Ord + ?Sized>(&mut self, key: &Q, make: impl FnOnce() -> K, n: u32)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        if n == 0 {
+            self.remove(key);
+            return;
+        }
+        match self {
+            Counts::Small(v) => match find_sorted(v, key) {
+                Ok(i) => v[i].1 = n,
+                Err(i) => {
+                    v.insert(i, (make(), n));
+                    if v.len() > Self::SMALL {
+                        *self = Counts::Large(std::mem::take(v).into_iter().collect());
+                    }
+                }
+            },
+            Counts::Large(m) => match m.get_mut(key) {
+                Some(c) => *c = n,
+                None => {
+                    m.insert(make(), n);
+                }
+            },
+        }
+    }
+
+    /// Drop `key`.
+    fn remove<Q: Ord + ?Sized>(&mut self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        match self {
+            Counts::Small(v) => {
+                if let Ok(i) = find_sorted(v, key) {
+                    v.remove(i);
+                }
+            }
+            Counts::Large(m) => {
+                m.remove(key);
+                if m.len() <= Self::SMALL / 4 {
+                    *self = Counts::Small(std::mem::take(m).into_iter().collect());
+                }
+            }
+        }
+    }
+
+    /// One more for `key`; its count after.
+    fn add(&mut self, key: K) -> u32 {
+        match self {
+            Counts::Small(v) => match find_sorted(v, &key) {
+                Ok(i) => {
+                    v[i].1 += 1;
+                    v[i].1
+                }
+                Err(i) => {
+                    v.insert(i, (key, 1));
+                    if v.len() > Self::SMALL {
+                        *self = Counts::Large(std::mem::take(v).into_iter().collect());
+                    }
+                    1
+                }
+            },
+            Counts::Large(m) => {
+                let c = m.entry(key).or_insert(0);
+                *c += 1;
+                *c
+            }
+        }
+    }
+
+    /// One less for `key` (dropped at 0); its count after, None if absent.
+    fn sub<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<u32>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let n = self.get(key)?.1 - 1;
+        if n == 0 {
+            self.remove(key);
+            return Some(0);
+        }
+        match self {
+            Counts::Small(v) => {
+                if let Ok(i) = find_sorted(v, key) {
+                    v[i].1 = n;
+                }
+            }
+            Counts::Large(m) => {
+                if let Some(c) = m.get_mut(key) {
+                    *c = n;
+                }
+            }
+        }
+        Some(n)
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Counts::Small(v) => v.is_empty(),
+            Counts::Large(m) => m.is_empty(),
+        }
+    }
 }
 
 /// A pod whose readiness in a client's view changed on one apply: `"namespace/service"`, pod
 /// name, ready now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flip {
-    pub service: String,
+    pub service: Rc<str>,
     pub pod: Arc<str>,
     pub ready: bool,
 }
@@ -136,18 +304,34 @@ pub struct Flip {
 #[derive(Debug, Clone)]
 pub struct ClientCache {
     pub kind: ViewKind,
-    services: BTreeMap<String, ServiceEntry>,
+    /// `"namespace/service"` → its entry; the key is shared with the flips it causes.
+    services: BTreeMap<Rc<str>, ServiceEntry>,
     dups: usize,
     /// Readiness flips of the applies since the last [`ClientCache::take_flips`].
     flips: Vec<Flip>,
     /// Diffs shared with the other clients of the run (see [`DiffMemo`]).
     memo: Rc<RefCell<DiffMemo>>,
+    /// The `"namespace/service"` of the change being applied (reused: no string per apply).
+    key_buf: String,
 }
 
-fn slice_service_key(s: &EndpointSlice) -> Option<String> {
+/// `"namespace/service"` of a slice written into `buf` (cleared first); false without the
+/// service-name label (clients ignore such slices).
+fn slice_service_key_into(buf: &mut String, s: &EndpointSlice) -> bool {
     let ns = s.metadata.namespace.as_deref().unwrap_or_default();
-    let svc = s.metadata.labels.as_ref()?.get(LABEL_SERVICE_NAME)?;
-    Some(format!("{ns}/{svc}"))
+    let Some(svc) = s
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(LABEL_SERVICE_NAME))
+    else {
+        return false;
+    };
+    buf.clear();
+    buf.push_str(ns);
+    buf.push('/');
+    buf.push_str(svc);
+    true
 }
 
 /// The pod an endpoint's `targetRef` names (None for other kinds, e.g. mirrored endpoints of
@@ -204,39 +388,28 @@ fn v4_canonical(s: &str) -> Option<u32> {
     (parts == 4).then_some(out)
 }
 
-/// The counts of one port name's keys: canonical IPv4 keys in a map of plain `(u32, i32)`
-/// (16 bytes an entry), any other address text in a map of its own.
+/// The counts of one port name's keys: canonical IPv4 keys as plain `(u32, i32)` (12 bytes an
+/// entry in the small form), any other address text apart.
 #[derive(Debug, Clone, Default)]
 struct PortRefs {
-    v4: BTreeMap<(u32, i32), u32>,
-    text: BTreeMap<(Box<str>, i32), u32>,
+    v4: Counts<(u32, i32)>,
+    text: Counts<(Box<str>, i32)>,
 }
 
 impl PortRefs {
     /// One more entry carrying the key; its count after.
     fn add(&mut self, key: RefKey) -> u32 {
-        let c = match key {
-            (AddrKey::V4(a), p) => self.v4.entry((a, p)).or_insert(0),
-            (AddrKey::Text(a), p) => self.text.entry((a, p)).or_insert(0),
-        };
-        *c += 1;
-        *c
+        match key {
+            (AddrKey::V4(a), p) => self.v4.add((a, p)),
+            (AddrKey::Text(a), p) => self.text.add((a, p)),
+        }
     }
 
     /// One entry less carrying the key (dropped at 0); its count after, None if absent.
     fn remove(&mut self, key: RefKey) -> Option<u32> {
-        fn dec<K: Ord>(m: &mut BTreeMap<K, u32>, k: K) -> Option<u32> {
-            let c = m.get_mut(&k)?;
-            *c -= 1;
-            let n = *c;
-            if n == 0 {
-                m.remove(&k);
-            }
-            Some(n)
-        }
         match key {
-            (AddrKey::V4(a), p) => dec(&mut self.v4, (a, p)),
-            (AddrKey::Text(a), p) => dec(&mut self.text, (a, p)),
+            (AddrKey::V4(a), p) => self.v4.sub(&(a, p)),
+            (AddrKey::Text(a), p) => self.text.sub(&(a, p)),
         }
     }
 
@@ -435,6 +608,7 @@ impl ClientCache {
             dups: 0,
             flips: Vec::new(),
             memo,
+            key_buf: String::new(),
         }
     }
 
@@ -444,7 +618,7 @@ impl ClientCache {
         self.services
             .get(service)
             .and_then(|se| se.pod_ready.get(pod))
-            .is_some_and(|&n| n > 0)
+            .is_some_and(|(_, n)| n > 0)
     }
 
     /// The readiness flips since the last call, in apply order.
@@ -641,23 +815,16 @@ impl ClientCache {
     /// computed by [`Self::diff`]. Same resulting state and flips as replacing the whole entry
     /// list ([`Self::replace_whole`]; `tests/it/client_cache_delta.rs`,
     /// `tests/it/client_cache_shared.rs`).
-    fn apply(&mut self, svc: String, source: String, new: Option<Source>) {
+    fn apply(&mut self, svc: &str, source: &str, new: Option<Source>) {
         let Some(new) = new else {
             self.replace_whole(svc, source, None);
             return;
         };
-        let old = self
-            .services
-            .get_mut(&svc)
-            .and_then(|se| se.sources.remove(&source));
+        let old = self.take_source(svc, source);
         let Some(old) = old else {
             let added = Self::entries_of(self.kind, &new);
-            self.apply_diff(&svc, &[], &added);
-            self.services
-                .entry(svc)
-                .or_default()
-                .sources
-                .insert(source, new);
+            self.apply_diff(svc, &[], &added);
+            self.put_source(svc, source, new);
             return;
         };
         let slice = matches!(new, Source::Slice(_));
@@ -671,7 +838,7 @@ impl ClientCache {
                     let removed: Vec<Entry<'_>> =
                         d.removed.iter().map(OwnedEntry::as_entry).collect();
                     let added: Vec<Entry<'_>> = d.added.iter().map(OwnedEntry::as_entry).collect();
-                    self.apply_diff(&svc, &removed, &added);
+                    self.apply_diff(svc, &removed, &added);
                 })
             })
             .flatten();
@@ -679,57 +846,62 @@ impl ClientCache {
             memo.borrow_mut().hits += 1;
         } else {
             let (removed, added) = Self::source_diff(self.kind, &old, &new);
-            self.apply_diff(&svc, &removed, &added);
+            self.apply_diff(svc, &removed, &added);
             if shared {
                 memo.borrow_mut()
                     .insert(class, &old, &new, &removed, &added);
             }
         }
-        self.services
-            .entry(svc)
-            .or_default()
-            .sources
-            .insert(source, new);
+        self.put_source(svc, source, new);
+    }
+
+    /// Take `source` out of `svc`'s entry (the entry stays, even when left without sources).
+    fn take_source(&mut self, svc: &str, source: &str) -> Option<Source> {
+        let se = self.services.get_mut(svc)?;
+        let i = find_sorted(&se.sources, source).ok()?;
+        Some(se.sources.remove(i).1)
+    }
+
+    /// Put `source` into `svc`'s entry (made when absent).
+    fn put_source(&mut self, svc: &str, source: &str, new: Source) {
+        let se = entry_in(&mut self.services, svc);
+        match find_sorted(&se.sources, source) {
+            Ok(i) => se.sources[i].1 = new,
+            Err(i) => se.sources.insert(i, (source.into(), new)),
+        }
     }
 
     /// Remove `removed` and add `added` (entries of one source) to the Service's counters.
     fn apply_diff(&mut self, svc: &str, removed: &[Entry<'_>], added: &[Entry<'_>]) {
-        if !self.services.contains_key(svc) {
-            self.services
-                .insert(svc.to_string(), ServiceEntry::default());
-        }
-        let Some(se) = self.services.get_mut(svc) else {
-            return;
-        };
+        let se = entry_in(&mut self.services, svc);
         let before = se.dups;
         // Net change of ready entries per pod, in pod-name order (the flip order).
-        let mut delta: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut delta: Vec<(&str, i64)> = Vec::new();
         for (sign, e) in removed
             .iter()
             .map(|e| (-1, e))
             .chain(added.iter().map(|e| (1, e)))
         {
             if let (true, Some(pod)) = (e.st.ready, e.pod) {
-                *delta.entry(pod).or_default() += sign;
+                match find_sorted(&delta, pod) {
+                    Ok(i) => delta[i].1 += sign,
+                    Err(i) => delta.insert(i, (pod, sign)),
+                }
             }
         }
         for (pod, d) in delta {
             if d == 0 {
                 continue;
             }
-            let (cur, arc) = match se.pod_ready.get_key_value(pod) {
-                Some((k, &n)) => (n, Arc::clone(k)),
+            let (cur, arc) = match se.pod_ready.get(pod) {
+                Some((k, n)) => (n, Arc::clone(k)),
                 None => (0, Arc::from(pod)),
             };
             let next = u32::try_from((i64::from(cur) + d).max(0)).unwrap_or(u32::MAX);
-            if next == 0 {
-                se.pod_ready.remove(pod);
-            } else {
-                se.pod_ready.insert(Arc::clone(&arc), next);
-            }
+            se.pod_ready.set(pod, || Arc::clone(&arc), next);
             if (cur > 0) != (next > 0) {
                 self.flips.push(Flip {
-                    service: svc.to_string(),
+                    service: Rc::clone(&se.key),
                     pod: arc,
                     ready: next > 0,
                 });
@@ -737,26 +909,28 @@ impl ClientCache {
         }
         for e in removed {
             let key = ref_key(e.addr, e.port);
-            let Some(m) = se.refs.get_mut(e.name) else {
+            let Ok(i) = find_sorted(&se.refs, e.name) else {
                 continue;
             };
+            let m = &mut se.refs[i].1;
             match m.remove(key) {
                 Some(1) => se.dups -= 1,
                 Some(0) if m.is_empty() => {
-                    se.refs.remove(e.name);
+                    se.refs.remove(i);
                 }
                 _ => {}
             }
         }
         for e in added {
             let key = ref_key(e.addr, e.port);
-            if !se.refs.contains_key(e.name) {
-                se.refs.insert(e.name.to_string(), PortRefs::default());
-            }
-            let Some(m) = se.refs.get_mut(e.name) else {
-                continue;
+            let i = match find_sorted(&se.refs, e.name) {
+                Ok(i) => i,
+                Err(i) => {
+                    se.refs.insert(i, (e.name.into(), PortRefs::default()));
+                    i
+                }
             };
-            if m.add(key) == 2 {
+            if se.refs[i].1.add(key) == 2 {
                 se.dups += 1;
             }
         }
@@ -766,47 +940,52 @@ impl ClientCache {
 
     /// The straightforward replacement: remove every old entry of `source`, add every new one.
     /// Kept as the reference [`ClientCache::apply`] is tested against.
-    fn replace_whole(&mut self, svc: String, source: String, new: Option<Source>) {
-        let old = self
-            .services
-            .get_mut(&svc)
-            .and_then(|se| se.sources.remove(&source));
+    fn replace_whole(&mut self, svc: &str, source: &str, new: Option<Source>) {
+        let old = self.take_source(svc, source);
         {
             let removed = old.as_ref().map(|o| Self::entries_of(self.kind, o));
             let added = new.as_ref().map(|n| Self::entries_of(self.kind, n));
             self.apply_diff(
-                &svc,
+                svc,
                 removed.as_deref().unwrap_or_default(),
                 added.as_deref().unwrap_or_default(),
             );
         }
-        let se = self.services.entry(svc.clone()).or_default();
         if let Some(new) = new {
-            se.sources.insert(source, new);
+            self.put_source(svc, source, new);
         }
-        if se.sources.is_empty() {
-            self.services.remove(&svc);
+        if self
+            .services
+            .get(svc)
+            .is_some_and(|se| se.sources.is_empty())
+        {
+            self.services.remove(svc);
         }
     }
 
     /// Apply one watch event (the shared object itself: nothing is copied).
     pub fn apply_change(&mut self, change: &Change) {
+        let mut svc = std::mem::take(&mut self.key_buf);
         match change {
             Change::Slice(s, removed) => {
-                let Some(svc) = slice_service_key(s) else {
-                    return;
-                };
-                let name = s.metadata.name.clone().unwrap_or_default();
-                let new = (!removed).then(|| Source::Slice(Rc::clone(s)));
-                self.apply(svc, name, new);
+                if slice_service_key_into(&mut svc, s) {
+                    let name = s.metadata.name.as_deref().unwrap_or_default();
+                    let new = (!removed).then(|| Source::Slice(Rc::clone(s)));
+                    self.apply(&svc, name, new);
+                }
             }
             Change::Endpoints(ep, removed) => {
                 let ns = ep.metadata.namespace.as_deref().unwrap_or_default();
-                let name = ep.metadata.name.clone().unwrap_or_default();
+                let name = ep.metadata.name.as_deref().unwrap_or_default();
+                svc.clear();
+                svc.push_str(ns);
+                svc.push('/');
+                svc.push_str(name);
                 let new = (!removed).then(|| Source::Endpoints(Rc::clone(ep)));
-                self.apply(format!("{ns}/{name}"), name, new);
+                self.apply(&svc, name, new);
             }
         }
+        self.key_buf = svc;
     }
 
     /// Apply one watch event for a slice (`removed` for DELETED). Slices without the
@@ -823,20 +1002,21 @@ impl ClientCache {
 
     /// [`ClientCache::apply_slice`] by replacing the whole entry list (the reference).
     pub fn apply_slice_whole(&mut self, s: &EndpointSlice, removed: bool) {
-        let Some(svc) = slice_service_key(s) else {
+        let mut svc = String::new();
+        if !slice_service_key_into(&mut svc, s) {
             return;
-        };
-        let name = s.metadata.name.clone().unwrap_or_default();
+        }
+        let name = s.metadata.name.as_deref().unwrap_or_default();
         let new = (!removed).then(|| Source::Slice(Rc::new(s.clone())));
-        self.replace_whole(svc, name, new);
+        self.replace_whole(&svc, name, new);
     }
 
     /// [`ClientCache::apply_endpoints`] by replacing the whole entry list (the reference).
     pub fn apply_endpoints_whole(&mut self, ep: &Endpoints, removed: bool) {
-        let ns = ep.metadata.namespace.clone().unwrap_or_default();
-        let name = ep.metadata.name.clone().unwrap_or_default();
+        let ns = ep.metadata.namespace.as_deref().unwrap_or_default();
+        let name = ep.metadata.name.as_deref().unwrap_or_default();
         let new = (!removed).then(|| Source::Endpoints(Rc::new(ep.clone())));
-        self.replace_whole(format!("{ns}/{name}"), name, new);
+        self.replace_whole(&format!("{ns}/{name}"), name, new);
     }
 
     /// Number of `(port, ip:port)` keys currently present in more than one source object.
@@ -854,7 +1034,7 @@ impl ClientCache {
         let mut buf = String::new();
         for (svc, se) in &self.services {
             let mut sv = ServiceView::new();
-            for src in se.sources.values() {
+            for (_, src) in &se.sources {
                 for e in Self::entries_of(self.kind, src) {
                     let k = key_into(&mut buf, e.addr, e.port);
                     let m = sv.entry(e.name.to_string()).or_default();
@@ -867,7 +1047,7 @@ impl ClientCache {
                 }
             }
             if !sv.is_empty() {
-                out.insert(svc.clone(), sv);
+                out.insert(svc.to_string(), sv);
             }
         }
         out
@@ -1191,6 +1371,110 @@ pub(crate) mod tests {
         }
     }
 
+    /// One operation on a [`Counts`] and on the map it stands for.
+    #[derive(Debug, Clone)]
+    enum CountOp {
+        Add(u16),
+        Sub(u16),
+        Set(u16, u32),
+        Remove(u16),
+    }
+
+    fn count_ops() -> impl Strategy<Value = Vec<CountOp>> {
+        // Keys up to 3 × SMALL, runs of adds and removes, so the vector/map boundary is
+        // crossed both ways (and the way back from the map at a quarter).
+        let k = 0u16..200;
+        prop::collection::vec(
+            prop_oneof![
+                5 => k.clone().prop_map(CountOp::Add),
+                3 => k.clone().prop_map(CountOp::Sub),
+                1 => (k.clone(), 0u32..3).prop_map(|(k, n)| CountOp::Set(k, n)),
+                2 => k.prop_map(CountOp::Remove),
+            ],
+            0..600,
+        )
+    }
+
+    proptest! {
+        /// `Counts` answers every lookup and every operation exactly as a `BTreeMap` of the
+        /// positive counts does, whichever form it is in, and holds the same entries in the
+        /// same order.
+        #[test]
+        fn counts_equal_a_map(ops in count_ops()) {
+            let mut c: Counts<Arc<str>> = Counts::default();
+            let mut m: BTreeMap<Arc<str>, u32> = BTreeMap::new();
+            let name = |k: u16| format!("pod-{k:03}");
+            for op in ops {
+                match op {
+                    CountOp::Add(k) => {
+                        let key: Arc<str> = Arc::from(name(k));
+                        let e = m.entry(Arc::clone(&key)).or_insert(0);
+                        *e += 1;
+                        prop_assert_eq!(c.add(key), *e);
+                    }
+                    CountOp::Sub(k) => {
+                        let key = name(k);
+                        let want = m.get(key.as_str()).map(|&n| n - 1);
+                        if want == Some(0) {
+                            m.remove(key.as_str());
+                        } else if let Some(n) = want {
+                            m.insert(Arc::from(key.as_str()), n);
+                        }
+                        prop_assert_eq!(c.sub(key.as_str()), want);
+                    }
+                    CountOp::Set(k, n) => {
+                        let key = name(k);
+                        if n == 0 {
+                            m.remove(key.as_str());
+                        } else {
+                            m.insert(Arc::from(key.as_str()), n);
+                        }
+                        c.set(key.as_str(), || Arc::from(key.as_str()), n);
+                    }
+                    CountOp::Remove(k) => {
+                        let key = name(k);
+                        m.remove(key.as_str());
+                        c.remove(key.as_str());
+                    }
+                }
+                let held: Vec<(String, u32)> = match &c {
+                    Counts::Small(v) => v.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                    Counts::Large(l) => l.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                };
+                let want: Vec<(String, u32)> = m.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+                prop_assert_eq!(held, want);
+                prop_assert_eq!(c.is_empty(), m.is_empty());
+                if let Counts::Small(v) = &c {
+                    prop_assert!(v.len() <= Counts::<Arc<str>>::SMALL);
+                }
+                for k in [0u16, 1, 63, 64, 65, 199] {
+                    let key = name(k);
+                    prop_assert_eq!(c.get(key.as_str()).map(|(_, n)| n), m.get(key.as_str()).copied());
+                }
+            }
+        }
+    }
+
+    /// Both forms are reached and left: 65 keys make the map, dropping to 16 makes the vector.
+    #[test]
+    fn counts_change_form_at_the_bounds() {
+        let mut c: Counts<(u32, i32)> = Counts::default();
+        for k in 0..64 {
+            c.add((k, 80));
+        }
+        assert!(matches!(c, Counts::Small(_)));
+        c.add((64, 80));
+        assert!(matches!(c, Counts::Large(_)));
+        for k in 0..48 {
+            assert_eq!(c.sub(&(k, 80)), Some(0));
+            assert!(matches!(c, Counts::Large(_)), "{k}");
+        }
+        assert_eq!(c.sub(&(48, 80)), Some(0));
+        assert!(matches!(c, Counts::Small(_)));
+        assert_eq!(c.get(&(64, 80)).map(|(_, n)| n), Some(1));
+        assert_eq!(c.sub(&(1000, 80)), None);
+    }
+
     /// The hand-written `ip:port` key is `format!`'s, for every kind of port number.
     #[test]
     fn key_into_matches_format() {
@@ -1311,7 +1595,7 @@ pub(crate) mod tests {
                 c.apply_slice(&slice(&format!("s{name}"), &eps), removed);
                 let mut count: BTreeMap<String, u32> = BTreeMap::new();
                 for (svc, se) in &c.services {
-                    for src in se.sources.values() {
+                    for (_, src) in &se.sources {
                         for e in ClientCache::entries_of(c.kind, src) {
                             let k = format!("{svc}|{}|{}:{}", e.name, e.addr, e.port);
                             *count.entry(k).or_default() += 1;

@@ -28,6 +28,7 @@
 //!   pod ready and unready again before any write) takes no sample and counts nowhere.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use crate::metrics::Samples;
 use crate::scenario::model::StringMap;
@@ -67,6 +68,8 @@ impl PodState {
 struct Selecting {
     selector: StringMap,
     publish_not_ready: bool,
+    /// `"namespace/name"`, shared by every pending change that targets the Service.
+    key: Rc<str>,
 }
 
 /// Services with a selector, per namespace, indexed by their selector's first pair (a pod can
@@ -114,11 +117,13 @@ impl ServiceIndex {
                     .insert(n.clone());
             }
         }
+        let key: Rc<str> = Rc::from(format!("{ns}/{n}"));
         self.services.entry(ns).or_default().insert(
             n,
             Selecting {
                 selector: sel.clone(),
                 publish_not_ready,
+                key,
             },
         );
     }
@@ -163,7 +168,7 @@ impl ServiceIndex {
     }
 
     /// `("namespace/name", publishNotReadyAddresses)` of the Services selecting a pod, by name.
-    pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(String, bool)> {
+    pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(Rc<str>, bool)> {
         let Some(services) = self.services.get(namespace) else {
             return Vec::new();
         };
@@ -192,8 +197,8 @@ impl ServiceIndex {
         names
             .into_iter()
             .filter_map(|n| {
-                let publish = services.get(n)?.publish_not_ready;
-                Some((format!("{namespace}/{n}"), publish))
+                let s = services.get(n)?;
+                Some((Rc::clone(&s.key), s.publish_not_ready))
             })
             .collect()
     }
@@ -218,8 +223,8 @@ pub trait ViewProbe {
 #[derive(Debug, Clone)]
 struct Pending {
     start_ns: u64,
-    /// (Service "namespace/name", should be listed ready).
-    targets: Vec<(String, bool)>,
+    /// (Service "namespace/name", should be listed ready); one list for both modes.
+    targets: Rc<[(Rc<str>, bool)]>,
 }
 
 /// Per-mode totals.
@@ -236,8 +241,9 @@ pub struct Propagation {
     pub services: ServiceIndex,
     /// Per mode: Service → client groups that saw its latest stored object.
     visible: [BTreeMap<String, Vec<usize>>; 2],
-    /// Per mode: (namespace, pod name) → its pending change.
-    pending: [BTreeMap<(String, String), Pending>; 2],
+    /// Per mode: namespace → pod name → its pending change (looked up by the borrowed names:
+    /// no key is built per view flip).
+    pending: [BTreeMap<String, BTreeMap<Box<str>, Pending>>; 2],
     pub modes: [ModeLatency; 2],
 }
 
@@ -266,7 +272,7 @@ impl Propagation {
             return;
         }
         let mut flipped = false;
-        let targets: Vec<(String, bool)> = self
+        let targets: Vec<(Rc<str>, bool)> = self
             .services
             .selecting(namespace, c.labels)
             .into_iter()
@@ -279,19 +285,33 @@ impl Propagation {
         if !flipped {
             return;
         }
-        let key = (namespace.to_string(), name.to_string());
+        let targets: Rc<[(Rc<str>, bool)]> = targets.into();
         for m in 0..2 {
-            if self.pending[m].remove(&key).is_some() {
+            let by_pod = self.pending[m].get_mut(namespace);
+            if by_pod.and_then(|b| b.remove(name)).is_some() {
                 self.modes[m].superseded += 1;
             }
             let p = Pending {
                 start_ns: now,
-                targets: targets.clone(),
+                targets: Rc::clone(&targets),
             };
             if !self.resolved(m, &p, name, probe) {
-                self.pending[m].insert(key.clone(), p);
+                match self.pending[m].get_mut(namespace) {
+                    Some(by_pod) => {
+                        by_pod.insert(name.into(), p);
+                    }
+                    None => {
+                        let by_pod = BTreeMap::from([(Box::from(name), p)]);
+                        self.pending[m].insert(namespace.to_string(), by_pod);
+                    }
+                }
             }
         }
+    }
+
+    /// Changes pending in mode `m`.
+    pub fn pending_len(&self, m: usize) -> usize {
+        self.pending[m].values().map(BTreeMap::len).sum()
     }
 
     /// Group `group` of mode `m` changed its applied view of `pod` in `service` at `at`.
@@ -304,13 +324,14 @@ impl Propagation {
         probe: &dyn ViewProbe,
     ) {
         let ns = service.split_once('/').map_or("", |(ns, _)| ns);
-        let key = (ns.to_string(), pod.to_string());
-        let Some(p) = self.pending[m].get(&key) else {
+        let Some(p) = self.pending[m].get(ns).and_then(|b| b.get(pod)) else {
             return;
         };
         if self.resolved(m, p, pod, probe) {
             let start = p.start_ns;
-            self.pending[m].remove(&key);
+            if let Some(by_pod) = self.pending[m].get_mut(ns) {
+                by_pod.remove(pod);
+            }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
     }
@@ -318,8 +339,8 @@ impl Propagation {
     /// Every (target Service, group that sees it) shows the target, and there is at least one.
     fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
         let mut pairs = 0usize;
-        for (svc, want) in &p.targets {
-            for &g in self.visible[m].get(svc).into_iter().flatten() {
+        for (svc, want) in p.targets.iter() {
+            for &g in self.visible[m].get(&**svc).into_iter().flatten() {
                 if probe.pod_ready(g, svc, pod) != *want {
                     return false;
                 }
@@ -332,7 +353,7 @@ impl Propagation {
     /// Close the run: what is still pending is unresolved.
     pub fn finish(&mut self) {
         for m in 0..2 {
-            self.modes[m].unresolved += self.pending[m].len() as u64;
+            self.modes[m].unresolved += self.pending_len(m) as u64;
             self.pending[m].clear();
         }
     }
@@ -436,7 +457,7 @@ mod tests {
         p.pod_changed(2, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         assert_eq!(p.modes[0].superseded, 1);
         // Group 0 never listed it: the unready change has nothing to propagate.
-        assert_eq!(p.pending[0].len(), 0);
+        assert_eq!(p.pending_len(0), 0);
         p.pod_changed(3, &change("ns", "p1", &labels(), UNREADY, None), &v);
         p.finish();
         assert_eq!(p.modes[0].samples.len(), 0);
@@ -457,15 +478,15 @@ mod tests {
         p.pod_changed(5, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         let other: StringMap = [("app".to_string(), "db".to_string())].into();
         p.pod_changed(5, &change("ns", "p2", &other, READY, None), &v);
-        assert_eq!(p.pending[1].len(), 0);
+        assert_eq!(p.pending_len(1), 0);
         p.pod_changed(6, &change("ns", "p1", &labels(), UNREADY, None), &v);
-        assert_eq!(p.pending[1].len(), 1);
+        assert_eq!(p.pending_len(1), 1);
         v.set(2, "ns/web", "p1", false);
         p.view_flipped(1, 9, "ns/web", "p1", &v);
         assert_eq!(p.modes[1].samples.clone().sorted_values(), &[3]);
         assert_eq!(
             p.services.selecting("ns", &labels()),
-            vec![("ns/web".to_string(), true)]
+            vec![(Rc::from("ns/web"), true)]
         );
         p.services.remove("ns", "web");
         assert!(p.services.selecting("ns", &labels()).is_empty());

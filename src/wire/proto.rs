@@ -85,6 +85,15 @@ pub trait Proto {
     /// Writes the message body (without its own tag and length).
     fn encode<S: Sink>(&self, s: &mut S);
 
+    /// The body's length when known without encoding it (a [`crate::k8s::SharedValue`]'s
+    /// remembered one); [`message`] then sizes the field without walking the value.
+    fn known_len(&self) -> Option<usize> {
+        None
+    }
+
+    /// Remember the body's measured length (kept only by [`crate::k8s::SharedValue`]).
+    fn remember_len(&self, _n: usize) {}
+
     /// Encoded length of the body, or the first encoding error.
     fn proto_len(&self) -> Result<usize, String> {
         let mut c = Counter::default();
@@ -202,14 +211,21 @@ fn bool_ptr<S: Sink>(s: &mut S, field: u32, v: Option<bool>) {
 
 /// Embedded message, always written (possibly with length 0).
 pub fn message<S: Sink, M: Proto + ?Sized>(s: &mut S, field: u32, m: &M) {
-    let mut c = Counter::default();
-    m.encode(&mut c);
-    if let Some(e) = c.err {
-        s.fail(e);
-    }
+    let len = match m.known_len() {
+        Some(n) => n,
+        None => {
+            let mut c = Counter::default();
+            m.encode(&mut c);
+            match c.err {
+                Some(e) => s.fail(e),
+                None => m.remember_len(c.len),
+            }
+            c.len
+        }
+    };
     key(s, field, LEN);
-    varint(s, c.len as u64);
-    s.body(c.len, m);
+    varint(s, len as u64);
+    s.body(len, m);
 }
 
 fn message_ptr<S: Sink, M: Proto>(s: &mut S, field: u32, m: &Option<M>) {
@@ -485,10 +501,25 @@ impl Proto for EndpointSubset {
     }
 }
 
-/// A shared value encodes as the value.
+/// A shared value encodes as the value; its length is measured once per allocation (see
+/// [`crate::k8s::SharedValue`]; the value cannot change without forgetting it).
 impl<T: Proto> Proto for crate::k8s::SharedValue<T> {
     fn encode<S: Sink>(&self, s: &mut S) {
         (**self).encode(s)
+    }
+    fn known_len(&self) -> Option<usize> {
+        crate::k8s::SharedValue::known_len(self)
+    }
+    fn remember_len(&self, n: usize) {
+        crate::k8s::SharedValue::remember_len(self, n)
+    }
+    fn proto_len(&self) -> Result<usize, String> {
+        if let Some(n) = crate::k8s::SharedValue::known_len(self) {
+            return Ok(n);
+        }
+        let n = (**self).proto_len()?;
+        crate::k8s::SharedValue::remember_len(self, n);
+        Ok(n)
     }
 }
 

@@ -68,6 +68,7 @@ mod watch_report;
 mod watch_scale;
 mod wire_conformance;
 mod wire_large;
+mod wire_len_memo;
 mod wire_nil;
 mod wire_props;
 mod world_shared_pods;
