@@ -528,12 +528,16 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
 fn write_stateful_set(w: &mut String, gr: &Group) {
     let _ = writeln!(w, "# StatefulSet: pods <name>-<ordinal> with spec.hostname = the pod name and spec.subdomain =");
     let _ = writeln!(w, "# service_name (per-pod DNS names under the headless Service of that name); a deleted pod comes back");
-    let _ = writeln!(
-        w,
-        "# under its name; updates replace pods highest ordinal first, down to the partition."
-    );
-    let _ = writeln!(w, "kind = \"StatefulSet\"");
     let owner = gr.owner.as_ref();
+    let one_at_a_time = owner.map_or(true, |o| {
+        o.partition.unwrap_or(0) == 0 && o.max_unavailable.is_none()
+    });
+    if one_at_a_time {
+        let _ = writeln!(w, "# under its name; updates replace one pod at a time, highest ordinal first (RollingUpdate, partition 0).");
+    } else {
+        let _ = writeln!(w, "# under its name; updates replace pods highest ordinal first, down to the partition (below).");
+    }
+    let _ = writeln!(w, "kind = \"StatefulSet\"");
     let (service, from) = match owner.and_then(|o| o.service_name.clone()) {
         Some(s) => (Some(s), "the StatefulSet's spec.serviceName"),
         None => (

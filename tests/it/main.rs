@@ -27,6 +27,7 @@ mod import_compact;
 mod import_model_gaps;
 mod import_replay;
 mod import_stream_objects;
+mod import_update_strategy;
 mod import_version;
 mod input_versions;
 mod k8s_roundtrip;
