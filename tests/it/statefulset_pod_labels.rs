@@ -201,3 +201,51 @@ fn per_pod_selectors_are_not_warned_about() {
         c.warnings
     );
 }
+
+/// `World::pods_matching` (one label test per revision, then per pod for the per-pod keys)
+/// returns exactly the pods a scan of every pod's labels finds, for selectors on the set's
+/// labels, on one pod's name or index, and on both, through a rolling update.
+#[test]
+fn pods_matching_per_pod_selectors_equals_a_full_scan() {
+    let src = [
+        toml_head("sts", 7, "40s", 3, &["a"]),
+        db(""),
+        crate::support::toml_workload("web", 3, ""),
+        toml_event("10s", "rolling_update", "workload = \"db\""),
+    ]
+    .concat();
+    let w = world_at_end(&src);
+    let sel = |pairs: &[(&str, &str)]| -> slicesim::scenario::StringMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let selectors = [
+        sel(&[("app", "db")]),
+        sel(&[(POD_NAME, "db-0")]),
+        sel(&[(POD_NAME, "db-2"), ("app", "db")]),
+        sel(&[(POD_NAME, "db-2"), ("app", "web")]),
+        sel(&[(POD_INDEX, "1")]),
+        sel(&[(POD_NAME, "web-0")]),
+        sel(&[(POD_NAME, "db-1"), (POD_INDEX, "1")]),
+        sel(&[(POD_NAME, "db-1"), (POD_INDEX, "2")]),
+    ];
+    for s in &selectors {
+        let got: BTreeSet<String> = w
+            .pods_matching("default", s)
+            .map(|p| p.name.clone())
+            .collect();
+        let want: BTreeSet<String> = w
+            .pods()
+            .filter(|p| s.iter().all(|(k, v)| p.labels().get(k) == Some(v)))
+            .map(|p| p.name.clone())
+            .collect();
+        assert_eq!(got, want, "{s:?}");
+    }
+    let one: BTreeSet<String> = w
+        .pods_matching("default", &selectors[1])
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(one, ["db-0".to_string()].into());
+}

@@ -36,14 +36,12 @@ fn ordinal_of(set: &str, pod: &str) -> Option<u32> {
     pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }
 
-/// A StatefulSet's `status.currentRevision` (the revision every pod had when the last rolling
-/// update completed, where a missing pod below the partition is re-created) and its partition.
+/// A StatefulSet's `status.currentRevision`: the revision every pod had when the last rolling
+/// update completed, where a missing pod below the partition is re-created.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct SetState {
     /// Index of the current revision in `World::replica_sets` (None: not yet known).
     current: Option<usize>,
-    /// `updateStrategy.rollingUpdate.partition` (None: the scenario's).
-    partition: Option<u32>,
 }
 
 impl World {
@@ -190,7 +188,7 @@ impl World {
     fn sync_stateful_set(&mut self, d: usize, monotonic: bool, sink: &mut dyn ChangeSink) {
         let update = self.update_revision(d);
         let WorkloadKind::StatefulSet {
-            partition: spec_partition,
+            partition,
             max_unavailable,
             ..
         } = self.scenario.workloads[d].kind
@@ -198,7 +196,6 @@ impl World {
             return;
         };
         let state = self.set_state.get(&d).copied().unwrap_or_default();
-        let partition = state.partition.unwrap_or(spec_partition);
         // status.currentRevision: the first revision, until a rolling update completes
         let current = state
             .current
