@@ -225,6 +225,8 @@ pub struct OwnerRec {
     pub strategy: Option<String>,
     pub max_surge: Option<k8s::IntOrString>,
     pub max_unavailable: Option<k8s::IntOrString>,
+    /// StatefulSet `spec.updateStrategy.rollingUpdate.partition`.
+    pub partition: Option<i64>,
     pub min_ready_seconds: Option<i64>,
     /// StatefulSet `spec.serviceName`.
     pub service_name: Option<String>,
@@ -1088,13 +1090,16 @@ fn read_owner(cx: &Cx, v: &Value, meta: &Value) -> Result<OwnerRec, FieldError> 
         ("updateStrategy", "spec.updateStrategy")
     };
     let strat = sub(cx, spec, "spec", strategy_key)?;
-    let (mut strategy, mut surge, mut unavail) = (None, None, None);
+    let (mut strategy, mut surge, mut unavail, mut partition) = (None, None, None, None);
     if let Some(s) = strat {
         strategy = string(cx, s, ru_path, "type")?;
         if let Some(ru) = sub(cx, s, ru_path, "rollingUpdate")? {
             let p = format!("{ru_path}.rollingUpdate");
             surge = int_or_string(cx, ru, &p, "maxSurge")?;
             unavail = int_or_string(cx, ru, &p, "maxUnavailable")?;
+            if cx.kind == "StatefulSet" {
+                partition = int(cx, ru, &p, "partition", 0, i64::from(i32::MAX))?;
+            }
         }
     }
     let template_spec = match sub(cx, spec, "spec", "template")? {
@@ -1116,6 +1121,7 @@ fn read_owner(cx: &Cx, v: &Value, meta: &Value) -> Result<OwnerRec, FieldError> 
         strategy,
         max_surge: surge,
         max_unavailable: unavail,
+        partition,
         min_ready_seconds: int(cx, spec, "spec", "minReadySeconds", 0, i64::from(i32::MAX))?,
         service_name: string(cx, spec, "spec", "serviceName")?,
         desired_scheduled: int(cx, status, "status", "desiredNumberScheduled", 0, i64::MAX)?,

@@ -528,9 +528,16 @@ fn write_workload(w: &mut String, gr: &Group, zones_total: &BTreeSet<String>) {
 fn write_stateful_set(w: &mut String, gr: &Group) {
     let _ = writeln!(w, "# StatefulSet: pods <name>-<ordinal> with spec.hostname = the pod name and spec.subdomain =");
     let _ = writeln!(w, "# service_name (per-pod DNS names under the headless Service of that name); a deleted pod comes back");
-    let _ = writeln!(w, "# under its name; updates replace one pod at a time, highest ordinal first (RollingUpdate, partition 0).");
-    let _ = writeln!(w, "kind = \"StatefulSet\"");
     let owner = gr.owner.as_ref();
+    let one_at_a_time = owner.map_or(true, |o| {
+        o.partition.unwrap_or(0) == 0 && o.max_unavailable.is_none()
+    });
+    if one_at_a_time {
+        let _ = writeln!(w, "# under its name; updates replace one pod at a time, highest ordinal first (RollingUpdate, partition 0).");
+    } else {
+        let _ = writeln!(w, "# under its name; updates replace pods highest ordinal first, down to the partition (below).");
+    }
+    let _ = writeln!(w, "kind = \"StatefulSet\"");
     let (service, from) = match owner.and_then(|o| o.service_name.clone()) {
         Some(s) => (Some(s), "the StatefulSet's spec.serviceName"),
         None => (
@@ -560,13 +567,43 @@ fn write_stateful_set(w: &mut String, gr: &Group) {
         if o.strategy.as_deref() == Some("OnDelete") {
             let _ = writeln!(w, "# updateStrategy OnDelete: a rolling_update event replaces the pods as RollingUpdate would.");
         }
-        if let Some(mu) = o
-            .max_unavailable
-            .as_ref()
-            .filter(|m| **m != k8s::IntOrString::Int(1))
-        {
-            let _ = writeln!(w, "# updateStrategy.rollingUpdate.maxUnavailable = {} not modelled (alpha MaxUnavailableStatefulSet): one at a time.", int_or_pct(mu));
+        if let Some(p) = o.partition.filter(|&p| p > 0) {
+            let _ = writeln!(w, "# partition: the StatefulSet's spec.updateStrategy.rollingUpdate.partition (ordinals below it keep");
+            let _ = writeln!(w, "# their revision in a rolling update).");
+            let _ = writeln!(w, "partition = {p}");
         }
+        if let Some(mu) = o.max_unavailable.as_ref() {
+            // The API server drops the field while the gate is off, so a set showing it runs
+            // with MaxUnavailableStatefulSet on (stateful_set_control.go ::
+            // updateStatefulSetAfterInvariantEstablished).
+            if fits_scenario(mu) && !is_zero(mu) {
+                let _ = writeln!(w, "# max_unavailable: the StatefulSet's spec.updateStrategy.rollingUpdate.maxUnavailable (shown, so the");
+                let _ = writeln!(w, "# cluster runs the MaxUnavailableStatefulSet gate on: alpha 1.24-1.34, beta 1.35).");
+                let _ = writeln!(w, "max_unavailable = {}", int_or_pct(mu));
+            } else {
+                let _ = writeln!(w, "# updateStrategy.rollingUpdate.maxUnavailable = {} is not a count >= 1 or a percentage 1%..=100%: left out (one pod at a time).", int_or_pct(mu));
+            }
+        }
+    }
+}
+
+/// A `maxSurge`/`maxUnavailable` as the scenario reads it: a count, or a percentage's number
+/// (None: neither, e.g. "25" or "x%").
+fn scenario_int_or_pct(v: &k8s::IntOrString) -> Option<u32> {
+    match v {
+        k8s::IntOrString::Int(i) => u32::try_from(*i).ok(),
+        k8s::IntOrString::String(s) => match crate::scenario::values::parse_percent(s) {
+            Ok(crate::scenario::IntOrPercent::Percent(p)) => Some(p),
+            _ => None,
+        },
+    }
+}
+
+/// Valid as a scenario's `max_surge`/`max_unavailable`: a count, or a percentage up to 100%.
+fn fits_scenario(v: &k8s::IntOrString) -> bool {
+    match v {
+        k8s::IntOrString::Int(_) => scenario_int_or_pct(v).is_some(),
+        k8s::IntOrString::String(_) => scenario_int_or_pct(v).is_some_and(|p| p <= 100),
     }
 }
 
@@ -595,33 +632,56 @@ fn write_daemon_set(w: &mut String, gr: &Group) {
     }
     match owner {
         Some(o) => {
-            if let Some(s) = o.max_surge.as_ref().filter(|s| !is_zero(s)) {
-                let _ = writeln!(
-                    w,
-                    "# updateStrategy.rollingUpdate.maxSurge = {} not modelled: no surge.",
-                    int_or_pct(s)
-                );
-            }
-            match o.max_unavailable.as_ref() {
-                Some(mu) if is_zero(mu) => {
+            // update.go :: rollingUpdate: surge (maxUnavailable 0) or unavailability, not both
+            // (validation.go :: ValidateRollingUpdateDaemonSet); apps/v1 defaults 0 and 1.
+            let surge = o.max_surge.as_ref().filter(|s| !is_zero(s));
+            let unavail = o.max_unavailable.as_ref();
+            match (surge, unavail) {
+                (Some(s), Some(mu)) if is_zero(mu) && fits_scenario(s) => {
+                    let _ = writeln!(w, "# strategy: the DaemonSet's updateStrategy.rollingUpdate (a surge update: the new pod starts");
                     let _ = writeln!(
                         w,
-                        "# maxUnavailable 0 (surge-only update) not modelled: max_unavailable = 1."
+                        "# beside the old one, which goes once the new one is available)."
                     );
+                    let _ = writeln!(w, "max_surge = {}", int_or_pct(s));
+                    let _ = writeln!(w, "max_unavailable = 0");
                 }
-                Some(mu) if *mu != k8s::IntOrString::Int(1) => {
+                (Some(s), _) => {
                     let _ = writeln!(
                         w,
-                        "# strategy: the DaemonSet's updateStrategy.rollingUpdate.maxUnavailable."
+                        "# updateStrategy.rollingUpdate.maxSurge = {} with maxUnavailable {} is not a valid surge update: no surge.",
+                        int_or_pct(s),
+                        unavail.map_or("1 (default)".to_string(), int_or_pct)
                     );
-                    let _ = writeln!(w, "max_unavailable = {}", int_or_pct(mu));
+                    write_daemon_unavailable(w, unavail);
                 }
-                _ => {}
+                (None, _) => write_daemon_unavailable(w, unavail),
             }
         }
         None => {
             let _ = writeln!(w, "# No DaemonSet object in the input: no node selector known; the DaemonSet defaults (maxUnavailable 1).");
         }
+    }
+}
+
+/// A DaemonSet's `max_unavailable` without surge (the default 1 is not written).
+fn write_daemon_unavailable(w: &mut String, mu: Option<&k8s::IntOrString>) {
+    match mu {
+        Some(mu) if is_zero(mu) || !fits_scenario(mu) => {
+            let _ = writeln!(
+                w,
+                "# maxUnavailable {} without surge is not a valid update: max_unavailable = 1.",
+                int_or_pct(mu)
+            );
+        }
+        Some(mu) if *mu != k8s::IntOrString::Int(1) => {
+            let _ = writeln!(
+                w,
+                "# strategy: the DaemonSet's updateStrategy.rollingUpdate.maxUnavailable."
+            );
+            let _ = writeln!(w, "max_unavailable = {}", int_or_pct(mu));
+        }
+        _ => {}
     }
 }
 

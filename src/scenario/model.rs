@@ -515,6 +515,17 @@ pub enum WorkloadKind {
         /// `podManagementPolicy: Parallel` (default OrderedReady: one pod at a time, each
         /// waiting for its predecessors to be Running and Ready).
         parallel: bool,
+        /// `updateStrategy.rollingUpdate.partition`: a rolling update replaces only the pods
+        /// of ordinal >= partition; a missing pod below it is re-created at the current
+        /// revision (stateful_set_control.go :: updateStatefulSet; stateful_set_utils.go ::
+        /// newVersionedStatefulSetPod).
+        partition: u32,
+        /// `updateStrategy.rollingUpdate.maxUnavailable` (None: one pod at a time). Set, the
+        /// rolling update follows stateful_set_control.go ::
+        /// updateStatefulSetAfterInvariantEstablished, as with the MaxUnavailableStatefulSet
+        /// gate on (alpha, off by default 1.24-1.34, beta on 1.35: the API server drops the
+        /// field while the gate is off, so a set that shows it runs with the gate on).
+        max_unavailable: Option<IntOrPercent>,
     },
     /// One pod on every existing node whose labels match `node_selector` (and in `zones`,
     /// if given); replicas follow the nodes (pkg/controller/daemon/daemon_controller.go ::
@@ -770,6 +781,11 @@ pub struct VersionProfile {
     /// `serving`/`terminating` conditions. pkg/features/kube_features.go;
     /// pkg/controller/endpointslice/utils.go :: podToEndpoint (1.21).
     pub endpointslice_terminating_condition: bool,
+    /// Feature gate `PodIndexLabel` (KEP-4017): beta (on) 1.28, GA 1.32. On: a StatefulSet
+    /// pod carries `apps.kubernetes.io/pod-index = <ordinal>` beside
+    /// `statefulset.kubernetes.io/pod-name` (pkg/features/kube_features.go;
+    /// pkg/controller/statefulset/stateful_set_utils.go :: updateIdentity).
+    pub pod_index_label: bool,
 }
 
 /// Workqueue retry: delay = base × 2^failures, capped at max; dropped after `max_retries`.

@@ -263,7 +263,7 @@ fn daemonset_fields_are_validated_with_located_errors() {
         (
             "[[workloads]]\nname = \"agent\"\nkind = \"DaemonSet\"\nmax_surge = 1\n",
             "workloads[0].max_surge",
-            "allowed: 0",
+            "may not be set when max_unavailable is non-zero",
         ),
         (
             "[[workloads]]\nname = \"agent\"\nkind = \"DaemonSet\"\n\

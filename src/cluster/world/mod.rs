@@ -321,6 +321,8 @@ pub struct World {
     replay_pods: std::collections::BTreeMap<(String, String), PodId>,
     /// DaemonSet pods and the node each is for (lookups only; see `owners`).
     daemon_node: HashMap<PodId, NodeId>,
+    /// StatefulSets' current revision and partition by workload (see `owners`).
+    set_state: std::collections::BTreeMap<usize, owners::SetState>,
 }
 
 /// Did a pod change in a way the API would store (everything but the internal fields)?
@@ -436,6 +438,7 @@ impl World {
             replay: None,
             replay_pods: std::collections::BTreeMap::new(),
             daemon_node: HashMap::new(),
+            set_state: Default::default(),
             scenario,
         };
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
@@ -556,22 +559,26 @@ impl World {
 
     /// Pods in `namespace` whose labels contain every `key=value` of `selector` (the
     /// equality-based Service selector), terminating ones included, in (ReplicaSet, id) order.
-    /// Cost: one label test per ReplicaSet (pods share their ReplicaSet's labels), not per pod.
+    /// Cost: one label test per ReplicaSet (pods share their ReplicaSet's labels), not per pod,
+    /// except for a selector on a StatefulSet pod's own labels (`owners::template_for`).
     pub fn pods_matching<'a>(
         &'a self,
         namespace: &'a str,
         selector: &'a StringMap,
     ) -> impl Iterator<Item = &'a Pod> + 'a {
+        let per_pod = |k: &str| k == owners::POD_NAME_LABEL || k == owners::POD_INDEX_LABEL;
+        let own = selector.keys().any(|k| per_pod(k));
         self.replica_sets
             .iter()
             .filter(move |rs| {
                 &*self.deployments[rs.workload].namespace == namespace
                     && selector
                         .iter()
-                        .all(|(k, v)| rs.template.labels.get(k) == Some(v))
+                        .all(|(k, v)| per_pod(k) || rs.template.labels.get(k) == Some(v))
             })
             .flat_map(|rs| rs.pods.iter())
             .filter_map(|p| self.pod(*p))
+            .filter(move |p| !own || selector.iter().all(|(k, v)| p.labels().get(k) == Some(v)))
     }
 
     /// Pods bound to a node (terminating ones included), in id order.

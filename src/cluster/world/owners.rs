@@ -26,12 +26,54 @@ pub(super) fn stateful_pod_name(set: &str, ordinal: u32) -> String {
     format!("{set}-{ordinal}")
 }
 
+/// `statefulset.kubernetes.io/pod-name` (apps/v1 `StatefulSetPodNameLabel`).
+pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
+/// `apps.kubernetes.io/pod-index` (apps/v1 `PodIndexLabel`, feature PodIndexLabel, 1.28+).
+pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+
 /// The ordinal of a StatefulSet pod's name (stateful_set_utils.go :: getParentNameAndOrdinal).
 fn ordinal_of(set: &str, pod: &str) -> Option<u32> {
     pod.strip_prefix(set)?.strip_prefix('-')?.parse().ok()
 }
 
+/// A StatefulSet's `status.currentRevision`: the revision every pod had when the last rolling
+/// update completed, where a missing pod below the partition is re-created.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct SetState {
+    /// Index of the current revision in `World::replica_sets` (None: not yet known).
+    current: Option<usize>,
+}
+
 impl World {
+    /// The template of a new pod named `name` of revision `r`. A StatefulSet pod gets its own
+    /// copy carrying its identity labels: `statefulset.kubernetes.io/pod-name = <name>` and,
+    /// with the PodIndexLabel gate (1.28+), `apps.kubernetes.io/pod-index = <ordinal>`
+    /// (stateful_set_utils.go :: updateIdentity, from initIdentity in newStatefulSetPod). A
+    /// pod's labels never change after that (the set re-creates a pod, never relabels it),
+    /// so the copy is as immutable as a shared template; other kinds' pods share their
+    /// revision's template and pay nothing.
+    pub(super) fn template_for(&self, r: usize, name: &str) -> Arc<PodTemplate> {
+        let t = &self.replica_sets[r].template;
+        let w = self.replica_sets[r].workload;
+        let is_set = matches!(
+            self.scenario.workloads[w].kind,
+            WorkloadKind::StatefulSet { .. }
+        );
+        let Some(ordinal) = is_set
+            .then(|| ordinal_of(&self.deployments[w].name, name))
+            .flatten()
+        else {
+            return t.clone();
+        };
+        let mut own = PodTemplate::clone(t);
+        own.labels.insert(POD_NAME_LABEL.into(), name.to_string());
+        if self.scenario.controllers.profile.pod_index_label {
+            own.labels
+                .insert(POD_INDEX_LABEL.into(), ordinal.to_string());
+        }
+        Arc::new(own)
+    }
+
     /// Is `w` a StatefulSet or DaemonSet (synced by this module, not the Deployment and
     /// ReplicaSet controllers)?
     pub(super) fn owned_by_set(&self, w: usize) -> bool {
@@ -138,10 +180,27 @@ impl World {
         id
     }
 
-    /// stateful_set_control.go :: updateStatefulSet with RollingUpdate, partition 0,
-    /// maxUnavailable 1 (`monotonic` = podManagementPolicy OrderedReady).
+    /// stateful_set_control.go :: updateStatefulSet with RollingUpdate (`monotonic` =
+    /// podManagementPolicy OrderedReady): create missing ordinals (below the partition at the
+    /// current revision: newVersionedStatefulSetPod), remove condemned ones, then replace pods
+    /// of ordinal >= partition that are not at the update revision: one at a time, or with
+    /// `max_unavailable` set, updateStatefulSetAfterInvariantEstablished.
     fn sync_stateful_set(&mut self, d: usize, monotonic: bool, sink: &mut dyn ChangeSink) {
         let update = self.update_revision(d);
+        let WorkloadKind::StatefulSet {
+            partition,
+            max_unavailable,
+            ..
+        } = self.scenario.workloads[d].kind
+        else {
+            return;
+        };
+        let state = self.set_state.get(&d).copied().unwrap_or_default();
+        // status.currentRevision: the first revision, until a rolling update completes
+        let current = state
+            .current
+            .or_else(|| self.deployments[d].replica_sets.first().copied())
+            .unwrap_or(update);
         let replicas = self.deployments[d].replicas;
         let set = self.deployments[d].name.clone();
         let mut by_ordinal: BTreeMap<u32, PodId> = BTreeMap::new();
@@ -150,14 +209,47 @@ impl World {
                 by_ordinal.insert(o, id);
             }
         }
+        let done = self.stateful_set_steps(
+            d,
+            monotonic,
+            (update, current, partition),
+            max_unavailable,
+            &mut by_ordinal,
+            sink,
+        );
+        // completeRollingUpdate: every replica updated and Ready → currentRevision = update
+        let complete = done
+            && (0..replicas).all(|o| {
+                by_ordinal.get(&o).is_some_and(|&id| {
+                    self.pod(id)
+                        .is_some_and(|p| p.replica_set == update && !p.is_terminating())
+                        && self.healthy(id)
+                })
+            });
+        let entry = self.set_state.entry(d).or_default();
+        entry.current = Some(if complete { update } else { current });
+    }
+
+    /// The steps of [`World::sync_stateful_set`]; false when it stopped early (waiting).
+    fn stateful_set_steps(
+        &mut self,
+        d: usize,
+        monotonic: bool,
+        (update, current, partition): (usize, usize, u32),
+        max_unavailable: Option<scenario::IntOrPercent>,
+        by_ordinal: &mut BTreeMap<u32, PodId>,
+        sink: &mut dyn ChangeSink,
+    ) -> bool {
+        let replicas = self.deployments[d].replicas;
         // the replicas, lowest ordinal first (processReplica)
         for ordinal in 0..replicas {
             match by_ordinal.get(&ordinal).copied() {
                 None => {
-                    let id = self.create_stateful_pod(d, update, ordinal, sink);
+                    let r = if ordinal < partition { current } else { update };
+                    let id = self.create_stateful_pod(d, r, ordinal, sink);
                     by_ordinal.insert(ordinal, id);
                     if monotonic {
-                        return;
+                        return false;
                     }
                 }
                 Some(id) => {
@@ -165,7 +257,7 @@ impl World {
                     // a terminating pod's name is taken until it is gone; OrderedReady also
                     // waits for every created pod to be Running and Ready before the next
                     if monotonic && (terminating || !self.healthy(id)) {
-                        return;
+                        return false;
                     }
                 }
             }
@@ -179,29 +271,61 @@ impl World {
         for id in condemned {
             if self.pod(id).is_some_and(|p| p.is_terminating()) {
                 if monotonic {
-                    return;
+                    return false;
                 }
                 continue;
             }
             self.delete_pod(id, sink);
             if monotonic {
-                return;
+                return false;
             }
         }
-        // rolling update: highest ordinal first, one at a time
-        for ordinal in (0..replicas).rev() {
-            let Some(&id) = by_ordinal.get(&ordinal) else {
-                return;
-            };
-            let Some(p) = self.pod(id) else { return };
-            if p.replica_set != update && !p.is_terminating() {
-                self.delete_pod(id, sink);
-                return;
+        let old = |w: &World, id: PodId| {
+            w.pod(id)
+                .is_some_and(|p| p.replica_set != update && !p.is_terminating())
+        };
+        let Some(max_unavailable) = max_unavailable else {
+            // rolling update: highest ordinal first down to the partition, one at a time
+            for ordinal in (partition.min(replicas)..replicas).rev() {
+                let Some(&id) = by_ordinal.get(&ordinal) else {
+                    return false;
+                };
+                if self.pod(id).is_none() {
+                    return false;
+                }
+                if old(self, id) {
+                    self.delete_pod(id, sink);
+                    return false;
+                }
+                if !self.healthy(id) {
+                    return false;
+                }
             }
-            if !self.healthy(id) {
-                return;
+            return true;
+        };
+        // updateStatefulSetAfterInvariantEstablished: every unhealthy replica counts against
+        // maxUnavailable (getStatefulSetMaxUnavailable: rounded down, at least 1); delete
+        // old pods from the highest ordinal down to the partition while room is left
+        let max = max_unavailable.resolve(replicas, false).max(1) as usize;
+        let unavailable = (0..replicas)
+            .filter(|o| by_ordinal.get(o).map_or(true, |&id| !self.healthy(id)))
+            .count();
+        if unavailable >= max {
+            return false;
+        }
+        let mut room = max - unavailable;
+        for ordinal in (partition.min(replicas)..replicas).rev() {
+            if room == 0 {
+                return false;
+            }
+            if let Some(&id) = by_ordinal.get(&ordinal) {
+                if old(self, id) {
+                    self.delete_pod(id, sink);
+                    room -= 1;
+                }
             }
         }
+        true
     }
 
     /// The nodes a DaemonSet's pods belong on: existing and selected, in id order.
@@ -293,6 +417,23 @@ impl World {
                 .filter(|&id| w.pod(id).is_some_and(|p| p.is_active()))
                 .collect()
         };
+        let (max_surge, max_unavailable) = match self.scenario.workloads[d].strategy {
+            // updatedDesiredNodeCounts: SurgeCount and UnavailableCount, both rounded up
+            // against the nodes that should run a pod; both 0 is read as maxUnavailable 1
+            scenario::Strategy::RollingUpdate {
+                max_surge,
+                max_unavailable,
+            } => (
+                max_surge.resolve(want.len() as u32, true) as usize,
+                max_unavailable.resolve(want.len() as u32, true) as usize,
+            ),
+            scenario::Strategy::Recreate => (0, 1),
+        };
+        // util.AllowsSurge: maxSurge is not 0 (against one node, rounded up)
+        let surging = matches!(
+            self.scenario.workloads[d].strategy,
+            scenario::Strategy::RollingUpdate { max_surge, .. } if max_surge.resolve(1, true) > 0
+        );
         let mut delete = Vec::new();
         for (&n, ids) in &per_node {
             if want.binary_search(&n).is_err() {
@@ -317,26 +458,48 @@ impl World {
                 let id = self.create_daemon_pod(update, n, sink);
                 per_node.entry(n).or_default().push(id);
             } else if ids.len() > 1 {
-                // keep the oldest (podsShouldBeOnNode: extra daemon pods are deleted)
                 let mut by_age: Vec<(Nanos, PodId)> = ids
                     .iter()
                     .filter_map(|&id| self.pod(id).map(|p| (p.creation_ns, id)))
                     .collect();
                 by_age.sort_unstable();
-                delete.extend(by_age.iter().skip(1).map(|&(_, id)| id));
+                if !surging {
+                    // keep the oldest (podsShouldBeOnNode: extra daemon pods are deleted)
+                    delete.extend(by_age.iter().skip(1).map(|&(_, id)| id));
+                    continue;
+                }
+                // podsShouldBeOnNode with surge: keep the oldest new and the oldest old pod;
+                // the old one goes once it is not Ready or the new one is available
+                let (mut oldest_new, mut oldest_old) = (None, None);
+                for &(_, id) in &by_age {
+                    let is_new = self.pod(id).is_some_and(|p| p.replica_set == update);
+                    let slot = if is_new {
+                        &mut oldest_new
+                    } else {
+                        &mut oldest_old
+                    };
+                    if slot.is_none() {
+                        *slot = Some(id);
+                    } else {
+                        delete.push(id);
+                    }
+                }
+                if let (Some(new), Some(old)) = (oldest_new, oldest_old) {
+                    if !self.pod(old).is_some_and(|p| p.is_ready()) || self.healthy(new) {
+                        delete.push(old);
+                    }
+                }
             }
         }
         for id in delete {
             self.delete_pod(id, sink);
         }
-        // rollingUpdate (maxSurge 0): old pods go while fewer than maxUnavailable are down
-        let scenario::Strategy::RollingUpdate {
-            max_unavailable, ..
-        } = self.scenario.workloads[d].strategy
-        else {
+        if surging {
+            self.daemon_surge_update(update, &want, &per_node, max_surge, sink);
             return;
-        };
-        let max_unavailable = max_unavailable.resolve(want.len() as u32, true).max(1) as usize;
+        }
+        // rollingUpdate (maxSurge 0): old pods go while fewer than maxUnavailable are down
+        let max_unavailable = max_unavailable.max(1);
         let mut unavailable = 0usize;
         let mut candidates = Vec::new();
         let mut replace_now = Vec::new();
@@ -371,6 +534,59 @@ impl World {
             .chain(candidates.into_iter().take(room))
         {
             self.delete_pod(id, sink);
+        }
+    }
+
+    /// update.go :: rollingUpdate with maxSurge > 0: a node whose old pod is not available
+    /// gets a new pod at once; other nodes with an old pod get one while fewer than maxSurge
+    /// new pods are waiting to become available; an old pod goes once the new pod beside it
+    /// is available (the deletions are `manage`'s, above). Nodes are taken in id order
+    /// (upstream walks a map).
+    fn daemon_surge_update(
+        &mut self,
+        update: usize,
+        want: &[NodeId],
+        per_node: &BTreeMap<NodeId, Vec<PodId>>,
+        max_surge: usize,
+        sink: &mut dyn ChangeSink,
+    ) {
+        let mut surge = 0usize;
+        let mut allowed = Vec::new();
+        let mut candidates = Vec::new();
+        for &n in want {
+            let live: Vec<PodId> = per_node
+                .get(&n)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&id| self.pod(id).is_some_and(|p| p.is_active()))
+                .collect();
+            let (new, old): (Vec<PodId>, Vec<PodId>) = live
+                .iter()
+                .partition(|&&id| self.pod(id).is_some_and(|p| p.replica_set == update));
+            if new.len() > 1 || old.len() > 1 {
+                surge += 1; // findUpdatedPodsOnNode: manage prunes this node first
+                continue;
+            }
+            match (new.first(), old.first()) {
+                (_, None) => {}
+                (None, Some(&o)) => {
+                    if !self.healthy(o) {
+                        allowed.push(n);
+                    } else if surge < max_surge {
+                        candidates.push(n);
+                    }
+                }
+                (Some(&nw), Some(_)) => {
+                    if !self.healthy(nw) {
+                        surge += 1;
+                    }
+                }
+            }
+        }
+        let room = max_surge.saturating_sub(surge).min(candidates.len());
+        for n in allowed.into_iter().chain(candidates.into_iter().take(room)) {
+            self.create_daemon_pod(update, n, sink);
         }
     }
 }

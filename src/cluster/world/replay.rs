@@ -264,7 +264,7 @@ impl World {
         let dep = self.deployments.get(w)?;
         let r = dep.new_rs.or_else(|| dep.replica_sets.first().copied())?;
         let ns = dep.namespace.clone();
-        let template = self.replica_sets[r].template.clone();
+        let template = self.template_for(r, &step.name);
         let node_name = st.node.map(|n| self.nodes[n].name.clone());
         let rv = write_rv(&mut self.resource_version);
         let id = self.insert_pod(|id| {

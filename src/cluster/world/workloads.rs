@@ -231,7 +231,7 @@ impl World {
             }
         };
         let uid = ids::uid_v4(&mut self.rng_identity);
-        let template = self.replica_sets[r].template.clone();
+        let template = self.template_for(r, &name);
         let grace = self.scenario.workloads[w].termination.grace_period_ns;
         let rv = write_rv(&mut self.resource_version);
         let id = self.insert_pod(|id| new_pod(id, uid, name, ns, (w, r), template, rv, now, grace));

@@ -70,6 +70,33 @@ pub(super) fn warn_event_volume(
     }
 }
 
+/// A label a StatefulSet sets on each pod itself (stateful_set_utils.go :: updateIdentity).
+fn per_pod_label(k: &str) -> bool {
+    k == "statefulset.kubernetes.io/pod-name" || k == "apps.kubernetes.io/pod-index"
+}
+
+/// Can a pod of workload `w` carry the per-pod label `k = v` (under release 1.`minor`)? A
+/// StatefulSet's pod `<name>-<ordinal>`: its name, and its ordinal with the PodIndexLabel gate.
+fn may_carry(w: &Workload, minor: Option<u32>, k: &str, v: &str) -> bool {
+    let ordinal = |s: &str| !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit());
+    if !matches!(w.kind, WorkloadKind::StatefulSet { .. }) {
+        return false;
+    }
+    match k {
+        "statefulset.kubernetes.io/pod-name" => v
+            .strip_prefix(w.name.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+            .is_some_and(ordinal),
+        "apps.kubernetes.io/pod-index" => {
+            ordinal(v)
+                && minor
+                    .map_or(VersionProfile::default(), VersionProfile::for_minor)
+                    .pod_index_label
+        }
+        _ => false,
+    }
+}
+
 /// Warnings (the scenario still runs): a Service whose selector matches no pod template of
 /// any workload version, and a named `target_port` that no selected pod template defines
 /// (the EndpointSlice controller then leaves those pods out of that port's slices —
@@ -137,15 +164,35 @@ pub(super) fn check_selection(
             |sel: &StringMap, labels: &StringMap| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
         let mut selected: Vec<&(StringMap, Vec<ContainerPort>)> = Vec::new();
         for sel in &selectors {
-            // Non-empty selectors only (empty ones are selectorless); candidates share the
-            // selector's first label.
-            let Some((k, v)) = sel.iter().next() else {
-                continue;
+            if sel.is_empty() {
+                continue; // selectorless
+            }
+            // A StatefulSet pod's own labels (pod name, pod index) are in no template.
+            let (own, shared): (StringMap, StringMap) = sel
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .partition(|(k, _)| per_pod_label(k));
+            // Candidates share the selector's first template label, or (a selector on per-pod
+            // labels only) are the namespace's StatefulSets.
+            let cands: Vec<(usize, usize)> = match shared.iter().next() {
+                Some((k, v)) => by_label
+                    .get(&(svc.namespace.as_str(), k.as_str(), v.as_str()))
+                    .cloned()
+                    .unwrap_or_default(),
+                None => workloads
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.namespace == svc.namespace)
+                    .flat_map(|(wi, _)| (0..versions[wi].len()).map(move |vi| (wi, vi)))
+                    .collect(),
             };
-            let key = (svc.namespace.as_str(), k.as_str(), v.as_str());
-            for (wi, vi) in by_label.get(&key).into_iter().flatten() {
-                let ver = &versions[*wi][*vi];
-                if matches(sel, &ver.0) {
+            for (wi, vi) in cands {
+                let ver = &versions[wi][vi];
+                if matches(&shared, &ver.0)
+                    && own
+                        .iter()
+                        .all(|(k, v)| may_carry(&workloads[wi], cx.kubernetes_minor, k, v))
+                {
                     selected.push(ver);
                 }
             }

@@ -26,6 +26,7 @@ impl VersionProfile {
             traffic_distribution_validated: minor >= 33,
             prefer_same_traffic_distribution: minor >= 34,
             endpointslice_terminating_condition: minor >= 22,
+            pod_index_label: minor >= 28,
         }
     }
 

@@ -214,8 +214,26 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
     let strategy_s = t.one_of(cx, "strategy", &["RollingUpdate", "Recreate"]);
     let surge = t.int_or_percent(cx, "max_surge");
     let unavail = t.int_or_percent(cx, "max_unavailable");
-    // StatefulSets and DaemonSets replace one pod at a time, without surge
-    // (apps/v1 defaults: updateStrategy RollingUpdate, maxUnavailable 1, maxSurge 0).
+    let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+    let over_100 = |cx: &mut Cx, x: &S<IntOrPercent>| {
+        if let IntOrPercent::Percent(p) = x.v {
+            if p > 100 {
+                cx.err(
+                    &x.origin,
+                    &x.path,
+                    format!("{p}% is out of range (allowed: 0%..=100%)"),
+                );
+            }
+        }
+    };
+    // StatefulSet: `partition` (apps validation.go :: validateRollingUpdateStatefulSet: a
+    // non-negative integer) and `max_unavailable` (positive count or percentage, not 0, at
+    // most 100%; honoured as with the MaxUnavailableStatefulSet gate on, see the kind).
+    let partition = t.u32(cx, "partition", 0, i32::MAX as u32).map(|s| {
+        only(cx, &s, "StatefulSet");
+        s.v
+    });
+    let mut sts_max_unavailable = None;
     if kind_v != "Deployment" {
         if let Some(s) = strategy_s.as_ref().filter(|s| s.v == "Recreate") {
             cx.err(
@@ -224,53 +242,71 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
                 format!("\"Recreate\" is a Deployment strategy; a {kind_v} updates with RollingUpdate (allowed: \"RollingUpdate\")"),
             );
         }
-        if let Some(x) = surge.as_ref().filter(|x| {
-            kind_v == "StatefulSet"
-                || !matches!(x.v, IntOrPercent::Int(0) | IntOrPercent::Percent(0))
-        }) {
+        if let Some(x) = surge.as_ref().filter(|_| kind_v == "StatefulSet") {
             cx.err(
                 &x.origin,
                 &x.path,
-                format!(
-                    "a {kind_v} is modelled without surge (allowed: {})",
-                    if kind_v == "DaemonSet" {
-                        "0"
-                    } else {
-                        "leave it out"
-                    }
-                ),
+                "a StatefulSet replaces pods without surge (its pods' names are their identity); leave it out",
             );
         }
         if let Some(x) = unavail.as_ref().filter(|_| kind_v == "StatefulSet") {
-            cx.err(
-                &x.origin,
-                &x.path,
-                "a StatefulSet replaces one pod at a time (maxUnavailable 1; the MaxUnavailableStatefulSet feature is alpha); leave it out",
-            );
+            if zero(x.v) {
+                cx.err(
+                    &x.origin,
+                    &x.path,
+                    "cannot be 0 (allowed: a count of at least 1 or a percentage 1%..=100%; leave it out for one pod at a time)",
+                );
+            }
+            over_100(cx, x);
+            sts_max_unavailable = Some(x.v);
+        }
+        if kind_v == "DaemonSet" {
+            for x in [&surge, &unavail].into_iter().flatten() {
+                over_100(cx, x);
+            }
+            // apps validation.go :: ValidateRollingUpdateDaemonSet: exactly one of
+            // maxSurge and maxUnavailable is non-zero.
+            let has_surge = surge.as_ref().is_some_and(|x| !zero(x.v));
+            // (apps/v1 defaults: maxUnavailable 1, maxSurge 0; so a surge needs max_unavailable = 0)
+            let has_unavail = unavail.as_ref().map_or(true, |x| !zero(x.v));
+            match (has_surge, has_unavail) {
+                (true, true) => {
+                    if let Some(x) = &surge {
+                        cx.err(
+                            &x.origin,
+                            &x.path,
+                            "may not be set when max_unavailable is non-zero (a DaemonSet surges or leaves nodes unavailable, not both): add max_unavailable = 0",
+                        );
+                    }
+                }
+                (false, false) => {
+                    let o = unavail
+                        .as_ref()
+                        .or(surge.as_ref())
+                        .map_or(t.origin().clone(), |x| x.origin.clone());
+                    cx.err(
+                        &o,
+                        &t.path_of("max_unavailable"),
+                        "cannot be 0 when max_surge is 0 (allowed: max_unavailable at least 1 or 1%, or max_surge at least 1 or 1% with max_unavailable = 0)",
+                    );
+                }
+                _ => {}
+            }
         }
     }
     let strategy = if kind_v != "Deployment" {
-        let u = match unavail.as_ref().map(|x| x.v) {
-            Some(v)
-                if kind_v == "DaemonSet"
-                    && !matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0)) =>
-            {
-                v
-            }
-            Some(_) if kind_v == "DaemonSet" => {
-                if let Some(x) = &unavail {
-                    cx.err(
-                        &x.origin,
-                        &x.path,
-                        "a DaemonSet without surge needs max_unavailable of at least 1 (or 1%)",
-                    );
-                }
-                IntOrPercent::Int(1)
-            }
-            _ => IntOrPercent::Int(1),
+        let d = |x: &Option<S<IntOrPercent>>, default: IntOrPercent| {
+            x.as_ref().map_or(default, |x| x.v)
+        };
+        let (s, u) = match kind_v {
+            "DaemonSet" => (
+                d(&surge, IntOrPercent::Int(0)),
+                d(&unavail, IntOrPercent::Int(1)),
+            ),
+            _ => (IntOrPercent::Int(0), IntOrPercent::Int(1)),
         };
         Strategy::RollingUpdate {
-            max_surge: IntOrPercent::Int(0),
+            max_surge: s,
             max_unavailable: u,
         }
     } else if strategy_s.as_ref().map(|s| s.v) == Some("Recreate") {
@@ -378,6 +414,8 @@ pub(super) fn resolve_workload(cx: &mut Cx, mut t: Tbl, cluster: &Cluster) -> Wo
             "StatefulSet" => WorkloadKind::StatefulSet {
                 service_name,
                 parallel,
+                partition: partition.unwrap_or(0),
+                max_unavailable: sts_max_unavailable,
             },
             "DaemonSet" => WorkloadKind::DaemonSet {
                 node_selector: node_selector.unwrap_or_default(),
