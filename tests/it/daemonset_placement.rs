@@ -77,11 +77,7 @@ fn live_nodes(w: &World, zone: Option<&str>) -> BTreeMap<String, usize> {
 }
 
 fn run(src: &str) -> (World, Watch) {
-    let sc = crate::support::scenario(src, &[]);
-    let mut sink = Watch::default();
-    let (mut w, mut el) = crate::support::started_world(sc, &mut sink);
-    while el.step(&mut w, &mut sink).unwrap().is_some() {}
-    (w, sink)
+    crate::support::world_to_end(src)
 }
 
 #[test]

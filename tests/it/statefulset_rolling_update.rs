@@ -45,11 +45,7 @@ impl ChangeSink for Watch {
 }
 
 fn run(src: &str) -> (World, Watch) {
-    let sc = crate::support::scenario(src, &[]);
-    let mut sink = Watch::default();
-    let (mut w, mut el) = crate::support::started_world(sc, &mut sink);
-    while el.step(&mut w, &mut sink).unwrap().is_some() {}
-    (w, sink)
+    crate::support::world_to_end(src)
 }
 
 /// Template version of each pod, by name.

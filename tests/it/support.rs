@@ -300,6 +300,17 @@ pub fn started_world<S: slicesim::cluster::ChangeSink>(
     (w, el)
 }
 
+/// The world after running the scenario source `src` to its end, and the sink that saw it.
+pub fn world_to_end<S: slicesim::cluster::ChangeSink + Default>(
+    src: &str,
+) -> (slicesim::cluster::World, S) {
+    let sc = scenario(src, &[]);
+    let mut sink = S::default();
+    let (mut w, mut el) = started_world(sc, &mut sink);
+    while el.step(&mut w, &mut sink).unwrap().is_some() {}
+    (w, sink)
+}
+
 /// The controller manager after a whole run of `sc` (no watch side), and the world at the end.
 pub fn run_controllers(
     sc: slicesim::scenario::Scenario,
