@@ -1143,6 +1143,29 @@ mod tests {
         .expect("pod")
     }
 
+    /// Pods `p0..` on node `n0`, Ready as `ready` says, all at resourceVersion `rv`, with the
+    /// named port `http` at 8080 + `port`.
+    fn ready_pods(ready: &[bool], rv: u32, port: u8) -> Vec<k8s::Pod> {
+        (0..ready.len())
+            .map(|i| {
+                pod(
+                    i,
+                    &P {
+                        exists: true,
+                        ready: ready[i],
+                        node: 0,
+                        ip: 0,
+                        port,
+                        rv,
+                        terminal: false,
+                        other_app: false,
+                        since: 0,
+                    },
+                )
+            })
+            .collect()
+    }
+
     fn service(publish: bool, label: bool, hints: bool) -> k8s::Service {
         service_selecting(publish, label, hints, false)
     }
@@ -1496,24 +1519,7 @@ mod tests {
                 let i = (step as usize * 7) % 40;
                 ready[i] = !ready[i];
             }
-            let pods: Vec<k8s::Pod> = (0..40)
-                .map(|i| {
-                    pod(
-                        i,
-                        &P {
-                            exists: true,
-                            ready: ready[i],
-                            node: 0,
-                            ip: 0,
-                            port: 1,
-                            rv: step + 1,
-                            terminal: false,
-                            other_app: false,
-                            since: 0,
-                        },
-                    )
-                })
-                .collect();
+            let pods = ready_pods(&ready, step + 1, 1);
             let prev: Vec<Vec<k8s::EndpointSlice>> = [&inc, &full]
                 .iter()
                 .map(|side| side.store.list().into_iter().cloned().collect())
@@ -1578,26 +1584,7 @@ mod tests {
         let svc = service(false, false, false);
         let mut nodes = NodeIndex::default();
         nodes.insert("n0".into(), Some("z0".into()));
-        let mk = |ready: &[bool], rv: u32| -> Vec<k8s::Pod> {
-            (0..ready.len())
-                .map(|i| {
-                    pod(
-                        i,
-                        &P {
-                            exists: true,
-                            ready: ready[i],
-                            node: 0,
-                            ip: 0,
-                            port: 1,
-                            rv,
-                            terminal: false,
-                            other_app: false,
-                            since: 0,
-                        },
-                    )
-                })
-                .collect()
-        };
+        let mk = |ready: &[bool], rv: u32| ready_pods(ready, rv, 1);
         // (endpoints of the cached models shared with a pod conversion, all endpoints)
         let shared_with_pods = |side: &Side| -> (usize, usize) {
             let r = &side.ctl.reconciler;
@@ -1687,26 +1674,7 @@ mod tests {
         nodes.insert("n0".into(), Some("z0".into()));
         let mut inc = Side::new(false, 4);
         let mut full = Side::new(true, 4);
-        let mk = |ps: &[bool; 12], rv: u32| -> Vec<k8s::Pod> {
-            (0..12)
-                .map(|i| {
-                    pod(
-                        i,
-                        &P {
-                            exists: true,
-                            ready: ps[i],
-                            node: 0,
-                            ip: 0,
-                            port: 0,
-                            rv,
-                            terminal: false,
-                            other_app: false,
-                            since: 0,
-                        },
-                    )
-                })
-                .collect()
-        };
+        let mk = |ps: &[bool; 12], rv: u32| ready_pods(ps, rv, 0);
         let pods = mk(&ps, 1);
         assert_eq!(
             inc.sync(&svc, &pods, &nodes, None),
