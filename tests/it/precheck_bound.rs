@@ -190,19 +190,12 @@ fn small_writes_take_the_shortcut_large_ones_do_not() {
         },
         ..Default::default()
     };
-    let body = |n: u32| Endpoints {
-        metadata: stored.metadata.clone(),
-        subsets: Some(vec![EndpointSubset {
-            addresses: Some((0..n).map(|i| SharedValue::new(address(i, true))).collect()),
-            not_ready_addresses: None,
-            ports: Some(vec![EndpointPort {
-                name: Some("http".into()),
-                port: 80,
-                protocol: Some("TCP".into()),
-                app_protocol: None,
-            }]),
-        }]),
-        ..Default::default()
+    let body = |n: u32| {
+        crate::support::one_subset_endpoints(
+            "ns",
+            "svc",
+            (0..n).map(|i| SharedValue::new(address(i, true))).collect(),
+        )
     };
     let limit = 1_572_864;
     let (st, shared) = store_with(&stored, limit);

@@ -325,3 +325,31 @@ pub fn run_controllers(
     slicesim::run::dispatch::run_to_end(&mut world, &mut mgr).unwrap();
     (mgr, world)
 }
+
+/// An Endpoints object `namespace/name` with one subset: `addresses` ready, port `http` 80/TCP.
+/// The sizing tests' common fixture (they differ in how they build the addresses).
+pub fn one_subset_endpoints(
+    namespace: &str,
+    name: &str,
+    addresses: Vec<slicesim::k8s::SharedValue<slicesim::k8s::EndpointAddress>>,
+) -> slicesim::k8s::Endpoints {
+    use slicesim::k8s::{EndpointPort, EndpointSubset, Endpoints, ObjectMeta};
+    Endpoints {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        },
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(addresses),
+            not_ready_addresses: None,
+            ports: Some(vec![EndpointPort {
+                name: Some("http".into()),
+                port: 80,
+                protocol: Some("TCP".into()),
+                app_protocol: None,
+            }]),
+        }]),
+        ..Default::default()
+    }
+}

@@ -90,24 +90,7 @@ fn fresh_slice(s: &EndpointSlice) -> EndpointSlice {
 }
 
 fn endpoints_of(items: &[SharedValue<EndpointAddress>]) -> Endpoints {
-    Endpoints {
-        metadata: ObjectMeta {
-            name: Some("web".into()),
-            namespace: Some("default".into()),
-            ..Default::default()
-        },
-        subsets: Some(vec![EndpointSubset {
-            addresses: Some(items.to_vec()),
-            not_ready_addresses: None,
-            ports: Some(vec![EndpointPort {
-                name: Some("http".into()),
-                port: 80,
-                protocol: Some("TCP".into()),
-                app_protocol: None,
-            }]),
-        }]),
-        ..Default::default()
-    }
+    crate::support::one_subset_endpoints("default", "web", items.to_vec())
 }
 
 fn address_of(e: &Endpoint) -> EndpointAddress {
