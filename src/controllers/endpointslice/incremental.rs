@@ -442,14 +442,6 @@ impl IncService {
     ) {
         self.walks += 1;
         let walk = self.walks;
-        if self.pods.is_empty() {
-            // A fresh state: size the per-pod tables once instead of growing them.
-            let n = pods.size_hint().0;
-            self.pods.reserve(n);
-            self.seq.reserve(n);
-            self.by_name.reserve(n);
-            self.desired.reserve(n);
-        }
         let mut order = BTreeMap::new();
         for (pos, pod) in pods {
             let known = self
@@ -1103,9 +1095,12 @@ impl Reconciler {
             let creates = creates.into_iter().map(own_write).collect();
             self.own_creates.insert(svc_key.clone(), creates);
         }
-        // An empty map stays as the Service's entry (readers treat it as none).
-        if !own.is_empty() || self.own_writes.contains_key(&svc_key) {
+        // An emptied map is dropped (its table would stay allocated) but its entry stays
+        // (readers treat an empty map as none).
+        if !own.is_empty() {
             put_entry(&mut self.own_writes, &svc_key, own);
+        } else if let Some(e) = self.own_writes.get_mut(&svc_key) {
+            *e = Default::default();
         }
         Some(ReconcileResult {
             writes,
