@@ -98,18 +98,21 @@ fn managed_leaves(top: &TopLevel) -> Vec<Vec<String>> {
     out
 }
 
-/// [`managed_leaves`] from the top-level fields of an encoding whose `metadata` is ignored (a
-/// shell with metadata emptied: small) and the typed metadata, read as its Go JSON encoding shows
-/// it: `generateName`, `labels`, `annotations` and `ownerReferences` are omitted when empty
-/// (`crate::k8s::omit`), each owner reference always carries its `uid`. Parsing the metadata's
-/// JSON (managedFields included) into a `Value` on every write was most of the cost of
-/// managedFields tracking.
-fn managed_leaves_typed(top: &TopLevel, meta: &k8s::ObjectMeta) -> Vec<Vec<String>> {
+/// [`managed_leaves`] from the object's top-level fields as the Go JSON encoding shows them
+/// (`top`: present and not `null`, sorted, see [`Shells::top_fields`]) and the typed metadata,
+/// read as its encoding shows it: `generateName`, `labels`, `annotations` and
+/// `ownerReferences` are omitted when empty (`crate::k8s::omit`), each owner reference always
+/// carries its `uid`. `owner_key` replaces every owner reference's key (the cache's template).
+/// Parsing the metadata's JSON (managedFields included) into a `Value` on every write was most
+/// of the cost of managedFields tracking.
+fn managed_leaves_typed(
+    top: &[&str],
+    meta: &k8s::ObjectMeta,
+    owner_key: Option<&str>,
+) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for (k, v) in top {
-        if matches!(k.as_str(), "kind" | "apiVersion" | "metadata" | "status")
-            || v.get().trim() == "null"
-        {
+    for k in top {
+        if matches!(*k, "kind" | "apiVersion" | "metadata" | "status") {
             continue;
         }
         out.push(vec![format!("f:{k}")]);
@@ -127,51 +130,119 @@ fn managed_leaves_typed(top: &TopLevel, meta: &k8s::ObjectMeta) -> Vec<Vec<Strin
         }
     }
     for r in meta.owner_references.iter().flatten() {
-        let key = format!("k:{}", serde_json::json!({ "uid": r.uid }));
+        let key = match owner_key {
+            Some(k) => k.to_string(),
+            None => owner_leaf(&r.uid),
+        };
         out.push(vec!["f:metadata".into(), "f:ownerReferences".into(), key]);
     }
     out
 }
 
+/// The managed-field key of an owner reference: `k:{"uid":...}`.
+fn owner_leaf(uid: &str) -> String {
+    format!("k:{}", serde_json::json!({ "uid": uid }))
+}
+
+/// The owner key standing for the one owner's in a cached text (see [`fields_v1_text`]).
+const TEMPLATE_KEY: &str = "k:{\"uid\":\"slicesim-owner-uid\"}";
+
+/// A cached `fieldsV1` text: whole, or split around the one owner's (template) key.
+enum CachedText {
+    Whole(String),
+    Split(String, String),
+}
+
 thread_local! {
-    /// `fieldsV1` text by leaves: objects of a kind carry a handful of field sets, so building
-    /// and encoding the `Value` once per set is enough (a cache only: same text either way).
-    static FIELDS_V1: std::cell::RefCell<std::collections::BTreeMap<Vec<Vec<String>>, String>> =
-        const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    /// `fieldsV1` text by what the leaves are built from ([`leaf_signature`]): objects of a
+    /// kind carry a handful of field sets, so building and encoding the `Value` once per set is
+    /// enough (a cache only: same text either way).
+    static FIELDS_V1: std::cell::RefCell<std::collections::HashMap<Vec<u8>, CachedText>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// Scratch buffer of the signature.
+    static SIGNATURE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// `fields_v1(leaves).to_string()`, cached. Objects owned by one owner reference (every
-/// EndpointSlice: its Service) differ only in that owner's uid, so they share one cached text
-/// with the key replaced: keyed by uid the cache would hold one entry per Service and miss
-/// at 10,000 Services. The key's position cannot move: under `f:ownerReferences` it sits
-/// beside only `"."`, which sorts first whatever the uid.
-fn fields_v1_text(mut leaves: Vec<Vec<String>>) -> String {
-    const TEMPLATE_KEY: &str = "k:{\"uid\":\"slicesim-owner-uid\"}";
-    let mut owners = leaves
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.len() == 3 && p[1] == "f:ownerReferences");
-    if let (Some((i, _)), None) = (owners.next(), owners.next()) {
-        let real = std::mem::replace(&mut leaves[i][2], TEMPLATE_KEY.to_string());
-        let text = cached_fields_v1_text(leaves);
-        let quoted = |k: &str| serde_json::to_string(k).expect("a string encodes");
-        return text.replacen(&quoted(TEMPLATE_KEY), &quoted(&real), 1);
+fn put_part(out: &mut Vec<u8>, tag: u8, s: &str) {
+    out.push(tag);
+    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Everything [`managed_leaves_typed`] reads, tagged and length-prefixed (so equal signatures
+/// mean equal leaves), with one owner's uid left out (`templated`: the text is cached with
+/// [`TEMPLATE_KEY`] in its place).
+fn leaf_signature(top: &[&str], meta: &k8s::ObjectMeta, templated: bool, out: &mut Vec<u8>) {
+    out.clear();
+    for k in top {
+        put_part(out, b'T', k);
     }
-    cached_fields_v1_text(leaves)
+    out.push(u8::from(!k8s::omit::str(&meta.generate_name)));
+    for (tag, map) in [(b'A', &meta.annotations), (b'L', &meta.labels)] {
+        for k in map.iter().flatten().map(|(k, _)| k) {
+            put_part(out, tag, k);
+        }
+    }
+    if templated {
+        out.push(b'O');
+    } else {
+        for r in meta.owner_references.iter().flatten() {
+            put_part(out, b'U', &r.uid);
+        }
+    }
 }
 
-fn cached_fields_v1_text(leaves: Vec<Vec<String>>) -> String {
-    FIELDS_V1.with(|c| {
-        let mut c = c.borrow_mut();
-        if let Some(t) = c.get(&leaves) {
-            return t.clone();
-        }
-        let t = fields_v1(&leaves).to_string();
-        if c.len() >= 256 {
-            c.clear();
-        }
-        c.insert(leaves, t.clone());
-        t
+/// `fields_v1(&managed_leaves_typed(top, meta, None)).to_string()`, cached by what the leaves
+/// are built from. Objects owned by one owner reference (every EndpointSlice: its Service)
+/// differ only in that owner's uid, so they share one cached text with the key put in: keyed
+/// by uid the cache would hold one entry per Service and miss at 10,000 Services. The key's
+/// position cannot move: under `f:ownerReferences` it sits beside only `"."`, which sorts
+/// first whatever the uid.
+fn fields_v1_text(top: &[&str], meta: &k8s::ObjectMeta) -> String {
+    let owners = meta.owner_references.as_ref().map_or(0, Vec::len);
+    let templated = owners == 1;
+    let quoted = |k: &str| serde_json::to_string(k).expect("a string encodes");
+    SIGNATURE.with(|sig| {
+        let mut sig = sig.borrow_mut();
+        leaf_signature(top, meta, templated, &mut sig);
+        FIELDS_V1.with(|c| {
+            let mut c = c.borrow_mut();
+            if !c.contains_key(sig.as_slice()) {
+                let owner_key = templated.then_some(TEMPLATE_KEY);
+                let text = fields_v1(&managed_leaves_typed(top, meta, owner_key)).to_string();
+                let cached = match templated
+                    .then(|| text.find(&quoted(TEMPLATE_KEY)))
+                    .flatten()
+                {
+                    Some(at) => {
+                        let rest = &text[at + quoted(TEMPLATE_KEY).len()..];
+                        CachedText::Split(text[..at].to_string(), rest.to_string())
+                    }
+                    None => CachedText::Whole(text),
+                };
+                if c.len() >= 256 {
+                    c.clear();
+                }
+                c.insert(sig.clone(), cached);
+            }
+            match &c[sig.as_slice()] {
+                CachedText::Whole(t) => t.clone(),
+                CachedText::Split(before, after) => {
+                    let uid = meta
+                        .owner_references
+                        .iter()
+                        .flatten()
+                        .next()
+                        .map(|r| &r.uid);
+                    let key = quoted(&owner_leaf(uid.map_or("", String::as_str)));
+                    let mut t = String::with_capacity(before.len() + key.len() + after.len());
+                    t.push_str(before);
+                    t.push_str(&key);
+                    t.push_str(after);
+                    t
+                }
+            }
+        })
     })
 }
 
@@ -250,6 +321,66 @@ fn entry(
     }])
 }
 
+/// [`entry`] from the object's own entry, borrowed: its `fieldsV1` is taken over when the text
+/// is the same (a copy, without validating the JSON again; `RawValue` keeps the text as given).
+fn entry_reusing(
+    fields: &str,
+    changed: bool,
+    api_version: &str,
+    now: &str,
+    previous_entry: Option<&k8s::ManagedFieldsEntry>,
+) -> Option<Vec<k8s::ManagedFieldsEntry>> {
+    let time = if changed || previous_entry.is_none() {
+        Some(now.to_string())
+    } else {
+        previous_entry.and_then(|e| e.time.clone())
+    };
+    let raw = match previous_entry.and_then(|e| e.fields_v1.as_ref()) {
+        Some(r) if r.get() == fields => r.clone(),
+        _ => k8s::ManagedFieldsEntry::raw_fields(fields).ok()?,
+    };
+    Some(vec![k8s::ManagedFieldsEntry {
+        manager: Some(MANAGER.to_string()),
+        operation: Some("Update".to_string()),
+        api_version: Some(api_version.to_string()),
+        time,
+        fields_type: Some("FieldsV1".to_string()),
+        fields_v1: Some(raw),
+        subresource: None,
+    }])
+}
+
+/// Top-level fields of an object's Go JSON encoding that are present and not `null`, sorted,
+/// `kind`, `apiVersion` and `metadata` aside: what [`top_level`] of the encoding lists
+/// (`objects::tests::top_fields_are_the_encoded_ones` holds the two together).
+struct TopFields {
+    names: [&'static str; 3],
+    len: usize,
+}
+
+impl TopFields {
+    fn of(fields: &[(&'static str, bool)]) -> Self {
+        let mut t = TopFields {
+            names: [""; 3],
+            len: 0,
+        };
+        for &(name, present) in fields {
+            if present {
+                t.names[t.len] = name;
+                t.len += 1;
+            }
+        }
+        t
+    }
+}
+
+impl std::ops::Deref for TopFields {
+    type Target = [&'static str];
+    fn deref(&self) -> &[&'static str] {
+        &self.names[..self.len]
+    }
+}
+
 /// Go-JSON equality of two lists element by element: equal lengths, and each pair structurally
 /// equal (same value, same encoding) or encoding to the same bytes. A JSON array is its elements
 /// joined by commas, so this is exactly "the arrays encode to the same bytes".
@@ -278,6 +409,15 @@ trait Shells: Sized + serde::Serialize {
     /// The large lists encode identically (given equal shells).
     fn same_lists(&self, other: &Self) -> bool;
     fn meta(&self) -> &k8s::ObjectMeta;
+    /// See [`TopFields`].
+    fn top_fields(&self) -> TopFields;
+    /// The controller manager's managedFields entry, borrowed.
+    fn own(&self) -> Option<&k8s::ManagedFieldsEntry> {
+        self.meta()
+            .managed_fields
+            .as_ref()
+            .and_then(|m| m.iter().find(|e| e.manager.as_deref() == Some(MANAGER)))
+    }
 }
 
 impl Shells for k8s::EndpointSlice {
@@ -300,6 +440,14 @@ impl Shells for k8s::EndpointSlice {
     }
     fn meta(&self) -> &k8s::ObjectMeta {
         &self.metadata
+    }
+    /// `addressType` is always written; the lists are `null` when nil.
+    fn top_fields(&self) -> TopFields {
+        TopFields::of(&[
+            ("addressType", true),
+            ("endpoints", self.endpoints.is_some()),
+            ("ports", self.ports.is_some()),
+        ])
     }
 }
 
@@ -345,6 +493,10 @@ impl Shells for k8s::Endpoints {
     }
     fn meta(&self) -> &k8s::ObjectMeta {
         &self.metadata
+    }
+    /// `subsets` is omitted when nil or empty.
+    fn top_fields(&self) -> TopFields {
+        TopFields::of(&[("subsets", !k8s::omit::vec(&self.subsets))])
     }
 }
 
@@ -463,15 +615,8 @@ macro_rules! meta_accessors {
             now: &str,
         ) {
             let changed = previous.map_or(true, |(_, d)| d.changed());
-            let top = top_level(&to_vec_go(&self.shell(false)));
-            let fields = fields_v1_text(managed_leaves_typed(&top, &self.metadata));
-            let mf = entry(
-                &fields,
-                changed,
-                Self::API_VERSION,
-                now,
-                self.own_entry().as_ref(),
-            );
+            let fields = fields_v1_text(&self.top_fields(), &self.metadata);
+            let mf = entry_reusing(&fields, changed, Self::API_VERSION, now, self.own());
             self.metadata.managed_fields = mf;
         }
         /// The reference: managedFields from the two full encodings.
@@ -497,11 +642,7 @@ trait OwnEntry {
 
 impl<T: Shells> OwnEntry for T {
     fn own_entry(&self) -> Option<k8s::ManagedFieldsEntry> {
-        self.meta()
-            .managed_fields
-            .as_ref()
-            .and_then(|m| m.iter().find(|e| e.manager.as_deref() == Some(MANAGER)))
-            .cloned()
+        self.own().cloned()
     }
 }
 
@@ -545,32 +686,38 @@ impl StoredObject for k8s::Endpoints {
 }
 
 #[cfg(test)]
-mod fields_v1_text_tests {
+mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
-    fn leaves(owners: &[&str]) -> Vec<Vec<String>> {
-        let mut out = vec![
-            vec!["f:addressType".to_string()],
-            vec!["f:endpoints".to_string()],
-            vec![
-                "f:metadata".to_string(),
-                "f:labels".to_string(),
-                "f:kubernetes.io/service-name".to_string(),
-            ],
-        ];
-        for uid in owners {
-            let key = format!("k:{}", serde_json::json!({ "uid": uid }));
-            out.push(vec![
-                "f:metadata".to_string(),
-                "f:ownerReferences".to_string(),
-                key,
-            ]);
+    fn meta(owners: &[&str], labels: &[&str], annotations: &[&str], gen: bool) -> k8s::ObjectMeta {
+        let map = |keys: &[&str]| {
+            (!keys.is_empty()).then(|| {
+                keys.iter()
+                    .map(|k| (k.to_string(), "v".to_string()))
+                    .collect::<BTreeMap<_, _>>()
+            })
+        };
+        k8s::ObjectMeta {
+            generate_name: gen.then(|| "app-".to_string()),
+            labels: map(labels),
+            annotations: map(annotations),
+            owner_references: (!owners.is_empty()).then(|| {
+                owners
+                    .iter()
+                    .map(|u| k8s::OwnerReference {
+                        uid: u.to_string(),
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
+            ..Default::default()
         }
-        out
     }
 
-    /// The cached text (with the owner's uid put in a shared template) is the text built
-    /// from the leaves themselves, for any uid, one owner or several, in any order of calls.
+    /// The cached text (with one owner's uid put in a shared template) is the text built from
+    /// the leaves themselves, for any uid, one owner or several, any labels and annotations,
+    /// in any order of calls.
     #[test]
     fn cached_text_is_the_built_text() {
         let uids = [
@@ -582,21 +729,80 @@ mod fields_v1_text_tests {
             "~~~",
             "ünï",
         ];
+        let tops: [&[&str]; 3] = [&["addressType", "endpoints"], &["subsets"], &[]];
+        let label_sets: [&[&str]; 3] = [
+            &["kubernetes.io/service-name"],
+            &[
+                "endpointslice.kubernetes.io/managed-by",
+                "kubernetes.io/service-name",
+            ],
+            &[],
+        ];
+        let annotation_sets: [&[&str]; 2] =
+            [&["endpoints.kubernetes.io/last-change-trigger-time"], &[]];
         for round in 0..2 {
-            for u in uids {
-                let l = leaves(&[u]);
-                assert_eq!(
-                    fields_v1_text(l.clone()),
-                    fields_v1(&l).to_string(),
-                    "uid {u:?} round {round}"
-                );
+            for top in tops {
+                for labels in label_sets {
+                    for annotations in annotation_sets {
+                        let mut owner_sets: Vec<Vec<&str>> =
+                            uids.iter().map(|u| vec![*u]).collect();
+                        owner_sets.push(vec![uids[0], uids[4]]);
+                        owner_sets.push(vec![uids[5], uids[0]]);
+                        owner_sets.push(vec![]);
+                        for owners in owner_sets {
+                            for gen in [false, true] {
+                                let m = meta(&owners, labels, annotations, gen);
+                                let built =
+                                    fields_v1(&managed_leaves_typed(top, &m, None)).to_string();
+                                assert_eq!(
+                                    fields_v1_text(top, &m),
+                                    built,
+                                    "round {round} top {top:?} owners {owners:?}"
+                                );
+                            }
+                        }
+                    }
+                }
             }
-            for (a, b) in [(uids[0], uids[4]), (uids[5], uids[0])] {
-                let l = leaves(&[a, b]);
-                assert_eq!(fields_v1_text(l.clone()), fields_v1(&l).to_string());
+        }
+    }
+
+    /// The typed top-level fields are those of the encoding (present, not null), for nil,
+    /// empty and non-empty lists of both kinds.
+    #[test]
+    fn top_fields_are_the_encoded_ones() {
+        fn encoded<T: Shells>(o: &T) -> Vec<String> {
+            top_level(&to_vec_go(&o.shell(false)))
+                .into_iter()
+                .filter(|(k, v)| {
+                    !matches!(k.as_str(), "kind" | "apiVersion" | "metadata")
+                        && v.get().trim() != "null"
+                })
+                .map(|(k, _)| k)
+                .collect()
+        }
+        fn lists<T: Clone + Default>(n: Option<usize>) -> Option<Vec<T>> {
+            n.map(|n| vec![T::default(); n])
+        }
+        for e in [None, Some(0), Some(2)] {
+            for p in [None, Some(0), Some(1)] {
+                for at in ["", "IPv4"] {
+                    let s = k8s::EndpointSlice {
+                        kind: Some("EndpointSlice".into()),
+                        api_version: Some("discovery.k8s.io/v1".into()),
+                        address_type: at.into(),
+                        endpoints: lists(e),
+                        ports: lists(p),
+                        ..Default::default()
+                    };
+                    assert_eq!(s.top_fields().to_vec(), encoded(&s), "{e:?} {p:?} {at:?}");
+                }
             }
-            let l = leaves(&[]);
-            assert_eq!(fields_v1_text(l.clone()), fields_v1(&l).to_string());
+            let ep = k8s::Endpoints {
+                subsets: lists(e),
+                ..Default::default()
+            };
+            assert_eq!(ep.top_fields().to_vec(), encoded(&ep), "{e:?}");
         }
     }
 }

@@ -645,6 +645,21 @@ impl IncService {
     }
 }
 
+/// The value of `key` taken out of `map` in place (default when absent).
+fn take_entry<V: Default>(map: &mut BTreeMap<String, V>, key: &str) -> V {
+    map.get_mut(key).map(std::mem::take).unwrap_or_default()
+}
+
+/// Put `value` back as the value of `key` (in place when the entry is there).
+fn put_entry<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) {
+    match map.get_mut(key) {
+        Some(v) => *v = value,
+        None => {
+            map.insert(key.to_string(), value);
+        }
+    }
+}
+
 impl Reconciler {
     /// The incremental sync (see the module docs); None = the caller runs the full one.
     pub(super) fn reconcile_incremental(
@@ -670,11 +685,13 @@ impl Reconciler {
             }
         }
         let svc_key = svc.key();
-        let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
-        let mut own = self.own_writes.remove(&svc_key).unwrap_or_default();
+        // The Service's entries are taken out in place and put back at the end (removing and
+        // re-inserting them in maps of every Service cost more than the rest of a small sync).
+        let mut old = take_entry(&mut self.slice_cache, &svc_key);
+        let mut own = take_entry(&mut self.own_writes, &svc_key);
         // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
         self.own_creates.remove(&svc_key);
-        let mut st = self.inc.remove(&svc_key).unwrap_or_default();
+        let mut st = take_entry(&mut self.inc, &svc_key);
         // Compared in place (building `Inputs` copies the Service's labels and annotations).
         let same_inputs = st.inputs.as_ref().is_some_and(|i| {
             i.svc == svc
@@ -1040,8 +1057,8 @@ impl Reconciler {
             c.clean = !all_dirty && !written.contains(name.as_str());
         }
         drop(written);
-        self.slice_cache.insert(svc_key.clone(), cached);
-        self.inc.insert(svc_key.clone(), st);
+        put_entry(&mut self.slice_cache, &svc_key, cached);
+        put_entry(&mut self.inc, &svc_key, st);
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         let listed_rv: HashMap<&str, u64> = existing
@@ -1078,8 +1095,12 @@ impl Reconciler {
             let creates = creates.into_iter().map(own_write).collect();
             self.own_creates.insert(svc_key.clone(), creates);
         }
+        // An emptied map is dropped (its table would stay allocated) but its entry stays
+        // (readers treat an empty map as none).
         if !own.is_empty() {
-            self.own_writes.insert(svc_key, own);
+            put_entry(&mut self.own_writes, &svc_key, own);
+        } else if let Some(e) = self.own_writes.get_mut(&svc_key) {
+            *e = Default::default();
         }
         Some(ReconcileResult {
             writes,
