@@ -65,7 +65,10 @@ use super::write_log::{
     ObjectRef, Resource, SharedObject, Verb, WriteObserver, WriteOutcome, WriteRecord,
 };
 use crate::clients::propagation::{PodChange, PodState, Propagation, ViewProbe};
-use crate::clients::{max_of_uniform, Change, DiffMemo, GroupClient, ViewKind, LABEL_SERVICE_NAME};
+use crate::clients::{
+    max_of_uniform, Change, DiffMemo, GroupClient, ServiceIds, ServiceKey, ViewKind,
+    LABEL_SERVICE_NAME,
+};
 use crate::cluster::model::{Pod, ServiceObj};
 use crate::k8s::{EndpointSlice, Endpoints, KubeObject, ListMeta, ObjectMeta};
 use crate::metrics::{Histogram, TimeSeries};
@@ -74,6 +77,7 @@ use crate::scenario::model::{
     WatcherCount, WatcherKind,
 };
 use crate::wire::{self, Encoding, EventType};
+use std::cell::RefCell;
 
 const NS_PER_SEC: u64 = 1_000_000_000;
 
@@ -263,16 +267,17 @@ fn matches(sel: &LabelSelector, obj: ObjectRef<'_>) -> bool {
     }
 }
 
-/// `"namespace/service"` of an object as clients key it: a slice's service-name label (None
-/// without it: clients ignore such slices), an Endpoints object's own name.
-fn client_service_key(obj: ObjectRef<'_>) -> Option<String> {
+/// The Service of an object as clients key it (`"namespace/service"`, interned in `ids`): a
+/// slice's service-name label (None without it: clients ignore such slices), an Endpoints
+/// object's own name. The same key as [`crate::clients::ClientCache::service_of`].
+fn client_service_key(ids: &mut ServiceIds, obj: ObjectRef<'_>) -> Option<ServiceKey> {
     let m = meta(obj);
     let ns = m.namespace.as_deref().unwrap_or("");
     let name = match obj {
         ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
         ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
     };
-    Some(format!("{ns}/{name}"))
+    Some(ids.intern_parts(ns, name))
 }
 
 /// Event counters of one slice of traffic.
@@ -433,6 +438,10 @@ struct NodeTracker {
 /// The watch layer: fan-out, costing, clients. See the module docs.
 pub struct WatchHub {
     groups: Vec<GroupState>,
+    /// Shared by every client group: diffs, Service ids (named once per write here), pod names.
+    memo: Rc<RefCell<DiffMemo>>,
+    /// Client groups a write reaches (reused per write).
+    seen_by: Vec<usize>,
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
     propagation: Propagation,
@@ -497,6 +506,8 @@ impl WatchHub {
         let wt = scenario.apiserver.watch_timeout;
         WatchHub {
             groups,
+            memo,
+            seen_by: Vec::new(),
             modes: MODES.iter().map(|&r| ModeReport::new(r)).collect(),
             nodes: MODES
                 .iter()
@@ -653,7 +664,13 @@ impl WatchHub {
                     .selector
                     .as_ref()
                     .filter(|_| s.service_type != model::ServiceType::ExternalName);
+                let key = self
+                    .memo
+                    .borrow_mut()
+                    .services
+                    .intern_parts(&s.namespace, &s.name);
                 self.propagation.services.upsert(
+                    &key,
                     &s.namespace,
                     &s.name,
                     selector,
@@ -910,11 +927,18 @@ impl WatchHub {
         let mut cache: [[Option<u64>; 3]; 2] = [[None; 3]; 2];
         let mut base: [[Option<usize>; 2]; 2] = [[None; 2]; 2]; // [new/old][json/pb]
                                                                 // Client groups the new object reaches (propagation: who must apply it).
-        let mut seen_by: Vec<usize> = Vec::new();
+        let mut seen_by = std::mem::take(&mut self.seen_by);
+        seen_by.clear();
         // The written object itself when the writer shares it (copied once otherwise).
         let change_new = rec.new_owned().map(change_of);
         // The removed object, at most once per write (only if some client needs it).
         let mut change_old: Option<Change> = None;
+        // The Service of each, as clients key it: named once here for every client (and the
+        // propagation tracker), never looked up by string per client.
+        let svc_new = rec
+            .new
+            .and_then(|o| client_service_key(&mut self.memo.borrow_mut().services, o));
+        let mut svc_old: Option<Option<ServiceKey>> = None;
         for gi in 0..self.groups.len() {
             if self.groups[gi].g.resource != resource {
                 continue;
@@ -974,16 +998,28 @@ impl WatchHub {
             // Client: one cache per group, timing of its slowest member.
             if let Some(c) = &mut gs.client {
                 let delay = max_of_uniform(&mut gs.rng, &latency, n);
-                let change = if ti == 2 {
+                let (change, svc) = if ti == 2 {
                     if change_old.is_none() {
                         change_old = rec.old_owned().map(|o| change_of(o).removed());
                     }
-                    change_old.clone()
+                    let memo = &self.memo;
+                    let svc = svc_old.get_or_insert_with(|| {
+                        rec.old
+                            .and_then(|o| client_service_key(&mut memo.borrow_mut().services, o))
+                    });
+                    (change_old.clone(), svc.clone())
                 } else {
-                    change_new.clone()
+                    (change_new.clone(), svc_new.clone())
                 };
-                if let Some(ch) = change {
-                    c.schedule(t, delay, ch);
+                match (change, svc) {
+                    (Some(ch), Some(svc)) => {
+                        c.schedule_for(t, delay, svc, ch);
+                    }
+                    // No Service (a slice without the label): the client ignores it.
+                    (Some(ch), None) => {
+                        c.schedule(t, delay, ch);
+                    }
+                    (None, _) => {}
                 }
             }
             let mode = &mut self.modes[m];
@@ -1007,11 +1043,10 @@ impl WatchHub {
                 self.nodes[m].cum_events += 1;
             }
         }
-        if let (Verb::Create | Verb::Update, Some(svc)) =
-            (rec.verb, rec.new.and_then(client_service_key))
-        {
-            self.propagation.object_written(m, &svc, seen_by);
+        if let (Verb::Create | Verb::Update, Some(svc)) = (rec.verb, &svc_new) {
+            self.propagation.object_written(m, svc, &seen_by);
         }
+        self.seen_by = seen_by;
         // Keep the stored state for relists.
         match (rec.verb, rec.new, rec.old) {
             (Verb::Delete, _, Some(o)) | (_, None, Some(o)) => {
@@ -1128,11 +1163,11 @@ impl WatchHub {
 struct Probe<'a>(&'a [GroupState]);
 
 impl ViewProbe for Probe<'_> {
-    fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool {
+    fn pod_ready(&self, group: usize, service: &ServiceKey, pod: &str) -> bool {
         self.0
             .get(group)
             .and_then(|g| g.client.as_ref())
-            .is_some_and(|c| c.cache.pod_ready(service, pod))
+            .is_some_and(|c| c.cache.pod_ready_at(service.index(), pod))
     }
 }
 

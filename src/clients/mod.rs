@@ -10,7 +10,10 @@
 //! member receives event *i* at `max(recv[i-1], write_time[i] + delay[i])`. That is the moment
 //! the LAST client can have the change, which is what propagation latency measures.
 
+pub mod ids;
 pub mod propagation;
+
+pub use ids::{PodNames, ServiceIds, ServiceKey};
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -113,10 +116,11 @@ enum Source {
 /// first node (sized for 11 entries) cost more than its contents.
 #[derive(Debug, Clone)]
 struct ServiceEntry {
-    /// `"namespace/service"`, the map's key too (shared with the flips).
-    key: Rc<str>,
-    /// Source object name (slice name, or the Endpoints name) → the object applied, by name.
-    sources: Vec<(Box<str>, Source)>,
+    /// The Service (its id is the entry's index; shared with the flips).
+    key: ServiceKey,
+    /// The objects applied, by their names (slice name, or the Endpoints name: read from the
+    /// object, not copied).
+    sources: Vec<Source>,
     /// Port name → `ip:port` (as a compact [`RefKey`]) → number of entries carrying it over
     /// every source (for duplicate tracking), by port name.
     refs: Vec<(Box<str>, PortRefs)>,
@@ -128,23 +132,28 @@ struct ServiceEntry {
     pod_ready: Counts<Arc<str>>,
 }
 
-/// `svc`'s entry in `services`, made when absent.
+/// `svc`'s entry in `services` (indexed by Service id), made when absent.
 fn entry_in<'m>(
-    services: &'m mut BTreeMap<Rc<str>, ServiceEntry>,
-    svc: &str,
+    services: &'m mut Vec<Option<ServiceEntry>>,
+    svc: &ServiceKey,
 ) -> &'m mut ServiceEntry {
-    if !services.contains_key(svc) {
-        let key: Rc<str> = Rc::from(svc);
-        let se = ServiceEntry {
-            key: Rc::clone(&key),
-            sources: Vec::new(),
-            refs: Vec::new(),
-            dups: 0,
-            pod_ready: Counts::default(),
-        };
-        services.insert(key, se);
+    let i = svc.index();
+    if services.len() <= i {
+        services.resize_with(i + 1, || None);
     }
-    services.get_mut(svc).expect("the entry was just made")
+    services[i].get_or_insert_with(|| ServiceEntry {
+        key: svc.clone(),
+        sources: Vec::new(),
+        refs: Vec::new(),
+        dups: 0,
+        pod_ready: Counts::default(),
+    })
+}
+
+/// The position of the source named `name` in `sources` (sorted by name; `Err`: where it
+/// would go).
+fn find_source(sources: &[Source], name: &str) -> Result<usize, usize> {
+    sources.binary_search_by(|s| s.name().cmp(name))
 }
 
 /// The position of `key` in a vector sorted by its first field (`Err`: where it would go).
@@ -291,11 +300,11 @@ impl<K: Ord> Counts<K> {
     }
 }
 
-/// A pod whose readiness in a client's view changed on one apply: `"namespace/service"`, pod
-/// name, ready now.
+/// A pod whose readiness in a client's view changed on one apply: the Service, pod name, ready
+/// now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flip {
-    pub service: Rc<str>,
+    pub service: ServiceKey,
     pub pod: Arc<str>,
     pub ready: bool,
 }
@@ -304,13 +313,16 @@ pub struct Flip {
 #[derive(Debug, Clone)]
 pub struct ClientCache {
     pub kind: ViewKind,
-    /// `"namespace/service"` → its entry; the key is shared with the flips it causes.
-    services: BTreeMap<Rc<str>, ServiceEntry>,
+    /// Per Service id (of the memo's [`ServiceIds`]): its entry, if the view holds it.
+    services: Vec<Option<ServiceEntry>>,
     dups: usize,
     /// Readiness flips of the applies since the last [`ClientCache::take_flips`].
     flips: Vec<Flip>,
-    /// Diffs shared with the other clients of the run (see [`DiffMemo`]).
+    /// Diffs, Service ids and pod names shared with the other clients of the run (see
+    /// [`DiffMemo`]).
     memo: Rc<RefCell<DiffMemo>>,
+    /// The memo's pod names.
+    pods: Rc<RefCell<PodNames>>,
     /// The `"namespace/service"` of the change being applied (reused: no string per apply).
     key_buf: String,
 }
@@ -475,8 +487,17 @@ fn entry_class(kind: ViewKind, slice: bool) -> u8 {
 /// function of the two objects and the class); the cache's state does not depend on hits or
 /// misses. The memo keeps the last [`DiffMemo::CAPACITY`] diffs (first in, first out) and skips
 /// diffs longer than [`DiffMemo::MAX_ENTRIES`] (a rewrite of a whole big object is rare).
+///
+/// It is also where the run's client caches (and the watch hub, which names the Service of
+/// every write once) share the other names they would each copy or search by string: Service
+/// ids ([`DiffMemo::services`]) and pod names ([`DiffMemo::pods`]).
 #[derive(Debug, Default)]
 pub struct DiffMemo {
+    /// The Service ids every cache sharing this memo indexes by.
+    pub services: ServiceIds,
+    /// One copy of each pod name held by the caches (apart: a cache interns while it reads a
+    /// diff from the memo).
+    pub pods: Rc<RefCell<PodNames>>,
     diffs: BTreeMap<MemoKey, MemoDiff>,
     order: VecDeque<MemoKey>,
     hits: u64,
@@ -507,6 +528,11 @@ impl Source {
 
     fn version(&self) -> Option<u64> {
         self.meta().resource_version.as_deref()?.parse().ok()
+    }
+
+    /// The object's name (what the cache orders its sources by).
+    fn name(&self) -> &str {
+        self.meta().name.as_deref().unwrap_or_default()
     }
 }
 
@@ -602,12 +628,14 @@ impl ClientCache {
     /// A cache sharing `memo` with other clients.
     pub fn with_memo(kind: ViewKind, memo: Rc<RefCell<DiffMemo>>) -> Self {
         memo.borrow_mut().register(kind);
+        let pods = Rc::clone(&memo.borrow().pods);
         ClientCache {
             kind,
-            services: BTreeMap::new(),
+            services: Vec::new(),
             dups: 0,
             flips: Vec::new(),
             memo,
+            pods,
             key_buf: String::new(),
         }
     }
@@ -615,8 +643,20 @@ impl ClientCache {
     /// Whether pod `pod` has a ready endpoint in Service `service` (`"namespace/name"`) of
     /// this view: any port, any address family, any source object. O(log n).
     pub fn pod_ready(&self, service: &str, pod: &str) -> bool {
-        self.services
+        let id = self
+            .memo
+            .borrow()
+            .services
             .get(service)
+            .map(ServiceKey::index);
+        id.is_some_and(|i| self.pod_ready_at(i, pod))
+    }
+
+    /// [`Self::pod_ready`] of the Service with id `id` (of this cache's memo). O(log n).
+    pub fn pod_ready_at(&self, id: usize, pod: &str) -> bool {
+        self.services
+            .get(id)
+            .and_then(Option::as_ref)
             .and_then(|se| se.pod_ready.get(pod))
             .is_some_and(|(_, n)| n > 0)
     }
@@ -815,12 +855,13 @@ impl ClientCache {
     /// computed by [`Self::diff`]. Same resulting state and flips as replacing the whole entry
     /// list ([`Self::replace_whole`]; `tests/it/client_cache_delta.rs`,
     /// `tests/it/client_cache_shared.rs`).
-    fn apply(&mut self, svc: &str, source: &str, new: Option<Source>) {
+    fn apply(&mut self, svc: &ServiceKey, source: &str, new: Option<Source>) {
         let Some(new) = new else {
             self.replace_whole(svc, source, None);
             return;
         };
-        let old = self.take_source(svc, source);
+        // The old version stays in place until the new one replaces it (no name re-made).
+        let old = self.source(svc, source);
         let Some(old) = old else {
             let added = Self::entries_of(self.kind, &new);
             self.apply_diff(svc, &[], &added);
@@ -855,24 +896,31 @@ impl ClientCache {
         self.put_source(svc, source, new);
     }
 
+    /// The object `source` of `svc` as applied (a shared handle; it stays in the entry).
+    fn source(&self, svc: &ServiceKey, source: &str) -> Option<Source> {
+        let se = self.services.get(svc.index())?.as_ref()?;
+        let i = find_source(&se.sources, source).ok()?;
+        Some(se.sources[i].clone())
+    }
+
     /// Take `source` out of `svc`'s entry (the entry stays, even when left without sources).
-    fn take_source(&mut self, svc: &str, source: &str) -> Option<Source> {
-        let se = self.services.get_mut(svc)?;
-        let i = find_sorted(&se.sources, source).ok()?;
-        Some(se.sources.remove(i).1)
+    fn take_source(&mut self, svc: &ServiceKey, source: &str) -> Option<Source> {
+        let se = self.services.get_mut(svc.index())?.as_mut()?;
+        let i = find_source(&se.sources, source).ok()?;
+        Some(se.sources.remove(i))
     }
 
     /// Put `source` into `svc`'s entry (made when absent).
-    fn put_source(&mut self, svc: &str, source: &str, new: Source) {
+    fn put_source(&mut self, svc: &ServiceKey, source: &str, new: Source) {
         let se = entry_in(&mut self.services, svc);
-        match find_sorted(&se.sources, source) {
-            Ok(i) => se.sources[i].1 = new,
-            Err(i) => se.sources.insert(i, (source.into(), new)),
+        match find_source(&se.sources, source) {
+            Ok(i) => se.sources[i] = new,
+            Err(i) => se.sources.insert(i, new),
         }
     }
 
     /// Remove `removed` and add `added` (entries of one source) to the Service's counters.
-    fn apply_diff(&mut self, svc: &str, removed: &[Entry<'_>], added: &[Entry<'_>]) {
+    fn apply_diff(&mut self, svc: &ServiceKey, removed: &[Entry<'_>], added: &[Entry<'_>]) {
         let se = entry_in(&mut self.services, svc);
         let before = se.dups;
         // Net change of ready entries per pod, in pod-name order (the flip order).
@@ -893,18 +941,32 @@ impl ClientCache {
             if d == 0 {
                 continue;
             }
-            let (cur, arc) = match se.pod_ready.get(pod) {
-                Some((k, n)) => (n, Arc::clone(k)),
-                None => (0, Arc::from(pod)),
-            };
+            let cur = se.pod_ready.get(pod).map_or(0, |(_, n)| n);
             let next = u32::try_from((i64::from(cur) + d).max(0)).unwrap_or(u32::MAX);
-            se.pod_ready.set(pod, || Arc::clone(&arc), next);
-            if (cur > 0) != (next > 0) {
-                self.flips.push(Flip {
-                    service: Rc::clone(&se.key),
-                    pod: arc,
-                    ready: next > 0,
-                });
+            match (cur > 0, next > 0) {
+                (true, true) => se.pod_ready.set(pod, || Arc::from(pod), next),
+                (true, false) => {
+                    let pod = se.pod_ready.get(pod).map(|(k, _)| Arc::clone(k));
+                    if let Some(pod) = pod {
+                        se.pod_ready.remove(&*pod);
+                        self.flips.push(Flip {
+                            service: se.key.clone(),
+                            pod,
+                            ready: false,
+                        });
+                    }
+                }
+                (false, true) => {
+                    // One copy of the name for every cache of the run.
+                    let pod = self.pods.borrow_mut().intern(pod);
+                    se.pod_ready.set(&*pod, || Arc::clone(&pod), next);
+                    self.flips.push(Flip {
+                        service: se.key.clone(),
+                        pod,
+                        ready: true,
+                    });
+                }
+                (false, false) => {}
             }
         }
         for e in removed {
@@ -940,7 +1002,7 @@ impl ClientCache {
 
     /// The straightforward replacement: remove every old entry of `source`, add every new one.
     /// Kept as the reference [`ClientCache::apply`] is tested against.
-    fn replace_whole(&mut self, svc: &str, source: &str, new: Option<Source>) {
+    fn replace_whole(&mut self, svc: &ServiceKey, source: &str, new: Option<Source>) {
         let old = self.take_source(svc, source);
         {
             let removed = old.as_ref().map(|o| Self::entries_of(self.kind, o));
@@ -954,38 +1016,56 @@ impl ClientCache {
         if let Some(new) = new {
             self.put_source(svc, source, new);
         }
-        if self
-            .services
-            .get(svc)
-            .is_some_and(|se| se.sources.is_empty())
-        {
-            self.services.remove(svc);
+        if let Some(slot) = self.services.get_mut(svc.index()) {
+            if slot.as_ref().is_some_and(|se| se.sources.is_empty()) {
+                *slot = None;
+            }
         }
+    }
+
+    /// The key of the Service a watch event is about, as clients key it: a slice's
+    /// service-name label (None without it: clients ignore such slices), an Endpoints object's
+    /// own name; interned in this cache's memo.
+    pub fn service_of(&mut self, change: &Change) -> Option<ServiceKey> {
+        let mut buf = std::mem::take(&mut self.key_buf);
+        let known = match change {
+            Change::Slice(s, _) => slice_service_key_into(&mut buf, s),
+            Change::Endpoints(ep, _) => {
+                buf.clear();
+                buf.push_str(ep.metadata.namespace.as_deref().unwrap_or_default());
+                buf.push('/');
+                buf.push_str(ep.metadata.name.as_deref().unwrap_or_default());
+                true
+            }
+        };
+        let key = known.then(|| self.memo.borrow_mut().services.intern(&buf));
+        self.key_buf = buf;
+        key
     }
 
     /// Apply one watch event (the shared object itself: nothing is copied).
     pub fn apply_change(&mut self, change: &Change) {
-        let mut svc = std::mem::take(&mut self.key_buf);
+        if let Some(svc) = self.service_of(change) {
+            self.apply_keyed(&svc, change);
+        }
+    }
+
+    /// [`Self::apply_change`] with the event's Service already named: `svc` is what
+    /// [`Self::service_of`] gives for `change` (the watch hub names each write's Service once
+    /// for every client).
+    pub fn apply_keyed(&mut self, svc: &ServiceKey, change: &Change) {
         match change {
             Change::Slice(s, removed) => {
-                if slice_service_key_into(&mut svc, s) {
-                    let name = s.metadata.name.as_deref().unwrap_or_default();
-                    let new = (!removed).then(|| Source::Slice(Rc::clone(s)));
-                    self.apply(&svc, name, new);
-                }
+                let name = s.metadata.name.as_deref().unwrap_or_default();
+                let new = (!removed).then(|| Source::Slice(Rc::clone(s)));
+                self.apply(svc, name, new);
             }
             Change::Endpoints(ep, removed) => {
-                let ns = ep.metadata.namespace.as_deref().unwrap_or_default();
                 let name = ep.metadata.name.as_deref().unwrap_or_default();
-                svc.clear();
-                svc.push_str(ns);
-                svc.push('/');
-                svc.push_str(name);
                 let new = (!removed).then(|| Source::Endpoints(Rc::clone(ep)));
-                self.apply(&svc, name, new);
+                self.apply(svc, name, new);
             }
         }
-        self.key_buf = svc;
     }
 
     /// Apply one watch event for a slice (`removed` for DELETED). Slices without the
@@ -1002,10 +1082,10 @@ impl ClientCache {
 
     /// [`ClientCache::apply_slice`] by replacing the whole entry list (the reference).
     pub fn apply_slice_whole(&mut self, s: &EndpointSlice, removed: bool) {
-        let mut svc = String::new();
-        if !slice_service_key_into(&mut svc, s) {
+        let ch = Change::Slice(Rc::new(s.clone()), removed);
+        let Some(svc) = self.service_of(&ch) else {
             return;
-        }
+        };
         let name = s.metadata.name.as_deref().unwrap_or_default();
         let new = (!removed).then(|| Source::Slice(Rc::new(s.clone())));
         self.replace_whole(&svc, name, new);
@@ -1013,10 +1093,13 @@ impl ClientCache {
 
     /// [`ClientCache::apply_endpoints`] by replacing the whole entry list (the reference).
     pub fn apply_endpoints_whole(&mut self, ep: &Endpoints, removed: bool) {
-        let ns = ep.metadata.namespace.as_deref().unwrap_or_default();
+        let ch = Change::Endpoints(Rc::new(ep.clone()), removed);
+        let Some(svc) = self.service_of(&ch) else {
+            return;
+        };
         let name = ep.metadata.name.as_deref().unwrap_or_default();
         let new = (!removed).then(|| Source::Endpoints(Rc::new(ep.clone())));
-        self.replace_whole(&format!("{ns}/{name}"), name, new);
+        self.replace_whole(&svc, name, new);
     }
 
     /// Number of `(port, ip:port)` keys currently present in more than one source object.
@@ -1032,9 +1115,13 @@ impl ClientCache {
     pub fn view(&self) -> View {
         let mut out = View::new();
         let mut buf = String::new();
-        for (svc, se) in &self.services {
+        // In name order, as a map by name would hold them.
+        let mut services: Vec<&ServiceEntry> = self.services.iter().flatten().collect();
+        services.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+        for se in services {
+            let svc = &se.key.name;
             let mut sv = ServiceView::new();
-            for (_, src) in &se.sources {
+            for src in &se.sources {
                 for e in Self::entries_of(self.kind, src) {
                     let k = key_into(&mut buf, e.addr, e.port);
                     let m = sv.entry(e.name.to_string()).or_default();
@@ -1066,6 +1153,8 @@ pub enum Change {
 struct Pending {
     apply_at: u64,
     change: Change,
+    /// The change's Service when the scheduler named it ([`GroupClient::schedule_for`]).
+    svc: Option<ServiceKey>,
 }
 
 /// Bit-exact `exp` from IEEE `+ - * /` only (see `sim::rng::det_ln` for why): halve until
@@ -1171,6 +1260,28 @@ impl GroupClient {
     /// everything pending (kubernetes/kubernetes :: pkg/util/async/bounded_frequency_runner.go ::
     /// tryRun; kube-proxy minSyncPeriod default 1 s).
     pub fn schedule(&mut self, write_ns: u64, delay_ns: u64, change: Change) -> u64 {
+        self.schedule_pending(write_ns, delay_ns, change, None)
+    }
+
+    /// [`Self::schedule`] of a change whose Service the caller named: `svc` is what
+    /// [`ClientCache::service_of`] gives for `change` with this group's memo.
+    pub fn schedule_for(
+        &mut self,
+        write_ns: u64,
+        delay_ns: u64,
+        svc: ServiceKey,
+        change: Change,
+    ) -> u64 {
+        self.schedule_pending(write_ns, delay_ns, change, Some(svc))
+    }
+
+    fn schedule_pending(
+        &mut self,
+        write_ns: u64,
+        delay_ns: u64,
+        change: Change,
+        svc: Option<ServiceKey>,
+    ) -> u64 {
         self.advance(write_ns);
         let recv = self.last_recv.max(write_ns.saturating_add(delay_ns));
         self.last_recv = recv;
@@ -1196,7 +1307,11 @@ impl GroupClient {
         } else {
             self.stale_until = self.stale_until.max(apply_at);
         }
-        self.pending.push_back(Pending { apply_at, change });
+        self.pending.push_back(Pending {
+            apply_at,
+            change,
+            svc,
+        });
         apply_at
     }
 
@@ -1210,7 +1325,10 @@ impl GroupClient {
                 break;
             };
             self.tick(p.apply_at);
-            self.cache.apply_change(&p.change);
+            match &p.svc {
+                Some(svc) => self.cache.apply_keyed(svc, &p.change),
+                None => self.cache.apply_change(&p.change),
+            }
             let at = p.apply_at;
             // Drained in place: the cache's buffer keeps its capacity.
             self.flips
@@ -1594,8 +1712,9 @@ pub(crate) mod tests {
                     addrs.iter().map(|a| (a.as_str(), Some(true), None)).collect();
                 c.apply_slice(&slice(&format!("s{name}"), &eps), removed);
                 let mut count: BTreeMap<String, u32> = BTreeMap::new();
-                for (svc, se) in &c.services {
-                    for (_, src) in &se.sources {
+                for se in c.services.iter().flatten() {
+                    let svc = &se.key.name;
+                    for src in &se.sources {
                         for e in ClientCache::entries_of(c.kind, src) {
                             let k = format!("{svc}|{}|{}:{}", e.name, e.addr, e.port);
                             *count.entry(k).or_default() += 1;

@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use super::ServiceKey;
 use crate::metrics::Samples;
 use crate::scenario::model::StringMap;
 
@@ -68,8 +69,8 @@ impl PodState {
 struct Selecting {
     selector: StringMap,
     publish_not_ready: bool,
-    /// `"namespace/name"`, shared by every pending change that targets the Service.
-    key: Rc<str>,
+    /// The Service's key, shared by every pending change that targets it.
+    key: ServiceKey,
 }
 
 /// Services with a selector, per namespace, indexed by their selector's first pair (a pod can
@@ -86,9 +87,11 @@ pub struct ServiceIndex {
 }
 
 impl ServiceIndex {
-    /// Add or replace a Service; `selector` None (selectorless) removes it.
+    /// Add or replace Service `namespace/name` (its key `key`); `selector` None (selectorless)
+    /// removes it.
     pub fn upsert(
         &mut self,
+        key: &ServiceKey,
         namespace: &str,
         name: &str,
         selector: Option<&StringMap>,
@@ -117,13 +120,12 @@ impl ServiceIndex {
                     .insert(n.clone());
             }
         }
-        let key: Rc<str> = Rc::from(format!("{ns}/{n}"));
         self.services.entry(ns).or_default().insert(
             n,
             Selecting {
                 selector: sel.clone(),
                 publish_not_ready,
-                key,
+                key: key.clone(),
             },
         );
     }
@@ -167,8 +169,8 @@ impl ServiceIndex {
         }
     }
 
-    /// `("namespace/name", publishNotReadyAddresses)` of the Services selecting a pod, by name.
-    pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(Rc<str>, bool)> {
+    /// `(key, publishNotReadyAddresses)` of the Services selecting a pod, by name.
+    pub fn selecting(&self, namespace: &str, labels: &StringMap) -> Vec<(ServiceKey, bool)> {
         let Some(services) = self.services.get(namespace) else {
             return Vec::new();
         };
@@ -198,7 +200,7 @@ impl ServiceIndex {
             .into_iter()
             .filter_map(|n| {
                 let s = services.get(n)?;
-                Some((Rc::clone(&s.key), s.publish_not_ready))
+                Some((s.key.clone(), s.publish_not_ready))
             })
             .collect()
     }
@@ -217,14 +219,14 @@ pub struct PodChange<'a> {
 
 /// Answers "is pod X ready in group G's applied view of Service S" (the watch hub's clients).
 pub trait ViewProbe {
-    fn pod_ready(&self, group: usize, service: &str, pod: &str) -> bool;
+    fn pod_ready(&self, group: usize, service: &ServiceKey, pod: &str) -> bool;
 }
 
 #[derive(Debug, Clone)]
 struct Pending {
     start_ns: u64,
-    /// (Service "namespace/name", should be listed ready); one list for both modes.
-    targets: Rc<[(Rc<str>, bool)]>,
+    /// (Service, should be listed ready); one list for both modes.
+    targets: Rc<[(ServiceKey, bool)]>,
 }
 
 /// Per-mode totals.
@@ -239,8 +241,8 @@ pub struct ModeLatency {
 #[derive(Debug, Clone, Default)]
 pub struct Propagation {
     pub services: ServiceIndex,
-    /// Per mode: Service → client groups that saw its latest stored object.
-    visible: [BTreeMap<String, Vec<usize>>; 2],
+    /// Per mode, per Service id: client groups that saw its latest stored object.
+    visible: [Vec<Vec<usize>>; 2],
     /// Per mode: namespace → pod name → its pending change (looked up by the borrowed names:
     /// no key is built per view flip).
     pending: [BTreeMap<String, BTreeMap<Box<str>, Pending>>; 2],
@@ -249,13 +251,15 @@ pub struct Propagation {
 
 impl Propagation {
     /// A stored write of Service `service`'s object in mode `m`, seen by client `groups`.
-    pub fn object_written(&mut self, m: usize, service: &str, groups: Vec<usize>) {
-        match self.visible[m].get_mut(service) {
-            Some(v) if *v == groups => {}
-            Some(v) => *v = groups,
-            None => {
-                self.visible[m].insert(service.to_string(), groups);
-            }
+    pub fn object_written(&mut self, m: usize, service: &ServiceKey, groups: &[usize]) {
+        let visible = &mut self.visible[m];
+        let i = service.index();
+        if visible.len() <= i {
+            visible.resize_with(i + 1, Vec::new);
+        }
+        if visible[i] != groups {
+            visible[i].clear();
+            visible[i].extend_from_slice(groups);
         }
     }
 
@@ -272,7 +276,7 @@ impl Propagation {
             return;
         }
         let mut flipped = false;
-        let targets: Vec<(Rc<str>, bool)> = self
+        let targets: Vec<(ServiceKey, bool)> = self
             .services
             .selecting(namespace, c.labels)
             .into_iter()
@@ -285,7 +289,7 @@ impl Propagation {
         if !flipped {
             return;
         }
-        let targets: Rc<[(Rc<str>, bool)]> = targets.into();
+        let targets: Rc<[(ServiceKey, bool)]> = targets.into();
         for m in 0..2 {
             let by_pod = self.pending[m].get_mut(namespace);
             if by_pod.and_then(|b| b.remove(name)).is_some() {
@@ -319,11 +323,11 @@ impl Propagation {
         &mut self,
         m: usize,
         at: u64,
-        service: &str,
+        service: &ServiceKey,
         pod: &str,
         probe: &dyn ViewProbe,
     ) {
-        let ns = service.split_once('/').map_or("", |(ns, _)| ns);
+        let ns = service.namespace();
         let Some(p) = self.pending[m].get(ns).and_then(|b| b.get(pod)) else {
             return;
         };
@@ -340,7 +344,7 @@ impl Propagation {
     fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
         let mut pairs = 0usize;
         for (svc, want) in p.targets.iter() {
-            for &g in self.visible[m].get(&**svc).into_iter().flatten() {
+            for &g in self.visible[m].get(svc.index()).into_iter().flatten() {
                 if probe.pod_ready(g, svc, pod) != *want {
                     return false;
                 }
@@ -380,10 +384,18 @@ mod tests {
     }
 
     impl ViewProbe for Views {
-        fn pod_ready(&self, g: usize, svc: &str, pod: &str) -> bool {
+        fn pod_ready(&self, g: usize, svc: &ServiceKey, pod: &str) -> bool {
             self.0
                 .borrow()
-                .contains(&(g, svc.to_string(), pod.to_string()))
+                .contains(&(g, svc.name.to_string(), pod.to_string()))
+        }
+    }
+
+    /// The key of `"namespace/name"` (tests name at most two Services: ids by hand).
+    fn key(name: &str) -> ServiceKey {
+        ServiceKey {
+            id: u32::from(name.ends_with("manual")),
+            name: Rc::from(name),
         }
     }
 
@@ -422,7 +434,8 @@ mod tests {
 
     fn tracker() -> Propagation {
         let mut p = Propagation::default();
-        p.services.upsert("ns", "web", Some(&labels()), false);
+        p.services
+            .upsert(&key("ns/web"), "ns", "web", Some(&labels()), false);
         p
     }
 
@@ -434,12 +447,12 @@ mod tests {
         let mut p = tracker();
         let t = 10;
         p.pod_changed(t, &change("ns", "p1", &labels(), UNREADY, READY), &v);
-        p.object_written(0, "ns/web", vec![0, 1]);
+        p.object_written(0, &key("ns/web"), &[0, 1]);
         v.set(0, "ns/web", "p1", true);
-        p.view_flipped(0, t + 7, "ns/web", "p1", &v);
+        p.view_flipped(0, t + 7, &key("ns/web"), "p1", &v);
         assert!(p.modes[0].samples.is_empty(), "group 1 has not applied yet");
         v.set(1, "ns/web", "p1", true);
-        p.view_flipped(0, t + 30, "ns/web", "p1", &v);
+        p.view_flipped(0, t + 30, &key("ns/web"), "p1", &v);
         assert_eq!(p.modes[0].samples.clone().sorted_values(), &[30]);
         // The other mode never saw an object: unresolved at the end.
         p.finish();
@@ -452,7 +465,7 @@ mod tests {
     fn superseded_and_non_changes() {
         let v = Views::default();
         let mut p = tracker();
-        p.object_written(0, "ns/web", vec![0]);
+        p.object_written(0, &key("ns/web"), &[0]);
         p.pod_changed(1, &change("ns", "p1", &labels(), None, READY), &v);
         p.pod_changed(2, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         assert_eq!(p.modes[0].superseded, 1);
@@ -471,9 +484,11 @@ mod tests {
     fn publish_not_ready_and_selection() {
         let v = Views::default();
         let mut p = Propagation::default();
-        p.services.upsert("ns", "web", Some(&labels()), true);
-        p.services.upsert("ns", "manual", None, false);
-        p.object_written(1, "ns/web", vec![2]);
+        p.services
+            .upsert(&key("ns/web"), "ns", "web", Some(&labels()), true);
+        p.services
+            .upsert(&key("ns/manual"), "ns", "manual", None, false);
+        p.object_written(1, &key("ns/web"), &[2]);
         v.set(2, "ns/web", "p1", true);
         p.pod_changed(5, &change("ns", "p1", &labels(), READY, UNREADY), &v);
         let other: StringMap = [("app".to_string(), "db".to_string())].into();
@@ -482,11 +497,11 @@ mod tests {
         p.pod_changed(6, &change("ns", "p1", &labels(), UNREADY, None), &v);
         assert_eq!(p.pending_len(1), 1);
         v.set(2, "ns/web", "p1", false);
-        p.view_flipped(1, 9, "ns/web", "p1", &v);
+        p.view_flipped(1, 9, &key("ns/web"), "p1", &v);
         assert_eq!(p.modes[1].samples.clone().sorted_values(), &[3]);
         assert_eq!(
             p.services.selecting("ns", &labels()),
-            vec![(Rc::from("ns/web"), true)]
+            vec![(key("ns/web"), true)]
         );
         p.services.remove("ns", "web");
         assert!(p.services.selecting("ns", &labels()).is_empty());
@@ -502,8 +517,9 @@ mod tests {
 
         struct Groups(Vec<GroupClient>);
         impl ViewProbe for Groups {
-            fn pod_ready(&self, g: usize, svc: &str, pod: &str) -> bool {
-                self.0[g].cache.pod_ready(svc, pod)
+            fn pod_ready(&self, g: usize, svc: &ServiceKey, pod: &str) -> bool {
+                // Each group has its own memo (and ids): asked by name.
+                self.0[g].cache.pod_ready(&svc.name, pod)
             }
         }
         // The client tests' slice, its endpoint naming pod p1.
@@ -525,7 +541,13 @@ mod tests {
             GroupClient::new(ViewKind::CoreDns, 0),
         ]);
         let mut p = Propagation::default();
-        p.services.upsert("default", "web", Some(&labels()), false);
+        p.services.upsert(
+            &key("default/web"),
+            "default",
+            "web",
+            Some(&labels()),
+            false,
+        );
         // Before: the pod listed not ready, kube-proxy's last sync at t − 0.5 s.
         let w0 = t - 600 * MS;
         for g in &mut gs.0 {
@@ -537,7 +559,7 @@ mod tests {
             g.advance(t);
             g.take_flips();
         }
-        p.object_written(0, "default/web", vec![0, 1]);
+        p.object_written(0, &key("default/web"), &[0, 1]);
         p.pod_changed(t, &change("default", "p1", &labels(), UNREADY, READY), &gs);
         let (a, d) = (200 * MS, 50 * MS);
         let applied: Vec<u64> =
