@@ -20,6 +20,6 @@ pub mod world;
 pub use change::{Change, ChangeSink, CountingSink, NullSink, ObjChange, Tee};
 pub use model::{Node, NodeId, NodeReady, Pod, PodId, PodPhase, PodTemplate, ServiceObj};
 pub use world::{
-    Deployment, PlacementView, ReplicaSet, SchedulerPolicy, Spread, WorkloadStats, World,
-    WorldEvent, WorldOptions,
+    Deployment, PlacementView, ReplicaSet, SchedulerPolicy, Spread, WorkloadStats, WorkloadTotals,
+    World, WorldEvent, WorldOptions,
 };

@@ -16,7 +16,8 @@
 //!
 //! The annotation value is `time.UTC().Format(time.RFC3339Nano)`: see [`Timestamp::to_rfc3339_nano`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use crate::k8s;
 
@@ -187,12 +188,103 @@ impl PodTime {
     }
 }
 
+/// Hashing with fixed keys: the same on every run (for maps only ever looked up, never
+/// iterated into a result; no per-process random state either way).
+pub type FixedHash = BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+/// Per-Service state keyed by (namespace, name), looked up by borrowed names: a sync of one of
+/// 10,000 Services neither copies its key nor compares it against a dozen others (the
+/// controllers' former `BTreeMap<(String, String), _>` did both on every sync). Lookups only:
+/// nothing iterates it, so its order never shows.
+#[derive(Debug, Clone)]
+pub struct ServiceMap<V> {
+    by_ns: HashMap<Box<str>, HashMap<Box<str>, V, FixedHash>, FixedHash>,
+}
+
+impl<V> Default for ServiceMap<V> {
+    fn default() -> Self {
+        ServiceMap {
+            by_ns: HashMap::default(),
+        }
+    }
+}
+
+impl<V: PartialEq> PartialEq for ServiceMap<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.by_ns == other.by_ns
+    }
+}
+
+impl<V> ServiceMap<V> {
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&V> {
+        self.by_ns.get(namespace)?.get(name)
+    }
+
+    pub fn get_mut(&mut self, namespace: &str, name: &str) -> Option<&mut V> {
+        self.by_ns.get_mut(namespace)?.get_mut(name)
+    }
+
+    pub fn contains(&self, namespace: &str, name: &str) -> bool {
+        self.get(namespace, name).is_some()
+    }
+
+    /// The entry, created with `V::default()` if absent (keys copied only then).
+    pub fn get_or_default(&mut self, namespace: &str, name: &str) -> &mut V
+    where
+        V: Default,
+    {
+        if !self.by_ns.contains_key(namespace) {
+            self.by_ns.insert(namespace.into(), HashMap::default());
+        }
+        let m = self.by_ns.get_mut(namespace).expect("inserted above");
+        if !m.contains_key(name) {
+            m.insert(name.into(), V::default());
+        }
+        m.get_mut(name).expect("inserted above")
+    }
+
+    pub fn insert(&mut self, namespace: &str, name: &str, v: V) {
+        match self.by_ns.get_mut(namespace) {
+            Some(m) => {
+                if let Some(e) = m.get_mut(name) {
+                    *e = v;
+                } else {
+                    m.insert(name.into(), v);
+                }
+            }
+            None => {
+                let mut m = HashMap::default();
+                m.insert(name.into(), v);
+                self.by_ns.insert(namespace.into(), m);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, namespace: &str, name: &str) -> Option<V> {
+        let m = self.by_ns.get_mut(namespace)?;
+        let v = m.remove(name);
+        if m.is_empty() {
+            self.by_ns.remove(namespace);
+        }
+        v
+    }
+
+    /// How many entries (tests).
+    pub fn len(&self) -> usize {
+        self.by_ns.values().map(HashMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_ns.is_empty()
+    }
+}
+
 /// `TriggerTimeTracker`: one per controller, persists across syncs.
 /// `PartialEq` compares the state as a whole (map order aside); the manager's cross-check
 /// test uses it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TriggerTimeTracker {
-    states: BTreeMap<(String, String), ServiceState>,
+    states: ServiceMap<ServiceState>,
 }
 
 /// `a.After(b)` where `None` is Go's zero time (earlier than any real instant we parse).
@@ -226,9 +318,8 @@ impl TriggerTimeTracker {
         service_creation: Option<Timestamp>,
         pods: impl IntoIterator<Item = (&'a str, Option<Timestamp>)>,
     ) -> Option<Timestamp> {
-        let key = (namespace.to_string(), service_name.to_string());
-        let was_known = self.states.contains_key(&key);
-        let state = self.states.entry(key).or_default();
+        let was_known = self.states.contains(namespace, service_name);
+        let state = self.states.get_or_default(namespace, service_name);
         let mut min_changed: Option<Timestamp> = None;
         // The state is updated in place: entries seen now are stamped with this call's
         // epoch (comparisons use the value from before the call, so a repeated name compares
@@ -288,8 +379,8 @@ impl TriggerTimeTracker {
         changed: Option<&mut dyn Iterator<Item = (&'a str, Option<Timestamp>)>>,
         all: impl IntoIterator<Item = (&'a str, Option<Timestamp>)>,
     ) -> Option<Timestamp> {
-        let key = (namespace.to_string(), service_name.to_string());
-        let (Some(changed), Some(state)) = (changed, self.states.get_mut(&key)) else {
+        let (Some(changed), Some(state)) = (changed, self.states.get_mut(namespace, service_name))
+        else {
             return self.compute_raw(namespace, service_name, service_creation, all);
         };
         let mut min_changed: Option<Timestamp> = None;
@@ -344,8 +435,7 @@ impl TriggerTimeTracker {
 
     /// `DeleteService`: forget the Service (called when the Service is gone).
     pub fn delete_service(&mut self, namespace: &str, name: &str) {
-        self.states
-            .remove(&(namespace.to_string(), name.to_string()));
+        self.states.remove(namespace, name);
     }
 }
 
@@ -363,7 +453,7 @@ pub fn pod_trigger_time(pod: &k8s::Pod) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     fn ts(s: &str) -> Timestamp {
         Timestamp::parse(s).expect("valid")
@@ -480,7 +570,7 @@ mod tests {
                 );
                 assert_eq!(got, want, "round {round} call {call}");
                 let (svc_t, map) = want_state.as_ref().expect("state");
-                let st = &tracker.states[&("ns".to_string(), "svc".to_string())];
+                let st = tracker.states.get("ns", "svc").expect("known");
                 assert_eq!(st.last_service_trigger_time, *svc_t);
                 assert_eq!(st.last_pod_trigger_times.len(), map.len());
                 for (k, v) in map {

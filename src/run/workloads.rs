@@ -112,20 +112,10 @@ pub fn sample_rows(time_s: u64, world: &World, listed: &[usize]) -> Vec<Vec<Stri
             .filter(|&&r| world.replica_sets()[r].info.replicas > 0)
             .count()
     };
-    let mut total = WorkloadStats::default();
-    let (mut replicas, mut rs) = (0u64, 0usize);
-    for d in world.deployments() {
-        let s = &d.stats;
-        total.pods_total += s.pods_total;
-        total.pods_active += s.pods_active;
-        total.pods_ready += s.pods_ready;
-        total.pods_available += s.pods_available;
-        total.pods_terminating += s.pods_terminating;
-        total.pods_pending += s.pods_pending;
-        total.pods_unscheduled += s.pods_unscheduled;
-        replicas += u64::from(d.replicas);
-        rs += active_rs(d);
-    }
+    // Kept by the world as pods, replicas and ReplicaSets change: a sample reads the listed
+    // workloads only, not every Deployment (`World::workload_totals_walked` is the sum).
+    let t = world.workload_totals();
+    let (total, replicas, rs) = (t.stats, t.replicas, t.replicasets_active);
     let mut out = vec![row(time_s, "*".into(), replicas, &total, rs, nodes)];
     for &i in listed {
         if let Some(d) = world.deployments().get(i) {

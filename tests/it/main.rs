@@ -76,3 +76,4 @@ mod wire_len_memo;
 mod wire_nil;
 mod wire_props;
 mod world_shared_pods;
+mod world_totals;

@@ -42,7 +42,7 @@ use super::ids;
 use super::ipam::NodeIpam;
 use super::model::*;
 use super::ranking::{self, Candidate};
-use super::small_map::{SmallMap, SmallSet};
+use super::small_map::SmallSet;
 use crate::scenario::{self, EventKind, Nanos, NodeSelection, Scenario, StringMap, NS_PER_SEC};
 use crate::sim::{Outbox, Stream, Streams};
 use rand::Rng;
@@ -168,52 +168,16 @@ impl PodFlags {
     }
 }
 
-/// A ReplicaSet's active pods: ordered iteration (by id) plus O(1) uniform random picks.
-/// The random-access order depends only on the (deterministic) sequence of inserts/removes.
-/// Compact: each pod's position in `slots` is kept beside it in the ordered map (a sorted
-/// vector for the usual small ReplicaSet), not in a hash map of its own.
-#[derive(Debug, Clone, Default)]
-pub struct ActiveSet {
-    /// Pod → its index in `slots`.
-    ordered: SmallMap<PodId, u32>,
-    slots: Vec<PodId>,
-}
-
-impl ActiveSet {
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-    pub fn contains(&self, id: &PodId) -> bool {
-        self.ordered.contains_key(id)
-    }
-    /// In pod-id order.
-    pub fn iter(&self) -> impl Iterator<Item = &PodId> {
-        self.ordered.keys()
-    }
-    /// The `i`-th element in random-access order (for uniform random picks).
-    pub fn get(&self, i: usize) -> Option<PodId> {
-        self.slots.get(i).copied()
-    }
-    fn insert(&mut self, id: PodId) {
-        if !self.ordered.contains_key(&id) {
-            self.ordered.insert(id, self.slots.len() as u32);
-            self.slots.push(id);
-        }
-    }
-    fn remove(&mut self, id: &PodId) {
-        if let Some(i) = self.ordered.remove(id) {
-            let i = i as usize;
-            self.slots.swap_remove(i);
-            if let Some(moved) = self.slots.get(i) {
-                if let Some(p) = self.ordered.get_mut(moved) {
-                    *p = i as u32;
-                }
-            }
-        }
-    }
+/// Sums over every Deployment: the `*` row of `workloads.csv`, sampled every simulated second
+/// (kept as pods, replicas and ReplicaSets change instead of summed over 10,000 Deployments per
+/// sample). `stats` holds the per-sample counters only (`pods_created`/`pods_deleted` stay 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkloadTotals {
+    pub stats: WorkloadStats,
+    /// Sum of Deployment `spec.replicas`.
+    pub replicas: u64,
+    /// ReplicaSets with `spec.replicas > 0`.
+    pub replicasets_active: usize,
 }
 
 /// A ReplicaSet of a Deployment.
@@ -249,7 +213,7 @@ pub struct Deployment {
     pub stats: WorkloadStats,
     sync_pending: bool,
     /// Active pods per node (lookups only, never iterated; zero counts stay).
-    active_per_node: SmallMap<Option<NodeId>, u32>,
+    active_per_node: NodeCounts,
 }
 
 struct Churn {
@@ -309,6 +273,8 @@ pub struct World {
     /// cluster-wide churn picks among every ReplicaSet's active pods without walking them.
     rs_active: crate::sim::fenwick::Fenwick,
     deployments: Vec<Deployment>,
+    /// Sums over every Deployment, kept as they change (see [`World::workload_totals`]).
+    totals: WorkloadTotals,
     services: Vec<ServiceObj>,
     used_cluster_ips: HashSet<IpAddr>,
     churns: Vec<Churn>,
@@ -429,6 +395,7 @@ impl World {
             replica_sets: Vec::new(),
             rs_active: Default::default(),
             deployments: Vec::new(),
+            totals: WorkloadTotals::default(),
             services: Vec::new(),
             used_cluster_ips: HashSet::new(),
             churns: Vec::new(),
@@ -444,6 +411,7 @@ impl World {
         for (i, wl) in w.scenario.clone().workloads.iter().enumerate() {
             let template = w.make_template(i, 0, wl.labels.clone(), wl.ports.clone());
             let uid = ids::uid_v4(&mut w.rng_identity);
+            w.totals.replicas += u64::from(wl.replicas);
             w.deployments.push(Deployment {
                 workload: i,
                 name: wl.name.clone(),
@@ -455,7 +423,7 @@ impl World {
                 new_rs: None,
                 stats: WorkloadStats::default(),
                 sync_pending: false,
-                active_per_node: SmallMap::default(),
+                active_per_node: NodeCounts::default(),
             });
         }
         Ok(w)
@@ -508,6 +476,46 @@ impl World {
     }
     pub fn deployments(&self) -> &[Deployment] {
         &self.deployments
+    }
+    /// [`WorkloadTotals`] as kept.
+    pub fn workload_totals(&self) -> WorkloadTotals {
+        self.totals
+    }
+    /// [`WorkloadTotals`] summed over every Deployment and ReplicaSet (the straightforward form
+    /// of [`World::workload_totals`], for tests).
+    pub fn workload_totals_walked(&self) -> WorkloadTotals {
+        let mut t = WorkloadTotals::default();
+        for d in &self.deployments {
+            let (s, st) = (&d.stats, &mut t.stats);
+            st.pods_total += s.pods_total;
+            st.pods_active += s.pods_active;
+            st.pods_ready += s.pods_ready;
+            st.pods_available += s.pods_available;
+            st.pods_terminating += s.pods_terminating;
+            st.pods_pending += s.pods_pending;
+            st.pods_unscheduled += s.pods_unscheduled;
+            t.replicas += u64::from(d.replicas);
+            t.replicasets_active += d
+                .replica_sets
+                .iter()
+                .filter(|&&r| self.replica_sets[r].info.replicas > 0)
+                .count();
+        }
+        t
+    }
+    /// Set Deployment `d`'s `spec.replicas` (keeping [`WorkloadTotals`]).
+    pub(super) fn set_replicas(&mut self, d: usize, replicas: u32) {
+        let dep = &mut self.deployments[d];
+        self.totals.replicas = self.totals.replicas - u64::from(dep.replicas) + u64::from(replicas);
+        dep.replicas = replicas;
+    }
+    /// Set ReplicaSet `r`'s `spec.replicas` (keeping [`WorkloadTotals`]).
+    pub(super) fn set_rs_replicas(&mut self, r: usize, replicas: u32) {
+        let rs = &mut self.replica_sets[r];
+        let (was, is) = (rs.info.replicas > 0, replicas > 0);
+        rs.info.replicas = replicas;
+        self.totals.replicasets_active =
+            self.totals.replicasets_active + usize::from(is) - usize::from(was);
     }
     pub fn replica_sets(&self) -> &[ReplicaSet] {
         &self.replica_sets
@@ -767,6 +775,8 @@ use owners::stateful_pod_name;
 mod pods;
 mod replay;
 pub use replay::{Replay, ReplayNode, ReplayPod, ReplayState, ReplayStep};
+mod active;
+pub use active::{ActiveSet, NodeCounts};
 mod scheduler;
 pub use scheduler::{PlacementView, SchedulerPolicy, Spread};
 mod services;
@@ -777,34 +787,6 @@ mod workloads;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn id(i: u32) -> PodId {
-        PodId {
-            index: i,
-            generation: 0,
-        }
-    }
-
-    #[test]
-    fn active_set_keeps_order_and_random_access_consistent() {
-        let mut s = ActiveSet::default();
-        for i in [5, 1, 9, 3, 7] {
-            s.insert(id(i));
-        }
-        s.insert(id(3)); // duplicate ignored
-        s.remove(&id(1));
-        s.remove(&id(42)); // absent ignored
-        let ordered: Vec<u32> = s.iter().map(|p| p.index).collect();
-        assert_eq!(ordered, vec![3, 5, 7, 9]);
-        let mut by_index: Vec<u32> = (0..s.len())
-            .filter_map(|i| s.get(i))
-            .map(|p| p.index)
-            .collect();
-        by_index.sort_unstable();
-        assert_eq!(by_index, ordered);
-        assert!(s.get(s.len()).is_none());
-        assert!(s.contains(&id(9)) && !s.contains(&id(1)));
-    }
 
     /// The controller reaction delay coalesces: many pod changes inside one window → one sync.
     #[test]
@@ -919,6 +901,7 @@ replicas = 0
                 assert_eq!(w.rs_active.prefix(r + 1) - w.rs_active.prefix(r), n);
             }
             assert_eq!(w.rs_active.total(), sizes.iter().sum::<u64>());
+            assert_eq!(w.workload_totals(), w.workload_totals_walked());
         }
         assert!(ticks > 500, "{ticks} churn ticks");
         assert!(w.replica_sets.len() >= 4);

@@ -403,7 +403,7 @@ impl World {
     fn sync_daemon_set(&mut self, d: usize, sink: &mut dyn ChangeSink) {
         let update = self.update_revision(d);
         let want = self.daemon_nodes(d);
-        self.deployments[d].replicas = want.len() as u32;
+        self.set_replicas(d, want.len() as u32);
         // every pod of the set by node (terminating ones included), id order
         let mut per_node: BTreeMap<NodeId, Vec<PodId>> = BTreeMap::new();
         for id in self.set_pods(d) {

@@ -195,7 +195,7 @@ impl World {
         let rss = self.deployments[w].replica_sets.clone();
         let mut down = Vec::new();
         for r in rss {
-            for &id in self.replica_sets[r].active.iter() {
+            for id in self.replica_sets[r].active.iter() {
                 let Some(p) = self.pod(id) else { continue };
                 if !p.is_ready() || p.node.map_or(true, |n| !self.nodes[n].kubelet_up) {
                     continue;

@@ -123,24 +123,12 @@ impl World {
         let mut dep_sync = None;
         let mut rs_sync = None;
         if let Some(o) = old {
-            let st = &mut self.deployments[o.workload].stats;
-            st.pods_total -= 1;
-            st.pods_active -= u64::from(o.active);
-            st.pods_ready -= u64::from(o.ready);
-            st.pods_available -= u64::from(o.available);
-            st.pods_terminating -= u64::from(o.terminating);
-            st.pods_pending -= u64::from(o.active && !o.has_ip);
-            st.pods_unscheduled -= u64::from(o.active && o.node.is_none());
+            stats_take(&mut self.deployments[o.workload].stats, &o);
+            stats_take(&mut self.totals.stats, &o);
         }
         if let Some(n) = new {
-            let st = &mut self.deployments[n.workload].stats;
-            st.pods_total += 1;
-            st.pods_active += u64::from(n.active);
-            st.pods_ready += u64::from(n.ready);
-            st.pods_available += u64::from(n.available);
-            st.pods_terminating += u64::from(n.terminating);
-            st.pods_pending += u64::from(n.active && !n.has_ip);
-            st.pods_unscheduled += u64::from(n.active && n.node.is_none());
+            stats_put(&mut self.deployments[n.workload].stats, &n);
+            stats_put(&mut self.totals.stats, &n);
         }
         let (o_active, o_avail, o_nonterm, o_node) = old
             .map(|o| (o.active, o.available, o.nonterminal, o.node))
@@ -173,17 +161,10 @@ impl World {
             }
             let dep = &mut self.deployments[f.workload];
             if o_active {
-                if let Some(c) = dep.active_per_node.get_mut(&o_node) {
-                    *c = c.saturating_sub(1);
-                }
+                dep.active_per_node.decr(o_node);
             }
             if n_active {
-                match dep.active_per_node.get_mut(&n_node) {
-                    Some(c) => *c += 1,
-                    None => {
-                        dep.active_per_node.insert(n_node, 1);
-                    }
-                }
+                dep.active_per_node.incr(n_node);
             }
             if o_active != n_active {
                 rs_sync = Some(f.rs);
@@ -364,4 +345,26 @@ impl World {
             }
         }
     }
+}
+
+/// Take a pod of flags `o` out of the counters `st` (see [`World::account`]).
+fn stats_take(st: &mut WorkloadStats, o: &PodFlags) {
+    st.pods_total -= 1;
+    st.pods_active -= u64::from(o.active);
+    st.pods_ready -= u64::from(o.ready);
+    st.pods_available -= u64::from(o.available);
+    st.pods_terminating -= u64::from(o.terminating);
+    st.pods_pending -= u64::from(o.active && !o.has_ip);
+    st.pods_unscheduled -= u64::from(o.active && o.node.is_none());
+}
+
+/// Count a pod of flags `n` in `st`.
+fn stats_put(st: &mut WorkloadStats, n: &PodFlags) {
+    st.pods_total += 1;
+    st.pods_active += u64::from(n.active);
+    st.pods_ready += u64::from(n.ready);
+    st.pods_available += u64::from(n.available);
+    st.pods_terminating += u64::from(n.terminating);
+    st.pods_pending += u64::from(n.active && !n.has_ip);
+    st.pods_unscheduled += u64::from(n.active && n.node.is_none());
 }

@@ -82,10 +82,11 @@ impl World {
         let Some(ev) = sc.events.get(i) else { return };
         match &ev.kind {
             EventKind::Scale { workload, target } => {
-                let Some(dep) = self.deployments.get_mut(*workload) else {
+                let Some(dep) = self.deployments.get(*workload) else {
                     return;
                 };
-                dep.replicas = target.apply(dep.replicas);
+                let replicas = target.apply(dep.replicas);
+                self.set_replicas(*workload, replicas);
                 self.enqueue_deployment_sync(*workload);
             }
             EventKind::RollingUpdate {

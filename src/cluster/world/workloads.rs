@@ -28,6 +28,7 @@ impl World {
             sync_pending: false,
         });
         self.rs_active.push(0);
+        self.totals.replicasets_active += usize::from(self.replica_sets[idx].info.replicas > 0);
         let dep = &mut self.deployments[d];
         dep.replica_sets.push(idx);
         dep.new_rs = Some(idx);
@@ -128,8 +129,8 @@ impl World {
         let list = self.deployments[d].replica_sets.clone();
         for (pos, &r) in list.iter().enumerate() {
             let Some(ri) = rss.get(pos) else { continue };
+            self.set_rs_replicas(r, ri.replicas);
             let rs = &mut self.replica_sets[r];
-            rs.info.replicas = ri.replicas;
             rs.info.desired_annotation = ri.desired_annotation;
             rs.info.max_annotation = ri.max_annotation;
         }
@@ -182,7 +183,7 @@ impl World {
         let cands: Vec<(PodId, Candidate)> = rs
             .active
             .iter()
-            .filter_map(|&id| {
+            .filter_map(|id| {
                 let p = self.pod(id)?;
                 Some((
                     id,
@@ -191,7 +192,7 @@ impl World {
                         phase_ordinal: p.phase.ordinal(),
                         ready: p.is_ready(),
                         ready_since_ns: p.ready.map(|c| c.last_transition_ns).unwrap_or(0),
-                        rank: dep.active_per_node.get(&p.node).copied().unwrap_or(0),
+                        rank: dep.active_per_node.get(p.node),
                         created_ns: p.creation_ns,
                         uid: p.uid.as_str(),
                         name: p.name.as_str(),

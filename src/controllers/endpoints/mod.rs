@@ -52,7 +52,8 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use crate::controllers::trigger_time::{
-    parse_opt, pod_trigger_time, Timestamp, TriggerTimeTracker, LAST_CHANGE_TRIGGER_TIME,
+    parse_opt, pod_trigger_time, ServiceMap, Timestamp, TriggerTimeTracker,
+    LAST_CHANGE_TRIGGER_TIME,
 };
 use crate::k8s::{
     self, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, IntOrString, ObjectMeta,
@@ -256,10 +257,10 @@ pub struct EndpointsController {
     opts: EndpointsOptions,
     trigger: TriggerTimeTracker,
     /// `staleEndpointsTracker`: (namespace, name) → resourceVersion known to be outdated.
-    stale: BTreeMap<(String, String), String>,
+    stale: ServiceMap<String>,
     /// Incrementally maintained desired subsets per (namespace, name), for callers that report
     /// pod changes ([`EndpointsController::sync_service`]); see [`desired`].
-    desired: BTreeMap<(String, String), DesiredCache>,
+    desired: ServiceMap<DesiredCache>,
 }
 
 /// The desired subsets of one sync: built in full, or read from the [`DesiredCache`].
@@ -741,11 +742,10 @@ impl EndpointsController {
         pods: SelectionSource<'_, 'p>,
         current: Option<&Endpoints>,
     ) -> Result<PlannedWrite<'s>, StaleEndpoints> {
-        let ns = s(&service.metadata.namespace).to_string();
-        let name = s(&service.metadata.name).to_string();
+        let (ns, name) = (s(&service.metadata.namespace), s(&service.metadata.name));
         if s(&service.spec.type_) == "ExternalName" || service_selector(service).is_none() {
             // The changes reported now are consumed without being applied: start over next time.
-            self.desired.remove(&(ns, name));
+            self.desired.remove(ns, name);
             return Ok(PlannedWrite::None);
         }
         let SelectionSource {
@@ -756,7 +756,7 @@ impl EndpointsController {
         // The whole selection, listed at most once and only if something below needs it.
         let listed: OnceCell<Vec<SelectedPod<'p>>> = OnceCell::new();
         let selected = || listed.get_or_init(all).as_slice();
-        let fresh = !self.desired.contains_key(&(ns.clone(), name.clone()));
+        let fresh = !self.desired.contains(ns, name);
         let mut changed_times = match changes {
             _ if fresh => None,
             PodChanges::All => None,
@@ -768,8 +768,8 @@ impl EndpointsController {
         };
         // Computed before the write decision so the tracker state advances even on no-op syncs.
         let trigger = self.trigger.compute_changed(
-            &ns,
-            &name,
+            ns,
+            name,
             parse_opt(service.metadata.creation_timestamp.as_deref()),
             changed_times
                 .as_mut()
@@ -780,7 +780,7 @@ impl EndpointsController {
                     .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t))
             }),
         );
-        let cache = self.desired.entry((ns, name)).or_default();
+        let cache = self.desired.get_or_default(ns, name);
         cache.update(
             service,
             changes,
@@ -812,10 +812,8 @@ impl EndpointsController {
         let old = s(&previous.metadata.resource_version);
         if old != s(&stored.metadata.resource_version) {
             self.stale.insert(
-                (
-                    s(&previous.metadata.namespace).to_string(),
-                    s(&previous.metadata.name).to_string(),
-                ),
+                s(&previous.metadata.namespace),
+                s(&previous.metadata.name),
                 old.to_string(),
             );
         }
@@ -825,35 +823,28 @@ impl EndpointsController {
     /// trigger-time and stale trackers forget the key.
     pub fn service_deleted(&mut self, namespace: &str, name: &str) {
         self.trigger.delete_service(namespace, name);
-        self.desired
-            .remove(&(namespace.to_string(), name.to_string()));
-        self.stale
-            .remove(&(namespace.to_string(), name.to_string()));
+        self.desired.remove(namespace, name);
+        self.stale.remove(namespace, name);
     }
 }
 
 /// Steps 5–6 of the module docs.
 fn decide<'a>(
     opts: EndpointsOptions,
-    stale: &mut BTreeMap<(String, String), String>,
+    stale: &mut ServiceMap<String>,
     service: &k8s::Service,
     desired: Desired<'a>,
     trigger: Option<Timestamp>,
     current: Option<&Endpoints>,
 ) -> Result<PlannedWrite<'a>, StaleEndpoints> {
-    let ns = s(&service.metadata.namespace).to_string();
-    let name = s(&service.metadata.name).to_string();
+    let (ns, name) = (s(&service.metadata.namespace), s(&service.metadata.name));
 
     if let Some(cur) = current {
         let rv = s(&cur.metadata.resource_version);
-        if !rv.is_empty()
-            && stale
-                .get(&(ns.clone(), name.clone()))
-                .is_some_and(|t| t == rv)
-        {
+        if !rv.is_empty() && stale.get(ns, name).is_some_and(|t| t == rv) {
             return Err(StaleEndpoints {
-                namespace: ns,
-                name,
+                namespace: ns.to_string(),
+                name: name.to_string(),
                 resource_version: rv.to_string(),
             });
         }
@@ -934,8 +925,8 @@ fn decide<'a>(
             kind: None,
             api_version: None,
             metadata: ObjectMeta {
-                name: opt(&name),
-                namespace: opt(&ns),
+                name: opt(name),
+                namespace: opt(ns),
                 labels: service.metadata.labels.clone(),
                 ..Default::default()
             },

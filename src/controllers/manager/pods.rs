@@ -32,7 +32,7 @@
 //! Pods given as `k8s::Pod` ([`PodList::insert`]: tests, benches) are held as given.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ use crate::cluster::model;
 use crate::cluster::small_map::SmallSet;
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
-use crate::controllers::trigger_time::{parse_opt, Timestamp};
+use crate::controllers::trigger_time::{parse_opt, FixedHash, Timestamp};
 use crate::k8s;
 use crate::k8s::intern::Interner;
 
@@ -170,9 +170,11 @@ pub struct PodList {
     ready_times: Vec<Option<Timestamp>>,
     /// Services (by name, sorted; each its selection's shared `name`) selecting `items[i]`.
     member_of: Vec<Vec<Rc<str>>>,
-    index: BTreeMap<String, usize>,
-    /// Service name → selection (Services with a selector, `Some`, possibly empty).
-    selections: BTreeMap<String, Selection>,
+    /// Pod name → position (hashed: looked up on every pod change, never iterated).
+    index: HashMap<String, usize, FixedHash>,
+    /// Service name → selection (Services with a selector, `Some`, possibly empty; hashed:
+    /// looked up per pod change and sync, iterated only for a maximum).
+    selections: HashMap<String, Selection, FixedHash>,
     /// First selector pair (key, then value) → Services with that pair first; nested so a
     /// pod's labels are looked up without copying them.
     by_first_pair: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
@@ -202,7 +204,7 @@ fn resize(sizes: &mut BTreeMap<usize, usize>, old: Option<usize>, new: Option<us
 
 /// Add (`insert`) or remove position `i` in Service `svc`'s members, keeping `sizes`.
 fn edit_members(
-    selections: &mut BTreeMap<String, Selection>,
+    selections: &mut HashMap<String, Selection, FixedHash>,
     sizes: &mut BTreeMap<usize, usize>,
     svc: &str,
     i: usize,
