@@ -5,6 +5,7 @@
 //! tree, so inserting into it never shifts a long vector. Iteration is in key order either
 //! way, so every caller sees exactly what a `BTreeMap` would give.
 
+use std::borrow::Borrow;
 use std::collections::{btree_map, BTreeMap};
 
 /// Grow into a tree beyond this many entries.
@@ -67,16 +68,26 @@ impl<K: Ord, V> SmallMap<K, V> {
         self.len() == 0
     }
 
-    pub fn get(&self, k: &K) -> Option<&V> {
+    /// `BTreeMap::get` (by any borrowed form of the key, e.g. `&str` for `Box<str>` keys).
+    pub fn get<Q: Ord + ?Sized>(&self, k: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         match self {
-            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
+            SmallMap::Small(v) => v
+                .binary_search_by(|(x, _)| x.borrow().cmp(k))
+                .ok()
+                .map(|i| &v[i].1),
             SmallMap::Large(m) => m.get(k),
         }
     }
 
-    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, k: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.borrow().cmp(k)) {
                 Ok(i) => Some(&mut v[i].1),
                 Err(_) => None,
             },
@@ -84,7 +95,10 @@ impl<K: Ord, V> SmallMap<K, V> {
         }
     }
 
-    pub fn contains_key(&self, k: &K) -> bool {
+    pub fn contains_key<Q: Ord + ?Sized>(&self, k: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
         self.get(k).is_some()
     }
 
@@ -109,9 +123,12 @@ impl<K: Ord, V> SmallMap<K, V> {
     }
 
     /// `BTreeMap::remove`.
-    pub fn remove(&mut self, k: &K) -> Option<V> {
+    pub fn remove<Q: Ord + ?Sized>(&mut self, k: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.borrow().cmp(k)) {
                 Ok(i) => {
                     let out = v.remove(i).1;
                     if v.capacity() > 2 * SMALL_MIN && v.len() <= SMALL_MIN {
@@ -143,6 +160,11 @@ impl<K: Ord, V> SmallMap<K, V> {
     /// Keys in key order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + '_ {
         self.iter().map(|(k, _)| k)
+    }
+
+    /// Values in key order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
     }
 }
 
@@ -211,6 +233,7 @@ mod tests {
                 prop_assert_eq!(sa.contains(&k), sb.contains(&k));
                 prop_assert!(a.iter().eq(b.iter()));
                 prop_assert!(a.iter().rev().eq(b.iter().rev()));
+                prop_assert!(a.values().eq(b.values()));
                 prop_assert!(sa.iter().eq(sb.iter()));
                 prop_assert_eq!(sa.len(), sb.len());
                 if let Some(x) = a.get_mut(&k) {

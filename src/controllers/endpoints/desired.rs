@@ -26,6 +26,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use crate::cluster::small_map::SmallMap;
 use crate::controllers::deephash::hash_core_endpoint_port;
 use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset, SharedValue};
 use crate::wire::tails::{address_sizes, SubsetTail, Tail};
@@ -193,13 +194,16 @@ pub enum PodChanges {
 /// size is a sum, see [`crate::wire::tails`]). An address is shared with every object built
 /// from the cache, so building one copies a pointer per address, and comparing it with a
 /// stored object built from the cache compares pointers.
-type Addresses = BTreeMap<Keyed, ItemSizes>;
+/// A sorted vector for the usual Service of a few pods (a tree beyond 64 addresses).
+type Addresses = SmallMap<Keyed, ItemSizes>;
 
 /// Per-Service incremental desired state (see module docs).
 #[derive(Debug, Clone, Default)]
 pub struct DesiredCache {
     sig: Option<ServiceSig>,
-    pods: BTreeMap<Box<str>, PodEntry>,
+    /// By pod name (a sorted vector for the usual few pods: 10,000 Services of 15 pods held
+    /// three tree nodes each).
+    pods: SmallMap<Box<str>, PodEntry>,
     ready: Addresses,
     not_ready: Addresses,
     /// Sums of the encoded sizes of `ready` / `not_ready` (every element, as tail entries).
