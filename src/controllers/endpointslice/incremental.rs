@@ -75,9 +75,9 @@ struct Pod {
     in_eps: bool,
     /// Interned port mapping.
     group: u32,
-    /// Per address type: the endpoint is in the desired set (in_eps, node found or
-    /// publishNotReadyAddresses, addresses non-empty).
-    contributes: Vec<bool>,
+    /// Bit `ai` per address type (a Service has at most two): the endpoint is in the desired
+    /// set (in_eps, node found or publishNotReadyAddresses, addresses non-empty).
+    contributes: u8,
     /// Key of the pod in `IncService::order`.
     pos: usize,
     /// The last full walk that met the pod.
@@ -87,6 +87,13 @@ struct Pod {
 impl Pod {
     fn hash(&self, ai: usize) -> u64 {
         self.conv.endpoints[ai].identity_hash()
+    }
+    /// The address type indexes whose endpoint is desired ([`Pod::contributes`]).
+    fn contributing(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.conv.endpoints.len()).filter(|ai| self.contributes_at(*ai))
+    }
+    fn contributes_at(&self, ai: usize) -> bool {
+        ai < 8 && self.contributes & (1 << ai) != 0
     }
 }
 
@@ -115,11 +122,9 @@ impl SeqEntry {
             group: p.group,
             ..SeqEntry::default()
         };
-        for (ai, c) in p.contributes.iter().enumerate().take(2) {
-            if *c {
-                e.contributes |= 1 << ai;
-                e.hash[ai] = p.hash(ai);
-            }
+        for ai in p.contributing().take_while(|ai| *ai < 2) {
+            e.contributes |= 1 << ai;
+            e.hash[ai] = p.hash(ai);
         }
         e
     }
@@ -211,13 +216,7 @@ impl IncService {
         let group = p.group;
         let in_eps = p.in_eps;
         let missing = in_eps && p.conv.node.is_none();
-        let hashes: Vec<(usize, u64)> = p
-            .contributes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c)
-            .map(|(ai, _)| (ai, p.hash(ai)))
-            .collect();
+        let hashes: Vec<(usize, u64)> = p.contributing().map(|ai| (ai, p.hash(ai))).collect();
         let delta = |n: &mut usize| {
             if add {
                 *n += 1
@@ -282,9 +281,10 @@ impl IncService {
             }
         }
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
-        let contributes = (0..ats)
-            .map(|ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
-            .collect();
+        debug_assert!(ats <= 8, "at most two address types");
+        let contributes = (0..ats.min(8))
+            .filter(|&ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
+            .fold(0u8, |m, ai| m | 1 << ai);
         Pod {
             name: pod.metadata.name.as_deref().unwrap_or("").into(),
             rv: pod.metadata.resource_version.clone().unwrap_or_default(),
@@ -307,10 +307,8 @@ impl IncService {
             && a.group == b.group
             && a.conv.node.is_none() == b.conv.node.is_none()
             && a.contributes == b.contributes
-            && a.contributes
-                .iter()
-                .enumerate()
-                .all(|(ai, c)| !c || a.conv.endpoints[ai] == b.conv.endpoints[ai])
+            && a.contributing()
+                .all(|ai| a.conv.endpoints[ai] == b.conv.endpoints[ai])
             && a.conv.ports == b.conv.ports
     }
 
@@ -820,8 +818,8 @@ impl Reconciler {
             st.desired.clear();
             for &id in st.order.values() {
                 if let Some(p) = st.pods[id as usize].as_ref() {
-                    for (ai, c) in p.contributes.iter().enumerate() {
-                        if *c && st.desired.insert(p.hash(ai), (id, ai as u8)).is_some() {
+                    for ai in p.contributing() {
+                        if st.desired.insert(p.hash(ai), (id, ai as u8)).is_some() {
                             st.dups += 1;
                         }
                     }
@@ -964,7 +962,7 @@ impl Reconciler {
                 if all_dirty {
                     for &id in st.order.values() {
                         if let Some(p) = st.pods[id as usize].as_ref() {
-                            if p.group == g && p.contributes[ai] {
+                            if p.group == g && p.contributes_at(ai) {
                                 set.insert(&p.conv.endpoints[ai]);
                             }
                         }
