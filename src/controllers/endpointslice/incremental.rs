@@ -672,12 +672,22 @@ impl Reconciler {
         let (svc, ats) = service_and_address_types(service, &self.options);
         // The slice cache needs unique names with resourceVersions.
         {
-            let mut names = BTreeSet::new();
-            let ok = existing.iter().all(|es| {
-                let n = es.metadata.name.as_deref().unwrap_or("");
-                let rv = es.metadata.resource_version.as_deref().unwrap_or("");
-                !n.is_empty() && !rv.is_empty() && names.insert(n)
-            });
+            let keyed = |es: &&k8s::EndpointSlice| {
+                !es.metadata.name.as_deref().unwrap_or("").is_empty()
+                    && !es
+                        .metadata
+                        .resource_version
+                        .as_deref()
+                        .unwrap_or("")
+                        .is_empty()
+            };
+            let ok = existing.iter().all(keyed)
+                && (existing.len() < 2 || {
+                    let mut names = BTreeSet::new();
+                    existing
+                        .iter()
+                        .all(|es| names.insert(es.metadata.name.as_deref()))
+                });
             if !ok {
                 return None;
             }
@@ -1039,7 +1049,7 @@ impl Reconciler {
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
-        let mut written: HashSet<&str> = HashSet::new();
+        let mut written: HashSet<&str> = HashSet::with_capacity(plan.writes.len());
         for w in &plan.writes {
             match w {
                 PlannedWrite::Update(s) => {
@@ -1059,13 +1069,17 @@ impl Reconciler {
         put_entry(&mut self.inc, &svc_key, st);
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
-        let listed_rv: HashMap<&str, u64> = existing
-            .iter()
-            .filter_map(|es| {
-                let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
-                Some((es.metadata.name.as_deref().unwrap_or(""), rv))
-            })
-            .collect();
+        let listed_rv: HashMap<&str, u64> = if own.is_empty() {
+            HashMap::new()
+        } else {
+            existing
+                .iter()
+                .filter_map(|es| {
+                    let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
+                    Some((es.metadata.name.as_deref().unwrap_or(""), rv))
+                })
+                .collect()
+        };
         own.retain(|name, w| {
             let ahead = w
                 .resource_version

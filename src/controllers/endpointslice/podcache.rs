@@ -20,6 +20,7 @@ use md5::Digest;
 use super::convert::{endpoint_ports, is_pod_ready, pod_to_endpoint};
 use super::model::{Endpoint, ServiceInfo};
 use super::reconciler::NodeIndex;
+use crate::controllers::util::intern::intern;
 use crate::controllers::util::{PortMapKey, SlicePort};
 use crate::k8s;
 
@@ -136,7 +137,7 @@ impl PodInputs {
 pub struct Converted {
     inputs: PodInputs,
     /// `nodeLister.Get(nodeName)` when converted: None = not found, Some(zone label).
-    pub node: Option<Option<String>>,
+    pub node: Option<Option<Rc<str>>>,
     /// [`NodeIndex::version`] the node answer was read at.
     node_version: u64,
     /// The last `convert_all` call that used this entry.
@@ -194,7 +195,7 @@ pub(super) fn convert(
 ) -> Converted {
     let node = nodes
         .get(pod.spec.node_name.as_deref().unwrap_or(""))
-        .map(|z| z.map(str::to_string));
+        .map(|z| z.map(intern));
     let (ports, port_key) = match shared_ports {
         Some((p, k)) => (Rc::clone(p), Rc::clone(k)),
         None => {
@@ -227,10 +228,8 @@ impl Converted {
             return false;
         }
         if self.node_version != nodes.version() {
-            let now = nodes
-                .get(pod.spec.node_name.as_deref().unwrap_or(""))
-                .map(|z| z.map(str::to_string));
-            if now != self.node {
+            let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+            if now != self.node.as_ref().map(Option::as_deref) {
                 return false;
             }
             self.node_version = nodes.version();
@@ -287,10 +286,8 @@ impl PodEndpointCache {
                     return false;
                 }
                 if c.node_version != version {
-                    let now = nodes
-                        .get(pod.spec.node_name.as_deref().unwrap_or(""))
-                        .map(|z| z.map(str::to_string));
-                    if now != c.node {
+                    let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+                    if now != c.node.as_ref().map(Option::as_deref) {
                         return false;
                     }
                     c.node_version = version;
