@@ -12,6 +12,7 @@ use super::model::{
 };
 use super::topology::NodeInfo;
 use crate::controllers::deephash::{hash_discovery_endpoint_port_hex, DiscoveryEndpointPortView};
+use crate::controllers::util::intern::intern;
 use crate::controllers::util::{should_set_hostname, SlicePort};
 use crate::k8s;
 
@@ -174,11 +175,16 @@ pub fn pod_to_endpoint(
     let serving = is_pod_ready(pod);
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let ready = svc.publish_not_ready_addresses || (serving && !terminating);
-    let node_name = pod.spec.node_name.clone().filter(|n| !n.is_empty());
-    let pod_ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let node_name = pod
+        .spec
+        .node_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(intern);
+    let pod_ns = pod.metadata.namespace.as_deref().unwrap_or_default();
     let hostname = pod.spec.hostname.as_deref().unwrap_or("");
     let subdomain = pod.spec.subdomain.as_deref().unwrap_or("");
-    let hostname = should_set_hostname(hostname, subdomain, &pod_ns, &svc.name, &svc.namespace)
+    let hostname = should_set_hostname(hostname, subdomain, pod_ns, &svc.name, &svc.namespace)
         .then(|| hostname.to_string());
     // EndpointSet.Insert hashes the endpoint, and hashEndpoint sorts
     // `Addresses` in place: desired endpoints carry sorted addresses.
@@ -191,13 +197,13 @@ pub fn pod_to_endpoint(
         terminating: svc.terminating_condition.then_some(terminating),
         hostname,
         target_ref: Some(TargetRef {
-            kind: "Pod".into(),
-            namespace: pod_ns,
+            kind: intern("Pod"),
+            namespace: intern(pod_ns),
             name: pod.metadata.name.clone().unwrap_or_default(),
             uid: pod.metadata.uid.clone().unwrap_or_default(),
         }),
         node_name,
-        zone: zone.filter(|z| !z.is_empty()).map(str::to_string),
+        zone: zone.filter(|z| !z.is_empty()).map(intern),
         hints: None,
         hint_nodes: Vec::new(),
         id_hash: Default::default(),
@@ -246,13 +252,13 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
         terminating: e.conditions.terminating,
         hostname: e.hostname.clone(),
         target_ref: e.target_ref.as_ref().map(|t| TargetRef {
-            kind: t.kind.clone().unwrap_or_default(),
-            namespace: t.namespace.clone().unwrap_or_default(),
+            kind: intern(t.kind.as_deref().unwrap_or_default()),
+            namespace: intern(t.namespace.as_deref().unwrap_or_default()),
             name: t.name.clone().unwrap_or_default(),
             uid: t.uid.clone().unwrap_or_default(),
         }),
-        node_name: e.node_name.clone(),
-        zone: e.zone.clone(),
+        node_name: e.node_name.as_deref().map(intern),
+        zone: e.zone.as_deref().map(intern),
         hints: e.hints.as_ref().map(|h| {
             h.for_zones
                 .iter()
@@ -323,8 +329,8 @@ pub fn endpoint_to_k8s(e: &Endpoint) -> k8s::Endpoint {
             uid: nonempty(&t.uid),
             ..Default::default()
         }),
-        node_name: e.node_name.clone(),
-        zone: e.zone.clone(),
+        node_name: e.node_name.as_deref().map(str::to_string),
+        zone: e.zone.as_deref().map(str::to_string),
         hints: e.hints.as_ref().map(|zs| k8s::EndpointHints {
             for_zones: Some(
                 zs.iter()

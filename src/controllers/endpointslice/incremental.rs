@@ -75,9 +75,9 @@ struct Pod {
     in_eps: bool,
     /// Interned port mapping.
     group: u32,
-    /// Per address type: the endpoint is in the desired set (in_eps, node found or
-    /// publishNotReadyAddresses, addresses non-empty).
-    contributes: Vec<bool>,
+    /// Bit `ai` per address type (a Service has at most two): the endpoint is in the desired
+    /// set (in_eps, node found or publishNotReadyAddresses, addresses non-empty).
+    contributes: u8,
     /// Key of the pod in `IncService::order`.
     pos: usize,
     /// The last full walk that met the pod.
@@ -87,6 +87,13 @@ struct Pod {
 impl Pod {
     fn hash(&self, ai: usize) -> u64 {
         self.conv.endpoints[ai].identity_hash()
+    }
+    /// The address type indexes whose endpoint is desired ([`Pod::contributes`]).
+    fn contributing(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.conv.endpoints.len()).filter(|ai| self.contributes_at(*ai))
+    }
+    fn contributes_at(&self, ai: usize) -> bool {
+        ai < 8 && self.contributes & (1 << ai) != 0
     }
 }
 
@@ -115,11 +122,9 @@ impl SeqEntry {
             group: p.group,
             ..SeqEntry::default()
         };
-        for (ai, c) in p.contributes.iter().enumerate().take(2) {
-            if *c {
-                e.contributes |= 1 << ai;
-                e.hash[ai] = p.hash(ai);
-            }
+        for ai in p.contributing().take_while(|ai| *ai < 2) {
+            e.contributes |= 1 << ai;
+            e.hash[ai] = p.hash(ai);
         }
         e
     }
@@ -211,13 +216,7 @@ impl IncService {
         let group = p.group;
         let in_eps = p.in_eps;
         let missing = in_eps && p.conv.node.is_none();
-        let hashes: Vec<(usize, u64)> = p
-            .contributes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c)
-            .map(|(ai, _)| (ai, p.hash(ai)))
-            .collect();
+        let hashes: Vec<(usize, u64)> = p.contributing().map(|ai| (ai, p.hash(ai))).collect();
         let delta = |n: &mut usize| {
             if add {
                 *n += 1
@@ -282,9 +281,10 @@ impl IncService {
             }
         }
         let node_ok = conv.node.is_some() || svc.publish_not_ready_addresses;
-        let contributes = (0..ats)
-            .map(|ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
-            .collect();
+        debug_assert!(ats <= 8, "at most two address types");
+        let contributes = (0..ats.min(8))
+            .filter(|&ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
+            .fold(0u8, |m, ai| m | 1 << ai);
         Pod {
             name: pod.metadata.name.as_deref().unwrap_or("").into(),
             rv: pod.metadata.resource_version.clone().unwrap_or_default(),
@@ -307,10 +307,8 @@ impl IncService {
             && a.group == b.group
             && a.conv.node.is_none() == b.conv.node.is_none()
             && a.contributes == b.contributes
-            && a.contributes
-                .iter()
-                .enumerate()
-                .all(|(ai, c)| !c || a.conv.endpoints[ai] == b.conv.endpoints[ai])
+            && a.contributing()
+                .all(|ai| a.conv.endpoints[ai] == b.conv.endpoints[ai])
             && a.conv.ports == b.conv.ports
     }
 
@@ -674,12 +672,22 @@ impl Reconciler {
         let (svc, ats) = service_and_address_types(service, &self.options);
         // The slice cache needs unique names with resourceVersions.
         {
-            let mut names = BTreeSet::new();
-            let ok = existing.iter().all(|es| {
-                let n = es.metadata.name.as_deref().unwrap_or("");
-                let rv = es.metadata.resource_version.as_deref().unwrap_or("");
-                !n.is_empty() && !rv.is_empty() && names.insert(n)
-            });
+            let keyed = |es: &&k8s::EndpointSlice| {
+                !es.metadata.name.as_deref().unwrap_or("").is_empty()
+                    && !es
+                        .metadata
+                        .resource_version
+                        .as_deref()
+                        .unwrap_or("")
+                        .is_empty()
+            };
+            let ok = existing.iter().all(keyed)
+                && (existing.len() < 2 || {
+                    let mut names = BTreeSet::new();
+                    existing
+                        .iter()
+                        .all(|es| names.insert(es.metadata.name.as_deref()))
+                });
             if !ok {
                 return None;
             }
@@ -820,8 +828,8 @@ impl Reconciler {
             st.desired.clear();
             for &id in st.order.values() {
                 if let Some(p) = st.pods[id as usize].as_ref() {
-                    for (ai, c) in p.contributes.iter().enumerate() {
-                        if *c && st.desired.insert(p.hash(ai), (id, ai as u8)).is_some() {
+                    for ai in p.contributing() {
+                        if st.desired.insert(p.hash(ai), (id, ai as u8)).is_some() {
                             st.dups += 1;
                         }
                     }
@@ -964,7 +972,7 @@ impl Reconciler {
                 if all_dirty {
                     for &id in st.order.values() {
                         if let Some(p) = st.pods[id as usize].as_ref() {
-                            if p.group == g && p.contributes[ai] {
+                            if p.group == g && p.contributes_at(ai) {
                                 set.insert(&p.conv.endpoints[ai]);
                             }
                         }
@@ -1041,7 +1049,7 @@ impl Reconciler {
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
-        let mut written: HashSet<&str> = HashSet::new();
+        let mut written: HashSet<&str> = HashSet::with_capacity(plan.writes.len());
         for w in &plan.writes {
             match w {
                 PlannedWrite::Update(s) => {
@@ -1061,13 +1069,17 @@ impl Reconciler {
         put_entry(&mut self.inc, &svc_key, st);
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
-        let listed_rv: HashMap<&str, u64> = existing
-            .iter()
-            .filter_map(|es| {
-                let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
-                Some((es.metadata.name.as_deref().unwrap_or(""), rv))
-            })
-            .collect();
+        let listed_rv: HashMap<&str, u64> = if own.is_empty() {
+            HashMap::new()
+        } else {
+            existing
+                .iter()
+                .filter_map(|es| {
+                    let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
+                    Some((es.metadata.name.as_deref().unwrap_or(""), rv))
+                })
+                .collect()
+        };
         own.retain(|name, w| {
             let ahead = w
                 .resource_version

@@ -30,10 +30,11 @@ pub const ANNOTATION_TOPOLOGY_AWARE_HINTS: &str = "service.kubernetes.io/topolog
 
 /// `targetRef` of an endpoint (kind, namespace, name, uid; upstream never sets
 /// resourceVersion/apiVersion/fieldPath for pods).
+/// Kind and namespace are shared copies ([`crate::controllers::util::intern`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TargetRef {
-    pub kind: String,
-    pub namespace: String,
+    pub kind: Rc<str>,
+    pub namespace: Rc<str>,
     pub name: String,
     pub uid: String,
 }
@@ -106,8 +107,9 @@ pub struct EndpointData {
     pub terminating: Option<bool>,
     pub hostname: Option<String>,
     pub target_ref: Option<TargetRef>,
-    pub node_name: Option<String>,
-    pub zone: Option<String>,
+    /// Node name and zone are shared copies ([`crate::controllers::util::intern`]).
+    pub node_name: Option<Rc<str>>,
+    pub zone: Option<Rc<str>>,
     /// `hints.forZones[*].name`; `None` = no `hints` object at all.
     pub hints: Option<Vec<String>>,
     /// `hints.forNodes[*].name` (k8s.io/api v0.33+, written for `PreferSameNode`); only with
@@ -178,7 +180,7 @@ impl EndpointData {
             return None;
         }
         let (ns, name) = match &self.target_ref {
-            Some(t) => (t.namespace.as_str(), t.name.as_str()),
+            Some(t) => (&*t.namespace, t.name.as_str()),
             None => ("", ""),
         };
         Some(EndpointKeyRef {
@@ -195,7 +197,7 @@ impl EndpointIdentity for Endpoint {
         let mut addresses = self.addresses.clone();
         addresses.sort();
         let (ns, name) = match &self.target_ref {
-            Some(t) => (t.namespace.clone(), t.name.clone()),
+            Some(t) => (t.namespace.to_string(), t.name.clone()),
             None => (String::new(), String::new()),
         };
         EndpointKey {

@@ -15,9 +15,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use md5::Digest;
+
 use super::convert::{endpoint_ports, is_pod_ready, pod_to_endpoint};
 use super::model::{Endpoint, ServiceInfo};
 use super::reconciler::NodeIndex;
+use crate::controllers::util::intern::intern;
 use crate::controllers::util::{PortMapKey, SlicePort};
 use crate::k8s;
 
@@ -53,12 +56,14 @@ impl ServiceInputs {
     }
 }
 
-/// The pod fields `podToEndpoint`, `ShouldPodBeInEndpoints` and `findPort` read, written one
-/// after another into one buffer ([`encode_inputs`]): one allocation per pod instead of about
-/// ten (150,000 pods' copies were a fifth of the controller's memory). Every variable-length
-/// part carries its length, so two pods encode equally exactly when these fields are equal.
+/// The md5 digest of the pod fields `podToEndpoint`, `ShouldPodBeInEndpoints` and `findPort`
+/// read, written one after another ([`encode_inputs`]). Every variable-length part carries its
+/// length, so two pods encode equally exactly when these fields are equal; the 16-byte digest
+/// stands for the ~200-byte encoding (150,000 pods' copies of their fields were a fifth of the
+/// controller's memory, their encodings still ~30 MB): two different encodings share a digest
+/// with probability ~2^-128.
 #[derive(Debug, Clone, PartialEq)]
-struct PodInputs(Box<[u8]>);
+struct PodInputs([u8; 16]);
 
 fn container_ports(pod: &k8s::Pod) -> impl Iterator<Item = &k8s::ContainerPort> {
     pod.spec
@@ -118,17 +123,12 @@ impl PodInputs {
             let mut b = b.borrow_mut();
             b.clear();
             encode_inputs(pod, &mut b);
-            PodInputs(Box::from(&b[..]))
+            PodInputs(md5::Md5::digest(&b[..]).into())
         })
     }
-    /// Equal to `PodInputs::of(pod)`, without allocating.
+    /// Equal to `PodInputs::of(pod)`.
     fn matches(&self, pod: &k8s::Pod) -> bool {
-        SCRATCH.with(|b| {
-            let mut b = b.borrow_mut();
-            b.clear();
-            encode_inputs(pod, &mut b);
-            *b == *self.0
-        })
+        *self == Self::of(pod)
     }
 }
 
@@ -137,7 +137,7 @@ impl PodInputs {
 pub struct Converted {
     inputs: PodInputs,
     /// `nodeLister.Get(nodeName)` when converted: None = not found, Some(zone label).
-    pub node: Option<Option<String>>,
+    pub node: Option<Option<Rc<str>>>,
     /// [`NodeIndex::version`] the node answer was read at.
     node_version: u64,
     /// The last `convert_all` call that used this entry.
@@ -195,7 +195,7 @@ pub(super) fn convert(
 ) -> Converted {
     let node = nodes
         .get(pod.spec.node_name.as_deref().unwrap_or(""))
-        .map(|z| z.map(str::to_string));
+        .map(|z| z.map(intern));
     let (ports, port_key) = match shared_ports {
         Some((p, k)) => (Rc::clone(p), Rc::clone(k)),
         None => {
@@ -228,10 +228,8 @@ impl Converted {
             return false;
         }
         if self.node_version != nodes.version() {
-            let now = nodes
-                .get(pod.spec.node_name.as_deref().unwrap_or(""))
-                .map(|z| z.map(str::to_string));
-            if now != self.node {
+            let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+            if now != self.node.as_ref().map(Option::as_deref) {
                 return false;
             }
             self.node_version = nodes.version();
@@ -288,10 +286,8 @@ impl PodEndpointCache {
                     return false;
                 }
                 if c.node_version != version {
-                    let now = nodes
-                        .get(pod.spec.node_name.as_deref().unwrap_or(""))
-                        .map(|z| z.map(str::to_string));
-                    if now != c.node {
+                    let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+                    if now != c.node.as_ref().map(Option::as_deref) {
                         return false;
                     }
                     c.node_version = version;

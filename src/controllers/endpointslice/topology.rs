@@ -254,7 +254,12 @@ fn redistribute_hints(
             if giving.is_empty() || receiving.is_empty() {
                 return redistributions;
             }
-            let Some(zone) = e.zone.clone().filter(|z| !z.is_empty()) else {
+            let Some(zone) = e
+                .zone
+                .as_deref()
+                .filter(|z| !z.is_empty())
+                .map(str::to_string)
+            else {
                 continue;
             };
             let to_give = giving.get(&zone).copied().unwrap_or(0);
@@ -419,7 +424,12 @@ impl TopologyCache {
                     // not-ready endpoint keeps stale hints (upstream quirk).
                     continue;
                 }
-                let Some(zone) = e.zone.clone().filter(|z| !z.is_empty()) else {
+                let Some(zone) = e
+                    .zone
+                    .as_deref()
+                    .filter(|z| !z.is_empty())
+                    .map(str::to_string)
+                else {
                     no_zone = true;
                     break 'outer;
                 };

@@ -62,7 +62,7 @@ fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -
         }
         match (&e.node_name, node_hints) {
             (Some(n), true) => {
-                e.hints.is_none() || e.hint_nodes.len() != 1 || e.hint_nodes[0] != *n
+                e.hints.is_none() || e.hint_nodes.len() != 1 || *e.hint_nodes[0] != **n
             }
             _ => e.hints.is_some() && !e.hint_nodes.is_empty(),
         }
@@ -75,12 +75,12 @@ fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -
 fn prefer_close_update(s: &mut Slice, zoneless_hint: bool, node_hints: bool) {
     for e in s.endpoints.iter_mut().filter(|e| e.is_ready()) {
         let zones: Vec<String> = match &e.zone {
-            Some(z) => vec![z.clone()],
+            Some(z) => vec![z.to_string()],
             None if zoneless_hint => vec![String::new()],
             None => Vec::new(),
         };
         let nodes: Vec<String> = if node_hints {
-            e.node_name.iter().cloned().collect()
+            e.node_name.iter().map(|n| n.to_string()).collect()
         } else {
             Vec::new()
         };
@@ -143,7 +143,7 @@ mod tests {
         Endpoint::from(EndpointData {
             addresses: vec!["10.0.0.1".into()],
             ready: Some(ready),
-            zone: zone.map(String::from),
+            zone: zone.map(Into::into),
             hints: hints.map(|h| vec![h.to_string()]),
             ..Default::default()
         })

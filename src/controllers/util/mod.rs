@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 pub mod gomap;
+pub mod intern;
 pub mod tracker;
 use gomap::{GoMapLayout, ThinnedLayout};
 pub use tracker::EndpointSliceTracker;
