@@ -445,8 +445,13 @@ pub struct WatchHub {
     modes: Vec<ModeReport>,
     nodes: Vec<NodeTracker>,
     propagation: Propagation,
-    slices: BTreeMap<(String, String), Rc<EndpointSlice>>,
-    endpoints: BTreeMap<(String, String), Rc<Endpoints>>,
+    /// The stored objects (relist sizes) by [`relist_key`]; listed in key order.
+    slices: Stored<EndpointSlice>,
+    endpoints: Stored<Endpoints>,
+    /// The key of the object being recorded (reused: no string per write).
+    key_buf: String,
+    /// Flips being handed to the propagation tracker (reused).
+    flip_buf: Vec<(u64, crate::clients::Flip)>,
     restarts: Vec<(u64, Option<usize>)>,
     next_restart: usize,
     now: u64,
@@ -519,8 +524,10 @@ impl WatchHub {
                 })
                 .collect(),
             propagation: Propagation::default(),
-            slices: BTreeMap::new(),
-            endpoints: BTreeMap::new(),
+            slices: Stored::default(),
+            endpoints: Stored::default(),
+            key_buf: String::new(),
+            flip_buf: Vec::new(),
             restarts,
             next_restart: 0,
             now: 0,
@@ -623,12 +630,14 @@ impl WatchHub {
             let Some(c) = &mut self.groups[gi].client else {
                 continue;
             };
-            let flips = c.take_flips();
-            for (at, f) in flips {
-                let probe = Probe(&self.groups);
+            let mut flips = std::mem::take(&mut self.flip_buf);
+            c.drain_flips_into(&mut flips);
+            let probe = Probe(&self.groups);
+            for (at, f) in flips.drain(..) {
                 self.propagation
                     .view_flipped(m, at, &f.service, &f.pod, &probe);
             }
+            self.flip_buf = flips;
         }
     }
 
@@ -758,18 +767,14 @@ impl WatchHub {
         };
         let res = match r {
             Resource::EndpointSlices => {
-                let items: Vec<KubeObject> = self
-                    .slices
-                    .values()
+                let items: Vec<KubeObject> = listed(&self.slices)
                     .filter(|s| matches(sel, ObjectRef::EndpointSlice(s)))
                     .map(|s| KubeObject::EndpointSlice((**s).clone()))
                     .collect();
                 wire::list::list_sizes("EndpointSlice", "discovery.k8s.io/v1", &lm, &items)
             }
             Resource::Endpoints => {
-                let items: Vec<KubeObject> = self
-                    .endpoints
-                    .values()
+                let items: Vec<KubeObject> = listed(&self.endpoints)
                     .filter(|s| matches(sel, ObjectRef::Endpoints(s)))
                     .map(|s| KubeObject::Endpoints((**s).clone()))
                     .collect();
@@ -1050,25 +1055,24 @@ impl WatchHub {
         // Keep the stored state for relists.
         match (rec.verb, rec.new, rec.old) {
             (Verb::Delete, _, Some(o)) | (_, None, Some(o)) => {
-                let k = key(o);
+                let k = relist_key(&mut self.key_buf, o);
                 match o {
                     ObjectRef::EndpointSlice(_) => {
-                        self.slices.remove(&k);
+                        self.slices.remove(k);
                     }
                     ObjectRef::Endpoints(_) => {
-                        self.endpoints.remove(&k);
+                        self.endpoints.remove(k);
                     }
                 }
             }
-            (_, Some(o), _) => match change_new {
-                Some(Change::Slice(s, _)) => {
-                    self.slices.insert(key(o), s);
+            (_, Some(o), _) => {
+                let k = relist_key(&mut self.key_buf, o);
+                match change_new {
+                    Some(Change::Slice(s, _)) => put_stored(&mut self.slices, k, s),
+                    Some(Change::Endpoints(e, _)) => put_stored(&mut self.endpoints, k, e),
+                    None => {}
                 }
-                Some(Change::Endpoints(e, _)) => {
-                    self.endpoints.insert(key(o), e);
-                }
-                None => {}
-            },
+            }
             _ => {}
         }
     }
@@ -1186,12 +1190,35 @@ fn spend(acc: &mut u128, credit: u128, unit: u128) -> u64 {
     }
 }
 
-fn key(o: ObjectRef<'_>) -> (String, String) {
+/// Stored objects by [`relist_key`] (hashed: one lookup per write; sorted when listed).
+type Stored<T> = std::collections::HashMap<Box<str>, Rc<T>, crate::clients::ids::ByName>;
+
+/// `"namespace\0name"` of an object, written into `buf`: ordered as the `(namespace, name)`
+/// pair is (NUL sorts before every other character).
+fn relist_key<'b>(buf: &'b mut String, o: ObjectRef<'_>) -> &'b str {
     let m = meta(o);
-    (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
-    )
+    buf.clear();
+    buf.push_str(m.namespace.as_deref().unwrap_or_default());
+    buf.push('\0');
+    buf.push_str(m.name.as_deref().unwrap_or_default());
+    buf
+}
+
+/// Store `v` under `key` (a new key is copied once; a replacement copies nothing).
+fn put_stored<T>(m: &mut Stored<T>, key: &str, v: Rc<T>) {
+    match m.get_mut(key) {
+        Some(slot) => *slot = v,
+        None => {
+            m.insert(key.into(), v);
+        }
+    }
+}
+
+/// The stored objects in key order (a LIST's order).
+fn listed<T>(m: &Stored<T>) -> impl Iterator<Item = &Rc<T>> {
+    let mut v: Vec<(&str, &Rc<T>)> = m.iter().map(|(k, o)| (&**k, o)).collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    v.into_iter().map(|(_, o)| o)
 }
 
 fn change_of(o: SharedObject) -> Change {

@@ -35,7 +35,9 @@ impl Hasher for NameHasher {
     }
 }
 
-type ByName = BuildHasherDefault<NameHasher>;
+/// Hash maps keyed by names (or small integers) with [`NameHasher`]: for lookups only; nothing
+/// iterates them in an order that reaches an output.
+pub type ByName = BuildHasherDefault<NameHasher>;
 
 /// A Service as the watch side names it: its dense id (an index) and its `"namespace/name"`.
 /// Two keys are the same Service iff their names are equal (ids are only comparable between

@@ -498,7 +498,7 @@ pub struct DiffMemo {
     /// One copy of each pod name held by the caches (apart: a cache interns while it reads a
     /// diff from the memo).
     pub pods: Rc<RefCell<PodNames>>,
-    diffs: BTreeMap<MemoKey, MemoDiff>,
+    diffs: std::collections::HashMap<MemoKey, MemoDiff, ids::ByName>,
     order: VecDeque<MemoKey>,
     hits: u64,
     /// Caches sharing this memo per [class][slice?]: a diff only one cache reads (kube-proxy is
@@ -1366,6 +1366,11 @@ impl GroupClient {
     /// The readiness flips applied since the last call: `(apply time, flip)`, in apply order.
     pub fn take_flips(&mut self) -> Vec<(u64, Flip)> {
         std::mem::take(&mut self.flips)
+    }
+
+    /// [`Self::take_flips`] appended to `out` (both buffers keep their capacity).
+    pub fn drain_flips_into(&mut self, out: &mut Vec<(u64, Flip)>) {
+        out.append(&mut self.flips);
     }
 
     pub fn is_quiescent(&self) -> bool {
