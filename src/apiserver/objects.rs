@@ -304,21 +304,12 @@ fn entry(
     now: &str,
     previous_entry: Option<&k8s::ManagedFieldsEntry>,
 ) -> Option<Vec<k8s::ManagedFieldsEntry>> {
-    let time = if changed || previous_entry.is_none() {
-        Some(now.to_string())
-    } else {
-        previous_entry.and_then(|e| e.time.clone())
-    };
     let raw = k8s::ManagedFieldsEntry::raw_fields(fields).ok()?;
-    Some(vec![k8s::ManagedFieldsEntry {
-        manager: Some(MANAGER.to_string()),
-        operation: Some("Update".to_string()),
-        api_version: Some(api_version.to_string()),
-        time,
-        fields_type: Some("FieldsV1".to_string()),
-        fields_v1: Some(raw),
-        subresource: None,
-    }])
+    Some(own_entry_of(
+        api_version,
+        stamp(changed, now, previous_entry),
+        raw,
+    ))
 }
 
 /// [`entry`] from the object's own entry, borrowed: its `fieldsV1` is taken over when the text
@@ -330,16 +321,37 @@ fn entry_reusing(
     now: &str,
     previous_entry: Option<&k8s::ManagedFieldsEntry>,
 ) -> Option<Vec<k8s::ManagedFieldsEntry>> {
-    let time = if changed || previous_entry.is_none() {
-        Some(now.to_string())
-    } else {
-        previous_entry.and_then(|e| e.time.clone())
-    };
     let raw = match previous_entry.and_then(|e| e.fields_v1.as_ref()) {
         Some(r) if r.get() == fields => r.clone(),
         _ => k8s::ManagedFieldsEntry::raw_fields(fields).ok()?,
     };
-    Some(vec![k8s::ManagedFieldsEntry {
+    Some(own_entry_of(
+        api_version,
+        stamp(changed, now, previous_entry),
+        raw,
+    ))
+}
+
+/// The entry's time: `now` on a change (or a first write), else the previous entry's.
+fn stamp(
+    changed: bool,
+    now: &str,
+    previous_entry: Option<&k8s::ManagedFieldsEntry>,
+) -> Option<String> {
+    if changed || previous_entry.is_none() {
+        Some(now.to_string())
+    } else {
+        previous_entry.and_then(|e| e.time.clone())
+    }
+}
+
+/// The controller manager's single `Update` entry.
+fn own_entry_of(
+    api_version: &str,
+    time: Option<String>,
+    raw: Box<serde_json::value::RawValue>,
+) -> Vec<k8s::ManagedFieldsEntry> {
+    vec![k8s::ManagedFieldsEntry {
         manager: Some(MANAGER.to_string()),
         operation: Some("Update".to_string()),
         api_version: Some(api_version.to_string()),
@@ -347,7 +359,7 @@ fn entry_reusing(
         fields_type: Some("FieldsV1".to_string()),
         fields_v1: Some(raw),
         subresource: None,
-    }])
+    }]
 }
 
 /// Top-level fields of an object's Go JSON encoding that are present and not `null`, sorted,
