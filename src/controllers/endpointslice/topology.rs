@@ -254,12 +254,7 @@ fn redistribute_hints(
             if giving.is_empty() || receiving.is_empty() {
                 return redistributions;
             }
-            let Some(zone) = e
-                .zone
-                .as_deref()
-                .filter(|z| !z.is_empty())
-                .map(str::to_string)
-            else {
+            let Some(zone) = zone_of(e) else {
                 continue;
             };
             let to_give = giving.get(&zone).copied().unwrap_or(0);
@@ -424,12 +419,7 @@ impl TopologyCache {
                     // not-ready endpoint keeps stale hints (upstream quirk).
                     continue;
                 }
-                let Some(zone) = e
-                    .zone
-                    .as_deref()
-                    .filter(|z| !z.is_empty())
-                    .map(str::to_string)
-                else {
+                let Some(zone) = zone_of(e) else {
                     no_zone = true;
                     break 'outer;
                 };
@@ -552,6 +542,14 @@ fn service_overloaded(ezi: &BTreeMap<String, i64>, ratios: &BTreeMap<String, f64
         }
     }
     false
+}
+
+/// The endpoint's zone, `None` when unset or empty (upstream treats both as "no zone").
+fn zone_of(e: &Endpoint) -> Option<String> {
+    e.zone
+        .as_deref()
+        .filter(|z| !z.is_empty())
+        .map(str::to_string)
 }
 
 #[cfg(test)]
