@@ -204,8 +204,7 @@ pub fn pod_to_endpoint(
         }),
         node_name,
         zone: zone.filter(|z| !z.is_empty()).map(intern),
-        hints: None,
-        hint_nodes: Vec::new(),
+        hint: None,
         id_hash: Default::default(),
         k8s: Default::default(),
     }
@@ -259,19 +258,22 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
         }),
         node_name: e.node_name.as_deref().map(intern),
         zone: e.zone.as_deref().map(intern),
-        hints: e.hints.as_ref().map(|h| {
-            h.for_zones
-                .iter()
-                .flatten()
-                .map(|z| z.name.clone())
-                .collect()
+        hint: e.hints.as_ref().map(|h| {
+            Box::new(super::model::Hints {
+                zones: h
+                    .for_zones
+                    .iter()
+                    .flatten()
+                    .map(|z| z.name.clone())
+                    .collect(),
+                nodes: h
+                    .for_nodes
+                    .iter()
+                    .flatten()
+                    .map(|n| n.name.clone())
+                    .collect(),
+            })
         }),
-        hint_nodes: e
-            .hints
-            .iter()
-            .flat_map(|h| h.for_nodes.iter().flatten())
-            .map(|n| n.name.clone())
-            .collect(),
         id_hash: Default::default(),
         k8s: Default::default(),
     }
@@ -331,14 +333,14 @@ pub fn endpoint_to_k8s(e: &Endpoint) -> k8s::Endpoint {
         }),
         node_name: e.node_name.as_deref().map(str::to_string),
         zone: e.zone.as_deref().map(str::to_string),
-        hints: e.hints.as_ref().map(|zs| k8s::EndpointHints {
+        hints: e.hints().map(|zs| k8s::EndpointHints {
             for_zones: Some(
                 zs.iter()
                     .map(|z| k8s::ForZone { name: z.clone() })
                     .collect(),
             ),
-            for_nodes: (!e.hint_nodes.is_empty()).then(|| {
-                e.hint_nodes
+            for_nodes: (!e.hint_nodes().is_empty()).then(|| {
+                e.hint_nodes()
                     .iter()
                     .map(|n| k8s::ForNode { name: n.clone() })
                     .collect()

@@ -32,6 +32,7 @@
 //! resets the state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
 use std::rc::Rc;
 
 use rand::Rng;
@@ -40,7 +41,7 @@ use rand_chacha::ChaCha8Rng;
 use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{
-    convert, pod_independent_ports, ports_pod_independent, Converted, SharedPorts,
+    convert, pod_independent_ports, ports_pod_independent, Converted, PodInputs, SharedPorts,
 };
 use super::reconcile::{
     reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
@@ -49,6 +50,7 @@ use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
     PodChanges, PodInput, ReconcileResult, Reconciler,
 };
+use crate::cluster::small_map::SmallMap;
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
 
@@ -66,7 +68,8 @@ struct Inputs {
 struct Pod {
     /// Shared with the `by_name` key.
     name: Rc<str>,
-    rv: String,
+    /// The resourceVersion read ([`rv_num`]).
+    rv: Option<u64>,
     /// `spec.nodeName` when the node was not found (for the Node-not-found error; a found node
     /// stays found until the pod is converted again).
     node_name: Option<Box<str>>,
@@ -97,9 +100,17 @@ impl Pod {
     }
 }
 
-/// Maps keyed by identity hash (`sim::hash`, already well mixed) hash the key as itself.
-/// Nothing iterates these maps into an output.
-type ById = std::hash::BuildHasherDefault<crate::controllers::util::PreHashed>;
+/// A resourceVersion as a number when it is one in canonical decimal form (what the API
+/// server writes: equal numbers are then equal strings, and a `u64` costs no allocation per
+/// pod). Anything else is None and never taken for unchanged: the field-by-field check
+/// ([`Converted::revalidate`]) decides, as for a pod without one.
+fn rv_num(rv: &str) -> Option<u64> {
+    let canonical = !rv.is_empty()
+        && rv.len() <= 19
+        && rv.bytes().all(|b| b.is_ascii_digit())
+        && (rv.len() == 1 || !rv.starts_with('0'));
+    canonical.then(|| rv.parse().ok()).flatten()
+}
 
 /// A slice's port mapping: (address type index, interned port mapping).
 type GroupKey = (u8, u32);
@@ -159,7 +170,9 @@ pub(crate) struct IncService {
     /// Pod ids in lister order, by position: the index in the list a sync received, or
     /// (`positional`) the position in the controller manager's pod list, which changes only
     /// for the pods it reports changed.
-    order: BTreeMap<usize, u32>,
+    /// (A sorted vector for the usual few pods: the per-pod maps of this state are
+    /// [`SmallMap`]s, a tree only beyond 64 entries.)
+    order: SmallMap<usize, u32>,
     positional: bool,
     /// The pod state was built from a full selection (a fresh state must be).
     built: bool,
@@ -169,7 +182,7 @@ pub(crate) struct IncService {
     last_sync: u64,
     /// Step 1 matches passed as known so far (a test reads it: the path must be taken).
     known_matches: u64,
-    by_name: HashMap<Rc<str>, u32>,
+    by_name: SmallMap<Rc<str>, u32>,
     node_version: u64,
     groups: Vec<PortMapKey>,
     group_ids: HashMap<PortMapKey, u32>,
@@ -180,7 +193,7 @@ pub(crate) struct IncService {
     /// any change of the Service's ports resets the state).
     numeric_ports: Option<SharedPorts>,
     /// Identity hash → (pod id, address type index) of every desired endpoint.
-    desired: HashMap<u64, (u32, u8), ById>,
+    desired: SmallMap<u64, (u32, u8)>,
     /// Desired endpoints per port mapping.
     desired_count: HashMap<GroupKey, usize>,
     /// Pods with `in_eps` per interned port mapping.
@@ -189,7 +202,7 @@ pub(crate) struct IncService {
     missing_node: usize,
     /// Identity hash → (port mapping, slice name) of every endpoint of a cached slice model
     /// of a managed address type.
-    holder: HashMap<u64, (GroupKey, Rc<str>), ById>,
+    holder: SmallMap<u64, (GroupKey, Rc<str>)>,
     /// Endpoint identities found twice (in slices, or among desired endpoints).
     dups: usize,
     /// Desired identity hashes that no slice of their port mapping holds.
@@ -244,7 +257,12 @@ impl IncService {
     }
 
     /// Convert `pod`, with the Service's shared ports when they do not depend on the pod.
-    fn convert(&mut self, cx: &Ctx<'_, '_>, pod: &k8s::Pod) -> Converted {
+    fn convert(
+        &mut self,
+        cx: &Ctx<'_, '_>,
+        pod: &k8s::Pod,
+        inputs: Option<PodInputs>,
+    ) -> Converted {
         let shared = if cx.numeric_ports {
             let p = self
                 .numeric_ports
@@ -253,7 +271,15 @@ impl IncService {
         } else {
             None
         };
-        convert(cx.service, cx.svc, cx.ats, pod, cx.nodes, shared.as_ref())
+        convert(
+            cx.service,
+            cx.svc,
+            cx.ats,
+            pod,
+            cx.nodes,
+            shared.as_ref(),
+            inputs,
+        )
     }
 
     fn new_pod(
@@ -287,7 +313,7 @@ impl IncService {
             .fold(0u8, |m, ai| m | 1 << ai);
         Pod {
             name: pod.metadata.name.as_deref().unwrap_or("").into(),
-            rv: pod.metadata.resource_version.clone().unwrap_or_default(),
+            rv: rv_num(pod.metadata.resource_version.as_deref().unwrap_or("")),
             node_name: conv
                 .node
                 .is_none()
@@ -382,19 +408,22 @@ impl IncService {
 
     /// Re-read a pod the state holds (`id`) from its current version.
     fn refresh(&mut self, cx: &mut Ctx<'_, '_>, id: u32, pod: &k8s::Pod) {
-        let rv = pod.metadata.resource_version.as_deref().unwrap_or("");
+        let rv = rv_num(pod.metadata.resource_version.as_deref().unwrap_or(""));
         let Some(p) = self.pods[id as usize].as_mut() else {
             return;
         };
-        if !rv.is_empty() && p.rv == rv && !cx.node_changed {
+        if rv.is_some() && p.rv == rv && !cx.node_changed {
             return;
         }
-        if p.conv.still_valid(pod, cx.nodes) {
-            p.rv = rv.to_string();
-            return;
-        }
+        let inputs = match p.conv.revalidate(pod, cx.nodes) {
+            Ok(()) => {
+                p.rv = rv;
+                return;
+            }
+            Err(inputs) => inputs,
+        };
         let (pos, walk) = (p.pos, p.walk);
-        let conv = self.convert(cx, pod);
+        let conv = self.convert(cx, pod, inputs);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = walk;
@@ -411,7 +440,7 @@ impl IncService {
 
     /// Add a pod the state does not hold, at `pos`.
     fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: &k8s::Pod) -> u32 {
-        let conv = self.convert(cx, pod);
+        let conv = self.convert(cx, pod, None);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
         fresh.walk = self.walks;
@@ -440,7 +469,7 @@ impl IncService {
     ) {
         self.walks += 1;
         let walk = self.walks;
-        let mut order = BTreeMap::new();
+        let mut order = SmallMap::default();
         for (pos, pod) in pods {
             let known = self
                 .by_name
@@ -465,7 +494,7 @@ impl IncService {
             order.insert(pos, id);
         }
         let old = std::mem::replace(&mut self.order, order);
-        for id in old.into_values() {
+        for &id in old.values() {
             if self.pods[id as usize]
                 .as_ref()
                 .is_some_and(|p| p.walk != walk)
@@ -820,12 +849,12 @@ impl Reconciler {
         // consistent again) and treat every slice as dirty while any remain.
         if st.dups > 0 {
             st.dups = 0;
-            st.holder.clear();
+            st.holder = SmallMap::default();
             let mut t = Vec::new();
             for c in cached.values() {
                 st.hold(&c.slice, &ats, true, &mut t);
             }
-            st.desired.clear();
+            st.desired = SmallMap::default();
             for &id in st.order.values() {
                 if let Some(p) = st.pods[id as usize].as_ref() {
                     for ai in p.contributing() {
@@ -1695,6 +1724,19 @@ mod tests {
             shared < all,
             "the foreign slice's endpoints are converted copies"
         );
+    }
+
+    /// Equal numbers only for equal strings: anything but canonical decimal is None (never
+    /// taken for an unchanged resourceVersion).
+    #[test]
+    fn rv_num_is_exact() {
+        use super::rv_num;
+        assert_eq!(rv_num("0"), Some(0));
+        assert_eq!(rv_num("123"), Some(123));
+        assert_eq!(rv_num("18446744073709551615"), None, "20 digits");
+        for s in ["", "+1", "01", "00", "1a", " 1", "-1", "1.0"] {
+            assert_eq!(rv_num(s), None, "{s:?}");
+        }
     }
 
     /// A test that cannot fail is a defect: the comparison above does see a difference when

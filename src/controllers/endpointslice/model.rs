@@ -62,10 +62,9 @@ impl Endpoint {
     /// Set `hints` and `hint_nodes`; a shared value is copied only when they change (hint
     /// passes rewrite every endpoint of a written slice, most to what they already hold).
     pub fn set_hints(&mut self, zones: Option<Vec<String>>, nodes: Vec<String>) {
-        if self.hints != zones || self.hint_nodes != nodes {
+        if self.hints() != zones.as_ref() || self.hint_nodes() != nodes {
             let d = &mut **self;
-            d.hints = zones;
-            d.hint_nodes = nodes;
+            d.hint = zones.map(|zones| Box::new(Hints { zones, nodes }));
         }
     }
 }
@@ -110,11 +109,9 @@ pub struct EndpointData {
     /// Node name and zone are shared copies ([`crate::controllers::util::intern`]).
     pub node_name: Option<Rc<str>>,
     pub zone: Option<Rc<str>>,
-    /// `hints.forZones[*].name`; `None` = no `hints` object at all.
-    pub hints: Option<Vec<String>>,
-    /// `hints.forNodes[*].name` (k8s.io/api v0.33+, written for `PreferSameNode`); only with
-    /// `hints` set (empty: none).
-    pub hint_nodes: Vec<String>,
+    /// The `hints` object; `None` = none at all. Boxed: nearly every endpoint has none, and
+    /// inline the two lists cost 48 bytes in each of them.
+    pub hint: Option<Box<Hints>>,
     /// Memo of [`EndpointIdentity::identity_hash`]: a big Service's endpoints are hashed
     /// on every sync otherwise. Filled on first use; the identity fields (addresses,
     /// hostname, targetRef namespace/name) must not change afterwards (nothing mutates
@@ -125,6 +122,15 @@ pub struct EndpointData {
     /// hold that one value. Emptied by every write through [`Endpoint`]'s `DerefMut` and by
     /// `clone`.
     pub k8s: K8sMemo,
+}
+
+/// An endpoint's `hints` ([`EndpointData::hint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hints {
+    /// `hints.forZones[*].name`.
+    pub zones: Vec<String>,
+    /// `hints.forNodes[*].name` (k8s.io/api v0.33+, written for `PreferSameNode`; empty: none).
+    pub nodes: Vec<String>,
 }
 
 /// See [`EndpointData::k8s`]; takes no part in equality or debug output.
@@ -169,6 +175,23 @@ impl EndpointData {
     /// `conditions.ready` is set and true (topologycache/utils.go :: EndpointReady).
     pub fn is_ready(&self) -> bool {
         self.ready == Some(true)
+    }
+    /// `hints.forZones[*].name`; `None` = no `hints` object at all.
+    pub fn hints(&self) -> Option<&Vec<String>> {
+        self.hint.as_ref().map(|h| &h.zones)
+    }
+    /// `hints.forNodes[*].name` (empty without hints).
+    pub fn hint_nodes(&self) -> &[String] {
+        self.hint.as_ref().map_or(&[], |h| &h.nodes)
+    }
+    /// Zone hints only (tests and converters).
+    pub fn zone_hints(zones: Option<Vec<String>>) -> Option<Box<Hints>> {
+        zones.map(|zones| {
+            Box::new(Hints {
+                zones,
+                nodes: Vec::new(),
+            })
+        })
     }
 }
 
@@ -446,8 +469,8 @@ mod tests {
         );
         b.set_hints(Some(vec!["z".into()]), vec!["n".into()]);
         assert!(!Endpoint::ptr_eq(&a, &b));
-        assert_eq!((a.hints.clone(), a.hint_nodes.len()), (None, 0));
-        assert_eq!(b.hints.as_deref(), Some(&["z".to_string()][..]));
+        assert_eq!((a.hints().cloned(), a.hint_nodes().len()), (None, 0));
+        assert_eq!(b.hints().map(Vec::as_slice), Some(&["z".to_string()][..]));
         assert_eq!(a.identity_hash(), b.identity_hash());
         assert!(a.same_identity(&b) && a.equal_beyond_hash(&b) && a != b);
     }
@@ -461,7 +484,7 @@ mod tests {
             ..Default::default()
         });
         let mut b = a.clone();
-        b.hints = Some(vec!["z".into()]);
+        b.hint = EndpointData::zone_hints(Some(vec!["z".into()]));
         assert!(a.equal_beyond_hash(&b));
         b.ready = Some(false);
         assert!(!a.equal_beyond_hash(&b));

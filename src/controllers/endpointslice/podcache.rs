@@ -63,7 +63,7 @@ impl ServiceInputs {
 /// controller's memory, their encodings still ~30 MB): two different encodings share a digest
 /// with probability ~2^-128.
 #[derive(Debug, Clone, PartialEq)]
-struct PodInputs([u8; 16]);
+pub(super) struct PodInputs([u8; 16]);
 
 fn container_ports(pod: &k8s::Pod) -> impl Iterator<Item = &k8s::ContainerPort> {
     pod.spec
@@ -118,17 +118,13 @@ thread_local! {
 }
 
 impl PodInputs {
-    fn of(pod: &k8s::Pod) -> Self {
+    pub(super) fn of(pod: &k8s::Pod) -> Self {
         SCRATCH.with(|b| {
             let mut b = b.borrow_mut();
             b.clear();
             encode_inputs(pod, &mut b);
             PodInputs(md5::Md5::digest(&b[..]).into())
         })
-    }
-    /// Equal to `PodInputs::of(pod)`.
-    fn matches(&self, pod: &k8s::Pod) -> bool {
-        *self == Self::of(pod)
     }
 }
 
@@ -185,6 +181,8 @@ pub(super) fn pod_independent_ports(service: &k8s::Service, pod: &k8s::Pod) -> S
     (Rc::new(p), Rc::new(k))
 }
 
+/// `inputs`: `PodInputs::of(pod)` when the caller has it already (the check that found the
+/// previous conversion stale computed it).
 pub(super) fn convert(
     service: &k8s::Service,
     svc: &ServiceInfo,
@@ -192,6 +190,7 @@ pub(super) fn convert(
     pod: &k8s::Pod,
     nodes: &NodeIndex,
     shared_ports: Option<&SharedPorts>,
+    inputs: Option<PodInputs>,
 ) -> Converted {
     let node = nodes
         .get(pod.spec.node_name.as_deref().unwrap_or(""))
@@ -206,7 +205,7 @@ pub(super) fn convert(
     };
     let zone = node.as_ref().and_then(|z| z.as_deref());
     Converted {
-        inputs: PodInputs::of(pod),
+        inputs: inputs.unwrap_or_else(|| PodInputs::of(pod)),
         node_version: nodes.version(),
         epoch: 0,
         endpoints: address_types
@@ -222,19 +221,25 @@ pub(super) fn convert(
 impl Converted {
     /// Whether this conversion is still what `pod` converts to (every input the conversion
     /// read is equal, and the node lookup gives the same answer); refreshes the node
-    /// version it was checked at.
-    pub(super) fn still_valid(&mut self, pod: &k8s::Pod, nodes: &NodeIndex) -> bool {
-        if !self.inputs.matches(pod) {
-            return false;
+    /// version it was checked at. Err: stale, with the pod's digest when it was computed
+    /// (for the conversion that follows).
+    pub(super) fn revalidate(
+        &mut self,
+        pod: &k8s::Pod,
+        nodes: &NodeIndex,
+    ) -> Result<(), Option<PodInputs>> {
+        let inputs = PodInputs::of(pod);
+        if self.inputs != inputs {
+            return Err(Some(inputs));
         }
         if self.node_version != nodes.version() {
             let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
             if now != self.node.as_ref().map(Option::as_deref) {
-                return false;
+                return Err(Some(inputs));
             }
             self.node_version = nodes.version();
         }
-        true
+        Ok(())
     }
 }
 
@@ -280,9 +285,12 @@ impl PodEndpointCache {
         for pod in pods {
             let name = pod.metadata.name.as_deref().unwrap_or("");
             let found = cache.by_name.get(name).copied();
+            let mut inputs = None;
             let valid = found.is_some_and(|i| {
                 let c = &mut cache.entries[i];
-                if !c.inputs.matches(pod) {
+                let now = PodInputs::of(pod);
+                if c.inputs != now {
+                    inputs = Some(now);
                     return false;
                 }
                 if c.node_version != version {
@@ -309,6 +317,7 @@ impl PodEndpointCache {
                 pod,
                 nodes,
                 shared_ports.as_ref(),
+                inputs,
             );
             c.epoch = epoch;
             match found {
@@ -636,8 +645,7 @@ mod input_tests {
         fn encoded_inputs_equal_iff_fields_equal(a in pod(), b in pod()) {
             let same = fields(&a) == fields(&b);
             prop_assert_eq!(PodInputs::of(&a) == PodInputs::of(&b), same);
-            prop_assert_eq!(PodInputs::of(&a).matches(&b), same);
-            prop_assert!(PodInputs::of(&a).matches(&a));
+            prop_assert!(PodInputs::of(&a) == PodInputs::of(&a));
         }
     }
 }

@@ -133,7 +133,7 @@ fn hints_by_zone(
         if !e.is_ready() {
             continue;
         }
-        let zones = match &e.hints {
+        let zones = match e.hints() {
             Some(z) if !z.is_empty() => z,
             _ => return None,
         };
@@ -165,7 +165,7 @@ pub fn remove_hints_from_slices(si: &mut SliceInfo<'_>) {
     }
     let mut keep = Vec::with_capacity(si.unchanged.len());
     for s in std::mem::take(&mut si.unchanged) {
-        if s.endpoints.iter().any(|e| e.hints.is_some()) {
+        if s.endpoints.iter().any(|e| e.hint.is_some()) {
             let mut c = s.clone();
             for e in &mut c.endpoints {
                 e.set_hints(None, Vec::new());
@@ -631,7 +631,7 @@ mod tests {
             addresses: vec![format!("10.0.0.{i}")],
             ready: Some(true),
             zone: Some(zone.into()),
-            hints: Some(vec![hint.into()]),
+            hint: EndpointData::zone_hints(Some(vec![hint.into()])),
             ..Default::default()
         })
     }
@@ -666,7 +666,7 @@ mod tests {
             assert!(si.to_update[0]
                 .endpoints
                 .iter()
-                .any(|e| e.hints.as_deref() == Some(&["c".to_string()][..])));
+                .any(|e| e.hints().map(Vec::as_slice) == Some(&["c".to_string()][..])));
         }
     }
 
@@ -733,7 +733,7 @@ mod tests {
         let b = si.to_create[0]
             .endpoints
             .iter()
-            .filter(|e| e.hints.as_deref() == Some(&["b".to_string()][..]))
+            .filter(|e| e.hints().map(Vec::as_slice) == Some(&["b".to_string()][..]))
             .count();
         assert_eq!(b, 2);
         assert!(tc.has_populated_hints("ns/s"));
@@ -784,7 +784,7 @@ mod tests {
                 si.to_create[0]
                     .endpoints
                     .iter()
-                    .filter(|e| e.hints.as_deref() == Some(&[z.to_string()][..]))
+                    .filter(|e| e.hints().map(Vec::as_slice) == Some(&[z.to_string()][..]))
                     .count()
             };
             assert_eq!(count("a") + count("b"), 11);

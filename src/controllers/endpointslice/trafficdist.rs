@@ -48,10 +48,10 @@ fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -
     s.endpoints.iter().filter(|e| e.is_ready()).any(|e| {
         let zone_wrong = if e.zone.is_none() && !zoneless_hint {
             // v0.33+: no zone, no zone hint; a stale one needs an update.
-            e.hints.as_ref().is_some_and(|z| !z.is_empty())
+            e.hints().is_some_and(|z| !z.is_empty())
         } else {
             let zone = e.zone.as_deref().unwrap_or("");
-            match &e.hints {
+            match e.hints() {
                 Some(z) => z.len() != 1 || z[0] != zone,
                 None => true,
             }
@@ -62,9 +62,9 @@ fn prefer_close_needs_update(s: &Slice, zoneless_hint: bool, node_hints: bool) -
         }
         match (&e.node_name, node_hints) {
             (Some(n), true) => {
-                e.hints.is_none() || e.hint_nodes.len() != 1 || *e.hint_nodes[0] != **n
+                e.hint.is_none() || e.hint_nodes().len() != 1 || *e.hint_nodes()[0] != **n
             }
-            _ => e.hints.is_some() && !e.hint_nodes.is_empty(),
+            _ => e.hint.is_some() && !e.hint_nodes().is_empty(),
         }
     })
 }
@@ -93,7 +93,7 @@ fn prefer_close_update(s: &mut Slice, zoneless_hint: bool, node_hints: bool) {
 }
 
 fn default_needs_update(s: &Slice) -> bool {
-    s.endpoints.iter().any(|e| e.hints.is_some())
+    s.endpoints.iter().any(|e| e.hint.is_some())
 }
 
 fn default_update(s: &mut Slice) {
@@ -144,7 +144,7 @@ mod tests {
             addresses: vec!["10.0.0.1".into()],
             ready: Some(ready),
             zone: zone.map(Into::into),
-            hints: hints.map(|h| vec![h.to_string()]),
+            hint: EndpointData::zone_hints(hints.map(|h| vec![h.to_string()])),
             ..Default::default()
         })
     }
@@ -157,13 +157,17 @@ mod tests {
             ..Default::default()
         };
         prefer_close_update(&mut s, true, false);
-        assert_eq!(s.endpoints[0].hints, Some(vec![String::new()]));
-        assert_eq!(s.endpoints[1].hints, None, "not-ready endpoints untouched");
+        assert_eq!(s.endpoints[0].hints().cloned(), Some(vec![String::new()]));
+        assert_eq!(
+            s.endpoints[1].hints().cloned(),
+            None,
+            "not-ready endpoints untouched"
+        );
         assert!(!prefer_close_needs_update(&s, true, false));
         // 1.33+: no zone, no hint; a stale "" hint needs an update.
         assert!(prefer_close_needs_update(&s, false, false));
         prefer_close_update(&mut s, false, false);
-        assert_eq!(s.endpoints[0].hints, None);
+        assert_eq!(s.endpoints[0].hints().cloned(), None);
         assert!(!prefer_close_needs_update(&s, false, false));
     }
 
@@ -191,7 +195,7 @@ mod tests {
         assert_eq!(si.unchanged.len(), 1);
         assert_eq!(si.to_update.len(), 1);
         assert_eq!(
-            si.to_update[0].endpoints[0].hints,
+            si.to_update[0].endpoints[0].hints().cloned(),
             Some(vec!["a".to_string()])
         );
         // Default heuristic strips hints from any slice that has them.
@@ -204,7 +208,7 @@ mod tests {
         };
         reconcile_hints(None, true, false, &mut si);
         assert_eq!(si.to_update.len(), 1);
-        assert_eq!(si.to_update[0].endpoints[0].hints, None);
+        assert_eq!(si.to_update[0].endpoints[0].hints().cloned(), None);
     }
 
     /// PreferSameNode (gate on, 1.34): every ready endpoint gets its zone and its own node;
@@ -223,17 +227,25 @@ mod tests {
         };
         assert!(prefer_close_needs_update(&s, false, true));
         prefer_close_update(&mut s, false, true);
-        assert_eq!(s.endpoints[0].hints, Some(vec!["a".to_string()]));
-        assert_eq!(s.endpoints[0].hint_nodes, vec!["n1".to_string()]);
-        assert_eq!(s.endpoints[1].hints, Some(vec![]), "forNodes only");
-        assert_eq!(s.endpoints[1].hint_nodes, vec!["n2".to_string()]);
-        assert_eq!(s.endpoints[2].hints, None, "not-ready endpoints untouched");
+        assert_eq!(s.endpoints[0].hints().cloned(), Some(vec!["a".to_string()]));
+        assert_eq!(s.endpoints[0].hint_nodes().to_vec(), vec!["n1".to_string()]);
+        assert_eq!(
+            s.endpoints[1].hints().cloned(),
+            Some(vec![]),
+            "forNodes only"
+        );
+        assert_eq!(s.endpoints[1].hint_nodes().to_vec(), vec!["n2".to_string()]);
+        assert_eq!(
+            s.endpoints[2].hints().cloned(),
+            None,
+            "not-ready endpoints untouched"
+        );
         assert!(!prefer_close_needs_update(&s, false, true));
         // Switched to PreferSameZone: the node hints are stale and go.
         assert!(prefer_close_needs_update(&s, false, false));
         prefer_close_update(&mut s, false, false);
-        assert_eq!(s.endpoints[0].hint_nodes, Vec::<String>::new());
-        assert_eq!(s.endpoints[1].hints, None);
+        assert_eq!(s.endpoints[0].hint_nodes().to_vec(), Vec::<String>::new());
+        assert_eq!(s.endpoints[1].hints().cloned(), None);
         assert_eq!(close_heuristic(Some(PREFER_SAME_ZONE), true), Some(false));
         assert_eq!(close_heuristic(Some(PREFER_SAME_NODE), true), Some(true));
         assert_eq!(close_heuristic(Some(PREFER_SAME_NODE), false), None);
