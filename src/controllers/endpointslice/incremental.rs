@@ -211,7 +211,12 @@ pub(crate) struct IncService {
 
 impl IncService {
     fn intern(&mut self, key: &PortMapKey) -> u32 {
-        if let Some(&g) = self.group_ids.get(key) {
+        // A Service has one or two port mappings: a scan beats hashing the key's strings.
+        if self.groups.len() <= 8 {
+            if let Some(g) = self.groups.iter().position(|k| k == key) {
+                return g as u32;
+            }
+        } else if let Some(&g) = self.group_ids.get(key) {
             return g;
         }
         let g = self.groups.len() as u32;
@@ -545,6 +550,12 @@ impl IncService {
             return None;
         }
         let ai = ats.iter().position(|a| *a == s.address_type)?;
+        // Sorted ports are their own key: found without building one.
+        if s.ports.windows(2).all(|w| w[0] <= w[1]) && self.groups.len() <= 8 {
+            if let Some(g) = self.groups.iter().position(|k| k.0 == s.ports) {
+                return Some((ai as u8, g as u32));
+            }
+        }
         Some((ai as u8, self.intern(&PortMapKey::new(&s.ports))))
     }
 
@@ -782,9 +793,14 @@ impl Reconciler {
         // Replaced models held by difference: (port mapping, slice name, hashes to hold).
         let mut rehold: Vec<(GroupKey, usize, Vec<u64>)> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
-            let name = es.metadata.name.clone().unwrap_or_default();
-            let rv = es.metadata.resource_version.clone().unwrap_or_default();
-            let entry = match old.remove(&name) {
+            let name_ref = es.metadata.name.as_deref().unwrap_or("");
+            let rv = es.metadata.resource_version.as_deref().unwrap_or("");
+            // The old entry's key is taken over (no copy of the name per slice and sync).
+            let (name, old_entry) = match old.remove_entry(name_ref) {
+                Some((k, c)) => (k, Some(c)),
+                None => (name_ref.to_string(), None),
+            };
+            let entry = match old_entry {
                 Some(mut c) if c.resource_version == rv && c.service_uid == svc.uid => {
                     c.slice.origin = Some(i);
                     hit[i] = true;
@@ -794,8 +810,7 @@ impl Reconciler {
                 prev => {
                     let mut prev = prev;
                     let reuse = own.get(&name).is_some_and(|w| {
-                        w.resource_version.as_deref() == Some(rv.as_str())
-                            && w.service_uid == svc.uid
+                        w.resource_version.as_deref() == Some(rv) && w.service_uid == svc.uid
                     });
                     let slice = match reuse.then(|| own.remove(&name)).flatten() {
                         Some(w) => {
@@ -824,7 +839,7 @@ impl Reconciler {
                         }
                     }
                     CachedSlice {
-                        resource_version: rv,
+                        resource_version: rv.to_string(),
                         service_uid: svc.uid.clone(),
                         slice,
                         clean: false,

@@ -51,7 +51,7 @@
 //! the order of calls.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -295,31 +295,44 @@ fn slice_to_fill<'a>(candidates: &[&'a Slice], num: usize, max: usize) -> Option
 
 /// A `sets.Set[string]` of slice names: membership plus the emulated Go map
 /// layout that decides `UnsortedList()` order (see `util::gomap`).
+///
+/// The layout is built at the first insert (most syncs leave one or two of a port mapping's
+/// three sets empty); an empty set answers as the empty layout would, which draws nothing
+/// (Go's iteration of an empty map returns before `fastrand`).
 struct NameSet {
-    layout: GoMapLayout<String>,
+    seed: u64,
+    layout: Option<GoMapLayout<String>>,
 }
 
 impl NameSet {
     fn new(rng: &mut ChaCha8Rng) -> Self {
         NameSet {
-            layout: GoMapLayout::new(rng.gen()),
+            seed: rng.gen(),
+            layout: None,
         }
     }
     fn insert(&mut self, name: String) {
         let h = name_hash(&name);
-        if !self.layout.contains(&name, h) {
-            self.layout.insert(name, h);
+        let seed = self.seed;
+        let layout = self.layout.get_or_insert_with(|| GoMapLayout::new(seed));
+        if !layout.contains(&name, h) {
+            layout.insert(name, h);
         }
     }
     fn remove(&mut self, name: &String) {
-        self.layout.remove(name, name_hash(name));
+        if let Some(l) = self.layout.as_mut() {
+            l.remove(name, name_hash(name));
+        }
     }
     fn is_empty(&self) -> bool {
-        self.layout.is_empty()
+        self.layout.as_ref().map_or(true, GoMapLayout::is_empty)
     }
     /// `UnsortedList()`: one map iteration from a random start.
     fn unsorted_list(&self, rng: &mut ChaCha8Rng) -> Vec<String> {
-        self.layout.iter_order(rng, usize::MAX)
+        match &self.layout {
+            Some(l) => l.iter_order(rng, usize::MAX),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -407,15 +420,19 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                 to_delete.insert(s.name.clone());
                 by_name.insert(s.name.clone(), Cow::Borrowed(*s));
             } else {
-                let mut c = Slice {
+                let c = Slice {
+                    name: s.name.clone(),
+                    address_type: s.address_type.clone(),
+                    ports: s.ports.clone(),
                     endpoints: new_endpoints
                         .into_iter()
                         .map(DesiredEndpoint::into_endpoint)
                         .collect(),
                     labels,
-                    ..(*s).clone_without_endpoints()
+                    owned: s.owned,
+                    origin: s.origin,
+                    meta_like_new: s.meta_like_new,
                 };
-                c.origin = s.origin;
                 to_update.insert(c.name.clone());
                 by_name.insert(c.name.clone(), Cow::Owned(c));
             }
@@ -515,21 +532,6 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     }
 }
 
-impl Slice {
-    fn clone_without_endpoints(&self) -> Slice {
-        Slice {
-            name: self.name.clone(),
-            address_type: self.address_type.clone(),
-            ports: self.ports.clone(),
-            endpoints: Vec::new(),
-            labels: self.labels.clone(),
-            owned: self.owned,
-            origin: self.origin,
-            meta_like_new: self.meta_like_new,
-        }
-    }
-}
-
 /// `placeholderSliceCompare.DeepEqual(existing, placeholder)`: namespace,
 /// labels, ownerReferences (by their String()), addressType, and empty (or
 /// nil) ports and endpoints. Annotations, name, uid etc. are not compared.
@@ -578,17 +580,17 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     }
 
     // 3. Reconcile every desired port mapping (key order; a Go map upstream).
-    let empty: Vec<&Slice> = Vec::new();
-    let desired_keys: BTreeSet<PortMapKey> = desired.keys().cloned().collect();
+    // A desired mapping's existing slices are taken out: what is left after the loop are the
+    // mappings no longer desired.
     for (key, group) in desired {
         let n = group.total.unwrap_or(group.endpoints.len());
         plan.metrics.endpoints_desired += n;
         plan.metrics.desired_slices += num_desired_slices(n, max);
-        let ex = existing_by_port_map.get(&key).unwrap_or(&empty);
+        let ex = existing_by_port_map.remove(&key).unwrap_or_default();
         let p = reconcile_by_port_mapping(
             svc,
             address_type,
-            ex,
+            &ex,
             group.endpoints,
             &group.ports,
             max,
@@ -604,10 +606,8 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     }
 
     // 4. Existing port mappings that are no longer desired: delete their slices.
-    for (key, slices) in &existing_by_port_map {
-        if !desired_keys.contains(key) {
-            deletes.extend(slices.iter().map(|s| (*s).clone()));
-        }
+    for slices in existing_by_port_map.values() {
+        deletes.extend(slices.iter().map(|s| (*s).clone()));
     }
 
     // 5. Placeholder: when every existing slice of this type goes away and
@@ -622,15 +622,16 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
     }
 
     // 6. Hints.
-    let changed: BTreeSet<&str> = updates
+    let mut changed: Vec<&str> = updates
         .iter()
         .chain(deletes.iter())
         .map(|s| s.name.as_str())
         .collect();
+    changed.sort_unstable();
     let unchanged: Vec<&Slice> = existing
         .iter()
         .copied()
-        .filter(|s| !changed.contains(s.name.as_str()))
+        .filter(|s| changed.binary_search(&s.name.as_str()).is_err())
         .collect();
     let service_key = svc.key();
     let enabled = if opts.topology_mode_annotation {
