@@ -145,6 +145,68 @@ impl SeqEntry {
     }
 }
 
+/// Pod id by pod name: a sorted vector for the usual few pods, a hash map beyond 64 (a full
+/// walk of a 10,000-pod Service looks every pod up; a tree of names compares strings ~14
+/// times a lookup). Lookup only: nothing iterates it.
+#[derive(Debug, Clone)]
+enum NameIndex {
+    Small(Vec<(Rc<str>, u32)>),
+    Large(HashMap<Rc<str>, u32>),
+}
+
+impl Default for NameIndex {
+    fn default() -> Self {
+        NameIndex::Small(Vec::new())
+    }
+}
+
+impl NameIndex {
+    const SMALL_MAX: usize = 64;
+
+    fn get(&self, name: &str) -> Option<&u32> {
+        match self {
+            NameIndex::Small(v) => v
+                .binary_search_by(|(k, _)| (**k).cmp(name))
+                .ok()
+                .map(|i| &v[i].1),
+            NameIndex::Large(m) => m.get(name),
+        }
+    }
+
+    /// The previous id of `name`, if any.
+    fn insert(&mut self, name: Rc<str>, id: u32) -> Option<u32> {
+        match self {
+            NameIndex::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(&*name)) {
+                Ok(i) => Some(std::mem::replace(&mut v[i].1, id)),
+                Err(i) if v.len() < Self::SMALL_MAX => {
+                    v.insert(i, (name, id));
+                    None
+                }
+                Err(_) => {
+                    let mut m: HashMap<Rc<str>, u32> = std::mem::take(v).into_iter().collect();
+                    m.insert(name, id);
+                    *self = NameIndex::Large(m);
+                    None
+                }
+            },
+            NameIndex::Large(m) => m.insert(name, id),
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        match self {
+            NameIndex::Small(v) => {
+                if let Ok(i) = v.binary_search_by(|(k, _)| (**k).cmp(name)) {
+                    v.remove(i);
+                }
+            }
+            NameIndex::Large(m) => {
+                m.remove(name);
+            }
+        }
+    }
+}
+
 /// What every pod update of one sync reads: the Service, its compact info and address types,
 /// the node lister, whether a node changed since the previous sync, and where the touched
 /// identity hashes go.
@@ -182,7 +244,7 @@ pub(crate) struct IncService {
     last_sync: u64,
     /// Step 1 matches passed as known so far (a test reads it: the path must be taken).
     known_matches: u64,
-    by_name: SmallMap<Rc<str>, u32>,
+    by_name: NameIndex,
     node_version: u64,
     groups: Vec<PortMapKey>,
     group_ids: HashMap<PortMapKey, u32>,
@@ -1739,6 +1801,34 @@ mod tests {
             shared < all,
             "the foreign slice's endpoints are converted copies"
         );
+    }
+
+    /// The name index answers as a hash map on both sides of its vector/map boundary.
+    #[test]
+    fn name_index_equals_hash_map() {
+        use std::collections::HashMap;
+        use std::rc::Rc;
+        let mut a = super::NameIndex::default();
+        let mut b: HashMap<String, u32> = HashMap::new();
+        let mut x = 7u64;
+        for step in 0..4000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let name = format!("p{}", (x >> 33) % 150);
+            match (x >> 20) % 3 {
+                0 => {
+                    a.remove(&name);
+                    b.remove(&name);
+                }
+                _ => assert_eq!(
+                    a.insert(Rc::from(name.as_str()), step),
+                    b.insert(name.clone(), step)
+                ),
+            }
+            assert_eq!(a.get(&name), b.get(&name), "step {step}");
+        }
+        assert!(matches!(a, super::NameIndex::Large(_)));
     }
 
     /// Equal numbers only for equal strings: anything but canonical decimal is None (never
