@@ -520,8 +520,8 @@ impl IncService {
     fn drop_pod(&mut self, id: u32, touched: &mut Vec<u64>) {
         self.contribute(id, false, touched);
         if let Some(p) = self.pods[id as usize].take() {
-            if self.by_name.get(&*p.name) == Some(&id) {
-                self.by_name.remove(&*p.name);
+            if self.by_name.get(&p.name) == Some(&id) {
+                self.by_name.remove(&p.name);
             }
         }
         self.seq[id as usize] = SeqEntry::default();
