@@ -69,10 +69,27 @@ impl ControllerManager<'_> {
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
-                let ns = new.namespace.to_string();
-                let old = self.ns_pods(&ns).remove_held(&new.name);
-                let prev_owner = old.as_ref().and_then(|o| o.owner()).cloned();
-                let keys = match old {
+                let ns = &*new.namespace;
+                // The keys depend on the Services only, not on the pods held: the list is
+                // updated first.
+                let old = self
+                    .ns_pods(ns)
+                    .update_row(shared_pod(new, world), pod_owner(new, world));
+                let keys: Vec<String> = match old {
+                    // Same template: same labels, hostname and subdomain, so the Services
+                    // selecting the old and the new pod are the same and
+                    // `services_to_update_on_pod_change_compact` gives them (in key order)
+                    // when the pod's state changed, none otherwise.
+                    Some(o)
+                        if o.world_pod()
+                            .is_some_and(|op| Arc::ptr_eq(&op.template, &new.template)) =>
+                    {
+                        let op = o.world_pod().expect("a world pod");
+                        match pod_change_kind_compact(op, new) {
+                            Some((_, true)) => self.services_for_labels(ns, Some(new.labels())),
+                            _ => Vec::new(),
+                        }
+                    }
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the
                         // answer; the filter is applied to them in key order.
@@ -85,7 +102,7 @@ impl ControllerManager<'_> {
                             .iter()
                             .filter_map(|c| self.services.get_key_value(c).map(|(k, v)| (k, &**v)))
                             .collect();
-                        match o.world_pod() {
+                        let keys = match o.world_pod() {
                             Some(op) => {
                                 services_to_update_on_pod_change_compact(svcs.into_iter(), op, new)
                             }
@@ -94,18 +111,11 @@ impl ControllerManager<'_> {
                                 &o.into_api(),
                                 &pod_to_k8s(new, world),
                             ),
-                        }
+                        };
+                        keys.into_iter().collect()
                     }
-                    None => self
-                        .services_for_labels(&ns, Some(new.labels()))
-                        .into_iter()
-                        .collect(),
+                    None => self.services_for_labels(ns, Some(new.labels())),
                 };
-                self.ns_pods(&ns).insert_row_reusing(
-                    shared_pod(new, world),
-                    pod_owner(new, world),
-                    prev_owner,
-                );
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {

@@ -166,6 +166,8 @@ pub struct PodList {
     sizes: BTreeMap<usize, usize>,
     /// Owner names and uids of the held rows.
     owners: Interner,
+    /// The owner of the last row inserted (see [`PodList::insert_row_reusing`]).
+    last_owner: Option<(Rc<str>, Rc<str>)>,
     /// Ready condition's lastTransitionTime of `items[i]`, parsed once per pod version.
     ready_times: Vec<Option<Timestamp>>,
     /// Services (by name, sorted; each its selection's shared `name`) selecting `items[i]`.
@@ -370,10 +372,22 @@ impl PodList {
         owner: Option<(&str, &str)>,
         prev: Option<(Rc<str>, Rc<str>)>,
     ) {
+        // A ReplicaSet's pods come in runs (t = 0, a scale-up): the last owner interned is
+        // the next one's too, without a search of the interner.
+        let prev = prev.or_else(|| self.last_owner.clone());
         let owner = owner.map(|(n, u)| match prev {
             Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
             _ => (self.owners.intern(n), self.owners.intern(u)),
         });
+        if let Some(o) = &owner {
+            if self
+                .last_owner
+                .as_ref()
+                .map_or(true, |l| !Rc::ptr_eq(&l.0, &o.0) || !Rc::ptr_eq(&l.1, &o.1))
+            {
+                self.last_owner = Some(o.clone());
+            }
+        }
         let (name, ready) = (pod.name.clone(), pod_ready_time(&pod));
         let held = Held::Row {
             pod,
@@ -381,6 +395,85 @@ impl PodList {
             built: OnceCell::new(),
         };
         self.put(name, held, ready);
+    }
+
+    /// A new version of world pod `pod`, owned by `owner`: the same as
+    /// [`PodList::remove_held`] of its name then [`PodList::insert_row_reusing`] (it moves to
+    /// the end of the list, the last pod into its place), the previous version returned.
+    /// When its labels and owner did not change, its Services are the ones it had: they are
+    /// kept rather than looked up again, and the name index is updated in place.
+    pub fn update_row(
+        &mut self,
+        pod: Arc<model::Pod>,
+        owner: Option<(&str, &str)>,
+    ) -> Option<Held> {
+        let same = self.index.get(pod.name.as_str()).is_some_and(|&i| {
+            let held = &self.items[i];
+            let same_owner = match (held.owner(), owner) {
+                (Some((pn, pu)), Some((n, u))) => **pn == *n && **pu == *u,
+                _ => false,
+            };
+            same_owner && held.labels() == Some(pod.labels())
+        });
+        if !same {
+            let old = self.remove_held(&pod.name);
+            let prev = old.as_ref().and_then(|o| o.owner()).cloned();
+            self.insert_row_reusing(pod, owner, prev);
+            return old;
+        }
+        let i = self.index[pod.name.as_str()];
+        let ready = pod_ready_time(&pod);
+        // remove_held
+        self.trim();
+        let name = pod.name.as_str();
+        self.note_change(i, name);
+        let last = self.items.len() - 1;
+        for s in &self.member_of[i] {
+            edit_members(&mut self.selections, &mut self.sizes, s, i, false);
+        }
+        if i != last {
+            for s in &self.member_of[last] {
+                edit_members(&mut self.selections, &mut self.sizes, s, last, false);
+                edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+            }
+        }
+        let old = self.items.swap_remove(i);
+        if old.is_built() {
+            self.built.set(self.built.get().saturating_sub(1));
+        }
+        self.ready_times.swap_remove(i);
+        let members = self.member_of.swap_remove(i);
+        if let Some(moved) = self.items.get(i) {
+            if moved.is_built() {
+                self.built_at.get_mut().push(i);
+            }
+            let n = moved.name();
+            if let Some(at) = self.index.get_mut(n) {
+                *at = i;
+            }
+            let n = n.to_string();
+            self.note_change_for(i, &n, Consumer::EndpointSlice);
+        }
+        // insert_row_reusing (the None branch of `put`)
+        self.trim();
+        let i = self.items.len();
+        for s in &members {
+            edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+        }
+        if let Some(at) = self.index.get_mut(name) {
+            *at = i;
+        }
+        let owner = old.owner().cloned();
+        let name = pod.name.clone();
+        self.items.push(Held::Row {
+            pod,
+            owner,
+            built: OnceCell::new(),
+        });
+        self.ready_times.push(ready);
+        self.member_of.push(members);
+        self.note_change(i, &name);
+        Some(old)
     }
 
     fn put(&mut self, name: String, held: Held, ready: Option<Timestamp>) -> Option<Held> {

@@ -1,6 +1,8 @@
 //! What the controller manager counts: per-Service write and sync totals, and one row per sync.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::controllers::trigger_time::FixedHash;
 
 use crate::scenario::{Nanos, NS_PER_SEC};
 
@@ -204,23 +206,62 @@ impl ServiceStats {
 }
 
 /// Per-Service stats keyed `namespace/name`, and their total.
+///
+/// Every write and sync counts into its Service's row ([`ManagerStats::svc`], several times a
+/// sync): the row is found through a hash index (lookups only) rather than a search of the
+/// 10,000 `ns/name` keys sharing long prefixes; the key order the reports read is kept apart
+/// and changes only when a Service is first counted.
 #[derive(Debug, Clone, Default)]
 pub struct ManagerStats {
-    pub services: BTreeMap<String, ServiceStats>,
+    rows: Vec<ServiceStats>,
+    /// Key → row (lookups only, never iterated).
+    index: HashMap<String, usize, FixedHash>,
+    /// Key → row, in key order.
+    order: BTreeMap<String, usize>,
 }
 
 impl ManagerStats {
     pub fn svc(&mut self, key: &str) -> &mut ServiceStats {
-        if !self.services.contains_key(key) {
-            self.services
-                .insert(key.to_string(), ServiceStats::default());
-        }
-        self.services.get_mut(key).expect("inserted")
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                let i = self.rows.len();
+                self.rows.push(ServiceStats::default());
+                self.index.insert(key.to_string(), i);
+                self.order.insert(key.to_string(), i);
+                i
+            }
+        };
+        &mut self.rows[i]
+    }
+
+    /// The stats of Service `key`, if it was counted.
+    pub fn get(&self, key: &str) -> Option<&ServiceStats> {
+        self.index.get(key).map(|&i| &self.rows[i])
+    }
+
+    /// Services counted.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Every Service's stats, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &ServiceStats)> + '_ {
+        self.order.iter().map(|(k, &i)| (k, &self.rows[i]))
+    }
+
+    /// Every Service's stats, in no particular order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut ServiceStats> + '_ {
+        self.rows.iter_mut()
     }
 
     pub fn total(&self) -> ServiceStats {
         let mut t = ServiceStats::default();
-        for s in self.services.values() {
+        for (_, s) in self.iter() {
             t.merge(s);
         }
         t
@@ -228,10 +269,18 @@ impl ManagerStats {
 
     /// The `n` Services with the most writes (ties by key).
     pub fn top_by_writes(&self, n: usize) -> Vec<(&String, &ServiceStats)> {
-        let mut v: Vec<_> = self.services.iter().collect();
+        let mut v: Vec<_> = self.iter().collect();
         v.sort_by(|a, b| b.1.writes().cmp(&a.1.writes()).then(a.0.cmp(b.0)));
         v.truncate(n);
         v
+    }
+}
+
+impl std::ops::Index<&str> for ManagerStats {
+    type Output = ServiceStats;
+
+    fn index(&self, key: &str) -> &ServiceStats {
+        self.get(key).expect("a Service counted")
     }
 }
 
@@ -256,6 +305,10 @@ mod tests {
         assert_eq!(t.writes(), 7);
         assert_eq!(t.syncs[1][2], 1);
         assert_eq!(m.top_by_writes(1)[0].0, "a/y");
+        m.svc("a/a").es_updates = 1;
+        let keys: Vec<&String> = m.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a/a", "a/x", "a/y"]);
+        assert_eq!((m.len(), m.get("a/y").map(|s| s.ep_updates)), (3, Some(5)));
         let rows = t.rows();
         assert!(rows.contains(&("syncs_endpoints_error".to_string(), 1)));
     }
