@@ -28,7 +28,7 @@ pub fn services_rows(inp: &Inputs<'_>) -> Vec<(String, usize, ServiceLive, u64)>
         .iter()
         .map(|(k, _)| match k.split_once('/') {
             Some((a, b)) => (a.to_string(), b.to_string()),
-            None => (String::new(), k.clone()),
+            None => (String::new(), k.to_string()),
         })
         .collect();
     for m in &inp.tracker.modes {

@@ -20,6 +20,11 @@ fn shared_pod(
 impl ControllerManager<'_> {
     /// All keys of Services that select pods with `labels` in `ns` (key order), found
     /// through the namespace's selector index (see [`pods`]).
+    ///
+    /// The index holds exactly the cached Services' selectors (`index_service` and
+    /// `on_service`'s removal keep them in step), so the Services with a non-empty selector
+    /// it matches are the answer: no key is looked up again (an empty selector selects
+    /// nothing here, `selector_matches`).
     pub(super) fn services_for_labels(
         &self,
         ns: &str,
@@ -28,15 +33,35 @@ impl ControllerManager<'_> {
         let Some(list) = self.pods.get(ns) else {
             return Vec::new();
         };
-        list.selecting(labels)
+        let keys: Vec<String> = list
+            .selecting_nonempty(labels)
             .into_iter()
-            .map(|name| format!("{ns}/{name}"))
-            .filter(|k| {
-                self.services
-                    .get(k)
-                    .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+            .map(|name| {
+                let mut k = String::with_capacity(ns.len() + 1 + name.len());
+                k.push_str(ns);
+                k.push('/');
+                k.push_str(name);
+                k
             })
-            .collect()
+            .collect();
+        #[cfg(test)]
+        {
+            let looked_up: Vec<String> = list
+                .selecting(labels)
+                .into_iter()
+                .map(|name| format!("{ns}/{name}"))
+                .filter(|k| {
+                    self.services
+                        .get(k)
+                        .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+                })
+                .collect();
+            assert_eq!(
+                keys, looked_up,
+                "selector index in step with the Service cache"
+            );
+        }
+        keys
     }
 
     pub(super) fn enqueue_pod_services(

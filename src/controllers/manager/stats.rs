@@ -1,8 +1,9 @@
 //! What the controller manager counts: per-Service write and sync totals, and one row per sync.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use crate::controllers::trigger_time::FixedHash;
+use crate::clients::ids::ByName;
 
 use crate::scenario::{Nanos, NS_PER_SEC};
 
@@ -60,7 +61,9 @@ impl SyncResult {
 pub struct SyncRow {
     pub time_ns: Nanos,
     pub controller: ControllerKind,
-    pub service: String,
+    /// The Service key, shared by its rows (one copy for 200,000 rows of 10,000 Services:
+    /// [`ManagerStats::svc_shared`]).
+    pub service: Arc<str>,
     pub creates: u64,
     pub updates: u64,
     pub deletes: u64,
@@ -80,7 +83,7 @@ impl SyncRow {
         SyncRow {
             time_ns: now,
             controller,
-            service: service.to_string(),
+            service: Arc::from(service),
             creates: 0,
             updates: 0,
             deletes: 0,
@@ -94,7 +97,7 @@ impl SyncRow {
         [
             format_seconds(self.time_ns),
             self.controller.as_str().to_string(),
-            self.service.clone(),
+            self.service.to_string(),
             self.creates.to_string(),
             self.updates.to_string(),
             self.deletes.to_string(),
@@ -214,25 +217,31 @@ impl ServiceStats {
 #[derive(Debug, Clone, Default)]
 pub struct ManagerStats {
     rows: Vec<ServiceStats>,
-    /// Key → row (lookups only, never iterated).
-    index: HashMap<String, usize, FixedHash>,
+    /// Key → row (lookups only, never iterated), the key shared with the sync rows.
+    index: HashMap<Arc<str>, usize, ByName>,
     /// Key → row, in key order.
-    order: BTreeMap<String, usize>,
+    order: BTreeMap<Arc<str>, usize>,
 }
 
 impl ManagerStats {
     pub fn svc(&mut self, key: &str) -> &mut ServiceStats {
-        let i = match self.index.get(key) {
-            Some(&i) => i,
+        self.svc_shared(key).0
+    }
+
+    /// [`ManagerStats::svc`] with the key as kept (for the sync rows to share).
+    pub fn svc_shared(&mut self, key: &str) -> (&mut ServiceStats, Arc<str>) {
+        let (i, k) = match self.index.get_key_value(key) {
+            Some((k, &i)) => (i, Arc::clone(k)),
             None => {
                 let i = self.rows.len();
+                let k: Arc<str> = Arc::from(key);
                 self.rows.push(ServiceStats::default());
-                self.index.insert(key.to_string(), i);
-                self.order.insert(key.to_string(), i);
-                i
+                self.index.insert(Arc::clone(&k), i);
+                self.order.insert(Arc::clone(&k), i);
+                (i, k)
             }
         };
-        &mut self.rows[i]
+        (&mut self.rows[i], k)
     }
 
     /// The stats of Service `key`, if it was counted.
@@ -250,8 +259,8 @@ impl ManagerStats {
     }
 
     /// Every Service's stats, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &ServiceStats)> + '_ {
-        self.order.iter().map(|(k, &i)| (k, &self.rows[i]))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ServiceStats)> + '_ {
+        self.order.iter().map(|(k, &i)| (&**k, &self.rows[i]))
     }
 
     /// Every Service's stats, in no particular order.
@@ -268,7 +277,7 @@ impl ManagerStats {
     }
 
     /// The `n` Services with the most writes (ties by key).
-    pub fn top_by_writes(&self, n: usize) -> Vec<(&String, &ServiceStats)> {
+    pub fn top_by_writes(&self, n: usize) -> Vec<(&str, &ServiceStats)> {
         let mut v: Vec<_> = self.iter().collect();
         v.sort_by(|a, b| b.1.writes().cmp(&a.1.writes()).then(a.0.cmp(b.0)));
         v.truncate(n);
@@ -306,7 +315,7 @@ mod tests {
         assert_eq!(t.syncs[1][2], 1);
         assert_eq!(m.top_by_writes(1)[0].0, "a/y");
         m.svc("a/a").es_updates = 1;
-        let keys: Vec<&String> = m.iter().map(|(k, _)| k).collect();
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a/a", "a/x", "a/y"]);
         assert_eq!((m.len(), m.get("a/y").map(|s| s.ep_updates)), (3, Some(5)));
         let rows = t.rows();
