@@ -187,7 +187,8 @@ pub struct PodList {
     selections: HashMap<String, Selection, ByName>,
     /// First selector pair (key, then value) → Services with that pair first; nested so a
     /// pod's labels are looked up without copying them.
-    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    /// (Hashed: looked up per pod change, never iterated; each set is, in name order.)
+    by_first_pair: HashMap<String, HashMap<String, BTreeSet<String>, ByName>, ByName>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
