@@ -119,10 +119,10 @@ impl ControllerManager<'_> {
                         // Only Services selecting the old or the new labels can be in the
                         // answer; the filter is applied to them in key order.
                         let mut cands: BTreeSet<String> = self
-                            .services_for_labels(&ns, o.labels())
+                            .services_for_labels(ns, o.labels())
                             .into_iter()
                             .collect();
-                        cands.extend(self.services_for_labels(&ns, Some(new.labels())));
+                        cands.extend(self.services_for_labels(ns, Some(new.labels())));
                         let svcs: Vec<(&String, &k8s::Service)> = cands
                             .iter()
                             .filter_map(|c| self.services.get_key_value(c).map(|(k, v)| (k, &**v)))
