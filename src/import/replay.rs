@@ -580,7 +580,7 @@ fn run_once(
                 ControllerKind::EndpointSlice | ControllerKind::Mirroring => 0,
                 ControllerKind::Endpoints => 1,
             };
-            let w = &mut cost.per_service.entry(row.service.clone()).or_default()[m];
+            let w = &mut cost.per_service.entry(row.service.to_string()).or_default()[m];
             w.creates += row.creates;
             w.updates += row.updates;
             w.deletes += row.deletes;

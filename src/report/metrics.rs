@@ -134,7 +134,7 @@ pub fn prometheus(inp: &Inputs<'_>, nodes: &[(String, [NodeTotals; 2])]) -> Stri
         removed[i].observe_n(r.endpoints_removed as f64, 1);
         if i == 0 {
             let l = svc_labels
-                .get(&r.service)
+                .get(&*r.service)
                 .cloned()
                 .unwrap_or(("Disabled", String::new()));
             changed

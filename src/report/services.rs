@@ -25,11 +25,10 @@ pub const HEADER: [&str; 9] = [
 pub fn services_rows(inp: &Inputs<'_>) -> Vec<(String, usize, ServiceLive, u64)> {
     let mut keys: BTreeSet<(String, String)> = inp
         .stats
-        .services
-        .keys()
-        .map(|k| match k.split_once('/') {
+        .iter()
+        .map(|(k, _)| match k.split_once('/') {
             Some((a, b)) => (a.to_string(), b.to_string()),
-            None => (String::new(), k.clone()),
+            None => (String::new(), k.to_string()),
         })
         .collect();
     for m in &inp.tracker.modes {
@@ -38,7 +37,7 @@ pub fn services_rows(inp: &Inputs<'_>) -> Vec<(String, usize, ServiceLive, u64)>
     let mut out = Vec::new();
     for k in keys {
         let name = format!("{}/{}", k.0, k.1);
-        let st = inp.stats.services.get(&name).cloned().unwrap_or_default();
+        let st = inp.stats.get(&name).cloned().unwrap_or_default();
         for m in 0..2 {
             let live = inp.tracker.modes[m]
                 .services

@@ -56,9 +56,9 @@ pub fn controller_table(stats: &crate::controllers::manager::ManagerStats) -> St
         );
     };
     line(&mut s, "TOTAL", &stats.total());
-    let n = stats.services.len();
+    let n = stats.len();
     if n <= 10 {
-        for (k, st) in &stats.services {
+        for (k, st) in stats.iter() {
             line(&mut s, k, st);
         }
     } else {

@@ -354,6 +354,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         } = Rc::try_unwrap(side)
             .map_err(|_| anyhow::anyhow!("watch side still shared at the end of the run"))?
             .into_inner();
+        tracker.finish();
         hub.advance_to(end_ns);
         let node_streams = [
             hub.node_stream(Resource::EndpointSlices),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::apiserver::watch::WatchHub;
 use crate::apiserver::write_log::{ObjectRef, Resource, Verb, WriteOutcome, WriteRecord, Writer};
+use crate::clients::ids::ServiceIds;
 use crate::cluster::World;
 use crate::controllers::endpointslice::model::{CONTROLLER_NAME, LABEL_MANAGED_BY};
 use crate::scenario::model::{EventKind, NodeSelection, ScaleTarget, Scenario};
@@ -92,14 +93,20 @@ pub struct Sample {
 }
 
 /// The tracker (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Tracker {
     max_per_slice: u64,
     pub modes: [ModeLive; 2],
     /// Controller-managed EndpointSlices per fill bucket (tenths of maxEndpointsPerSlice).
     fill: [u64; 10],
-    /// Request bytes per (time, writer, Service key "ns/name").
-    sync_bytes: BTreeMap<(Nanos, Writer, String), u64>,
+    /// Request bytes per (time, writer, Service id in `ids`), taken at the end of the run.
+    sync_bytes: BTreeMap<(Nanos, Writer, u32), u64>,
+    /// Dense ids of the Services written for (the watch side's ids, reused: lookups only).
+    ids: ServiceIds,
+    /// Per Service id: its key and its live counters per mode (`None`: never written in that
+    /// mode). [`Tracker::finish`] moves them into `modes[m].services`, in key order; counting
+    /// here spares each write a search of the 10,000 keys.
+    live: Vec<(ServiceKey, [Option<ServiceLive>; 2])>,
     /// Nodes the hub currently counts.
     hub_nodes: u64,
     live_nodes: BTreeMap<String, [Join; 2]>,
@@ -123,17 +130,22 @@ fn meta(o: ObjectRef<'_>) -> &crate::k8s::ObjectMeta {
 /// The Service an object publishes: the `kubernetes.io/service-name` label of a slice (its
 /// own name when unlabelled), the name of an Endpoints object.
 pub fn service_of(o: ObjectRef<'_>) -> ServiceKey {
+    let (ns, name) = service_of_ref(o);
+    (ns.to_string(), name.to_string())
+}
+
+/// [`service_of`], borrowed.
+fn service_of_ref(o: ObjectRef<'_>) -> (&str, &str) {
     let m = meta(o);
-    let ns = m.namespace.clone().unwrap_or_default();
-    let own = m.name.clone().unwrap_or_default();
+    let ns = m.namespace.as_deref().unwrap_or_default();
+    let own = m.name.as_deref().unwrap_or_default();
     match o {
         ObjectRef::EndpointSlice(_) => {
             let svc = m
                 .labels
                 .as_ref()
                 .and_then(|l| l.get(crate::clients::LABEL_SERVICE_NAME))
-                .cloned()
-                .unwrap_or(own);
+                .map_or(own, String::as_str);
             (ns, svc)
         }
         ObjectRef::Endpoints(_) => (ns, own),
@@ -163,6 +175,8 @@ impl Tracker {
             modes: Default::default(),
             fill: [0; 10],
             sync_bytes: BTreeMap::new(),
+            ids: ServiceIds::default(),
+            live: Vec::new(),
             hub_nodes: scenario.cluster.initial_node_count as u64,
             live_nodes: BTreeMap::new(),
             departed: BTreeMap::new(),
@@ -211,15 +225,22 @@ impl Tracker {
             return;
         };
         let m = mode_index(obj.resource());
-        let svc = service_of(obj);
+        let (ns, name) = service_of_ref(obj);
+        let id = self.ids.intern_parts(ns, name).id;
+        if id as usize == self.live.len() {
+            self.live
+                .push(((ns.to_string(), name.to_string()), [None, None]));
+        }
         if rec.writer != Writer::Other {
             *self
                 .sync_bytes
-                .entry((rec.time_ns, rec.writer, format!("{}/{}", svc.0, svc.1)))
+                .entry((rec.time_ns, rec.writer, id))
                 .or_default() += request_bytes;
         }
         if let WriteOutcome::Rejected { .. } = rec.outcome {
-            self.modes[m].services.entry(svc).or_default().rejected += 1;
+            self.live[id as usize].1[m]
+                .get_or_insert_with(Default::default)
+                .rejected += 1;
             return;
         }
         let old = match rec.verb {
@@ -239,7 +260,7 @@ impl Tracker {
                 .is_some_and(|a| a.contains_key(OVER_CAPACITY_ANNOTATION));
             mode.truncated_writes += u64::from(annotated);
         }
-        let st = mode.services.entry(svc).or_default();
+        let st = self.live[id as usize].1[m].get_or_insert_with(Default::default);
         match rec.verb {
             Verb::Create => st.creates += 1,
             Verb::Update => st.updates += 1,
@@ -268,9 +289,22 @@ impl Tracker {
     /// Request bytes of the writes `writer` made at `time_ns` for Service `service`
     /// (`ns/name`); taken once, so a second sync at the same instant reads 0.
     pub fn take_sync_bytes(&mut self, time_ns: Nanos, writer: Writer, service: &str) -> u64 {
-        self.sync_bytes
-            .remove(&(time_ns, writer, service.to_string()))
-            .unwrap_or(0)
+        let Some(id) = self.ids.get(service).map(|k| k.id) else {
+            return 0;
+        };
+        self.sync_bytes.remove(&(time_ns, writer, id)).unwrap_or(0)
+    }
+
+    /// Put the per-Service live counters into `modes[m].services` (the exporters read them
+    /// there; call before, and again after further writes).
+    pub fn finish(&mut self) {
+        for (key, per_mode) in &self.live {
+            for (m, live) in per_mode.iter().enumerate() {
+                if let Some(l) = live {
+                    self.modes[m].services.insert(key.clone(), *l);
+                }
+            }
+        }
     }
 
     /// Controller-managed EndpointSlices stored now.
@@ -734,6 +768,7 @@ mod tests {
         assert_eq!(t.managed_slices(), 1);
         t.on_write(&rec(9, Verb::Update, esc, Some(&a1), Some(&a1b), true), 120);
         t.on_write(&rec(9, Verb::Update, esc, Some(&a1b), Some(&a1), false), 50);
+        t.finish();
         let es = &t.modes[0];
         assert_eq!((es.objects, es.ready, es.objects_max), (2, 5, 2));
         assert_eq!(t.fill[9], 1, "4/4 is the last bucket");
@@ -741,6 +776,7 @@ mod tests {
         let a = es.services[&key];
         assert_eq!((a.creates, a.updates, a.deletes, a.rejected), (1, 1, 0, 1));
         t.on_write(&rec(12, Verb::Delete, esc, Some(&a1b), None, true), 0);
+        t.finish();
         let es = &t.modes[0];
         assert_eq!((es.objects, es.ready), (1, 1));
         assert_eq!(t.managed_slices(), 0);

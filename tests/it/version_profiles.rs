@@ -246,7 +246,7 @@ fn terminating_endpoints_published_from_1_22() {
     // The extra write of the terminating phase: ready → terminating → removed, against one
     // removal before 1.22.
     let updates =
-        |m: &ControllerManager| -> u64 { m.stats.services.values().map(|s| s.es_updates).sum() };
+        |m: &ControllerManager| -> u64 { m.stats.iter().map(|(_, s)| s.es_updates).sum() };
     let (new, old) = (updates(&late_new), updates(&late_old));
     assert!(new > old, "1.22 {new} updates, 1.21 {old}");
 }

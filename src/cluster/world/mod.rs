@@ -267,7 +267,8 @@ pub struct World {
     /// never reads its predecessor's): see [`World::create_seq`].
     pod_create_seq: Vec<(PodId, u64)>,
     next_create_seq: u64,
-    pod_names: HashSet<(Arc<str>, String)>,
+    /// Names taken by existing pods (the uniqueness test of generated names).
+    pod_names: names::NameIndex,
     replica_sets: Vec<ReplicaSet>,
     /// Active pods per ReplicaSet (`replica_sets[r].active.len()`), as prefix counts: the
     /// cluster-wide churn picks among every ReplicaSet's active pods without walking them.
@@ -391,7 +392,7 @@ impl World {
             free_slots: Vec::new(),
             pod_create_seq: Vec::new(),
             next_create_seq: 0,
-            pod_names: HashSet::new(),
+            pod_names: Default::default(),
             replica_sets: Vec::new(),
             rs_active: Default::default(),
             deployments: Vec::new(),
@@ -624,6 +625,11 @@ impl World {
         self.started = true;
         self.advance_sink(0, sink);
         let sc = self.scenario.clone();
+        // the t = 0 pods, at once (a hint: DaemonSets have their own count)
+        let pods: usize = self.deployments.iter().map(|d| d.replicas as usize).sum();
+        self.pods.reserve(pods);
+        self.pod_create_seq.reserve(pods);
+        self.pod_names.reserve(pods);
         for i in 0..sc.cluster.initial_node_count.min(self.nodes.len()) {
             self.add_node(i, sink);
         }
@@ -769,6 +775,7 @@ impl World {
     }
 }
 
+mod names;
 mod nodes;
 mod owners;
 use owners::stateful_pod_name;

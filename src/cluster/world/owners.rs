@@ -366,7 +366,7 @@ impl World {
             return false;
         };
         if self.nodes[n].exists {
-            self.bind_to(id, n, sink);
+            self.bind_to(id, n, Some(sink));
             self.after_bind(id, n);
         }
         true
@@ -384,8 +384,8 @@ impl World {
         for n in nodes {
             let id = self.create_pod_named(r, None, &mut quiet);
             self.daemon_node.insert(id, n);
-            self.bind_to(id, n, &mut quiet);
-            if self.give_ip(id, &mut quiet, true) {
+            self.bind_to(id, n, None);
+            if self.give_ip(id, None, true) {
                 self.set_pod_internal(id, |p| p.available = true);
             }
             if let Some(p) = self.pod(id) {

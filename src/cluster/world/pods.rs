@@ -4,18 +4,19 @@ use super::*;
 
 impl World {
     /// Sandbox up: allocate the IP(s). With `ready_now` (t = 0 steady state) or a zero ready
-    /// delay, Ready is reported in the same status update.
+    /// delay, Ready is reported in the same status update. `sink` `None`: the t = 0 build,
+    /// announced later (see [`World::write_pod_to`]).
     pub(super) fn give_ip(
         &mut self,
         id: PodId,
-        sink: &mut dyn ChangeSink,
+        sink: Option<&mut dyn ChangeSink>,
         ready_now: bool,
     ) -> bool {
         let now = self.queue.now();
         let Some(p) = self.pod(id) else { return false };
         let Some(n) = p.node else { return false };
         let (w, e) = (p.workload, p.ready_epoch);
-        let Some((off, ips)) = self.node_ipam[n].allocate() else {
+        let Some((off, mut ips)) = self.node_ipam[n].allocate() else {
             self.queue
                 .schedule_in(IP_RETRY_NS, WorldEvent::PodSandbox(id, e));
             return false;
@@ -31,7 +32,9 @@ impl World {
         let min_ready = self.scenario.workloads[w].min_ready_ns;
         let ready = ready_delay == 0;
         let mut epoch = 0;
-        self.write_pod(id, sink, |p| {
+        // held by every version of the pod: no spare capacity (a collected Vec has room for 4)
+        ips.shrink_to_fit();
+        self.write_pod_to(id, sink, |p| {
             p.ip_offset = Some(off);
             p.ips = ips;
             p.phase = PodPhase::Running;
@@ -73,7 +76,7 @@ impl World {
         if p.ready_epoch != epoch || p.is_terminating() || !p.ips.is_empty() {
             return;
         }
-        self.give_ip(id, sink, false);
+        self.give_ip(id, Some(sink), false);
     }
 
     pub(super) fn pod_ready(&mut self, id: PodId, epoch: u32, sink: &mut dyn ChangeSink) {

@@ -276,7 +276,7 @@ impl World {
             apply(&mut p, st, node_name, now);
             p
         });
-        self.pod_names.insert((ns, step.name.clone()));
+        self.pod_names.insert(&self.pods, id, &ns, &step.name);
         self.pod_created(id, w, sink);
         Some(id)
     }

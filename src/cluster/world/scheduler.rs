@@ -70,10 +70,12 @@ impl World {
         self.scheduler.pick_node(&view, &self.scenario.workloads[w])
     }
 
-    pub(super) fn bind_to(&mut self, id: PodId, n: NodeId, sink: &mut dyn ChangeSink) {
+    /// Bind pod `id` to node `n`; `sink` `None`: the t = 0 build, announced later (see
+    /// [`World::write_pod_to`]).
+    pub(super) fn bind_to(&mut self, id: PodId, n: NodeId, sink: Option<&mut dyn ChangeSink>) {
         let now = self.queue.now();
         let name = self.nodes[n].name.clone();
-        self.write_pod(id, sink, |p| {
+        self.write_pod_to(id, sink, |p| {
             p.node = Some(n);
             p.node_name = Some(name);
             p.scheduled = Some(Condition {
@@ -94,7 +96,7 @@ impl World {
         }
         match self.pick_node(w) {
             Some(n) => {
-                self.bind_to(id, n, sink);
+                self.bind_to(id, n, Some(sink));
                 self.after_bind(id, n);
             }
             None => {
@@ -128,7 +130,7 @@ impl World {
             let w = p.workload;
             if let Some(n) = self.pick_node(w) {
                 self.unscheduled.remove(&(seq, id));
-                self.bind_to(id, n, sink);
+                self.bind_to(id, n, Some(sink));
                 self.after_bind(id, n);
             }
         }

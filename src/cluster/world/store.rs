@@ -52,10 +52,15 @@ impl World {
         })
     }
 
-    pub(super) fn new_pod_name(&mut self, ns: &Arc<str>, rs_name: &str) -> String {
+    /// A generated name not taken in `ns` (the caller registers it once the pod exists).
+    pub(super) fn new_pod_name(&mut self, ns: &str, rs_name: &str) -> String {
         loop {
-            let name = format!("{rs_name}-{}", ids::name_suffix(&mut self.rng_identity));
-            if self.pod_names.insert((ns.clone(), name.clone())) {
+            let suffix = ids::name_suffix(&mut self.rng_identity);
+            let mut name = String::with_capacity(rs_name.len() + 1 + suffix.len());
+            name.push_str(rs_name);
+            name.push('-');
+            name.push_str(&suffix);
+            if !self.pod_names.contains(&self.pods, ns, &name) {
                 return name;
             }
         }
@@ -217,6 +222,52 @@ impl World {
         self.scenario.workloads[w].cpu_request_milli
     }
 
+    /// [`World::write_pod`], or with `sink` `None` the same write unannounced: the t = 0
+    /// build of a pod, announced once as `Added` when it is complete. That one keeps no copy
+    /// of the previous version (nobody else holds the pod yet, so it is changed in place) and
+    /// compares only the fields `f` may change: `f` must not replace the name or the uid.
+    pub(super) fn write_pod_to(
+        &mut self,
+        id: PodId,
+        sink: Option<&mut dyn ChangeSink>,
+        f: impl FnOnce(&mut Pod),
+    ) -> bool {
+        match sink {
+            Some(sink) => self.write_pod(id, sink, f),
+            None => self.write_pod_quiet(id, f),
+        }
+    }
+
+    fn write_pod_quiet(&mut self, id: PodId, f: impl FnOnce(&mut Pod)) -> bool {
+        let Some(p) = self
+            .pods
+            .get_mut(id.index as usize)
+            .filter(|s| s.generation == id.generation)
+            .and_then(|s| s.pod.as_mut())
+        else {
+            return false;
+        };
+        let p = Arc::make_mut(p);
+        let before = Visible::of(p);
+        let of = PodFlags::of(p);
+        let ids = (p.name.as_ptr(), p.name.len(), p.uid.as_ptr(), p.uid.len());
+        f(p);
+        debug_assert_eq!(
+            ids,
+            (p.name.as_ptr(), p.name.len(), p.uid.as_ptr(), p.uid.len())
+        );
+        let wrote = !before.same_as(p);
+        if wrote {
+            p.resource_version = write_rv(&mut self.resource_version);
+        }
+        let (nf, w) = (PodFlags::of(p), p.workload);
+        if of != nf {
+            let cpu = self.cpu_of(w);
+            self.account(id, Some(of), Some(nf), cpu);
+        }
+        wrote
+    }
+
     /// An API write to a pod: applies `f`; if anything visible changed, bumps the
     /// resourceVersion, updates the indexes and emits `Updated`. Returns whether it wrote.
     pub(super) fn write_pod(
@@ -325,8 +376,7 @@ impl World {
         if let (Some(n), Some(off)) = (pod.node, pod.ip_offset) {
             self.node_ipam[n].release(off);
         }
-        self.pod_names
-            .remove(&(pod.namespace.clone(), pod.name.clone()));
+        self.pod_names.remove(&self.pods, id, &pod);
         if !self.daemon_node.is_empty() {
             self.daemon_node.remove(&id);
         }
@@ -367,4 +417,52 @@ fn stats_put(st: &mut WorkloadStats, n: &PodFlags) {
     st.pods_terminating += u64::from(n.terminating);
     st.pods_pending += u64::from(n.active && !n.has_ip);
     st.pods_unscheduled += u64::from(n.active && n.node.is_none());
+}
+
+/// The fields of [`api_visible_change`] but the name and uid, copied (no string is).
+struct Visible {
+    template: *const PodTemplate,
+    node: Option<NodeId>,
+    phase: PodPhase,
+    ips: Vec<IpAddr>,
+    scheduled: Option<Condition>,
+    containers_ready: Option<Condition>,
+    ready: Option<Condition>,
+    deletion_timestamp_ns: Option<Nanos>,
+    deletion_grace_period_s: Option<u64>,
+    termination_grace_ns: Nanos,
+    node_name: Option<Arc<str>>,
+}
+
+impl Visible {
+    fn of(p: &Pod) -> Self {
+        Visible {
+            template: Arc::as_ptr(&p.template),
+            node: p.node,
+            phase: p.phase,
+            ips: p.ips.clone(),
+            scheduled: p.scheduled,
+            containers_ready: p.containers_ready,
+            ready: p.ready,
+            deletion_timestamp_ns: p.deletion_timestamp_ns,
+            deletion_grace_period_s: p.deletion_grace_period_s,
+            termination_grace_ns: p.termination_grace_ns,
+            node_name: p.node_name.clone(),
+        }
+    }
+
+    /// `!api_visible_change(before, p)` for a write that kept the name and uid.
+    fn same_as(&self, p: &Pod) -> bool {
+        std::ptr::eq(self.template, Arc::as_ptr(&p.template))
+            && self.node == p.node
+            && self.phase == p.phase
+            && self.ips == p.ips
+            && self.scheduled == p.scheduled
+            && self.containers_ready == p.containers_ready
+            && self.ready == p.ready
+            && self.deletion_timestamp_ns == p.deletion_timestamp_ns
+            && self.deletion_grace_period_s == p.deletion_grace_period_s
+            && self.termination_grace_ns == p.termination_grace_ns
+            && self.node_name == p.node_name
+    }
 }

@@ -74,8 +74,8 @@ impl World {
             let id = self.create_pod_named(r, name, &mut quiet);
             match self.pick_node(d) {
                 Some(node) => {
-                    self.bind_to(id, node, &mut quiet);
-                    if self.give_ip(id, &mut quiet, true) {
+                    self.bind_to(id, node, None);
+                    if self.give_ip(id, None, true) {
                         self.set_pod_internal(id, |p| p.available = true);
                     }
                 }
@@ -222,13 +222,12 @@ impl World {
         let w = self.replica_sets[r].workload;
         let ns = self.deployments[w].namespace.clone();
         let name = match name {
-            Some(n) => {
-                self.pod_names.insert((ns.clone(), n.clone()));
-                n
-            }
+            Some(n) => n,
             None => {
-                let rs_name = self.replica_sets[r].name.clone();
-                self.new_pod_name(&ns, &rs_name)
+                let rs_name = std::mem::take(&mut self.replica_sets[r].name);
+                let n = self.new_pod_name(&ns, &rs_name);
+                self.replica_sets[r].name = rs_name;
+                n
             }
         };
         let uid = ids::uid_v4(&mut self.rng_identity);
@@ -236,6 +235,9 @@ impl World {
         let grace = self.scenario.workloads[w].termination.grace_period_ns;
         let rv = write_rv(&mut self.resource_version);
         let id = self.insert_pod(|id| new_pod(id, uid, name, ns, (w, r), template, rv, now, grace));
+        if let Some(p) = self.pods[id.index as usize].pod.as_deref() {
+            self.pod_names.insert(&self.pods, id, &p.namespace, &p.name);
+        }
         self.pod_created(id, w, sink);
         id
     }

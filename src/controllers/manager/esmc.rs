@@ -107,7 +107,7 @@ impl ControllerManager<'_> {
         let mut row = SyncRow {
             time_ns: now,
             controller: ControllerKind::Mirroring,
-            service: key.to_string(),
+            service: key.into(),
             creates: out.created as u64,
             updates: out.updated as u64,
             deletes: out.deleted as u64,

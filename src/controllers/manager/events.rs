@@ -20,6 +20,11 @@ fn shared_pod(
 impl ControllerManager<'_> {
     /// All keys of Services that select pods with `labels` in `ns` (key order), found
     /// through the namespace's selector index (see [`pods`]).
+    ///
+    /// The index holds exactly the cached Services' selectors (`index_service` and
+    /// `on_service`'s removal keep them in step), so the Services with a non-empty selector
+    /// it matches are the answer: no key is looked up again (an empty selector selects
+    /// nothing here, `selector_matches`).
     pub(super) fn services_for_labels(
         &self,
         ns: &str,
@@ -28,15 +33,35 @@ impl ControllerManager<'_> {
         let Some(list) = self.pods.get(ns) else {
             return Vec::new();
         };
-        list.selecting(labels)
+        let keys: Vec<String> = list
+            .selecting_nonempty(labels)
             .into_iter()
-            .map(|name| format!("{ns}/{name}"))
-            .filter(|k| {
-                self.services
-                    .get(k)
-                    .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+            .map(|name| {
+                let mut k = String::with_capacity(ns.len() + 1 + name.len());
+                k.push_str(ns);
+                k.push('/');
+                k.push_str(name);
+                k
             })
-            .collect()
+            .collect();
+        #[cfg(test)]
+        {
+            let looked_up: Vec<String> = list
+                .selecting(labels)
+                .into_iter()
+                .map(|name| format!("{ns}/{name}"))
+                .filter(|k| {
+                    self.services
+                        .get(k)
+                        .is_some_and(|svc| selector_matches(svc.spec.selector.as_ref(), labels))
+                })
+                .collect();
+            assert_eq!(
+                keys, looked_up,
+                "selector index in step with the Service cache"
+            );
+        }
+        keys
     }
 
     pub(super) fn enqueue_pod_services(
@@ -69,23 +94,40 @@ impl ControllerManager<'_> {
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
-                let ns = new.namespace.to_string();
-                let old = self.ns_pods(&ns).remove_held(&new.name);
-                let prev_owner = old.as_ref().and_then(|o| o.owner()).cloned();
-                let keys = match old {
+                let ns = &*new.namespace;
+                // The keys depend on the Services only, not on the pods held: the list is
+                // updated first.
+                let old = self
+                    .ns_pods(ns)
+                    .update_row(shared_pod(new, world), pod_owner(new, world));
+                let keys: Vec<String> = match old {
+                    // Same template: same labels, hostname and subdomain, so the Services
+                    // selecting the old and the new pod are the same and
+                    // `services_to_update_on_pod_change_compact` gives them (in key order)
+                    // when the pod's state changed, none otherwise.
+                    Some(o)
+                        if o.world_pod()
+                            .is_some_and(|op| Arc::ptr_eq(&op.template, &new.template)) =>
+                    {
+                        let op = o.world_pod().expect("a world pod");
+                        match pod_change_kind_compact(op, new) {
+                            Some((_, true)) => self.services_for_labels(ns, Some(new.labels())),
+                            _ => Vec::new(),
+                        }
+                    }
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the
                         // answer; the filter is applied to them in key order.
                         let mut cands: BTreeSet<String> = self
-                            .services_for_labels(&ns, o.labels())
+                            .services_for_labels(ns, o.labels())
                             .into_iter()
                             .collect();
-                        cands.extend(self.services_for_labels(&ns, Some(new.labels())));
+                        cands.extend(self.services_for_labels(ns, Some(new.labels())));
                         let svcs: Vec<(&String, &k8s::Service)> = cands
                             .iter()
                             .filter_map(|c| self.services.get_key_value(c).map(|(k, v)| (k, &**v)))
                             .collect();
-                        match o.world_pod() {
+                        let keys = match o.world_pod() {
                             Some(op) => {
                                 services_to_update_on_pod_change_compact(svcs.into_iter(), op, new)
                             }
@@ -94,18 +136,11 @@ impl ControllerManager<'_> {
                                 &o.into_api(),
                                 &pod_to_k8s(new, world),
                             ),
-                        }
+                        };
+                        keys.into_iter().collect()
                     }
-                    None => self
-                        .services_for_labels(&ns, Some(new.labels()))
-                        .into_iter()
-                        .collect(),
+                    None => self.services_for_labels(ns, Some(new.labels())),
                 };
-                self.ns_pods(&ns).insert_row_reusing(
-                    shared_pod(new, world),
-                    pod_owner(new, world),
-                    prev_owner,
-                );
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {

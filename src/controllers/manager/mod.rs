@@ -617,7 +617,7 @@ impl<'o> ControllerManager<'o> {
     /// Stats with `slices_alive` filled from the store.
     pub fn final_stats(&self) -> ManagerStats {
         let mut st = self.stats.clone();
-        for s in st.services.values_mut() {
+        for s in st.values_mut() {
             s.slices_alive = 0;
         }
         for es in self.slices.list() {

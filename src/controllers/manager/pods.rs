@@ -36,12 +36,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::clients::ids::{ByName, NameHasher};
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
 use crate::cluster::small_map::SmallSet;
 use crate::controllers::endpoints::desired::PodChanges;
 use crate::controllers::endpointslice::convert::pod_ready_transition_time;
-use crate::controllers::trigger_time::{parse_opt, FixedHash, Timestamp};
+use crate::controllers::trigger_time::{parse_opt, Timestamp};
 use crate::k8s;
 use crate::k8s::intern::Interner;
 
@@ -80,8 +81,8 @@ pub enum Held {
         owner: Option<(Rc<str>, Rc<str>)>,
         built: OnceCell<Box<k8s::Pod>>,
     },
-    /// A pod given as an API object.
-    Api(Box<k8s::Pod>),
+    /// A pod given as an API object, with its Ready transition time parsed once.
+    Api(Box<k8s::Pod>, Option<Timestamp>),
 }
 
 impl Held {
@@ -89,7 +90,7 @@ impl Held {
     pub fn world_pod(&self) -> Option<&model::Pod> {
         match self {
             Held::Row { pod, .. } => Some(pod),
-            Held::Api(_) => None,
+            Held::Api(..) => None,
         }
     }
 
@@ -97,14 +98,14 @@ impl Held {
     pub fn owner(&self) -> Option<&(Rc<str>, Rc<str>)> {
         match self {
             Held::Row { owner, .. } => owner.as_ref(),
-            Held::Api(_) => None,
+            Held::Api(..) => None,
         }
     }
 
     fn name(&self) -> &str {
         match self {
             Held::Row { pod, .. } => &pod.name,
-            Held::Api(p) => p.metadata.name.as_deref().unwrap_or(""),
+            Held::Api(p, _) => p.metadata.name.as_deref().unwrap_or(""),
         }
     }
 
@@ -112,7 +113,7 @@ impl Held {
     pub fn labels(&self) -> Option<&Labels> {
         match self {
             Held::Row { pod, .. } => Some(pod.labels()),
-            Held::Api(p) => p.metadata.labels.as_ref(),
+            Held::Api(p, _) => p.metadata.labels.as_ref(),
         }
     }
 
@@ -133,7 +134,16 @@ impl Held {
                 at.borrow_mut().push(i);
                 Box::new(Held::build(pod, owner))
             }),
-            Held::Api(p) => p,
+            Held::Api(p, _) => p,
+        }
+    }
+
+    /// The Ready condition's parsed lastTransitionTime (a world pod's is read off its record,
+    /// as `pod_ready_time` gives it, rather than kept beside it).
+    fn ready_time(&self) -> Option<Timestamp> {
+        match self {
+            Held::Row { pod, .. } => pod_ready_time(pod),
+            Held::Api(_, t) => *t,
         }
     }
 
@@ -147,7 +157,7 @@ impl Held {
             Held::Row { pod, owner, built } => built
                 .into_inner()
                 .map_or_else(|| Held::build(&pod, &owner), |b| *b),
-            Held::Api(p) => *p,
+            Held::Api(p, _) => *p,
         }
     }
 }
@@ -166,22 +176,116 @@ pub struct PodList {
     sizes: BTreeMap<usize, usize>,
     /// Owner names and uids of the held rows.
     owners: Interner,
-    /// Ready condition's lastTransitionTime of `items[i]`, parsed once per pod version.
-    ready_times: Vec<Option<Timestamp>>,
+    /// The owner of the last row inserted (see [`PodList::insert_row_reusing`]).
+    last_owner: Option<(Rc<str>, Rc<str>)>,
     /// Services (by name, sorted; each its selection's shared `name`) selecting `items[i]`.
     member_of: Vec<Vec<Rc<str>>>,
     /// Pod name → position (hashed: looked up on every pod change, never iterated).
-    index: HashMap<String, usize, FixedHash>,
+    index: PosIndex,
     /// Service name → selection (Services with a selector, `Some`, possibly empty; hashed:
     /// looked up per pod change and sync, iterated only for a maximum).
-    selections: HashMap<String, Selection, FixedHash>,
+    selections: HashMap<String, Selection, ByName>,
     /// First selector pair (key, then value) → Services with that pair first; nested so a
     /// pod's labels are looked up without copying them.
-    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    /// (Hashed: looked up per pod change, never iterated; each set is, in name order.)
+    by_first_pair: HashMap<String, HashMap<String, BTreeSet<String>, ByName>, ByName>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
     untracked: [bool; 2],
+}
+
+/// Pod name → position in [`PodList::items`] without a copy of the names: each position is
+/// held under a 64-bit hash of its pod's name, and a lookup reads the name back from the
+/// item (a `String`-keyed map held a second copy of 150,000 names). Entries are (hash,
+/// position) pairs, changed by position; a hash two names share (in practice never) keeps
+/// the second pair in `clash`. Lookups only: nothing iterates it.
+#[derive(Debug, Clone, Default)]
+struct PosIndex {
+    by_hash: HashMap<u64, u32, ByName>,
+    clash: Vec<(u64, u32)>,
+    /// Tests: keep 2 bits of the hash, so that names collide.
+    #[cfg(test)]
+    collide: bool,
+}
+
+impl PosIndex {
+    fn hash(&self, name: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = NameHasher::default();
+        name.hash(&mut h);
+        #[cfg(test)]
+        if self.collide {
+            return h.finish() & 3;
+        }
+        h.finish()
+    }
+
+    /// The position of the pod named `name` in `items`.
+    fn get(&self, items: &[Held], name: &str) -> Option<usize> {
+        let h = self.hash(name);
+        let named = |p: u32| items.get(p as usize).is_some_and(|x| x.name() == name);
+        match self.by_hash.get(&h) {
+            None => None,
+            Some(&p) if named(p) => Some(p as usize),
+            Some(_) => self
+                .clash
+                .iter()
+                .find(|&&(c, p)| c == h && named(p))
+                .map(|&(_, p)| p as usize),
+        }
+    }
+
+    /// Index `name` (not indexed yet) at position `i`.
+    fn add(&mut self, name: &str, i: usize) {
+        let (h, i) = (self.hash(name), pos32(i));
+        match self.by_hash.entry(h) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.clash.push((h, i)),
+        }
+    }
+
+    /// Forget `name`, indexed at position `i`.
+    fn del(&mut self, name: &str, i: usize) {
+        let (h, i) = (self.hash(name), pos32(i));
+        if self.by_hash.get(&h) == Some(&i) {
+            match self.clash.iter().position(|&(c, _)| c == h) {
+                Some(k) => {
+                    let (_, p) = self.clash.swap_remove(k);
+                    self.by_hash.insert(h, p);
+                }
+                None => {
+                    self.by_hash.remove(&h);
+                }
+            }
+        } else if let Some(k) = self.clash.iter().position(|&e| e == (h, i)) {
+            self.clash.swap_remove(k);
+        }
+    }
+
+    /// `name`, indexed at position `from`, is now at `to`.
+    fn relocate(&mut self, name: &str, from: usize, to: usize) {
+        let (h, from, to) = (self.hash(name), pos32(from), pos32(to));
+        match self.by_hash.get_mut(&h) {
+            Some(p) if *p == from => *p = to,
+            _ => {
+                if let Some(e) = self.clash.iter_mut().find(|e| **e == (h, from)) {
+                    e.1 = to;
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_hash.len() + self.clash.len()
+    }
+}
+
+fn pos32(i: usize) -> u32 {
+    u32::try_from(i).expect("fewer than 2^32 pods in a namespace")
 }
 
 /// Move one Service from size `old` to size `new` in a [`PodList::sizes`] histogram.
@@ -204,7 +308,7 @@ fn resize(sizes: &mut BTreeMap<usize, usize>, old: Option<usize>, new: Option<us
 
 /// Add (`insert`) or remove position `i` in Service `svc`'s members, keeping `sizes`.
 fn edit_members(
-    selections: &mut HashMap<String, Selection, FixedHash>,
+    selections: &mut HashMap<String, Selection, ByName>,
     sizes: &mut BTreeMap<usize, usize>,
     svc: &str,
     i: usize,
@@ -315,12 +419,12 @@ impl PodList {
         service: &str,
         name: &str,
     ) -> Option<(usize, &k8s::Pod, Option<Timestamp>)> {
-        let &i = self.index.get(name)?;
+        let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
             .members
             .contains(&i)
-            .then(|| (i, self.api(i), self.ready_times[i]))
+            .then(|| (i, self.api(i), self.items[i].ready_time()))
     }
 
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
@@ -339,6 +443,24 @@ impl PodList {
         out
     }
 
+    /// [`PodList::selecting`] without the Services of an empty selector, sorted.
+    pub fn selecting_nonempty(&self, labels: Option<&Labels>) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (k, v) in labels.into_iter().flatten() {
+            // (k, v) pairs are unique per pod, and a Service is filed under its first pair
+            // only: each is met at most once.
+            if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
+                for name in set {
+                    if matches(&self.selections[name].selector, labels) {
+                        out.push(name);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
         self.selecting(labels)
             .into_iter()
@@ -350,7 +472,7 @@ impl PodList {
     /// is returned.
     pub fn insert(&mut self, name: String, pod: k8s::Pod) -> Option<k8s::Pod> {
         let ready = parse_opt(pod_ready_transition_time(&pod));
-        self.put(name, Held::Api(Box::new(pod)), ready)
+        self.put(name, Held::Api(Box::new(pod), ready))
             .map(Held::into_api)
     }
 
@@ -370,23 +492,108 @@ impl PodList {
         owner: Option<(&str, &str)>,
         prev: Option<(Rc<str>, Rc<str>)>,
     ) {
+        // A ReplicaSet's pods come in runs (t = 0, a scale-up): the last owner interned is
+        // the next one's too, without a search of the interner.
+        let prev = prev.or_else(|| self.last_owner.clone());
         let owner = owner.map(|(n, u)| match prev {
             Some((pn, pu)) if *pn == *n && *pu == *u => (pn, pu),
             _ => (self.owners.intern(n), self.owners.intern(u)),
         });
-        let (name, ready) = (pod.name.clone(), pod_ready_time(&pod));
+        if let Some(o) = &owner {
+            if self
+                .last_owner
+                .as_ref()
+                .map_or(true, |l| !Rc::ptr_eq(&l.0, &o.0) || !Rc::ptr_eq(&l.1, &o.1))
+            {
+                self.last_owner = Some(o.clone());
+            }
+        }
+        let name = pod.name.clone();
         let held = Held::Row {
             pod,
             owner,
             built: OnceCell::new(),
         };
-        self.put(name, held, ready);
+        self.put(name, held);
     }
 
-    fn put(&mut self, name: String, held: Held, ready: Option<Timestamp>) -> Option<Held> {
+    /// A new version of world pod `pod`, owned by `owner`: the same as
+    /// [`PodList::remove_held`] of its name then [`PodList::insert_row_reusing`] (it moves to
+    /// the end of the list, the last pod into its place), the previous version returned.
+    /// When its labels and owner did not change, its Services are the ones it had: they are
+    /// kept rather than looked up again, and the name index is updated in place.
+    pub fn update_row(
+        &mut self,
+        pod: Arc<model::Pod>,
+        owner: Option<(&str, &str)>,
+    ) -> Option<Held> {
+        let at = self.index.get(&self.items, &pod.name);
+        let same = at.is_some_and(|i| {
+            let held = &self.items[i];
+            let same_owner = match (held.owner(), owner) {
+                (Some((pn, pu)), Some((n, u))) => **pn == *n && **pu == *u,
+                _ => false,
+            };
+            same_owner && held.labels() == Some(pod.labels())
+        });
+        if !same {
+            let old = self.remove_held(&pod.name);
+            let prev = old.as_ref().and_then(|o| o.owner()).cloned();
+            self.insert_row_reusing(pod, owner, prev);
+            return old;
+        }
+        let i = at.expect("indexed");
+        // remove_held
         self.trim();
-        match self.index.get(&name) {
-            Some(&i) => {
+        let name = pod.name.as_str();
+        self.note_change(i, name);
+        let last = self.items.len() - 1;
+        for s in &self.member_of[i] {
+            edit_members(&mut self.selections, &mut self.sizes, s, i, false);
+        }
+        if i != last {
+            for s in &self.member_of[last] {
+                edit_members(&mut self.selections, &mut self.sizes, s, last, false);
+                edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+            }
+        }
+        let old = self.items.swap_remove(i);
+        if old.is_built() {
+            self.built.set(self.built.get().saturating_sub(1));
+        }
+        let members = self.member_of.swap_remove(i);
+        if let Some(moved) = self.items.get(i) {
+            if moved.is_built() {
+                self.built_at.get_mut().push(i);
+            }
+            let n = moved.name();
+            self.index.relocate(n, last, i);
+            let n = n.to_string();
+            self.note_change_for(i, &n, Consumer::EndpointSlice);
+        }
+        // insert_row_reusing (the None branch of `put`)
+        self.trim();
+        let (from, i) = (i, self.items.len());
+        for s in &members {
+            edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+        }
+        self.index.relocate(name, from, i);
+        let owner = old.owner().cloned();
+        let name = pod.name.clone();
+        self.items.push(Held::Row {
+            pod,
+            owner,
+            built: OnceCell::new(),
+        });
+        self.member_of.push(members);
+        self.note_change(i, &name);
+        Some(old)
+    }
+
+    fn put(&mut self, name: String, held: Held) -> Option<Held> {
+        self.trim();
+        match self.index.get(&self.items, &name) {
+            Some(i) => {
                 self.note_change(i, &name);
                 if self.items[i].labels() != held.labels() {
                     let new = self.memberships(held.labels());
@@ -400,7 +607,6 @@ impl PodList {
                     self.member_of[i] = new;
                     self.note_change(i, &name);
                 }
-                self.ready_times[i] = ready;
                 let old = std::mem::replace(&mut self.items[i], held);
                 if old.is_built() {
                     self.built.set(self.built.get().saturating_sub(1));
@@ -413,9 +619,8 @@ impl PodList {
                 for s in &new {
                     edit_members(&mut self.selections, &mut self.sizes, s, i, true);
                 }
-                self.index.insert(name.clone(), i);
+                self.index.add(&name, i);
                 self.items.push(held);
-                self.ready_times.push(ready);
                 self.member_of.push(new);
                 self.note_change(i, &name);
                 None
@@ -431,13 +636,12 @@ impl PodList {
             .iter_mut()
             .filter_map(|h| match h {
                 Held::Row { built, .. } => built.take(),
-                Held::Api(_) => None,
+                Held::Api(..) => None,
             })
             .collect();
         census.drop_part("  pod list: built k8s::Pods", built);
         census.drop_part("  pod list: name index", take(&mut self.index));
         census.drop_part("  pod list: member_of", take(&mut self.member_of));
-        census.drop_part("  pod list: ready times", take(&mut self.ready_times));
         census.drop_part(
             "  pod list: selections + selector index",
             (
@@ -509,9 +713,9 @@ impl PodList {
     /// Forget the pod `name`, returning it as held (no `k8s::Pod` built for it).
     pub fn remove_held(&mut self, name: &str) -> Option<Held> {
         self.trim();
-        let i = *self.index.get(name)?;
+        let i = self.index.get(&self.items, name)?;
         self.note_change(i, name);
-        self.index.remove(name);
+        self.index.del(name, i);
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
             edit_members(&mut self.selections, &mut self.sizes, s, i, false);
@@ -526,14 +730,13 @@ impl PodList {
         if pod.is_built() {
             self.built.set(self.built.get().saturating_sub(1));
         }
-        self.ready_times.swap_remove(i);
         self.member_of.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
             if moved.is_built() {
                 self.built_at.get_mut().push(i);
             }
             let n = moved.name().to_string();
-            self.index.insert(n.clone(), i);
+            self.index.relocate(&n, last, i);
             // Its position, and so its place in its Services' list order, changed.
             self.note_change_for(i, &n, Consumer::EndpointSlice);
         }
@@ -542,11 +745,11 @@ impl PodList {
 
     /// The pod `name` as held (no `k8s::Pod` built for it).
     pub fn held(&self, name: &str) -> Option<&Held> {
-        self.index.get(name).map(|&i| &self.items[i])
+        self.index.get(&self.items, name).map(|i| &self.items[i])
     }
 
     pub fn get(&self, name: &str) -> Option<&k8s::Pod> {
-        self.index.get(name).map(|&i| self.api(i))
+        self.index.get(&self.items, name).map(|i| self.api(i))
     }
 
     /// Every pod, in list order.
@@ -662,7 +865,7 @@ impl PodList {
             .get(service)
             .into_iter()
             .flat_map(|s| s.members.iter())
-            .map(|&i| (i, self.api(i), self.ready_times[i]))
+            .map(|&i| (i, self.api(i), self.items[i].ready_time()))
             .collect()
     }
 }
@@ -743,6 +946,93 @@ mod tests {
             available: false,
             ready_epoch: 0,
             ip_offset: None,
+        }
+    }
+
+    /// What a pod list shows: every pod in list order, each Service's selection (names and
+    /// Ready times) and the changed pods each consumer would take.
+    fn observe(l: &mut PodList, services: &[&str], names: usize) -> Vec<String> {
+        let mut out: Vec<String> = l.values().map(|p| format!("{:?}", p.metadata)).collect();
+        for s in services {
+            out.push(format!(
+                "{s}: {:?}",
+                l.selected(s)
+                    .iter()
+                    .map(|(p, t)| (&p.metadata.name, t))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        for n in 0..names {
+            let n = format!("p{n}");
+            out.push(format!(
+                "{n}: {:?}",
+                l.held(&n).map(|h| h.name().to_string())
+            ));
+        }
+        for s in services {
+            for c in [Consumer::Endpoints, Consumer::EndpointSlice] {
+                out.push(format!("{s} {c:?}: {:?}", l.take_changes_for(s, c)));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// `update_row` is `remove_held` then `insert_row_reusing`: same list order, selections,
+        /// changed pods and previous version, through inserts, state updates, label and owner
+        /// changes and removals; and the hashed name index answers like a map of names, also
+        /// when every name collides.
+        #[test]
+        fn update_row_is_remove_then_insert(
+            ops in proptest::collection::vec((0u8..4, 0usize..8, 0usize..3), 1..80),
+            collide in proptest::prelude::any::<bool>(),
+        ) {
+            let services = ["a", "b", "all"];
+            let mut fast = PodList::tracking(true, true);
+            fast.index.collide = collide;
+            let mut plain = PodList::tracking(true, true);
+            for l in [&mut fast, &mut plain] {
+                l.set_service("a", Some(&sel(&[("app", "a")])));
+                l.set_service("b", Some(&sel(&[("app", "b")])));
+                l.set_service("all", Some(&Labels::new()));
+            }
+            let apps = ["a", "b", "c"];
+            let mut version = 0u64;
+            for (op, n, app) in ops {
+                version += 1;
+                let mut p = row(n, apps[app]);
+                p.resource_version = version;
+                let owner = if app == 2 { ("rs2", "u2") } else { ("rs", "u") };
+                let pod = Arc::new(p);
+                match op {
+                    0 | 1 => {
+                        let a = fast.update_row(Arc::clone(&pod), Some(owner));
+                        let b = plain.remove_held(&pod.name);
+                        let prev = b.as_ref().and_then(|o| o.owner()).cloned();
+                        plain.insert_row_reusing(Arc::clone(&pod), Some(owner), prev);
+                        proptest::prop_assert_eq!(
+                            a.map(|h| h.into_api()),
+                            b.map(|h| h.into_api())
+                        );
+                    }
+                    2 => {
+                        if fast.held(&pod.name).is_none() {
+                            fast.insert_row_reusing(Arc::clone(&pod), Some(owner), None);
+                            plain.insert_row_reusing(Arc::clone(&pod), Some(owner), None);
+                        }
+                    }
+                    _ => {
+                        let a = fast.remove_held(&pod.name).map(|h| h.into_api());
+                        let b = plain.remove_held(&pod.name).map(|h| h.into_api());
+                        proptest::prop_assert_eq!(a, b);
+                    }
+                }
+                proptest::prop_assert_eq!(fast.index.len(), fast.len());
+                proptest::prop_assert_eq!(
+                    observe(&mut fast, &services, 8),
+                    observe(&mut plain, &services, 8)
+                );
+            }
         }
     }
 

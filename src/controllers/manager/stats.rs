@@ -1,6 +1,9 @@
 //! What the controller manager counts: per-Service write and sync totals, and one row per sync.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::clients::ids::ByName;
 
 use crate::scenario::{Nanos, NS_PER_SEC};
 
@@ -58,7 +61,9 @@ impl SyncResult {
 pub struct SyncRow {
     pub time_ns: Nanos,
     pub controller: ControllerKind,
-    pub service: String,
+    /// The Service key, shared by its rows (one copy for 200,000 rows of 10,000 Services:
+    /// [`ManagerStats::svc_shared`]).
+    pub service: Arc<str>,
     pub creates: u64,
     pub updates: u64,
     pub deletes: u64,
@@ -78,7 +83,7 @@ impl SyncRow {
         SyncRow {
             time_ns: now,
             controller,
-            service: service.to_string(),
+            service: Arc::from(service),
             creates: 0,
             updates: 0,
             deletes: 0,
@@ -92,7 +97,7 @@ impl SyncRow {
         [
             format_seconds(self.time_ns),
             self.controller.as_str().to_string(),
-            self.service.clone(),
+            self.service.to_string(),
             self.creates.to_string(),
             self.updates.to_string(),
             self.deletes.to_string(),
@@ -204,34 +209,87 @@ impl ServiceStats {
 }
 
 /// Per-Service stats keyed `namespace/name`, and their total.
+///
+/// Every write and sync counts into its Service's row ([`ManagerStats::svc`], several times a
+/// sync): the row is found through a hash index (lookups only) rather than a search of the
+/// 10,000 `ns/name` keys sharing long prefixes; the key order the reports read is kept apart
+/// and changes only when a Service is first counted.
 #[derive(Debug, Clone, Default)]
 pub struct ManagerStats {
-    pub services: BTreeMap<String, ServiceStats>,
+    rows: Vec<ServiceStats>,
+    /// Key → row (lookups only, never iterated), the key shared with the sync rows.
+    index: HashMap<Arc<str>, usize, ByName>,
+    /// Key → row, in key order.
+    order: BTreeMap<Arc<str>, usize>,
 }
 
 impl ManagerStats {
     pub fn svc(&mut self, key: &str) -> &mut ServiceStats {
-        if !self.services.contains_key(key) {
-            self.services
-                .insert(key.to_string(), ServiceStats::default());
-        }
-        self.services.get_mut(key).expect("inserted")
+        self.svc_shared(key).0
+    }
+
+    /// [`ManagerStats::svc`] with the key as kept (for the sync rows to share).
+    pub fn svc_shared(&mut self, key: &str) -> (&mut ServiceStats, Arc<str>) {
+        let (i, k) = match self.index.get_key_value(key) {
+            Some((k, &i)) => (i, Arc::clone(k)),
+            None => {
+                let i = self.rows.len();
+                let k: Arc<str> = Arc::from(key);
+                self.rows.push(ServiceStats::default());
+                self.index.insert(Arc::clone(&k), i);
+                self.order.insert(Arc::clone(&k), i);
+                (i, k)
+            }
+        };
+        (&mut self.rows[i], k)
+    }
+
+    /// The stats of Service `key`, if it was counted.
+    pub fn get(&self, key: &str) -> Option<&ServiceStats> {
+        self.index.get(key).map(|&i| &self.rows[i])
+    }
+
+    /// Services counted.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Every Service's stats, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ServiceStats)> + '_ {
+        self.order.iter().map(|(k, &i)| (&**k, &self.rows[i]))
+    }
+
+    /// Every Service's stats, in no particular order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut ServiceStats> + '_ {
+        self.rows.iter_mut()
     }
 
     pub fn total(&self) -> ServiceStats {
         let mut t = ServiceStats::default();
-        for s in self.services.values() {
+        for (_, s) in self.iter() {
             t.merge(s);
         }
         t
     }
 
     /// The `n` Services with the most writes (ties by key).
-    pub fn top_by_writes(&self, n: usize) -> Vec<(&String, &ServiceStats)> {
-        let mut v: Vec<_> = self.services.iter().collect();
+    pub fn top_by_writes(&self, n: usize) -> Vec<(&str, &ServiceStats)> {
+        let mut v: Vec<_> = self.iter().collect();
         v.sort_by(|a, b| b.1.writes().cmp(&a.1.writes()).then(a.0.cmp(b.0)));
         v.truncate(n);
         v
+    }
+}
+
+impl std::ops::Index<&str> for ManagerStats {
+    type Output = ServiceStats;
+
+    fn index(&self, key: &str) -> &ServiceStats {
+        self.get(key).expect("a Service counted")
     }
 }
 
@@ -256,6 +314,10 @@ mod tests {
         assert_eq!(t.writes(), 7);
         assert_eq!(t.syncs[1][2], 1);
         assert_eq!(m.top_by_writes(1)[0].0, "a/y");
+        m.svc("a/a").es_updates = 1;
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a/a", "a/x", "a/y"]);
+        assert_eq!((m.len(), m.get("a/y").map(|s| s.ep_updates)), (3, Some(5)));
         let rows = t.rows();
         assert!(rows.contains(&("syncs_endpoints_error".to_string(), 1)));
     }

@@ -153,7 +153,7 @@ etcd_max_request_bytes = 4000
 "#;
     let (mgr, _) = run_src(src);
     let st = mgr.final_stats();
-    let s = &st.services["default/web"];
+    let s = &st["default/web"];
     assert_eq!(s.ep_creates, 0);
     assert!(mgr.endpoints.get("default", "web").is_none());
     assert_eq!(
@@ -182,7 +182,7 @@ endpoints = { count = 3, not_ready = 1, cidr = "10.1.0.0/24" }
 "#;
     let (mgr, _) = run_src(src);
     let st = mgr.final_stats();
-    let s = &st.services["default/ext"];
+    let s = &st["default/ext"];
     assert_eq!(s.mirroring_writes, 1);
     assert_eq!(s.es_creates + s.ep_creates, 0);
     let slices = mirrored_slices(&mgr.slices, "default", "ext");
@@ -317,7 +317,7 @@ fn addresses_of_endpoints(mgr: &ControllerManager<'_>) -> BTreeSet<String> {
 fn lagging_informers_cause_stale_syncs_and_still_converge() {
     let (mgr, _) = run_src(&informer_lag_src("300ms..600ms"));
     let st = mgr.final_stats();
-    let s = &st.services["default/web"];
+    let s = &st["default/web"];
     let esc = &s.syncs[ControllerKind::EndpointSlice as usize];
     let epc = &s.syncs[ControllerKind::Endpoints as usize];
     assert!(
@@ -346,7 +346,7 @@ fn lagging_informers_cause_stale_syncs_and_still_converge() {
 fn zero_informer_lag_never_stale() {
     let (mgr, _) = run_src(&informer_lag_src("0s"));
     let st = mgr.final_stats();
-    let s = &st.services["default/web"];
+    let s = &st["default/web"];
     for c in [ControllerKind::EndpointSlice, ControllerKind::Endpoints] {
         assert_eq!(s.syncs[c as usize][SyncResult::Stale as usize], 0);
         assert_eq!(s.syncs[c as usize][SyncResult::Error as usize], 0);
@@ -492,9 +492,8 @@ fn manager_syncs_match_replay_syncs() {
         let stats = mgr.final_stats();
         let syncs = |k: ControllerKind| -> usize {
             stats
-                .services
-                .values()
-                .map(|s| s.syncs[k as usize].iter().sum::<u64>() as usize)
+                .iter()
+                .map(|(_, s)| s.syncs[k as usize].iter().sum::<u64>() as usize)
                 .sum()
         };
         // Every sync of a live Service went through the check (deleted-Service syncs do not

@@ -299,7 +299,10 @@ impl ControllerManager<'_> {
                 ));
             }
         }
-        self.stats.svc(key).add_sync(kind, result);
+        let (st, shared) = self.stats.svc_shared(key);
+        st.add_sync(kind, result);
+        let mut row = row;
+        row.service = shared;
         self.syncs.push(row);
         let q = &mut self.ctl[c].queue;
         match result {
