@@ -388,13 +388,23 @@ impl TriggerTimeTracker {
         for (name, t) in changed {
             match t {
                 Some(t) => {
-                    let prev = state.last_pod_trigger_times.get(name).map(|e| e.time);
+                    // One lookup; the name is copied only for a pod new to the state.
+                    let prev = match state.last_pod_trigger_times.get_mut(name) {
+                        Some(e) => {
+                            let prev = e.time;
+                            *e = PodTime::new(t, epoch, Some(prev));
+                            Some(prev)
+                        }
+                        None => {
+                            state
+                                .last_pod_trigger_times
+                                .insert(name, PodTime::new(t, epoch, None));
+                            None
+                        }
+                    };
                     if after(Some(t), prev) {
                         min_changed = min_time(min_changed, t);
                     }
-                    state
-                        .last_pod_trigger_times
-                        .insert(name, PodTime::new(t, epoch, prev));
                 }
                 None => {
                     state.last_pod_trigger_times.remove(name);
