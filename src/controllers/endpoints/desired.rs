@@ -28,6 +28,7 @@ use std::rc::Rc;
 
 use crate::cluster::small_map::SmallMap;
 use crate::controllers::deephash::hash_core_endpoint_port;
+use crate::k8s::ObjectReference;
 use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset, SharedValue};
 use crate::wire::tails::{address_sizes, SubsetTail, Tail};
 use crate::wire::ItemSizes;
@@ -526,7 +527,7 @@ impl Registry {
         if !registers {
             return None;
         }
-        let sizes = address_sizes(&addr);
+        let sizes = sizes_of(&addr);
         let key = Keyed(SharedValue::new(addr));
         let ready = publish || pod.is_ready();
         let (map, sum, other) = if ready {
@@ -553,6 +554,78 @@ impl Registry {
             ports,
         })
     }
+}
+
+/// [`address_sizes`] with the JSON length counted from the field lengths when no text needs
+/// escaping (the usual address: an IP, names and a UID), instead of serializing it.
+fn sizes_of(addr: &EndpointAddress) -> ItemSizes {
+    match plain_json_len(addr) {
+        Some(json) => ItemSizes {
+            json,
+            // An address holds no timestamps, so encoding cannot fail.
+            protobuf: crate::wire::proto::Proto::proto_len(addr).unwrap_or_default(),
+        },
+        None => address_sizes(addr),
+    }
+}
+
+/// Go's JSON of `addr` (`{"ip":…,"hostname":…,"nodeName":…,"targetRef":{…}}`, omitempty as
+/// the serde attributes of [`EndpointAddress`] / [`ObjectReference`] say) by length, or `None`
+/// when a text holds a byte either JSON encoder would escape.
+fn plain_json_len(addr: &EndpointAddress) -> Option<usize> {
+    fn plain(v: &str) -> Option<usize> {
+        v.bytes()
+            .all(|b| b >= 0x20 && b < 0x7f && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&'))
+            .then_some(v.len() + 2)
+    }
+    /// `"key":"value"` of a present field.
+    fn field(key: &str, v: &str) -> Option<usize> {
+        Some(key.len() + 3 + plain(v)?)
+    }
+    /// Fields skipped when `None` or empty (`omit::str`).
+    fn omit_empty(key: &str, v: &Option<String>) -> Option<Option<usize>> {
+        match v.as_deref() {
+            None | Some("") => Some(None),
+            Some(v) => field(key, v).map(Some),
+        }
+    }
+    fn object(fields: &[Option<usize>]) -> usize {
+        let present = fields.iter().flatten();
+        2 + present.clone().sum::<usize>() + present.count().saturating_sub(1)
+    }
+    let target = match &addr.target_ref {
+        None => None,
+        Some(r) => {
+            let ObjectReference {
+                kind,
+                namespace,
+                name,
+                uid,
+                api_version,
+                resource_version,
+                field_path,
+            } = r;
+            let inner = object(&[
+                omit_empty("kind", kind)?,
+                omit_empty("namespace", namespace)?,
+                omit_empty("name", name)?,
+                omit_empty("uid", uid)?,
+                omit_empty("apiVersion", api_version)?,
+                omit_empty("resourceVersion", resource_version)?,
+                omit_empty("fieldPath", field_path)?,
+            ]);
+            Some("targetRef".len() + 3 + inner)
+        }
+    };
+    Some(object(&[
+        Some(field("ip", &addr.ip)?),
+        omit_empty("hostname", &addr.hostname)?,
+        match addr.node_name.as_deref() {
+            None => None,
+            Some(n) => Some(field("nodeName", n)?),
+        },
+        target,
+    ]))
 }
 
 /// Take one element of `it`'s sizes out of `sum`.
@@ -723,6 +796,51 @@ mod tests {
             prop_assert_eq!(ia == ib, a == b);
             prop_assert!(ia.is(&a));
         }
+    }
+
+    fn opt_text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(prop_oneof![
+            "",
+            "[a-z0-9.-]{1,12}",
+            ".{0,6}",
+            "[<>&\"\\\\]{1,3}"
+        ])
+    }
+
+    proptest! {
+        /// The JSON length counted from the fields is the serialized one, or not claimed.
+        #[test]
+        fn plain_json_len_is_serialized_len(
+            ip in prop_oneof!["", "[0-9.:a-f]{1,20}", ".{0,4}"],
+            hostname in opt_text(), node in opt_text(),
+            r in prop::option::of(prop::collection::vec(opt_text(), 7)),
+        ) {
+            let target_ref = r.map(|f| ObjectReference {
+                kind: f[0].clone(),
+                namespace: f[1].clone(),
+                name: f[2].clone(),
+                uid: f[3].clone(),
+                api_version: f[4].clone(),
+                resource_version: f[5].clone(),
+                field_path: f[6].clone(),
+            });
+            let addr = EndpointAddress { ip, hostname, node_name: node, target_ref };
+            if let Some(n) = plain_json_len(&addr) {
+                prop_assert_eq!(n, crate::wire::json::len_go(&addr));
+            }
+            prop_assert_eq!(sizes_of(&addr), address_sizes(&addr));
+        }
+    }
+
+    #[test]
+    fn plain_json_len_of_a_pod_address() {
+        let svc = variant(0);
+        let p = pod(1, 5, 1, true, false, "web", 8080, true);
+        let addr = crate::controllers::endpoints::pod_to_endpoint_address(&svc, &p).expect("addr");
+        assert_eq!(
+            plain_json_len(&addr),
+            Some(crate::wire::json::len_go(&addr))
+        );
     }
 
     #[test]

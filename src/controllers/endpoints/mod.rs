@@ -636,12 +636,25 @@ pub fn subsets_equal_ignore_rv(a: &[EndpointSubset], b: &[EndpointSubset]) -> bo
         })
 }
 
+#[cfg(test)]
 fn labels_equal(
     a: Option<&BTreeMap<String, String>>,
     b: Option<&BTreeMap<String, String>>,
 ) -> bool {
     let empty = BTreeMap::new();
     a.unwrap_or(&empty) == b.unwrap_or(&empty)
+}
+
+/// `labels_equal(a minus the headless label, b)`, without copying `a`.
+fn labels_equal_but_headless(
+    a: Option<&BTreeMap<String, String>>,
+    b: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let a = a
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| *k != HEADLESS_LABEL);
+    a.eq(b.into_iter().flatten())
 }
 
 /// Total addresses (ready + not ready, every subset) of an Endpoints object.
@@ -897,10 +910,6 @@ fn decide<'a>(
 
     if !create {
         if let Some(cur) = current {
-            let mut cmp_labels = cur.metadata.labels.clone();
-            if let Some(l) = cmp_labels.as_mut() {
-                l.remove(HEADLESS_LABEL);
-            }
             let capacity_ok = opts.max_capacity == 0
                 || !opts.truncate
                 || (total_addresses(cur) <= opts.max_capacity
@@ -917,7 +926,7 @@ fn decide<'a>(
             };
             if plan_none
                 && same_subsets()
-                && labels_equal(cmp_labels.as_ref(), svc_labels)
+                && labels_equal_but_headless(cur.metadata.labels.as_ref(), svc_labels)
                 && capacity_ok
             {
                 return Ok(PlannedWrite::None);
