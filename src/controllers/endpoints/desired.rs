@@ -400,8 +400,7 @@ impl DesiredCache {
         };
         let (rv, rv_set) = Ident::resource_version(pod);
         if let Some(e) = self.pods.get_mut(name) {
-            let same_uid = e.uid.is(pod.uid());
-            if rv_set && e.resource_version == rv && same_uid {
+            if rv_set && e.resource_version == rv && e.uid.is(pod.uid()) {
                 return;
             }
             // Updated in place: the name stays, the contribution is replaced.
@@ -410,9 +409,7 @@ impl DesiredCache {
             }
             e.contribution = self.reg.contribute(svc, pod);
             e.resource_version = rv;
-            if !same_uid {
-                e.uid = Ident::of(pod.uid());
-            }
+            e.uid = Ident::of(pod.uid());
             return;
         }
         let contribution = self.reg.contribute(svc, pod);
@@ -575,7 +572,7 @@ fn sizes_of(addr: &EndpointAddress) -> ItemSizes {
 fn plain_json_len(addr: &EndpointAddress) -> Option<usize> {
     fn plain(v: &str) -> Option<usize> {
         v.bytes()
-            .all(|b| b >= 0x20 && b < 0x7f && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&'))
+            .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&'))
             .then_some(v.len() + 2)
     }
     /// `"key":"value"` of a present field.

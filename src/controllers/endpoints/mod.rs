@@ -855,6 +855,45 @@ impl EndpointsController {
     }
 }
 
+/// A copy of `m` but for its labels (`None`): every field is listed, so a new one is not
+/// silently dropped.
+fn meta_without_labels(m: &ObjectMeta) -> ObjectMeta {
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        self_link,
+        uid,
+        resource_version,
+        generation,
+        creation_timestamp,
+        deletion_timestamp,
+        deletion_grace_period_seconds,
+        labels: _,
+        annotations,
+        owner_references,
+        finalizers,
+        managed_fields,
+    } = m;
+    ObjectMeta {
+        name: name.clone(),
+        generate_name: generate_name.clone(),
+        namespace: namespace.clone(),
+        self_link: self_link.clone(),
+        uid: uid.clone(),
+        resource_version: resource_version.clone(),
+        generation: *generation,
+        creation_timestamp: creation_timestamp.clone(),
+        deletion_timestamp: deletion_timestamp.clone(),
+        deletion_grace_period_seconds: *deletion_grace_period_seconds,
+        labels: None,
+        annotations: annotations.clone(),
+        owner_references: owner_references.clone(),
+        finalizers: finalizers.clone(),
+        managed_fields: managed_fields.clone(),
+    }
+}
+
 /// Steps 5–6 of the module docs.
 fn decide<'a>(
     opts: EndpointsOptions,
@@ -937,11 +976,11 @@ fn decide<'a>(
     // Upstream copies whatever the lister returned (even one without a resourceVersion,
     // which is then created), else starts from `{name, labels: service.labels}`.
     let mut new_ep = match current {
-        // The stored subsets are replaced below: copy everything else.
+        // The stored subsets and labels are replaced below: copy everything else.
         Some(c) => Endpoints {
             kind: c.kind.clone(),
             api_version: c.api_version.clone(),
-            metadata: c.metadata.clone(),
+            metadata: meta_without_labels(&c.metadata),
             subsets: None,
         },
         None => Endpoints {

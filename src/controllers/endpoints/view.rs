@@ -243,9 +243,9 @@ mod tests {
 
     fn ip() -> impl Strategy<Value = IpAddr> {
         prop_oneof![
-            any::<[u8; 4]>().prop_map(|b| IpAddr::from(b)),
+            any::<[u8; 4]>().prop_map(IpAddr::from),
             any::<[u8; 4]>().prop_map(|b| IpAddr::V6(std::net::Ipv4Addr::from(b).to_ipv6_mapped())),
-            any::<[u16; 8]>().prop_map(|b| IpAddr::from(b)),
+            any::<[u16; 8]>().prop_map(IpAddr::from),
         ]
     }
 
