@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
+use crate::clients::ids::ByName;
 use crate::k8s;
 
 /// Annotation key `endpoints.kubernetes.io/last-change-trigger-time` (core/v1 EndpointsLastChangeTriggerTime).
@@ -37,21 +38,86 @@ struct ServiceState {
     last_service_trigger_time: Option<Timestamp>,
     /// Pod name → its last trigger time.
     last_pod_trigger_times: PodTimes,
-    /// Counts calls of [`TriggerTimeTracker::compute_raw`] (wrapping: an entry would have to
-    /// go unseen for 2^32 calls of one Service to be taken for seen).
-    epoch: u32,
+    /// Flipped by every call of [`TriggerTimeTracker::compute_raw`]. Between calls every entry
+    /// carries the current value (a call drops the entries it did not stamp, and
+    /// [`TriggerTimeTracker::compute_changed`] stamps what it writes), so one bit tells the
+    /// entries a call has seen from those it has not.
+    epoch: bool,
 }
 
 /// Services with at most this many timed pods keep them in a sorted vector.
 const SMALL: usize = 32;
+
+/// Pod names up to this many bytes are held inline (a generated name,
+/// `<workload>-<pod-template-hash>-<5 chars>`, of a workload named up to ~13 bytes).
+const INLINE: usize = 30;
+
+/// A pod name, inline when it fits: 150,000 entries held a boxed name each (16 bytes plus a
+/// 32-byte allocation) in each of the two controllers' trackers. Compared, ordered and hashed
+/// as the name's bytes (byte order is `str` order).
+#[derive(Clone)]
+enum PodKey {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl PodKey {
+    fn new(name: &str) -> Self {
+        let b = name.as_bytes();
+        if b.len() <= INLINE {
+            let mut a = [0u8; INLINE];
+            a[..b.len()].copy_from_slice(b);
+            PodKey::Inline(b.len() as u8, a)
+        } else {
+            PodKey::Heap(b.into())
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            PodKey::Inline(n, a) => &a[..usize::from(*n)],
+            PodKey::Heap(b) => b,
+        }
+    }
+}
+
+impl std::fmt::Debug for PodKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.bytes()))
+    }
+}
+
+impl PartialEq for PodKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for PodKey {}
+
+impl std::hash::Hash for PodKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // As `[u8]` hashes, so that a map of keys is looked up by `&[u8]`.
+        self.bytes().hash(h);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for PodKey {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+/// An entry of the small form: 56 bytes, no allocation of its own for the usual name.
+const _: () = assert!(std::mem::size_of::<(PodKey, PodTime)>() == 56);
 
 /// Pod name → entry. Only looked up, never iterated into a result. A Service of a few pods
 /// keeps a sorted vector (a hash table of 15 entries spends 32 slots, and 10,000 such
 /// Services held 3 KB each); past [`SMALL`] entries a hash map, whose order never shows.
 #[derive(Debug, Clone)]
 enum PodTimes {
-    Small(Vec<(Box<str>, PodTime)>),
-    Large(HashMap<Box<str>, PodTime>),
+    Small(Vec<(PodKey, PodTime)>),
+    Large(HashMap<PodKey, PodTime, ByName>),
 }
 
 impl Default for PodTimes {
@@ -68,43 +134,42 @@ impl PodTimes {
         }
     }
 
+    fn find(v: &[(PodKey, PodTime)], name: &str) -> Result<usize, usize> {
+        v.binary_search_by(|(k, _)| k.bytes().cmp(name.as_bytes()))
+    }
+
+    #[cfg(test)]
     fn get(&self, name: &str) -> Option<&PodTime> {
         match self {
-            PodTimes::Small(v) => v
-                .binary_search_by(|(k, _)| (**k).cmp(name))
-                .ok()
-                .map(|i| &v[i].1),
-            PodTimes::Large(m) => m.get(name),
+            PodTimes::Small(v) => Self::find(v, name).ok().map(|i| &v[i].1),
+            PodTimes::Large(m) => m.get(name.as_bytes()),
         }
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut PodTime> {
         match self {
-            PodTimes::Small(v) => v
-                .binary_search_by(|(k, _)| (**k).cmp(name))
-                .ok()
-                .map(|i| &mut v[i].1),
-            PodTimes::Large(m) => m.get_mut(name),
+            PodTimes::Small(v) => Self::find(v, name).ok().map(|i| &mut v[i].1),
+            PodTimes::Large(m) => m.get_mut(name.as_bytes()),
         }
     }
 
     /// Set `name`'s entry (replacing any).
     fn insert(&mut self, name: &str, t: PodTime) {
         match self {
-            PodTimes::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(name)) {
+            PodTimes::Small(v) => match Self::find(v, name) {
                 Ok(i) => v[i].1 = t,
                 Err(i) => {
-                    v.insert(i, (name.into(), t));
+                    v.insert(i, (PodKey::new(name), t));
                     if v.len() > SMALL {
                         *self = PodTimes::Large(std::mem::take(v).into_iter().collect());
                     }
                 }
             },
             PodTimes::Large(m) => {
-                if let Some(e) = m.get_mut(name) {
+                if let Some(e) = m.get_mut(name.as_bytes()) {
                     *e = t;
                 } else {
-                    m.insert(name.into(), t);
+                    m.insert(PodKey::new(name), t);
                 }
             }
         }
@@ -113,12 +178,12 @@ impl PodTimes {
     fn remove(&mut self, name: &str) {
         match self {
             PodTimes::Small(v) => {
-                if let Ok(i) = v.binary_search_by(|(k, _)| (**k).cmp(name)) {
+                if let Ok(i) = Self::find(v, name) {
                     v.remove(i);
                 }
             }
             PodTimes::Large(m) => {
-                m.remove(name);
+                m.remove(name.as_bytes());
             }
         }
     }
@@ -130,10 +195,20 @@ impl PodTimes {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&str, &PodTime)> + '_> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &PodTime)> + '_> {
         match self {
-            PodTimes::Small(v) => Box::new(v.iter().map(|(k, t)| (&**k, t))),
-            PodTimes::Large(m) => Box::new(m.iter().map(|(k, t)| (&**k, t))),
+            PodTimes::Small(v) => Box::new(v.iter().map(|(k, t)| (k.bytes(), t))),
+            PodTimes::Large(m) => Box::new(m.iter().map(|(k, t)| (k.bytes(), t))),
+        }
+    }
+
+    fn get_bytes(&self, name: &[u8]) -> Option<&PodTime> {
+        match self {
+            PodTimes::Small(v) => v
+                .binary_search_by(|(k, _)| k.bytes().cmp(name))
+                .ok()
+                .map(|i| &v[i].1),
+            PodTimes::Large(m) => m.get(name),
         }
     }
 }
@@ -145,45 +220,65 @@ impl PartialEq for ServiceState {
     fn eq(&self, other: &Self) -> bool {
         self.last_service_trigger_time == other.last_service_trigger_time
             && self.last_pod_trigger_times.len() == other.last_pod_trigger_times.len()
-            && self
-                .last_pod_trigger_times
-                .iter()
-                .all(|(k, v)| other.last_pod_trigger_times.get(k).map(|o| o.time) == Some(v.time))
+            && self.last_pod_trigger_times.iter().all(|(k, v)| {
+                other.last_pod_trigger_times.get_bytes(k).map(PodTime::time) == Some(v.time())
+            })
     }
 }
 
-/// One pod's entry: updated in place during a call (one hash lookup per pod, no per-call
-/// map or list proportional to the Service), keeping the value the call started from.
-/// 32 bytes: `before` is held as its parts (an `Option<Timestamp>` takes 24).
+/// One pod's entry: updated in place during a call (one lookup per pod, no per-call map or
+/// list proportional to the Service), keeping the value the call started from. 24 bytes:
+/// the times are held as their parts (an `Option<Timestamp>` takes 24 alone).
 #[derive(Debug, Clone, Copy)]
 struct PodTime {
-    time: Timestamp,
+    secs: i64,
     /// `time` as it was before the call that last saw the pod (what that call compares
-    /// against): seconds and nanoseconds, [`NO_TIME`] nanoseconds for none.
+    /// against).
     before_secs: i64,
-    before_nanos: u32,
-    /// The call that last saw the pod.
-    epoch: u32,
+    nanos: u32,
+    /// Low 31 bits: `before`'s nanoseconds, [`NO_TIME`] for none; top bit ([`EPOCH_BIT`]):
+    /// the `epoch` of the call that last saw the pod.
+    before_nanos_epoch: u32,
 }
 
-/// `PodTime::before_nanos` of an entry with no previous time.
-const NO_TIME: u32 = u32::MAX;
+/// Nanoseconds of an entry with no previous time (real ones are below 10^9).
+const NO_TIME: u32 = 0x7FFF_FFFF;
+const EPOCH_BIT: u32 = 1 << 31;
 
 impl PodTime {
-    fn new(time: Timestamp, epoch: u32, before: Option<Timestamp>) -> Self {
+    fn new(time: Timestamp, epoch: bool, before: Option<Timestamp>) -> Self {
         let (before_secs, before_nanos) = before.map_or((0, NO_TIME), |b| (b.secs, b.nanos));
+        debug_assert!(time.nanos < NO_TIME && before_nanos <= NO_TIME);
         PodTime {
-            time,
+            secs: time.secs,
             before_secs,
-            before_nanos,
-            epoch,
+            nanos: time.nanos,
+            before_nanos_epoch: before_nanos | if epoch { EPOCH_BIT } else { 0 },
         }
     }
 
+    fn time(&self) -> Timestamp {
+        Timestamp {
+            secs: self.secs,
+            nanos: self.nanos,
+        }
+    }
+
+    fn set_time(&mut self, t: Timestamp) {
+        debug_assert!(t.nanos < NO_TIME);
+        self.secs = t.secs;
+        self.nanos = t.nanos;
+    }
+
+    fn epoch(&self) -> bool {
+        self.before_nanos_epoch & EPOCH_BIT != 0
+    }
+
     fn before(&self) -> Option<Timestamp> {
-        (self.before_nanos != NO_TIME).then_some(Timestamp {
+        let nanos = self.before_nanos_epoch & !EPOCH_BIT;
+        (nanos != NO_TIME).then_some(Timestamp {
             secs: self.before_secs,
-            nanos: self.before_nanos,
+            nanos,
         })
     }
 }
@@ -195,10 +290,11 @@ pub type FixedHash = BuildHasherDefault<std::collections::hash_map::DefaultHashe
 /// Per-Service state keyed by (namespace, name), looked up by borrowed names: a sync of one of
 /// 10,000 Services neither copies its key nor compares it against a dozen others (the
 /// controllers' former `BTreeMap<(String, String), _>` did both on every sync). Lookups only:
-/// nothing iterates it, so its order never shows.
+/// nothing iterates it, so its order never shows (hence FNV: a sync looks it up several
+/// times, and SipHash of two names was a visible share of a small Service's sync).
 #[derive(Debug, Clone)]
 pub struct ServiceMap<V> {
-    by_ns: HashMap<Box<str>, HashMap<Box<str>, V, FixedHash>, FixedHash>,
+    by_ns: HashMap<Box<str>, HashMap<Box<str>, V, ByName>, ByName>,
 }
 
 impl<V> Default for ServiceMap<V> {
@@ -324,18 +420,18 @@ impl TriggerTimeTracker {
         // The state is updated in place: entries seen now are stamped with this call's
         // epoch (comparisons use the value from before the call, so a repeated name compares
         // like the first), later duplicates win, and entries not seen are forgotten.
-        state.epoch = state.epoch.wrapping_add(1);
+        state.epoch = !state.epoch;
         let epoch = state.epoch;
         let mut seen = 0usize;
         for (name, t) in pods {
             let Some(t) = t else { continue };
             let prev = match state.last_pod_trigger_times.get_mut(name) {
                 Some(e) => {
-                    if e.epoch != epoch {
-                        *e = PodTime::new(e.time, epoch, Some(e.time));
+                    if e.epoch() != epoch {
+                        *e = PodTime::new(e.time(), epoch, Some(e.time()));
                         seen += 1;
                     }
-                    e.time = t;
+                    e.set_time(t);
                     e.before()
                 }
                 None => {
@@ -351,7 +447,7 @@ impl TriggerTimeTracker {
             }
         }
         if seen != state.last_pod_trigger_times.len() {
-            state.last_pod_trigger_times.retain(|e| e.epoch == epoch);
+            state.last_pod_trigger_times.retain(|e| e.epoch() == epoch);
         }
         if after(service_creation, state.last_service_trigger_time) {
             if let Some(t) = service_creation {
@@ -388,13 +484,23 @@ impl TriggerTimeTracker {
         for (name, t) in changed {
             match t {
                 Some(t) => {
-                    let prev = state.last_pod_trigger_times.get(name).map(|e| e.time);
+                    // One lookup; the name is copied only for a pod new to the state.
+                    let prev = match state.last_pod_trigger_times.get_mut(name) {
+                        Some(e) => {
+                            let prev = e.time();
+                            *e = PodTime::new(t, epoch, Some(prev));
+                            Some(prev)
+                        }
+                        None => {
+                            state
+                                .last_pod_trigger_times
+                                .insert(name, PodTime::new(t, epoch, None));
+                            None
+                        }
+                    };
                     if after(Some(t), prev) {
                         min_changed = min_time(min_changed, t);
                     }
-                    state
-                        .last_pod_trigger_times
-                        .insert(name, PodTime::new(t, epoch, prev));
                 }
                 None => {
                     state.last_pod_trigger_times.remove(name);
@@ -574,7 +680,7 @@ mod tests {
                 assert_eq!(st.last_service_trigger_time, *svc_t);
                 assert_eq!(st.last_pod_trigger_times.len(), map.len());
                 for (k, v) in map {
-                    assert_eq!(st.last_pod_trigger_times.get(k).map(|e| e.time), Some(*v));
+                    assert_eq!(st.last_pod_trigger_times.get(k).map(|e| e.time()), Some(*v));
                 }
             }
         }

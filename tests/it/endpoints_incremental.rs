@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use slicesim::controllers::endpoints::desired::PodChanges;
 use slicesim::controllers::endpoints::{
-    select_pods, EndpointsController, EndpointsOptions, EndpointsWrite, PlannedWrite,
+    select_pods, EndpointsController, EndpointsOptions, EndpointsWrite, PlannedWrite, PodView,
     SelectionSource,
 };
 use slicesim::k8s::{Endpoints, Pod, Service};
@@ -192,8 +192,13 @@ proptest! {
             }
             let objects: Vec<Pod> = pods.iter().map(|(&i, p)| pod(i, p)).collect();
             let selected = select_pods(&svc, &objects);
-            let lookup = |n: &str| selected.iter().find(|(p, _)| p.metadata.name.as_deref() == Some(n)).copied();
-            let all = || selected.clone();
+            let lookup = |n: &str| {
+                selected
+                    .iter()
+                    .find(|(p, _)| p.metadata.name.as_deref() == Some(n))
+                    .map(|&(p, t)| (PodView::Api(p), t))
+            };
+            let all = || selected.iter().map(|&(p, t)| (PodView::Api(p), t)).collect();
             // A lagging informer hands out the version before the latest.
             let current = if lag && history.len() >= 2 { history.get(history.len() - 2) } else { history.last() };
             let taken = if unknown { PodChanges::All } else { PodChanges::Names(std::mem::take(&mut changed)) };
@@ -287,11 +292,14 @@ fn steady_state_syncs_never_list_the_selection() {
             selected
                 .iter()
                 .find(|(p, _)| p.metadata.name.as_deref() == Some(n))
-                .copied()
+                .map(|&(p, t)| (PodView::Api(p), t))
         };
         let all = || {
             listed.set(listed.get() + 1);
-            selected.clone()
+            selected
+                .iter()
+                .map(|&(p, t)| (PodView::Api(p), t))
+                .collect()
         };
         let taken = if round == 0 {
             PodChanges::All

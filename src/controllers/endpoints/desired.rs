@@ -28,15 +28,13 @@ use std::rc::Rc;
 
 use crate::cluster::small_map::SmallMap;
 use crate::controllers::deephash::hash_core_endpoint_port;
+use crate::k8s::ObjectReference;
 use crate::k8s::{self, EndpointAddress, EndpointPort, EndpointSubset, SharedValue};
 use crate::wire::tails::{address_sizes, SubsetTail, Tail};
 use crate::wire::ItemSizes;
 
 use super::repack::port_view;
-use super::{
-    find_port, is_pod_ready, opt, pod_to_endpoint_address, s, should_pod_be_in_endpoints,
-    should_set_hostname,
-};
+use super::{opt, s, should_set_hostname, view_to_endpoint_address, PodView};
 
 /// An address of the cache, ordered and compared by `(IP, targetRef UID)` only: RepackSubsets'
 /// address identity, and in this order also `LessEndpointAddress` (every address built from a
@@ -115,6 +113,27 @@ impl Ident {
             v = (v << 4) | u128::from(d);
         }
         Some(Ident::Uuid((v >> 64) as u64, v as u64))
+    }
+
+    /// `Ident::of(&n.to_string())` without the text.
+    fn of_number(n: u64) -> Ident {
+        // 19 digits at most are held as a number (see `compact`).
+        if n < 10_000_000_000_000_000_000 {
+            Ident::Num(n)
+        } else {
+            Ident::Text(n.to_string().into())
+        }
+    }
+
+    /// The pod's resourceVersion, and whether it is set (an unset one never matches).
+    fn resource_version(pod: PodView<'_>) -> (Ident, bool) {
+        match pod.resource_version_number() {
+            Some(n) => (Ident::of_number(n), true),
+            None => {
+                let t = pod.resource_version_text();
+                (Ident::of(&t), !t.is_empty())
+            }
+        }
     }
 
     /// Whether `text` is the text this was made of.
@@ -204,6 +223,13 @@ pub struct DesiredCache {
     /// By pod name (a sorted vector for the usual few pods: 10,000 Services of 15 pods held
     /// three tree nodes each).
     pods: SmallMap<Box<str>, PodEntry>,
+    reg: Registry,
+}
+
+/// The registered contributions (apart from `pods`, so that a pod's entry is updated in
+/// place while its contribution is withdrawn and registered again).
+#[derive(Debug, Clone, Default)]
+struct Registry {
     ready: Addresses,
     not_ready: Addresses,
     /// Sums of the encoded sizes of `ready` / `not_ready` (every element, as tail entries).
@@ -336,135 +362,76 @@ impl FastSubsets<'_> {
 }
 
 impl DesiredCache {
-    /// Bring the cache up to date with the Service and the pods that changed. `lookup` gives a
-    /// pod by name if it exists and the Service selects it; `selected` is the full selection,
-    /// used when the cache is rebuilt.
-    pub fn update<'p>(
+    /// Bring the cache up to date with the Service and the pods that changed: `changed` gives
+    /// each changed pod's name and the pod, if it exists and the Service selects it (`None` =
+    /// unknown: rebuild); `selected` is the full selection, used when the cache is rebuilt.
+    pub fn update<'p, 'n>(
         &mut self,
         svc: &k8s::Service,
-        changes: &PodChanges,
-        lookup: &dyn Fn(&str) -> Option<&'p k8s::Pod>,
-        selected: &mut dyn Iterator<Item = &'p k8s::Pod>,
+        changed: Option<impl Iterator<Item = (&'n str, Option<PodView<'p>>)>>,
+        selected: &mut dyn Iterator<Item = PodView<'p>>,
     ) {
-        if !self.sig.as_ref().is_some_and(|sig| sig.is_of(svc)) || *changes == PodChanges::All {
-            *self = DesiredCache {
-                sig: Some(ServiceSig::of(svc)),
-                ..Default::default()
-            };
-            for pod in selected {
-                let name = s(&pod.metadata.name).to_string();
-                self.set_pod(svc, &name, Some(pod));
+        match changed {
+            Some(changed) if self.sig.as_ref().is_some_and(|sig| sig.is_of(svc)) => {
+                for (name, pod) in changed {
+                    self.set_pod(svc, name, pod);
+                }
             }
-            return;
-        }
-        if let PodChanges::Names(names) = changes {
-            for name in names {
-                self.set_pod(svc, name, lookup(name));
+            _ => {
+                *self = DesiredCache {
+                    sig: Some(ServiceSig::of(svc)),
+                    ..Default::default()
+                };
+                for pod in selected {
+                    self.set_pod(svc, pod.name(), Some(pod));
+                }
             }
         }
     }
 
-    fn set_pod(&mut self, svc: &k8s::Service, name: &str, pod: Option<&k8s::Pod>) {
-        if let (Some(p), Some(e)) = (pod, self.pods.get(name)) {
-            let rv = s(&p.metadata.resource_version);
-            if !rv.is_empty() && e.resource_version.is(rv) && e.uid.is(s(&p.metadata.uid)) {
-                return;
-            }
-        }
-        if let Some(old) = self.pods.remove(name) {
-            if let Some(c) = old.contribution {
-                self.withdraw(&c);
-            }
-        }
+    fn set_pod(&mut self, svc: &k8s::Service, name: &str, pod: Option<PodView<'_>>) {
         let Some(pod) = pod else {
+            if let Some(old) = self.pods.remove(name) {
+                if let Some(c) = old.contribution {
+                    self.reg.withdraw(&c);
+                }
+            }
             return;
         };
-        let contribution = self.contribute(svc, pod);
+        let (rv, rv_set) = Ident::resource_version(pod);
+        if let Some(e) = self.pods.get_mut(name) {
+            if rv_set && e.resource_version == rv && e.uid.is(pod.uid()) {
+                return;
+            }
+            // Updated in place: the name stays, the contribution is replaced.
+            if let Some(c) = e.contribution.take() {
+                self.reg.withdraw(&c);
+            }
+            e.contribution = self.reg.contribute(svc, pod);
+            e.resource_version = rv;
+            e.uid = Ident::of(pod.uid());
+            return;
+        }
+        let contribution = self.reg.contribute(svc, pod);
         self.pods.insert(
             name.into(),
             PodEntry {
-                uid: Ident::of(s(&pod.metadata.uid)),
-                resource_version: Ident::of(s(&pod.metadata.resource_version)),
+                uid: Ident::of(pod.uid()),
+                resource_version: rv,
                 contribution,
             },
         );
     }
 
-    fn withdraw(&mut self, c: &Contribution) {
-        let (map, sum) = if c.ready {
-            (&mut self.ready, &mut self.ready_sum)
-        } else {
-            (&mut self.not_ready, &mut self.not_ready_sum)
-        };
-        if let Some(it) = map.remove(&c.addr) {
-            sub_item(sum, it);
-        }
-        if let Some(n) = self.vectors.get_mut(&c.ports) {
-            *n -= 1;
-            if *n == 0 {
-                self.vectors.remove(&c.ports);
-            }
-        }
-    }
-
-    /// The pod's contribution (the per-pod part of `subsets_of_selected`), registered.
-    fn contribute(&mut self, svc: &k8s::Service, pod: &k8s::Pod) -> Option<Contribution> {
-        let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
-        if !should_pod_be_in_endpoints(pod, publish) {
-            return None;
-        }
-        let mut addr = pod_to_endpoint_address(svc, pod)?;
-        if should_set_hostname(pod, svc) {
-            addr.hostname = opt(s(&pod.spec.hostname));
-        }
-        let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
-        let ports: Vec<Option<i32>> = svc_ports.iter().map(|sp| find_port(pod, sp)).collect();
-        let registers = if svc_ports.is_empty() {
-            s(&svc.spec.cluster_ip) == "None"
-        } else {
-            ports.iter().any(Option::is_some)
-        };
-        if !registers {
-            return None;
-        }
-        let sizes = address_sizes(&addr);
-        let key = Keyed(SharedValue::new(addr));
-        if self.ready.contains_key(&key) || self.not_ready.contains_key(&key) {
-            self.collided = true;
-        }
-        let ready = publish || is_pod_ready(pod);
-        let (map, sum) = if ready {
-            (&mut self.ready, &mut self.ready_sum)
-        } else {
-            (&mut self.not_ready, &mut self.not_ready_sum)
-        };
-        sum.add(sizes);
-        // The entry is replaced whole (the newest address under the key, as a map insert of
-        // the (IP, UID) strings with the address as value kept it).
-        if let Some(old) = map.remove(&key) {
-            sub_item(sum, old);
-        }
-        map.insert(key.clone(), sizes);
-        let ports: Rc<[Option<i32>]> = match self.vectors.get_key_value(ports.as_slice()) {
-            Some((shared, _)) => Rc::clone(shared),
-            None => ports.into(),
-        };
-        *self.vectors.entry(Rc::clone(&ports)).or_default() += 1;
-        Some(Contribution {
-            addr: key,
-            ready,
-            ports,
-        })
-    }
-
     /// The repacked subsets straight from the cache, or `None` when the full computation is
     /// needed (see module docs); the subset's ports are sorted as `SortSubsets` sorts them.
     pub fn fast<'a>(&'a self, svc: &k8s::Service) -> Option<FastSubsets<'a>> {
-        if self.collided || self.vectors.len() > 1 {
+        let reg = &self.reg;
+        if reg.collided || reg.vectors.len() > 1 {
             return None;
         }
         let mut ports_out = None;
-        if let Some(vector) = self.vectors.keys().next() {
+        if let Some(vector) = reg.vectors.keys().next() {
             let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
             let mut ports: Vec<EndpointPort> = svc_ports
                 .iter()
@@ -496,12 +463,166 @@ impl DesiredCache {
         }
         Some(FastSubsets {
             ports: ports_out,
-            ready: &self.ready,
-            not_ready: &self.not_ready,
-            ready_sum: self.ready_sum,
-            not_ready_sum: self.not_ready_sum,
+            ready: &reg.ready,
+            not_ready: &reg.not_ready,
+            ready_sum: reg.ready_sum,
+            not_ready_sum: reg.not_ready_sum,
         })
     }
+}
+
+impl Registry {
+    fn withdraw(&mut self, c: &Contribution) {
+        let (map, sum) = if c.ready {
+            (&mut self.ready, &mut self.ready_sum)
+        } else {
+            (&mut self.not_ready, &mut self.not_ready_sum)
+        };
+        if let Some(it) = map.remove(&c.addr) {
+            sub_item(sum, it);
+        }
+        if let Some(n) = self.vectors.get_mut(&c.ports) {
+            *n -= 1;
+            if *n == 0 {
+                self.vectors.remove(&c.ports);
+            }
+        }
+    }
+
+    /// The pod's contribution (the per-pod part of `subsets_of_selected`), registered.
+    fn contribute(&mut self, svc: &k8s::Service, pod: PodView<'_>) -> Option<Contribution> {
+        let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+        if !pod.should_be_in_endpoints(publish) {
+            return None;
+        }
+        let mut addr = view_to_endpoint_address(svc, pod)?;
+        if should_set_hostname(pod, svc) {
+            addr.hostname = opt(pod.hostname());
+        }
+        let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
+        // The vector of earlier pods when this one resolves alike (the usual case): shared
+        // without building a new one.
+        let known = self
+            .vectors
+            .keys()
+            .find(|v| {
+                v.len() == svc_ports.len()
+                    && v.iter()
+                        .zip(svc_ports)
+                        .all(|(p, sp)| *p == pod.find_port(sp))
+            })
+            .cloned();
+        let ports: Rc<[Option<i32>]> = match known {
+            Some(shared) => shared,
+            None => svc_ports.iter().map(|sp| pod.find_port(sp)).collect(),
+        };
+        let registers = if svc_ports.is_empty() {
+            s(&svc.spec.cluster_ip) == "None"
+        } else {
+            ports.iter().any(Option::is_some)
+        };
+        if !registers {
+            return None;
+        }
+        let sizes = sizes_of(&addr);
+        let key = Keyed(SharedValue::new(addr));
+        let ready = publish || pod.is_ready();
+        let (map, sum, other) = if ready {
+            (&mut self.ready, &mut self.ready_sum, &self.not_ready)
+        } else {
+            (&mut self.not_ready, &mut self.not_ready_sum, &self.ready)
+        };
+        let in_other = other.contains_key(&key);
+        sum.add(sizes);
+        // The entry is replaced whole (the newest address under the key, as a map insert of
+        // the (IP, UID) strings with the address as value kept it).
+        let old = map.remove(&key);
+        if in_other || old.is_some() {
+            self.collided = true;
+        }
+        if let Some(old) = old {
+            sub_item(sum, old);
+        }
+        map.insert(key.clone(), sizes);
+        *self.vectors.entry(Rc::clone(&ports)).or_default() += 1;
+        Some(Contribution {
+            addr: key,
+            ready,
+            ports,
+        })
+    }
+}
+
+/// [`address_sizes`] with the JSON length counted from the field lengths when no text needs
+/// escaping (the usual address: an IP, names and a UID), instead of serializing it.
+fn sizes_of(addr: &EndpointAddress) -> ItemSizes {
+    match plain_json_len(addr) {
+        Some(json) => ItemSizes {
+            json,
+            // An address holds no timestamps, so encoding cannot fail.
+            protobuf: crate::wire::proto::Proto::proto_len(addr).unwrap_or_default(),
+        },
+        None => address_sizes(addr),
+    }
+}
+
+/// Go's JSON of `addr` (`{"ip":…,"hostname":…,"nodeName":…,"targetRef":{…}}`, omitempty as
+/// the serde attributes of [`EndpointAddress`] / [`ObjectReference`] say) by length, or `None`
+/// when a text holds a byte either JSON encoder would escape.
+fn plain_json_len(addr: &EndpointAddress) -> Option<usize> {
+    fn plain(v: &str) -> Option<usize> {
+        v.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&'))
+            .then_some(v.len() + 2)
+    }
+    /// `"key":"value"` of a present field.
+    fn field(key: &str, v: &str) -> Option<usize> {
+        Some(key.len() + 3 + plain(v)?)
+    }
+    /// Fields skipped when `None` or empty (`omit::str`).
+    fn omit_empty(key: &str, v: &Option<String>) -> Option<Option<usize>> {
+        match v.as_deref() {
+            None | Some("") => Some(None),
+            Some(v) => field(key, v).map(Some),
+        }
+    }
+    fn object(fields: &[Option<usize>]) -> usize {
+        let present = fields.iter().flatten();
+        2 + present.clone().sum::<usize>() + present.count().saturating_sub(1)
+    }
+    let target = match &addr.target_ref {
+        None => None,
+        Some(r) => {
+            let ObjectReference {
+                kind,
+                namespace,
+                name,
+                uid,
+                api_version,
+                resource_version,
+                field_path,
+            } = r;
+            let inner = object(&[
+                omit_empty("kind", kind)?,
+                omit_empty("namespace", namespace)?,
+                omit_empty("name", name)?,
+                omit_empty("uid", uid)?,
+                omit_empty("apiVersion", api_version)?,
+                omit_empty("resourceVersion", resource_version)?,
+                omit_empty("fieldPath", field_path)?,
+            ]);
+            Some("targetRef".len() + 3 + inner)
+        }
+    };
+    Some(object(&[
+        Some(field("ip", &addr.ip)?),
+        omit_empty("hostname", &addr.hostname)?,
+        match addr.node_name.as_deref() {
+            None => None,
+            Some(n) => Some(field("nodeName", n)?),
+        },
+        target,
+    ]))
 }
 
 /// Take one element of `it`'s sizes out of `sum`.
@@ -631,8 +752,10 @@ mod tests {
                 }
                 let by_name: BTreeMap<String, &k8s::Pod> =
                     pods.values().map(|p| (p.metadata.name.clone().unwrap_or_default(), p)).collect();
-                let lookup = |n: &str| by_name.get(n).copied();
-                cache.update(&svc, &PodChanges::Names(changed), &lookup, &mut pods.values());
+                let changed = changed
+                    .iter()
+                    .map(|n| (n.as_str(), by_name.get(n.as_str()).map(|p| PodView::Api(p))));
+                cache.update(&svc, Some(changed), &mut pods.values().map(PodView::Api));
                 let full = subsets_of_selected(&svc, pods.values());
                 if let Some(fast) = cache.fast(&svc) {
                     fast_seen += 1;
@@ -672,6 +795,51 @@ mod tests {
         }
     }
 
+    fn opt_text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(prop_oneof![
+            "",
+            "[a-z0-9.-]{1,12}",
+            ".{0,6}",
+            "[<>&\"\\\\]{1,3}"
+        ])
+    }
+
+    proptest! {
+        /// The JSON length counted from the fields is the serialized one, or not claimed.
+        #[test]
+        fn plain_json_len_is_serialized_len(
+            ip in prop_oneof!["", "[0-9.:a-f]{1,20}", ".{0,4}"],
+            hostname in opt_text(), node in opt_text(),
+            r in prop::option::of(prop::collection::vec(opt_text(), 7)),
+        ) {
+            let target_ref = r.map(|f| ObjectReference {
+                kind: f[0].clone(),
+                namespace: f[1].clone(),
+                name: f[2].clone(),
+                uid: f[3].clone(),
+                api_version: f[4].clone(),
+                resource_version: f[5].clone(),
+                field_path: f[6].clone(),
+            });
+            let addr = EndpointAddress { ip, hostname, node_name: node, target_ref };
+            if let Some(n) = plain_json_len(&addr) {
+                prop_assert_eq!(n, crate::wire::json::len_go(&addr));
+            }
+            prop_assert_eq!(sizes_of(&addr), address_sizes(&addr));
+        }
+    }
+
+    #[test]
+    fn plain_json_len_of_a_pod_address() {
+        let svc = variant(0);
+        let p = pod(1, 5, 1, true, false, "web", 8080, true);
+        let addr = crate::controllers::endpoints::pod_to_endpoint_address(&svc, &p).expect("addr");
+        assert_eq!(
+            plain_json_len(&addr),
+            Some(crate::wire::json::len_go(&addr))
+        );
+    }
+
     #[test]
     fn ident_forms() {
         assert_eq!(Ident::of("12345"), Ident::Num(12345));
@@ -690,25 +858,23 @@ mod tests {
     }
 
     /// A pod whose resourceVersion did not change is not recomputed (the cache trusts it),
-    /// and a full rebuild (`PodChanges::All`) forgets everything else.
+    /// and a full rebuild (no changed names) forgets everything else.
     #[test]
     fn unchanged_resource_version_is_not_recomputed() {
         let svc = variant(0);
         let p1 = pod(1, 5, 1, true, false, "web", 8080, false);
         let mut cache = DesiredCache::default();
-        let lookup = |_: &str| Some(&p1);
-        cache.update(&svc, &PodChanges::All, &lookup, &mut std::iter::once(&p1));
-        assert_eq!(cache.ready.len(), 1);
+        let all = None::<std::iter::Empty<(&str, Option<PodView<'_>>)>>;
+        cache.update(&svc, all, &mut std::iter::once(PodView::Api(&p1)));
+        assert_eq!(cache.reg.ready.len(), 1);
         // Same name and RV but different content: trusted as unchanged.
         let p1b = pod(1, 5, 1, false, false, "web", 8080, false);
-        let lookup = |_: &str| Some(&p1b);
-        let names = PodChanges::Names(["p1".to_string()].into());
-        cache.update(&svc, &names, &lookup, &mut std::iter::empty());
-        assert_eq!((cache.ready.len(), cache.not_ready.len()), (1, 0));
+        let names = |p| Some(std::iter::once(("p1", Some(PodView::Api(p)))));
+        cache.update(&svc, names(&p1b), &mut std::iter::empty());
+        assert_eq!((cache.reg.ready.len(), cache.reg.not_ready.len()), (1, 0));
         // New RV: recomputed.
         let p1c = pod(1, 6, 1, false, false, "web", 8080, false);
-        let lookup = |_: &str| Some(&p1c);
-        cache.update(&svc, &names, &lookup, &mut std::iter::empty());
-        assert_eq!((cache.ready.len(), cache.not_ready.len()), (0, 1));
+        cache.update(&svc, names(&p1c), &mut std::iter::empty());
+        assert_eq!((cache.reg.ready.len(), cache.reg.not_ready.len()), (0, 1));
     }
 }

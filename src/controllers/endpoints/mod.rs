@@ -47,6 +47,7 @@ pub mod desired;
 /// Moved to `k8s` (the apiserver canonicalizes Endpoints with it too); the old path stays.
 pub use crate::k8s::repack;
 pub mod truncate;
+pub mod view;
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -63,12 +64,16 @@ use crate::k8s::{
 use self::desired::{DesiredCache, FastSubsets, PodChanges};
 use self::repack::{repack_subsets, PortIdentity};
 use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED, WARNING};
+pub use self::view::PodView;
 
 /// Label `service.kubernetes.io/headless` (core/v1 IsHeadlessService).
 pub use crate::k8s::labels::LABEL_HEADLESS as HEADLESS_LABEL;
 
 /// A selected pod with its Ready condition's parsed lastTransitionTime.
 pub type SelectedPod<'p> = (&'p k8s::Pod, Option<Timestamp>);
+
+/// [`SelectedPod`] read through a [`PodView`] (a world pod's record is read in place).
+pub type ViewedPod<'p> = (PodView<'p>, Option<Timestamp>);
 
 /// Which selected pods changed since a Service's previous sync, from a caller that keeps a
 /// selector index (the controller manager's [`PodChanges`]); `lookup` gives a pod by name if
@@ -88,9 +93,9 @@ pub struct SelectionSource<'a, 'p> {
     /// Pods changed since the previous sync (`All` when unknown).
     pub changes: &'a PodChanges,
     /// The pod of this name, if it exists and the selector matches it.
-    pub lookup: &'a dyn Fn(&str) -> Option<SelectedPod<'p>>,
+    pub lookup: &'a dyn Fn(&str) -> Option<ViewedPod<'p>>,
     /// Every selected pod, in lister order.
-    pub all: &'a dyn Fn() -> Vec<SelectedPod<'p>>,
+    pub all: &'a dyn Fn() -> Vec<ViewedPod<'p>>,
 }
 
 /// `podLister.Pods(ns).List(selector)`: the pods of the Service's namespace its selector
@@ -455,11 +460,11 @@ pub fn is_service_ip_set(svc: &k8s::Service) -> bool {
 }
 
 /// `ShouldSetHostname(pod, svc)`.
-fn should_set_hostname(pod: &k8s::Pod, svc: &k8s::Service) -> bool {
+fn should_set_hostname(pod: PodView<'_>, svc: &k8s::Service) -> bool {
     crate::controllers::util::should_set_hostname(
-        s(&pod.spec.hostname),
-        s(&pod.spec.subdomain),
-        s(&pod.metadata.namespace),
+        pod.hostname(),
+        pod.subdomain(),
+        pod.namespace(),
         s(&svc.metadata.name),
         s(&svc.metadata.namespace),
     )
@@ -469,6 +474,11 @@ fn should_set_hostname(pod: &k8s::Pod, svc: &k8s::Service) -> bool {
 /// family (`spec.ipFamilies[0]`; without ipFamilies: the clusterIP's family, or for headless the
 /// family of `status.podIP`). `None` if the pod has no such IP (upstream logs and skips it).
 pub fn pod_to_endpoint_address(svc: &k8s::Service, pod: &k8s::Pod) -> Option<EndpointAddress> {
+    view_to_endpoint_address(svc, PodView::Api(pod))
+}
+
+/// [`pod_to_endpoint_address`] of a [`PodView`].
+fn view_to_endpoint_address(svc: &k8s::Service, pod: PodView<'_>) -> Option<EndpointAddress> {
     let want_v6 = match svc.spec.ip_families.as_deref() {
         Some([first, ..]) => first == "IPv6",
         _ => {
@@ -476,30 +486,20 @@ pub fn pod_to_endpoint_address(svc: &k8s::Service, pod: &k8s::Pod) -> Option<End
             if !cip.is_empty() && cip != "None" {
                 is_ipv6_string(cip)
             } else {
-                is_ipv6_string(s(&pod.status.pod_ip))
+                pod.pod_ip_is_v6()
             }
         }
     };
-    let ip = pod
-        .status
-        .pod_ips
-        .as_ref()?
-        .iter()
-        .find(|p| want_v6 == is_ipv6_string(&p.ip))?
-        .ip
-        .clone();
-    if ip.is_empty() {
-        return None;
-    }
+    let ip = pod.ip_of_family(want_v6)?;
     Some(EndpointAddress {
         ip,
         hostname: None,
-        node_name: Some(s(&pod.spec.node_name).to_string()),
+        node_name: Some(pod.node_name().to_string()),
         target_ref: Some(ObjectReference {
             kind: Some("Pod".to_string()),
-            namespace: opt(s(&pod.metadata.namespace)),
-            name: opt(s(&pod.metadata.name)),
-            uid: opt(s(&pod.metadata.uid)),
+            namespace: opt(pod.namespace()),
+            name: opt(pod.name()),
+            uid: opt(pod.uid()),
             ..Default::default()
         }),
     })
@@ -529,20 +529,28 @@ pub fn subsets_of_selected<'p>(
     svc: &k8s::Service,
     selected: impl Iterator<Item = &'p k8s::Pod>,
 ) -> Vec<EndpointSubset> {
+    subsets_of_views(svc, selected.map(PodView::Api))
+}
+
+/// [`subsets_of_selected`] over [`PodView`]s.
+pub fn subsets_of_views<'p>(
+    svc: &k8s::Service,
+    selected: impl Iterator<Item = PodView<'p>>,
+) -> Vec<EndpointSubset> {
     let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
     let mut subsets: Vec<EndpointSubset> = Vec::new();
     for pod in selected {
-        if !should_pod_be_in_endpoints(pod, publish) {
+        if !pod.should_be_in_endpoints(publish) {
             continue;
         }
-        let Some(mut addr) = pod_to_endpoint_address(svc, pod) else {
+        let Some(mut addr) = view_to_endpoint_address(svc, pod) else {
             continue;
         };
         if should_set_hostname(pod, svc) {
-            addr.hostname = opt(s(&pod.spec.hostname));
+            addr.hostname = opt(pod.hostname());
         }
-        let ready = publish || is_pod_ready(pod);
+        let ready = publish || pod.is_ready();
         let addr = SharedValue::new(addr);
         let entry = |ports: Option<Vec<EndpointPort>>| {
             if ready {
@@ -565,7 +573,7 @@ pub fn subsets_of_selected<'p>(
             }
         } else {
             for sp in svc_ports {
-                let Some(port) = find_port(pod, sp) else {
+                let Some(port) = pod.find_port(sp) else {
                     continue;
                 };
                 subsets.push(entry(Some(vec![EndpointPort {
@@ -628,12 +636,25 @@ pub fn subsets_equal_ignore_rv(a: &[EndpointSubset], b: &[EndpointSubset]) -> bo
         })
 }
 
+#[cfg(test)]
 fn labels_equal(
     a: Option<&BTreeMap<String, String>>,
     b: Option<&BTreeMap<String, String>>,
 ) -> bool {
     let empty = BTreeMap::new();
     a.unwrap_or(&empty) == b.unwrap_or(&empty)
+}
+
+/// `labels_equal(a minus the headless label, b)`, without copying `a`.
+fn labels_equal_but_headless(
+    a: Option<&BTreeMap<String, String>>,
+    b: Option<&BTreeMap<String, String>>,
+) -> bool {
+    let a = a
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| *k != HEADLESS_LABEL);
+    a.eq(b.into_iter().flatten())
 }
 
 /// Total addresses (ready + not ready, every subset) of an Endpoints object.
@@ -721,12 +742,18 @@ impl EndpointsController {
             changes: &all_changed,
             lookup: &no_lookup,
         });
-        let all = || selected.to_vec();
+        let lookup = |n: &str| lookup(n).map(|(p, t)| (PodView::Api(p), t));
+        let all = || {
+            selected
+                .iter()
+                .map(|&(p, t)| (PodView::Api(p), t))
+                .collect()
+        };
         self.plan_sync_source(
             service,
             SelectionSource {
                 changes,
-                lookup,
+                lookup: &lookup,
                 all: &all,
             },
             current,
@@ -754,18 +781,20 @@ impl EndpointsController {
             all,
         } = pods;
         // The whole selection, listed at most once and only if something below needs it.
-        let listed: OnceCell<Vec<SelectedPod<'p>>> = OnceCell::new();
+        let listed: OnceCell<Vec<ViewedPod<'p>>> = OnceCell::new();
         let selected = || listed.get_or_init(all).as_slice();
         let fresh = !self.desired.contains(ns, name);
-        let mut changed_times = match changes {
+        // Each changed pod is looked up once, for the trigger time and the cache alike.
+        let changed: Option<Vec<(&str, Option<ViewedPod<'p>>)>> = match changes {
             _ if fresh => None,
             PodChanges::All => None,
-            PodChanges::Names(names) => Some(
-                names
-                    .iter()
-                    .map(|n| (n.as_str(), lookup(n).and_then(|(_, t)| t))),
-            ),
+            PodChanges::Names(names) => {
+                Some(names.iter().map(|n| (n.as_str(), lookup(n))).collect())
+            }
         };
+        let mut changed_times = changed
+            .as_ref()
+            .map(|c| c.iter().map(|&(n, p)| (n, p.and_then(|(_, t)| t))));
         // Computed before the write decision so the tracker state advances even on no-op syncs.
         let trigger = self.trigger.compute_changed(
             ns,
@@ -774,22 +803,20 @@ impl EndpointsController {
             changed_times
                 .as_mut()
                 .map(|i| i as &mut dyn Iterator<Item = (&str, Option<Timestamp>)>),
-            std::iter::once(()).flat_map(|()| {
-                selected()
-                    .iter()
-                    .map(|(p, t)| (p.metadata.name.as_deref().unwrap_or(""), *t))
-            }),
+            std::iter::once(()).flat_map(|()| selected().iter().map(|(p, t)| (p.name(), *t))),
         );
         let cache = self.desired.get_or_default(ns, name);
+        let changed_pods = changed
+            .as_deref()
+            .map(|c| c.iter().map(|&(n, p)| (n, p.map(|(p, _)| p))));
         cache.update(
             service,
-            changes,
-            &|n| lookup(n).map(|(p, _)| p),
+            changed_pods,
             &mut std::iter::once(()).flat_map(|()| selected().iter().map(|(p, _)| *p)),
         );
         let desired = match cache.fast(service) {
             Some(fast) => Desired::Cached(fast),
-            None => Desired::Built(subsets_of_selected(
+            None => Desired::Built(subsets_of_views(
                 service,
                 selected().iter().map(|(p, _)| *p),
             )),
@@ -825,6 +852,45 @@ impl EndpointsController {
         self.trigger.delete_service(namespace, name);
         self.desired.remove(namespace, name);
         self.stale.remove(namespace, name);
+    }
+}
+
+/// A copy of `m` but for its labels (`None`): every field is listed, so a new one is not
+/// silently dropped.
+fn meta_without_labels(m: &ObjectMeta) -> ObjectMeta {
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        self_link,
+        uid,
+        resource_version,
+        generation,
+        creation_timestamp,
+        deletion_timestamp,
+        deletion_grace_period_seconds,
+        labels: _,
+        annotations,
+        owner_references,
+        finalizers,
+        managed_fields,
+    } = m;
+    ObjectMeta {
+        name: name.clone(),
+        generate_name: generate_name.clone(),
+        namespace: namespace.clone(),
+        self_link: self_link.clone(),
+        uid: uid.clone(),
+        resource_version: resource_version.clone(),
+        generation: *generation,
+        creation_timestamp: creation_timestamp.clone(),
+        deletion_timestamp: deletion_timestamp.clone(),
+        deletion_grace_period_seconds: *deletion_grace_period_seconds,
+        labels: None,
+        annotations: annotations.clone(),
+        owner_references: owner_references.clone(),
+        finalizers: finalizers.clone(),
+        managed_fields: managed_fields.clone(),
     }
 }
 
@@ -883,10 +949,6 @@ fn decide<'a>(
 
     if !create {
         if let Some(cur) = current {
-            let mut cmp_labels = cur.metadata.labels.clone();
-            if let Some(l) = cmp_labels.as_mut() {
-                l.remove(HEADLESS_LABEL);
-            }
             let capacity_ok = opts.max_capacity == 0
                 || !opts.truncate
                 || (total_addresses(cur) <= opts.max_capacity
@@ -903,7 +965,7 @@ fn decide<'a>(
             };
             if plan_none
                 && same_subsets()
-                && labels_equal(cmp_labels.as_ref(), svc_labels)
+                && labels_equal_but_headless(cur.metadata.labels.as_ref(), svc_labels)
                 && capacity_ok
             {
                 return Ok(PlannedWrite::None);
@@ -914,11 +976,11 @@ fn decide<'a>(
     // Upstream copies whatever the lister returned (even one without a resourceVersion,
     // which is then created), else starts from `{name, labels: service.labels}`.
     let mut new_ep = match current {
-        // The stored subsets are replaced below: copy everything else.
+        // The stored subsets and labels are replaced below: copy everything else.
         Some(c) => Endpoints {
             kind: c.kind.clone(),
             api_version: c.api_version.clone(),
-            metadata: c.metadata.clone(),
+            metadata: meta_without_labels(&c.metadata),
             subsets: None,
         },
         None => Endpoints {

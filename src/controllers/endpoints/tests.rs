@@ -667,3 +667,23 @@ fn change_hint_gives_the_same_writes() {
         "{writes} {truncated}"
     );
 }
+
+proptest! {
+    /// The label comparison of the write decision equals the copy-and-remove form it replaced.
+    #[test]
+    fn labels_equal_but_headless_is_copy_and_remove(
+        a in prop::option::of(prop::collection::btree_map(
+            prop_oneof![Just(HEADLESS_LABEL.to_string()), "[ab]{1,2}"], "[xy]{0,1}", 0..4)),
+        b in prop::option::of(prop::collection::btree_map(
+            prop_oneof![Just(HEADLESS_LABEL.to_string()), "[ab]{1,2}"], "[xy]{0,1}", 0..4)),
+    ) {
+        let mut cmp = a.clone();
+        if let Some(l) = cmp.as_mut() {
+            l.remove(HEADLESS_LABEL);
+        }
+        prop_assert_eq!(
+            labels_equal_but_headless(a.as_ref(), b.as_ref()),
+            labels_equal(cmp.as_ref(), b.as_ref())
+        );
+    }
+}

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::apiserver::write_log::SharedObject;
-use crate::controllers::endpoints::{PlannedWrite, SelectionSource};
+use crate::controllers::endpoints::{PlannedWrite, PodView, SelectionSource};
+use crate::controllers::manager::pods::Held;
 use crate::wire;
 
 impl ControllerManager<'_> {
@@ -57,10 +58,15 @@ impl ControllerManager<'_> {
             None => PodChanges::All,
         };
         let list = self.pods.get(&ns).unwrap_or(&empty);
-        // Lent lazily: a steady-state sync reads (and builds the API objects of) only the
-        // changed pods.
-        let lookup = |pod: &str| list.selected_pod(&name, pod);
-        let all = || list.selected(&name);
+        // Lent lazily: a steady-state sync reads only the changed pods, each as held (a world
+        // pod's record read in place: no API object built).
+        let lookup = |pod: &str| list.selected_held(&name, pod).map(|(h, t)| (view_of(h), t));
+        let all = || {
+            list.selected_held_all(&name)
+                .into_iter()
+                .map(|(h, t)| (view_of(h), t))
+                .collect()
+        };
         let current = self.ep_informer.get_shared(key, "");
         #[cfg(test)]
         let epc_opts = self.epc.options();
@@ -221,6 +227,14 @@ impl ControllerManager<'_> {
             }
         }
         self.finish_sync(EPC, key, row, now);
+    }
+}
+
+/// A held pod as the Endpoints controller reads it.
+fn view_of(h: &Held) -> PodView<'_> {
+    match h {
+        Held::Row { pod, .. } => PodView::Row(pod),
+        Held::Api(p) => PodView::Api(p),
     }
 }
 

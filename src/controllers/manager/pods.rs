@@ -427,6 +427,26 @@ impl PodList {
             .then(|| (i, self.api(i), self.items[i].ready_time()))
     }
 
+    /// [`PodList::selected_pod`] as held: no `k8s::Pod` is built for it.
+    pub fn selected_held(&self, service: &str, name: &str) -> Option<(&Held, Option<Timestamp>)> {
+        let &i = self.index.get(name)?;
+        self.selections
+            .get(service)?
+            .members
+            .contains(&i)
+            .then(|| (&self.items[i], self.ready_times[i]))
+    }
+
+    /// [`PodList::selected`] as held: no `k8s::Pod` is built.
+    pub fn selected_held_all(&self, service: &str) -> Vec<(&Held, Option<Timestamp>)> {
+        self.selections
+            .get(service)
+            .into_iter()
+            .flat_map(|s| s.members.iter())
+            .map(|&i| (&self.items[i], self.ready_times[i]))
+            .collect()
+    }
+
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
     pub fn selecting(&self, labels: Option<&Labels>) -> BTreeSet<&str> {
         let mut out: BTreeSet<&str> = self.match_all.iter().map(String::as_str).collect();
