@@ -234,7 +234,7 @@ impl ControllerManager<'_> {
 fn view_of(h: &Held) -> PodView<'_> {
     match h {
         Held::Row { pod, .. } => PodView::Row(pod),
-        Held::Api(p) => PodView::Api(p),
+        Held::Api(p, _) => PodView::Api(p),
     }
 }
 

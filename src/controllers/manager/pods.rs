@@ -429,12 +429,12 @@ impl PodList {
 
     /// [`PodList::selected_pod`] as held: no `k8s::Pod` is built for it.
     pub fn selected_held(&self, service: &str, name: &str) -> Option<(&Held, Option<Timestamp>)> {
-        let &i = self.index.get(name)?;
+        let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
             .members
             .contains(&i)
-            .then(|| (&self.items[i], self.ready_times[i]))
+            .then(|| (&self.items[i], self.items[i].ready_time()))
     }
 
     /// [`PodList::selected`] as held: no `k8s::Pod` is built.
@@ -443,7 +443,7 @@ impl PodList {
             .get(service)
             .into_iter()
             .flat_map(|s| s.members.iter())
-            .map(|&i| (&self.items[i], self.ready_times[i]))
+            .map(|&i| (&self.items[i], self.items[i].ready_time()))
             .collect()
     }
 
