@@ -563,34 +563,11 @@ impl PodList {
             return old;
         }
         let i = at.expect("indexed");
-        // remove_held
+        // remove_held, its name kept in the index (moved below)
         self.trim();
         let name = pod.name.as_str();
         self.note_change(i, name);
-        let last = self.items.len() - 1;
-        for s in &self.member_of[i] {
-            edit_members(&mut self.selections, &mut self.sizes, s, i, false);
-        }
-        if i != last {
-            for s in &self.member_of[last] {
-                edit_members(&mut self.selections, &mut self.sizes, s, last, false);
-                edit_members(&mut self.selections, &mut self.sizes, s, i, true);
-            }
-        }
-        let old = self.items.swap_remove(i);
-        if old.is_built() {
-            self.built.set(self.built.get().saturating_sub(1));
-        }
-        let members = self.member_of.swap_remove(i);
-        if let Some(moved) = self.items.get(i) {
-            if moved.is_built() {
-                self.built_at.get_mut().push(i);
-            }
-            let n = moved.name();
-            self.index.relocate(n, last, i);
-            let n = n.to_string();
-            self.note_change_for(i, &n, Consumer::EndpointSlice);
-        }
+        let (old, members) = self.take_at(i);
         // insert_row_reusing (the None branch of `put`)
         self.trim();
         let (from, i) = (i, self.items.len());
@@ -736,6 +713,13 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.note_change(i, name);
         self.index.del(name, i);
+        Some(self.take_at(i).0)
+    }
+
+    /// Take the pod at `i` out of the list and its Services, the last pod moving into its
+    /// place (re-indexed, and noted as changed: its place in its Services' list order
+    /// changed). The pod's own name-index entry is the caller's to drop or move.
+    fn take_at(&mut self, i: usize) -> (Held, Vec<Rc<str>>) {
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
             edit_members(&mut self.selections, &mut self.sizes, s, i, false);
@@ -750,17 +734,16 @@ impl PodList {
         if pod.is_built() {
             self.built.set(self.built.get().saturating_sub(1));
         }
-        self.member_of.swap_remove(i);
+        let members = self.member_of.swap_remove(i);
         if let Some(moved) = self.items.get(i) {
             if moved.is_built() {
                 self.built_at.get_mut().push(i);
             }
             let n = moved.name().to_string();
             self.index.relocate(&n, last, i);
-            // Its position, and so its place in its Services' list order, changed.
             self.note_change_for(i, &n, Consumer::EndpointSlice);
         }
-        Some(pod)
+        (pod, members)
     }
 
     /// The pod `name` as held (no `k8s::Pod` built for it).
