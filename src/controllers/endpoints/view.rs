@@ -166,7 +166,7 @@ impl<'p> PodView<'p> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cluster::k8s_view::pod_to_k8s_owned;
     use crate::cluster::model::{Condition, PodId, PodPhase, PodTemplate};

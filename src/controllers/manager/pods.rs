@@ -911,45 +911,25 @@ mod tests {
             .collect()
     }
 
+    /// The Endpoints controller's test pod (`endpoints::view::tests::row`: Pending, no IPs,
+    /// ports or readiness) with this list's labels, in namespace `default`.
     fn row(i: usize, app: &str) -> model::Pod {
-        use crate::cluster::model::{PodId, PodPhase, PodTemplate};
-        let labels = [("app".to_string(), app.to_string())].into_iter().collect();
-        model::Pod {
-            id: PodId {
-                index: i as u32,
-                generation: 0,
-            },
-            uid: format!("uid-{i}"),
-            name: format!("p{i}"),
-            namespace: "default".into(),
-            workload: 0,
-            replica_set: 0,
-            template: std::sync::Arc::new(PodTemplate {
-                version: 0,
-                hash: "h".into(),
-                labels,
-                ports: Vec::new(),
-                hostname: None,
-                subdomain: None,
-                owner_kind: "ReplicaSet",
-                hostname_is_pod_name: false,
-            }),
-            resource_version: i as u64,
-            creation_ns: 0,
-            node: None,
-            node_name: None,
-            phase: PodPhase::Pending,
-            ips: Vec::new(),
-            scheduled: None,
-            containers_ready: None,
-            ready: None,
-            deletion_timestamp_ns: None,
-            deletion_grace_period_s: None,
-            termination_grace_ns: 0,
-            available: false,
-            ready_epoch: 0,
-            ip_offset: None,
-        }
+        let mut p = crate::controllers::endpoints::view::tests::row(
+            i,
+            0,
+            Vec::new(),
+            None,
+            false,
+            0,
+            Vec::new(),
+            false,
+        );
+        p.namespace = "default".into();
+        std::sync::Arc::make_mut(&mut p.template).labels =
+            [("app".to_string(), app.to_string())].into_iter().collect();
+        p.resource_version = i as u64;
+        p.termination_grace_ns = 0;
+        p
     }
 
     /// What a pod list shows: every pod in list order, each Service's selection (names and
