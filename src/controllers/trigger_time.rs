@@ -17,7 +17,6 @@
 //! The annotation value is `time.UTC().Format(time.RFC3339Nano)`: see [`Timestamp::to_rfc3339_nano`].
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 use crate::clients::ids::ByName;
 use crate::k8s;
@@ -282,10 +281,6 @@ impl PodTime {
         })
     }
 }
-
-/// Hashing with fixed keys: the same on every run (for maps only ever looked up, never
-/// iterated into a result; no per-process random state either way).
-pub type FixedHash = BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
 /// Per-Service state keyed by (namespace, name), looked up by borrowed names: a sync of one of
 /// 10,000 Services neither copies its key nor compares it against a dozen others (the
