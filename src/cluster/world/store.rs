@@ -239,12 +239,7 @@ impl World {
     }
 
     fn write_pod_quiet(&mut self, id: PodId, f: impl FnOnce(&mut Pod)) -> bool {
-        let Some(p) = self
-            .pods
-            .get_mut(id.index as usize)
-            .filter(|s| s.generation == id.generation)
-            .and_then(|s| s.pod.as_mut())
-        else {
+        let Some(p) = slot_pod(&mut self.pods, id) else {
             return false;
         };
         let p = Arc::make_mut(p);
@@ -277,12 +272,7 @@ impl World {
         f: impl FnOnce(&mut Pod),
     ) -> bool {
         let now = self.queue.now();
-        let Some(p) = self
-            .pods
-            .get_mut(id.index as usize)
-            .filter(|s| s.generation == id.generation)
-            .and_then(|s| s.pod.as_mut())
-        else {
+        let Some(p) = slot_pod(&mut self.pods, id) else {
             return false;
         };
         // The old version stays with its other holders; this slot gets a copy to change.
@@ -327,11 +317,7 @@ impl World {
     }
 
     pub(super) fn pod_mut(&mut self, id: PodId) -> Option<&mut Pod> {
-        self.pods
-            .get_mut(id.index as usize)
-            .filter(|s| s.generation == id.generation)
-            .and_then(|s| s.pod.as_mut())
-            .map(Arc::make_mut)
+        slot_pod(&mut self.pods, id).map(Arc::make_mut)
     }
 
     pub(super) fn insert_pod(&mut self, build: impl FnOnce(PodId) -> Pod) -> PodId {
@@ -465,4 +451,12 @@ impl Visible {
             && self.termination_grace_ns == p.termination_grace_ns
             && self.node_name == p.node_name
     }
+}
+
+/// The pod `id` names, if its slot still holds that generation (a field-level borrow, so a
+/// write can bump the world's resourceVersion while it holds the pod).
+fn slot_pod(pods: &mut [PodSlot], id: PodId) -> Option<&mut Arc<Pod>> {
+    pods.get_mut(id.index as usize)
+        .filter(|s| s.generation == id.generation)
+        .and_then(|s| s.pod.as_mut())
 }
