@@ -38,11 +38,13 @@
 //!   delete (the DELETED event carries the delete revision); plain
 //!   [`Store::delete`] does not (the conformance storage emulation).
 //!
-//! Not modelled here: watch fan-out. Objects are kept in a
-//! `BTreeMap`; listing returns creation order.
+//! Not modelled here: watch fan-out. Objects are kept in hash maps by namespace and name
+//! (lookups only); listing returns creation order.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::rc::Rc;
+
+use crate::clients::ids::ByName;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -253,10 +255,67 @@ struct Entry<T> {
     rest_json_len: std::cell::OnceCell<usize>,
 }
 
+/// Entries by namespace, then name: looked up by the borrowed names (a `(String, String)` key
+/// cost two string copies per lookup, and every write looks up twice). Lookup-only hash maps:
+/// nothing iterates them in an order that reaches an output ([`Store::list`] sorts by creation).
+#[derive(Debug, Clone)]
+struct Objects<T> {
+    by_ns: HashMap<String, HashMap<String, Entry<T>, ByName>, ByName>,
+    len: usize,
+}
+
+impl<T> Default for Objects<T> {
+    fn default() -> Self {
+        Objects {
+            by_ns: HashMap::default(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Objects<T> {
+    fn get(&self, namespace: &str, name: &str) -> Option<&Entry<T>> {
+        self.by_ns.get(namespace)?.get(name)
+    }
+
+    fn get_mut(&mut self, namespace: &str, name: &str) -> Option<&mut Entry<T>> {
+        self.by_ns.get_mut(namespace)?.get_mut(name)
+    }
+
+    fn contains(&self, namespace: &str, name: &str) -> bool {
+        self.get(namespace, name).is_some()
+    }
+
+    /// Insert under a name not in use.
+    fn insert_new(&mut self, namespace: &str, name: &str, e: Entry<T>) {
+        let names = match self.by_ns.get_mut(namespace) {
+            Some(m) => m,
+            None => self.by_ns.entry(namespace.to_string()).or_default(),
+        };
+        if names.insert(name.to_string(), e).is_none() {
+            self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, namespace: &str, name: &str) -> Option<Entry<T>> {
+        let names = self.by_ns.get_mut(namespace)?;
+        let e = names.remove(name)?;
+        if names.is_empty() {
+            self.by_ns.remove(namespace);
+        }
+        self.len -= 1;
+        Some(e)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Entry<T>> {
+        self.by_ns.values().flat_map(HashMap::values)
+    }
+}
+
 /// Objects of one kind, keyed by (namespace, name).
 #[derive(Debug, Clone)]
 pub struct Store<T> {
-    objects: BTreeMap<(String, String), Entry<T>>,
+    objects: Objects<T>,
     next_seq: u64,
     limit: Option<SizeLimit<T>>,
 }
@@ -264,7 +323,7 @@ pub struct Store<T> {
 impl<T> Default for Store<T> {
     fn default() -> Self {
         Store {
-            objects: BTreeMap::new(),
+            objects: Objects::default(),
             next_seq: 0,
             limit: None,
         }
@@ -319,9 +378,7 @@ impl<T: StoredObject> Store<T> {
 
     /// [`Store::get`], the stored allocation itself (share it with `Rc::clone`, no copy).
     pub fn get_shared(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
-        self.objects
-            .get(&(namespace.to_string(), name.to_string()))
-            .map(|e| &e.obj)
+        self.objects.get(namespace, name).map(|e| &e.obj)
     }
 
     /// All objects in creation order.
@@ -332,11 +389,11 @@ impl<T: StoredObject> Store<T> {
     }
 
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.objects.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.objects.len == 0
     }
 
     /// Create. A name already in use is AlreadyExists; with only generateName a
@@ -372,18 +429,15 @@ impl<T: StoredObject> Store<T> {
             let base: String = base.chars().take(MAX_GENERATED_BASE_LEN).collect();
             loop {
                 let candidate = format!("{base}{}", shared.random_suffix());
-                if !self
-                    .objects
-                    .contains_key(&(obj.namespace().to_string(), candidate.clone()))
-                {
+                if !self.objects.contains(obj.namespace(), &candidate) {
                     obj.set_name(candidate);
                     break;
                 }
             }
         }
-        let key = (obj.namespace().to_string(), obj.name().to_string());
-        if self.objects.contains_key(&key) {
-            return refuse(ApiError::AlreadyExists(key.1), obj);
+        if self.objects.contains(obj.namespace(), obj.name()) {
+            let name = obj.name().to_string();
+            return refuse(ApiError::AlreadyExists(name), obj);
         }
         obj.canonicalize();
         let uid = shared.random_uid();
@@ -402,8 +456,9 @@ impl<T: StoredObject> Store<T> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let obj = Rc::new(obj);
-        self.objects.insert(
-            key,
+        self.objects.insert_new(
+            obj.namespace(),
+            obj.name(),
             Entry {
                 seq,
                 obj: Rc::clone(&obj),
@@ -437,10 +492,9 @@ impl<T: StoredObject> Store<T> {
         shared: &mut Shared,
         mut obj: T,
     ) -> Result<UpdateOutcome<Rc<T>>, Refused<T>> {
-        let key = (obj.namespace().to_string(), obj.name().to_string());
-        let Some(entry) = self.objects.get_mut(&key) else {
+        let Some(entry) = self.objects.get(obj.namespace(), obj.name()) else {
             return Err(Refused {
-                error: ApiError::NotFound(key.1),
+                error: ApiError::NotFound(obj.name().to_string()),
                 body: obj,
             });
         };
@@ -448,7 +502,7 @@ impl<T: StoredObject> Store<T> {
         if !obj.resource_version().is_empty() && obj.resource_version() != stored.resource_version()
         {
             return Err(Refused {
-                error: ApiError::Conflict(key.1),
+                error: ApiError::Conflict(obj.name().to_string()),
                 body: obj,
             });
         }
@@ -502,9 +556,9 @@ impl<T: StoredObject> Store<T> {
             }
         }
         obj.set_resource_version(shared.bump_rv());
-        let Some(entry) = self.objects.get_mut(&key) else {
+        let Some(entry) = self.objects.get_mut(obj.namespace(), obj.name()) else {
             return Err(Refused {
-                error: ApiError::NotFound(key.1),
+                error: ApiError::NotFound(obj.name().to_string()),
                 body: obj,
             });
         };
@@ -549,7 +603,7 @@ impl<T: StoredObject> Store<T> {
     /// [`Store::delete`] returning the stored allocation itself (no copy).
     pub fn delete_shared(&mut self, namespace: &str, name: &str) -> Result<Rc<T>, ApiError> {
         self.objects
-            .remove(&(namespace.to_string(), name.to_string()))
+            .remove(namespace, name)
             .map(|e| e.obj)
             .ok_or_else(|| ApiError::NotFound(name.to_string()))
     }

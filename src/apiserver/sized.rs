@@ -78,8 +78,7 @@ impl Store<Endpoints> {
         tails: &[SubsetTail],
     ) -> Option<ApiError> {
         let l = self.limit.as_ref()?;
-        let key = (shell.namespace().to_string(), shell.name().to_string());
-        let entry = self.objects.get(&key)?;
+        let entry = self.objects.get(shell.namespace(), shell.name())?;
         // Far below the limit (almost every write): not refused, whatever the store's steps
         // give; sizing the prepared object twice cost more than the rest of a small write.
         if update_size_bound(&entry.obj, shell, tails).is_some_and(|b| b as u64 <= l.max_bytes) {
@@ -97,8 +96,7 @@ impl Store<Endpoints> {
         tails: &[SubsetTail],
     ) -> Option<ApiError> {
         self.limit.as_ref()?;
-        let key = (shell.namespace().to_string(), shell.name().to_string());
-        let entry = self.objects.get(&key)?;
+        let entry = self.objects.get(shell.namespace(), shell.name())?;
         let stored = &*entry.obj;
         if !shell.resource_version().is_empty()
             && shell.resource_version() != stored.resource_version()
@@ -161,8 +159,7 @@ impl Store<Endpoints> {
         if shell.name().is_empty() {
             return None;
         }
-        let key = (shell.namespace().to_string(), shell.name().to_string());
-        if self.objects.contains_key(&key) {
+        if self.objects.contains(shell.namespace(), shell.name()) {
             return None;
         }
         let mut obj = shell.clone();

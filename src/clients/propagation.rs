@@ -27,9 +27,10 @@
 //! - Nothing to propagate: a change whose targets every seeing group's view already shows (a
 //!   pod ready and unready again before any write) takes no sample and counts nowhere.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
+use super::ids::ByName;
 use super::ServiceKey;
 use crate::metrics::Samples;
 use crate::scenario::model::StringMap;
@@ -76,15 +77,21 @@ struct Selecting {
 /// Services with a selector, per namespace, indexed by their selector's first pair (a pod can
 /// only match a Service whose first pair is among its labels) so a pod change looks at a few
 /// candidates, not every Service. Nested by namespace, key and value so a pod's labels are
-/// looked up as they are (no key built per label).
+/// looked up as they are (no key built per label); the index holds the selectors themselves
+/// (shared), so a candidate is not looked up again by name. The namespace, key and value maps
+/// are lookup-only hash maps (10,000 values of one key at the scale envelope); every order
+/// that reaches a result is the name order of the `BTreeMap`s.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceIndex {
     /// Namespace → name → selector.
-    services: BTreeMap<String, BTreeMap<String, Selecting>>,
-    /// Namespace → first selector key → its value → Service names.
-    by_first_pair: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<String>>>>,
+    services: HashMap<String, BTreeMap<String, Rc<Selecting>>, ByName>,
+    /// Namespace → first selector key → its value → Service names → selector.
+    by_first_pair: HashMap<String, FirstPairs, ByName>,
     match_all: BTreeMap<String, BTreeSet<String>>,
 }
+
+/// First selector key → its value → Services by name.
+type FirstPairs = HashMap<String, HashMap<String, BTreeMap<String, Rc<Selecting>>, ByName>, ByName>;
 
 impl ServiceIndex {
     /// Add or replace Service `namespace/name` (its key `key`); `selector` None (selectorless)
@@ -102,6 +109,11 @@ impl ServiceIndex {
             return;
         };
         let (ns, n) = (namespace.to_string(), name.to_string());
+        let selecting = Rc::new(Selecting {
+            selector: sel.clone(),
+            publish_not_ready,
+            key: key.clone(),
+        });
         match sel.iter().next() {
             Some((k, v)) => {
                 self.by_first_pair
@@ -111,7 +123,7 @@ impl ServiceIndex {
                     .or_default()
                     .entry(v.clone())
                     .or_default()
-                    .insert(n.clone());
+                    .insert(n.clone(), Rc::clone(&selecting));
             }
             None => {
                 self.match_all
@@ -120,14 +132,7 @@ impl ServiceIndex {
                     .insert(n.clone());
             }
         }
-        self.services.entry(ns).or_default().insert(
-            n,
-            Selecting {
-                selector: sel.clone(),
-                publish_not_ready,
-                key: key.clone(),
-            },
-        );
+        self.services.entry(ns).or_default().insert(n, selecting);
     }
 
     pub fn remove(&mut self, namespace: &str, name: &str) {
@@ -174,34 +179,28 @@ impl ServiceIndex {
         let Some(services) = self.services.get(namespace) else {
             return Vec::new();
         };
-        let mut names: BTreeSet<&str> = self
+        let mut names: BTreeMap<&str, &Selecting> = self
             .match_all
             .get(namespace)
             .into_iter()
             .flatten()
-            .map(String::as_str)
+            .filter_map(|n| Some((n.as_str(), &**services.get(n)?)))
             .collect();
         if let Some(keys) = self.by_first_pair.get(namespace) {
             for (k, v) in labels {
                 let Some(set) = keys.get(k.as_str()).and_then(|vs| vs.get(v.as_str())) else {
                     continue;
                 };
-                for n in set {
-                    if services
-                        .get(n.as_str())
-                        .is_some_and(|s| s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
-                    {
-                        names.insert(n);
+                for (n, s) in set {
+                    if s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                        names.insert(n, s);
                     }
                 }
             }
         }
         names
-            .into_iter()
-            .filter_map(|n| {
-                let s = services.get(n)?;
-                Some((s.key.clone(), s.publish_not_ready))
-            })
+            .into_values()
+            .map(|s| (s.key.clone(), s.publish_not_ready))
             .collect()
     }
 }
@@ -244,8 +243,8 @@ pub struct Propagation {
     /// Per mode, per Service id: client groups that saw its latest stored object.
     visible: [Vec<Vec<usize>>; 2],
     /// Per mode: namespace → pod name → its pending change (looked up by the borrowed names:
-    /// no key is built per view flip).
-    pending: [BTreeMap<String, BTreeMap<Box<str>, Pending>>; 2],
+    /// no key is built per view flip). Lookup-only hash maps: only counted and cleared whole.
+    pending: [HashMap<String, HashMap<Box<str>, Pending, ByName>, ByName>; 2],
     pub modes: [ModeLatency; 2],
 }
 
@@ -305,7 +304,8 @@ impl Propagation {
                         by_pod.insert(name.into(), p);
                     }
                     None => {
-                        let by_pod = BTreeMap::from([(Box::from(name), p)]);
+                        let mut by_pod = HashMap::default();
+                        by_pod.insert(Box::from(name), p);
                         self.pending[m].insert(namespace.to_string(), by_pod);
                     }
                 }
@@ -315,7 +315,7 @@ impl Propagation {
 
     /// Changes pending in mode `m`.
     pub fn pending_len(&self, m: usize) -> usize {
-        self.pending[m].values().map(BTreeMap::len).sum()
+        self.pending[m].values().map(HashMap::len).sum()
     }
 
     /// Group `group` of mode `m` changed its applied view of `pod` in `service` at `at`.

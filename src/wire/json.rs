@@ -107,6 +107,45 @@ pub fn len_go<T: ?Sized + Serialize>(value: &T) -> usize {
     c.0
 }
 
+/// Whether `a` and `b` encode to the same bytes ([`to_vec_go`] of both, compared): `a` is
+/// encoded into a reused buffer and `b` is compared with it as it is written, stopping at the
+/// first difference (the store's no-op test encodes only where structural equality cannot
+/// answer, and those parts usually differ early).
+pub fn eq_go<A: ?Sized + Serialize, B: ?Sized + Serialize>(a: &A, b: &B) -> bool {
+    /// Compares what is written with `want[at..]`; an error at the first difference.
+    struct Cmp<'a> {
+        want: &'a [u8],
+        at: usize,
+    }
+    impl io::Write for Cmp<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let end = self.at + buf.len();
+            if end > self.want.len() || self.want[self.at..end] != *buf {
+                return Err(io::Error::other("differs"));
+            }
+            self.at = end;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        // A nested call (none today) gets its own buffer rather than a borrow panic.
+        let mut own = Vec::new();
+        let mut guard = buf.try_borrow_mut().ok();
+        let want = guard.as_deref_mut().unwrap_or(&mut own);
+        want.clear();
+        write_go(want, a);
+        let mut c = Cmp { want, at: 0 };
+        let mut ser = serde_json::Serializer::with_formatter(&mut c, GoFormatter);
+        b.serialize(&mut ser).is_ok() && c.at == c.want.len()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +176,19 @@ mod tests {
         let raw = serde_json::value::RawValue::from_string(r#"{"f:a<b":{}}"#.to_string()).unwrap();
         assert_eq!(to_vec_go(&raw), br#"{"f:a\u003cb":{}}"#.to_vec());
         assert_eq!(len_go(&raw), 17);
+    }
+
+    /// `eq_go` is byte equality of the two encodings (prefixes, equal and different values).
+    #[test]
+    fn eq_go_is_encoded_equality() {
+        let vals = ["", "a", "ab", "a<", "a\\u003c", "b"];
+        for a in vals {
+            for b in vals {
+                assert_eq!(eq_go(a, b), to_vec_go(a) == to_vec_go(b), "{a:?} {b:?}");
+            }
+        }
+        assert!(eq_go(&Some(1), &1));
+        assert!(!eq_go(&vec![1, 2], &vec![1]));
+        assert!(!eq_go(&vec![1], &vec![1, 2]));
     }
 }
