@@ -447,12 +447,55 @@ impl std::ops::Deref for TopFields {
 /// Go-JSON equality of two lists element by element: equal lengths, and each pair structurally
 /// equal (same value, same encoding) or encoding to the same bytes. A JSON array is its elements
 /// joined by commas, so this is exactly "the arrays encode to the same bytes".
-fn same_list<T: serde::Serialize + PartialEq>(a: Option<&Vec<T>>, b: Option<&Vec<T>>) -> bool {
+///
+/// Structurally unequal elements are encoded only when [`SurelyDiffers`] cannot tell.
+fn same_list<T: serde::Serialize + PartialEq + SurelyDiffers>(
+    a: Option<&Vec<T>>,
+    b: Option<&Vec<T>>,
+) -> bool {
     let (a, b) = (
         a.map_or(&[][..], Vec::as_slice),
         b.map_or(&[][..], Vec::as_slice),
     );
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || eq_go(x, y))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x == y || (!x.surely_differs(y) && eq_go(x, y)))
+}
+
+/// A cheap sufficient test that two values encode to different bytes: a field whose encoding
+/// is injective (its value, and whether it is written at all) differs. Equal bytes parse to
+/// equal JSON objects (same keys, same values), so such a difference rules them out; false
+/// says nothing. Saves encoding the changed elements of a list (a pod's endpoint turning
+/// ready, a replaced address) just to find them different.
+trait SurelyDiffers {
+    fn surely_differs(&self, other: &Self) -> bool;
+}
+
+/// `addresses` is always written (`null` or an array of strings), `conditions` always as an
+/// object of optional booleans; `hostname`, `nodeName` and `zone` are written iff `Some`.
+/// (`targetRef`, `deprecatedTopology` and `hints` omit empty parts: not injective.)
+impl SurelyDiffers for k8s::Endpoint {
+    fn surely_differs(&self, o: &Self) -> bool {
+        self.addresses != o.addresses
+            || self.conditions != o.conditions
+            || self.hostname != o.hostname
+            || self.node_name != o.node_name
+            || self.zone != o.zone
+    }
+}
+
+/// `ip` is always written, `nodeName` iff `Some` (`hostname` omits `""`: not injective).
+impl SurelyDiffers for k8s::EndpointAddress {
+    fn surely_differs(&self, o: &Self) -> bool {
+        self.ip != o.ip || self.node_name != o.node_name
+    }
+}
+
+impl<T: SurelyDiffers> SurelyDiffers for k8s::SharedValue<T> {
+    fn surely_differs(&self, o: &Self) -> bool {
+        (**self).surely_differs(o)
+    }
 }
 
 /// `first(a) == first(b)` without copying the elements.
@@ -877,6 +920,111 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    fn small_str() -> impl proptest::strategy::Strategy<Value = Option<String>> {
+        use proptest::prelude::*;
+        prop::option::of(prop::sample::select(vec!["", "a", "b<", "Pod"]).prop_map(String::from))
+    }
+
+    fn endpoint() -> impl proptest::strategy::Strategy<Value = k8s::Endpoint> {
+        use proptest::prelude::*;
+        let b = || prop::option::of(any::<bool>());
+        (
+            prop::option::of(prop::collection::vec(
+                prop::sample::select(vec!["10.0.0.1", "10.0.0.2", ""]).prop_map(String::from),
+                0..3,
+            )),
+            (b(), b(), b()),
+            (small_str(), small_str(), small_str()),
+            prop::option::of((small_str(), small_str())),
+        )
+            .prop_map(
+                |(addresses, (ready, serving, terminating), (h, n, z), tr)| k8s::Endpoint {
+                    addresses,
+                    conditions: k8s::EndpointConditions {
+                        ready,
+                        serving,
+                        terminating,
+                    },
+                    hostname: h,
+                    node_name: n,
+                    zone: z,
+                    target_ref: tr.map(|(kind, name)| k8s::ObjectReference {
+                        kind,
+                        name,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            )
+    }
+
+    fn address() -> impl proptest::strategy::Strategy<Value = k8s::EndpointAddress> {
+        use proptest::prelude::*;
+        (
+            prop::sample::select(vec!["10.0.0.1", "10.0.0.2", ""]).prop_map(String::from),
+            small_str(),
+            small_str(),
+            prop::option::of(small_str()),
+        )
+            .prop_map(|(ip, hostname, node_name, tr)| k8s::EndpointAddress {
+                ip,
+                hostname,
+                node_name,
+                target_ref: tr.map(|name| k8s::ObjectReference {
+                    name,
+                    ..Default::default()
+                }),
+            })
+    }
+
+    proptest::proptest! {
+        /// `surely_differs` only answers true for values whose encodings differ.
+        #[test]
+        fn surely_differs_means_encodings_differ(
+            a in endpoint(), b in endpoint(), x in address(), y in address()
+        ) {
+            if a.surely_differs(&b) {
+                proptest::prop_assert_ne!(to_vec_go(&a), to_vec_go(&b));
+            }
+            if x.surely_differs(&y) {
+                proptest::prop_assert_ne!(to_vec_go(&x), to_vec_go(&y));
+            }
+        }
+
+        /// `same_shell` only answers true for shells that encode alike; `eq_go` is the byte
+        /// comparison.
+        #[test]
+        fn same_shell_means_same_shell_bytes(
+            a in proptest::option::of(proptest::collection::vec(endpoint(), 0..2)),
+            b in proptest::option::of(proptest::collection::vec(endpoint(), 0..2)),
+            x in proptest::option::of(proptest::collection::vec(address(), 0..2)),
+            y in proptest::option::of(proptest::collection::vec(address(), 0..2)),
+        ) {
+            let slice = |e: Option<Vec<k8s::Endpoint>>| k8s::EndpointSlice {
+                address_type: "IPv4".into(),
+                endpoints: e.map(k8s::SharedValue::all),
+                ..Default::default()
+            };
+            let (sa, sb) = (slice(a), slice(b));
+            if sa.same_shell(&sb) {
+                proptest::prop_assert_eq!(to_vec_go(&sa.shell(false)), to_vec_go(&sb.shell(false)));
+            }
+            let ep = |v: Option<Vec<k8s::EndpointAddress>>| k8s::Endpoints {
+                subsets: Some(vec![k8s::EndpointSubset {
+                    addresses: v.map(k8s::SharedValue::all),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            };
+            let (ea, eb) = (ep(x), ep(y));
+            if ea.same_shell(&eb) {
+                proptest::prop_assert_eq!(to_vec_go(&ea.shell(false)), to_vec_go(&eb.shell(false)));
+            }
+            proptest::prop_assert_eq!(eq_go(&sa, &sb), to_vec_go(&sa) == to_vec_go(&sb));
+            proptest::prop_assert_eq!(eq_go(&ea, &eb), to_vec_go(&ea) == to_vec_go(&eb));
         }
     }
 

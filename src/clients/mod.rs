@@ -805,10 +805,14 @@ impl ClientCache {
         old: &'a Source,
         new: &'a Source,
     ) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
-        if let (Source::Slice(o), Source::Slice(n)) = (old, new) {
-            if o.ports == n.ports {
+        match (old, new) {
+            (Source::Slice(o), Source::Slice(n)) if o.ports == n.ports => {
                 return Self::slice_diff(kind, o, n);
             }
+            (Source::Endpoints(o), Source::Endpoints(n)) if same_subset_ports(o, n) => {
+                return Self::endpoints_diff(kind, o, n);
+            }
+            _ => {}
         }
         let (o, n) = (Self::entries_of(kind, old), Self::entries_of(kind, new));
         Self::diff(&o, &n)
@@ -846,6 +850,38 @@ impl ClientCache {
         let mut added = Vec::new();
         Self::endpoint_entries(kind, old, removed_eps.iter().copied(), &mut removed);
         Self::endpoint_entries(kind, new, added_eps.iter().copied(), &mut added);
+        (removed, added)
+    }
+
+    /// [`Self::source_diff`] of two Endpoints objects whose subsets pair up with equal ports:
+    /// [`Self::diff`]'s cursor matching on whole addresses, subset by subset and list by list
+    /// (shared addresses compare by pointer), then the entries of the unmatched ones. A
+    /// matched address gives equal entries for every port of its (equal-ported) subset, so
+    /// removed ⊆ old, added ⊆ new and old − removed = new − added.
+    fn endpoints_diff<'a>(
+        kind: ViewKind,
+        old: &'a Endpoints,
+        new: &'a Endpoints,
+    ) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
+        let mut removed = Vec::new();
+        let mut added = Vec::new();
+        let subsets = old
+            .subsets
+            .iter()
+            .flatten()
+            .zip(new.subsets.iter().flatten());
+        for (os, ns) in subsets {
+            let mut lists = vec![(&os.addresses, &ns.addresses, true)];
+            if kind == ViewKind::Raw {
+                lists.push((&os.not_ready_addresses, &ns.not_ready_addresses, false));
+            }
+            for (o, n, ready) in lists {
+                let (o, n) = (o.as_deref().unwrap_or(&[]), n.as_deref().unwrap_or(&[]));
+                let (gone, came) = match_shared(o, n);
+                address_entries(os, &gone, ready, &mut removed);
+                address_entries(ns, &came, ready, &mut added);
+            }
+        }
         (removed, added)
     }
 
@@ -1138,6 +1174,73 @@ impl ClientCache {
             }
         }
         out
+    }
+}
+
+/// Both objects have the same number of subsets, pairwise with equal ports (then an address
+/// reads as the same entries in either: see [`ClientCache::endpoints_diff`]).
+fn same_subset_ports(a: &Endpoints, b: &Endpoints) -> bool {
+    let (a, b) = (
+        a.subsets.as_deref().unwrap_or(&[]),
+        b.subsets.as_deref().unwrap_or(&[]),
+    );
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.ports == y.ports)
+}
+
+/// [`ClientCache::diff`]'s cursor matching over shared values (pointer first): the elements of
+/// `old` left unmatched and those of `new`.
+fn match_shared<'a, T: PartialEq>(
+    old: &'a [SharedValue<T>],
+    new: &'a [SharedValue<T>],
+) -> (Vec<&'a SharedValue<T>>, Vec<&'a SharedValue<T>>) {
+    let mut taken = vec![false; old.len()];
+    let mut cursor = 0;
+    let mut came = Vec::new();
+    for e in new {
+        let hit = (cursor..(cursor + 2).min(old.len())).find(|&i| !taken[i] && old[i] == *e);
+        match hit {
+            Some(i) => {
+                taken[i] = true;
+                cursor = i + 1;
+            }
+            None => came.push(e),
+        }
+    }
+    let gone = old
+        .iter()
+        .zip(&taken)
+        .filter(|(_, t)| !**t)
+        .map(|(e, _)| e)
+        .collect();
+    (gone, came)
+}
+
+/// The entries of some addresses of subset `ss` (ready ones from `addresses`, else from
+/// `notReadyAddresses`), as [`ClientCache::endpoints_entries`] reads them: per port, per
+/// address in the order given.
+fn address_entries<'a>(
+    ss: &'a crate::k8s::EndpointSubset,
+    addrs: &[&'a SharedValue<crate::k8s::EndpointAddress>],
+    ready: bool,
+    out: &mut Vec<Entry<'a>>,
+) {
+    if addrs.is_empty() {
+        return;
+    }
+    let st = EpState {
+        ready,
+        serving: ready,
+        terminating: false,
+    };
+    for p in ss.ports.iter().flatten() {
+        let name = p.name.as_deref().unwrap_or("");
+        out.extend(addrs.iter().map(|a| Entry {
+            name,
+            addr: &a.ip,
+            port: p.port,
+            st,
+            pod: target_name(a.target_ref.as_ref()),
+        }));
     }
 }
 

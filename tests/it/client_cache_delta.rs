@@ -342,11 +342,25 @@ fn run_endpoints(
                     namespace: Some("ns".into()),
                     ..Default::default()
                 },
-                subsets: Some(vec![EndpointSubset {
-                    addresses: Some(SharedValue::all(pick(true))),
-                    not_ready_addresses: Some(SharedValue::all(pick(false))),
-                    ports: Some(ports),
-                }]),
+                subsets: Some({
+                    let mut subsets = vec![EndpointSubset {
+                        addresses: Some(SharedValue::all(pick(true))),
+                        not_ready_addresses: Some(SharedValue::all(pick(false))),
+                        ports: Some(ports.clone()),
+                    }];
+                    // The second object carries a second subset (every other address, the
+                    // ports reversed): diffs pair subsets up.
+                    if slot == 1 {
+                        let every_other =
+                            |v: Vec<EndpointAddress>| v.into_iter().step_by(2).collect::<Vec<_>>();
+                        subsets.push(EndpointSubset {
+                            addresses: Some(SharedValue::all(every_other(pick(true)))),
+                            not_ready_addresses: Some(SharedValue::all(every_other(pick(false)))),
+                            ports: Some(ports.into_iter().rev().collect()),
+                        });
+                    }
+                    subsets
+                }),
                 ..Default::default()
             };
             fast.apply_endpoints(&ep, removed);
