@@ -498,6 +498,16 @@ impl<T: SurelyDiffers> SurelyDiffers for k8s::SharedValue<T> {
     }
 }
 
+/// The first elements of two lists that are both written (as arrays) surely encode
+/// differently: one list is empty and the other not, or both first elements surely differ.
+fn first_surely_differs<T: SurelyDiffers>(a: &[T], b: &[T]) -> bool {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) => x.surely_differs(y),
+        (None, None) => false,
+        _ => true,
+    }
+}
+
 /// `first(a) == first(b)` without copying the elements.
 fn same_first<T: PartialEq>(a: &Option<Vec<T>>, b: &Option<Vec<T>>) -> bool {
     match (a, b) {
@@ -521,6 +531,9 @@ trait Shells: Sized + serde::Serialize {
     /// `shell(false)` of both is structurally equal (so encodes to the same bytes), found
     /// without building either shell.
     fn same_shell(&self, other: &Self) -> bool;
+    /// `shell(false)` of both surely encodes to different bytes (see [`SurelyDiffers`]);
+    /// false says nothing.
+    fn shell_surely_differs(&self, other: &Self) -> bool;
     /// The large lists encode identically (given equal shells).
     fn same_lists(&self, other: &Self) -> bool;
     fn meta(&self) -> &k8s::ObjectMeta;
@@ -557,6 +570,15 @@ impl Shells for k8s::EndpointSlice {
             && same_first(&self.endpoints, &o.endpoints)
             && self.ports == o.ports
     }
+    /// `addressType` is always written, and so is `endpoints` (`null` or an array).
+    fn shell_surely_differs(&self, o: &Self) -> bool {
+        self.address_type != o.address_type
+            || match (&self.endpoints, &o.endpoints) {
+                (None, None) => false,
+                (Some(a), Some(b)) => first_surely_differs(a, b),
+                _ => true,
+            }
+    }
     fn same_lists(&self, other: &Self) -> bool {
         same_list(self.endpoints.as_ref(), other.endpoints.as_ref())
     }
@@ -571,6 +593,16 @@ impl Shells for k8s::EndpointSlice {
             ("ports", self.ports.is_some()),
         ])
     }
+}
+
+/// `subset_shell(a)` and `subset_shell(b)` surely encode differently: `addresses` and
+/// `notReadyAddresses` are written iff non-empty.
+fn subset_shell_surely_differs(a: &k8s::EndpointSubset, b: &k8s::EndpointSubset) -> bool {
+    type Addresses = Option<Vec<k8s::SharedValue<k8s::EndpointAddress>>>;
+    let differ = |x: &Addresses, y: &Addresses| {
+        first_surely_differs(x.as_deref().unwrap_or(&[]), y.as_deref().unwrap_or(&[]))
+    };
+    differ(&a.addresses, &b.addresses) || differ(&a.not_ready_addresses, &b.not_ready_addresses)
 }
 
 /// `subset_shell(a) == subset_shell(b)` without building either.
@@ -612,7 +644,9 @@ impl Shells for k8s::Endpoints {
         a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
                 x == y
-                    || ((same_subset_shell(x, y) || eq_go(&subset_shell(x), &subset_shell(y)))
+                    || ((same_subset_shell(x, y)
+                        || (!subset_shell_surely_differs(x, y)
+                            && eq_go(&subset_shell(x), &subset_shell(y))))
                         && same_list(x.addresses.as_ref(), y.addresses.as_ref())
                         && same_list(
                             x.not_ready_addresses.as_ref(),
@@ -633,6 +667,18 @@ impl Shells for k8s::Endpoints {
                 _ => false,
             }
     }
+    /// `subsets` is written iff non-empty.
+    fn shell_surely_differs(&self, o: &Self) -> bool {
+        let (a, b) = (
+            self.subsets.as_deref().unwrap_or(&[]),
+            o.subsets.as_deref().unwrap_or(&[]),
+        );
+        match (a.first(), b.first()) {
+            (Some(x), Some(y)) => subset_shell_surely_differs(x, y),
+            (None, None) => false,
+            _ => true,
+        }
+    }
     fn meta(&self) -> &k8s::ObjectMeta {
         &self.metadata
     }
@@ -652,7 +698,9 @@ impl Shells for k8s::Endpoints {
 /// Structurally equal shells encode alike, so shells are encoded only when they differ (the
 /// usual write changes list elements past the first, or metadata only).
 fn encoded_diff<T: Shells>(a: &T, b: &T) -> super::EncodedDiff {
-    let rest_same = (a.same_shell(b) || eq_go(&a.shell(false), &b.shell(false))) && a.same_lists(b);
+    let rest_same = (a.same_shell(b)
+        || (!a.shell_surely_differs(b) && eq_go(&a.shell(false), &b.shell(false))))
+        && a.same_lists(b);
     if !rest_same {
         return super::EncodedDiff {
             metadata_same: false,
@@ -1012,6 +1060,9 @@ mod tests {
             if sa.same_shell(&sb) {
                 proptest::prop_assert_eq!(to_vec_go(&sa.shell(false)), to_vec_go(&sb.shell(false)));
             }
+            if sa.shell_surely_differs(&sb) {
+                proptest::prop_assert_ne!(to_vec_go(&sa.shell(false)), to_vec_go(&sb.shell(false)));
+            }
             let ep = |v: Option<Vec<k8s::EndpointAddress>>| k8s::Endpoints {
                 subsets: Some(vec![k8s::EndpointSubset {
                     addresses: v.map(k8s::SharedValue::all),
@@ -1022,6 +1073,9 @@ mod tests {
             let (ea, eb) = (ep(x), ep(y));
             if ea.same_shell(&eb) {
                 proptest::prop_assert_eq!(to_vec_go(&ea.shell(false)), to_vec_go(&eb.shell(false)));
+            }
+            if ea.shell_surely_differs(&eb) {
+                proptest::prop_assert_ne!(to_vec_go(&ea.shell(false)), to_vec_go(&eb.shell(false)));
             }
             proptest::prop_assert_eq!(eq_go(&sa, &sb), to_vec_go(&sa) == to_vec_go(&sb));
             proptest::prop_assert_eq!(eq_go(&ea, &eb), to_vec_go(&ea) == to_vec_go(&eb));
