@@ -16,16 +16,17 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{
-    pod_ready_transition_time, pod_selected, service_info, should_pod_be_in_endpoints,
-    slice_from_k8s, slice_to_k8s,
+    pod_ready_transition_time, pod_selected, service_info, slice_from_k8s, slice_to_k8s,
 };
 use super::model::{Endpoint, Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use super::podcache::PodEndpointCache;
+use super::podread;
 use super::reconcile::{
     address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, PlannedWrite,
     ReconcilerOptions, SyncMetrics,
 };
 use super::topology::TopologyCache;
+use crate::controllers::endpoints::PodView;
 use crate::controllers::trigger_time::{parse_opt, Timestamp, TriggerTimeTracker};
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
@@ -364,13 +365,9 @@ impl Reconciler {
                 return r;
             }
         }
-        let owned;
-        let list: Vec<&k8s::Pod> = match pods {
-            PodInput::List(l) => l.iter().map(|(p, _)| *p).collect(),
-            PodInput::Source(src) => {
-                owned = (src.all)();
-                owned.iter().map(|(_, (p, _))| *p).collect()
-            }
+        let list: Vec<PodView<'_>> = match pods {
+            PodInput::List(l) => l.iter().map(|(p, _)| PodView::Api(p)).collect(),
+            PodInput::Source(src) => (src.all)().into_iter().map(|(_, (p, _))| p).collect(),
         };
         self.reconcile_full(service, &list, existing, nodes, trigger_time, rng)
     }
@@ -380,7 +377,7 @@ impl Reconciler {
     pub(super) fn reconcile_full(
         &mut self,
         service: &k8s::Service,
-        pods: &[&k8s::Pod],
+        pods: &[PodView<'_>],
         existing: &[&k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
@@ -402,7 +399,7 @@ impl Reconciler {
         for (ai, at) in address_types.iter().enumerate() {
             let groups = desired.entry(at.to_string()).or_default();
             for (pod, c) in pods.iter().zip(&converted) {
-                if !should_pod_be_in_endpoints(pod, svc.include_terminating()) {
+                if !podread::in_endpoints(*pod, svc.include_terminating()) {
                     continue;
                 }
                 if !groups.contains_key(&*c.port_key) {
@@ -421,10 +418,10 @@ impl Reconciler {
                 if c.node.is_none() && !svc.publish_not_ready_addresses {
                     errors.push(format!(
                         "skipping Pod {} for Service {}/{}: Node {} Not Found",
-                        pod.metadata.name.as_deref().unwrap_or(""),
+                        pod.name(),
                         svc.namespace,
                         svc.name,
-                        pod.spec.node_name.as_deref().unwrap_or("")
+                        pod.node_name()
                     ));
                     continue;
                 }
@@ -711,7 +708,7 @@ impl EndpointSliceController {
                 // Read only when the tracker cannot use the changes.
                 let all = std::iter::once(src.all)
                     .flat_map(|f| f())
-                    .map(|(_, (p, t))| (p.metadata.name.as_deref().unwrap_or(""), t));
+                    .map(|(_, (p, t))| (p.name(), t));
                 self.trigger_times.compute_changed(
                     ns,
                     name,
@@ -755,6 +752,9 @@ impl EndpointSliceController {
 /// lastTransitionTime (the trigger-time input; the manager's pod index keeps it
 /// parsed once per pod version). Shared with the Endpoints controller.
 pub use crate::controllers::endpoints::SelectedPod;
+
+/// A selected pod read through a [`PodView`] (shared with the Endpoints controller).
+pub use crate::controllers::endpoints::ViewedPod;
 
 /// What one [`EndpointSliceController::sync_service`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -840,10 +840,11 @@ pub struct PodSource<'a, 'p> {
     /// Names of the pods that changed (added, updated, deleted, moved in or out of the
     /// selection, or moved to another position), or `All` when unknown.
     pub changes: &'a PodChanges,
-    /// The pod of this name with its position, if the Service selects it.
-    pub lookup: &'a dyn Fn(&str) -> Option<(usize, SelectedPod<'p>)>,
+    /// The pod of this name with its position, if the Service selects it (a world pod is
+    /// read in place: no sync builds a `k8s::Pod`).
+    pub lookup: &'a dyn Fn(&str) -> Option<(usize, ViewedPod<'p>)>,
     /// Every selected pod with its position, in lister order.
-    pub all: &'a dyn Fn() -> Vec<(usize, SelectedPod<'p>)>,
+    pub all: &'a dyn Fn() -> Vec<(usize, ViewedPod<'p>)>,
 }
 
 pub use crate::controllers::endpoints::desired::PodChanges;
