@@ -49,7 +49,7 @@ use super::reconcile::{
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
-    PodChanges, PodInput, ReconcileResult, Reconciler,
+    PodChanges, PodInput, ReconcileResult, Reconciler, ServiceKeyed,
 };
 use crate::cluster::small_map::SmallMap;
 use crate::controllers::endpoints::PodView;
@@ -745,12 +745,12 @@ impl IncService {
 }
 
 /// The value of `key` taken out of `map` in place (default when absent).
-fn take_entry<V: Default>(map: &mut BTreeMap<String, V>, key: &str) -> V {
+fn take_entry<V: Default>(map: &mut ServiceKeyed<V>, key: &str) -> V {
     map.get_mut(key).map(std::mem::take).unwrap_or_default()
 }
 
 /// Put `value` back as the value of `key` (in place when the entry is there).
-fn put_entry<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) {
+fn put_entry<V>(map: &mut ServiceKeyed<V>, key: &str, value: V) {
     match map.get_mut(key) {
         Some(v) => *v = value,
         None => {
