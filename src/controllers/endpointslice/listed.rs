@@ -181,7 +181,7 @@ impl ListedAddresses {
         before: &[Rc<k8s::EndpointSlice>],
         after: Vec<Rc<k8s::EndpointSlice>>,
     ) -> (u64, u64) {
-        if self.services.get(key).is_none() {
+        if !self.services.contains_key(key) {
             self.services.insert(key.to_string(), Held::default());
         }
         let held = self.services.get_mut(key).expect("inserted");
