@@ -32,12 +32,10 @@ use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
 use crate::k8s;
 
-/// Name → zone label of the nodes the node lister holds. Looked up once or twice per pod a
-/// sync converts (a tree of thousands of node names compared a dozen strings a lookup);
-/// nothing iterates it, so the hash map's order never shows.
+/// Name → zone label of the nodes the node lister holds.
 #[derive(Debug, Clone, Default)]
 pub struct NodeIndex {
-    zones: std::collections::HashMap<String, Option<String>, crate::clients::ids::ByName>,
+    zones: BTreeMap<String, Option<String>>,
     /// Changes whenever the content does (drawn from a process-wide counter, so two
     /// indexes with the same version hold the same zones); lets the per-pod cache skip
     /// re-reading the zone of every pod's node while no node changed. Never output.
