@@ -18,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use crate::apiserver::{Shared, Store};
+use crate::controllers::endpoints::PodView;
 use crate::controllers::endpointslice::reconciler::{select_pods, PodSource, SyncOutcome};
 use crate::controllers::endpointslice::{
     EndpointSliceController, NodeIndex, ReconcilerOptions, SliceWrite,
@@ -162,11 +163,14 @@ impl SyncHarness {
         let t = Instant::now();
         let changes = index.take_changes_for("big", Consumer::EndpointSlice);
         let l: &PodList = index;
-        let lookup = |p: &str| l.selected_pod_at("big", p).map(|(i, p, t)| (i, (p, t)));
+        let lookup = |p: &str| {
+            l.selected_pod_at("big", p)
+                .map(|(i, p, t)| (i, (PodView::Api(p), t)))
+        };
         let all = || {
             l.selected_at("big")
                 .into_iter()
-                .map(|(i, p, t)| (i, (p, t)))
+                .map(|(i, p, t)| (i, (PodView::Api(p), t)))
                 .collect()
         };
         let src = PodSource {

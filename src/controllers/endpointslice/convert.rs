@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use super::model::{
     Endpoint, EndpointData, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME,
 };
+use super::podread;
 use super::topology::NodeInfo;
 use crate::controllers::deephash::{hash_discovery_endpoint_port_hex, DiscoveryEndpointPortView};
+use crate::controllers::endpoints::PodView;
 use crate::controllers::util::intern::intern;
 use crate::controllers::util::{should_set_hostname, SlicePort};
 use crate::k8s;
@@ -121,6 +123,11 @@ pub fn find_port(pod: &k8s::Pod, sp: &k8s::ServicePort) -> Option<i32> {
 /// `getEndpointPorts`, then sorted the way `NewPortMapKey` sorts in place (by
 /// the md5 of each port's deep dump), which is the order written to slices.
 pub fn endpoint_ports(svc: &k8s::Service, pod: &k8s::Pod) -> Vec<SlicePort> {
+    endpoint_ports_of(svc, PodView::Api(pod))
+}
+
+/// [`endpoint_ports`] of a [`PodView`] (a world pod read in place).
+pub(super) fn endpoint_ports_of(svc: &k8s::Service, pod: PodView<'_>) -> Vec<SlicePort> {
     let sports = svc.spec.ports.as_deref().unwrap_or(&[]);
     if sports.is_empty() && svc.spec.cluster_ip.as_deref() == Some("None") {
         return Vec::new();
@@ -128,7 +135,7 @@ pub fn endpoint_ports(svc: &k8s::Service, pod: &k8s::Pod) -> Vec<SlicePort> {
     let mut out: Vec<SlicePort> = sports
         .iter()
         .filter_map(|sp| {
-            find_port(pod, sp).map(|n| SlicePort {
+            podread::find_port(pod, sp).map(|n| SlicePort {
                 name: Some(sp.name.clone().unwrap_or_default()),
                 port: Some(n),
                 protocol: Some(sp.protocol.clone().unwrap_or_default()),
@@ -172,23 +179,28 @@ pub fn pod_to_endpoint(
     svc: &ServiceInfo,
     address_type: &str,
 ) -> Endpoint {
-    let serving = is_pod_ready(pod);
-    let terminating = pod.metadata.deletion_timestamp.is_some();
+    view_to_endpoint(PodView::Api(pod), zone, svc, address_type)
+}
+
+/// [`pod_to_endpoint`] of a [`PodView`] (a world pod read in place).
+pub(super) fn view_to_endpoint(
+    pod: PodView<'_>,
+    zone: Option<&str>,
+    svc: &ServiceInfo,
+    address_type: &str,
+) -> Endpoint {
+    let serving = podread::is_ready(pod);
+    let terminating = podread::deleting(pod);
     let ready = svc.publish_not_ready_addresses || (serving && !terminating);
-    let node_name = pod
-        .spec
-        .node_name
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .map(intern);
-    let pod_ns = pod.metadata.namespace.as_deref().unwrap_or_default();
-    let hostname = pod.spec.hostname.as_deref().unwrap_or("");
-    let subdomain = pod.spec.subdomain.as_deref().unwrap_or("");
+    let node_name = Some(pod.node_name()).filter(|n| !n.is_empty()).map(intern);
+    let pod_ns = pod.namespace();
+    let hostname = pod.hostname();
+    let subdomain = pod.subdomain();
     let hostname = should_set_hostname(hostname, subdomain, pod_ns, &svc.name, &svc.namespace)
         .then(|| hostname.to_string());
     // EndpointSet.Insert hashes the endpoint, and hashEndpoint sorts
     // `Addresses` in place: desired endpoints carry sorted addresses.
-    let mut addresses = endpoint_addresses(pod, address_type);
+    let mut addresses = podread::addresses(pod, address_type);
     addresses.sort();
     EndpointData {
         addresses,
@@ -199,8 +211,8 @@ pub fn pod_to_endpoint(
         target_ref: Some(TargetRef {
             kind: intern("Pod"),
             namespace: intern(pod_ns),
-            name: pod.metadata.name.clone().unwrap_or_default(),
-            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            name: pod.name().to_string(),
+            uid: pod.uid().to_string(),
         }),
         node_name,
         zone: zone.filter(|z| !z.is_empty()).map(intern),
@@ -430,10 +442,45 @@ pub fn slice_to_k8s(
                 endpoints: _,
                 ports,
             } = b;
+            // The labels are replaced below: not copied.
+            let k8s::ObjectMeta {
+                name,
+                generate_name,
+                namespace,
+                self_link,
+                uid,
+                resource_version,
+                generation,
+                creation_timestamp,
+                deletion_timestamp,
+                deletion_grace_period_seconds,
+                labels: _,
+                annotations,
+                owner_references,
+                finalizers,
+                managed_fields,
+            } = metadata;
+            let metadata = k8s::ObjectMeta {
+                name: name.clone(),
+                generate_name: generate_name.clone(),
+                namespace: namespace.clone(),
+                self_link: self_link.clone(),
+                uid: uid.clone(),
+                resource_version: resource_version.clone(),
+                generation: *generation,
+                creation_timestamp: creation_timestamp.clone(),
+                deletion_timestamp: deletion_timestamp.clone(),
+                deletion_grace_period_seconds: *deletion_grace_period_seconds,
+                labels: None,
+                annotations: annotations.clone(),
+                owner_references: owner_references.clone(),
+                finalizers: finalizers.clone(),
+                managed_fields: managed_fields.clone(),
+            };
             k8s::EndpointSlice {
                 kind: kind.clone(),
                 api_version: api_version.clone(),
-                metadata: metadata.clone(),
+                metadata,
                 address_type: address_type.clone(),
                 endpoints: None,
                 ports: ports.clone(),

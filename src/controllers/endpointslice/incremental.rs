@@ -38,19 +38,21 @@ use std::rc::Rc;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::convert::{should_pod_be_in_endpoints, slice_from_k8s};
+use super::convert::slice_from_k8s;
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{
     convert, pod_independent_ports, ports_pod_independent, Converted, PodInputs, SharedPorts,
 };
+use super::podread;
 use super::reconcile::{
     reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
-    PodChanges, PodInput, ReconcileResult, Reconciler,
+    PodChanges, PodInput, ReconcileResult, Reconciler, ServiceKeyed,
 };
 use crate::cluster::small_map::SmallMap;
+use crate::controllers::endpoints::PodView;
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
 
@@ -104,7 +106,7 @@ impl Pod {
 /// server writes: equal numbers are then equal strings, and a `u64` costs no allocation per
 /// pod). Anything else is None and never taken for unchanged: the field-by-field check
 /// ([`Converted::revalidate`]) decides, as for a pod without one.
-fn rv_num(rv: &str) -> Option<u64> {
+pub(super) fn rv_num(rv: &str) -> Option<u64> {
     let canonical = !rv.is_empty()
         && rv.len() <= 19
         && rv.bytes().all(|b| b.is_ascii_digit())
@@ -327,7 +329,7 @@ impl IncService {
     fn convert(
         &mut self,
         cx: &Ctx<'_, '_>,
-        pod: &k8s::Pod,
+        pod: PodView<'_>,
         inputs: Option<PodInputs>,
     ) -> Converted {
         let shared = if cx.numeric_ports {
@@ -351,12 +353,12 @@ impl IncService {
 
     fn new_pod(
         &mut self,
-        pod: &k8s::Pod,
+        pod: PodView<'_>,
         mut conv: Converted,
         svc: &ServiceInfo,
         ats: usize,
     ) -> Pod {
-        let in_eps = should_pod_be_in_endpoints(pod, svc.include_terminating());
+        let in_eps = podread::in_endpoints(pod, svc.include_terminating());
         let group = self.intern(&conv.port_key);
         if self.group_ports.len() <= group as usize {
             self.group_ports.resize(group as usize + 1, None);
@@ -379,12 +381,9 @@ impl IncService {
             .filter(|&ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
             .fold(0u8, |m, ai| m | 1 << ai);
         Pod {
-            name: pod.metadata.name.as_deref().unwrap_or("").into(),
-            rv: rv_num(pod.metadata.resource_version.as_deref().unwrap_or("")),
-            node_name: conv
-                .node
-                .is_none()
-                .then(|| pod.spec.node_name.as_deref().unwrap_or("").into()),
+            name: pod.name().into(),
+            rv: podread::resource_version(pod),
+            node_name: conv.node.is_none().then(|| pod.node_name().into()),
             conv,
             in_eps,
             group,
@@ -452,7 +451,10 @@ impl IncService {
         };
         match pods {
             PodInput::List(list) => {
-                let walk = list.iter().enumerate().map(|(i, (p, _))| (i, *p));
+                let walk = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (p, _))| (i, PodView::Api(p)));
                 self.walk(&mut cx, walk);
                 self.positional = false;
             }
@@ -474,8 +476,8 @@ impl IncService {
     }
 
     /// Re-read a pod the state holds (`id`) from its current version.
-    fn refresh(&mut self, cx: &mut Ctx<'_, '_>, id: u32, pod: &k8s::Pod) {
-        let rv = rv_num(pod.metadata.resource_version.as_deref().unwrap_or(""));
+    fn refresh(&mut self, cx: &mut Ctx<'_, '_>, id: u32, pod: PodView<'_>) {
+        let rv = podread::resource_version(pod);
         let Some(p) = self.pods[id as usize].as_mut() else {
             return;
         };
@@ -506,7 +508,7 @@ impl IncService {
     }
 
     /// Add a pod the state does not hold, at `pos`.
-    fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: &k8s::Pod) -> u32 {
+    fn add(&mut self, cx: &mut Ctx<'_, '_>, pos: usize, pod: PodView<'_>) -> u32 {
         let conv = self.convert(cx, pod, None);
         let mut fresh = self.new_pod(pod, conv, cx.svc, cx.ats.len());
         fresh.pos = pos;
@@ -529,24 +531,16 @@ impl IncService {
     }
 
     /// The whole selection, `(position, pod)` in lister order.
-    fn walk<'p>(
-        &mut self,
-        cx: &mut Ctx<'_, '_>,
-        pods: impl Iterator<Item = (usize, &'p k8s::Pod)>,
-    ) {
+    fn walk<'p>(&mut self, cx: &mut Ctx<'_, '_>, pods: impl Iterator<Item = (usize, PodView<'p>)>) {
         self.walks += 1;
         let walk = self.walks;
         let mut order = SmallMap::default();
         for (pos, pod) in pods {
-            let known = self
-                .by_name
-                .get(pod.metadata.name.as_deref().unwrap_or(""))
-                .copied()
-                .filter(|&id| {
-                    self.pods[id as usize]
-                        .as_ref()
-                        .is_some_and(|p| p.walk != walk)
-                });
+            let known = self.by_name.get(pod.name()).copied().filter(|&id| {
+                self.pods[id as usize]
+                    .as_ref()
+                    .is_some_and(|p| p.walk != walk)
+            });
             let id = match known {
                 Some(id) => {
                     self.refresh(cx, id, pod);
@@ -575,7 +569,12 @@ impl IncService {
     /// One reported pod: `found` = its position and state now, None = gone or unselected.
     /// Position entries are moved or removed only if they still name this pod: a pod that
     /// took the position over is reported too.
-    fn update_one(&mut self, cx: &mut Ctx<'_, '_>, name: &str, found: Option<(usize, &k8s::Pod)>) {
+    fn update_one(
+        &mut self,
+        cx: &mut Ctx<'_, '_>,
+        name: &str,
+        found: Option<(usize, PodView<'_>)>,
+    ) {
         let id = self.by_name.get(name).copied();
         match (found, id) {
             (Some((pos, pod)), Some(id)) => {
@@ -746,12 +745,12 @@ impl IncService {
 }
 
 /// The value of `key` taken out of `map` in place (default when absent).
-fn take_entry<V: Default>(map: &mut BTreeMap<String, V>, key: &str) -> V {
+fn take_entry<V: Default>(map: &mut ServiceKeyed<V>, key: &str) -> V {
     map.get_mut(key).map(std::mem::take).unwrap_or_default()
 }
 
 /// Put `value` back as the value of `key` (in place when the entry is there).
-fn put_entry<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) {
+fn put_entry<V>(map: &mut ServiceKeyed<V>, key: &str, value: V) {
     match map.get_mut(key) {
         Some(v) => *v = value,
         None => {
@@ -1235,6 +1234,7 @@ impl Reconciler {
 /// upstream is the distribution tests' claim, not these.)
 #[cfg(test)]
 mod tests {
+    use crate::controllers::endpoints::PodView;
     use proptest::prelude::*;
     use rand::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -1443,12 +1443,14 @@ mod tests {
                     let changes = list.take_changes_for(name, Consumer::EndpointSlice);
                     let out = {
                         let l: &PodList = list;
-                        let lookup =
-                            |p: &str| l.selected_pod_at(name, p).map(|(i, p, t)| (i, (p, t)));
+                        let lookup = |p: &str| {
+                            l.selected_pod_at(name, p)
+                                .map(|(i, p, t)| (i, (PodView::Api(p), t)))
+                        };
                         let all = || {
                             l.selected_at(name)
                                 .into_iter()
-                                .map(|(i, p, t)| (i, (p, t)))
+                                .map(|(i, p, t)| (i, (PodView::Api(p), t)))
                                 .collect()
                         };
                         let src = PodSource {

@@ -28,6 +28,7 @@ pub mod listed;
 pub mod model;
 pub mod packing;
 pub mod podcache;
+mod podread;
 pub mod reconcile;
 pub mod reconciler;
 pub mod topology;

@@ -360,9 +360,7 @@ pub fn slice_labels(
     current: &BTreeMap<String, String>,
     svc: &ServiceInfo,
 ) -> (BTreeMap<String, String>, bool) {
-    let cur = current.iter().filter(|(k, _)| !is_reserved_label_key(k));
-    let want = svc.labels.iter().filter(|(k, _)| !is_reserved_label_key(k));
-    let changed = !cur.eq(want);
+    let changed = slice_labels_changed(current, svc);
     let mut labels: BTreeMap<String, String> = svc
         .labels
         .iter()
@@ -375,6 +373,14 @@ pub fn slice_labels(
     labels.insert(LABEL_SERVICE_NAME.to_string(), svc.name.clone());
     labels.insert(LABEL_MANAGED_BY.to_string(), CONTROLLER_NAME.to_string());
     (labels, changed)
+}
+
+/// The `bool` of [`slice_labels`] (whether the slice's non-reserved labels differ from the
+/// Service's), without building the labels.
+pub fn slice_labels_changed(current: &BTreeMap<String, String>, svc: &ServiceInfo) -> bool {
+    let cur = current.iter().filter(|(k, _)| !is_reserved_label_key(k));
+    let want = svc.labels.iter().filter(|(k, _)| !is_reserved_label_key(k));
+    !cur.eq(want)
 }
 
 /// Upstream `hintsEnabled`: the deprecated `topology-aware-hints` annotation

@@ -17,9 +17,11 @@ use std::rc::Rc;
 
 use md5::Digest;
 
-use super::convert::{endpoint_ports, is_pod_ready, pod_to_endpoint};
+use super::convert::{endpoint_ports_of, is_pod_ready, view_to_endpoint};
 use super::model::{Endpoint, ServiceInfo};
+use super::podread;
 use super::reconciler::NodeIndex;
+use crate::controllers::endpoints::PodView;
 use crate::controllers::util::intern::intern;
 use crate::controllers::util::{PortMapKey, SlicePort};
 use crate::k8s;
@@ -89,7 +91,7 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
 
 /// uid, namespace, phase, podIP, podIPs, deleting, ready, nodeName, hostname, subdomain and
 /// every container port's (name, protocol, containerPort), in spec order.
-fn encode_inputs(pod: &k8s::Pod, out: &mut Vec<u8>) {
+pub(super) fn encode_inputs(pod: &k8s::Pod, out: &mut Vec<u8>) {
     put_opt(out, pod.metadata.uid.as_deref());
     put_opt(out, pod.metadata.namespace.as_deref());
     put_opt(out, pod.status.phase.as_deref());
@@ -118,11 +120,11 @@ thread_local! {
 }
 
 impl PodInputs {
-    pub(super) fn of(pod: &k8s::Pod) -> Self {
+    pub(super) fn of(pod: PodView<'_>) -> Self {
         SCRATCH.with(|b| {
             let mut b = b.borrow_mut();
             b.clear();
-            encode_inputs(pod, &mut b);
+            podread::encode_inputs(pod, &mut b);
             PodInputs(md5::Md5::digest(&b[..]).into())
         })
     }
@@ -175,8 +177,8 @@ pub(super) fn ports_pod_independent(service: &k8s::Service) -> bool {
 }
 
 /// The ports of `pod` (any pod, when [`ports_pod_independent`]) as [`SharedPorts`].
-pub(super) fn pod_independent_ports(service: &k8s::Service, pod: &k8s::Pod) -> SharedPorts {
-    let p = endpoint_ports(service, pod);
+pub(super) fn pod_independent_ports(service: &k8s::Service, pod: PodView<'_>) -> SharedPorts {
+    let p = endpoint_ports_of(service, pod);
     let k = PortMapKey::new(&p);
     (Rc::new(p), Rc::new(k))
 }
@@ -187,18 +189,16 @@ pub(super) fn convert(
     service: &k8s::Service,
     svc: &ServiceInfo,
     address_types: &[&'static str],
-    pod: &k8s::Pod,
+    pod: PodView<'_>,
     nodes: &NodeIndex,
     shared_ports: Option<&SharedPorts>,
     inputs: Option<PodInputs>,
 ) -> Converted {
-    let node = nodes
-        .get(pod.spec.node_name.as_deref().unwrap_or(""))
-        .map(|z| z.map(intern));
+    let node = nodes.get(pod.node_name()).map(|z| z.map(intern));
     let (ports, port_key) = match shared_ports {
         Some((p, k)) => (Rc::clone(p), Rc::clone(k)),
         None => {
-            let p = endpoint_ports(service, pod);
+            let p = endpoint_ports_of(service, pod);
             let k = PortMapKey::new(&p);
             (Rc::new(p), Rc::new(k))
         }
@@ -210,7 +210,7 @@ pub(super) fn convert(
         epoch: 0,
         endpoints: address_types
             .iter()
-            .map(|at| pod_to_endpoint(pod, zone, svc, at))
+            .map(|at| view_to_endpoint(pod, zone, svc, at))
             .collect(),
         node,
         ports,
@@ -225,7 +225,7 @@ impl Converted {
     /// (for the conversion that follows).
     pub(super) fn revalidate(
         &mut self,
-        pod: &k8s::Pod,
+        pod: PodView<'_>,
         nodes: &NodeIndex,
     ) -> Result<(), Option<PodInputs>> {
         let inputs = PodInputs::of(pod);
@@ -233,7 +233,7 @@ impl Converted {
             return Err(Some(inputs));
         }
         if self.node_version != nodes.version() {
-            let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+            let now = nodes.get(pod.node_name());
             if now != self.node.as_ref().map(Option::as_deref) {
                 return Err(Some(inputs));
             }
@@ -260,7 +260,7 @@ impl PodEndpointCache {
         service: &k8s::Service,
         svc: &ServiceInfo,
         address_types: &[&'static str],
-        pods: &[&k8s::Pod],
+        pods: &[PodView<'_>],
         nodes: &NodeIndex,
     ) -> Vec<&'a Converted> {
         let key = svc.key();
@@ -282,8 +282,8 @@ impl PodEndpointCache {
         cache.epoch += 1;
         let epoch = cache.epoch;
         let mut idx = Vec::with_capacity(pods.len());
-        for pod in pods {
-            let name = pod.metadata.name.as_deref().unwrap_or("");
+        for &pod in pods {
+            let name = pod.name();
             let found = cache.by_name.get(name).copied();
             let mut inputs = None;
             let valid = found.is_some_and(|i| {
@@ -294,7 +294,7 @@ impl PodEndpointCache {
                     return false;
                 }
                 if c.node_version != version {
-                    let now = nodes.get(pod.spec.node_name.as_deref().unwrap_or(""));
+                    let now = nodes.get(pod.node_name());
                     if now != c.node.as_ref().map(Option::as_deref) {
                         return false;
                     }
@@ -546,6 +546,7 @@ mod tests {
 #[cfg(test)]
 mod input_tests {
     use super::{container_ports, is_pod_ready, PodInputs};
+    use crate::controllers::endpoints::PodView;
     use crate::k8s;
     use proptest::prelude::*;
     use serde_json::json;
@@ -644,8 +645,9 @@ mod input_tests {
         #[test]
         fn encoded_inputs_equal_iff_fields_equal(a in pod(), b in pod()) {
             let same = fields(&a) == fields(&b);
-            prop_assert_eq!(PodInputs::of(&a) == PodInputs::of(&b), same);
-            prop_assert!(PodInputs::of(&a) == PodInputs::of(&a));
+            let (a, b) = (PodView::Api(&a), PodView::Api(&b));
+            prop_assert_eq!(PodInputs::of(a) == PodInputs::of(b), same);
+            prop_assert!(PodInputs::of(a) == PodInputs::of(a));
         }
     }
 }

@@ -57,8 +57,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::model::{
-    hints_enabled, legacy_hints_enabled, slice_labels, Endpoint, ServiceInfo, Slice,
-    ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
+    hints_enabled, legacy_hints_enabled, slice_labels, slice_labels_changed, Endpoint, ServiceInfo,
+    Slice, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6,
 };
 use super::topology::{remove_hints_from_slices, SliceInfo, TopologyCache};
 use super::trafficdist;
@@ -411,7 +411,8 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                 new_endpoints.push(got);
             }
         }
-        let (labels, labels_changed) = slice_labels(&s.labels, svc);
+        // The labels are built only for a slice that is written.
+        let labels_changed = slice_labels_changed(&s.labels, svc);
         if endpoint_updated || s.endpoints.len() != new_endpoints.len() {
             if s.endpoints.len() > new_endpoints.len() {
                 removed += s.endpoints.len() - new_endpoints.len();
@@ -428,7 +429,7 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                         .into_iter()
                         .map(DesiredEndpoint::into_endpoint)
                         .collect(),
-                    labels,
+                    labels: slice_labels(&s.labels, svc).0,
                     owned: s.owned,
                     origin: s.origin,
                     meta_like_new: s.meta_like_new,
@@ -438,7 +439,7 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
             }
         } else if labels_changed {
             let mut c = (*s).clone();
-            c.labels = labels;
+            c.labels = slice_labels(&s.labels, svc).0;
             to_update.insert(c.name.clone());
             by_name.insert(c.name.clone(), Cow::Owned(c));
         } else {

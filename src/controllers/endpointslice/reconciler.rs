@@ -16,16 +16,17 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{
-    pod_ready_transition_time, pod_selected, service_info, should_pod_be_in_endpoints,
-    slice_from_k8s, slice_to_k8s,
+    pod_ready_transition_time, pod_selected, service_info, slice_from_k8s, slice_to_k8s,
 };
 use super::model::{Endpoint, Slice, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use super::podcache::PodEndpointCache;
+use super::podread;
 use super::reconcile::{
     address_types_for_service, reconcile, DesiredByPortMap, DesiredGroup, PlannedWrite,
     ReconcilerOptions, SyncMetrics,
 };
 use super::topology::TopologyCache;
+use crate::controllers::endpoints::PodView;
 use crate::controllers::trigger_time::{parse_opt, Timestamp, TriggerTimeTracker};
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
@@ -142,7 +143,7 @@ pub struct Reconciler {
     pub options: ReconcilerOptions,
     pub topology: TopologyCache,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
-    pub(super) slice_cache: BTreeMap<String, BTreeMap<String, CachedSlice>>,
+    pub(super) slice_cache: ServiceKeyed<BTreeMap<String, CachedSlice>>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
     pod_cache: PodEndpointCache,
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
@@ -152,21 +153,26 @@ pub struct Reconciler {
     /// path is tested against, and the bench baseline).
     pub full_recompute: bool,
     /// Per Service key: the incremental reconcile's state (see `incremental`).
-    pub(super) inc: BTreeMap<String, super::incremental::IncService>,
+    pub(super) inc: ServiceKeyed<super::incremental::IncService>,
     /// Per Service key: the models of the slices the last incremental sync updated, by name
     /// (see [`OwnWrite`]).
-    pub(super) own_writes: BTreeMap<String, std::collections::HashMap<String, OwnWrite>>,
+    pub(super) own_writes: ServiceKeyed<std::collections::HashMap<String, OwnWrite>>,
     /// Per Service key: the models of the slices the last incremental sync created, in write
     /// order, until storage returns each (`observe_write` names it and moves it to
     /// `own_writes`). Without this a created slice's model would be rebuilt from the stored
     /// object at the next listing: a second copy of every endpoint of the Service.
-    pub(super) own_creates: BTreeMap<String, std::collections::VecDeque<OwnWrite>>,
+    pub(super) own_creates: ServiceKeyed<std::collections::VecDeque<OwnWrite>>,
     /// What-if packing policy applied after the upstream plan (see `packing`).
     pub(super) packing: super::packing::Packing,
     /// Counts incremental syncs (of any Service): tells an own write planned by a Service's
     /// previous sync from an older one.
     pub(super) sync_seq: u64,
 }
+
+/// Per-Service state by Service key (`namespace/name`), looked up by every sync of that
+/// Service: a hash map (a tree of 10,000 keys compared ~14 strings a lookup, several lookups a
+/// sync). Lookups only: nothing iterates it, so its order never shows.
+pub(super) type ServiceKeyed<V> = std::collections::HashMap<String, V, crate::clients::ids::ByName>;
 
 /// A slice update the incremental reconcile planned, kept after it was materialised: once
 /// storage returns it (`observe_write`), the slice at that resourceVersion is exactly this
@@ -226,13 +232,13 @@ impl Reconciler {
         Reconciler {
             options,
             topology: TopologyCache::new(),
-            slice_cache: BTreeMap::new(),
+            slice_cache: ServiceKeyed::default(),
             pod_cache: PodEndpointCache::new(),
             use_pod_cache: true,
             full_recompute: false,
-            inc: BTreeMap::new(),
-            own_writes: BTreeMap::new(),
-            own_creates: BTreeMap::new(),
+            inc: ServiceKeyed::default(),
+            own_writes: ServiceKeyed::default(),
+            own_creates: ServiceKeyed::default(),
             packing: super::packing::Packing::Upstream,
             sync_seq: 0,
         }
@@ -364,13 +370,9 @@ impl Reconciler {
                 return r;
             }
         }
-        let owned;
-        let list: Vec<&k8s::Pod> = match pods {
-            PodInput::List(l) => l.iter().map(|(p, _)| *p).collect(),
-            PodInput::Source(src) => {
-                owned = (src.all)();
-                owned.iter().map(|(_, (p, _))| *p).collect()
-            }
+        let list: Vec<PodView<'_>> = match pods {
+            PodInput::List(l) => l.iter().map(|(p, _)| PodView::Api(p)).collect(),
+            PodInput::Source(src) => (src.all)().into_iter().map(|(_, (p, _))| p).collect(),
         };
         self.reconcile_full(service, &list, existing, nodes, trigger_time, rng)
     }
@@ -380,7 +382,7 @@ impl Reconciler {
     pub(super) fn reconcile_full(
         &mut self,
         service: &k8s::Service,
-        pods: &[&k8s::Pod],
+        pods: &[PodView<'_>],
         existing: &[&k8s::EndpointSlice],
         nodes: &NodeIndex,
         trigger_time: Option<&str>,
@@ -402,7 +404,7 @@ impl Reconciler {
         for (ai, at) in address_types.iter().enumerate() {
             let groups = desired.entry(at.to_string()).or_default();
             for (pod, c) in pods.iter().zip(&converted) {
-                if !should_pod_be_in_endpoints(pod, svc.include_terminating()) {
+                if !podread::in_endpoints(*pod, svc.include_terminating()) {
                     continue;
                 }
                 if !groups.contains_key(&*c.port_key) {
@@ -421,10 +423,10 @@ impl Reconciler {
                 if c.node.is_none() && !svc.publish_not_ready_addresses {
                     errors.push(format!(
                         "skipping Pod {} for Service {}/{}: Node {} Not Found",
-                        pod.metadata.name.as_deref().unwrap_or(""),
+                        pod.name(),
                         svc.namespace,
                         svc.name,
-                        pod.spec.node_name.as_deref().unwrap_or("")
+                        pod.node_name()
                     ));
                     continue;
                 }
@@ -711,7 +713,7 @@ impl EndpointSliceController {
                 // Read only when the tracker cannot use the changes.
                 let all = std::iter::once(src.all)
                     .flat_map(|f| f())
-                    .map(|(_, (p, t))| (p.metadata.name.as_deref().unwrap_or(""), t));
+                    .map(|(_, (p, t))| (p.name(), t));
                 self.trigger_times.compute_changed(
                     ns,
                     name,
@@ -755,6 +757,9 @@ impl EndpointSliceController {
 /// lastTransitionTime (the trigger-time input; the manager's pod index keeps it
 /// parsed once per pod version). Shared with the Endpoints controller.
 pub use crate::controllers::endpoints::SelectedPod;
+
+/// A selected pod read through a [`PodView`] (shared with the Endpoints controller).
+pub use crate::controllers::endpoints::ViewedPod;
 
 /// What one [`EndpointSliceController::sync_service`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -840,10 +845,11 @@ pub struct PodSource<'a, 'p> {
     /// Names of the pods that changed (added, updated, deleted, moved in or out of the
     /// selection, or moved to another position), or `All` when unknown.
     pub changes: &'a PodChanges,
-    /// The pod of this name with its position, if the Service selects it.
-    pub lookup: &'a dyn Fn(&str) -> Option<(usize, SelectedPod<'p>)>,
+    /// The pod of this name with its position, if the Service selects it (a world pod is
+    /// read in place: no sync builds a `k8s::Pod`).
+    pub lookup: &'a dyn Fn(&str) -> Option<(usize, ViewedPod<'p>)>,
     /// Every selected pod with its position, in lister order.
-    pub all: &'a dyn Fn() -> Vec<(usize, SelectedPod<'p>)>,
+    pub all: &'a dyn Fn() -> Vec<(usize, ViewedPod<'p>)>,
 }
 
 pub use crate::controllers::endpoints::desired::PodChanges;

@@ -1,8 +1,9 @@
 //! The EndpointSlice controller's arm: one `syncService` of a Service key.
 
-use super::pods::Consumer;
+use super::pods::{Consumer, Held};
 use super::*;
 use crate::apiserver::write_log::SharedObject;
+use crate::controllers::endpoints::PodView;
 use crate::controllers::endpointslice::reconciler::PodSource;
 use std::collections::HashMap;
 
@@ -59,17 +60,17 @@ impl ControllerManager<'_> {
         };
         let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
         // The selector index gives exactly the pods a filtered list would (same order), with
-        // their parsed Ready transition times.
+        // their parsed Ready transition times; world pods are read in place.
         let lookup = |pod: &str| {
             ns_pods
-                .selected_pod_at(&name, pod)
-                .map(|(i, p, t)| (i, (p, t)))
+                .selected_held_at(&name, pod)
+                .map(|(i, h, t)| (i, (view_of(h), t)))
         };
         let all = || {
             ns_pods
-                .selected_at(&name)
+                .selected_held_all_at(&name)
                 .into_iter()
-                .map(|(i, p, t)| (i, (p, t)))
+                .map(|(i, h, t)| (i, (view_of(h), t)))
                 .collect()
         };
         let source = PodSource {
@@ -312,6 +313,14 @@ impl ControllerManager<'_> {
             }
         }
         self.finish_sync(ESC, key, row, now);
+    }
+}
+
+/// A held pod as the controller reads it: a world pod's record in place, or the API object.
+fn view_of(h: &Held) -> PodView<'_> {
+    match h {
+        Held::Row { pod, .. } => PodView::Row(pod),
+        Held::Api(p, _) => PodView::Api(p),
     }
 }
 

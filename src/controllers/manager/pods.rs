@@ -447,6 +447,31 @@ impl PodList {
             .collect()
     }
 
+    /// [`PodList::selected_held`] with the pod's position (the EndpointSlice controller's
+    /// in-place reads; its reconcile keys pods by list position).
+    pub fn selected_held_at(
+        &self,
+        service: &str,
+        name: &str,
+    ) -> Option<(usize, &Held, Option<Timestamp>)> {
+        let i = self.index.get(&self.items, name)?;
+        self.selections
+            .get(service)?
+            .members
+            .contains(&i)
+            .then(|| (i, &self.items[i], self.items[i].ready_time()))
+    }
+
+    /// [`PodList::selected_held_all`] with each pod's position.
+    pub fn selected_held_all_at(&self, service: &str) -> Vec<(usize, &Held, Option<Timestamp>)> {
+        self.selections
+            .get(service)
+            .into_iter()
+            .flat_map(|s| s.members.iter())
+            .map(|&i| (i, &self.items[i], self.items[i].ready_time()))
+            .collect()
+    }
+
     /// Services (names, sorted) whose selector matches `labels` (an empty selector matches).
     pub fn selecting(&self, labels: Option<&Labels>) -> BTreeSet<&str> {
         let mut out: BTreeSet<&str> = self.match_all.iter().map(String::as_str).collect();
