@@ -325,6 +325,27 @@ fn edit_members(
     }
 }
 
+/// [`PodList::note_change_for`] on the list's fields (so that `name` may borrow another).
+fn note_change_in(
+    selections: &mut HashMap<String, Selection, ByName>,
+    member_of: &[Rc<str>],
+    untracked: [bool; 2],
+    name: &str,
+    c: Consumer,
+) {
+    let c = c as usize;
+    if untracked[c] {
+        return;
+    }
+    for svc in member_of {
+        if let Some(sel) = selections.get_mut(&**svc) {
+            if !sel.rebuild[c] && !sel.changed[c].contains(name) {
+                sel.changed[c].insert(name.to_string());
+            }
+        }
+    }
+}
+
 pub(crate) fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
     selector
         .iter()
@@ -348,17 +369,13 @@ impl PodList {
     }
 
     fn note_change_for(&mut self, i: usize, name: &str, c: Consumer) {
-        let c = c as usize;
-        if self.untracked[c] {
-            return;
-        }
-        for svc in &self.member_of[i] {
-            if let Some(sel) = self.selections.get_mut(&**svc) {
-                if !sel.rebuild[c] && !sel.changed[c].contains(name) {
-                    sel.changed[c].insert(name.to_string());
-                }
-            }
-        }
+        note_change_in(
+            &mut self.selections,
+            &self.member_of[i],
+            self.untracked,
+            name,
+            c,
+        );
     }
 
     /// The Endpoints controller's [`PodList::take_changes_for`].
@@ -481,8 +498,18 @@ impl PodList {
         out
     }
 
+    /// The shared names of [`PodList::selecting`]'s Services, sorted. The Services of an
+    /// empty selector (`match_all`) and of a non-empty one (each filed under its first pair
+    /// only) are apart, so the two sorted lists merged hold no duplicate: no set is built.
     fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
-        self.selecting(labels)
+        let mut names = self.selecting_nonempty(labels);
+        if !self.match_all.is_empty() {
+            names.extend(self.match_all.iter().map(String::as_str));
+            names.sort_unstable();
+        }
+        #[cfg(test)]
+        assert!(names.iter().copied().eq(self.selecting(labels)));
+        names
             .into_iter()
             .map(|n| self.selections[n].name.clone())
             .collect()
@@ -739,9 +766,16 @@ impl PodList {
             if moved.is_built() {
                 self.built_at.get_mut().push(i);
             }
-            let n = moved.name().to_string();
-            self.index.relocate(&n, last, i);
-            self.note_change_for(i, &n, Consumer::EndpointSlice);
+            // The moved pod's name is read in place (no copy): the fields are borrowed apart.
+            let n = moved.name();
+            self.index.relocate(n, last, i);
+            note_change_in(
+                &mut self.selections,
+                &self.member_of[i],
+                self.untracked,
+                n,
+                Consumer::EndpointSlice,
+            );
         }
         (pod, members)
     }
