@@ -940,3 +940,75 @@ fn packing_of(c: &crate::scenario::EndpointSliceController) -> packing::Packing 
 mod node_lister_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod key_queue_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The id-keyed queue behaves as the queue of the key strings it replaces: same keys
+        /// finished at the same times, same next event, requeue counts and idleness, through
+        /// adds, delayed adds, rate-limited retries, forgets, pick-ups and `Done`s.
+        #[test]
+        fn key_queue_is_the_string_queue(
+            ops in prop::collection::vec((0u8..6, 0usize..6, 0u64..5), 1..120),
+            workers in 1usize..3,
+        ) {
+            let keys = ["ns/b", "ns/a", "other/a", "ns/c", "x/y", "ns/aa"];
+            let rate = RateLimit { base_ns: 3, max_ns: 40, max_retries: 3 };
+            let mut ids = KeyQueue {
+                ids: ServiceIds::default(),
+                keys: Vec::new(),
+                q: WorkQueue::new(workers, rate, PICKUP_DELAY_NS),
+            };
+            let mut plain: WorkQueue<String> = WorkQueue::new(workers, rate, PICKUP_DELAY_NS);
+            let dist = DurationDist::uniform(0, 7);
+            let (mut r1, mut r2) = (ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(3));
+            let mut now: Nanos = 0;
+            for (op, k, d) in ops {
+                let key = keys[k];
+                match op {
+                    0 => {
+                        ids.add(key, now);
+                        plain.add(key.to_string(), now);
+                    }
+                    1 => {
+                        ids.add_after(key, d * 2, now);
+                        plain.add_after(key.to_string(), d * 2, now);
+                    }
+                    2 => {
+                        prop_assert_eq!(ids.num_requeues(key), plain.num_requeues(&key.to_string()));
+                        prop_assert_eq!(
+                            ids.add_rate_limited(key.to_string(), now),
+                            plain.add_rate_limited(key.to_string(), now)
+                        );
+                    }
+                    3 => {
+                        ids.forget(key);
+                        plain.forget(&key.to_string());
+                    }
+                    _ => {
+                        now += d;
+                        ids.release_waiting(now);
+                        plain.release_waiting(now);
+                        loop {
+                            let (a, b) = (ids.pop_finished(now), plain.pop_finished(now));
+                            prop_assert_eq!(
+                                a.as_ref().map(|(t, k)| (*t, k.name.to_string())),
+                                b.clone()
+                            );
+                            let (Some((t, ka)), Some((_, kb))) = (a, b) else { break };
+                            ids.done(&ka, t);
+                            plain.done(&kb, t);
+                        }
+                        ids.start_workers(now, &dist, &mut r1);
+                        plain.start_workers(now, &dist, &mut r2);
+                    }
+                }
+                prop_assert_eq!(ids.next_event(), plain.next_event());
+                prop_assert_eq!(ids.is_idle(), plain.is_idle());
+            }
+        }
+    }
+}

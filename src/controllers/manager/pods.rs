@@ -501,6 +501,23 @@ impl PodList {
     /// The shared names of [`PodList::selecting`]'s Services, sorted. The Services of an
     /// empty selector (`match_all`) and of a non-empty one (each filed under its first pair
     /// only) are apart, so the two sorted lists merged hold no duplicate: no set is built.
+    /// [`PodList::selecting_nonempty`] of the held pod `name`'s labels, read off the pod's
+    /// own memberships (kept in step with its labels and the selectors) rather than asked of
+    /// the selector index again.
+    pub fn member_services(&self, name: &str) -> Vec<&str> {
+        let Some(i) = self.index.get(&self.items, name) else {
+            return Vec::new();
+        };
+        let out: Vec<&str> = self.member_of[i]
+            .iter()
+            .map(|s| &**s)
+            .filter(|s| self.match_all.is_empty() || !self.match_all.contains(*s))
+            .collect();
+        #[cfg(test)]
+        assert_eq!(out, self.selecting_nonempty(self.items[i].labels()));
+        out
+    }
+
     fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
         let mut names = self.selecting_nonempty(labels);
         if !self.match_all.is_empty() {
@@ -982,8 +999,9 @@ mod tests {
         for n in 0..names {
             let n = format!("p{n}");
             out.push(format!(
-                "{n}: {:?}",
-                l.held(&n).map(|h| h.name().to_string())
+                "{n}: {:?} in {:?}",
+                l.held(&n).map(|h| h.name().to_string()),
+                l.member_services(&n)
             ));
         }
         for s in services {
