@@ -365,7 +365,9 @@ impl KeyQueue {
         let id = self.id(&key);
         self.q.add_rate_limited(id, now)
     }
-    fn forget(&mut self, key: &str) {
+    /// `Forget`. Takes the `&String` the sync's end (`writes`) passes.
+    #[allow(clippy::ptr_arg)]
+    fn forget(&mut self, key: &String) {
         if let Some(k) = self.ids.get(key) {
             let id = k.id;
             self.q.forget(&id);
@@ -985,8 +987,9 @@ mod key_queue_tests {
                         );
                     }
                     3 => {
-                        ids.forget(key);
-                        plain.forget(&key.to_string());
+                        let owned = key.to_string();
+                        ids.forget(&owned);
+                        plain.forget(&owned);
                     }
                     _ => {
                         now += d;
