@@ -64,6 +64,31 @@ impl ControllerManager<'_> {
         keys
     }
 
+    /// [`Self::services_for_labels`] of the pod `name` the namespace's list holds, from the
+    /// pod's memberships ([`PodList::member_services`]: no selector index query).
+    pub(super) fn services_of_held(&self, ns: &str, name: &str) -> Vec<String> {
+        let Some(list) = self.pods.get(ns) else {
+            return Vec::new();
+        };
+        let keys: Vec<String> = list
+            .member_services(name)
+            .into_iter()
+            .map(|svc| {
+                let mut k = String::with_capacity(ns.len() + 1 + svc.len());
+                k.push_str(ns);
+                k.push('/');
+                k.push_str(svc);
+                k
+            })
+            .collect();
+        #[cfg(test)]
+        assert_eq!(
+            keys,
+            self.services_for_labels(ns, list.held(name).and_then(|h| h.labels()))
+        );
+        keys
+    }
+
     pub(super) fn enqueue_pod_services(
         &mut self,
         keys: impl IntoIterator<Item = String>,
@@ -84,13 +109,14 @@ impl ControllerManager<'_> {
     ) {
         match change {
             ObjChange::Added(p) => {
-                // `pod_to_k8s` writes the template's labels as they are.
-                let keys = self.services_for_labels(&p.namespace, Some(p.labels()));
+                // `pod_to_k8s` writes the template's labels as they are; the Services
+                // selecting them are the new row's memberships.
                 self.ns_pods(&p.namespace).insert_row_reusing(
                     shared_pod(p, world),
                     pod_owner(p, world),
                     None,
                 );
+                let keys = self.services_of_held(&p.namespace, &p.name);
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Updated { new, .. } => {
@@ -111,7 +137,7 @@ impl ControllerManager<'_> {
                     {
                         let op = o.world_pod().expect("a world pod");
                         match pod_change_kind_compact(op, new) {
-                            Some((_, true)) => self.services_for_labels(ns, Some(new.labels())),
+                            Some((_, true)) => self.services_of_held(ns, &new.name),
                             _ => Vec::new(),
                         }
                     }

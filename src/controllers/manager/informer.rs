@@ -26,10 +26,12 @@
 //! Objects are held behind `Rc`: a written object is shared by the writer and the cache rather
 //! than copied (an Endpoints object of 1,000+ addresses is rewritten on every sync).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::rc::Rc;
 
 use rand::Rng;
+
+use crate::clients::ids::ByName;
 
 use crate::scenario::model::DurationDist;
 use crate::scenario::Nanos;
@@ -51,7 +53,9 @@ pub struct Delivered<T> {
 pub struct LaggedInformer<T> {
     lag: DurationDist,
     /// group → name → object as the informer holds it.
-    objects: BTreeMap<String, BTreeMap<String, Rc<T>>>,
+    /// Groups hashed ([`ByName`]): one is looked up per delivery and per sync, never
+    /// iterated; each group's objects stay in name order.
+    objects: HashMap<String, BTreeMap<String, Rc<T>>, ByName>,
     /// Writes not yet delivered, in delivery order: (visible at, group, name, new state).
     pending: VecDeque<(Nanos, String, String, Option<Rc<T>>)>,
     last_visible: Nanos,
@@ -61,7 +65,7 @@ impl<T: Clone> LaggedInformer<T> {
     pub fn new(lag: DurationDist) -> Self {
         LaggedInformer {
             lag,
-            objects: BTreeMap::new(),
+            objects: HashMap::default(),
             pending: VecDeque::new(),
             last_visible: 0,
         }
@@ -114,11 +118,17 @@ impl<T: Clone> LaggedInformer<T> {
         let (at, group, name, obj) = self.pending.pop_front()?;
         let deleted = obj.is_none();
         let old = match obj {
-            Some(o) => self
-                .objects
-                .entry(group.clone())
-                .or_default()
-                .insert(name.clone(), o),
+            Some(o) => {
+                // The group's key is copied only when the group is new.
+                if !self.objects.contains_key(&group) {
+                    self.objects.insert(group.clone(), BTreeMap::new());
+                }
+                let m = self.objects.get_mut(&group).expect("inserted above");
+                match m.get_mut(&name) {
+                    Some(slot) => Some(std::mem::replace(slot, o)),
+                    None => m.insert(name.clone(), o),
+                }
+            }
             None => {
                 let m = self.objects.get_mut(&group);
                 let old = m.and_then(|m| m.remove(&name));

@@ -64,7 +64,7 @@ mod writes;
 
 use writes::{Counter, Shares, Write};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -76,6 +76,7 @@ use crate::apiserver::write_log::{
     NullObserver, ObjectRef, Verb, WriteObserver, WriteOutcome, WriteRecord, Writer,
 };
 use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
+use crate::clients::ids::{ByName, ServiceIds, ServiceKey};
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_owner, pod_to_k8s, service_to_k8s};
 use crate::cluster::model;
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
@@ -291,7 +292,7 @@ pub fn services_to_update_on_pod_change_compact<'a>(
 #[derive(Debug)]
 struct Ctl {
     enabled: bool,
-    queue: WorkQueue<String>,
+    queue: KeyQueue,
     batch_ns: Nanos,
     duration: DurationDist,
 }
@@ -306,20 +307,98 @@ impl Ctl {
     ) -> Self {
         Ctl {
             enabled,
-            queue: WorkQueue::new(workers as usize, rate, PICKUP_DELAY_NS),
+            queue: KeyQueue {
+                ids: ServiceIds::default(),
+                keys: Vec::new(),
+                q: WorkQueue::new(workers as usize, rate, PICKUP_DELAY_NS),
+            },
             batch_ns,
             duration,
         }
     }
     fn add(&mut self, key: &str, now: Nanos) {
         if self.enabled {
-            self.queue.add(key.to_string(), now);
+            self.queue.add(key, now);
         }
     }
     fn add_after(&mut self, key: &str, delay: Nanos, now: Nanos) {
         if self.enabled {
-            self.queue.add_after(key.to_string(), delay, now);
+            self.queue.add_after(key, delay, now);
         }
+    }
+}
+
+/// A controller's [`WorkQueue`] of Service keys, each held as its dense id
+/// ([`ServiceIds`]): the queue's sets and maps compare and copy integers rather than
+/// `"namespace/name"` strings (every add, pick-up and `Done` searched and copied the key
+/// several times). Only lookups and the time-then-sequence order of its heaps depend on the
+/// key type, so the queue behaves exactly as one keyed by the strings.
+#[derive(Debug)]
+struct KeyQueue {
+    ids: ServiceIds,
+    /// The keys by id (ids are dense, in first-seen order).
+    keys: Vec<ServiceKey>,
+    q: WorkQueue<u32>,
+}
+
+impl KeyQueue {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(k) = self.ids.get(key) {
+            return k.id;
+        }
+        let k = self.ids.intern(key);
+        debug_assert_eq!(k.index(), self.keys.len());
+        let id = k.id;
+        self.keys.push(k);
+        id
+    }
+    fn add(&mut self, key: &str, now: Nanos) {
+        let id = self.id(key);
+        self.q.add(id, now);
+    }
+    fn add_after(&mut self, key: &str, delay: Nanos, now: Nanos) {
+        let id = self.id(key);
+        self.q.add_after(id, delay, now);
+    }
+    /// `AddRateLimited` (see [`WorkQueue::add_rate_limited`]).
+    fn add_rate_limited(&mut self, key: String, now: Nanos) -> Nanos {
+        let id = self.id(&key);
+        self.q.add_rate_limited(id, now)
+    }
+    /// `Forget`. Takes the `&String` the sync's end (`writes`) passes.
+    #[allow(clippy::ptr_arg)]
+    fn forget(&mut self, key: &String) {
+        if let Some(k) = self.ids.get(key) {
+            let id = k.id;
+            self.q.forget(&id);
+        }
+    }
+    fn num_requeues(&self, key: &str) -> u32 {
+        self.ids.get(key).map_or(0, |k| self.q.num_requeues(&k.id))
+    }
+    fn rate_limit(&self) -> RateLimit {
+        self.q.rate_limit()
+    }
+    fn release_waiting(&mut self, now: Nanos) {
+        self.q.release_waiting(now);
+    }
+    /// [`WorkQueue::pop_finished`], with the key's id and text.
+    fn pop_finished(&mut self, now: Nanos) -> Option<(Nanos, ServiceKey)> {
+        let (end, id) = self.q.pop_finished(now)?;
+        let key = self.keys[id as usize].clone();
+        Some((end, key))
+    }
+    fn done(&mut self, key: &ServiceKey, now: Nanos) {
+        self.q.done(&key.id, now);
+    }
+    fn start_workers(&mut self, now: Nanos, dist: &DurationDist, rng: &mut ChaCha8Rng) {
+        self.q.start_workers(now, dist, rng);
+    }
+    fn next_event(&self) -> Option<Nanos> {
+        self.q.next_event()
+    }
+    fn is_idle(&self) -> bool {
+        self.q.is_idle()
     }
 }
 
@@ -340,17 +419,20 @@ pub struct ControllerManager<'o> {
     lag_rng: ChaCha8Rng,
     ep_lag_rng: ChaCha8Rng,
     /// ESC-managed slice names per Service key, creation order.
-    slice_index: BTreeMap<String, Vec<String>>,
+    /// The per-Service-key maps are hashed ([`ByName`]): looked up on every sync and pod
+    /// event (a 10,000-key tree cost a few string compares and cache misses per level) and
+    /// never iterated in an order that reaches an output.
+    slice_index: HashMap<String, Vec<String>, ByName>,
     /// Shared with the syncs that read them (a sync takes a pointer, not a copy).
-    services: BTreeMap<String, Rc<k8s::Service>>,
+    services: HashMap<String, Rc<k8s::Service>, ByName>,
     pods: BTreeMap<String, PodList>,
     nodes: BTreeMap<String, ListedNode>,
     node_index: NodeIndex,
     topology_dirty: Option<Nanos>,
     esc: EndpointSliceController,
-    esc_rngs: BTreeMap<String, ChaCha8Rng>,
+    esc_rngs: HashMap<String, ChaCha8Rng, ByName>,
     /// Per-Service name/UID stream of the apiserver for the ESC's slice creates.
-    name_rngs: BTreeMap<String, ChaCha8Rng>,
+    name_rngs: HashMap<String, ChaCha8Rng, ByName>,
     epc: EndpointsController,
     esmc: MirroringController,
     /// Selectorless Services' hand-made Endpoints (from the scenario), by Service key.
@@ -474,8 +556,8 @@ impl<'o> ControllerManager<'o> {
             ep_informer: LaggedInformer::new(c.informer_lag),
             lag_rng: streams.stream_with_index(Stream::Controllers, 2),
             ep_lag_rng: streams.stream_with_index(Stream::Controllers, 3),
-            slice_index: BTreeMap::new(),
-            services: BTreeMap::new(),
+            slice_index: HashMap::default(),
+            services: HashMap::default(),
             pods: BTreeMap::new(),
             nodes: BTreeMap::new(),
             node_index: NodeIndex::default(),
@@ -491,8 +573,8 @@ impl<'o> ControllerManager<'o> {
                 terminating_condition: c.profile.endpointslice_terminating_condition,
             })
             .with_packing(packing_of(&c.endpointslice)),
-            esc_rngs: BTreeMap::new(),
-            name_rngs: BTreeMap::new(),
+            esc_rngs: HashMap::default(),
+            name_rngs: HashMap::default(),
             epc: EndpointsController::new(EndpointsOptions {
                 max_capacity: c.endpoints.max_capacity as usize,
                 truncate: c.profile.endpoints_truncate,
@@ -686,12 +768,13 @@ impl<'o> ControllerManager<'o> {
                             ControllerKind::Endpoints,
                             ControllerKind::Mirroring,
                         ][c];
-                        self.log_step(end, "controller-sync", format!("{} {key}", kind.as_str()));
+                        let details = format!("{} {}", kind.as_str(), key.name);
+                        self.log_step(end, "controller-sync", details);
                     }
                     match c {
-                        ESC => self.sync_esc(&key, end),
-                        EPC => self.sync_epc(&key, end),
-                        _ => self.sync_esmc(&key, end),
+                        ESC => self.sync_esc(&key.name, end),
+                        EPC => self.sync_epc(&key.name, end),
+                        _ => self.sync_esmc(&key.name, end),
                     }
                     self.ctl[c].queue.done(&key, end);
                 }
@@ -859,3 +942,76 @@ fn packing_of(c: &crate::scenario::EndpointSliceController) -> packing::Packing 
 mod node_lister_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod key_queue_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The id-keyed queue behaves as the queue of the key strings it replaces: same keys
+        /// finished at the same times, same next event, requeue counts and idleness, through
+        /// adds, delayed adds, rate-limited retries, forgets, pick-ups and `Done`s.
+        #[test]
+        fn key_queue_is_the_string_queue(
+            ops in prop::collection::vec((0u8..6, 0usize..6, 0u64..5), 1..120),
+            workers in 1usize..3,
+        ) {
+            let keys = ["ns/b", "ns/a", "other/a", "ns/c", "x/y", "ns/aa"];
+            let rate = RateLimit { base_ns: 3, max_ns: 40, max_retries: 3 };
+            let mut ids = KeyQueue {
+                ids: ServiceIds::default(),
+                keys: Vec::new(),
+                q: WorkQueue::new(workers, rate, PICKUP_DELAY_NS),
+            };
+            let mut plain: WorkQueue<String> = WorkQueue::new(workers, rate, PICKUP_DELAY_NS);
+            let dist = DurationDist::uniform(0, 7);
+            let (mut r1, mut r2) = (ChaCha8Rng::seed_from_u64(3), ChaCha8Rng::seed_from_u64(3));
+            let mut now: Nanos = 0;
+            for (op, k, d) in ops {
+                let key = keys[k];
+                match op {
+                    0 => {
+                        ids.add(key, now);
+                        plain.add(key.to_string(), now);
+                    }
+                    1 => {
+                        ids.add_after(key, d * 2, now);
+                        plain.add_after(key.to_string(), d * 2, now);
+                    }
+                    2 => {
+                        prop_assert_eq!(ids.num_requeues(key), plain.num_requeues(&key.to_string()));
+                        prop_assert_eq!(
+                            ids.add_rate_limited(key.to_string(), now),
+                            plain.add_rate_limited(key.to_string(), now)
+                        );
+                    }
+                    3 => {
+                        let owned = key.to_string();
+                        ids.forget(&owned);
+                        plain.forget(&owned);
+                    }
+                    _ => {
+                        now += d;
+                        ids.release_waiting(now);
+                        plain.release_waiting(now);
+                        loop {
+                            let (a, b) = (ids.pop_finished(now), plain.pop_finished(now));
+                            prop_assert_eq!(
+                                a.as_ref().map(|(t, k)| (*t, k.name.to_string())),
+                                b.clone()
+                            );
+                            let (Some((t, ka)), Some((_, kb))) = (a, b) else { break };
+                            ids.done(&ka, t);
+                            plain.done(&kb, t);
+                        }
+                        ids.start_workers(now, &dist, &mut r1);
+                        plain.start_workers(now, &dist, &mut r2);
+                    }
+                }
+                prop_assert_eq!(ids.next_event(), plain.next_event());
+                prop_assert_eq!(ids.is_idle(), plain.is_idle());
+            }
+        }
+    }
+}

@@ -325,6 +325,27 @@ fn edit_members(
     }
 }
 
+/// [`PodList::note_change_for`] on the list's fields (so that `name` may borrow another).
+fn note_change_in(
+    selections: &mut HashMap<String, Selection, ByName>,
+    member_of: &[Rc<str>],
+    untracked: [bool; 2],
+    name: &str,
+    c: Consumer,
+) {
+    let c = c as usize;
+    if untracked[c] {
+        return;
+    }
+    for svc in member_of {
+        if let Some(sel) = selections.get_mut(&**svc) {
+            if !sel.rebuild[c] && !sel.changed[c].contains(name) {
+                sel.changed[c].insert(name.to_string());
+            }
+        }
+    }
+}
+
 pub(crate) fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
     selector
         .iter()
@@ -348,17 +369,13 @@ impl PodList {
     }
 
     fn note_change_for(&mut self, i: usize, name: &str, c: Consumer) {
-        let c = c as usize;
-        if self.untracked[c] {
-            return;
-        }
-        for svc in &self.member_of[i] {
-            if let Some(sel) = self.selections.get_mut(&**svc) {
-                if !sel.rebuild[c] && !sel.changed[c].contains(name) {
-                    sel.changed[c].insert(name.to_string());
-                }
-            }
-        }
+        note_change_in(
+            &mut self.selections,
+            &self.member_of[i],
+            self.untracked,
+            name,
+            c,
+        );
     }
 
     /// The Endpoints controller's [`PodList::take_changes_for`].
@@ -506,8 +523,35 @@ impl PodList {
         out
     }
 
+    /// The shared names of [`PodList::selecting`]'s Services, sorted. The Services of an
+    /// empty selector (`match_all`) and of a non-empty one (each filed under its first pair
+    /// only) are apart, so the two sorted lists merged hold no duplicate: no set is built.
+    /// [`PodList::selecting_nonempty`] of the held pod `name`'s labels, read off the pod's
+    /// own memberships (kept in step with its labels and the selectors) rather than asked of
+    /// the selector index again.
+    pub fn member_services(&self, name: &str) -> Vec<&str> {
+        let Some(i) = self.index.get(&self.items, name) else {
+            return Vec::new();
+        };
+        let out: Vec<&str> = self.member_of[i]
+            .iter()
+            .map(|s| &**s)
+            .filter(|s| self.match_all.is_empty() || !self.match_all.contains(*s))
+            .collect();
+        #[cfg(test)]
+        assert_eq!(out, self.selecting_nonempty(self.items[i].labels()));
+        out
+    }
+
     fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
-        self.selecting(labels)
+        let mut names = self.selecting_nonempty(labels);
+        if !self.match_all.is_empty() {
+            names.extend(self.match_all.iter().map(String::as_str));
+            names.sort_unstable();
+        }
+        #[cfg(test)]
+        assert!(names.iter().copied().eq(self.selecting(labels)));
+        names
             .into_iter()
             .map(|n| self.selections[n].name.clone())
             .collect()
@@ -764,9 +808,16 @@ impl PodList {
             if moved.is_built() {
                 self.built_at.get_mut().push(i);
             }
-            let n = moved.name().to_string();
-            self.index.relocate(&n, last, i);
-            self.note_change_for(i, &n, Consumer::EndpointSlice);
+            // The moved pod's name is read in place (no copy): the fields are borrowed apart.
+            let n = moved.name();
+            self.index.relocate(n, last, i);
+            note_change_in(
+                &mut self.selections,
+                &self.member_of[i],
+                self.untracked,
+                n,
+                Consumer::EndpointSlice,
+            );
         }
         (pod, members)
     }
@@ -973,8 +1024,9 @@ mod tests {
         for n in 0..names {
             let n = format!("p{n}");
             out.push(format!(
-                "{n}: {:?}",
-                l.held(&n).map(|h| h.name().to_string())
+                "{n}: {:?} in {:?}",
+                l.held(&n).map(|h| h.name().to_string()),
+                l.member_services(&n)
             ));
         }
         for s in services {
