@@ -827,25 +827,7 @@ impl ClientCache {
         new: &'a EndpointSlice,
     ) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
         let (o, n) = (old.endpoint_list(), new.endpoint_list());
-        let mut taken = vec![false; o.len()];
-        let mut cursor = 0;
-        let mut added_eps = Vec::new();
-        for e in n {
-            let hit = (cursor..(cursor + 2).min(o.len())).find(|&i| !taken[i] && o[i] == *e);
-            match hit {
-                Some(i) => {
-                    taken[i] = true;
-                    cursor = i + 1;
-                }
-                None => added_eps.push(e),
-            }
-        }
-        let removed_eps: Vec<&SharedValue<Endpoint>> = o
-            .iter()
-            .zip(&taken)
-            .filter(|(_, t)| !**t)
-            .map(|(e, _)| e)
-            .collect();
+        let (removed_eps, added_eps) = match_shared(o, n);
         let mut removed = Vec::new();
         let mut added = Vec::new();
         Self::endpoint_entries(kind, old, removed_eps.iter().copied(), &mut removed);

@@ -52,6 +52,48 @@ pub struct ObjectMeta {
     pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
 }
 
+impl ObjectMeta {
+    /// A copy but for its labels (`None`), for writers that replace the labels anyway (the
+    /// Endpoints and EndpointSlice controllers): every field is listed, so a new one is not
+    /// silently dropped.
+    pub fn without_labels(&self) -> ObjectMeta {
+        let ObjectMeta {
+            name,
+            generate_name,
+            namespace,
+            self_link,
+            uid,
+            resource_version,
+            generation,
+            creation_timestamp,
+            deletion_timestamp,
+            deletion_grace_period_seconds,
+            labels: _,
+            annotations,
+            owner_references,
+            finalizers,
+            managed_fields,
+        } = self;
+        ObjectMeta {
+            name: name.clone(),
+            generate_name: generate_name.clone(),
+            namespace: namespace.clone(),
+            self_link: self_link.clone(),
+            uid: uid.clone(),
+            resource_version: resource_version.clone(),
+            generation: *generation,
+            creation_timestamp: creation_timestamp.clone(),
+            deletion_timestamp: deletion_timestamp.clone(),
+            deletion_grace_period_seconds: *deletion_grace_period_seconds,
+            labels: None,
+            annotations: annotations.clone(),
+            owner_references: owner_references.clone(),
+            finalizers: finalizers.clone(),
+            managed_fields: managed_fields.clone(),
+        }
+    }
+}
+
 /// `metav1.OwnerReference` (apiVersion, kind, name, uid are always written).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -855,45 +855,6 @@ impl EndpointsController {
     }
 }
 
-/// A copy of `m` but for its labels (`None`): every field is listed, so a new one is not
-/// silently dropped.
-fn meta_without_labels(m: &ObjectMeta) -> ObjectMeta {
-    let ObjectMeta {
-        name,
-        generate_name,
-        namespace,
-        self_link,
-        uid,
-        resource_version,
-        generation,
-        creation_timestamp,
-        deletion_timestamp,
-        deletion_grace_period_seconds,
-        labels: _,
-        annotations,
-        owner_references,
-        finalizers,
-        managed_fields,
-    } = m;
-    ObjectMeta {
-        name: name.clone(),
-        generate_name: generate_name.clone(),
-        namespace: namespace.clone(),
-        self_link: self_link.clone(),
-        uid: uid.clone(),
-        resource_version: resource_version.clone(),
-        generation: *generation,
-        creation_timestamp: creation_timestamp.clone(),
-        deletion_timestamp: deletion_timestamp.clone(),
-        deletion_grace_period_seconds: *deletion_grace_period_seconds,
-        labels: None,
-        annotations: annotations.clone(),
-        owner_references: owner_references.clone(),
-        finalizers: finalizers.clone(),
-        managed_fields: managed_fields.clone(),
-    }
-}
-
 /// Steps 5–6 of the module docs.
 fn decide<'a>(
     opts: EndpointsOptions,
@@ -980,7 +941,7 @@ fn decide<'a>(
         Some(c) => Endpoints {
             kind: c.kind.clone(),
             api_version: c.api_version.clone(),
-            metadata: meta_without_labels(&c.metadata),
+            metadata: c.metadata.without_labels(),
             subsets: None,
         },
         None => Endpoints {

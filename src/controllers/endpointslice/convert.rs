@@ -443,40 +443,7 @@ pub fn slice_to_k8s(
                 ports,
             } = b;
             // The labels are replaced below: not copied.
-            let k8s::ObjectMeta {
-                name,
-                generate_name,
-                namespace,
-                self_link,
-                uid,
-                resource_version,
-                generation,
-                creation_timestamp,
-                deletion_timestamp,
-                deletion_grace_period_seconds,
-                labels: _,
-                annotations,
-                owner_references,
-                finalizers,
-                managed_fields,
-            } = metadata;
-            let metadata = k8s::ObjectMeta {
-                name: name.clone(),
-                generate_name: generate_name.clone(),
-                namespace: namespace.clone(),
-                self_link: self_link.clone(),
-                uid: uid.clone(),
-                resource_version: resource_version.clone(),
-                generation: *generation,
-                creation_timestamp: creation_timestamp.clone(),
-                deletion_timestamp: deletion_timestamp.clone(),
-                deletion_grace_period_seconds: *deletion_grace_period_seconds,
-                labels: None,
-                annotations: annotations.clone(),
-                owner_references: owner_references.clone(),
-                finalizers: finalizers.clone(),
-                managed_fields: managed_fields.clone(),
-            };
+            let metadata = metadata.without_labels();
             k8s::EndpointSlice {
                 kind: kind.clone(),
                 api_version: api_version.clone(),

@@ -74,12 +74,13 @@ fn container_ports(pod: &k8s::Pod) -> impl Iterator<Item = &k8s::ContainerPort> 
         .flat_map(|c| c.ports.iter().flatten())
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+/// The memo input encoding, shared with `podread` (both forms must write identical bytes).
+pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u64).to_le_bytes());
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
+pub(super) fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         None => out.push(0),
         Some(s) => {

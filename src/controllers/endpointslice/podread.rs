@@ -13,6 +13,7 @@ use std::io::Write;
 use std::net::IpAddr;
 
 use super::convert;
+use super::podcache::put_opt;
 use crate::controllers::endpoints::PodView;
 use crate::k8s;
 
@@ -91,21 +92,6 @@ pub(super) fn resource_version(pod: PodView<'_>) -> Option<u64> {
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_len(out, s.len());
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => out.push(0),
-        Some(s) => {
-            out.push(1);
-            put_str(out, s);
-        }
-    }
 }
 
 /// An address's text with its length first, written in place (no `String` per address).
