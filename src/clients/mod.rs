@@ -774,26 +774,7 @@ impl ClientCache {
     /// changes a few entries. Any split is correct (removed ⊆ old, added ⊆ new, old − removed =
     /// new − added); this one is cheap.
     fn diff<'a>(old: &[Entry<'a>], new: &[Entry<'a>]) -> (Vec<Entry<'a>>, Vec<Entry<'a>>) {
-        let mut taken = vec![false; old.len()];
-        let mut cursor = 0;
-        let mut added = Vec::new();
-        for e in new {
-            let hit = (cursor..(cursor + 2).min(old.len())).find(|&i| !taken[i] && old[i] == *e);
-            match hit {
-                Some(i) => {
-                    taken[i] = true;
-                    cursor = i + 1;
-                }
-                None => added.push(*e),
-            }
-        }
-        let removed = old
-            .iter()
-            .zip(taken)
-            .filter(|(_, t)| !t)
-            .map(|(e, _)| *e)
-            .collect();
-        (removed, added)
+        cursor_match(old, new, |e| *e)
     }
 
     /// The entry diff of two versions of a source (see [`Self::diff`] for what a diff is): for
@@ -1169,12 +1150,14 @@ fn same_subset_ports(a: &Endpoints, b: &Endpoints) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.ports == y.ports)
 }
 
-/// [`ClientCache::diff`]'s cursor matching over shared values (pointer first): the elements of
-/// `old` left unmatched and those of `new`.
-fn match_shared<'a, T: PartialEq>(
-    old: &'a [SharedValue<T>],
-    new: &'a [SharedValue<T>],
-) -> (Vec<&'a SharedValue<T>>, Vec<&'a SharedValue<T>>) {
+/// [`ClientCache::diff`]'s cursor matching: the elements of `old` left unmatched and those of
+/// `new`, each passed through `out` (a copy of an entry, or a reference to a shared value, which
+/// compares by pointer first).
+fn cursor_match<'a, T: PartialEq, U>(
+    old: &'a [T],
+    new: &'a [T],
+    out: impl Fn(&'a T) -> U,
+) -> (Vec<U>, Vec<U>) {
     let mut taken = vec![false; old.len()];
     let mut cursor = 0;
     let mut came = Vec::new();
@@ -1185,16 +1168,24 @@ fn match_shared<'a, T: PartialEq>(
                 taken[i] = true;
                 cursor = i + 1;
             }
-            None => came.push(e),
+            None => came.push(out(e)),
         }
     }
     let gone = old
         .iter()
-        .zip(&taken)
-        .filter(|(_, t)| !**t)
-        .map(|(e, _)| e)
+        .zip(taken)
+        .filter(|(_, t)| !t)
+        .map(|(e, _)| out(e))
         .collect();
     (gone, came)
+}
+
+/// [`cursor_match`] over shared values, returning references.
+fn match_shared<'a, T: PartialEq>(
+    old: &'a [SharedValue<T>],
+    new: &'a [SharedValue<T>],
+) -> (Vec<&'a SharedValue<T>>, Vec<&'a SharedValue<T>>) {
+    cursor_match(old, new, |e| e)
 }
 
 /// The entries of some addresses of subset `ss` (ready ones from `addresses`, else from
