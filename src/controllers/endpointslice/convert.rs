@@ -209,7 +209,7 @@ pub(super) fn view_to_endpoint(
         terminating: svc.terminating_condition.then_some(terminating),
         hostname,
         target_ref: Some(TargetRef {
-            kind: intern("Pod"),
+            kind: crate::controllers::util::intern::pod_kind(),
             namespace: intern(pod_ns),
             name: pod.name().to_string(),
             uid: pod.uid().to_string(),

@@ -800,7 +800,11 @@ impl Reconciler {
         let mut own = take_entry(&mut self.own_writes, &svc_key);
         // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
         self.own_creates.remove(&svc_key);
-        let mut st = take_entry(&mut self.inc, &svc_key);
+        let mut st: Box<IncService> = self
+            .inc
+            .get_mut(&svc_key)
+            .and_then(Option::take)
+            .unwrap_or_default();
         // Compared in place (building `Inputs` copies the Service's labels and annotations).
         let same_inputs = st.inputs.as_ref().is_some_and(|i| {
             i.svc == svc
@@ -817,7 +821,7 @@ impl Reconciler {
                 cluster_ip: service.spec.cluster_ip.clone(),
                 options: self.options,
             };
-            st = IncService {
+            *st = IncService {
                 inputs: Some(inputs),
                 ..IncService::default()
             };
@@ -845,7 +849,7 @@ impl Reconciler {
         // unchanged; re-hold the identities of replaced and vanished ones.
         // Two passes: withdraw replaced and vanished models first, so an identity that moved
         // between slices is not taken for one held twice.
-        let mut cached: BTreeMap<String, CachedSlice> = BTreeMap::new();
+        let mut cached: BTreeMap<String, Box<CachedSlice>> = BTreeMap::new();
         let mut hit = vec![false; existing.len()];
         // The model's endpoints were each the desired version of its pod at the previous
         // sync (a slice that sync left clean, or that it wrote itself).
@@ -899,12 +903,12 @@ impl Reconciler {
                             fresh.push(i);
                         }
                     }
-                    CachedSlice {
+                    Box::new(CachedSlice {
                         resource_version: rv.to_string(),
                         service_uid: svc.uid.clone(),
                         slice,
                         clean: false,
-                    }
+                    })
                 }
             };
             cached.insert(name, entry);
@@ -1171,7 +1175,7 @@ impl Reconciler {
         }
         drop(written);
         put_entry(&mut self.slice_cache, &svc_key, cached);
-        put_entry(&mut self.inc, &svc_key, st);
+        put_entry(&mut self.inc, &svc_key, Some(st));
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         let listed_rv: HashMap<&str, u64> = if own.is_empty() {
@@ -1711,6 +1715,7 @@ mod tests {
             .reconciler
             .inc
             .values()
+            .flatten()
             .map(|s| s.known_matches)
             .sum();
         assert!(used > 100, "known matches used: {used}");
@@ -1729,7 +1734,7 @@ mod tests {
         // (endpoints of the cached models shared with a pod conversion, all endpoints)
         let shared_with_pods = |side: &Side| -> (usize, usize) {
             let r = &side.ctl.reconciler;
-            let st = &r.inc["default/s"];
+            let st = r.inc["default/s"].as_deref().expect("state");
             let pod_eps: Vec<&super::Endpoint> = st
                 .pods
                 .iter()

@@ -143,7 +143,9 @@ pub struct Reconciler {
     pub options: ReconcilerOptions,
     pub topology: TopologyCache,
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
-    pub(super) slice_cache: ServiceKeyed<BTreeMap<String, CachedSlice>>,
+    /// Boxed values: a tree leaf holds room for 11 entries, and with the ~200-byte models
+    /// inline each Service's one or two slices cost a 2.6 KB node (rebuilt every sync).
+    pub(super) slice_cache: ServiceKeyed<BTreeMap<String, Box<CachedSlice>>>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
     pod_cache: PodEndpointCache,
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
@@ -152,8 +154,11 @@ pub struct Reconciler {
     /// Recompute every sync from scratch (the straightforward reconcile the incremental
     /// path is tested against, and the bench baseline).
     pub full_recompute: bool,
-    /// Per Service key: the incremental reconcile's state (see `incremental`).
-    pub(super) inc: ServiceKeyed<super::incremental::IncService>,
+    /// Per Service key: the incremental reconcile's state (see `incremental`). Boxed, and
+    /// taken out for a sync as a pointer (None while out): inline, the ~1 KB states made
+    /// the table's growth copy and first-touch ~15 MB, and each sync moved its state out
+    /// and back.
+    pub(super) inc: ServiceKeyed<Option<Box<super::incremental::IncService>>>,
     /// Per Service key: the models of the slices the last incremental sync updated, by name
     /// (see [`OwnWrite`]).
     pub(super) own_writes: ServiceKeyed<std::collections::HashMap<String, OwnWrite>>,
@@ -453,7 +458,7 @@ impl Reconciler {
                 !n.is_empty() && !rv.is_empty() && names.insert(n)
             })
         };
-        let mut cached: BTreeMap<String, CachedSlice> = BTreeMap::new();
+        let mut cached: BTreeMap<String, Box<CachedSlice>> = BTreeMap::new();
         let mut fresh: Vec<Slice> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
             if !cacheable {
@@ -467,12 +472,12 @@ impl Reconciler {
                     c.slice.origin = Some(i);
                     c
                 }
-                _ => CachedSlice {
+                _ => Box::new(CachedSlice {
                     resource_version: rv,
                     service_uid: svc.uid.clone(),
                     slice: slice_from_k8s(es, &svc, i),
                     clean: false,
-                },
+                }),
             };
             cached.insert(name, entry);
         }

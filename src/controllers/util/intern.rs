@@ -6,12 +6,22 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use crate::clients::ids::ByName;
+
 /// Distinct texts kept at most; beyond, the table starts over (texts already handed out stay
 /// valid, later copies of them are separate allocations: only sharing is lost).
 const MAX: usize = 1 << 16;
 
 thread_local! {
-    static TEXTS: RefCell<HashSet<Rc<str>>> = RefCell::new(HashSet::new());
+    /// Lookup only (never iterated); FNV ([`ByName`]): SipHash of the short texts was most of
+    /// an intern, and every endpoint built from a pod interns three or four.
+    static TEXTS: RefCell<HashSet<Rc<str>, ByName>> = RefCell::new(HashSet::default());
+    static POD: Rc<str> = intern("Pod");
+}
+
+/// The shared copy of `"Pod"` (every endpoint's `targetRef.kind`), without a lookup.
+pub fn pod_kind() -> Rc<str> {
+    POD.with(Rc::clone)
 }
 
 /// The shared copy of `s`.
@@ -42,5 +52,6 @@ mod tests {
         assert_eq!(&*a, "zone-a");
         assert!(!Rc::ptr_eq(&a, &intern("zone-b")));
         assert_eq!(&*intern(""), "");
+        assert!(Rc::ptr_eq(&pod_kind(), &intern("Pod")));
     }
 }
