@@ -565,9 +565,10 @@ impl DiffMemo {
     pub const MAX_ENTRIES: usize = 512;
 
     /// Objects the watch hub's memo keeps diffs of: at least this many elements. At the scale
-    /// envelope (15 addresses an object) the memo cost more than the diffs it saved (envelope
-    /// CPU about 5 % lower without it); a 1,000-address Endpoints object still takes its diff
-    /// from the memo.
+    /// envelope (15 addresses an object) diffing again by pointer costs no more than the memo's
+    /// owned copy, lookup and eviction (envelope CPU 7 % lower without it on a loaded machine,
+    /// within noise on a quiet one; BENCHMARKS.md store5); a 1,000-address Endpoints object
+    /// still takes its diff from the memo.
     pub const HUB_MIN_ELEMENTS: usize = 128;
 
     /// A memo to share between clients (`GroupClient::with_memo`), keeping every diff.
