@@ -118,6 +118,12 @@ pub trait StoredObject: Clone + PartialEq {
     fn sent_fields(&self) -> Option<crate::k8s::ObjectMeta> {
         None
     }
+    /// [`StoredObject::sent_fields`] before an update, which overwrites uid, creationTimestamp
+    /// and resourceVersion next: those may be moved out instead of copied (a copy per write
+    /// showed in profiles). Default: `sent_fields`.
+    fn take_sent_fields(&mut self) -> Option<crate::k8s::ObjectMeta> {
+        self.sent_fields()
+    }
     /// Put [`StoredObject::sent_fields`] back. Default: nothing.
     fn restore_sent_fields(&mut self, _sent: crate::k8s::ObjectMeta) {}
 }
@@ -318,6 +324,10 @@ pub struct Store<T> {
     objects: Objects<T>,
     next_seq: u64,
     limit: Option<SizeLimit<T>>,
+    /// The object the last create or update stored (its address) and its size as the limit
+    /// measured it: the writer hands the size on ([`Store::take_checked_size`]) so the watch
+    /// side does not encode the object again.
+    last_checked: Option<(usize, usize)>,
 }
 
 impl<T> Default for Store<T> {
@@ -326,6 +336,7 @@ impl<T> Default for Store<T> {
             objects: Objects::default(),
             next_seq: 0,
             limit: None,
+            last_checked: None,
         }
     }
 }
@@ -344,7 +355,8 @@ impl<T> Store<T> {
         self.limit = Some(limit);
     }
 
-    fn check_size(&self, obj: &T) -> Result<(), ApiError> {
+    /// The limit's verdict on `obj`: its size when measured and within the limit.
+    fn check_size(&self, obj: &T) -> Result<Option<usize>, ApiError> {
         if let Some(l) = &self.limit {
             let size = (l.size)(obj);
             if size as u64 > l.max_bytes {
@@ -353,8 +365,17 @@ impl<T> Store<T> {
                     limit: l.max_bytes,
                 });
             }
+            return Ok(Some(size));
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// The size the limit measured for `obj` when it is what the last create or update stored
+    /// (taken: asked once). The stored object is the measured one with the same
+    /// resourceVersion text, so the size is its size.
+    pub fn take_checked_size(&mut self, obj: &Rc<T>) -> Option<usize> {
+        let (at, size) = self.last_checked.take()?;
+        (at == Rc::as_ptr(obj) as *const () as usize).then_some(size)
     }
 }
 
@@ -415,6 +436,7 @@ impl<T: StoredObject> Store<T> {
         shared: &mut Shared,
         mut obj: T,
     ) -> Result<Rc<T>, Refused<T>> {
+        self.last_checked = None;
         let refuse = |error, body| Err(Refused { error, body });
         // Only the size check refuses a body the store has written into.
         let sent = self.limit.as_ref().and_then(|_| obj.sent_fields());
@@ -446,16 +468,20 @@ impl<T: StoredObject> Store<T> {
         obj.set_generation(if T::uses_generation() { Some(1) } else { None });
         obj.track_managed_fields_diff(None, &shared.now);
         obj.set_resource_version(shared.next_rv.to_string());
-        if let Err(e) = self.check_size(&obj) {
-            if let Some(m) = sent {
-                obj.restore_sent_fields(m);
+        let size = match self.check_size(&obj) {
+            Ok(size) => size,
+            Err(e) => {
+                if let Some(m) = sent {
+                    obj.restore_sent_fields(m);
+                }
+                return refuse(e, obj);
             }
-            return refuse(e, obj);
-        }
+        };
         obj.set_resource_version(shared.bump_rv());
         let seq = self.next_seq;
         self.next_seq += 1;
         let obj = Rc::new(obj);
+        self.last_checked = size.map(|n| (Rc::as_ptr(&obj) as *const () as usize, n));
         self.objects.insert_new(
             obj.namespace(),
             obj.name(),
@@ -492,6 +518,7 @@ impl<T: StoredObject> Store<T> {
         shared: &mut Shared,
         mut obj: T,
     ) -> Result<UpdateOutcome<Rc<T>>, Refused<T>> {
+        self.last_checked = None;
         let Some(entry) = self.objects.get(obj.namespace(), obj.name()) else {
             return Err(Refused {
                 error: ApiError::NotFound(obj.name().to_string()),
@@ -506,7 +533,10 @@ impl<T: StoredObject> Store<T> {
                 body: obj,
             });
         }
-        let sent = self.limit.as_ref().and_then(|_| obj.sent_fields());
+        let sent = match self.limit {
+            Some(_) => obj.take_sent_fields(),
+            None => None,
+        };
         obj.canonicalize();
         obj.set_uid(stored.uid().to_string());
         obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
@@ -540,8 +570,10 @@ impl<T: StoredObject> Store<T> {
             }
         }
         obj.set_resource_version(shared.next_rv.to_string());
+        let mut checked = None;
         if let Some(l) = &self.limit {
             let size = (l.size)(&obj);
+            checked = Some(size);
             if size as u64 > l.max_bytes {
                 if let Some(m) = sent {
                     obj.restore_sent_fields(m);
@@ -565,6 +597,7 @@ impl<T: StoredObject> Store<T> {
         let obj = Rc::new(obj);
         entry.obj = Rc::clone(&obj);
         entry.rest_json_len = std::cell::OnceCell::new();
+        self.last_checked = checked.map(|n| (Rc::as_ptr(&obj) as *const () as usize, n));
         Ok(UpdateOutcome {
             object: obj,
             written: true,
@@ -602,6 +635,7 @@ impl<T: StoredObject> Store<T> {
 
     /// [`Store::delete`] returning the stored allocation itself (no copy).
     pub fn delete_shared(&mut self, namespace: &str, name: &str) -> Result<Rc<T>, ApiError> {
+        self.last_checked = None;
         self.objects
             .remove(namespace, name)
             .map(|e| e.obj)

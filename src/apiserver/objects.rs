@@ -781,6 +781,18 @@ macro_rules! meta_accessors {
                 ..Default::default()
             })
         }
+        fn take_sent_fields(&mut self) -> Option<k8s::ObjectMeta> {
+            let m = &mut self.metadata;
+            Some(k8s::ObjectMeta {
+                name: m.name.clone(),
+                uid: m.uid.take(),
+                creation_timestamp: m.creation_timestamp.take(),
+                resource_version: m.resource_version.take(),
+                generation: m.generation,
+                managed_fields: m.managed_fields.clone(),
+                ..Default::default()
+            })
+        }
         fn restore_sent_fields(&mut self, sent: k8s::ObjectMeta) {
             let m = &mut self.metadata;
             m.name = sent.name;

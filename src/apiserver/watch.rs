@@ -474,7 +474,7 @@ impl WatchHub {
     /// A hub for `scenario` with `nodes` live nodes at t = 0 (kube-proxy count).
     pub fn new(scenario: &Scenario, nodes: u64) -> Self {
         // One diff per object version for every client group (see `clients::DiffMemo`).
-        let memo = DiffMemo::shared();
+        let memo = DiffMemo::with_min_elements(DiffMemo::HUB_MIN_ELEMENTS);
         let groups = derive_groups(scenario, nodes)
             .into_iter()
             .enumerate()
@@ -871,7 +871,10 @@ impl WatchHub {
         // protobuf watcher.
         let new_pb = match (rec.new, sent) {
             (Some(_), Some(sz)) if rec.verb != Verb::Delete => Some(sz.protobuf as u64),
-            (Some(o), _) if rec.verb != Verb::Delete => Some(protobuf_size(o).unwrap_or(0) as u64),
+            (Some(o), _) if rec.verb != Verb::Delete => Some(
+                rec.new_protobuf
+                    .unwrap_or_else(|| protobuf_size(o).unwrap_or(0)) as u64,
+            ),
             _ => None,
         };
         let request = match (rec.verb, rec.new) {
@@ -925,9 +928,9 @@ impl WatchHub {
             }
             mode.series.at(t).writes += 1;
         }
-        // The DELETED object: the old content with the event's resourceVersion.
-        let deleted_owned: Option<Deleted> = rec.old.map(|o| Deleted::new(o, rv));
-        let deleted_ref = deleted_owned.as_ref().map(Deleted::as_ref);
+        // The DELETED object: the old content with the event's resourceVersion (made when some
+        // group gets a DELETED event).
+        let mut deleted_owned: Option<Option<Deleted>> = None;
         // size cache [encoding][event type]
         let mut cache: [[Option<u64>; 3]; 2] = [[None; 3]; 2];
         let mut base: [[Option<usize>; 2]; 2] = [[None; 2]; 2]; // [new/old][json/pb]
@@ -969,7 +972,9 @@ impl WatchHub {
                 Some(s) => s,
                 None => {
                     let (src, which) = if ti == 2 {
-                        (deleted_ref, 1)
+                        let d = deleted_owned
+                            .get_or_insert_with(|| rec.old.map(|o| Deleted::new(o, rv)));
+                        (d.as_ref().map(Deleted::as_ref), 1)
                     } else {
                         (rec.new, 0)
                     };

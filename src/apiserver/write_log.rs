@@ -122,6 +122,9 @@ pub struct WriteRecord<'a> {
     /// copying it. `None`: an observer that keeps it copies it.
     pub new_shared: Option<SharedObject>,
     pub old_shared: Option<SharedObject>,
+    /// The protobuf size of `new` when the writer knows it (the store measured it for etcd's
+    /// limit): observers take it instead of encoding the object again. `None`: unknown.
+    pub new_protobuf: Option<usize>,
 }
 
 impl WriteRecord<'_> {

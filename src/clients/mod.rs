@@ -325,6 +325,8 @@ pub struct ClientCache {
     pods: Rc<RefCell<PodNames>>,
     /// The `"namespace/service"` of the change being applied (reused: no string per apply).
     key_buf: String,
+    /// [`ClientCache::apply_diff`]'s per-pod deltas (reused: no vector per apply).
+    delta_buf: Vec<(u32, i64)>,
 }
 
 /// `"namespace/service"` of a slice written into `buf` (cleared first); false without the
@@ -505,6 +507,10 @@ pub struct DiffMemo {
     /// the only class-0 reader of slices in the usual populations) is never taken again, so it
     /// is neither looked up nor kept (its owned copy cost more than the rest of the apply).
     readers: [[u32; 2]; 2],
+    /// Diffs from objects with fewer elements (endpoints, addresses) are neither looked up nor
+    /// kept: diffing a small object again (shared elements compare by pointer) costs less than
+    /// the memo's owned copy, lookup and eviction (see [`DiffMemo::with_min_elements`]).
+    min_elements: usize,
 }
 
 /// (class, slice?, old resourceVersion, new resourceVersion).
@@ -534,6 +540,22 @@ impl Source {
     fn name(&self) -> &str {
         self.meta().name.as_deref().unwrap_or_default()
     }
+
+    /// Endpoints of a slice, addresses (ready or not) of an Endpoints object.
+    fn elements(&self) -> usize {
+        match self {
+            Source::Slice(s) => s.endpoint_list().len(),
+            Source::Endpoints(e) => e
+                .subsets
+                .iter()
+                .flatten()
+                .map(|ss| {
+                    ss.addresses.as_ref().map_or(0, Vec::len)
+                        + ss.not_ready_addresses.as_ref().map_or(0, Vec::len)
+                })
+                .sum(),
+        }
+    }
 }
 
 impl DiffMemo {
@@ -542,9 +564,25 @@ impl DiffMemo {
     /// Longest diff kept (removed + added entries).
     pub const MAX_ENTRIES: usize = 512;
 
-    /// A memo to share between clients (`GroupClient::with_memo`).
+    /// Objects the watch hub's memo keeps diffs of: at least this many elements. At the scale
+    /// envelope (15 addresses an object) diffing again by pointer costs no more than the memo's
+    /// owned copy, lookup and eviction (envelope CPU 7 % lower without it on a loaded machine,
+    /// within noise on a quiet one; BENCHMARKS.md store5); a 1,000-address Endpoints object
+    /// still takes its diff from the memo.
+    pub const HUB_MIN_ELEMENTS: usize = 128;
+
+    /// A memo to share between clients (`GroupClient::with_memo`), keeping every diff.
     pub fn shared() -> Rc<RefCell<DiffMemo>> {
-        Rc::new(RefCell::new(DiffMemo::default()))
+        Self::with_min_elements(0)
+    }
+
+    /// [`Self::shared`] keeping only the diffs from objects of at least `n` elements
+    /// (endpoints of a slice, addresses of an Endpoints object). Same cache states either way.
+    pub fn with_min_elements(n: usize) -> Rc<RefCell<DiffMemo>> {
+        Rc::new(RefCell::new(DiffMemo {
+            min_elements: n,
+            ..DiffMemo::default()
+        }))
     }
 
     /// Applies that took their diff from the memo so far.
@@ -637,6 +675,7 @@ impl ClientCache {
             memo,
             pods,
             key_buf: String::new(),
+            delta_buf: Vec::new(),
         }
     }
 
@@ -833,12 +872,14 @@ impl ClientCache {
             .iter()
             .flatten()
             .zip(new.subsets.iter().flatten());
+        // Raw clients also read `notReadyAddresses` (an array: no vector per subset).
+        let lists = if kind == ViewKind::Raw { 2 } else { 1 };
         for (os, ns) in subsets {
-            let mut lists = vec![(&os.addresses, &ns.addresses, true)];
-            if kind == ViewKind::Raw {
-                lists.push((&os.not_ready_addresses, &ns.not_ready_addresses, false));
-            }
-            for (o, n, ready) in lists {
+            let both = [
+                (&os.addresses, &ns.addresses, true),
+                (&os.not_ready_addresses, &ns.not_ready_addresses, false),
+            ];
+            for &(o, n, ready) in &both[..lists] {
                 let (o, n) = (o.as_deref().unwrap_or(&[]), n.as_deref().unwrap_or(&[]));
                 let (gone, came) = match_shared(o, n);
                 address_entries(os, &gone, ready, &mut removed);
@@ -859,9 +900,9 @@ impl ClientCache {
             self.replace_whole(svc, source, None);
             return;
         };
-        // The old version stays in place until the new one replaces it (no name re-made).
-        let old = self.source(svc, source);
-        let Some(old) = old else {
+        // The old version stays in place until the new one replaces it (no name re-made; its
+        // position found once).
+        let Some((at, old)) = self.source_at(svc, source) else {
             let added = Self::entries_of(self.kind, &new);
             self.apply_diff(svc, &[], &added);
             self.put_source(svc, source, new);
@@ -870,7 +911,10 @@ impl ClientCache {
         let slice = matches!(new, Source::Slice(_));
         let class = entry_class(self.kind, slice);
         let memo = Rc::clone(&self.memo);
-        let shared = memo.borrow().read_by_others(class, slice);
+        let shared = {
+            let m = memo.borrow();
+            m.read_by_others(class, slice) && old.elements() >= m.min_elements
+        };
         let hit = shared
             .then(|| {
                 let m = memo.borrow();
@@ -892,14 +936,18 @@ impl ClientCache {
                     .insert(class, &old, &new, &removed, &added);
             }
         }
-        self.put_source(svc, source, new);
+        // `apply_diff` leaves the sources as they were: `at` is still the old version's place.
+        if let Some(se) = self.services.get_mut(svc.index()).and_then(Option::as_mut) {
+            se.sources[at] = new;
+        }
     }
 
-    /// The object `source` of `svc` as applied (a shared handle; it stays in the entry).
-    fn source(&self, svc: &ServiceKey, source: &str) -> Option<Source> {
+    /// The object `source` of `svc` as applied (a shared handle; it stays in the entry) and
+    /// its position among the entry's sources.
+    fn source_at(&self, svc: &ServiceKey, source: &str) -> Option<(usize, Source)> {
         let se = self.services.get(svc.index())?.as_ref()?;
         let i = find_source(&se.sources, source).ok()?;
-        Some(se.sources[i].clone())
+        Some((i, se.sources[i].clone()))
     }
 
     /// Take `source` out of `svc`'s entry (the entry stays, even when left without sources).
@@ -922,24 +970,37 @@ impl ClientCache {
     fn apply_diff(&mut self, svc: &ServiceKey, removed: &[Entry<'_>], added: &[Entry<'_>]) {
         let se = entry_in(&mut self.services, svc);
         let before = se.dups;
-        // Net change of ready entries per pod, in pod-name order (the flip order).
-        let mut delta: Vec<(&str, i64)> = Vec::new();
-        for (sign, e) in removed
+        // Net change of ready entries per pod, in pod-name order (the flip order): indices
+        // into `removed` then `added` (the first entry naming the pod), in a buffer the cache
+        // keeps (a vector per apply showed in profiles).
+        let pod_at = |i: u32| {
+            let i = i as usize;
+            match removed.get(i) {
+                Some(e) => e.pod,
+                None => added[i - removed.len()].pod,
+            }
+            .unwrap_or_default()
+        };
+        let mut delta = std::mem::take(&mut self.delta_buf);
+        delta.clear();
+        for (i, (sign, e)) in removed
             .iter()
             .map(|e| (-1, e))
             .chain(added.iter().map(|e| (1, e)))
+            .enumerate()
         {
             if let (true, Some(pod)) = (e.st.ready, e.pod) {
-                match find_sorted(&delta, pod) {
-                    Ok(i) => delta[i].1 += sign,
-                    Err(i) => delta.insert(i, (pod, sign)),
+                match delta.binary_search_by(|&(j, _)| pod_at(j).cmp(pod)) {
+                    Ok(k) => delta[k].1 += sign,
+                    Err(k) => delta.insert(k, (i as u32, sign)),
                 }
             }
         }
-        for (pod, d) in delta {
+        for &(j, d) in &delta {
             if d == 0 {
                 continue;
             }
+            let pod = pod_at(j);
             let cur = se.pod_ready.get(pod).map_or(0, |(_, n)| n);
             let next = u32::try_from((i64::from(cur) + d).max(0)).unwrap_or(u32::MAX);
             match (cur > 0, next > 0) {
@@ -997,6 +1058,7 @@ impl ClientCache {
         }
         let after = se.dups;
         self.dups = self.dups + after - before;
+        self.delta_buf = delta;
     }
 
     /// The straightforward replacement: remove every old entry of `source`, add every new one.
@@ -1158,7 +1220,15 @@ fn cursor_match<'a, T: PartialEq, U>(
     new: &'a [T],
     out: impl Fn(&'a T) -> U,
 ) -> (Vec<U>, Vec<U>) {
-    let mut taken = vec![false; old.len()];
+    // On the stack for the usual object (a slice holds at most 100 endpoints by default).
+    let mut small = [false; 128];
+    let mut big = Vec::new();
+    let taken: &mut [bool] = if old.len() <= small.len() {
+        &mut small[..old.len()]
+    } else {
+        big.resize(old.len(), false);
+        &mut big
+    };
     let mut cursor = 0;
     let mut came = Vec::new();
     for e in new {
@@ -1173,8 +1243,8 @@ fn cursor_match<'a, T: PartialEq, U>(
     }
     let gone = old
         .iter()
-        .zip(taken)
-        .filter(|(_, t)| !t)
+        .zip(taken.iter())
+        .filter(|(_, t)| !**t)
         .map(|(e, _)| out(e))
         .collect();
     (gone, came)
@@ -1566,6 +1636,48 @@ pub(crate) mod tests {
                     prop_assert!(i.is_some(), "added {} not in new", e);
                     nn.remove(i.unwrap_or(0));
                 }
+            }
+        }
+    }
+
+    proptest! {
+        /// `cursor_match` is a multiset diff on either side of its on-stack bound (128 old
+        /// elements): removed ⊆ old, added ⊆ new, old − removed = new − added.
+        #[test]
+        fn cursor_match_is_a_diff(
+            base in prop::collection::vec(0u8..8, 0..300),
+            edits in prop::collection::vec((0usize..300, 0u8..8, 0u8..3), 0..6),
+        ) {
+            let old = base.clone();
+            let mut new = base;
+            for (at, v, op) in edits {
+                let at = at.min(new.len());
+                match op {
+                    0 => new.insert(at, v),
+                    1 if at < new.len() => { new.remove(at); }
+                    _ if at < new.len() => new[at] = v,
+                    _ => {}
+                }
+            }
+            let (gone, came) = cursor_match(&old, &new, |e| *e);
+            let mut l = old.clone();
+            l.extend(&came);
+            l.sort_unstable();
+            let mut r = new.clone();
+            r.extend(&gone);
+            r.sort_unstable();
+            prop_assert_eq!(l, r);
+            let mut oo = old.clone();
+            for e in gone {
+                let i = oo.iter().position(|x| *x == e);
+                prop_assert!(i.is_some());
+                oo.remove(i.unwrap_or(0));
+            }
+            let mut nn = new.clone();
+            for e in came {
+                let i = nn.iter().position(|x| *x == e);
+                prop_assert!(i.is_some());
+                nn.remove(i.unwrap_or(0));
             }
         }
     }

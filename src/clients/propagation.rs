@@ -179,7 +179,10 @@ impl ServiceIndex {
         let Some(services) = self.services.get(namespace) else {
             return Vec::new();
         };
-        let mut names: BTreeMap<&str, &Selecting> = self
+        // A vector sorted by name afterwards, not a map: a pod is selected by one or two
+        // Services (a map's node allocation per call showed in profiles). A Service is found
+        // once (its first pair is one label of the pod), but dedup anyway as the map did.
+        let mut names: Vec<(&str, &Selecting)> = self
             .match_all
             .get(namespace)
             .into_iter()
@@ -193,14 +196,18 @@ impl ServiceIndex {
                 };
                 for (n, s) in set {
                     if s.selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-                        names.insert(n, s);
+                        names.push((n, s));
                     }
                 }
             }
         }
+        if names.len() > 1 {
+            names.sort_by(|a, b| a.0.cmp(b.0));
+            names.dedup_by(|a, b| a.0 == b.0);
+        }
         names
-            .into_values()
-            .map(|s| (s.key.clone(), s.publish_not_ready))
+            .into_iter()
+            .map(|(_, s)| (s.key.clone(), s.publish_not_ready))
             .collect()
     }
 }
@@ -242,11 +249,12 @@ pub struct Propagation {
     pub services: ServiceIndex,
     /// Per mode, per Service id: client groups that saw its latest stored object.
     visible: [Vec<Vec<usize>>; 2],
-    /// Per mode: namespace → pod name → its pending change (looked up by the borrowed names:
-    /// no key is built per view flip). Ordered maps, not hash maps: 150,000 pods turn ready at
-    /// once when the scale envelope starts, and a hash table's growth cost more time and
-    /// peak memory than the lookups it saves.
-    pending: [BTreeMap<String, BTreeMap<Box<str>, Pending>>; 2],
+    /// Namespace → pod name → its pending change per mode (looked up by the borrowed names:
+    /// no key is built per view flip; one key for both modes, which get every change
+    /// together). Ordered maps, not hash maps: 150,000 pods turn ready at once when the scale
+    /// envelope starts, and a hash table's growth cost more time and peak memory than the
+    /// lookups it saves.
+    pending: BTreeMap<String, BTreeMap<Box<str>, [Option<Pending>; 2]>>,
     pub modes: [ModeLatency; 2],
 }
 
@@ -277,38 +285,56 @@ impl Propagation {
             return;
         }
         let mut flipped = false;
-        let targets: Vec<(ServiceKey, bool)> = self
-            .services
-            .selecting(namespace, c.labels)
-            .into_iter()
-            .map(|(svc, publish)| {
-                let want = PodState::listed_ready(new, publish);
-                flipped |= PodState::listed_ready(old, publish) != want;
-                (svc, want)
-            })
-            .collect();
+        // publishNotReadyAddresses replaced by the target answer in place (no second vector).
+        let mut targets = self.services.selecting(namespace, c.labels);
+        for (_, publish_then_want) in &mut targets {
+            let publish = *publish_then_want;
+            let want = PodState::listed_ready(new, publish);
+            flipped |= PodState::listed_ready(old, publish) != want;
+            *publish_then_want = want;
+        }
         if !flipped {
             return;
         }
         let targets: Rc<[(ServiceKey, bool)]> = targets.into();
-        for m in 0..2 {
-            let by_pod = self.pending[m].get_mut(namespace);
-            if by_pod.and_then(|b| b.remove(name)).is_some() {
-                self.modes[m].superseded += 1;
-            }
+        // Per mode: the new change, unless already shown (`resolved` reads no pending state,
+        // so both are judged before the old ones are replaced).
+        let mut slots: [Option<Pending>; 2] = [None, None];
+        for (m, slot) in slots.iter_mut().enumerate() {
             let p = Pending {
                 start_ns: now,
                 targets: Rc::clone(&targets),
             };
             if !self.resolved(m, &p, name, probe) {
-                match self.pending[m].get_mut(namespace) {
-                    Some(by_pod) => {
-                        by_pod.insert(name.into(), p);
+                *slot = Some(p);
+            }
+        }
+        let any = slots.iter().any(Option::is_some);
+        match self.pending.get_mut(namespace) {
+            Some(by_pod) => match by_pod.get_mut(name) {
+                Some(cur) => {
+                    // A change still pending is superseded.
+                    for (m, c) in cur.iter().enumerate() {
+                        if c.is_some() {
+                            self.modes[m].superseded += 1;
+                        }
                     }
-                    None => {
-                        let by_pod = BTreeMap::from([(Box::from(name), p)]);
-                        self.pending[m].insert(namespace.to_string(), by_pod);
+                    if any {
+                        *cur = slots;
+                    } else {
+                        by_pod.remove(name);
                     }
+                }
+                None => {
+                    if any {
+                        by_pod.insert(name.into(), slots);
+                    }
+                }
+            },
+            None => {
+                if any {
+                    let by_pod = BTreeMap::from([(Box::from(name), slots)]);
+                    self.pending.insert(namespace.to_string(), by_pod);
                 }
             }
         }
@@ -316,7 +342,11 @@ impl Propagation {
 
     /// Changes pending in mode `m`.
     pub fn pending_len(&self, m: usize) -> usize {
-        self.pending[m].values().map(BTreeMap::len).sum()
+        self.pending
+            .values()
+            .flat_map(BTreeMap::values)
+            .filter(|s| s[m].is_some())
+            .count()
     }
 
     /// Group `group` of mode `m` changed its applied view of `pod` in `service` at `at`.
@@ -329,13 +359,23 @@ impl Propagation {
         probe: &dyn ViewProbe,
     ) {
         let ns = service.namespace();
-        let Some(p) = self.pending[m].get(ns).and_then(|b| b.get(pod)) else {
+        let Some(p) = self
+            .pending
+            .get(ns)
+            .and_then(|b| b.get(pod))
+            .and_then(|s| s[m].as_ref())
+        else {
             return;
         };
         if self.resolved(m, p, pod, probe) {
             let start = p.start_ns;
-            if let Some(by_pod) = self.pending[m].get_mut(ns) {
-                by_pod.remove(pod);
+            if let Some(by_pod) = self.pending.get_mut(ns) {
+                if let Some(s) = by_pod.get_mut(pod) {
+                    s[m] = None;
+                    if s.iter().all(Option::is_none) {
+                        by_pod.remove(pod);
+                    }
+                }
             }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
@@ -359,8 +399,8 @@ impl Propagation {
     pub fn finish(&mut self) {
         for m in 0..2 {
             self.modes[m].unresolved += self.pending_len(m) as u64;
-            self.pending[m].clear();
         }
+        self.pending.clear();
     }
 }
 

@@ -720,6 +720,7 @@ mod tests {
         WriteRecord {
             new_shared: None,
             old_shared: None,
+            new_protobuf: None,
             time_ns: t,
             verb,
             writer,
@@ -821,6 +822,7 @@ mod tests {
             WriteRecord {
                 new_shared: None,
                 old_shared: None,
+                new_protobuf: None,
                 time_ns: 1,
                 verb,
                 writer: Writer::EndpointsController,

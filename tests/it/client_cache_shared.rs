@@ -203,7 +203,17 @@ fn apply_whole(c: &mut ClientCache, ch: &Change) {
 }
 
 fn run(changes: &[Change], order: &[usize], skips: &[Vec<bool>]) -> Result<(), TestCaseError> {
-    let memo = DiffMemo::shared();
+    // Every diff kept, and only those from objects of 2+ elements (both paths in one run).
+    run_with(DiffMemo::shared(), changes, order, skips)?;
+    run_with(DiffMemo::with_min_elements(2), changes, order, skips)
+}
+
+fn run_with(
+    memo: Rc<std::cell::RefCell<DiffMemo>>,
+    changes: &[Change],
+    order: &[usize],
+    skips: &[Vec<bool>],
+) -> Result<(), TestCaseError> {
     let mut caches: Vec<(ClientCache, ClientCache, usize)> = KINDS
         .iter()
         .map(|&k| {

@@ -126,16 +126,28 @@ fn check<T: StoredObject + std::fmt::Debug + wire::WireObject>(
             (
                 a.create_shared(&mut sa, body.clone()).map(|o| (*o).clone()),
                 b.create_shared_or_back(&mut sb, body.clone())
-                    .map(|o| (*o).clone()),
+                    .map(|o| (o, true)),
             )
         } else {
             (
                 a.update_shared(&mut sa, body.clone())
                     .map(|o| (*o.object).clone()),
                 b.update_shared_or_back(&mut sb, body.clone())
-                    .map(|o| (*o.object).clone()),
+                    .map(|o| (o.object, o.written)),
             )
         };
+        // The size the store hands on is the stored object's encoding, once; nothing for a
+        // no-op update (its object is not stored).
+        let back = back.map(|(o, written)| {
+            let checked = b.take_checked_size(&o);
+            (o, written, checked)
+        });
+        if let Ok((o, written, checked)) = &back {
+            let expect = written.then(|| size(&**o));
+            prop_assert_eq!(*checked, expect);
+            prop_assert_eq!(b.take_checked_size(o), None);
+        }
+        let back = back.map(|(o, _, _)| (*o).clone());
         match (plain, back) {
             (Ok(x), Ok(y)) => prop_assert_eq!(x, y),
             (Err(e), Err(r)) => {

@@ -126,6 +126,7 @@ proptest! {
             hub.on_write(&WriteRecord {
                 new_shared: None,
                 old_shared: None,
+                new_protobuf: None,
                 time_ns: t as u64 * 1_000_000,
                 verb,
                 writer: Writer::EndpointSliceController,

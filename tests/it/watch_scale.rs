@@ -73,6 +73,7 @@ fn five_thousand_nodes() {
         hub.on_write(&WriteRecord {
             new_shared: None,
             old_shared: None,
+            new_protobuf: None,
             time_ns: k as u64,
             verb: Verb::Create,
             writer: Writer::EndpointSliceController,
@@ -91,6 +92,7 @@ fn five_thousand_nodes() {
         hub.on_write(&WriteRecord {
             new_shared: None,
             old_shared: None,
+            new_protobuf: None,
             time_ns: 1_000_000_000 + v as u64 * 10_000_000,
             verb: Verb::Update,
             writer: Writer::EndpointSliceController,

@@ -82,6 +82,7 @@ fn write<'a>(
     WriteRecord {
         new_shared: None,
         old_shared: None,
+        new_protobuf: None,
         time_ns: t,
         verb,
         writer: Writer::EndpointSliceController,
@@ -176,6 +177,7 @@ fn rejected_write_counted() {
     hub.on_write(&WriteRecord {
         new_shared: None,
         old_shared: None,
+        new_protobuf: None,
         time_ns: 0,
         verb: Verb::Create,
         writer: Writer::EndpointSliceController,

@@ -75,6 +75,20 @@ impl ControllerManager<'_> {
         shares: Shares,
         rv: u64,
     ) {
+        self.write_stored_sized(key, counter, w, shares, rv, None);
+    }
+
+    /// [`Self::write_stored_shared`]; `new_protobuf`: the protobuf size of `shares.new` when
+    /// the store measured it (the watch side takes it instead of encoding the object again).
+    fn write_stored_sized(
+        &mut self,
+        key: &str,
+        counter: Counter,
+        w: Write<'_>,
+        shares: Shares,
+        rv: u64,
+        new_protobuf: Option<usize>,
+    ) {
         if let Some(c) = counter.of(self.stats.svc(key)) {
             *c += 1;
         }
@@ -90,6 +104,7 @@ impl ControllerManager<'_> {
                 resource_version: rv,
             },
             &shares,
+            new_protobuf,
         );
     }
 
@@ -116,6 +131,7 @@ impl ControllerManager<'_> {
                 sizes,
             },
             &Shares::default(),
+            None,
         );
     }
 
@@ -162,7 +178,13 @@ impl ControllerManager<'_> {
     }
 
     /// The event log's `api-write` line and the observer.
-    fn notify(&mut self, w: Write<'_>, outcome: WriteOutcome, shares: &Shares) {
+    fn notify(
+        &mut self,
+        w: Write<'_>,
+        outcome: WriteOutcome,
+        shares: &Shares,
+        new_protobuf: Option<usize>,
+    ) {
         let record = WriteRecord {
             time_ns: w.now,
             verb: w.verb,
@@ -172,6 +194,7 @@ impl ControllerManager<'_> {
             outcome,
             new_shared: shares.new.clone(),
             old_shared: shares.old.clone(),
+            new_protobuf,
         };
         self.log_write(&record);
         self.observer.on_write(&record);
@@ -186,11 +209,16 @@ impl ControllerManager<'_> {
         shared: Rc<k8s::Endpoints>,
         rv: u64,
     ) {
+        // The store's limit measures the protobuf encoding (`endpoints_size`).
+        let pb = self
+            .endpoints
+            .take_checked_size(&shared)
+            .filter(|&n| n != usize::MAX);
         let shares = Shares {
             new: Some(SharedObject::Endpoints(shared)),
             old: None,
         };
-        self.write_stored_shared(key, counter, w, shares, rv);
+        self.write_stored_sized(key, counter, w, shares, rv, pb);
     }
 
     /// [`Self::write_stored_shared`] of an EndpointSlice create/update (`w.new` is `shared`).
@@ -202,11 +230,16 @@ impl ControllerManager<'_> {
         shared: Rc<k8s::EndpointSlice>,
         rv: u64,
     ) {
+        // The store's limit measures the protobuf encoding (`slice_size`).
+        let pb = self
+            .slices
+            .take_checked_size(&shared)
+            .filter(|&n| n != usize::MAX);
         let shares = Shares {
             new: Some(SharedObject::EndpointSlice(shared)),
             old: None,
         };
-        self.write_stored_shared(key, counter, w, shares, rv);
+        self.write_stored_sized(key, counter, w, shares, rv, pb);
     }
 
     /// The `api-write` log line of a write (see `crate::run::dispatch`).

@@ -158,6 +158,7 @@ impl Api {
                     self.hub.on_write(&WriteRecord {
                         new_shared: None,
                         old_shared: None,
+                        new_protobuf: None,
                         time_ns: self.t,
                         verb: Verb::Create,
                         writer: Writer::EndpointSliceController,
@@ -181,6 +182,7 @@ impl Api {
                     self.hub.on_write(&WriteRecord {
                         new_shared: None,
                         old_shared: None,
+                        new_protobuf: None,
                         time_ns: self.t,
                         verb: Verb::Update,
                         writer: Writer::EndpointSliceController,
@@ -200,6 +202,7 @@ impl Api {
                     self.hub.on_write(&WriteRecord {
                         new_shared: None,
                         old_shared: None,
+                        new_protobuf: None,
                         time_ns: self.t,
                         verb: Verb::Delete,
                         writer: Writer::EndpointSliceController,
@@ -226,6 +229,7 @@ impl Api {
             self.hub.on_write(&WriteRecord {
                 new_shared: None,
                 old_shared: None,
+                new_protobuf: None,
                 time_ns: self.t,
                 verb,
                 writer: Writer::EndpointsController,
@@ -244,6 +248,7 @@ impl Api {
                 self.hub.on_write(&WriteRecord {
                     new_shared: None,
                     old_shared: None,
+                    new_protobuf: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
@@ -267,6 +272,7 @@ impl Api {
                 self.hub.on_write(&WriteRecord {
                     new_shared: None,
                     old_shared: None,
+                    new_protobuf: None,
                     time_ns: self.t,
                     verb,
                     writer: Writer::EndpointsController,
