@@ -346,6 +346,15 @@ fn note_change_in(
     }
 }
 
+/// `a == b`, without comparing the maps when both are one map (world pods of one template
+/// share its labels).
+fn same_labels(a: Option<&Labels>, b: Option<&Labels>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || x == y,
+        (x, y) => x == y,
+    }
+}
+
 pub(crate) fn matches(selector: &Labels, labels: Option<&Labels>) -> bool {
     selector
         .iter()
@@ -623,7 +632,7 @@ impl PodList {
                 (Some((pn, pu)), Some((n, u))) => **pn == *n && **pu == *u,
                 _ => false,
             };
-            same_owner && held.labels() == Some(pod.labels())
+            same_owner && same_labels(held.labels(), Some(pod.labels()))
         });
         if !same {
             let old = self.remove_held(&pod.name);
@@ -661,7 +670,7 @@ impl PodList {
         match self.index.get(&self.items, &name) {
             Some(i) => {
                 self.note_change(i, &name);
-                if self.items[i].labels() != held.labels() {
+                if !same_labels(self.items[i].labels(), held.labels()) {
                     let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {
