@@ -5,10 +5,12 @@
 //! * [`model`]: the compact object representations ([`Pod`], [`Node`], [`ServiceObj`]).
 //! * [`deployment`], [`ranking`]: the deployment / ReplicaSet controllers' decisions.
 //! * [`ipam`], [`ids`]: pod IP allocation, UIDs and generated names.
+//! * [`hash`]: the hasher of the lookup-only name-keyed maps.
 //! * [`k8s_view`]: the objects as `crate::k8s` API objects (for controllers and wire sizes).
 
 pub mod change;
 pub mod deployment;
+pub mod hash;
 pub mod ids;
 pub mod ipam;
 pub mod k8s_view;

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use crate::clients::ids::ByName;
+use crate::cluster::hash::ByWord;
 use crate::k8s;
 
 /// Annotation key `endpoints.kubernetes.io/last-change-trigger-time` (core/v1 EndpointsLastChangeTriggerTime).
@@ -116,7 +116,7 @@ const _: () = assert!(std::mem::size_of::<(PodKey, PodTime)>() == 56);
 #[derive(Debug, Clone)]
 enum PodTimes {
     Small(Vec<(PodKey, PodTime)>),
-    Large(HashMap<PodKey, PodTime, ByName>),
+    Large(HashMap<PodKey, PodTime, ByWord>),
 }
 
 impl Default for PodTimes {
@@ -289,7 +289,7 @@ impl PodTime {
 /// times, and SipHash of two names was a visible share of a small Service's sync).
 #[derive(Debug, Clone)]
 pub struct ServiceMap<V> {
-    by_ns: HashMap<Box<str>, HashMap<Box<str>, V, ByName>, ByName>,
+    by_ns: HashMap<Box<str>, HashMap<Box<str>, V, ByWord>, ByWord>,
 }
 
 impl<V> Default for ServiceMap<V> {

@@ -1,16 +1,20 @@
 //! Interned strings: one allocation per distinct value, shared by every object that carries it
 //! (a ReplicaSet's name and uid in each of its pods' owner reference).
 //!
-//! Lookup is by value in a `BTreeSet`, so no hash order exists that could reach an output; the
-//! interned values are never iterated into one either.
+//! Lookup is by value in a hash set (a `BTreeSet` of 20,000 ReplicaSet names and uids cost
+//! ~30 string comparisons per lookup); the set is never iterated, so its hash order cannot
+//! reach an output.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::rc::Rc;
+
+use crate::cluster::hash::ByWord;
 
 /// A set of shared strings (see module docs). Values are kept for the interner's lifetime.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    set: BTreeSet<Rc<str>>,
+    /// Lookup only (never iterated).
+    set: HashSet<Rc<str>, ByWord>,
 }
 
 impl Interner {

@@ -132,7 +132,7 @@ pub fn drive<S: Subscribers>(
     events: &mut EventLoop,
     world: &mut World,
     subs: &mut S,
-    mut on_sample: impl FnMut(u64, &World) -> anyhow::Result<()>,
+    mut on_sample: impl FnMut(u64, &mut World) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     events.start(world, subs)?;
     let end = world.scenario().duration_ns;
@@ -261,7 +261,7 @@ struct Samplers {
 }
 
 impl Samplers {
-    fn sample(&mut self, s: u64, w: &World) -> anyhow::Result<()> {
+    fn sample(&mut self, s: u64, w: &mut World) -> anyhow::Result<()> {
         self.workloads.sample(s, w)?;
         self.summary.observe(w);
         self.progress.tick(s, w.events_processed());

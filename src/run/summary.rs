@@ -17,6 +17,16 @@ pub struct WorkloadSummary {
     pub peak_pods_terminating: u64,
 }
 
+impl WorkloadSummary {
+    /// Fold one sample of the Deployment's counters into the extremes.
+    fn fold(&mut self, s: &crate::cluster::WorkloadStats) {
+        self.peak_pods_total = self.peak_pods_total.max(s.pods_total);
+        self.peak_pods_active = self.peak_pods_active.max(s.pods_active);
+        self.min_pods_available = self.min_pods_available.min(s.pods_available);
+        self.peak_pods_terminating = self.peak_pods_terminating.max(s.pods_terminating);
+    }
+}
+
 /// Everything `summary.csv` reports.
 #[derive(Debug, Clone, Default)]
 pub struct WorldSummary {
@@ -25,7 +35,39 @@ pub struct WorldSummary {
 }
 
 impl WorldSummary {
-    pub fn observe(&mut self, world: &World) {
+    /// Fold one sample into the peaks and minima. Only the Deployments whose counters
+    /// changed since the previous sample are revisited (folding an unchanged value again
+    /// changes no maximum or minimum); the first sample visits all.
+    pub fn observe(&mut self, world: &mut World) {
+        let first = self.samples == 0;
+        self.samples += 1;
+        if first {
+            self.workloads = world
+                .deployments()
+                .iter()
+                .map(|d| WorkloadSummary {
+                    name: workload_label(&d.namespace, &d.name),
+                    min_pods_available: u64::MAX,
+                    ..Default::default()
+                })
+                .collect();
+            for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
+                ws.fold(&d.stats);
+            }
+            world.take_changed_stats(|_, _| {});
+            return;
+        }
+        let workloads = &mut self.workloads;
+        world.take_changed_stats(|i, d| {
+            if let Some(ws) = workloads.get_mut(i) {
+                ws.fold(&d.stats);
+            }
+        });
+    }
+
+    /// [`WorldSummary::observe`] visiting every Deployment (the plain form, for tests).
+    #[cfg(test)]
+    pub fn observe_all(&mut self, world: &World) {
         let first = self.samples == 0;
         self.samples += 1;
         if first {
@@ -40,11 +82,7 @@ impl WorldSummary {
                 .collect();
         }
         for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
-            let s = &d.stats;
-            ws.peak_pods_total = ws.peak_pods_total.max(s.pods_total);
-            ws.peak_pods_active = ws.peak_pods_active.max(s.pods_active);
-            ws.min_pods_available = ws.min_pods_available.min(s.pods_available);
-            ws.peak_pods_terminating = ws.peak_pods_terminating.max(s.pods_terminating);
+            ws.fold(&d.stats);
         }
     }
 
@@ -177,7 +215,7 @@ pub struct PodEventStats {
     pub updates_endpoint_relevant: u64,
     pub updates_other: u64,
     /// Pods that have been Ready at least once (membership only, never iterated).
-    ready_once: std::collections::HashSet<crate::cluster::PodId>,
+    ready_once: std::collections::HashSet<crate::cluster::PodId, crate::cluster::hash::ByWord>,
 }
 
 impl PodEventStats {
@@ -271,6 +309,33 @@ impl crate::cluster::ChangeSink for PodEventStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary folded from the changed Deployments only equals the one folded from every
+    /// Deployment at every sample, over whole runs with churn, node failures and scaling.
+    #[test]
+    fn changed_only_observe_equals_full_observe() {
+        for src in [
+            include_str!("../../scenarios/churn.toml"),
+            include_str!("../../scenarios/node-failure.toml"),
+            include_str!("../../scenarios/scale-0-250-0.toml"),
+            include_str!("../../scenarios/rolling-update-1000.toml"),
+        ] {
+            let mut world = crate::testutil::world(src);
+            let mut events =
+                crate::run::dispatch::EventLoop::new(&world, crate::sim::EventLog::disabled());
+            let (mut fast, mut full) = (WorldSummary::default(), WorldSummary::default());
+            let mut sink = CountingSink::default();
+            crate::run::drive(&mut events, &mut world, &mut sink, |_, w| {
+                fast.observe(w);
+                full.observe_all(w);
+                assert_eq!(fast.workloads, full.workloads);
+                Ok(())
+            })
+            .unwrap();
+            assert!(full.samples > 1);
+            assert_eq!(fast.samples, full.samples);
+        }
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -100,11 +100,9 @@ impl World {
 
     /// Queue a sync of every DaemonSet (a node came or went).
     pub(super) fn enqueue_daemon_set_syncs(&mut self) {
-        for w in 0..self.deployments.len() {
-            if matches!(
-                self.scenario.workloads[w].kind,
-                WorkloadKind::DaemonSet { .. }
-            ) {
+        for i in 0..self.daemon_sets.len() {
+            let w = self.daemon_sets[i];
+            if w < self.deployments.len() {
                 self.enqueue_deployment_sync(w);
             }
         }

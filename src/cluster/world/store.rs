@@ -130,10 +130,12 @@ impl World {
         if let Some(o) = old {
             stats_take(&mut self.deployments[o.workload].stats, &o);
             stats_take(&mut self.totals.stats, &o);
+            self.stats_touched(o.workload);
         }
         if let Some(n) = new {
             stats_put(&mut self.deployments[n.workload].stats, &n);
             stats_put(&mut self.totals.stats, &n);
+            self.stats_touched(n.workload);
         }
         let (o_active, o_avail, o_nonterm, o_node) = old
             .map(|o| (o.active, o.available, o.nonterminal, o.node))
@@ -371,6 +373,7 @@ impl World {
             e.1 = 0;
         }
         self.deployments[pod.workload].stats.pods_deleted += 1;
+        self.stats_touched(pod.workload);
         self.account(id, Some(of), None, cpu);
         // the last state as the informer saw it; resourceVersion of the deletion
         pod.resource_version = write_rv(&mut self.resource_version);

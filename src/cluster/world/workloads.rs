@@ -250,6 +250,7 @@ impl World {
         self.next_create_seq += 1;
         self.set_create_seq(id, seq);
         self.deployments[w].stats.pods_created += 1;
+        self.stats_touched(w);
         let nf = self.pod(id).map(PodFlags::of);
         let cpu = self.cpu_of(w);
         self.account(id, None, nf, cpu);

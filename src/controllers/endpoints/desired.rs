@@ -146,7 +146,7 @@ impl Ident {
 }
 
 /// The Service fields the desired subsets depend on; any change rebuilds the cache.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct ServiceSig {
     namespace: Option<String>,
     name: Option<String>,
@@ -155,11 +155,20 @@ struct ServiceSig {
     publish_not_ready: Option<bool>,
     ip_families: Option<Vec<String>>,
     cluster_ip: Option<String>,
+    /// The Service's (uid, resourceVersion) when both are set: one stored version of one
+    /// object, so the same pair means the same fields (checked first, instead of them all).
+    version: Option<(String, String)>,
 }
 
 impl ServiceSig {
-    /// `*self == ServiceSig::of(svc)` without copying the Service's fields.
+    /// `*self == ServiceSig::of(svc)` (on the fields above the version) without copying the
+    /// Service's fields.
     fn is_of(&self, svc: &k8s::Service) -> bool {
+        if let Some((uid, rv)) = &self.version {
+            if s(&svc.metadata.uid) == uid && s(&svc.metadata.resource_version) == rv {
+                return true;
+            }
+        }
         self.namespace == svc.metadata.namespace
             && self.name == svc.metadata.name
             && self.selector == svc.spec.selector
@@ -170,6 +179,7 @@ impl ServiceSig {
     }
 
     fn of(svc: &k8s::Service) -> Self {
+        let (uid, rv) = (s(&svc.metadata.uid), s(&svc.metadata.resource_version));
         ServiceSig {
             namespace: svc.metadata.namespace.clone(),
             name: svc.metadata.name.clone(),
@@ -178,6 +188,7 @@ impl ServiceSig {
             publish_not_ready: svc.spec.publish_not_ready_addresses,
             ip_families: svc.spec.ip_families.clone(),
             cluster_ip: svc.spec.cluster_ip.clone(),
+            version: (!uid.is_empty() && !rv.is_empty()).then(|| (uid.into(), rv.into())),
         }
     }
 }
@@ -698,7 +709,16 @@ mod tests {
         ]
     }
 
+    /// Service variant `v`, as one stored version of one object: its own resourceVersion
+    /// (the cache's version shortcut then meets both equal and different versions).
     fn variant(v: usize) -> k8s::Service {
+        let mut svc = variant_spec(v);
+        svc.metadata.uid = Some("svc-uid".into());
+        svc.metadata.resource_version = Some((v + 1).to_string());
+        svc
+    }
+
+    fn variant_spec(v: usize) -> k8s::Service {
         match v {
             0 => service(
                 json!([{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]),

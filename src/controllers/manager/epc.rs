@@ -242,17 +242,20 @@ fn view_of(h: &Held) -> PodView<'_> {
 /// `address_set` as a vector). The controller writes each address list in IP-byte order, so
 /// the sort only merges a few sorted runs: no tree of 1,000 nodes per write.
 fn distinct_ips(ep: Option<&k8s::Endpoints>) -> Vec<&str> {
-    let mut ips: Vec<&str> = ep
-        .into_iter()
-        .flat_map(|e| e.subsets.iter().flatten())
-        .flat_map(|s| {
-            s.addresses
-                .iter()
-                .flatten()
-                .chain(s.not_ready_addresses.iter().flatten())
-                .map(|a| a.ip.as_str())
+    let subsets = || ep.into_iter().flat_map(|e| e.subsets.iter().flatten());
+    // Sized up front: the flattened iterator gives no size hint, and growing the vector
+    // address by address reallocated it several times per write.
+    let n = subsets()
+        .map(|s| {
+            s.addresses.as_ref().map_or(0, Vec::len)
+                + s.not_ready_addresses.as_ref().map_or(0, Vec::len)
         })
-        .collect();
+        .sum();
+    let mut ips: Vec<&str> = Vec::with_capacity(n);
+    for s in subsets() {
+        let lists = [&s.addresses, &s.not_ready_addresses];
+        ips.extend(lists.into_iter().flatten().flatten().map(|a| a.ip.as_str()));
+    }
     ips.sort();
     ips.dedup();
     ips

@@ -3,6 +3,7 @@
 use super::pods::{Consumer, Held};
 use super::*;
 use crate::apiserver::write_log::SharedObject;
+use crate::cluster::hash::ByWord;
 use crate::controllers::endpoints::PodView;
 use crate::controllers::endpointslice::reconciler::PodSource;
 use std::collections::HashMap;
@@ -79,10 +80,12 @@ impl ControllerManager<'_> {
             all: &all,
         };
         let seed = service_choice_seed(self.scenario_seed, key);
-        let rng = self
-            .esc_rngs
-            .entry(key.to_string())
-            .or_insert_with(|| ChaCha8Rng::seed_from_u64(seed));
+        // The key is copied only for a Service's first sync.
+        if !self.esc_rngs.contains_key(key) {
+            self.esc_rngs
+                .insert(key.to_string(), ChaCha8Rng::seed_from_u64(seed));
+        }
+        let rng = self.esc_rngs.get_mut(key).expect("inserted above");
         #[cfg(test)]
         let replayed = self.cross_check.as_ref().map(|_| {
             let all: Vec<k8s::Pod> = ns_pods.values().cloned().collect();
@@ -150,16 +153,16 @@ impl ControllerManager<'_> {
             None
         };
 
-        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>> =
+        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> =
             before.iter().map(|l| (s(&l.metadata.name), l)).collect();
         let mut calls = SliceCounts::default();
         let mut failed = false;
         self.shared.now = format_time(now);
-        let first_sync = !self.name_rngs.contains_key(key);
-        let mut names = self
-            .name_rngs
-            .remove(key)
-            .unwrap_or_else(|| ChaCha8Rng::seed_from_u64(seed));
+        // Taken out with its key, put back under the same key (no copy per sync).
+        let (first_sync, names_key, mut names) = match self.name_rngs.remove_entry(key) {
+            Some((k, r)) => (false, k, r),
+            None => (true, key.to_string(), ChaCha8Rng::seed_from_u64(seed)),
+        };
         self.shared.swap_rng(&mut names);
         for w in result.writes {
             match w {
@@ -280,7 +283,7 @@ impl ControllerManager<'_> {
             self.shared.draw_uid();
         }
         self.shared.swap_rng(&mut names);
-        self.name_rngs.insert(key.to_string(), names);
+        self.name_rngs.insert(names_key, names);
         // Shared with storage: the address accounting holds this listing until the next sync.
         let alive: Vec<Rc<k8s::EndpointSlice>> = self
             .slice_index
@@ -329,7 +332,7 @@ fn view_of(h: &Held) -> PodView<'_> {
 /// otherwise (a lagging informer).
 fn stored_before(
     store: &Store<k8s::EndpointSlice>,
-    listed: &HashMap<&str, &Rc<k8s::EndpointSlice>>,
+    listed: &HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord>,
     ns: &str,
     name: &str,
 ) -> Option<Rc<k8s::EndpointSlice>> {

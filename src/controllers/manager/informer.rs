@@ -31,7 +31,7 @@ use std::rc::Rc;
 
 use rand::Rng;
 
-use crate::clients::ids::ByName;
+use crate::cluster::hash::ByWord;
 
 use crate::scenario::model::DurationDist;
 use crate::scenario::Nanos;
@@ -53,9 +53,9 @@ pub struct Delivered<T> {
 pub struct LaggedInformer<T> {
     lag: DurationDist,
     /// group → name → object as the informer holds it.
-    /// Groups hashed ([`ByName`]): one is looked up per delivery and per sync, never
+    /// Groups hashed ([`ByWord`]): one is looked up per delivery and per sync, never
     /// iterated; each group's objects stay in name order.
-    objects: HashMap<String, BTreeMap<String, Rc<T>>, ByName>,
+    objects: HashMap<String, BTreeMap<String, Rc<T>>, ByWord>,
     /// Writes not yet delivered, in delivery order: (visible at, group, name, new state).
     pending: VecDeque<(Nanos, String, String, Option<Rc<T>>)>,
     last_visible: Nanos,
@@ -117,26 +117,30 @@ impl<T: Clone> LaggedInformer<T> {
         }
         let (at, group, name, obj) = self.pending.pop_front()?;
         let deleted = obj.is_none();
+        // One hash of the group per delivery (its key copied only when the group is new).
         let old = match obj {
-            Some(o) => {
-                // The group's key is copied only when the group is new.
-                if !self.objects.contains_key(&group) {
-                    self.objects.insert(group.clone(), BTreeMap::new());
-                }
-                let m = self.objects.get_mut(&group).expect("inserted above");
-                match m.get_mut(&name) {
+            Some(o) => match self.objects.get_mut(&group) {
+                Some(m) => match m.get_mut(&name) {
                     Some(slot) => Some(std::mem::replace(slot, o)),
                     None => m.insert(name.clone(), o),
+                },
+                None => {
+                    let mut m = BTreeMap::new();
+                    m.insert(name.clone(), o);
+                    self.objects.insert(group.clone(), m);
+                    None
                 }
-            }
-            None => {
-                let m = self.objects.get_mut(&group);
-                let old = m.and_then(|m| m.remove(&name));
-                if self.objects.get(&group).is_some_and(|m| m.is_empty()) {
-                    self.objects.remove(&group);
+            },
+            None => match self.objects.get_mut(&group) {
+                Some(m) => {
+                    let old = m.remove(&name);
+                    if m.is_empty() {
+                        self.objects.remove(&group);
+                    }
+                    old
                 }
-                old
-            }
+                None => None,
+            },
         };
         Some(Delivered {
             at,

@@ -76,7 +76,8 @@ use crate::apiserver::write_log::{
     NullObserver, ObjectRef, Verb, WriteObserver, WriteOutcome, WriteRecord, Writer,
 };
 use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
-use crate::clients::ids::{ByName, ServiceIds, ServiceKey};
+use crate::clients::ids::{ServiceIds, ServiceKey};
+use crate::cluster::hash::ByWord;
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_owner, pod_to_k8s, service_to_k8s};
 use crate::cluster::model;
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
@@ -419,20 +420,20 @@ pub struct ControllerManager<'o> {
     lag_rng: ChaCha8Rng,
     ep_lag_rng: ChaCha8Rng,
     /// ESC-managed slice names per Service key, creation order.
-    /// The per-Service-key maps are hashed ([`ByName`]): looked up on every sync and pod
+    /// The per-Service-key maps are hashed ([`ByWord`]): looked up on every sync and pod
     /// event (a 10,000-key tree cost a few string compares and cache misses per level) and
     /// never iterated in an order that reaches an output.
-    slice_index: HashMap<String, Vec<String>, ByName>,
+    slice_index: HashMap<String, Vec<String>, ByWord>,
     /// Shared with the syncs that read them (a sync takes a pointer, not a copy).
-    services: HashMap<String, Rc<k8s::Service>, ByName>,
+    services: HashMap<String, Rc<k8s::Service>, ByWord>,
     pods: BTreeMap<String, PodList>,
     nodes: BTreeMap<String, ListedNode>,
     node_index: NodeIndex,
     topology_dirty: Option<Nanos>,
     esc: EndpointSliceController,
-    esc_rngs: HashMap<String, ChaCha8Rng, ByName>,
+    esc_rngs: HashMap<String, ChaCha8Rng, ByWord>,
     /// Per-Service name/UID stream of the apiserver for the ESC's slice creates.
-    name_rngs: HashMap<String, ChaCha8Rng, ByName>,
+    name_rngs: HashMap<String, ChaCha8Rng, ByWord>,
     epc: EndpointsController,
     esmc: MirroringController,
     /// Selectorless Services' hand-made Endpoints (from the scenario), by Service key.

@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::clients::ids::{ByName, NameHasher};
+use crate::cluster::hash::{ByWord, WordHasher};
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
 use crate::cluster::small_map::SmallSet;
@@ -184,11 +184,11 @@ pub struct PodList {
     index: PosIndex,
     /// Service name → selection (Services with a selector, `Some`, possibly empty; hashed:
     /// looked up per pod change and sync, iterated only for a maximum).
-    selections: HashMap<String, Selection, ByName>,
+    selections: HashMap<String, Selection, ByWord>,
     /// First selector pair (key, then value) → Services with that pair first; nested so a
     /// pod's labels are looked up without copying them.
     /// (Hashed: looked up per pod change, never iterated; each set is, in name order.)
-    by_first_pair: HashMap<String, HashMap<String, BTreeSet<String>, ByName>, ByName>,
+    by_first_pair: HashMap<String, HashMap<String, BTreeSet<String>, ByWord>, ByWord>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
@@ -202,7 +202,7 @@ pub struct PodList {
 /// the second pair in `clash`. Lookups only: nothing iterates it.
 #[derive(Debug, Clone, Default)]
 struct PosIndex {
-    by_hash: HashMap<u64, u32, ByName>,
+    by_hash: HashMap<u64, u32, ByWord>,
     clash: Vec<(u64, u32)>,
     /// Tests: keep 2 bits of the hash, so that names collide.
     #[cfg(test)]
@@ -212,7 +212,7 @@ struct PosIndex {
 impl PosIndex {
     fn hash(&self, name: &str) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = NameHasher::default();
+        let mut h = WordHasher::default();
         name.hash(&mut h);
         #[cfg(test)]
         if self.collide {
@@ -308,7 +308,7 @@ fn resize(sizes: &mut BTreeMap<usize, usize>, old: Option<usize>, new: Option<us
 
 /// Add (`insert`) or remove position `i` in Service `svc`'s members, keeping `sizes`.
 fn edit_members(
-    selections: &mut HashMap<String, Selection, ByName>,
+    selections: &mut HashMap<String, Selection, ByWord>,
     sizes: &mut BTreeMap<usize, usize>,
     svc: &str,
     i: usize,
@@ -327,7 +327,7 @@ fn edit_members(
 
 /// [`PodList::note_change_for`] on the list's fields (so that `name` may borrow another).
 fn note_change_in(
-    selections: &mut HashMap<String, Selection, ByName>,
+    selections: &mut HashMap<String, Selection, ByWord>,
     member_of: &[Rc<str>],
     untracked: [bool; 2],
     name: &str,
@@ -343,6 +343,15 @@ fn note_change_in(
                 sel.changed[c].insert(name.to_string());
             }
         }
+    }
+}
+
+/// `a == b`, without comparing the maps when both are one map (world pods of one template
+/// share its labels).
+fn same_labels(a: Option<&Labels>, b: Option<&Labels>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => std::ptr::eq(x, y) || x == y,
+        (x, y) => x == y,
     }
 }
 
@@ -623,7 +632,7 @@ impl PodList {
                 (Some((pn, pu)), Some((n, u))) => **pn == *n && **pu == *u,
                 _ => false,
             };
-            same_owner && held.labels() == Some(pod.labels())
+            same_owner && same_labels(held.labels(), Some(pod.labels()))
         });
         if !same {
             let old = self.remove_held(&pod.name);
@@ -661,7 +670,7 @@ impl PodList {
         match self.index.get(&self.items, &name) {
             Some(i) => {
                 self.note_change(i, &name);
-                if self.items[i].labels() != held.labels() {
+                if !same_labels(self.items[i].labels(), held.labels()) {
                     let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {

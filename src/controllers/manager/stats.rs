@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::clients::ids::ByName;
+use crate::cluster::hash::ByWord;
 
 use crate::scenario::{Nanos, NS_PER_SEC};
 
@@ -218,7 +218,7 @@ impl ServiceStats {
 pub struct ManagerStats {
     rows: Vec<ServiceStats>,
     /// Key → row (lookups only, never iterated), the key shared with the sync rows.
-    index: HashMap<Arc<str>, usize, ByName>,
+    index: HashMap<Arc<str>, usize, ByWord>,
     /// Key → row, in key order.
     order: BTreeMap<Arc<str>, usize>,
 }
