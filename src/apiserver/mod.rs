@@ -44,7 +44,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::clients::ids::ByName;
+use crate::sim::lookup_hash::ByWord;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -266,7 +266,7 @@ struct Entry<T> {
 /// nothing iterates them in an order that reaches an output ([`Store::list`] sorts by creation).
 #[derive(Debug, Clone)]
 struct Objects<T> {
-    by_ns: HashMap<String, HashMap<String, Entry<T>, ByName>, ByName>,
+    by_ns: HashMap<String, HashMap<String, Entry<T>, ByWord>, ByWord>,
     len: usize,
 }
 

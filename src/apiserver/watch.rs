@@ -1196,7 +1196,7 @@ fn spend(acc: &mut u128, credit: u128, unit: u128) -> u64 {
 }
 
 /// Stored objects by [`relist_key`] (hashed: one lookup per write; sorted when listed).
-type Stored<T> = std::collections::HashMap<Box<str>, Rc<T>, crate::clients::ids::ByName>;
+type Stored<T> = std::collections::HashMap<Box<str>, Rc<T>, crate::sim::lookup_hash::ByWord>;
 
 /// `"namespace\0name"` of an object, written into `buf`: ordered as the `(namespace, name)`
 /// pair is (NUL sorts before every other character).

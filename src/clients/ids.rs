@@ -7,37 +7,10 @@
 //! Ids and interned names never reach an output: they stand for the strings they were made
 //! from, and every order the outputs see is still the strings' order.
 
+use crate::sim::lookup_hash::ByWord;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
-
-/// FNV-1a over the bytes: deterministic (no per-process seed) and fast on short names.
-#[derive(Default)]
-pub struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// Hash maps keyed by names (or small integers) with [`NameHasher`]: for lookups only; nothing
-/// iterates them in an order that reaches an output.
-pub type ByName = BuildHasherDefault<NameHasher>;
 
 /// A Service as the watch side names it: its dense id (an index) and its `"namespace/name"`.
 /// Two keys are the same Service iff their names are equal (ids are only comparable between
@@ -72,7 +45,7 @@ impl Eq for ServiceKey {}
 /// reused (a deleted Service keeps its id: Services are few, ids are an index).
 #[derive(Debug, Default)]
 pub struct ServiceIds {
-    index: HashMap<Rc<str>, u32, ByName>,
+    index: HashMap<Rc<str>, u32, ByWord>,
     keys: Vec<ServiceKey>,
     buf: String,
 }
@@ -125,7 +98,7 @@ impl ServiceIds {
 /// set stays within twice the names in use.
 #[derive(Debug, Default)]
 pub struct PodNames {
-    set: HashSet<Arc<str>, ByName>,
+    set: HashSet<Arc<str>, ByWord>,
     sweep_at: usize,
 }
 

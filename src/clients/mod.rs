@@ -500,7 +500,7 @@ pub struct DiffMemo {
     /// One copy of each pod name held by the caches (apart: a cache interns while it reads a
     /// diff from the memo).
     pub pods: Rc<RefCell<PodNames>>,
-    diffs: std::collections::HashMap<MemoKey, MemoDiff, ids::ByName>,
+    diffs: std::collections::HashMap<MemoKey, MemoDiff, crate::sim::lookup_hash::ByWord>,
     order: VecDeque<MemoKey>,
     hits: u64,
     /// Caches sharing this memo per [class][slice?]: a diff only one cache reads (kube-proxy is

@@ -30,10 +30,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use super::ids::ByName;
 use super::ServiceKey;
 use crate::metrics::Samples;
 use crate::scenario::model::StringMap;
+use crate::sim::lookup_hash::ByWord;
 
 /// What of a pod decides its endpoint (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,14 +84,14 @@ struct Selecting {
 #[derive(Debug, Clone, Default)]
 pub struct ServiceIndex {
     /// Namespace → name → selector.
-    services: HashMap<String, BTreeMap<String, Rc<Selecting>>, ByName>,
+    services: HashMap<String, BTreeMap<String, Rc<Selecting>>, ByWord>,
     /// Namespace → first selector key → its value → Service names → selector.
-    by_first_pair: HashMap<String, FirstPairs, ByName>,
+    by_first_pair: HashMap<String, FirstPairs, ByWord>,
     match_all: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// First selector key → its value → Services by name.
-type FirstPairs = HashMap<String, HashMap<String, BTreeMap<String, Rc<Selecting>>, ByName>, ByName>;
+type FirstPairs = HashMap<String, HashMap<String, BTreeMap<String, Rc<Selecting>>, ByWord>, ByWord>;
 
 impl ServiceIndex {
     /// Add or replace Service `namespace/name` (its key `key`); `selector` None (selectorless)

@@ -10,7 +10,6 @@
 
 pub mod change;
 pub mod deployment;
-pub mod hash;
 pub mod ids;
 pub mod ipam;
 pub mod k8s_view;

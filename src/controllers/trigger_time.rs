@@ -18,8 +18,8 @@
 
 use std::collections::HashMap;
 
-use crate::cluster::hash::ByWord;
 use crate::k8s;
+use crate::sim::lookup_hash::ByWord;
 
 /// Annotation key `endpoints.kubernetes.io/last-change-trigger-time` (core/v1 EndpointsLastChangeTriggerTime).
 pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
@@ -285,7 +285,7 @@ impl PodTime {
 /// Per-Service state keyed by (namespace, name), looked up by borrowed names: a sync of one of
 /// 10,000 Services neither copies its key nor compares it against a dozen others (the
 /// controllers' former `BTreeMap<(String, String), _>` did both on every sync). Lookups only:
-/// nothing iterates it, so its order never shows (hence FNV: a sync looks it up several
+/// nothing iterates it, so its order never shows (hence [`ByWord`]: a sync looks it up several
 /// times, and SipHash of two names was a visible share of a small Service's sync).
 #[derive(Debug, Clone)]
 pub struct ServiceMap<V> {

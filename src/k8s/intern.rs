@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use crate::cluster::hash::ByWord;
+use crate::sim::lookup_hash::ByWord;
 
 /// A set of shared strings (see module docs). Values are kept for the interner's lifetime.
 #[derive(Debug, Clone, Default)]

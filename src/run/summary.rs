@@ -215,7 +215,7 @@ pub struct PodEventStats {
     pub updates_endpoint_relevant: u64,
     pub updates_other: u64,
     /// Pods that have been Ready at least once (membership only, never iterated).
-    ready_once: std::collections::HashSet<crate::cluster::PodId, crate::cluster::hash::ByWord>,
+    ready_once: std::collections::HashSet<crate::cluster::PodId, crate::sim::lookup_hash::ByWord>,
 }
 
 impl PodEventStats {

@@ -17,6 +17,7 @@ pub mod alloc_stats;
 pub mod event_log;
 pub mod fenwick;
 pub mod hash;
+pub mod lookup_hash;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 #[derive(Debug, Default)]
 pub(super) struct NameIndex {
     /// Hash of (namespace, name) → a live pod of that name.
-    by_hash: HashMap<u64, PodId, crate::cluster::hash::ByWord>,
+    by_hash: HashMap<u64, PodId, crate::sim::lookup_hash::ByWord>,
     /// Names whose hash slot another name holds (a 64-bit collision: in practice empty).
     clash: Vec<(u64, PodId)>,
     /// Tests: keep 2 bits of the hash, so that names collide.
@@ -36,7 +36,7 @@ fn named(pods: &[PodSlot], given: Option<(PodId, &Pod)>, id: PodId, ns: &str, na
 
 impl NameIndex {
     fn hash_of(&self, ns: &str, name: &str) -> u64 {
-        let mut h = crate::cluster::hash::WordHasher::default();
+        let mut h = crate::sim::lookup_hash::WordHasher::default();
         ns.hash(&mut h);
         name.hash(&mut h);
         #[cfg(test)]

@@ -177,7 +177,8 @@ pub struct Reconciler {
 /// Per-Service state by Service key (`namespace/name`), looked up by every sync of that
 /// Service: a hash map (a tree of 10,000 keys compared ~14 strings a lookup, several lookups a
 /// sync). Lookups only: nothing iterates it, so its order never shows.
-pub(super) type ServiceKeyed<V> = std::collections::HashMap<String, V, crate::clients::ids::ByName>;
+pub(super) type ServiceKeyed<V> =
+    std::collections::HashMap<String, V, crate::sim::lookup_hash::ByWord>;
 
 /// A slice update the incremental reconcile planned, kept after it was materialised: once
 /// storage returns it (`observe_write`), the slice at that resourceVersion is exactly this

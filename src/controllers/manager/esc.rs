@@ -3,9 +3,9 @@
 use super::pods::{Consumer, Held};
 use super::*;
 use crate::apiserver::write_log::SharedObject;
-use crate::cluster::hash::ByWord;
 use crate::controllers::endpoints::PodView;
 use crate::controllers::endpointslice::reconciler::PodSource;
+use crate::sim::lookup_hash::ByWord;
 use std::collections::HashMap;
 
 impl ControllerManager<'_> {

@@ -31,7 +31,7 @@ use std::rc::Rc;
 
 use rand::Rng;
 
-use crate::cluster::hash::ByWord;
+use crate::sim::lookup_hash::ByWord;
 
 use crate::scenario::model::DurationDist;
 use crate::scenario::Nanos;

@@ -77,7 +77,6 @@ use crate::apiserver::write_log::{
 };
 use crate::apiserver::{ApiError, Shared, SizeLimit, Store};
 use crate::clients::ids::{ServiceIds, ServiceKey};
-use crate::cluster::hash::ByWord;
 use crate::cluster::k8s_view::{format_time, node_to_k8s, pod_owner, pod_to_k8s, service_to_k8s};
 use crate::cluster::model;
 use crate::cluster::{Change, ChangeSink, ObjChange, World};
@@ -98,6 +97,7 @@ use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::workqueue::{RateLimit, WorkQueue};
 use crate::k8s;
 use crate::scenario::{Controllers, DurationDist, Nanos, Scenario, NS_PER_SEC};
+use crate::sim::lookup_hash::ByWord;
 use crate::sim::rng::{Stream, Streams};
 use crate::sim::LogLine;
 use informer::LaggedInformer;

@@ -36,7 +36,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::cluster::hash::{ByWord, WordHasher};
 use crate::cluster::k8s_view::{pod_ready_time, pod_to_k8s_owned};
 use crate::cluster::model;
 use crate::cluster::small_map::SmallSet;
@@ -45,6 +44,7 @@ use crate::controllers::endpointslice::convert::pod_ready_transition_time;
 use crate::controllers::trigger_time::{parse_opt, Timestamp};
 use crate::k8s;
 use crate::k8s::intern::Interner;
+use crate::sim::lookup_hash::{ByWord, WordHasher};
 
 type Labels = BTreeMap<String, String>;
 

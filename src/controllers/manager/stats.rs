@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::cluster::hash::ByWord;
+use crate::sim::lookup_hash::ByWord;
 
 use crate::scenario::{Nanos, NS_PER_SEC};
 

@@ -6,16 +6,16 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use crate::clients::ids::ByName;
+use crate::sim::lookup_hash::ByWord;
 
 /// Distinct texts kept at most; beyond, the table starts over (texts already handed out stay
 /// valid, later copies of them are separate allocations: only sharing is lost).
 const MAX: usize = 1 << 16;
 
 thread_local! {
-    /// Lookup only (never iterated); FNV ([`ByName`]): SipHash of the short texts was most of
+    /// Lookup only (never iterated); hashed with [`ByWord`]: SipHash of the short texts was most of
     /// an intern, and every endpoint built from a pod interns three or four.
-    static TEXTS: RefCell<HashSet<Rc<str>, ByName>> = RefCell::new(HashSet::default());
+    static TEXTS: RefCell<HashSet<Rc<str>, ByWord>> = RefCell::new(HashSet::default());
     static POD: Rc<str> = intern("Pod");
 }
 

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::clients::ids::ByName;
+use crate::sim::lookup_hash::ByWord;
 
 /// Generation value meaning "we deleted this slice and expect it to disappear".
 pub const DELETION_EXPECTED: i64 = -1;
@@ -29,7 +29,7 @@ pub struct TrackedSlice<'a> {
 /// and a tree of 10,000 keys compared ~14 strings a lookup.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointSliceTracker {
-    generations_by_service: HashMap<String, BTreeMap<String, i64>, ByName>,
+    generations_by_service: HashMap<String, BTreeMap<String, i64>, ByWord>,
 }
 
 impl EndpointSliceTracker {

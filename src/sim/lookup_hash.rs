@@ -1,6 +1,6 @@
 //! A word-at-a-time hasher for the lookup-only hash maps keyed by names.
 //!
-//! `clients::ids::NameHasher` (FNV-1a) takes one multiply per byte: a pod name of 25 bytes is
+//! FNV-1a takes one multiply per byte: a pod name of 25 bytes is
 //! 25 dependent multiplies per lookup, and the manager hashes a pod's name, labels and
 //! Services several times per pod event. This one folds 8 bytes per multiply (FxHash's step)
 //! and mixes the result once (MurmurHash3's finaliser), so the low bits hashbrown indexes by
