@@ -42,15 +42,7 @@ impl WorldSummary {
         let first = self.samples == 0;
         self.samples += 1;
         if first {
-            self.workloads = world
-                .deployments()
-                .iter()
-                .map(|d| WorkloadSummary {
-                    name: workload_label(&d.namespace, &d.name),
-                    min_pods_available: u64::MAX,
-                    ..Default::default()
-                })
-                .collect();
+            self.start_workloads(world);
             for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
                 ws.fold(&d.stats);
             }
@@ -65,21 +57,26 @@ impl WorldSummary {
         });
     }
 
+    /// One empty summary per Deployment, in the world's order (the first sample's rows).
+    fn start_workloads(&mut self, world: &World) {
+        self.workloads = world
+            .deployments()
+            .iter()
+            .map(|d| WorkloadSummary {
+                name: workload_label(&d.namespace, &d.name),
+                min_pods_available: u64::MAX,
+                ..Default::default()
+            })
+            .collect();
+    }
+
     /// [`WorldSummary::observe`] visiting every Deployment (the plain form, for tests).
     #[cfg(test)]
     pub fn observe_all(&mut self, world: &World) {
         let first = self.samples == 0;
         self.samples += 1;
         if first {
-            self.workloads = world
-                .deployments()
-                .iter()
-                .map(|d| WorkloadSummary {
-                    name: workload_label(&d.namespace, &d.name),
-                    min_pods_available: u64::MAX,
-                    ..Default::default()
-                })
-                .collect();
+            self.start_workloads(world);
         }
         for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
             ws.fold(&d.stats);
