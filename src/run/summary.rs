@@ -39,16 +39,12 @@ impl WorldSummary {
     /// changed since the previous sample are revisited (folding an unchanged value again
     /// changes no maximum or minimum); the first sample visits all.
     pub fn observe(&mut self, world: &mut World) {
-        let first = self.samples == 0;
-        self.samples += 1;
-        if first {
-            self.start_workloads(world);
-            for (ws, d) in self.workloads.iter_mut().zip(world.deployments()) {
-                ws.fold(&d.stats);
-            }
+        if self.samples == 0 {
+            self.observe_all(world);
             world.take_changed_stats(|_, _| {});
             return;
         }
+        self.samples += 1;
         let workloads = &mut self.workloads;
         world.take_changed_stats(|i, d| {
             if let Some(ws) = workloads.get_mut(i) {
@@ -70,8 +66,8 @@ impl WorldSummary {
             .collect();
     }
 
-    /// [`WorldSummary::observe`] visiting every Deployment (the plain form, for tests).
-    #[cfg(test)]
+    /// [`WorldSummary::observe`] visiting every Deployment: the first sample, and the plain
+    /// form the tests hold the change-only one against.
     pub fn observe_all(&mut self, world: &World) {
         let first = self.samples == 0;
         self.samples += 1;
