@@ -12,5 +12,6 @@ static GLOBAL: slicesim::sim::alloc_stats::Counting<mimalloc::MiMalloc> =
     slicesim::sim::alloc_stats::Counting(mimalloc::MiMalloc);
 
 fn main() {
+    slicesim::sim::allocator::keep_freed_memory();
     std::process::exit(slicesim::cli::main());
 }

@@ -10,10 +10,12 @@
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
 //! * [`fenwick`]: prefix counts for uniform picks among many groups in O(log groups).
 //! * [`alloc_stats`]: live-byte counting for memory measurements (feature `alloc-stats`).
+//! * [`allocator`]: the binary's mimalloc settings (freed pages are kept, not purged).
 //! * [`event_log`]: the event log writer (`--event-log`; the run's dispatcher is the one place
 //!   that writes to it).
 
 pub mod alloc_stats;
+pub mod allocator;
 pub mod event_log;
 pub mod fenwick;
 pub mod hash;
