@@ -29,6 +29,8 @@ pub fn keep_freed_memory() {
 }
 
 /// The current purge delay in milliseconds (-1: never).
+// `c_long` is `i64` on Linux but `i32` on some targets: the conversion is not useless there.
+#[allow(clippy::useless_conversion)]
 pub fn purge_delay() -> i64 {
     // SAFETY: reads an integer from mimalloc's option table (index checked by the test below).
     i64::from(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) })
