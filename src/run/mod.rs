@@ -323,7 +323,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
     let mut counting = CountingSink::default();
     let mut pod_stats = PodEventStats::default();
 
-    let controllers = if opts.controllers {
+    let (controllers, (world_rows, world_table)) = if opts.controllers {
         let nodes = scenario.cluster.initial_node_count as u64;
         let side = Rc::new(RefCell::new(WatchSide::new(
             WatchHub::new(&scenario, nodes),
@@ -363,6 +363,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         if crate::sim::alloc_stats::census_wanted() {
             census_and_exit(&scenario, nodes, mgr, &side, world, samplers);
         }
+        let world_out = world_results(world, &samplers, &counting, &pod_stats);
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
@@ -393,7 +394,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
                 tracker.take_sync_bytes(r.time_ns, writer, &r.service)
             })
             .collect();
-        Some(ControllerResults {
+        let controllers = ControllerResults {
             traffic,
             stats,
             syncs,
@@ -401,7 +402,8 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             tracker,
             node_streams,
             per_node,
-        })
+        };
+        (Some(controllers), world_out)
     } else {
         let mut wiring = Wiring {
             sinks: Sinks {
@@ -416,15 +418,8 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
             samplers.sample(s, w)
         })?;
         finish_log(events, &mut samplers, log_file)?;
-        None
+        (None, world_results(world, &samplers, &counting, &pod_stats))
     };
-
-    let mut world_rows = samplers.summary.rows(&world, &counting);
-    world_rows.extend(pod_stats.rows(&world));
-    let world_table = samplers.summary.terminal_table(&world, &counting);
-    // The world is freed as before: it shares the scenario with the results, which would
-    // otherwise be copied, and freeing it costs less than that copy.
-    drop(world);
     Ok(RunResults {
         scenario: std::sync::Arc::unwrap_or_clone(scenario),
         world_rows,
@@ -432,6 +427,24 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         world_table,
         controllers,
     })
+}
+
+/// The world's summary rows and terminal table, then the world freed: before the
+/// controllers' results are gathered, so that what those allocate reuses the world's memory
+/// (the controllers' own state is not freed after a CLI run, see [`exit_after_run`]). The
+/// world shares the scenario with the results, so it is always freed (else the scenario
+/// would be copied).
+fn world_results(
+    world: World,
+    samplers: &Samplers,
+    counting: &CountingSink,
+    pod_stats: &PodEventStats,
+) -> (Vec<(String, String, String)>, String) {
+    let mut rows = samplers.summary.rows(&world, counting);
+    rows.extend(pod_stats.rows(&world));
+    let table = samplers.summary.terminal_table(&world, counting);
+    drop(world);
+    (rows, table)
 }
 
 /// `--features alloc-stats`: the bytes live every simulated minute (and at 1 s, after the
