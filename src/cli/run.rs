@@ -67,6 +67,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?,
         replay: None,
     };
+    // One run per process: its state is left to the exit (see `exit_after_run`).
+    crate::run::exit_after_run();
     let outcome = crate::report::output::run_outputs(&opts)?;
     let charts = if args.no_charts {
         Ok(Vec::new())

@@ -9,7 +9,8 @@ use super::diag::{suggest, Diags};
 use super::model::{DurationDist, IntOrPercent, Nanos, StringMap};
 use super::tree::{Node, Origin, V};
 use super::values;
-use std::collections::BTreeSet;
+use crate::sim::lookup_hash::ByWord;
+use std::collections::{BTreeSet, HashMap};
 
 /// Decoding context: collected problems and the schema paths seen.
 #[derive(Default)]
@@ -21,6 +22,10 @@ pub struct Cx {
     /// `kubernetes_version`'s minor release once read (values valid only in some releases
     /// are checked against it).
     pub kubernetes_minor: Option<u32>,
+    /// The keys already in `schema`, by generic table path: `get` runs for every key of every
+    /// table (20,000 tables in the scale envelope), and this spares the formatted path and
+    /// the tree insert for a key already recorded. Lookup only (never iterated).
+    schema_seen: HashMap<String, Vec<&'static str>, ByWord>,
 }
 
 impl Cx {
@@ -30,6 +35,19 @@ impl Cx {
 
     pub fn warn(&mut self, origin: &Origin, path: &str, msg: impl Into<String>) {
         self.warnings.push(origin, path, msg);
+    }
+
+    /// Record the schema path `gpath.key` (see `schema_seen`).
+    fn record_schema(&mut self, gpath: &str, key: &'static str) {
+        if let Some(keys) = self.schema_seen.get_mut(gpath) {
+            if keys.contains(&key) {
+                return;
+            }
+            keys.push(key);
+        } else {
+            self.schema_seen.insert(gpath.to_string(), vec![key]);
+        }
+        self.schema.insert(join(gpath, key));
     }
 }
 
@@ -106,7 +124,7 @@ impl<'a> Tbl<'a> {
         if !self.known.contains(&key) {
             self.known.push(key);
         }
-        cx.schema.insert(join(&self.gpath, key));
+        cx.record_schema(&self.gpath, key);
         self.node.get(key)
     }
 

@@ -253,7 +253,9 @@ pub struct World {
     resource_version: u64,
     nodes: Vec<Node>,
     node_ipam: Vec<NodeIpam>,
-    node_pods: Vec<BTreeSet<PodId>>,
+    /// Pods bound to each node, in id order (a sorted vector for a node's usual few dozen:
+    /// a tree's root node per insert was a cache miss in every binding).
+    node_pods: Vec<SmallSet<PodId>>,
     node_cpu_used: Vec<u64>,
     node_tiebreak: Vec<u64>,
     node_epoch: Vec<u32>,
@@ -388,7 +390,7 @@ impl World {
             resource_version: 0,
             nodes,
             node_ipam,
-            node_pods: vec![BTreeSet::new(); n],
+            node_pods: vec![SmallSet::default(); n],
             node_cpu_used: vec![0; n],
             node_tiebreak,
             node_epoch: vec![0; n],

@@ -119,7 +119,12 @@ impl World {
         let new_pos = dep
             .new_rs
             .and_then(|n| dep.replica_sets.iter().position(|&r| r == n));
-        let new_name = format!("{}-{}", dep.name, dep.template.hash);
+        // Only a missing new ReplicaSet is named (`deployment::create_new_rs`): most syncs
+        // (every churned pod's) have one and skip the text.
+        let new_name = match new_pos {
+            Some(_) => String::new(),
+            None => format!("{}-{}", dep.name, dep.template.hash),
+        };
         let res = deployment::sync_deployment(&info, &mut rss, new_pos, &new_name, now);
         if res.created_new {
             if let Some(last) = rss.last().cloned() {

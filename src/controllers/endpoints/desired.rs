@@ -34,7 +34,7 @@ use crate::wire::tails::{address_sizes, SubsetTail, Tail};
 use crate::wire::ItemSizes;
 
 use super::repack::port_view;
-use super::{opt, s, should_set_hostname, view_to_endpoint_address, PodView};
+use super::{address_is, address_with_ip, opt, s, should_set_hostname, view_endpoint_ip, PodView};
 
 /// An address of the cache, ordered and compared by `(IP, targetRef UID)` only: RepackSubsets'
 /// address identity, and in this order also `LessEndpointAddress` (every address built from a
@@ -145,9 +145,21 @@ impl Ident {
     }
 }
 
-/// The Service fields the desired subsets depend on; any change rebuilds the cache.
+/// Which Service the cache was built for; any change of the fields the desired subsets depend
+/// on rebuilds it. A Service with a uid and resourceVersion (every stored one) is one stored
+/// version of one object: the same pair means the same fields, so only the pair is kept
+/// (10,000 Services kept a copy of their selector, ports and names each). A new version
+/// rebuilds the cache even if those fields did not change, which yields the same subsets
+/// (the cache is exact either way) at the cost of one full pass over the selection.
 #[derive(Debug, Clone)]
-struct ServiceSig {
+enum ServiceSig {
+    Version { uid: Ident, rv: Ident },
+    Fields(Box<ServiceFields>),
+}
+
+/// The fields of a Service without a version ([`ServiceSig`]).
+#[derive(Debug, Clone, PartialEq)]
+struct ServiceFields {
     namespace: Option<String>,
     name: Option<String>,
     selector: Option<BTreeMap<String, String>>,
@@ -155,20 +167,23 @@ struct ServiceSig {
     publish_not_ready: Option<bool>,
     ip_families: Option<Vec<String>>,
     cluster_ip: Option<String>,
-    /// The Service's (uid, resourceVersion) when both are set: one stored version of one
-    /// object, so the same pair means the same fields (checked first, instead of them all).
-    version: Option<(String, String)>,
 }
 
-impl ServiceSig {
-    /// `*self == ServiceSig::of(svc)` (on the fields above the version) without copying the
-    /// Service's fields.
-    fn is_of(&self, svc: &k8s::Service) -> bool {
-        if let Some((uid, rv)) = &self.version {
-            if s(&svc.metadata.uid) == uid && s(&svc.metadata.resource_version) == rv {
-                return true;
-            }
+impl ServiceFields {
+    fn of(svc: &k8s::Service) -> Self {
+        ServiceFields {
+            namespace: svc.metadata.namespace.clone(),
+            name: svc.metadata.name.clone(),
+            selector: svc.spec.selector.clone(),
+            ports: svc.spec.ports.clone(),
+            publish_not_ready: svc.spec.publish_not_ready_addresses,
+            ip_families: svc.spec.ip_families.clone(),
+            cluster_ip: svc.spec.cluster_ip.clone(),
         }
+    }
+
+    /// `*self == ServiceFields::of(svc)` without copying the Service's fields.
+    fn is_of(&self, svc: &k8s::Service) -> bool {
         self.namespace == svc.metadata.namespace
             && self.name == svc.metadata.name
             && self.selector == svc.spec.selector
@@ -177,18 +192,28 @@ impl ServiceSig {
             && self.ip_families == svc.spec.ip_families
             && self.cluster_ip == svc.spec.cluster_ip
     }
+}
+
+impl ServiceSig {
+    fn is_of(&self, svc: &k8s::Service) -> bool {
+        let (uid, rv) = (s(&svc.metadata.uid), s(&svc.metadata.resource_version));
+        match self {
+            ServiceSig::Version { uid: u, rv: r } => {
+                !uid.is_empty() && !rv.is_empty() && u.is(uid) && r.is(rv)
+            }
+            ServiceSig::Fields(f) => (uid.is_empty() || rv.is_empty()) && f.is_of(svc),
+        }
+    }
 
     fn of(svc: &k8s::Service) -> Self {
         let (uid, rv) = (s(&svc.metadata.uid), s(&svc.metadata.resource_version));
-        ServiceSig {
-            namespace: svc.metadata.namespace.clone(),
-            name: svc.metadata.name.clone(),
-            selector: svc.spec.selector.clone(),
-            ports: svc.spec.ports.clone(),
-            publish_not_ready: svc.spec.publish_not_ready_addresses,
-            ip_families: svc.spec.ip_families.clone(),
-            cluster_ip: svc.spec.cluster_ip.clone(),
-            version: (!uid.is_empty() && !rv.is_empty()).then(|| (uid.into(), rv.into())),
+        if !uid.is_empty() && !rv.is_empty() {
+            ServiceSig::Version {
+                uid: Ident::of(uid),
+                rv: Ident::of(rv),
+            }
+        } else {
+            ServiceSig::Fields(Box::new(ServiceFields::of(svc)))
         }
     }
 }
@@ -200,7 +225,7 @@ struct Contribution {
     addr: Keyed,
     ready: bool,
     /// Per Service port (in spec order), the port the pod resolves it to (shared with the
-    /// key of [`DesiredCache::vectors`]: pods of one Service almost always resolve alike).
+    /// key of [`Registry::vectors`]: pods of one Service almost always resolve alike).
     ports: Rc<[Option<i32>]>,
 }
 
@@ -247,7 +272,8 @@ struct Registry {
     ready_sum: Tail,
     not_ready_sum: Tail,
     /// How many contributing pods resolve the Service ports to each port vector.
-    vectors: BTreeMap<Rc<[Option<i32>]>, usize>,
+    /// A sorted vector (almost always one entry; a tree node per Service was ~300 B).
+    vectors: SmallMap<Rc<[Option<i32>]>, usize>,
     /// Set when two pods claimed the same (IP, UID): the full computation decides from then on.
     collided: bool,
 }
@@ -415,15 +441,16 @@ impl DesiredCache {
                 return;
             }
             // Updated in place: the name stays, the contribution is replaced.
-            if let Some(c) = e.contribution.take() {
-                self.reg.withdraw(&c);
+            let old = e.contribution.take();
+            if let Some(c) = &old {
+                self.reg.withdraw(c);
             }
-            e.contribution = self.reg.contribute(svc, pod);
+            e.contribution = self.reg.contribute(svc, pod, old.map(|c| c.addr));
             e.resource_version = rv;
             e.uid = Ident::of(pod.uid());
             return;
         }
-        let contribution = self.reg.contribute(svc, pod);
+        let contribution = self.reg.contribute(svc, pod, None);
         self.pods.insert(
             name.into(),
             PodEntry {
@@ -501,15 +528,23 @@ impl Registry {
     }
 
     /// The pod's contribution (the per-pod part of `subsets_of_selected`), registered.
-    fn contribute(&mut self, svc: &k8s::Service, pod: PodView<'_>) -> Option<Contribution> {
+    /// `previous` is the address of the pod's withdrawn contribution: when the pod's address
+    /// is unchanged (a readiness flip, a label change) it is shared again instead of built
+    /// anew (seven strings and the shared cell per address).
+    fn contribute(
+        &mut self,
+        svc: &k8s::Service,
+        pod: PodView<'_>,
+        previous: Option<Keyed>,
+    ) -> Option<Contribution> {
         let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
         if !pod.should_be_in_endpoints(publish) {
             return None;
         }
-        let mut addr = view_to_endpoint_address(svc, pod)?;
-        if should_set_hostname(pod, svc) {
-            addr.hostname = opt(pod.hostname());
-        }
+        let ip = view_endpoint_ip(svc, pod)?;
+        let hostname =
+            Some(pod.hostname()).filter(|h| !h.is_empty() && should_set_hostname(pod, svc));
+        let reused = previous.filter(|k| address_is(&k.0, &ip, hostname, pod));
         let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
         // The vector of earlier pods when this one resolves alike (the usual case): shared
         // without building a new one.
@@ -535,8 +570,15 @@ impl Registry {
         if !registers {
             return None;
         }
-        let sizes = sizes_of(&addr);
-        let key = Keyed(SharedValue::new(addr));
+        let key = match reused {
+            Some(k) => k,
+            None => {
+                let mut addr = address_with_ip(ip, pod);
+                addr.hostname = hostname.map(str::to_string);
+                Keyed(SharedValue::new(addr))
+            }
+        };
+        let sizes = sizes_of(&key.0);
         let ready = publish || pod.is_ready();
         let (map, sum, other) = if ready {
             (&mut self.ready, &mut self.ready_sum, &self.not_ready)
@@ -555,7 +597,12 @@ impl Registry {
             sub_item(sum, old);
         }
         map.insert(key.clone(), sizes);
-        *self.vectors.entry(Rc::clone(&ports)).or_default() += 1;
+        match self.vectors.get_mut(&ports) {
+            Some(n) => *n += 1,
+            None => {
+                self.vectors.insert(Rc::clone(&ports), 1);
+            }
+        }
         Some(Contribution {
             addr: key,
             ready,
@@ -705,13 +752,17 @@ mod tests {
             6 => (0usize..12, 1u8..10, any::<bool>(), any::<bool>(), prop::bool::weighted(0.1), any::<bool>())
                 .prop_map(|(i, ip, ready, terminating, alt_port, hostname)| Step::Pod { i, ip, ready, terminating, alt_port, hostname }),
             2 => (0usize..12).prop_map(Step::Delete),
-            1 => (0usize..5).prop_map(Step::Service),
+            1 => (0usize..10).prop_map(Step::Service),
         ]
     }
 
     /// Service variant `v`, as one stored version of one object: its own resourceVersion
-    /// (the cache's version shortcut then meets both equal and different versions).
+    /// (the cache's version check then meets both equal and different versions).
+    /// Variants 5.. are 0.. without a uid: the cache then compares the fields themselves.
     fn variant(v: usize) -> k8s::Service {
+        if v >= 5 {
+            return variant_spec(v - 5);
+        }
         let mut svc = variant_spec(v);
         svc.metadata.uid = Some("svc-uid".into());
         svc.metadata.resource_version = Some((v + 1).to_string());
@@ -875,6 +926,35 @@ mod tests {
             Ident::Text(_)
         ));
         assert!(matches!(Ident::of(""), Ident::Text(_)));
+    }
+
+    /// A pod whose address is unchanged keeps sharing it across an update (a readiness flip);
+    /// a changed address (new IP, hostname) is built anew and equals the full computation's.
+    #[test]
+    fn unchanged_address_is_shared_again() {
+        let svc = variant(2);
+        let first = |c: &DesiredCache| {
+            let m = if c.reg.ready.is_empty() {
+                &c.reg.not_ready
+            } else {
+                &c.reg.ready
+            };
+            m.keys().next().expect("address").0.clone()
+        };
+        let names = |p| Some(std::iter::once(("p1", Some(PodView::Api(p)))));
+        let mut cache = DesiredCache::default();
+        let p = pod(1, 5, 1, false, false, "web", 8080, true);
+        cache.update(&svc, names(&p), &mut std::iter::once(PodView::Api(&p)));
+        let a = first(&cache);
+        let p = pod(1, 6, 1, true, false, "web", 8080, true);
+        cache.update(&svc, names(&p), &mut std::iter::empty());
+        assert!(SharedValue::ptr_eq(&a, &first(&cache)));
+        let p = pod(1, 7, 1, true, false, "web", 8080, false);
+        cache.update(&svc, names(&p), &mut std::iter::empty());
+        let b = first(&cache);
+        assert!(!SharedValue::ptr_eq(&a, &b));
+        let full = subsets_of_selected(&svc, std::iter::once(&p));
+        assert_eq!(full[0].addresses.as_ref().expect("ready")[0], b);
     }
 
     /// A pod whose resourceVersion did not change is not recomputed (the cache trusts it),

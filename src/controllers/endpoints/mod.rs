@@ -479,6 +479,11 @@ pub fn pod_to_endpoint_address(svc: &k8s::Service, pod: &k8s::Pod) -> Option<End
 
 /// [`pod_to_endpoint_address`] of a [`PodView`].
 fn view_to_endpoint_address(svc: &k8s::Service, pod: PodView<'_>) -> Option<EndpointAddress> {
+    Some(address_with_ip(view_endpoint_ip(svc, pod)?, pod))
+}
+
+/// The IP [`view_to_endpoint_address`] gives the pod's address.
+fn view_endpoint_ip(svc: &k8s::Service, pod: PodView<'_>) -> Option<String> {
     let want_v6 = match svc.spec.ip_families.as_deref() {
         Some([first, ..]) => first == "IPv6",
         _ => {
@@ -490,8 +495,12 @@ fn view_to_endpoint_address(svc: &k8s::Service, pod: PodView<'_>) -> Option<Endp
             }
         }
     };
-    let ip = pod.ip_of_family(want_v6)?;
-    Some(EndpointAddress {
+    pod.ip_of_family(want_v6)
+}
+
+/// The address [`view_to_endpoint_address`] builds around `ip` (no hostname).
+fn address_with_ip(ip: String, pod: PodView<'_>) -> EndpointAddress {
+    EndpointAddress {
         ip,
         hostname: None,
         node_name: Some(pod.node_name().to_string()),
@@ -502,7 +511,27 @@ fn view_to_endpoint_address(svc: &k8s::Service, pod: PodView<'_>) -> Option<Endp
             uid: opt(pod.uid()),
             ..Default::default()
         }),
-    })
+    }
+}
+
+/// Whether `a` equals `address_with_ip(ip, pod)` with `hostname` set, without building it.
+fn address_is(a: &EndpointAddress, ip: &str, hostname: Option<&str>, pod: PodView<'_>) -> bool {
+    let text = |v: &Option<String>, want: &str| match v {
+        None => want.is_empty(),
+        Some(v) => !want.is_empty() && v == want,
+    };
+    a.ip == ip
+        && a.hostname.as_deref() == hostname
+        && a.node_name.as_deref() == Some(pod.node_name())
+        && a.target_ref.as_ref().is_some_and(|r| {
+            r.kind.as_deref() == Some("Pod")
+                && text(&r.namespace, pod.namespace())
+                && text(&r.name, pod.name())
+                && text(&r.uid, pod.uid())
+                && r.api_version.is_none()
+                && r.resource_version.is_none()
+                && r.field_path.is_none()
+        })
 }
 
 /// Desired subsets of a Service (steps 2–4 of the module docs), plus the pods the trigger time

@@ -81,6 +81,7 @@ pub fn expand_copies(root: &mut Node, cx: &mut Cx) {
                         out.push(item);
                         continue;
                     }
+                    out.reserve(n as usize);
                     for c in 0..n {
                         let mut copy = item.clone();
                         substitute_index(&mut copy, &c.to_string());
