@@ -66,9 +66,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .map(|a| crate::run::parse_record_trace(a))
             .collect::<anyhow::Result<_>>()?,
         replay: None,
+        process_ends_after: true,
     };
-    // One run per process: its state is left to the exit (see `exit_after_run`).
-    crate::run::exit_after_run();
     let outcome = crate::report::output::run_outputs(&opts)?;
     let charts = if args.no_charts {
         Ok(Vec::new())

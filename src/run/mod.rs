@@ -65,6 +65,11 @@ pub struct RunOptions {
     pub record_traces: Vec<(String, PathBuf)>,
     /// A recorded period to replay (`slicesim import` with a watch stream).
     pub replay: Option<std::sync::Arc<crate::cluster::world::Replay>>,
+    /// The process ends right after this one run (`slicesim run`): the controllers' state is
+    /// then left to the process exit instead of being freed. Freeing it visits every object and
+    /// cache entry (about 1 % of the scale envelope's CPU) when its outputs are already taken.
+    /// Sweeps, plans, imports and tests run several scenarios in one process and leave it false.
+    pub process_ends_after: bool,
 }
 
 /// Parse `NAMESPACE/SERVICE=DIR`.
@@ -110,21 +115,10 @@ pub struct ControllerResults {
     pub per_node: [bool; 2],
 }
 
-/// Set by [`exit_after_run`]: see there.
-static EXIT_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Declare that the process ends after this one run (`slicesim run`): the controllers'
-/// state is then not freed at the end of the run but left to the process exit. Freeing it
-/// visits every object and cache entry (about 1 % of the scale envelope's CPU) when its
-/// outputs are already taken. Callers that run several scenarios in one
-/// process (sweeps, plans, tests) do not set it, and free as before.
-pub fn exit_after_run() {
-    EXIT_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Free `state` at the end of a run, unless the process ends right after it ([`exit_after_run`]).
-fn release<T>(state: T) {
-    if EXIT_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+/// Free `state` at the end of a run, unless the process ends right after it
+/// ([`RunOptions::process_ends_after`]).
+fn release<T>(state: T, opts: &RunOptions) {
+    if opts.process_ends_after {
         std::mem::forget(state);
     } else {
         drop(state);
@@ -367,7 +361,7 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
         mgr.write_traces()?;
         let stats = mgr.final_stats();
         let syncs = std::mem::take(&mut mgr.syncs);
-        release(mgr);
+        release(mgr, opts);
         drop((link_w, link_n));
         let WatchSide {
             mut hub,
@@ -431,7 +425,8 @@ pub fn simulate_scenario(scenario: Scenario, opts: &RunOptions) -> anyhow::Resul
 
 /// The world's summary rows and terminal table, then the world freed: before the
 /// controllers' results are gathered, so that what those allocate reuses the world's memory
-/// (the controllers' own state is not freed after a CLI run, see [`exit_after_run`]). The
+/// (the controllers' own state is not freed after a CLI run, see
+/// [`RunOptions::process_ends_after`]). The
 /// world shares the scenario with the results, so it is always freed (else the scenario
 /// would be copied).
 fn world_results(
