@@ -1044,7 +1044,8 @@ impl ClientCache {
         if arriving > 0 {
             let keys = se.refs.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
             let held = se.pod_ready.len();
-            se.pod_ready.room_for(arriving.max(keys.saturating_sub(held)));
+            se.pod_ready
+                .room_for(arriving.max(keys.saturating_sub(held)));
         }
         for &(j, d) in &delta {
             if d == 0 {
