@@ -926,7 +926,6 @@ impl WatchHub {
                     self.stored_over_limit += 1;
                 }
             }
-            mode.series.at(t).writes += 1;
         }
         // The DELETED object: the old content with the event's resourceVersion (made when some
         // group gets a DELETED event).
@@ -947,6 +946,8 @@ impl WatchHub {
             .new
             .and_then(|o| client_service_key(&mut self.memo.borrow_mut().services, o));
         let mut svc_old: Option<Option<ServiceKey>> = None;
+        // This second's traffic from the write, added to its bucket once after the groups.
+        let (mut sec_events, mut sec_bytes, mut sec_per_node) = (0u64, 0u64, 0u64);
         for gi in 0..self.groups.len() {
             if self.groups[gi].g.resource != resource {
                 continue;
@@ -1044,15 +1045,19 @@ impl WatchHub {
                 .add(n, size);
             mode.by_role.entry(role.as_str()).or_default().add(n, size);
             mode.event_sizes.observe_n(size as f64, n);
-            let b = mode.series.at(t);
-            b.watch_events += n;
-            b.bytes_out += n * size;
+            sec_events += n;
+            sec_bytes += n * size;
             if per_node && n > 0 {
-                b.bytes_per_node += size;
+                sec_per_node += size;
                 self.nodes[m].cum += size;
                 self.nodes[m].cum_events += 1;
             }
         }
+        let b = self.modes[m].series.at(t);
+        b.writes += 1;
+        b.watch_events += sec_events;
+        b.bytes_out += sec_bytes;
+        b.bytes_per_node += sec_per_node;
         if let (Verb::Create | Verb::Update, Some(svc)) = (rec.verb, &svc_new) {
             self.propagation.object_written(m, svc, &seen_by);
         }

@@ -243,8 +243,27 @@ impl<K: Ord> Counts<K> {
         }
     }
 
+    /// Make room in the vector form, when full, for `more` keys at once (at least the usual
+    /// doubling): a Service's keys usually arrive one apply at a time up to a size the caller
+    /// can tell, and growing 4 → 8 → 16 reallocated every cache's vectors of every Service
+    /// (a tenth of the envelope's client-cache time). Capacity only: contents unchanged.
+    fn room_for(&mut self, more: usize) {
+        if let Counts::Small(v) = self {
+            if v.len() == v.capacity() && more > 0 {
+                let want = (v.len() + more).min(Self::SMALL + 1);
+                v.reserve(want.saturating_sub(v.len()).max(1));
+            }
+        }
+    }
+
     /// One more for `key`; its count after.
+    #[cfg(test)]
     fn add(&mut self, key: K) -> u32 {
+        self.add_hinted(key, 1)
+    }
+
+    /// [`Self::add`], with room made for `more` keys (this one included) if it grows.
+    fn add_hinted(&mut self, key: K, more: usize) -> u32 {
         match self {
             Counts::Small(v) => match find_sorted(v, &key) {
                 Ok(i) => {
@@ -252,6 +271,10 @@ impl<K: Ord> Counts<K> {
                     v[i].1
                 }
                 Err(i) => {
+                    if v.len() == v.capacity() {
+                        let want = (v.len() + more).min(Self::SMALL + 1);
+                        v.reserve(want.saturating_sub(v.len()).max(1));
+                    }
                     v.insert(i, (key, 1));
                     if v.len() > Self::SMALL {
                         *self = Counts::Large(std::mem::take(v).into_iter().collect());
@@ -296,6 +319,13 @@ impl<K: Ord> Counts<K> {
         match self {
             Counts::Small(v) => v.is_empty(),
             Counts::Large(m) => m.is_empty(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Counts::Small(v) => v.len(),
+            Counts::Large(m) => m.len(),
         }
     }
 }
@@ -411,12 +441,18 @@ struct PortRefs {
 }
 
 impl PortRefs {
-    /// One more entry carrying the key; its count after.
-    fn add(&mut self, key: RefKey) -> u32 {
+    /// One more entry carrying the key; its count after. `more`: entries of this port still
+    /// to add in this apply, this one included (room made for them at once).
+    fn add(&mut self, key: RefKey, more: usize) -> u32 {
         match key {
-            (AddrKey::V4(a), p) => self.v4.add((a, p)),
-            (AddrKey::Text(a), p) => self.text.add((a, p)),
+            (AddrKey::V4(a), p) => self.v4.add_hinted((a, p), more),
+            (AddrKey::Text(a), p) => self.text.add_hinted((a, p), more),
         }
+    }
+
+    /// Keys held.
+    fn len(&self) -> usize {
+        self.v4.len() + self.text.len()
     }
 
     /// One entry less carrying the key (dropped at 0); its count after, None if absent.
@@ -962,7 +998,13 @@ impl ClientCache {
         let se = entry_in(&mut self.services, svc);
         match find_source(&se.sources, source) {
             Ok(i) => se.sources[i] = new,
-            Err(i) => se.sources.insert(i, new),
+            Err(i) => {
+                // Most Services have one object: no room for four made at the first.
+                if se.sources.len() == se.sources.capacity() && se.sources.len() < 4 {
+                    se.sources.reserve_exact(1);
+                }
+                se.sources.insert(i, new)
+            }
         }
     }
 
@@ -995,6 +1037,15 @@ impl ClientCache {
                     Err(k) => delta.insert(k, (i as u32, sign)),
                 }
             }
+        }
+        // Pods turning ready: room for as many as the Service has keys on one port (its
+        // endpoints, usually), made once, when it must grow.
+        let arriving = delta.iter().filter(|&&(_, d)| d > 0).count();
+        if arriving > 0 {
+            let keys = se.refs.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
+            let held = se.pod_ready.len();
+            se.pod_ready
+                .room_for(arriving.max(keys.saturating_sub(held)));
         }
         for &(j, d) in &delta {
             if d == 0 {
@@ -1043,18 +1094,28 @@ impl ClientCache {
                 _ => {}
             }
         }
-        for e in added {
+        // Entries come grouped by port name: `run` counts those left in the current group.
+        let mut run = 0usize;
+        for (k, e) in added.iter().enumerate() {
+            if run == 0 {
+                run = added[k..].iter().take_while(|x| x.name == e.name).count();
+            }
             let key = ref_key(e.addr, e.port);
             let i = match find_sorted(&se.refs, e.name) {
                 Ok(i) => i,
                 Err(i) => {
+                    // A Service has a port or two: no room for four made at the first.
+                    if se.refs.len() == se.refs.capacity() && se.refs.len() < 4 {
+                        se.refs.reserve_exact(1);
+                    }
                     se.refs.insert(i, (e.name.into(), PortRefs::default()));
                     i
                 }
             };
-            if se.refs[i].1.add(key) == 2 {
+            if se.refs[i].1.add(key, run) == 2 {
                 se.dups += 1;
             }
+            run -= 1;
         }
         let after = se.dups;
         self.dups = self.dups + after - before;
@@ -1685,7 +1746,10 @@ pub(crate) mod tests {
     /// One operation on a [`Counts`] and on the map it stands for.
     #[derive(Debug, Clone)]
     enum CountOp {
-        Add(u16),
+        /// With a room hint (0: plain `add`).
+        Add(u16, u8),
+        /// `room_for`: capacity only.
+        Room(u8),
         Sub(u16),
         Set(u16, u32),
         Remove(u16),
@@ -1697,7 +1761,8 @@ pub(crate) mod tests {
         let k = 0u16..200;
         prop::collection::vec(
             prop_oneof![
-                5 => k.clone().prop_map(CountOp::Add),
+                5 => (k.clone(), 0u8..20).prop_map(|(k, h)| CountOp::Add(k, h)),
+                1 => (0u8..80).prop_map(CountOp::Room),
                 3 => k.clone().prop_map(CountOp::Sub),
                 1 => (k.clone(), 0u32..3).prop_map(|(k, n)| CountOp::Set(k, n)),
                 2 => k.prop_map(CountOp::Remove),
@@ -1717,12 +1782,17 @@ pub(crate) mod tests {
             let name = |k: u16| format!("pod-{k:03}");
             for op in ops {
                 match op {
-                    CountOp::Add(k) => {
+                    CountOp::Add(k, hint) => {
                         let key: Arc<str> = Arc::from(name(k));
                         let e = m.entry(Arc::clone(&key)).or_insert(0);
                         *e += 1;
-                        prop_assert_eq!(c.add(key), *e);
+                        let got = match hint {
+                            0 => c.add(key),
+                            h => c.add_hinted(key, usize::from(h)),
+                        };
+                        prop_assert_eq!(got, *e);
                     }
+                    CountOp::Room(n) => c.room_for(usize::from(n)),
                     CountOp::Sub(k) => {
                         let key = name(k);
                         let want = m.get(key.as_str()).map(|&n| n - 1);
@@ -1755,6 +1825,7 @@ pub(crate) mod tests {
                 let want: Vec<(String, u32)> = m.iter().map(|(k, n)| (k.to_string(), *n)).collect();
                 prop_assert_eq!(held, want);
                 prop_assert_eq!(c.is_empty(), m.is_empty());
+                prop_assert_eq!(c.len(), m.len());
                 if let Counts::Small(v) = &c {
                     prop_assert!(v.len() <= Counts::<Arc<str>>::SMALL);
                 }

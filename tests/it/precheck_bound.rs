@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use slicesim::apiserver::sized::update_size_bound;
+use slicesim::apiserver::sized::{create_size_bound, update_size_bound};
 use slicesim::apiserver::{ApiError, Shared, SizeLimit, Store};
 use slicesim::k8s::*;
 use slicesim::wire;
@@ -174,6 +174,55 @@ proptest! {
                     "limit {}", limit
                 );
             }
+        }
+    }
+}
+
+/// The size the store computes for `body` as a create into an empty store (limit 0 refuses all).
+fn created_size(body: &Endpoints) -> usize {
+    let mut st: Store<Endpoints> = Store::with_size_limit(SizeLimit {
+        max_bytes: 0,
+        size: pb,
+    });
+    let mut shared = Shared::new(7, "2024-01-01T00:00:00Z".into());
+    match st.create(&mut shared, body.clone()) {
+        Err(ApiError::RequestTooLarge { size, .. }) => size,
+        other => panic!("limit 0 must refuse a create: {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The create bound is never below the created object's size, and `precheck_create`
+    /// answers (and leaves the random stream) as `precheck_create_exact` at limits around the
+    /// size and around the bound.
+    #[test]
+    fn create_bound_covers_size_and_precheck_unchanged(
+        body in endpoints(),
+        delta in -2i64..3,
+    ) {
+        prop_assume!(canonical(&body));
+        let mut body = body;
+        body.metadata.resource_version = None;
+        let (shell, tails) = split_endpoints(&body);
+        let bound = create_size_bound(&shell, &tails).expect("encodes");
+        let size = created_size(&body);
+        prop_assert!(bound >= size, "bound {} < created size {}", bound, size);
+        for limit in [size as i64 + delta, bound as i64 + delta] {
+            let limit = limit.max(0) as u64;
+            let st: Store<Endpoints> = Store::with_size_limit(SizeLimit {
+                max_bytes: limit,
+                size: pb,
+            });
+            let mut a = Shared::new(7, "2024-01-01T00:00:00Z".into());
+            let mut b = a.clone();
+            prop_assert_eq!(
+                st.precheck_create(&mut a, &shell, &tails),
+                st.precheck_create_exact(&mut b, &shell, &tails),
+                "limit {}", limit
+            );
+            prop_assert_eq!(a.draw_uid(), b.draw_uid());
         }
     }
 }

@@ -66,7 +66,10 @@ impl ControllerManager<'_> {
     /// [`Self::write_stored`] of objects the writer holds shared (the store's own allocations,
     /// [`crate::apiserver::Store::create_shared`] and friends): `shares.new` / `shares.old`
     /// stand for `w.new` / `w.old` (they replace them), and the informers, the watch hub and
-    /// the client caches keep that one object instead of a copy each.
+    /// the client caches keep that one object instead of a copy each. When `shares.new` is
+    /// what its store just stored, the size the store's limit measured (the protobuf encoding:
+    /// `slice_size`, `endpoints_size`) goes with it, so the watch side does not encode the
+    /// object again.
     pub(super) fn write_stored_shared(
         &mut self,
         key: &str,
@@ -75,20 +78,12 @@ impl ControllerManager<'_> {
         shares: Shares,
         rv: u64,
     ) {
-        self.write_stored_sized(key, counter, w, shares, rv, None);
-    }
-
-    /// [`Self::write_stored_shared`]; `new_protobuf`: the protobuf size of `shares.new` when
-    /// the store measured it (the watch side takes it instead of encoding the object again).
-    fn write_stored_sized(
-        &mut self,
-        key: &str,
-        counter: Counter,
-        w: Write<'_>,
-        shares: Shares,
-        rv: u64,
-        new_protobuf: Option<usize>,
-    ) {
+        let new_protobuf = match &shares.new {
+            Some(SharedObject::EndpointSlice(o)) => self.slices.take_checked_size(o),
+            Some(SharedObject::Endpoints(o)) => self.endpoints.take_checked_size(o),
+            None => None,
+        }
+        .filter(|&n| n != usize::MAX);
         if let Some(c) = counter.of(self.stats.svc(key)) {
             *c += 1;
         }
@@ -209,16 +204,11 @@ impl ControllerManager<'_> {
         shared: Rc<k8s::Endpoints>,
         rv: u64,
     ) {
-        // The store's limit measures the protobuf encoding (`endpoints_size`).
-        let pb = self
-            .endpoints
-            .take_checked_size(&shared)
-            .filter(|&n| n != usize::MAX);
         let shares = Shares {
             new: Some(SharedObject::Endpoints(shared)),
             old: None,
         };
-        self.write_stored_sized(key, counter, w, shares, rv, pb);
+        self.write_stored_shared(key, counter, w, shares, rv);
     }
 
     /// [`Self::write_stored_shared`] of an EndpointSlice create/update (`w.new` is `shared`).
@@ -230,16 +220,11 @@ impl ControllerManager<'_> {
         shared: Rc<k8s::EndpointSlice>,
         rv: u64,
     ) {
-        // The store's limit measures the protobuf encoding (`slice_size`).
-        let pb = self
-            .slices
-            .take_checked_size(&shared)
-            .filter(|&n| n != usize::MAX);
         let shares = Shares {
             new: Some(SharedObject::EndpointSlice(shared)),
             old: None,
         };
-        self.write_stored_sized(key, counter, w, shares, rv, pb);
+        self.write_stored_shared(key, counter, w, shares, rv);
     }
 
     /// The `api-write` log line of a write (see `crate::run::dispatch`).
