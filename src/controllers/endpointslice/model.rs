@@ -30,13 +30,15 @@ pub const ANNOTATION_TOPOLOGY_AWARE_HINTS: &str = "service.kubernetes.io/topolog
 
 /// `targetRef` of an endpoint (kind, namespace, name, uid; upstream never sets
 /// resourceVersion/apiVersion/fieldPath for pods).
-/// Kind and namespace are shared copies ([`crate::controllers::util::intern`]).
+/// Kind and namespace are shared copies ([`crate::controllers::util::intern`]); name and uid
+/// are shared by a pod's endpoints of both address types and, for the name, by the
+/// incremental state's pod record (one copy per pod instead of three).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TargetRef {
     pub kind: Rc<str>,
     pub namespace: Rc<str>,
-    pub name: String,
-    pub uid: String,
+    pub name: Rc<str>,
+    pub uid: Rc<str>,
 }
 
 /// One endpoint of a slice: a shared immutable [`EndpointData`].
@@ -203,7 +205,7 @@ impl EndpointData {
             return None;
         }
         let (ns, name) = match &self.target_ref {
-            Some(t) => (&*t.namespace, t.name.as_str()),
+            Some(t) => (&*t.namespace, &*t.name),
             None => ("", ""),
         };
         Some(EndpointKeyRef {
@@ -220,7 +222,7 @@ impl EndpointIdentity for Endpoint {
         let mut addresses = self.addresses.clone();
         addresses.sort();
         let (ns, name) = match &self.target_ref {
-            Some(t) => (t.namespace.to_string(), t.name.clone()),
+            Some(t) => (t.namespace.to_string(), t.name.to_string()),
             None => (String::new(), String::new()),
         };
         EndpointKey {
