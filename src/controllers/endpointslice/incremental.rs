@@ -260,7 +260,8 @@ pub(crate) struct IncService {
     by_name: NameIndex,
     node_version: u64,
     groups: Vec<PortMapKey>,
-    /// Lookup only (as every hash map of this state).
+    /// Index of `groups` once they are more than 8 (empty before). Lookup only (as every
+    /// hash map of this state).
     group_ids: HashMap<PortMapKey, u32, ByWord>,
     /// Per interned port mapping: the ports and key its pods' conversions share (the first
     /// pod's; a pod whose port order differs keeps its own).
@@ -271,9 +272,10 @@ pub(crate) struct IncService {
     /// Identity hash → (pod id, address type index) of every desired endpoint.
     desired: SmallMap<u64, (u32, u8)>,
     /// Desired endpoints per port mapping.
-    desired_count: HashMap<GroupKey, usize, ByWord>,
+    /// (A Service has one or two: small sorted vectors, not hash tables.)
+    desired_count: SmallMap<GroupKey, usize>,
     /// Pods with `in_eps` per interned port mapping.
-    in_eps_count: HashMap<u32, usize, ByWord>,
+    in_eps_count: SmallMap<u32, usize>,
     /// Pods with `in_eps` whose node was not found.
     missing_node: usize,
     /// Identity hash → (port mapping, slice name) of every endpoint of a cached slice model
@@ -297,7 +299,16 @@ impl IncService {
         }
         let g = self.groups.len() as u32;
         self.groups.push(key.clone());
-        self.group_ids.insert(key.clone(), g);
+        // The index exists only beyond the scanned few (built when the ninth arrives).
+        if self.groups.len() > 8 {
+            if self.group_ids.is_empty() {
+                for (i, k) in self.groups.iter().enumerate() {
+                    self.group_ids.insert(k.clone(), i as u32);
+                }
+            } else {
+                self.group_ids.insert(key.clone(), g);
+            }
+        }
         g
     }
 
@@ -319,13 +330,24 @@ impl IncService {
             }
         };
         if in_eps {
-            delta(self.in_eps_count.entry(group).or_default());
+            match self.in_eps_count.get_mut(&group) {
+                Some(n) => delta(n),
+                None => {
+                    self.in_eps_count.insert(group, usize::from(add));
+                }
+            }
         }
         if missing {
             delta(&mut self.missing_node);
         }
         for (ai, h) in hashes {
-            delta(self.desired_count.entry((ai as u8, group)).or_default());
+            match self.desired_count.get_mut(&(ai as u8, group)) {
+                Some(n) => delta(n),
+                None => {
+                    self.desired_count
+                        .insert((ai as u8, group), usize::from(add));
+                }
+            }
             if add {
                 if self.desired.insert(h, (id, ai as u8)).is_some() {
                     self.dups += 1;

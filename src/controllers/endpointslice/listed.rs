@@ -190,8 +190,17 @@ impl ListedAddresses {
         let (lost, gained) = differing(before, &after);
         let lost: Vec<&k8s::EndpointSlice> = lost.into_iter().map(|s| &**s).collect();
         let gained: Vec<&k8s::EndpointSlice> = gained.into_iter().map(|s| &**s).collect();
-        let mut delta: HashMap<&str, i64, Fast> = HashMap::default();
+        // Sized once (an address per endpoint, as pods give): grown by doubling it rehashed
+        // every address of a new slice four times.
+        let n: usize = lost
+            .iter()
+            .chain(&gained)
+            .map(|s| s.endpoint_list().len())
+            .sum();
+        let mut delta: HashMap<&str, i64, Fast> =
+            HashMap::with_capacity_and_hasher(n.min(4096), Fast::default());
         for_each_delta(&lost, &gained, |a, d| *delta.entry(a).or_default() += d);
+        held.counts.reserve(delta.len());
         let (mut added, mut removed) = (0, 0);
         for (a, d) in delta {
             if d == 0 {
@@ -227,6 +236,7 @@ impl ListedAddresses {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
     use std::collections::BTreeSet;
 
     /// Endpoint addresses (ready or not) over slices: the straightforward sets.

@@ -146,7 +146,42 @@ pub struct Converted {
     pub ports: Rc<Vec<SlicePort>>,
     pub port_key: Rc<PortMapKey>,
     /// `podToEndpoint` per address type (the Service's address types, in order).
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: PodEndpoints,
+}
+
+/// A pod's endpoints, one per address type: the usual single one inline (a vector's own
+/// allocation per pod for one pointer).
+#[derive(Debug, Clone)]
+pub enum PodEndpoints {
+    One(Endpoint),
+    Many(Box<[Endpoint]>),
+}
+
+impl std::ops::Deref for PodEndpoints {
+    type Target = [Endpoint];
+    fn deref(&self) -> &[Endpoint] {
+        match self {
+            PodEndpoints::One(e) => std::slice::from_ref(e),
+            PodEndpoints::Many(v) => v,
+        }
+    }
+}
+
+impl FromIterator<Endpoint> for PodEndpoints {
+    fn from_iter<I: IntoIterator<Item = Endpoint>>(iter: I) -> Self {
+        let mut it = iter.into_iter();
+        let Some(first) = it.next() else {
+            return PodEndpoints::Many(Box::default());
+        };
+        match it.next() {
+            None => PodEndpoints::One(first),
+            Some(second) => {
+                let mut v = vec![first, second];
+                v.extend(it);
+                PodEndpoints::Many(v.into_boxed_slice())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -458,17 +493,25 @@ mod tests {
             let c = super::convert(&svc, &info, &ats, PodView::Api(&k), &nodes, None, None);
             assert_eq!(c.endpoints.len(), 2);
             let zone = (node == 1).then_some("zone-a");
-            for e in &c.endpoints {
+            for e in c.endpoints.iter() {
                 let t = e.target_ref.as_ref().expect("targetRef");
                 assert_eq!(
                     (&*t.kind, &*t.namespace, &*t.name, &*t.uid),
-                    ("Pod", "ns", format!("web-{id}").as_str(), format!("uid-{id}").as_str())
+                    (
+                        "Pod",
+                        "ns",
+                        format!("web-{id}").as_str(),
+                        format!("uid-{id}").as_str()
+                    )
                 );
                 assert_eq!(e.node_name.as_deref(), Some(format!("n{node}").as_str()));
                 assert_eq!(e.zone.as_deref(), zone);
             }
             let (a, b) = (&c.endpoints[0], &c.endpoints[1]);
-            let (ta, tb) = (a.target_ref.as_ref().unwrap(), b.target_ref.as_ref().unwrap());
+            let (ta, tb) = (
+                a.target_ref.as_ref().unwrap(),
+                b.target_ref.as_ref().unwrap(),
+            );
             assert!(std::rc::Rc::ptr_eq(&ta.name, &tb.name));
             assert!(std::rc::Rc::ptr_eq(&ta.uid, &tb.uid));
             assert_eq!(a.addresses, vec![format!("10.0.0.{ip}")]);
