@@ -176,15 +176,6 @@ impl NameIndex {
         }
     }
 
-    /// Room for `n` more names.
-    fn reserve(&mut self, n: usize) {
-        match self {
-            NameIndex::Small(v) if v.len() + n <= Self::SMALL_MAX => v.reserve_exact(n),
-            NameIndex::Small(_) => {}
-            NameIndex::Large(m) => m.reserve(n),
-        }
-    }
-
     /// The previous id of `name`, if any.
     fn insert(&mut self, name: Rc<str>, id: u32) -> Option<u32> {
         match self {
@@ -574,14 +565,6 @@ impl IncService {
     fn walk<'p>(&mut self, cx: &mut Ctx<'_, '_>, pods: impl Iterator<Item = (usize, PodView<'p>)>) {
         self.walks += 1;
         let walk = self.walks;
-        // A fresh state takes the whole selection: size its per-pod vectors once (growing
-        // them by doubling copied every pod record and left a third unused).
-        if self.pods.is_empty() {
-            let n = pods.size_hint().0;
-            self.pods.reserve_exact(n);
-            self.seq.reserve_exact(n);
-            self.by_name.reserve(n);
-        }
         let mut order = SmallMap::default();
         for (pos, pod) in pods {
             let known = self.by_name.get(pod.name()).copied().filter(|&id| {

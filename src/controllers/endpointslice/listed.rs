@@ -200,7 +200,6 @@ impl ListedAddresses {
         let mut delta: HashMap<&str, i64, Fast> =
             HashMap::with_capacity_and_hasher(n.min(4096), Fast::default());
         for_each_delta(&lost, &gained, |a, d| *delta.entry(a).or_default() += d);
-        held.counts.reserve(delta.len());
         let (mut added, mut removed) = (0, 0);
         for (a, d) in delta {
             if d == 0 {
