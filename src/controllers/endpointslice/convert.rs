@@ -6,6 +6,7 @@
 //! util/controller_utils.go :: ShouldPodBeInEndpoints, IsPodReady (v0.32.13).
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::model::{
     Endpoint, EndpointData, ServiceInfo, Slice, TargetRef, ANNOTATION_TRIGGER_TIME,
@@ -189,10 +190,45 @@ pub(super) fn view_to_endpoint(
     svc: &ServiceInfo,
     address_type: &str,
 ) -> Endpoint {
+    let shared = PodShared::of(pod, zone.map(intern));
+    view_to_endpoint_shared(pod, svc, address_type, &shared)
+}
+
+/// The parts of a pod's endpoints that do not depend on the address type, built once per
+/// pod: every endpoint of the pod holds the same copies (and the strings are made and
+/// interned once, not once per address type).
+pub(super) struct PodShared {
+    target_ref: TargetRef,
+    node_name: Option<Rc<str>>,
+    zone: Option<Rc<str>>,
+}
+
+impl PodShared {
+    /// `zone`: the interned zone label of the pod's node (None: node unknown or no label).
+    pub(super) fn of(pod: PodView<'_>, zone: Option<Rc<str>>) -> Self {
+        PodShared {
+            target_ref: TargetRef {
+                kind: crate::controllers::util::intern::pod_kind(),
+                namespace: intern(pod.namespace()),
+                name: pod.name().into(),
+                uid: pod.uid().into(),
+            },
+            node_name: Some(pod.node_name()).filter(|n| !n.is_empty()).map(intern),
+            zone: zone.filter(|z| !z.is_empty()),
+        }
+    }
+}
+
+/// [`view_to_endpoint`] with the pod's [`PodShared`] parts.
+pub(super) fn view_to_endpoint_shared(
+    pod: PodView<'_>,
+    svc: &ServiceInfo,
+    address_type: &str,
+    shared: &PodShared,
+) -> Endpoint {
     let serving = podread::is_ready(pod);
     let terminating = podread::deleting(pod);
     let ready = svc.publish_not_ready_addresses || (serving && !terminating);
-    let node_name = Some(pod.node_name()).filter(|n| !n.is_empty()).map(intern);
     let pod_ns = pod.namespace();
     let hostname = pod.hostname();
     let subdomain = pod.subdomain();
@@ -208,14 +244,9 @@ pub(super) fn view_to_endpoint(
         serving: svc.terminating_condition.then_some(serving),
         terminating: svc.terminating_condition.then_some(terminating),
         hostname,
-        target_ref: Some(TargetRef {
-            kind: crate::controllers::util::intern::pod_kind(),
-            namespace: intern(pod_ns),
-            name: pod.name().to_string(),
-            uid: pod.uid().to_string(),
-        }),
-        node_name,
-        zone: zone.filter(|z| !z.is_empty()).map(intern),
+        target_ref: Some(shared.target_ref.clone()),
+        node_name: shared.node_name.clone(),
+        zone: shared.zone.clone(),
         hint: None,
         id_hash: Default::default(),
         k8s: Default::default(),
@@ -265,8 +296,8 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
         target_ref: e.target_ref.as_ref().map(|t| TargetRef {
             kind: intern(t.kind.as_deref().unwrap_or_default()),
             namespace: intern(t.namespace.as_deref().unwrap_or_default()),
-            name: t.name.clone().unwrap_or_default(),
-            uid: t.uid.clone().unwrap_or_default(),
+            name: t.name.as_deref().unwrap_or_default().into(),
+            uid: t.uid.as_deref().unwrap_or_default().into(),
         }),
         node_name: e.node_name.as_deref().map(intern),
         zone: e.zone.as_deref().map(intern),

@@ -55,6 +55,7 @@ use crate::cluster::small_map::SmallMap;
 use crate::controllers::endpoints::PodView;
 use crate::controllers::util::{EndpointIdentity, EndpointSet, PortMapKey};
 use crate::k8s;
+use crate::sim::lookup_hash::ByWord;
 
 /// What the state was built under; any difference resets it.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,7 +154,7 @@ impl SeqEntry {
 #[derive(Debug, Clone)]
 enum NameIndex {
     Small(Vec<(Rc<str>, u32)>),
-    Large(HashMap<Rc<str>, u32>),
+    Large(HashMap<Rc<str>, u32, ByWord>),
 }
 
 impl Default for NameIndex {
@@ -185,7 +186,8 @@ impl NameIndex {
                     None
                 }
                 Err(_) => {
-                    let mut m: HashMap<Rc<str>, u32> = std::mem::take(v).into_iter().collect();
+                    let mut m: HashMap<Rc<str>, u32, ByWord> =
+                        std::mem::take(v).into_iter().collect();
                     m.insert(name, id);
                     *self = NameIndex::Large(m);
                     None
@@ -249,7 +251,9 @@ pub(crate) struct IncService {
     by_name: NameIndex,
     node_version: u64,
     groups: Vec<PortMapKey>,
-    group_ids: HashMap<PortMapKey, u32>,
+    /// Index of `groups` once they are more than 8 (empty before). Lookup only (as every
+    /// hash map of this state).
+    group_ids: HashMap<PortMapKey, u32, ByWord>,
     /// Per interned port mapping: the ports and key its pods' conversions share (the first
     /// pod's; a pod whose port order differs keeps its own).
     group_ports: Vec<Option<SharedPorts>>,
@@ -259,9 +263,10 @@ pub(crate) struct IncService {
     /// Identity hash → (pod id, address type index) of every desired endpoint.
     desired: SmallMap<u64, (u32, u8)>,
     /// Desired endpoints per port mapping.
-    desired_count: HashMap<GroupKey, usize>,
+    /// (A Service has one or two: small sorted vectors, not hash tables.)
+    desired_count: SmallMap<GroupKey, usize>,
     /// Pods with `in_eps` per interned port mapping.
-    in_eps_count: HashMap<u32, usize>,
+    in_eps_count: SmallMap<u32, usize>,
     /// Pods with `in_eps` whose node was not found.
     missing_node: usize,
     /// Identity hash → (port mapping, slice name) of every endpoint of a cached slice model
@@ -285,7 +290,16 @@ impl IncService {
         }
         let g = self.groups.len() as u32;
         self.groups.push(key.clone());
-        self.group_ids.insert(key.clone(), g);
+        // The index exists only beyond the scanned few (built when the ninth arrives).
+        if self.groups.len() > 8 {
+            if self.group_ids.is_empty() {
+                for (i, k) in self.groups.iter().enumerate() {
+                    self.group_ids.insert(k.clone(), i as u32);
+                }
+            } else {
+                self.group_ids.insert(key.clone(), g);
+            }
+        }
         g
     }
 
@@ -307,13 +321,24 @@ impl IncService {
             }
         };
         if in_eps {
-            delta(self.in_eps_count.entry(group).or_default());
+            match self.in_eps_count.get_mut(&group) {
+                Some(n) => delta(n),
+                None => {
+                    self.in_eps_count.insert(group, usize::from(add));
+                }
+            }
         }
         if missing {
             delta(&mut self.missing_node);
         }
         for (ai, h) in hashes {
-            delta(self.desired_count.entry((ai as u8, group)).or_default());
+            match self.desired_count.get_mut(&(ai as u8, group)) {
+                Some(n) => delta(n),
+                None => {
+                    self.desired_count
+                        .insert((ai as u8, group), usize::from(add));
+                }
+            }
             if add {
                 if self.desired.insert(h, (id, ai as u8)).is_some() {
                     self.dups += 1;
@@ -380,8 +405,14 @@ impl IncService {
         let contributes = (0..ats.min(8))
             .filter(|&ai| in_eps && node_ok && !conv.endpoints[ai].addresses.is_empty())
             .fold(0u8, |m, ai| m | 1 << ai);
+        // The endpoints' targetRef holds the pod's name already: one copy serves both.
+        let name = conv
+            .endpoints
+            .first()
+            .and_then(|e| e.target_ref.as_ref())
+            .map_or_else(|| pod.name().into(), |t| Rc::clone(&t.name));
         Pod {
-            name: pod.name().into(),
+            name,
             rv: podread::resource_version(pod),
             node_name: conv.node.is_none().then(|| pod.node_name().into()),
             conv,
@@ -849,7 +880,12 @@ impl Reconciler {
         // unchanged; re-hold the identities of replaced and vanished ones.
         // Two passes: withdraw replaced and vanished models first, so an identity that moved
         // between slices is not taken for one held twice.
-        let mut cached: BTreeMap<String, Box<CachedSlice>> = BTreeMap::new();
+        // The map is updated in place (a map rebuilt per sync cost a node allocation and a
+        // move of every entry): `origin` None marks an entry no listed slice has named yet.
+        let mut cached = std::mem::take(&mut old);
+        for c in cached.values_mut() {
+            c.slice.origin = None;
+        }
         let mut hit = vec![false; existing.len()];
         // The model's endpoints were each the desired version of its pod at the previous
         // sync (a slice that sync left clean, or that it wrote itself).
@@ -858,64 +894,66 @@ impl Reconciler {
         // Replaced models held by difference: (port mapping, slice name, hashes to hold).
         let mut rehold: Vec<(GroupKey, usize, Vec<u64>)> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
-            let name_ref = es.metadata.name.as_deref().unwrap_or("");
+            let name = es.metadata.name.as_deref().unwrap_or("");
             let rv = es.metadata.resource_version.as_deref().unwrap_or("");
-            // The old entry's key is taken over (no copy of the name per slice and sync).
-            let (name, old_entry) = match old.remove_entry(name_ref) {
-                Some((k, c)) => (k, Some(c)),
-                None => (name_ref.to_string(), None),
-            };
-            let entry = match old_entry {
-                Some(mut c) if c.resource_version == rv && c.service_uid == svc.uid => {
-                    c.slice.origin = Some(i);
-                    hit[i] = true;
-                    verified[i] = c.clean;
-                    c
+            if let Some(c) = cached
+                .get_mut(name)
+                .filter(|c| c.resource_version == rv && c.service_uid == svc.uid)
+            {
+                c.slice.origin = Some(i);
+                hit[i] = true;
+                verified[i] = c.clean;
+                continue;
+            }
+            let reuse = own.get(name).is_some_and(|w| {
+                w.resource_version.as_deref() == Some(rv) && w.service_uid == svc.uid
+            });
+            let slice = match reuse.then(|| own.remove(name)).flatten() {
+                Some(w) => {
+                    verified[i] = prev_sync != 0 && w.made_at == prev_sync;
+                    let mut s = w.slice;
+                    s.origin = Some(i);
+                    #[cfg(test)]
+                    assert_eq!(s, slice_from_k8s(es, &svc, i), "own write {name}");
+                    s
                 }
-                prev => {
-                    let mut prev = prev;
-                    let reuse = own.get(&name).is_some_and(|w| {
-                        w.resource_version.as_deref() == Some(rv) && w.service_uid == svc.uid
-                    });
-                    let slice = match reuse.then(|| own.remove(&name)).flatten() {
-                        Some(w) => {
-                            verified[i] = prev_sync != 0 && w.made_at == prev_sync;
-                            let mut s = w.slice;
-                            s.origin = Some(i);
-                            #[cfg(test)]
-                            assert_eq!(s, slice_from_k8s(es, &svc, i), "own write {name}");
-                            s
-                        }
-                        None => slice_from_k8s(es, &svc, i),
-                    };
-                    let diff = prev
-                        .as_ref()
-                        .and_then(|p| st.replaced_hashes(&p.slice, &slice, &ats));
-                    match diff {
-                        Some((g, gone, new)) => {
-                            st.hold_hashes(g, &name, &gone, false, &mut touched);
-                            rehold.push((g, i, new));
-                        }
-                        None => {
-                            if let Some(p) = prev.take() {
-                                st.hold(&p.slice, &ats, false, &mut touched);
-                            }
-                            fresh.push(i);
-                        }
+                None => slice_from_k8s(es, &svc, i),
+            };
+            let prev = cached.get(name);
+            let diff = prev.and_then(|p| st.replaced_hashes(&p.slice, &slice, &ats));
+            match diff {
+                Some((g, gone, new)) => {
+                    st.hold_hashes(g, name, &gone, false, &mut touched);
+                    rehold.push((g, i, new));
+                }
+                None => {
+                    if let Some(p) = prev {
+                        st.hold(&p.slice, &ats, false, &mut touched);
                     }
-                    Box::new(CachedSlice {
-                        resource_version: rv.to_string(),
-                        service_uid: svc.uid.clone(),
-                        slice,
-                        clean: false,
-                    })
+                    fresh.push(i);
                 }
+            }
+            let entry = CachedSlice {
+                resource_version: rv.to_string(),
+                service_uid: svc.uid.clone(),
+                slice,
+                clean: false,
             };
-            cached.insert(name, entry);
+            match cached.get_mut(name) {
+                Some(c) => **c = entry,
+                None => {
+                    cached.insert(name.to_string(), Box::new(entry));
+                }
+            }
         }
-        for (_, gone) in std::mem::take(&mut old) {
-            st.hold(&gone.slice, &ats, false, &mut touched);
-        }
+        // Vanished models (in key order, as before).
+        cached.retain(|_, c| {
+            let listed = c.slice.origin.is_some();
+            if !listed {
+                st.hold(&c.slice, &ats, false, &mut touched);
+            }
+            listed
+        });
         for i in fresh {
             if let Some(c) = cached.get(existing[i].metadata.name.as_deref().unwrap_or("")) {
                 st.hold(&c.slice, &ats, true, &mut touched);
@@ -953,7 +991,7 @@ impl Reconciler {
         let all_dirty = st.dups > 0;
         touched.sort_unstable();
         touched.dedup();
-        let mut dirty_names: HashSet<&str> = HashSet::new();
+        let mut dirty_names: HashSet<&str, ByWord> = HashSet::default();
         for &h in &touched {
             st.refresh_unheld(h);
         }
@@ -1006,7 +1044,7 @@ impl Reconciler {
                 st.slice_group(&c.slice, &ats)
             })
             .collect();
-        let mut dirty_held: HashMap<GroupKey, Vec<u64>> = HashMap::new();
+        let mut dirty_held: HashMap<GroupKey, Vec<u64>, ByWord> = HashMap::default();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
         let mut n_known = 0u64;
         for (i, es) in existing.iter().enumerate() {
@@ -1158,7 +1196,8 @@ impl Reconciler {
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
-        let mut written: HashSet<&str> = HashSet::with_capacity(plan.writes.len());
+        let mut written: HashSet<&str, ByWord> =
+            HashSet::with_capacity_and_hasher(plan.writes.len(), ByWord::default());
         for w in &plan.writes {
             match w {
                 PlannedWrite::Update(s) => {
@@ -1178,8 +1217,8 @@ impl Reconciler {
         put_entry(&mut self.inc, &svc_key, Some(st));
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
-        let listed_rv: HashMap<&str, u64> = if own.is_empty() {
-            HashMap::new()
+        let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() {
+            HashMap::default()
         } else {
             existing
                 .iter()

@@ -8,44 +8,21 @@
 //! (a lagging informer, a skipped or stale sync in between) gives the same figures.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::k8s;
+use crate::sim::lookup_hash::ByWord;
 
-/// Address counts per Service key (`namespace/name`).
+/// Address counts per Service key (`namespace/name`); looked up only (a tree of 10,000
+/// keys compared ~14 key strings per lookup).
 #[derive(Debug, Clone, Default)]
 pub struct ListedAddresses {
-    services: BTreeMap<String, Held>,
+    services: HashMap<String, Held, ByWord>,
 }
 
-/// A fast hasher for address strings (FxHash's multiply-rotate over 8-byte words): the
-/// maps below are only counted and looked up, never iterated into an output, so the std
-/// SipHash's flooding resistance buys nothing and costs most of the accounting.
-#[derive(Debug, Clone, Copy, Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        let mut w = 0u64;
-        for (i, b) in chunks.remainder().iter().enumerate() {
-            w |= u64::from(*b) << (8 * i);
-        }
-        self.0 = (self.0.rotate_left(5) ^ w ^ bytes.len() as u64).wrapping_mul(K);
-    }
-}
-
-type Fast = BuildHasherDefault<AddrHasher>;
+/// The maps below are only counted and looked up, never iterated into an output.
+type Fast = ByWord;
 
 #[derive(Debug, Clone, Default)]
 struct Held {
@@ -213,7 +190,15 @@ impl ListedAddresses {
         let (lost, gained) = differing(before, &after);
         let lost: Vec<&k8s::EndpointSlice> = lost.into_iter().map(|s| &**s).collect();
         let gained: Vec<&k8s::EndpointSlice> = gained.into_iter().map(|s| &**s).collect();
-        let mut delta: HashMap<&str, i64, Fast> = HashMap::default();
+        // Sized once (an address per endpoint, as pods give): grown by doubling it rehashed
+        // every address of a new slice four times.
+        let n: usize = lost
+            .iter()
+            .chain(&gained)
+            .map(|s| s.endpoint_list().len())
+            .sum();
+        let mut delta: HashMap<&str, i64, Fast> =
+            HashMap::with_capacity_and_hasher(n.min(4096), Fast::default());
         for_each_delta(&lost, &gained, |a, d| *delta.entry(a).or_default() += d);
         let (mut added, mut removed) = (0, 0);
         for (a, d) in delta {
@@ -250,6 +235,7 @@ impl ListedAddresses {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
     use std::collections::BTreeSet;
 
     /// Endpoint addresses (ready or not) over slices: the straightforward sets.

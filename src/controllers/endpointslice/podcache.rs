@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use md5::Digest;
 
-use super::convert::{endpoint_ports_of, is_pod_ready, view_to_endpoint};
+use super::convert::{endpoint_ports_of, is_pod_ready, view_to_endpoint_shared, PodShared};
 use super::model::{Endpoint, ServiceInfo};
 use super::podread;
 use super::reconciler::NodeIndex;
@@ -146,7 +146,42 @@ pub struct Converted {
     pub ports: Rc<Vec<SlicePort>>,
     pub port_key: Rc<PortMapKey>,
     /// `podToEndpoint` per address type (the Service's address types, in order).
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: PodEndpoints,
+}
+
+/// A pod's endpoints, one per address type: the usual single one inline (a vector's own
+/// allocation per pod for one pointer).
+#[derive(Debug, Clone)]
+pub enum PodEndpoints {
+    One(Endpoint),
+    Many(Box<[Endpoint]>),
+}
+
+impl std::ops::Deref for PodEndpoints {
+    type Target = [Endpoint];
+    fn deref(&self) -> &[Endpoint] {
+        match self {
+            PodEndpoints::One(e) => std::slice::from_ref(e),
+            PodEndpoints::Many(v) => v,
+        }
+    }
+}
+
+impl FromIterator<Endpoint> for PodEndpoints {
+    fn from_iter<I: IntoIterator<Item = Endpoint>>(iter: I) -> Self {
+        let mut it = iter.into_iter();
+        let Some(first) = it.next() else {
+            return PodEndpoints::Many(Box::default());
+        };
+        match it.next() {
+            None => PodEndpoints::One(first),
+            Some(second) => {
+                let mut v = vec![first, second];
+                v.extend(it);
+                PodEndpoints::Many(v.into_boxed_slice())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -204,14 +239,14 @@ pub(super) fn convert(
             (Rc::new(p), Rc::new(k))
         }
     };
-    let zone = node.as_ref().and_then(|z| z.as_deref());
+    let shared = PodShared::of(pod, node.clone().flatten());
     Converted {
         inputs: inputs.unwrap_or_else(|| PodInputs::of(pod)),
         node_version: nodes.version(),
         epoch: 0,
         endpoints: address_types
             .iter()
-            .map(|at| view_to_endpoint(pod, zone, svc, at))
+            .map(|at| view_to_endpoint_shared(pod, svc, at, &shared))
             .collect(),
         node,
         ports,
@@ -429,6 +464,59 @@ mod tests {
                                        "status": if p.ready {"True"} else {"False"}}]}
         }))
         .expect("pod")
+    }
+
+    /// A pod's endpoints of both address types hold one shared copy of its targetRef name and
+    /// uid, node name and zone, with the values the plain per-field conversion writes.
+    #[test]
+    fn convert_shares_pod_strings() {
+        use super::super::convert::service_info;
+        use crate::controllers::endpoints::PodView;
+        let mut nodes = NodeIndex::default();
+        nodes.insert("n1".to_string(), Some("zone-a".to_string()));
+        nodes.insert("n2".to_string(), None);
+        let ats = ["IPv4", "IPv6"];
+        let svc = service(false, 8080, false, &ats);
+        let info = service_info(&svc);
+        for (id, node, ip) in [(1, 1, 7), (2, 2, 14), (3, 1, 21), (4, 3, 28)] {
+            let p = P {
+                id,
+                node,
+                ip,
+                ready: id % 2 == 0,
+                deleting: id == 3,
+                failed: false,
+                port: 8080,
+                hostname: id == 2,
+            };
+            let k = pod(&p);
+            let c = super::convert(&svc, &info, &ats, PodView::Api(&k), &nodes, None, None);
+            assert_eq!(c.endpoints.len(), 2);
+            let zone = (node == 1).then_some("zone-a");
+            for e in c.endpoints.iter() {
+                let t = e.target_ref.as_ref().expect("targetRef");
+                assert_eq!(
+                    (&*t.kind, &*t.namespace, &*t.name, &*t.uid),
+                    (
+                        "Pod",
+                        "ns",
+                        format!("web-{id}").as_str(),
+                        format!("uid-{id}").as_str()
+                    )
+                );
+                assert_eq!(e.node_name.as_deref(), Some(format!("n{node}").as_str()));
+                assert_eq!(e.zone.as_deref(), zone);
+            }
+            let (a, b) = (&c.endpoints[0], &c.endpoints[1]);
+            let (ta, tb) = (
+                a.target_ref.as_ref().unwrap(),
+                b.target_ref.as_ref().unwrap(),
+            );
+            assert!(std::rc::Rc::ptr_eq(&ta.name, &tb.name));
+            assert!(std::rc::Rc::ptr_eq(&ta.uid, &tb.uid));
+            assert_eq!(a.addresses, vec![format!("10.0.0.{ip}")]);
+            assert_eq!(b.addresses, vec![format!("fd00::{ip:x}")]);
+        }
     }
 
     /// The memoised conversion gives exactly what converting every pod afresh gives

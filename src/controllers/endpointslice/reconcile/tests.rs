@@ -41,8 +41,8 @@ fn ep(i: usize, ready: bool) -> Endpoint {
         target_ref: Some(TargetRef {
             kind: "Pod".into(),
             namespace: "ns".into(),
-            name: format!("pod-{i}"),
-            uid: format!("uid-{i}"),
+            name: format!("pod-{i}").into(),
+            uid: format!("uid-{i}").into(),
         }),
         ..Default::default()
     })
