@@ -38,15 +38,22 @@ pub fn update_size_bound(
     shell: &Endpoints,
     tails: &[SubsetTail],
 ) -> Option<usize> {
+    let body_and_tails = full_body_len(shell, tails)?;
+    let stored_meta = stored.metadata.proto_len().ok()?;
+    let own_meta = shell.metadata.proto_len().ok()?;
+    // 9 + 9: the object's and the metadata's length prefixes growing.
+    Some(body_and_tails + stored_meta + 2 * own_meta + 512 + 18)
+}
+
+/// The protobuf length of the shell plus every tail's addresses (each tail at most one
+/// subset field: 9 bytes of tag and length prefix). None when the shell does not encode.
+fn full_body_len(shell: &Endpoints, tails: &[SubsetTail]) -> Option<usize> {
     let body = crate::wire::protobuf_len(shell).ok()?;
     let tails: usize = tails
         .iter()
         .map(|t| t.addresses.protobuf + t.not_ready_addresses.protobuf + 9)
         .sum();
-    let stored_meta = stored.metadata.proto_len().ok()?;
-    let own_meta = shell.metadata.proto_len().ok()?;
-    // 9 + 9: the object's and the metadata's length prefixes growing.
-    Some(body + tails + stored_meta + 2 * own_meta + 512 + 18)
+    Some(body + tails)
 }
 
 /// An upper bound of the protobuf size of what [`Store::create`] of the full object `shell` +
@@ -58,13 +65,9 @@ pub fn update_size_bound(
 /// `7 × metadata`; the fixed fields, the new metadata fields and the length prefixes stay
 /// within the 2,048-byte margin. None when the shell does not encode.
 pub fn create_size_bound(shell: &Endpoints, tails: &[SubsetTail]) -> Option<usize> {
-    let body = crate::wire::protobuf_len(shell).ok()?;
-    let tails: usize = tails
-        .iter()
-        .map(|t| t.addresses.protobuf + t.not_ready_addresses.protobuf + 9)
-        .sum();
+    let body_and_tails = full_body_len(shell, tails)?;
     let own_meta = shell.metadata.proto_len().ok()?;
-    Some(body + tails + 7 * own_meta + 2048)
+    Some(body_and_tails + 7 * own_meta + 2048)
 }
 
 impl Store<Endpoints> {
