@@ -6,6 +6,11 @@
 //! them: on the scale envelope that was 1–2.5 s of system time per run for no gain, since the
 //! process ends soon after and its peak is what it is. Keeping freed pages lowers system time
 //! without moving the peak RSS. Allocation never reaches an output, so this is pure speed.
+//!
+//! `Cargo.toml` selects mimalloc v2 (the `v2` feature) rather than the crate's default v3: on the
+//! scale envelope v2 took about 0.87x the CPU and 28 MiB less peak RSS in alternating pairs
+//! (BENCHMARKS.md, "Allocator: mimalloc v2"); its segment allocator suits a heap that is built
+//! once and then churns in place.
 
 // Link mimalloc's C library into every binary that calls this (the test harness included).
 extern crate mimalloc as _;
