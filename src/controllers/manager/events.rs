@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::apiserver::write_log::SharedObject;
+use pods::Consumer;
 
 /// The world's own allocation of the changed pod `p` (a copy if the change does not point
 /// into the world, as a test's may not).
@@ -66,6 +67,7 @@ impl ControllerManager<'_> {
 
     /// [`Self::services_for_labels`] of the pod `name` the namespace's list holds, from the
     /// pod's memberships ([`PodList::member_services`]: no selector index query).
+    #[cfg(test)]
     pub(super) fn services_of_held(&self, ns: &str, name: &str) -> Vec<String> {
         let Some(list) = self.pods.get(ns) else {
             return Vec::new();
@@ -87,6 +89,29 @@ impl ControllerManager<'_> {
             self.services_for_labels(ns, list.held(name).and_then(|h| h.labels()))
         );
         keys
+    }
+
+    /// [`Self::enqueue_pod_services`] of [`Self::services_of_held`], by the queue ids the
+    /// pod's Service rows keep (no key string is made or looked up per pod event).
+    pub(super) fn enqueue_held_pod_services(&mut self, ns: &str, name: &str, now: Nanos) {
+        let Some(list) = self.pods.get(ns) else {
+            return;
+        };
+        let Some(i) = list.position(name) else {
+            return;
+        };
+        #[cfg(test)]
+        let expected = self.services_of_held(ns, name);
+        #[cfg(test)]
+        assert!(list
+            .member_rows_at(i)
+            .map(|m| format!("{ns}/{}", m.name()))
+            .eq(expected));
+        let (b0, b1) = (self.ctl[ESC].batch_ns, self.ctl[EPC].batch_ns);
+        for m in list.member_rows_at(i) {
+            self.ctl[ESC].add_member_after(ns, m, Consumer::EndpointSlice, b0, now);
+            self.ctl[EPC].add_member_after(ns, m, Consumer::Endpoints, b1, now);
+        }
     }
 
     pub(super) fn enqueue_pod_services(
@@ -116,8 +141,7 @@ impl ControllerManager<'_> {
                     pod_owner(p, world),
                     None,
                 );
-                let keys = self.services_of_held(&p.namespace, &p.name);
-                self.enqueue_pod_services(keys, now);
+                self.enqueue_held_pod_services(&p.namespace, &p.name, now);
             }
             ObjChange::Updated { new, .. } => {
                 let ns = &*new.namespace;
@@ -136,10 +160,10 @@ impl ControllerManager<'_> {
                             .is_some_and(|op| Arc::ptr_eq(&op.template, &new.template)) =>
                     {
                         let op = o.world_pod().expect("a world pod");
-                        match pod_change_kind_compact(op, new) {
-                            Some((_, true)) => self.services_of_held(ns, &new.name),
-                            _ => Vec::new(),
+                        if let Some((_, true)) = pod_change_kind_compact(op, new) {
+                            self.enqueue_held_pod_services(ns, &new.name, now);
                         }
+                        return;
                     }
                     Some(o) => {
                         // Only Services selecting the old or the new labels can be in the

@@ -327,6 +327,38 @@ impl Ctl {
             self.queue.add_after(key, delay, now);
         }
     }
+    /// [`Ctl::add_after`] of a pod's Service `m` (in namespace `ns`), by the queue id the
+    /// Service's shared row keeps for `consumer` (recorded on its first use: the key is
+    /// looked up once per Service rather than once per pod event).
+    fn add_member_after(
+        &mut self,
+        ns: &str,
+        m: &pods::Member,
+        consumer: pods::Consumer,
+        delay: Nanos,
+        now: Nanos,
+    ) {
+        if !self.enabled {
+            return;
+        }
+        let id = match m.queue_id(consumer) {
+            Some(id) => id,
+            None => {
+                let mut key = String::with_capacity(ns.len() + 1 + m.name().len());
+                key.push_str(ns);
+                key.push('/');
+                key.push_str(m.name());
+                let id = self.queue.id(&key);
+                m.set_queue_id(consumer, id);
+                id
+            }
+        };
+        debug_assert_eq!(
+            self.queue.keys[id as usize].name.to_string(),
+            format!("{ns}/{}", m.name())
+        );
+        self.queue.q.add_after(id, delay, now);
+    }
 }
 
 /// A controller's [`WorkQueue`] of Service keys, each held as its dense id

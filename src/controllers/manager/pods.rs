@@ -56,17 +56,60 @@ pub enum Consumer {
 }
 
 /// One Service's selector and the positions of the pods it selects.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Selection {
-    /// The Service's name, shared by the `member_of` rows of its pods.
-    name: Rc<str>,
+    /// The Service's name and change sets, shared by the `member_of` rows of its pods.
+    name: Rc<Member>,
     selector: Labels,
     /// A sorted vector for the usual small selection (a tree beyond 64 pods).
     members: SmallSet<usize>,
+}
+
+/// A Service as its pods' `member_of` rows hold it: its name, the pods changed since each
+/// [`Consumer`]'s last sync, and its work-queue ids. A pod change reaches these through its
+/// own row, with no lookup of the Service by name (two hashed lookups of a name per pod
+/// event, one per consumer, and two more for the work queues).
+#[derive(Debug)]
+pub struct Member {
+    name: Box<str>,
     /// Per [`Consumer`]: pods changed since its last [`PodList::take_changes_for`].
-    changed: [BTreeSet<String>; 2],
+    changed: RefCell<[BTreeSet<String>; 2]>,
     /// Per [`Consumer`]: the selection itself changed (new Service or selector) since then.
-    rebuild: [bool; 2],
+    rebuild: Cell<[bool; 2]>,
+    /// Per [`Consumer`]: the Service's id in that controller's work queue, once the manager
+    /// asked for it (ids are never reassigned); [`NO_QUEUE_ID`] until then.
+    queue_ids: Cell<[u32; 2]>,
+}
+
+/// [`Member::queue_ids`] not known yet.
+pub const NO_QUEUE_ID: u32 = u32::MAX;
+
+impl Member {
+    fn new(name: &str) -> Self {
+        Member {
+            name: name.into(),
+            changed: Default::default(),
+            rebuild: Cell::new([true; 2]),
+            queue_ids: Cell::new([NO_QUEUE_ID; 2]),
+        }
+    }
+
+    /// The Service's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The Service's id in `consumer`'s work queue, if recorded.
+    pub fn queue_id(&self, consumer: Consumer) -> Option<u32> {
+        Some(self.queue_ids.get()[consumer as usize]).filter(|&id| id != NO_QUEUE_ID)
+    }
+
+    /// Record the Service's id in `consumer`'s work queue.
+    pub fn set_queue_id(&self, consumer: Consumer, id: u32) {
+        let mut ids = self.queue_ids.get();
+        ids[consumer as usize] = id;
+        self.queue_ids.set(ids);
+    }
 }
 
 /// Built `k8s::Pod`s kept at least up to this many (see module docs).
@@ -163,7 +206,7 @@ impl Held {
 }
 
 /// Pods of one namespace (see module docs).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct PodList {
     items: Vec<Held>,
     /// How many `items` hold a built `k8s::Pod`.
@@ -179,7 +222,7 @@ pub struct PodList {
     /// The owner of the last row inserted (see [`PodList::insert_row_reusing`]).
     last_owner: Option<(Rc<str>, Rc<str>)>,
     /// Services (by name, sorted; each its selection's shared `name`) selecting `items[i]`.
-    member_of: Vec<Vec<Rc<str>>>,
+    member_of: Vec<Vec<Rc<Member>>>,
     /// Pod name → position (hashed: looked up on every pod change, never iterated).
     index: PosIndex,
     /// Service name → selection (Services with a selector, `Some`, possibly empty; hashed:
@@ -325,22 +368,19 @@ fn edit_members(
     }
 }
 
-/// [`PodList::note_change_for`] on the list's fields (so that `name` may borrow another).
-fn note_change_in(
-    selections: &mut HashMap<String, Selection, ByWord>,
-    member_of: &[Rc<str>],
-    untracked: [bool; 2],
-    name: &str,
-    c: Consumer,
-) {
-    let c = c as usize;
-    if untracked[c] {
+/// Note pod `name` as changed, for the consumers `which` that are tracked, in the Services
+/// of its row `member_of`.
+fn note_change_in(member_of: &[Rc<Member>], untracked: [bool; 2], name: &str, which: [bool; 2]) {
+    let want = [which[0] && !untracked[0], which[1] && !untracked[1]];
+    if !want[0] && !want[1] {
         return;
     }
     for svc in member_of {
-        if let Some(sel) = selections.get_mut(&**svc) {
-            if !sel.rebuild[c] && !sel.changed[c].contains(name) {
-                sel.changed[c].insert(name.to_string());
+        let rebuild = svc.rebuild.get();
+        let mut changed = svc.changed.borrow_mut();
+        for c in 0..2 {
+            if want[c] && !rebuild[c] && !changed[c].contains(name) {
+                changed[c].insert(name.to_string());
             }
         }
     }
@@ -372,19 +412,7 @@ impl PodList {
     }
 
     fn note_change(&mut self, i: usize, name: &str) {
-        for c in [Consumer::Endpoints, Consumer::EndpointSlice] {
-            self.note_change_for(i, name, c);
-        }
-    }
-
-    fn note_change_for(&mut self, i: usize, name: &str, c: Consumer) {
-        note_change_in(
-            &mut self.selections,
-            &self.member_of[i],
-            self.untracked,
-            name,
-            c,
-        );
+        note_change_in(&self.member_of[i], self.untracked, name, [true; 2]);
     }
 
     /// The Endpoints controller's [`PodList::take_changes_for`].
@@ -398,13 +426,15 @@ impl PodList {
     pub fn take_changes_for(&mut self, service: &str, consumer: Consumer) -> PodChanges {
         self.trim();
         let c = consumer as usize;
-        match self.selections.get_mut(service) {
-            Some(sel) if !self.untracked[c] && !sel.rebuild[c] => {
-                PodChanges::Names(std::mem::take(&mut sel.changed[c]))
+        match self.selections.get(service).map(|sel| &*sel.name) {
+            Some(m) if !self.untracked[c] && !m.rebuild.get()[c] => {
+                PodChanges::Names(std::mem::take(&mut m.changed.borrow_mut()[c]))
             }
-            Some(sel) => {
-                sel.rebuild[c] = false;
-                sel.changed[c].clear();
+            Some(m) => {
+                let mut rebuild = m.rebuild.get();
+                rebuild[c] = false;
+                m.rebuild.set(rebuild);
+                m.changed.borrow_mut()[c].clear();
                 PodChanges::All
             }
             None => PodChanges::All,
@@ -415,15 +445,17 @@ impl PodList {
     /// next [`PodList::take_changes_for`] returns them together with later ones.
     pub fn restore_changes(&mut self, service: &str, consumer: Consumer, changes: PodChanges) {
         let c = consumer as usize;
-        let Some(sel) = self.selections.get_mut(service) else {
+        let Some(m) = self.selections.get(service).map(|sel| &*sel.name) else {
             return;
         };
+        let mut rebuild = m.rebuild.get();
         match changes {
             PodChanges::All => {
-                sel.rebuild[c] = true;
-                sel.changed[c].clear();
+                rebuild[c] = true;
+                m.rebuild.set(rebuild);
+                m.changed.borrow_mut()[c].clear();
             }
-            PodChanges::Names(names) if !sel.rebuild[c] => sel.changed[c].extend(names),
+            PodChanges::Names(names) if !rebuild[c] => m.changed.borrow_mut()[c].extend(names),
             PodChanges::Names(_) => {}
         }
     }
@@ -516,19 +548,30 @@ impl PodList {
 
     /// [`PodList::selecting`] without the Services of an empty selector, sorted.
     pub fn selecting_nonempty(&self, labels: Option<&Labels>) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
+        self.selecting_nonempty_rows(labels)
+            .into_iter()
+            .map(|m| m.name())
+            .collect()
+    }
+
+    /// [`PodList::selecting_nonempty`] as the Services' shared rows (in name order), each
+    /// Service looked up once.
+    fn selecting_nonempty_rows(&self, labels: Option<&Labels>) -> Vec<&Rc<Member>> {
+        let mut out: Vec<&Rc<Member>> = Vec::new();
         for (k, v) in labels.into_iter().flatten() {
             // (k, v) pairs are unique per pod, and a Service is filed under its first pair
             // only: each is met at most once.
             if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
                 for name in set {
-                    if matches(&self.selections[name].selector, labels) {
-                        out.push(name);
+                    let sel = &self.selections[name];
+                    if matches(&sel.selector, labels) {
+                        out.push(&sel.name);
                     }
                 }
             }
         }
-        out.sort_unstable();
+        // Names are unique: unstable is stable here.
+        out.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         out
     }
 
@@ -542,28 +585,35 @@ impl PodList {
         let Some(i) = self.index.get(&self.items, name) else {
             return Vec::new();
         };
-        let out: Vec<&str> = self.member_of[i]
-            .iter()
-            .map(|s| &**s)
-            .filter(|s| self.match_all.is_empty() || !self.match_all.contains(*s))
-            .collect();
+        let out: Vec<&str> = self.member_rows_at(i).map(|m| m.name()).collect();
         #[cfg(test)]
         assert_eq!(out, self.selecting_nonempty(self.items[i].labels()));
         out
     }
 
-    fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<str>> {
-        let mut names = self.selecting_nonempty(labels);
+    /// [`PodList::member_services`] of the pod at position `i`, as the shared rows (their
+    /// names in the same order).
+    pub fn member_rows_at(&self, i: usize) -> impl Iterator<Item = &Rc<Member>> + '_ {
+        let all = &self.match_all;
+        self.member_of[i]
+            .iter()
+            .filter(move |m| all.is_empty() || !all.contains(m.name()))
+    }
+
+    /// The position of the pod `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(&self.items, name)
+    }
+
+    fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<Member>> {
+        let mut rows = self.selecting_nonempty_rows(labels);
         if !self.match_all.is_empty() {
-            names.extend(self.match_all.iter().map(String::as_str));
-            names.sort_unstable();
+            rows.extend(self.match_all.iter().map(|n| &self.selections[n].name));
+            rows.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         }
         #[cfg(test)]
-        assert!(names.iter().copied().eq(self.selecting(labels)));
-        names
-            .into_iter()
-            .map(|n| self.selections[n].name.clone())
-            .collect()
+        assert!(rows.iter().map(|m| m.name()).eq(self.selecting(labels)));
+        rows.into_iter().cloned().collect()
     }
 
     /// Hold `pod` (an API object, kept as given) under `name`; the previous pod of that name
@@ -650,7 +700,7 @@ impl PodList {
         self.trim();
         let (from, i) = (i, self.items.len());
         for s in &members {
-            edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+            edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
         }
         self.index.relocate(name, from, i);
         let owner = old.owner().cloned();
@@ -674,10 +724,10 @@ impl PodList {
                     let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {
-                        edit_members(&mut self.selections, &mut self.sizes, s, i, false);
+                        edit_members(&mut self.selections, &mut self.sizes, s.name(), i, false);
                     }
                     for s in &new {
-                        edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+                        edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
                     }
                     self.member_of[i] = new;
                     self.note_change(i, &name);
@@ -692,7 +742,7 @@ impl PodList {
                 let i = self.items.len();
                 let new = self.memberships(held.labels());
                 for s in &new {
-                    edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+                    edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
                 }
                 self.index.add(&name, i);
                 self.items.push(held);
@@ -797,15 +847,15 @@ impl PodList {
     /// Take the pod at `i` out of the list and its Services, the last pod moving into its
     /// place (re-indexed, and noted as changed: its place in its Services' list order
     /// changed). The pod's own name-index entry is the caller's to drop or move.
-    fn take_at(&mut self, i: usize) -> (Held, Vec<Rc<str>>) {
+    fn take_at(&mut self, i: usize) -> (Held, Vec<Rc<Member>>) {
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
-            edit_members(&mut self.selections, &mut self.sizes, s, i, false);
+            edit_members(&mut self.selections, &mut self.sizes, s.name(), i, false);
         }
         if i != last {
             for s in &self.member_of[last] {
-                edit_members(&mut self.selections, &mut self.sizes, s, last, false);
-                edit_members(&mut self.selections, &mut self.sizes, s, i, true);
+                edit_members(&mut self.selections, &mut self.sizes, s.name(), last, false);
+                edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
             }
         }
         let pod = self.items.swap_remove(i);
@@ -820,13 +870,7 @@ impl PodList {
             // The moved pod's name is read in place (no copy): the fields are borrowed apart.
             let n = moved.name();
             self.index.relocate(n, last, i);
-            note_change_in(
-                &mut self.selections,
-                &self.member_of[i],
-                self.untracked,
-                n,
-                Consumer::EndpointSlice,
-            );
+            note_change_in(&self.member_of[i], self.untracked, n, [false, true]);
         }
         (pod, members)
     }
@@ -877,10 +921,10 @@ impl PodList {
                 members.insert(i);
             }
         }
-        let shared: Rc<str> = Rc::from(service);
+        let shared = Rc::new(Member::new(service));
         for &i in members.iter() {
             let m = &mut self.member_of[i];
-            let at = m.partition_point(|s| &**s < service);
+            let at = m.partition_point(|s| s.name() < service);
             m.insert(at, shared.clone());
         }
         match selector.iter().next() {
@@ -903,8 +947,6 @@ impl PodList {
                 name: shared,
                 selector: selector.clone(),
                 members,
-                changed: Default::default(),
-                rebuild: [true; 2],
             },
         );
     }
@@ -916,7 +958,7 @@ impl PodList {
         };
         resize(&mut self.sizes, Some(old.members.len()), None);
         for &i in old.members.iter() {
-            self.member_of[i].retain(|s| &**s != service);
+            self.member_of[i].retain(|s| s.name() != service);
         }
         match old.selector.iter().next() {
             Some((k, v)) => {
