@@ -415,9 +415,9 @@ impl Reconciler {
                 }
                 if !groups.contains_key(&*c.port_key) {
                     groups.insert(
-                        (*c.port_key).clone(),
+                        std::rc::Rc::clone(&c.port_key),
                         DesiredGroup {
-                            ports: (*c.ports).clone(),
+                            ports: std::rc::Rc::clone(&c.ports),
                             endpoints: EndpointSet::thinned(rng.gen()),
                             total: None,
                         },

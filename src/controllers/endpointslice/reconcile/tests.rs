@@ -50,7 +50,7 @@ fn ep(i: usize, ready: bool) -> Endpoint {
 
 fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByPortMap> {
     let mut g = DesiredGroup {
-        ports: port(p),
+        ports: port(p).into(),
         endpoints: EndpointSet::new(),
         total: None,
     };
@@ -58,7 +58,7 @@ fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByP
         g.endpoints.insert(ep(i, true));
     }
     let mut m = DesiredByPortMap::new();
-    m.insert(PortMapKey::new(&port(p)), g);
+    m.insert(PortMapKey::new(&port(p)).into(), g);
     [("IPv4".to_string(), m)].into_iter().collect()
 }
 
@@ -347,9 +347,9 @@ mod props {
                 2 => (80, false),
                 _ => (81, true),
             };
-            m.entry(PortMapKey::new(&port(p)))
+            m.entry(PortMapKey::new(&port(p)).into())
                 .or_insert_with(|| DesiredGroup {
-                    ports: port(p),
+                    ports: port(p).into(),
                     endpoints: EndpointSet::new(),
                     total: None,
                 })
