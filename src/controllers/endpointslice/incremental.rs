@@ -945,15 +945,24 @@ impl Reconciler {
                     fresh.push(i);
                 }
             }
-            let entry = CachedSlice {
-                resource_version: rv.to_string(),
-                service_uid: svc.uid.clone(),
-                slice,
-                clean: false,
-            };
             match cached.get_mut(name) {
-                Some(c) => **c = entry,
+                // In place: the strings keep their buffers (a rewritten slice every sync).
+                Some(c) => {
+                    c.resource_version.clear();
+                    c.resource_version.push_str(rv);
+                    if c.service_uid != svc.uid {
+                        c.service_uid.clone_from(&svc.uid);
+                    }
+                    c.slice = slice;
+                    c.clean = false;
+                }
                 None => {
+                    let entry = CachedSlice {
+                        resource_version: rv.to_string(),
+                        service_uid: svc.uid.clone(),
+                        slice,
+                        clean: false,
+                    };
                     cached.insert(name.to_string(), Box::new(entry));
                 }
             }
@@ -1056,7 +1065,8 @@ impl Reconciler {
                 st.slice_group(&c.slice, &ats)
             })
             .collect();
-        let mut dirty_held: HashMap<GroupKey, Vec<u64>, ByWord> = HashMap::default();
+        // By port mapping: a Service has one or two (a scan, no table).
+        let mut dirty_held: Vec<(GroupKey, Vec<u64>)> = Vec::new();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
         let mut n_known = 0u64;
         for (i, es) in existing.iter().enumerate() {
@@ -1067,7 +1077,14 @@ impl Reconciler {
             let Some(c) = cached.get(name) else {
                 continue;
             };
-            let v = dirty_held.entry(g).or_default();
+            let at = match dirty_held.iter().position(|(k, _)| *k == g) {
+                Some(at) => at,
+                None => {
+                    dirty_held.push((g, Vec::new()));
+                    dirty_held.len() - 1
+                }
+            };
+            let v = &mut dirty_held[at].1;
             if verified[i] && !all_dirty {
                 let mut k = Vec::with_capacity(c.slice.endpoints.len());
                 let mut any = false;
@@ -1137,7 +1154,8 @@ impl Reconciler {
                         }
                     }
                 } else {
-                    for h in dirty_held.get(&key).into_iter().flatten() {
+                    let held = dirty_held.iter().find(|(k, _)| *k == key);
+                    for h in held.into_iter().flat_map(|(_, v)| v) {
                         if let Some(e) = pod_ep(*h) {
                             set.insert(e);
                         }

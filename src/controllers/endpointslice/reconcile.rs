@@ -657,8 +657,8 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
                 opts.prefer_same_traffic_distribution,
             ));
     let mut si = SliceInfo {
-        service_key: service_key.clone(),
-        address_type: address_type.to_string(),
+        service_key: &service_key,
+        address_type,
         to_create: creates,
         to_update: updates,
         unchanged,

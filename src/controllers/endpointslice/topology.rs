@@ -70,8 +70,9 @@ pub struct Allocation {
 /// The slices of one Service and address type, split the way AddHints needs.
 #[derive(Debug, Clone)]
 pub struct SliceInfo<'a> {
-    pub service_key: String,
-    pub address_type: String,
+    /// Borrowed: a sync builds one per address type, most never read them.
+    pub service_key: &'a str,
+    pub address_type: &'a str,
     pub to_create: Vec<Slice>,
     pub to_update: Vec<Slice>,
     /// Existing slices no step of this sync changed (borrowed; moved into
@@ -405,7 +406,7 @@ impl TopologyCache {
         let allocations = match self.allocations_go(total, rng) {
             Ok(a) => a,
             Err(_) => {
-                self.remove_hints(&si.service_key, &si.address_type);
+                self.remove_hints(si.service_key, si.address_type);
                 remove_hints_from_slices(si);
                 return;
             }
@@ -428,7 +429,7 @@ impl TopologyCache {
             }
         }
         if no_zone {
-            self.remove_hints(&si.service_key, &si.address_type);
+            self.remove_hints(si.service_key, si.address_type);
             remove_hints_from_slices(si);
             return;
         }
@@ -445,16 +446,16 @@ impl TopologyCache {
             *allocated.entry(z).or_insert(0) += d;
         }
         if allocated.is_empty() {
-            self.remove_hints(&si.service_key, &si.address_type);
+            self.remove_hints(si.service_key, si.address_type);
             remove_hints_from_slices(si);
             return;
         }
         self.endpoints_by_service
-            .entry(si.service_key.clone())
+            .entry(si.service_key.to_string())
             .or_default()
-            .insert(si.address_type.clone(), allocated);
+            .insert(si.address_type.to_string(), allocated);
         self.hints_populated_by_service
-            .insert(si.service_key.clone());
+            .insert(si.service_key.to_string());
     }
 
     /// `RemoveHints`: forget a Service's allocation for one address type.

@@ -378,7 +378,7 @@ mod props {
                     let (key, group) = g;
                     for e in group.endpoints.iter() {
                         let k = e.endpoint_key();
-                        let n: usize = store.iter().filter(|s| &PortMapKey::new(&s.ports) == key)
+                        let n: usize = store.iter().filter(|s| PortMapKey::new(&s.ports) == **key)
                             .map(|s| s.endpoints.iter().filter(|x| x.endpoint_key() == k && x == &e).count()).sum();
                         prop_assert_eq!(n, 1);
                     }
