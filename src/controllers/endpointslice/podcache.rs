@@ -20,7 +20,6 @@ use super::model::{Endpoint, ServiceInfo};
 use super::podread;
 use super::reconciler::NodeIndex;
 use crate::controllers::endpoints::PodView;
-use crate::controllers::util::intern::intern;
 use crate::controllers::util::{PortMapKey, SlicePort};
 use crate::k8s;
 
@@ -248,7 +247,8 @@ pub(super) fn convert(
     shared_ports: Option<&SharedPorts>,
     inputs: Option<PodInputs>,
 ) -> Converted {
-    let node = nodes.get(pod.node_name()).map(|z| z.map(intern));
+    let found = nodes.get_shared(pod.node_name());
+    let node = found.map(|(_, z)| z.clone());
     let (ports, port_key) = match shared_ports {
         Some((p, k)) => (Rc::clone(p), Rc::clone(k)),
         None => {
@@ -257,7 +257,7 @@ pub(super) fn convert(
             (Rc::new(p), Rc::new(k))
         }
     };
-    let shared = PodShared::of(pod, node.clone().flatten());
+    let shared = PodShared::of(pod, node.clone().flatten(), found.map(|(n, _)| n));
     Converted {
         inputs: inputs.unwrap_or_else(|| PodInputs::of(pod)),
         node_version: nodes.version(),
