@@ -654,8 +654,8 @@ mod tests {
         };
         for _ in 0..2 {
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![],
                 to_update: vec![],
                 unchanged: vec![&s],
@@ -691,8 +691,8 @@ mod tests {
         for (a, b) in [(1000, 1000), (1100, 900)] {
             tc.set_nodes(&[node("a", "a", a), node("b", "b", b)]);
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![],
                 to_update: vec![],
                 unchanged: vec![&s1, &s2],
@@ -723,8 +723,8 @@ mod tests {
             ..Default::default()
         };
         let mut si = SliceInfo {
-            service_key: "ns/s".into(),
-            address_type: "IPv4".into(),
+            service_key: "ns/s",
+            address_type: "IPv4",
             to_create: vec![s],
             to_update: vec![],
             unchanged: vec![],
@@ -771,8 +771,8 @@ mod tests {
                 })
                 .collect();
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![Slice {
                     endpoints: eps,
                     ..Default::default()
