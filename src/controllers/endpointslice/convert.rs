@@ -190,7 +190,7 @@ pub(super) fn view_to_endpoint(
     svc: &ServiceInfo,
     address_type: &str,
 ) -> Endpoint {
-    let shared = PodShared::of(pod, zone.map(intern));
+    let shared = PodShared::of(pod, zone.map(intern), None);
     view_to_endpoint_shared(pod, svc, address_type, &shared)
 }
 
@@ -204,8 +204,9 @@ pub(super) struct PodShared {
 }
 
 impl PodShared {
-    /// `zone`: the interned zone label of the pod's node (None: node unknown or no label).
-    pub(super) fn of(pod: PodView<'_>, zone: Option<Rc<str>>) -> Self {
+    /// `zone`: the interned zone label of the pod's node (None: node unknown or no label);
+    /// `node`: the node's interned name when the node lister has it.
+    pub(super) fn of(pod: PodView<'_>, zone: Option<Rc<str>>, node: Option<&Rc<str>>) -> Self {
         PodShared {
             target_ref: TargetRef {
                 kind: crate::controllers::util::intern::pod_kind(),
@@ -213,7 +214,9 @@ impl PodShared {
                 name: pod.name().into(),
                 uid: pod.uid().into(),
             },
-            node_name: Some(pod.node_name()).filter(|n| !n.is_empty()).map(intern),
+            node_name: Some(pod.node_name())
+                .filter(|n| !n.is_empty())
+                .map(|n| node.map_or_else(|| intern(n), Rc::clone)),
             zone: zone.filter(|z| !z.is_empty()),
         }
     }

@@ -38,7 +38,7 @@ use std::rc::Rc;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::convert::slice_from_k8s;
+use super::convert::{endpoint_ports_of, slice_from_k8s};
 use super::model::{Endpoint, ServiceInfo, Slice};
 use super::podcache::{
     convert, pod_independent_ports, ports_pod_independent, Converted, PodInputs, SharedPorts,
@@ -363,7 +363,19 @@ impl IncService {
                 .get_or_insert_with(|| pod_independent_ports(cx.service, pod));
             Some((Rc::clone(&p.0), Rc::clone(&p.1)))
         } else {
-            None
+            // A named target port: the pod's ports, shared with a port mapping's when equal
+            // (what `new_pod` would do after building the key: this skips building it).
+            let ports = endpoint_ports_of(cx.service, pod);
+            let known = self
+                .group_ports
+                .iter()
+                .flatten()
+                .find(|(p, _)| **p == ports)
+                .map(|(p, k)| (Rc::clone(p), Rc::clone(k)));
+            Some(known.unwrap_or_else(|| {
+                let k = PortMapKey::new(&ports);
+                (Rc::new(ports), Rc::new(k))
+            }))
         };
         convert(
             cx.service,
@@ -933,15 +945,24 @@ impl Reconciler {
                     fresh.push(i);
                 }
             }
-            let entry = CachedSlice {
-                resource_version: rv.to_string(),
-                service_uid: svc.uid.clone(),
-                slice,
-                clean: false,
-            };
             match cached.get_mut(name) {
-                Some(c) => **c = entry,
+                // In place: the strings keep their buffers (a rewritten slice every sync).
+                Some(c) => {
+                    c.resource_version.clear();
+                    c.resource_version.push_str(rv);
+                    if c.service_uid != svc.uid {
+                        c.service_uid.clone_from(&svc.uid);
+                    }
+                    c.slice = slice;
+                    c.clean = false;
+                }
                 None => {
+                    let entry = CachedSlice {
+                        resource_version: rv.to_string(),
+                        service_uid: svc.uid.clone(),
+                        slice,
+                        clean: false,
+                    };
                     cached.insert(name.to_string(), Box::new(entry));
                 }
             }
@@ -1030,7 +1051,7 @@ impl Reconciler {
             }
         }
         let mut errors = Vec::new();
-        let mut desired: BTreeMap<String, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
+        let mut desired: BTreeMap<&'static str, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
         // Endpoints of dirty slices, by port mapping (step 1 will match them), except those
         // of verified slices whose pods did not change: their matches are known.
         let slice_groups: Vec<Option<GroupKey>> = existing
@@ -1044,7 +1065,8 @@ impl Reconciler {
                 st.slice_group(&c.slice, &ats)
             })
             .collect();
-        let mut dirty_held: HashMap<GroupKey, Vec<u64>, ByWord> = HashMap::default();
+        // By port mapping: a Service has one or two (a scan, no table).
+        let mut dirty_held: Vec<(GroupKey, Vec<u64>)> = Vec::new();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
         let mut n_known = 0u64;
         for (i, es) in existing.iter().enumerate() {
@@ -1055,7 +1077,14 @@ impl Reconciler {
             let Some(c) = cached.get(name) else {
                 continue;
             };
-            let v = dirty_held.entry(g).or_default();
+            let at = match dirty_held.iter().position(|(k, _)| *k == g) {
+                Some(at) => at,
+                None => {
+                    dirty_held.push((g, Vec::new()));
+                    dirty_held.len() - 1
+                }
+            };
+            let v = &mut dirty_held[at].1;
             if verified[i] && !all_dirty {
                 let mut k = Vec::with_capacity(c.slice.endpoints.len());
                 let mut any = false;
@@ -1079,7 +1108,7 @@ impl Reconciler {
             }
         }
         for (ai, at) in ats.iter().enumerate() {
-            let groups = desired.entry(at.to_string()).or_default();
+            let groups = desired.entry(*at).or_default();
             for &(g, first_pod) in &first {
                 let seed: u64 = rng.gen();
                 let key = (ai as u8, g);
@@ -1125,7 +1154,8 @@ impl Reconciler {
                         }
                     }
                 } else {
-                    for h in dirty_held.get(&key).into_iter().flatten() {
+                    let held = dirty_held.iter().find(|(k, _)| *k == key);
+                    for h in held.into_iter().flat_map(|(_, v)| v) {
                         if let Some(e) = pod_ep(*h) {
                             set.insert(e);
                         }
@@ -1136,12 +1166,13 @@ impl Reconciler {
                         }
                     }
                 }
-                let ports = st.pods[first_pod as usize]
-                    .as_ref()
-                    .map(|p| (*p.conv.ports).clone())
-                    .unwrap_or_default();
+                // The first pod's ports and key (its key is the group's), shared.
+                let (ports, port_key) = match st.pods[first_pod as usize].as_ref() {
+                    Some(p) => (Rc::clone(&p.conv.ports), Rc::clone(&p.conv.port_key)),
+                    None => (Rc::default(), Rc::new(st.groups[g as usize].clone())),
+                };
                 groups.insert(
-                    st.groups[g as usize].clone(),
+                    port_key,
                     DesiredGroup {
                         ports,
                         endpoints: set,

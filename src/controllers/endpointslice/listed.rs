@@ -96,17 +96,17 @@ where
 /// slice of its name, and endpoints at the same position with equal address lists are
 /// skipped (a rewritten slice keeps most endpoints in place), so a sync that changed a few
 /// endpoints of a big Service hashes only those.
-fn for_each_delta<'x>(
-    gone: &[&'x k8s::EndpointSlice],
-    new: &[&'x k8s::EndpointSlice],
+fn for_each_delta<'x, S: Borrow<k8s::EndpointSlice>>(
+    gone: &[&'x S],
+    new: &[&'x S],
     mut f: impl FnMut(&'x str, i64),
 ) {
+    let gone: &[&'x S] = gone;
+    let slice = |s: &'x S| -> &'x k8s::EndpointSlice { s.borrow() };
+    let name = |s: &'x S| -> &'x str { slice(s).metadata.name.as_deref().unwrap_or("") };
     let mut by_name: HashMap<&str, Vec<usize>, Fast> = HashMap::default();
     for (i, s) in gone.iter().enumerate().rev() {
-        by_name
-            .entry(s.metadata.name.as_deref().unwrap_or(""))
-            .or_default()
-            .push(i);
+        by_name.entry(name(s)).or_default().push(i);
     }
     let mut paired = vec![false; gone.len()];
     let emit =
@@ -117,17 +117,19 @@ fn for_each_delta<'x>(
                 }
             }
         };
-    for n in new {
-        let partner = by_name
-            .get_mut(n.metadata.name.as_deref().unwrap_or(""))
-            .and_then(Vec::pop);
-        let ne = n.endpoint_list();
+    for &n in new {
+        let partner = by_name.get_mut(name(n)).and_then(Vec::pop);
+        let ne = slice(n).endpoint_list();
         match partner {
             Some(i) => {
                 paired[i] = true;
-                let ge = gone[i].endpoint_list();
+                let ge = slice(gone[i]).endpoint_list();
                 let common = ge.len().min(ne.len());
                 for j in 0..common {
+                    // One shared value (most endpoints of a rewritten slice): equal.
+                    if k8s::SharedValue::ptr_eq(&ge[j], &ne[j]) {
+                        continue;
+                    }
                     let (a, b) = (ge[j].address_list(), ne[j].address_list());
                     if a != b {
                         emit(std::slice::from_ref(&ge[j]), -1, &mut f);
@@ -142,7 +144,7 @@ fn for_each_delta<'x>(
     }
     for (i, g) in gone.iter().enumerate() {
         if !paired[i] {
-            emit(g.endpoint_list(), -1, &mut f);
+            emit(slice(g).endpoint_list(), -1, &mut f);
         }
     }
 }
@@ -165,8 +167,6 @@ impl ListedAddresses {
         // The held counts, moved to `before`.
         {
             let (gone, new) = differing(&held.slices, before);
-            let gone: Vec<&k8s::EndpointSlice> = gone.into_iter().map(|s| &**s).collect();
-            let new: Vec<&k8s::EndpointSlice> = new.into_iter().map(|s| &**s).collect();
             let counts = &mut held.counts;
             for_each_delta(&gone, &new, |a, d| {
                 if d < 0 {
@@ -188,19 +188,30 @@ impl ListedAddresses {
         // `before` → `after`: only the addresses of the differing slices can change side.
         // The figures, and the counts moved on to `after` in the same pass.
         let (lost, gained) = differing(before, &after);
-        let lost: Vec<&k8s::EndpointSlice> = lost.into_iter().map(|s| &**s).collect();
-        let gained: Vec<&k8s::EndpointSlice> = gained.into_iter().map(|s| &**s).collect();
-        // Sized once (an address per endpoint, as pods give): grown by doubling it rehashed
-        // every address of a new slice four times.
-        let n: usize = lost
-            .iter()
-            .chain(&gained)
-            .map(|s| s.endpoint_list().len())
-            .sum();
-        let mut delta: HashMap<&str, i64, Fast> =
-            HashMap::with_capacity_and_hasher(n.min(4096), Fast::default());
-        for_each_delta(&lost, &gained, |a, d| *delta.entry(a).or_default() += d);
+        // The occurrences first: a rewritten slice keeps most endpoints in place, so there
+        // are usually a few, netted by a scan; many go through a hash map (sized once: grown
+        // by doubling it rehashed every address of a new slice four times).
+        let mut occ: Vec<(&str, i64)> = Vec::new();
+        for_each_delta(&lost, &gained, |a, d| occ.push((a, d)));
+        let delta: Vec<(&str, i64)> = if occ.len() <= 16 {
+            let mut v: Vec<(&str, i64)> = Vec::with_capacity(occ.len());
+            for (a, d) in occ {
+                match v.iter_mut().find(|(b, _)| *b == a) {
+                    Some((_, n)) => *n += d,
+                    None => v.push((a, d)),
+                }
+            }
+            v
+        } else {
+            let mut m: HashMap<&str, i64, Fast> =
+                HashMap::with_capacity_and_hasher(occ.len().min(4096), Fast::default());
+            for (a, d) in occ {
+                *m.entry(a).or_default() += d;
+            }
+            m.into_iter().collect()
+        };
         let (mut added, mut removed) = (0, 0);
+        // Order-free: each address's net change is applied on its own and only counted.
         for (a, d) in delta {
             if d == 0 {
                 continue;

@@ -15,14 +15,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use md5::Digest;
-
 use super::convert::{endpoint_ports_of, is_pod_ready, view_to_endpoint_shared, PodShared};
 use super::model::{Endpoint, ServiceInfo};
 use super::podread;
 use super::reconciler::NodeIndex;
 use crate::controllers::endpoints::PodView;
-use crate::controllers::util::intern::intern;
 use crate::controllers::util::{PortMapKey, SlicePort};
 use crate::k8s;
 
@@ -58,12 +55,17 @@ impl ServiceInputs {
     }
 }
 
-/// The md5 digest of the pod fields `podToEndpoint`, `ShouldPodBeInEndpoints` and `findPort`
+/// A 128-bit digest of the pod fields `podToEndpoint`, `ShouldPodBeInEndpoints` and `findPort`
 /// read, written one after another ([`encode_inputs`]). Every variable-length part carries its
 /// length, so two pods encode equally exactly when these fields are equal; the 16-byte digest
 /// stands for the ~200-byte encoding (150,000 pods' copies of their fields were a fifth of the
-/// controller's memory, their encodings still ~30 MB): two different encodings share a digest
-/// with probability ~2^-128.
+/// controller's memory, their encodings still ~30 MB).
+///
+/// The digest is two SipHash-1-3 values (std's `DefaultHasher`, fixed zero keys, so the same
+/// in every run) of the encoding under two different one-byte prefixes: about a third of an
+/// md5's cost. It is only compared for equality within the run, never output or stored; the
+/// inputs are not adversarial, so two different encodings share both 64-bit halves with
+/// probability ~2^-128 per comparison (a run makes ~10^6).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct PodInputs([u8; 16]);
 
@@ -120,13 +122,28 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// See [`PodInputs`].
+fn digest128(bytes: &[u8]) -> [u8; 16] {
+    use std::hash::{DefaultHasher, Hasher};
+    let lane = |prefix: u8| {
+        let mut h = DefaultHasher::new();
+        h.write_u8(prefix);
+        h.write(bytes);
+        h.finish()
+    };
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&lane(0x5a).to_le_bytes());
+    out[8..].copy_from_slice(&lane(0xa5).to_le_bytes());
+    out
+}
+
 impl PodInputs {
     pub(super) fn of(pod: PodView<'_>) -> Self {
         SCRATCH.with(|b| {
             let mut b = b.borrow_mut();
             b.clear();
             podread::encode_inputs(pod, &mut b);
-            PodInputs(md5::Md5::digest(&b[..]).into())
+            PodInputs(digest128(&b))
         })
     }
 }
@@ -230,7 +247,8 @@ pub(super) fn convert(
     shared_ports: Option<&SharedPorts>,
     inputs: Option<PodInputs>,
 ) -> Converted {
-    let node = nodes.get(pod.node_name()).map(|z| z.map(intern));
+    let found = nodes.get_shared(pod.node_name());
+    let node = found.map(|(_, z)| z.clone());
     let (ports, port_key) = match shared_ports {
         Some((p, k)) => (Rc::clone(p), Rc::clone(k)),
         None => {
@@ -239,7 +257,7 @@ pub(super) fn convert(
             (Rc::new(p), Rc::new(k))
         }
     };
-    let shared = PodShared::of(pod, node.clone().flatten());
+    let shared = PodShared::of(pod, node.clone().flatten(), found.map(|(n, _)| n));
     Converted {
         inputs: inputs.unwrap_or_else(|| PodInputs::of(pod)),
         node_version: nodes.version(),

@@ -50,8 +50,9 @@
 //! decide which endpoint lands in which slice, which slice takes leftovers, and
 //! the order of calls.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -101,8 +102,9 @@ impl DesiredEndpoint for &Endpoint {
 /// Desired endpoints of one port mapping.
 #[derive(Debug, Clone)]
 pub struct DesiredGroup<E = Endpoint> {
-    /// The group's ports in the order they are written to new slices.
-    pub ports: Vec<SlicePort>,
+    /// The group's ports in the order they are written to new slices (shared with the
+    /// pods' conversions: a sync copies them only into a slice it creates).
+    pub ports: Rc<Vec<SlicePort>>,
     pub endpoints: EndpointSet<E>,
     /// The group's desired endpoint count when `endpoints` holds only some of them (the
     /// incremental reconcile leaves out the endpoints of clean slices); None = all.
@@ -112,7 +114,7 @@ pub struct DesiredGroup<E = Endpoint> {
 impl<E> Default for DesiredGroup<E> {
     fn default() -> Self {
         DesiredGroup {
-            ports: Vec::new(),
+            ports: Rc::default(),
             endpoints: EndpointSet::default(),
             total: None,
         }
@@ -121,8 +123,8 @@ impl<E> Default for DesiredGroup<E> {
 
 /// Desired state of one address type: port mapping → endpoints.
 /// A `BTreeMap`: upstream ranges over a Go map (random group order);
-/// slicesim visits groups in key order.
-pub type DesiredByPortMap<E = Endpoint> = BTreeMap<PortMapKey, DesiredGroup<E>>;
+/// slicesim visits groups in key order. Keys are shared with the pods' conversions.
+pub type DesiredByPortMap<E = Endpoint> = BTreeMap<Rc<PortMapKey>, DesiredGroup<E>>;
 
 /// Step 1's matches known in advance, by existing slice index (`Slice::origin`), then by
 /// endpoint position: `Some(d)` = the endpoint's desired version is `d`, equal to it beyond
@@ -299,36 +301,37 @@ fn slice_to_fill<'a>(candidates: &[&'a Slice], num: usize, max: usize) -> Option
 /// The layout is built at the first insert (most syncs leave one or two of a port mapping's
 /// three sets empty); an empty set answers as the empty layout would, which draws nothing
 /// (Go's iteration of an empty map returns before `fastrand`).
-struct NameSet {
+struct NameSet<'a> {
     seed: u64,
-    layout: Option<GoMapLayout<String>>,
+    /// Names borrowed from the existing slices (a set never holds another name).
+    layout: Option<GoMapLayout<&'a str>>,
 }
 
-impl NameSet {
+impl<'a> NameSet<'a> {
     fn new(rng: &mut ChaCha8Rng) -> Self {
         NameSet {
             seed: rng.gen(),
             layout: None,
         }
     }
-    fn insert(&mut self, name: String) {
-        let h = name_hash(&name);
+    fn insert(&mut self, name: &'a str) {
+        let h = name_hash(name);
         let seed = self.seed;
         let layout = self.layout.get_or_insert_with(|| GoMapLayout::new(seed));
         if !layout.contains(&name, h) {
             layout.insert(name, h);
         }
     }
-    fn remove(&mut self, name: &String) {
+    fn remove(&mut self, name: &'a str) {
         if let Some(l) = self.layout.as_mut() {
-            l.remove(name, name_hash(name));
+            l.remove(&name, name_hash(name));
         }
     }
     fn is_empty(&self) -> bool {
         self.layout.as_ref().map_or(true, GoMapLayout::is_empty)
     }
     /// `UnsortedList()`: one map iteration from a random start.
-    fn unsorted_list(&self, rng: &mut ChaCha8Rng) -> Vec<String> {
+    fn unsorted_list(&self, rng: &mut ChaCha8Rng) -> Vec<&'a str> {
         match &self.layout {
             Some(l) => l.iter_order(rng, usize::MAX),
             None => Vec::new(),
@@ -351,10 +354,10 @@ struct PortMappingPlan {
 
 /// Upstream `reconcileByPortMapping`, steps numbered as upstream's comments.
 #[allow(clippy::too_many_arguments)]
-fn reconcile_by_port_mapping<E: DesiredEndpoint>(
+fn reconcile_by_port_mapping<'a, E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_type: &str,
-    existing: &[&Slice],
+    existing: &[&'a Slice],
     mut desired: EndpointSet<E>,
     ports: &[SlicePort],
     max: usize,
@@ -365,8 +368,10 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     // Slices by name. The three name sets are Go maps upstream
     // (`sets.Set[string]`, each with its own random hash seed); their
     // `UnsortedList()`/range order is emulated with `NameSet`.
-    // Cow: unchanged slices stay borrowed; only slices that are written are copied.
-    let mut by_name: BTreeMap<String, Cow<'_, Slice>> = BTreeMap::new();
+    // Cow: unchanged slices stay borrowed; only slices that are written are copied. Keyed
+    // (as the name sets) by the existing slices' names, borrowed: every slice the map and the
+    // sets name is an existing one (new slices go to `creates`).
+    let mut by_name: BTreeMap<&'a str, Cow<'a, Slice>> = BTreeMap::new();
     let mut unchanged = NameSet::new(rng);
     let mut to_update = NameSet::new(rng);
     let mut to_delete = NameSet::new(rng);
@@ -376,14 +381,15 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     //    desired, take over the desired version of the rest. A clean slice (the
     //    incremental reconcile knows its endpoints are exactly the desired ones and its
     //    labels current; `desired` does not hold them) is unchanged without the walk.
-    for s in existing {
+    for &s in existing {
+        let name = s.name.as_str();
         if s.origin
             .and_then(|i| clean.get(i))
             .copied()
             .unwrap_or(false)
         {
-            unchanged.insert(s.name.clone());
-            by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+            unchanged.insert(name);
+            by_name.insert(name, Cow::Borrowed(s));
             continue;
         }
         let mut new_endpoints: Vec<E> = Vec::with_capacity(s.endpoints.len());
@@ -418,8 +424,8 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                 removed += s.endpoints.len() - new_endpoints.len();
             }
             if new_endpoints.is_empty() {
-                to_delete.insert(s.name.clone());
-                by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+                to_delete.insert(name);
+                by_name.insert(name, Cow::Borrowed(s));
             } else {
                 let c = Slice {
                     name: s.name.clone(),
@@ -434,17 +440,17 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                     origin: s.origin,
                     meta_like_new: s.meta_like_new,
                 };
-                to_update.insert(c.name.clone());
-                by_name.insert(c.name.clone(), Cow::Owned(c));
+                to_update.insert(name);
+                by_name.insert(name, Cow::Owned(c));
             }
         } else if labels_changed {
-            let mut c = (*s).clone();
+            let mut c = s.clone();
             c.labels = slice_labels(&s.labels, svc).0;
-            to_update.insert(c.name.clone());
-            by_name.insert(c.name.clone(), Cow::Owned(c));
+            to_update.insert(name);
+            by_name.insert(name, Cow::Owned(c));
         } else {
-            unchanged.insert(s.name.clone());
-            by_name.insert(s.name.clone(), Cow::Borrowed(*s));
+            unchanged.insert(name);
+            by_name.insert(name, Cow::Borrowed(s));
         }
     }
 
@@ -456,10 +462,10 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     //    insertion sort, i.e. stable: ties keep map order. Here: emulated map
     //    order, then a stable sort.
     if !desired.is_empty() && !to_update.is_empty() {
-        let mut names: Vec<String> = to_update.unsorted_list(rng);
+        let mut names: Vec<&str> = to_update.unsorted_list(rng);
         names.sort_by_key(|n| std::cmp::Reverse(by_name[n].endpoints.len()));
         for n in names {
-            if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
+            if let Some(s) = by_name.get_mut(n).map(Cow::to_mut) {
                 while s.endpoints.len() < max {
                     match desired.pop_any(rng) {
                         Some(e) => s.endpoints.push(e.into_endpoint()),
@@ -473,22 +479,21 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     // 3. Remaining endpoints go into (a) one unchanged slice that can take all
     //    of them (only when fewer than max are left), or (b) new slices.
     let mut creates = Vec::new();
-    let mut filled: Vec<String> = Vec::new();
+    let mut filled: Vec<&str> = Vec::new();
     while !desired.is_empty() {
-        let mut fill_name: Option<String> = None;
+        let mut fill_name: Option<&str> = None;
         if desired.len() < max && !unchanged.is_empty() {
             // Upstream: sliceNamesUnchanged.UnsortedList() (map order); the
             // first of equally good candidates wins.
-            let cands: Vec<&Slice> = unchanged
-                .unsorted_list(rng)
-                .iter()
-                .map(|n| &*by_name[n])
-                .collect();
-            fill_name = slice_to_fill(&cands, desired.len(), max).map(|s| s.name.clone());
+            let names = unchanged.unsorted_list(rng);
+            let cands: Vec<&Slice> = names.iter().map(|n| &*by_name[n]).collect();
+            fill_name = slice_to_fill(&cands, desired.len(), max)
+                .and_then(|s| cands.iter().position(|c| std::ptr::eq(*c, s)))
+                .map(|i| names[i]);
         }
         match fill_name {
             Some(n) => {
-                if let Some(s) = by_name.get_mut(&n).map(Cow::to_mut) {
+                if let Some(s) = by_name.get_mut(n).map(Cow::to_mut) {
                     while s.endpoints.len() < max {
                         match desired.pop_any(rng) {
                             Some(e) => s.endpoints.push(e.into_endpoint()),
@@ -496,7 +501,7 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
                         }
                     }
                 }
-                unchanged.remove(&n);
+                unchanged.remove(n);
                 filled.push(n);
             }
             None => {
@@ -517,11 +522,11 @@ fn reconcile_by_port_mapping<E: DesiredEndpoint>(
     let updates = filled
         .into_iter()
         .chain(to_update.unsorted_list(rng))
-        .filter_map(|n| by_name.remove(&n).map(Cow::into_owned))
+        .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
         .collect();
     let deletes = to_delete
         .unsorted_list(rng)
-        .iter()
+        .into_iter()
         .filter_map(|n| by_name.remove(n).map(Cow::into_owned))
         .collect();
     PortMappingPlan {
@@ -568,13 +573,17 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
 
     // 1. Owned slices grouped by port mapping; slices not owned by the Service
     //    are deleted.
-    let mut existing_by_port_map: BTreeMap<PortMapKey, Vec<&Slice>> = BTreeMap::new();
+    // Keyed by the sorted ports (a `PortMapKey`'s content, same order), borrowed when a
+    // slice's ports are sorted already (nearly always: one port).
+    let mut existing_by_port_map: BTreeMap<Cow<'_, [SlicePort]>, Vec<&Slice>> = BTreeMap::new();
     for s in existing {
         if s.owned {
-            existing_by_port_map
-                .entry(PortMapKey::new(&s.ports))
-                .or_default()
-                .push(s);
+            let key = if s.ports.windows(2).all(|w| w[0] <= w[1]) {
+                Cow::Borrowed(&s.ports[..])
+            } else {
+                Cow::Owned(PortMapKey::new(&s.ports).0)
+            };
+            existing_by_port_map.entry(key).or_default().push(s);
         } else {
             deletes.push((*s).clone());
         }
@@ -587,7 +596,7 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
         let n = group.total.unwrap_or(group.endpoints.len());
         plan.metrics.endpoints_desired += n;
         plan.metrics.desired_slices += num_desired_slices(n, max);
-        let ex = existing_by_port_map.remove(&key).unwrap_or_default();
+        let ex = existing_by_port_map.remove(&key.0[..]).unwrap_or_default();
         let p = reconcile_by_port_mapping(
             svc,
             address_type,
@@ -648,8 +657,8 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
                 opts.prefer_same_traffic_distribution,
             ));
     let mut si = SliceInfo {
-        service_key: service_key.clone(),
-        address_type: address_type.to_string(),
+        service_key: &service_key,
+        address_type,
         to_create: creates,
         to_update: updates,
         unchanged,
@@ -782,11 +791,11 @@ pub fn reconcile_with_clean<E: DesiredEndpoint>(
 /// (see [`Known`]); the result is what [`reconcile_with_clean`] gives with those desired
 /// endpoints in the desired groups.
 #[allow(clippy::too_many_arguments)]
-pub fn reconcile_with_known<E: DesiredEndpoint>(
+pub fn reconcile_with_known<K: Borrow<str> + Ord, E: DesiredEndpoint>(
     svc: &ServiceInfo,
     address_types: &[&str],
     existing: &[&Slice],
-    mut desired_by_type: BTreeMap<String, DesiredByPortMap<E>>,
+    mut desired_by_type: BTreeMap<K, DesiredByPortMap<E>>,
     opts: &ReconcilerOptions,
     mut topology: Option<&mut TopologyCache>,
     clean: &[bool],

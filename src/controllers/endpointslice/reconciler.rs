@@ -10,7 +10,8 @@
 //! (O(endpoints of the Service), no k8s object allocations) and builds k8s
 //! objects only for the slices it writes; unchanged slices are borrowed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -28,14 +29,19 @@ use super::reconcile::{
 use super::topology::TopologyCache;
 use crate::controllers::endpoints::PodView;
 use crate::controllers::trigger_time::{parse_opt, Timestamp, TriggerTimeTracker};
+use crate::controllers::util::intern::intern;
 use crate::controllers::util::tracker::TrackedSlice;
 use crate::controllers::util::{EndpointSet, EndpointSliceTracker};
 use crate::k8s;
+use crate::sim::lookup_hash::ByWord;
 
 /// Name → zone label of the nodes the node lister holds.
 #[derive(Debug, Clone, Default)]
 pub struct NodeIndex {
-    zones: BTreeMap<String, Option<String>>,
+    /// Names and zones are the interned copies ([`crate::controllers::util::intern`]) every
+    /// endpoint of a pod on the node shares: a pod's conversion takes them without an intern
+    /// lookup. Lookup only (nothing iterates it), so the hash order never shows.
+    zones: HashMap<Rc<str>, Option<Rc<str>>, ByWord>,
     /// Changes whenever the content does (drawn from a process-wide counter, so two
     /// indexes with the same version hold the same zones); lets the per-pod cache skip
     /// re-reading the zone of every pod's node while no node changed. Never output.
@@ -56,11 +62,12 @@ impl NodeIndex {
                 .iter()
                 .map(|n| {
                     (
-                        n.metadata.name.clone().unwrap_or_default(),
+                        intern(n.metadata.name.as_deref().unwrap_or_default()),
                         n.metadata
                             .labels
                             .as_ref()
-                            .and_then(|l| l.get(super::model::LABEL_ZONE).cloned()),
+                            .and_then(|l| l.get(super::model::LABEL_ZONE))
+                            .map(|z| intern(z)),
                     )
                 })
                 .collect(),
@@ -71,9 +78,14 @@ impl NodeIndex {
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
         self.zones.get(name).map(|z| z.as_deref())
     }
+    /// [`Self::get`] with the node's interned name and zone.
+    pub(super) fn get_shared(&self, name: &str) -> Option<(&Rc<str>, &Option<Rc<str>>)> {
+        self.zones.get_key_value(name)
+    }
     pub fn insert(&mut self, name: String, zone: Option<String>) {
-        if self.zones.get(&name) != Some(&zone) {
-            self.zones.insert(name, zone);
+        if self.get(&name) != Some(zone.as_deref()) {
+            self.zones
+                .insert(intern(&name), zone.as_deref().map(intern));
             self.version = next_node_index_version();
         }
     }
@@ -415,9 +427,9 @@ impl Reconciler {
                 }
                 if !groups.contains_key(&*c.port_key) {
                     groups.insert(
-                        (*c.port_key).clone(),
+                        std::rc::Rc::clone(&c.port_key),
                         DesiredGroup {
-                            ports: (*c.ports).clone(),
+                            ports: std::rc::Rc::clone(&c.ports),
                             endpoints: EndpointSet::thinned(rng.gen()),
                             total: None,
                         },

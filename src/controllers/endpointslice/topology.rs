@@ -70,8 +70,9 @@ pub struct Allocation {
 /// The slices of one Service and address type, split the way AddHints needs.
 #[derive(Debug, Clone)]
 pub struct SliceInfo<'a> {
-    pub service_key: String,
-    pub address_type: String,
+    /// Borrowed: a sync builds one per address type, most never read them.
+    pub service_key: &'a str,
+    pub address_type: &'a str,
     pub to_create: Vec<Slice>,
     pub to_update: Vec<Slice>,
     /// Existing slices no step of this sync changed (borrowed; moved into
@@ -405,7 +406,7 @@ impl TopologyCache {
         let allocations = match self.allocations_go(total, rng) {
             Ok(a) => a,
             Err(_) => {
-                self.remove_hints(&si.service_key, &si.address_type);
+                self.remove_hints(si.service_key, si.address_type);
                 remove_hints_from_slices(si);
                 return;
             }
@@ -428,7 +429,7 @@ impl TopologyCache {
             }
         }
         if no_zone {
-            self.remove_hints(&si.service_key, &si.address_type);
+            self.remove_hints(si.service_key, si.address_type);
             remove_hints_from_slices(si);
             return;
         }
@@ -445,16 +446,16 @@ impl TopologyCache {
             *allocated.entry(z).or_insert(0) += d;
         }
         if allocated.is_empty() {
-            self.remove_hints(&si.service_key, &si.address_type);
+            self.remove_hints(si.service_key, si.address_type);
             remove_hints_from_slices(si);
             return;
         }
         self.endpoints_by_service
-            .entry(si.service_key.clone())
+            .entry(si.service_key.to_string())
             .or_default()
-            .insert(si.address_type.clone(), allocated);
+            .insert(si.address_type.to_string(), allocated);
         self.hints_populated_by_service
-            .insert(si.service_key.clone());
+            .insert(si.service_key.to_string());
     }
 
     /// `RemoveHints`: forget a Service's allocation for one address type.
@@ -653,8 +654,8 @@ mod tests {
         };
         for _ in 0..2 {
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![],
                 to_update: vec![],
                 unchanged: vec![&s],
@@ -690,8 +691,8 @@ mod tests {
         for (a, b) in [(1000, 1000), (1100, 900)] {
             tc.set_nodes(&[node("a", "a", a), node("b", "b", b)]);
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![],
                 to_update: vec![],
                 unchanged: vec![&s1, &s2],
@@ -722,8 +723,8 @@ mod tests {
             ..Default::default()
         };
         let mut si = SliceInfo {
-            service_key: "ns/s".into(),
-            address_type: "IPv4".into(),
+            service_key: "ns/s",
+            address_type: "IPv4",
             to_create: vec![s],
             to_update: vec![],
             unchanged: vec![],
@@ -770,8 +771,8 @@ mod tests {
                 })
                 .collect();
             let mut si = SliceInfo {
-                service_key: "ns/s".into(),
-                address_type: "IPv4".into(),
+                service_key: "ns/s",
+                address_type: "IPv4",
                 to_create: vec![Slice {
                     endpoints: eps,
                     ..Default::default()

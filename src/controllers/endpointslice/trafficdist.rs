@@ -185,8 +185,8 @@ mod tests {
             ..Default::default()
         };
         let mut si = SliceInfo {
-            service_key: "ns/s".into(),
-            address_type: "IPv4".into(),
+            service_key: "ns/s",
+            address_type: "IPv4",
             to_create: vec![],
             to_update: vec![],
             unchanged: vec![&good, &bad],
@@ -200,8 +200,8 @@ mod tests {
         );
         // Default heuristic strips hints from any slice that has them.
         let mut si = SliceInfo {
-            service_key: "ns/s".into(),
-            address_type: "IPv4".into(),
+            service_key: "ns/s",
+            address_type: "IPv4",
             to_create: vec![],
             to_update: vec![],
             unchanged: vec![&good],

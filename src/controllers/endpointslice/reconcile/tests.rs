@@ -50,7 +50,7 @@ fn ep(i: usize, ready: bool) -> Endpoint {
 
 fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByPortMap> {
     let mut g = DesiredGroup {
-        ports: port(p),
+        ports: port(p).into(),
         endpoints: EndpointSet::new(),
         total: None,
     };
@@ -58,7 +58,7 @@ fn desired(range: std::ops::Range<usize>, p: i32) -> BTreeMap<String, DesiredByP
         g.endpoints.insert(ep(i, true));
     }
     let mut m = DesiredByPortMap::new();
-    m.insert(PortMapKey::new(&port(p)), g);
+    m.insert(PortMapKey::new(&port(p)).into(), g);
     [("IPv4".to_string(), m)].into_iter().collect()
 }
 
@@ -347,9 +347,9 @@ mod props {
                 2 => (80, false),
                 _ => (81, true),
             };
-            m.entry(PortMapKey::new(&port(p)))
+            m.entry(PortMapKey::new(&port(p)).into())
                 .or_insert_with(|| DesiredGroup {
-                    ports: port(p),
+                    ports: port(p).into(),
                     endpoints: EndpointSet::new(),
                     total: None,
                 })
@@ -378,7 +378,7 @@ mod props {
                     let (key, group) = g;
                     for e in group.endpoints.iter() {
                         let k = e.endpoint_key();
-                        let n: usize = store.iter().filter(|s| &PortMapKey::new(&s.ports) == key)
+                        let n: usize = store.iter().filter(|s| PortMapKey::new(&s.ports) == **key)
                             .map(|s| s.endpoints.iter().filter(|x| x.endpoint_key() == k && x == &e).count()).sum();
                         prop_assert_eq!(n, 1);
                     }
