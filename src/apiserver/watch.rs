@@ -1139,11 +1139,11 @@ impl WatchHub {
         let mut groups = Vec::new();
         let mut stale = [0u64; 2];
         let mut dup = [0u64; 2];
-        for m in 0..self.modes.len() {
-            let mut mode = std::mem::replace(&mut self.modes[m], ModeReport::new(MODES[m]));
-            self.fold_counts(m, &mut mode);
-            self.modes[m] = mode;
+        let mut modes = std::mem::take(&mut self.modes);
+        for (m, mode) in modes.iter_mut().enumerate() {
+            self.fold_counts(m, mode);
         }
+        self.modes = modes;
         for gs in &mut self.groups {
             let m = mode_index(gs.g.resource);
             let (syncs, s, d) = match &mut gs.client {
