@@ -418,10 +418,6 @@ struct GroupState {
     client: Option<GroupClient>,
     rng: ChaCha8Rng,
     events: Flow,
-    /// The group's watch events by type (ADDED, MODIFIED, DELETED; `None`: none yet), folded
-    /// into its mode's `by_event_type` / `by_encoding` / `by_role` maps at
-    /// [`WatchHub::finish`] (three string-keyed map lookups per group and write before).
-    by_type: [Option<Flow>; 3],
     bookmarks: Flow,
     relists: Flow,
     /// Bookmark / re-watch credit (watcher·ns) not yet spent.
@@ -472,9 +468,6 @@ pub struct WatchHub {
     node_rw_acc: u128,
     /// Request bytes of the last write seen (the run attributes them to the writing sync).
     last_request_bytes: u64,
-    /// Stored writes per mode by verb (create, update, delete; `None`: none yet), folded into
-    /// `writes_by_verb` at [`WatchHub::finish`].
-    verbs: Vec<[Option<u64>; 3]>,
 }
 
 impl WatchHub {
@@ -500,7 +493,6 @@ impl WatchHub {
                         .derived_stream("watch-group", &i.to_string()),
                     g,
                     events: Flow::default(),
-                    by_type: [None; 3],
                     bookmarks: Flow::default(),
                     relists: Flow::default(),
                     bm_acc: 0,
@@ -550,54 +542,13 @@ impl WatchHub {
             node_bm_acc: 0,
             node_rw_acc: 0,
             last_request_bytes: 0,
-            verbs: vec![[None; 3]; MODES.len()],
         }
     }
 
-    /// Totals of one mode so far (writes, events, bytes; the per-verb, per-event-type,
-    /// per-encoding and per-role counts, per-node ingress and latency percentiles are only
-    /// filled in by [`WatchHub::finish`]; [`WatchHub::live_report`] has the counts).
+    /// Totals of one mode so far (writes, events, bytes; per-node ingress and latency
+    /// percentiles are only filled in by [`WatchHub::finish`]).
     pub fn live(&self, r: Resource) -> &ModeReport {
         &self.modes[mode_index(r)]
-    }
-
-    /// [`WatchHub::live`] with the per-verb, per-event-type, per-encoding and per-role counts
-    /// so far (a copy).
-    pub fn live_report(&self, r: Resource) -> ModeReport {
-        let m = mode_index(r);
-        let mut mode = self.modes[m].clone();
-        self.fold_counts(m, &mut mode);
-        mode
-    }
-
-    /// Add the counts kept per group and per verb (see [`GroupState::by_type`],
-    /// [`WatchHub::verbs`]) for mode `m` into `mode`'s maps: the same keys and sums as
-    /// counting into the maps write by write.
-    fn fold_counts(&self, m: usize, mode: &mut ModeReport) {
-        for (verb, n) in ["create", "update", "delete"].iter().zip(self.verbs[m]) {
-            if let Some(n) = n {
-                *mode.writes_by_verb.entry(verb).or_default() += n;
-            }
-        }
-        let types = [EventType::Added, EventType::Modified, EventType::Deleted];
-        for gs in self
-            .groups
-            .iter()
-            .filter(|gs| mode_index(gs.g.resource) == m)
-        {
-            for (et, f) in types.iter().zip(&gs.by_type) {
-                let Some(f) = f else { continue };
-                for (map, key) in [
-                    (&mut mode.by_event_type, et.as_str()),
-                    (&mut mode.by_encoding, encoding_name(gs.g.encoding)),
-                    (&mut mode.by_role, gs.g.role.as_str()),
-                ] {
-                    let e = map.entry(key).or_default();
-                    e.events += f.events;
-                    e.bytes += f.bytes;
-                }
-            }
-        }
     }
 
     /// What one kube-proxy present since t = 0 has received so far in mode `r`: (watch
@@ -952,11 +903,11 @@ impl WatchHub {
             let mode = &mut self.modes[m];
             mode.writes_stored += 1;
             let verb = match rec.verb {
-                Verb::Create => 0,
-                Verb::Update => 1,
-                Verb::Delete => 2,
+                Verb::Create => "create",
+                Verb::Update => "update",
+                Verb::Delete => "delete",
             };
-            *self.verbs[m][verb].get_or_insert(0) += 1;
+            *mode.writes_by_verb.entry(verb).or_default() += 1;
             mode.request_bytes += request;
             if let (Some(pb), Some(o)) = (new_pb, rec.new) {
                 mode.etcd_bytes += pb;
@@ -1051,13 +1002,10 @@ impl WatchHub {
                     s
                 }
             };
-            let (n, per_node) = (g.count, g.per_node);
+            let (n, role, enc, per_node) = (g.count, g.role, g.encoding, g.per_node);
             let latency = g.delivery_latency;
             let gs = &mut self.groups[gi];
             gs.events.add(n, size);
-            gs.by_type[ti]
-                .get_or_insert_with(Flow::default)
-                .add(n, size);
             // Client: one cache per group, timing of its slowest member.
             if let Some(c) = &mut gs.client {
                 let delay = max_of_uniform(&mut gs.rng, &latency, n);
@@ -1087,6 +1035,15 @@ impl WatchHub {
             }
             let mode = &mut self.modes[m];
             mode.watch.add(n, size);
+            mode.by_event_type
+                .entry(et.as_str())
+                .or_default()
+                .add(n, size);
+            mode.by_encoding
+                .entry(encoding_name(enc))
+                .or_default()
+                .add(n, size);
+            mode.by_role.entry(role.as_str()).or_default().add(n, size);
             mode.event_sizes.observe_n(size as f64, n);
             sec_events += n;
             sec_bytes += n * size;
@@ -1139,11 +1096,6 @@ impl WatchHub {
         let mut groups = Vec::new();
         let mut stale = [0u64; 2];
         let mut dup = [0u64; 2];
-        let mut modes = std::mem::take(&mut self.modes);
-        for (m, mode) in modes.iter_mut().enumerate() {
-            self.fold_counts(m, mode);
-        }
-        self.modes = modes;
         for gs in &mut self.groups {
             let m = mode_index(gs.g.resource);
             let (syncs, s, d) = match &mut gs.client {

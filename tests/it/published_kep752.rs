@@ -18,7 +18,7 @@ const NODES: usize = 5_000;
 fn kube_proxy(api: &Api, res: Resource) -> (u64, u64) {
     let f = api
         .hub
-        .live_report(res)
+        .live(res)
         .by_role
         .get("kube-proxy")
         .copied()
