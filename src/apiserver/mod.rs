@@ -538,8 +538,16 @@ impl<T: StoredObject> Store<T> {
             None => None,
         };
         obj.canonicalize();
-        obj.set_uid(stored.uid().to_string());
-        obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
+        // A body built from the stored object usually carries its uid and creationTimestamp
+        // already: kept, not copied again (a non-empty equal text sets the same field).
+        if obj.uid().is_empty() || obj.uid() != stored.uid() {
+            obj.set_uid(stored.uid().to_string());
+        }
+        if obj.creation_timestamp().map_or(true, str::is_empty)
+            || obj.creation_timestamp() != stored.creation_timestamp()
+        {
+            obj.set_creation_timestamp(stored.creation_timestamp().map(str::to_string));
+        }
         if T::uses_generation() {
             let g = stored.generation().unwrap_or(0);
             let same = obj.same_generation_content(stored);
@@ -587,7 +595,8 @@ impl<T: StoredObject> Store<T> {
                 });
             }
         }
-        obj.set_resource_version(shared.bump_rv());
+        // The resourceVersion set above is the one handed out now: consumed, not re-made.
+        shared.next_rv += 1;
         let Some(entry) = self.objects.get_mut(obj.namespace(), obj.name()) else {
             return Err(Refused {
                 error: ApiError::NotFound(obj.name().to_string()),

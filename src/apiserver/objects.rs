@@ -400,17 +400,38 @@ fn stamp(
 fn own_entry_of(
     api_version: &str,
     time: Option<String>,
-    raw: Box<serde_json::value::RawValue>,
+    raw: std::sync::Arc<serde_json::value::RawValue>,
 ) -> Vec<k8s::ManagedFieldsEntry> {
     vec![k8s::ManagedFieldsEntry {
-        manager: Some(MANAGER.to_string()),
-        operation: Some("Update".to_string()),
-        api_version: Some(api_version.to_string()),
+        manager: Some(constant(MANAGER)),
+        operation: Some(constant("Update")),
+        api_version: Some(constant(api_version)),
         time,
-        fields_type: Some("FieldsV1".to_string()),
+        fields_type: Some(constant("FieldsV1")),
         fields_v1: Some(raw),
         subresource: None,
     }]
+}
+
+thread_local! {
+    /// The few constant texts of the controller manager's entry (manager, operation, field
+    /// type, each kind's API version), shared by every entry. Lookup-only, never iterated.
+    static CONSTANTS: std::cell::RefCell<Vec<std::sync::Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The shared copy of the constant text `s` (see [`CONSTANTS`]).
+fn constant(s: &str) -> std::sync::Arc<str> {
+    CONSTANTS.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(t) = c.iter().find(|t| &***t == s) {
+            return t.clone();
+        }
+        let t: std::sync::Arc<str> = s.into();
+        if c.len() < 16 {
+            c.push(t.clone());
+        }
+        t
+    })
 }
 
 /// Top-level fields of an object's Go JSON encoding that are present and not `null`, sorted,
@@ -1009,11 +1030,11 @@ mod tests {
                         terminating,
                     },
                     hostname: h,
-                    node_name: n,
-                    zone: z,
+                    node_name: n.map(Into::into),
+                    zone: z.map(Into::into),
                     target_ref: tr.map(|(kind, name)| k8s::ObjectReference {
-                        kind,
-                        name,
+                        kind: kind.map(Into::into),
+                        name: name.map(Into::into),
                         ..Default::default()
                     }),
                     ..Default::default()
@@ -1032,9 +1053,9 @@ mod tests {
             .prop_map(|(ip, hostname, node_name, tr)| k8s::EndpointAddress {
                 ip,
                 hostname,
-                node_name,
+                node_name: node_name.map(Into::into),
                 target_ref: tr.map(|name| k8s::ObjectReference {
-                    name,
+                    name: name.map(Into::into),
                     ..Default::default()
                 }),
             })

@@ -654,7 +654,7 @@ impl Snapshot {
                         out.push(k8s::SharedValue::new(k8s::EndpointAddress {
                             ip,
                             hostname: string(cx, a, &ap, "hostname")?,
-                            node_name: string(cx, a, &ap, "nodeName")?,
+                            node_name: string(cx, a, &ap, "nodeName")?.map(Into::into),
                             target_ref: None,
                         }));
                     }

@@ -11,29 +11,30 @@ use serde::{Deserialize, Serialize};
 
 use super::meta::{Condition, ObjectMeta};
 use super::pod::*;
-use super::{omit, IntOrString, Quantity, SharedValue};
+use super::{omit, IntOrString, Quantity, SharedValue, Text};
 
 /// `core/v1.ResourceList` (`map[ResourceName]resource.Quantity`), sorted by key like Go's encoders.
 pub type ResourceList = BTreeMap<String, Quantity>;
 
-/// `core/v1.ObjectReference` (all fields are omitempty strings).
+/// `core/v1.ObjectReference` (all fields are omitempty strings). Shared strings ([`Text`]): an
+/// endpoint's reference names its pod, and the controllers hand over the pod's own copies.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectReference {
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub kind: Option<String>,
+    pub kind: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<Text>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub field_path: Option<String>,
+    pub field_path: Option<Text>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ pub struct EndpointAddress {
     #[serde(default, skip_serializing_if = "omit::str")]
     pub hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<ObjectReference>,
 }

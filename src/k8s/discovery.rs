@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::core::ObjectReference;
 use super::meta::ObjectMeta;
 use super::omit;
-use super::SharedValue;
+use super::{SharedValue, Text};
 
 /// `discovery/v1.EndpointSlice`.
 ///
@@ -69,9 +69,9 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "omit::map")]
     pub deprecated_topology: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
+    pub zone: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hints: Option<EndpointHints>,
 }

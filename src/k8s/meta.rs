@@ -6,6 +6,7 @@
 //! Go pointers are `Option<T>`; Go value fields without `omitempty` are plain `T`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -114,23 +115,28 @@ pub struct OwnerReference {
 
 /// `metav1.ManagedFieldsEntry`. `fields_v1` keeps the raw JSON text of `FieldsV1` so that it
 /// round-trips byte for byte (Go stores it as `Raw []byte` and writes it back verbatim, re-compacted).
+///
+/// Everything but the time is shared (`Arc`: metadata also sits in objects handed to worker
+/// threads): every version of an object carries the same entry but for its time, and the
+/// controllers copy the stored metadata into each body they send, so a copy costs one string
+/// (the time), not seven.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManagedFieldsEntry {
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub manager: Option<String>,
+    pub manager: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub operation: Option<String>,
+    pub operation: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub fields_type: Option<String>,
+    pub fields_type: Option<Arc<str>>,
     #[serde(default, rename = "fieldsV1", skip_serializing_if = "Option::is_none")]
-    pub fields_v1: Option<Box<RawValue>>,
+    pub fields_v1: Option<Arc<RawValue>>,
     #[serde(default, skip_serializing_if = "omit::str")]
-    pub subresource: Option<String>,
+    pub subresource: Option<Arc<str>>,
 }
 
 impl PartialEq for ManagedFieldsEntry {
@@ -147,8 +153,8 @@ impl PartialEq for ManagedFieldsEntry {
 
 impl ManagedFieldsEntry {
     /// Builds the `fieldsV1` raw value from a JSON text (must be valid JSON).
-    pub fn raw_fields(json: &str) -> Result<Box<RawValue>, serde_json::Error> {
-        RawValue::from_string(json.to_string())
+    pub fn raw_fields(json: &str) -> Result<Arc<RawValue>, serde_json::Error> {
+        RawValue::from_string(json.to_string()).map(Arc::from)
     }
 }
 

@@ -43,8 +43,8 @@ pub enum PortIdentity {
     PerOccurrence,
 }
 
-fn s(o: &Option<String>) -> &str {
-    o.as_deref().unwrap_or("")
+fn s<T: AsRef<str>>(o: &Option<T>) -> &str {
+    o.as_ref().map_or("", AsRef::as_ref)
 }
 
 /// The map key upstream uses for a port: the struct value, with the appProtocol pointer.
@@ -398,7 +398,7 @@ mod tests {
                             SharedValue::new(EndpointAddress {
                                 ip: format!("10.0.0.{i}"),
                                 target_ref: rng.gen_bool(0.95).then(|| ObjectReference {
-                                    uid: Some(format!("u{}", rng.gen_range(0..2))),
+                                    uid: Some(format!("u{}", rng.gen_range(0..2)).into()),
                                     ..Default::default()
                                 }),
                                 ..Default::default()

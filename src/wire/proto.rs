@@ -147,14 +147,14 @@ fn string<S: Sink>(s: &mut S, field: u32, v: &str) {
 }
 
 /// Non-pointer string with `omitempty` modelled as `Option` (`None` = `""`, still written).
-fn string_val<S: Sink>(s: &mut S, field: u32, v: &Option<String>) {
-    string(s, field, v.as_deref().unwrap_or(""));
+fn string_val<S: Sink, T: AsRef<str>>(s: &mut S, field: u32, v: &Option<T>) {
+    string(s, field, v.as_ref().map_or("", AsRef::as_ref));
 }
 
 /// `*string`: written only when non-nil.
-fn string_ptr<S: Sink>(s: &mut S, field: u32, v: &Option<String>) {
+fn string_ptr<S: Sink, T: AsRef<str>>(s: &mut S, field: u32, v: &Option<T>) {
     if let Some(v) = v {
-        string(s, field, v);
+        string(s, field, v.as_ref());
     }
 }
 

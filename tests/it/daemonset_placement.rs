@@ -146,7 +146,7 @@ fn one_pod_per_selected_node_following_node_adds_and_removals() {
         .iter()
         .flatten()
         .flat_map(|s| s.addresses.iter().flatten())
-        .map(|a| a.node_name.clone().unwrap())
+        .map(|a| a.node_name.as_deref().unwrap().to_string())
         .collect();
     assert_eq!(nodes.len(), 5);
     let slice_eps: usize = mgr

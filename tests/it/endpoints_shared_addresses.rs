@@ -42,14 +42,14 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
         .prop_map(|(ip, hostname, node_name, r)| EndpointAddress {
             ip,
             hostname,
-            node_name,
+            node_name: node_name.map(Into::into),
             target_ref: r.map(
                 |(kind, namespace, name, uid, resource_version)| ObjectReference {
-                    kind,
-                    namespace,
-                    name,
-                    uid,
-                    resource_version,
+                    kind: kind.map(Into::into),
+                    namespace: namespace.map(Into::into),
+                    name: name.map(Into::into),
+                    uid: uid.map(Into::into),
+                    resource_version: resource_version.map(Into::into),
                     ..Default::default()
                 },
             ),

@@ -37,12 +37,12 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
         .prop_map(|(i, hostname, node_name, r)| EndpointAddress {
             ip: format!("10.{}.{}.{}", i % 7, i / 256 % 256, i % 256),
             hostname,
-            node_name,
+            node_name: node_name.map(Into::into),
             target_ref: r.map(|(kind, namespace, name, uid)| ObjectReference {
-                kind,
-                namespace,
-                name,
-                uid,
+                kind: kind.map(Into::into),
+                namespace: namespace.map(Into::into),
+                name: name.map(Into::into),
+                uid: uid.map(Into::into),
                 ..Default::default()
             }),
         })
@@ -301,12 +301,12 @@ fn precheck_at_the_etcd_boundary() {
         .map(|i| EndpointAddress {
             ip: format!("10.{}.{}.{}", 128 + i / 65536, i / 256 % 256, i % 256),
             hostname: None,
-            node_name: Some(format!("node-{}", i % 5000)),
+            node_name: Some(format!("node-{}", i % 5000).into()),
             target_ref: Some(ObjectReference {
                 kind: Some("Pod".into()),
                 namespace: Some("ns".into()),
-                name: Some(format!("big-7d9f8c6b5-{i:05}")),
-                uid: Some(format!("{i:08x}-0000-4000-8000-000000000000")),
+                name: Some(format!("big-7d9f8c6b5-{i:05}").into()),
+                uid: Some(format!("{i:08x}-0000-4000-8000-000000000000").into()),
                 ..Default::default()
             }),
         })

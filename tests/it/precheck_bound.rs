@@ -22,12 +22,12 @@ fn address(i: u32, named: bool) -> EndpointAddress {
     EndpointAddress {
         ip: format!("10.{}.{}.{}", i % 7, i / 256 % 256, i % 256),
         hostname: None,
-        node_name: named.then(|| format!("node-{}", i % 9)),
+        node_name: named.then(|| format!("node-{}", i % 9).into()),
         target_ref: named.then(|| ObjectReference {
             kind: Some("Pod".into()),
             namespace: Some("ns".into()),
-            name: Some(format!("pod-{i}")),
-            uid: Some(format!("{i:08x}-0000-4000-8000-000000000000")),
+            name: Some(format!("pod-{i}").into()),
+            uid: Some(format!("{i:08x}-0000-4000-8000-000000000000").into()),
             ..Default::default()
         }),
     }

@@ -129,7 +129,13 @@ fn both_controllers_publish_per_pod_hostnames_for_the_governing_service_only() {
         .flat_map(|s| s.addresses.iter().flatten())
         .map(|a| {
             (
-                a.target_ref.as_ref().unwrap().name.clone().unwrap(),
+                a.target_ref
+                    .as_ref()
+                    .unwrap()
+                    .name
+                    .as_deref()
+                    .unwrap()
+                    .to_string(),
                 a.hostname.clone(),
             )
         })
@@ -142,7 +148,13 @@ fn both_controllers_publish_per_pod_hostnames_for_the_governing_service_only() {
             .flat_map(|s| s.endpoints.iter().flatten())
             .map(|e| {
                 (
-                    e.target_ref.as_ref().unwrap().name.clone().unwrap(),
+                    e.target_ref
+                        .as_ref()
+                        .unwrap()
+                        .name
+                        .as_deref()
+                        .unwrap()
+                        .to_string(),
                     e.hostname.clone(),
                 )
             })

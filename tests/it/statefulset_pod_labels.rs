@@ -130,7 +130,15 @@ fn published(cut: u64, svc: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         .slices_of(&format!("default/{svc}"))
         .iter()
         .flat_map(|s| s.endpoints.iter().flatten())
-        .map(|e| e.target_ref.as_ref().unwrap().name.clone().unwrap())
+        .map(|e| {
+            e.target_ref
+                .as_ref()
+                .unwrap()
+                .name
+                .as_deref()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     let eps: BTreeSet<String> = mgr
         .endpoints
@@ -145,7 +153,15 @@ fn published(cut: u64, svc: &str) -> (BTreeSet<String>, BTreeSet<String>) {
                         .flatten()
                         .chain(s.not_ready_addresses.iter().flatten())
                 })
-                .map(|a| a.target_ref.as_ref().unwrap().name.clone().unwrap())
+                .map(|a| {
+                    a.target_ref
+                        .as_ref()
+                        .unwrap()
+                        .name
+                        .as_deref()
+                        .unwrap()
+                        .to_string()
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -105,7 +105,7 @@ fn target(pod: String) -> ObjectReference {
     ObjectReference {
         kind: Some("Pod".into()),
         namespace: Some("ns".into()),
-        name: Some(pod),
+        name: Some(pod.into()),
         ..Default::default()
     }
 }
@@ -126,7 +126,7 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
                 terminating: t,
             },
             target_ref: pod.map(target),
-            node_name: node,
+            node_name: node.map(Into::into),
             hints: hints.map(|z| EndpointHints {
                 for_zones: z.map(|z| z.into_iter().map(|name| ForZone { name }).collect()),
                 for_nodes: None,
@@ -216,7 +216,11 @@ fn apply_meta(m: &mut ObjectMeta, e: &MetaEdit) {
                 if let Some(raw) = &mf.fields_v1 {
                     let v: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
                     let pretty = serde_json::to_string_pretty(&v).unwrap();
-                    mf.fields_v1 = Some(serde_json::value::RawValue::from_string(pretty).unwrap());
+                    mf.fields_v1 = Some(
+                        serde_json::value::RawValue::from_string(pretty)
+                            .unwrap()
+                            .into(),
+                    );
                 }
             }
         }
@@ -285,7 +289,7 @@ fn edit_slice(s: &mut EndpointSlice, e: &SliceEdit) {
             })
         }
         SliceEdit::Address(i, a) if n > 0 => eps(s)[i % n].addresses = a,
-        SliceEdit::Node(i, node) if n > 0 => eps(s)[i % n].node_name = node,
+        SliceEdit::Node(i, node) if n > 0 => eps(s)[i % n].node_name = node.map(Into::into),
         SliceEdit::Ports(p) => s.ports = p,
         SliceEdit::EndpointsNilOrEmpty(nil) if n == 0 => {
             s.endpoints = if nil { None } else { Some(vec![]) }
@@ -299,7 +303,7 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
     (word(), opt_word(), opt_word()).prop_map(|(ip, node, pod)| EndpointAddress {
         ip,
         hostname: None,
-        node_name: node,
+        node_name: node.map(Into::into),
         target_ref: pod.map(target),
     })
 }

@@ -92,7 +92,10 @@ fn placement(mgr: &ControllerManager, service: &str) -> BTreeMap<String, (String
         for e in s.endpoint_list() {
             out.insert(
                 e.addresses.as_ref().unwrap()[0].clone(),
-                (e.zone.clone().unwrap(), e.node_name.clone().unwrap()),
+                (
+                    e.zone.as_deref().unwrap().to_string(),
+                    e.node_name.as_deref().unwrap().to_string(),
+                ),
             );
         }
     }

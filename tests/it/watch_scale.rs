@@ -40,7 +40,7 @@ fn slice(k: usize, version: usize) -> EndpointSlice {
                         serving: Some(true),
                         terminating: Some(false),
                     },
-                    node_name: Some(format!("node-{:05}", (k * 100 + i) % 5000)),
+                    node_name: Some(format!("node-{:05}", (k * 100 + i) % 5000).into()),
                     ..Default::default()
                 })
                 .map(slicesim::k8s::SharedValue::new)

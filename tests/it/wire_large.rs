@@ -20,8 +20,8 @@ fn slice(n: usize) -> EndpointSlice {
                 terminating: Some(false),
             },
             target_ref: Some(pod_ref(i)),
-            node_name: Some(format!("node-{:04}", i % 5000)),
-            zone: Some(format!("zone-{}", i % 3)),
+            node_name: Some(format!("node-{:04}", i % 5000).into()),
+            zone: Some(format!("zone-{}", i % 3).into()),
             ..Default::default()
         })
         .map(slicesim::k8s::SharedValue::new)
@@ -52,8 +52,8 @@ fn pod_ref(i: usize) -> ObjectReference {
     ObjectReference {
         kind: Some("Pod".into()),
         namespace: Some("default".into()),
-        name: Some(format!("web-{i:05}")),
-        uid: Some(format!("a1b2c3d4-0000-4000-8000-{i:012}")),
+        name: Some(format!("web-{i:05}").into()),
+        uid: Some(format!("a1b2c3d4-0000-4000-8000-{i:012}").into()),
         ..Default::default()
     }
 }
@@ -63,7 +63,7 @@ fn endpoints(n: usize) -> Endpoints {
         .map(|i| {
             SharedValue::new(EndpointAddress {
                 ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
-                node_name: Some(format!("node-{:04}", i % 5000)),
+                node_name: Some(format!("node-{:04}", i % 5000).into()),
                 target_ref: Some(pod_ref(i)),
                 ..Default::default()
             })

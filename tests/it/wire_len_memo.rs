@@ -26,11 +26,11 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
             },
             target_ref: pod.map(|p| ObjectReference {
                 kind: Some("Pod".into()),
-                name: Some(p),
+                name: Some(p.into()),
                 ..Default::default()
             }),
-            node_name: node,
-            zone: zone.map(String::from),
+            node_name: node.map(Into::into),
+            zone: zone.map(Into::into),
             ..Default::default()
         })
 }

@@ -18,10 +18,10 @@ fn opt_text() -> impl Strategy<Value = Option<String>> {
 fn object_ref() -> impl Strategy<Value = ObjectReference> {
     (opt_text(), opt_text(), opt_text(), opt_text()).prop_map(|(kind, namespace, name, uid)| {
         ObjectReference {
-            kind,
-            namespace,
-            name,
-            uid,
+            kind: kind.map(Into::into),
+            namespace: namespace.map(Into::into),
+            name: name.map(Into::into),
+            uid: uid.map(Into::into),
             ..Default::default()
         }
     })
@@ -51,8 +51,8 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
                 },
                 hostname,
                 target_ref,
-                node_name,
-                zone,
+                node_name: node_name.map(Into::into),
+                zone: zone.map(Into::into),
                 hints: hints.map(|z| EndpointHints {
                     for_zones: Some(z.into_iter().map(|name| ForZone { name }).collect()),
                     for_nodes: None,
@@ -120,7 +120,7 @@ fn address() -> impl Strategy<Value = EndpointAddress> {
         .prop_map(|(ip, hostname, node_name, target_ref)| EndpointAddress {
             ip,
             hostname,
-            node_name,
+            node_name: node_name.map(Into::into),
             target_ref,
         })
 }

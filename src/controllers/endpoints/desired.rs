@@ -638,8 +638,8 @@ fn plain_json_len(addr: &EndpointAddress) -> Option<usize> {
         Some(key.len() + 3 + plain(v)?)
     }
     /// Fields skipped when `None` or empty (`omit::str`).
-    fn omit_empty(key: &str, v: &Option<String>) -> Option<Option<usize>> {
-        match v.as_deref() {
+    fn omit_empty<T: AsRef<str>>(key: &str, v: &Option<T>) -> Option<Option<usize>> {
+        match v.as_ref().map(AsRef::as_ref) {
             None | Some("") => Some(None),
             Some(v) => field(key, v).map(Some),
         }
@@ -883,16 +883,17 @@ mod tests {
             hostname in opt_text(), node in opt_text(),
             r in prop::option::of(prop::collection::vec(opt_text(), 7)),
         ) {
+            let t = |v: &Option<String>| v.as_deref().map(Into::into);
             let target_ref = r.map(|f| ObjectReference {
-                kind: f[0].clone(),
-                namespace: f[1].clone(),
-                name: f[2].clone(),
-                uid: f[3].clone(),
-                api_version: f[4].clone(),
-                resource_version: f[5].clone(),
-                field_path: f[6].clone(),
+                kind: t(&f[0]),
+                namespace: t(&f[1]),
+                name: t(&f[2]),
+                uid: t(&f[3]),
+                api_version: t(&f[4]),
+                resource_version: t(&f[5]),
+                field_path: t(&f[6]),
             });
-            let addr = EndpointAddress { ip, hostname, node_name: node, target_ref };
+            let addr = EndpointAddress { ip, hostname, node_name: t(&node), target_ref };
             if let Some(n) = plain_json_len(&addr) {
                 prop_assert_eq!(n, crate::wire::json::len_go(&addr));
             }

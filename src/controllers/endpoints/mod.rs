@@ -311,8 +311,13 @@ impl Desired<'_> {
     }
 }
 
-fn s(o: &Option<String>) -> &str {
-    o.as_deref().unwrap_or("")
+fn s<T: AsRef<str>>(o: &Option<T>) -> &str {
+    o.as_ref().map_or("", AsRef::as_ref)
+}
+
+/// [`opt`] as a shared string.
+fn opt_text(v: &str) -> Option<k8s::Text> {
+    (!v.is_empty()).then(|| v.into())
 }
 
 fn opt(v: &str) -> Option<String> {
@@ -503,12 +508,12 @@ fn address_with_ip(ip: String, pod: PodView<'_>) -> EndpointAddress {
     EndpointAddress {
         ip,
         hostname: None,
-        node_name: Some(pod.node_name().to_string()),
+        node_name: Some(crate::controllers::util::intern::intern(pod.node_name())),
         target_ref: Some(ObjectReference {
-            kind: Some("Pod".to_string()),
-            namespace: opt(pod.namespace()),
-            name: opt(pod.name()),
-            uid: opt(pod.uid()),
+            kind: Some(crate::controllers::util::intern::intern("Pod")),
+            namespace: opt_text(pod.namespace()),
+            name: opt_text(pod.name()),
+            uid: opt_text(pod.uid()),
             ..Default::default()
         }),
     }
@@ -516,9 +521,9 @@ fn address_with_ip(ip: String, pod: PodView<'_>) -> EndpointAddress {
 
 /// Whether `a` equals `address_with_ip(ip, pod)` with `hostname` set, without building it.
 fn address_is(a: &EndpointAddress, ip: &str, hostname: Option<&str>, pod: PodView<'_>) -> bool {
-    let text = |v: &Option<String>, want: &str| match v {
+    let text = |v: &Option<k8s::Text>, want: &str| match v {
         None => want.is_empty(),
-        Some(v) => !want.is_empty() && v == want,
+        Some(v) => !want.is_empty() && &**v == want,
     };
     a.ip == ip
         && a.hostname.as_deref() == hostname

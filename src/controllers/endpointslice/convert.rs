@@ -326,8 +326,9 @@ pub fn endpoint_from_k8s(e: &k8s::Endpoint) -> Endpoint {
     .into()
 }
 
-fn nonempty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
+/// The model's copy of a non-empty string, shared (no allocation).
+fn nonempty_shared(s: &Rc<str>) -> Option<k8s::Text> {
+    (!s.is_empty()).then(|| Rc::clone(s))
 }
 
 // Tests: build every written endpoint and every slice endpoint as a fresh copy (the
@@ -371,14 +372,14 @@ pub fn endpoint_to_k8s(e: &Endpoint) -> k8s::Endpoint {
         },
         hostname: e.hostname.clone(),
         target_ref: e.target_ref.as_ref().map(|t| k8s::ObjectReference {
-            kind: nonempty(&t.kind),
-            namespace: nonempty(&t.namespace),
-            name: nonempty(&t.name),
-            uid: nonempty(&t.uid),
+            kind: nonempty_shared(&t.kind),
+            namespace: nonempty_shared(&t.namespace),
+            name: nonempty_shared(&t.name),
+            uid: nonempty_shared(&t.uid),
             ..Default::default()
         }),
-        node_name: e.node_name.as_deref().map(str::to_string),
-        zone: e.zone.as_deref().map(str::to_string),
+        node_name: e.node_name.clone(),
+        zone: e.zone.clone(),
         hints: e.hints().map(|zs| k8s::EndpointHints {
             for_zones: Some(
                 zs.iter()

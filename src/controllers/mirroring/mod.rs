@@ -111,8 +111,8 @@ pub struct MirroringController {
     opts: MirroringOptions,
 }
 
-fn s(o: &Option<String>) -> &str {
-    o.as_deref().unwrap_or("")
+fn s<T: AsRef<str>>(o: &Option<T>) -> &str {
+    o.as_ref().map_or("", AsRef::as_ref)
 }
 
 /// Slices of `namespace/name` managed by this controller, in creation order
