@@ -90,15 +90,7 @@ fn import_writes_partition_max_unavailable_and_surge_and_keeps_per_pod_selectors
         .slices_of("shop/db-0")
         .iter()
         .flat_map(|s| s.endpoints.iter().flatten())
-        .map(|e| {
-            e.target_ref
-                .as_ref()
-                .unwrap()
-                .name
-                .as_deref()
-                .unwrap()
-                .to_string()
-        })
+        .map(|e| crate::support::target_pod(&e.target_ref))
         .collect();
     assert_eq!(pods, ["db-0".to_string()].into());
     let ep = mgr.endpoints.get("shop", "db-0").unwrap();
@@ -107,15 +99,7 @@ fn import_writes_partition_max_unavailable_and_surge_and_keeps_per_pod_selectors
         .iter()
         .flatten()
         .flat_map(|s| s.addresses.iter().flatten())
-        .map(|a| {
-            a.target_ref
-                .as_ref()
-                .unwrap()
-                .name
-                .as_deref()
-                .unwrap()
-                .to_string()
-        })
+        .map(|a| crate::support::target_pod(&a.target_ref))
         .collect();
     assert_eq!(pods, ["db-0".to_string()].into());
 }

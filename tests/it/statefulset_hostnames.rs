@@ -129,13 +129,7 @@ fn both_controllers_publish_per_pod_hostnames_for_the_governing_service_only() {
         .flat_map(|s| s.addresses.iter().flatten())
         .map(|a| {
             (
-                a.target_ref
-                    .as_ref()
-                    .unwrap()
-                    .name
-                    .as_deref()
-                    .unwrap()
-                    .to_string(),
+                crate::support::target_pod(&a.target_ref),
                 a.hostname.clone(),
             )
         })
@@ -148,13 +142,7 @@ fn both_controllers_publish_per_pod_hostnames_for_the_governing_service_only() {
             .flat_map(|s| s.endpoints.iter().flatten())
             .map(|e| {
                 (
-                    e.target_ref
-                        .as_ref()
-                        .unwrap()
-                        .name
-                        .as_deref()
-                        .unwrap()
-                        .to_string(),
+                    crate::support::target_pod(&e.target_ref),
                     e.hostname.clone(),
                 )
             })

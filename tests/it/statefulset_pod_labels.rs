@@ -130,15 +130,7 @@ fn published(cut: u64, svc: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         .slices_of(&format!("default/{svc}"))
         .iter()
         .flat_map(|s| s.endpoints.iter().flatten())
-        .map(|e| {
-            e.target_ref
-                .as_ref()
-                .unwrap()
-                .name
-                .as_deref()
-                .unwrap()
-                .to_string()
-        })
+        .map(|e| crate::support::target_pod(&e.target_ref))
         .collect();
     let eps: BTreeSet<String> = mgr
         .endpoints
@@ -153,15 +145,7 @@ fn published(cut: u64, svc: &str) -> (BTreeSet<String>, BTreeSet<String>) {
                         .flatten()
                         .chain(s.not_ready_addresses.iter().flatten())
                 })
-                .map(|a| {
-                    a.target_ref
-                        .as_ref()
-                        .unwrap()
-                        .name
-                        .as_deref()
-                        .unwrap()
-                        .to_string()
-                })
+                .map(|a| crate::support::target_pod(&a.target_ref))
                 .collect()
         })
         .unwrap_or_default();

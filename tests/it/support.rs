@@ -353,3 +353,13 @@ pub fn one_subset_endpoints(
         ..Default::default()
     }
 }
+
+/// The pod an endpoint or address points at: its `targetRef.name` (the tests' objects always
+/// carry one).
+pub fn target_pod(target_ref: &Option<slicesim::k8s::ObjectReference>) -> String {
+    target_ref
+        .as_ref()
+        .and_then(|r| r.name.as_deref())
+        .expect("a targetRef with a name")
+        .to_string()
+}
