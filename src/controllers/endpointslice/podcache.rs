@@ -61,11 +61,12 @@ impl ServiceInputs {
 /// stands for the ~200-byte encoding (150,000 pods' copies of their fields were a fifth of the
 /// controller's memory, their encodings still ~30 MB).
 ///
-/// The digest is two SipHash-1-3 values (std's `DefaultHasher`, fixed zero keys, so the same
-/// in every run) of the encoding under two different one-byte prefixes: about a third of an
-/// md5's cost. It is only compared for equality within the run, never output or stored; the
-/// inputs are not adversarial, so two different encodings share both 64-bit halves with
-/// probability ~2^-128 per comparison (a run makes ~10^6).
+/// The digest is two values of std's `DefaultHasher` (SipHash-1-3 with fixed zero keys today)
+/// of the encoding under two different one-byte prefixes: about a third of an md5's cost. Its
+/// algorithm may change between Rust releases, and that cannot move an output: the digest is
+/// only compared for equality within one run, never output or stored. The inputs are not
+/// adversarial, so two different encodings share both 64-bit halves with probability ~2^-128
+/// per comparison (a run makes ~10^6).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct PodInputs([u8; 16]);
 
