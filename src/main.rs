@@ -13,5 +13,6 @@ static GLOBAL: slicesim::sim::alloc_stats::Counting<mimalloc::MiMalloc> =
 
 fn main() {
     slicesim::sim::allocator::keep_freed_memory();
+    slicesim::sim::allocator::watch_huge_pages();
     std::process::exit(slicesim::cli::main());
 }

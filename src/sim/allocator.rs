@@ -11,11 +11,19 @@
 //! scale envelope v2 took about 0.87x the CPU and 28 MiB less peak RSS in alternating pairs
 //! (BENCHMARKS.md, "Allocator: mimalloc v2"); its segment allocator suits a heap that is built
 //! once and then churns in place.
+//!
+//! Huge pages: mimalloc asks for transparent huge pages (THP, `madvise`) on its segments, which
+//! saves TLB misses over a heap of hundreds of MiB (4 KiB pages cost the scale envelope about a
+//! quarter more user time). On some virtual machines, though, the first touch of each 2 MiB page
+//! is slow (the host backs guest memory lazily: ~20 ms per page instead of ~0.1 ms), and an
+//! 850 MiB heap then costs 7–9 s of system time. [`watch_huge_pages`] turns THP off for the
+//! process when the heap's growth shows that (`SLICESIM_HUGE_PAGES=on|off|auto` overrides). BENCHMARKS.md, "Huge pages", has the figures.
 
 // Link mimalloc's C library into every binary that calls this (the test harness included).
 extern crate mimalloc as _;
 
 use std::os::raw::{c_int, c_long};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 extern "C" {
     fn mi_option_set(option: c_int, value: c_long);
@@ -41,6 +49,111 @@ pub fn purge_delay() -> i64 {
     i64::from(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) })
 }
 
+/// The process's system time (ns) and peak resident set (KiB), from `getrusage`.
+#[cfg(target_os = "linux")]
+fn sys_and_peak() -> Option<(u64, u64)> {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a `struct rusage` into the pointer, a zeroed local of this frame.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: getrusage returned 0, so the struct is initialised (it was zeroed anyway).
+    let ru = unsafe { ru.assume_init() };
+    let sys = ru.ru_stime.tv_sec as u64 * 1_000_000_000 + ru.ru_stime.tv_usec as u64 * 1_000;
+    Some((sys, ru.ru_maxrss as u64))
+}
+
+/// Resident growth a verdict needs (8 huge pages): enough to average out the other system
+/// work of the same interval (file reads, mmap calls).
+const WINDOW_KIB: u64 = 16 * 1024;
+
+/// System time per MiB of new resident memory above which 4 KiB pages are cheaper: 4 KiB
+/// pages cost the scale envelope ~3 s more user time (TLB misses over ~850 MiB), i.e. ~3.5 ms
+/// per MiB of heap; a normal huge-page first touch costs ~0.1 ms per MiB, the slow kind
+/// ~10 ms.
+const SLOW_NS_PER_MIB: u64 = 4_000_000;
+
+/// Resident size (KiB) at which THP was turned off, 0 while it is on.
+static DISABLED_AT_KIB: AtomicU64 = AtomicU64::new(0);
+/// System time per MiB (ns) of the window that decided, 0 before.
+static DECIDING_RATE: AtomicU64 = AtomicU64::new(0);
+
+/// Apply `SLICESIM_HUGE_PAGES` (`on`, `off`, default `auto`). For `auto`, a background
+/// thread compares the process's system time with its resident growth every 50 ms and turns
+/// THP off once a window of [`WINDOW_KIB`] costs more than [`SLOW_NS_PER_MIB`]. A first
+/// touch cannot be judged at start: memory another process has just freed is still backed by
+/// the host and fast, the rest of the heap not. Only speed depends on this: allocation never
+/// reaches an output.
+pub fn watch_huge_pages() {
+    match std::env::var("SLICESIM_HUGE_PAGES").as_deref() {
+        Ok("on") => {}
+        Ok("off") => {
+            if disable_huge_pages() {
+                DISABLED_AT_KIB.store(1, Ordering::Relaxed);
+            }
+        }
+        _ => {
+            #[cfg(target_os = "linux")]
+            {
+                let _ = std::thread::Builder::new()
+                    .name("huge-pages".into())
+                    .spawn(watch);
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn watch() {
+    let Some(mut from) = sys_and_peak() else {
+        return;
+    };
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let Some(now) = sys_and_peak() else {
+            return;
+        };
+        let grown_kib = now.1.saturating_sub(from.1);
+        if grown_kib < WINDOW_KIB {
+            continue;
+        }
+        let rate = now.0.saturating_sub(from.0) * 1024 / grown_kib;
+        if rate > SLOW_NS_PER_MIB {
+            if disable_huge_pages() {
+                DECIDING_RATE.store(rate, Ordering::Relaxed);
+                DISABLED_AT_KIB.store(now.1.max(1), Ordering::Relaxed);
+            }
+            return;
+        }
+        from = now;
+    }
+}
+
+/// Where THP was turned off: `Some((resident KiB then, system ns per MiB that decided))`
+/// (rate 0 when `SLICESIM_HUGE_PAGES=off` asked), None while it is on.
+pub fn huge_pages_off_since() -> Option<(u64, u64)> {
+    match DISABLED_AT_KIB.load(Ordering::Relaxed) {
+        0 => None,
+        at => Some((at, DECIDING_RATE.load(Ordering::Relaxed))),
+    }
+}
+
+/// Turn THP off for this process from now on (the kernel reads the flag at later page
+/// faults); false if the kernel refused (or not Linux).
+fn disable_huge_pages() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and sets a flag on this
+        // process's memory map.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +166,16 @@ mod tests {
         assert!(before == 1000 || before == 10, "option 15 is {before}");
         keep_freed_memory();
         assert_eq!(purge_delay(), -1);
+    }
+
+    /// The sampler reads this process's figures: a resident set, and system time that only grows.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn usage_samples_are_monotone() {
+        let (sys0, rss0) = sys_and_peak().expect("getrusage");
+        let v: Vec<u8> = vec![1; 8 << 20];
+        let (sys1, rss1) = sys_and_peak().expect("getrusage");
+        assert!(v.iter().map(|&b| b as u64).sum::<u64>() == 8 << 20);
+        assert!(rss0 > 0 && rss1 >= rss0 && sys1 >= sys0);
     }
 }
