@@ -95,6 +95,24 @@ impl<K: Ord, V> SmallMap<K, V> {
         }
     }
 
+    /// `get_mut` with the stored key (which a caller may share, e.g. an `Rc<str>`).
+    pub fn get_key_value_mut<Q: Ord + ?Sized>(&mut self, k: &Q) -> Option<(&K, &mut V)>
+    where
+        K: Borrow<Q>,
+    {
+        use std::ops::Bound::Included;
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.borrow().cmp(k)) {
+                Ok(i) => {
+                    let (key, val) = &mut v[i];
+                    Some((&*key, val))
+                }
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.range_mut::<Q, _>((Included(k), Included(k))).next(),
+        }
+    }
+
     pub fn contains_key<Q: Ord + ?Sized>(&self, k: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -239,6 +257,15 @@ mod tests {
                 if let Some(x) = a.get_mut(&k) {
                     *x = x.wrapping_add(1);
                     *b.get_mut(&k).unwrap() = *x;
+                }
+                let probe = k.wrapping_add(v as u16 % 3);
+                match (a.get_key_value_mut(&probe), b.get_mut(&probe)) {
+                    (Some((ka, x)), Some(y)) => {
+                        prop_assert_eq!(*ka, probe);
+                        *x = x.wrapping_add(2);
+                        *y = *x;
+                    }
+                    (x, y) => prop_assert!(x.is_none() && y.is_none()),
                 }
             }
         }

@@ -305,14 +305,16 @@ pub fn is_canonical_single_subset(subsets: &[EndpointSubset]) -> bool {
     match &sub.ports {
         None => true,
         Some(ports) => {
+            // One port is sorted: its hash (an MD5 of its dump) is not computed.
             !ports.is_empty()
                 && ports.iter().all(|p| p.port > 0)
-                && ports
-                    .iter()
-                    .map(|p| hash_core_endpoint_port(&port_view(p)))
-                    .collect::<Vec<_>>()
-                    .windows(2)
-                    .all(|w| w[0] < w[1])
+                && (ports.len() == 1
+                    || ports
+                        .iter()
+                        .map(|p| hash_core_endpoint_port(&port_view(p)))
+                        .collect::<Vec<_>>()
+                        .windows(2)
+                        .all(|w| w[0] < w[1]))
         }
     }
 }

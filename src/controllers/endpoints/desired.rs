@@ -34,7 +34,7 @@ use crate::wire::tails::{address_sizes, SubsetTail, Tail};
 use crate::wire::ItemSizes;
 
 use super::repack::port_view;
-use super::{address_is, address_with_ip, opt, s, should_set_hostname, view_endpoint_ip, PodView};
+use super::{address_is, address_named, opt, s, should_set_hostname, view_endpoint_ip, PodView};
 
 /// An address of the cache, ordered and compared by `(IP, targetRef UID)` only: RepackSubsets'
 /// address identity, and in this order also `LessEndpointAddress` (every address built from a
@@ -257,8 +257,8 @@ type Addresses = SmallMap<Keyed, ItemSizes>;
 pub struct DesiredCache {
     sig: Option<ServiceSig>,
     /// By pod name (a sorted vector for the usual few pods: 10,000 Services of 15 pods held
-    /// three tree nodes each).
-    pods: SmallMap<Box<str>, PodEntry>,
+    /// three tree nodes each). The name is shared with the targetRef of the pod's address.
+    pods: SmallMap<k8s::Text, PodEntry>,
     reg: Registry,
 }
 
@@ -281,7 +281,7 @@ struct Registry {
 /// The single repacked subset, read from the cache.
 #[derive(Debug, Clone)]
 pub struct FastSubsets<'a> {
-    ports: Option<Vec<EndpointPort>>,
+    ports: Option<Rc<Vec<EndpointPort>>>,
     ready: &'a Addresses,
     not_ready: &'a Addresses,
     ready_sum: Tail,
@@ -344,7 +344,7 @@ impl FastSubsets<'_> {
             } else {
                 take(self.not_ready, knr)
             },
-            ports: self.ports.clone(),
+            ports: self.ports.as_deref().cloned(),
         }]
     }
 
@@ -358,7 +358,7 @@ impl FastSubsets<'_> {
         let sub = EndpointSubset {
             addresses: first(self.ready),
             not_ready_addresses: first(self.not_ready),
-            ports: self.ports.clone(),
+            ports: self.ports.as_deref().cloned(),
         };
         let tail = SubsetTail {
             addresses: tail_after_first(self.ready_sum, self.ready.values().next()),
@@ -382,18 +382,11 @@ impl FastSubsets<'_> {
             let l = l.as_deref().unwrap_or(&[]);
             l.len() == m.len() && m.keys().zip(l).all(|(a, b)| super::addr_eq_shared(&a.0, b))
         };
-        let ports = |p: &Option<Vec<EndpointPort>>| p.as_deref().unwrap_or(&[]).to_vec();
         same(self.ready, &o.addresses)
             && same(self.not_ready, &o.not_ready_addresses)
-            && super::subsets_equal_ignore_rv(
-                &[EndpointSubset {
-                    ports: Some(ports(&self.ports)),
-                    ..Default::default()
-                }],
-                &[EndpointSubset {
-                    ports: Some(ports(&o.ports)),
-                    ..Default::default()
-                }],
+            && super::ports_equal(
+                self.ports.as_deref().map_or(&[], Vec::as_slice),
+                o.ports.as_deref().unwrap_or(&[]),
             )
     }
 }
@@ -436,23 +429,24 @@ impl DesiredCache {
             return;
         };
         let (rv, rv_set) = Ident::resource_version(pod);
-        if let Some(e) = self.pods.get_mut(name) {
+        if let Some((key, e)) = self.pods.get_key_value_mut(name) {
             if rv_set && e.resource_version == rv && e.uid.is(pod.uid()) {
                 return;
             }
             // Updated in place: the name stays, the contribution is replaced.
-            let old = e.contribution.take();
-            if let Some(c) = &old {
-                self.reg.withdraw(c);
-            }
-            e.contribution = self.reg.contribute(svc, pod, old.map(|c| c.addr));
+            let previous = e.contribution.take().map(|c| {
+                let sizes = self.reg.withdraw(&c);
+                (c.addr, sizes)
+            });
+            e.contribution = self.reg.contribute(svc, pod, key, previous);
             e.resource_version = rv;
             e.uid = Ident::of(pod.uid());
             return;
         }
-        let contribution = self.reg.contribute(svc, pod, None);
+        let key: k8s::Text = name.into();
+        let contribution = self.reg.contribute(svc, pod, &key, None);
         self.pods.insert(
-            name.into(),
+            key,
             PodEntry {
                 uid: Ident::of(pod.uid()),
                 resource_version: rv,
@@ -461,44 +455,29 @@ impl DesiredCache {
         );
     }
 
+    /// [`DesiredCache::fast_with`] without a memo.
+    #[cfg(test)]
+    pub fn fast<'a>(&'a self, svc: &k8s::Service) -> Option<FastSubsets<'a>> {
+        self.fast_with(svc, &mut PortsMemo::default())
+    }
+
     /// The repacked subsets straight from the cache, or `None` when the full computation is
     /// needed (see module docs); the subset's ports are sorted as `SortSubsets` sorts them.
-    pub fn fast<'a>(&'a self, svc: &k8s::Service) -> Option<FastSubsets<'a>> {
+    /// The port list is taken from `memo` when it was built from the same Service ports and
+    /// port vector.
+    pub fn fast_with<'a>(
+        &'a self,
+        svc: &k8s::Service,
+        memo: &mut PortsMemo,
+    ) -> Option<FastSubsets<'a>> {
         let reg = &self.reg;
         if reg.collided || reg.vectors.len() > 1 {
             return None;
         }
-        let mut ports_out = None;
-        if let Some(vector) = reg.vectors.keys().next() {
-            let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
-            let mut ports: Vec<EndpointPort> = svc_ports
-                .iter()
-                .zip(vector.iter())
-                .filter_map(|(sp, p)| {
-                    Some(EndpointPort {
-                        name: opt(s(&sp.name)),
-                        port: (*p)?,
-                        protocol: opt(s(&sp.protocol)),
-                        app_protocol: sp.app_protocol.clone(),
-                    })
-                })
-                .collect();
-            // Equal port values are one map key upstream (the Endpoints controller's ports share
-            // the Service's pointers); rare enough to leave to the full computation.
-            if ports
-                .iter()
-                .enumerate()
-                .any(|(i, p)| ports[..i].contains(p))
-            {
-                return None;
-            }
-            // Only positive ports are listed (the headless sentinel and port 0 are not).
-            ports.retain(|p| p.port > 0);
-            ports.sort_by_cached_key(|p| hash_core_endpoint_port(&port_view(p)));
-            if !ports.is_empty() {
-                ports_out = Some(ports);
-            }
-        }
+        let ports_out = match reg.vectors.keys().next() {
+            None => None,
+            Some(vector) => memo.get(svc, vector)?,
+        };
         Some(FastSubsets {
             ports: ports_out,
             ready: &reg.ready,
@@ -509,14 +488,93 @@ impl DesiredCache {
     }
 }
 
+/// The port list of the last [`DesiredCache::fast_with`] and what it was built from: it
+/// depends only on the Service's ports and the pods' port vector, which the Services of a
+/// scenario almost always share, and building it cost a vector and two strings per port
+/// on every sync.
+#[derive(Debug, Clone, Default)]
+pub struct PortsMemo {
+    last: Option<MemoEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct MemoEntry {
+    svc_ports: Vec<k8s::ServicePort>,
+    vector: Rc<[Option<i32>]>,
+    /// `None`: the ports are left to the full computation.
+    out: Option<Option<Rc<Vec<EndpointPort>>>>,
+}
+
+impl PortsMemo {
+    /// [`port_list`], from the memo when it holds the same inputs.
+    fn get(
+        &mut self,
+        svc: &k8s::Service,
+        vector: &Rc<[Option<i32>]>,
+    ) -> Option<Option<Rc<Vec<EndpointPort>>>> {
+        let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
+        match &self.last {
+            Some(e) if e.svc_ports.as_slice() == svc_ports && *e.vector == **vector => {
+                e.out.clone()
+            }
+            _ => {
+                let out = port_list(svc_ports, vector).map(|p| p.map(Rc::new));
+                self.last = Some(MemoEntry {
+                    svc_ports: svc_ports.to_vec(),
+                    vector: Rc::clone(vector),
+                    out: out.clone(),
+                });
+                out
+            }
+        }
+    }
+}
+
+/// The fast path's port list for Service ports resolved to `vector` (`None` inside when no
+/// port is listed), or `None` when it is left to the full computation.
+fn port_list(
+    svc_ports: &[k8s::ServicePort],
+    vector: &[Option<i32>],
+) -> Option<Option<Vec<EndpointPort>>> {
+    let mut ports: Vec<EndpointPort> = svc_ports
+        .iter()
+        .zip(vector.iter())
+        .filter_map(|(sp, p)| {
+            Some(EndpointPort {
+                name: opt(s(&sp.name)),
+                port: (*p)?,
+                protocol: opt(s(&sp.protocol)),
+                app_protocol: sp.app_protocol.clone(),
+            })
+        })
+        .collect();
+    // Equal port values are one map key upstream (the Endpoints controller's ports share
+    // the Service's pointers); rare enough to leave to the full computation.
+    if ports
+        .iter()
+        .enumerate()
+        .any(|(i, p)| ports[..i].contains(p))
+    {
+        return None;
+    }
+    // Only positive ports are listed (the headless sentinel and port 0 are not).
+    ports.retain(|p| p.port > 0);
+    ports.sort_by_cached_key(|p| hash_core_endpoint_port(&port_view(p)));
+    Some((!ports.is_empty()).then_some(ports))
+}
+
 impl Registry {
-    fn withdraw(&mut self, c: &Contribution) {
+    /// Withdraw `c`; the sizes of its address when they are known to be its own (no two
+    /// pods ever claimed one key, so the entry removed was `c`'s).
+    fn withdraw(&mut self, c: &Contribution) -> Option<ItemSizes> {
+        let clean = !self.collided;
         let (map, sum) = if c.ready {
             (&mut self.ready, &mut self.ready_sum)
         } else {
             (&mut self.not_ready, &mut self.not_ready_sum)
         };
-        if let Some(it) = map.remove(&c.addr) {
+        let removed = map.remove(&c.addr);
+        if let Some(it) = removed {
             sub_item(sum, it);
         }
         if let Some(n) = self.vectors.get_mut(&c.ports) {
@@ -525,17 +583,20 @@ impl Registry {
                 self.vectors.remove(&c.ports);
             }
         }
+        removed.filter(|_| clean)
     }
 
     /// The pod's contribution (the per-pod part of `subsets_of_selected`), registered.
-    /// `previous` is the address of the pod's withdrawn contribution: when the pod's address
-    /// is unchanged (a readiness flip, a label change) it is shared again instead of built
-    /// anew (seven strings and the shared cell per address).
+    /// `previous` is the address of the pod's withdrawn contribution (with its sizes, if
+    /// known): when the pod's address is unchanged (a readiness flip, a label change) it is
+    /// shared again instead of built anew (seven strings and the shared cell per address).
+    /// `name` is the cache's key of the pod, shared by a new address.
     fn contribute(
         &mut self,
         svc: &k8s::Service,
         pod: PodView<'_>,
-        previous: Option<Keyed>,
+        name: &k8s::Text,
+        previous: Option<(Keyed, Option<ItemSizes>)>,
     ) -> Option<Contribution> {
         let publish = svc.spec.publish_not_ready_addresses.unwrap_or(false);
         if !pod.should_be_in_endpoints(publish) {
@@ -544,7 +605,7 @@ impl Registry {
         let ip = view_endpoint_ip(svc, pod)?;
         let hostname =
             Some(pod.hostname()).filter(|h| !h.is_empty() && should_set_hostname(pod, svc));
-        let reused = previous.filter(|k| address_is(&k.0, &ip, hostname, pod));
+        let reused = previous.filter(|(k, _)| address_is(&k.0, &ip, hostname, pod));
         let svc_ports = svc.spec.ports.as_deref().unwrap_or(&[]);
         // The vector of earlier pods when this one resolves alike (the usual case): shared
         // without building a new one.
@@ -570,15 +631,19 @@ impl Registry {
         if !registers {
             return None;
         }
-        let key = match reused {
-            Some(k) => k,
+        let (key, sizes) = match reused {
+            Some((k, Some(sizes))) => (k, sizes),
+            Some((k, None)) => {
+                let sizes = sizes_of(&k.0);
+                (k, sizes)
+            }
             None => {
-                let mut addr = address_with_ip(ip, pod);
+                let mut addr = address_named(ip, pod, Some(name));
                 addr.hostname = hostname.map(str::to_string);
-                Keyed(SharedValue::new(addr))
+                let sizes = sizes_of(&addr);
+                (Keyed(SharedValue::new(addr)), sizes)
             }
         };
-        let sizes = sizes_of(&key.0);
         let ready = publish || pod.is_ready();
         let (map, sum, other) = if ready {
             (&mut self.ready, &mut self.ready_sum, &self.not_ready)
@@ -804,6 +869,8 @@ mod tests {
             let mut pods: BTreeMap<usize, k8s::Pod> = BTreeMap::new();
             let mut svc = variant(0);
             let mut cache = DesiredCache::default();
+            // Kept across Service changes: a memo built for other ports is not reused.
+            let mut memo = PortsMemo::default();
             let mut rv = 10u64;
             let mut fast_seen = 0;
             for st in steps {
@@ -828,9 +895,19 @@ mod tests {
                     .map(|n| (n.as_str(), by_name.get(n.as_str()).map(|p| PodView::Api(p))));
                 cache.update(&svc, Some(changed), &mut pods.values().map(PodView::Api));
                 let full = subsets_of_selected(&svc, pods.values());
-                if let Some(fast) = cache.fast(&svc) {
+                prop_assert_eq!(cache.fast(&svc).is_some(), cache.fast_with(&svc, &mut memo).is_some());
+                if let Some(fast) = cache.fast_with(&svc, &mut memo) {
                     fast_seen += 1;
                     prop_assert_eq!(fast.build(None, false), full.clone());
+                    // The size sums (kept through reused addresses) are those of the addresses.
+                    let sum = |m: &Addresses| {
+                        let mut t = Tail::default();
+                        for k in m.keys() {
+                            t.add(address_sizes(&k.0));
+                        }
+                        t
+                    };
+                    prop_assert_eq!((fast.ready_sum, fast.not_ready_sum), (sum(fast.ready), sum(fast.not_ready)));
                     let counts: Vec<(usize, usize)> = full.iter().map(|s| {
                         (s.addresses.as_ref().map_or(0, Vec::len), s.not_ready_addresses.as_ref().map_or(0, Vec::len))
                     }).collect();

@@ -51,6 +51,7 @@ pub mod view;
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use crate::controllers::trigger_time::{
     parse_opt, pod_trigger_time, ServiceMap, Timestamp, TriggerTimeTracker,
@@ -61,7 +62,7 @@ use crate::k8s::{
     ObjectReference, SharedValue,
 };
 
-use self::desired::{DesiredCache, FastSubsets, PodChanges};
+use self::desired::{DesiredCache, FastSubsets, PodChanges, PortsMemo};
 use self::repack::{repack_subsets, PortIdentity};
 use self::truncate::{truncation_plan, MAX_CAPACITY, OVER_CAPACITY_ANNOTATION, TRUNCATED, WARNING};
 pub use self::view::PodView;
@@ -266,6 +267,8 @@ pub struct EndpointsController {
     /// Incrementally maintained desired subsets per (namespace, name), for callers that report
     /// pod changes ([`EndpointsController::sync_service`]); see [`desired`].
     desired: ServiceMap<DesiredCache>,
+    /// The last port list read from a cache (see [`PortsMemo`]).
+    ports_memo: PortsMemo,
 }
 
 /// The desired subsets of one sync: built in full, or read from the [`DesiredCache`].
@@ -505,14 +508,27 @@ fn view_endpoint_ip(svc: &k8s::Service, pod: PodView<'_>) -> Option<String> {
 
 /// The address [`view_to_endpoint_address`] builds around `ip` (no hostname).
 fn address_with_ip(ip: String, pod: PodView<'_>) -> EndpointAddress {
+    address_named(ip, pod, None)
+}
+
+/// [`address_with_ip`], its targetRef name taken from `name` when that is the pod's name: the
+/// desired cache's key of the pod, shared instead of copied. The namespace and the kind are
+/// interned: every address of a namespace held its own copy of the namespace's name.
+fn address_named(ip: String, pod: PodView<'_>, name: Option<&k8s::Text>) -> EndpointAddress {
+    use crate::controllers::util::intern::{intern, pod_kind};
+    let ns = pod.namespace();
+    let name = match name {
+        Some(n) if !n.is_empty() && **n == *pod.name() => Some(Rc::clone(n)),
+        _ => opt_text(pod.name()),
+    };
     EndpointAddress {
         ip,
         hostname: None,
-        node_name: Some(crate::controllers::util::intern::intern(pod.node_name())),
+        node_name: Some(intern(pod.node_name())),
         target_ref: Some(ObjectReference {
-            kind: Some(crate::controllers::util::intern::intern("Pod")),
-            namespace: opt_text(pod.namespace()),
-            name: opt_text(pod.name()),
+            kind: Some(pod_kind()),
+            namespace: (!ns.is_empty()).then(|| intern(ns)),
+            name,
             uid: opt_text(pod.uid()),
             ..Default::default()
         }),
@@ -660,13 +676,18 @@ pub fn subsets_equal_ignore_rv(a: &[EndpointSubset], b: &[EndpointSubset]) -> bo
             };
             addrs(list(&x.addresses), list(&y.addresses))
                 && addrs(list(&x.not_ready_addresses), list(&y.not_ready_addresses))
-                && list(&x.ports).len() == list(&y.ports).len()
-                && list(&x.ports).iter().zip(list(&y.ports)).all(|(p, q)| {
-                    s(&p.name) == s(&q.name)
-                        && p.port == q.port
-                        && s(&p.protocol) == s(&q.protocol)
-                        && p.app_protocol == q.app_protocol
-                })
+                && ports_equal(list(&x.ports), list(&y.ports))
+        })
+}
+
+/// The port lists compared as [`subsets_equal_ignore_rv`] compares them.
+fn ports_equal(a: &[EndpointPort], b: &[EndpointPort]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(p, q)| {
+            s(&p.name) == s(&q.name)
+                && p.port == q.port
+                && s(&p.protocol) == s(&q.protocol)
+                && p.app_protocol == q.app_protocol
         })
 }
 
@@ -848,7 +869,7 @@ impl EndpointsController {
             changed_pods,
             &mut std::iter::once(()).flat_map(|()| selected().iter().map(|(p, _)| *p)),
         );
-        let desired = match cache.fast(service) {
+        let desired = match cache.fast_with(service, &mut self.ports_memo) {
             Some(fast) => Desired::Cached(fast),
             None => Desired::Built(subsets_of_views(
                 service,
