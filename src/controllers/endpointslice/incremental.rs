@@ -312,7 +312,14 @@ impl IncService {
         let group = p.group;
         let in_eps = p.in_eps;
         let missing = in_eps && p.conv.node.is_none();
-        let hashes: Vec<(usize, u64)> = p.contributing().map(|ai| (ai, p.hash(ai))).collect();
+        // At most 8 address types (`contributes` is a byte): no allocation per call.
+        let mut buf = [(0usize, 0u64); 8];
+        let mut n = 0;
+        for ai in p.contributing() {
+            buf[n] = (ai, p.hash(ai));
+            n += 1;
+        }
+        let hashes = &buf[..n];
         let delta = |n: &mut usize| {
             if add {
                 *n += 1
@@ -331,7 +338,7 @@ impl IncService {
         if missing {
             delta(&mut self.missing_node);
         }
-        for (ai, h) in hashes {
+        for &(ai, h) in hashes {
             match self.desired_count.get_mut(&(ai as u8, group)) {
                 Some(n) => delta(n),
                 None => {
@@ -577,7 +584,21 @@ impl IncService {
     fn walk<'p>(&mut self, cx: &mut Ctx<'_, '_>, pods: impl Iterator<Item = (usize, PodView<'p>)>) {
         self.walks += 1;
         let walk = self.walks;
+        // Sized once (a fresh state's vectors grew 4, 8, 16: three allocations and copies each).
+        let n = pods.size_hint().0;
+        if self.pods.is_empty() {
+            self.pods.reserve_exact(n);
+            self.seq.reserve_exact(n);
+            if let NameIndex::Small(v) = &mut self.by_name {
+                if n <= NameIndex::SMALL_MAX {
+                    v.reserve_exact(n);
+                }
+            }
+            let ats = self.inputs.as_ref().map_or(1, |i| i.address_types.len());
+            reserve_small(&mut self.desired, n * ats);
+        }
         let mut order = SmallMap::default();
+        reserve_small(&mut order, n);
         for (pos, pod) in pods {
             let known = self.by_name.get(pod.name()).copied().filter(|&id| {
                 self.pods[id as usize]
@@ -783,6 +804,16 @@ impl IncService {
             self.unheld.insert(h);
         } else {
             self.unheld.remove(&h);
+        }
+    }
+}
+
+/// Room for `n` more entries in a [`SmallMap`] that stays a vector with them (a tree
+/// allocates per node: nothing to reserve).
+fn reserve_small<K, V>(map: &mut SmallMap<K, V>, n: usize) {
+    if let SmallMap::Small(v) = map {
+        if v.len() + n <= 64 {
+            v.reserve_exact(n);
         }
     }
 }
@@ -1023,6 +1054,13 @@ impl Reconciler {
                 }
             }
         }
+        // Each listed slice's model, looked up once for the passes below.
+        let slots: Vec<Option<&CachedSlice>> = existing
+            .iter()
+            .map(|es| {
+                cached.get(es.metadata.name.as_deref().unwrap_or(""))
+            })
+            .collect();
         let clean: Vec<bool> = existing
             .iter()
             .enumerate()
@@ -1031,7 +1069,7 @@ impl Reconciler {
                 !all_dirty
                     && hit[i]
                     && !dirty_names.contains(n)
-                    && cached.get(n).is_some_and(|c| c.clean)
+                    && slots[i].is_some_and(|c| c.clean)
             })
             .collect();
         drop(dirty_names);
@@ -1054,27 +1092,25 @@ impl Reconciler {
         let mut desired: BTreeMap<&'static str, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
         // Endpoints of dirty slices, by port mapping (step 1 will match them), except those
         // of verified slices whose pods did not change: their matches are known.
-        let slice_groups: Vec<Option<GroupKey>> = existing
+        let slice_groups: Vec<Option<GroupKey>> = slots
             .iter()
             .enumerate()
-            .map(|(i, es)| {
+            .map(|(i, c)| {
                 if clean[i] {
                     return None;
                 }
-                let c = cached.get(es.metadata.name.as_deref().unwrap_or(""))?;
-                st.slice_group(&c.slice, &ats)
+                st.slice_group(&(*c)?.slice, &ats)
             })
             .collect();
         // By port mapping: a Service has one or two (a scan, no table).
         let mut dirty_held: Vec<(GroupKey, Vec<u64>)> = Vec::new();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
         let mut n_known = 0u64;
-        for (i, es) in existing.iter().enumerate() {
+        for (i, slot) in slots.iter().enumerate() {
             let Some(g) = slice_groups[i] else {
                 continue;
             };
-            let name = es.metadata.name.as_deref().unwrap_or("");
-            let Some(c) = cached.get(name) else {
+            let Some(c) = slot else {
                 continue;
             };
             let at = match dirty_held.iter().position(|(k, _)| *k == g) {
@@ -1198,14 +1234,7 @@ impl Reconciler {
             }
         }
 
-        let model: Vec<&Slice> = existing
-            .iter()
-            .filter_map(|es| {
-                cached
-                    .get(es.metadata.name.as_deref().unwrap_or(""))
-                    .map(|c| &c.slice)
-            })
-            .collect();
+        let model: Vec<&Slice> = slots.iter().flatten().map(|c| &c.slice).collect();
         let topology = self
             .options
             .topology_cache_enabled
@@ -1224,6 +1253,7 @@ impl Reconciler {
         drop(known);
         st.known_matches += n_known;
         drop(model);
+        drop(slots);
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
