@@ -45,7 +45,8 @@ use super::podcache::{
 };
 use super::podread;
 use super::reconcile::{
-    reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
+    address_types_for_service, reconcile_with_known, DesiredByPortMap, DesiredGroup, Known,
+    PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
@@ -65,6 +66,40 @@ struct Inputs {
     ports: Option<Vec<k8s::ServicePort>>,
     cluster_ip: Option<String>,
     options: ReconcilerOptions,
+}
+
+impl Inputs {
+    /// `self` equals the inputs `service` and `options` give (`service_and_address_types`
+    /// and the Service fields), compared without building them.
+    fn matches(&self, service: &k8s::Service, options: &ReconcilerOptions) -> bool {
+        let (m, spec) = (&service.metadata, &service.spec);
+        let svc = &self.svc;
+        let cluster_ip = spec.cluster_ip.as_deref().unwrap_or("");
+        svc.namespace == m.namespace.as_deref().unwrap_or("")
+            && svc.name == m.name.as_deref().unwrap_or("")
+            && svc.uid == m.uid.as_deref().unwrap_or("")
+            && match &m.labels {
+                Some(l) => svc.labels == *l,
+                None => svc.labels.is_empty(),
+            }
+            && match &m.annotations {
+                Some(a) => svc.annotations == *a,
+                None => svc.annotations.is_empty(),
+            }
+            && svc.headless_label == (cluster_ip == "None" || cluster_ip.is_empty())
+            && svc.publish_not_ready_addresses == spec.publish_not_ready_addresses.unwrap_or(false)
+            && svc.traffic_distribution == spec.traffic_distribution
+            && svc.deleting == m.deletion_timestamp.is_some()
+            && svc.terminating_condition == options.terminating_condition
+            && self.address_types
+                == address_types_for_service(
+                    spec.ip_families.as_deref().unwrap_or_default(),
+                    cluster_ip,
+                )
+            && self.ports == spec.ports
+            && self.cluster_ip == spec.cluster_ip
+            && self.options == *options
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -594,8 +629,7 @@ impl IncService {
                     v.reserve_exact(n);
                 }
             }
-            let ats = self.inputs.as_ref().map_or(1, |i| i.address_types.len());
-            reserve_small(&mut self.desired, n * ats);
+            reserve_small(&mut self.desired, n * cx.ats.len());
         }
         let mut order = SmallMap::default();
         reserve_small(&mut order, n);
@@ -844,7 +878,6 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> Option<ReconcileResult> {
-        let (svc, ats) = service_and_address_types(service, &self.options);
         // The slice cache needs unique names with resourceVersions.
         {
             let keyed = |es: &&k8s::EndpointSlice| {
@@ -867,7 +900,12 @@ impl Reconciler {
                 return None;
             }
         }
-        let svc_key = svc.key();
+        // `ServiceInfo::key` of the Service, built without the info.
+        let svc_key = format!(
+            "{}/{}",
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or("")
+        );
         // The Service's entries are taken out in place and put back at the end (removing and
         // re-inserting them in maps of every Service cost more than the rest of a small sync).
         let mut old = take_entry(&mut self.slice_cache, &svc_key);
@@ -879,26 +917,26 @@ impl Reconciler {
             .get_mut(&svc_key)
             .and_then(Option::take)
             .unwrap_or_default();
-        // Compared in place (building `Inputs` copies the Service's labels and annotations).
-        let same_inputs = st.inputs.as_ref().is_some_and(|i| {
-            i.svc == svc
-                && i.address_types == ats
-                && i.ports == service.spec.ports
-                && i.cluster_ip == service.spec.cluster_ip
-                && i.options == self.options
-        });
-        if !same_inputs {
-            let inputs = Inputs {
-                svc: svc.clone(),
-                address_types: ats.clone(),
+        // Compared in place, and the kept info read by this sync (building the Service's info
+        // copies its names, labels and annotations every sync).
+        let kept = st
+            .inputs
+            .take()
+            .filter(|i| i.matches(service, &self.options));
+        let same_inputs = kept.is_some();
+        let inputs = kept.unwrap_or_else(|| {
+            let (svc, address_types) = service_and_address_types(service, &self.options);
+            Inputs {
+                svc,
+                address_types,
                 ports: service.spec.ports.clone(),
                 cluster_ip: service.spec.cluster_ip.clone(),
                 options: self.options,
-            };
-            *st = IncService {
-                inputs: Some(inputs),
-                ..IncService::default()
-            };
+            }
+        });
+        let (svc, ats) = (&inputs.svc, &inputs.address_types);
+        if !same_inputs {
+            *st = IncService::default();
             for c in old.values_mut() {
                 c.clean = false;
             }
@@ -1057,9 +1095,7 @@ impl Reconciler {
         // Each listed slice's model, looked up once for the passes below.
         let slots: Vec<Option<&CachedSlice>> = existing
             .iter()
-            .map(|es| {
-                cached.get(es.metadata.name.as_deref().unwrap_or(""))
-            })
+            .map(|es| cached.get(es.metadata.name.as_deref().unwrap_or("")))
             .collect();
         let clean: Vec<bool> = existing
             .iter()
@@ -1275,7 +1311,6 @@ impl Reconciler {
         }
         drop(written);
         put_entry(&mut self.slice_cache, &svc_key, cached);
-        put_entry(&mut self.inc, &svc_key, Some(st));
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() {
@@ -1323,6 +1358,8 @@ impl Reconciler {
         } else if let Some(e) = self.own_writes.get_mut(&svc_key) {
             *e = Default::default();
         }
+        st.inputs = Some(inputs);
+        put_entry(&mut self.inc, &svc_key, Some(st));
         Some(ReconcileResult {
             writes,
             metrics: plan.metrics,

@@ -614,6 +614,19 @@ pub fn slice_service_key(es: &k8s::EndpointSlice) -> String {
     )
 }
 
+/// [`slice_service_key`] of `es` is `namespace/service_name`.
+fn is_service_key_of(es: &k8s::EndpointSlice, namespace: &str, service_name: &str) -> bool {
+    es.metadata.namespace.as_deref().unwrap_or("") == namespace
+        && es
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_SERVICE_NAME))
+            .map(String::as_str)
+            .unwrap_or("")
+            == service_name
+}
+
 fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
     TrackedSlice {
         service_key: key,
@@ -685,6 +698,17 @@ impl EndpointSliceController {
         let key = slice_service_key(stored);
         self.tracker.update(&tracked(stored, &key));
         self.reconciler.observe_written(&key, stored);
+    }
+
+    /// [`EndpointSliceController::observe_write`] of a write the sync of Service
+    /// `service_key` made: the slice's key is that one (checked) and not built again.
+    pub fn observe_write_of(&mut self, service_key: &str, stored: &k8s::EndpointSlice) {
+        let (ns, name) = service_key.split_once('/').unwrap_or(("", service_key));
+        if !is_service_key_of(stored, ns, name) {
+            return self.observe_write(stored);
+        }
+        self.tracker.update(&tracked(stored, service_key));
+        self.reconciler.observe_written(service_key, stored);
     }
 
     /// Record a successful delete (`tracker.ExpectDeletion`).

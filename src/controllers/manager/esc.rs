@@ -154,12 +154,15 @@ impl ControllerManager<'_> {
         };
 
         // Read by updates only (most syncs write one update or nothing).
-        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> =
-            if result.writes.iter().any(|w| matches!(w, SliceWrite::Update(_))) {
-                before.iter().map(|l| (s(&l.metadata.name), l)).collect()
-            } else {
-                HashMap::default()
-            };
+        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> = if result
+            .writes
+            .iter()
+            .any(|w| matches!(w, SliceWrite::Update(_)))
+        {
+            before.iter().map(|l| (s(&l.metadata.name), l)).collect()
+        } else {
+            HashMap::default()
+        };
         let mut calls = SliceCounts::default();
         let mut failed = false;
         self.shared.now = format_time(now);
@@ -175,7 +178,7 @@ impl ControllerManager<'_> {
                     calls.created += 1;
                     match self.slices.create_shared_or_back(&mut self.shared, body) {
                         Ok(stored) => {
-                            self.esc.observe_write(&stored);
+                            self.esc.observe_write_of(key, &stored);
                             self.slice_index
                                 .entry(key.to_string())
                                 .or_default()
@@ -210,7 +213,7 @@ impl ControllerManager<'_> {
                         stored_before(&self.slices, &listed_by_name, ns, s(&body.metadata.name));
                     match self.slices.update_shared_or_back(&mut self.shared, body) {
                         Ok(out) => {
-                            self.esc.observe_write(&out.object);
+                            self.esc.observe_write_of(key, &out.object);
                             if out.written {
                                 row.updates += 1;
                                 let rv = stored_rv(&out.object.metadata);
