@@ -619,20 +619,7 @@ impl IncService {
     fn walk<'p>(&mut self, cx: &mut Ctx<'_, '_>, pods: impl Iterator<Item = (usize, PodView<'p>)>) {
         self.walks += 1;
         let walk = self.walks;
-        // Sized once (a fresh state's vectors grew 4, 8, 16: three allocations and copies each).
-        let n = pods.size_hint().0;
-        if self.pods.is_empty() {
-            self.pods.reserve_exact(n);
-            self.seq.reserve_exact(n);
-            if let NameIndex::Small(v) = &mut self.by_name {
-                if n <= NameIndex::SMALL_MAX {
-                    v.reserve_exact(n);
-                }
-            }
-            reserve_small(&mut self.desired, n * cx.ats.len());
-        }
         let mut order = SmallMap::default();
-        reserve_small(&mut order, n);
         for (pos, pod) in pods {
             let known = self.by_name.get(pod.name()).copied().filter(|&id| {
                 self.pods[id as usize]
@@ -838,16 +825,6 @@ impl IncService {
             self.unheld.insert(h);
         } else {
             self.unheld.remove(&h);
-        }
-    }
-}
-
-/// Room for `n` more entries in a [`SmallMap`] that stays a vector with them (a tree
-/// allocates per node: nothing to reserve).
-fn reserve_small<K, V>(map: &mut SmallMap<K, V>, n: usize) {
-    if let SmallMap::Small(v) = map {
-        if v.len() + n <= 64 {
-            v.reserve_exact(n);
         }
     }
 }
