@@ -921,11 +921,11 @@ impl Reconciler {
             let mut t = Vec::new();
             let models: Vec<Slice> = old.values().map(|c| c.slice.clone()).collect();
             for m in &models {
-                st.hold(m, &ats, true, &mut t);
+                st.hold(m, ats, true, &mut t);
             }
         }
         let mut touched: Vec<u64> = Vec::new();
-        st.update_pods(service, &svc, &ats, pods, nodes, &mut touched);
+        st.update_pods(service, svc, ats, pods, nodes, &mut touched);
         // Identities whose pods changed since the previous sync (sorted).
         let mut pod_touched = touched.clone();
         pod_touched.sort_unstable();
@@ -972,13 +972,13 @@ impl Reconciler {
                     let mut s = w.slice;
                     s.origin = Some(i);
                     #[cfg(test)]
-                    assert_eq!(s, slice_from_k8s(es, &svc, i), "own write {name}");
+                    assert_eq!(s, slice_from_k8s(es, svc, i), "own write {name}");
                     s
                 }
-                None => slice_from_k8s(es, &svc, i),
+                None => slice_from_k8s(es, svc, i),
             };
             let prev = cached.get(name);
-            let diff = prev.and_then(|p| st.replaced_hashes(&p.slice, &slice, &ats));
+            let diff = prev.and_then(|p| st.replaced_hashes(&p.slice, &slice, ats));
             match diff {
                 Some((g, gone, new)) => {
                     st.hold_hashes(g, name, &gone, false, &mut touched);
@@ -986,7 +986,7 @@ impl Reconciler {
                 }
                 None => {
                     if let Some(p) = prev {
-                        st.hold(&p.slice, &ats, false, &mut touched);
+                        st.hold(&p.slice, ats, false, &mut touched);
                     }
                     fresh.push(i);
                 }
@@ -1017,13 +1017,13 @@ impl Reconciler {
         cached.retain(|_, c| {
             let listed = c.slice.origin.is_some();
             if !listed {
-                st.hold(&c.slice, &ats, false, &mut touched);
+                st.hold(&c.slice, ats, false, &mut touched);
             }
             listed
         });
         for i in fresh {
             if let Some(c) = cached.get(existing[i].metadata.name.as_deref().unwrap_or("")) {
-                st.hold(&c.slice, &ats, true, &mut touched);
+                st.hold(&c.slice, ats, true, &mut touched);
             }
         }
         for (g, i, new) in rehold {
@@ -1037,7 +1037,7 @@ impl Reconciler {
             st.holder = SmallMap::default();
             let mut t = Vec::new();
             for c in cached.values() {
-                st.hold(&c.slice, &ats, true, &mut t);
+                st.hold(&c.slice, ats, true, &mut t);
             }
             st.desired = SmallMap::default();
             for &id in st.order.values() {
@@ -1064,7 +1064,7 @@ impl Reconciler {
         }
         for &h in &touched {
             if let Some((_, n)) = st.holder.get(&h) {
-                if let Some((k, _)) = cached.get_key_value(&**n) {
+                if let Some((k, _)) = cached.get_key_value(n) {
                     dirty_names.insert(k.as_str());
                 }
             }
@@ -1112,7 +1112,7 @@ impl Reconciler {
                 if clean[i] {
                     return None;
                 }
-                st.slice_group(&(*c)?.slice, &ats)
+                st.slice_group(&(*c)?.slice, ats)
             })
             .collect();
         // By port mapping: a Service has one or two (a scan, no table).
@@ -1253,8 +1253,8 @@ impl Reconciler {
             .topology_cache_enabled
             .then_some(&mut self.topology);
         let plan = reconcile_with_known(
-            &svc,
-            &ats,
+            svc,
+            ats,
             &model,
             desired,
             &self.options,
@@ -1314,7 +1314,7 @@ impl Reconciler {
             updates: &mut updates,
             creates: &mut creates,
         };
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(kept));
+        let writes = materialize_writes(plan.writes, svc, existing, trigger_time, Some(kept));
         let own_write = |slice: Slice| OwnWrite {
             service_uid: svc.uid.clone(),
             resource_version: None,

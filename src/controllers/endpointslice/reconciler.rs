@@ -263,7 +263,7 @@ impl SliceModels {
     }
     /// `BTreeMap::retain`: visits the entries in name order.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&String, &mut CachedSlice) -> bool) {
-        self.0.retain_mut(|(k, c)| keep(k, &mut **c));
+        self.0.retain_mut(|(k, c)| keep(k, c));
     }
     pub(super) fn values(&self) -> impl Iterator<Item = &CachedSlice> {
         self.0.iter().map(|(_, c)| &**c)
