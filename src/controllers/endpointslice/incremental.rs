@@ -45,7 +45,8 @@ use super::podcache::{
 };
 use super::podread;
 use super::reconcile::{
-    reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite, ReconcilerOptions,
+    address_types_for_service, reconcile_with_known, DesiredByPortMap, DesiredGroup, Known,
+    PlannedWrite, ReconcilerOptions,
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
@@ -65,6 +66,40 @@ struct Inputs {
     ports: Option<Vec<k8s::ServicePort>>,
     cluster_ip: Option<String>,
     options: ReconcilerOptions,
+}
+
+impl Inputs {
+    /// `self` equals the inputs `service` and `options` give (`service_and_address_types`
+    /// and the Service fields), compared without building them.
+    fn matches(&self, service: &k8s::Service, options: &ReconcilerOptions) -> bool {
+        let (m, spec) = (&service.metadata, &service.spec);
+        let svc = &self.svc;
+        let cluster_ip = spec.cluster_ip.as_deref().unwrap_or("");
+        svc.namespace == m.namespace.as_deref().unwrap_or("")
+            && svc.name == m.name.as_deref().unwrap_or("")
+            && svc.uid == m.uid.as_deref().unwrap_or("")
+            && match &m.labels {
+                Some(l) => svc.labels == *l,
+                None => svc.labels.is_empty(),
+            }
+            && match &m.annotations {
+                Some(a) => svc.annotations == *a,
+                None => svc.annotations.is_empty(),
+            }
+            && svc.headless_label == (cluster_ip == "None" || cluster_ip.is_empty())
+            && svc.publish_not_ready_addresses == spec.publish_not_ready_addresses.unwrap_or(false)
+            && svc.traffic_distribution == spec.traffic_distribution
+            && svc.deleting == m.deletion_timestamp.is_some()
+            && svc.terminating_condition == options.terminating_condition
+            && self.address_types
+                == address_types_for_service(
+                    spec.ip_families.as_deref().unwrap_or_default(),
+                    cluster_ip,
+                )
+            && self.ports == spec.ports
+            && self.cluster_ip == spec.cluster_ip
+            && self.options == *options
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -312,7 +347,14 @@ impl IncService {
         let group = p.group;
         let in_eps = p.in_eps;
         let missing = in_eps && p.conv.node.is_none();
-        let hashes: Vec<(usize, u64)> = p.contributing().map(|ai| (ai, p.hash(ai))).collect();
+        // At most 8 address types (`contributes` is a byte): no allocation per call.
+        let mut buf = [(0usize, 0u64); 8];
+        let mut n = 0;
+        for ai in p.contributing() {
+            buf[n] = (ai, p.hash(ai));
+            n += 1;
+        }
+        let hashes = &buf[..n];
         let delta = |n: &mut usize| {
             if add {
                 *n += 1
@@ -331,7 +373,7 @@ impl IncService {
         if missing {
             delta(&mut self.missing_node);
         }
-        for (ai, h) in hashes {
+        for &(ai, h) in hashes {
             match self.desired_count.get_mut(&(ai as u8, group)) {
                 Some(n) => delta(n),
                 None => {
@@ -813,7 +855,6 @@ impl Reconciler {
         trigger_time: Option<&str>,
         rng: &mut ChaCha8Rng,
     ) -> Option<ReconcileResult> {
-        let (svc, ats) = service_and_address_types(service, &self.options);
         // The slice cache needs unique names with resourceVersions.
         {
             let keyed = |es: &&k8s::EndpointSlice| {
@@ -836,7 +877,12 @@ impl Reconciler {
                 return None;
             }
         }
-        let svc_key = svc.key();
+        // `ServiceInfo::key` of the Service, built without the info.
+        let svc_key = format!(
+            "{}/{}",
+            service.metadata.namespace.as_deref().unwrap_or(""),
+            service.metadata.name.as_deref().unwrap_or("")
+        );
         // The Service's entries are taken out in place and put back at the end (removing and
         // re-inserting them in maps of every Service cost more than the rest of a small sync).
         let mut old = take_entry(&mut self.slice_cache, &svc_key);
@@ -848,26 +894,26 @@ impl Reconciler {
             .get_mut(&svc_key)
             .and_then(Option::take)
             .unwrap_or_default();
-        // Compared in place (building `Inputs` copies the Service's labels and annotations).
-        let same_inputs = st.inputs.as_ref().is_some_and(|i| {
-            i.svc == svc
-                && i.address_types == ats
-                && i.ports == service.spec.ports
-                && i.cluster_ip == service.spec.cluster_ip
-                && i.options == self.options
-        });
-        if !same_inputs {
-            let inputs = Inputs {
-                svc: svc.clone(),
-                address_types: ats.clone(),
+        // Compared in place, and the kept info read by this sync (building the Service's info
+        // copies its names, labels and annotations every sync).
+        let kept = st
+            .inputs
+            .take()
+            .filter(|i| i.matches(service, &self.options));
+        let same_inputs = kept.is_some();
+        let inputs = kept.unwrap_or_else(|| {
+            let (svc, address_types) = service_and_address_types(service, &self.options);
+            Inputs {
+                svc,
+                address_types,
                 ports: service.spec.ports.clone(),
                 cluster_ip: service.spec.cluster_ip.clone(),
                 options: self.options,
-            };
-            *st = IncService {
-                inputs: Some(inputs),
-                ..IncService::default()
-            };
+            }
+        });
+        let (svc, ats) = (&inputs.svc, &inputs.address_types);
+        if !same_inputs {
+            *st = IncService::default();
             for c in old.values_mut() {
                 c.clean = false;
             }
@@ -875,11 +921,11 @@ impl Reconciler {
             let mut t = Vec::new();
             let models: Vec<Slice> = old.values().map(|c| c.slice.clone()).collect();
             for m in &models {
-                st.hold(m, &ats, true, &mut t);
+                st.hold(m, ats, true, &mut t);
             }
         }
         let mut touched: Vec<u64> = Vec::new();
-        st.update_pods(service, &svc, &ats, pods, nodes, &mut touched);
+        st.update_pods(service, svc, ats, pods, nodes, &mut touched);
         // Identities whose pods changed since the previous sync (sorted).
         let mut pod_touched = touched.clone();
         pod_touched.sort_unstable();
@@ -926,13 +972,13 @@ impl Reconciler {
                     let mut s = w.slice;
                     s.origin = Some(i);
                     #[cfg(test)]
-                    assert_eq!(s, slice_from_k8s(es, &svc, i), "own write {name}");
+                    assert_eq!(s, slice_from_k8s(es, svc, i), "own write {name}");
                     s
                 }
-                None => slice_from_k8s(es, &svc, i),
+                None => slice_from_k8s(es, svc, i),
             };
             let prev = cached.get(name);
-            let diff = prev.and_then(|p| st.replaced_hashes(&p.slice, &slice, &ats));
+            let diff = prev.and_then(|p| st.replaced_hashes(&p.slice, &slice, ats));
             match diff {
                 Some((g, gone, new)) => {
                     st.hold_hashes(g, name, &gone, false, &mut touched);
@@ -940,7 +986,7 @@ impl Reconciler {
                 }
                 None => {
                     if let Some(p) = prev {
-                        st.hold(&p.slice, &ats, false, &mut touched);
+                        st.hold(&p.slice, ats, false, &mut touched);
                     }
                     fresh.push(i);
                 }
@@ -971,13 +1017,13 @@ impl Reconciler {
         cached.retain(|_, c| {
             let listed = c.slice.origin.is_some();
             if !listed {
-                st.hold(&c.slice, &ats, false, &mut touched);
+                st.hold(&c.slice, ats, false, &mut touched);
             }
             listed
         });
         for i in fresh {
             if let Some(c) = cached.get(existing[i].metadata.name.as_deref().unwrap_or("")) {
-                st.hold(&c.slice, &ats, true, &mut touched);
+                st.hold(&c.slice, ats, true, &mut touched);
             }
         }
         for (g, i, new) in rehold {
@@ -991,7 +1037,7 @@ impl Reconciler {
             st.holder = SmallMap::default();
             let mut t = Vec::new();
             for c in cached.values() {
-                st.hold(&c.slice, &ats, true, &mut t);
+                st.hold(&c.slice, ats, true, &mut t);
             }
             st.desired = SmallMap::default();
             for &id in st.order.values() {
@@ -1018,11 +1064,16 @@ impl Reconciler {
         }
         for &h in &touched {
             if let Some((_, n)) = st.holder.get(&h) {
-                if let Some((k, _)) = cached.get_key_value(&**n) {
+                if let Some((k, _)) = cached.get_key_value(n) {
                     dirty_names.insert(k.as_str());
                 }
             }
         }
+        // Each listed slice's model, looked up once for the passes below.
+        let slots: Vec<Option<&CachedSlice>> = existing
+            .iter()
+            .map(|es| cached.get(es.metadata.name.as_deref().unwrap_or("")))
+            .collect();
         let clean: Vec<bool> = existing
             .iter()
             .enumerate()
@@ -1031,7 +1082,7 @@ impl Reconciler {
                 !all_dirty
                     && hit[i]
                     && !dirty_names.contains(n)
-                    && cached.get(n).is_some_and(|c| c.clean)
+                    && slots[i].is_some_and(|c| c.clean)
             })
             .collect();
         drop(dirty_names);
@@ -1054,27 +1105,25 @@ impl Reconciler {
         let mut desired: BTreeMap<&'static str, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
         // Endpoints of dirty slices, by port mapping (step 1 will match them), except those
         // of verified slices whose pods did not change: their matches are known.
-        let slice_groups: Vec<Option<GroupKey>> = existing
+        let slice_groups: Vec<Option<GroupKey>> = slots
             .iter()
             .enumerate()
-            .map(|(i, es)| {
+            .map(|(i, c)| {
                 if clean[i] {
                     return None;
                 }
-                let c = cached.get(es.metadata.name.as_deref().unwrap_or(""))?;
-                st.slice_group(&c.slice, &ats)
+                st.slice_group(&(*c)?.slice, ats)
             })
             .collect();
         // By port mapping: a Service has one or two (a scan, no table).
         let mut dirty_held: Vec<(GroupKey, Vec<u64>)> = Vec::new();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
         let mut n_known = 0u64;
-        for (i, es) in existing.iter().enumerate() {
+        for (i, slot) in slots.iter().enumerate() {
             let Some(g) = slice_groups[i] else {
                 continue;
             };
-            let name = es.metadata.name.as_deref().unwrap_or("");
-            let Some(c) = cached.get(name) else {
+            let Some(c) = slot else {
                 continue;
             };
             let at = match dirty_held.iter().position(|(k, _)| *k == g) {
@@ -1198,21 +1247,14 @@ impl Reconciler {
             }
         }
 
-        let model: Vec<&Slice> = existing
-            .iter()
-            .filter_map(|es| {
-                cached
-                    .get(es.metadata.name.as_deref().unwrap_or(""))
-                    .map(|c| &c.slice)
-            })
-            .collect();
+        let model: Vec<&Slice> = slots.iter().flatten().map(|c| &c.slice).collect();
         let topology = self
             .options
             .topology_cache_enabled
             .then_some(&mut self.topology);
         let plan = reconcile_with_known(
-            &svc,
-            &ats,
+            svc,
+            ats,
             &model,
             desired,
             &self.options,
@@ -1224,6 +1266,7 @@ impl Reconciler {
         drop(known);
         st.known_matches += n_known;
         drop(model);
+        drop(slots);
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
@@ -1245,7 +1288,6 @@ impl Reconciler {
         }
         drop(written);
         put_entry(&mut self.slice_cache, &svc_key, cached);
-        put_entry(&mut self.inc, &svc_key, Some(st));
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() {
@@ -1272,7 +1314,7 @@ impl Reconciler {
             updates: &mut updates,
             creates: &mut creates,
         };
-        let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, Some(kept));
+        let writes = materialize_writes(plan.writes, svc, existing, trigger_time, Some(kept));
         let own_write = |slice: Slice| OwnWrite {
             service_uid: svc.uid.clone(),
             resource_version: None,
@@ -1293,6 +1335,8 @@ impl Reconciler {
         } else if let Some(e) = self.own_writes.get_mut(&svc_key) {
             *e = Default::default();
         }
+        st.inputs = Some(inputs);
+        put_entry(&mut self.inc, &svc_key, Some(st));
         Some(ReconcileResult {
             writes,
             metrics: plan.metrics,

@@ -643,11 +643,16 @@ pub fn reconcile_by_address_type<E: DesiredEndpoint>(
         .copied()
         .filter(|s| changed.binary_search(&s.name.as_str()).is_err())
         .collect();
-    let service_key = svc.key();
     let enabled = if opts.topology_mode_annotation {
         hints_enabled(&svc.annotations)
     } else {
         legacy_hints_enabled(&svc.annotations)
+    };
+    // The key is read only by the topology cache: not built when there is nothing for it
+    // to add or remove (no hints anywhere, the usual case).
+    let service_key = match &topology {
+        Some(tc) if enabled || !tc.holds_no_hints() => svc.key(),
+        _ => String::new(),
     };
     let can_use_traffic_distribution = opts.traffic_distribution_enabled
         && !enabled

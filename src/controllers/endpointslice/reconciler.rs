@@ -157,7 +157,7 @@ pub struct Reconciler {
     /// Per Service key: slice name → compact model of the slice at a resourceVersion.
     /// Boxed values: a tree leaf holds room for 11 entries, and with the ~200-byte models
     /// inline each Service's one or two slices cost a 2.6 KB node (rebuilt every sync).
-    pub(super) slice_cache: ServiceKeyed<BTreeMap<String, Box<CachedSlice>>>,
+    pub(super) slice_cache: ServiceKeyed<SliceModels>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
     pod_cache: PodEndpointCache,
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
@@ -227,6 +227,53 @@ fn written_from(model: &Slice, stored: &k8s::EndpointSlice) -> bool {
             .zip(&model.ports)
             .all(|(p, m)| super::convert::port_from_k8s(p) == *m)
         && stored.metadata.labels.as_ref() == Some(&model.labels)
+}
+
+/// A Service's cached slice models by slice name, in name order: a sorted vector (a Service
+/// has one or two slices; a B-tree leaf took ~370 bytes for each Service's one entry).
+/// Iterates in name order, as the `BTreeMap` it replaces did.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SliceModels(Vec<(String, Box<CachedSlice>)>);
+
+impl SliceModels {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+    pub(super) fn get(&self, name: &str) -> Option<&CachedSlice> {
+        self.find(name).ok().map(|i| &*self.0[i].1)
+    }
+    pub(super) fn get_mut(&mut self, name: &str) -> Option<&mut CachedSlice> {
+        self.find(name).ok().map(|i| &mut *self.0[i].1)
+    }
+    pub(super) fn get_key_value(&self, name: &str) -> Option<(&String, &CachedSlice)> {
+        self.find(name).ok().map(|i| (&self.0[i].0, &*self.0[i].1))
+    }
+    /// `BTreeMap::insert` (the previous value of `name`, if any).
+    pub(super) fn insert(&mut self, name: String, c: Box<CachedSlice>) -> Option<Box<CachedSlice>> {
+        match self.find(&name) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, c)),
+            Err(i) => {
+                self.0.insert(i, (name, c));
+                None
+            }
+        }
+    }
+    pub(super) fn remove(&mut self, name: &str) -> Option<Box<CachedSlice>> {
+        self.find(name).ok().map(|i| self.0.remove(i).1)
+    }
+    /// `BTreeMap::retain`: visits the entries in name order.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&String, &mut CachedSlice) -> bool) {
+        self.0.retain_mut(|(k, c)| keep(k, c));
+    }
+    pub(super) fn values(&self) -> impl Iterator<Item = &CachedSlice> {
+        self.0.iter().map(|(_, c)| &**c)
+    }
+    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut CachedSlice> {
+        self.0.iter_mut().map(|(_, c)| &mut **c)
+    }
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut CachedSlice)> {
+        self.0.iter_mut().map(|(k, c)| (&*k, &mut **c))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -471,7 +518,7 @@ impl Reconciler {
                 !n.is_empty() && !rv.is_empty() && names.insert(n)
             })
         };
-        let mut cached: BTreeMap<String, Box<CachedSlice>> = BTreeMap::new();
+        let mut cached = SliceModels::default();
         let mut fresh: Vec<Slice> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
             if !cacheable {
@@ -567,6 +614,19 @@ pub fn slice_service_key(es: &k8s::EndpointSlice) -> String {
     )
 }
 
+/// [`slice_service_key`] of `es` is `namespace/service_name`.
+fn is_service_key_of(es: &k8s::EndpointSlice, namespace: &str, service_name: &str) -> bool {
+    es.metadata.namespace.as_deref().unwrap_or("") == namespace
+        && es
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_SERVICE_NAME))
+            .map(String::as_str)
+            .unwrap_or("")
+            == service_name
+}
+
 fn tracked<'a>(es: &'a k8s::EndpointSlice, key: &'a str) -> TrackedSlice<'a> {
     TrackedSlice {
         service_key: key,
@@ -638,6 +698,17 @@ impl EndpointSliceController {
         let key = slice_service_key(stored);
         self.tracker.update(&tracked(stored, &key));
         self.reconciler.observe_written(&key, stored);
+    }
+
+    /// [`EndpointSliceController::observe_write`] of a write the sync of Service
+    /// `service_key` made: the slice's key is that one (checked) and not built again.
+    pub fn observe_write_of(&mut self, service_key: &str, stored: &k8s::EndpointSlice) {
+        let (ns, name) = service_key.split_once('/').unwrap_or(("", service_key));
+        if !is_service_key_of(stored, ns, name) {
+            return self.observe_write(stored);
+        }
+        self.tracker.update(&tracked(stored, service_key));
+        self.reconciler.observe_written(service_key, stored);
     }
 
     /// Record a successful delete (`tracker.ExpectDeletion`).

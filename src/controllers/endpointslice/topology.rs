@@ -469,6 +469,12 @@ impl TopologyCache {
         self.hints_populated_by_service.remove(service_key);
     }
 
+    /// No Service has hints or endpoints recorded: `remove_hints` of any key does nothing
+    /// (a sync then needs no Service key for it).
+    pub fn holds_no_hints(&self) -> bool {
+        self.endpoints_by_service.is_empty() && self.hints_populated_by_service.is_empty()
+    }
+
     /// `HasPopulatedHints`.
     pub fn has_populated_hints(&self, service_key: &str) -> bool {
         self.hints_populated_by_service.contains(service_key)

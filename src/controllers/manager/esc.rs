@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 impl ControllerManager<'_> {
     pub(super) fn sync_esc(&mut self, key: &str, now: Nanos) {
+        // Borrowed from `key` (no copies per sync).
         let (ns, name) = split_key(key);
-        let (ns, name) = (ns.to_string(), name.to_string());
         let mut row = SyncRow::start(now, ControllerKind::EndpointSlice, key);
         let Some(service) = self.services.get(key).cloned() else {
             let st = self.stats.svc(key);
             st.desired_slices = 0;
             st.endpoints_desired = 0;
-            self.esc.delete_service(&ns, &name);
+            self.esc.delete_service(ns, name);
             self.esc_rngs.remove(key);
             self.name_rngs.remove(key);
             self.finish_sync(ESC, key, row, now);
@@ -48,28 +48,28 @@ impl ControllerManager<'_> {
                     .filter(|(n, _)| sorted.binary_search(&n.as_str()).is_err())
                     .filter_map(|(n, _)| self.slice_informer.get_shared(key, n)),
             )
-            .filter(|s| is_managed_slice_of(s, &ns, &name))
+            .filter(|s| is_managed_slice_of(s, ns, name))
             .collect();
         drop(sorted);
         let listed: Vec<&k8s::EndpointSlice> = listed_rc.iter().map(|s| &**s).collect();
         let empty = PodList::default();
         // Which of the Service's pods changed since its previous sync (the pod index collects
         // them for this controller): the sync reads only those.
-        let changes = match self.pods.get_mut(&ns) {
-            Some(list) => list.take_changes_for(&name, Consumer::EndpointSlice),
+        let changes = match self.pods.get_mut(ns) {
+            Some(list) => list.take_changes_for(name, Consumer::EndpointSlice),
             None => PodChanges::All,
         };
-        let ns_pods = self.pods.get(&ns).unwrap_or(&empty);
+        let ns_pods = self.pods.get(ns).unwrap_or(&empty);
         // The selector index gives exactly the pods a filtered list would (same order), with
         // their parsed Ready transition times; world pods are read in place.
         let lookup = |pod: &str| {
             ns_pods
-                .selected_held_at(&name, pod)
+                .selected_held_at(name, pod)
                 .map(|(i, h, t)| (i, (view_of(h), t)))
         };
         let all = || {
             ns_pods
-                .selected_held_all_at(&name)
+                .selected_held_all_at(name)
                 .into_iter()
                 .map(|(i, h, t)| (i, (view_of(h), t)))
                 .collect()
@@ -123,8 +123,8 @@ impl ControllerManager<'_> {
             SyncOutcome::Stale => {
                 // Nothing was applied: the next sync takes these changes again.
                 drop(listed);
-                if let Some(list) = self.pods.get_mut(&ns) {
-                    list.restore_changes(&name, Consumer::EndpointSlice, changes);
+                if let Some(list) = self.pods.get_mut(ns) {
+                    list.restore_changes(name, Consumer::EndpointSlice, changes);
                 }
                 row.result = SyncResult::Stale;
                 self.finish_sync(ESC, key, row, now);
@@ -153,8 +153,16 @@ impl ControllerManager<'_> {
             None
         };
 
-        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> =
-            before.iter().map(|l| (s(&l.metadata.name), l)).collect();
+        // Read by updates only (most syncs write one update or nothing).
+        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> = if result
+            .writes
+            .iter()
+            .any(|w| matches!(w, SliceWrite::Update(_)))
+        {
+            before.iter().map(|l| (s(&l.metadata.name), l)).collect()
+        } else {
+            HashMap::default()
+        };
         let mut calls = SliceCounts::default();
         let mut failed = false;
         self.shared.now = format_time(now);
@@ -170,7 +178,7 @@ impl ControllerManager<'_> {
                     calls.created += 1;
                     match self.slices.create_shared_or_back(&mut self.shared, body) {
                         Ok(stored) => {
-                            self.esc.observe_write(&stored);
+                            self.esc.observe_write_of(key, &stored);
                             self.slice_index
                                 .entry(key.to_string())
                                 .or_default()
@@ -202,10 +210,10 @@ impl ControllerManager<'_> {
                 SliceWrite::Update(body) => {
                     calls.updated += 1;
                     let old =
-                        stored_before(&self.slices, &listed_by_name, &ns, s(&body.metadata.name));
+                        stored_before(&self.slices, &listed_by_name, ns, s(&body.metadata.name));
                     match self.slices.update_shared_or_back(&mut self.shared, body) {
                         Ok(out) => {
-                            self.esc.observe_write(&out.object);
+                            self.esc.observe_write_of(key, &out.object);
                             if out.written {
                                 row.updates += 1;
                                 let rv = stored_rv(&out.object.metadata);
@@ -238,7 +246,7 @@ impl ControllerManager<'_> {
                     calls.deleted += 1;
                     match self.slices.delete_versioned_shared(
                         &mut self.shared,
-                        &ns,
+                        ns,
                         s(&body.metadata.name),
                     ) {
                         Ok((old, rv)) => {
@@ -290,7 +298,7 @@ impl ControllerManager<'_> {
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|n| self.slices.get_shared(&ns, n).cloned())
+            .filter_map(|n| self.slices.get_shared(ns, n).cloned())
             .collect();
         calls.slices = alive.len();
         calls.endpoints = alive.iter().map(|s| s.endpoint_list().len()).sum();

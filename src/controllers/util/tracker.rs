@@ -84,18 +84,31 @@ impl EndpointSliceTracker {
 
     /// `Update`: record the generation returned by our own create/update.
     pub fn update(&mut self, s: &TrackedSlice<'_>) {
-        self.generations_by_service
-            .entry(s.service_key.to_string())
-            .or_default()
-            .insert(s.uid.to_string(), s.generation);
+        self.set(s.service_key, s.uid, s.generation);
     }
 
     /// `ExpectDeletion`: we deleted this slice.
     pub fn expect_deletion(&mut self, s: &TrackedSlice<'_>) {
-        self.generations_by_service
-            .entry(s.service_key.to_string())
-            .or_default()
-            .insert(s.uid.to_string(), DELETION_EXPECTED);
+        self.set(s.service_key, s.uid, DELETION_EXPECTED);
+    }
+
+    /// Record `generation` for slice `uid` of `service_key`; the key strings are copied only
+    /// for a new entry (every own write of a known slice updates one in place).
+    fn set(&mut self, service_key: &str, uid: &str, generation: i64) {
+        if !self.generations_by_service.contains_key(service_key) {
+            self.generations_by_service
+                .insert(service_key.to_string(), BTreeMap::new());
+        }
+        let gens = self
+            .generations_by_service
+            .get_mut(service_key)
+            .expect("inserted above");
+        match gens.get_mut(uid) {
+            Some(g) => *g = generation,
+            None => {
+                gens.insert(uid.to_string(), generation);
+            }
+        }
     }
 
     /// `HandleDeletion`: the informer saw the slice go. Returns false (the
