@@ -63,7 +63,7 @@ impl ServiceInputs {
 ///
 /// The digest is two SipHash-1-3 values (fixed keys, [`siphash13`]) of the encoding: about a
 /// third of an md5's cost. The algorithm is written out here rather than taken from std's
-/// `DefaultHasher`, whose algorithm is unspecified and may change between Rust releases. The
+/// default hasher, whose algorithm is unspecified and may change between Rust releases. The
 /// digest is only compared for equality within one run, never output or stored; the inputs
 /// are not adversarial, so two different encodings share both 64-bit halves with probability
 /// ~2^-128 per comparison (a run makes ~10^6).
@@ -456,7 +456,7 @@ impl PodEndpointCache {
 
 #[cfg(test)]
 mod tests {
-    /// SipHash-1-3 under keys (0, 0) against values std's `DefaultHasher` (the same function
+    /// SipHash-1-3 under keys (0, 0) against values the std default hasher (the same function
     /// as of Rust 1.80–1.9x) gave on 2026-12-07: empty input, a partial word, a full word plus a
     /// tail. The values are written out, so a change of std's algorithm cannot fail this test.
     #[test]
