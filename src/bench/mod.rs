@@ -57,17 +57,7 @@ pub struct Row {
 
 /// Process CPU time (user + system) so far.
 pub fn cpu_seconds() -> f64 {
-    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a `struct rusage` into the pointer it is given; the buffer is
-    // a zeroed, properly sized and aligned `libc::rusage` owned by this frame.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
-    if rc != 0 {
-        return 0.0;
-    }
-    // SAFETY: getrusage returned 0, so the struct is initialised (it was zeroed anyway).
-    let ru = unsafe { ru.assume_init() };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    crate::sim::allocator::process_usage().map_or(0.0, |u| (u.user_ns + u.sys_ns) as f64 * 1e-9)
 }
 
 /// Peak resident set size of this process (`VmHWM` of /proc/self/status), kB.

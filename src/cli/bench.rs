@@ -68,6 +68,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     // The allocator's huge-page verdict moves CPU seconds by a third on some hosts: say it.
     match crate::sim::allocator::huge_pages_off_since() {
         None => println!("huge pages: on (SLICESIM_HUGE_PAGES=on|off|auto)"),
+        Some((_, 0)) => println!("huge pages: off (SLICESIM_HUGE_PAGES=off)"),
         Some((kib, ns_per_mib)) => println!(
             "huge pages: off from {} MiB resident ({:.1} ms system time per MiB of growth; SLICESIM_HUGE_PAGES=on|off|auto)",
             kib / 1024,

@@ -13,8 +13,8 @@
 //! once and then churns in place.
 //!
 //! Huge pages: mimalloc asks for transparent huge pages (THP, `madvise`) on its segments, which
-//! saves TLB misses over a heap of hundreds of MiB (4 KiB pages cost the scale envelope about a
-//! quarter more user time). On some virtual machines, though, the first touch of each 2 MiB page
+//! saves TLB misses over a heap of hundreds of MiB (4 KiB pages cost the scale envelope 2–3 s
+//! more user time in some measurements, none beyond the run-to-run spread in others). On some virtual machines, though, the first touch of each 2 MiB page
 //! is slow (the host backs guest memory lazily: ~20 ms per page instead of ~0.1 ms), and an
 //! 850 MiB heap then costs 7–9 s of system time. [`watch_huge_pages`] turns THP off for the
 //! process when the heap's growth shows that (`SLICESIM_HUGE_PAGES=on|off|auto` overrides). BENCHMARKS.md, "Huge pages", has the figures.
@@ -49,9 +49,17 @@ pub fn purge_delay() -> i64 {
     i64::from(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) })
 }
 
-/// The process's system time (ns) and peak resident set (KiB), from `getrusage`.
-#[cfg(target_os = "linux")]
-fn sys_and_peak() -> Option<(u64, u64)> {
+/// This process's resource use so far, from `getrusage` (also `slicesim bench`'s CPU seconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub user_ns: u64,
+    pub sys_ns: u64,
+    /// Peak resident set, KiB (monotone).
+    pub max_rss_kib: u64,
+}
+
+/// See [`Usage`]; None if the call failed.
+pub fn process_usage() -> Option<Usage> {
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a `struct rusage` into the pointer, a zeroed local of this frame.
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
@@ -60,8 +68,12 @@ fn sys_and_peak() -> Option<(u64, u64)> {
     }
     // SAFETY: getrusage returned 0, so the struct is initialised (it was zeroed anyway).
     let ru = unsafe { ru.assume_init() };
-    let sys = ru.ru_stime.tv_sec as u64 * 1_000_000_000 + ru.ru_stime.tv_usec as u64 * 1_000;
-    Some((sys, ru.ru_maxrss as u64))
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    Some(Usage {
+        user_ns: ns(ru.ru_utime),
+        sys_ns: ns(ru.ru_stime),
+        max_rss_kib: ru.ru_maxrss as u64,
+    })
 }
 
 /// Resident growth a verdict needs (8 huge pages): enough to average out the other system
@@ -69,8 +81,8 @@ fn sys_and_peak() -> Option<(u64, u64)> {
 const WINDOW_KIB: u64 = 16 * 1024;
 
 /// System time per MiB of new resident memory above which 4 KiB pages are cheaper: 4 KiB
-/// pages cost the scale envelope ~3 s more user time (TLB misses over ~850 MiB), i.e. ~3.5 ms
-/// per MiB of heap; a normal huge-page first touch costs ~0.1 ms per MiB, the slow kind
+/// pages cost the scale envelope up to ~3 s more user time (TLB misses over ~850 MiB), i.e.
+/// up to ~3.5 ms per MiB of heap; a normal huge-page first touch costs ~0.1 ms per MiB, the slow kind
 /// ~10 ms.
 const SLOW_NS_PER_MIB: u64 = 4_000_000;
 
@@ -104,29 +116,51 @@ pub fn watch_huge_pages() {
     }
 }
 
+/// What one sample says about the window that began at `from`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Window {
+    /// Not enough growth yet to judge: keep the window open.
+    Open,
+    /// Huge pages were cheap in it: start a new window here.
+    Cheap,
+    /// Slow first touches: system ns per MiB of growth.
+    Slow(u64),
+}
+
+fn judge(from: &Usage, now: &Usage) -> Window {
+    let grown_kib = now.max_rss_kib.saturating_sub(from.max_rss_kib);
+    if grown_kib < WINDOW_KIB {
+        return Window::Open;
+    }
+    let rate = now.sys_ns.saturating_sub(from.sys_ns) * 1024 / grown_kib;
+    if rate > SLOW_NS_PER_MIB {
+        Window::Slow(rate)
+    } else {
+        Window::Cheap
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn watch() {
-    let Some(mut from) = sys_and_peak() else {
+    let Some(mut from) = process_usage() else {
         return;
     };
     loop {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        let Some(now) = sys_and_peak() else {
+        let Some(now) = process_usage() else {
             return;
         };
-        let grown_kib = now.1.saturating_sub(from.1);
-        if grown_kib < WINDOW_KIB {
-            continue;
-        }
-        let rate = now.0.saturating_sub(from.0) * 1024 / grown_kib;
-        if rate > SLOW_NS_PER_MIB {
-            if disable_huge_pages() {
-                DECIDING_RATE.store(rate, Ordering::Relaxed);
-                DISABLED_AT_KIB.store(now.1.max(1), Ordering::Relaxed);
+        match judge(&from, &now) {
+            Window::Open => {}
+            Window::Cheap => from = now,
+            Window::Slow(rate) => {
+                if disable_huge_pages() {
+                    DECIDING_RATE.store(rate, Ordering::Relaxed);
+                    DISABLED_AT_KIB.store(now.max_rss_kib.max(1), Ordering::Relaxed);
+                }
+                return;
             }
-            return;
         }
-        from = now;
     }
 }
 
@@ -168,14 +202,33 @@ mod tests {
         assert_eq!(purge_delay(), -1);
     }
 
-    /// The sampler reads this process's figures: a resident set, and system time that only grows.
+    /// The sampler reads this process's figures: a resident set, and CPU time that only grows.
     #[test]
-    #[cfg(target_os = "linux")]
     fn usage_samples_are_monotone() {
-        let (sys0, rss0) = sys_and_peak().expect("getrusage");
+        let u0 = process_usage().expect("getrusage");
         let v: Vec<u8> = vec![1; 8 << 20];
-        let (sys1, rss1) = sys_and_peak().expect("getrusage");
+        let u1 = process_usage().expect("getrusage");
         assert!(v.iter().map(|&b| b as u64).sum::<u64>() == 8 << 20);
-        assert!(rss0 > 0 && rss1 >= rss0 && sys1 >= sys0);
+        assert!(u0.max_rss_kib > 0 && u1.max_rss_kib >= u0.max_rss_kib);
+        assert!(u1.sys_ns >= u0.sys_ns && u1.user_ns >= u0.user_ns);
+    }
+
+    /// A window needs 16 MiB of growth; then it is slow above 4 ms of system time per MiB.
+    #[test]
+    fn windows_judge_system_time_per_mib_of_growth() {
+        let at = |sys_ms: u64, rss_mib: u64| Usage {
+            user_ns: 0,
+            sys_ns: sys_ms * 1_000_000,
+            max_rss_kib: rss_mib * 1024,
+        };
+        let from = at(100, 30);
+        // Lots of system time but little growth (file writes at the end of a run): no verdict.
+        assert_eq!(judge(&from, &at(900, 45)), Window::Open);
+        // Normal huge pages: ~0.1 ms per MiB.
+        assert_eq!(judge(&from, &at(102, 62)), Window::Cheap);
+        // The slow host: ~10 ms per MiB.
+        assert_eq!(judge(&from, &at(420, 62)), Window::Slow(10_000_000));
+        // The threshold itself is still cheap.
+        assert_eq!(judge(&from, &at(164, 46)), Window::Cheap);
     }
 }
