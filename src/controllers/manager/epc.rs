@@ -9,24 +9,23 @@ use crate::wire;
 impl ControllerManager<'_> {
     pub(super) fn sync_epc(&mut self, key: &str, now: Nanos) {
         let (ns, name) = split_key(key);
-        let (ns, name) = (ns.to_string(), name.to_string());
         let mut row = SyncRow::start(now, ControllerKind::Endpoints, key);
         self.shared.now = format_time(now);
         let Some(service) = self.services.get(key).cloned() else {
             // Service gone: delete its Endpoints (NotFound ignored), forget trackers.
-            self.epc.service_deleted(&ns, &name);
+            self.epc.service_deleted(ns, name);
             #[cfg(test)]
             if let Some(shadow) = self
                 .cross_check
                 .as_mut()
                 .and_then(|c| c.epc_shadow.as_mut())
             {
-                shadow.service_deleted(&ns, &name);
+                shadow.service_deleted(ns, name);
             }
             if !self.manual.contains_key(key) {
                 if let Ok((old, rv)) =
                     self.endpoints
-                        .delete_versioned_shared(&mut self.shared, &ns, &name)
+                        .delete_versioned_shared(&mut self.shared, ns, name)
                 {
                     row.deletes = 1;
                     row.endpoints_removed = distinct_ips(Some(&*old)).len() as u64;
@@ -53,16 +52,16 @@ impl ControllerManager<'_> {
         // The pods the selector matches, from the namespace's index (as the controller's own
         // filter of the lister's content would give them), and which of them changed since
         // this Service's previous sync (for the controller's incremental desired state).
-        let changes = match self.pods.get_mut(&ns) {
-            Some(list) => list.take_changes(&name),
+        let changes = match self.pods.get_mut(ns) {
+            Some(list) => list.take_changes(name),
             None => PodChanges::All,
         };
-        let list = self.pods.get(&ns).unwrap_or(&empty);
+        let list = self.pods.get(ns).unwrap_or(&empty);
         // Lent lazily: a steady-state sync reads only the changed pods, each as held (a world
         // pod's record read in place: no API object built).
-        let lookup = |pod: &str| list.selected_held(&name, pod).map(|(h, t)| (view_of(h), t));
+        let lookup = |pod: &str| list.selected_held(name, pod).map(|(h, t)| (view_of(h), t));
         let all = || {
-            list.selected_held_all(&name)
+            list.selected_held_all(name)
                 .into_iter()
                 .map(|(h, t)| (view_of(h), t))
                 .collect()

@@ -91,22 +91,23 @@ impl ControllerManager<'_> {
         keys
     }
 
-    /// [`Self::enqueue_pod_services`] of [`Self::services_of_held`], by the queue ids the
-    /// pod's Service rows keep (no key string is made or looked up per pod event).
-    pub(super) fn enqueue_held_pod_services(&mut self, ns: &str, name: &str, now: Nanos) {
+    /// [`Self::enqueue_pod_services`] of [`Self::services_of_held`] of the pod at position `i`
+    /// of the namespace's list (the position the list just reported: the name is not looked
+    /// up again), by the queue ids the pod's Service rows keep (no key string is made or
+    /// looked up per pod event).
+    pub(super) fn enqueue_held_pod_services_at(&mut self, ns: &str, i: usize, now: Nanos) {
         let Some(list) = self.pods.get(ns) else {
             return;
         };
-        let Some(i) = list.position(name) else {
-            return;
-        };
         #[cfg(test)]
-        let expected = self.services_of_held(ns, name);
-        #[cfg(test)]
-        assert!(list
-            .member_rows_at(i)
-            .map(|m| format!("{ns}/{}", m.name()))
-            .eq(expected));
+        {
+            let name = list.held_at(i).map(|h| h.name().to_string()).expect("held");
+            let expected = self.services_of_held(ns, &name);
+            assert!(list
+                .member_rows_at(i)
+                .map(|m| format!("{ns}/{}", m.name()))
+                .eq(expected));
+        }
         let (b0, b1) = (self.ctl[ESC].batch_ns, self.ctl[EPC].batch_ns);
         for m in list.member_rows_at(i) {
             self.ctl[ESC].add_member_after(ns, m, Consumer::EndpointSlice, b0, now);
@@ -136,18 +137,18 @@ impl ControllerManager<'_> {
             ObjChange::Added(p) => {
                 // `pod_to_k8s` writes the template's labels as they are; the Services
                 // selecting them are the new row's memberships.
-                self.ns_pods(&p.namespace).insert_row_reusing(
+                let i = self.ns_pods(&p.namespace).insert_row_reusing(
                     shared_pod(p, world),
                     pod_owner(p, world),
                     None,
                 );
-                self.enqueue_held_pod_services(&p.namespace, &p.name, now);
+                self.enqueue_held_pod_services_at(&p.namespace, i, now);
             }
             ObjChange::Updated { new, .. } => {
                 let ns = &*new.namespace;
                 // The keys depend on the Services only, not on the pods held: the list is
                 // updated first.
-                let old = self
+                let (old, at) = self
                     .ns_pods(ns)
                     .update_row(shared_pod(new, world), pod_owner(new, world));
                 let keys: Vec<String> = match old {
@@ -161,7 +162,7 @@ impl ControllerManager<'_> {
                     {
                         let op = o.world_pod().expect("a world pod");
                         if let Some((_, true)) = pod_change_kind_compact(op, new) {
-                            self.enqueue_held_pod_services(ns, &new.name, now);
+                            self.enqueue_held_pod_services_at(ns, at, now);
                         }
                         return;
                     }
@@ -194,10 +195,26 @@ impl ControllerManager<'_> {
                 self.enqueue_pod_services(keys, now);
             }
             ObjChange::Deleted(p) => {
-                let ns = p.namespace.to_string();
-                let old = self.pods.get_mut(&ns).and_then(|m| m.remove_held(&p.name));
-                let keys = self.services_for_labels(&ns, old.as_ref().and_then(|o| o.labels()));
-                self.enqueue_pod_services(keys, now);
+                // The pod's Services as its row held them (`services_for_labels` of its labels,
+                // checked under test): enqueued by their queue ids, no key string made.
+                let ns = &*p.namespace;
+                let Some((_old, rows)) = self
+                    .pods
+                    .get_mut(ns)
+                    .and_then(|m| m.remove_held_rows(&p.name))
+                else {
+                    return;
+                };
+                #[cfg(test)]
+                assert!(rows
+                    .iter()
+                    .map(|m| format!("{ns}/{}", m.name()))
+                    .eq(self.services_for_labels(ns, _old.labels())));
+                let (b0, b1) = (self.ctl[ESC].batch_ns, self.ctl[EPC].batch_ns);
+                for m in &rows {
+                    self.ctl[ESC].add_member_after(ns, m, Consumer::EndpointSlice, b0, now);
+                    self.ctl[EPC].add_member_after(ns, m, Consumer::Endpoints, b1, now);
+                }
             }
         }
     }
@@ -316,10 +333,14 @@ impl ControllerManager<'_> {
     /// The namespace's pod cache, created on first use; it collects changed pods per Service
     /// for each controller that runs to take them.
     pub(super) fn ns_pods(&mut self, ns: &str) -> &mut PodList {
-        let tracked = (self.ctl[EPC].enabled, self.ctl[ESC].enabled);
-        self.pods
-            .entry(ns.to_string())
-            .or_insert_with(|| PodList::tracking(tracked.0, tracked.1))
+        // Looked up by `&str` first: the key is copied only for a new namespace, not on
+        // every pod event.
+        if !self.pods.contains_key(ns) {
+            let tracked = (self.ctl[EPC].enabled, self.ctl[ESC].enabled);
+            self.pods
+                .insert(ns.to_string(), PodList::tracking(tracked.0, tracked.1));
+        }
+        self.pods.get_mut(ns).expect("inserted above")
     }
 
     pub(super) fn user_create_endpoints(&mut self, now: Nanos, ep: k8s::Endpoints) {

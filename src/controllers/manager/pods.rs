@@ -145,7 +145,7 @@ impl Held {
         }
     }
 
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
             Held::Row { pod, .. } => &pod.name,
             Held::Api(p, _) => p.metadata.name.as_deref().unwrap_or(""),
@@ -634,12 +634,13 @@ impl PodList {
     /// copies it on its next write, see `World::pod_shared`), whose previous version held
     /// `prev` as its owner: when the owner is unchanged (a pod update), its interned strings
     /// are taken over without a lookup in the interner.
+    /// Returns the row's position.
     pub fn insert_row_reusing(
         &mut self,
         pod: Arc<model::Pod>,
         owner: Option<(&str, &str)>,
         prev: Option<(Rc<str>, Rc<str>)>,
-    ) {
+    ) -> usize {
         // A ReplicaSet's pods come in runs (t = 0, a scale-up): the last owner interned is
         // the next one's too, without a search of the interner.
         let prev = prev.or_else(|| self.last_owner.clone());
@@ -662,7 +663,7 @@ impl PodList {
             owner,
             built: OnceCell::new(),
         };
-        self.put(name, held);
+        self.put_at(name, held).1
     }
 
     /// A new version of world pod `pod`, owned by `owner`: the same as
@@ -670,11 +671,12 @@ impl PodList {
     /// the end of the list, the last pod into its place), the previous version returned.
     /// When its labels and owner did not change, its Services are the ones it had: they are
     /// kept rather than looked up again, and the name index is updated in place.
+    /// Returns the previous version and the new one's position.
     pub fn update_row(
         &mut self,
         pod: Arc<model::Pod>,
         owner: Option<(&str, &str)>,
-    ) -> Option<Held> {
+    ) -> (Option<Held>, usize) {
         let at = self.index.get(&self.items, &pod.name);
         let same = at.is_some_and(|i| {
             let held = &self.items[i];
@@ -687,8 +689,8 @@ impl PodList {
         if !same {
             let old = self.remove_held(&pod.name);
             let prev = old.as_ref().and_then(|o| o.owner()).cloned();
-            self.insert_row_reusing(pod, owner, prev);
-            return old;
+            let i = self.insert_row_reusing(pod, owner, prev);
+            return (old, i);
         }
         let i = at.expect("indexed");
         // remove_held, its name kept in the index (moved below)
@@ -712,10 +714,15 @@ impl PodList {
         });
         self.member_of.push(members);
         self.note_change(i, &name);
-        Some(old)
+        (Some(old), i)
     }
 
     fn put(&mut self, name: String, held: Held) -> Option<Held> {
+        self.put_at(name, held).0
+    }
+
+    /// [`PodList::put`], with the pod's position.
+    fn put_at(&mut self, name: String, held: Held) -> (Option<Held>, usize) {
         self.trim();
         match self.index.get(&self.items, &name) {
             Some(i) => {
@@ -736,7 +743,7 @@ impl PodList {
                 if old.is_built() {
                     self.built.set(self.built.get().saturating_sub(1));
                 }
-                Some(old)
+                (Some(old), i)
             }
             None => {
                 let i = self.items.len();
@@ -748,7 +755,7 @@ impl PodList {
                 self.items.push(held);
                 self.member_of.push(new);
                 self.note_change(i, &name);
-                None
+                (None, i)
             }
         }
     }
@@ -844,6 +851,21 @@ impl PodList {
         Some(self.take_at(i).0)
     }
 
+    /// [`PodList::remove_held`], with the rows of the Services [`PodList::member_rows_at`]
+    /// gave for the pod (its Services of a non-empty selector, in name order).
+    pub fn remove_held_rows(&mut self, name: &str) -> Option<(Held, Vec<Rc<Member>>)> {
+        self.trim();
+        let i = self.index.get(&self.items, name)?;
+        self.note_change(i, name);
+        self.index.del(name, i);
+        let (held, mut rows) = self.take_at(i);
+        let all = &self.match_all;
+        if !all.is_empty() {
+            rows.retain(|m| !all.contains(m.name()));
+        }
+        Some((held, rows))
+    }
+
     /// Take the pod at `i` out of the list and its Services, the last pod moving into its
     /// place (re-indexed, and noted as changed: its place in its Services' list order
     /// changed). The pod's own name-index entry is the caller's to drop or move.
@@ -873,6 +895,12 @@ impl PodList {
             note_change_in(&self.member_of[i], self.untracked, n, [false, true]);
         }
         (pod, members)
+    }
+
+    /// The pod at position `i` as held (tests).
+    #[cfg(test)]
+    pub fn held_at(&self, i: usize) -> Option<&Held> {
+        self.items.get(i)
     }
 
     /// The pod `name` as held (no `k8s::Pod` built for it).
@@ -1117,10 +1145,12 @@ mod tests {
                 let pod = Arc::new(p);
                 match op {
                     0 | 1 => {
-                        let a = fast.update_row(Arc::clone(&pod), Some(owner));
+                        let (a, ia) = fast.update_row(Arc::clone(&pod), Some(owner));
                         let b = plain.remove_held(&pod.name);
                         let prev = b.as_ref().and_then(|o| o.owner()).cloned();
-                        plain.insert_row_reusing(Arc::clone(&pod), Some(owner), prev);
+                        let ib = plain.insert_row_reusing(Arc::clone(&pod), Some(owner), prev);
+                        proptest::prop_assert_eq!(ia, ib);
+                        proptest::prop_assert_eq!(fast.position(&pod.name), Some(ia));
                         proptest::prop_assert_eq!(
                             a.map(|h| h.into_api()),
                             b.map(|h| h.into_api())
@@ -1133,9 +1163,22 @@ mod tests {
                         }
                     }
                     _ => {
-                        let a = fast.remove_held(&pod.name).map(|h| h.into_api());
+                        let members: Vec<String> = fast
+                            .member_services(&pod.name)
+                            .into_iter()
+                            .map(String::from)
+                            .collect();
+                        let a = fast.remove_held_rows(&pod.name).map(|(h, rows)| {
+                            let names: Vec<String> =
+                                rows.iter().map(|m| m.name().to_string()).collect();
+                            (h.into_api(), names)
+                        });
                         let b = plain.remove_held(&pod.name).map(|h| h.into_api());
-                        proptest::prop_assert_eq!(a, b);
+                        proptest::prop_assert_eq!(
+                            a.as_ref().map(|(_, n)| n.clone()).unwrap_or_default(),
+                            if b.is_some() { members } else { Vec::new() }
+                        );
+                        proptest::prop_assert_eq!(a.map(|(h, _)| h), b);
                     }
                 }
                 proptest::prop_assert_eq!(fast.index.len(), fast.len());
