@@ -65,15 +65,22 @@ impl NameIndex {
 
     /// Take `(ns, name)` for pod `id` (which exists and has it); nothing if already taken.
     pub(super) fn insert(&mut self, pods: &[PodSlot], id: PodId, ns: &str, name: &str) {
-        if self.contains(pods, ns, name) {
-            return;
-        }
+        // `contains`, then the insert, on one hash and one probe of the table.
         let h = self.hash_of(ns, name);
         match self.by_hash.entry(h) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(id);
             }
-            std::collections::hash_map::Entry::Occupied(_) => self.clash.push((h, id)),
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let taken = named(pods, None, *e.get(), ns, name)
+                    || self
+                        .clash
+                        .iter()
+                        .any(|&(c, p)| c == h && named(pods, None, p, ns, name));
+                if !taken {
+                    self.clash.push((h, id));
+                }
+            }
         }
     }
 
