@@ -136,8 +136,46 @@ impl Ident {
         }
     }
 
-    /// Whether `text` is the text this was made of.
+    /// Whether `text` is the text this was made of: the compact forms are written out and
+    /// compared (each has one text), rather than `text` parsed (every sync checks its
+    /// Service's uid and resourceVersion this way).
     fn is(&self, text: &str) -> bool {
+        match self {
+            Ident::Text(t) => **t == *text,
+            Ident::Num(n) => {
+                let (mut buf, mut at, mut n) = ([0u8; 20], 20, *n);
+                loop {
+                    at -= 1;
+                    buf[at] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                buf[at..] == *text.as_bytes()
+            }
+            Ident::Uuid(hi, lo) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = text.as_bytes();
+                if b.len() != 36 {
+                    return false;
+                }
+                let v = (u128::from(*hi) << 64) | u128::from(*lo);
+                let mut shift = 128;
+                b.iter().enumerate().all(|(i, &c)| {
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        return c == b'-';
+                    }
+                    shift -= 4;
+                    c == HEX[((v >> shift) & 0xf) as usize]
+                })
+            }
+        }
+    }
+
+    /// [`Ident::is`] as first written: the text parsed and the forms compared (tests).
+    #[cfg(test)]
+    fn is_parsed(&self, text: &str) -> bool {
         match self {
             Ident::Text(t) => **t == *text,
             compact => Ident::compact(text).as_ref() == Some(compact),
@@ -938,8 +976,17 @@ mod tests {
         fn ident_keeps_text_equality(a in ident_text(), b in ident_text()) {
             let (ia, ib) = (Ident::of(&a), Ident::of(&b));
             prop_assert_eq!(ia.is(&b), a == b);
+            prop_assert_eq!(ia.is(&b), ia.is_parsed(&b));
             prop_assert_eq!(ia == ib, a == b);
             prop_assert!(ia.is(&a));
+            // A text one character off, in every place.
+            for i in 0..a.len() {
+                let mut near = a.clone().into_bytes();
+                near[i] = if near[i] == b'0' { b'1' } else { b'0' };
+                let near = String::from_utf8(near).unwrap_or_default();
+                prop_assert_eq!(ia.is(&near), a == near);
+                prop_assert_eq!(ia.is(&near), ia.is_parsed(&near));
+            }
         }
     }
 

@@ -28,6 +28,30 @@ impl<'p> From<&'p k8s::Pod> for PodView<'p> {
 }
 
 /// `is_ipv6_string` of an address's text (IPv4-mapped IPv6 counts as IPv4, as `To4()` sees it).
+/// `ip.to_string()`, an IPv4 address written without the formatting machinery (one per
+/// address the Endpoints controller builds or compares).
+fn ip_text(ip: &IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, &o) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if o >= 100 {
+                    out.push(char::from(b'0' + o / 100));
+                }
+                if o >= 10 {
+                    out.push(char::from(b'0' + o / 10 % 10));
+                }
+                out.push(char::from(b'0' + o % 10));
+            }
+            out
+        }
+        IpAddr::V6(_) => ip.to_string(),
+    }
+}
+
 fn ip_is_v6(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(_) => false,
@@ -123,7 +147,7 @@ impl<'p> PodView<'p> {
                 .find(|ip| want_v6 == is_ipv6_string(&ip.ip))?
                 .ip
                 .clone(),
-            PodView::Row(p) => p.ips.iter().find(|ip| want_v6 == ip_is_v6(ip))?.to_string(),
+            PodView::Row(p) => ip_text(p.ips.iter().find(|ip| want_v6 == ip_is_v6(ip))?),
         };
         (!ip.is_empty()).then_some(ip)
     }
@@ -387,6 +411,17 @@ pub(crate) mod tests {
                     prop_assert_eq!(fast.build(None, false), want);
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// The IPv4 text is `Display`'s, for every octet value in every place.
+        #[test]
+        fn ip_text_is_display(a in any::<u8>(), b in any::<u8>(), c in any::<u8>(), d in any::<u8>()) {
+            let ip = IpAddr::from([a, b, c, d]);
+            prop_assert_eq!(super::ip_text(&ip), ip.to_string());
+            let v6 = IpAddr::from([u16::from(a), 0, 0, 0, 0, 0, u16::from(b), u16::from(c)]);
+            prop_assert_eq!(super::ip_text(&v6), v6.to_string());
         }
     }
 }
