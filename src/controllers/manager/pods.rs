@@ -55,14 +55,12 @@ pub enum Consumer {
     EndpointSlice = 1,
 }
 
-/// One Service's selector and the positions of the pods it selects.
+/// One Service's selector and the positions of the pods it selects (held in its row).
 #[derive(Debug)]
 struct Selection {
-    /// The Service's name and change sets, shared by the `member_of` rows of its pods.
+    /// The Service's name, selector, members and change sets, shared by the `member_of` rows
+    /// of its pods.
     name: Rc<Member>,
-    selector: Labels,
-    /// A sorted vector for the usual small selection (a tree beyond 64 pods).
-    members: SmallSet<usize>,
 }
 
 /// A Service as its pods' `member_of` rows hold it: its name, the pods changed since each
@@ -72,6 +70,12 @@ struct Selection {
 #[derive(Debug)]
 pub struct Member {
     name: Box<str>,
+    /// The Service's selector (a changed selector makes a new row).
+    selector: Labels,
+    /// Positions of the pods the selector matches: a sorted vector for the usual small
+    /// selection (a tree beyond 64 pods). Kept in the row so that a pod change edits its
+    /// Services' members through its own rows, with no lookup of each Service by name.
+    members: RefCell<SmallSet<usize>>,
     /// Per [`Consumer`]: pods changed since its last [`PodList::take_changes_for`].
     changed: RefCell<[BTreeSet<String>; 2]>,
     /// Per [`Consumer`]: the selection itself changed (new Service or selector) since then.
@@ -85,9 +89,11 @@ pub struct Member {
 pub const NO_QUEUE_ID: u32 = u32::MAX;
 
 impl Member {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, selector: Labels, members: SmallSet<usize>) -> Self {
         Member {
             name: name.into(),
+            selector,
+            members: RefCell::new(members),
             changed: Default::default(),
             rebuild: Cell::new([true; 2]),
             queue_ids: Cell::new([NO_QUEUE_ID; 2]),
@@ -230,8 +236,9 @@ pub struct PodList {
     selections: HashMap<String, Selection, ByWord>,
     /// First selector pair (key, then value) → Services with that pair first; nested so a
     /// pod's labels are looked up without copying them.
-    /// (Hashed: looked up per pod change, never iterated; each set is, in name order.)
-    by_first_pair: HashMap<String, HashMap<String, BTreeSet<String>, ByWord>, ByWord>,
+    /// (Hashed: looked up per pod change, never iterated; each set is, in name order.) Each
+    /// Service is held as its row, whose selector is matched without a lookup.
+    by_first_pair: HashMap<String, HashMap<String, BTreeMap<String, Rc<Member>>, ByWord>, ByWord>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
@@ -349,23 +356,17 @@ fn resize(sizes: &mut BTreeMap<usize, usize>, old: Option<usize>, new: Option<us
     }
 }
 
-/// Add (`insert`) or remove position `i` in Service `svc`'s members, keeping `sizes`.
-fn edit_members(
-    selections: &mut HashMap<String, Selection, ByWord>,
-    sizes: &mut BTreeMap<usize, usize>,
-    svc: &str,
-    i: usize,
-    insert: bool,
-) {
-    if let Some(sel) = selections.get_mut(svc) {
-        let before = sel.members.len();
-        if insert {
-            sel.members.insert(i);
-        } else {
-            sel.members.remove(&i);
-        }
-        resize(sizes, Some(before), Some(sel.members.len()));
+/// Add (`insert`) or remove position `i` in the members of Service row `svc` (a row of a
+/// `member_of` list: always the Service's current row), keeping `sizes`.
+fn edit_members(sizes: &mut BTreeMap<usize, usize>, svc: &Member, i: usize, insert: bool) {
+    let mut members = svc.members.borrow_mut();
+    let before = members.len();
+    if insert {
+        members.insert(i);
+    } else {
+        members.remove(&i);
     }
+    resize(sizes, Some(before), Some(members.len()));
 }
 
 /// Note pod `name` as changed, for the consumers `which` that are tracked, in the Services
@@ -480,7 +481,9 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
+            .name
             .members
+            .borrow()
             .contains(&i)
             .then(|| (i, self.api(i), self.items[i].ready_time()))
     }
@@ -490,17 +493,21 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
+            .name
             .members
+            .borrow()
             .contains(&i)
             .then(|| (&self.items[i], self.items[i].ready_time()))
     }
 
     /// [`PodList::selected`] as held: no `k8s::Pod` is built.
     pub fn selected_held_all(&self, service: &str) -> Vec<(&Held, Option<Timestamp>)> {
-        self.selections
-            .get(service)
-            .into_iter()
-            .flat_map(|s| s.members.iter())
+        let Some(sel) = self.selections.get(service) else {
+            return Vec::new();
+        };
+        let members = sel.name.members.borrow();
+        members
+            .iter()
             .map(|&i| (&self.items[i], self.items[i].ready_time()))
             .collect()
     }
@@ -515,17 +522,21 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
+            .name
             .members
+            .borrow()
             .contains(&i)
             .then(|| (i, &self.items[i], self.items[i].ready_time()))
     }
 
     /// [`PodList::selected_held_all`] with each pod's position.
     pub fn selected_held_all_at(&self, service: &str) -> Vec<(usize, &Held, Option<Timestamp>)> {
-        self.selections
-            .get(service)
-            .into_iter()
-            .flat_map(|s| s.members.iter())
+        let Some(sel) = self.selections.get(service) else {
+            return Vec::new();
+        };
+        let members = sel.name.members.borrow();
+        members
+            .iter()
             .map(|&i| (i, &self.items[i], self.items[i].ready_time()))
             .collect()
     }
@@ -536,8 +547,8 @@ impl PodList {
         for (k, v) in labels.into_iter().flatten() {
             // (k, v) pairs are unique per pod, so each candidate set is looked up once.
             if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
-                for name in set {
-                    if matches(&self.selections[name].selector, labels) {
+                for (name, row) in set {
+                    if matches(&row.selector, labels) {
                         out.insert(name);
                     }
                 }
@@ -562,10 +573,9 @@ impl PodList {
             // (k, v) pairs are unique per pod, and a Service is filed under its first pair
             // only: each is met at most once.
             if let Some(set) = self.by_first_pair.get(k).and_then(|m| m.get(v)) {
-                for name in set {
-                    let sel = &self.selections[name];
-                    if matches(&sel.selector, labels) {
-                        out.push(&sel.name);
+                for row in set.values() {
+                    if matches(&row.selector, labels) {
+                        out.push(row);
                     }
                 }
             }
@@ -702,7 +712,7 @@ impl PodList {
         self.trim();
         let (from, i) = (i, self.items.len());
         for s in &members {
-            edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
+            edit_members(&mut self.sizes, s, i, true);
         }
         self.index.relocate(name, from, i);
         let owner = old.owner().cloned();
@@ -731,10 +741,10 @@ impl PodList {
                     let new = self.memberships(held.labels());
                     let old = std::mem::take(&mut self.member_of[i]);
                     for s in &old {
-                        edit_members(&mut self.selections, &mut self.sizes, s.name(), i, false);
+                        edit_members(&mut self.sizes, s, i, false);
                     }
                     for s in &new {
-                        edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
+                        edit_members(&mut self.sizes, s, i, true);
                     }
                     self.member_of[i] = new;
                     self.note_change(i, &name);
@@ -749,7 +759,7 @@ impl PodList {
                 let i = self.items.len();
                 let new = self.memberships(held.labels());
                 for s in &new {
-                    edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
+                    edit_members(&mut self.sizes, s, i, true);
                 }
                 self.index.add(&name, i);
                 self.items.push(held);
@@ -827,7 +837,11 @@ impl PodList {
     /// for tests).
     pub fn largest_selection(&self) -> (usize, usize) {
         let kept = self.sizes.keys().next_back().copied().unwrap_or(0);
-        let walked = self.selections.values().map(|s| s.members.len()).max();
+        let walked = self
+            .selections
+            .values()
+            .map(|s| s.name.members.borrow().len())
+            .max();
         (kept, walked.unwrap_or(0))
     }
 
@@ -872,12 +886,12 @@ impl PodList {
     fn take_at(&mut self, i: usize) -> (Held, Vec<Rc<Member>>) {
         let last = self.items.len() - 1;
         for s in &self.member_of[i] {
-            edit_members(&mut self.selections, &mut self.sizes, s.name(), i, false);
+            edit_members(&mut self.sizes, s, i, false);
         }
         if i != last {
             for s in &self.member_of[last] {
-                edit_members(&mut self.selections, &mut self.sizes, s.name(), last, false);
-                edit_members(&mut self.selections, &mut self.sizes, s.name(), i, true);
+                edit_members(&mut self.sizes, s, last, false);
+                edit_members(&mut self.sizes, s, i, true);
             }
         }
         let pod = self.items.swap_remove(i);
@@ -935,7 +949,7 @@ impl PodList {
     /// Index a Service's selector (`None` = selects nothing), replacing any earlier one.
     pub fn set_service(&mut self, service: &str, selector: Option<&Labels>) {
         if let Some(old) = self.selections.get(service) {
-            if Some(&old.selector) == selector {
+            if Some(&old.name.selector) == selector {
                 return;
             }
         }
@@ -949,8 +963,9 @@ impl PodList {
                 members.insert(i);
             }
         }
-        let shared = Rc::new(Member::new(service));
-        for &i in members.iter() {
+        let size = members.len();
+        let shared = Rc::new(Member::new(service, selector.clone(), members));
+        for &i in shared.members.borrow().iter() {
             let m = &mut self.member_of[i];
             let at = m.partition_point(|s| s.name() < service);
             m.insert(at, shared.clone());
@@ -962,21 +977,15 @@ impl PodList {
                     .or_default()
                     .entry(v.clone())
                     .or_default()
-                    .insert(service.to_string());
+                    .insert(service.to_string(), shared.clone());
             }
             None => {
                 self.match_all.insert(service.to_string());
             }
         }
-        resize(&mut self.sizes, None, Some(members.len()));
-        self.selections.insert(
-            service.to_string(),
-            Selection {
-                name: shared,
-                selector: selector.clone(),
-                members,
-            },
-        );
+        resize(&mut self.sizes, None, Some(size));
+        self.selections
+            .insert(service.to_string(), Selection { name: shared });
     }
 
     /// Drop a Service from the indexes.
@@ -984,8 +993,9 @@ impl PodList {
         let Some(old) = self.selections.remove(service) else {
             return;
         };
-        resize(&mut self.sizes, Some(old.members.len()), None);
-        for &i in old.members.iter() {
+        let old = old.name;
+        resize(&mut self.sizes, Some(old.members.borrow().len()), None);
+        for &i in old.members.borrow().iter() {
             self.member_of[i].retain(|s| s.name() != service);
         }
         match old.selector.iter().next() {
@@ -1019,10 +1029,12 @@ impl PodList {
 
     /// [`PodList::selected`] with each pod's position in the list.
     pub fn selected_at(&self, service: &str) -> Vec<(usize, &k8s::Pod, Option<Timestamp>)> {
-        self.selections
-            .get(service)
-            .into_iter()
-            .flat_map(|s| s.members.iter())
+        let Some(sel) = self.selections.get(service) else {
+            return Vec::new();
+        };
+        let members = sel.name.members.borrow();
+        members
+            .iter()
             .map(|&i| (i, self.api(i), self.items[i].ready_time()))
             .collect()
     }
@@ -1090,6 +1102,12 @@ mod tests {
     /// What a pod list shows: every pod in list order, each Service's selection (names and
     /// Ready times) and the changed pods each consumer would take.
     fn observe(l: &mut PodList, services: &[&str], names: usize) -> Vec<String> {
+        // Every membership row is its Service's current row (edits go through the rows).
+        for rows in &l.member_of {
+            for m in rows {
+                assert!(Rc::ptr_eq(m, &l.selections[m.name()].name));
+            }
+        }
         let mut out: Vec<String> = l.values().map(|p| format!("{:?}", p.metadata)).collect();
         for s in services {
             out.push(format!(
