@@ -48,6 +48,9 @@ use crate::sim::lookup_hash::{ByWord, WordHasher};
 
 type Labels = BTreeMap<String, String>;
 
+/// Services' shared rows by name (name order).
+type RowsByName = BTreeMap<String, Rc<Member>>;
+
 /// Who takes a Service's changed pods: each controller has its own set, emptied by its syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consumer {
@@ -238,7 +241,7 @@ pub struct PodList {
     /// pod's labels are looked up without copying them.
     /// (Hashed: looked up per pod change, never iterated; each set is, in name order.) Each
     /// Service is held as its row, whose selector is matched without a lookup.
-    by_first_pair: HashMap<String, HashMap<String, BTreeMap<String, Rc<Member>>, ByWord>, ByWord>,
+    by_first_pair: HashMap<String, HashMap<String, RowsByName, ByWord>, ByWord>,
     /// Services with an empty (but present) selector: they select every pod.
     match_all: BTreeSet<String>,
     /// Per [`Consumer`]: don't collect per-Service changed pod names (nobody takes them).
