@@ -31,7 +31,7 @@
 //! of the Service fields the reconcile reads, of the address types or of the options
 //! resets the state.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use std::rc::Rc;
 
@@ -39,14 +39,14 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::convert::{endpoint_ports_of, slice_from_k8s};
-use super::model::{Endpoint, ServiceInfo, Slice};
+use super::model::{Endpoint, ServiceInfo, Slice, ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6};
 use super::podcache::{
     convert, pod_independent_ports, ports_pod_independent, Converted, PodInputs, SharedPorts,
 };
 use super::podread;
 use super::reconcile::{
-    address_types_for_service, reconcile_with_known, DesiredByPortMap, DesiredGroup, Known,
-    PlannedWrite, ReconcilerOptions,
+    address_type_flags, reconcile_with_known, DesiredByPortMap, DesiredGroup, Known, PlannedWrite,
+    ReconcilerOptions,
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
@@ -91,11 +91,16 @@ impl Inputs {
             && svc.traffic_distribution == spec.traffic_distribution
             && svc.deleting == m.deletion_timestamp.is_some()
             && svc.terminating_condition == options.terminating_condition
-            && self.address_types
-                == address_types_for_service(
-                    spec.ip_families.as_deref().unwrap_or_default(),
-                    cluster_ip,
-                )
+            && {
+                let (v4, v6) =
+                    address_type_flags(spec.ip_families.as_deref().unwrap_or_default(), cluster_ip);
+                // `address_types_for_service` builds IPv4 first, then IPv6.
+                let want = [(v4, ADDRESS_TYPE_IPV4), (v6, ADDRESS_TYPE_IPV6)];
+                self.address_types
+                    .iter()
+                    .copied()
+                    .eq(want.iter().filter(|w| w.0).map(|w| w.1))
+            }
             && self.ports == spec.ports
             && self.cluster_ip == spec.cluster_ip
             && self.options == *options
@@ -829,6 +834,43 @@ impl IncService {
     }
 }
 
+/// Buffers of a sync kept by the reconciler between syncs: cleared and refilled, never
+/// reallocated once grown (a small sync's fixed cost was mostly such allocations).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scratch {
+    /// The Service key (`namespace/name`) of the sync under way.
+    pub(super) key: String,
+    touched: Vec<u64>,
+    pod_touched: Vec<u64>,
+    hit: Vec<bool>,
+    verified: Vec<bool>,
+    clean: Vec<bool>,
+    fresh: Vec<usize>,
+    dirty: Vec<bool>,
+    first: Vec<(u32, u32)>,
+    slice_groups: Vec<Option<GroupKey>>,
+    /// Emptied by every sync (its models move on to the own writes).
+    updates: Vec<Slice>,
+}
+
+impl Scratch {
+    /// `namespace/name` in the kept key buffer, taken out (put it back in `key`).
+    pub(super) fn service_key(&mut self, namespace: &str, name: &str) -> String {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push_str(namespace);
+        key.push('/');
+        key.push_str(name);
+        key
+    }
+}
+
+/// `v` emptied, then `n` times `x` (the buffer kept).
+fn refill<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
+    v.clear();
+    v.resize(n, x);
+}
+
 /// The value of `key` taken out of `map` in place (default when absent).
 fn take_entry<V: Default>(map: &mut ServiceKeyed<V>, key: &str) -> V {
     map.get_mut(key).map(std::mem::take).unwrap_or_default()
@@ -877,11 +919,11 @@ impl Reconciler {
                 return None;
             }
         }
-        // `ServiceInfo::key` of the Service, built without the info.
-        let svc_key = format!(
-            "{}/{}",
+        // `ServiceInfo::key` of the Service, built without the info (in a kept buffer).
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let svc_key = scratch.service_key(
             service.metadata.namespace.as_deref().unwrap_or(""),
-            service.metadata.name.as_deref().unwrap_or("")
+            service.metadata.name.as_deref().unwrap_or(""),
         );
         // The Service's entries are taken out in place and put back at the end (removing and
         // re-inserting them in maps of every Service cost more than the rest of a small sync).
@@ -924,10 +966,12 @@ impl Reconciler {
                 st.hold(m, ats, true, &mut t);
             }
         }
-        let mut touched: Vec<u64> = Vec::new();
+        let mut touched = std::mem::take(&mut scratch.touched);
+        touched.clear();
         st.update_pods(service, svc, ats, pods, nodes, &mut touched);
         // Identities whose pods changed since the previous sync (sorted).
-        let mut pod_touched = touched.clone();
+        let mut pod_touched = std::mem::take(&mut scratch.pod_touched);
+        pod_touched.clone_from(&touched);
         pod_touched.sort_unstable();
         pod_touched.dedup();
         self.sync_seq += 1;
@@ -944,11 +988,14 @@ impl Reconciler {
         for c in cached.values_mut() {
             c.slice.origin = None;
         }
-        let mut hit = vec![false; existing.len()];
+        let mut hit = std::mem::take(&mut scratch.hit);
+        refill(&mut hit, existing.len(), false);
         // The model's endpoints were each the desired version of its pod at the previous
         // sync (a slice that sync left clean, or that it wrote itself).
-        let mut verified = vec![false; existing.len()];
-        let mut fresh: Vec<usize> = Vec::new();
+        let mut verified = std::mem::take(&mut scratch.verified);
+        refill(&mut verified, existing.len(), false);
+        let mut fresh = std::mem::take(&mut scratch.fresh);
+        fresh.clear();
         // Replaced models held by difference: (port mapping, slice name, hashes to hold).
         let mut rehold: Vec<(GroupKey, usize, Vec<u64>)> = Vec::new();
         for (i, es) in existing.iter().enumerate() {
@@ -1021,7 +1068,7 @@ impl Reconciler {
             }
             listed
         });
-        for i in fresh {
+        for &i in &fresh {
             if let Some(c) = cached.get(existing[i].metadata.name.as_deref().unwrap_or("")) {
                 st.hold(&c.slice, ats, true, &mut touched);
             }
@@ -1058,14 +1105,16 @@ impl Reconciler {
         let all_dirty = st.dups > 0;
         touched.sort_unstable();
         touched.dedup();
-        let mut dirty_names: HashSet<&str, ByWord> = HashSet::default();
         for &h in &touched {
             st.refresh_unheld(h);
         }
+        // Per cached model (by position): a touched identity's holder.
+        let mut dirty = std::mem::take(&mut scratch.dirty);
+        refill(&mut dirty, cached.count(), false);
         for &h in &touched {
             if let Some((_, n)) = st.holder.get(&h) {
-                if let Some((k, _)) = cached.get_key_value(n) {
-                    dirty_names.insert(k.as_str());
+                if let Some(j) = cached.position(n) {
+                    dirty[j] = true;
                 }
             }
         }
@@ -1074,22 +1123,20 @@ impl Reconciler {
             .iter()
             .map(|es| cached.get(es.metadata.name.as_deref().unwrap_or("")))
             .collect();
-        let clean: Vec<bool> = existing
-            .iter()
-            .enumerate()
-            .map(|(i, es)| {
-                let n = es.metadata.name.as_deref().unwrap_or("");
-                !all_dirty
-                    && hit[i]
-                    && !dirty_names.contains(n)
-                    && slots[i].is_some_and(|c| c.clean)
-            })
-            .collect();
-        drop(dirty_names);
+        let mut clean = std::mem::take(&mut scratch.clean);
+        clean.clear();
+        clean.extend(existing.iter().enumerate().map(|(i, es)| {
+            let n = es.metadata.name.as_deref().unwrap_or("");
+            !all_dirty
+                && hit[i]
+                && !cached.position(n).is_some_and(|j| dirty[j])
+                && slots[i].is_some_and(|c| c.clean)
+        }));
 
         // Port mappings in order of first appearance among the pods that should be in
         // endpoints (the full path creates each group, drawing its map's hash seed, there).
-        let mut first: Vec<(u32, u32)> = Vec::new(); // (group, first pod id)
+        let mut first = std::mem::take(&mut scratch.first); // (group, first pod id)
+        first.clear();
         let present = st.in_eps_count.values().filter(|n| **n > 0).count();
         for &id in st.order.values() {
             if first.len() == present {
@@ -1105,16 +1152,14 @@ impl Reconciler {
         let mut desired: BTreeMap<&'static str, DesiredByPortMap<&Endpoint>> = BTreeMap::new();
         // Endpoints of dirty slices, by port mapping (step 1 will match them), except those
         // of verified slices whose pods did not change: their matches are known.
-        let slice_groups: Vec<Option<GroupKey>> = slots
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if clean[i] {
-                    return None;
-                }
-                st.slice_group(&(*c)?.slice, ats)
-            })
-            .collect();
+        let mut slice_groups = std::mem::take(&mut scratch.slice_groups);
+        slice_groups.clear();
+        slice_groups.extend(slots.iter().enumerate().map(|(i, c)| {
+            if clean[i] {
+                return None;
+            }
+            st.slice_group(&(*c)?.slice, ats)
+        }));
         // By port mapping: a Service has one or two (a scan, no table).
         let mut dirty_held: Vec<(GroupKey, Vec<u64>)> = Vec::new();
         let mut known: Known<&Endpoint> = vec![None; existing.len()];
@@ -1270,27 +1315,27 @@ impl Reconciler {
 
         // A slice nothing wrote was kept unchanged by step 1: clean until its model or one
         // of its endpoints' pods changes.
-        let mut written: HashSet<&str, ByWord> =
-            HashSet::with_capacity_and_hasher(plan.writes.len(), ByWord::default());
+        // Per cached model (by position; the buffer of `dirty`, read no more).
+        let mut written = dirty;
+        refill(&mut written, cached.count(), false);
         for w in &plan.writes {
-            match w {
-                PlannedWrite::Update(s) => {
-                    written.insert(s.name.as_str());
-                }
-                PlannedWrite::Delete { name, .. } => {
-                    written.insert(name.as_str());
-                }
-                PlannedWrite::Create(_) => {}
+            let name = match w {
+                PlannedWrite::Update(s) => s.name.as_str(),
+                PlannedWrite::Delete { name, .. } => name.as_str(),
+                PlannedWrite::Create(_) => continue,
+            };
+            if let Some(j) = cached.position(name) {
+                written[j] = true;
             }
         }
-        for (name, c) in cached.iter_mut() {
-            c.clean = !all_dirty && !written.contains(name.as_str());
+        for (c, w) in cached.values_mut().zip(&written) {
+            c.clean = !all_dirty && !w;
         }
-        drop(written);
         put_entry(&mut self.slice_cache, &svc_key, cached);
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
-        let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() {
+        // A Service with few slices scans its listing instead (no table per sync).
+        let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() || existing.len() <= 16 {
             HashMap::default()
         } else {
             existing
@@ -1306,10 +1351,20 @@ impl Reconciler {
                 .resource_version
                 .as_deref()
                 .and_then(|r| r.parse::<u64>().ok());
-            matches!((ahead, listed_rv.get(name.as_str())), (Some(a), Some(&l)) if l < a)
+            let listed = if existing.len() <= 16 {
+                // Names are unique (checked above): the one of this name, if listed.
+                existing
+                    .iter()
+                    .find(|es| es.metadata.name.as_deref().unwrap_or("") == name)
+                    .and_then(|es| es.metadata.resource_version.as_deref()?.parse().ok())
+            } else {
+                listed_rv.get(name.as_str()).copied()
+            };
+            matches!((ahead, listed), (Some(a), Some(l)) if l < a)
         });
 
-        let (mut updates, mut creates) = (Vec::new(), Vec::new());
+        let (mut updates, mut creates) = (std::mem::take(&mut scratch.updates), Vec::new());
+        updates.clear();
         let kept = Kept {
             updates: &mut updates,
             creates: &mut creates,
@@ -1321,7 +1376,7 @@ impl Reconciler {
             slice,
             made_at: seq,
         };
-        for s in updates.into_iter().filter(|s| !s.name.is_empty()) {
+        for s in updates.drain(..).filter(|s| !s.name.is_empty()) {
             own.insert(s.name.clone(), own_write(s));
         }
         if !creates.is_empty() {
@@ -1337,6 +1392,18 @@ impl Reconciler {
         }
         st.inputs = Some(inputs);
         put_entry(&mut self.inc, &svc_key, Some(st));
+        scratch.key = svc_key;
+        scratch.touched = touched;
+        scratch.pod_touched = pod_touched;
+        scratch.hit = hit;
+        scratch.verified = verified;
+        scratch.clean = clean;
+        scratch.fresh = fresh;
+        scratch.dirty = written;
+        scratch.first = first;
+        scratch.slice_groups = slice_groups;
+        scratch.updates = updates;
+        self.scratch = scratch;
         Some(ReconcileResult {
             writes,
             metrics: plan.metrics,

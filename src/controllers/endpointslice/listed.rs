@@ -62,6 +62,47 @@ where
     if same {
         return (Vec::new(), Vec::new());
     }
+    if a.len() <= SCAN && b.len() <= SCAN {
+        return differing_scanned(a, b);
+    }
+    differing_mapped(a, b)
+}
+
+/// Listings up to this many slices are matched by scanning (no table per sync).
+const SCAN: usize = 16;
+
+/// [`differing`] by scanning (at most [`SCAN`] slices a side): each slice of `b` takes the
+/// first unmatched slice of `a` of its version, so what is left of a version in `a` are its
+/// last occurrences, as [`differing_mapped`] gives (tested).
+fn differing_scanned<'x, A, B>(a: &'x [A], b: &'x [B]) -> (Vec<&'x A>, Vec<&'x B>)
+where
+    A: Borrow<k8s::EndpointSlice>,
+    B: Borrow<k8s::EndpointSlice>,
+{
+    let mut matched = [false; SCAN];
+    let mut only_b = Vec::new();
+    for s in b {
+        let taken = version(s.borrow())
+            .and_then(|v| (0..a.len()).find(|&i| !matched[i] && version(a[i].borrow()) == Some(v)));
+        match taken {
+            Some(i) => matched[i] = true,
+            None => only_b.push(s),
+        }
+    }
+    let only_a = (0..a.len())
+        .rev()
+        .filter(|&i| !matched[i])
+        .map(|i| &a[i])
+        .collect();
+    (only_a, only_b)
+}
+
+/// [`differing`] through a table of versions (any size).
+fn differing_mapped<'x, A, B>(a: &'x [A], b: &'x [B]) -> (Vec<&'x A>, Vec<&'x B>)
+where
+    A: Borrow<k8s::EndpointSlice>,
+    B: Borrow<k8s::EndpointSlice>,
+{
     let mut unmatched: HashMap<(&str, &str), u32, Fast> =
         HashMap::with_capacity_and_hasher(a.len(), Fast::default());
     for s in a {
@@ -104,9 +145,12 @@ fn for_each_delta<'x, S: Borrow<k8s::EndpointSlice>>(
     let gone: &[&'x S] = gone;
     let slice = |s: &'x S| -> &'x k8s::EndpointSlice { s.borrow() };
     let name = |s: &'x S| -> &'x str { slice(s).metadata.name.as_deref().unwrap_or("") };
+    // A new slice's partner: the first unpaired gone slice of its name (scanned when few).
     let mut by_name: HashMap<&str, Vec<usize>, Fast> = HashMap::default();
-    for (i, s) in gone.iter().enumerate().rev() {
-        by_name.entry(name(s)).or_default().push(i);
+    if gone.len() > SCAN {
+        for (i, s) in gone.iter().enumerate().rev() {
+            by_name.entry(name(s)).or_default().push(i);
+        }
     }
     let mut paired = vec![false; gone.len()];
     let emit =
@@ -118,7 +162,11 @@ fn for_each_delta<'x, S: Borrow<k8s::EndpointSlice>>(
             }
         };
     for &n in new {
-        let partner = by_name.get_mut(name(n)).and_then(Vec::pop);
+        let partner = if gone.len() > SCAN {
+            by_name.get_mut(name(n)).and_then(Vec::pop)
+        } else {
+            (0..gone.len()).find(|&i| !paired[i] && name(gone[i]) == name(n))
+        };
         let ne = slice(n).endpoint_list();
         match partner {
             Some(i) => {
@@ -194,14 +242,20 @@ impl ListedAddresses {
         let mut occ: Vec<(&str, i64)> = Vec::new();
         for_each_delta(&lost, &gained, |a, d| occ.push((a, d)));
         let delta: Vec<(&str, i64)> = if occ.len() <= 16 {
-            let mut v: Vec<(&str, i64)> = Vec::with_capacity(occ.len());
-            for (a, d) in occ {
-                match v.iter_mut().find(|(b, _)| *b == a) {
-                    Some((_, n)) => *n += d,
-                    None => v.push((a, d)),
+            // Netted in place: the first occurrence of each address keeps the sum.
+            let mut n = 0;
+            for k in 0..occ.len() {
+                let (a, d) = occ[k];
+                match occ[..n].iter_mut().find(|(b, _)| *b == a) {
+                    Some((_, x)) => *x += d,
+                    None => {
+                        occ[n] = (a, d);
+                        n += 1;
+                    }
                 }
             }
-            v
+            occ.truncate(n);
+            occ
         } else {
             let mut m: HashMap<&str, i64, Fast> =
                 HashMap::with_capacity_and_hasher(occ.len().min(4096), Fast::default());
@@ -342,6 +396,40 @@ mod tests {
                 let want = full_set_differences(&b, &a);
                 prop_assert_eq!(counts.changes("ns/svc", &before, after.clone()), want);
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// The scanned matching of two listings equals the table's, order included.
+        #[test]
+        fn scanned_differing_equals_mapped(
+            lists in prop::collection::vec(prop::collection::vec(0u8..10, 0..5), 20),
+            a in listing(),
+            b in listing(),
+        ) {
+            let mut universe = BTreeMap::new();
+            for (i, list) in lists.into_iter().enumerate() {
+                universe.insert(((i / 4) as u8, (i % 4) as u32), list);
+            }
+            let a: Vec<Rc<k8s::EndpointSlice>> =
+                a.iter().map(|(v, own)| build(&universe, *v, own)).collect();
+            // Some slices of `b` are `a`'s very objects.
+            let b: Vec<Rc<k8s::EndpointSlice>> = b
+                .iter()
+                .enumerate()
+                .map(|(i, (v, own))| match a.get(i) {
+                    Some(x) if own.len() == 1 => Rc::clone(x),
+                    _ => build(&universe, *v, own),
+                })
+                .collect();
+            let ptrs = |v: &[&Rc<k8s::EndpointSlice>]| -> Vec<*const k8s::EndpointSlice> {
+                v.iter().map(|s| Rc::as_ptr(s)).collect()
+            };
+            let (sa, sb) = differing_scanned(&a, &b);
+            let (ma, mb) = differing_mapped(&a, &b);
+            prop_assert_eq!(ptrs(&sa), ptrs(&ma));
+            prop_assert_eq!(ptrs(&sb), ptrs(&mb));
         }
     }
 

@@ -221,6 +221,20 @@ pub struct ReconcilePlan {
 ///
 /// `ip_families` = `spec.ipFamilies`; `cluster_ip` = `spec.clusterIP`.
 pub fn address_types_for_service(ip_families: &[String], cluster_ip: &str) -> Vec<&'static str> {
+    let (v4, v6) = address_type_flags(ip_families, cluster_ip);
+    let mut out = Vec::new();
+    if v4 {
+        out.push(ADDRESS_TYPE_IPV4);
+    }
+    if v6 {
+        out.push(ADDRESS_TYPE_IPV6);
+    }
+    out
+}
+
+/// Whether [`address_types_for_service`] holds IPv4 and IPv6 (compared by the incremental
+/// reconcile every sync without building the vector).
+pub fn address_type_flags(ip_families: &[String], cluster_ip: &str) -> (bool, bool) {
     let mut v4 = false;
     let mut v6 = false;
     for f in ip_families {
@@ -242,14 +256,7 @@ pub fn address_types_for_service(ip_families: &[String], cluster_ip: &str) -> Ve
             v6 = true;
         }
     }
-    let mut out = Vec::new();
-    if v4 {
-        out.push(ADDRESS_TYPE_IPV4);
-    }
-    if v6 {
-        out.push(ADDRESS_TYPE_IPV6);
-    }
-    out
+    (v4, v6)
 }
 
 /// Upstream `numDesiredSlices` (metrics/cache.go).
@@ -809,11 +816,8 @@ pub fn reconcile_with_known<K: Borrow<str> + Ord, E: DesiredEndpoint>(
 ) -> ReconcilePlan {
     let mut plan = ReconcilePlan::default();
     let mut unsupported: Vec<&Slice> = Vec::new();
-    let mut by_type: BTreeMap<&str, Vec<&Slice>> = BTreeMap::new();
     for &s in existing {
-        if address_types.contains(&s.address_type.as_str()) {
-            by_type.entry(s.address_type.as_str()).or_default().push(s);
-        } else {
+        if !address_types.contains(&s.address_type.as_str()) {
             if let Some(tc) = topology.as_deref_mut() {
                 tc.remove_hints(&svc.key(), &s.address_type);
             }
@@ -821,7 +825,19 @@ pub fn reconcile_with_known<K: Borrow<str> + Ord, E: DesiredEndpoint>(
         }
     }
     for at in address_types {
-        let ex = by_type.get(at).cloned().unwrap_or_default();
+        // This type's slices in listing order: the listing itself when it holds no other
+        // type (the usual single-stack Service; no copy).
+        let ex: Cow<'_, [&Slice]> = if existing.iter().all(|s| s.address_type == *at) {
+            Cow::Borrowed(existing)
+        } else {
+            Cow::Owned(
+                existing
+                    .iter()
+                    .copied()
+                    .filter(|s| s.address_type == *at)
+                    .collect(),
+            )
+        };
         let desired = desired_by_type.remove(*at).unwrap_or_default();
         reconcile_by_address_type(
             svc,

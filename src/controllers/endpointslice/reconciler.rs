@@ -184,6 +184,9 @@ pub struct Reconciler {
     /// Counts incremental syncs (of any Service): tells an own write planned by a Service's
     /// previous sync from an older one.
     pub(super) sync_seq: u64,
+    /// Buffers a sync fills and leaves behind, so the next sync allocates none of them (the
+    /// Service key, the incremental reconcile's index vectors).
+    pub(super) scratch: super::incremental::Scratch,
 }
 
 /// Per-Service state by Service key (`namespace/name`), looked up by every sync of that
@@ -242,11 +245,16 @@ impl SliceModels {
     pub(super) fn get(&self, name: &str) -> Option<&CachedSlice> {
         self.find(name).ok().map(|i| &*self.0[i].1)
     }
+    /// The position of `name` in name order, if held.
+    pub(super) fn position(&self, name: &str) -> Option<usize> {
+        self.find(name).ok()
+    }
+    /// How many models are held.
+    pub(super) fn count(&self) -> usize {
+        self.0.len()
+    }
     pub(super) fn get_mut(&mut self, name: &str) -> Option<&mut CachedSlice> {
         self.find(name).ok().map(|i| &mut *self.0[i].1)
-    }
-    pub(super) fn get_key_value(&self, name: &str) -> Option<(&String, &CachedSlice)> {
-        self.find(name).ok().map(|i| (&self.0[i].0, &*self.0[i].1))
     }
     /// `BTreeMap::insert` (the previous value of `name`, if any).
     pub(super) fn insert(&mut self, name: String, c: Box<CachedSlice>) -> Option<Box<CachedSlice>> {
@@ -270,9 +278,6 @@ impl SliceModels {
     }
     pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut CachedSlice> {
         self.0.iter_mut().map(|(_, c)| &mut **c)
-    }
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut CachedSlice)> {
-        self.0.iter_mut().map(|(k, c)| (&*k, &mut **c))
     }
 }
 
@@ -306,6 +311,7 @@ impl Reconciler {
             own_creates: ServiceKeyed::default(),
             packing: super::packing::Packing::Upstream,
             sync_seq: 0,
+            scratch: Default::default(),
         }
     }
 
@@ -672,8 +678,13 @@ impl EndpointSliceController {
             service.metadata.namespace.as_deref().unwrap_or(""),
             service.metadata.name.as_deref().unwrap_or("")
         );
-        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, &key)).collect();
-        self.tracker.stale_slices(&key, &listed)
+        self.is_stale_keyed(&key, existing)
+    }
+
+    /// [`EndpointSliceController::is_stale_borrowed`] of the Service with key `key`.
+    fn is_stale_keyed(&self, key: &str, existing: &[&k8s::EndpointSlice]) -> bool {
+        let listed: Vec<TrackedSlice<'_>> = existing.iter().map(|s| tracked(s, key)).collect();
+        self.tracker.stale_slices(key, &listed)
     }
 
     /// The Service is gone (syncService NotFound path): forget its trigger-time
@@ -775,12 +786,24 @@ impl EndpointSliceController {
         if !manages_slices(service) {
             return SyncOutcome::Skipped;
         }
-        let existing = drop_pending_deletion(listed);
-        if self.is_stale_borrowed(service, &existing) {
-            return SyncOutcome::Stale;
-        }
+        // Borrowed as listed when no slice is pending deletion (the usual case).
+        let existing: std::borrow::Cow<'_, [&k8s::EndpointSlice]> = if listed
+            .iter()
+            .any(|s| s.metadata.deletion_timestamp.is_some())
+        {
+            std::borrow::Cow::Owned(drop_pending_deletion(listed))
+        } else {
+            std::borrow::Cow::Borrowed(listed)
+        };
         let ns = service.metadata.namespace.as_deref().unwrap_or("");
         let name = service.metadata.name.as_deref().unwrap_or("");
+        // The key in a kept buffer (not formatted per sync).
+        let key = self.reconciler.scratch.service_key(ns, name);
+        let stale = self.is_stale_keyed(&key, &existing);
+        self.reconciler.scratch.key = key;
+        if stale {
+            return SyncOutcome::Stale;
+        }
         let created = parse_opt(service.metadata.creation_timestamp.as_deref());
         let trigger = match pods {
             PodInput::List(list) => self.trigger_times.compute_raw(

@@ -35,8 +35,21 @@ impl ControllerManager<'_> {
         // deleted). With a lagging informer some may be older versions or missing.
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
-        let mut sorted: Vec<&str> = index.iter().map(String::as_str).collect();
-        sorted.sort_unstable();
+        // A Service has one or two slices: a scan of the index, a sorted copy only for many.
+        let sorted: Vec<&str> = if index.len() > LISTED_SCAN {
+            let mut v: Vec<&str> = index.iter().map(String::as_str).collect();
+            v.sort_unstable();
+            v
+        } else {
+            Vec::new()
+        };
+        let indexed = |n: &str| {
+            if sorted.is_empty() {
+                index.iter().any(|i| i == n)
+            } else {
+                sorted.binary_search(&n).is_ok()
+            }
+        };
         // Shared, not copied: the listing outlives this borrow of the informer (the
         // before/after endpoint comparison below).
         let listed_rc: Vec<Rc<k8s::EndpointSlice>> = index
@@ -45,12 +58,11 @@ impl ControllerManager<'_> {
             .chain(
                 self.slice_informer
                     .group(key)
-                    .filter(|(n, _)| sorted.binary_search(&n.as_str()).is_err())
+                    .filter(|(n, _)| !indexed(n))
                     .filter_map(|(n, _)| self.slice_informer.get_shared(key, n)),
             )
             .filter(|s| is_managed_slice_of(s, ns, name))
             .collect();
-        drop(sorted);
         let listed: Vec<&k8s::EndpointSlice> = listed_rc.iter().map(|s| &**s).collect();
         let empty = PodList::default();
         // Which of the Service's pods changed since its previous sync (the pod index collects
@@ -79,11 +91,12 @@ impl ControllerManager<'_> {
             lookup: &lookup,
             all: &all,
         };
-        let seed = service_choice_seed(self.scenario_seed, key);
-        // The key is copied only for a Service's first sync.
+        // The key is copied (and the seed derived) only for a Service's first sync.
+        let scenario_seed = self.scenario_seed;
+        let seed = || service_choice_seed(scenario_seed, key);
         if !self.esc_rngs.contains_key(key) {
             self.esc_rngs
-                .insert(key.to_string(), ChaCha8Rng::seed_from_u64(seed));
+                .insert(key.to_string(), ChaCha8Rng::seed_from_u64(seed()));
         }
         let rng = self.esc_rngs.get_mut(key).expect("inserted above");
         #[cfg(test)]
@@ -153,11 +166,14 @@ impl ControllerManager<'_> {
             None
         };
 
-        // Read by updates only (most syncs write one update or nothing).
-        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> = if result
-            .writes
-            .iter()
-            .any(|w| matches!(w, SliceWrite::Update(_)))
+        // Read by updates only (most syncs write one update or nothing); a Service with few
+        // slices is scanned instead (no table built per sync).
+        let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> = if before.len()
+            > LISTED_SCAN
+            && result
+                .writes
+                .iter()
+                .any(|w| matches!(w, SliceWrite::Update(_)))
         {
             before.iter().map(|l| (s(&l.metadata.name), l)).collect()
         } else {
@@ -165,13 +181,26 @@ impl ControllerManager<'_> {
         };
         let mut calls = SliceCounts::default();
         let mut failed = false;
-        self.shared.now = format_time(now);
-        // Taken out with its key, put back under the same key (no copy per sync).
-        let (first_sync, names_key, mut names) = match self.name_rngs.remove_entry(key) {
-            Some((k, r)) => (false, k, r),
-            None => (true, key.to_string(), ChaCha8Rng::seed_from_u64(seed)),
+        // Syncs of the same second share the text: copied into the clock's buffer (no
+        // allocation), formatted once per second.
+        let second = now / NS_PER_SEC;
+        if self.esc_now.0 != Some(second) {
+            self.esc_now = (Some(second), format_time(now));
+        }
+        self.shared.now.clone_from(&self.esc_now.1);
+        // Swapped with the apiserver's stream in place and back (no move of the map entry).
+        let first_sync = match self.name_rngs.get_mut(key) {
+            Some(r) => {
+                self.shared.swap_rng(r);
+                false
+            }
+            None => {
+                let mut r = ChaCha8Rng::seed_from_u64(seed());
+                self.shared.swap_rng(&mut r);
+                self.name_rngs.insert(key.to_string(), r);
+                true
+            }
         };
-        self.shared.swap_rng(&mut names);
         for w in result.writes {
             match w {
                 SliceWrite::Create(body) => {
@@ -209,8 +238,13 @@ impl ControllerManager<'_> {
                 }
                 SliceWrite::Update(body) => {
                     calls.updated += 1;
-                    let old =
-                        stored_before(&self.slices, &listed_by_name, ns, s(&body.metadata.name));
+                    let old = stored_before(
+                        &self.slices,
+                        &before,
+                        &listed_by_name,
+                        ns,
+                        s(&body.metadata.name),
+                    );
                     match self.slices.update_shared_or_back(&mut self.shared, body) {
                         Ok(out) => {
                             self.esc.observe_write_of(key, &out.object);
@@ -290,8 +324,9 @@ impl ControllerManager<'_> {
             // The replay's Endpoints create after the first line draws a UID here.
             self.shared.draw_uid();
         }
-        self.shared.swap_rng(&mut names);
-        self.name_rngs.insert(names_key, names);
+        if let Some(r) = self.name_rngs.get_mut(key) {
+            self.shared.swap_rng(r);
+        }
         // Shared with storage: the address accounting holds this listing until the next sync.
         let alive: Vec<Rc<k8s::EndpointSlice>> = self
             .slice_index
@@ -327,6 +362,9 @@ impl ControllerManager<'_> {
     }
 }
 
+/// Listings up to this many slices are scanned by name instead of indexed.
+const LISTED_SCAN: usize = 16;
+
 /// A held pod as the controller reads it: a world pod's record in place, or the API object.
 fn view_of(h: &Held) -> PodView<'_> {
     match h {
@@ -338,17 +376,24 @@ fn view_of(h: &Held) -> PodView<'_> {
 /// The stored slice `name` before a write, shared from the sync's listing when the listing
 /// holds the stored version (same resourceVersion, hence the same object), copied from storage
 /// otherwise (a lagging informer).
+///
+/// `by_name` indexes `listed` when it has more than [`LISTED_SCAN`] slices; a shorter listing
+/// is scanned (last of a name, as the map's collect keeps).
 fn stored_before(
     store: &Store<k8s::EndpointSlice>,
-    listed: &HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord>,
+    listed: &[Rc<k8s::EndpointSlice>],
+    by_name: &HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord>,
     ns: &str,
     name: &str,
 ) -> Option<Rc<k8s::EndpointSlice>> {
     let stored = store.get(ns, name)?;
     let rv = stored.metadata.resource_version.as_deref();
-    let shared = listed
-        .get(name)
-        .filter(|l| l.metadata.resource_version.as_deref() == rv);
+    let found = if listed.len() > LISTED_SCAN {
+        by_name.get(name).copied()
+    } else {
+        listed.iter().rfind(|l| s(&l.metadata.name) == name)
+    };
+    let shared = found.filter(|l| l.metadata.resource_version.as_deref() == rv);
     Some(match shared {
         Some(l) => Rc::clone(l),
         None => Rc::new(stored.clone()),

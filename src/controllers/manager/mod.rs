@@ -466,6 +466,8 @@ pub struct ControllerManager<'o> {
     esc_rngs: HashMap<String, ChaCha8Rng, ByWord>,
     /// Per-Service name/UID stream of the apiserver for the ESC's slice creates.
     name_rngs: HashMap<String, ChaCha8Rng, ByWord>,
+    /// The ESC's sync clock text (`format_time`) and the simulated second it is of.
+    esc_now: (Option<u64>, String),
     epc: EndpointsController,
     esmc: MirroringController,
     /// Selectorless Services' hand-made Endpoints (from the scenario), by Service key.
@@ -608,6 +610,7 @@ impl<'o> ControllerManager<'o> {
             .with_packing(packing_of(&c.endpointslice)),
             esc_rngs: HashMap::default(),
             name_rngs: HashMap::default(),
+            esc_now: (None, String::new()),
             epc: EndpointsController::new(EndpointsOptions {
                 max_capacity: c.endpoints.max_capacity as usize,
                 truncate: c.profile.endpoints_truncate,
