@@ -61,9 +61,9 @@ pub enum Consumer {
 /// One Service's selector and the positions of the pods it selects (held in its row).
 #[derive(Debug)]
 struct Selection {
-    /// The Service's name, selector, members and change sets, shared by the `member_of` rows
+    /// The Service's row (name, selector, members, change sets), shared by the `member_of` rows
     /// of its pods.
-    name: Rc<Member>,
+    row: Rc<Member>,
 }
 
 /// A Service as its pods' `member_of` rows hold it: its name, the pods changed since each
@@ -430,7 +430,7 @@ impl PodList {
     pub fn take_changes_for(&mut self, service: &str, consumer: Consumer) -> PodChanges {
         self.trim();
         let c = consumer as usize;
-        match self.selections.get(service).map(|sel| &*sel.name) {
+        match self.selections.get(service).map(|sel| &*sel.row) {
             Some(m) if !self.untracked[c] && !m.rebuild.get()[c] => {
                 PodChanges::Names(std::mem::take(&mut m.changed.borrow_mut()[c]))
             }
@@ -449,7 +449,7 @@ impl PodList {
     /// next [`PodList::take_changes_for`] returns them together with later ones.
     pub fn restore_changes(&mut self, service: &str, consumer: Consumer, changes: PodChanges) {
         let c = consumer as usize;
-        let Some(m) = self.selections.get(service).map(|sel| &*sel.name) else {
+        let Some(m) = self.selections.get(service).map(|sel| &*sel.row) else {
             return;
         };
         let mut rebuild = m.rebuild.get();
@@ -484,7 +484,7 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
-            .name
+            .row
             .members
             .borrow()
             .contains(&i)
@@ -496,7 +496,7 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
-            .name
+            .row
             .members
             .borrow()
             .contains(&i)
@@ -508,7 +508,7 @@ impl PodList {
         let Some(sel) = self.selections.get(service) else {
             return Vec::new();
         };
-        let members = sel.name.members.borrow();
+        let members = sel.row.members.borrow();
         members
             .iter()
             .map(|&i| (&self.items[i], self.items[i].ready_time()))
@@ -525,7 +525,7 @@ impl PodList {
         let i = self.index.get(&self.items, name)?;
         self.selections
             .get(service)?
-            .name
+            .row
             .members
             .borrow()
             .contains(&i)
@@ -537,7 +537,7 @@ impl PodList {
         let Some(sel) = self.selections.get(service) else {
             return Vec::new();
         };
-        let members = sel.name.members.borrow();
+        let members = sel.row.members.borrow();
         members
             .iter()
             .map(|&i| (i, &self.items[i], self.items[i].ready_time()))
@@ -621,7 +621,7 @@ impl PodList {
     fn memberships(&self, labels: Option<&Labels>) -> Vec<Rc<Member>> {
         let mut rows = self.selecting_nonempty_rows(labels);
         if !self.match_all.is_empty() {
-            rows.extend(self.match_all.iter().map(|n| &self.selections[n].name));
+            rows.extend(self.match_all.iter().map(|n| &self.selections[n].row));
             rows.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         }
         #[cfg(test)]
@@ -843,7 +843,7 @@ impl PodList {
         let walked = self
             .selections
             .values()
-            .map(|s| s.name.members.borrow().len())
+            .map(|s| s.row.members.borrow().len())
             .max();
         (kept, walked.unwrap_or(0))
     }
@@ -952,7 +952,7 @@ impl PodList {
     /// Index a Service's selector (`None` = selects nothing), replacing any earlier one.
     pub fn set_service(&mut self, service: &str, selector: Option<&Labels>) {
         if let Some(old) = self.selections.get(service) {
-            if Some(&old.name.selector) == selector {
+            if Some(&old.row.selector) == selector {
                 return;
             }
         }
@@ -988,7 +988,7 @@ impl PodList {
         }
         resize(&mut self.sizes, None, Some(size));
         self.selections
-            .insert(service.to_string(), Selection { name: shared });
+            .insert(service.to_string(), Selection { row: shared });
     }
 
     /// Drop a Service from the indexes.
@@ -996,7 +996,7 @@ impl PodList {
         let Some(old) = self.selections.remove(service) else {
             return;
         };
-        let old = old.name;
+        let old = old.row;
         resize(&mut self.sizes, Some(old.members.borrow().len()), None);
         for &i in old.members.borrow().iter() {
             self.member_of[i].retain(|s| s.name() != service);
@@ -1035,7 +1035,7 @@ impl PodList {
         let Some(sel) = self.selections.get(service) else {
             return Vec::new();
         };
-        let members = sel.name.members.borrow();
+        let members = sel.row.members.borrow();
         members
             .iter()
             .map(|&i| (i, self.api(i), self.items[i].ready_time()))
@@ -1108,7 +1108,7 @@ mod tests {
         // Every membership row is its Service's current row (edits go through the rows).
         for rows in &l.member_of {
             for m in rows {
-                assert!(Rc::ptr_eq(m, &l.selections[m.name()].name));
+                assert!(Rc::ptr_eq(m, &l.selections[m.name()].row));
             }
         }
         let mut out: Vec<String> = l.values().map(|p| format!("{:?}", p.metadata)).collect();
