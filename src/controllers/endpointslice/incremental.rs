@@ -1335,23 +1335,24 @@ impl Reconciler {
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         // A Service with few slices scans its listing instead (no table per sync).
-        let listed_rv: HashMap<&str, u64, ByWord> = if own.is_empty() || existing.len() <= 16 {
-            HashMap::default()
-        } else {
-            existing
-                .iter()
-                .filter_map(|es| {
-                    let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
-                    Some((es.metadata.name.as_deref().unwrap_or(""), rv))
-                })
-                .collect()
-        };
+        let listed_rv: HashMap<&str, u64, ByWord> =
+            if own.is_empty() || existing.len() <= super::listed::LISTING_SCAN {
+                HashMap::default()
+            } else {
+                existing
+                    .iter()
+                    .filter_map(|es| {
+                        let rv = es.metadata.resource_version.as_deref()?.parse().ok()?;
+                        Some((es.metadata.name.as_deref().unwrap_or(""), rv))
+                    })
+                    .collect()
+            };
         own.retain(|name, w| {
             let ahead = w
                 .resource_version
                 .as_deref()
                 .and_then(|r| r.parse::<u64>().ok());
-            let listed = if existing.len() <= 16 {
+            let listed = if existing.len() <= super::listed::LISTING_SCAN {
                 // Names are unique (checked above): the one of this name, if listed.
                 existing
                     .iter()

@@ -62,16 +62,17 @@ where
     if same {
         return (Vec::new(), Vec::new());
     }
-    if a.len() <= SCAN && b.len() <= SCAN {
+    if a.len() <= LISTING_SCAN && b.len() <= LISTING_SCAN {
         return differing_scanned(a, b);
     }
     differing_mapped(a, b)
 }
 
-/// Listings up to this many slices are matched by scanning (no table per sync).
-const SCAN: usize = 16;
+/// Listings up to this many slices are matched by scanning (no table per sync); the
+/// controller's other per-sync listing lookups use the same bound.
+pub const LISTING_SCAN: usize = 16;
 
-/// [`differing`] by scanning (at most [`SCAN`] slices a side): each slice of `b` takes the
+/// [`differing`] by scanning (at most [`LISTING_SCAN`] slices a side): each slice of `b` takes the
 /// first unmatched slice of `a` of its version, so what is left of a version in `a` are its
 /// last occurrences, as [`differing_mapped`] gives (tested).
 fn differing_scanned<'x, A, B>(a: &'x [A], b: &'x [B]) -> (Vec<&'x A>, Vec<&'x B>)
@@ -79,7 +80,7 @@ where
     A: Borrow<k8s::EndpointSlice>,
     B: Borrow<k8s::EndpointSlice>,
 {
-    let mut matched = [false; SCAN];
+    let mut matched = [false; LISTING_SCAN];
     let mut only_b = Vec::new();
     for s in b {
         let taken = version(s.borrow())
@@ -147,7 +148,7 @@ fn for_each_delta<'x, S: Borrow<k8s::EndpointSlice>>(
     let name = |s: &'x S| -> &'x str { slice(s).metadata.name.as_deref().unwrap_or("") };
     // A new slice's partner: the first unpaired gone slice of its name (scanned when few).
     let mut by_name: HashMap<&str, Vec<usize>, Fast> = HashMap::default();
-    if gone.len() > SCAN {
+    if gone.len() > LISTING_SCAN {
         for (i, s) in gone.iter().enumerate().rev() {
             by_name.entry(name(s)).or_default().push(i);
         }
@@ -162,7 +163,7 @@ fn for_each_delta<'x, S: Borrow<k8s::EndpointSlice>>(
             }
         };
     for &n in new {
-        let partner = if gone.len() > SCAN {
+        let partner = if gone.len() > LISTING_SCAN {
             by_name.get_mut(name(n)).and_then(Vec::pop)
         } else {
             (0..gone.len()).find(|&i| !paired[i] && name(gone[i]) == name(n))

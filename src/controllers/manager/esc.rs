@@ -4,6 +4,7 @@ use super::pods::{Consumer, Held};
 use super::*;
 use crate::apiserver::write_log::SharedObject;
 use crate::controllers::endpoints::PodView;
+use crate::controllers::endpointslice::listed::LISTING_SCAN;
 use crate::controllers::endpointslice::reconciler::PodSource;
 use crate::sim::lookup_hash::ByWord;
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ impl ControllerManager<'_> {
         self.deliver_informers(now);
         let index: &[String] = self.slice_index.get(key).map_or(&[], |v| v.as_slice());
         // A Service has one or two slices: a scan of the index, a sorted copy only for many.
-        let sorted: Vec<&str> = if index.len() > LISTED_SCAN {
+        let sorted: Vec<&str> = if index.len() > LISTING_SCAN {
             let mut v: Vec<&str> = index.iter().map(String::as_str).collect();
             v.sort_unstable();
             v
@@ -169,7 +170,7 @@ impl ControllerManager<'_> {
         // Read by updates only (most syncs write one update or nothing); a Service with few
         // slices is scanned instead (no table built per sync).
         let listed_by_name: HashMap<&str, &Rc<k8s::EndpointSlice>, ByWord> = if before.len()
-            > LISTED_SCAN
+            > LISTING_SCAN
             && result
                 .writes
                 .iter()
@@ -362,9 +363,6 @@ impl ControllerManager<'_> {
     }
 }
 
-/// Listings up to this many slices are scanned by name instead of indexed.
-const LISTED_SCAN: usize = 16;
-
 /// A held pod as the controller reads it: a world pod's record in place, or the API object.
 fn view_of(h: &Held) -> PodView<'_> {
     match h {
@@ -377,7 +375,7 @@ fn view_of(h: &Held) -> PodView<'_> {
 /// holds the stored version (same resourceVersion, hence the same object), copied from storage
 /// otherwise (a lagging informer).
 ///
-/// `by_name` indexes `listed` when it has more than [`LISTED_SCAN`] slices; a shorter listing
+/// `by_name` indexes `listed` when it has more than [`LISTING_SCAN`] slices; a shorter listing
 /// is scanned (last of a name, as the map's collect keeps).
 fn stored_before(
     store: &Store<k8s::EndpointSlice>,
@@ -388,7 +386,7 @@ fn stored_before(
 ) -> Option<Rc<k8s::EndpointSlice>> {
     let stored = store.get(ns, name)?;
     let rv = stored.metadata.resource_version.as_deref();
-    let found = if listed.len() > LISTED_SCAN {
+    let found = if listed.len() > LISTING_SCAN {
         by_name.get(name).copied()
     } else {
         listed.iter().rfind(|l| s(&l.metadata.name) == name)
