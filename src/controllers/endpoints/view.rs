@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 
 use crate::cluster::model;
+use crate::controllers::util::write_ip;
 use crate::k8s::{self, IntOrString};
 
 use super::{is_ipv6_string, s};
@@ -27,31 +28,15 @@ impl<'p> From<&'p k8s::Pod> for PodView<'p> {
     }
 }
 
-/// `is_ipv6_string` of an address's text (IPv4-mapped IPv6 counts as IPv4, as `To4()` sees it).
-/// `ip.to_string()`, an IPv4 address written without the formatting machinery (one per
-/// address the Endpoints controller builds or compares).
+/// `ip.to_string()` through [`write_ip`] (one per address the Endpoints controller builds or
+/// compares).
 fn ip_text(ip: &IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mut out = String::with_capacity(15);
-            for (i, &o) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                if o >= 100 {
-                    out.push(char::from(b'0' + o / 100));
-                }
-                if o >= 10 {
-                    out.push(char::from(b'0' + o / 10 % 10));
-                }
-                out.push(char::from(b'0' + o % 10));
-            }
-            out
-        }
-        IpAddr::V6(_) => ip.to_string(),
-    }
+    let mut out = Vec::with_capacity(15);
+    write_ip(&mut out, ip);
+    String::from_utf8(out).expect("an address's text is ASCII")
 }
 
+/// `is_ipv6_string` of an address's text (IPv4-mapped IPv6 counts as IPv4, as `To4()` sees it).
 fn ip_is_v6(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(_) => false,

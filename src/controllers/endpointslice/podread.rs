@@ -9,12 +9,12 @@
 //! `endpoint_addresses`; the per-pod memo's input encoding), tested against the built object
 //! below. An API object is read by those very functions.
 
-use std::io::Write;
 use std::net::IpAddr;
 
 use super::convert;
 use super::podcache::put_opt;
 use crate::controllers::endpoints::PodView;
+use crate::controllers::util::write_ip;
 use crate::k8s;
 
 /// `ShouldPodBeInEndpoints(pod, include_terminating)` ([`convert::should_pod_be_in_endpoints`]).
@@ -96,28 +96,6 @@ pub(super) fn resource_version(pod: PodView<'_>) -> Option<u64> {
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u64).to_le_bytes());
-}
-
-/// An address's text (`IpAddr`'s `Display`), an IPv4 one without the formatter (which buffers
-/// and pads it: a tenth of a pod conversion).
-fn write_ip(out: &mut Vec<u8>, ip: &IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (i, &o) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                if o >= 100 {
-                    out.push(b'0' + o / 100);
-                }
-                if o >= 10 {
-                    out.push(b'0' + o / 10 % 10);
-                }
-                out.push(b'0' + o % 10);
-            }
-        }
-        IpAddr::V6(_) => write!(out, "{ip}").expect("writing to a Vec"),
-    }
 }
 
 /// An address's text with its length first, written in place (no `String` per address).

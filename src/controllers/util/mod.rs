@@ -528,6 +528,31 @@ pub fn should_set_hostname(
     !pod_hostname.is_empty() && pod_subdomain == service_name && pod_namespace == service_namespace
 }
 
+/// An address's text (`IpAddr`'s `Display`), an IPv4 one without the formatter (which buffers
+/// and pads it: a tenth of a pod conversion). Both controllers write pod addresses this way.
+pub fn write_ip(out: &mut Vec<u8>, ip: &std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, &o) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                if o >= 100 {
+                    out.push(b'0' + o / 100);
+                }
+                if o >= 10 {
+                    out.push(b'0' + o / 10 % 10);
+                }
+                out.push(b'0' + o % 10);
+            }
+        }
+        std::net::IpAddr::V6(_) => {
+            use std::io::Write;
+            write!(out, "{ip}").expect("writing to a Vec");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
