@@ -5,7 +5,8 @@ use super::*;
 pub(super) fn service_ports(cx: &mut Cx, t: &mut Tbl, gpath: &str) -> Option<Vec<ServicePort>> {
     let items = t.array(cx, "ports")?;
     let count = items.len();
-    let mut out = Vec::new();
+    // Sized once: with `copies` this runs for every one of thousands of Services.
+    let mut out = Vec::with_capacity(count);
     let mut names = BTreeSet::new();
     let mut nums = BTreeSet::new();
     for (p, n) in items {
@@ -509,7 +510,7 @@ impl Names {
         items: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Names {
         let mut by_name: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-        let mut in_order = Vec::new();
+        let mut in_order = Vec::with_capacity(items.size_hint().0);
         for (i, (ns, name)) in items.enumerate() {
             by_name
                 .entry(name.to_string())
