@@ -271,13 +271,20 @@ fn matches(sel: &LabelSelector, obj: ObjectRef<'_>) -> bool {
 /// slice's service-name label (None without it: clients ignore such slices), an Endpoints
 /// object's own name. The same key as [`crate::clients::ClientCache::service_of`].
 fn client_service_key(ids: &mut ServiceIds, obj: ObjectRef<'_>) -> Option<ServiceKey> {
+    let (ns, name) = client_service_parts(obj)?;
+    Some(ids.intern_parts(ns, name))
+}
+
+/// `(namespace, Service name)` of an object as clients key it: a slice's service-name label
+/// (None without it), an Endpoints object's own name.
+fn client_service_parts(obj: ObjectRef<'_>) -> Option<(&str, &str)> {
     let m = meta(obj);
     let ns = m.namespace.as_deref().unwrap_or("");
     let name = match obj {
         ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
         ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
     };
-    Some(ids.intern_parts(ns, name))
+    Some((ns, name))
 }
 
 /// Event counters of one slice of traffic.
@@ -945,12 +952,7 @@ impl WatchHub {
         // An update's key is usually the one kept with the stored version (one lookup the
         // write makes anyway, instead of hashing the Service name in the interner).
         let svc_new = rec.new.and_then(|o| {
-            let m = meta(o);
-            let ns = m.namespace.as_deref().unwrap_or("");
-            let name = match o {
-                ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
-                ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
-            };
+            let (ns, name) = client_service_parts(o)?;
             let k = relist_key(&mut self.key_buf, o);
             let kept = match o {
                 ObjectRef::EndpointSlice(_) => self.slices.get(k).and_then(|e| e.1.as_ref()),
