@@ -271,20 +271,13 @@ fn matches(sel: &LabelSelector, obj: ObjectRef<'_>) -> bool {
 /// slice's service-name label (None without it: clients ignore such slices), an Endpoints
 /// object's own name. The same key as [`crate::clients::ClientCache::service_of`].
 fn client_service_key(ids: &mut ServiceIds, obj: ObjectRef<'_>) -> Option<ServiceKey> {
-    let (ns, name) = client_service_parts(obj)?;
-    Some(ids.intern_parts(ns, name))
-}
-
-/// `(namespace, Service name)` of an object as clients key it: a slice's service-name label
-/// (None without it), an Endpoints object's own name.
-fn client_service_parts(obj: ObjectRef<'_>) -> Option<(&str, &str)> {
     let m = meta(obj);
     let ns = m.namespace.as_deref().unwrap_or("");
     let name = match obj {
         ObjectRef::EndpointSlice(_) => m.labels.as_ref()?.get(LABEL_SERVICE_NAME)?.as_str(),
         ObjectRef::Endpoints(_) => m.name.as_deref().unwrap_or(""),
     };
-    Some((ns, name))
+    Some(ids.intern_parts(ns, name))
 }
 
 /// Event counters of one slice of traffic.
@@ -949,20 +942,9 @@ impl WatchHub {
         let mut change_old: Option<Change> = None;
         // The Service of each, as clients key it: named once here for every client (and the
         // propagation tracker), never looked up by string per client.
-        // An update's key is usually the one kept with the stored version (one lookup the
-        // write makes anyway, instead of hashing the Service name in the interner).
-        let svc_new = rec.new.and_then(|o| {
-            let (ns, name) = client_service_parts(o)?;
-            let k = relist_key(&mut self.key_buf, o);
-            let kept = match o {
-                ObjectRef::EndpointSlice(_) => self.slices.get(k).and_then(|e| e.1.as_ref()),
-                ObjectRef::Endpoints(_) => self.endpoints.get(k).and_then(|e| e.1.as_ref()),
-            };
-            match kept.filter(|key| key_names(key, ns, name)) {
-                Some(key) => Some(key.clone()),
-                None => Some(self.memo.borrow_mut().services.intern_parts(ns, name)),
-            }
-        });
+        let svc_new = rec
+            .new
+            .and_then(|o| client_service_key(&mut self.memo.borrow_mut().services, o));
         let mut svc_old: Option<Option<ServiceKey>> = None;
         // This second's traffic from the write, added to its bucket once after the groups.
         let (mut sec_events, mut sec_bytes, mut sec_per_node) = (0u64, 0u64, 0u64);
@@ -1096,10 +1078,8 @@ impl WatchHub {
             (_, Some(o), _) => {
                 let k = relist_key(&mut self.key_buf, o);
                 match change_new {
-                    Some(Change::Slice(s, _)) => put_stored(&mut self.slices, k, (s, svc_new)),
-                    Some(Change::Endpoints(e, _)) => {
-                        put_stored(&mut self.endpoints, k, (e, svc_new))
-                    }
+                    Some(Change::Slice(s, _)) => put_stored(&mut self.slices, k, s),
+                    Some(Change::Endpoints(e, _)) => put_stored(&mut self.endpoints, k, e),
                     None => {}
                 }
             }
@@ -1220,22 +1200,8 @@ fn spend(acc: &mut u128, credit: u128, unit: u128) -> u64 {
     }
 }
 
-/// Stored objects by [`relist_key`] (hashed: looked up per write, never iterated unsorted;
-/// sorted when listed), each with its Service as clients key it (None: no service-name label).
-type Stored<T> = std::collections::HashMap<
-    Box<str>,
-    (Rc<T>, Option<ServiceKey>),
-    crate::sim::lookup_hash::ByWord,
->;
-
-/// Whether `key` is the Service `namespace/name` (a kept key checked, not trusted).
-fn key_names(key: &ServiceKey, namespace: &str, name: &str) -> bool {
-    let k = &*key.name;
-    k.len() == namespace.len() + 1 + name.len()
-        && k.starts_with(namespace)
-        && k.as_bytes()[namespace.len()] == b'/'
-        && k.ends_with(name)
-}
+/// Stored objects by [`relist_key`] (hashed: one lookup per write; sorted when listed).
+type Stored<T> = std::collections::HashMap<Box<str>, Rc<T>, crate::sim::lookup_hash::ByWord>;
 
 /// `"namespace\0name"` of an object, written into `buf`: ordered as the `(namespace, name)`
 /// pair is (NUL sorts before every other character).
@@ -1249,7 +1215,7 @@ fn relist_key<'b>(buf: &'b mut String, o: ObjectRef<'_>) -> &'b str {
 }
 
 /// Store `v` under `key` (a new key is copied once; a replacement copies nothing).
-fn put_stored<T>(m: &mut Stored<T>, key: &str, v: (Rc<T>, Option<ServiceKey>)) {
+fn put_stored<T>(m: &mut Stored<T>, key: &str, v: Rc<T>) {
     match m.get_mut(key) {
         Some(slot) => *slot = v,
         None => {
@@ -1260,7 +1226,7 @@ fn put_stored<T>(m: &mut Stored<T>, key: &str, v: (Rc<T>, Option<ServiceKey>)) {
 
 /// The stored objects in key order (a LIST's order).
 fn listed<T>(m: &Stored<T>) -> impl Iterator<Item = &Rc<T>> {
-    let mut v: Vec<(&str, &Rc<T>)> = m.iter().map(|(k, o)| (&**k, &o.0)).collect();
+    let mut v: Vec<(&str, &Rc<T>)> = m.iter().map(|(k, o)| (&**k, o)).collect();
     v.sort_unstable_by(|a, b| a.0.cmp(b.0));
     v.into_iter().map(|(_, o)| o)
 }

@@ -359,21 +359,23 @@ impl Propagation {
         probe: &dyn ViewProbe,
     ) {
         let ns = service.namespace();
-        // One search of the pending map (found, judged and removed through one handle).
-        let Some(by_pod) = self.pending.get_mut(ns) else {
+        let Some(p) = self
+            .pending
+            .get(ns)
+            .and_then(|b| b.get(pod))
+            .and_then(|s| s[m].as_ref())
+        else {
             return;
         };
-        let Some(s) = by_pod.get_mut(pod) else {
-            return;
-        };
-        let Some(p) = s[m].as_ref() else {
-            return;
-        };
-        if resolved(&self.visible, m, p, pod, probe) {
+        if self.resolved(m, p, pod, probe) {
             let start = p.start_ns;
-            s[m] = None;
-            if s.iter().all(Option::is_none) {
-                by_pod.remove(pod);
+            if let Some(by_pod) = self.pending.get_mut(ns) {
+                if let Some(s) = by_pod.get_mut(pod) {
+                    s[m] = None;
+                    if s.iter().all(Option::is_none) {
+                        by_pod.remove(pod);
+                    }
+                }
             }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
@@ -381,7 +383,16 @@ impl Propagation {
 
     /// Every (target Service, group that sees it) shows the target, and there is at least one.
     fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
-        resolved(&self.visible, m, p, pod, probe)
+        let mut pairs = 0usize;
+        for (svc, want) in p.targets.iter() {
+            for &g in self.visible[m].get(svc.index()).into_iter().flatten() {
+                if probe.pod_ready(g, svc, pod) != *want {
+                    return false;
+                }
+                pairs += 1;
+            }
+        }
+        pairs > 0
     }
 
     /// Close the run: what is still pending is unresolved.
@@ -391,27 +402,6 @@ impl Propagation {
         }
         self.pending.clear();
     }
-}
-
-/// [`Propagation::resolved`] on the visibility lists alone (so a caller may hold a pending
-/// entry mutably meanwhile).
-fn resolved(
-    visible: &[Vec<Vec<usize>>; 2],
-    m: usize,
-    p: &Pending,
-    pod: &str,
-    probe: &dyn ViewProbe,
-) -> bool {
-    let mut pairs = 0usize;
-    for (svc, want) in p.targets.iter() {
-        for &g in visible[m].get(svc.index()).into_iter().flatten() {
-            if probe.pod_ready(g, svc, pod) != *want {
-                return false;
-            }
-            pairs += 1;
-        }
-    }
-    pairs > 0
 }
 
 #[cfg(test)]

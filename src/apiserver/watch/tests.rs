@@ -272,17 +272,3 @@ fn node_leaves() {
     assert_eq!(m.by_role["kube-proxy"].events, 3 + 1);
     assert!((m.node_ingress.mean - (2 * first + both) as f64 / 3.0).abs() < 1e-6);
 }
-
-/// A kept Service key is used for a write only when it names that write's Service: equal
-/// lengths alone, or a matching prefix or suffix, are not enough.
-#[test]
-fn kept_service_key_is_checked_against_the_name() {
-    let mut ids = crate::clients::ids::ServiceIds::default();
-    let key = ids.intern_parts("default", "web");
-    assert!(key_names(&key, "default", "web"));
-    assert!(!key_names(&key, "default", "wex"));
-    assert!(!key_names(&key, "defaulx", "web"));
-    assert!(!key_names(&key, "default/w", "b"));
-    assert!(!key_names(&key, "default", "we"));
-    assert!(!key_names(&key, "", "default/web"));
-}

@@ -50,7 +50,7 @@ use super::reconcile::{
 };
 use super::reconciler::{
     materialize_writes, service_and_address_types, CachedSlice, Kept, NodeIndex, OwnWrite,
-    PodChanges, PodInput, ReconcileResult, Reconciler, ServiceKeyed, ServiceState,
+    PodChanges, PodInput, ReconcileResult, Reconciler, ServiceKeyed,
 };
 use crate::cluster::small_map::SmallMap;
 use crate::controllers::endpoints::PodView;
@@ -927,12 +927,15 @@ impl Reconciler {
         );
         // The Service's entries are taken out in place and put back at the end (removing and
         // re-inserting them in maps of every Service cost more than the rest of a small sync).
-        let record = take_entry(&mut self.services, &svc_key);
-        let mut old = record.models;
-        let mut own = record.own_writes;
-        // Creates of an earlier sync that storage never returned (a failed write) are obsolete
-        // (`record.own_creates` is dropped).
-        let mut st: Box<IncService> = record.inc.unwrap_or_default();
+        let mut old = take_entry(&mut self.slice_cache, &svc_key);
+        let mut own = take_entry(&mut self.own_writes, &svc_key);
+        // Creates of an earlier sync that storage never returned (a failed write) are obsolete.
+        self.own_creates.remove(&svc_key);
+        let mut st: Box<IncService> = self
+            .inc
+            .get_mut(&svc_key)
+            .and_then(Option::take)
+            .unwrap_or_default();
         // Compared in place, and the kept info read by this sync (building the Service's info
         // copies its names, labels and annotations every sync).
         let kept = st
@@ -1328,6 +1331,7 @@ impl Reconciler {
         for (c, w) in cached.values_mut().zip(&written) {
             c.clean = !all_dirty && !w;
         }
+        put_entry(&mut self.slice_cache, &svc_key, cached);
         // An observed write the listing does not show yet (a lagging informer lists an older
         // resourceVersion) is kept for a later sync; any other is obsolete.
         // A Service with few slices scans its listing instead (no table per sync).
@@ -1376,19 +1380,19 @@ impl Reconciler {
         for s in updates.drain(..).filter(|s| !s.name.is_empty()) {
             own.insert(s.name.clone(), own_write(s));
         }
-        let own_creates = creates.into_iter().map(own_write).collect();
-        // An emptied map is dropped (its table would stay allocated).
-        if own.is_empty() {
-            own = Default::default();
+        if !creates.is_empty() {
+            let creates = creates.into_iter().map(own_write).collect();
+            self.own_creates.insert(svc_key.clone(), creates);
+        }
+        // An emptied map is dropped (its table would stay allocated) but its entry stays
+        // (readers treat an empty map as none).
+        if !own.is_empty() {
+            put_entry(&mut self.own_writes, &svc_key, own);
+        } else if let Some(e) = self.own_writes.get_mut(&svc_key) {
+            *e = Default::default();
         }
         st.inputs = Some(inputs);
-        let record = ServiceState {
-            models: cached,
-            inc: Some(st),
-            own_writes: own,
-            own_creates,
-        };
-        put_entry(&mut self.services, &svc_key, record);
+        put_entry(&mut self.inc, &svc_key, Some(st));
         scratch.key = svc_key;
         scratch.touched = touched;
         scratch.pod_touched = pod_touched;
@@ -1891,9 +1895,9 @@ mod tests {
         let used: u64 = inc
             .ctl
             .reconciler
-            .services
+            .inc
             .values()
-            .filter_map(|r| r.inc.as_deref())
+            .flatten()
             .map(|s| s.known_matches)
             .sum();
         assert!(used > 100, "known matches used: {used}");
@@ -1912,14 +1916,14 @@ mod tests {
         // (endpoints of the cached models shared with a pod conversion, all endpoints)
         let shared_with_pods = |side: &Side| -> (usize, usize) {
             let r = &side.ctl.reconciler;
-            let st = r.services["default/s"].inc.as_deref().expect("state");
+            let st = r.inc["default/s"].as_deref().expect("state");
             let pod_eps: Vec<&super::Endpoint> = st
                 .pods
                 .iter()
                 .flatten()
                 .flat_map(|p| p.conv.endpoints.iter())
                 .collect();
-            let models = &r.services["default/s"].models;
+            let models = &r.slice_cache["default/s"];
             let all: Vec<&super::Endpoint> = models
                 .values()
                 .flat_map(|c| c.slice.endpoints.iter())
@@ -1958,12 +1962,7 @@ mod tests {
                 );
             }
         }
-        assert!(inc
-            .ctl
-            .reconciler
-            .services
-            .values()
-            .all(|r| r.own_creates.is_empty()));
+        assert!(inc.ctl.reconciler.own_creates.is_empty());
         // A created slice observed as another object: the pending creates are dropped and the
         // next sync converts the stored slices (equal writes, nothing shared for them).
         let mut inc = Side::new(false, 5);

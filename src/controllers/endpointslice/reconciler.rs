@@ -154,10 +154,10 @@ impl ReconcileResult {
 pub struct Reconciler {
     pub options: ReconcilerOptions,
     pub topology: TopologyCache,
-    /// Per Service key: everything the reconciler keeps between a Service's syncs, in one
-    /// record (one lookup to take it out for a sync and one to put it back; as four maps, a
-    /// small sync looked its Service up eight times).
-    pub(super) services: ServiceKeyed<ServiceState>,
+    /// Per Service key: slice name → compact model of the slice at a resourceVersion.
+    /// Boxed values: a tree leaf holds room for 11 entries, and with the ~200-byte models
+    /// inline each Service's one or two slices cost a 2.6 KB node (rebuilt every sync).
+    pub(super) slice_cache: ServiceKeyed<SliceModels>,
     /// Per Service: what each selected pod converts to (see [`PodEndpointCache`]).
     pod_cache: PodEndpointCache,
     /// Whether syncs reuse `pod_cache` (off: every sync converts every pod, as upstream;
@@ -166,6 +166,19 @@ pub struct Reconciler {
     /// Recompute every sync from scratch (the straightforward reconcile the incremental
     /// path is tested against, and the bench baseline).
     pub full_recompute: bool,
+    /// Per Service key: the incremental reconcile's state (see `incremental`). Boxed, and
+    /// taken out for a sync as a pointer (None while out): inline, the ~1 KB states made
+    /// the table's growth copy and first-touch ~15 MB, and each sync moved its state out
+    /// and back.
+    pub(super) inc: ServiceKeyed<Option<Box<super::incremental::IncService>>>,
+    /// Per Service key: the models of the slices the last incremental sync updated, by name
+    /// (see [`OwnWrite`]).
+    pub(super) own_writes: ServiceKeyed<std::collections::HashMap<String, OwnWrite>>,
+    /// Per Service key: the models of the slices the last incremental sync created, in write
+    /// order, until storage returns each (`observe_write` names it and moves it to
+    /// `own_writes`). Without this a created slice's model would be rebuilt from the stored
+    /// object at the next listing: a second copy of every endpoint of the Service.
+    pub(super) own_creates: ServiceKeyed<std::collections::VecDeque<OwnWrite>>,
     /// What-if packing policy applied after the upstream plan (see `packing`).
     pub(super) packing: super::packing::Packing,
     /// Counts incremental syncs (of any Service): tells an own write planned by a Service's
@@ -181,26 +194,6 @@ pub struct Reconciler {
 /// sync). Lookups only: nothing iterates it, so its order never shows.
 pub(super) type ServiceKeyed<V> =
     std::collections::HashMap<String, V, crate::sim::lookup_hash::ByWord>;
-
-/// What the reconciler keeps of one Service between its syncs. An empty part and an absent
-/// one mean the same.
-#[derive(Debug, Clone, Default)]
-pub(super) struct ServiceState {
-    /// Slice name → compact model of the slice at a resourceVersion.
-    pub(super) models: SliceModels,
-    /// The incremental reconcile's state (see `incremental`). Boxed: inline, the ~1 KB
-    /// states made the table's growth copy and first-touch ~15 MB, and each sync would move
-    /// its state out and back.
-    pub(super) inc: Option<Box<super::incremental::IncService>>,
-    /// The models of the slices the last incremental sync updated, by name (see
-    /// [`OwnWrite`]). Lookup and `retain` only: its order never shows.
-    pub(super) own_writes: std::collections::HashMap<String, OwnWrite>,
-    /// The models of the slices the last incremental sync created, in write order, until
-    /// storage returns each (`observe_write` names it and moves it to `own_writes`). Without
-    /// this a created slice's model would be rebuilt from the stored object at the next
-    /// listing: a second copy of every endpoint of the Service.
-    pub(super) own_creates: std::collections::VecDeque<OwnWrite>,
-}
 
 /// A slice update the incremental reconcile planned, kept after it was materialised: once
 /// storage returns it (`observe_write`), the slice at that resourceVersion is exactly this
@@ -309,10 +302,13 @@ impl Reconciler {
         Reconciler {
             options,
             topology: TopologyCache::new(),
-            services: ServiceKeyed::default(),
+            slice_cache: ServiceKeyed::default(),
             pod_cache: PodEndpointCache::new(),
             use_pod_cache: true,
             full_recompute: false,
+            inc: ServiceKeyed::default(),
+            own_writes: ServiceKeyed::default(),
+            own_creates: ServiceKeyed::default(),
             packing: super::packing::Packing::Upstream,
             sync_seq: 0,
             scratch: Default::default(),
@@ -324,17 +320,13 @@ impl Reconciler {
     /// last holder is dropped (the pod conversions, dropped last but one).
     pub fn census(mut self, census: &mut crate::sim::alloc_stats::Census) {
         use std::mem::take;
-        // The records split by part, as the census has always reported them.
-        let (mut own, mut models, mut inc) = (Vec::new(), Vec::new(), Vec::new());
-        for (key, st) in take(&mut self.services) {
-            own.push((st.own_writes, st.own_creates));
-            models.push((key, st.models));
-            inc.push(st.inc);
-        }
-        census.drop_part("ESC: own writes", own);
-        census.drop_part("ESC: slice models", models);
+        census.drop_part(
+            "ESC: own writes",
+            (take(&mut self.own_writes), take(&mut self.own_creates)),
+        );
+        census.drop_part("ESC: slice models", take(&mut self.slice_cache));
         census.drop_part("ESC: pod memo (full syncs)", take(&mut self.pod_cache));
-        census.drop_part("ESC: incremental state (pods)", inc);
+        census.drop_part("ESC: incremental state (pods)", take(&mut self.inc));
         census.drop_part("ESC: reconciler, the rest", self);
     }
 
@@ -342,7 +334,10 @@ impl Reconciler {
     pub fn delete_service(&mut self, namespace: &str, name: &str) {
         let key = format!("{namespace}/{name}");
         self.pod_cache.remove_service(&key);
-        self.services.remove(&key);
+        self.slice_cache.remove(&key);
+        self.inc.remove(&key);
+        self.own_writes.remove(&key);
+        self.own_creates.remove(&key);
     }
 
     /// Storage returned `stored` for a write of Service `key`: a planned update of that
@@ -356,10 +351,7 @@ impl Reconciler {
     fn observe_written(&mut self, key: &str, stored: &k8s::EndpointSlice) {
         let name = stored.metadata.name.as_deref().unwrap_or("");
         let rv = stored.metadata.resource_version.as_deref().unwrap_or("");
-        let Some(st) = self.services.get_mut(key) else {
-            return;
-        };
-        if let Some(w) = st.own_writes.get_mut(name) {
+        if let Some(w) = self.own_writes.get_mut(key).and_then(|m| m.get_mut(name)) {
             if w.resource_version.is_none() {
                 if !rv.is_empty() {
                     w.resource_version = Some(rv.to_string());
@@ -367,22 +359,26 @@ impl Reconciler {
                 return;
             }
         }
-        let created = st
-            .own_creates
+        let Some(queue) = self.own_creates.get_mut(key) else {
+            return;
+        };
+        let created = queue
             .front()
             .is_some_and(|w| !name.is_empty() && !rv.is_empty() && written_from(&w.slice, stored));
         if !created {
-            st.own_creates = Default::default();
+            self.own_creates.remove(key);
             return;
         }
-        let mut w = st.own_creates.pop_front().expect("front checked");
-        if st.own_creates.is_empty() {
-            // Its buffer released, as the map entry it replaces was.
-            st.own_creates = Default::default();
+        let mut w = queue.pop_front().expect("front checked");
+        if queue.is_empty() {
+            self.own_creates.remove(key);
         }
         w.slice.name = name.to_string();
         w.resource_version = Some(rv.to_string());
-        st.own_writes.insert(name.to_string(), w);
+        self.own_writes
+            .entry(key.to_string())
+            .or_default()
+            .insert(name.to_string(), w);
     }
 
     /// `Reconcile(service, pods, existingSlices, triggerTime)`. `pods` are the
@@ -517,10 +513,9 @@ impl Reconciler {
         // sync converts only slices written since the last one.
         let svc_key = svc.key();
         // The incremental state does not follow full syncs: it is rebuilt by the next one.
-        let st = self.services.entry(svc_key).or_default();
-        st.inc = None;
-        st.own_creates = Default::default();
-        let mut old = std::mem::take(&mut st.models);
+        self.inc.remove(&svc_key);
+        self.own_creates.remove(&svc_key);
+        let mut old = self.slice_cache.remove(&svc_key).unwrap_or_default();
         let cacheable = {
             let mut names = std::collections::BTreeSet::new();
             existing.iter().all(|es| {
@@ -580,7 +575,7 @@ impl Reconciler {
 
         drop(model);
         if cacheable {
-            st.models = cached;
+            self.slice_cache.insert(svc_key, cached);
         }
         let writes = materialize_writes(plan.writes, &svc, existing, trigger_time, None);
         let max = self.options.max_endpoints_per_slice;

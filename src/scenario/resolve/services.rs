@@ -5,8 +5,7 @@ use super::*;
 pub(super) fn service_ports(cx: &mut Cx, t: &mut Tbl, gpath: &str) -> Option<Vec<ServicePort>> {
     let items = t.array(cx, "ports")?;
     let count = items.len();
-    // Sized once: with `copies` this runs for every one of thousands of Services.
-    let mut out = Vec::with_capacity(count);
+    let mut out = Vec::new();
     let mut names = BTreeSet::new();
     let mut nums = BTreeSet::new();
     for (p, n) in items {
@@ -510,7 +509,7 @@ impl Names {
         items: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Names {
         let mut by_name: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-        let mut in_order = Vec::with_capacity(items.size_hint().0);
+        let mut in_order = Vec::new();
         for (i, (ns, name)) in items.enumerate() {
             by_name
                 .entry(name.to_string())
