@@ -902,9 +902,15 @@ impl StoredObject for k8s::EndpointSlice {
         self.address_type == other.address_type
             && self.endpoint_list() == other.endpoint_list()
             && self.port_list() == other.port_list()
-            && self.metadata.labels.clone().unwrap_or_default()
-                == other.metadata.labels.clone().unwrap_or_default()
+            && labels_or_empty(&self.metadata) == labels_or_empty(&other.metadata)
     }
+}
+
+/// An object's labels, none read as no labels (Semantic.DeepEqual's nil = empty map), borrowed:
+/// every slice update compares them.
+fn labels_or_empty(meta: &k8s::ObjectMeta) -> &std::collections::BTreeMap<String, String> {
+    static EMPTY: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    meta.labels.as_ref().unwrap_or(&EMPTY)
 }
 
 impl StoredObject for k8s::Endpoints {

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use crate::cluster::model;
-use crate::controllers::util::write_ip;
+use crate::controllers::util::ip_string;
 use crate::k8s::{self, IntOrString};
 
 use super::{is_ipv6_string, s};
@@ -26,14 +26,6 @@ impl<'p> From<&'p k8s::Pod> for PodView<'p> {
     fn from(p: &'p k8s::Pod) -> Self {
         PodView::Api(p)
     }
-}
-
-/// `ip.to_string()` through [`write_ip`] (one per address the Endpoints controller builds or
-/// compares).
-fn ip_text(ip: &IpAddr) -> String {
-    let mut out = Vec::with_capacity(15);
-    write_ip(&mut out, ip);
-    String::from_utf8(out).expect("an address's text is ASCII")
 }
 
 /// `is_ipv6_string` of an address's text (IPv4-mapped IPv6 counts as IPv4, as `To4()` sees it).
@@ -132,7 +124,7 @@ impl<'p> PodView<'p> {
                 .find(|ip| want_v6 == is_ipv6_string(&ip.ip))?
                 .ip
                 .clone(),
-            PodView::Row(p) => ip_text(p.ips.iter().find(|ip| want_v6 == ip_is_v6(ip))?),
+            PodView::Row(p) => ip_string(p.ips.iter().find(|ip| want_v6 == ip_is_v6(ip))?),
         };
         (!ip.is_empty()).then_some(ip)
     }
@@ -402,11 +394,11 @@ pub(crate) mod tests {
     proptest! {
         /// The IPv4 text is `Display`'s, for every octet value in every place.
         #[test]
-        fn ip_text_is_display(a in any::<u8>(), b in any::<u8>(), c in any::<u8>(), d in any::<u8>()) {
+        fn ip_string_is_display(a in any::<u8>(), b in any::<u8>(), c in any::<u8>(), d in any::<u8>()) {
             let ip = IpAddr::from([a, b, c, d]);
-            prop_assert_eq!(super::ip_text(&ip), ip.to_string());
+            prop_assert_eq!(super::ip_string(&ip), ip.to_string());
             let v6 = IpAddr::from([u16::from(a), 0, 0, 0, 0, 0, u16::from(b), u16::from(c)]);
-            prop_assert_eq!(super::ip_text(&v6), v6.to_string());
+            prop_assert_eq!(super::ip_string(&v6), v6.to_string());
         }
     }
 }

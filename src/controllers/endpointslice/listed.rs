@@ -72,6 +72,10 @@ where
 /// controller's other per-sync listing lookups use the same bound.
 pub const LISTING_SCAN: usize = 16;
 
+/// Address occurrences of one listing change netted by a scan (at most this many; more go
+/// through a hash map): a rewrite moves a few addresses, and a scan of a few beats hashing.
+const OCCURRENCE_SCAN: usize = 16;
+
 /// [`differing`] by scanning (at most [`LISTING_SCAN`] slices a side): each slice of `b` takes the
 /// first unmatched slice of `a` of its version, so what is left of a version in `a` are its
 /// last occurrences, as [`differing_mapped`] gives (tested).
@@ -242,7 +246,7 @@ impl ListedAddresses {
         // by doubling it rehashed every address of a new slice four times).
         let mut occ: Vec<(&str, i64)> = Vec::new();
         for_each_delta(&lost, &gained, |a, d| occ.push((a, d)));
-        let delta: Vec<(&str, i64)> = if occ.len() <= 16 {
+        let delta: Vec<(&str, i64)> = if occ.len() <= OCCURRENCE_SCAN {
             // Netted in place: the first occurrence of each address keeps the sum.
             let mut n = 0;
             for k in 0..occ.len() {

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use super::convert;
 use super::podcache::put_opt;
 use crate::controllers::endpoints::PodView;
-use crate::controllers::util::write_ip;
+use crate::controllers::util::{ip_string, write_ip};
 use crate::k8s;
 
 /// `ShouldPodBeInEndpoints(pod, include_terminating)` ([`convert::should_pod_be_in_endpoints`]).
@@ -73,11 +73,7 @@ pub(super) fn addresses(pod: PodView<'_>, address_type: &str) -> Vec<String> {
             p.ips
                 .iter()
                 .filter(|ip| ip_is_v6(ip) == want_v6)
-                .map(|ip| {
-                    let mut b = Vec::with_capacity(15);
-                    write_ip(&mut b, ip);
-                    String::from_utf8(b).expect("an address's text is ASCII")
-                })
+                .map(ip_string)
                 .collect()
         }
     }
@@ -236,6 +232,7 @@ mod tests {
                 let mut b = Vec::new();
                 write_ip(&mut b, &ip);
                 prop_assert_eq!(String::from_utf8(b).unwrap(), ip.to_string());
+                prop_assert_eq!(ip_string(&ip), ip.to_string());
             }
         }
     }

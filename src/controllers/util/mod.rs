@@ -528,28 +528,54 @@ pub fn should_set_hostname(
     !pod_hostname.is_empty() && pod_subdomain == service_name && pod_namespace == service_namespace
 }
 
-/// An address's text (`IpAddr`'s `Display`), an IPv4 one without the formatter (which buffers
-/// and pads it: a tenth of a pod conversion). Both controllers write pod addresses this way.
+/// An IPv4 address's dotted-quad text on the stack, without the formatter (which buffers and
+/// pads it: a tenth of a pod conversion).
+fn v4_text(v4: &std::net::Ipv4Addr) -> ([u8; 15], usize) {
+    let mut b = [0u8; 15];
+    let mut n = 0;
+    for (i, &o) in v4.octets().iter().enumerate() {
+        if i > 0 {
+            b[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            b[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            b[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        b[n] = b'0' + o % 10;
+        n += 1;
+    }
+    (b, n)
+}
+
+/// An address's text (`IpAddr`'s `Display`) appended to bytes (the per-pod memo's input
+/// encoding hashes it in place).
 pub fn write_ip(out: &mut Vec<u8>, ip: &std::net::IpAddr) {
     match ip {
         std::net::IpAddr::V4(v4) => {
-            for (i, &o) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                if o >= 100 {
-                    out.push(b'0' + o / 100);
-                }
-                if o >= 10 {
-                    out.push(b'0' + o / 10 % 10);
-                }
-                out.push(b'0' + o % 10);
-            }
+            let (b, n) = v4_text(v4);
+            out.extend_from_slice(&b[..n]);
         }
         std::net::IpAddr::V6(_) => {
             use std::io::Write;
             write!(out, "{ip}").expect("writing to a Vec");
         }
+    }
+}
+
+/// An address's text (`IpAddr`'s `Display`) as the `String` an endpoint or address holds; both
+/// controllers build pod addresses this way.
+pub fn ip_string(ip: &std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let (b, n) = v4_text(v4);
+            b[..n].iter().map(|&c| char::from(c)).collect()
+        }
+        std::net::IpAddr::V6(_) => ip.to_string(),
     }
 }
 
