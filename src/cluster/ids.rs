@@ -13,25 +13,7 @@ pub fn uid_v4<R: Rng + ?Sized>(rng: &mut R) -> String {
     let mut b: [u8; 16] = rng.gen();
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    uuid_text_exact(&b)
-}
-
-/// [`crate::k8s::meta::uuid_text`] written straight into a 36-byte string: one allocation of
-/// exactly 36 bytes instead of one per byte (every pod and object of the world has a uid).
-fn uuid_text_exact(b: &[u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 36];
-    let mut o = 0;
-    for (i, &x) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out[o] = b'-';
-            o += 1;
-        }
-        out[o] = HEX[usize::from(x >> 4)];
-        out[o + 1] = HEX[usize::from(x & 0x0f)];
-        o += 2;
-    }
-    String::from_utf8(out.to_vec()).expect("ASCII")
+    crate::k8s::meta::uuid_text(&b)
 }
 
 /// `generateName` suffix: 5 characters of [`ALPHANUMS`] (apiserver SimpleNameGenerator,
@@ -73,14 +55,24 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    /// The direct writer gives `uuid_text`'s text, in a string of exactly 36 bytes.
+    /// The direct writer gives the formatted text (hex pairs grouped 8-4-4-4-12), in a
+    /// string of exactly 36 bytes.
     #[test]
-    fn exact_uuid_text_is_uuid_text() {
+    fn uuid_text_is_the_formatted_text() {
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for _ in 0..1000 {
             let b: [u8; 16] = rand::Rng::gen(&mut r);
-            let s = uuid_text_exact(&b);
-            assert_eq!(s, crate::k8s::meta::uuid_text(&b));
+            let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            let want = format!(
+                "{}-{}-{}-{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            );
+            let s = crate::k8s::meta::uuid_text(&b);
+            assert_eq!(s, want);
             assert_eq!(s.capacity(), 36);
         }
     }

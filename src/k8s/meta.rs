@@ -216,15 +216,18 @@ impl<T> List<T> {
 }
 
 /// The 36-character text form of a UUID (`8-4-4-4-12`, lower-case hex), as `types.UID`
-/// values are written; callers set the version / variant bits they model.
+/// values are written; callers set the version / variant bits they model. Written straight
+/// into a string of exactly 36 bytes (every pod and object of a run has a uid: a formatted
+/// string per byte showed in profiles).
 pub fn uuid_text(b: &[u8; 16]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, &x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
