@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::StoredObject;
 use crate::k8s;
+use crate::sim::lookup_hash::ByWord;
 use crate::wire::json::{eq_go, to_vec_go};
 
 /// The manager name the apiserver derives from kube-controller-manager's user agent.
@@ -172,9 +173,10 @@ enum CachedText {
 thread_local! {
     /// `fieldsV1` text by what the leaves are built from ([`leaf_signature`]): objects of a
     /// kind carry a handful of field sets, so building and encoding the `Value` once per set is
-    /// enough (a cache only: same text either way).
-    static FIELDS_V1: std::cell::RefCell<std::collections::HashMap<Vec<u8>, CachedText>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// enough (a cache only: same text either way). Lookup-only, so hashed word-wise
+    /// ([`ByWord`]): every write looks its signature up, and SipHash over it showed.
+    static FIELDS_V1: std::cell::RefCell<std::collections::HashMap<Vec<u8>, CachedText, ByWord>> =
+        std::cell::RefCell::new(std::collections::HashMap::default());
     /// Scratch buffer of the signature.
     static SIGNATURE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
