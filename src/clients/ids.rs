@@ -29,7 +29,9 @@ impl ServiceKey {
 
     /// The namespace part of the name.
     pub fn namespace(&self) -> &str {
-        self.name.split_once('/').map_or("", |(ns, _)| ns)
+        // A byte scan ('/' is ASCII): read on every view flip, where the char searcher showed.
+        let at = self.name.bytes().position(|b| b == b'/');
+        at.map_or("", |i| &self.name[..i])
     }
 }
 

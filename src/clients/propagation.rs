@@ -235,6 +235,27 @@ struct Pending {
     targets: Rc<[(ServiceKey, bool)]>,
 }
 
+/// [`Propagation::resolved`] given the tracker's `visible` lists (borrowed apart from its
+/// pending changes, which the caller holds open).
+fn resolved_in(
+    visible: &[Vec<Vec<usize>>; 2],
+    m: usize,
+    p: &Pending,
+    pod: &str,
+    probe: &dyn ViewProbe,
+) -> bool {
+    let mut pairs = 0usize;
+    for (svc, want) in p.targets.iter() {
+        for &g in visible[m].get(svc.index()).into_iter().flatten() {
+            if probe.pod_ready(g, svc, pod) != *want {
+                return false;
+            }
+            pairs += 1;
+        }
+    }
+    pairs > 0
+}
+
 /// Per-mode totals.
 #[derive(Debug, Clone, Default)]
 pub struct ModeLatency {
@@ -358,24 +379,22 @@ impl Propagation {
         pod: &str,
         probe: &dyn ViewProbe,
     ) {
-        let ns = service.namespace();
-        let Some(p) = self
-            .pending
-            .get(ns)
-            .and_then(|b| b.get(pod))
-            .and_then(|s| s[m].as_ref())
-        else {
+        // One search of the pod's entry, kept for the update (the tree holds every pod with a
+        // change pending: 150,000 when the scale envelope starts).
+        let Some(by_pod) = self.pending.get_mut(service.namespace()) else {
             return;
         };
-        if self.resolved(m, p, pod, probe) {
+        let Some(slots) = by_pod.get_mut(pod) else {
+            return;
+        };
+        let Some(p) = slots[m].as_ref() else {
+            return;
+        };
+        if resolved_in(&self.visible, m, p, pod, probe) {
             let start = p.start_ns;
-            if let Some(by_pod) = self.pending.get_mut(ns) {
-                if let Some(s) = by_pod.get_mut(pod) {
-                    s[m] = None;
-                    if s.iter().all(Option::is_none) {
-                        by_pod.remove(pod);
-                    }
-                }
+            slots[m] = None;
+            if slots.iter().all(Option::is_none) {
+                by_pod.remove(pod);
             }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
@@ -383,16 +402,7 @@ impl Propagation {
 
     /// Every (target Service, group that sees it) shows the target, and there is at least one.
     fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
-        let mut pairs = 0usize;
-        for (svc, want) in p.targets.iter() {
-            for &g in self.visible[m].get(svc.index()).into_iter().flatten() {
-                if probe.pod_ready(g, svc, pod) != *want {
-                    return false;
-                }
-                pairs += 1;
-            }
-        }
-        pairs > 0
+        resolved_in(&self.visible, m, p, pod, probe)
     }
 
     /// Close the run: what is still pending is unresolved.
