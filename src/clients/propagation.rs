@@ -235,8 +235,9 @@ struct Pending {
     targets: Rc<[(ServiceKey, bool)]>,
 }
 
-/// [`Propagation::resolved`] given the tracker's `visible` lists (borrowed apart from its
-/// pending changes, which the caller holds open).
+/// Every (target Service, group that sees it in mode `m`, per `visible`) shows the target, and
+/// there is at least one. Takes the tracker's `visible` lists alone, so a caller can hold a
+/// pending entry open meanwhile.
 fn resolved_in(
     visible: &[Vec<Vec<usize>>; 2],
     m: usize,
@@ -326,7 +327,7 @@ impl Propagation {
                 start_ns: now,
                 targets: Rc::clone(&targets),
             };
-            if !self.resolved(m, &p, name, probe) {
+            if !resolved_in(&self.visible, m, &p, name, probe) {
                 *slot = Some(p);
             }
         }
@@ -398,11 +399,6 @@ impl Propagation {
             }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
-    }
-
-    /// Every (target Service, group that sees it) shows the target, and there is at least one.
-    fn resolved(&self, m: usize, p: &Pending, pod: &str, probe: &dyn ViewProbe) -> bool {
-        resolved_in(&self.visible, m, p, pod, probe)
     }
 
     /// Close the run: what is still pending is unresolved.

@@ -231,3 +231,30 @@ pub fn uuid_text(b: &[u8; 16]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct writer gives the formatted text (hex pairs grouped 8-4-4-4-12), in a
+    /// string of exactly 36 bytes.
+    #[test]
+    fn uuid_text_is_the_formatted_text() {
+        let mut r = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+        for _ in 0..1000 {
+            let b: [u8; 16] = rand::Rng::gen(&mut r);
+            let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            let want = format!(
+                "{}-{}-{}-{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            );
+            let s = uuid_text(&b);
+            assert_eq!(s, want);
+            assert_eq!(s.capacity(), 36);
+        }
+    }
+}

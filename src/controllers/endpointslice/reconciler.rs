@@ -173,7 +173,7 @@ pub struct Reconciler {
     pub(super) inc: ServiceKeyed<Option<Box<super::incremental::IncService>>>,
     /// Per Service key: the models of the slices the last incremental sync updated, by name
     /// (see [`OwnWrite`]). Lookup-only maps (kept or dropped by `retain`, never listed in
-    /// order), hashed word-wise ([`ByWord`]): std's SipHash showed on every slice write.
+    /// order), hashed word-wise ([`ByWord`]) like the controller's other lookup-only maps.
     pub(super) own_writes: ServiceKeyed<std::collections::HashMap<String, OwnWrite, ByWord>>,
     /// Per Service key: the models of the slices the last incremental sync created, in write
     /// order, until storage returns each (`observe_write` names it and moves it to
