@@ -485,18 +485,8 @@ fn key_into<'b>(buf: &'b mut String, addr: &str, port: i32) -> &'b str {
     if port < 0 {
         buf.push('-');
     }
-    let mut digits = [0u8; 10];
-    let mut n = port.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
+    let mut digits = [0u8; 20];
+    for &d in crate::sim::digits::decimal(u64::from(port.unsigned_abs()), &mut digits) {
         buf.push(char::from(d));
     }
     buf

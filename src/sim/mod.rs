@@ -8,6 +8,7 @@
 //!   [`Outbox`] that the run moves into its queue after every dispatch.
 //! * [`rng`]: one ChaCha stream per subsystem, derived from the scenario seed ([`Streams`]).
 //! * [`hash`]: the specified stable hash (Go-map key placement, per-key seed derivation).
+//! * [`digits`]: decimal digits without the formatter (numbers written in bulk).
 //! * [`fenwick`]: prefix counts for uniform picks among many groups in O(log groups).
 //! * [`alloc_stats`]: live-byte counting for memory measurements (feature `alloc-stats`).
 //! * [`allocator`]: the binary's mimalloc settings (freed pages are kept, not purged).
@@ -16,6 +17,7 @@
 
 pub mod alloc_stats;
 pub mod allocator;
+pub mod digits;
 pub mod event_log;
 pub mod fenwick;
 pub mod hash;
