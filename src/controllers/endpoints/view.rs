@@ -390,15 +390,4 @@ pub(crate) mod tests {
             }
         }
     }
-
-    proptest! {
-        /// The IPv4 text is `Display`'s, for every octet value in every place.
-        #[test]
-        fn ip_string_is_display(a in any::<u8>(), b in any::<u8>(), c in any::<u8>(), d in any::<u8>()) {
-            let ip = IpAddr::from([a, b, c, d]);
-            prop_assert_eq!(super::ip_string(&ip), ip.to_string());
-            let v6 = IpAddr::from([u16::from(a), 0, 0, 0, 0, 0, u16::from(b), u16::from(c)]);
-            prop_assert_eq!(super::ip_string(&v6), v6.to_string());
-        }
-    }
 }

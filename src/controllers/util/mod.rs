@@ -785,4 +785,18 @@ mod tests {
         assert!(!should_set_hostname("h", "other", "ns", "svc", "ns"));
         assert!(!should_set_hostname("h", "svc", "ns2", "svc", "ns"));
     }
+
+    proptest::proptest! {
+        /// Both address texts are `Display`'s, for every octet value in every place.
+        #[test]
+        fn ip_texts_are_display(a in 0u8.., b in 0u8.., c in 0u8.., d in 0u8..) {
+            let v6 = std::net::IpAddr::from([u16::from(a), 0, 0, 0, 0, 0, u16::from(b), u16::from(c)]);
+            for ip in [std::net::IpAddr::from([a, b, c, d]), v6] {
+                proptest::prop_assert_eq!(ip_string(&ip), ip.to_string());
+                let mut bytes = Vec::new();
+                write_ip(&mut bytes, &ip);
+                proptest::prop_assert_eq!(bytes, ip.to_string().into_bytes());
+            }
+        }
+    }
 }
