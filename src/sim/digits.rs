@@ -1,6 +1,7 @@
 //! Decimal digits without the formatting machinery, for the few places that write numbers in
-//! bulk (a client cache's `addr:port` keys, `syncs.csv`): `Display` through `fmt` buffers and
-//! pads each number, which showed in profiles there.
+//! bulk (a client cache's `addr:port` keys, `syncs.csv`, the Endpoints controller's check of a
+//! numeric resourceVersion): `Display` through `fmt` buffers and pads each number, which
+//! showed in profiles there.
 
 /// `n` in decimal (`Display`'s digits), written into the end of `buf`.
 pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {

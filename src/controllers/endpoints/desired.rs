@@ -143,16 +143,8 @@ impl Ident {
         match self {
             Ident::Text(t) => **t == *text,
             Ident::Num(n) => {
-                let (mut buf, mut at, mut n) = ([0u8; 20], 20, *n);
-                loop {
-                    at -= 1;
-                    buf[at] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                buf[at..] == *text.as_bytes()
+                let mut buf = [0u8; 20];
+                crate::sim::digits::decimal(*n, &mut buf) == text.as_bytes()
             }
             Ident::Uuid(hi, lo) => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
