@@ -3,13 +3,13 @@
 /// ~40 % of profile samples with the system allocator); allocation never reaches an output.
 #[cfg(not(feature = "alloc-stats"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: slicesim::sim::allocator::Mimalloc = slicesim::sim::allocator::Mimalloc;
 
 /// `--features alloc-stats`: the same allocator, counting live bytes (`slicesim::sim::alloc_stats`).
 #[cfg(feature = "alloc-stats")]
 #[global_allocator]
-static GLOBAL: slicesim::sim::alloc_stats::Counting<mimalloc::MiMalloc> =
-    slicesim::sim::alloc_stats::Counting(mimalloc::MiMalloc);
+static GLOBAL: slicesim::sim::alloc_stats::Counting<slicesim::sim::allocator::Mimalloc> =
+    slicesim::sim::alloc_stats::Counting(slicesim::sim::allocator::Mimalloc);
 
 fn main() {
     slicesim::sim::allocator::keep_freed_memory();
