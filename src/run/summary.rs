@@ -81,7 +81,8 @@ impl WorldSummary {
 
     /// `(scope, metric, value)` rows in a fixed order.
     pub fn rows(&self, world: &World, changes: &CountingSink) -> Vec<(String, String, String)> {
-        let mut out = Vec::new();
+        // Ten rows a workload and a few dozen others.
+        let mut out = Vec::with_capacity(64 + 10 * self.workloads.len());
         let mut push = |scope: &str, metric: &str, value: String| {
             out.push((scope.to_string(), metric.to_string(), value));
         };
@@ -211,16 +212,21 @@ pub struct PodEventStats {
     ready_once: std::collections::HashSet<crate::cluster::PodId, crate::sim::lookup_hash::ByWord>,
 }
 
+/// Nearest-rank percentile (`p` in 0..=100) of ascending `v`; None when empty.
+fn percentile_sorted(v: &[u64], p: u64) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    let rank = (p * v.len() as u64).div_ceil(100).max(1) as usize;
+    v.get(rank - 1).copied()
+}
+
 impl PodEventStats {
     /// Nearest-rank percentile (`p` in 0..=100) of a workload's start-up latencies.
     pub fn percentile(&self, workload: usize, p: u64) -> Option<u64> {
         let mut v = self.startup_ns.get(workload)?.clone();
-        if v.is_empty() {
-            return None;
-        }
         v.sort_unstable();
-        let rank = (p * v.len() as u64).div_ceil(100).max(1) as usize;
-        v.get(rank - 1).copied()
+        percentile_sorted(&v, p)
     }
 
     /// Extra summary rows (`workload/<name>` startup percentiles in ms, `changes` relevance).
@@ -237,13 +243,18 @@ impl PodEventStats {
                 self.updates_other.to_string(),
             ),
         ];
+        out.reserve(world.deployments().len() * 5);
+        let mut sorted = Vec::new();
         for (i, d) in world.deployments().iter().enumerate() {
             let scope = format!("workload/{}", workload_label(&d.namespace, &d.name));
             let n = self.startup_ns.get(i).map_or(0, |v| v.len());
             out.push((scope.clone(), "pod_startups".into(), n.to_string()));
+            // One sorted copy for the four percentiles.
+            sorted.clear();
+            sorted.extend_from_slice(self.startup_ns.get(i).map_or(&[][..], |v| &v[..]));
+            sorted.sort_unstable();
             for p in [50, 90, 99, 100] {
-                let v = self
-                    .percentile(i, p)
+                let v = percentile_sorted(&sorted, p)
                     .map(crate::sim::fmt_time)
                     .unwrap_or_default();
                 let name = if p == 100 {
