@@ -271,165 +271,13 @@ pub struct Propagation {
     pub services: ServiceIndex,
     /// Per mode, per Service id: client groups that saw its latest stored object.
     visible: [Vec<Vec<usize>>; 2],
-    /// The pods with a change pending, looked up by name (see [`PendingPods`]).
-    pending: PendingPods,
+    /// Namespace → pod name → its pending change per mode (looked up by the borrowed names:
+    /// no key is built per view flip; one key for both modes, which get every change
+    /// together). Ordered maps, not hash maps: 150,000 pods turn ready at once when the scale
+    /// envelope starts, and a hash table's growth cost more time and peak memory than the
+    /// lookups it saves.
+    pending: BTreeMap<String, BTreeMap<Box<str>, [Option<Pending>; 2]>>,
     pub modes: [ModeLatency; 2],
-}
-
-/// One pod's pending change per mode; both modes get every change together, so one entry
-/// serves both. A mode's slot is None once resolved (or when nothing was to propagate).
-#[derive(Debug, Clone)]
-struct PendingPod {
-    name: Rc<str>,
-    /// [`name_hash`] of `name`.
-    hash: u64,
-    slots: [Option<Pending>; 2],
-}
-
-impl PendingPod {
-    /// The Services the entry is filed under: the targets of its change (both slots, when
-    /// set, hold the same list).
-    fn targets(&self) -> Option<Rc<[(ServiceKey, bool)]>> {
-        self.slots
-            .iter()
-            .flatten()
-            .next()
-            .map(|p| Rc::clone(&p.targets))
-    }
-}
-
-/// The pending changes: an entry per pod, found by name through the namespace's ordered
-/// map, and filed under each target Service's id as well.
-///
-/// A view flip names its Service and pod. The Service's short list (a Service has a few pods
-/// pending at once, 15 when the scale envelope starts) finds the entry by a hash compare
-/// and one name compare, where a search of the name tree (150,000 pods pending when the
-/// envelope starts) compares ~17 names. Only a flip of a Service the change does not target
-/// (its selector changed meanwhile) falls back to the tree. Ordered maps, not hash maps, for
-/// the names: 150,000 pods turn ready at once when the scale envelope starts, and a hash
-/// table's growth cost more time and peak memory than the lookups it saves.
-#[derive(Debug, Clone, Default)]
-struct PendingPods {
-    /// Namespace → pod name → entry index.
-    by_name: BTreeMap<String, BTreeMap<Rc<str>, u32>>,
-    /// Entries; a free one has no slot set and sits in `free`.
-    entries: Vec<PendingPod>,
-    free: Vec<u32>,
-    /// Service id → (name hash, entry index) of the entries targeting it, in no order.
-    by_service: Vec<Vec<(u64, u32)>>,
-}
-
-/// The hash a Service's list files a pod name under (equal names, equal hashes).
-fn name_hash(name: &str) -> u64 {
-    use std::hash::BuildHasher;
-    ByWord::default().hash_one(name)
-}
-
-impl PendingPods {
-    /// The entry of pod `name` in `namespace`, searched in the name tree.
-    fn find(&self, namespace: &str, name: &str) -> Option<u32> {
-        self.by_name.get(namespace)?.get(name).copied()
-    }
-
-    /// The entry of pod `pod` of Service `service`: through the Service's list, else (a
-    /// flip of a Service the change does not target) the name tree.
-    fn find_for(&self, service: &ServiceKey, pod: &str) -> Option<u32> {
-        let h = name_hash(pod);
-        self.by_service
-            .get(service.index())
-            .and_then(|l| {
-                l.iter()
-                    .find(|&&(eh, i)| eh == h && &*self.entries[i as usize].name == pod)
-            })
-            .map(|&(_, i)| i)
-            .or_else(|| self.find(service.namespace(), pod))
-    }
-
-    /// File entry `i` under each of `targets`.
-    fn file(&mut self, i: u32, targets: &[(ServiceKey, bool)]) {
-        let h = self.entries[i as usize].hash;
-        for (svc, _) in targets {
-            let s = svc.index();
-            if self.by_service.len() <= s {
-                self.by_service.resize_with(s + 1, Vec::new);
-            }
-            self.by_service[s].push((h, i));
-        }
-    }
-
-    /// Take entry `i` off each of `targets`' lists.
-    fn unfile(&mut self, i: u32, targets: &[(ServiceKey, bool)]) {
-        for (svc, _) in targets {
-            if let Some(l) = self.by_service.get_mut(svc.index()) {
-                if let Some(at) = l.iter().position(|&(_, e)| e == i) {
-                    l.swap_remove(at);
-                }
-            }
-        }
-    }
-
-    /// A new entry for pod `name` of `namespace` with `slots` (at least one set).
-    fn insert(&mut self, namespace: &str, name: &str, slots: [Option<Pending>; 2]) {
-        let entry = PendingPod {
-            name: Rc::from(name),
-            hash: name_hash(name),
-            slots,
-        };
-        let targets = entry.targets();
-        let key = Rc::clone(&entry.name);
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.entries[i as usize] = entry;
-                i
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as u32
-            }
-        };
-        match self.by_name.get_mut(namespace) {
-            Some(by_pod) => {
-                by_pod.insert(key, i);
-            }
-            None => {
-                self.by_name
-                    .insert(namespace.to_string(), BTreeMap::from([(key, i)]));
-            }
-        }
-        if let Some(t) = targets {
-            self.file(i, &t);
-        }
-    }
-
-    /// Replace entry `i`'s slots (its filing follows the new targets).
-    fn replace(&mut self, i: u32, slots: [Option<Pending>; 2]) {
-        if let Some(t) = self.entries[i as usize].targets() {
-            self.unfile(i, &t);
-        }
-        self.entries[i as usize].slots = slots;
-        if let Some(t) = self.entries[i as usize].targets() {
-            self.file(i, &t);
-        }
-    }
-
-    /// Drop entry `i` of pod `name` in `namespace` (call with its slots as they are: its
-    /// filing is read from them).
-    fn remove(&mut self, namespace: &str, name: &str, i: u32) {
-        if let Some(t) = self.entries[i as usize].targets() {
-            self.unfile(i, &t);
-        }
-        if let Some(by_pod) = self.by_name.get_mut(namespace) {
-            by_pod.remove(name);
-        }
-        // The name stays until the entry is reused (a free entry is never looked up).
-        self.entries[i as usize].slots = [None, None];
-        self.free.push(i);
-    }
-
-    /// Entries with mode `m` pending.
-    fn len(&self, m: usize) -> usize {
-        self.entries.iter().filter(|e| e.slots[m].is_some()).count()
-    }
 }
 
 impl Propagation {
@@ -484,23 +332,31 @@ impl Propagation {
             }
         }
         let any = slots.iter().any(Option::is_some);
-        match self.pending.find(namespace, name) {
-            Some(i) => {
-                // A change still pending is superseded.
-                for (m, c) in self.pending.entries[i as usize].slots.iter().enumerate() {
-                    if c.is_some() {
-                        self.modes[m].superseded += 1;
+        match self.pending.get_mut(namespace) {
+            Some(by_pod) => match by_pod.get_mut(name) {
+                Some(cur) => {
+                    // A change still pending is superseded.
+                    for (m, c) in cur.iter().enumerate() {
+                        if c.is_some() {
+                            self.modes[m].superseded += 1;
+                        }
+                    }
+                    if any {
+                        *cur = slots;
+                    } else {
+                        by_pod.remove(name);
                     }
                 }
-                if any {
-                    self.pending.replace(i, slots);
-                } else {
-                    self.pending.remove(namespace, name, i);
+                None => {
+                    if any {
+                        by_pod.insert(name.into(), slots);
+                    }
                 }
-            }
+            },
             None => {
                 if any {
-                    self.pending.insert(namespace, name, slots);
+                    let by_pod = BTreeMap::from([(Box::from(name), slots)]);
+                    self.pending.insert(namespace.to_string(), by_pod);
                 }
             }
         }
@@ -508,7 +364,11 @@ impl Propagation {
 
     /// Changes pending in mode `m`.
     pub fn pending_len(&self, m: usize) -> usize {
-        self.pending.len(m)
+        self.pending
+            .values()
+            .flat_map(BTreeMap::values)
+            .filter(|s| s[m].is_some())
+            .count()
     }
 
     /// Group `group` of mode `m` changed its applied view of `pod` in `service` at `at`.
@@ -520,20 +380,22 @@ impl Propagation {
         pod: &str,
         probe: &dyn ViewProbe,
     ) {
-        let Some(i) = self.pending.find_for(service, pod) else {
+        // One search of the pod's entry, kept for the update (the tree holds every pod with a
+        // change pending: 150,000 when the scale envelope starts).
+        let Some(by_pod) = self.pending.get_mut(service.namespace()) else {
             return;
         };
-        let entry = &mut self.pending.entries[i as usize];
-        let Some(p) = entry.slots[m].as_ref() else {
+        let Some(slots) = by_pod.get_mut(pod) else {
+            return;
+        };
+        let Some(p) = slots[m].as_ref() else {
             return;
         };
         if resolved_in(&self.visible, m, p, pod, probe) {
             let start = p.start_ns;
-            if entry.slots.iter().flatten().count() == 1 {
-                // The last slot: the entry goes (its filing read from the slot still set).
-                self.pending.remove(service.namespace(), pod, i);
-            } else {
-                entry.slots[m] = None;
+            slots[m] = None;
+            if slots.iter().all(Option::is_none) {
+                by_pod.remove(pod);
             }
             self.modes[m].samples.push(at.saturating_sub(start));
         }
@@ -544,7 +406,7 @@ impl Propagation {
         for m in 0..2 {
             self.modes[m].unresolved += self.pending_len(m) as u64;
         }
-        self.pending = PendingPods::default();
+        self.pending.clear();
     }
 }
 
@@ -690,180 +552,6 @@ mod tests {
         );
         p.services.remove("ns", "web");
         assert!(p.services.selecting("ns", &labels()).is_empty());
-    }
-
-    /// The straightforward tracker the indexed one must agree with: pending changes in one
-    /// name tree, searched on every flip (how [`Propagation`] kept them before the Services'
-    /// lists).
-    #[derive(Default)]
-    struct Reference {
-        pending: BTreeMap<(String, String), [Option<Pending>; 2]>,
-        samples: [Samples; 2],
-        superseded: [u64; 2],
-    }
-
-    impl Reference {
-        fn pod_changed(&mut self, p: &Propagation, now: u64, c: &PodChange<'_>, v: &Views) {
-            let listed = |s, publish| PodState::listed_ready(s, publish);
-            if [false, true]
-                .iter()
-                .all(|&pb| listed(c.old, pb) == listed(c.new, pb))
-            {
-                return;
-            }
-            let mut targets = p.services.selecting(c.namespace, c.labels);
-            let mut flipped = false;
-            for (_, t) in &mut targets {
-                let publish = *t;
-                *t = listed(c.new, publish);
-                flipped |= listed(c.old, publish) != *t;
-            }
-            if !flipped {
-                return;
-            }
-            let targets: Rc<[(ServiceKey, bool)]> = targets.into();
-            let mut slots: [Option<Pending>; 2] = [None, None];
-            for (m, slot) in slots.iter_mut().enumerate() {
-                let pend = Pending {
-                    start_ns: now,
-                    targets: Rc::clone(&targets),
-                };
-                if !resolved_in(&p.visible, m, &pend, c.name, v) {
-                    *slot = Some(pend);
-                }
-            }
-            let key = (c.namespace.to_string(), c.name.to_string());
-            if let Some(cur) = self.pending.get(&key) {
-                for (m, old) in cur.iter().enumerate() {
-                    self.superseded[m] += u64::from(old.is_some());
-                }
-            }
-            if slots.iter().any(Option::is_some) {
-                self.pending.insert(key, slots);
-            } else {
-                self.pending.remove(&key);
-            }
-        }
-
-        fn view_flipped(
-            &mut self,
-            p: &Propagation,
-            m: usize,
-            at: u64,
-            svc: &ServiceKey,
-            pod: &str,
-            v: &Views,
-        ) {
-            let key = (svc.namespace().to_string(), pod.to_string());
-            let Some(slots) = self.pending.get_mut(&key) else {
-                return;
-            };
-            let Some(pend) = slots[m].as_ref() else {
-                return;
-            };
-            if resolved_in(&p.visible, m, pend, pod, v) {
-                self.samples[m].push(at.saturating_sub(pend.start_ns));
-                slots[m] = None;
-                if slots.iter().all(Option::is_none) {
-                    self.pending.remove(&key);
-                }
-            }
-        }
-    }
-
-    /// One step of [`indexed_pending_matches_the_name_tree`].
-    #[derive(Debug, Clone)]
-    enum Op {
-        /// Service `s` (of 4) selects `app=<value>` (None: selectorless), publishNotReady.
-        Service(u8, Option<u8>, bool),
-        /// Pod `p` (of 6) of namespace `ns` (of 2) labelled `app=<value>` goes old → new.
-        Pod(u8, u8, u8, u8, u8),
-        /// Mode, Service, groups seeing its object (bits of 3).
-        Written(u8, u8, u8),
-        /// Group `g` of mode `m` lists pod `p` of Service `s` ready or not, and flips.
-        Flip(u8, u8, u8, u8, bool),
-    }
-
-    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
-        use proptest::prelude::*;
-        prop_oneof![
-            (0..4u8, proptest::option::of(0..2u8), any::<bool>())
-                .prop_map(|(s, v, p)| Op::Service(s, v, p)),
-            (0..6u8, 0..2u8, 0..2u8, 0..5u8, 0..5u8)
-                .prop_map(|(p, n, v, o, w)| Op::Pod(p, n, v, o, w)),
-            (0..2u8, 0..4u8, 0..8u8).prop_map(|(m, s, g)| Op::Written(m, s, g)),
-            (0..2u8, 0..4u8, 0..6u8, 0..3u8, any::<bool>())
-                .prop_map(|(m, s, p, g, r)| Op::Flip(m, s, p, g, r)),
-        ]
-    }
-
-    /// A pod state of five: none, unready, ready, terminating, no IP.
-    fn state(k: u8) -> Option<PodState> {
-        let ready = |ready, terminating, has_ip| {
-            Some(PodState {
-                ready,
-                terminating,
-                has_ip,
-                terminal: false,
-            })
-        };
-        match k {
-            0 => None,
-            1 => UNREADY,
-            2 => READY,
-            3 => ready(true, true, true),
-            _ => ready(false, false, false),
-        }
-    }
-
-    proptest::proptest! {
-        /// The Services' lists of pending pods (with the name tree behind them for flips of
-        /// a Service a change does not target) find what a search of the name tree finds:
-        /// the same samples in the same order, the same superseded and pending counts, under
-        /// Services created, reselected and removed while changes are pending.
-        #[test]
-        fn indexed_pending_matches_the_name_tree(ops in proptest::collection::vec(op(), 1..120)) {
-            let v = Views::default();
-            let mut p = Propagation::default();
-            let mut r = Reference::default();
-            let ns = |n: u8| if n == 0 { "a" } else { "b" };
-            // Services live in namespace "a"; ids by index.
-            let svc = |s: u8| ServiceKey { id: u32::from(s), name: Rc::from(format!("a/s{s}")) };
-            for (t, o) in ops.into_iter().enumerate() {
-                let t = t as u64 * 10;
-                match o {
-                    Op::Service(s, sel, publish) => {
-                        let selector: Option<StringMap> =
-                            sel.map(|x| [("app".to_string(), format!("v{x}"))].into());
-                        p.services.upsert(&svc(s), "a", &format!("s{s}"), selector.as_ref(), publish);
-                    }
-                    Op::Pod(pod, n, val, old, new) => {
-                        let labels: StringMap = [("app".to_string(), format!("v{val}"))].into();
-                        let name = format!("p{pod}");
-                        let c = change(ns(n), &name, &labels, state(old), state(new));
-                        r.pod_changed(&p, t, &c, &v);
-                        p.pod_changed(t, &c, &v);
-                    }
-                    Op::Written(m, s, g) => {
-                        let groups: Vec<usize> = (0..3).filter(|b| g & (1 << b) != 0).collect();
-                        p.object_written(usize::from(m), &svc(s), &groups);
-                    }
-                    Op::Flip(m, s, pod, g, ready) => {
-                        let name = format!("p{pod}");
-                        v.set(usize::from(g), &format!("a/s{s}"), &name, ready);
-                        let m = usize::from(m);
-                        r.view_flipped(&p, m, t, &svc(s), &name, &v);
-                        p.view_flipped(m, t, &svc(s), &name, &v);
-                    }
-                }
-                for m in 0..2 {
-                    proptest::prop_assert_eq!(&p.modes[m].samples, &r.samples[m]);
-                    proptest::prop_assert_eq!(p.modes[m].superseded, r.superseded[m]);
-                    let want = r.pending.values().filter(|s| s[m].is_some()).count();
-                    proptest::prop_assert_eq!(p.pending_len(m), want);
-                }
-            }
-        }
     }
 
     /// The hand-made timeline with real client caches: pod ready at t, its slice written at
