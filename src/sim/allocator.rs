@@ -1,4 +1,4 @@
-//! Allocator settings for the `slicesim` binary (mimalloc, see `src/main.rs`).
+//! The `slicesim` binary's allocator ([`Mimalloc`], see `src/main.rs`) and its settings.
 //!
 //! A run builds its world once and then churns: pods, slices and watch frames are freed and
 //! allocated all the time. mimalloc by default hands pages that stay free for a while back to

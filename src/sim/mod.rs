@@ -11,7 +11,8 @@
 //! * [`digits`]: decimal digits without the formatter (numbers written in bulk).
 //! * [`fenwick`]: prefix counts for uniform picks among many groups in O(log groups).
 //! * [`alloc_stats`]: live-byte counting for memory measurements (feature `alloc-stats`).
-//! * [`allocator`]: the binary's mimalloc settings (freed pages are kept, not purged).
+//! * [`allocator`]: the binary's allocator (mimalloc, plain calls where alignment allows) and
+//!   its settings (freed pages are kept, not purged).
 //! * [`event_log`]: the event log writer (`--event-log`; the run's dispatcher is the one place
 //!   that writes to it).
 
